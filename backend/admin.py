@@ -1,0 +1,125 @@
+"""`/admin`: the admin console and API (bearer admin token)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, render_template, request
+
+from . import consent, control, employees, pauses
+from .auth import require_admin
+from .errors import APIError
+from .policy import get_policy, put_policy
+from .schemas import EnrollSchema, PauseRequestSchema, PolicySchema, ResumeRequestSchema
+from .status import status
+from .store import audit, get_redis, read_audit
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+def body() -> dict:
+    """Return the JSON object body of the request, or fail with a typed error."""
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise APIError(400, "bad_json", "the body must be a JSON object")
+    return data
+
+
+@bp.get("")
+def console():
+    """Serve the admin console page (it asks for the admin token and calls the API)."""
+    return render_template("admin.html")
+
+
+@bp.post("/api/pause")
+def pause():
+    actor = require_admin()
+    req = PauseRequestSchema().load(body())
+    r = get_redis()
+    record, created = pauses.pause(r, req["scope"], req["reason"], req["purge"], actor)
+    purged = 0
+    if created and req["purge"]:
+        from workers.purge import purge_scope
+
+        purged = purge_scope(r, req["scope"])
+    audit(r, actor, "pause", pause_id=record["pause_id"], scope=record["scope"], purged=purged)
+    return jsonify({**record, "created": created, "purged": purged}), 201 if created else 200
+
+
+@bp.post("/api/resume")
+def resume():
+    actor = require_admin()
+    req = ResumeRequestSchema().load(body())
+    r = get_redis()
+    try:
+        record = pauses.resume(r, req.get("pause_id"), req.get("scope"))
+    except pauses.PauseNotFoundError as err:
+        raise APIError(404, "pause_not_found", str(err)) from None
+    audit(r, actor, "resume", pause_id=record["pause_id"], scope=record["scope"])
+    return jsonify(record)
+
+
+@bp.get("/api/pauses/<pause_id>")
+def pause_detail(pause_id: str):
+    require_admin()
+    r = get_redis()
+    record = pauses.get_pause(r, pause_id)
+    if record is None:
+        raise APIError(404, "pause_not_found", f"no pause {pause_id}")
+    return jsonify({**record, "applied": pauses.acks(r, pause_id)})
+
+
+@bp.get("/api/status")
+def get_status():
+    require_admin()
+    return jsonify(status(get_redis()))
+
+
+@bp.get("/api/policy")
+def read_policy():
+    require_admin()
+    return jsonify(get_policy(get_redis()))
+
+
+@bp.put("/api/policy")
+def write_policy():
+    actor = require_admin()
+    req = PolicySchema().load(body())
+    r = get_redis()
+    policy, lapsed = put_policy(r, req)
+    lost = consent.lapse(r, lapsed, policy["version"]) if lapsed else {}
+    control.publish(r, "policy", frame={"type": "policy", **policy})
+    for employee in lost:
+        categories = consent.get_consent(r, employee)
+        control.publish(r, "consent", frame={"type": "consent", "categories": categories},
+                        scope={"employee": employee})  # fmt: skip
+    audit(r, actor, "policy", version=policy["version"], lapsed=sorted(lapsed),
+          employees_lapsed=len(lost))  # fmt: skip
+    return jsonify(policy)
+
+
+@bp.post("/api/employees")
+def enroll():
+    actor = require_admin()
+    req = EnrollSchema().load(body())
+    r = get_redis()
+    token, ident = employees.enroll(r, req["employee"], req["team"])
+    audit(r, actor, "enroll", employee=ident.employee, team=ident.team, device=ident.device)
+    return jsonify({"employee": ident.employee, "team": ident.team, "device": ident.device,
+                    "token": token}), 201  # fmt: skip
+
+
+@bp.post("/api/employees/<employee>/revoke")
+def revoke(employee: str):
+    actor = require_admin()
+    r = get_redis()
+    count = employees.revoke(r, employee)
+    audit(r, actor, "revoke", employee=employee, tokens=count)
+    return jsonify({"employee": employee, "revoked": count})
+
+
+@bp.get("/api/audit")
+def read_audit_log():
+    require_admin()
+    limit = request.args.get("limit", "200")
+    if not limit.isdigit() or not 0 < int(limit) <= 10000:
+        raise APIError(400, "bad_limit", "limit must be a whole number from 1 to 10000")
+    return jsonify({"entries": read_audit(get_redis(), int(limit))})

@@ -1,0 +1,85 @@
+"""Settings from the environment, with generated secrets kept in the data dir."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_DATA_DIR = "./overt-data"
+DEFAULT_BATCH_SIZE = 1000
+DEFAULT_BATCH_MAX_AGE = 60.0
+MAX_FRAME_BYTES = 1024 * 1024
+
+
+class ConfigError(ValueError):
+    """A setting in the environment is missing or malformed."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything Overt reads from its environment."""
+
+    data_dir: Path
+    redis_url: str | None
+    admin_token: str
+    secret: str
+    allowed_origins: tuple[str, ...] = ()
+    batch_size: int = DEFAULT_BATCH_SIZE
+    batch_max_age: float = DEFAULT_BATCH_MAX_AGE
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def datasets_dir(self) -> Path:
+        """Return where sealed shards and cards are written."""
+        return self.data_dir / "datasets"
+
+
+def _read_or_create_secret(path: Path) -> str:
+    """Return the secret stored at `path`, creating it (mode 0600) on first use."""
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(32)
+    # O_EXCL: two processes starting at once must agree on one secret.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as fh:
+        fh.write(value + "\n")
+    return value
+
+
+def _positive(env: dict, name: str, default: float, kind: type) -> float:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+    if value < 0 or (kind is int and value == 0):
+        raise ConfigError(f"{name} must be positive, got {raw!r}")
+    return value
+
+
+def load_settings(env: dict | None = None) -> Settings:
+    """Build Settings from `env` (default: os.environ), generating missing secrets."""
+    env = dict(os.environ if env is None else env)
+    data_dir = Path(env.get("OVERT_DATA_DIR") or DEFAULT_DATA_DIR).resolve()
+    admin = env.get("OVERT_ADMIN_TOKEN") or _read_or_create_secret(data_dir / "admin-token")
+    secret = env.get("OVERT_SECRET") or _read_or_create_secret(data_dir / "secret")
+    origins = tuple(
+        o.strip().rstrip("/") for o in env.get("OVERT_ALLOWED_ORIGINS", "").split(",") if o.strip()
+    )
+    return Settings(
+        data_dir=data_dir,
+        redis_url=env.get("OVERT_REDIS_URL") or None,
+        admin_token=admin,
+        secret=secret,
+        allowed_origins=origins,
+        batch_size=int(_positive(env, "OVERT_BATCH_SIZE", DEFAULT_BATCH_SIZE, int)),
+        batch_max_age=float(_positive(env, "OVERT_BATCH_MAX_AGE", DEFAULT_BATCH_MAX_AGE, float)),
+    )

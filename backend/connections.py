@@ -1,0 +1,143 @@
+"""The sockets connected to this process, and their presence in Redis for `overt status`."""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+
+import redis
+
+from . import keys, pauses
+from .employees import Identity
+
+log = logging.getLogger(__name__)
+
+PRESENCE_TTL = 45  # seconds without a heartbeat before a connection no longer counts
+
+
+@dataclass(eq=False)
+class Connection:
+    """One authenticated WebSocket and who it belongs to."""
+
+    ws: object
+    ident: Identity
+    id: str = field(default_factory=lambda: "c_" + secrets.token_hex(6))
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    # The pause this client was last told about (None after a resume): lets a resync after a
+    # Redis outage send exactly what was missed.
+    told_pause: str | None = None
+
+    def send(self, frame: dict) -> bool:
+        """Send a frame; return False when the socket is gone. Safe from any thread."""
+        data = json.dumps(frame)
+        try:
+            with self.lock:
+                self.ws.send(data)
+            return True
+        except Exception as err:  # a closed socket raises several kinds; the handler cleans up
+            log.debug("send to %s failed: %s", self.id, type(err).__name__)
+            return False
+
+
+class Registry:
+    """Connections of this process, fanned out to by the control listener."""
+
+    def __init__(self, r: redis.Redis, process_id: str):
+        self.r = r
+        self.process_id = process_id
+        self.lock = threading.Lock()
+        self.connections: dict[str, Connection] = {}
+        self.policy: dict | None = None
+
+    def add(self, conn: Connection) -> None:
+        """Register a connection here and in Redis."""
+        with self.lock:
+            self.connections[conn.id] = conn
+        info = {
+            "employee": conn.ident.employee,
+            "team": conn.ident.team,
+            "device": conn.ident.device,
+            "process": self.process_id,
+            "since": time.time(),
+        }
+        pipe = self.r.pipeline()
+        pipe.zadd(keys.KEY_CONNECTIONS, {conn.id: time.time()})
+        pipe.hset(keys.KEY_CONNECTION_INFO, conn.id, json.dumps(info))
+        pipe.execute()
+
+    def remove(self, conn: Connection) -> None:
+        """Forget a connection."""
+        with self.lock:
+            self.connections.pop(conn.id, None)
+        try:
+            pipe = self.r.pipeline()
+            pipe.zrem(keys.KEY_CONNECTIONS, conn.id)
+            pipe.hdel(keys.KEY_CONNECTION_INFO, conn.id)
+            pipe.execute()
+        except redis.RedisError as err:
+            log.warning("could not remove connection %s from Redis: %s", conn.id, err)
+
+    def snapshot(self) -> list[Connection]:
+        """Return the current connections."""
+        with self.lock:
+            return list(self.connections.values())
+
+    def heartbeat(self) -> None:
+        """Refresh this process's connections in Redis and expire those of dead processes."""
+        now = time.time()
+        conns = self.snapshot()
+        pipe = self.r.pipeline()
+        if conns:
+            pipe.zadd(keys.KEY_CONNECTIONS, {c.id: now for c in conns})
+        pipe.zremrangebyscore(keys.KEY_CONNECTIONS, 0, now - PRESENCE_TTL)
+        pipe.execute()
+
+    def dispatch(self, command: dict) -> None:
+        """Deliver a control command to every matching connection of this process."""
+        kind, frame, scope = command["kind"], command["frame"], command["scope"]
+        if kind == "policy":
+            self.policy = frame_to_policy(frame)
+        sent = 0
+        for conn in self.snapshot():
+            if not pauses.matches(scope, conn.ident.employee, conn.ident.team):
+                continue
+            out = frame
+            if kind == "pause":
+                conn.told_pause = frame["pause_id"]
+            elif kind == "resume":
+                if conn.told_pause != frame["pause_id"]:
+                    continue  # a narrower pause may still cover this client
+                active = pauses.active_for(self.r, conn.ident.employee, conn.ident.team)
+                if active:
+                    conn.told_pause = active["pause_id"]
+                    out = pauses.pause_frame(active)
+                else:
+                    conn.told_pause = None
+            sent += conn.send(out)
+        log.info("control %s delivered to %d local client(s)", kind, sent)
+
+    def resync(self) -> None:
+        """After missing control messages, tell each client the pause state it should have."""
+        from .policy import get_policy
+
+        self.policy = get_policy(self.r)
+        for conn in self.snapshot():
+            active = pauses.active_for(self.r, conn.ident.employee, conn.ident.team)
+            active_id = active["pause_id"] if active else None
+            if active_id == conn.told_pause:
+                continue
+            if active:
+                conn.send(pauses.pause_frame(active))
+            else:
+                conn.send({"type": "resume", "pause_id": conn.told_pause})
+            conn.told_pause = active_id
+        log.info("control resync checked %d client(s)", len(self.snapshot()))
+
+
+def frame_to_policy(frame: dict) -> dict:
+    """Return the policy carried by a `policy` frame."""
+    return {k: v for k, v in frame.items() if k != "type"}

@@ -1,0 +1,74 @@
+"""Enrollment and device tokens; a token is shown once and stored only as its hash."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from dataclasses import dataclass
+
+import redis
+
+from . import keys
+from .store import now_ms
+
+TOKEN_PREFIX = "ovt_"
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who a device token names: the only source of identity for events."""
+
+    employee: str
+    team: str
+    device: str
+
+
+def token_hash(token: str) -> str:
+    """Return the stored form of a device token."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def enroll(r: redis.Redis, employee: str, team: str) -> tuple[str, Identity]:
+    """Issue a new device token for `employee` in `team`; return it with its identity."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    device = "dev_" + secrets.token_hex(6)
+    ident = Identity(employee, team, device)
+    record = {"employee": employee, "team": team, "device": device, "issued_at": now_ms()}
+    pipe = r.pipeline()
+    pipe.hset(keys.KEY_TOKENS, token_hash(token), json.dumps(record))
+    pipe.hset(keys.KEY_EMPLOYEES, employee, json.dumps({"team": team, "enrolled_at": now_ms()}))
+    pipe.execute()
+    return token, ident
+
+
+def authenticate(r: redis.Redis, token: str) -> Identity | None:
+    """Return the identity a token names, or None for an unknown or revoked token."""
+    if not isinstance(token, str) or not token.startswith(TOKEN_PREFIX) or len(token) > 200:
+        return None
+    raw = r.hget(keys.KEY_TOKENS, token_hash(token))
+    if raw is None:
+        return None
+    rec = json.loads(raw)
+    return Identity(rec["employee"], rec["team"], rec["device"])
+
+
+def revoke(r: redis.Redis, employee: str) -> int:
+    """Revoke every device token of `employee`; return how many were revoked."""
+    doomed = [
+        h for h, raw in r.hscan_iter(keys.KEY_TOKENS) if json.loads(raw)["employee"] == employee
+    ]
+    if doomed:
+        r.hdel(keys.KEY_TOKENS, *doomed)
+    return len(doomed)
+
+
+def team_of(r: redis.Redis, employee: str) -> str | None:
+    """Return the team of an enrolled employee, or None."""
+    raw = r.hget(keys.KEY_EMPLOYEES, employee)
+    return json.loads(raw)["team"] if raw else None
+
+
+def list_employees(r: redis.Redis) -> dict[str, dict]:
+    """Return every enrolled employee with team and enrollment time."""
+    return {k.decode(): json.loads(v) for k, v in r.hgetall(keys.KEY_EMPLOYEES).items()}

@@ -1,0 +1,64 @@
+"""One error shape everywhere: {"code", "status", "message", "errors"}."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify
+from marshmallow import ValidationError
+from werkzeug.exceptions import HTTPException
+
+from .store import RedisUnavailableError
+
+log = logging.getLogger(__name__)
+
+
+class APIError(Exception):
+    """An error answered to the client as JSON with a typed code."""
+
+    def __init__(self, status: int, code: str, message: str, errors: dict | None = None):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.errors = errors or {}
+
+
+def error_body(status: int, code: str, message: str, errors: dict | None = None) -> dict:
+    """Return the one error shape."""
+    return {"code": code, "status": status, "message": message, "errors": errors or {}}
+
+
+def _respond(status, code, message, errors=None):
+    return jsonify(error_body(status, code, message, errors)), status
+
+
+def init_app(app: Flask) -> None:
+    """Register handlers that turn every failure into the one error shape."""
+
+    @app.errorhandler(APIError)
+    def _api(err: APIError):
+        return _respond(err.status, err.code, err.message, err.errors)
+
+    @app.errorhandler(ValidationError)
+    def _validation(err: ValidationError):
+        return _respond(422, "invalid_request", "the request body is not valid", err.messages)
+
+    @app.errorhandler(HTTPException)
+    def _http(err: HTTPException):
+        code = (err.name or "error").lower().replace(" ", "_")
+        return _respond(err.code or 500, code, err.description or err.name)
+
+    @app.errorhandler(RedisUnavailableError)
+    def _redis_down(err):
+        return _respond(503, "redis_unavailable", "the data store is unavailable; try again")
+
+    @app.errorhandler(Exception)
+    def _unexpected(err: Exception):
+        import redis
+
+        if isinstance(err, redis.RedisError | OSError):
+            log.warning("request failed on Redis: %s", type(err).__name__)
+            return _respond(503, "redis_unavailable", "the data store is unavailable; try again")
+        log.exception("unexpected error")
+        return _respond(500, "internal_error", "an unexpected error occurred")

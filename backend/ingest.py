@@ -1,0 +1,190 @@
+"""`/ws`: the WebSocket endpoint extensions talk to (protocol in docs/protocol.md)."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import redis
+from flask import Blueprint, current_app, request
+from flask_sock import Sock
+from marshmallow import ValidationError
+
+from . import keys, pauses
+from .connections import Connection
+from .consent import get_consent
+from .employees import authenticate
+from .policy import get_policy
+from .schemas import EventsFrameSchema, HelloSchema, PauseAppliedSchema
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("ingest", __name__)
+sock = Sock()
+
+HELLO_TIMEOUT = 10.0
+# Clients ping every 20 s; three missed pings mean the client is gone.
+IDLE_TIMEOUT = 60.0
+CLOSE_POLICY = 1008
+
+_hello = HelloSchema()
+_events = EventsFrameSchema()
+_applied = PauseAppliedSchema()
+
+
+class CloseError(Exception):
+    """End the session: send an error frame, then close with `close_code`."""
+
+    def __init__(self, code: str, message: str, close_code: int = CLOSE_POLICY):
+        super().__init__(message)
+        self.code, self.message, self.close_code = code, message, close_code
+
+
+def error_frame(code: str, message: str, **extra) -> dict:
+    """Return an `error` frame."""
+    return {"type": "error", "code": code, "message": message, **extra}
+
+
+def welcome_frame(r: redis.Redis, ident) -> tuple[dict, dict | None]:
+    """Return the welcome frame for `ident` and the active pause it carries."""
+    active = pauses.active_for(r, ident.employee, ident.team)
+    frame = {
+        "type": "welcome",
+        "employee": ident.employee,
+        "team": ident.team,
+        "pause": pauses.pause_frame(active) if active else None,
+        "consent": {"categories": get_consent(r, ident.employee)},
+        "policy": get_policy(r),
+    }
+    return frame, active
+
+
+class Session:
+    """One socket's conversation: hello first, then events, pings and pause acks."""
+
+    def __init__(self, ws, services):
+        self.ws = ws
+        self.services = services
+        self.r = services.redis
+        self.conn: Connection | None = None
+        self.tap = current_app.config.get("FRAME_TAP")
+
+    def send(self, frame: dict) -> None:
+        if self.conn:
+            self.conn.send(frame)
+        else:
+            self.ws.send(json.dumps(frame))
+
+    def run(self) -> None:
+        try:
+            while True:
+                timeout = IDLE_TIMEOUT if self.conn else HELLO_TIMEOUT
+                data = self.ws.receive(timeout=timeout)
+                if data is None:
+                    raise CloseError("timeout", "no frame in time", 1000 if self.conn else 1008)
+                if self.tap:
+                    self.tap(data)
+                self.handle(data)
+        except CloseError as err:
+            log.info("closing %s: %s", self.conn.id if self.conn else "unauthenticated", err.code)
+            self.send(error_frame(err.code, err.message))
+            self.ws.close(reason=err.close_code, message=err.code)
+        except redis.RedisError as err:
+            log.warning("closing a socket: Redis %s", type(err).__name__)
+            self.send(error_frame("unavailable", "the data store is unavailable; reconnect later"))
+            self.ws.close(reason=1011, message="unavailable")
+        finally:
+            if self.conn:
+                self.services.registry.remove(self.conn)
+
+    def handle(self, data) -> None:
+        """Parse one frame and dispatch it on its type."""
+        if not isinstance(data, str):
+            return self.send(error_frame("bad_frame", "frames are JSON text, not binary"))
+        try:
+            frame = json.loads(data)
+        except ValueError:
+            return self.send(error_frame("bad_json", "the frame is not valid JSON"))
+        if not isinstance(frame, dict):
+            return self.send(error_frame("bad_frame", "a frame is a JSON object"))
+        kind = frame.get("type")
+        if self.conn is None and kind != "hello":
+            raise CloseError("hello_required", "send hello with a device token first")
+        handler = {
+            "hello": self.on_hello,
+            "events": self.on_events,
+            "pause_applied": self.on_pause_applied,
+            "ping": lambda f: self.send({"type": "pong"}),
+            "pong": lambda f: None,
+        }.get(kind)
+        if handler is None:
+            return self.send(error_frame("unknown_frame", f"unknown frame type {str(kind)[:40]!r}"))
+        return handler(frame)
+
+    def on_hello(self, frame: dict) -> None:
+        if self.conn is not None:
+            return self.send(error_frame("already_authenticated", "hello was already accepted"))
+        try:
+            hello = _hello.load(frame)
+        except ValidationError as err:
+            raise CloseError("bad_hello", f"hello is not valid: {sorted(err.messages)}") from None
+        ident = authenticate(self.r, hello["token"])
+        if ident is None:
+            raise CloseError("bad_token", "the device token is unknown or revoked")
+        pipe = self.r.pipeline()
+        pipe.hset(keys.KEY_SIGNALS, ident.device, json.dumps(hello["signals"]))
+        if hello["dropped"]:
+            pipe.hincrby(keys.KEY_CLIENT_DROPS, ident.device, hello["dropped"])
+            log.warning("device %s dropped %d event(s) from a full outbox", ident.device,
+                        hello["dropped"])  # fmt: skip
+        pipe.execute()
+        self.conn = Connection(self.ws, ident)
+        welcome, active = welcome_frame(self.r, ident)
+        self.conn.told_pause = active["pause_id"] if active else None
+        # Register before sending welcome so a pause published in between is not missed.
+        self.services.registry.add(self.conn)
+        self.send(welcome)
+        log.info("device %s connected as %s", ident.device, self.conn.id)
+
+    def on_events(self, frame: dict) -> None:
+        try:
+            envelope = _events.load(frame)
+        except ValidationError as err:
+            seq = frame.get("seq") if isinstance(frame.get("seq"), int) else None
+            code = "too_many_events" if "events" in err.messages and isinstance(
+                frame.get("events"), list) else "bad_frame"  # fmt: skip
+            return self.send(error_frame(code, "the events frame is not valid", seq=seq,
+                                         errors=err.messages))  # fmt: skip
+        policy = self.services.current_policy()
+        try:
+            ack = self.services.intake.accept(
+                self.conn.ident, envelope["seq"], envelope["events"], policy["allowed_origins"]
+            )
+        except redis.RedisError as err:
+            log.warning("frame seq=%s not queued: Redis %s", envelope["seq"], type(err).__name__)
+            return self.send(error_frame("unavailable", "not stored; send again later",
+                                         seq=envelope["seq"]))  # fmt: skip
+        self.send(ack)
+
+    def on_pause_applied(self, frame: dict) -> None:
+        try:
+            applied = _applied.load(frame)
+        except ValidationError as err:
+            return self.send(error_frame("bad_frame", "pause_applied is not valid",
+                                         errors=err.messages))  # fmt: skip
+        ident = self.conn.ident
+        if not pauses.record_ack(self.r, applied["pause_id"], ident.device, ident.employee):
+            self.send(error_frame("unknown_pause", "no such pause"))
+
+
+@sock.route("/ws", bp=bp)
+def ws_endpoint(ws):
+    """Serve one extension connection."""
+    services = current_app.extensions["overt.services"]
+    allowed = current_app.config["OVERT_SETTINGS"].allowed_origins
+    origin = (request.headers.get("Origin") or "").rstrip("/")
+    if allowed and origin not in allowed:
+        ws.send(json.dumps(error_frame("origin_not_allowed", "this origin may not connect")))
+        ws.close(reason=CLOSE_POLICY, message="origin_not_allowed")
+        return
+    Session(ws, services).run()

@@ -1,0 +1,121 @@
+"""Accept an `events` frame: validate each event, queue the accepted ones, build the ack.
+
+Flask-free so the benchmark and the tests can drive it directly.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from urllib.parse import urlsplit
+
+import redis
+
+from . import keys
+from .employees import Identity
+from .schemas import CATEGORY_OF, EventRejected, validate_event
+from .store import now_ms
+
+log = logging.getLogger(__name__)
+
+# One round trip per frame, atomic with pause and consent changes: refuse everything while the
+# employee's scope is paused, refuse events of categories not granted, push the rest with one
+# multi-value LPUSH, and say whether a drain job needs enqueuing.
+ACCEPT_LUA = """
+local paused = redis.call('HMGET', KEYS[1], 'all', 'team:' .. ARGV[2], 'employee:' .. ARGV[1])
+for i = 1, 3 do
+  if paused[i] then return {'paused', paused[i]} end
+end
+local granted, accepted, refused = {}, {}, {'ok', 0}
+for i = 3, #ARGV, 2 do
+  local c = ARGV[i]
+  if granted[c] == nil then granted[c] = redis.call('HEXISTS', KEYS[2], c) == 1 end
+  if granted[c] then accepted[#accepted + 1] = ARGV[i + 1] else refused[#refused + 1] = (i - 3) / 2 end
+end
+if #accepted > 0 then
+  redis.call('LPUSH', KEYS[3], unpack(accepted))
+  if redis.call('SET', KEYS[4], '1', 'NX', 'EX', 30) then refused[2] = 1 end
+end
+return refused
+"""
+
+
+def origin_of(url: str) -> str:
+    """Return scheme://host[:port] of a URL, or '' when it has none."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return ""
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
+class Intake:
+    """Queues validated events for one Redis; one instance per process."""
+
+    def __init__(self, r: redis.Redis, enqueue_drain):
+        self.r = r
+        self.script = r.register_script(ACCEPT_LUA)
+        self.enqueue_drain = enqueue_drain
+
+    def accept(self, ident: Identity, seq: int, events: list, allowed_origins) -> dict:
+        """Validate and queue `events`; return the `ack` frame (sent only after Redis has them)."""
+        received = now_ms()
+        rejected: list[dict] = []
+        positions: list[int] = []
+        argv: list[str] = [ident.employee, ident.team]
+        seen: set[str] = set()
+        for index, raw in enumerate(events):
+            try:
+                event = validate_event(raw, received)
+                if event["id"] in seen:
+                    raise EventRejected("duplicate", {"id": ["repeated within the frame"]})
+                if origin_of(event["url"]) not in allowed_origins:
+                    raise EventRejected("origin_not_allowed", {"url": ["not a work app origin"]})
+            except EventRejected as err:
+                rejected.append({"index": index, "code": err.code, "errors": err.errors})
+                continue
+            seen.add(event["id"])
+            category = CATEGORY_OF[event["type"]]
+            entry = {
+                "e": ident.employee,
+                "t": ident.team,
+                "d": ident.device,
+                "c": category,
+                "r": received,
+                "ev": event,
+            }
+            argv += [category, json.dumps(entry, separators=(",", ":"))]
+            positions.append(index)
+        accepted = 0
+        if positions:
+            keys_ = [
+                keys.KEY_PAUSES_ACTIVE,
+                keys.key(keys.KEY_CONSENT, employee=ident.employee),
+                keys.KEY_INCOMING,
+                keys.KEY_DRAIN_PENDING,
+            ]
+            result = self.script(keys=keys_, args=argv)
+            status = result[0].decode()
+            if status == "paused":
+                pause_id = result[1].decode()
+                for index in positions:
+                    rejected.append(
+                        {"index": index, "code": "paused", "errors": {"pause_id": [pause_id]}}
+                    )
+            else:
+                refused = {positions[int(i)] for i in result[2:]}
+                for index in sorted(refused):
+                    rejected.append(
+                        {"index": index, "code": "no_consent", "errors": {"type": ["not granted"]}}
+                    )
+                accepted = len(positions) - len(refused)
+                if result[1] == 1:
+                    self.enqueue_drain()
+        rejected.sort(key=lambda item: item["index"])
+        if rejected:
+            log.info(
+                "frame seq=%s device=%s: %d accepted, %d rejected (%s)",
+                seq, ident.device, accepted, len(rejected),
+                ",".join(sorted({x["code"] for x in rejected})),
+            )  # fmt: skip
+        return {"type": "ack", "seq": seq, "accepted": accepted, "rejected": rejected}

@@ -1,0 +1,54 @@
+"""Every Redis key and channel Overt uses, in one place."""
+
+PREFIX = "overt:"
+
+# Events accepted by a backend, waiting for a worker (LPUSH by backends, popped from the tail).
+KEY_INCOMING = PREFIX + "events:incoming"
+# Events a drain job has taken but not yet staged; recovered if the job dies.
+KEY_PROCESSING = PREFIX + "events:processing:{job}"
+KEY_PROCESSING_INDEX = PREFIX + "events:processing"  # zset: job -> time taken (ms)
+# Filtered, pseudonymised records waiting to be sealed into a batch (oldest at the head).
+KEY_STAGING = PREFIX + "staging"
+# Event ids already staged, per day of the event's timestamp (exactly-once delivery).
+KEY_SEEN = PREFIX + "seen:{day}"
+# Drops by reason since the last sealed batch (hash reason -> count).
+KEY_DROPS = PREFIX + "drops"
+# Records taken for a batch that is being written; recovered if the sealer dies.
+KEY_SEALING = PREFIX + "sealing:{batch}"
+KEY_SEALING_INDEX = PREFIX + "sealing"  # hash: batch id -> json meta
+# Index of sealed batches (hash: batch id -> json summary of its card).
+KEY_BATCHES = PREFIX + "batches"
+# Serialises writers of shards: sealing and erasure.
+KEY_DATASETS_LOCK = PREFIX + "lock:datasets"
+# Set while a drain job is queued, so backends enqueue one job per burst, not one per frame.
+KEY_DRAIN_PENDING = PREFIX + "drain:pending"
+KEY_TICK_PENDING = PREFIX + "tick:pending"
+
+KEY_EMPLOYEES = PREFIX + "employees"  # hash: employee -> json {team, enrolled_at}
+KEY_TOKENS = PREFIX + "tokens"  # hash: sha256(token) -> json {employee, team, device, issued_at}
+KEY_POLICY = PREFIX + "policy"  # json of the current policy
+KEY_CONSENT = PREFIX + "consent:{employee}"  # hash: category -> ms the grant took effect
+KEY_LEDGER = PREFIX + "ledger:{employee}"  # list of json consent changes, append-only
+KEY_ERASED = PREFIX + "erased"  # hash: employee -> ms of the latest erasure
+KEY_RECEIPTS = PREFIX + "receipts:{employee}"  # list of json erasure receipts
+
+KEY_PAUSES = PREFIX + "pauses"  # hash: pause id -> json record (active and ended)
+KEY_PAUSES_ACTIVE = PREFIX + "pauses:active"  # hash: "all" | "team:T" | "employee:E" -> pause id
+KEY_PAUSE_ACKS = PREFIX + "pause:{pause_id}:acks"  # hash: device -> json {employee, at}
+
+KEY_CONNECTIONS = PREFIX + "connections"  # zset: connection id -> last seen (s)
+KEY_CONNECTION_INFO = PREFIX + "connections:info"  # hash: connection id -> json
+KEY_CLIENT_DROPS = PREFIX + "client:dropped"  # hash: device -> events dropped by full outboxes
+KEY_AUDIT = PREFIX + "audit"  # list of json admin actions, newest first
+
+CHANNEL_CONTROL = PREFIX + "control"  # pub/sub: pause, resume, consent, policy
+
+QUEUE_NAME = "overt"
+
+
+def key(template: str, **parts: str) -> str:
+    """Fill a key template such as KEY_CONSENT with its parts."""
+    return template.format(**parts)
+
+
+KEY_SIGNALS = PREFIX + "signals"  # hash: device -> json {gpc, dnt} from its latest hello

@@ -1,0 +1,130 @@
+"""Pause state: durable records in Redis, announced on the control channel (see control.py)."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from datetime import UTC, datetime
+
+import redis
+
+from . import control, keys
+from .store import now_ms
+
+
+class PauseNotFoundError(LookupError):
+    """No active pause matches the given id or scope."""
+
+
+def scope_field(scope: dict) -> str:
+    """Return the field naming `scope` in KEY_PAUSES_ACTIVE: "all", "team:T" or "employee:E"."""
+    if scope.get("all"):
+        return "all"
+    ((kind, value),) = scope.items()
+    return f"{kind}:{value}"
+
+
+def fields_for(employee: str, team: str) -> list[str]:
+    """Return the active-pause fields that cover an employee of `team`."""
+    return ["all", f"team:{team}", f"employee:{employee}"]
+
+
+def matches(scope: dict, employee: str, team: str) -> bool:
+    """Return whether `scope` covers `employee` of `team`."""
+    return scope_field(scope) in fields_for(employee, team)
+
+
+def pause(r: redis.Redis, scope: dict, reason: str, purge: bool, by: str) -> tuple[dict, bool]:
+    """Pause `scope`; return the pause record and whether it is new (else already paused)."""
+    field = scope_field(scope)
+    at = now_ms()
+    record = {
+        "pause_id": "p_" + secrets.token_hex(8),
+        "scope": scope,
+        "reason": reason,
+        "since": datetime.fromtimestamp(at / 1000, UTC).isoformat(timespec="milliseconds"),
+        "since_ms": at,
+        "until_ms": None,
+        "purge": purge,
+        "by": by,
+    }
+    # State first, then the message: a backend that misses the message still reads the state.
+    r.hset(keys.KEY_PAUSES, record["pause_id"], json.dumps(record))
+    if not r.hsetnx(keys.KEY_PAUSES_ACTIVE, field, record["pause_id"]):
+        r.hdel(keys.KEY_PAUSES, record["pause_id"])
+        existing = r.hget(keys.KEY_PAUSES_ACTIVE, field)
+        return get_pause(r, existing.decode()), False
+    control.publish(r, "pause", frame=pause_frame(record), scope=scope)
+    return record, True
+
+
+def resume(r: redis.Redis, pause_id: str | None = None, scope: dict | None = None) -> dict:
+    """End the active pause named by id or by scope; return its record."""
+    if pause_id is None:
+        raw = r.hget(keys.KEY_PAUSES_ACTIVE, scope_field(scope or {"all": True}))
+        if raw is None:
+            raise PauseNotFoundError("no active pause for that scope")
+        pause_id = raw.decode()
+    record = get_pause(r, pause_id)
+    if record is None or record["until_ms"] is not None:
+        raise PauseNotFoundError(f"no active pause {pause_id}")
+    record["until_ms"] = now_ms()
+    pipe = r.pipeline(transaction=True)
+    pipe.hset(keys.KEY_PAUSES, pause_id, json.dumps(record))
+    pipe.hdel(keys.KEY_PAUSES_ACTIVE, scope_field(record["scope"]))
+    pipe.execute()
+    control.publish(
+        r, "resume", frame={"type": "resume", "pause_id": pause_id}, scope=record["scope"]
+    )
+    return record
+
+
+def get_pause(r: redis.Redis, pause_id: str) -> dict | None:
+    """Return a pause record by id, or None."""
+    raw = r.hget(keys.KEY_PAUSES, pause_id)
+    return json.loads(raw) if raw else None
+
+
+def active_for(r: redis.Redis, employee: str, team: str) -> dict | None:
+    """Return the active pause covering this employee (the broadest first), or None."""
+    for pid in r.hmget(keys.KEY_PAUSES_ACTIVE, fields_for(employee, team)):
+        if pid:
+            return get_pause(r, pid.decode())
+    return None
+
+
+def active_pauses(r: redis.Redis) -> list[dict]:
+    """Return every active pause."""
+    ids = [v.decode() for v in r.hvals(keys.KEY_PAUSES_ACTIVE)]
+    return [p for p in (get_pause(r, i) for i in ids) if p]
+
+
+def all_pauses(r: redis.Redis) -> list[dict]:
+    """Return every pause ever made, active or ended (workers use them as windows)."""
+    return [json.loads(v) for v in r.hvals(keys.KEY_PAUSES)]
+
+
+def pause_frame(record: dict) -> dict:
+    """Return the `pause` frame sent to extensions for a pause record."""
+    return {
+        "type": "pause",
+        "pause_id": record["pause_id"],
+        "scope": record["scope"],
+        "reason": record["reason"],
+        "since": record["since"],
+    }
+
+
+def record_ack(r: redis.Redis, pause_id: str, device: str, employee: str) -> bool:
+    """Record that a device applied a pause; return False for an unknown pause."""
+    if not r.hexists(keys.KEY_PAUSES, pause_id):
+        return False
+    ack = {"employee": employee, "device": device, "at": now_ms()}
+    r.hset(keys.key(keys.KEY_PAUSE_ACKS, pause_id=pause_id), device, json.dumps(ack))
+    return True
+
+
+def acks(r: redis.Redis, pause_id: str) -> list[dict]:
+    """Return the acknowledgements recorded for a pause."""
+    raw = r.hvals(keys.key(keys.KEY_PAUSE_ACKS, pause_id=pause_id))
+    return sorted((json.loads(v) for v in raw), key=lambda a: a["at"])

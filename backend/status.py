@@ -1,0 +1,47 @@
+"""What `overt status` and `GET /admin/api/status` report."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import redis
+from rq import Worker
+
+from . import keys, pauses
+from .connections import PRESENCE_TTL
+
+
+def status(r: redis.Redis) -> dict:
+    """Return pause state, connected clients, queue depth, workers and batches."""
+    now = time.time()
+    pipe = r.pipeline()
+    pipe.zcount(keys.KEY_CONNECTIONS, now - PRESENCE_TTL, "+inf")
+    pipe.llen(keys.KEY_INCOMING)
+    pipe.llen(keys.KEY_STAGING)
+    pipe.zcard(keys.KEY_PROCESSING_INDEX)
+    pipe.hvals(keys.KEY_BATCHES)
+    pipe.hgetall(keys.KEY_DROPS)
+    connected, incoming, staged, in_flight, batches, drops = pipe.execute()
+    cards = [json.loads(b) for b in batches]
+    from workers.queue import get_queue
+
+    queue = get_queue(r)
+    workers = [w for w in Worker.all(connection=r) if keys.QUEUE_NAME in w.queue_names()]
+    return {
+        "paused": [pauses.pause_frame(p) for p in pauses.active_pauses(r)],
+        "connected_clients": connected,
+        "queue": {
+            "incoming_events": incoming,
+            "events_in_flight": in_flight,
+            "staged_events": staged,
+            "jobs": queue.count,
+        },
+        "workers": len(workers),
+        "batches": {
+            "sealed": len(cards),
+            "events": sum(c.get("events", 0) for c in cards),
+            "latest": max((c.get("sealed_at", "") for c in cards), default=None),
+        },
+        "drops_pending": {k.decode(): int(v) for k, v in drops.items()},
+    }

@@ -1,0 +1,1 @@
+"""RQ jobs that turn accepted events into sealed, consented, pseudonymous training batches."""

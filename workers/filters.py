@@ -1,0 +1,64 @@
+"""Which events may enter a dataset: consent, pause windows, purges and erasures.
+
+Checked when an event is staged and again when its batch is sealed, so a change made while an
+event waits in between still applies to it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import redis
+
+from backend import keys, pauses
+
+
+@dataclass
+class Rules:
+    """A snapshot of everything that can keep an event out of a dataset."""
+
+    grants: dict[str, dict[str, int]]  # employee -> category -> ms granted since
+    pause_records: list[dict]
+    erased: dict[str, int]  # employee -> ms of latest erasure
+
+    def drop_reason(self, entry: dict) -> str | None:
+        """Return why `entry` must not enter a dataset, or None when it may."""
+        employee, team, category = entry["e"], entry["t"], entry["c"]
+        received, ts = entry["r"], entry["ev"]["ts"] if "ev" in entry else entry["rec"]["ts"]
+        if received <= self.erased.get(employee, -1):
+            return "erased"
+        since = self.grants.get(employee, {}).get(category)
+        if since is None:
+            return "no_consent"
+        if ts < since:
+            return "before_consent"
+        for p in self.pause_records:
+            if not pauses.matches(p["scope"], employee, team):
+                continue
+            if p.get("purge") and received <= p["since_ms"]:
+                return "purged"
+            until = p["until_ms"] if p["until_ms"] is not None else float("inf")
+            if p["since_ms"] <= ts <= until:
+                return "paused"
+        return None
+
+
+def load_rules(r: redis.Redis, employees: set[str]) -> Rules:
+    """Read the rules that apply to `employees` in one round trip."""
+    ordered = sorted(employees)
+    pipe = r.pipeline(transaction=False)
+    for employee in ordered:
+        pipe.hgetall(keys.key(keys.KEY_CONSENT, employee=employee))
+    pipe.hvals(keys.KEY_PAUSES)
+    pipe.hgetall(keys.KEY_ERASED)
+    *grants_raw, pause_raw, erased_raw = pipe.execute()
+    grants = {
+        e: {k.decode(): int(v) for k, v in g.items()}
+        for e, g in zip(ordered, grants_raw, strict=True)
+    }
+    return Rules(
+        grants=grants,
+        pause_records=[json.loads(p) for p in pause_raw],
+        erased={k.decode(): int(v) for k, v in erased_raw.items()},
+    )

@@ -1,0 +1,63 @@
+"""RQ job functions (importable by name: "workers.jobs.drain", "workers.jobs.tick").
+
+Jobs read the secret and data dir from the worker's own environment (never from job arguments,
+which RQ stores in Redis) and take their Redis connection from the running job.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from rq import get_current_job
+
+from backend import keys
+from backend.config import load_settings
+
+from .batches import is_due, seal_due
+from .queue import enqueue_drain
+from .stage import TAKE_SIZE, recover_orphans, stage_once
+
+log = logging.getLogger(__name__)
+
+MAX_TAKES_PER_JOB = 20
+
+
+def _connection():
+    return get_current_job().connection
+
+
+def drain_queue(r, settings, max_takes: int = MAX_TAKES_PER_JOB) -> int:
+    """Stage queued events, up to `max_takes` takes; return how many events were taken."""
+    recover_orphans(r)
+    taken = 0
+    for _ in range(max_takes):
+        n = stage_once(r, settings.secret)
+        taken += n
+        if n < TAKE_SIZE:
+            return taken
+    enqueue_drain(r)  # a backlog is left: another job (maybe on another worker) continues
+    return taken
+
+
+def drain() -> dict:
+    """Job: stage what is queued, then seal any batch that became due."""
+    r = _connection()
+    settings = load_settings()
+    r.delete(keys.KEY_DRAIN_PENDING)  # frames arriving from now on enqueue a new drain
+    taken = drain_queue(r, settings)
+    sealed = []
+    if is_due(r, settings.batch_size, settings.batch_max_age):
+        sealed = seal_due(r, settings.datasets_dir, settings.batch_size, settings.batch_max_age)
+    return {"taken": taken, "sealed": sealed}
+
+
+def tick(force: bool = False) -> dict:
+    """Job: drain, then seal what is due by size or age (everything staged when `force`)."""
+    r = _connection()
+    settings = load_settings()
+    r.delete(keys.KEY_TICK_PENDING)
+    taken = drain_queue(r, settings)
+    sealed = seal_due(
+        r, settings.datasets_dir, settings.batch_size, settings.batch_max_age, force=force
+    )
+    return {"taken": taken, "sealed": sealed}

@@ -1,0 +1,56 @@
+"""Delete queued, unsealed events of a scope, an employee or some categories.
+
+What a drain or seal job holds in flight at that moment is dropped by the same rules when it
+stages or seals (filters.py), so a purge never races a worker into a dataset.
+"""
+
+from __future__ import annotations
+
+import redis
+
+from backend import keys
+
+# Rewrites each list without the matching entries, atomically. Entries carry "e" (employee),
+# "t" (team) and "c" (category) at the top level for exactly this.
+PURGE_LUA = """
+local field, value = ARGV[1], ARGV[2]
+local cats, anycat = {}, #ARGV < 3
+for i = 3, #ARGV do cats[ARGV[i]] = true end
+local removed = 0
+for _, key in ipairs(KEYS) do
+  local items = redis.call('LRANGE', key, 0, -1)
+  local keep = {}
+  for _, item in ipairs(items) do
+    local ok, doc = pcall(cjson.decode, item)
+    local hit = ok and (field == '*' or doc[field] == value) and (anycat or cats[doc['c']])
+    if hit then removed = removed + 1 else keep[#keep + 1] = item end
+  end
+  if #keep < #items then
+    redis.call('DEL', key)
+    for i = 1, #keep, 1000 do
+      redis.call('RPUSH', key, unpack(keep, i, math.min(i + 999, #keep)))
+    end
+  end
+end
+return removed
+"""
+
+QUEUED_LISTS = (keys.KEY_INCOMING, keys.KEY_STAGING)
+
+
+def _purge(r: redis.Redis, field: str, value: str, categories=()) -> int:
+    script = r.register_script(PURGE_LUA)
+    return int(script(keys=list(QUEUED_LISTS), args=[field, value, *sorted(categories)]))
+
+
+def purge_scope(r: redis.Redis, scope: dict) -> int:
+    """Delete the queued events of a pause scope; return how many."""
+    if scope.get("all"):
+        return _purge(r, "*", "")
+    ((kind, value),) = scope.items()
+    return _purge(r, "t" if kind == "team" else "e", value)
+
+
+def purge_employee(r: redis.Redis, employee: str, categories=()) -> int:
+    """Delete an employee's queued events (of `categories`, or all); return how many."""
+    return _purge(r, "e", employee, categories)

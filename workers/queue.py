@@ -1,0 +1,27 @@
+"""Enqueue Overt's jobs on its RQ queue (JSON serializer: jobs take plain arguments)."""
+
+from __future__ import annotations
+
+import redis
+from rq import Queue
+from rq.serializers import JSONSerializer
+
+from backend import keys
+
+JOB_TIMEOUT = 300
+
+
+def get_queue(r: redis.Redis) -> Queue:
+    """Return Overt's RQ queue on `r`."""
+    return Queue(keys.QUEUE_NAME, connection=r, serializer=JSONSerializer)
+
+
+def enqueue_drain(r: redis.Redis) -> None:
+    """Enqueue one drain job: it moves hundreds of queued events per run, never one."""
+    get_queue(r).enqueue("workers.jobs.drain", job_timeout=JOB_TIMEOUT)
+
+
+def enqueue_tick(r: redis.Redis) -> None:
+    """Enqueue a tick (drain, then seal what is due by size or age) unless one is pending."""
+    if r.set(keys.KEY_TICK_PENDING, "1", nx=True, ex=JOB_TIMEOUT):
+        get_queue(r).enqueue("workers.jobs.tick", job_timeout=JOB_TIMEOUT)

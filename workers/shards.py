@@ -1,0 +1,63 @@
+"""Write and read shards and cards on disk, atomically (temp file, fsync, rename)."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+import os
+from pathlib import Path
+
+
+def shard_paths(datasets: Path, date: str, batch_id: str) -> tuple[Path, Path]:
+    """Return the shard and card paths of a batch."""
+    folder = Path(datasets) / date
+    return folder / f"{batch_id}.jsonl.gz", folder / f"{batch_id}.card.json"
+
+
+def encode_shard(records: list[dict]) -> bytes:
+    """Return the gzip bytes of `records`, one JSON object per line, deterministically."""
+    raw = io.BytesIO()
+    # mtime=0: the same records give the same bytes, so a re-run after a crash is idempotent.
+    with gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as gz:
+        for rec in records:
+            gz.write(json.dumps(rec, sort_keys=True, separators=(",", ":")).encode() + b"\n")
+    return raw.getvalue()
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write `data` to `path` so that a reader sees the old file or the whole new one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)  # make the rename itself durable
+    finally:
+        os.close(dir_fd)
+
+
+def sha256(data: bytes) -> str:
+    """Return the hex sha256 of `data`."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def read_shard(path: Path) -> list[dict]:
+    """Return the records of a shard."""
+    with gzip.open(path, "rt", encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def read_card(path: Path) -> dict:
+    """Return a dataset card."""
+    return json.loads(Path(path).read_text())
+
+
+def write_card(path: Path, card: dict) -> None:
+    """Write a dataset card atomically."""
+    atomic_write(path, (json.dumps(card, indent=2, sort_keys=True) + "\n").encode())

@@ -1,0 +1,156 @@
+"""Drain: take queued events, keep what may enter a dataset, pseudonymise, stage exactly once.
+
+Crash safety: events are moved (not copied) into a per-take processing list, and the commit that
+stages them also deletes that list, atomically. A take whose worker died is put back in the queue
+by `recover_orphans`; the per-day "seen" sets make a second staging of an event impossible.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import time
+from collections import Counter
+from datetime import UTC, datetime
+
+import redis
+
+from backend import keys
+
+from .filters import load_rules
+from .pseudonym import pseudonym
+from .redact import redact_event
+
+log = logging.getLogger(__name__)
+
+TAKE_SIZE = 500
+SEEN_TTL = 8 * 24 * 3600  # events older than 7 days are refused at intake
+# A take is a few milliseconds of work; one older than this belongs to a dead worker.
+ORPHAN_AFTER_MS = 60_000
+
+TAKE_LUA = """
+local items = redis.call('RPOP', KEYS[1], ARGV[2])
+if not items then return {} end
+redis.call('RPUSH', KEYS[2], unpack(items))
+redis.call('ZADD', KEYS[3], ARGV[3], ARGV[1])
+return items
+"""
+
+# ARGV: take id, seen ttl, number of drop pairs, (reason, count)..., then (seen key, member, entry)...
+COMMIT_LUA = """
+local ndrops = tonumber(ARGV[3])
+local dup = 0
+local i = 4
+for _ = 1, ndrops do
+  redis.call('HINCRBY', KEYS[4], ARGV[i], ARGV[i + 1])
+  i = i + 2
+end
+while i <= #ARGV do
+  if redis.call('SADD', ARGV[i], ARGV[i + 1]) == 1 then
+    redis.call('EXPIRE', ARGV[i], ARGV[2])
+    redis.call('RPUSH', KEYS[3], ARGV[i + 2])
+  else
+    dup = dup + 1
+  end
+  i = i + 3
+end
+if dup > 0 then redis.call('HINCRBY', KEYS[4], 'duplicate', dup) end
+redis.call('DEL', KEYS[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+return dup
+"""
+
+RESTORE_LUA = """
+local items = redis.call('LRANGE', KEYS[1], 0, -1)
+if #items > 0 then
+  for i = 1, #items, 1000 do
+    redis.call('RPUSH', KEYS[2], unpack(items, i, math.min(i + 999, #items)))
+  end
+end
+redis.call('DEL', KEYS[1])
+redis.call('ZREM', KEYS[3], ARGV[1])
+return #items
+"""
+
+
+def take(r: redis.Redis, count: int = TAKE_SIZE) -> tuple[str, list[bytes]]:
+    """Move up to `count` of the oldest queued events into a new processing list."""
+    take_id = "t_" + secrets.token_hex(8)
+    processing = keys.key(keys.KEY_PROCESSING, job=take_id)
+    items = r.register_script(TAKE_LUA)(
+        keys=[keys.KEY_INCOMING, processing, keys.KEY_PROCESSING_INDEX],
+        args=[take_id, count, int(time.time() * 1000)],
+    )
+    return take_id, items
+
+
+def build_staged(entries: list[dict], rules, secret: str) -> tuple[list[tuple], Counter]:
+    """Filter, redact and pseudonymise `entries`; return (seen key, member, staged json) rows."""
+    rows, drops = [], Counter()
+    staged_at = int(time.time() * 1000)
+    for entry in entries:
+        reason = rules.drop_reason(entry)
+        if reason:
+            drops[reason] += 1
+            continue
+        event = redact_event(entry["ev"])
+        record = {**event, "category": entry["c"], "contributor": pseudonym(secret, entry["e"])}
+        staged = {"e": entry["e"], "t": entry["t"], "c": entry["c"], "r": entry["r"],
+                  "s": staged_at, "rec": record}  # fmt: skip
+        day = datetime.fromtimestamp(event["ts"] / 1000, UTC).strftime("%Y%m%d")
+        seen = keys.key(keys.KEY_SEEN, day=day)
+        rows.append(
+            (seen, f"{entry['e']}:{event['id']}", json.dumps(staged, separators=(",", ":")))
+        )
+    return rows, drops
+
+
+def commit(r: redis.Redis, take_id: str, rows, drops: Counter) -> int:
+    """Stage `rows` and count `drops`, deleting the take, atomically; return duplicates."""
+    args: list = [take_id, SEEN_TTL, len(drops)]
+    for reason, n in sorted(drops.items()):
+        args += [reason, n]
+    for row in rows:
+        args += list(row)
+    return int(
+        r.register_script(COMMIT_LUA)(
+            keys=[
+                keys.key(keys.KEY_PROCESSING, job=take_id),
+                keys.KEY_PROCESSING_INDEX,
+                keys.KEY_STAGING,
+                keys.KEY_DROPS,
+            ],
+            args=args,
+        )
+    )
+
+
+def stage_once(r: redis.Redis, secret: str, count: int = TAKE_SIZE) -> int:
+    """Take, filter and stage one slice of the queue; return how many events were taken."""
+    take_id, items = take(r, count)
+    if not items:
+        return 0
+    entries = [json.loads(x) for x in items]
+    rules = load_rules(r, {e["e"] for e in entries})
+    rows, drops = build_staged(entries, rules, secret)
+    dup = commit(r, take_id, rows, drops)
+    log.info("take %s: %d taken, %d staged, %d dropped, %d duplicate", take_id, len(entries),
+             len(rows) - dup, sum(drops.values()), dup)  # fmt: skip
+    return len(entries)
+
+
+def recover_orphans(r: redis.Redis, older_than_ms: int = ORPHAN_AFTER_MS) -> int:
+    """Put the events of takes whose worker died back at the head of the queue."""
+    cutoff = int(time.time() * 1000) - older_than_ms
+    restored = 0
+    script = r.register_script(RESTORE_LUA)
+    for raw in r.zrangebyscore(keys.KEY_PROCESSING_INDEX, 0, cutoff):
+        take_id = raw.decode()
+        processing = keys.key(keys.KEY_PROCESSING, job=take_id)
+        n = int(script(keys=[processing, keys.KEY_INCOMING, keys.KEY_PROCESSING_INDEX],
+                       args=[take_id]))  # fmt: skip
+        if n:
+            log.warning("take %s was orphaned: %d event(s) queued again", take_id, n)
+        restored += n
+    return restored
