@@ -1,0 +1,72 @@
+/**
+ * Configuration, read in the order DESIGN.md gives: chrome.storage.managed (enterprise policy),
+ * then config.json at the extension root (tests, packaged deployments), then the options page.
+ * The first source that names both a server and a token wins; tuning knobs come from config.json
+ * or managed storage only.
+ */
+import {
+  BACKOFF_BASE_MS, BACKOFF_MAX_MS, FLUSH_MS, GRACE_SECONDS, KEEPALIVE_MS,
+} from "../shared/constants.js";
+import { KEY_OPTIONS, readKey, readManaged } from "../shared/storage.js";
+
+const KNOBS = {
+  grace_seconds: ["graceSeconds", GRACE_SECONDS],
+  flush_ms: ["flushMs", FLUSH_MS],
+  keepalive_ms: ["keepaliveMs", KEEPALIVE_MS],
+  backoff_base_ms: ["backoffBaseMs", BACKOFF_BASE_MS],
+  backoff_max_ms: ["backoffMaxMs", BACKOFF_MAX_MS],
+};
+
+/** A ws:// or wss:// URL, or null. */
+export function validServer(value) {
+  if (typeof value !== "string") return null;
+  try {
+    const url = new URL(value.trim());
+    return url.protocol === "ws:" || url.protocol === "wss:" ? url.href : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The HTTP base of the backend: ws→http, wss→https, path dropped. */
+export function httpBase(server) {
+  const url = new URL(server);
+  url.protocol = url.protocol === "wss:" ? "https:" : "http:";
+  return url.origin;
+}
+
+async function readConfigFile() {
+  try {
+    const response = await fetch(chrome.runtime.getURL("config.json"), { cache: "no-store" });
+    return response.ok ? await response.json() : {};
+  } catch {
+    return {}; // no config.json: the normal case for an unpacked install
+  }
+}
+
+function pickKnobs(...sources) {
+  const knobs = {};
+  for (const [name, [key, fallback]] of Object.entries(KNOBS)) {
+    const value = sources.map((s) => s[name]).find((v) => Number.isFinite(v) && v > 0);
+    knobs[key] = value ?? fallback;
+  }
+  return knobs;
+}
+
+/** Load the effective configuration: {server, token, source, ...knobs}. */
+export async function loadConfig() {
+  const managed = await readManaged();
+  const file = await readConfigFile();
+  const options = (await readKey("local", KEY_OPTIONS)) || {};
+  const sources = [["managed", managed], ["config.json", file], ["options", options]];
+  let chosen = { server: null, token: null, source: null };
+  for (const [source, values] of sources) {
+    const server = validServer(values.server);
+    const token = typeof values.token === "string" ? values.token.trim() : "";
+    if (server && token) {
+      chosen = { server, token, source };
+      break;
+    }
+  }
+  return { ...chosen, ...pickKnobs(managed, file) };
+}

@@ -1,0 +1,151 @@
+/**
+ * Service worker entry. Every listener is registered synchronously at the top level (MV3 wakes the
+ * worker for an event only if its listener exists on the first turn), and every handler awaits
+ * `ready` so that state is restored from storage before anything is decided.
+ */
+import { categoryOf, sanitizeEvent } from "../shared/events.js";
+import { gateAllows } from "../shared/gate.js";
+import { originOf } from "../shared/redact.js";
+import { KEY_OPTIONS } from "../shared/storage.js";
+import { countCaptured, readCounts } from "./counts.js";
+import { mySessionUrl, putConsent } from "./me-api.js";
+import * as store from "./outbox-store.js";
+import { snooze, unsnooze } from "./pause.js";
+import { applyConsent, ensureConnected, flush, isConnected, reconnect } from "./socket.js";
+import { config, currentGate, publishGate, ready, reloadConfig, saveState, state } from "./state.js";
+
+const TICK_ALARM = "overt-tick";
+const SNOOZE_ALARM = "overt-snooze-end";
+
+const started = ready.then(async () => {
+  await store.restoreOutboxStore();
+  await publishGate();
+  ensureConnected();
+});
+
+// Content scripts read the gate from session storage so that a pause stops every tab at once.
+chrome.storage.session.setAccessLevel({ accessLevel: "TRUSTED_AND_UNTRUSTED_CONTEXTS" }).catch(() => {});
+chrome.alarms.create(TICK_ALARM, { periodInMinutes: 0.5 });
+
+chrome.runtime.onMessage.addListener((message, sender, sendResponse) => {
+  started
+    .then(() => handleMessage(message, sender))
+    .then(sendResponse, (err) => sendResponse({ ok: false, error: String((err && err.message) || err) }));
+  return true; // the response is sent asynchronously
+});
+
+chrome.alarms.onAlarm.addListener(async (alarm) => {
+  await started;
+  if (alarm.name === SNOOZE_ALARM && state.snooze && state.snooze.until !== null && state.snooze.until <= Date.now()) {
+    await unsnooze();
+  }
+  await publishGate(); // also fails closed once the grace period has run out
+  ensureConnected();
+});
+
+chrome.storage.onChanged.addListener(async (changes, area) => {
+  if (area === "managed" || (area === "local" && changes[KEY_OPTIONS])) {
+    await started;
+    await reloadConfig();
+    await saveState();
+    await publishGate();
+    reconnect();
+  }
+});
+
+chrome.tabs.onActivated.addListener(({ tabId }) => notifyTabFocus(tabId));
+
+chrome.windows.onFocusChanged.addListener(async (windowId) => {
+  if (windowId === chrome.windows.WINDOW_ID_NONE) return;
+  const [tab] = await chrome.tabs.query({ active: true, windowId }).catch(() => []);
+  if (tab) notifyTabFocus(tab.id);
+});
+
+/** Ask the tab's content script to record a tab_focus (it knows its URL, title and the gate). */
+function notifyTabFocus(tabId) {
+  chrome.tabs.sendMessage(tabId, { type: "tab-focus" }).catch(() => {}); // no content script there
+}
+
+const fromExtensionPage = (sender) => sender.id === chrome.runtime.id && !sender.tab;
+
+async function handleMessage(message, sender) {
+  const type = message && message.type;
+  if (sender.tab) {
+    if (type === "capture") return onCapture(message.event, sender);
+    if (type === "content-hello") return onContentHello(message, sender);
+  } else if (fromExtensionPage(sender)) {
+    switch (type) {
+      case "status": return statusReport();
+      case "set-consent": return setConsent(message.categories);
+      case "snooze": await snooze(message.minutes ?? null); return statusReport();
+      case "unsnooze": await unsnooze(); return statusReport();
+      case "open-my-data": return openMyData();
+      case "reconnect": await reloadConfig(); reconnect(); return statusReport();
+      default: break;
+    }
+  }
+  console.warn("overt: unknown message type %s", type);
+  return { ok: false, error: "unknown message" };
+}
+
+/** A content script starting up: record privacy signals, return the gate. */
+async function onContentHello(message, sender) {
+  const dnt = Boolean(message.signals && message.signals.dnt);
+  const gpc = Boolean(message.signals && message.signals.gpc);
+  if (dnt !== state.signals.dnt || gpc !== state.signals.gpc) {
+    state.signals = { dnt, gpc };
+    await saveState();
+  }
+  ensureConnected();
+  return { ok: true, gate: currentGate(), origin: originOf(sender.url) };
+}
+
+/** Gate, redact and enqueue one event from a content script (never trust the content side). */
+async function onCapture(raw, sender) {
+  const origin = originOf(sender.url);
+  if (sender.tab.incognito || !raw || originOf(raw.url) !== origin) return { ok: false, error: "origin" };
+  if (!gateAllows(currentGate(), origin, categoryOf(raw.type))) return { ok: false, error: "gate" };
+  const event = sanitizeEvent(raw, crypto.randomUUID());
+  if (!event) return { ok: false, error: "invalid" };
+  store.add([event]);
+  countCaptured([event]);
+  await store.persist();
+  ensureConnected();
+  flush();
+  return { ok: true };
+}
+
+async function statusReport() {
+  const gate = currentGate();
+  const policy = state.policy || {};
+  return {
+    ok: true,
+    status: gate.status,
+    connected: isConnected(),
+    pauses: Object.values(state.pauses),
+    snooze: state.snooze,
+    employee: state.employee,
+    team: state.team,
+    consent: (state.consent && state.consent.categories) || {},
+    policy: { categories: policy.categories || [], purpose: policy.purpose || "", retention_days: policy.retention_days ?? null, allowed_origins: policy.allowed_origins || [] },
+    counts: await readCounts(),
+    outbox: store.box.entries.length,
+    server: config.server,
+    source: config.source,
+  };
+}
+
+async function setConsent(categories) {
+  const result = await putConsent(categories);
+  await applyConsent({ categories: result.categories || {} });
+  return statusReport();
+}
+
+async function openMyData() {
+  const url = await mySessionUrl();
+  await chrome.tabs.create({ url });
+  return { ok: true };
+}
+
+// Read-only hooks for debugging from the worker console (and the e2e tests).
+globalThis.overt = { state, config: () => config, outbox: () => store.box, started };

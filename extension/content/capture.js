@@ -1,0 +1,163 @@
+/**
+ * Capture in the page. Listens, describes elements without their content, redacts, and hands each
+ * event to the service worker, which checks the gate again. Never reads an input's value, a key
+ * or a character; skips everything inside [data-overt-ignore].
+ */
+import { INPUT_WINDOW_MS, SCROLL_THROTTLE_MS } from "../shared/constants.js";
+import { categoryOf, sanitizeEvent } from "../shared/events.js";
+import { gateAllows } from "../shared/gate.js";
+import { describeTarget, isIgnored } from "../shared/selector.js";
+import { KEY_GATE, KEY_PAUSES } from "../shared/storage.js";
+import { watchRoutes } from "./routes.js";
+
+const CLICKABLE = "a,button,input,select,textarea,label,summary,option,[role],[onclick],[data-testid],[tabindex]";
+const NOT_FIELDS = new Set(["hidden", "submit", "button", "reset", "image"]);
+
+let gate = null;
+let paused = false;
+let stopped = false;
+let pageViewSent = false;
+const scroll = { max: 0, sent: 0, timer: null };
+const typing = new Map(); // element -> {count, timer}
+
+const allowed = (type) => !stopped && !paused && gateAllows(gate, location.origin, categoryOf(type));
+
+/** Build, redact and send one event if the gate allows its category here. */
+function emit(type, fields = {}) {
+  if (!allowed(type)) return;
+  const event = sanitizeEvent({ type, ts: Date.now(), url: location.href, title: document.title, ...fields }, "");
+  if (!event) return;
+  delete event.id; // the worker assigns ids (crypto.randomUUID needs a secure context)
+  send({ type: "capture", event });
+}
+
+function send(message) {
+  if (!chrome.runtime || !chrome.runtime.id) return stop(); // extension reloaded: this script is orphaned
+  return chrome.runtime.sendMessage(message).catch(() => {});
+}
+
+function stop() {
+  stopped = true;
+  dropPending();
+}
+
+/** Forget anything not yet sent (pause, consent withdrawn): nothing is emitted after it. */
+function dropPending() {
+  clearTimeout(scroll.timer);
+  scroll.timer = null;
+  for (const entry of typing.values()) clearTimeout(entry.timer);
+  typing.clear();
+}
+
+function applyGate(next) {
+  gate = next || null;
+  if (!allowed("scroll")) clearTimeout(scroll.timer);
+  if (!allowed("input_activity")) dropPending();
+  if (!pageViewSent && allowed("page_view")) {
+    pageViewSent = true;
+    emit("page_view", { referrer: document.referrer });
+  }
+}
+
+function onClick(ev) {
+  if (!ev.isTrusted || !(ev.target instanceof Element) || !allowed("click")) return;
+  const el = ev.target.closest(CLICKABLE) || ev.target;
+  if (isIgnored(el)) return;
+  emit("click", { target: describeTarget(el) });
+}
+
+function onSubmit(ev) {
+  const form = ev.target;
+  if (!ev.isTrusted || !(form instanceof HTMLFormElement) || isIgnored(form)) return;
+  const fields = Array.from(form.elements).filter((el) =>
+    ["INPUT", "SELECT", "TEXTAREA"].includes(el.tagName) && !NOT_FIELDS.has(String(el.type).toLowerCase()));
+  emit("submit", { target: describeTarget(form), fields: fields.length });
+}
+
+function scrollDepth() {
+  const height = document.documentElement.scrollHeight;
+  if (height <= window.innerHeight) return 100;
+  return Math.max(0, Math.min(100, Math.round(((window.scrollY + window.innerHeight) / height) * 100)));
+}
+
+function flushScroll() {
+  clearTimeout(scroll.timer);
+  scroll.timer = null;
+  if (scroll.max > scroll.sent) {
+    scroll.sent = scroll.max;
+    emit("scroll", { depth: scroll.max });
+  }
+}
+
+function onScroll() {
+  if (!allowed("scroll")) return;
+  scroll.max = Math.max(scroll.max, scrollDepth());
+  if (scroll.max > scroll.sent && !scroll.timer) scroll.timer = setTimeout(flushScroll, SCROLL_THROTTLE_MS);
+}
+
+function isTypingTarget(el) {
+  if (!(el instanceof Element) || isIgnored(el)) return false;
+  if (el instanceof HTMLInputElement) return !["password", "hidden"].includes(el.type); // no password lengths
+  return el instanceof HTMLTextAreaElement || el.isContentEditable === true;
+}
+
+function flushTyping(el) {
+  const entry = typing.get(el);
+  if (!entry) return;
+  typing.delete(el);
+  clearTimeout(entry.timer);
+  emit("input_activity", { target: describeTarget(el), count: entry.count });
+}
+
+/** Count input events per field per window; `ev.data`, keys and values are never touched. */
+function onInput(ev) {
+  const el = ev.composedPath ? ev.composedPath()[0] : ev.target;
+  if (!ev.isTrusted || !allowed("input_activity") || !isTypingTarget(el)) return;
+  const entry = typing.get(el) || { count: 0, timer: setTimeout(() => flushTyping(el), INPUT_WINDOW_MS) };
+  entry.count += 1;
+  typing.set(el, entry);
+}
+
+function onRouteChange(from) {
+  flushScroll();
+  scroll.max = 0;
+  scroll.sent = 0;
+  emit("route_change", { from });
+}
+
+function onPageHide() {
+  flushScroll();
+  for (const el of [...typing.keys()]) flushTyping(el);
+}
+
+function onStorageChange(changes, area) {
+  if (area !== "session") return;
+  if (changes[KEY_PAUSES]) {
+    paused = Object.keys(changes[KEY_PAUSES].newValue || {}).length > 0;
+    if (paused) dropPending();
+  }
+  if (changes[KEY_GATE]) applyGate(changes[KEY_GATE].newValue);
+}
+
+function onWorkerMessage(message) {
+  if (message && message.type === "tab-focus") emit("tab_focus");
+}
+
+/** Start capturing: subscribe to the gate first, then ask the worker for its current value. */
+export async function start() {
+  chrome.storage.onChanged.addListener(onStorageChange);
+  chrome.runtime.onMessage.addListener(onWorkerMessage);
+  document.addEventListener("click", onClick, true);
+  document.addEventListener("submit", onSubmit, true);
+  document.addEventListener("input", onInput, true);
+  window.addEventListener("scroll", onScroll, { passive: true });
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "hidden") onPageHide();
+    if (["visible", "hidden"].includes(document.visibilityState)) emit("visibility", { state: document.visibilityState });
+  });
+  window.addEventListener("pagehide", onPageHide);
+  watchRoutes(onRouteChange);
+  const signals = { dnt: navigator.doNotTrack === "1", gpc: navigator.globalPrivacyControl === true };
+  const reply = await send({ type: "content-hello", signals });
+  if (reply && reply.ok && gate === null) applyGate(reply.gate);
+}

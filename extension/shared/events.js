@@ -1,0 +1,79 @@
+/**
+ * Build the wire form of an event: exactly the fields DESIGN.md lists for its type, every text
+ * redacted, every length inside the backend's limits. The service worker runs every event through
+ * here, so a bug in the content script cannot widen what leaves the browser.
+ */
+import {
+  CATEGORY_OF_TYPE, MAX_LABEL, MAX_ROLE, MAX_SELECTOR, MAX_TAG, MAX_TITLE,
+} from "./constants.js";
+import { redactLabel, redactText, redactUrl } from "./redact.js";
+
+/** The consent category of an event type, or undefined for an unknown type. */
+export function categoryOf(type) {
+  return Object.hasOwn(CATEGORY_OF_TYPE, type) ? CATEGORY_OF_TYPE[type] : undefined;
+}
+
+function cleanTarget(raw) {
+  if (!raw || typeof raw !== "object") return null;
+  const selector = redactText(String(raw.selector || "")).slice(0, MAX_SELECTOR);
+  const tag = String(raw.tag || "").toLowerCase().replace(/[^a-z0-9-]/g, "").slice(0, MAX_TAG);
+  if (!selector || !tag) return null;
+  const target = { selector, tag };
+  if (typeof raw.role === "string" && raw.role) target.role = redactText(raw.role).slice(0, MAX_ROLE);
+  if (typeof raw.label === "string") {
+    const label = redactLabel(raw.label, MAX_LABEL);
+    if (label) target.label = label;
+  }
+  return target;
+}
+
+const isCount = (n, min, max) => Number.isInteger(n) && n >= min && n <= max;
+
+const EXTRA_FIELDS = {
+  page_view(raw, out) {
+    if (raw.referrer) out.referrer = redactUrl(raw.referrer);
+    return true;
+  },
+  route_change(raw, out) {
+    if (raw.from) out.from = redactUrl(raw.from);
+    return true;
+  },
+  click(raw, out) {
+    out.target = cleanTarget(raw.target);
+    return out.target !== null;
+  },
+  submit(raw, out) {
+    out.target = cleanTarget(raw.target);
+    out.fields = raw.fields;
+    return out.target !== null && isCount(raw.fields, 0, 10_000);
+  },
+  scroll(raw, out) {
+    out.depth = raw.depth;
+    return isCount(raw.depth, 0, 100);
+  },
+  tab_focus() {
+    return true;
+  },
+  visibility(raw, out) {
+    out.state = raw.state;
+    return raw.state === "visible" || raw.state === "hidden";
+  },
+  input_activity(raw, out) {
+    out.target = cleanTarget(raw.target);
+    out.count = raw.count;
+    return out.target !== null && isCount(raw.count, 1, 100_000);
+  },
+};
+
+/** Return the redacted wire event for `raw` with the given id, or null when it is malformed. */
+export function sanitizeEvent(raw, id) {
+  if (!raw || typeof raw !== "object" || !categoryOf(raw.type)) return null;
+  const url = redactUrl(raw.url);
+  if (!url || !Number.isInteger(raw.ts) || raw.ts <= 0) return null;
+  const out = { id, type: raw.type, ts: raw.ts, url };
+  if (typeof raw.title === "string") {
+    const title = redactLabel(raw.title, MAX_TITLE);
+    if (title) out.title = title;
+  }
+  return EXTRA_FIELDS[raw.type](raw, out) ? out : null;
+}

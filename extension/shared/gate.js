@@ -1,0 +1,53 @@
+/**
+ * Decide whether capture runs, from plain state. The service worker computes the gate and
+ * publishes it to chrome.storage.session; content scripts read it to stop at once in every tab,
+ * and the worker checks it again for every event (content scripts are never trusted alone).
+ */
+import { CATEGORIES, GRACE_SECONDS, STATUS } from "./constants.js";
+
+/** An active self-snooze: until is null ("until I resume") or a time in the future. */
+export function isSnoozed(snooze, now) {
+  return Boolean(snooze) && (snooze.until === null || snooze.until > now);
+}
+
+/** Categories the employee consented to AND the policy asks for. */
+export function effectiveCategories(consent, policy) {
+  const granted = (consent && consent.categories) || {};
+  const asked = (policy && Array.isArray(policy.categories) && policy.categories) || [];
+  return CATEGORIES.filter((c) => granted[c] === true && asked.includes(c));
+}
+
+/** True while the last contact with the backend is within the grace period. */
+export function withinGrace(lastContact, now, graceSeconds = GRACE_SECONDS) {
+  return Number.isFinite(lastContact) && now - lastContact <= graceSeconds * 1000;
+}
+
+/**
+ * The capture status, most restrictive first:
+ * not configured, bad token, paused by admin, paused by me, no recent contact, capturing.
+ */
+export function captureStatus(state, now, graceSeconds = GRACE_SECONDS) {
+  if (!state.configured) return STATUS.NOT_CONFIGURED;
+  if (state.authError) return STATUS.BAD_TOKEN;
+  if (state.pauses && Object.keys(state.pauses).length) return STATUS.PAUSED_ADMIN;
+  if (isSnoozed(state.snooze, now)) return STATUS.PAUSED_SELF;
+  if (!state.policy || !withinGrace(state.lastContact, now, graceSeconds)) return STATUS.DISCONNECTED;
+  return STATUS.CAPTURING;
+}
+
+/** The gate content scripts follow: {active, status, categories, origins}. */
+export function computeGate(state, now, graceSeconds = GRACE_SECONDS) {
+  const status = captureStatus(state, now, graceSeconds);
+  const active = status === STATUS.CAPTURING;
+  return {
+    active,
+    status,
+    categories: active ? effectiveCategories(state.consent, state.policy) : [],
+    origins: active ? [...((state.policy && state.policy.allowed_origins) || [])] : [],
+  };
+}
+
+/** May an event of `category` be captured on `origin` under this gate? */
+export function gateAllows(gate, origin, category) {
+  return Boolean(gate && gate.active && origin && gate.origins.includes(origin) && gate.categories.includes(category));
+}

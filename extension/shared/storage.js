@@ -1,0 +1,39 @@
+/**
+ * One module owns browser storage: every key name is here. Only functions touch chrome.*, so the
+ * module imports cleanly in Node.
+ *
+ * local   (survives restarts): state, outbox, counts, options.
+ * session (cleared when the browser quits; readable by content scripts): pause, gate, lastContact.
+ */
+export const KEY_STATE = "overt.state";
+export const KEY_OUTBOX = "overt.outbox";
+export const KEY_COUNTS = "overt.counts";
+export const KEY_OPTIONS = "overt.options";
+export const KEY_PAUSES = "overt.pauses";
+export const KEY_GATE = "overt.gate";
+export const KEY_LAST_CONTACT = "overt.lastContact";
+
+/** Read one key from an area ("local", "session", "managed"); undefined when absent or failing. */
+export async function readKey(area, key) {
+  try {
+    const got = await chrome.storage[area].get(key);
+    return got[key];
+  } catch (err) {
+    console.warn("overt: storage.%s read failed: %s", area, err && err.message);
+    return undefined;
+  }
+}
+
+/** Write several keys to one area. */
+export async function writeKeys(area, values) {
+  await chrome.storage[area].set(values);
+}
+
+/** Read the whole managed area (enterprise policy); {} when none or unsupported. */
+export async function readManaged() {
+  try {
+    return (await chrome.storage.managed.get(null)) || {};
+  } catch {
+    return {};
+  }
+}
