@@ -1,0 +1,97 @@
+"""Browser fixtures for the end-to-end tests: Debian's Chromium, the unpacked extension, test pages.
+
+The backend side (live_server, admin, queued_events, run_workers) comes from tests/conftest.py.
+Without Chromium or Playwright the tests skip with a loud reason, except under CI (then they fail).
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from tests.e2e.e2e_harness import ExtensionBrowser, PagesServer, find_chromium, prepare_extension
+
+ALL_CATEGORIES = ("navigation", "clicks", "forms", "scroll", "focus", "typing")
+
+
+def _cannot_run(reason: str):
+    if os.environ.get("CI"):
+        pytest.fail(f"e2e tests must run in CI: {reason}", pytrace=False)
+    pytest.skip(f"E2E TESTS DID NOT RUN: {reason}")
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "tests/e2e/" in str(item.fspath).replace(os.sep, "/"):
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope="session")
+def chromium_executable() -> str:
+    """Debian's Chromium (never `playwright install`; branded Chrome ignores --load-extension)."""
+    path = find_chromium()
+    if path is None:
+        _cannot_run("no Chromium found (/usr/lib/chromium/chromium or chromium on PATH)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def playwright_instance(chromium_executable):
+    """One Playwright driver for the session."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _cannot_run("the playwright package is not installed (pip install -e '.[test]')")
+    with sync_playwright() as pw:
+        yield pw
+
+
+@pytest.fixture(scope="session")
+def pages():
+    """The local test pages (tests/e2e/pages) on 127.0.0.1, port 0."""
+    server = PagesServer()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def launch_browser(playwright_instance, chromium_executable, tmp_path):
+    """Return launch(server, token, **knobs) -> ExtensionBrowser; every browser is closed after."""
+    browsers: list[ExtensionBrowser] = []
+
+    def launch(server: str | None, token: str | None, **knobs) -> ExtensionBrowser:
+        n = len(browsers)
+        ext_dir = prepare_extension(tmp_path / f"extension-{n}", server, token, **knobs)
+        browser = ExtensionBrowser(playwright_instance, chromium_executable, ext_dir,
+                                   tmp_path / f"profile-{n}")  # fmt: skip
+        browsers.append(browser)
+        return browser
+
+    yield launch
+    for browser in browsers:
+        browser.close()
+
+
+@pytest.fixture
+def enrolled(admin, pages):
+    """Return enroll(employee, consent=ALL) -> token, with the test pages as the work-app origin."""
+    admin.set_policy(categories=ALL_CATEGORIES, allowed_origins=[pages.origin])
+
+    def enroll(employee: str = "alice", team: str = "support", consent=ALL_CATEGORIES) -> str:
+        token = admin.enroll(employee, team)
+        if consent:
+            admin.set_consent(token, {c: c in consent for c in ALL_CATEGORIES})
+        return token
+
+    return enroll
+
+
+@pytest.fixture
+def capturing(live_server, enrolled, launch_browser, pages):
+    """A browser whose extension is connected, consented to everything and capturing."""
+    token = enrolled()
+    browser = launch_browser(live_server.ws_url, token)
+    browser.wait_until_capturing(pages.origin, ALL_CATEGORIES)
+    browser.token = token
+    return browser

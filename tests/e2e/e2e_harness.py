@@ -1,0 +1,163 @@
+"""Real headless Chromium with the real extension, per ../shared/E2E-CHROMIUM.md.
+
+Kept apart from conftest.py so that a script can drive the same browser by hand.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import os
+import shutil
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+EXTENSION_SRC = ROOT / "extension"
+PAGES = Path(__file__).resolve().parent / "pages"
+# Fixed by the manifest's "key" (docs/extension.md); extension/shared/constants.js has the same.
+EXTENSION_ID = "jlgofjddloiiehobneeomgligepmkobc"
+CHROMIUM_CANDIDATES = ("/usr/lib/chromium/chromium", "chromium", "chromium-browser")
+
+# Short timings so the tests wait on conditions for seconds, not minutes.
+TEST_KNOBS = {"flush_ms": 200, "backoff_base_ms": 200, "backoff_max_ms": 1000, "keepalive_ms": 15000}
+
+
+def find_chromium() -> str | None:
+    """Return a Chromium binary that honours --load-extension (never branded Chrome 137+)."""
+    for candidate in CHROMIUM_CANDIDATES:
+        path = candidate if os.path.isabs(candidate) else shutil.which(candidate)
+        if path and os.path.isfile(path) and os.access(path, os.X_OK):
+            return path
+    return None
+
+
+def wait_for(predicate, timeout: float = 10.0, interval: float = 0.05, message: str = ""):
+    """Poll `predicate` until it returns something truthy; return it or raise AssertionError."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {message or predicate}")
+        time.sleep(interval)
+
+
+class _PagesHandler(http.server.SimpleHTTPRequestHandler):
+    """Static test pages; any /app/... path serves the SPA page (as a real SPA server would)."""
+
+    def translate_path(self, path):
+        clean = path.split("?", 1)[0].split("#", 1)[0]
+        if clean == "/app" or clean.startswith("/app/"):
+            return str(PAGES / "app.html")
+        if clean == "/secrets" or clean.startswith("/secrets/"):
+            return str(PAGES / "secrets.html")
+        return super().translate_path(path)
+
+    def log_message(self, *args):
+        pass
+
+
+class PagesServer:
+    """Serve tests/e2e/pages on 127.0.0.1, port 0, in a thread."""
+
+    def __init__(self):
+        handler = functools.partial(_PagesHandler, directory=str(PAGES))
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.origin = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def url(self, path: str) -> str:
+        """Return the absolute URL of `path` on this server."""
+        return self.origin + path
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def prepare_extension(target: Path, server: str | None, token: str | None, **knobs) -> Path:
+    """Copy the unpacked extension to `target` and write its config.json."""
+    shutil.copytree(EXTENSION_SRC, target)
+    config = {**TEST_KNOBS, **knobs}
+    if server:
+        config["server"] = server
+    if token:
+        config["token"] = token
+    (target / "config.json").write_text(json.dumps(config))
+    return target
+
+
+class ExtensionBrowser:
+    """A persistent Chromium context with the extension loaded, and helpers to drive it."""
+
+    def __init__(self, playwright, executable: str, ext_dir: Path, profile_dir: Path):
+        self.ext_dir = ext_dir
+        self.context = playwright.chromium.launch_persistent_context(
+            str(profile_dir),
+            executable_path=executable,
+            headless=True,
+            args=[
+                "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-dev-shm-usage", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync",
+                f"--disable-extensions-except={ext_dir}", f"--load-extension={ext_dir}",
+            ],
+        )
+        self.worker()  # wait for the service worker to exist
+
+    def worker(self):
+        """Return the extension's service worker (the newest one: the list keeps stopped ones)."""
+        prefix = f"chrome-extension://{EXTENSION_ID}/"
+        workers = [w for w in self.context.service_workers if w.url.startswith(prefix)]
+        if workers:
+            return workers[-1]
+        return self.context.wait_for_event(
+            "serviceworker", predicate=lambda w: w.url.startswith(prefix), timeout=15000
+        )
+
+    def evaluate(self, expression: str, arg=None):
+        """Evaluate in the service worker (wakes nothing: the worker must be running)."""
+        return self.worker().evaluate(expression, arg)
+
+    def gate(self) -> dict:
+        """The capture gate the worker published to chrome.storage.session."""
+        return self.evaluate("chrome.storage.session.get('overt.gate').then(g => g['overt.gate'] || {})")
+
+    def wait_until_capturing(self, origin: str, categories=(), timeout: float = 15.0) -> dict:
+        """Wait until the gate allows capture on `origin` for every category in `categories`."""
+
+        def ready():
+            gate = self.gate()
+            ok = gate.get("active") and origin in gate.get("origins", [])
+            return gate if ok and set(categories) <= set(gate.get("categories", [])) else None
+
+        return wait_for(ready, timeout, 0.1, f"capture to start on {origin} for {categories}")
+
+    def wait_for_status(self, status: str, timeout: float = 15.0) -> dict:
+        """Wait until the published gate has `status` (capturing, paused_admin, ...)."""
+        return wait_for(lambda: (g := self.gate()).get("status") == status and g, timeout, 0.1, status)
+
+    def outbox_size(self) -> int:
+        """Events in the outbox (unsent or unacknowledged)."""
+        return self.evaluate("globalThis.overt.outbox().entries.length")
+
+    def open(self, url: str):
+        """Open `url` in a new tab and wait for the content script to be ready."""
+        page = self.context.new_page()
+        page.goto(url)
+        return page
+
+    def stop_service_workers(self, page) -> None:
+        """Stop every service worker through CDP, as Chromium does after 30 s idle."""
+        cdp = page.context.new_cdp_session(page)
+        cdp.send("ServiceWorker.enable")
+        cdp.send("ServiceWorker.stopAllWorkers")
+        cdp.detach()
+
+    def close(self) -> None:
+        self.context.close()
