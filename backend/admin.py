@@ -89,10 +89,20 @@ def write_policy():
     control.publish(r, "policy", frame={"type": "policy", **policy})
     for employee in lost:
         categories = consent.get_consent(r, employee)
-        control.publish(r, "consent", frame={"type": "consent", "categories": categories},
-                        scope={"employee": employee})  # fmt: skip
-    audit(r, actor, "policy", version=policy["version"], lapsed=sorted(lapsed),
-          employees_lapsed=len(lost))  # fmt: skip
+        control.publish(
+            r,
+            "consent",
+            frame={"type": "consent", "categories": categories},
+            scope={"employee": employee},
+        )
+    audit(
+        r,
+        actor,
+        "policy",
+        version=policy["version"],
+        lapsed=sorted(lapsed),
+        employees_lapsed=len(lost),
+    )
     return jsonify(policy)
 
 
@@ -103,8 +113,9 @@ def enroll():
     r = get_redis()
     token, ident = employees.enroll(r, req["employee"], req["team"])
     audit(r, actor, "enroll", employee=ident.employee, team=ident.team, device=ident.device)
-    return jsonify({"employee": ident.employee, "team": ident.team, "device": ident.device,
-                    "token": token}), 201  # fmt: skip
+    return jsonify(
+        {"employee": ident.employee, "team": ident.team, "device": ident.device, "token": token}
+    ), 201
 
 
 @bp.post("/api/employees/<employee>/revoke")

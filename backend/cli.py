@@ -47,7 +47,8 @@ def settings_and_url() -> tuple[Settings, str]:
     if sock.exists():
         return settings, embedded_redis.socket_url(settings.data_dir)
     raise RedisUnavailableError(
-        f"no Redis: set OVERT_REDIS_URL, or start `overt up` (embedded Redis in {settings.data_dir})"
+        "no Redis: set OVERT_REDIS_URL, or start `overt up` "
+        f"(embedded Redis in {settings.data_dir})"
     )
 
 
@@ -119,7 +120,8 @@ def up(host: str, port: int):
             f"  admin token {settings.admin_token}\n\n"
             f"Next:\n"
             f"  1. overt enroll alice --team sales      (prints a device token)\n"
-            f"  2. Load {EXTENSION_DIR} unpacked in Chromium (chrome://extensions, Developer mode)\n"
+            f"  2. Load {EXTENSION_DIR} unpacked in Chromium\n"
+            f"     (chrome://extensions, Developer mode, Load unpacked)\n"
             f"     and enter ws://{base}/ws and the token on its options page.\n"
             f"  3. Name the work apps to capture on: PUT /admin/api/policy (docs/operations.md).\n"
         )
@@ -174,7 +176,8 @@ def enroll(employee: str, team: str):
     try:
         EnrollSchema().load({"employee": employee, "team": team})
     except ValidationError as err:
-        raise CLIError(f"invalid {', '.join(sorted(err.messages))}: letters, digits, . _ @ + -")
+        fields = ", ".join(sorted(err.messages))
+        raise CLIError(f"invalid {fields}: use letters, digits, . _ @ + -") from None
     _, r = redis_client()
     token, ident = do_enroll(r, employee, team)
     audit(r, "cli", "enroll", employee=ident.employee, team=ident.team, device=ident.device)
@@ -213,8 +216,10 @@ def pause(team, employee, reason, purge):
         purged = purge_scope(r, record["scope"])
     audit(r, "cli", "pause", pause_id=record["pause_id"], scope=record["scope"], purged=purged)
     state = "paused" if created else "already paused"
-    click.echo(f"{state}: {record['pause_id']} {json.dumps(record['scope'])}"
-               + (f" ({purged} queued events purged)" if purge else ""))  # fmt: skip
+    click.echo(
+        f"{state}: {record['pause_id']} {json.dumps(record['scope'])}"
+        + (f" ({purged} queued events purged)" if purge else "")
+    )
 
 
 @main.command()
@@ -246,13 +251,19 @@ def status(as_json: bool):
     if as_json:
         click.echo(json.dumps(info, indent=2))
         return
-    paused = ", ".join(f"{p['pause_id']} {json.dumps(p['scope'])} ({p['reason']})"
-                       for p in info["paused"]) or "no"  # fmt: skip
+    paused = (
+        ", ".join(
+            f"{p['pause_id']} {json.dumps(p['scope'])} ({p['reason']})" for p in info["paused"]
+        )
+        or "no"
+    )
     q = info["queue"]
     click.echo(f"paused:      {paused}")
     click.echo(f"clients:     {info['connected_clients']} connected")
-    click.echo(f"queue:       {q['incoming_events']} incoming, {q['events_in_flight']} in flight, "
-               f"{q['staged_events']} staged, {q['jobs']} job(s)")  # fmt: skip
+    click.echo(
+        f"queue:       {q['incoming_events']} incoming, {q['events_in_flight']} in flight, "
+        f"{q['staged_events']} staged, {q['jobs']} job(s)"
+    )
     click.echo(f"workers:     {info['workers']}")
     b = info["batches"]
     click.echo(f"batches:     {b['sealed']} sealed, {b['events']} events, latest {b['latest']}")

@@ -66,18 +66,28 @@ class EmbeddedRedis:
         sock.unlink(missing_ok=True)
         args = [
             find_redis_server(),
-            "--dir", str(self.dir),
-            "--port", str(self.port),
-            "--bind", "127.0.0.1",
-            "--unixsocket", str(sock),
-            "--unixsocketperm", "700",
+            "--dir",
+            str(self.dir),
+            "--port",
+            str(self.port),
+            "--bind",
+            "127.0.0.1",
+            "--unixsocket",
+            str(sock),
+            "--unixsocketperm",
+            "700",
             # An acknowledged event must survive a restart: keep an append-only file.
-            "--appendonly", "yes",
-            "--appendfsync", "everysec",
-            "--save", "300 1",
-            "--daemonize", "no",
-            "--logfile", str(self.dir / "redis.log"),
-        ]  # fmt: skip
+            "--appendonly",
+            "yes",
+            "--appendfsync",
+            "everysec",
+            "--save",
+            "300 1",
+            "--daemonize",
+            "no",
+            "--logfile",
+            str(self.dir / "redis.log"),
+        ]
         self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -135,8 +135,9 @@ class Session:
         pipe.hset(keys.KEY_SIGNALS, ident.device, json.dumps(hello["signals"]))
         if hello["dropped"]:
             pipe.hincrby(keys.KEY_CLIENT_DROPS, ident.device, hello["dropped"])
-            log.warning("device %s dropped %d event(s) from a full outbox", ident.device,
-                        hello["dropped"])  # fmt: skip
+            log.warning(
+                "device %s dropped %d event(s) from a full outbox", ident.device, hello["dropped"]
+            )
         pipe.execute()
         self.conn = Connection(self.ws, ident)
         welcome, active = welcome_frame(self.r, ident)
@@ -151,10 +152,14 @@ class Session:
             envelope = _events.load(frame)
         except ValidationError as err:
             seq = frame.get("seq") if isinstance(frame.get("seq"), int) else None
-            code = "too_many_events" if "events" in err.messages and isinstance(
-                frame.get("events"), list) else "bad_frame"  # fmt: skip
-            return self.send(error_frame(code, "the events frame is not valid", seq=seq,
-                                         errors=err.messages))  # fmt: skip
+            code = (
+                "too_many_events"
+                if "events" in err.messages and isinstance(frame.get("events"), list)
+                else "bad_frame"
+            )
+            return self.send(
+                error_frame(code, "the events frame is not valid", seq=seq, errors=err.messages)
+            )
         policy = self.services.current_policy()
         try:
             ack = self.services.intake.accept(
@@ -162,16 +167,18 @@ class Session:
             )
         except redis.RedisError as err:
             log.warning("frame seq=%s not queued: Redis %s", envelope["seq"], type(err).__name__)
-            return self.send(error_frame("unavailable", "not stored; send again later",
-                                         seq=envelope["seq"]))  # fmt: skip
+            return self.send(
+                error_frame("unavailable", "not stored; send again later", seq=envelope["seq"])
+            )
         self.send(ack)
 
     def on_pause_applied(self, frame: dict) -> None:
         try:
             applied = _applied.load(frame)
         except ValidationError as err:
-            return self.send(error_frame("bad_frame", "pause_applied is not valid",
-                                         errors=err.messages))  # fmt: skip
+            return self.send(
+                error_frame("bad_frame", "pause_applied is not valid", errors=err.messages)
+            )
         ident = self.conn.ident
         if not pauses.record_ack(self.r, applied["pause_id"], ident.device, ident.employee):
             self.send(error_frame("unknown_pause", "no such pause"))

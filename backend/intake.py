@@ -30,7 +30,11 @@ local granted, accepted, refused = {}, {}, {'ok', 0}
 for i = 3, #ARGV, 2 do
   local c = ARGV[i]
   if granted[c] == nil then granted[c] = redis.call('HEXISTS', KEYS[2], c) == 1 end
-  if granted[c] then accepted[#accepted + 1] = ARGV[i + 1] else refused[#refused + 1] = (i - 3) / 2 end
+  if granted[c] then
+    accepted[#accepted + 1] = ARGV[i + 1]
+  else
+    refused[#refused + 1] = (i - 3) / 2
+  end
 end
 if #accepted > 0 then
   redis.call('LPUSH', KEYS[3], unpack(accepted))
@@ -115,7 +119,10 @@ class Intake:
         if rejected:
             log.info(
                 "frame seq=%s device=%s: %d accepted, %d rejected (%s)",
-                seq, ident.device, accepted, len(rejected),
+                seq,
+                ident.device,
+                accepted,
+                len(rejected),
                 ",".join(sorted({x["code"] for x in rejected})),
-            )  # fmt: skip
+            )
         return {"type": "ack", "seq": seq, "accepted": accepted, "rejected": rejected}

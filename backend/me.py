@@ -39,9 +39,14 @@ def put_consent():
     signals = json.loads(raw) if raw else {}
     try:
         categories, withdrawn = consent.set_consent(
-            r, ident.employee, req["categories"], get_policy(r), ident.device, signals,
+            r,
+            ident.employee,
+            req["categories"],
+            get_policy(r),
+            ident.device,
+            signals,
             req["confirm"],
-        )  # fmt: skip
+        )
     except consent.ConsentError as err:
         status = 409 if err.code == "confirmation_required" else 422
         raise APIError(status, err.code, str(err), err.errors) from None
@@ -50,6 +55,10 @@ def put_consent():
         from workers.purge import purge_employee
 
         purged = purge_employee(r, ident.employee, withdrawn)
-    control.publish(r, "consent", frame={"type": "consent", "categories": categories},
-                    scope={"employee": ident.employee})  # fmt: skip
+    control.publish(
+        r,
+        "consent",
+        frame={"type": "consent", "categories": categories},
+        scope={"employee": ident.employee},
+    )
     return jsonify({"categories": categories, "withdrawn": sorted(withdrawn), "purged": purged})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import ClassVar
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
@@ -197,7 +198,9 @@ class PauseAppliedSchema(Schema):
 class ScopeField(fields.Field):
     """A pause scope: "all", {"team": T} or {"employee": E}, loaded as a normalised dict."""
 
-    default_error_messages = {"invalid": 'scope must be "all", {"team": T} or {"employee": E}'}
+    default_error_messages: ClassVar[dict] = {
+        "invalid": 'scope must be "all", {"team": T} or {"employee": E}'
+    }
 
     def _deserialize(self, value, attr, data, **kwargs):
         if value == "all" or value == {"all": True}:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from pathlib import Path
@@ -83,10 +84,8 @@ class LiveServer:
         self.server.server_close()
         self.server = None
         for conn in self.app.extensions["overt.services"].registry.snapshot():
-            try:
+            with contextlib.suppress(Exception):  # already closed by its client
                 conn.ws.close(reason=1001, message="going away")
-            except Exception:
-                pass
 
     @property
     def http_url(self) -> str:
@@ -110,8 +109,12 @@ def app(settings, redis_conn):
     """The Flask app, with every received WebSocket frame recorded."""
     frames: list[str] = []
     app = create_app(
-        {"OVERT_SETTINGS": settings, "FRAME_TAP": frames.append, "FRAME_TAP_LIST": frames,
-         "TESTING": True}  # fmt: skip
+        {
+            "OVERT_SETTINGS": settings,
+            "FRAME_TAP": frames.append,
+            "FRAME_TAP_LIST": frames,
+            "TESTING": True,
+        }
     )
     yield app
     app.extensions["overt.services"].stop()

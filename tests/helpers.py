@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 import urllib.error
@@ -96,7 +97,5 @@ class WSClient:
         return self.recv_type("ack")
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(Exception):  # already closed by the server
             self.ws.close()
-        except Exception:
-            pass

@@ -79,10 +79,14 @@ def take_batch(r: redis.Redis, batch_size: int) -> str | None:
     ) + secrets.token_hex(4)
     meta = {"date": batch_id[1:5] + "-" + batch_id[5:7] + "-" + batch_id[7:9], "taken_at": now}
     n = r.register_script(TAKE_BATCH_LUA)(
-        keys=[keys.KEY_STAGING, keys.key(keys.KEY_SEALING, batch=batch_id),
-              keys.KEY_SEALING_INDEX, keys.KEY_DROPS],
+        keys=[
+            keys.KEY_STAGING,
+            keys.key(keys.KEY_SEALING, batch=batch_id),
+            keys.KEY_SEALING_INDEX,
+            keys.KEY_DROPS,
+        ],
         args=[batch_id, batch_size, json.dumps(meta)],
-    )  # fmt: skip
+    )
     return batch_id if n else None
 
 
@@ -105,8 +109,9 @@ def write_batch(r: redis.Redis, datasets: Path, batch_id: str) -> dict | None:
         records = sorted((s["rec"] for s in kept), key=lambda rec: (rec["ts"], rec["id"]))
         data = encode_shard(records)
         shard, card_path = shard_paths(datasets, meta["date"], batch_id)
-        card = build_card(batch_id, records, drops, sha256(data), get_policy(r)["version"],
-                          meta["taken_at"])  # fmt: skip
+        card = build_card(
+            batch_id, records, drops, sha256(data), get_policy(r)["version"], meta["taken_at"]
+        )
         atomic_write(shard, data)
         write_card(card_path, card)
         summary = index_entry(card, meta["date"], records)

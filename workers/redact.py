@@ -29,9 +29,12 @@ def redact_url(url: str, allowed_params: frozenset[str] = frozenset()) -> str:
     except ValueError:
         return "[invalid-url]"
     query = urlencode(
-        [(k, redact_text(v)) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-         if k in allowed_params]
-    )  # fmt: skip
+        [
+            (k, redact_text(v))
+            for k, v in parse_qsl(parts.query, keep_blank_values=True)
+            if k in allowed_params
+        ]
+    )
     netloc = parts.netloc.rsplit("@", 1)[-1]  # never keep credentials in a URL
     return urlunsplit((parts.scheme, netloc, redact_text(parts.path), query, ""))
 

@@ -37,7 +37,8 @@ redis.call('ZADD', KEYS[3], ARGV[3], ARGV[1])
 return items
 """
 
-# ARGV: take id, seen ttl, number of drop pairs, (reason, count)..., then (seen key, member, entry)...
+# ARGV: take id, seen ttl, number of drop pairs, (reason, count)...,
+# then (seen key, member, staged entry) triples.
 COMMIT_LUA = """
 local ndrops = tonumber(ARGV[3])
 local dup = 0
@@ -96,8 +97,14 @@ def build_staged(entries: list[dict], rules, secret: str) -> tuple[list[tuple], 
             continue
         event = redact_event(entry["ev"])
         record = {**event, "category": entry["c"], "contributor": pseudonym(secret, entry["e"])}
-        staged = {"e": entry["e"], "t": entry["t"], "c": entry["c"], "r": entry["r"],
-                  "s": staged_at, "rec": record}  # fmt: skip
+        staged = {
+            "e": entry["e"],
+            "t": entry["t"],
+            "c": entry["c"],
+            "r": entry["r"],
+            "s": staged_at,
+            "rec": record,
+        }
         day = datetime.fromtimestamp(event["ts"] / 1000, UTC).strftime("%Y%m%d")
         seen = keys.key(keys.KEY_SEEN, day=day)
         rows.append(
@@ -135,8 +142,14 @@ def stage_once(r: redis.Redis, secret: str, count: int = TAKE_SIZE) -> int:
     rules = load_rules(r, {e["e"] for e in entries})
     rows, drops = build_staged(entries, rules, secret)
     dup = commit(r, take_id, rows, drops)
-    log.info("take %s: %d taken, %d staged, %d dropped, %d duplicate", take_id, len(entries),
-             len(rows) - dup, sum(drops.values()), dup)  # fmt: skip
+    log.info(
+        "take %s: %d taken, %d staged, %d dropped, %d duplicate",
+        take_id,
+        len(entries),
+        len(rows) - dup,
+        sum(drops.values()),
+        dup,
+    )
     return len(entries)
 
 
@@ -148,8 +161,9 @@ def recover_orphans(r: redis.Redis, older_than_ms: int = ORPHAN_AFTER_MS) -> int
     for raw in r.zrangebyscore(keys.KEY_PROCESSING_INDEX, 0, cutoff):
         take_id = raw.decode()
         processing = keys.key(keys.KEY_PROCESSING, job=take_id)
-        n = int(script(keys=[processing, keys.KEY_INCOMING, keys.KEY_PROCESSING_INDEX],
-                       args=[take_id]))  # fmt: skip
+        n = int(
+            script(keys=[processing, keys.KEY_INCOMING, keys.KEY_PROCESSING_INDEX], args=[take_id])
+        )
         if n:
             log.warning("take %s was orphaned: %d event(s) queued again", take_id, n)
         restored += n
