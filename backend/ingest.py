@@ -139,12 +139,15 @@ class Session:
                 "device %s dropped %d event(s) from a full outbox", ident.device, hello["dropped"]
             )
         pipe.execute()
-        self.conn = Connection(self.ws, ident)
-        welcome, active = welcome_frame(self.r, ident)
-        self.conn.told_pause = active["pause_id"] if active else None
-        # Register before sending welcome so a pause published in between is not missed.
-        self.services.registry.add(self.conn)
-        self.send(welcome)
+        conn = Connection(self.ws, ident)
+        # Register before reading the state for welcome, so a pause published in between is not
+        # missed; hold the send lock so such a pause frame can only follow the welcome.
+        with conn.lock:
+            self.services.registry.add(conn)
+            welcome, active = welcome_frame(self.r, ident)
+            conn.told_pause = active["pause_id"] if active else None
+            self.ws.send(json.dumps(welcome))
+        self.conn = conn
         log.info("device %s connected as %s", ident.device, self.conn.id)
 
     def on_events(self, frame: dict) -> None:

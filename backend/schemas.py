@@ -170,7 +170,7 @@ class HelloSchema(Schema):
     type = fields.Constant("hello")
     token = fields.String(required=True, validate=validate.Length(min=1, max=200))
     client = fields.Nested(ClientSchema, load_default=dict)
-    signals = fields.Nested(SignalsSchema, load_default=dict)
+    signals = fields.Nested(SignalsSchema, load_default=lambda: {"gpc": False, "dnt": False})
     dropped = fields.Integer(strict=True, load_default=0, validate=validate.Range(0, 10**9))
 
 
@@ -199,7 +199,7 @@ class ScopeField(fields.Field):
     """A pause scope: "all", {"team": T} or {"employee": E}, loaded as a normalised dict."""
 
     default_error_messages: ClassVar[dict] = {
-        "invalid": 'scope must be "all", {"team": T} or {"employee": E}'
+        "invalid": 'scope must be "all", {{"team": T}} or {{"employee": E}}'
     }
 
     def _deserialize(self, value, attr, data, **kwargs):

@@ -1,0 +1,48 @@
+"""Server-side redaction rules (the same rule set the extension applies first)."""
+
+from workers.redact import redact_event, redact_text, redact_url
+
+
+def test_emails_cards_and_digit_runs_are_masked():
+    """E-mail addresses, card-like numbers and runs of 6+ digits never survive."""
+    text = "Ann ann.lee+x@corp.example.com paid 4111 1111 1111 1111 ref 00123456 room 12345"
+    out = redact_text(text)
+    assert "ann.lee" not in out and "4111" not in out and "00123456" not in out
+    assert out == "Ann [email] paid [card] ref [number] room 12345"
+
+
+def test_card_with_dashes():
+    """Card numbers grouped by dashes are cards too."""
+    assert redact_text("5500-0000-0000-0004") == "[card]"
+
+
+def test_url_query_and_fragment_are_stripped_except_allow_listed():
+    """Only allow-listed parameter names survive; fragments never do."""
+    url = "https://app.example.com/a/b?token=s3cr3t&page=2&email=x@y.io#access_token=abc"
+    assert redact_url(url) == "https://app.example.com/a/b"
+    assert redact_url(url, frozenset({"page"})) == "https://app.example.com/a/b?page=2"
+
+
+def test_url_path_and_credentials_are_redacted():
+    """Ids in the path are masked and user:password@ is removed."""
+    out = redact_url("https://bob:pw@app.example.com/users/bob@corp.com/orders/123456789")
+    assert out == "https://app.example.com/users/[email]/orders/[number]"
+
+
+def test_event_fields_are_all_covered():
+    """url, referrer, from, title and the target label are each redacted."""
+    event = {
+        "type": "route_change",
+        "url": "https://a.example.com/x?q=1",
+        "from": "https://a.example.com/u/1234567",
+        "referrer": "https://a.example.com/?t=9",
+        "title": "Inbox of ann@corp.com",
+        "target": {"selector": "#row-12345678", "tag": "a", "label": "Call 0123456789"},
+    }
+    out = redact_event(event)
+    assert out["url"] == "https://a.example.com/x"
+    assert out["from"] == "https://a.example.com/u/[number]"
+    assert out["referrer"] == "https://a.example.com/"
+    assert out["title"] == "Inbox of [email]"
+    assert out["target"] == {"selector": "#row-[number]", "tag": "a", "label": "Call [number]"}
+    assert event["title"] == "Inbox of ann@corp.com", "the input is not modified"

@@ -1,0 +1,142 @@
+"""Event and frame schemas: every type validates, every bad field gets a typed code."""
+
+import time
+import uuid
+
+import pytest
+from marshmallow import ValidationError
+
+from backend.schemas import (
+    CATEGORY_OF,
+    EventRejected,
+    EventsFrameSchema,
+    HelloSchema,
+    PauseRequestSchema,
+    PolicySchema,
+    validate_event,
+)
+from tests.helpers import make_event
+
+NOW = int(time.time() * 1000)
+
+
+@pytest.mark.parametrize("kind", sorted(CATEGORY_OF))
+def test_every_event_type_validates(kind):
+    """A well-formed event of each type comes back with its wire field names."""
+    event = make_event(kind)
+    cleaned = validate_event(event, NOW)
+    assert cleaned["id"] == event["id"] and cleaned["type"] == kind
+    if kind == "route_change":
+        assert cleaned["from"] == event["from"]
+    if kind == "submit":
+        assert cleaned["fields"] == 3
+
+
+def rejected(event) -> EventRejected:
+    with pytest.raises(EventRejected) as info:
+        validate_event(event, NOW)
+    return info.value
+
+
+def test_unknown_type_is_typed():
+    """An unknown type is rejected as unknown_type, not as a generic error."""
+    assert rejected({**make_event(), "type": "keystroke"}).code == "unknown_type"
+
+
+def test_non_object_event():
+    """An event that is not an object is an invalid_event."""
+    assert rejected(["click"]).code == "invalid_event"
+
+
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        ({"id": "not-a-uuid"}, "id"),
+        ({"ts": "1700000000000"}, "ts"),
+        ({"url": ""}, "url"),
+        ({"url": "https://x/" + "a" * 3000}, "url"),
+        ({"target": {"selector": "#a"}}, "target"),
+        ({"target": {"selector": "#a", "tag": "a", "label": "x" * 81}}, "target"),
+        ({"title": "t" * 301}, "title"),
+    ],
+)
+def test_bad_fields_name_the_field(change, field):
+    """Missing, mistyped and oversized fields are rejected naming the field."""
+    err = rejected({**make_event("click"), **change})
+    assert err.code == "invalid_event" and field in err.errors
+
+
+def test_scroll_depth_is_bounded():
+    """Scroll depth is a percentage."""
+    assert rejected(make_event("scroll", depth=101)).code == "invalid_event"
+
+
+def test_identity_in_payload_is_ignored():
+    """employee/team in an event are dropped: identity comes from the token only."""
+    cleaned = validate_event({**make_event(), "employee": "mallory", "team": "root"}, NOW)
+    assert "employee" not in cleaned and "team" not in cleaned
+
+
+def test_unknown_fields_do_not_pass_through():
+    """Fields outside the contract (e.g. a typed value) never reach the queue."""
+    cleaned = validate_event({**make_event("input_activity"), "value": "hunter2"}, NOW)
+    assert "value" not in cleaned
+
+
+def test_timestamps_far_in_future_or_past():
+    """Clock skew beyond 5 minutes ahead or events older than 7 days are refused, typed."""
+    assert rejected(make_event(ts=NOW + 10 * 60 * 1000)).code == "future_timestamp"
+    assert rejected(make_event(ts=NOW - 8 * 24 * 3600 * 1000)).code == "stale_timestamp"
+    assert validate_event(make_event(ts=NOW - 6 * 24 * 3600 * 1000), NOW)
+
+
+def test_events_frame_is_bounded():
+    """An events frame holds at most 100 events and needs an integer seq."""
+    with pytest.raises(ValidationError) as info:
+        EventsFrameSchema().load({"type": "events", "seq": 1, "events": [{}] * 101})
+    assert "events" in info.value.messages
+    with pytest.raises(ValidationError):
+        EventsFrameSchema().load({"type": "events", "seq": "1", "events": []})
+
+
+def test_hello_defaults():
+    """hello needs a token; signals and dropped default to off and zero."""
+    hello = HelloSchema().load({"type": "hello", "token": "ovt_x"})
+    assert hello["signals"] == {"gpc": False, "dnt": False} and hello["dropped"] == 0
+    with pytest.raises(ValidationError):
+        HelloSchema().load({"type": "hello"})
+
+
+@pytest.mark.parametrize(
+    "scope, expected",
+    [
+        ("all", {"all": True}),
+        ({"team": "t"}, {"team": "t"}),
+        ({"employee": "e"}, {"employee": "e"}),
+    ],
+)
+def test_pause_scopes(scope, expected):
+    """Pause scopes normalise to one dict shape."""
+    assert PauseRequestSchema().load({"scope": scope, "reason": "r"})["scope"] == expected
+
+
+@pytest.mark.parametrize("scope", ["some", {"team": ""}, {"team": "a", "employee": "b"}, {"x": 1}])
+def test_bad_pause_scopes(scope):
+    """Anything else is a validation error on scope."""
+    with pytest.raises(ValidationError) as info:
+        PauseRequestSchema().load({"scope": scope, "reason": "r"})
+    assert "scope" in info.value.messages
+
+
+def test_policy_origins_are_origins():
+    """Allowed origins are scheme://host[:port], without a path."""
+    body = {"categories": ["clicks"], "purpose": "p", "retention_days": 5}
+    assert PolicySchema().load({**body, "allowed_origins": ["http://127.0.0.1:8000"]})
+    with pytest.raises(ValidationError):
+        PolicySchema().load({**body, "allowed_origins": ["https://app.example.com/path"]})
+
+
+def test_uuid_ids_round_trip_as_strings():
+    """Ids stay strings on the wire."""
+    event_id = str(uuid.uuid4())
+    assert validate_event(make_event(id=event_id), NOW)["id"] == event_id
