@@ -203,8 +203,12 @@ def test_extension_origin_allow_list(redis_conn, settings):
     from backend import create_app
     from tests.conftest import LiveServer
 
-    app = create_app({"OVERT_SETTINGS": replace(settings, allowed_origins=("chrome-extension://a",)),
-                      "FRAME_TAP_LIST": []})  # fmt: skip
+    app = create_app(
+        {
+            "OVERT_SETTINGS": replace(settings, allowed_origins=("chrome-extension://a",)),
+            "FRAME_TAP_LIST": [],
+        }
+    )
     server = LiveServer(app).start()
     try:
         bad = WSClient(server.ws_url, origin="https://evil.example.com")

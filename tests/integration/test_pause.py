@@ -1,0 +1,200 @@
+"""Pause: durable state plus a control message, fanned out to every matching socket."""
+
+import time
+
+import pytest
+
+from backend import keys, pauses
+from tests.helpers import WSClient, make_event
+
+
+@pytest.fixture
+def enrolled(admin):
+    """alice and bob in sales, carol in support; all consented to clicks."""
+    admin.set_policy()
+    tokens = {}
+    for name, team in (("alice", "sales"), ("bob", "sales"), ("carol", "support")):
+        tokens[name] = admin.enroll(name, team)
+        admin.set_consent(tokens[name], {"clicks": True})
+    return tokens
+
+
+@pytest.fixture
+def connect(live_server):
+    """Open authenticated clients; all closed at the end."""
+    opened = []
+
+    def open_(token):
+        c = WSClient(live_server.ws_url)
+        c.welcome = c.hello(token)
+        opened.append(c)
+        return c
+
+    yield open_
+    for c in opened:
+        c.close()
+
+
+def assert_silent(client: WSClient, kind: str, window: float = 0.3):
+    """Nothing of `kind` arrives within a short window."""
+    with pytest.raises(TimeoutError):
+        client.recv_type(kind, timeout=window)
+
+
+def test_pause_all_reaches_every_client_and_is_acknowledged(admin, enrolled, connect):
+    """A pause reaches each connected client; pause_applied acks are recorded per device."""
+    clients = [connect(t) for t in enrolled.values()]
+    pause_id = admin.pause("all", reason="Quarter close")
+    for c in clients:
+        frame = c.recv_type("pause")
+        assert frame["pause_id"] == pause_id and frame["reason"] == "Quarter close"
+        assert frame["scope"] == {"all": True} and frame["since"]
+        c.send({"type": "pause_applied", "pause_id": pause_id})
+    deadline = time.monotonic() + 5
+    while len(admin.pause_acks(pause_id)) < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    acks = admin.pause_acks(pause_id)
+    assert sorted(a["employee"] for a in acks) == ["alice", "bob", "carol"]
+
+
+def test_team_and_employee_scopes(admin, enrolled, connect):
+    """A team pause reaches only that team; an employee pause only that employee."""
+    alice, bob, carol = (connect(enrolled[n]) for n in ("alice", "bob", "carol"))
+    admin.pause({"team": "sales"}, reason="sales offsite")
+    assert alice.recv_type("pause")["scope"] == {"team": "sales"}
+    assert bob.recv_type("pause")["scope"] == {"team": "sales"}
+    assert_silent(carol, "pause")
+    admin.pause({"employee": "carol"}, reason="asked to")
+    assert carol.recv_type("pause")["scope"] == {"employee": "carol"}
+
+
+def test_paused_scope_events_are_rejected_never_queued(admin, enrolled, connect, queued_events):
+    """While paused, events are rejected with code paused; other scopes still flow."""
+    alice, carol = connect(enrolled["alice"]), connect(enrolled["carol"])
+    pause_id = admin.pause({"team": "sales"}, reason="x")
+    ack = alice.send_events(1, [make_event(), make_event()])
+    assert ack["accepted"] == 0
+    assert {r["code"] for r in ack["rejected"]} == {"paused"}
+    assert ack["rejected"][0]["errors"]["pause_id"] == [pause_id]
+    assert carol.send_events(1, [make_event()])["accepted"] == 1
+    assert len(queued_events()) == 1
+
+
+def test_client_connecting_later_gets_the_pause_in_welcome(admin, enrolled, connect):
+    """The pause holds across reconnects: welcome carries it."""
+    pause_id = admin.pause("all", reason="maintenance")
+    c = connect(enrolled["bob"])
+    assert c.welcome["pause"]["pause_id"] == pause_id
+    assert c.welcome["pause"]["reason"] == "maintenance"
+
+
+def test_resume_reaches_clients_and_capture_is_accepted_again(admin, enrolled, connect):
+    """resume is pushed; events are accepted again."""
+    c = connect(enrolled["alice"])
+    pause_id = admin.pause("all", reason="x")
+    c.recv_type("pause")
+    admin.resume(pause_id)
+    assert c.recv_type("resume") == {"type": "resume", "pause_id": pause_id}
+    assert c.send_events(5, [make_event()])["accepted"] == 1
+
+
+def test_overlapping_pauses(admin, enrolled, connect):
+    """Resuming a narrower pause while a broader one holds keeps the client paused."""
+    c = connect(enrolled["alice"])
+    all_id = admin.pause("all", reason="all")
+    c.recv_type("pause")
+    team_id = admin.pause({"team": "sales"}, reason="team")
+    assert c.recv_type("pause")["pause_id"] == team_id
+    admin.resume(team_id)
+    again = c.recv_type("pause")
+    assert again["pause_id"] == all_id
+    assert c.send_events(1, [make_event()])["rejected"][0]["code"] == "paused"
+    admin.resume(all_id)
+    assert c.recv_type("resume")["pause_id"] == all_id
+
+
+def test_pausing_twice_returns_the_active_pause(admin, enrolled):
+    """Pausing an already paused scope is idempotent."""
+    first = admin.call("POST", "/admin/api/pause", {"scope": "all", "reason": "a"})
+    second = admin.call("POST", "/admin/api/pause", {"scope": "all", "reason": "b"})
+    assert second["pause_id"] == first["pause_id"] and second["created"] is False
+
+
+def test_purge_deletes_queued_unsealed_events_of_the_scope(
+    admin, enrolled, connect, queued_events, run_workers
+):
+    """purge: true removes that scope's queued events; others stay and are sealed."""
+    alice, carol = connect(enrolled["alice"]), connect(enrolled["carol"])
+    alice.send_events(1, [make_event() for _ in range(5)])
+    kept = make_event()
+    carol.send_events(1, [kept])
+    body = {"scope": {"team": "sales"}, "reason": "oops", "purge": True}
+    result = admin.call("POST", "/admin/api/pause", body)
+    assert result["purged"] == 5
+    assert [e["id"] for e in queued_events()] == [kept["id"]]
+    assert [r["id"] for r in run_workers()] == [kept["id"]]
+
+
+def test_purge_reaches_events_a_worker_already_staged(
+    admin, enrolled, connect, redis_conn, settings, run_workers
+):
+    """Events staged (not yet sealed) before a purge pause never reach a shard."""
+    from workers.stage import stage_once
+
+    alice = connect(enrolled["alice"])
+    alice.send_events(1, [make_event() for _ in range(3)])
+    stage_once(redis_conn, settings.secret)
+    assert redis_conn.llen(keys.KEY_STAGING) == 3
+    admin.call("POST", "/admin/api/pause", {"scope": "all", "reason": "x", "purge": True})
+    assert run_workers() == []
+
+
+def test_resume_errors(admin, enrolled):
+    """Resuming an unknown pause is a typed 404; a bad body is a typed 422."""
+    status, body = _raw(admin, "POST", "/admin/api/resume", {"pause_id": "p_nope"})
+    assert status == 404 and body["code"] == "pause_not_found"
+    status, body = _raw(admin, "POST", "/admin/api/resume", {})
+    assert status == 422 and body["code"] == "invalid_request"
+
+
+def test_admin_api_needs_the_admin_token(admin, enrolled):
+    """Without the admin token: 401 in the one error shape."""
+    status, body = _raw(
+        admin, "POST", "/admin/api/pause", {"scope": "all", "reason": "x"}, token=enrolled["alice"]
+    )
+    assert status == 401
+    assert set(body) == {"code", "status", "message", "errors"}
+
+
+def _raw(admin, method, path, body, token=None):
+    from tests.helpers import http
+
+    return http(method, admin.server.http_url + path, token or admin.server.admin_token, body)
+
+
+def test_listener_survives_redis_dropping_it(admin, enrolled, connect, redis_conn, live_server):
+    """After Redis kills the subscriber connection, the listener resubscribes and still delivers."""
+    c = connect(enrolled["alice"])
+    listener = live_server.app.extensions["overt.services"].listener
+    redis_conn.execute_command("CLIENT", "KILL", "TYPE", "pubsub")
+    # Published while the listener may be reconnecting: resync from durable state catches it.
+    pauses.pause(redis_conn, {"all": True}, "during outage", False, "test")
+    assert c.recv_type("pause", timeout=10)["reason"] == "during outage"
+    assert listener.is_alive()
+
+
+def test_workers_drop_events_timestamped_inside_a_pause(
+    admin, enrolled, redis_conn, settings, run_workers
+):
+    """An event captured during a pause window (e.g. by a modified client) is never sealed."""
+    from backend.employees import authenticate
+    from backend.intake import Intake
+
+    pause_id = admin.pause("all", reason="x")
+    record = pauses.get_pause(redis_conn, pause_id)
+    admin.resume(pause_id)
+    inside = make_event(ts=record["since_ms"] + 1)
+    after = make_event()
+    ident = authenticate(redis_conn, enrolled["alice"])
+    Intake(redis_conn, lambda: None).accept(ident, 1, [inside, after], ["https://app.example.com"])
+    assert [r["id"] for r in run_workers()] == [after["id"]]
