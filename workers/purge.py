@@ -10,14 +10,16 @@ import redis
 
 from backend import keys
 
-# Rewrites each list without the matching entries, atomically. Entries carry "e" (employee),
-# "t" (team) and "c" (category) at the top level for exactly this.
+# Rewrites each list without the matching entries, atomically, and counts them as drops (the
+# last key) by reason. Entries carry "e" (employee), "t" (team) and "c" (category) at the top
+# level for exactly this.
 PURGE_LUA = """
-local field, value = ARGV[1], ARGV[2]
-local cats, anycat = {}, #ARGV < 3
-for i = 3, #ARGV do cats[ARGV[i]] = true end
+local field, value, reason = ARGV[1], ARGV[2], ARGV[3]
+local cats, anycat = {}, #ARGV < 4
+for i = 4, #ARGV do cats[ARGV[i]] = true end
 local removed = 0
-for _, key in ipairs(KEYS) do
+for k = 1, #KEYS - 1 do
+  local key = KEYS[k]
   local items = redis.call('LRANGE', key, 0, -1)
   local keep = {}
   for _, item in ipairs(items) do
@@ -32,25 +34,29 @@ for _, key in ipairs(KEYS) do
     end
   end
 end
+if removed > 0 then redis.call('HINCRBY', KEYS[#KEYS], reason, removed) end
 return removed
 """
 
 QUEUED_LISTS = (keys.KEY_INCOMING, keys.KEY_STAGING)
 
 
-def _purge(r: redis.Redis, field: str, value: str, categories=()) -> int:
+def _purge(r: redis.Redis, reason: str, field: str, value: str, categories=()) -> int:
     script = r.register_script(PURGE_LUA)
-    return int(script(keys=list(QUEUED_LISTS), args=[field, value, *sorted(categories)]))
+    args = [field, value, reason, *sorted(categories)]
+    return int(script(keys=[*QUEUED_LISTS, keys.KEY_DROPS], args=args))
 
 
 def purge_scope(r: redis.Redis, scope: dict) -> int:
     """Delete the queued events of a pause scope; return how many."""
     if scope.get("all"):
-        return _purge(r, "*", "")
+        return _purge(r, "purged", "*", "")
     ((kind, value),) = scope.items()
-    return _purge(r, "t" if kind == "team" else "e", value)
+    return _purge(r, "purged", "t" if kind == "team" else "e", value)
 
 
-def purge_employee(r: redis.Redis, employee: str, categories=()) -> int:
+def purge_employee(
+    r: redis.Redis, employee: str, categories=(), reason: str = "consent_withdrawn"
+) -> int:
     """Delete an employee's queued events (of `categories`, or all); return how many."""
-    return _purge(r, "e", employee, categories)
+    return _purge(r, reason, "e", employee, categories)

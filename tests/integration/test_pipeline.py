@@ -1,0 +1,223 @@
+"""Workers for real: consent filtering, dedupe, batching by size and age, cards, crash safety."""
+
+import gzip
+import hashlib
+import json
+import time
+
+import pytest
+from rq import SimpleWorker
+
+from backend import keys
+from backend.employees import authenticate
+from backend.intake import Intake
+from tests.conftest import WORK_ORIGIN, sealed_records
+from tests.helpers import WSClient, make_event
+from workers import batches, stage
+from workers.pseudonym import pseudonym
+from workers.queue import get_queue
+
+
+@pytest.fixture
+def alice(admin):
+    """alice, consented to clicks and navigation."""
+    admin.set_policy()
+    token = admin.enroll("alice", "sales")
+    admin.set_consent(token, {"clicks": True, "navigation": True})
+    return token
+
+
+@pytest.fixture
+def send(redis_conn):
+    """Queue events for a token through the real intake (what /ws calls)."""
+    intake = Intake(redis_conn, lambda: None)
+
+    def send_(token, events):
+        return intake.accept(authenticate(redis_conn, token), 1, events, [WORK_ORIGIN])
+
+    return send_
+
+
+def test_shard_holds_pseudonyms_and_the_card_describes_it(alice, send, run_workers, settings):
+    """A sealed shard has no employee name; its card counts, hashes and versions it."""
+    events = [make_event("click"), make_event("page_view"), make_event("click")]
+    send(alice, events)
+    records = run_workers()
+    assert sorted(r["id"] for r in records) == sorted(e["id"] for e in events)
+    assert {r["contributor"] for r in records} == {pseudonym(settings.secret, "alice")}
+    (shard,) = (settings.data_dir / "datasets").glob("*/*.jsonl.gz")
+    raw = shard.read_bytes()
+    assert b"alice" not in gzip.decompress(raw) and b"sales" not in gzip.decompress(raw)
+    card = json.loads(shard.with_name(shard.name.replace(".jsonl.gz", ".card.json")).read_text())
+    assert card["sha256"] == hashlib.sha256(raw).hexdigest()
+    assert card["events"] == 3 and card["contributors"] == 1
+    assert card["counts_by_type"] == {"click": 2, "page_view": 1}
+    assert card["counts_by_category"] == {"clicks": 2, "navigation": 1}
+    assert card["schema_version"] == "1" and len(card["consent_policy_version"]) == 12
+    assert card["time_window"]["start"] <= card["time_window"]["end"]
+    assert shard.parent.name == time.strftime("%Y-%m-%d", time.gmtime())
+
+
+def test_nothing_without_consent_reaches_a_dataset(admin, alice, send, run_workers, redis_conn):
+    """Withdrawn after queuing: dropped at staging and counted by reason, never stored."""
+    send(alice, [make_event("click"), make_event("page_view")])
+    admin.set_consent(alice, {"clicks": False})
+    records = run_workers()
+    assert [r["type"] for r in records] == ["page_view"]
+    card = json.loads(next(iter(_cards(admin))).read_text())
+    assert card["drops_by_reason"] == {"consent_withdrawn": 1}
+
+
+def test_consent_checked_again_at_sealing(admin, alice, send, redis_conn, settings, run_workers):
+    """A withdrawal after staging but before sealing keeps the event out."""
+    send(alice, [make_event("click")])
+    stage.stage_once(redis_conn, settings.secret)
+    assert redis_conn.llen(keys.KEY_STAGING) == 1
+    redis_conn.hdel(keys.key(keys.KEY_CONSENT, employee="alice"), "clicks")  # bypass purge
+    assert run_workers() == []
+
+
+def test_event_before_consent_is_dropped(alice, send, run_workers, redis_conn):
+    """An event timestamped before the grant took effect is not consented."""
+    granted = int(redis_conn.hget(keys.key(keys.KEY_CONSENT, employee="alice"), "clicks"))
+    send(alice, [make_event(ts=granted - 60_000)])
+    assert run_workers() == []
+
+
+def test_resent_events_are_sealed_once(alice, send, run_workers):
+    """Duplicates (a resend after a lost ack) are deduplicated by event id."""
+    events = [make_event() for _ in range(4)]
+    send(alice, events)
+    run_workers()
+    send(alice, events + [make_event()])
+    records = run_workers()
+    assert len(records) == 5 and len({r["id"] for r in records}) == 5
+
+
+def test_batches_seal_by_size(alice, send, redis_conn, settings, monkeypatch):
+    """With OVERT_BATCH_SIZE=10, 25 events make two full shards; the rest waits for age."""
+    monkeypatch.setenv("OVERT_BATCH_SIZE", "10")
+    send(alice, [make_event() for _ in range(25)])
+    _burst(redis_conn, force=False)
+    sizes = sorted(json.loads(c.read_text())["events"] for c in _cards_in(settings))
+    assert sizes == [10, 10]
+    assert redis_conn.llen(keys.KEY_STAGING) == 5
+
+
+def test_batches_seal_by_age(alice, send, redis_conn, settings, monkeypatch):
+    """A partial batch is sealed once its oldest record is older than OVERT_BATCH_MAX_AGE."""
+    monkeypatch.setenv("OVERT_BATCH_MAX_AGE", "0.2")
+    send(alice, [make_event() for _ in range(3)])
+    stage.stage_once(redis_conn, settings.secret)
+    assert not batches.is_due(redis_conn, 1000, 0.2)
+    time.sleep(0.25)
+    _burst(redis_conn, force=False)
+    assert len(sealed_records(settings.data_dir)) == 3
+
+
+def test_one_job_handles_many_events(alice, send, redis_conn):
+    """Batch work: 1,200 events are staged by one drain job, not one job per event."""
+    for _ in range(12):
+        send(alice, [make_event() for _ in range(100)])
+    queue = get_queue(redis_conn)
+    job = queue.enqueue("workers.jobs.drain")
+    SimpleWorker([queue], connection=redis_conn, serializer=queue.serializer).work(burst=True)
+    result = job.return_value()
+    assert result["taken"] == 1200 and len(result["sealed"]) == 1, "a full batch is sealed at once"
+    assert redis_conn.llen(keys.KEY_STAGING) == 200
+
+
+def test_backend_enqueues_one_drain_per_burst(alice, live_server, redis_conn):
+    """Frames arriving while a drain is pending do not enqueue more jobs."""
+    c = WSClient(live_server.ws_url)
+    c.hello(alice)
+    for seq in range(5):
+        c.send_events(seq, [make_event()])
+    assert get_queue(redis_conn).count == 1
+    c.close()
+
+
+def test_worker_killed_after_taking_loses_nothing(alice, send, redis_conn, settings, run_workers):
+    """A take whose worker died is queued again and sealed exactly once."""
+    events = [make_event() for _ in range(7)]
+    send(alice, events)
+    take_id, items = stage.take(redis_conn)
+    assert len(items) == 7 and redis_conn.llen(keys.KEY_INCOMING) == 0
+    # The worker dies here. Another one recovers the orphan (normally after 60 s).
+    assert stage.recover_orphans(redis_conn, older_than_ms=-1) == 7
+    records = run_workers()
+    assert sorted(r["id"] for r in records) == sorted(e["id"] for e in events)
+
+
+def test_worker_killed_after_staging_commit_duplicates_nothing(
+    alice, send, redis_conn, settings, run_workers
+):
+    """A take that committed is gone from the orphan index; nothing is staged twice."""
+    send(alice, [make_event() for _ in range(3)])
+    stage.stage_once(redis_conn, settings.secret)
+    assert stage.recover_orphans(redis_conn, older_than_ms=-1) == 0
+    assert len(run_workers()) == 3
+
+
+@pytest.mark.parametrize("crash_point", ["after_take_batch", "after_shard_written"])
+def test_sealer_killed_midway_is_finished_idempotently(
+    alice, send, redis_conn, settings, run_workers, crash_point
+):
+    """An interrupted batch is written again byte for byte, indexed once, never duplicated."""
+    send(alice, [make_event() for _ in range(4)])
+    stage.stage_once(redis_conn, settings.secret)
+    batch_id = batches.take_batch(redis_conn, 1000)
+    first_bytes = None
+    if crash_point == "after_shard_written":
+        # Write the files as the dying sealer would have, but never finalise.
+        meta = json.loads(redis_conn.hget(keys.KEY_SEALING_INDEX, batch_id))
+        staged = [
+            json.loads(x)
+            for x in redis_conn.lrange(keys.key(keys.KEY_SEALING, batch=batch_id), 0, -1)
+        ]
+        records = sorted((s["rec"] for s in staged), key=lambda rec: (rec["ts"], rec["id"]))
+        shard, _ = batches.shard_paths(settings.datasets_dir, meta["date"], batch_id)
+        batches.atomic_write(shard, batches.encode_shard(records))
+        first_bytes = shard.read_bytes()
+    records = run_workers()
+    assert len(records) == 4 and len({r["id"] for r in records}) == 4
+    assert redis_conn.hlen(keys.KEY_BATCHES) == 1 and redis_conn.hlen(keys.KEY_SEALING_INDEX) == 0
+    if first_bytes is not None:
+        (shard,) = settings.datasets_dir.glob(f"*/{batch_id}.jsonl.gz")
+        assert shard.read_bytes() == first_bytes
+
+
+def test_no_temporary_files_are_left(alice, send, run_workers, settings):
+    """Only finished shards and cards are in the datasets folder."""
+    send(alice, [make_event()])
+    run_workers()
+    names = [p.name for p in settings.datasets_dir.rglob("*") if p.is_file()]
+    assert all(n.endswith((".jsonl.gz", ".card.json")) for n in names) and len(names) == 2
+
+
+def test_server_side_redaction_applies_again(alice, send, run_workers):
+    """Even if a client sent raw text, e-mails, digits and queries never reach a shard."""
+    event = make_event(
+        url="https://app.example.com/u/12345678?token=abc#x",
+        title="Mail to ann@corp.example.com",
+        target={"selector": "#b", "tag": "button", "label": "Card 4111111111111111"},
+    )
+    send(alice, [event])
+    (record,) = run_workers()
+    blob = json.dumps(record)
+    for secret in ("12345678", "token=abc", "ann@corp", "4111111111111111"):
+        assert secret not in blob
+
+
+def _burst(r, force):
+    queue = get_queue(r)
+    queue.enqueue("workers.jobs.tick", force=force)
+    SimpleWorker([queue], connection=r, serializer=queue.serializer).work(burst=True)
+
+
+def _cards_in(settings):
+    return list((settings.data_dir / "datasets").glob("*/*.card.json"))
+
+
+def _cards(admin):
+    return list((admin.server.data_dir / "datasets").glob("*/*.card.json"))
