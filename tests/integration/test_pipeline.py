@@ -89,7 +89,7 @@ def test_resent_events_are_sealed_once(alice, send, run_workers):
     events = [make_event() for _ in range(4)]
     send(alice, events)
     run_workers()
-    send(alice, events + [make_event()])
+    send(alice, [*events, make_event()])
     records = run_workers()
     assert len(records) == 5 and len({r["id"] for r in records}) == 5
 
@@ -141,7 +141,7 @@ def test_worker_killed_after_taking_loses_nothing(alice, send, redis_conn, setti
     """A take whose worker died is queued again and sealed exactly once."""
     events = [make_event() for _ in range(7)]
     send(alice, events)
-    take_id, items = stage.take(redis_conn)
+    _take_id, items = stage.take(redis_conn)
     assert len(items) == 7 and redis_conn.llen(keys.KEY_INCOMING) == 0
     # The worker dies here. Another one recovers the orphan (normally after 60 s).
     assert stage.recover_orphans(redis_conn, older_than_ms=-1) == 7
