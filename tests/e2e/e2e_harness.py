@@ -22,7 +22,12 @@ EXTENSION_ID = "jlgofjddloiiehobneeomgligepmkobc"
 CHROMIUM_CANDIDATES = ("/usr/lib/chromium/chromium", "chromium", "chromium-browser")
 
 # Short timings so the tests wait on conditions for seconds, not minutes.
-TEST_KNOBS = {"flush_ms": 200, "backoff_base_ms": 200, "backoff_max_ms": 1000, "keepalive_ms": 15000}
+TEST_KNOBS = {
+    "flush_ms": 200,
+    "backoff_base_ms": 200,
+    "backoff_max_ms": 1000,
+    "keepalive_ms": 15000,
+}
 
 
 def find_chromium() -> str | None:
@@ -102,10 +107,16 @@ class ExtensionBrowser:
             executable_path=executable,
             headless=True,
             args=[
-                "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-dev-shm-usage", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync",
-                f"--disable-extensions-except={ext_dir}", f"--load-extension={ext_dir}",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-dev-shm-usage",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                f"--disable-extensions-except={ext_dir}",
+                f"--load-extension={ext_dir}",
             ],
         )
         self.worker()  # wait for the service worker to exist
@@ -126,7 +137,9 @@ class ExtensionBrowser:
 
     def gate(self) -> dict:
         """The capture gate the worker published to chrome.storage.session."""
-        return self.evaluate("chrome.storage.session.get('overt.gate').then(g => g['overt.gate'] || {})")
+        return self.evaluate(
+            "chrome.storage.session.get('overt.gate').then(g => g['overt.gate'] || {})"
+        )
 
     def wait_until_capturing(self, origin: str, categories=(), timeout: float = 15.0) -> dict:
         """Wait until the gate allows capture on `origin` for every category in `categories`."""
@@ -140,7 +153,9 @@ class ExtensionBrowser:
 
     def wait_for_status(self, status: str, timeout: float = 15.0) -> dict:
         """Wait until the published gate has `status` (capturing, paused_admin, ...)."""
-        return wait_for(lambda: (g := self.gate()).get("status") == status and g, timeout, 0.1, status)
+        return wait_for(
+            lambda: (g := self.gate()).get("status") == status and g, timeout, 0.1, status
+        )
 
     def outbox_size(self) -> int:
         """Events in the outbox (unsent or unacknowledged)."""
