@@ -31,6 +31,7 @@ class Services:
         self.process_id = f"{os.getpid()}-{secrets.token_hex(3)}"
         self.registry = Registry(r, self.process_id)
         self.intake = Intake(r, lambda: enqueue_drain(r))
+        # Batching settings of the backend are not sent with drains: the workers' own apply.
         self.listener: ControlListener | None = None
         self._policy_at = 0.0
         self._stop = threading.Event()

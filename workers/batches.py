@@ -68,7 +68,8 @@ def is_due(r: redis.Redis, batch_size: int, max_age: float) -> bool:
         return True
     if not oldest:
         return False
-    return time.time() * 1000 - json.loads(oldest)["s"] >= max_age * 1000
+    # Age counts from when the backend accepted the event, not from when it was staged.
+    return time.time() * 1000 - json.loads(oldest)["r"] >= max_age * 1000
 
 
 def take_batch(r: redis.Redis, batch_size: int) -> str | None:

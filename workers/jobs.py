@@ -26,7 +26,7 @@ def _connection():
     return get_current_job().connection
 
 
-def drain_queue(r, settings, max_takes: int = MAX_TAKES_PER_JOB) -> int:
+def drain_queue(r, settings, batching, max_takes: int = MAX_TAKES_PER_JOB) -> int:
     """Stage queued events, up to `max_takes` takes; return how many events were taken."""
     recover_orphans(r)
     taken = 0
@@ -35,29 +35,38 @@ def drain_queue(r, settings, max_takes: int = MAX_TAKES_PER_JOB) -> int:
         taken += n
         if n < TAKE_SIZE:
             return taken
-    enqueue_drain(r)  # a backlog is left: another job (maybe on another worker) continues
+    # A backlog is left: another job, maybe on another worker, continues.
+    enqueue_drain(r, *batching)
     return taken
 
 
-def drain() -> dict:
+def _batching(settings, batch_size, max_age) -> tuple[int, float]:
+    # The enqueuer's batching settings win: `overt worker --burst` must seal by its own.
+    return (
+        batch_size if batch_size is not None else settings.batch_size,
+        max_age if max_age is not None else settings.batch_max_age,
+    )
+
+
+def drain(batch_size: int | None = None, max_age: float | None = None) -> dict:
     """Job: stage what is queued, then seal any batch that became due."""
     r = _connection()
     settings = load_settings()
+    batching = _batching(settings, batch_size, max_age)
     r.delete(keys.KEY_DRAIN_PENDING)  # frames arriving from now on enqueue a new drain
-    taken = drain_queue(r, settings)
+    taken = drain_queue(r, settings, batching)
     sealed = []
-    if is_due(r, settings.batch_size, settings.batch_max_age):
-        sealed = seal_due(r, settings.datasets_dir, settings.batch_size, settings.batch_max_age)
+    if is_due(r, *batching):
+        sealed = seal_due(r, settings.datasets_dir, *batching)
     return {"taken": taken, "sealed": sealed}
 
 
-def tick(force: bool = False) -> dict:
+def tick(batch_size: int | None = None, max_age: float | None = None, force: bool = False):
     """Job: drain, then seal what is due by size or age (everything staged when `force`)."""
     r = _connection()
     settings = load_settings()
+    batching = _batching(settings, batch_size, max_age)
     r.delete(keys.KEY_TICK_PENDING)
-    taken = drain_queue(r, settings)
-    sealed = seal_due(
-        r, settings.datasets_dir, settings.batch_size, settings.batch_max_age, force=force
-    )
+    taken = drain_queue(r, settings, batching)
+    sealed = seal_due(r, settings.datasets_dir, *batching, force=force)
     return {"taken": taken, "sealed": sealed}

@@ -16,9 +16,11 @@ def get_queue(r: redis.Redis) -> Queue:
     return Queue(keys.QUEUE_NAME, connection=r, serializer=JSONSerializer)
 
 
-def enqueue_drain(r: redis.Redis) -> None:
+def enqueue_drain(r: redis.Redis, batch_size: int | None = None, max_age: float | None = None):
     """Enqueue one drain job: it moves hundreds of queued events per run, never one."""
-    get_queue(r).enqueue("workers.jobs.drain", job_timeout=JOB_TIMEOUT)
+    get_queue(r).enqueue(
+        "workers.jobs.drain", batch_size=batch_size, max_age=max_age, job_timeout=JOB_TIMEOUT
+    )
 
 
 def enqueue_tick(r: redis.Redis) -> None:

@@ -1,0 +1,93 @@
+"""Run `overt` commands as real subprocesses for tests."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tests.helpers import http
+
+OVERT = str(Path(sys.executable).with_name("overt"))
+
+
+def overt_env(settings, **extra) -> dict:
+    """Return an environment that points `overt` at the test's Redis and data dir."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OVERT_")}
+    env.update(
+        OVERT_REDIS_URL=settings.redis_url,
+        OVERT_DATA_DIR=str(settings.data_dir),
+        OVERT_ADMIN_TOKEN=settings.admin_token,
+        OVERT_SECRET=settings.secret,
+        PYTHONUNBUFFERED="1",
+    )
+    env.update(extra)
+    return env
+
+
+def run(args, env, timeout=30) -> subprocess.CompletedProcess:
+    """Run an `overt` command to completion."""
+    return subprocess.run(
+        [OVERT, *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+class Proc:
+    """A long-running `overt` subprocess whose output is read for a line."""
+
+    def __init__(self, args, env, log: Path):
+        self.log = log
+        self.fh = open(log, "w")  # noqa: SIM115 - kept open for the life of the process
+        self.p = subprocess.Popen(
+            [OVERT, *args],
+            env=env,
+            stdout=self.fh,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+
+    def wait_for(self, pattern: str, timeout: float = 20.0) -> re.Match:
+        """Wait until the output matches `pattern`; return the match."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            m = re.search(pattern, self.log.read_text())
+            if m:
+                return m
+            if self.p.poll() is not None:
+                raise AssertionError(f"process exited {self.p.returncode}: {self.log.read_text()}")
+            time.sleep(0.05)
+        raise AssertionError(f"{pattern!r} not seen: {self.log.read_text()[-2000:]}")
+
+    def stop(self, sig=signal.SIGTERM) -> int:
+        """Stop the process (and its children); return its exit code."""
+        if self.p.poll() is None:
+            os.killpg(self.p.pid, sig)
+            try:
+                self.p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.p.pid, signal.SIGKILL)
+                self.p.wait()
+        self.fh.close()
+        return self.p.returncode
+
+
+def start_backend(env, log: Path) -> tuple[Proc, str]:
+    """Start `overt serve --port 0`; return it and its http base URL once healthy."""
+    proc = Proc(["serve", "--port", "0"], env, log)
+    port = proc.wait_for(r"backend on http://127\.0\.0\.1:(\d+)").group(1)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 10
+    while http("GET", base + "/healthz")[0] != 200:
+        assert time.monotonic() < deadline, "backend never became healthy"
+        time.sleep(0.05)
+    return proc, base

@@ -1,0 +1,50 @@
+"""`overt up`: embedded Redis, backend and worker in one command; a restart loses nothing."""
+
+import json
+
+import pytest
+
+from tests.conftest import WORK_ORIGIN, sealed_records
+from tests.helpers import WSClient, http, make_event
+from tests.integration.processes import Proc, overt_env, run
+
+pytestmark = pytest.mark.slow
+
+
+def test_up_then_restart_keeps_acknowledged_events(settings, tmp_path):
+    """Events acknowledged before a restart are still there after it, and get sealed."""
+    env = overt_env(settings, OVERT_BATCH_MAX_AGE="3600")
+    del env["OVERT_REDIS_URL"]  # the embedded default
+    up = Proc(["up", "--port", "0"], env, tmp_path / "up1.log")
+    port = up.wait_for(r"WebSocket\s+ws://127\.0\.0\.1:(\d+)/ws").group(1)
+    assert "(embedded)" in up.log.read_text() and settings.admin_token in up.log.read_text()
+    base = f"http://127.0.0.1:{port}"
+    token = run(["enroll", "alice"], env).stdout.strip()  # finds the embedded Redis by itself
+    policy = {
+        "categories": ["clicks"],
+        "purpose": "p",
+        "retention_days": 7,
+        "allowed_origins": [WORK_ORIGIN],
+    }
+    assert http("PUT", base + "/admin/api/policy", settings.admin_token, policy)[0] == 200
+    body = {"categories": {"clicks": True}}
+    assert http("PUT", base + "/me/api/consent", token, body)[0] == 200
+    client = WSClient(f"ws://127.0.0.1:{port}/ws")
+    client.hello(token)
+    events = [make_event() for _ in range(20)]
+    assert client.send_events(1, events)["accepted"] == 20
+    client.close()
+    assert up.stop() == 0
+    assert not (settings.data_dir / "redis" / "redis.sock").exists()
+
+    up2 = Proc(["up", "--port", "0"], env, tmp_path / "up2.log")
+    up2.wait_for(r"Overt is up")
+    status = json.loads(run(["status", "--json"], env).stdout)
+    held = status["queue"]["incoming_events"] + status["queue"]["staged_events"]
+    assert held == 20, status
+    sealed = run(["worker", "--burst"], {**env, "OVERT_BATCH_MAX_AGE": "0.01"})
+    assert sealed.returncode == 0, sealed.stderr
+    assert sorted(r["id"] for r in sealed_records(settings.data_dir)) == sorted(
+        e["id"] for e in events
+    )
+    up2.stop()
