@@ -1,0 +1,42 @@
+"""Settings from the environment: defaults, generated secrets, clear errors."""
+
+import pytest
+
+from backend.config import ConfigError, load_settings
+
+
+def test_generated_secrets_are_kept(tmp_path):
+    """Admin token and HMAC secret are generated once, kept 0600, and reused."""
+    env = {"OVERT_DATA_DIR": str(tmp_path)}
+    first, second = load_settings(env), load_settings(env)
+    assert first.admin_token == second.admin_token and first.secret == second.secret
+    assert (tmp_path / "secret").stat().st_mode & 0o777 == 0o600
+    assert first.redis_url is None and first.batch_size == 1000 and first.batch_max_age == 60
+
+
+def test_environment_wins(tmp_path):
+    """Values given in the environment are used as they are."""
+    env = {
+        "OVERT_DATA_DIR": str(tmp_path),
+        "OVERT_ADMIN_TOKEN": "a",
+        "OVERT_SECRET": "s",
+        "OVERT_REDIS_URL": "redis://x:6379/0",
+        "OVERT_ALLOWED_ORIGINS": "chrome-extension://abc/, chrome-extension://def",
+        "OVERT_BATCH_SIZE": "50",
+        "OVERT_BATCH_MAX_AGE": "2.5",
+    }
+    s = load_settings(env)
+    assert (s.admin_token, s.secret, s.redis_url) == ("a", "s", "redis://x:6379/0")
+    assert s.allowed_origins == ("chrome-extension://abc", "chrome-extension://def")
+    assert (s.batch_size, s.batch_max_age) == (50, 2.5)
+    assert not (tmp_path / "secret").exists()
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [("OVERT_BATCH_SIZE", "0"), ("OVERT_BATCH_SIZE", "x"), ("OVERT_BATCH_MAX_AGE", "-1")],
+)
+def test_bad_numbers(tmp_path, name, value):
+    """Malformed numbers are a ConfigError naming the variable."""
+    with pytest.raises(ConfigError, match=name):
+        load_settings({"OVERT_DATA_DIR": str(tmp_path), name: value})
