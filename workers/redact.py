@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
 EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 # 13-19 digits, optionally grouped by spaces or dashes: card-like, masked before shorter runs.
@@ -36,7 +36,9 @@ def redact_url(url: str, allowed_params: frozenset[str] = frozenset()) -> str:
         ]
     )
     netloc = parts.netloc.rsplit("@", 1)[-1]  # never keep credentials in a URL
-    return urlunsplit((parts.scheme, netloc, redact_text(parts.path), query, ""))
+    # Decode first: "ann%40corp.com" in a path is an e-mail address too.
+    path = quote(redact_text(unquote(parts.path)), safe="/[]@:!$&'()*+,;=-._~")
+    return urlunsplit((parts.scheme, netloc, path, query, ""))
 
 
 def redact_event(event: dict, allowed_params: frozenset[str] = frozenset()) -> dict:

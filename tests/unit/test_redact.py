@@ -46,3 +46,9 @@ def test_event_fields_are_all_covered():
     assert out["title"] == "Inbox of [email]"
     assert out["target"] == {"selector": "#row-[number]", "tag": "a", "label": "Call [number]"}
     assert event["title"] == "Inbox of ann@corp.com", "the input is not modified"
+
+
+def test_percent_encoded_secrets_in_the_path():
+    """Encoding an e-mail or a number in the path does not hide it from the rules."""
+    out = redact_url("https://app.example.com/u/ann%40corp.com/%31%32%33%34%35%36%37")
+    assert out == "https://app.example.com/u/[email]/[number]"
