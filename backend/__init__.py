@@ -9,7 +9,7 @@ def create_app(test_config: dict | None = None, redis_client=None):
     """Create the Overt app; `test_config` overrides settings (tests pass config, not patches)."""
     from flask import Flask, jsonify
 
-    from . import admin, errors, ingest, me, store
+    from . import admin, errors, ingest, logs, me, store
     from .config import MAX_FRAME_BYTES, load_settings
     from .services import Services
 
@@ -48,4 +48,5 @@ def create_app(test_config: dict | None = None, redis_client=None):
         return jsonify({"status": "ok", "redis": True})
 
     logging.getLogger("backend").setLevel(logging.INFO)
+    logs.install()
     return app

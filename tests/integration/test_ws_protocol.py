@@ -235,3 +235,12 @@ def test_logs_never_hold_payloads_or_tokens(live_server, admin, employee, caplog
     text = caplog.text
     assert secret_title not in text and "ann@corp" not in text and employee not in text
     assert "1 accepted, 1 rejected" in text
+
+
+def test_request_logs_drop_query_strings(live_server, caplog):
+    """A token or signed link in a query string never reaches the request log."""
+    from tests.helpers import http
+
+    caplog.set_level(logging.INFO, logger="werkzeug")
+    http("GET", live_server.http_url + "/healthz?session=sekrit-link-value")
+    assert "/healthz" in caplog.text and "sekrit-link-value" not in caplog.text
