@@ -18,7 +18,9 @@ def test_node_suite_passes() -> None:
     if node is None:
         if os.environ.get("CI"):
             pytest.fail("node is not installed, and CI must run the extension's JS tests")
-        pytest.skip("NODE NOT FOUND: the extension's JS tests (tests/js) did not run; install Node 18+")
+        pytest.skip(
+            "NODE NOT FOUND: the extension's JS tests (tests/js) did not run; install Node 18+"
+        )
     result = subprocess.run(
         [node, "--test", "tests/js/"],
         cwd=ROOT,
