@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import logging
 import os
 import signal
@@ -185,6 +186,14 @@ def enroll(employee: str, team: str):
     click.echo(f"(device {ident.device} for {ident.employee} of team {ident.team})", err=True)
 
 
+def _name(ctx, param, value):
+    """Validate a --team/--employee value like enrollment does."""
+
+    if value is not None and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}", value):
+        raise click.BadParameter("use letters, digits, . _ @ + - (not empty)")
+    return value
+
+
 def _scope(team: str | None, employee: str | None) -> dict:
     if team and employee:
         raise click.UsageError("give --team or --employee, not both")
@@ -196,8 +205,8 @@ def _scope(team: str | None, employee: str | None) -> dict:
 
 
 @main.command()
-@click.option("--team", help="Pause only this team.")
-@click.option("--employee", help="Pause only this employee.")
+@click.option("--team", callback=_name, help="Pause only this team.")
+@click.option("--employee", callback=_name, help="Pause only this employee.")
 @click.option("--reason", required=True, help="Shown to employees in their extension.")
 @click.option("--purge", is_flag=True, help="Also delete that scope's queued, unsealed events.")
 def pause(team, employee, reason, purge):
@@ -223,8 +232,8 @@ def pause(team, employee, reason, purge):
 
 
 @main.command()
-@click.option("--team", help="Resume this team's pause.")
-@click.option("--employee", help="Resume this employee's pause.")
+@click.option("--team", callback=_name, help="Resume this team's pause.")
+@click.option("--employee", callback=_name, help="Resume this employee's pause.")
 @click.option("--pause-id", help="Resume this pause.")
 def resume(team, employee, pause_id):
     """Resume capture (by default the pause of everyone)."""

@@ -46,6 +46,8 @@ def test_enroll_pause_resume_status(env, redis_conn):
         (["pause"], "--reason"),
         (["pause", "--team", "a", "--employee", "b", "--reason", "x"], "not both"),
         (["pause", "--reason", "  "], "must not be empty"),
+        (["pause", "--team", "", "--reason", "x"], "--team"),
+        (["resume", "--employee", "a b"], "--employee"),
         (["enroll"], "EMPLOYEE"),
         (["enroll", "bad name!"], "invalid employee"),
         (["serve", "--port", "99999"], "--port"),
