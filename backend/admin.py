@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, render_template, request
+from flask import Blueprint, current_app, jsonify, render_template, request
 
 from . import consent, control, employees, pauses
 from .auth import require_admin
@@ -125,6 +125,22 @@ def revoke(employee: str):
     count = employees.revoke(r, employee)
     audit(r, actor, "revoke", employee=employee, tokens=count)
     return jsonify({"employee": employee, "revoked": count})
+
+
+@bp.delete("/api/employees/<employee>/data")
+def erase_employee_data(employee: str):
+    """Erase an employee's data everywhere, sealed batches included (audited: ids and counts)."""
+    from workers.erase import erase_employee
+
+    actor = require_admin()
+    r = get_redis()
+    if employees.team_of(r, employee) is None:
+        raise APIError(404, "employee_not_found", f"no enrolled employee {employee}")
+    settings = current_app.config["OVERT_SETTINGS"]
+    receipt = erase_employee(r, settings.datasets_dir, settings.secret, employee)
+    audit(r, actor, "erase", employee=employee, receipt_id=receipt["receipt_id"],
+          shards=len(receipt["shards"]), removed=receipt["removed_total"])  # fmt: skip
+    return jsonify({"employee": employee, **receipt})
 
 
 @bp.get("/api/audit")

@@ -1,14 +1,22 @@
-"""`/me`: an employee's own consent and data (bearer device token)."""
+"""`/me`: an employee's own consent and data (device token, or a session opened from the popup).
+
+Every route acts on the caller's own identity only; nothing here takes an employee from the
+URL or the body, and a query naming someone else is refused (403).
+"""
 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request
 
 from . import consent, control, keys
-from .auth import require_device
+from .auth import bearer, require_device
+from .employees import Identity, team_of
 from .errors import APIError
+from .me_auth import COOKIE, CSRF_HEADER, LINK_TTL, SESSION_TTL, issue_link, open_link, require_me
+from .me_auth import end_session as forget_session
 from .policy import get_policy
 from .schemas import ConsentSchema
 from .store import get_redis
@@ -23,30 +31,87 @@ def _body() -> dict:
     return data
 
 
+def _settings():
+    return current_app.config["OVERT_SETTINGS"]
+
+
+def me() -> Identity:
+    """Return the caller's identity; refuse a request that names another employee."""
+    ident = require_me()
+    named = request.args.get("employee")
+    if named is not None and named != ident.employee:
+        raise APIError(403, "forbidden", "you can only see and change your own data")
+    return ident
+
+
+@bp.after_request
+def _private(response: Response) -> Response:
+    # Personal data and one-time links: never cached, never leaked through a Referer.
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@bp.get("")
+def page():
+    """Serve the "my data" page; a `?session=` link from the popup signs the browser in first."""
+    signed = request.args.get("session")
+    if signed is None:
+        return _page()
+    cookie = open_link(get_redis(), signed)
+    if cookie is None:
+        return _page(expired=True), 401
+    response = redirect(request.base_url, code=303)  # take the one-time link off the screen
+    response.set_cookie(COOKIE, cookie, max_age=SESSION_TTL, httponly=True, samesite="Strict",
+                        secure=request.is_secure, path="/me")  # fmt: skip
+    return response
+
+
+def _page(expired: bool = False):
+    html = render_template("me.html", expired=expired, csrf_header=CSRF_HEADER)
+    response = Response(html, mimetype="text/html")
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'self'; script-src 'self'; style-src 'self'; frame-ancestors 'none'"
+    )
+    return response
+
+
+@bp.post("/api/session")
+def new_session():
+    """Trade the device token for a one-time, short-lived link to /me (the popup opens it)."""
+    ident = require_device()  # a page session must not mint further links
+    signed = issue_link(get_redis(), ident, bearer())
+    return jsonify({"url": f"{request.host_url}me?session={signed}", "expires_in": LINK_TTL})
+
+
+@bp.delete("/api/session")
+def end_session():
+    """Sign this browser out of /me."""
+    forget_session(get_redis())
+    response = jsonify({"signed_out": True})
+    response.delete_cookie(COOKIE, path="/me")
+    return response
+
+
 @bp.get("/api/consent")
 def get_consent():
-    ident = require_device()
+    ident = me()
     r = get_redis()
     return jsonify({"categories": consent.get_consent(r, ident.employee), "policy": get_policy(r)})
 
 
 @bp.put("/api/consent")
 def put_consent():
-    ident = require_device()
+    ident = me()
     req = ConsentSchema().load(_body())
     r = get_redis()
     raw = r.hget(keys.KEY_SIGNALS, ident.device)
     signals = json.loads(raw) if raw else {}
     try:
         categories, withdrawn = consent.set_consent(
-            r,
-            ident.employee,
-            req["categories"],
-            get_policy(r),
-            ident.device,
-            signals,
+            r, ident.employee, req["categories"], get_policy(r), ident.device, signals,
             req["confirm"],
-        )
+        )  # fmt: skip
     except consent.ConsentError as err:
         status = 409 if err.code == "confirmation_required" else 422
         raise APIError(status, err.code, str(err), err.errors) from None
@@ -55,10 +120,75 @@ def put_consent():
         from workers.purge import purge_employee
 
         purged = purge_employee(r, ident.employee, withdrawn)
-    control.publish(
-        r,
-        "consent",
-        frame={"type": "consent", "categories": categories},
-        scope={"employee": ident.employee},
-    )
+    control.publish(r, "consent", frame={"type": "consent", "categories": categories},
+                    scope={"employee": ident.employee})  # fmt: skip
     return jsonify({"categories": categories, "withdrawn": sorted(withdrawn), "purged": purged})
+
+
+@bp.get("/api/overview")
+def overview():
+    """Return what the page shows: consent, policy, ledger, counts, latest records, batches."""
+    from workers.erase import receipts
+    from workers.export import collected
+
+    ident = me()
+    r = get_redis()
+    settings = _settings()
+    raw = r.hget(keys.KEY_SIGNALS, ident.device)
+    return jsonify({
+        "employee": ident.employee,
+        "team": team_of(r, ident.employee) or ident.team,
+        "device": ident.device,
+        "signals": json.loads(raw) if raw else {"gpc": False, "dnt": False},
+        "policy": get_policy(r),
+        "consent": {"categories": consent.get_consent(r, ident.employee)},
+        "ledger": consent.ledger(r, ident.employee),
+        **collected(r, settings.datasets_dir, settings.secret, ident.employee),
+        "receipts": receipts(r, ident.employee),
+    })  # fmt: skip
+
+
+@bp.get("/api/data")
+def export_data():
+    """Download everything held about me as one JSON file."""
+    from workers.export import export
+
+    ident = me()
+    settings = _settings()
+    doc = export(get_redis(), settings.datasets_dir, settings.secret, ident.employee)
+    day = datetime.now(UTC).strftime("%Y-%m-%d")
+    response = Response(json.dumps(doc, indent=2), mimetype="application/json")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="overt-export-{ident.employee}-{day}.json"'
+    )
+    return response
+
+
+@bp.delete("/api/data")
+def erase_data():
+    """Erase everything held about me, sealed batches included; return the receipt."""
+    from workers.erase import erase_employee
+
+    ident = me()
+    settings = _settings()
+    receipt = erase_employee(get_redis(), settings.datasets_dir, settings.secret, ident.employee)
+    return jsonify(receipt)
+
+
+@bp.get("/api/receipts")
+def list_receipts():
+    """Return my erasure receipts, oldest first."""
+    from workers.erase import receipts
+
+    return jsonify({"receipts": receipts(get_redis(), me().employee)})
+
+
+@bp.get("/api/receipts/<receipt_id>")
+def receipt_detail(receipt_id: str):
+    """Return one of my erasure receipts (404 for anyone else's)."""
+    from workers.erase import receipts
+
+    for receipt in receipts(get_redis(), me().employee):
+        if receipt["receipt_id"] == receipt_id:
+            return jsonify(receipt)
+    raise APIError(404, "receipt_not_found", "no such receipt of yours")

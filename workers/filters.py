@@ -26,7 +26,8 @@ class Rules:
         """Return why `entry` must not enter a dataset, or None when it may."""
         employee, team, category = entry["e"], entry["t"], entry["c"]
         received, ts = entry["r"], entry["ev"]["ts"] if "ev" in entry else entry["rec"]["ts"]
-        if received <= self.erased.get(employee, -1):
+        # By event time too: what sat in the extension's outbox during an erasure is erased.
+        if min(received, ts) <= self.erased.get(employee, -1):
             return "erased"
         since = self.grants.get(employee, {}).get(category)
         if since is None:

@@ -1,0 +1,299 @@
+"""Erasure reaches sealed training data: shards, cards, index, receipts; safe against sealing."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from backend import keys
+from backend.consent import set_consent
+from backend.policy import get_policy
+from tests.integration.me_helpers import (
+    assert_card_matches,
+    card_of,
+    clicks,
+    contributor,
+    index,
+    queue_raw,
+    seal,
+    shards,
+    stage_all,
+)
+from workers import batches
+from workers.erase import erase_employee
+from workers.queue import enqueue_drain
+from workers.shards import read_shard
+
+
+def grant(r, *employees, categories=("clicks", "scroll")):
+    """Grant `categories` to each employee directly in Redis (the default policy asks all)."""
+    for employee in employees:
+        set_consent(r, employee, dict.fromkeys(categories, True), get_policy(r), "dev_test")
+
+
+def sealed_mix(r, settings, per_shard=(3, 7), batches=4) -> None:
+    """Seal `batches` shards, each with alice's and bob's clicks mixed."""
+    grant(r, "alice", "bob")
+    alice_n, bob_n = per_shard
+    for _ in range(batches):
+        queue_raw(r, "alice", clicks(alice_n))
+        queue_raw(r, "bob", clicks(bob_n))
+    seal(r, settings, batch_size=alice_n + bob_n)
+
+
+def test_erase_removes_every_record_from_every_shard(redis_conn, settings, admin):
+    """DELETE /me/api/data rewrites every shard without the employee and returns a receipt."""
+    admin.set_policy()
+    alice = admin.enroll("alice")
+    admin.enroll("bob")
+    sealed_mix(redis_conn, settings)
+    before = {p.name: len(read_shard(p)) for p in shards(settings.data_dir)}
+    assert len(before) == 4 and sum(before.values()) == 40
+
+    receipt = admin.call("DELETE", "/me/api/data", token=alice)
+
+    assert receipt["removed_total"] == 12 and receipt["removed_sealed"] == 12
+    assert sorted(s["removed"] for s in receipt["shards"]) == [3, 3, 3, 3]
+    assert receipt["receipt_id"].startswith("er_") and receipt["at"]
+    for shard in shards(settings.data_dir):
+        records = read_shard(shard)
+        assert {x["contributor"] for x in records} == {contributor("bob")}
+        assert len(records) == before[shard.name] - 3
+        card = assert_card_matches(shard)
+        assert card["erasures"] == [{"at": card["erasures"][0]["at"], "removed": 3}]
+        assert "alice" not in json.dumps(card) and contributor("alice") not in json.dumps(card)
+    for entry in index(redis_conn).values():
+        assert entry["contributors"] == [contributor("bob")] and entry["events"] == 7
+        shard = settings.data_dir / "datasets" / entry["path"]
+        assert entry["sha256"] == card_of(shard)["sha256"]
+    stored = admin.call("GET", "/me/api/receipts", token=alice)["receipts"]
+    assert stored == [receipt]
+
+
+def test_second_erase_is_a_no_op(redis_conn, settings, admin):
+    """Erasing again removes nothing and leaves every shard and card byte for byte the same."""
+    admin.set_policy()
+    alice = admin.enroll("alice")
+    sealed_mix(redis_conn, settings, batches=2)
+    admin.call("DELETE", "/me/api/data", token=alice)
+    files = {p: p.read_bytes() for p in shards(settings.data_dir)}
+    cards = {p: card_of(p) for p in files}
+
+    again = admin.call("DELETE", "/me/api/data", token=alice)
+
+    assert again["removed_total"] == 0 and again["shards"] == []
+    assert {p: p.read_bytes() for p in shards(settings.data_dir)} == files
+    assert {p: card_of(p) for p in files} == cards
+    assert len(admin.call("GET", "/me/api/receipts", token=alice)["receipts"]) == 2
+
+
+def test_erase_purges_queued_and_staged_events(redis_conn, settings, admin):
+    """Unsealed events of the employee leave the queue and staging; others' stay."""
+    admin.set_policy()
+    alice = admin.enroll("alice")
+    grant(redis_conn, "alice", "bob")
+    queue_raw(redis_conn, "alice", clicks(4))
+    queue_raw(redis_conn, "bob", clicks(2))
+    stage_all(redis_conn)
+    queue_raw(redis_conn, "alice", clicks(5))
+
+    receipt = admin.call("DELETE", "/me/api/data", token=alice)
+
+    assert receipt["removed_unsealed"] == 9 and receipt["removed_total"] == 9
+    staged = [json.loads(x)["e"] for x in redis_conn.lrange(keys.KEY_STAGING, 0, -1)]
+    assert staged == ["bob", "bob"] and redis_conn.llen(keys.KEY_INCOMING) == 0
+
+
+def test_events_sent_before_the_erasure_never_seal_later(redis_conn, settings, admin):
+    """An event queued before the erasure but staged after it (a drain in flight) is dropped."""
+    admin.set_policy()
+    admin.enroll("alice")
+    grant(redis_conn, "alice")
+    old = clicks(3)
+    erase_employee(redis_conn, settings.datasets_dir, settings.secret, "alice")
+    # As if a drain had taken these before the purge and put them back after it.
+    queue_raw(redis_conn, "alice", old)
+    assert seal(redis_conn, settings) == []
+    assert shards(settings.data_dir) == []
+    assert int(redis_conn.hget(keys.KEY_DROPS, "erased")) == 3
+
+
+def test_erasing_one_hundred_shards_takes_under_a_minute(redis_conn, settings):
+    """100 sealed shards holding the employee are rewritten well within a minute."""
+    grant(redis_conn, "alice", "bob")
+    for _ in range(100):
+        queue_raw(redis_conn, "alice", clicks(20))
+        queue_raw(redis_conn, "bob", clicks(30))
+    assert len(seal(redis_conn, settings, batch_size=50)) == 100
+    assert all(contributor("alice") in e["contributors"] for e in index(redis_conn).values())
+
+    started = time.monotonic()
+    receipt = erase_employee(redis_conn, settings.datasets_dir, settings.secret, "alice")
+    elapsed = time.monotonic() - started
+
+    assert elapsed < 60, elapsed
+    assert len(receipt["shards"]) == 100 and receipt["removed_total"] == 2000
+    remaining = [x for p in shards(settings.data_dir) for x in read_shard(p)]
+    assert len(remaining) == 3000
+    assert {x["contributor"] for x in remaining} == {contributor("bob")}
+
+
+class Feeder(threading.Thread):
+    """Queues alice's and bob's clicks in slices, as backends would, until stopped."""
+
+    def __init__(self, r):
+        super().__init__(daemon=True)
+        self.r, self.sent = r, {"alice": [], "bob": []}
+        self.alice_on, self.stop, self.lock = threading.Event(), threading.Event(), threading.Lock()
+        self.alice_on.set()
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            with self.lock:
+                for employee in ("alice", "bob") if self.alice_on.is_set() else ("bob",):
+                    batch = clicks(20)
+                    queue_raw(self.r, employee, batch)
+                    self.sent[employee] += [e["id"] for e in batch]
+                enqueue_drain(self.r)
+            time.sleep(0.01)
+
+    def stop_alice(self) -> None:
+        """Stop sending alice's events; return once no slice of hers is half pushed."""
+        with self.lock:
+            self.alice_on.clear()
+
+
+def pending_of(r, employee: str) -> int:
+    """Count the employee's events not yet sealed: queued, being taken, staged or being sealed."""
+    lists = [keys.KEY_INCOMING, keys.KEY_STAGING]
+    lists += [keys.key(keys.KEY_PROCESSING, job=t.decode())
+              for t in r.zrange(keys.KEY_PROCESSING_INDEX, 0, -1)]  # fmt: skip
+    lists += [keys.key(keys.KEY_SEALING, batch=b.decode()) for b in r.hkeys(keys.KEY_SEALING_INDEX)]
+    needle = f'"e":"{employee}"'.encode()
+    return sum(needle in item for name in lists for item in r.lrange(name, 0, -1))
+
+
+def settle(r, timeout: float = 60) -> None:
+    """Wait until nothing is queued, in flight, staged or being sealed."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        busy = r.llen(keys.KEY_INCOMING) + r.llen(keys.KEY_STAGING)
+        busy += r.hlen(keys.KEY_SEALING_INDEX) + r.zcard(keys.KEY_PROCESSING_INDEX)
+        if not busy:
+            return
+        time.sleep(0.1)
+    raise AssertionError("the worker did not finish in time")
+
+
+def test_erasure_racing_a_sealing_worker_leaks_nothing(redis_conn, settings, monkeypatch,
+                                                       tmp_path):  # fmt: skip
+    """A real `overt worker` sealing small batches during the erasure seals none of alice."""
+    grant(redis_conn, "alice", "bob")
+    monkeypatch.setenv("OVERT_BATCH_SIZE", "25")
+    monkeypatch.setenv("OVERT_BATCH_MAX_AGE", "0.2")
+    with open(tmp_path / "worker.log", "wb") as log:  # a file: a full pipe would block the worker
+        command = [sys.executable, "-m", "backend.cli", "worker"]
+        worker = subprocess.Popen(command, env=dict(os.environ), stdout=log, stderr=log)
+    feeder = Feeder(redis_conn)
+    try:
+        feeder.start()
+        deadline = time.monotonic() + 30
+        while len(index(redis_conn)) < 5 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(index(redis_conn)) >= 5, "the worker sealed nothing"
+        feeder.stop_alice()
+        in_flight = pending_of(redis_conn, "alice")
+
+        receipt = erase_employee(redis_conn, settings.datasets_dir, settings.secret, "alice")
+
+        time.sleep(0.5)  # bob keeps coming while the worker keeps sealing
+        feeder.stop.set()
+        feeder.join()
+        settle(redis_conn)
+    finally:
+        feeder.stop.set()
+        worker.terminate()
+        worker.wait(timeout=30)
+    output = (tmp_path / "worker.log").read_text()
+    assert "Traceback" not in output, output[-2000:]
+    assert in_flight > 0, "alice had nothing in flight: the race did not happen"
+    records = [x for p in shards(settings.data_dir) for x in read_shard(p)]
+    assert contributor("alice") not in {x["contributor"] for x in records}
+    assert sorted(x["id"] for x in records) == sorted(feeder.sent["bob"])  # all, exactly once
+    # Each of alice's events was removed by the erasure or dropped as erased when sealed.
+    dropped = int(redis_conn.hget(keys.KEY_DROPS, "erased") or 0) + sum(
+        card_of(p)["drops_by_reason"].get("erased", 0) for p in shards(settings.data_dir)
+    )
+    assert receipt["removed_sealed"] > 0
+    assert receipt["removed_total"] + dropped == len(feeder.sent["alice"])
+    for shard in shards(settings.data_dir):
+        assert_card_matches(shard)
+
+
+def _erase_in_thread(r, settings) -> tuple[threading.Thread, dict]:
+    """Start an erasure of alice; return once it has set its mark and waits for the lock."""
+    out: dict = {}
+    thread = threading.Thread(target=lambda: out.update(
+        erase_employee(r, settings.datasets_dir, settings.secret, "alice")))  # fmt: skip
+    thread.start()
+    deadline = time.monotonic() + 5
+    while r.hget(keys.KEY_ERASED, "alice") is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.2)  # past the purge, now blocked on the datasets lock
+    assert thread.is_alive(), "the erasure did not wait for the sealer's lock"
+    return thread, out
+
+
+@pytest.mark.parametrize("stale_rules", [False, True], ids=["fresh-rules", "stale-rules"])
+def test_batch_sealed_during_the_erasure_holds_none_of_alice(redis_conn, settings, monkeypatch,
+                                                             stale_rules):  # fmt: skip
+    """A sealer holding the lock when the erasure starts cannot leave alice in a dataset.
+
+    With fresh rules the sealer drops alice at sealing time (the mark is already set); with
+    rules read just before the mark it seals her records, and the erasure, which waits for the
+    same lock, rewrites that batch.
+    """
+    grant(redis_conn, "alice", "bob")
+    queue_raw(redis_conn, "alice", clicks(5))
+    queue_raw(redis_conn, "bob", clicks(5))
+    stage_all(redis_conn)
+    if stale_rules:
+        snapshot = batches.load_rules(redis_conn, {"alice", "bob"})
+        monkeypatch.setattr(batches, "load_rules", lambda r, employees: snapshot)
+    lock = batches.datasets_lock(redis_conn)
+    assert lock.acquire()
+    batch_id = batches.take_batch(redis_conn, 1000)
+    thread, receipt = _erase_in_thread(redis_conn, settings)
+    batches.write_batch(redis_conn, settings.datasets_dir, batch_id)
+    lock.release()
+    thread.join(30)
+
+    records = [x for p in shards(settings.data_dir) for x in read_shard(p)]
+    assert {x["contributor"] for x in records} == {contributor("bob")} and len(records) == 5
+    assert receipt["removed_sealed"] == (5 if stale_rules else 0)
+    assert_card_matches(shards(settings.data_dir)[0])
+
+
+def test_admin_erase_is_audited(redis_conn, settings, admin, live_server):
+    """The admin erases an employee; the audit log keeps ids and counts, never events."""
+    admin.set_policy()
+    alice = admin.enroll("alice")
+    sealed_mix(redis_conn, settings, batches=2)
+
+    receipt = admin.call("DELETE", "/admin/api/employees/alice/data")
+
+    assert receipt["employee"] == "alice" and receipt["removed_total"] == 6
+    entry = admin.call("GET", "/admin/api/audit")["entries"][0]
+    assert entry["action"] == "erase" and entry["employee"] == "alice"
+    assert entry["receipt_id"] == receipt["receipt_id"]
+    assert entry["removed"] == 6 and entry["shards"] == 2
+    assert set(entry) == {"at", "actor", "action", "employee", "receipt_id", "shards", "removed"}
+    assert admin.call("GET", "/me/api/receipts", token=alice)["receipts"][0]["removed_total"] == 6
+    admin.call("DELETE", "/admin/api/employees/nobody/data", expect=(404,))
+    admin.call("DELETE", "/admin/api/employees/alice/data", token=alice, expect=(401,))

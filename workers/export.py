@@ -1,0 +1,129 @@
+"""Everything held about one employee: queued, staged and sealed, for /me and its export.
+
+Flask-free so a script (or a worker) can produce the same export. Sealed records are found
+through the batch index, which lists each batch's pseudonymous contributors, so only the
+employee's own shards are opened.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from datetime import UTC, datetime
+from pathlib import Path
+
+import redis
+
+from backend import keys
+
+from .erase import batches_with, receipts
+from .pseudonym import pseudonym
+from .redact import redact_event
+from .shards import read_shard, shard_paths
+
+
+def _mine(raw_items, employee: str) -> list[dict]:
+    # Entries are compact JSON with "e" first; the substring test skips parsing other people's.
+    needle = b'"e":' + json.dumps(employee).encode()
+    out = []
+    for raw in raw_items:
+        if needle in raw:
+            doc = json.loads(raw)
+            if doc.get("e") == employee:
+                out.append(doc)
+    return out
+
+
+def queued_entries(r: redis.Redis, employee: str) -> list[dict]:
+    """Return the employee's accepted events not yet staged (queued or in a take), oldest first."""
+    incoming = list(reversed(r.lrange(keys.KEY_INCOMING, 0, -1)))  # LPUSHed: newest at the head
+    in_flight = []
+    for take_id in r.zrange(keys.KEY_PROCESSING_INDEX, 0, -1):
+        processing = keys.key(keys.KEY_PROCESSING, job=take_id.decode())
+        in_flight += r.lrange(processing, 0, -1)
+    return _mine(in_flight, employee) + _mine(incoming, employee)
+
+
+def staged_entries(r: redis.Redis, employee: str) -> list[dict]:
+    """Return the employee's filtered, pseudonymised records waiting to be sealed, oldest first."""
+    return _mine(r.lrange(keys.KEY_STAGING, 0, -1), employee)
+
+
+def sealed_batches(r: redis.Redis, datasets: Path, contributor: str) -> list[dict]:
+    """Return, per sealed batch holding `contributor`, its summary and their records in it."""
+    out = []
+    for entry in batches_with(r, contributor):
+        shard, _ = shard_paths(datasets, entry["date"], entry["batch_id"])
+        records = read_shard(shard) if shard.exists() else []
+        mine = [x for x in records if x.get("contributor") == contributor]
+        out.append({"batch_id": entry["batch_id"], "date": entry["date"],
+                    "sealed_at": entry.get("sealed_at"), "records": mine})  # fmt: skip
+    return out
+
+
+def as_record(entry: dict, contributor: str) -> dict:
+    """Return a queued event exactly as it will appear in a dataset (redacted, pseudonymised)."""
+    return {**redact_event(entry["ev"]), "category": entry["c"], "contributor": contributor}
+
+
+def export(r: redis.Redis, datasets: Path, secret: str, employee: str) -> dict:
+    """Return everything held about `employee` as one JSON document."""
+    from backend.consent import get_consent, ledger
+    from backend.employees import team_of
+    from backend.policy import get_policy
+
+    contributor = pseudonym(secret, employee)
+    return {
+        "exported_at": datetime.now(UTC).isoformat(timespec="milliseconds"),
+        "employee": employee,
+        "team": team_of(r, employee),
+        "pseudonym": contributor,
+        "policy": get_policy(r),
+        "consent": {"categories": get_consent(r, employee)},
+        "ledger": ledger(r, employee),
+        "queued": [
+            {"received": e["r"], "device": e.get("d"), "category": e["c"], "event": e["ev"]}
+            for e in queued_entries(r, employee)
+        ],
+        "staged": [s["rec"] for s in staged_entries(r, employee)],
+        "sealed": sealed_batches(r, Path(datasets), contributor),
+        "receipts": receipts(r, employee),
+    }
+
+
+def _day(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d")
+
+
+def collected(r: redis.Redis, datasets: Path, secret: str, employee: str) -> dict:
+    """Return counts by category and day, the latest records, and the batches holding mine."""
+    contributor = pseudonym(secret, employee)
+    batches = sealed_batches(r, Path(datasets), contributor)
+    rows = [("queued", as_record(e, contributor)) for e in queued_entries(r, employee)]
+    rows += [("staged", s["rec"]) for s in staged_entries(r, employee)]
+    rows += [("sealed", rec) for b in batches for rec in b["records"]]
+    by_category, by_stage = Counter(), Counter()
+    by_day: dict[str, Counter] = defaultdict(Counter)
+    for stage, rec in rows:
+        by_category[rec["category"]] += 1
+        by_stage[stage] += 1
+        by_day[_day(rec["ts"])][rec["category"]] += 1
+    latest = sorted(rows, key=lambda row: (row[1]["ts"], row[1]["id"]), reverse=True)[:20]
+    return {
+        "counts": {
+            "total": len(rows),
+            "by_category": dict(sorted(by_category.items())),
+            "by_stage": {s: by_stage[s] for s in ("queued", "staged", "sealed")},
+            "by_day": {day: dict(sorted(c.items())) for day, c in sorted(by_day.items())},
+        },
+        "recent": [{"stage": stage, "record": rec} for stage, rec in latest],
+        "batches": [
+            {
+                "batch_id": b["batch_id"],
+                "date": b["date"],
+                "sealed_at": b["sealed_at"],
+                "events": len(b["records"]),
+            }
+            for b in batches
+        ],
+    }
