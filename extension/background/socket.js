@@ -19,6 +19,11 @@ let reconnectTimer = null;
 let keepaliveTimer = null;
 let flushTimer = null;
 
+/** Error codes that mean "this configuration is refused": wait for a new one, don't hot-loop. */
+const REFUSED_CODES = new Set(["bad_token", "bad_hello", "hello_required", "origin_not_allowed"]);
+/** A refused configuration is still retried this rarely (an admin may fix the server side). */
+const REFUSED_RETRY_MS = 10 * 60_000;
+
 /** Send a frame if the socket is open; returns whether it was sent. */
 export function send(frame) {
   if (!socket || socket.readyState !== WebSocket.OPEN) return false;
@@ -33,7 +38,8 @@ function privacySignals() {
 
 /** Open the socket unless it is open, opening, waiting to retry, unconfigured or refused. */
 export function ensureConnected() {
-  if (socket || reconnectTimer || !state.configured || state.authError) return;
+  if (socket || reconnectTimer || !state.configured) return;
+  if (state.authError && Date.now() - (state.authErrorAt || 0) < REFUSED_RETRY_MS) return;
   let ws;
   try {
     ws = new WebSocket(config.server);
@@ -79,11 +85,8 @@ async function onClose(ws, ev) {
   welcomed = false;
   state.connected = false;
   clearInterval(keepaliveTimer);
-  if (ev.code === 1008) {
-    // Refused token: show it and wait for a new configuration instead of hot-looping.
-    state.authError = true;
-    state.authErrorToken = config.token;
-    await saveState();
+  if (ev.code === 1008 || state.authError) {
+    await markRefused(); // show it and wait for a new configuration instead of hot-looping
   } else {
     const delay = backoffDelay(attempt++, { baseMs: config.backoffBaseMs, maxMs: config.backoffMaxMs });
     reconnectTimer = setTimeout(() => {
@@ -92,6 +95,13 @@ async function onClose(ws, ev) {
     }, delay);
   }
   await publishGate();
+}
+
+async function markRefused() {
+  state.authError = true;
+  state.authErrorToken = config.token;
+  state.authErrorAt = Date.now();
+  await saveState();
 }
 
 async function onMessage(ws, ev) {
@@ -117,12 +127,28 @@ async function handleFrame(frame) {
     case "policy": return applyPolicy(frame);
     case "ping": return send({ type: "pong" });
     case "pong": return undefined;
-    case "error":
-      console.warn("overt: server error %s", frame.code);
-      return undefined;
+    case "error": return onError(frame);
     default:
       console.warn("overt: unknown frame type %s", frame && frame.type);
       return undefined;
+  }
+}
+
+async function onError(frame) {
+  console.warn("overt: server error %s", frame.code);
+  if (REFUSED_CODES.has(frame.code)) {
+    await markRefused();
+    if (socket) socket.close(1000, "refused");
+    await publishGate();
+  } else if (frame.code === "unavailable" && Number.isInteger(frame.seq)) {
+    // Not stored: send that frame again after a pause rather than wait for a reconnect.
+    outbox.requeueFrame(store.box, frame.seq);
+    setTimeout(flush, backoffDelay(2, { baseMs: config.backoffBaseMs, maxMs: config.backoffMaxMs }));
+  } else if (Number.isInteger(frame.seq)) {
+    // The whole frame was refused (malformed): resending would fail again, so count and drop it.
+    const dropped = outbox.acknowledge(store.box, frame.seq);
+    countRejected(dropped.map(() => ({ code: frame.code })));
+    await store.persist();
   }
 }
 

@@ -11,13 +11,14 @@ import { showStatus } from "./badge.js";
 import { loadConfig } from "./config.js";
 
 /** Persisted fields (chrome.storage.local). `connected` is live only. */
-const PERSISTED = ["pauses", "snooze", "consent", "policy", "lastContact", "employee", "team", "authError", "authErrorToken", "signals"];
+const PERSISTED = ["pauses", "snooze", "consent", "policy", "lastContact", "employee", "team", "authError", "authErrorToken", "authErrorAt", "signals"];
 const CONTACT_WRITE_MS = 10_000;
 
 export const state = {
   configured: false,
   authError: false,
   authErrorToken: null,
+  authErrorAt: 0,
   pauses: {},
   snooze: null,
   consent: null,

@@ -92,6 +92,11 @@ export function requeueInflight(box) {
   for (const entry of box.entries) entry.seq = null;
 }
 
+/** Mark one frame's events unsent again (the server could not store them). */
+export function requeueFrame(box, seq) {
+  for (const entry of box.entries) if (entry.seq === seq) entry.seq = null;
+}
+
 /** Discard everything (pause, consent withdrawal); the dropped counter is kept. */
 export function discardAll(box) {
   const discarded = box.entries.length;

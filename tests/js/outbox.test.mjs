@@ -42,6 +42,17 @@ test("unacknowledged frames are sent again after a reconnect", () => {
   assert.deepEqual(again.events.map((e) => e.id), ["id-1", "id-2"]);
 });
 
+test("a frame the server could not store is sent again, under a new seq", () => {
+  const box = outbox.emptyOutbox();
+  outbox.enqueue(box, [ev(1), ev(2), ev(3)]);
+  const first = outbox.nextFrame(box, 2);
+  outbox.nextFrame(box, 2);
+  outbox.requeueFrame(box, first.seq);
+  const again = outbox.nextFrame(box);
+  assert.deepEqual(again.events.map((e) => e.id), ["id-1", "id-2"]);
+  assert.deepEqual(outbox.inflightSeqs(box).sort(), [2, 3]);
+});
+
 test("overflow by count drops the oldest and counts them", () => {
   const box = outbox.emptyOutbox();
   const dropped = outbox.enqueue(box, Array.from({ length: 12 }, (_, i) => ev(i)), { maxEvents: 10, maxBytes: 1e9 });
