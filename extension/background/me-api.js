@@ -28,8 +28,11 @@ async function call(method, path, body) {
   return data;
 }
 
-/** PUT my consent categories; returns the server's {categories}. */
-export const putConsent = (categories) => call("PUT", "/me/api/consent", { categories });
+/**
+ * PUT my consent categories; returns the server's {categories}. `confirm` is the employee's
+ * explicit yes when the browser sends Do Not Track or Global Privacy Control (409 otherwise).
+ */
+export const putConsent = (categories, confirm = false) => call("PUT", "/me/api/consent", { categories, confirm });
 
 /** GET my consent categories. */
 export const getConsent = () => call("GET", "/me/api/consent");

@@ -30,7 +30,7 @@ chrome.alarms.create(TICK_ALARM, { periodInMinutes: 0.5 });
 chrome.runtime.onMessage.addListener((message, sender, sendResponse) => {
   started
     .then(() => handleMessage(message, sender))
-    .then(sendResponse, (err) => sendResponse({ ok: false, error: String((err && err.message) || err) }));
+    .then(sendResponse, (err) => sendResponse({ ok: false, error: String((err && err.message) || err), code: err && err.code }));
   return true; // the response is sent asynchronously
 });
 
@@ -66,17 +66,19 @@ function notifyTabFocus(tabId) {
   chrome.tabs.sendMessage(tabId, { type: "tab-focus" }).catch(() => {}); // no content script there
 }
 
-const fromExtensionPage = (sender) => sender.id === chrome.runtime.id && !sender.tab;
+/** The popup and options pages (also when opened in a tab), never a content script. */
+const fromExtensionPage = (sender) =>
+  sender.id === chrome.runtime.id && typeof sender.url === "string" && sender.url.startsWith(chrome.runtime.getURL(""));
 
 async function handleMessage(message, sender) {
   const type = message && message.type;
-  if (sender.tab) {
+  if (sender.tab && !fromExtensionPage(sender)) {
     if (type === "capture") return onCapture(message.event, sender);
     if (type === "content-hello") return onContentHello(message, sender);
   } else if (fromExtensionPage(sender)) {
     switch (type) {
       case "status": return statusReport();
-      case "set-consent": return setConsent(message.categories);
+      case "set-consent": return setConsent(message.categories, message.confirm === true);
       case "snooze": await snooze(message.minutes ?? null); return statusReport();
       case "unsnooze": await unsnooze(); return statusReport();
       case "open-my-data": return openMyData();
@@ -135,8 +137,8 @@ async function statusReport() {
   };
 }
 
-async function setConsent(categories) {
-  const result = await putConsent(categories);
+async function setConsent(categories, confirm) {
+  const result = await putConsent(categories, confirm);
   await applyConsent({ categories: result.categories || {} });
   return statusReport();
 }

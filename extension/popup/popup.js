@@ -7,7 +7,11 @@ const $ = (id) => document.getElementById(id);
 
 async function ask(message) {
   const reply = await chrome.runtime.sendMessage(message);
-  if (!reply || reply.ok === false) throw new Error((reply && reply.error) || "no answer");
+  if (!reply || reply.ok === false) {
+    const err = new Error((reply && reply.error) || "no answer");
+    err.code = reply && reply.code;
+    throw err;
+  }
   return reply;
 }
 
@@ -74,18 +78,37 @@ async function refresh() {
   }
 }
 
-async function onConsentChange() {
+function chosenCategories() {
   const categories = {};
   for (const input of document.querySelectorAll("#consent input")) categories[input.dataset.category] = input.checked;
+  return categories;
+}
+
+async function saveConsent(categories, confirm) {
   $("consent-error").hidden = true;
+  $("confirm").hidden = true;
   try {
-    render(await ask({ type: "set-consent", categories }));
+    render(await ask({ type: "set-consent", categories, confirm }));
   } catch (err) {
+    if (err.code === "confirmation_required") {
+      // The browser sends Do Not Track or Global Privacy Control: ask before turning anything on.
+      pendingConsent = categories;
+      $("confirm").hidden = false;
+      return;
+    }
     $("consent-error").textContent = `Not saved: ${err.message}`;
     $("consent-error").hidden = false;
     await refresh();
   }
 }
+
+let pendingConsent = null;
+const onConsentChange = () => saveConsent(chosenCategories(), false);
+$("confirm-yes").addEventListener("click", () => saveConsent(pendingConsent, true));
+$("confirm-no").addEventListener("click", () => {
+  $("confirm").hidden = true;
+  refresh();
+});
 
 for (const button of document.querySelectorAll("[data-minutes]")) {
   button.addEventListener("click", async () => {

@@ -1,0 +1,128 @@
+"""The "my data" page in real headless Chromium: sign-in link, toggles, export, erase + receipt.
+
+No extension is needed: the test does what the popup does (POST /me/api/session with the device
+token) and opens the link. Chromium and Playwright come from tests/e2e/conftest.py, which skips
+with a loud reason when either is missing (and fails under CI).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.helpers import http, make_event
+from tests.integration.me_helpers import contributor, send, shards
+from workers.shards import read_shard
+
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-dev-shm-usage", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]  # fmt: skip
+TIMEOUT_MS = 10_000
+
+
+@pytest.fixture
+def browser(playwright_instance, chromium_executable):
+    """A plain headless Chromium (Debian's), closed after the test."""
+    chromium = playwright_instance.chromium.launch(
+        executable_path=chromium_executable, headless=True, args=ARGS
+    )
+    yield chromium
+    chromium.close()
+
+
+@pytest.fixture
+def alice(admin, live_server, run_workers):
+    """alice with sealed clicks, next to bob with his own; returns alice's device token."""
+    admin.set_policy()
+    tokens = {}
+    for name in ("alice", "bob"):
+        tokens[name] = admin.enroll(name, "sales")
+        admin.set_consent(tokens[name], {"clicks": True})
+        assert send(live_server, tokens[name], [make_event("click") for _ in range(3)])["accepted"]
+    run_workers()
+    return tokens["alice"]
+
+
+def open_me(browser, live_server, token):
+    """Do what the popup does: trade the token for a link and open it; return the page."""
+    status, link = http("POST", live_server.http_url + "/me/api/session", token)
+    assert status == 200
+    page = browser.new_context(accept_downloads=True).new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(link["url"])
+    page.wait_for_selector("#content:not([hidden])")
+    assert page.url == live_server.http_url + "/me"  # the one-time link left the address bar
+    return page, link["url"]
+
+
+def consent_of(admin, token) -> dict:
+    return admin.call("GET", "/me/api/consent", token=token)["categories"]
+
+
+def test_page_shows_my_data_and_toggles_change_consent(browser, live_server, admin, alice):
+    """The page shows policy, counts and batches; each toggle changes consent at once."""
+    page, _ = open_me(browser, live_server, alice)
+    assert "alice" in page.text_content("#who")
+    assert page.text_content("#purpose") == "Tests"
+    assert "3 in sealed batches" in page.text_content("#totals")
+    assert page.locator("#batch-table tbody tr").count() == 1
+    assert contributor("alice") in page.text_content("#recent-records")
+    assert contributor("bob") not in page.content()
+    assert page.is_checked("#toggle-clicks") and not page.is_checked("#toggle-scroll")
+
+    page.check("#toggle-scroll")
+    page.wait_for_selector("#consent-message:has-text('Scrolling is on')")
+    assert consent_of(admin, alice)["scroll"] is True
+    page.uncheck("#toggle-clicks")
+    page.wait_for_selector("#consent-message:has-text('Clicks is off')")
+    assert consent_of(admin, alice)["clicks"] is False
+    page.wait_for_function("document.querySelectorAll('#ledger-table tbody tr').length === 3")
+    newest_first = page.locator("#ledger-table tbody tr").all_text_contents()
+    assert "Clicks" in newest_first[0] and "Scrolling" in newest_first[1]
+
+
+def test_export_downloads_my_data(browser, live_server, alice):
+    """The export button downloads one JSON file with my records and nobody else's."""
+    page, _ = open_me(browser, live_server, alice)
+    with page.expect_download() as info:
+        page.click("#export")
+    download = info.value
+    assert download.suggested_filename.startswith("overt-export-alice-")
+    doc = json.loads(download.path().read_text())
+    assert doc["employee"] == "alice"
+    assert sum(len(b["records"]) for b in doc["sealed"]) == 3
+    assert contributor("bob") not in json.dumps(doc)
+
+
+def test_erase_asks_first_then_shows_the_receipt(browser, live_server, admin, settings, alice):
+    """Erase asks for confirmation (cancel keeps everything), then erases and shows the receipt."""
+    page, _ = open_me(browser, live_server, alice)
+    page.click("#erase")
+    assert page.is_visible("#erase-confirm")
+    page.click("#erase-no")
+    assert page.is_hidden("#erase-confirm")
+    assert admin.call("GET", "/me/api/receipts", token=alice)["receipts"] == []
+
+    page.click("#erase")
+    page.click("#erase-yes")
+    page.wait_for_selector("#receipt:not([hidden])")
+
+    (receipt,) = admin.call("GET", "/me/api/receipts", token=alice)["receipts"]
+    assert page.text_content("#receipt-id") == receipt["receipt_id"]
+    assert page.text_content("#receipt-total") == "3"
+    assert page.locator("#receipt-shards li").count() == 1
+    records = [x for p in shards(settings.data_dir) for x in read_shard(p)]
+    assert records and contributor("alice") not in {x["contributor"] for x in records}
+    page.wait_for_selector("#receipts li")
+    assert receipt["receipt_id"] in page.text_content("#receipts")
+
+
+def test_a_used_link_does_not_sign_in_again(browser, live_server, alice):
+    """Opening the same link a second time, elsewhere, shows how to get a new one instead."""
+    _, url = open_me(browser, live_server, alice)
+    page = browser.new_context().new_page()
+    response = page.goto(url)
+    assert response.status == 401
+    assert page.is_visible("#signed-out") and page.is_hidden("#content")
+    assert "expired" in page.text_content("#signed-out")
