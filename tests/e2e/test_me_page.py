@@ -11,7 +11,7 @@ import json
 
 import pytest
 
-from tests.helpers import http, make_event
+from tests.helpers import WSClient, http, make_event
 from tests.integration.me_helpers import contributor, send, shards
 from workers.shards import read_shard
 
@@ -126,3 +126,24 @@ def test_a_used_link_does_not_sign_in_again(browser, live_server, alice):
     assert response.status == 401
     assert page.is_visible("#signed-out") and page.is_hidden("#content")
     assert "expired" in page.text_content("#signed-out")
+
+
+def test_privacy_signal_asks_before_turning_a_category_on(browser, live_server, admin, alice):
+    """With GPC on the device, the page asks; "No" keeps the category off, "Yes" turns it on."""
+    client = WSClient(live_server.ws_url)
+    client.hello(alice, signals={"gpc": True, "dnt": False})
+    client.close()
+    page, _ = open_me(browser, live_server, alice)
+    assert "Global Privacy Control" in page.text_content("#signals")
+
+    page.click("#toggle-scroll")
+    page.wait_for_selector("#confirm-signal[open]")
+    page.click("#confirm-signal-no")
+    page.wait_for_selector("#consent-message:has-text('Scrolling stays off')")
+    assert consent_of(admin, alice)["scroll"] is False
+
+    page.click("#toggle-scroll")
+    page.click("#confirm-signal-yes")
+    page.wait_for_selector("#consent-message:has-text('Scrolling is on')")
+    assert consent_of(admin, alice)["scroll"] is True
+    assert admin.call("GET", "/me/api/overview", token=alice)["ledger"][-1]["signals"]["gpc"]

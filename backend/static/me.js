@@ -1,0 +1,219 @@
+// "My data": a thin client of /me/api. The session cookie (HttpOnly) authenticates every call;
+// changes carry the X-Overt-Me header, which a cross-site form cannot send.
+const $ = (id) => document.getElementById(id);
+const CSRF_HEADER = document.body.dataset.csrfHeader || "X-Overt-Me";
+
+const CATEGORIES = [
+  ["navigation", "Pages", "Which pages and screens of the work apps you open."],
+  ["clicks", "Clicks", "Which buttons and links you click: their label, never the page's content."],
+  ["forms", "Forms", "That you submitted a form and how many fields it had, never what you typed."],
+  ["scroll", "Scrolling", "How far down a page you scroll."],
+  ["focus", "Tab focus", "When a work-app tab is in front or hidden."],
+  ["typing", "Typing activity", "How many keystrokes you made in a field, never the characters."],
+];
+const LABELS = Object.fromEntries(CATEGORIES.map(([id, label]) => [id, label]));
+
+class ApiError extends Error {
+  constructor(status, body) {
+    super(body.message || `HTTP ${status}`);
+    this.status = status;
+    this.code = body.code;
+  }
+}
+
+async function api(method, path, body) {
+  const headers = { [CSRF_HEADER]: "1" };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const res = await fetch(path, {
+    method, headers, credentials: "same-origin",
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const data = await res.json().catch(() => ({}));
+  if (!res.ok) throw new ApiError(res.status, data);
+  return data;
+}
+
+function when(value) {
+  const date = typeof value === "number" ? new Date(value) : new Date(value || 0);
+  return date.toLocaleString();
+}
+
+function row(tbody, cells) {
+  const tr = document.createElement("tr");
+  for (const cell of cells) {
+    const td = document.createElement("td");
+    td.textContent = cell;
+    tr.append(td);
+  }
+  tbody.append(tr);
+}
+
+function fill(tableId, rows) {
+  const tbody = document.querySelector(`#${tableId} tbody`);
+  tbody.replaceChildren();
+  rows.forEach((cells) => row(tbody, cells));
+}
+
+function signedOut() {
+  $("content").hidden = true;
+  $("signed-out").hidden = false;
+  $("who").textContent = "Not signed in.";
+}
+
+function renderConsent(view) {
+  const asked = new Set(view.policy.categories);
+  $("purpose").textContent = view.policy.purpose;
+  $("policy-version").textContent = view.policy.version;
+  $("retention").textContent = view.policy.retention_days;
+  const signal = view.signals.gpc ? "Global Privacy Control" : view.signals.dnt ? "Do Not Track" : "";
+  $("signals").hidden = !signal;
+  $("signals").textContent = signal
+    ? `Your browser sends ${signal}: turning a category on asks you to confirm.` : "";
+  const list = $("toggles");
+  list.replaceChildren();
+  for (const [id, label, help] of CATEGORIES) {
+    const li = document.createElement("li");
+    const input = document.createElement("input");
+    input.type = "checkbox";
+    input.id = `toggle-${id}`;
+    input.dataset.category = id;
+    input.checked = Boolean(view.consent.categories[id]);
+    input.disabled = !asked.has(id);
+    input.addEventListener("change", () => toggle(input));
+    const name = document.createElement("label");
+    name.htmlFor = input.id;
+    name.textContent = label;
+    const note = document.createElement("span");
+    note.className = "muted";
+    note.textContent = asked.has(id) ? ` ${help}` : " Not asked for by your organisation.";
+    li.append(input, name, note);
+    list.append(li);
+  }
+}
+
+function confirmSignal(category) {
+  const dialog = $("confirm-signal");
+  $("confirm-category").textContent = LABELS[category];
+  return new Promise((resolve) => {
+    const done = (answer) => { dialog.close(); resolve(answer); };
+    $("confirm-signal-yes").onclick = () => done(true);
+    $("confirm-signal-no").onclick = () => done(false);
+    dialog.showModal();
+  });
+}
+
+async function toggle(input) {
+  const category = input.dataset.category;
+  const on = input.checked;
+  const change = { categories: { [category]: on } };
+  input.disabled = true;
+  try {
+    try {
+      await api("PUT", "/me/api/consent", change);
+    } catch (err) {
+      if (err.code !== "confirmation_required" || !(await confirmSignal(category))) throw err;
+      await api("PUT", "/me/api/consent", { ...change, confirm: true });
+    }
+    $("consent-message").textContent = `Saved: ${LABELS[category]} is ${on ? "on" : "off"}.`;
+  } catch (err) {
+    input.checked = !on;
+    $("consent-message").textContent = err.code === "confirmation_required"
+      ? `${LABELS[category]} stays off.` : `Not saved: ${err.message}`;
+    if (err.status === 401) return signedOut();
+  }
+  await load();
+}
+
+function renderCollected(view) {
+  const c = view.counts;
+  $("totals").textContent = `${c.total} event(s): ${c.by_stage.queued} waiting, ` +
+    `${c.by_stage.staged} processed and waiting to be sealed, ${c.by_stage.sealed} in sealed batches.`;
+  fill("by-category", Object.entries(c.by_category).map(([k, n]) => [LABELS[k] || k, n]));
+  fill("by-day", Object.entries(c.by_day).reverse().map(([day, cats]) => [
+    day, Object.values(cats).reduce((a, b) => a + b, 0),
+    Object.entries(cats).map(([k, n]) => `${LABELS[k] || k} ${n}`).join(", "),
+  ]));
+  $("recent-records").textContent = view.recent.length
+    ? view.recent.map((r) => `${r.stage.padEnd(6)} ${JSON.stringify(r.record)}`).join("\n")
+    : "Nothing collected.";
+  fill("batch-table", view.batches.map((b) => [b.batch_id, when(b.sealed_at), b.events]));
+  $("no-batches").hidden = view.batches.length > 0;
+}
+
+function renderLedger(view) {
+  const sig = (s) => (s ? [s.gpc && "GPC", s.dnt && "DNT"].filter(Boolean).join(", ") : "");
+  fill("ledger-table", view.ledger.slice().reverse().map((e) => [
+    when(e.at), e.by === "policy" ? "policy change" : `${e.by} (${e.device})`,
+    e.granted.map((k) => LABELS[k]).join(", "), e.withdrawn.map((k) => LABELS[k]).join(", "),
+    e.policy_version, sig(e.signals) + (e.confirmed && sig(e.signals) ? " (confirmed)" : ""),
+  ]));
+}
+
+function receiptText(r) {
+  return `${r.receipt_id} at ${when(r.at)}: ${r.removed_total} event(s) removed ` +
+    `(${r.removed_sealed} from ${r.shards.length} sealed batch(es), ${r.removed_unsealed} unsealed)`;
+}
+
+function renderReceipts(view) {
+  $("receipts").replaceChildren(...view.receipts.slice().reverse().map((r) => {
+    const li = document.createElement("li");
+    li.textContent = receiptText(r);
+    return li;
+  }));
+}
+
+function showReceipt(receipt) {
+  $("receipt-id").textContent = receipt.receipt_id;
+  $("receipt-at").textContent = when(receipt.at);
+  $("receipt-total").textContent = receipt.removed_total;
+  $("receipt-shards").replaceChildren(...receipt.shards.map((s) => {
+    const li = document.createElement("li");
+    li.textContent = `batch ${s.batch_id}: ${s.removed} event(s) removed`;
+    return li;
+  }));
+  $("receipt").hidden = false;
+}
+
+async function load() {
+  let view;
+  try {
+    view = await api("GET", "/me/api/overview");
+  } catch (err) {
+    if (err.status === 401) return signedOut();
+    $("who").textContent = `Could not load your data: ${err.message}`;
+    return;
+  }
+  $("who").textContent = `Signed in as ${view.employee} (team ${view.team}), from device ${view.device}.`;
+  renderConsent(view);
+  renderCollected(view);
+  renderLedger(view);
+  renderReceipts(view);
+  $("content").hidden = false;
+  document.body.dataset.loaded = String(Date.now());
+}
+
+$("erase").addEventListener("click", () => {
+  $("erase-confirm").hidden = false;
+  $("erase-yes").focus();
+});
+$("erase-no").addEventListener("click", () => { $("erase-confirm").hidden = true; });
+$("erase-yes").addEventListener("click", async () => {
+  $("erase-yes").disabled = true;
+  try {
+    showReceipt(await api("DELETE", "/me/api/data"));
+    $("erase-confirm").hidden = true;
+  } catch (err) {
+    if (err.status === 401) return signedOut();
+    $("receipt").hidden = true;
+    $("who").textContent = `Erasure failed: ${err.message}. Nothing was reported as erased.`;
+  } finally {
+    $("erase-yes").disabled = false;
+  }
+  await load();
+});
+$("sign-out").addEventListener("click", async () => {
+  await api("DELETE", "/me/api/session").catch(() => null);
+  signedOut();
+});
+
+if ($("signed-out").hidden) load();
