@@ -71,12 +71,18 @@ def erase_from_shard(r: redis.Redis, datasets: Path, entry: dict, contributor: s
         records = read_shard(shard)
         kept = [x for x in records if x.get("contributor") != contributor]
         removed = len(records) - len(kept)
+        card = read_card(card_path)
         if removed:
             data = encode_shard(kept)
             digest = sha256(data)
-            card = updated_card(read_card(card_path), kept, digest, removed, at)
             atomic_write(shard, data)
-            write_card(card_path, card)
+            write_card(card_path, updated_card(card, kept, digest, removed, at))
+            entry = {**entry, "events": len(kept), "sha256": digest}
+        elif card["sha256"] != sha256(shard.read_bytes()):
+            # An earlier erasure died between the shard and its card: describe the shard again.
+            digest = sha256(shard.read_bytes())
+            fixed = updated_card(card, kept, digest, 0, at)
+            write_card(card_path, {**fixed, "erasures": card.get("erasures", [])})
             entry = {**entry, "events": len(kept), "sha256": digest}
     entry = {**entry, "contributors": [c for c in entry["contributors"] if c != contributor]}
     r.hset(keys.KEY_BATCHES, entry["batch_id"], json.dumps(entry))

@@ -297,3 +297,28 @@ def test_admin_erase_is_audited(redis_conn, settings, admin, live_server):
     assert admin.call("GET", "/me/api/receipts", token=alice)["receipts"][0]["removed_total"] == 6
     admin.call("DELETE", "/admin/api/employees/nobody/data", expect=(404,))
     admin.call("DELETE", "/admin/api/employees/alice/data", token=alice, expect=(401,))
+
+
+def test_erasure_interrupted_between_shard_and_card_is_finished_by_the_next(redis_conn, settings):
+    """If an erasure dies after rewriting a shard but before its card, erasing again fixes it."""
+    grant(redis_conn, "alice", "bob")
+    queue_raw(redis_conn, "alice", clicks(2))
+    queue_raw(redis_conn, "bob", clicks(3))
+    seal(redis_conn, settings)
+    (shard,) = shards(settings.data_dir)
+    stale_card = shard.with_name(shard.name.replace(".jsonl.gz", ".card.json")).read_bytes()
+    erase_employee(redis_conn, settings.datasets_dir, settings.secret, "alice")
+    # Put back the old card and index entry, as if the process had died right after the shard.
+    shard.with_name(shard.name.replace(".jsonl.gz", ".card.json")).write_bytes(stale_card)
+    (batch_id,) = index(redis_conn)
+    entry = {**index(redis_conn)[batch_id], "contributors": sorted(
+        [contributor("alice"), contributor("bob")])}  # fmt: skip
+    redis_conn.hset(keys.KEY_BATCHES, batch_id, json.dumps(entry))
+
+    receipt = erase_employee(redis_conn, settings.datasets_dir, settings.secret, "alice")
+
+    assert receipt["removed_total"] == 0
+    card = assert_card_matches(shard)
+    assert card["events"] == 3
+    assert index(redis_conn)[batch_id]["contributors"] == [contributor("bob")]
+    assert index(redis_conn)[batch_id]["sha256"] == card["sha256"]
