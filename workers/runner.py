@@ -38,7 +38,13 @@ def run_worker(
     if with_scheduler:
         ensure_scheduled(r)  # RQ's scheduler (started by work() below) enqueues it when due
     if burst:
-        queue.enqueue("workers.jobs.tick", job_timeout=300)
+        # This process's settings travel with the job: another worker may be the one to run it.
+        queue.enqueue(
+            "workers.jobs.tick",
+            batch_size=settings.batch_size,
+            max_age=settings.batch_max_age,
+            job_timeout=300,
+        )
     else:
         interval = max(0.5, min(settings.batch_max_age / 2, 10.0))
         threading.Thread(
