@@ -25,7 +25,9 @@ const started = ready.then(async () => {
 
 // Content scripts read the gate from session storage so that a pause stops every tab at once.
 chrome.storage.session.setAccessLevel({ accessLevel: "TRUSTED_AND_UNTRUSTED_CONTEXTS" }).catch(() => {});
-chrome.alarms.create(TICK_ALARM, { periodInMinutes: 0.5 });
+// Re-creating an alarm restarts its period: only create it when missing, or a worker restarted
+// more often than every 30 s would never see it fire.
+chrome.alarms.get(TICK_ALARM).then((alarm) => alarm || chrome.alarms.create(TICK_ALARM, { periodInMinutes: 0.5 }));
 
 chrome.runtime.onMessage.addListener((message, sender, sendResponse) => {
   started

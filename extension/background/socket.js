@@ -76,11 +76,24 @@ function onOpen(ws) {
     dropped: store.box.dropped,
   });
   clearInterval(keepaliveTimer);
-  keepaliveTimer = setInterval(() => send({ type: "ping" }), config.keepaliveMs);
+  keepaliveTimer = setInterval(() => keepalive(ws), config.keepaliveMs);
+}
+
+/** Ping; a socket that has not answered for two rounds is half-open: drop it and reconnect. */
+function keepalive(ws) {
+  if (ws !== socket) return;
+  if (welcomed && Date.now() - state.lastContact > 2 * config.keepaliveMs + 5000) {
+    console.warn("overt: no answer from the server; reconnecting");
+    onClose(ws, { code: 1006 });
+    ws.close();
+    return;
+  }
+  send({ type: "ping" });
 }
 
 async function onClose(ws, ev) {
   if (ws !== socket) return;
+  if (welcomed) recordContact(Date.now(), true); // the grace period starts now
   socket = null;
   welcomed = false;
   state.connected = false;

@@ -65,9 +65,9 @@ export async function saveState() {
 }
 
 /** Record contact with the backend (any frame received); written at most every 10 s. */
-export function recordContact(now = Date.now()) {
+export function recordContact(now = Date.now(), force = false) {
   state.lastContact = now;
-  if (now - lastContactWritten >= CONTACT_WRITE_MS) {
+  if (force || now - lastContactWritten >= CONTACT_WRITE_MS) {
     lastContactWritten = now;
     writeKeys("session", { [KEY_LAST_CONTACT]: now }).catch(() => {});
   }

@@ -31,7 +31,9 @@ export function captureStatus(state, now, graceSeconds = GRACE_SECONDS) {
   if (state.authError) return STATUS.BAD_TOKEN;
   if (state.pauses && Object.keys(state.pauses).length) return STATUS.PAUSED_ADMIN;
   if (isSnoozed(state.snooze, now)) return STATUS.PAUSED_SELF;
-  if (!state.policy || !withinGrace(state.lastContact, now, graceSeconds)) return STATUS.DISCONNECTED;
+  // An open, welcomed socket is contact; the grace period counts from when it was lost.
+  const inContact = state.connected === true || withinGrace(state.lastContact, now, graceSeconds);
+  if (!state.policy || !inContact) return STATUS.DISCONNECTED;
   return STATUS.CAPTURING;
 }
 

@@ -51,3 +51,26 @@ def test_refused_token_is_shown_and_not_retried(live_server, enrolled, launch_br
     browser.wait_for_status("bad_token")
     time.sleep(1.5)  # a reconnect loop would show several hellos within this window
     assert len(sent_frames(live_server, "hello")) == 1
+
+
+def test_fails_closed_after_the_grace_period(
+    live_server, enrolled, launch_browser, pages, queued_events
+):
+    """Without contact for longer than the grace period capture stops, until the server is back."""
+    token = enrolled()
+    browser = launch_browser(live_server.ws_url, token, grace_seconds=2)
+    browser.wait_until_capturing(pages.origin, ["clicks"])
+    page = browser.open(pages.url("/app/home"))
+    wait_for(lambda: of_type(queued_events(), "page_view"), 10, message="page view")
+
+    live_server.stop()
+    browser.wait_for_status("disconnected", timeout=10)
+    page.click("#save")
+    time.sleep(0.5)
+    assert browser.outbox_size() == 0
+
+    live_server.start()
+    browser.wait_for_status("capturing", timeout=15)
+    page.click("#save")
+    wait_for(lambda: click_ids(queued_events, "#save"), 10, message="click after contact")
+    assert len(click_ids(queued_events, "#save")) == 1

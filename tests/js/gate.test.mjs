@@ -45,3 +45,7 @@ test("capture fails closed once the grace period has passed without contact", ()
   const gate = computeGate(s, NOW);
   assert.deepEqual([gate.active, gate.categories, gate.origins], [false, [], []]);
 });
+
+test("an open socket counts as contact however long it has been quiet", () => {
+  assert.equal(captureStatus({ ...live(), lastContact: NOW - 999_000, connected: true }, NOW), STATUS.CAPTURING);
+});
