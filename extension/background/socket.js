@@ -18,6 +18,8 @@ let attempt = 0;
 let reconnectTimer = null;
 let keepaliveTimer = null;
 let flushTimer = null;
+/** Frames are handled one at a time, in order: each may await storage writes. */
+let frameChain = Promise.resolve();
 
 /** Error codes that mean "this configuration is refused": wait for a new one, don't hot-loop. */
 const REFUSED_CODES = new Set(["bad_token", "bad_hello", "hello_required", "origin_not_allowed"]);
@@ -57,6 +59,7 @@ export function ensureConnected() {
 
 /** Close and reconnect now (configuration changed). */
 export function reconnect() {
+  state.authError = false; // an explicit new configuration deserves a fresh try
   clearTimeout(reconnectTimer);
   reconnectTimer = null;
   attempt = 0;
@@ -127,7 +130,14 @@ async function onMessage(ws, ev) {
     console.warn("overt: ignoring a frame that is not JSON");
     return;
   }
-  await handleFrame(frame);
+  if (frame && frame.type === "pause" && frame.pause_id) {
+    // Stop at once, before queued frames are handled: events arriving from now on are dropped.
+    state.pauses = { ...state.pauses, [String(frame.pause_id)]: { pause_id: String(frame.pause_id) } };
+  }
+  frameChain = frameChain.then(() => handleFrame(frame)).catch((err) => {
+    console.warn("overt: frame %s not handled: %s", frame && frame.type, err && err.message);
+  });
+  await frameChain;
 }
 
 async function handleFrame(frame) {
