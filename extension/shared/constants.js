@@ -62,5 +62,4 @@ export const STATUS = Object.freeze({
   NOT_CONFIGURED: "not_configured",
   BAD_TOKEN: "bad_token",
   DISCONNECTED: "disconnected",
-  CONNECTING: "connecting",
 });
