@@ -101,25 +101,33 @@ class ExtensionBrowser:
     """A persistent Chromium context with the extension loaded, and helpers to drive it."""
 
     def __init__(self, playwright, executable: str, ext_dir: Path, profile_dir: Path):
+        self.playwright = playwright
+        self.executable = executable
         self.ext_dir = ext_dir
-        self.context = playwright.chromium.launch_persistent_context(
-            str(profile_dir),
-            executable_path=executable,
+        self.profile_dir = profile_dir
+        self.context = None
+        self.launch()
+
+    def launch(self) -> None:
+        """Start Chromium on this profile and wait for the extension's service worker."""
+        self.context = self.playwright.chromium.launch_persistent_context(
+            str(self.profile_dir),
+            executable_path=self.executable,
             headless=True,
             args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-dev-shm-usage",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                f"--disable-extensions-except={ext_dir}",
-                f"--load-extension={ext_dir}",
+                "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-dev-shm-usage", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync",
+                f"--disable-extensions-except={self.ext_dir}",
+                f"--load-extension={self.ext_dir}",
             ],
-        )
-        self.worker()  # wait for the service worker to exist
+        )  # fmt: skip
+        self.worker()
+
+    def restart(self) -> None:
+        """Quit the browser and start it again on the same profile (session storage is lost)."""
+        self.context.close()
+        self.launch()
 
     def worker(self):
         """Return the extension's service worker (the newest one: the list keeps stopped ones)."""

@@ -87,3 +87,18 @@ def test_pause_in_welcome_is_applied_and_acknowledged(live_server, enrolled, adm
     page.click("#save")
     time.sleep(QUIET_WINDOW)
     assert sent_frames(live_server, "events") == []
+
+
+def test_pause_survives_a_browser_restart_without_the_server(
+    capturing, pages, admin, live_server, queued_events
+):
+    """Restarted while the server is away, the browser stays paused: it never resumes by itself."""
+    pause_id = admin.pause("all", reason="Legal hold")
+    wait_for(lambda: admin.pause_acks(pause_id), 10, message="pause_applied")
+    live_server.stop()
+    capturing.restart()
+    capturing.wait_for_status("paused_admin")
+    page = capturing.open(pages.url("/app/home"))
+    page.click("#save")
+    time.sleep(QUIET_WINDOW)
+    assert capturing.outbox_size() == 0
