@@ -5,7 +5,8 @@
  * or managed storage only.
  */
 import {
-  BACKOFF_BASE_MS, BACKOFF_MAX_MS, FLUSH_MS, GRACE_SECONDS, KEEPALIVE_MS,
+  BACKOFF_BASE_MS, BACKOFF_MAX_MS, FLUSH_MS, GRACE_SECONDS, KEEPALIVE_MS, OUTBOX_MAX_BYTES,
+  OUTBOX_MAX_EVENTS,
 } from "../shared/constants.js";
 import { KEY_OPTIONS, readKey, readManaged } from "../shared/storage.js";
 
@@ -15,6 +16,8 @@ const KNOBS = {
   keepalive_ms: ["keepaliveMs", KEEPALIVE_MS],
   backoff_base_ms: ["backoffBaseMs", BACKOFF_BASE_MS],
   backoff_max_ms: ["backoffMaxMs", BACKOFF_MAX_MS],
+  outbox_max_events: ["outboxMaxEvents", OUTBOX_MAX_EVENTS],
+  outbox_max_bytes: ["outboxMaxBytes", OUTBOX_MAX_BYTES],
 };
 
 /** A ws:// or wss:// URL, or null. */

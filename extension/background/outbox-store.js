@@ -5,6 +5,7 @@
  */
 import * as outbox from "../shared/outbox.js";
 import { KEY_OUTBOX, readKey, writeKeys } from "../shared/storage.js";
+import { config } from "./state.js";
 
 export let box = outbox.emptyOutbox();
 /** When the oldest unsent event was enqueued (ms), for the 1 s flush rule; not persisted. */
@@ -41,7 +42,9 @@ export function persist() {
 
 /** Add events; returns the number dropped by overflow. */
 export function add(events) {
-  const dropped = outbox.enqueue(box, events);
+  const limits = { maxEvents: config.outboxMaxEvents, maxBytes: config.outboxMaxBytes };
+  const dropped = outbox.enqueue(box, events, limits);
+  if (dropped) console.warn("overt: outbox full, dropped %d oldest event(s)", dropped);
   if (firstUnsentAt === null) firstUnsentAt = Date.now();
   return dropped;
 }

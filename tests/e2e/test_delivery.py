@@ -74,3 +74,29 @@ def test_fails_closed_after_the_grace_period(
     page.click("#save")
     wait_for(lambda: click_ids(queued_events, "#save"), 10, message="click after contact")
     assert len(click_ids(queued_events, "#save")) == 1
+
+
+def test_full_outbox_drops_oldest_and_reports_it(
+    live_server, enrolled, launch_browser, pages, queued_events
+):
+    """Overflow keeps the newest events, and the next hello tells the server how many were lost."""
+    token = enrolled(consent=("clicks",))
+    browser = launch_browser(live_server.ws_url, token, outbox_max_events=3)
+    browser.wait_until_capturing(pages.origin, ["clicks"])
+    page = browser.open(pages.url("/app/home"))
+    page.click("#go-settings")  # a click, and the content script is surely listening after it
+    wait_for(lambda: of_type(queued_events(), "click"), 10, message="first click")
+
+    live_server.stop()
+    wait_for(lambda: browser.evaluate("globalThis.overt.state.connected") is False, 10)
+    page.click("#name")
+    page.click("#email")
+    for _ in range(3):
+        page.click("#save")
+    wait_for(lambda: browser.evaluate("globalThis.overt.outbox().dropped") == 2, 10)
+    assert browser.outbox_size() == 3
+
+    live_server.start()
+    wait_for(lambda: len(click_ids(queued_events, "#save")) == 3, 20, message="newest kept")
+    assert sent_frames(live_server, "hello")[-1]["dropped"] == 2
+    assert click_ids(queued_events, "#name") == click_ids(queued_events, "#email") == set()
