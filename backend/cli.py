@@ -20,6 +20,19 @@ from .store import RedisUnavailableError, connect, safe_url
 EXTENSION_DIR = Path(__file__).resolve().parent.parent / "extension"
 
 
+def extension_id(manifest: Path = EXTENSION_DIR / "manifest.json") -> str | None:
+    """Return the extension's id, derived from the fixed key in its manifest (as Chromium does)."""
+    import base64
+    import hashlib
+
+    try:
+        key = json.loads(manifest.read_text())["key"]
+    except (OSError, ValueError, KeyError):
+        return None
+    digest = hashlib.sha256(base64.b64decode(key)).hexdigest()[:32]
+    return "".join(chr(ord("a") + int(c, 16)) for c in digest)
+
+
 class CLIError(click.ClickException):
     """A one-line error; exit code 2."""
 
@@ -124,6 +137,7 @@ def up(host: str, port: int):
             f"  2. Load {EXTENSION_DIR} unpacked in Chromium\n"
             f"     (chrome://extensions, Developer mode, Load unpacked)\n"
             f"     and enter ws://{base}/ws and the token on its options page.\n"
+            f"     Its origin, for OVERT_ALLOWED_ORIGINS: chrome-extension://{extension_id()}\n"
             f"  3. Name the work apps to capture on: PUT /admin/api/policy (docs/operations.md).\n"
         )
 

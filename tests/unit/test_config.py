@@ -40,3 +40,10 @@ def test_bad_numbers(tmp_path, name, value):
     """Malformed numbers are a ConfigError naming the variable."""
     with pytest.raises(ConfigError, match=name):
         load_settings({"OVERT_DATA_DIR": str(tmp_path), name: value})
+
+
+def test_extension_id_comes_from_the_manifest_key():
+    """The id `overt up` prints is the one Chromium derives from the manifest's fixed key."""
+    from backend.cli import extension_id
+
+    assert extension_id() == "jlgofjddloiiehobneeomgligepmkobc"
