@@ -6,21 +6,13 @@ from flask import Blueprint, current_app, jsonify, render_template, request
 
 from . import consent, control, employees, pauses
 from .auth import require_admin
-from .errors import APIError
+from .errors import APIError, json_body
 from .policy import get_policy, put_policy
 from .schemas import EnrollSchema, PauseRequestSchema, PolicySchema, ResumeRequestSchema
 from .status import status
 from .store import audit, get_redis, read_audit
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-
-
-def body() -> dict:
-    """Return the JSON object body of the request, or fail with a typed error."""
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise APIError(400, "bad_json", "the body must be a JSON object")
-    return data
 
 
 @bp.get("")
@@ -32,7 +24,7 @@ def console():
 @bp.post("/api/pause")
 def pause():
     actor = require_admin()
-    req = PauseRequestSchema().load(body())
+    req = PauseRequestSchema().load(json_body())
     r = get_redis()
     record, created = pauses.pause(r, req["scope"], req["reason"], req["purge"], actor)
     purged = 0
@@ -47,7 +39,7 @@ def pause():
 @bp.post("/api/resume")
 def resume():
     actor = require_admin()
-    req = ResumeRequestSchema().load(body())
+    req = ResumeRequestSchema().load(json_body())
     r = get_redis()
     try:
         record = pauses.resume(r, req.get("pause_id"), req.get("scope"))
@@ -82,7 +74,7 @@ def read_policy():
 @bp.put("/api/policy")
 def write_policy():
     actor = require_admin()
-    req = PolicySchema().load(body())
+    req = PolicySchema().load(json_body())
     r = get_redis()
     policy, lapsed = put_policy(r, req)
     lost = consent.lapse(r, lapsed, policy["version"]) if lapsed else {}
@@ -109,7 +101,7 @@ def write_policy():
 @bp.post("/api/employees")
 def enroll():
     actor = require_admin()
-    req = EnrollSchema().load(body())
+    req = EnrollSchema().load(json_body())
     r = get_redis()
     token, ident = employees.enroll(r, req["employee"], req["team"])
     audit(r, actor, "enroll", employee=ident.employee, team=ident.team, device=ident.device)

@@ -24,6 +24,16 @@ class APIError(Exception):
         self.errors = errors or {}
 
 
+def json_body() -> dict:
+    """Return the JSON object body of the current request, or fail with a typed 400."""
+    from flask import request
+
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise APIError(400, "bad_json", "the body must be a JSON object")
+    return data
+
+
 def error_body(status: int, code: str, message: str, errors: dict | None = None) -> dict:
     """Return the one error shape."""
     return {"code": code, "status": status, "message": message, "errors": errors or {}}

@@ -14,7 +14,7 @@ from flask import Blueprint, Response, current_app, jsonify, redirect, render_te
 from . import consent, control, keys
 from .auth import bearer, require_device
 from .employees import Identity, team_of
-from .errors import APIError
+from .errors import APIError, json_body
 from .me_auth import COOKIE, CSRF_HEADER, LINK_TTL, SESSION_TTL, issue_link, open_link, require_me
 from .me_auth import end_session as forget_session
 from .policy import get_policy
@@ -22,13 +22,6 @@ from .schemas import ConsentSchema
 from .store import get_redis
 
 bp = Blueprint("me", __name__, url_prefix="/me")
-
-
-def _body() -> dict:
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise APIError(400, "bad_json", "the body must be a JSON object")
-    return data
 
 
 def _settings():
@@ -103,7 +96,7 @@ def get_consent():
 @bp.put("/api/consent")
 def put_consent():
     ident = me()
-    req = ConsentSchema().load(_body())
+    req = ConsentSchema().load(json_body())
     r = get_redis()
     raw = r.hget(keys.KEY_SIGNALS, ident.device)
     signals = json.loads(raw) if raw else {}
