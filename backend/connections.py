@@ -101,22 +101,24 @@ class Registry:
         kind, frame, scope = command["kind"], command["frame"], command["scope"]
         if kind == "policy":
             self.policy = frame_to_policy(frame)
+        # After a resume, a client may still be covered by another (broader or narrower) pause.
+        remaining = pauses.active_pauses(self.r) if kind == "resume" else []
         sent = 0
         for conn in self.snapshot():
-            if not pauses.matches(scope, conn.ident.employee, conn.ident.team):
+            employee, team = conn.ident.employee, conn.ident.team
+            if not pauses.matches(scope, employee, team):
                 continue
             out = frame
             if kind == "pause":
                 conn.told_pause = frame["pause_id"]
             elif kind == "resume":
                 if conn.told_pause != frame["pause_id"]:
-                    continue  # a narrower pause may still cover this client
-                active = pauses.active_for(self.r, conn.ident.employee, conn.ident.team)
-                if active:
-                    conn.told_pause = active["pause_id"]
-                    out = pauses.pause_frame(active)
-                else:
-                    conn.told_pause = None
+                    continue  # this client is held by another pause it was told about
+                still = next(
+                    (p for p in remaining if pauses.matches(p["scope"], employee, team)), None
+                )
+                conn.told_pause = still["pause_id"] if still else None
+                out = pauses.pause_frame(still) if still else frame
             sent += conn.send(out)
         log.info("control %s delivered to %d local client(s)", kind, sent)
 
