@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import functools
 import json
 import math
 import os
@@ -113,7 +114,8 @@ class Lab:
                 cmd = [sys.executable, str(BENCH / "_common.py"), "serve", app, str(port)]
         elif model == "gevent":
             cmd = [GUNICORN, "-k", "gevent", "-w", str(workers), "-b", f"127.0.0.1:{port}",
-                   "--worker-connections", "2000", "--log-level", "warning", app]  # fmt: skip
+                   "--worker-connections", "2000", "--log-level", "warning",
+                   *gunicorn_private_flags(), app]  # fmt: skip
         else:
             raise ValueError(f"unknown server model {model!r}")
         log = open(self.dir / f"server-{port}.log", "wb")  # noqa: SIM115 (closed with the process)
@@ -134,6 +136,13 @@ class Lab:
                 proc.wait()
         proc.log.close()
         self.procs.remove(proc)
+
+
+@functools.cache
+def gunicorn_private_flags() -> list[str]:
+    """Return flags that keep a benchmark's gunicorn off shared paths (its control socket)."""
+    help_text = subprocess.run([GUNICORN, "--help"], capture_output=True, text=True).stdout
+    return ["--no-control-socket"] if "--no-control-socket" in help_text else []
 
 
 def wait_healthy(proc: subprocess.Popen, port: int, log: Path, timeout: float = 30.0) -> None:

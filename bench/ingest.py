@@ -32,6 +32,7 @@ from _common import (
     WSClientProtocol,
     cpu_seconds,
     enroll_consenting,
+    family,
     make_event,
     percentiles,
     raise_fd_limit,
@@ -74,7 +75,7 @@ def bare_app():
                 ack = {"type": "ack", "seq": frame["seq"], "accepted": len(events), "rejected": []}
                 ws.send(json.dumps(ack))
             elif frame.get("type") == "hello":
-                ws.send(json.dumps({"type": "welcome"}))
+                ws.send(json.dumps({"type": "welcome", "process": str(os.getpid())}))
 
     @app.get("/healthz")
     def healthz():
@@ -208,10 +209,12 @@ async def drive(port: int, tokens: list[str], frame_size: int, args, pids: dict)
         )
         client.send_text(json.dumps({"type": "hello", "token": token, "client": {"version": "b"}}))
         clients.append(client)
-    await asyncio.wait_for(asyncio.gather(*(c.welcomed for c in clients)), 10)
+    welcomes = await asyncio.wait_for(asyncio.gather(*(c.welcomed for c in clients)), 10)
+    spread = spread_of(welcomes, pids)
     for client in clients:
         client.start()
     await asyncio.sleep(args.warmup)
+    pids = {name: pid for name, pid in pids.items() if isinstance(pid, int)}
     cpu0 = {name: cpu_seconds(pid) for name, pid in pids.items()}
     client_cpu0, t0 = time.process_time(), time.perf_counter()
     stats.measuring = True
@@ -236,7 +239,29 @@ async def drive(port: int, tokens: list[str], frame_size: int, args, pids: dict)
         "accepted_total": stats.accepted_total,
         "rejected": dict(stats.rejected),
         "errors": dict(stats.errors),
+        "sockets_per_process": spread,
     }
+
+
+def spread_of(welcomes: list[dict], pids: dict) -> list[int]:
+    """Return how many sockets each server process holds, largest first.
+
+    gunicorn's workers race to accept from one listening socket, so a burst of connections can
+    land unevenly; the real app records its connections in Redis with the process id.
+    """
+    if all("process" in w for w in welcomes):
+        counts = collections.Counter(w["process"] for w in welcomes)
+    else:
+        import redis
+
+        r = redis.Redis.from_url(pids["redis_url"])
+        infos = [json.loads(v) for v in r.hvals(keys.KEY_CONNECTION_INFO)]
+        r.close()
+        alive = {str(pid) for pid in family(pids["server"])}  # not a stopped server's leftovers
+        counts = collections.Counter(
+            i["process"] for i in infos if i["process"].split("-")[0] in alive
+        )
+    return sorted(counts.values(), reverse=True)
 
 
 # -- one server, several measurements --------------------------------------------------------
@@ -251,7 +276,7 @@ def run_case(lab: Lab, model: str, handler: str, app: str, args) -> list[dict]:
         set_policy(port)
         tokens = [enroll_consenting(port, f"{model}-{handler}-{i}") for i in range(args.clients)]
     key = BARE_KEY if handler == "bare" else keys.KEY_INCOMING
-    pids = {"server": proc.pid, "redis": lab.redis.process.pid}
+    pids = {"server": proc.pid, "redis": lab.redis.process.pid, "redis_url": lab.redis.url}
     results = []
     try:
         for size in args.frame_sizes:
@@ -281,13 +306,14 @@ def row(res: dict) -> str:
         f"{res['events_per_s']:>10,.0f} {res['frames_per_s']:>9,.0f} "
         f"{ack['p50']:>7.2f} {ack['p99']:>7.2f}   "
         f"{cpu['server']:>4.2f} {cpu['redis']:>4.2f} {cpu['client']:>4.2f}  "
-        f"{res['events_per_s'] / max(cpu['server'], 0.01):>9,.0f}"
+        f"{res['events_per_s'] / max(cpu['server'], 0.01):>9,.0f}   "
+        + "/".join(map(str, res["sockets_per_process"]))
     )
 
 
 HEADER = (
     f"{'model':8} {'handler':10} {'frame':>5} {'events/s':>10} {'frames/s':>9} "
-    f"{'ack p50':>7} {'ack p99':>7}   cores: server redis client  events/server-core-s"
+    f"{'ack p50':>7} {'ack p99':>7}   cores: server redis client  ev/server-core-s  sockets"
 )
 
 

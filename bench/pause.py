@@ -119,7 +119,7 @@ async def timed_call(port: int, path: str, body: dict) -> tuple[float, dict]:
 async def wait_for(clients, attr: str, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if all(getattr(c, attr) is not None for c in clients):
+        if all(getattr(c, attr) is not None or c.closed.done() for c in clients):
             return
         await asyncio.sleep(0.005)
 
