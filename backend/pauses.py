@@ -94,9 +94,11 @@ def active_for(r: redis.Redis, employee: str, team: str) -> dict | None:
 
 
 def active_pauses(r: redis.Redis) -> list[dict]:
-    """Return every active pause."""
+    """Return every active pause, broadest scope first (the order `active_for` prefers)."""
     ids = [v.decode() for v in r.hvals(keys.KEY_PAUSES_ACTIVE)]
-    return [p for p in (get_pause(r, i) for i in ids) if p]
+    found = [p for p in (get_pause(r, i) for i in ids) if p]
+    rank = {"all": 0, "team": 1, "employee": 2}
+    return sorted(found, key=lambda p: rank[scope_field(p["scope"]).split(":")[0]])
 
 
 def all_pauses(r: redis.Redis) -> list[dict]:

@@ -14,9 +14,23 @@ class RedisUnavailableError(RuntimeError):
     """Redis cannot be reached at the configured URL."""
 
 
+# Connections per process. A pause makes hundreds of sockets answer at once; redis-py's default
+# pool then raises MaxConnectionsError past 100 (measured by bench/pause.py), so callers wait for
+# a free connection instead. `?max_connections=` in the URL overrides this.
+POOL_SIZE = 64
+POOL_WAIT = 10
+
+
 def connect(url: str, check: bool = True) -> redis.Redis:
     """Return a Redis client for `url`, failing clearly when it does not answer."""
-    client = redis.Redis.from_url(url, socket_connect_timeout=3, health_check_interval=30)
+    pool = redis.BlockingConnectionPool.from_url(
+        url,
+        max_connections=POOL_SIZE,
+        timeout=POOL_WAIT,
+        socket_connect_timeout=3,
+        health_check_interval=30,
+    )
+    client = redis.Redis(connection_pool=pool)
     if check:
         try:
             client.ping()

@@ -81,13 +81,13 @@ class Proc:
         return self.p.returncode
 
 
-def start_backend(env, log: Path) -> tuple[Proc, str]:
-    """Start `overt serve --port 0`; return it and its http base URL once healthy."""
-    proc = Proc(["serve", "--port", "0"], env, log)
+def start_backend(spawn, env, name: str) -> str:
+    """Start `overt serve --port 0` through the `spawn` fixture; return its URL once healthy."""
+    proc = spawn(["serve", "--port", "0"], env, name)
     port = proc.wait_for(r"backend on http://127\.0\.0\.1:(\d+)").group(1)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 10
     while http("GET", base + "/healthz")[0] != 200:
         assert time.monotonic() < deadline, "backend never became healthy"
         time.sleep(0.05)
-    return proc, base
+    return base

@@ -6,24 +6,20 @@ import pytest
 
 from tests.conftest import WORK_ORIGIN, sealed_records
 from tests.helpers import WSClient, http, make_event
-from tests.integration.processes import Proc, overt_env, start_backend
+from tests.integration.processes import overt_env, start_backend
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
-def cluster(settings, redis_conn, tmp_path):
+def cluster(settings, redis_conn, spawn):
     """Backends A and B (`overt serve`) and two `overt worker` processes."""
     env = overt_env(settings, OVERT_BATCH_SIZE="150", OVERT_BATCH_MAX_AGE="0.5")
-    procs = []
-    a, base_a = start_backend(env, tmp_path / "a.log")
-    b, base_b = start_backend(env, tmp_path / "b.log")
-    procs += [a, b]
+    base_a = start_backend(spawn, env, "a")
+    base_b = start_backend(spawn, env, "b")
     for i in range(2):
-        procs.append(Proc(["worker"], env, tmp_path / f"worker{i}.log"))
-    yield base_a, base_b
-    for p in procs:
-        p.stop()
+        spawn(["worker"], env, f"worker{i}")
+    return base_a, base_b
 
 
 def api(base, method, path, body, token):

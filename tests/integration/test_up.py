@@ -6,16 +6,16 @@ import pytest
 
 from tests.conftest import WORK_ORIGIN, sealed_records
 from tests.helpers import WSClient, http, make_event
-from tests.integration.processes import Proc, overt_env, run
+from tests.integration.processes import overt_env, run
 
 pytestmark = pytest.mark.slow
 
 
-def test_up_then_restart_keeps_acknowledged_events(settings, tmp_path):
+def test_up_then_restart_keeps_acknowledged_events(settings, spawn):
     """Events acknowledged before a restart are still there after it, and get sealed."""
     env = overt_env(settings, OVERT_BATCH_MAX_AGE="3600")
     del env["OVERT_REDIS_URL"]  # the embedded default
-    up = Proc(["up", "--port", "0"], env, tmp_path / "up1.log")
+    up = spawn(["up", "--port", "0"], env, "up1")
     port = up.wait_for(r"WebSocket\s+ws://127\.0\.0\.1:(\d+)/ws").group(1)
     assert "(embedded)" in up.log.read_text() and settings.admin_token in up.log.read_text()
     base = f"http://127.0.0.1:{port}"
@@ -37,7 +37,7 @@ def test_up_then_restart_keeps_acknowledged_events(settings, tmp_path):
     assert up.stop() == 0
     assert not (settings.data_dir / "redis" / "redis.sock").exists()
 
-    up2 = Proc(["up", "--port", "0"], env, tmp_path / "up2.log")
+    up2 = spawn(["up", "--port", "0"], env, "up2")
     up2.wait_for(r"Overt is up")
     status = json.loads(run(["status", "--json"], env).stdout)
     held = status["queue"]["incoming_events"] + status["queue"]["staged_events"]
@@ -47,4 +47,3 @@ def test_up_then_restart_keeps_acknowledged_events(settings, tmp_path):
     assert sorted(r["id"] for r in sealed_records(settings.data_dir)) == sorted(
         e["id"] for e in events
     )
-    up2.stop()
