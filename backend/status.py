@@ -22,7 +22,8 @@ def status(r: redis.Redis) -> dict:
     pipe.zcard(keys.KEY_PROCESSING_INDEX)
     pipe.hvals(keys.KEY_BATCHES)
     pipe.hgetall(keys.KEY_DROPS)
-    connected, incoming, staged, in_flight, batches, drops = pipe.execute()
+    pipe.hvals(keys.KEY_CLIENT_DROPS)
+    connected, incoming, staged, in_flight, batches, drops, client_drops = pipe.execute()
     cards = [json.loads(b) for b in batches]
     from workers.queue import get_queue
 
@@ -44,4 +45,6 @@ def status(r: redis.Redis) -> dict:
             "latest": max((c.get("sealed_at", "") for c in cards), default=None),
         },
         "drops_pending": {k.decode(): int(v) for k, v in drops.items()},
+        # Events extensions had to drop from a full outbox (reported in hello), over all devices.
+        "client_outbox_dropped": sum(int(v) for v in client_drops),
     }

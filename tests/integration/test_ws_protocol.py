@@ -244,3 +244,12 @@ def test_request_logs_drop_query_strings(live_server, caplog):
     caplog.set_level(logging.INFO, logger="werkzeug")
     http("GET", live_server.http_url + "/healthz?session=sekrit-link-value")
     assert "/healthz" in caplog.text and "sekrit-link-value" not in caplog.text
+
+
+def test_outbox_overflow_reported_in_hello_is_counted(live_server, admin, employee):
+    """Events a client dropped from a full outbox are counted server-side, never silently lost."""
+    for dropped in (3, 4):
+        c = WSClient(live_server.ws_url)
+        c.hello(employee, dropped=dropped)
+        c.close()
+    assert admin.status()["client_outbox_dropped"] == 7
