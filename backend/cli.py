@@ -290,6 +290,11 @@ def status(as_json: bool):
     click.echo(f"workers:     {info['workers']}")
     b = info["batches"]
     click.echo(f"batches:     {b['sealed']} sealed, {b['events']} events, latest {b['latest']}")
+    drops = ", ".join(f"{n} {reason}" for reason, n in info["drops_pending"].items()) or "none"
+    click.echo(
+        f"dropped:     {drops} since the last batch; "
+        f"{info['client_outbox_dropped']} by full extension outboxes"
+    )
 
 
 if __name__ == "__main__":
