@@ -26,8 +26,10 @@ log = logging.getLogger(__name__)
 
 TAKE_SIZE = 500
 SEEN_TTL = 8 * 24 * 3600  # events older than 7 days are refused at intake
-# A take is a few milliseconds of work; one older than this belongs to a dead worker.
-ORPHAN_AFTER_MS = 60_000
+# A take is a few milliseconds of work; one older than this belongs to a dead worker. Recovering
+# a take that was only slow is safe too: its events are staged once, whichever commit comes first
+# (the seen sets turn the second into "duplicate" drops).
+ORPHAN_AFTER_MS = 10_000
 
 TAKE_LUA = """
 local items = redis.call('RPOP', KEYS[1], ARGV[2])

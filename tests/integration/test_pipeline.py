@@ -14,6 +14,7 @@ from backend.intake import Intake
 from tests.conftest import WORK_ORIGIN, sealed_records
 from tests.helpers import WSClient, make_event
 from workers import batches, stage
+from workers.filters import load_rules
 from workers.pseudonym import pseudonym
 from workers.queue import get_queue
 
@@ -143,7 +144,7 @@ def test_worker_killed_after_taking_loses_nothing(alice, send, redis_conn, setti
     send(alice, events)
     _take_id, items = stage.take(redis_conn)
     assert len(items) == 7 and redis_conn.llen(keys.KEY_INCOMING) == 0
-    # The worker dies here. Another one recovers the orphan (normally after 60 s).
+    # The worker dies here. Another one recovers the orphan (normally after 10 s).
     assert stage.recover_orphans(redis_conn, older_than_ms=-1) == 7
     records = run_workers()
     assert sorted(r["id"] for r in records) == sorted(e["id"] for e in events)
@@ -221,3 +222,18 @@ def _cards_in(settings):
 
 def _cards(admin):
     return list((admin.server.data_dir / "datasets").glob("*/*.card.json"))
+
+
+def test_recovering_a_slow_take_too_early_still_stages_once(
+    alice, send, redis_conn, settings, run_workers
+):
+    """If a live take is recovered by mistake, its late commit and the re-take stage once."""
+    events = [make_event() for _ in range(5)]
+    send(alice, events)
+    take_id, items = stage.take(redis_conn)
+    stage.recover_orphans(redis_conn, older_than_ms=-1)  # the slow take looks dead
+    entries = [json.loads(x) for x in items]
+    rows, drops = stage.build_staged(entries, load_rules(redis_conn, {"alice"}), settings.secret)
+    stage.commit(redis_conn, take_id, rows, drops)  # the slow worker finishes after all
+    records = run_workers()
+    assert sorted(r["id"] for r in records) == sorted(e["id"] for e in events)
