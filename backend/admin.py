@@ -130,8 +130,15 @@ def erase_employee_data(employee: str):
         raise APIError(404, "employee_not_found", f"no enrolled employee {employee}")
     settings = current_app.config["OVERT_SETTINGS"]
     receipt = erase_employee(r, settings.datasets_dir, settings.secret, employee)
-    audit(r, actor, "erase", employee=employee, receipt_id=receipt["receipt_id"],
-          shards=len(receipt["shards"]), removed=receipt["removed_total"])  # fmt: skip
+    audit(
+        r,
+        actor,
+        "erase",
+        employee=employee,
+        receipt_id=receipt["receipt_id"],
+        shards=len(receipt["shards"]),
+        removed=receipt["removed_total"],
+    )
     return jsonify({"employee": employee, **receipt})
 
 

@@ -55,8 +55,15 @@ def page():
     if cookie is None:
         return _page(expired=True), 401
     response = redirect(request.base_url, code=303)  # take the one-time link off the screen
-    response.set_cookie(COOKIE, cookie, max_age=SESSION_TTL, httponly=True, samesite="Strict",
-                        secure=request.is_secure, path="/me")  # fmt: skip
+    response.set_cookie(
+        COOKIE,
+        cookie,
+        max_age=SESSION_TTL,
+        httponly=True,
+        samesite="Strict",
+        secure=request.is_secure,
+        path="/me",
+    )
     return response
 
 
@@ -102,9 +109,14 @@ def put_consent():
     signals = json.loads(raw) if raw else {}
     try:
         categories, withdrawn = consent.set_consent(
-            r, ident.employee, req["categories"], get_policy(r), ident.device, signals,
+            r,
+            ident.employee,
+            req["categories"],
+            get_policy(r),
+            ident.device,
+            signals,
             req["confirm"],
-        )  # fmt: skip
+        )
     except consent.ConsentError as err:
         status = 409 if err.code == "confirmation_required" else 422
         raise APIError(status, err.code, str(err), err.errors) from None
@@ -113,8 +125,12 @@ def put_consent():
         from workers.purge import purge_employee
 
         purged = purge_employee(r, ident.employee, withdrawn)
-    control.publish(r, "consent", frame={"type": "consent", "categories": categories},
-                    scope={"employee": ident.employee})  # fmt: skip
+    control.publish(
+        r,
+        "consent",
+        frame={"type": "consent", "categories": categories},
+        scope={"employee": ident.employee},
+    )
     return jsonify({"categories": categories, "withdrawn": sorted(withdrawn), "purged": purged})
 
 
@@ -128,17 +144,19 @@ def overview():
     r = get_redis()
     settings = _settings()
     raw = r.hget(keys.KEY_SIGNALS, ident.device)
-    return jsonify({
-        "employee": ident.employee,
-        "team": team_of(r, ident.employee) or ident.team,
-        "device": ident.device,
-        "signals": json.loads(raw) if raw else {"gpc": False, "dnt": False},
-        "policy": get_policy(r),
-        "consent": {"categories": consent.get_consent(r, ident.employee)},
-        "ledger": consent.ledger(r, ident.employee),
-        **collected(r, settings.datasets_dir, settings.secret, ident.employee),
-        "receipts": receipts(r, ident.employee),
-    })  # fmt: skip
+    return jsonify(
+        {
+            "employee": ident.employee,
+            "team": team_of(r, ident.employee) or ident.team,
+            "device": ident.device,
+            "signals": json.loads(raw) if raw else {"gpc": False, "dnt": False},
+            "policy": get_policy(r),
+            "consent": {"categories": consent.get_consent(r, ident.employee)},
+            "ledger": consent.ledger(r, ident.employee),
+            **collected(r, settings.datasets_dir, settings.secret, ident.employee),
+            "receipts": receipts(r, ident.employee),
+        }
+    )
 
 
 @bp.get("/api/data")

@@ -36,8 +36,14 @@ def _signer(purpose: str) -> URLSafeTimedSerializer:
 
 
 def _record(ident: Identity, token: str) -> str:
-    return json.dumps({"employee": ident.employee, "team": ident.team, "device": ident.device,
-                       "token_hash": token_hash(token)})  # fmt: skip
+    return json.dumps(
+        {
+            "employee": ident.employee,
+            "team": ident.team,
+            "device": ident.device,
+            "token_hash": token_hash(token),
+        }
+    )
 
 
 def issue_link(r: redis.Redis, ident: Identity, token: str) -> str:

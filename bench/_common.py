@@ -113,9 +113,21 @@ class Lab:
             else:
                 cmd = [sys.executable, str(BENCH / "_common.py"), "serve", app, str(port)]
         elif model == "gevent":
-            cmd = [GUNICORN, "-k", "gevent", "-w", str(workers), "-b", f"127.0.0.1:{port}",
-                   "--worker-connections", "2000", "--log-level", "warning",
-                   *gunicorn_private_flags(), app]  # fmt: skip
+            cmd = [
+                GUNICORN,
+                "-k",
+                "gevent",
+                "-w",
+                str(workers),
+                "-b",
+                f"127.0.0.1:{port}",
+                "--worker-connections",
+                "2000",
+                "--log-level",
+                "warning",
+                *gunicorn_private_flags(),
+                app,
+            ]
         else:
             raise ValueError(f"unknown server model {model!r}")
         log = open(self.dir / f"server-{port}.log", "wb")  # noqa: SIM115 (closed with the process)
@@ -186,8 +198,12 @@ def call(port: int, method: str, path: str, body=None, token: str = ADMIN_TOKEN)
 
 def set_policy(port: int) -> dict:
     """Ask for every category on the work origin the benchmark's events use."""
-    body = {"categories": CATEGORIES, "purpose": "Benchmark", "retention_days": 30,
-            "allowed_origins": [WORK_ORIGIN]}  # fmt: skip
+    body = {
+        "categories": CATEGORIES,
+        "purpose": "Benchmark",
+        "retention_days": 30,
+        "allowed_origins": [WORK_ORIGIN],
+    }
     return call(port, "PUT", "/admin/api/policy", body)
 
 
@@ -203,19 +219,33 @@ def enroll_consenting(port: int, employee: str, team: str = "bench") -> str:
 def make_event(i: int, now_ms: int | None = None) -> dict:
     """Return a valid event; the type cycles through the ones extensions send most."""
     now_ms = now_ms or int(time.time() * 1000)
-    base = {"id": str(uuid.uuid4()), "ts": now_ms - i % 1000, "url": f"{WORK_ORIGIN}/orders/{i}",
-            "title": "Orders - Example App"}  # fmt: skip
+    base = {
+        "id": str(uuid.uuid4()),
+        "ts": now_ms - i % 1000,
+        "url": f"{WORK_ORIGIN}/orders/{i}",
+        "title": "Orders - Example App",
+    }
     kind = i % 4
     if kind == 0:
-        extra = {"type": "click", "target": {"selector": "main > form > button.save",
-                 "tag": "button", "role": "button", "label": "Save order"}}  # fmt: skip
+        extra = {
+            "type": "click",
+            "target": {
+                "selector": "main > form > button.save",
+                "tag": "button",
+                "role": "button",
+                "label": "Save order",
+            },
+        }
     elif kind == 1:
         extra = {"type": "page_view", "referrer": f"{WORK_ORIGIN}/orders"}
     elif kind == 2:
         extra = {"type": "scroll", "depth": 40 + i % 60}
     else:
-        extra = {"type": "input_activity", "target": {"selector": "#search", "tag": "input"},
-                 "count": 1 + i % 20}  # fmt: skip
+        extra = {
+            "type": "input_activity",
+            "target": {"selector": "#search", "tag": "input"},
+            "count": 1 + i % 20,
+        }
     return {**base, **extra}
 
 

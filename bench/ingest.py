@@ -346,8 +346,11 @@ def parse_args(argv=None):
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (gevent model)")
     parser.add_argument("--frame-sizes", default="50,1", help="events per frame, comma-separated")
     parser.add_argument("--seconds", type=float, help="measured seconds per case (default 8)")
-    parser.add_argument("--receive-buffer", action="store_true",
-                        help="also measure the real app with a 64 KiB socket read")  # fmt: skip
+    parser.add_argument(
+        "--receive-buffer",
+        action="store_true",
+        help="also measure the real app with a 64 KiB socket read",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary dir (logs)")
     parser.add_argument("--json", help="also write every figure to this file")
     args = parser.parse_args(argv)
@@ -362,8 +365,10 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     raise_fd_limit(4096)
     print(f"load average before: {os.getloadavg()[0]:.2f} (other work skews the figures)")
-    print(f"{os.cpu_count()} cores; {args.clients} clients x {args.window} frames in flight; "
-          f"{args.seconds:.0f} s per case after {args.warmup:.0f} s warm-up")  # fmt: skip
+    print(
+        f"{os.cpu_count()} cores; {args.clients} clients x {args.window} frames in flight; "
+        f"{args.seconds:.0f} s per case after {args.warmup:.0f} s warm-up"
+    )
     one, two = validation_ceiling(args.seconds)
     print(f"validation ceiling: {one:,.0f} events/s on 1 core, {two:,.0f} on 2 processes\n")
     print(HEADER)
@@ -379,8 +384,9 @@ def main(argv=None) -> int:
     print(f"load average after: {os.getloadavg()[0]:.2f}")
     if args.json:
         with open(args.json, "w") as fh:
-            json.dump({"ceiling_1core": one, "ceiling_2proc": two, "results": results}, fh,
-                      indent=2)  # fmt: skip
+            json.dump(
+                {"ceiling_1core": one, "ceiling_2proc": two, "results": results}, fh, indent=2
+            )
     if args.keep:
         print(f"server logs kept in {lab.dir}")
     return 0

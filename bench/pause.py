@@ -184,9 +184,12 @@ def round_row(n: int, total: int, res: dict) -> str:
         f"p99 {p['p99']:6.1f}  max {p['max']:6.1f} ms  ({sides}; API reply {res['api_ms']:.1f} ms;"
         f" {res['applied']} pause_applied; client CPU {res['client_cpu_s'] * 1000:.0f} ms)"
         f"  resume p99 {q['p99']:.1f} ms"
-        + (f"  sockets closed by the server so far: {res['closed_by_server']}"
-           if res["closed_by_server"] else "")
-    )  # fmt: skip
+        + (
+            f"  sockets closed by the server so far: {res['closed_by_server']}"
+            if res["closed_by_server"]
+            else ""
+        )
+    )
 
 
 def run_model(lab: Lab, model: str, tokens: list[str], args) -> dict:
@@ -197,16 +200,22 @@ def run_model(lab: Lab, model: str, tokens: list[str], args) -> dict:
             servers[name] = lab.start_server(model, workers=1)
         ports = {name: port for name, (_, port) in servers.items()}
         pids = {name: proc.pid for name, (proc, _) in servers.items()}
-        print(f"\n{model}: backends A :{ports['A']} and B :{ports['B']}, "
-              f"{len(tokens)} clients", flush=True)  # fmt: skip
+        print(
+            f"\n{model}: backends A :{ports['A']} and B :{ports['B']}, {len(tokens)} clients",
+            flush=True,
+        )
         result = asyncio.run(measure(ports, tokens, args.rounds, pids))
     finally:
         for proc, _ in servers.values():
             lab.stop(proc)
     idle = result["idle"]
-    print("  idle with the clients connected: " + ", ".join(
-        f"{k} {v['rss_mb']:.0f} MiB in {v['threads']} OS threads" for k, v in idle.items()
-    ) + f"; connecting took {result['connect_s']:.1f} s")  # fmt: skip
+    print(
+        "  idle with the clients connected: "
+        + ", ".join(
+            f"{k} {v['rss_mb']:.0f} MiB in {v['threads']} OS threads" for k, v in idle.items()
+        )
+        + f"; connecting took {result['connect_s']:.1f} s"
+    )
     return result
 
 
@@ -233,9 +242,11 @@ def parse_args(argv=None):
         "--max-connections", type=int, help="Redis pool per backend (?max_connections= in the URL)"
     )
     parser.add_argument(
-        "--applied-delay", type=float, default=0.0,
+        "--applied-delay",
+        type=float,
+        default=0.0,
         help="ms before each client answers pause_applied (0: at once, as the extension does)",
-    )  # fmt: skip
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary dir (logs)")
     parser.add_argument("--json", help="also write every figure to this file")
     args = parser.parse_args(argv)

@@ -136,8 +136,9 @@ class Admin:
         self.server = server
 
     def call(self, method, path, body=None, token=None, expect=(200, 201)):
-        status, data = http(method, self.server.http_url + path, token or self.server.admin_token,
-                            body)  # fmt: skip
+        status, data = http(
+            method, self.server.http_url + path, token or self.server.admin_token, body
+        )
         assert status in expect, (status, data)
         return data
 
@@ -146,8 +147,9 @@ class Admin:
             "token"
         ]
 
-    def set_policy(self, categories=None, allowed_origins=(WORK_ORIGIN,), purpose="Tests",
-                   retention_days=30) -> dict:  # fmt: skip
+    def set_policy(
+        self, categories=None, allowed_origins=(WORK_ORIGIN,), purpose="Tests", retention_days=30
+    ) -> dict:
         body = {
             "categories": list(categories or keys_categories()),
             "allowed_origins": list(allowed_origins),

@@ -115,8 +115,13 @@ def erase_employee(r: redis.Redis, datasets: Path, secret: str, employee: str) -
         "removed_unsealed": unsealed,
     }
     r.rpush(keys.key(keys.KEY_RECEIPTS, employee=employee), json.dumps(receipt))
-    log.info("erasure %s: %d sealed record(s) from %d shard(s), %d unsealed event(s)",
-             receipt["receipt_id"], sealed, len(shards), unsealed)  # fmt: skip
+    log.info(
+        "erasure %s: %d sealed record(s) from %d shard(s), %d unsealed event(s)",
+        receipt["receipt_id"],
+        sealed,
+        len(shards),
+        unsealed,
+    )
     return receipt
 
 

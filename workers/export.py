@@ -56,8 +56,14 @@ def sealed_batches(r: redis.Redis, datasets: Path, contributor: str) -> list[dic
         shard, _ = shard_paths(datasets, entry["date"], entry["batch_id"])
         records = read_shard(shard) if shard.exists() else []
         mine = [x for x in records if x.get("contributor") == contributor]
-        out.append({"batch_id": entry["batch_id"], "date": entry["date"],
-                    "sealed_at": entry.get("sealed_at"), "records": mine})  # fmt: skip
+        out.append(
+            {
+                "batch_id": entry["batch_id"],
+                "date": entry["date"],
+                "sealed_at": entry.get("sealed_at"),
+                "records": mine,
+            }
+        )
     return out
 
 

@@ -63,8 +63,9 @@ def launch_browser(playwright_instance, chromium_executable, tmp_path):
     def launch(server: str | None, token: str | None, **knobs) -> ExtensionBrowser:
         n = len(browsers)
         ext_dir = prepare_extension(tmp_path / f"extension-{n}", server, token, **knobs)
-        browser = ExtensionBrowser(playwright_instance, chromium_executable, ext_dir,
-                                   tmp_path / f"profile-{n}")  # fmt: skip
+        browser = ExtensionBrowser(
+            playwright_instance, chromium_executable, ext_dir, tmp_path / f"profile-{n}"
+        )
         browsers.append(browser)
         return browser
 

@@ -115,13 +115,18 @@ class ExtensionBrowser:
             executable_path=self.executable,
             headless=True,
             args=[
-                "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-dev-shm-usage", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-dev-shm-usage",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
                 f"--disable-extensions-except={self.ext_dir}",
                 f"--load-extension={self.ext_dir}",
             ],
-        )  # fmt: skip
+        )
         self.worker()
 
     def restart(self) -> None:

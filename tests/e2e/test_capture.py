@@ -10,8 +10,9 @@ COMMON = {"id", "type", "ts", "url", "title"}
 
 def arrived(queued_events, kind, timeout=10.0, **match):
     """Wait until an accepted event of `kind` matching `match` is in Redis; return the first."""
-    found = wait_for(lambda: of_type(queued_events(), kind, **match), timeout,
-                     message=f"{kind} {match}")  # fmt: skip
+    found = wait_for(
+        lambda: of_type(queued_events(), kind, **match), timeout, message=f"{kind} {match}"
+    )
     return found[0]
 
 
@@ -36,8 +37,12 @@ def test_page_view_then_spa_route_changes(capturing, pages, queued_events):
     assert set(push) <= COMMON | {"from"}
 
     page.click("#go-replace")
-    arrived(queued_events, "route_change", url=pages.url("/app/replaced"),
-            **{"from": pages.url("/app/settings")})  # fmt: skip
+    arrived(
+        queued_events,
+        "route_change",
+        url=pages.url("/app/replaced"),
+        **{"from": pages.url("/app/settings")},
+    )
 
     page.click("#go-hash")  # the fragment is stripped, but the route change is still recorded
     wait_for(lambda: len(of_type(queued_events(), "route_change")) >= 3, 10)
@@ -53,8 +58,12 @@ def test_clicks_describe_the_target(capturing, pages, queued_events, live_server
     page.click("#ignored")
     page.click("#save")
     save = arrived(queued_events, "click", target__selector="#save")
-    assert save["target"] == {"selector": "#save", "tag": "button", "role": "button",
-                              "label": "Save draft"}  # fmt: skip
+    assert save["target"] == {
+        "selector": "#save",
+        "tag": "button",
+        "role": "button",
+        "label": "Save draft",
+    }
     assert set(save) == COMMON | {"target"}
 
     page.click("[data-testid=archive]")

@@ -33,8 +33,9 @@ def test_category_without_consent_produces_nothing(
     assert {e["type"] for e in sent_events(live_server)} == {"click"}
 
 
-def test_withdrawn_consent_stops_that_category_at_once(capturing, pages, admin, live_server,
-                                                       queued_events):  # fmt: skip
+def test_withdrawn_consent_stops_that_category_at_once(
+    capturing, pages, admin, live_server, queued_events
+):
     """Withdrawing clicks (a consent push) stops clicks while other categories continue."""
     page = capturing.open(pages.url("/app/home"))
     page.click("#save")

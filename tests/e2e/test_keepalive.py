@@ -23,14 +23,25 @@ def test_socket_stays_open_past_the_idle_timeout(
 ):
     """One hello, pings every 15 s, and the socket still open after 40 s of nothing to do."""
     token = enrolled()
-    ext_dir = prepare_extension(tmp_path / "extension", live_server.ws_url, token,
-                                keepalive_ms=15000)  # fmt: skip
+    ext_dir = prepare_extension(
+        tmp_path / "extension", live_server.ws_url, token, keepalive_ms=15000
+    )
     args = [
-        chromium_executable, "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
-        "--no-first-run", "--disable-dev-shm-usage", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}",
-        f"--disable-extensions-except={ext_dir}", f"--load-extension={ext_dir}", "about:blank",
-    ]  # fmt: skip
+        chromium_executable,
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        f"--disable-extensions-except={ext_dir}",
+        f"--load-extension={ext_dir}",
+        "about:blank",
+    ]
     browser = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_for(lambda: sent_frames(live_server, "hello"), 20, message="hello")

@@ -14,8 +14,11 @@ def click_arrives(browser, page, queued_events, selector="#save"):
     """Click and wait until the click is accepted by the backend."""
     before = len(of_type(queued_events(), "click", target__selector=selector))
     page.click(selector)
-    wait_for(lambda: len(of_type(queued_events(), "click", target__selector=selector)) > before,
-             10, message=f"click on {selector}")  # fmt: skip
+    wait_for(
+        lambda: len(of_type(queued_events(), "click", target__selector=selector)) > before,
+        10,
+        message=f"click on {selector}",
+    )
 
 
 def clicks_sent(live_server) -> int:
@@ -75,8 +78,9 @@ def test_pause_survives_a_service_worker_stop_and_resume_restarts(
     click_arrives(capturing, page, queued_events)
 
 
-def test_pause_in_welcome_is_applied_and_acknowledged(live_server, enrolled, admin, launch_browser,
-                                                      pages):  # fmt: skip
+def test_pause_in_welcome_is_applied_and_acknowledged(
+    live_server, enrolled, admin, launch_browser, pages
+):
     """A browser starting during a pause learns it from welcome, acknowledges it, sends nothing."""
     token = enrolled()
     pause_id = admin.pause({"team": "support"}, reason="Maintenance")

@@ -72,8 +72,9 @@ def test_dropping_a_category_from_the_policy_lapses_only_that_one(admin, alice):
     admin.set_policy(categories=["clicks", "navigation"])
     granted = admin.call("GET", "/me/api/consent", token=alice)["categories"]
     assert granted == {**ALL_OFF, "clicks": True}
-    err = admin.call("PUT", "/me/api/consent", {"categories": {"scroll": True}}, token=alice,
-                     expect=(422,))  # fmt: skip
+    err = admin.call(
+        "PUT", "/me/api/consent", {"categories": {"scroll": True}}, token=alice, expect=(422,)
+    )
     assert err["code"] == "not_asked"
 
 
@@ -99,9 +100,7 @@ def test_privacy_signal_needs_confirmation_and_is_in_the_ledger(live_server, adm
         client.close()
 
 
-def test_withdrawal_purges_unsealed_events_of_that_category(
-    redis_conn, admin, alice, run_workers
-):  # fmt: skip
+def test_withdrawal_purges_unsealed_events_of_that_category(redis_conn, admin, alice, run_workers):
     """Withdrawing clicks deletes alice's queued and staged clicks; her scrolls and bob's stay."""
     admin.set_consent(alice, {"clicks": True, "scroll": True})
     bob = admin.enroll("bob", "sales")
@@ -117,8 +116,11 @@ def test_withdrawal_purges_unsealed_events_of_that_category(
     assert done["withdrawn"] == ["clicks"] and done["purged"] == 5
     left = [json.loads(x) for x in redis_conn.lrange(keys.KEY_INCOMING, 0, -1)]
     left += [json.loads(x) for x in redis_conn.lrange(keys.KEY_STAGING, 0, -1)]
-    assert sorted((x["e"], x["c"]) for x in left) == [("alice", "scroll"), ("bob", "clicks"),
-                                                      ("bob", "clicks")]  # fmt: skip
+    assert sorted((x["e"], x["c"]) for x in left) == [
+        ("alice", "scroll"),
+        ("bob", "clicks"),
+        ("bob", "clicks"),
+    ]
     sealed = run_workers()
     assert sorted(r["type"] for r in sealed) == ["click", "click", "scroll"]
     assert admin.call("GET", "/me/api/overview", token=alice)["ledger"][-1]["withdrawn"] == [

@@ -172,8 +172,10 @@ class Feeder(threading.Thread):
 def pending_of(r, employee: str) -> int:
     """Count the employee's events not yet sealed: queued, being taken, staged or being sealed."""
     lists = [keys.KEY_INCOMING, keys.KEY_STAGING]
-    lists += [keys.key(keys.KEY_PROCESSING, job=t.decode())
-              for t in r.zrange(keys.KEY_PROCESSING_INDEX, 0, -1)]  # fmt: skip
+    lists += [
+        keys.key(keys.KEY_PROCESSING, job=t.decode())
+        for t in r.zrange(keys.KEY_PROCESSING_INDEX, 0, -1)
+    ]
     lists += [keys.key(keys.KEY_SEALING, batch=b.decode()) for b in r.hkeys(keys.KEY_SEALING_INDEX)]
     needle = f'"e":"{employee}"'.encode()
     return sum(needle in item for name in lists for item in r.lrange(name, 0, -1))
@@ -191,8 +193,7 @@ def settle(r, timeout: float = 60) -> None:
     raise AssertionError("the worker did not finish in time")
 
 
-def test_erasure_racing_a_sealing_worker_leaks_nothing(redis_conn, settings, monkeypatch,
-                                                       tmp_path):  # fmt: skip
+def test_erasure_racing_a_sealing_worker_leaks_nothing(redis_conn, settings, monkeypatch, tmp_path):
     """A real `overt worker` sealing small batches during the erasure seals none of alice."""
     grant(redis_conn, "alice", "bob")
     monkeypatch.setenv("OVERT_BATCH_SIZE", "25")
@@ -239,8 +240,11 @@ def test_erasure_racing_a_sealing_worker_leaks_nothing(redis_conn, settings, mon
 def _erase_in_thread(r, settings) -> tuple[threading.Thread, dict]:
     """Start an erasure of alice; return once it has set its mark and waits for the lock."""
     out: dict = {}
-    thread = threading.Thread(target=lambda: out.update(
-        erase_employee(r, settings.datasets_dir, settings.secret, "alice")))  # fmt: skip
+    thread = threading.Thread(
+        target=lambda: out.update(
+            erase_employee(r, settings.datasets_dir, settings.secret, "alice")
+        )
+    )
     thread.start()
     deadline = time.monotonic() + 5
     while r.hget(keys.KEY_ERASED, "alice") is None and time.monotonic() < deadline:
@@ -251,8 +255,9 @@ def _erase_in_thread(r, settings) -> tuple[threading.Thread, dict]:
 
 
 @pytest.mark.parametrize("stale_rules", [False, True], ids=["fresh-rules", "stale-rules"])
-def test_batch_sealed_during_the_erasure_holds_none_of_alice(redis_conn, settings, monkeypatch,
-                                                             stale_rules):  # fmt: skip
+def test_batch_sealed_during_the_erasure_holds_none_of_alice(
+    redis_conn, settings, monkeypatch, stale_rules
+):
     """A sealer holding the lock when the erasure starts cannot leave alice in a dataset.
 
     With fresh rules the sealer drops alice at sealing time (the mark is already set); with
@@ -311,8 +316,10 @@ def test_erasure_interrupted_between_shard_and_card_is_finished_by_the_next(redi
     # Put back the old card and index entry, as if the process had died right after the shard.
     shard.with_name(shard.name.replace(".jsonl.gz", ".card.json")).write_bytes(stale_card)
     (batch_id,) = index(redis_conn)
-    entry = {**index(redis_conn)[batch_id], "contributors": sorted(
-        [contributor("alice"), contributor("bob")])}  # fmt: skip
+    entry = {
+        **index(redis_conn)[batch_id],
+        "contributors": sorted([contributor("alice"), contributor("bob")]),
+    }
     redis_conn.hset(keys.KEY_BATCHES, batch_id, json.dumps(entry))
 
     receipt = erase_employee(redis_conn, settings.datasets_dir, settings.secret, "alice")

@@ -53,9 +53,10 @@ def test_export_holds_exactly_my_data(redis_conn, settings, live_server, people)
     """The export lists my sealed, staged and queued events, ledger and consent; nothing of bob."""
     ids = spread(redis_conn, settings, live_server, people)
     status, head, doc = Browserish().call(
-        "GET", live_server.http_url + "/me/api/data",
+        "GET",
+        live_server.http_url + "/me/api/data",
         headers={"Authorization": f"Bearer {people['alice']}"},
-    )  # fmt: skip
+    )
     assert status == 200
     assert head["Content-Disposition"].startswith('attachment; filename="overt-export-alice-')
     assert doc["employee"] == "alice" and doc["pseudonym"] == contributor("alice")
@@ -102,8 +103,12 @@ def test_my_token_never_reaches_another_employee(redis_conn, settings, live_serv
     assert http("GET", base + "/me/api/data?employee=bob", alice)[0] == 403
     assert http("GET", base + "/me/api/overview?employee=bob", alice)[0] == 403
     assert http("DELETE", base + "/me/api/data?employee=bob", alice)[0] == 403
-    assert http("PUT", base + "/me/api/consent?employee=bob", alice,
-                {"categories": {"clicks": False}})[0] == 403  # fmt: skip
+    assert (
+        http(
+            "PUT", base + "/me/api/consent?employee=bob", alice, {"categories": {"clicks": False}}
+        )[0]
+        == 403
+    )
     status, body = http("GET", base + f"/me/api/receipts/{bob_receipt['receipt_id']}", alice)
     assert status == 404 and body["code"] == "receipt_not_found"
     assert http("DELETE", base + "/admin/api/employees/bob/data", alice)[0] == 401
