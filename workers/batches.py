@@ -27,7 +27,10 @@ from .shards import atomic_write, encode_shard, sha256, shard_paths, write_card
 
 log = logging.getLogger(__name__)
 
-LOCK_TIMEOUT = 120
+# The lock is a lease renewed after every shard, so a writer that dies frees it within LOCK_LEASE;
+# others wait up to LOCK_WAIT for it.
+LOCK_LEASE = 15
+LOCK_WAIT = 120
 
 # Move the oldest `size` staged records into a sealing list, with the drops counted so far.
 TAKE_BATCH_LUA = """
@@ -55,7 +58,7 @@ def iso(ms: int) -> str:
 
 def datasets_lock(r: redis.Redis):
     """Return the lock that serialises every writer of shards (sealing and erasure)."""
-    return r.lock(keys.KEY_DATASETS_LOCK, timeout=LOCK_TIMEOUT, blocking_timeout=LOCK_TIMEOUT)
+    return r.lock(keys.KEY_DATASETS_LOCK, timeout=LOCK_LEASE, blocking_timeout=LOCK_WAIT)
 
 
 def is_due(r: redis.Redis, batch_size: int, max_age: float) -> bool:
