@@ -14,6 +14,20 @@ import threading
 import time
 from pathlib import Path
 
+# Flags that make Debian's Chromium quiet and headless here (../shared/E2E-CHROMIUM.md): without
+# the background-networking ones it keeps trying to reach the closed internet.
+CHROMIUM_ARGS = (
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
+
+
 ROOT = Path(__file__).resolve().parents[2]
 EXTENSION_SRC = ROOT / "extension"
 PAGES = Path(__file__).resolve().parent / "pages"
@@ -115,14 +129,7 @@ class ExtensionBrowser:
             executable_path=self.executable,
             headless=True,
             args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-dev-shm-usage",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
+                *CHROMIUM_ARGS,
                 f"--disable-extensions-except={self.ext_dir}",
                 f"--load-extension={self.ext_dir}",
             ],

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from tests.e2e.e2e_harness import prepare_extension, wait_for
+from tests.e2e.e2e_harness import CHROMIUM_ARGS, prepare_extension, wait_for
 from tests.e2e.events_helpers import sent_frames
 
 IDLE_STOP_SECONDS = 30  # Chromium stops an idle MV3 service worker after about this long
@@ -29,14 +29,7 @@ def test_socket_stays_open_past_the_idle_timeout(
     args = [
         chromium_executable,
         "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
+        *CHROMIUM_ARGS,
         f"--user-data-dir={tmp_path / 'profile'}",
         f"--disable-extensions-except={ext_dir}",
         f"--load-extension={ext_dir}",

@@ -11,20 +11,11 @@ import json
 
 import pytest
 
+from tests.e2e.e2e_harness import CHROMIUM_ARGS
 from tests.helpers import WSClient, http, make_event
 from tests.integration.me_helpers import contributor, send, shards
 from workers.shards import read_shard
 
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 TIMEOUT_MS = 10_000
 
 
@@ -32,7 +23,7 @@ TIMEOUT_MS = 10_000
 def browser(playwright_instance, chromium_executable):
     """A plain headless Chromium (Debian's), closed after the test."""
     chromium = playwright_instance.chromium.launch(
-        executable_path=chromium_executable, headless=True, args=ARGS
+        executable_path=chromium_executable, headless=True, args=list(CHROMIUM_ARGS)
     )
     yield chromium
     chromium.close()
