@@ -91,7 +91,6 @@ def take(r: redis.Redis, count: int = TAKE_SIZE) -> tuple[str, list[bytes]]:
 def build_staged(entries: list[dict], rules, secret: str) -> tuple[list[tuple], Counter]:
     """Filter, redact and pseudonymise `entries`; return (seen key, member, staged json) rows."""
     rows, drops = [], Counter()
-    staged_at = int(time.time() * 1000)
     for entry in entries:
         reason = rules.drop_reason(entry)
         if reason:
@@ -104,7 +103,6 @@ def build_staged(entries: list[dict], rules, secret: str) -> tuple[list[tuple], 
             "t": entry["t"],
             "c": entry["c"],
             "r": entry["r"],
-            "s": staged_at,
             "rec": record,
         }
         day = datetime.fromtimestamp(event["ts"] / 1000, UTC).strftime("%Y%m%d")
