@@ -18,8 +18,8 @@ from backend import keys
 
 from .erase import batches_with, receipts
 from .pseudonym import pseudonym
-from .redact import redact_event
 from .shards import read_shard, shard_paths
+from .stage import dataset_record
 
 
 def _mine(raw_items, employee: str) -> list[dict]:
@@ -67,11 +67,6 @@ def sealed_batches(r: redis.Redis, datasets: Path, contributor: str) -> list[dic
     return out
 
 
-def as_record(entry: dict, contributor: str) -> dict:
-    """Return a queued event exactly as it will appear in a dataset (redacted, pseudonymised)."""
-    return {**redact_event(entry["ev"]), "category": entry["c"], "contributor": contributor}
-
-
 def export(r: redis.Redis, datasets: Path, secret: str, employee: str) -> dict:
     """Return everything held about `employee` as one JSON document."""
     from backend.consent import get_consent, ledger
@@ -105,7 +100,7 @@ def collected(r: redis.Redis, datasets: Path, secret: str, employee: str) -> dic
     """Return counts by category and day, the latest records, and the batches holding mine."""
     contributor = pseudonym(secret, employee)
     batches = sealed_batches(r, Path(datasets), contributor)
-    rows = [("queued", as_record(e, contributor)) for e in queued_entries(r, employee)]
+    rows = [("queued", dataset_record(e, contributor)) for e in queued_entries(r, employee)]
     rows += [("staged", s["rec"]) for s in staged_entries(r, employee)]
     rows += [("sealed", rec) for b in batches for rec in b["records"]]
     by_category, by_stage = Counter(), Counter()

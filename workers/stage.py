@@ -88,6 +88,11 @@ def take(r: redis.Redis, count: int = TAKE_SIZE) -> tuple[str, list[bytes]]:
     return take_id, items
 
 
+def dataset_record(entry: dict, contributor: str) -> dict:
+    """Return a queued event exactly as it will appear in a dataset (redacted, pseudonymised)."""
+    return {**redact_event(entry["ev"]), "category": entry["c"], "contributor": contributor}
+
+
 def build_staged(entries: list[dict], rules, secret: str) -> tuple[list[tuple], Counter]:
     """Filter, redact and pseudonymise `entries`; return (seen key, member, staged json) rows."""
     rows, drops = [], Counter()
@@ -96,8 +101,7 @@ def build_staged(entries: list[dict], rules, secret: str) -> tuple[list[tuple], 
         if reason:
             drops[reason] += 1
             continue
-        event = redact_event(entry["ev"])
-        record = {**event, "category": entry["c"], "contributor": pseudonym(secret, entry["e"])}
+        record = dataset_record(entry, pseudonym(secret, entry["e"]))
         staged = {
             "e": entry["e"],
             "t": entry["t"],
@@ -105,10 +109,10 @@ def build_staged(entries: list[dict], rules, secret: str) -> tuple[list[tuple], 
             "r": entry["r"],
             "rec": record,
         }
-        day = datetime.fromtimestamp(event["ts"] / 1000, UTC).strftime("%Y%m%d")
+        day = datetime.fromtimestamp(record["ts"] / 1000, UTC).strftime("%Y%m%d")
         seen = keys.key(keys.KEY_SEEN, day=day)
         rows.append(
-            (seen, f"{entry['e']}:{event['id']}", json.dumps(staged, separators=(",", ":")))
+            (seen, f"{entry['e']}:{record['id']}", json.dumps(staged, separators=(",", ":")))
         )
     return rows, drops
 
