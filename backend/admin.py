@@ -76,6 +76,7 @@ def write_policy():
     actor = require_admin()
     req = PolicySchema().load(json_body())
     r = get_redis()
+    old_k = get_policy(r)["min_contributors"]
     policy, lapsed = put_policy(r, req)
     lost = consent.lapse(r, lapsed, policy["version"]) if lapsed else {}
     control.publish(r, "policy", frame={"type": "policy", **policy})
@@ -95,6 +96,8 @@ def write_policy():
         lapsed=sorted(lapsed),
         employees_lapsed=len(lost),
     )
+    if policy["min_contributors"] != old_k:
+        audit(r, actor, "min_contributors", old=old_k, new=policy["min_contributors"])
     return jsonify(policy)
 
 

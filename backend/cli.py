@@ -295,6 +295,12 @@ def status(as_json: bool):
         f"dropped:     {drops} since the last batch; "
         f"{info['client_outbox_dropped']} by full extension outboxes"
     )
+    g = info["rarity"]
+    click.echo(
+        f"rare words:  k={g['min_contributors']}, {g['contributors']} contributor(s) counted"
+    )
+    for warning in info["warnings"]:
+        click.echo(f"WARNING:     {warning}")
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, vali
 
 SCHEMA_VERSION = "1"
 
+DEFAULT_MIN_CONTRIBUTORS = 3
 CATEGORIES = ("navigation", "clicks", "forms", "scroll", "focus", "typing")
 CATEGORY_OF = {
     "page_view": "navigation",
@@ -248,6 +249,8 @@ class PolicySchema(Schema):
         ),
         required=True,
     )
+    # k of the rarity gate (workers/rarity.py); omitted keeps the current value.
+    min_contributors = fields.Integer(strict=True, validate=validate.Range(1, 1000))
 
 
 class ConsentSchema(Schema):

@@ -10,6 +10,7 @@ from rq import Worker
 
 from . import keys, pauses
 from .connections import PRESENCE_TTL
+from .policy import get_policy
 
 
 def status(r: redis.Redis) -> dict:
@@ -23,8 +24,13 @@ def status(r: redis.Redis) -> dict:
     pipe.hvals(keys.KEY_BATCHES)
     pipe.hgetall(keys.KEY_DROPS)
     pipe.hvals(keys.KEY_CLIENT_DROPS)
-    connected, incoming, staged, in_flight, batches, drops, client_drops = pipe.execute()
+    pipe.scard(keys.KEY_RARITY_CONTRIBUTORS)
+    pipe.hlen(keys.KEY_EMPLOYEES)
+    (connected, incoming, staged, in_flight, batches, drops, client_drops, seen, enrolled) = (
+        pipe.execute()
+    )
     cards = [json.loads(b) for b in batches]
+    min_k = get_policy(r)["min_contributors"]
     from workers.queue import get_queue
 
     queue = get_queue(r)
@@ -47,4 +53,24 @@ def status(r: redis.Redis) -> dict:
         "drops_pending": {k.decode(): int(v) for k, v in drops.items()},
         # Events extensions had to drop from a full outbox (reported in hello), over all devices.
         "client_outbox_dropped": sum(int(v) for v in client_drops),
+        "rarity": {
+            "min_contributors": min_k,
+            "contributors": seen,
+            "employees_enrolled": enrolled,
+        },
+        "warnings": rarity_warnings(min_k, seen, enrolled),
     }
+
+
+def rarity_warnings(k: int, contributors: int, enrolled: int) -> list[str]:
+    """Say plainly when the rarity gate masks nearly everything (fewer than k contributors)."""
+    if contributors >= k:
+        return []
+    warning = (
+        f"Only {contributors} distinct contributor(s) so far, fewer than min_contributors "
+        f"(k={k}): nearly every word of labels, titles and URL paths is sealed as [rare] "
+        f"until {k} people have used it."
+    )
+    if enrolled < k:
+        warning += f" Only {enrolled} employee(s) are enrolled: enroll at least {k}, or lower k."
+    return [warning]
