@@ -44,6 +44,8 @@ KEY_AUDIT = PREFIX + "audit"  # list of json admin actions, newest first
 # (hash: 6 bytes of word hash -> 4-byte contributor fingerprints, or a "common" marker).
 KEY_RARITY_BUCKET = PREFIX + "rare:{bucket}"
 KEY_RARITY_CONTRIBUTORS = PREFIX + "rarity:contributors"  # set of contributor fingerprints
+# Random id of the counter's contents: workers drop what they cached of it when it changes.
+KEY_RARITY_EPOCH = PREFIX + "rarity:epoch"
 
 CHANNEL_CONTROL = PREFIX + "control"  # pub/sub: pause, resume, consent, policy
 

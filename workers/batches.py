@@ -143,10 +143,12 @@ def write_batch(
 def mask_rare_words(r, batch_id, meta, records, secret) -> tuple[list[dict], int]:
     """Mask the rare words of a batch; the first attempt's decision is kept for any rewrite."""
     secret = secret if secret is not None else load_settings().secret
+    k = get_policy(r)["min_contributors"]
+    records, masked, decision = rarity.gate(r, secret, records, k, meta.get("rarity"))
     if "rarity" not in meta:
-        meta["rarity"] = rarity.decide(r, secret, records, get_policy(r)["min_contributors"])
+        meta["rarity"] = decision
         r.hset(keys.KEY_SEALING_INDEX, batch_id, json.dumps(meta))
-    return rarity.apply(records, secret, meta["rarity"])
+    return records, masked
 
 
 def build_card(batch_id, records, drops, digest, policy_version, sealed_ms) -> dict:

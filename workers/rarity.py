@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import secrets
 from collections.abc import Iterable
 
 import redis
@@ -24,40 +25,71 @@ from backend import keys
 from .words import mask_record, record_words
 
 BUCKET_BITS = 15
-FINGERPRINT_BYTES = 4
-MARKER = b"="
 
-# KEYS[1]: contributors set, KEYS[2..]: buckets. ARGV: k, n, n fingerprints (for the set),
-# then (bucket index in KEYS, field, fingerprint) triples. Returns how many words became common.
+# Arguments are packed into strings (one argument per word costs more than the counting).
+# KEYS[1]: contributors set, KEYS[2..]: buckets. ARGV[1]: k; ARGV[2]: the 4-byte fingerprints of
+# the take's contributors; ARGV[3]: per word, a 2-byte index into KEYS, the 6-byte field, a 2-byte
+# count m and m fingerprints. Returns one character per word: "1" common now, else "0".
 COUNT_LUA = """
 local k = tonumber(ARGV[1])
-local n = tonumber(ARGV[2])
-for i = 3, 2 + n, 500 do
-  redis.call('SADD', KEYS[1], unpack(ARGV, i, math.min(i + 499, 2 + n)))
+local everyone = ARGV[2]
+for i = 1, #everyone, 2000 do
+  local fps = {}
+  for j = i, math.min(i + 1996, #everyone), 4 do fps[#fps + 1] = string.sub(everyone, j, j + 3) end
+  redis.call('SADD', KEYS[1], unpack(fps))
 end
 local marker = '=' .. string.char(math.floor(k / 256), k % 256)
-local became = 0
-for i = 3 + n, #ARGV, 3 do
-  local key, field, fp = KEYS[tonumber(ARGV[i])], ARGV[i + 1], ARGV[i + 2]
+local blob = ARGV[3]
+local out = {}
+local pos = 1
+while pos <= #blob do
+  local key = KEYS[string.byte(blob, pos) * 256 + string.byte(blob, pos + 1)]
+  local field = string.sub(blob, pos + 2, pos + 7)
+  local first = pos + 10
+  pos = first + 4 * (string.byte(blob, pos + 8) * 256 + string.byte(blob, pos + 9))
   local v = redis.call('HGET', key, field) or ''
   local at = nil
   if #v == 3 and string.sub(v, 1, 1) == '=' then
     at = string.byte(v, 2) * 256 + string.byte(v, 3)
   end
   if not (at and at >= k) then
-    if at then v = '' end
-    local seen = false
-    for j = 1, #v, 4 do
-      if string.sub(v, j, j + 3) == fp then seen = true break end
+    if at then v = '' end  -- k was raised since: count again
+    local changed = false
+    for j = first, pos - 1, 4 do
+      local fp, seen = string.sub(blob, j, j + 3), false
+      for x = 1, #v, 4 do
+        if string.sub(v, x, x + 3) == fp then seen = true break end
+      end
+      if not seen then
+        v, changed = v .. fp, true
+        if #v / 4 >= k then v = marker break end
+      end
     end
-    if not seen then
-      v = v .. fp
-      if #v / 4 >= k then v = marker became = became + 1 end
-      redis.call('HSET', key, field, v)
-    end
+    if changed then redis.call('HSET', key, field, v) end
   end
+  out[#out + 1] = (v == marker or (at and at >= k) or #v / 4 >= k) and '1' or '0'
 end
-return became
+return table.concat(out)
+"""
+
+# KEYS: buckets. ARGV[1]: k; ARGV[2]: per word, a 2-byte index into KEYS and the 6-byte field.
+# Returns one character per word: "1" common, else "0".
+CHECK_LUA = """
+local k = tonumber(ARGV[1])
+local blob = ARGV[2]
+local out = {}
+for pos = 1, #blob, 8 do
+  local key = KEYS[string.byte(blob, pos) * 256 + string.byte(blob, pos + 1)]
+  local v = redis.call('HGET', key, string.sub(blob, pos + 2, pos + 7)) or ''
+  local common
+  if #v == 3 and string.sub(v, 1, 1) == '=' then
+    common = string.byte(v, 2) * 256 + string.byte(v, 3) >= k
+  else
+    common = #v / 4 >= k
+  end
+  out[#out + 1] = common and '1' or '0'
+end
+return table.concat(out)
 """
 
 
@@ -78,88 +110,139 @@ def fingerprint(key: bytes, contributor: str) -> bytes:
     return hashlib.blake2b(contributor.encode(), digest_size=4, key=key, person=b"contrib").digest()
 
 
+def u16(n: int) -> bytes:
+    """Return `n` as 2 bytes, big-endian (how the Lua scripts read counts and indexes)."""
+    return n.to_bytes(2, "big")
+
+
 def slot(digest: bytes) -> tuple[str, bytes]:
     """Return the bucket key and the field of a word hash."""
     bucket = int.from_bytes(digest[:2], "big") >> (16 - BUCKET_BITS)
     return keys.key(keys.KEY_RARITY_BUCKET, bucket=f"{bucket:04x}"), digest[2:]
 
 
-def is_common(value: bytes | None, k: int) -> bool:
-    """Return whether a stored bucket value says at least `k` contributors (see COUNT_LUA)."""
-    if not value:
-        return False
-    if len(value) == 3 and value[:1] == MARKER:
-        return int.from_bytes(value[1:], "big") >= k
-    return len(value) // FINGERPRINT_BYTES >= k
+class KnownCommon:
+    """Words this worker has seen counted common: staging skips them, sealing looks them up less.
+
+    A word stays common for any k up to the one it was common at. The cache is dropped when the
+    counter's epoch key changes (a new or emptied Redis), and when it holds LIMIT words.
+    """
+
+    LIMIT = 100_000
+
+    def __init__(self):
+        self.epoch: bytes | None = None
+        self.common: dict[bytes, int] = {}
+
+    def sync(self, r: redis.Redis) -> None:
+        """Drop what is known when the counter is not the one it was learnt from."""
+        epoch = r.get(keys.KEY_RARITY_EPOCH)
+        if epoch is None:
+            r.set(keys.KEY_RARITY_EPOCH, secrets.token_hex(8), nx=True)
+            epoch = r.get(keys.KEY_RARITY_EPOCH)
+        if epoch != self.epoch:
+            self.epoch, self.common = epoch, {}
+
+    def known(self, digest: bytes, k: int) -> bool:
+        """Return whether `digest` is known to be common at `k`."""
+        return self.common.get(digest, 0) >= k
+
+    def add(self, digests: Iterable[bytes], k: int) -> None:
+        """Remember `digests` as common at `k`."""
+        if len(self.common) > self.LIMIT:
+            self.common = {}
+        for digest in digests:
+            self.common[digest] = max(k, self.common.get(digest, 0))
 
 
-def count_pairs(r: redis.Redis, pairs: Iterable[tuple[bytes, bytes]], k: int) -> int:
-    """Count (word hash, fingerprint) pairs in one atomic call; return words that became common."""
+KNOWN = KnownCommon()
+
+
+def count_pairs(
+    r: redis.Redis, pairs: Iterable[tuple[bytes, bytes]], k: int, contributors: Iterable = ()
+) -> set[bytes]:
+    """Count (word hash, fingerprint) pairs in one atomic call; return the words now common."""
+    by_word: dict[bytes, set[bytes]] = {}
+    for digest, fp in pairs:
+        by_word.setdefault(digest, set()).add(fp)
+    everyone = set(contributors).union(*by_word.values())
+    if not everyone:
+        return set()
     bucket_index: dict[str, int] = {}
-    fps: set[bytes] = set()
-    triples: list = []
-    for digest, fp in set(pairs):
+    packed = []
+    for digest, fps in by_word.items():
         key, field = slot(digest)
         index = bucket_index.setdefault(key, len(bucket_index) + 2)
-        fps.add(fp)
-        triples += [index, field, fp]
-    if not triples:
-        return 0
-    return int(
-        r.register_script(COUNT_LUA)(
-            keys=[keys.KEY_RARITY_CONTRIBUTORS, *bucket_index],
-            args=[k, len(fps), *sorted(fps), *triples],
-        )
+        packed.append(b"%b%b%b%b" % (u16(index), field, u16(len(fps)), b"".join(fps)))
+    flags = r.register_script(COUNT_LUA)(
+        keys=[keys.KEY_RARITY_CONTRIBUTORS, *bucket_index],
+        args=[k, b"".join(everyone), b"".join(packed)],
     )
+    return {d for d, flag in zip(by_word, flags, strict=True) if flag == ord("1")}
 
 
 def count_records(r: redis.Redis, secret: str, records: Iterable[dict], k: int) -> int:
-    """Count every gated word of `records` for its record's contributor (at staging)."""
+    """Count every gated word of `records` for its record's contributor (at staging).
+
+    Return how many distinct words were sent to Redis (words known common are not)."""
     key = hash_key(secret)
-    pairs = {
-        (word_hash(key, word), fingerprint(key, record["contributor"]))
-        for record in records
-        for word in record_words(record)
-    }
-    return count_pairs(r, pairs, k)
+    KNOWN.sync(r)
+    by_word: dict[str, set[bytes]] = {}
+    everyone = set()
+    for record in records:
+        fp = fingerprint(key, record["contributor"])
+        everyone.add(fp)
+        for word in record_words(record):
+            by_word.setdefault(word, set()).add(fp)
+    digests = {word_hash(key, w): fps for w, fps in by_word.items()}
+    unknown = {d: fps for d, fps in digests.items() if not KNOWN.known(d, k)}
+    pairs = ((d, fp) for d, fps in unknown.items() for fp in fps)
+    KNOWN.add(count_pairs(r, pairs, k, everyone), k)
+    return len(unknown)
 
 
 def common_hashes(r: redis.Redis, digests: Iterable[bytes], k: int) -> set[bytes]:
     """Return those of `digests` that at least `k` distinct contributors have produced."""
-    by_bucket: dict[str, list[bytes]] = {}
-    for digest in set(digests):
-        key, _ = slot(digest)
-        by_bucket.setdefault(key, []).append(digest)
-    pipe = r.pipeline(transaction=False)
-    for key, group in by_bucket.items():
-        pipe.hmget(key, [slot(d)[1] for d in group])
-    common = set()
-    for group, values in zip(by_bucket.values(), pipe.execute(), strict=True):
-        common.update(d for d, v in zip(group, values, strict=True) if is_common(v, k))
-    return common
+    digests = list(set(digests))
+    if not digests:
+        return set()
+    bucket_index: dict[str, int] = {}
+    packed = []
+    for digest in digests:
+        key, field = slot(digest)
+        packed.append(u16(bucket_index.setdefault(key, len(bucket_index) + 1)) + field)
+    flags = r.register_script(CHECK_LUA)(keys=list(bucket_index), args=[k, b"".join(packed)])
+    return {d for d, flag in zip(digests, flags, strict=True) if flag == ord("1")}
 
 
-def decide(r: redis.Redis, secret: str, records: list[dict], k: int) -> dict:
-    """Return which words of `records` are common now: `{"k", "common": [hex hashes]}`."""
+def gate(
+    r: redis.Redis, secret: str, records: list[dict], k: int, decision: dict | None = None
+) -> tuple[list[dict], int, dict]:
+    """Mask the rare words of `records`; return them, the count and the decision taken.
+
+    The decision (`{"k", "common": [hex hashes]}`) is read from Redis unless one is given: a
+    batch written again reuses its first decision, so its shard is the same byte for byte.
+    """
     key = hash_key(secret)
-    digests = {word_hash(key, w) for record in records for w in record_words(record)}
-    return {"k": k, "common": sorted(d.hex() for d in common_hashes(r, digests, k))}
-
-
-def apply(records: list[dict], secret: str, decision: dict) -> tuple[list[dict], int]:
-    """Mask the words `decision` does not list as common; return the records and the count."""
-    key = hash_key(secret)
-    common = {bytes.fromhex(h) for h in decision["common"]}
-
-    def keep(word: str) -> bool:
-        return word_hash(key, word) in common
-
+    per_record = [record_words(record) for record in records]
+    hashes = {w: word_hash(key, w) for found in per_record for w in found}
+    if decision is None:
+        KNOWN.sync(r)
+        common = {d for d in hashes.values() if KNOWN.known(d, k)}
+        found = common_hashes(r, set(hashes.values()) - common, k)
+        KNOWN.add(found, k)
+        common |= found
+        decision = {"k": k, "common": sorted(d.hex() for d in common)}
+    else:
+        common = {bytes.fromhex(h) for h in decision["common"]}
+    rare = {w for w, digest in hashes.items() if digest not in common}
     out, masked = [], 0
-    for record in records:
-        record, n = mask_record(record, keep)
+    for record, found in zip(records, per_record, strict=True):
+        if found & rare:
+            record, n = mask_record(record, lambda w: w not in rare)
+            masked += n
         out.append(record)
-        masked += n
-    return out, masked
+    return out, masked, decision
 
 
 def contributors_seen(r: redis.Redis) -> int:

@@ -10,9 +10,10 @@ and `/` never belongs to a word. Placeholders the redaction rules write (`[email
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Callable, Iterator
-from urllib.parse import quote, unquote, urlsplit, urlunsplit
+from collections.abc import Callable
+from urllib.parse import quote, unquote
 
 RARE = "[rare]"
 PLACEHOLDERS = (
@@ -24,26 +25,35 @@ PLACEHOLDERS = (
     "[content]",
     RARE,
 )
+PLACEHOLDER = re.compile("|".join(re.escape(p) for p in PLACEHOLDERS))
+WORD = re.compile(r"[^\W_]+")
 # A placeholder first, so the word inside it is never taken as a word of its own.
-TOKEN = re.compile("(" + "|".join(re.escape(p) for p in PLACEHOLDERS) + r")|[^\W_]+")
-TEXT_FIELDS = ("title",)
-URL_FIELDS = ("url", "from", "referrer")
+TOKEN = re.compile("(" + PLACEHOLDER.pattern + r")|[^\W_]+")
 # Rare words next to each other become one `[rare]`: the count of hidden words is hidden too.
 RARE_RUN = re.compile(re.escape(RARE) + r"(?:\s+" + re.escape(RARE) + ")+")
 LABEL_MAX = 80
+TEXT_FIELDS = ("title",)
+URL_FIELDS = ("url", "from", "referrer")
+# A redacted URL is scheme://host[:port] + path + the allow-listed query (workers/redact.py);
+# anything else is taken as a path, so all of it is gated.
+URL_PARTS = re.compile(r"([^:/?#]+://[^/?#]*)([^?#]*)(.*)", re.DOTALL)
 # The same characters workers/redact.py leaves unescaped in a path.
 PATH_SAFE = "/[]@:!$&'()*+,;=-._~"
 
 
-def words(text: str) -> Iterator[str]:
-    """Yield the case-folded words of `text`, placeholders left out."""
-    for match in TOKEN.finditer(text):
-        if match.group(1) is None:
-            yield match.group(0).casefold()
+@functools.lru_cache(maxsize=1 << 16)  # labels, titles and paths repeat a lot
+def words(text: str) -> tuple[str, ...]:
+    """Return the case-folded words of `text`, placeholders left out."""
+    if "[" in text:
+        text = PLACEHOLDER.sub(" ", text)
+    # Each word is case-folded on its own, exactly as mask_text compares it.
+    return tuple(w.casefold() for w in WORD.findall(text))
 
 
 def mask_text(text: str, keep: Callable[[str], bool]) -> tuple[str, int]:
     """Replace each word of `text` that `keep` refuses with `[rare]`; return it and the count."""
+    if all(keep(w) for w in words(text)):
+        return text, 0
     masked = 0
 
     def sub(match: re.Match) -> str:
@@ -66,42 +76,48 @@ def cut(label: str, limit: int = LABEL_MAX) -> str:
     return label[:opening].rstrip() if opening > label.rfind("]") else label
 
 
+def split_url(url: str) -> tuple[str, str, str]:
+    """Return (scheme://host, decoded path, ?query) of a redacted URL."""
+    match = URL_PARTS.match(url)
+    head, path, tail = match.groups() if match else ("", url, "")
+    return head, (unquote(path) if "%" in path else path), tail
+
+
 def url_path(url: str) -> str:
-    """Return the decoded path of a (redacted) URL, or "" when it has none."""
-    try:
-        return unquote(urlsplit(url).path)
-    except ValueError:
-        return ""
+    """Return the decoded path of a (redacted) URL."""
+    return split_url(url)[1]
 
 
 def mask_url(url: str, keep: Callable[[str], bool]) -> tuple[str, int]:
     """Mask the refused words of a URL's path; scheme, host and query stay as they are."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return url, 0
-    path, masked = mask_text(unquote(parts.path), keep)
+    head, path, tail = split_url(url)
+    path, masked = mask_text(path, keep)
     if not masked:
         return url, 0
-    return urlunsplit(parts._replace(path=quote(path, safe=PATH_SAFE))), masked
-
-
-def gated_texts(record: dict) -> Iterator[str]:
-    """Yield every text of `record` whose words are gated (URLs as their decoded paths)."""
-    for name in TEXT_FIELDS:
-        if isinstance(record.get(name), str):
-            yield record[name]
-    for name in URL_FIELDS:
-        if isinstance(record.get(name), str):
-            yield url_path(record[name])
-    target = record.get("target")
-    if isinstance(target, dict) and isinstance(target.get("label"), str):
-        yield target["label"]
+    return head + quote(path, safe=PATH_SAFE) + tail, masked
 
 
 def record_words(record: dict) -> set[str]:
     """Return the distinct gated words of a record."""
-    return {w for text in gated_texts(record) for w in words(text)}
+    found: set[str] = set()
+    for name in TEXT_FIELDS:
+        text = record.get(name)
+        if isinstance(text, str):
+            found.update(words(text))
+    for name in URL_FIELDS:
+        url = record.get(name)
+        if isinstance(url, str):
+            found.update(url_words(url))
+    target = record.get("target")
+    if isinstance(target, dict) and isinstance(target.get("label"), str):
+        found.update(words(target["label"]))
+    return found
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def url_words(url: str) -> tuple[str, ...]:
+    """Return the case-folded words of a URL's path."""
+    return words(url_path(url))
 
 
 def mask_record(record: dict, keep: Callable[[str], bool]) -> tuple[dict, int]:

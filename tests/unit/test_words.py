@@ -34,6 +34,12 @@ def test_placeholders_are_neither_words_nor_masked(placeholder):
     assert mask_text(f"Save {placeholder}", keep) == (f"Save {placeholder}", 0)
 
 
+def test_words_counted_are_the_words_masked():
+    """A word whose case-folding adds a combining mark ("İ") is one word both times."""
+    (word,) = words("İstanbul")
+    assert mask_text("İstanbul", lambda w: w == word) == ("İstanbul", 0)
+
+
 def test_other_bracketed_text_is_just_words():
     """Only the known placeholders pass: "[jekyll]" typed by someone is a word like any other."""
     assert mask_text("Save [jekyll]", keep) == ("Save [[rare]]", 1)
