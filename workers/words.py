@@ -46,6 +46,8 @@ def words(text: str) -> tuple[str, ...]:
     """Return the case-folded words of `text`, placeholders left out."""
     if "[" in text:
         text = PLACEHOLDER.sub(" ", text)
+    if text.isascii():  # the common case: folding the text first finds the same words
+        return tuple(WORD.findall(text.lower()))
     # Each word is case-folded on its own, exactly as mask_text compares it.
     return tuple(w.casefold() for w in WORD.findall(text))
 
