@@ -6,15 +6,9 @@ import uuid
 import pytest
 from marshmallow import ValidationError
 
-from backend.schemas import (
-    CATEGORY_OF,
-    EventRejected,
-    EventsFrameSchema,
-    HelloSchema,
-    PauseRequestSchema,
-    PolicySchema,
-    validate_event,
-)
+from backend.core.events import EventRejected, validate_event
+from backend.core.vocabulary import CATEGORY_OF
+from backend.schemas import EventsFrameSchema, HelloSchema, PauseRequestSchema, PolicySchema
 from tests.helpers import make_event
 
 NOW = int(time.time() * 1000)
