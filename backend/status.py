@@ -8,9 +8,11 @@ import time
 import redis
 from rq import Worker
 
-from . import keys, pauses
+from workers.queue import get_queue
+
 from .connections import PRESENCE_TTL
-from .policy import get_policy
+from .core import keys, pauses
+from .core.policy import get_policy
 
 
 def status(r: redis.Redis) -> dict:
@@ -31,8 +33,6 @@ def status(r: redis.Redis) -> dict:
     )
     cards = [json.loads(b) for b in batches]
     min_k = get_policy(r)["min_contributors"]
-    from workers.queue import get_queue
-
     queue = get_queue(r)
     workers = [w for w in Worker.all(connection=r) if keys.QUEUE_NAME in w.queue_names()]
     return {

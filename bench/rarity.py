@@ -28,12 +28,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import Lab
 
-from backend import keys
-from backend.consent import set_consent
-from backend.employees import enroll
-from backend.policy import get_policy, put_policy
-from backend.schemas import CATEGORIES
-from workers import batches, rarity, stage
+from backend.core import keys, rarity
+from backend.core.consent import set_consent
+from backend.core.employees import enroll
+from backend.core.policy import get_policy, put_policy
+from backend.core.vocabulary import CATEGORIES
+from workers import batches, stage
 
 SECRET = "bench-secret"
 MiB = 1024 * 1024
@@ -218,8 +218,8 @@ class GateOff:
     """Within this block, staging and sealing run without the rarity gate's two calls."""
 
     def __enter__(self):
-        self.count, self.mask = stage.rarity.count_records, batches.mask_rare_words
-        stage.rarity.count_records = lambda *a, **kw: 0
+        self.count, self.mask = rarity.count_records, batches.mask_rare_words
+        rarity.count_records = lambda *a, **kw: 0
 
         def no_mask(r, batch_id, meta, records, secret):
             meta["rarity"] = {"k": 0, "common": []}
@@ -229,7 +229,7 @@ class GateOff:
         return self
 
     def __exit__(self, *exc):
-        stage.rarity.count_records, batches.mask_rare_words = self.count, self.mask
+        rarity.count_records, batches.mask_rare_words = self.count, self.mask
 
 
 def cpu_now(r) -> float:

@@ -5,14 +5,14 @@ import secrets
 
 import pytest
 
-from backend import keys
-from backend.employees import authenticate
-from backend.intake import Intake
+from backend.core import datasets, keys, rarity
+from backend.core.employees import authenticate
+from backend.core.intake import Intake
+from backend.core.pseudonym import pseudonym
 from tests.conftest import WORK_ORIGIN
 from tests.helpers import make_event
 from tests.integration.processes import overt_env, run
-from workers import batches, rarity, stage
-from workers.pseudonym import pseudonym
+from workers import batches, stage
 
 PEOPLE = ("alice", "bob", "carol")
 MiB = 1024 * 1024
@@ -174,8 +174,8 @@ def test_a_rewritten_batch_masks_exactly_as_first_decided(
         redis_conn, batch_id, meta, [s["rec"] for s in staged], settings.secret
     )
     assert masked == 2 and records[0]["target"]["label"] == "[rare]"
-    shard, _ = batches.shard_paths(settings.datasets_dir, meta["date"], batch_id)
-    batches.atomic_write(shard, batches.encode_shard(records))  # then the sealer dies
+    shard, _ = datasets.shard_paths(settings.datasets_dir, meta["date"], batch_id)
+    datasets.atomic_write(shard, datasets.encode_shard(records))  # then the sealer dies
     first_bytes = shard.read_bytes()
     for name in ("bob", "carol"):  # "Merge" and "tickets" become common before the rewrite
         send(people[name], [click("Merge")])

@@ -1,8 +1,8 @@
-"""The words the rarity gate counts and masks (workers/words.py)."""
+"""The words the rarity gate counts and masks (backend/core/words.py)."""
 
 import pytest
 
-from workers.words import cut, mask_record, mask_text, mask_url, record_words, words
+from backend.core.words import cut, mask_record, mask_text, mask_url, record_words, words
 
 COMMON = {"save", "tickets", "edit", "column", "name", "call", "re"}
 

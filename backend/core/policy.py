@@ -8,7 +8,9 @@ import json
 import redis
 
 from . import keys
-from .schemas import CATEGORIES, DEFAULT_MIN_CONTRIBUTORS
+from .vocabulary import CATEGORIES
+
+DEFAULT_MIN_CONTRIBUTORS = 3
 
 DEFAULT_POLICY = {
     "categories": list(CATEGORIES),

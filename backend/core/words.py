@@ -34,10 +34,10 @@ RARE_RUN = re.compile(re.escape(RARE) + r"(?:\s+" + re.escape(RARE) + ")+")
 LABEL_MAX = 80
 TEXT_FIELDS = ("title",)
 URL_FIELDS = ("url", "from", "referrer")
-# A redacted URL is scheme://host[:port] + path + the allow-listed query (workers/redact.py);
+# A redacted URL is scheme://host[:port] + path + the allow-listed query (backend/core/redact.py);
 # anything else is taken as a path, so all of it is gated.
 URL_PARTS = re.compile(r"([^:/?#]+://[^/?#]*)([^?#]*)(.*)", re.DOTALL)
-# The same characters workers/redact.py leaves unescaped in a path.
+# The same characters backend/core/redact.py leaves unescaped in a path.
 PATH_SAFE = "/[]@:!$&'()*+,;=-._~"
 
 

@@ -40,7 +40,7 @@ KEY_CONNECTIONS = PREFIX + "connections"  # zset: connection id -> last seen (s)
 KEY_CONNECTION_INFO = PREFIX + "connections:info"  # hash: connection id -> json
 KEY_CLIENT_DROPS = PREFIX + "client:dropped"  # hash: device -> events dropped by full outboxes
 KEY_AUDIT = PREFIX + "audit"  # list of json admin actions, newest first
-# Rarity gate (workers/rarity.py): distinct contributors per keyed word hash, in 2^15 buckets
+# Rarity gate (backend/core/rarity.py): distinct contributors per keyed word hash, in 2^15 buckets
 # (hash: 6 bytes of word hash -> 4-byte contributor fingerprints, or a "common" marker).
 KEY_RARITY_BUCKET = PREFIX + "rare:{bucket}"
 KEY_RARITY_CONTRIBUTORS = PREFIX + "rarity:contributors"  # set of contributor fingerprints
@@ -59,7 +59,7 @@ def key(template: str, **parts: str) -> str:
 
 KEY_SIGNALS = PREFIX + "signals"  # hash: device -> json {gpc, dnt} from its latest hello
 
-# Issue 4: the /me page's sign-in links and sessions, and retention.
+# The /me page's sign-in links and sessions, and retention.
 KEY_ME_LINK = PREFIX + "me:link:{link}"  # json identity behind a one-time /me link (short TTL)
 KEY_ME_SESSION = PREFIX + "me:session:{session}"  # json identity of a /me browser session (TTL)
 KEY_RETENTION_DUE = PREFIX + "retention:due"  # set while a retention run is scheduled (TTL)

@@ -1,6 +1,6 @@
 """The rarity gate: a word is sealed only once `k` distinct contributors have produced it.
 
-Words (workers/words.py) are counted as records are staged and masked as `[rare]` when a batch
+Words (backend/core/words.py) are counted as records are staged and masked as `[rare]` when a batch
 is sealed. Redis never holds a word: a word is a 64-bit BLAKE2b hash keyed by OVERT_SECRET, split
 into a bucket (its first 15 bits: 32,768 hashes `overt:rare:XXXX`) and a 6-byte field. A field's
 value is the 4-byte fingerprints of the contributors seen so far (at most k - 1 of them), then,
@@ -20,8 +20,7 @@ from collections.abc import Iterable
 
 import redis
 
-from backend import keys
-
+from . import keys
 from .words import mask_record, record_words
 
 BUCKET_BITS = 15
