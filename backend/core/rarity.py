@@ -186,17 +186,21 @@ def count_records(r: redis.Redis, secret: str, records: Iterable[dict], k: int) 
     Return how many distinct words were sent to Redis (words known common are not)."""
     key = hash_key(secret)
     KNOWN.sync(r)
-    by_word: dict[str, set[bytes]] = {}
-    everyone = set()
+    per_contributor: dict[bytes, set[str]] = {}
     for record in records:
         fp = fingerprint(key, record["contributor"])
-        everyone.add(fp)
-        for word in record_words(record):
-            by_word.setdefault(word, set()).add(fp)
+        record_words(record, per_contributor.setdefault(fp, set()))
+    by_word: dict[str, set[bytes]] = {}
+    for fp, found in per_contributor.items():
+        for word in found:
+            if word in by_word:
+                by_word[word].add(fp)
+            else:
+                by_word[word] = {fp}
     digests = {word_hash(key, w): fps for w, fps in by_word.items()}
     unknown = {d: fps for d, fps in digests.items() if not KNOWN.known(d, k)}
     pairs = ((d, fp) for d, fps in unknown.items() for fp in fps)
-    KNOWN.add(count_pairs(r, pairs, k, everyone), k)
+    KNOWN.add(count_pairs(r, pairs, k, per_contributor), k)
     return len(unknown)
 
 

@@ -99,9 +99,9 @@ def mask_url(url: str, keep: Callable[[str], bool]) -> tuple[str, int]:
     return head + quote(path, safe=PATH_SAFE) + tail, masked
 
 
-def record_words(record: dict) -> set[str]:
-    """Return the distinct gated words of a record."""
-    found: set[str] = set()
+def record_words(record: dict, found: set[str] | None = None) -> set[str]:
+    """Return the distinct gated words of a record (added to `found` when given)."""
+    found = set() if found is None else found
     for name in TEXT_FIELDS:
         text = record.get(name)
         if isinstance(text, str):
