@@ -5,7 +5,7 @@ is sealed. Redis never holds a word: a word is a 64-bit BLAKE2b hash keyed by OV
 into a bucket (its first 15 bits: 32,768 hashes `overt:rare:XXXX`) and a 6-byte field. A field's
 value is the 4-byte fingerprints of the contributors seen so far (at most k - 1 of them), then,
 once k is reached, the 3-byte marker `=` + k. Small hashes stay in Redis's compact encoding, so a
-word costs about 16 bytes (figures in docs/privacy.md, measured by bench/rarity.py).
+word costs about 22 bytes (figures in docs/privacy.md, measured by bench/rarity.py).
 
 Fingerprint collisions can only merge two contributors into one (more masking, never less).
 Raising k makes words marked common at a smaller k count again from one contributor.

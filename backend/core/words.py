@@ -96,7 +96,9 @@ def mask_url(url: str, keep: Callable[[str], bool]) -> tuple[str, int]:
     path, masked = mask_text(path, keep)
     if not masked:
         return url, 0
-    return head + quote(path, safe=PATH_SAFE) + tail, masked
+    if "%" in url[len(head) : len(url) - len(tail)]:  # it was decoded: encode it again
+        path = quote(path, safe=PATH_SAFE)
+    return head + path + tail, masked
 
 
 def record_words(record: dict, found: set[str] | None = None) -> set[str]:

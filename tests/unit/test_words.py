@@ -64,6 +64,8 @@ def test_url_paths_mask_by_segment_words_and_keep_the_rest():
     assert mask_url("https://app.example.com/tickets/edit", keep)[1] == 0
     encoded = "https://app.example.com/tickets/J%C3%A9r%C3%B4me%20Doe/[number]"
     assert mask_url(encoded, keep) == ("https://app.example.com/tickets/[rare]/[number]", 2)
+    assert mask_url("[invalid-url]", keep) == ("[invalid-url]", 0)
+    assert mask_url("not a url", keep) == ("[rare]", 3), "anything else is all path"
 
 
 def test_record_words_cover_label_title_and_url_paths_only():
