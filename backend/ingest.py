@@ -16,6 +16,7 @@ from .consent import get_consent
 from .employees import authenticate
 from .policy import get_policy
 from .schemas import EventsFrameSchema, HelloSchema, PauseAppliedSchema
+from .store import now_ms
 
 log = logging.getLogger(__name__)
 
@@ -174,6 +175,8 @@ class Session:
                 error_frame("unavailable", "not stored; send again later", seq=envelope["seq"])
             )
         self.send(ack)
+        if ack["accepted"] and policy.get("version"):
+            self.services.arrivals.note(policy["version"], now_ms())
 
     def on_pause_applied(self, frame: dict) -> None:
         try:

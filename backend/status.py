@@ -9,7 +9,9 @@ import redis
 from rq import Worker
 
 from . import keys, pauses
+from .arrivals import capture_warnings, last_accepted
 from .connections import PRESENCE_TTL
+from .policy import get_policy
 
 
 def status(r: redis.Redis) -> dict:
@@ -29,6 +31,8 @@ def status(r: redis.Redis) -> dict:
 
     queue = get_queue(r)
     workers = [w for w in Worker.all(connection=r) if keys.QUEUE_NAME in w.queue_names()]
+    policy = get_policy(r)
+    last = last_accepted(r, policy["version"])
     return {
         "paused": [pauses.pause_frame(p) for p in pauses.active_pauses(r)],
         "connected_clients": connected,
@@ -44,6 +48,12 @@ def status(r: redis.Redis) -> dict:
             "events": sum(c.get("events", 0) for c in cards),
             "latest": max((c.get("sealed_at", "") for c in cards), default=None),
         },
+        "policy": {
+            "version": policy["version"],
+            "allowed_origins": policy["allowed_origins"],
+            "last_accepted": last,
+        },
+        "warnings": capture_warnings(policy, last),
         "drops_pending": {k.decode(): int(v) for k, v in drops.items()},
         # Events extensions had to drop from a full outbox (reported in hello), over all devices.
         "client_outbox_dropped": sum(int(v) for v in client_drops),
