@@ -2,30 +2,42 @@
 
 from __future__ import annotations
 
+import base64
+import errno
+import hashlib
 import json
 import logging
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import click
+from marshmallow import ValidationError
+from werkzeug.serving import make_server
 
-from . import embedded_redis
-from .config import ConfigError, Settings, load_settings
-from .schemas import CATEGORIES
-from .store import RedisUnavailableError, connect, safe_url
+from . import create_app, embedded_redis
+from .core import pauses
+from .core.audit import audit
+from .core.config import ConfigError, Settings, load_settings
+from .core.db import RedisUnavailableError, connect, safe_url
+from .core.employees import enroll as do_enroll
+from .core.policy import get_policy
+from .core.purge import purge_scope
+from .core.vocabulary import CATEGORIES
+from .locate import HOW_TO_POINT, NotFoundError, locate, remove_pointer, write_pointer
+from .policy_change import change_policy
+from .schemas import EnrollSchema
+from .status import status as read_status
 
 EXTENSION_DIR = Path(__file__).resolve().parent.parent / "extension"
 
 
 def extension_id(manifest: Path = EXTENSION_DIR / "manifest.json") -> str | None:
     """Return the extension's id, derived from the fixed key in its manifest (as Chromium does)."""
-    import base64
-    import hashlib
-
     try:
         key = json.loads(manifest.read_text())["key"]
     except (OSError, ValueError, KeyError):
@@ -55,8 +67,6 @@ class OvertGroup(click.Group):
 
 def settings_and_url() -> tuple[Settings, str]:
     """Return settings and the Redis URL: OVERT_REDIS_URL, else a running `overt up`."""
-    from .locate import NotFoundError, locate
-
     try:
         found = locate()
     except NotFoundError as err:
@@ -66,8 +76,6 @@ def settings_and_url() -> tuple[Settings, str]:
 
 def redis_client():
     """Return (settings, connected Redis client)."""
-    from .locate import HOW_TO_POINT, NotFoundError, locate
-
     try:
         found = locate()
     except NotFoundError as err:
@@ -92,9 +100,6 @@ def main():
 
 def listen(host: str, port: int):
     """Bind the backend's listening socket, or fail with one line that names --port."""
-    import errno
-    import socket
-
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     try:
         return socket.create_server((host, port), family=family, backlog=128)
@@ -108,10 +113,6 @@ def listen(host: str, port: int):
 
 
 def _serve(settings: Settings, url: str, host: str, sock, on_ready=None) -> None:
-    from werkzeug.serving import make_server
-
-    from . import create_app
-
     settings = Settings(**{**settings.__dict__, "redis_url": url})
     app = create_app({"OVERT_SETTINGS": settings})
     # werkzeug serves a duplicate of the socket's descriptor; ours is closed once it has it.
@@ -142,8 +143,6 @@ def up(host: str, port: int):
     For a laptop or a demo. Prints the URLs, the admin token and how to load the extension.
     Stop with Ctrl-C; acknowledged events survive a restart (Redis keeps an append-only file).
     """
-    from .locate import remove_pointer, write_pointer
-
     settings = load_settings()
     sock = listen(host, port)  # before anything starts: a port in use is one line, exit 2
     redis_proc = worker = pointer = None
@@ -223,12 +222,6 @@ def worker(burst: bool, with_scheduler: bool):
 @click.option("--team", default="default", show_default=True, help="The employee's team.")
 def enroll(employee: str, team: str):
     """Issue a device token for EMPLOYEE (shown once; only its hash is stored)."""
-    from marshmallow import ValidationError
-
-    from .employees import enroll as do_enroll
-    from .schemas import EnrollSchema
-    from .store import audit
-
     try:
         EnrollSchema().load({"employee": employee, "team": team})
     except ValidationError as err:
@@ -271,17 +264,12 @@ def _scope(team: str | None, employee: str | None) -> dict:
 @click.option("--purge", is_flag=True, help="Also delete that scope's queued, unsealed events.")
 def pause(team, employee, reason, purge):
     """Pause capture now for everyone, a team or an employee; it holds until `overt resume`."""
-    from . import pauses
-    from .store import audit
-
     if not reason.strip():
         raise click.BadParameter("must not be empty", param_hint="--reason")
     _, r = redis_client()
     record, created = pauses.pause(r, _scope(team, employee), reason, purge, "cli")
     purged = 0
     if created and purge:
-        from workers.purge import purge_scope
-
         purged = purge_scope(r, record["scope"])
     audit(r, "cli", "pause", pause_id=record["pause_id"], scope=record["scope"], purged=purged)
     state = "paused" if created else "already paused"
@@ -297,9 +285,6 @@ def pause(team, employee, reason, purge):
 @click.option("--pause-id", help="Resume this pause.")
 def resume(team, employee, pause_id):
     """Resume capture (by default the pause of everyone)."""
-    from . import pauses
-    from .store import audit
-
     _, r = redis_client()
     try:
         record = pauses.resume(r, pause_id, None if pause_id else _scope(team, employee))
@@ -321,8 +306,6 @@ def _origin(ctx, param, values):
 @policy.command("show")
 def policy_show():
     """Print the current policy as JSON."""
-    from .policy import get_policy
-
     _, r = redis_client()
     click.echo(json.dumps(get_policy(r), indent=2))
 
@@ -351,11 +334,6 @@ def policy_set(origins, categories, purpose, retention_days):
     Nothing is captured until the policy names the work apps, e.g.:
     overt policy set --origin https://crm.example.com --category navigation --category clicks
     """
-    from marshmallow import ValidationError
-
-    from .policy import get_policy
-    from .policy_change import change_policy
-
     _, r = redis_client()
     current = get_policy(r)
     body = {
@@ -403,8 +381,6 @@ def _policy_errors(messages: dict, body: dict) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def status(as_json: bool):
     """Show pause state, connected clients, queue depth, workers and batches."""
-    from .status import status as read_status
-
     _, r = redis_client()
     info = read_status(r)
     if as_json:

@@ -10,13 +10,13 @@ from flask import Blueprint, current_app, request
 from flask_sock import Sock
 from marshmallow import ValidationError
 
-from . import keys, pauses
 from .connections import Connection
-from .consent import get_consent
-from .employees import authenticate
-from .policy import get_policy
+from .core import keys, pauses
+from .core.clock import now_ms
+from .core.consent import get_consent
+from .core.employees import authenticate
+from .core.policy import get_policy
 from .schemas import EventsFrameSchema, HelloSchema, PauseAppliedSchema
-from .store import now_ms
 
 log = logging.getLogger(__name__)
 

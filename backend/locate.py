@@ -17,8 +17,8 @@ from pathlib import Path
 import click
 
 from . import embedded_redis
-from .config import DEFAULT_DATA_DIR
-from .store import safe_url
+from .core.config import DEFAULT_DATA_DIR
+from .core.db import safe_url
 
 POINTER_NAME = "current"
 HOW_TO_POINT = (

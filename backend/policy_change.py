@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import redis
 
-from . import consent, control
-from .policy import put_policy
+from .core import consent, control
+from .core.audit import audit
+from .core.policy import put_policy
 from .schemas import PolicySchema
-from .store import audit
 
 
 def change_policy(r: redis.Redis, body: dict, actor: str) -> dict:

@@ -12,11 +12,11 @@ import redis
 
 from workers.queue import enqueue_drain
 
-from .arrivals import Arrivals
 from .connections import Registry
 from .control import ControlListener
-from .intake import Intake
-from .policy import get_policy
+from .core.arrivals import Arrivals
+from .core.intake import Intake
+from .core.policy import get_policy
 
 log = logging.getLogger(__name__)
 

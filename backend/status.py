@@ -8,10 +8,12 @@ import time
 import redis
 from rq import Worker
 
-from . import keys, pauses
-from .arrivals import capture_warnings, last_accepted
+from workers.queue import get_queue
+
 from .connections import PRESENCE_TTL
-from .policy import get_policy
+from .core import keys, pauses
+from .core.arrivals import capture_warnings, last_accepted
+from .core.policy import get_policy
 
 
 def status(r: redis.Redis) -> dict:
@@ -27,8 +29,6 @@ def status(r: redis.Redis) -> dict:
     pipe.hvals(keys.KEY_CLIENT_DROPS)
     connected, incoming, staged, in_flight, batches, drops, client_drops = pipe.execute()
     cards = [json.loads(b) for b in batches]
-    from workers.queue import get_queue
-
     queue = get_queue(r)
     workers = [w for w in Worker.all(connection=r) if keys.QUEUE_NAME in w.queue_names()]
     policy = get_policy(r)

@@ -16,8 +16,8 @@ import time
 import pytest
 from click.testing import CliRunner
 
-from backend import keys
 from backend.cli import main
+from backend.core import keys
 from backend.locate import pointer_path, write_pointer
 from tests.conftest import WORK_ORIGIN
 from tests.helpers import WSClient, make_event
