@@ -150,6 +150,14 @@ def up(host: str, port: int):
 
     def ready(real_port: int):
         base = f"{host}:{real_port}"
+        probe = connect(url)
+        apps = get_policy(probe)["allowed_origins"]
+        probe.close()
+        name_apps = (
+            f"  2. Work apps now: {', '.join(apps)}. To change them:\n"
+            if apps
+            else "  2. Name the work app to capture on, your own instead of this example:\n"
+        )
         click.echo(
             f"\nOvert is up.\n"
             f"  backend     http://{base}   (health: /healthz, admin console: /admin)\n"
@@ -160,7 +168,7 @@ def up(host: str, port: int):
             f"  recorded in {pointer} (overt commands find this server from any folder)\n\n"
             f"Next, in another terminal (export PATH={Path(sys.executable).parent}:$PATH):\n"
             f"  1. overt enroll alice --team sales      (prints a device token)\n"
-            f"  2. Name the work app to capture on, your own instead of this example:\n"
+            f"{name_apps}"
             f"       overt policy set --origin https://app.example.com\n"
             f"     (--origin again for each app; --category to ask for fewer categories)\n"
             f"  3. Load {EXTENSION_DIR} unpacked in Chromium\n"
