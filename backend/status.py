@@ -12,6 +12,7 @@ from workers.queue import get_queue
 
 from .connections import PRESENCE_TTL
 from .core import keys, pauses
+from .core.arrivals import capture_warnings, last_accepted
 from .core.policy import get_policy
 
 
@@ -32,9 +33,10 @@ def status(r: redis.Redis) -> dict:
         pipe.execute()
     )
     cards = [json.loads(b) for b in batches]
-    min_k = get_policy(r)["min_contributors"]
     queue = get_queue(r)
     workers = [w for w in Worker.all(connection=r) if keys.QUEUE_NAME in w.queue_names()]
+    policy = get_policy(r)
+    last = last_accepted(r, policy["version"])
     return {
         "paused": [pauses.pause_frame(p) for p in pauses.active_pauses(r)],
         "connected_clients": connected,
@@ -50,15 +52,21 @@ def status(r: redis.Redis) -> dict:
             "events": sum(c.get("events", 0) for c in cards),
             "latest": max((c.get("sealed_at", "") for c in cards), default=None),
         },
-        "drops_pending": {k.decode(): int(v) for k, v in drops.items()},
-        # Events extensions had to drop from a full outbox (reported in hello), over all devices.
-        "client_outbox_dropped": sum(int(v) for v in client_drops),
+        "policy": {
+            "version": policy["version"],
+            "allowed_origins": policy["allowed_origins"],
+            "last_accepted": last,
+        },
         "rarity": {
-            "min_contributors": min_k,
+            "min_contributors": policy["min_contributors"],
             "contributors": seen,
             "employees_enrolled": enrolled,
         },
-        "warnings": rarity_warnings(min_k, seen, enrolled),
+        "warnings": capture_warnings(policy, last)
+        + rarity_warnings(policy["min_contributors"], seen, enrolled),
+        "drops_pending": {k.decode(): int(v) for k, v in drops.items()},
+        # Events extensions had to drop from a full outbox (reported in hello), over all devices.
+        "client_outbox_dropped": sum(int(v) for v in client_drops),
     }
 
 
