@@ -27,6 +27,7 @@ from .core.db import RedisUnavailableError, connect, safe_url
 from .core.employees import enroll as do_enroll
 from .core.policy import get_policy
 from .core.purge import purge_scope
+from .core.steps import export_steps
 from .core.vocabulary import CATEGORIES
 from .locate import HOW_TO_POINT, NotFoundError, locate, remove_pointer, write_pointer
 from .policy_change import change_policy
@@ -434,6 +435,27 @@ def status(as_json: bool):
     click.echo(f"work apps:   {work_apps} (policy {info['policy']['version']})")
     for warning in info["warnings"]:
         click.echo(f"warning: {warning}", err=True)
+
+
+@main.group()
+def datasets():
+    """Read the sealed datasets."""
+
+
+@datasets.command("export")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["steps"]),
+    required=True,
+    help="steps: one JSON object per episode, its observations and actions (JSON Lines).",
+)
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True)
+def datasets_export(fmt: str, out_dir: Path):
+    """Export the sealed datasets in a training format."""
+    settings = load_settings()
+    path, episodes, steps = export_steps(settings.datasets_dir, out_dir)
+    click.echo(f"wrote {path}: {episodes} episode(s), {steps} step(s)")
 
 
 if __name__ == "__main__":

@@ -42,6 +42,24 @@ def make_event(kind: str = "click", url: str = "https://app.example.com/page", *
         "input_activity": {"target": {"selector": "#q", "tag": "input"}, "count": 4},
         "page_view": {"referrer": "https://app.example.com/"},
         "route_change": {"from": "https://app.example.com/a"},
+        "change": {
+            "target": {"selector": "#kind", "tag": "select", "bid": "b2"},
+            "value": "Customer",
+        },
+        "key": {"key": "Enter", "mods": []},
+        "observation": {
+            "elements": [
+                {
+                    "bid": "b1",
+                    "role": "button",
+                    "tag": "button",
+                    "label": "Save",
+                    "box": [8, 8, 64, 32],
+                }
+            ]
+        },
+        "task_start": {"task": "task0001abcd", "goal": "Create a quote"},
+        "task_end": {"task": "task0001abcd", "outcome": "done"},
     }
     event.update(defaults.get(kind, {}))
     event.update(extra)

@@ -104,7 +104,7 @@ def write_batch(
             kept.append(item)
     summary = None
     if kept:
-        records = sorted((s["rec"] for s in kept), key=lambda rec: (rec["ts"], rec["id"]))
+        records = sorted((s["rec"] for s in kept), key=record_order)
         records, rare = mask_rare_words(r, batch_id, meta, records, secret)
         data = encode_shard(records)
         shard, card_path = shard_paths(datasets, meta["date"], batch_id)
@@ -130,6 +130,13 @@ def write_batch(
     return summary
 
 
+def record_order(record: dict) -> tuple:
+    """Sort key of a shard: each tab's events in step order; events without a step last."""
+    if "step" in record:
+        return (0, record["contributor"], record["session"], record["tab"], record["step"], 0, "")
+    return (1, "", "", "", 0, record["ts"], record["id"])
+
+
 def mask_rare_words(r, batch_id, meta, records, secret) -> tuple[list[dict], int]:
     """Mask the rare words of a batch; the first attempt's decision is kept for any rewrite."""
     secret = secret if secret is not None else load_settings().secret
@@ -148,7 +155,10 @@ def build_card(batch_id, records, drops, digest, policy_version, sealed_ms) -> d
         "schema_version": SCHEMA_VERSION,
         "consent_policy_version": policy_version,
         "sealed_at": iso(sealed_ms),
-        "time_window": {"start": iso(records[0]["ts"]), "end": iso(records[-1]["ts"])},
+        "time_window": {
+            "start": iso(min(r["ts"] for r in records)),
+            "end": iso(max(r["ts"] for r in records)),
+        },
         "events": len(records),
         "counts_by_type": dict(sorted(Counter(r["type"] for r in records).items())),
         "counts_by_category": dict(sorted(Counter(r["category"] for r in records).items())),

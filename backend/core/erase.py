@@ -49,7 +49,12 @@ def updated_card(card: dict, records: list[dict], digest: str, removed: int, at:
     card["counts_by_category"] = dict(sorted(Counter(x["category"] for x in records).items()))
     card["contributors"] = len({x["contributor"] for x in records})
     card["time_window"] = (
-        {"start": iso(records[0]["ts"]), "end": iso(records[-1]["ts"])} if records else None
+        {
+            "start": iso(min(x["ts"] for x in records)),
+            "end": iso(max(x["ts"] for x in records)),
+        }
+        if records
+        else None
     )
     card["sha256"] = digest
     card["erasures"] = [*card.get("erasures", []), {"at": iso(at), "removed": removed}]

@@ -2,20 +2,51 @@
 
 from __future__ import annotations
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+import json
+
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from .clock import now_ms as clock_now_ms
 from .vocabulary import (
     CATEGORY_OF,
+    COMMAND_KEYS,
     MAX_CLOCK_SKEW_MS,
+    MAX_ELEMENTS,
     MAX_EVENT_AGE_MS,
+    MAX_GOAL,
     MAX_LABEL,
+    MAX_OBSERVATION_BYTES,
     MAX_ROLE,
     MAX_SELECTOR,
     MAX_TAG,
     MAX_TITLE,
     MAX_URL,
 )
+
+# Episode ids (session, tab, page, task) are short random tokens made by the extension.
+EPISODE_ID = validate.Regexp(
+    r"^[A-Za-z0-9_-]{8,32}$", error="a random token: 8-32 of A-Z a-z 0-9 _ -"
+)
+BID = validate.Regexp(r"^b[0-9]{1,6}$", error='an element id of an observation: "b" and digits')
+MAX_STEP = 2**53 - 1  # a JavaScript number stays exact up to here
+EPISODE_FIELDS = ("session", "tab", "page", "step")
+
+
+class Flag(fields.Boolean):
+    """A JSON true or false, never 1, "yes" or "on"."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
+
+
+def _flag():
+    return Flag()
+
+
+def _episode_id(**kwargs):
+    return fields.String(validate=EPISODE_ID, **kwargs)
 
 
 def _url():
@@ -36,6 +67,7 @@ class TargetSchema(Schema):
     tag = fields.String(required=True, validate=validate.Length(min=1, max=MAX_TAG))
     role = fields.String(validate=validate.Length(max=MAX_ROLE), allow_none=True)
     label = fields.String(validate=validate.Length(max=MAX_LABEL), allow_none=True)
+    bid = fields.String(validate=BID)
 
 
 class EventSchema(Schema):
@@ -49,6 +81,24 @@ class EventSchema(Schema):
     ts = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
     url = _url()
     title = fields.String(validate=validate.Length(max=MAX_TITLE), allow_none=True)
+    # Episode: which browser start, tab and page visit the event belongs to; `step` orders a tab.
+    session = _episode_id()
+    tab = _episode_id()
+    page = _episode_id()
+    step = fields.Integer(strict=True, validate=validate.Range(0, MAX_STEP))
+    task = _episode_id()  # set while the employee has a task open
+    episode_fields: tuple[str, ...] = EPISODE_FIELDS
+
+    @validates_schema
+    def _episode_whole(self, data, **_):
+        given = {name for name in EPISODE_FIELDS if name in data}
+        if not given:
+            return
+        expected = set(self.episode_fields)
+        errors = {n: ["required with the other episode fields"] for n in expected - given}
+        errors.update({n: ["not part of this event's episode"] for n in given - expected})
+        if errors:
+            raise ValidationError(errors)
 
 
 class PageViewSchema(EventSchema):
@@ -72,6 +122,102 @@ class SubmitSchema(EventSchema):
 
 class ScrollSchema(EventSchema):
     depth = fields.Integer(required=True, strict=True, validate=validate.Range(0, 100))
+    y = fields.Integer(strict=True, validate=validate.Range(0, 10**8))  # scrollY, px
+
+
+class ChangeSchema(EventSchema):
+    """A choice in a select, checkbox, radio or switch: the option's label or the checked state."""
+
+    target = fields.Nested(TargetSchema, required=True)
+    value = fields.String(validate=validate.Length(max=MAX_LABEL))
+    checked = _flag()
+
+    @validates_schema
+    def _one_of(self, data, **_):
+        if ("value" in data) == ("checked" in data):
+            raise ValidationError("give exactly one of value or checked", "_schema")
+
+
+MODIFIERS = ("alt", "ctrl", "meta", "shift")
+
+
+class KeySchema(EventSchema):
+    """A key that is a command (Enter, Escape, Tab, arrows) or a shortcut with Ctrl/Cmd; no text."""
+
+    key = fields.String(required=True, validate=validate.Length(min=1, max=16))
+    mods = fields.List(
+        fields.String(validate=validate.OneOf(MODIFIERS)),
+        load_default=list,
+        validate=validate.Length(max=4),
+    )
+    target = fields.Nested(TargetSchema)
+
+    @validates_schema
+    def _not_text(self, data, **_):
+        if data["key"] in COMMAND_KEYS:
+            return
+        shortcut = {"ctrl", "meta"} & set(data.get("mods", ()))
+        if not (
+            shortcut and len(data["key"]) == 1 and data["key"].isascii() and data["key"].isalnum()
+        ):
+            raise ValidationError("a command key, or a letter or digit with ctrl or meta", "key")
+
+
+class StateSchema(Schema):
+    checked = _flag()
+    selected = _flag()
+    expanded = _flag()
+    disabled = _flag()
+
+
+class ElementSchema(Schema):
+    """An interactive element of an observation: labels only, never contents."""
+
+    bid = fields.String(required=True, validate=BID)
+    role = fields.String(validate=validate.Length(max=MAX_ROLE), allow_none=True)
+    tag = fields.String(required=True, validate=validate.Length(min=1, max=MAX_TAG))
+    label = fields.String(validate=validate.Length(max=MAX_LABEL), allow_none=True)
+    state = fields.Nested(StateSchema, load_default=dict)
+    # [x, y, width, height] in CSS px of the viewport, rounded to 8 px.
+    box = fields.List(
+        fields.Integer(strict=True, validate=validate.Range(-(10**6), 10**6)),
+        required=True,
+        validate=validate.Length(equal=4),
+    )
+
+
+class ObservationSchema(EventSchema):
+    elements = fields.List(
+        fields.Nested(ElementSchema), required=True, validate=validate.Length(max=MAX_ELEMENTS)
+    )
+
+    @validates_schema(pass_original=True)
+    def _small(self, data, original, **_):
+        size = len(json.dumps(original.get("elements"), separators=(",", ":")).encode())
+        if size > MAX_OBSERVATION_BYTES:
+            raise ValidationError(
+                f"elements take {size} bytes, over {MAX_OBSERVATION_BYTES}", "elements"
+            )
+
+    @validates_schema
+    def _unique(self, data, **_):
+        bids = [e["bid"] for e in data.get("elements", ())]
+        if len(bids) != len(set(bids)):
+            raise ValidationError("every element has its own bid", "elements")
+
+
+class TaskStartSchema(EventSchema):
+    """The popup starts a task: it belongs to the browser session, not to one tab."""
+
+    episode_fields = ("session",)
+    task = _episode_id(required=True)
+    goal = fields.String(required=True, validate=validate.Length(min=1, max=MAX_GOAL))
+
+
+class TaskEndSchema(EventSchema):
+    episode_fields = ("session",)
+    task = _episode_id(required=True)
+    outcome = fields.String(required=True, validate=validate.OneOf(("done", "abandoned")))
 
 
 class TabFocusSchema(EventSchema):
@@ -96,6 +242,11 @@ EVENT_SCHEMAS: dict[str, Schema] = {
     "tab_focus": TabFocusSchema(),
     "visibility": VisibilitySchema(),
     "input_activity": InputActivitySchema(),
+    "change": ChangeSchema(),
+    "key": KeySchema(),
+    "observation": ObservationSchema(),
+    "task_start": TaskStartSchema(),
+    "task_end": TaskEndSchema(),
 }
 
 

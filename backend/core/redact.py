@@ -11,7 +11,7 @@ CARD = re.compile(r"(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)")
 DIGITS = re.compile(r"\d{6,}")
 EMAIL_MASK, CARD_MASK, DIGITS_MASK = "[email]", "[card]", "[number]"
 
-TEXT_FIELDS = ("title",)
+TEXT_FIELDS = ("title", "goal", "value")
 URL_FIELDS = ("url", "referrer", "from")
 
 
@@ -58,4 +58,13 @@ def redact_event(event: dict, allowed_params: frozenset[str] = frozenset()) -> d
         if isinstance(target.get("selector"), str):
             target["selector"] = redact_text(target["selector"])
         out["target"] = target
+    if isinstance(out.get("elements"), list):
+        out["elements"] = [_redact_element(e) for e in out["elements"]]
     return out
+
+
+def _redact_element(element: dict) -> dict:
+    """Return an observation's element with its label redacted."""
+    if not isinstance(element, dict) or not isinstance(element.get("label"), str):
+        return element
+    return {**element, "label": redact_text(element["label"])[:80]}

@@ -12,11 +12,14 @@ from pathlib import Path
 VOCABULARY_FILE = Path(__file__).with_name("vocabulary.json")
 _VOCABULARY = json.loads(VOCABULARY_FILE.read_text())
 
-SCHEMA_VERSION = "1"
+# 2: episode fields (session, tab, page, step, task), observation, change, key, task_start/end.
+SCHEMA_VERSION = "2"
 
 CATEGORIES: tuple[str, ...] = tuple(_VOCABULARY["categories"])
 CATEGORY_OF: dict[str, str] = dict(_VOCABULARY["category_of"])
 EVENT_TYPES: tuple[str, ...] = tuple(CATEGORY_OF)
+# Keys a `key` event may name without a modifier: commands, never text.
+COMMAND_KEYS: tuple[str, ...] = tuple(_VOCABULARY["command_keys"])
 
 _LIMITS = _VOCABULARY["limits"]
 MAX_URL: int = _LIMITS["max_url"]
@@ -25,6 +28,10 @@ MAX_SELECTOR: int = _LIMITS["max_selector"]
 MAX_LABEL: int = _LIMITS["max_label"]
 MAX_TAG: int = _LIMITS["max_tag"]
 MAX_ROLE: int = _LIMITS["max_role"]
+MAX_GOAL: int = _LIMITS["max_goal"]
+MAX_ELEMENTS: int = _LIMITS["max_elements"]
+# The JSON size of an observation's elements, as the extension measures it.
+MAX_OBSERVATION_BYTES: int = _LIMITS["max_observation_bytes"]
 MAX_EVENTS_PER_FRAME: int = _LIMITS["max_events_per_frame"]
 # A client may hold events in its outbox while offline; older than this is refused.
 MAX_EVENT_AGE_MS: int = _LIMITS["max_event_age_ms"]

@@ -1,7 +1,9 @@
 """The words of a dataset record that the rarity gate counts and masks (see docs/privacy.md).
 
-Gated texts: `target.label`, `title`, and the path of `url`, `from` and `referrer` (scheme, host
-and the allow-listed query are not words: the origin is a work app the admin named). A word is a
+Gated texts: `target.label`, the labels of an observation's `elements`, a change's `value`,
+`title`, and the path of `url`, `from` and `referrer` (scheme, host and the allow-listed query are
+not words: the origin is a work app the admin named). A task's `goal` is not gated: the employee
+wrote it to share it (it is redacted like any text). A word is a
 maximal run of letters and digits, compared case-folded ("Save" and "save" are one word); so a
 path segment splits into words at anything else (`jane-doe_2.pdf` is `jane`, `doe`, `2`, `pdf`)
 and `/` never belongs to a word. Placeholders the redaction rules write (`[email]`, `[typed]`,
@@ -32,7 +34,7 @@ TOKEN = re.compile("(" + PLACEHOLDER.pattern + r")|[^\W_]+")
 # Rare words next to each other become one `[rare]`: the count of hidden words is hidden too.
 RARE_RUN = re.compile(re.escape(RARE) + r"(?:\s+" + re.escape(RARE) + ")+")
 LABEL_MAX = 80
-TEXT_FIELDS = ("title",)
+TEXT_FIELDS = ("title", "value")
 URL_FIELDS = ("url", "from", "referrer")
 # A redacted URL is scheme://host[:port] + path + the allow-listed query (backend/core/redact.py);
 # anything else is taken as a path, so all of it is gated.
@@ -115,6 +117,9 @@ def record_words(record: dict, found: set[str] | None = None) -> set[str]:
     target = record.get("target")
     if isinstance(target, dict) and isinstance(target.get("label"), str):
         found.update(words(target["label"]))
+    for element in record.get("elements") or ():
+        if isinstance(element.get("label"), str):
+            found.update(words(element["label"]))
     return found
 
 
@@ -140,4 +145,20 @@ def mask_record(record: dict, keep: Callable[[str], bool]) -> tuple[dict, int]:
         label, n = mask_text(target["label"], keep)
         out["target"] = {**target, "label": cut(label)}
         total += n
+    if out.get("elements"):
+        out["elements"], n = mask_elements(out["elements"], keep)
+        total += n
+    return out, total
+
+
+def mask_elements(elements: list[dict], keep: Callable[[str], bool]) -> tuple[list[dict], int]:
+    """Return an observation's elements with refused words of their labels masked."""
+    out, total = [], 0
+    for element in elements:
+        if isinstance(element.get("label"), str):
+            label, n = mask_text(element["label"], keep)
+            if n:
+                element = {**element, "label": cut(label)}
+                total += n
+        out.append(element)
     return out, total

@@ -6,10 +6,12 @@ const CSRF_HEADER = document.body.dataset.csrfHeader || "X-Overt-Me";
 const CATEGORIES = [
   ["navigation", "Pages", "Which pages and screens of the work apps you open."],
   ["clicks", "Clicks", "Which buttons and links you click: their label, never the page's content."],
-  ["forms", "Forms", "That you submitted a form and how many fields it had, never what you typed."],
+  ["forms", "Forms", "That you submitted a form, how many fields it had, and the option you chose in a list or box; never what you typed."],
   ["scroll", "Scrolling", "How far down a page you scroll."],
   ["focus", "Tab focus", "When a work-app tab is in front or hidden."],
-  ["typing", "Typing activity", "How many keystrokes you made in a field, never the characters."],
+  ["typing", "Typing activity", "How many keystrokes you made in a field, and command keys such as Enter or Ctrl+S; never the characters."],
+  ["page_structure", "Page structure", "The buttons, links and fields on the page, by their labels — never what is in them."],
+  ["tasks", "Tasks", "The tasks you start from the extension: the goal you write and whether you finished."],
 ];
 const LABELS = Object.fromEntries(CATEGORIES.map(([id, label]) => [id, label]));
 const STAGES = { queued: "waiting", staged: "processed", sealed: "in a sealed batch" };

@@ -4,18 +4,30 @@
 export const EXTENSION_ID = "jlgofjddloiiehobneeomgligepmkobc";
 export const EXTENSION_ORIGIN = `chrome-extension://${EXTENSION_ID}`;
 
-export const CATEGORIES = Object.freeze(["navigation", "clicks", "forms", "scroll", "focus", "typing"]);
+export const CATEGORIES = Object.freeze([
+  "navigation", "clicks", "forms", "scroll", "focus", "typing", "page_structure", "tasks",
+]);
 
 export const CATEGORY_OF_TYPE = Object.freeze({
   page_view: "navigation",
   route_change: "navigation",
   click: "clicks",
   submit: "forms",
+  change: "forms",
   scroll: "scroll",
   tab_focus: "focus",
   visibility: "focus",
   input_activity: "typing",
+  key: "typing",
+  observation: "page_structure",
+  task_start: "tasks",
+  task_end: "tasks",
 });
+
+/** Keys a `key` event may name without Ctrl/Cmd: commands, never text. */
+export const COMMAND_KEYS = Object.freeze([
+  "Enter", "Escape", "Tab", "ArrowUp", "ArrowDown", "ArrowLeft", "ArrowRight", "PageUp", "PageDown",
+]);
 
 /** Field limits the backend enforces (backend/core/vocabulary.json); we truncate to stay inside them. */
 export const MAX_URL = 2048;
@@ -24,6 +36,9 @@ export const MAX_SELECTOR = 300;
 export const MAX_LABEL = 80;
 export const MAX_TAG = 32;
 export const MAX_ROLE = 64;
+export const MAX_GOAL = 200;
+export const MAX_ELEMENTS = 200;
+export const MAX_OBSERVATION_BYTES = 32768;
 
 /** Delivery: flush at 50 events or after 1 s; never more than 100 events in one frame. */
 export const FLUSH_AT_EVENTS = 50;

@@ -4,10 +4,12 @@ import { STATUS } from "./constants.js";
 export const CATEGORY_TEXT = Object.freeze({
   navigation: ["Pages", "Which work-app pages you open (addresses without query strings)"],
   clicks: ["Clicks", "Which buttons and links you click (not where the mouse moves)"],
-  forms: ["Form submits", "That a form was sent and how many fields it had, never what you typed"],
+  forms: ["Forms", "That a form was sent, how many fields it had, and the option you chose in a list or box; never what you typed"],
   scroll: ["Scrolling", "How far down a page you scrolled, in percent"],
   focus: ["Tab focus", "When you switch to or away from a work-app tab"],
-  typing: ["Typing activity", "How many times you typed in a field, never keys or text"],
+  typing: ["Typing activity", "How many times you typed in a field, and command keys such as Enter or Ctrl+S; never text"],
+  page_structure: ["Page structure", "The buttons, links and fields on the page, by their labels — never what is in them"],
+  tasks: ["Tasks", "The tasks you start from this popup: the goal you write and whether you finished"],
 });
 
 export const STATUS_TEXT = Object.freeze({

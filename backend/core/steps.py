@@ -1,0 +1,224 @@
+"""Sealed records as agent trajectories: episodes of (observation, action) steps.
+
+An episode is a task (every record carrying its `task` id, in every tab), or else a run of one
+tab's records outside any task. Steps are written the way web-agent toolkits write actions
+(`click("b12")`, `select_option("b7", "Customer")`, `press("Enter")`, ...), each with the latest
+observation of its tab before the action. The output is JSON Lines, one episode per line, with the
+same keys on every line, so `datasets.load_dataset("json", ...)` reads it with no custom code.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from pathlib import Path
+
+from .datasets import read_shard
+
+# A page view this soon after an action on the page is that action's effect, not a `goto`.
+NAVIGATION_EFFECT_MS = 2000
+ELEMENT_ACTIONS = ("click", "change", "key", "submit", "input_activity")
+STATES = ("checked", "selected", "expanded", "disabled")
+
+
+def episode_key(record: dict) -> tuple | None:
+    """Return the episode a record belongs to, or None for a record without episode fields."""
+    if record.get("task"):
+        return ("task", record["contributor"], record["task"])
+    if "step" not in record:
+        return None
+    return ("tab", record["contributor"], record["session"], record["tab"])
+
+
+def group_episodes(records: Iterable[dict]) -> dict[tuple, list[dict]]:
+    """Group records into episodes, each ordered exactly (by tab step, then across tabs by time)."""
+    episodes: dict[tuple, list[dict]] = {}
+    for record in records:
+        key = episode_key(record)
+        if key is not None:
+            episodes.setdefault(key, []).append(record)
+    for events in episodes.values():
+        # task_start and task_end come from the popup: a session, no tab or step.
+        events.sort(key=lambda e: (e["ts"], e.get("tab", ""), e.get("step", -1)))
+        _restore_tab_order(events)
+    return episodes
+
+
+def _restore_tab_order(events: list[dict]) -> None:
+    """Within each tab, put events in step order (clocks can tie or step back; steps cannot)."""
+    slots: dict[tuple, list[int]] = {}
+    for i, e in enumerate(events):
+        if "step" in e:
+            slots.setdefault((e["session"], e["tab"]), []).append(i)
+    for positions in slots.values():
+        ordered = sorted((events[i] for i in positions), key=lambda e: e["step"])
+        for i, e in zip(positions, ordered, strict=True):
+            events[i] = e
+
+
+def element(raw: dict) -> dict:
+    """Return an observation's element with every key present (one schema for every line)."""
+    state = raw.get("state") or {}
+    return {
+        "bid": raw["bid"],
+        "role": raw.get("role"),
+        "tag": raw["tag"],
+        "label": raw.get("label"),
+        "state": {name: bool(state.get(name, False)) for name in STATES},
+        "box": list(raw["box"]),
+    }
+
+
+def quote(text: str) -> str:
+    """Return `text` as a double-quoted action argument."""
+    return json.dumps(text, ensure_ascii=False)
+
+
+def key_combo(event: dict) -> str:
+    """Return Playwright's name of a key press: "Enter", "Control+s", "Meta+Shift+z"."""
+    names = {"ctrl": "Control", "meta": "Meta", "alt": "Alt", "shift": "Shift"}
+    mods = [names[m] for m in ("ctrl", "meta", "alt", "shift") if m in event.get("mods", ())]
+    return "+".join([*mods, event["key"]])
+
+
+def element_action(event: dict) -> str | None:
+    """Return the action on an element, or None when its target is in no observation."""
+    bid = (event.get("target") or {}).get("bid")
+    kind = event["type"]
+    if kind == "key":
+        return f"press({quote(key_combo(event))})"
+    if bid is None:
+        return None
+    if kind == "click":
+        return f"click({quote(bid)})"
+    if kind == "change" and "value" in event:
+        return f"select_option({quote(bid)}, {quote(event['value'])})"
+    if kind == "change":
+        return f"{'check' if event['checked'] else 'uncheck'}({quote(bid)})"
+    if kind == "input_activity":
+        return f'fill({quote(bid)}, "[typed]")'
+    return None  # a submit is the effect of a click or Enter, already a step
+
+
+class EpisodeBuilder:
+    """Turns one episode's ordered events into steps."""
+
+    def __init__(self, events: list[dict]):
+        self.events = events
+        self.tabs: list[tuple] = []  # (session, tab) in order of first appearance
+        self.observation: dict[tuple, dict] = {}
+        self.last_action_ms: dict[tuple, int] = {}
+        self.scroll_y: dict[tuple, int] = {}
+        self.focused: tuple | None = None
+        self.steps: list[dict] = []
+
+    def build(self) -> list[dict]:
+        """Return the steps of the episode."""
+        for event in self.events:
+            if "tab" not in event:
+                continue  # task_start, task_end: the episode's goal and outcome
+            tab = (event["session"], event["tab"])
+            if tab not in self.tabs:
+                self.tabs.append(tab)
+            action = self.action(event, tab)
+            if action is not None:
+                self.add_step(event, tab, action)
+        return self.steps
+
+    def action(self, event: dict, tab: tuple) -> str | None:
+        """Return the action an event stands for, updating what the episode knows."""
+        kind = event["type"]
+        if kind == "observation":
+            self.observation[tab] = event
+            return None
+        if kind in ELEMENT_ACTIONS:
+            self.last_action_ms[tab] = event["ts"]
+            return element_action(event)
+        if kind in ("page_view", "route_change"):
+            self.scroll_y.pop(tab, None)
+            since = event["ts"] - self.last_action_ms.get(tab, -(10**15))
+            return None if since < NAVIGATION_EFFECT_MS else f"goto({quote(event['url'])})"
+        if kind == "scroll" and "y" in event:
+            dy = event["y"] - self.scroll_y.get(tab, 0)
+            self.scroll_y[tab] = event["y"]
+            return f"scroll(0, {dy})" if dy else None
+        if kind == "tab_focus" and len(self.tabs) > 1 and tab != self.focused:
+            self.focused = tab
+            return f"tab_focus({self.tabs.index(tab)})"
+        if kind == "tab_focus":
+            self.focused = tab
+        return None
+
+    def add_step(self, event: dict, tab: tuple, action: str) -> None:
+        observation = self.observation.get(tab)
+        if observation is not None and observation["page"] != event["page"]:
+            observation = None  # the page changed since: that observation shows another page
+        self.steps.append(
+            {
+                "step": len(self.steps),
+                "tab": self.tabs.index(tab),
+                "url": event["url"],
+                "ts": event["ts"],
+                "action": action,
+                "action_type": event["type"],
+                "bid": (event.get("target") or {}).get("bid"),
+                "observation": None
+                if observation is None
+                else {
+                    "url": observation["url"],
+                    "title": observation.get("title"),
+                    "elements": [element(e) for e in observation["elements"]],
+                },
+            }
+        )
+
+
+def episode(key: tuple, events: list[dict]) -> dict:
+    """Return one episode as a JSON-ready object (the same keys for tasks and tab runs)."""
+    start = next((e for e in events if e["type"] == "task_start"), None)
+    end = next((e for e in events if e["type"] == "task_end"), None)
+    first = events[0]
+    return {
+        "episode": ":".join(key[2:]),
+        "kind": key[0],
+        "contributor": first["contributor"],
+        "goal": start["goal"] if start else None,
+        "outcome": end["outcome"] if end else None,
+        "start": min(e["ts"] for e in events),
+        "end": max(e["ts"] for e in events),
+        "steps": EpisodeBuilder(events).build(),
+    }
+
+
+def build_episodes(records: Iterable[dict]) -> list[dict]:
+    """Return the episodes of `records` that have at least one step, in order of their start."""
+    out = [episode(k, evs) for k, evs in group_episodes(records).items()]
+    return sorted((e for e in out if e["steps"]), key=lambda e: (e["start"], e["episode"]))
+
+
+def write_steps(episodes: Iterable[dict], out_dir: Path) -> Path:
+    """Write episodes as `steps.jsonl` in `out_dir`; return its path."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / "steps.jsonl"
+    tmp = path.with_name(".steps.jsonl.tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        for ep in episodes:
+            fh.write(json.dumps(ep, ensure_ascii=False, separators=(",", ":")) + "\n")
+    tmp.replace(path)
+    return path
+
+
+def read_records(datasets: Path) -> list[dict]:
+    """Return every record of every sealed shard under `datasets`."""
+    records: list[dict] = []
+    for shard in sorted(Path(datasets).glob("*/*.jsonl.gz")):
+        records.extend(read_shard(shard))
+    return records
+
+
+def export_steps(datasets: Path, out_dir: Path) -> tuple[Path, int, int]:
+    """Write the episodes of the sealed shards to `out_dir`; return (path, episodes, steps)."""
+    episodes = build_episodes(read_records(datasets))
+    path = write_steps(episodes, out_dir)
+    return path, len(episodes), sum(len(e["steps"]) for e in episodes)

@@ -1,0 +1,183 @@
+"""Trajectories through the real pipeline: episode order in shards, consent, the steps export."""
+
+import json
+import time
+
+import pytest
+
+from backend.core.employees import authenticate
+from backend.core.intake import Intake
+from backend.core.steps import export_steps
+from tests.conftest import WORK_ORIGIN
+from tests.helpers import make_event
+from tests.integration.processes import overt_env, run
+
+URL = WORK_ORIGIN + "/quotes/new"
+SESSION = "s_trajtest01"
+
+
+@pytest.fixture
+def alice(admin):
+    """alice, consented to everything; k = 1 so labels are not masked as rare."""
+    body = {**admin.set_policy(), "min_contributors": 1}
+    admin.call("PUT", "/admin/api/policy", {k: body[k] for k in _POLICY_KEYS})
+    token = admin.enroll("alice", "sales")
+    admin.set_consent(token, dict.fromkeys(body["categories"], True))
+    return token
+
+
+_POLICY_KEYS = ("categories", "allowed_origins", "purpose", "retention_days", "min_contributors")
+
+
+@pytest.fixture
+def send(redis_conn):
+    intake = Intake(redis_conn, lambda: None)
+
+    def send_(token, events):
+        return intake.accept(authenticate(redis_conn, token), 1, events, [WORK_ORIGIN])
+
+    return send_
+
+
+class Tab:
+    """Makes one tab's events as the extension does: ids, page visit and a step counter."""
+
+    def __init__(self, name: str, task: str | None = None, ts: int | None = None):
+        self.tab, self.page, self.step, self.task = name, "p_" + name[2:] + "pg", 0, task
+        self.ts = ts or int(time.time() * 1000)
+
+    def event(self, kind: str, **extra) -> dict:
+        event = make_event(kind, url=URL, session=SESSION, tab=self.tab, page=self.page)
+        if "checked" in extra:
+            event.pop("value")
+        event.update(step=self.step, ts=self.ts, **extra)
+        if self.task:
+            event["task"] = self.task
+        self.step += 1
+        return event
+
+
+OBSERVATION = [
+    {"bid": "b1", "role": "combobox", "tag": "select", "label": "Kind", "box": [8, 8, 160, 32]},
+    {"bid": "b2", "role": "checkbox", "tag": "input", "label": "Returning", "box": [8, 48, 16, 16]},
+    {"bid": "b3", "role": "button", "tag": "button", "label": "Save quote", "box": [8, 88, 96, 32]},
+]
+
+
+def quote_run(tab: Tab) -> list[dict]:
+    """An observation, then a select, a checkbox, a click on Save and an Enter."""
+    target = {"selector": "#x", "tag": "select", "role": "combobox", "label": "Kind", "bid": "b1"}
+    return [
+        tab.event("page_view"),
+        tab.event("observation", elements=OBSERVATION),
+        tab.event("change", target=target, value="Customer"),
+        tab.event(
+            "change",
+            target={**target, "tag": "input", "role": "checkbox", "bid": "b2"},
+            checked=True,
+        ),
+        tab.event("click", target={**target, "tag": "button", "label": "Save quote", "bid": "b3"}),
+        tab.event("key", key="Enter", mods=[]),
+    ]
+
+
+def test_shard_orders_each_tab_by_step(alice, send, run_workers):
+    """Two tabs' events, all in one millisecond and sent shuffled, seal in step order per tab."""
+    ts = int(time.time() * 1000)
+    one, two = Tab("t_tabone01", ts=ts), Tab("t_tabtwo01", ts=ts)
+    events = quote_run(one) + quote_run(two)
+    sent = sorted(events, key=lambda e: e["id"])  # random order, like UUIDs
+    assert send(alice, sent)["rejected"] == []
+    records = run_workers()
+    tabs = {}
+    for record in records:
+        tabs.setdefault(record["tab"], []).append((record["step"], record["type"]))
+    assert set(tabs) == {"t_tabone01", "t_tabtwo01"}
+    for run_ in tabs.values():
+        assert [step for step, _ in run_] == list(range(6))
+        assert [kind for _, kind in run_] == [e["type"] for e in quote_run(Tab("t_other001"))]
+    positions = [records.index(r) for r in records if r["tab"] == "t_tabone01"]
+    assert positions == list(range(positions[0], positions[0] + 6)), "a tab's run is contiguous"
+
+
+def test_old_events_without_steps_sort_last(alice, send, run_workers):
+    """Events with no episode fields (older extensions) follow, by time."""
+    tab = Tab("t_tabone01")
+    later = make_event("click", url=URL, ts=tab.ts + 2000)
+    sooner = make_event("scroll", url=URL, ts=tab.ts + 1000)
+    send(alice, [later, tab.event("page_view"), sooner, tab.event("click")])
+    records = run_workers()
+    assert [(r["type"], r.get("step")) for r in records] == [
+        ("page_view", 0),
+        ("click", 1),
+        ("scroll", None),
+        ("click", None),
+    ]
+
+
+def test_observation_labels_pass_the_rarity_gate(admin, alice, send, run_workers):
+    """With k = 2 and one employee, element labels and chosen values are masked; the goal is not."""
+    body = {**admin.call("GET", "/admin/api/policy"), "min_contributors": 2}
+    admin.call("PUT", "/admin/api/policy", {k: body[k] for k in _POLICY_KEYS})
+    tab = Tab("t_tabone01", task="k_quotetask1")
+    start = make_event("task_start", url=URL, session=SESSION, task="k_quotetask1")
+    start["goal"] = "Quote for Zyxwv at jo@corp.example.com"
+    send(alice, [start, *quote_run(tab)])
+    records = {r["type"]: r for r in run_workers()}
+    assert {e["label"] for e in records["observation"]["elements"]} == {"[rare]"}
+    assert records["change"]["target"]["label"] == "[rare]"
+    assert records["task_start"]["goal"] == "Quote for Zyxwv at [email]", "redacted, not gated"
+
+
+def test_page_structure_refused_without_consent(admin, alice, send, run_workers):
+    """With page_structure withdrawn, the server refuses observations: nothing is sealed."""
+    admin.set_consent(alice, {"page_structure": False})
+    tab = Tab("t_tabone01")
+    ack = send(alice, [tab.event("observation", elements=OBSERVATION), tab.event("page_view")])
+    assert [(x["index"], x["code"]) for x in ack["rejected"]] == [(0, "no_consent")]
+    assert [r["type"] for r in run_workers()] == ["page_view"]
+
+
+def test_steps_export(alice, send, run_workers, settings, tmp_path):
+    """A task's episode: its goal, and each action on an element of the observation before it."""
+    task = "k_quotetask1"
+    tab = Tab("t_tabone01", task=task)
+    start = make_event("task_start", url=URL, session=SESSION, task=task, goal="Create a quote")
+    events = [start, *quote_run(tab)]
+    end = make_event("task_end", url=URL, session=SESSION, task=task, outcome="done")
+    end["ts"] = events[-1]["ts"] + 1
+    free = Tab("t_tabtwo01")
+    send(alice, [*events, end, free.event("page_view"), free.event("scroll", depth=50, y=600)])
+    run_workers()
+    path, episodes, _ = export_steps(settings.data_dir / "datasets", tmp_path / "out")
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    assert episodes == len(lines) == 2
+    quote = next(e for e in lines if e["kind"] == "task")
+    assert quote["goal"] == "Create a quote" and quote["outcome"] == "done"
+    assert [s["action"] for s in quote["steps"]] == [
+        f'goto("{URL}")',
+        'select_option("b1", "Customer")',
+        'check("b2")',
+        'click("b3")',
+        'press("Enter")',
+    ]
+    for step in quote["steps"][1:]:
+        if step["bid"]:
+            assert step["bid"] in {e["bid"] for e in step["observation"]["elements"]}
+    other = next(e for e in lines if e["kind"] == "tab")
+    assert other["goal"] is None
+    assert [s["action"] for s in other["steps"]] == [f'goto("{URL}")', "scroll(0, 600)"]
+    assert set(quote) == set(other), "every line has the same keys"
+
+
+def test_cli_exports_steps(alice, send, run_workers, settings, tmp_path):
+    """`overt datasets export --format steps --out DIR` writes steps.jsonl and says how much."""
+    tab = Tab("t_tabone01")
+    send(alice, quote_run(tab))
+    run_workers()
+    out = tmp_path / "steps"
+    done = run(["datasets", "export", "--format", "steps", "--out", str(out)], overt_env(settings))
+    assert done.returncode == 0, done.stderr
+    assert "1 episode(s), 5 step(s)" in done.stdout
+    (line,) = (out / "steps.jsonl").read_text().splitlines()
+    assert json.loads(line)["steps"][0]["observation"] is None  # the goto comes before any

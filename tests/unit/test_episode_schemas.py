@@ -1,0 +1,147 @@
+"""Episode fields and the trajectory event types: what is accepted, and each refusal's reason."""
+
+import json
+
+import pytest
+
+from backend.core.events import EventRejected, validate_event
+from backend.core.vocabulary import MAX_ELEMENTS, MAX_OBSERVATION_BYTES
+from tests.helpers import make_event
+
+EPISODE = {"session": "s_4f9a2c1e", "tab": "t_0b7d33aa", "page": "p_91c2e0ff", "step": 0}
+
+
+def errors_of(event) -> dict:
+    with pytest.raises(EventRejected) as info:
+        validate_event(event)
+    assert info.value.code == "invalid_event"
+    return info.value.errors
+
+
+def element(i: int, label: str = "Save") -> dict:
+    return {
+        "bid": f"b{i}",
+        "role": "button",
+        "tag": "button",
+        "label": label,
+        "box": [0, 8 * i, 64, 24],
+    }
+
+
+def test_episode_fields_are_kept():
+    """session, tab, page, step and task come back as sent."""
+    event = make_event("click", **EPISODE, task="k_2c4e6a8b0d")
+    cleaned = validate_event(event)
+    assert {k: cleaned[k] for k in [*EPISODE, "task"]} == {**EPISODE, "task": "k_2c4e6a8b0d"}
+
+
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        ({"session": "short"}, "session"),
+        ({"tab": "has space 1234"}, "tab"),
+        ({"page": "x" * 33}, "page"),
+        ({"step": -1}, "step"),
+        ({"step": 1.5}, "step"),
+        ({"step": "3"}, "step"),
+        ({"task": "k/../../etc"}, "task"),
+    ],
+)
+def test_bad_episode_fields(change, field):
+    """Ids are short random tokens; a step is a non-negative integer."""
+    assert field in errors_of(make_event("click", **{**EPISODE, **change}))
+
+
+def test_episode_fields_come_together():
+    """A tab without its session, page and step cannot be ordered: refused, naming each."""
+    errors = errors_of(make_event("click", tab="t_0b7d33aa"))
+    assert set(errors) == {"session", "page", "step"}
+
+
+def test_task_events_belong_to_the_session():
+    """task_start and task_end come from the popup: a session, never a tab or a step."""
+    assert validate_event(make_event("task_start", session=EPISODE["session"]))["goal"]
+    assert "tab" in errors_of(make_event("task_end", **EPISODE))
+
+
+@pytest.mark.parametrize("kind, field", [("task_start", "goal"), ("task_end", "outcome")])
+def test_task_fields_required(kind, field):
+    event = make_event(kind)
+    del event[field]
+    assert field in errors_of(event)
+
+
+def test_task_outcome_is_done_or_abandoned():
+    assert "outcome" in errors_of(make_event("task_end", outcome="gave up"))
+
+
+@pytest.mark.parametrize(
+    "key, mods, ok",
+    [
+        ("Enter", [], True),
+        ("Escape", [], True),
+        ("ArrowDown", ["shift"], True),
+        ("s", ["ctrl"], True),
+        ("S", ["meta", "shift"], True),
+        ("a", [], False),
+        ("a", ["shift"], False),
+        ("A", ["alt"], False),
+        ("é", ["ctrl"], False),
+        (" ", ["ctrl"], False),
+        ("Backspace", [], False),
+        ("Enter", ["hyper"], False),
+    ],
+)
+def test_key_is_a_command_never_text(key, mods, ok):
+    """Command keys pass; a printable character passes only as a Ctrl/Cmd shortcut."""
+    event = make_event("key", key=key, mods=mods)
+    if ok:
+        assert validate_event(event)["key"] == key
+    else:
+        errors_of(event)
+
+
+def test_change_has_a_value_or_checked():
+    """Exactly one of value (an option's label) or checked (a real boolean)."""
+    assert validate_event(make_event("change", value="Customer"))["value"] == "Customer"
+    box = make_event("change", checked=True)
+    del box["value"]
+    assert validate_event(box)["checked"] is True
+    errors_of(make_event("change", checked=False))  # both
+    errors_of({**box, "checked": 1})
+    neither = make_event("change")
+    del neither["value"]
+    errors_of(neither)
+
+
+def test_target_bid():
+    """An action's target names an element of an observation: "b" and digits."""
+    target = {"selector": "#save", "tag": "button", "bid": "b12"}
+    assert validate_event(make_event("click", target=target))["target"]["bid"] == "b12"
+    assert "target" in errors_of(make_event("click", target={**target, "bid": "../x"}))
+
+
+def test_observation_elements():
+    """Elements keep bid, role, tag, label, state and box; states are real booleans."""
+    elements = [element(1), {**element(2), "state": {"checked": True, "disabled": False}}]
+    cleaned = validate_event(make_event("observation", elements=elements))
+    assert cleaned["elements"][1]["state"] == {"checked": True, "disabled": False}
+    assert cleaned["elements"][0]["box"] == [0, 8, 64, 24]
+    errors_of(make_event("observation", elements=[{**element(1), "state": {"checked": "yes"}}]))
+    errors_of(make_event("observation", elements=[{**element(1), "box": [0, 0, 8]}]))
+    errors_of(make_event("observation", elements=[element(1), element(1)]))
+
+
+def test_observation_limits():
+    """At most MAX_ELEMENTS elements and MAX_OBSERVATION_BYTES of JSON."""
+    many = [element(i) for i in range(MAX_ELEMENTS + 1)]
+    assert "elements" in errors_of(make_event("observation", elements=many))
+    full = {"checked": False, "selected": False, "expanded": False, "disabled": False}
+    fits = [
+        {**element(i, "Label " + "x" * 74), "role": "menuitemcheckbox", "state": full}
+        for i in range(MAX_ELEMENTS)
+    ]
+    size = len(json.dumps(fits, separators=(",", ":")))
+    assert size > MAX_OBSERVATION_BYTES, "the test needs elements over the byte limit"
+    assert "elements" in errors_of(make_event("observation", elements=fits))
+    assert validate_event(make_event("observation", elements=fits[:100]))
