@@ -9,6 +9,7 @@ same keys on every line, so `datasets.load_dataset("json", ...)` reads it with n
 
 from __future__ import annotations
 
+import bisect
 import json
 from collections.abc import Iterable
 from pathlib import Path
@@ -103,13 +104,14 @@ def element_action(event: dict) -> str | None:
 class EpisodeBuilder:
     """Turns one episode's ordered events into steps."""
 
-    def __init__(self, events: list[dict]):
+    def __init__(self, events: list[dict], earlier: dict | None = None):
         self.events = events
+        self.earlier = earlier or {}  # (contributor, session, tab) -> ([steps], [observations])
         self.tabs: list[tuple] = []  # (session, tab) in order of first appearance
         self.observation: dict[tuple, dict] = {}
         self.last_action_ms: dict[tuple, int] = {}
         self.scroll_y: dict[tuple, int] = {}
-        self.focused: tuple | None = None
+        self.focused: tuple | None = None  # the tab of the last step
         self.steps: list[dict] = []
 
     def build(self) -> list[dict]:
@@ -121,8 +123,13 @@ class EpisodeBuilder:
             if tab not in self.tabs:
                 self.tabs.append(tab)
             action = self.action(event, tab)
-            if action is not None:
-                self.add_step(event, tab, action)
+            if action is None:
+                continue
+            if self.focused is not None and tab != self.focused and not action.startswith("tab_"):
+                # The person switched tabs (a focus event may be missing): say so first.
+                self.add_step(event, tab, f"tab_focus({self.tabs.index(tab)})", "tab_focus")
+            self.focused = tab
+            self.add_step(event, tab, action)
         return self.steps
 
     def action(self, event: dict, tab: tuple) -> str | None:
@@ -142,15 +149,12 @@ class EpisodeBuilder:
             dy = event["y"] - self.scroll_y.get(tab, 0)
             self.scroll_y[tab] = event["y"]
             return f"scroll(0, {dy})" if dy else None
-        if kind == "tab_focus" and len(self.tabs) > 1 and tab != self.focused:
-            self.focused = tab
+        if kind == "tab_focus" and self.focused is not None and tab != self.focused:
             return f"tab_focus({self.tabs.index(tab)})"
-        if kind == "tab_focus":
-            self.focused = tab
         return None
 
-    def add_step(self, event: dict, tab: tuple, action: str) -> None:
-        observation = self.observation.get(tab)
+    def add_step(self, event: dict, tab: tuple, action: str, kind: str | None = None) -> None:
+        observation = self.observation.get(tab) or self.observed_before(event)
         if observation is not None and observation["page"] != event["page"]:
             observation = None  # the page changed since: that observation shows another page
         self.steps.append(
@@ -160,8 +164,8 @@ class EpisodeBuilder:
                 "url": event["url"],
                 "ts": event["ts"],
                 "action": action,
-                "action_type": event["type"],
-                "bid": (event.get("target") or {}).get("bid"),
+                "action_type": kind or event["type"],
+                "bid": None if kind else (event.get("target") or {}).get("bid"),
                 "observation": None
                 if observation is None
                 else {
@@ -172,8 +176,29 @@ class EpisodeBuilder:
             }
         )
 
+    def observed_before(self, event: dict) -> dict | None:
+        """The tab's latest observation before `event`, also one from outside the episode."""
+        steps, observations = self.earlier.get(
+            (event["contributor"], event["session"], event["tab"]), ((), ())
+        )
+        i = bisect.bisect_left(steps, event["step"])
+        return observations[i - 1] if i else None
 
-def episode(key: tuple, events: list[dict]) -> dict:
+
+def observation_index(records: Iterable[dict]) -> dict[tuple, tuple[list, list]]:
+    """Index every observation by tab, in step order (a task may begin on an observed page)."""
+    found: dict[tuple, list[dict]] = {}
+    for r in records:
+        if r["type"] == "observation" and "step" in r:
+            found.setdefault((r["contributor"], r["session"], r["tab"]), []).append(r)
+    index = {}
+    for tab, observations in found.items():
+        observations.sort(key=lambda r: r["step"])
+        index[tab] = ([r["step"] for r in observations], observations)
+    return index
+
+
+def episode(key: tuple, events: list[dict], earlier: dict | None = None) -> dict:
     """Return one episode as a JSON-ready object (the same keys for tasks and tab runs)."""
     start = next((e for e in events if e["type"] == "task_start"), None)
     end = next((e for e in events if e["type"] == "task_end"), None)
@@ -186,13 +211,15 @@ def episode(key: tuple, events: list[dict]) -> dict:
         "outcome": end["outcome"] if end else None,
         "start": min(e["ts"] for e in events),
         "end": max(e["ts"] for e in events),
-        "steps": EpisodeBuilder(events).build(),
+        "steps": EpisodeBuilder(events, earlier).build(),
     }
 
 
 def build_episodes(records: Iterable[dict]) -> list[dict]:
     """Return the episodes of `records` that have at least one step, in order of their start."""
-    out = [episode(k, evs) for k, evs in group_episodes(records).items()]
+    records = list(records)
+    earlier = observation_index(records)
+    out = [episode(k, evs, earlier) for k, evs in group_episodes(records).items()]
     return sorted((e for e in out if e["steps"]), key=lambda e: (e["start"], e["episode"]))
 
 

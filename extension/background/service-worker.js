@@ -8,6 +8,7 @@ import { gateAllows } from "../shared/gate.js";
 import { originOf } from "../shared/redact.js";
 import { KEY_OPTIONS } from "../shared/storage.js";
 import { countCaptured, readCounts } from "./counts.js";
+import { closeTask, currentSession, currentTask, forgetTab, openTask, restoreEpisodes, stamp } from "./episodes.js";
 import { mySessionUrl, putConsent } from "./me-api.js";
 import * as store from "./outbox-store.js";
 import { snooze, unsnooze } from "./pause.js";
@@ -19,6 +20,7 @@ const SNOOZE_ALARM = "overt-snooze-end";
 
 const started = ready.then(async () => {
   await store.restoreOutboxStore();
+  await restoreEpisodes();
   await publishGate();
   ensureConnected();
 });
@@ -57,6 +59,8 @@ chrome.storage.onChanged.addListener(async (changes, area) => {
 
 chrome.tabs.onActivated.addListener(({ tabId }) => notifyTabFocus(tabId));
 
+chrome.tabs.onRemoved.addListener((tabId) => started.then(() => forgetTab(tabId)));
+
 chrome.windows.onFocusChanged.addListener(async (windowId) => {
   if (windowId === chrome.windows.WINDOW_ID_NONE) return;
   const [tab] = await chrome.tabs.query({ active: true, windowId }).catch(() => []);
@@ -85,6 +89,8 @@ async function handleMessage(message, sender) {
       case "unsnooze": await unsnooze(); return statusReport();
       case "open-my-data": return openMyData();
       case "reconnect": await reloadConfig(); reconnect(); return statusReport();
+      case "task-start": return startTask(message.goal);
+      case "task-end": return endTask(message.outcome);
       default: break;
     }
   }
@@ -110,13 +116,61 @@ async function onCapture(raw, sender) {
   if (sender.tab.incognito || !raw || originOf(raw.url) !== origin) return { ok: false, error: "origin" };
   if (!gateAllows(currentGate(), origin, categoryOf(raw.type))) return { ok: false, error: "gate" };
   const event = sanitizeEvent(raw, crypto.randomUUID());
-  if (!event) return { ok: false, error: "invalid" };
+  if (!event || !event.page) return { ok: false, error: "invalid" };
+  const stamped = stamp(event, sender.tab.id); // synchronous: steps follow the order of arrival
+  await enqueue(event);
+  await stamped;
+  return { ok: true };
+}
+
+async function enqueue(event) {
   store.add([event]);
   countCaptured([event]);
   await store.persist();
   ensureConnected();
   flush();
-  return { ok: true };
+}
+
+/** The URL a task event carries: the active work-app tab's, else the first work app's. */
+async function taskUrl(gate) {
+  const [tab] = await chrome.tabs.query({ active: true, lastFocusedWindow: true }).catch(() => []);
+  if (tab && tab.url && !tab.incognito && gate.origins.includes(originOf(tab.url))) return tab.url;
+  return gate.origins.length ? `${gate.origins[0]}/` : null;
+}
+
+/** The popup's "Start a task": a task_start with the goal; later events carry the task id. */
+async function startTask(goal) {
+  const gate = currentGate();
+  const url = await taskUrl(gate);
+  if (currentTask()) return { ok: false, error: "A task is already open: finish it first." };
+  if (!url || !gateAllows(gate, originOf(url), "tasks")) {
+    return { ok: false, error: "Tasks are not captured: turn on Tasks in your choices (and resume)." };
+  }
+  const opened = await openTask(String(goal || "").trim());
+  const event = sanitizeEvent({ type: "task_start", ts: Date.now(), url, task: opened.task, goal: opened.goal }, crypto.randomUUID());
+  if (!event) {
+    await closeTask();
+    return { ok: false, error: "Write a short goal first." };
+  }
+  event.session = currentSession();
+  await enqueue(event);
+  return statusReport();
+}
+
+/** "Done" or "Abandoned": a task_end, and events stop carrying the task id. */
+async function endTask(outcome) {
+  const closed = await closeTask();
+  if (!closed) return statusReport();
+  const gate = currentGate();
+  const url = await taskUrl(gate);
+  if (url && gateAllows(gate, originOf(url), "tasks")) {
+    const event = sanitizeEvent({ type: "task_end", ts: Date.now(), url, task: closed.task, outcome }, crypto.randomUUID());
+    if (event) {
+      event.session = currentSession();
+      await enqueue(event);
+    }
+  }
+  return statusReport();
 }
 
 async function statusReport() {
@@ -134,6 +188,7 @@ async function statusReport() {
     policy: { categories: policy.categories || [], purpose: policy.purpose || "", retention_days: policy.retention_days ?? null, allowed_origins: policy.allowed_origins || [] },
     counts: await readCounts(),
     outbox: store.box.entries.length,
+    task: currentTask(),
     server: config.server,
     source: config.source,
   };

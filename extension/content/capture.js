@@ -4,10 +4,14 @@
  * or a character; skips everything inside [data-overt-ignore].
  */
 import { INPUT_WINDOW_MS, SCROLL_THROTTLE_MS } from "../shared/constants.js";
+import { randomToken } from "../shared/episode.js";
 import { categoryOf, sanitizeEvent } from "../shared/events.js";
 import { gateAllows } from "../shared/gate.js";
+import { commandKey } from "../shared/keys.js";
+import { redactLabel } from "../shared/redact.js";
 import { describeTarget, isIgnored } from "../shared/selector.js";
 import { KEY_GATE, KEY_PAUSES } from "../shared/storage.js";
+import * as structure from "./page-structure.js";
 import { watchRoutes } from "./routes.js";
 
 const CLICKABLE = "a,button,input,select,textarea,label,summary,option,[role],[onclick],[data-testid],[tabindex]";
@@ -17,6 +21,8 @@ let gate = null;
 let paused = false;
 let stopped = false;
 let pageViewSent = false;
+let page = randomToken("p_"); // this page visit; a new one per SPA route
+const timings = []; // ms per observation built in this page
 const scroll = { max: 0, sent: 0, timer: null };
 const typing = new Map(); // element -> {count, timer}
 
@@ -25,7 +31,7 @@ const allowed = (type) => !stopped && !paused && gateAllows(gate, location.origi
 /** Build, redact and send one event if the gate allows its category here. */
 function emit(type, fields = {}) {
   if (!allowed(type)) return;
-  const event = sanitizeEvent({ type, ts: Date.now(), url: location.href, title: document.title, ...fields }, "");
+  const event = sanitizeEvent({ type, ts: Date.now(), url: location.href, title: document.title, page, ...fields }, "");
   if (!event) return;
   delete event.id; // the worker assigns ids (crypto.randomUUID needs a secure context)
   send({ type: "capture", event });
@@ -56,14 +62,69 @@ function applyGate(next) {
   if (!pageViewSent && allowed("page_view")) {
     pageViewSent = true;
     emit("page_view", { referrer: document.referrer });
+    emitObservation();
   }
+}
+
+/** Send an observation of the page as it is now (page_structure consent permitting). */
+function emitObservation() {
+  if (!allowed("observation")) return;
+  const { elements, ms } = structure.observe();
+  if (timings.length < 1000) timings.push(ms);
+  emit("observation", { elements });
+}
+
+/** Before an action: a fresh observation when the page changed since the last one. */
+function observeBeforeAction() {
+  if (structure.isStale()) emitObservation();
+}
+
+/** TARGET of an action, with the element's bid in the last observation when it is in it. */
+function actionTarget(el) {
+  const target = describeTarget(el);
+  if (allowed("observation")) {
+    const bid = structure.bidIn(el);
+    if (bid) target.bid = bid;
+  }
+  return target;
 }
 
 function onClick(ev) {
   if (!ev.isTrusted || !(ev.target instanceof Element) || !allowed("click")) return;
-  const el = ev.target.closest(CLICKABLE) || ev.target;
+  const el = structure.interactiveAncestor(ev.target) || ev.target.closest(CLICKABLE) || ev.target;
   if (isIgnored(el)) return;
-  emit("click", { target: describeTarget(el) });
+  observeBeforeAction();
+  emit("click", { target: actionTarget(el) });
+}
+
+/** A choice in a select, checkbox, radio or switch; a text field's change is never sent. */
+function onChange(ev) {
+  const el = ev.target;
+  if (!ev.isTrusted || !allowed("change") || !(el instanceof Element) || isIgnored(el)) return;
+  let choice = null;
+  if (el instanceof HTMLSelectElement) {
+    const option = el.selectedOptions[0];
+    if (option) choice = { value: redactLabel(option.label || option.text, 80) };
+  } else if (el instanceof HTMLInputElement && (el.type === "checkbox" || el.type === "radio")) {
+    choice = { checked: el.checked };
+  }
+  if (!choice) return;
+  observeBeforeAction();
+  emit("change", { target: actionTarget(el), ...choice });
+}
+
+/** Enter, Escape, Tab, arrows and Ctrl/Cmd shortcuts; a character without a modifier never. */
+function onKeyDown(ev) {
+  if (!ev.isTrusted || !allowed("key")) return;
+  const key = commandKey(ev);
+  if (!key) return;
+  const el = document.activeElement;
+  const fields = { ...key };
+  if (el instanceof Element && el !== document.body && !isIgnored(el)) {
+    observeBeforeAction();
+    fields.target = actionTarget(el);
+  }
+  emit("key", fields);
 }
 
 function onSubmit(ev) {
@@ -71,7 +132,8 @@ function onSubmit(ev) {
   if (!ev.isTrusted || !(form instanceof HTMLFormElement) || isIgnored(form)) return;
   const fields = Array.from(form.elements).filter((el) =>
     ["INPUT", "SELECT", "TEXTAREA"].includes(el.tagName) && !NOT_FIELDS.has(String(el.type).toLowerCase()));
-  emit("submit", { target: describeTarget(form), fields: fields.length });
+  observeBeforeAction();
+  emit("submit", { target: actionTarget(form), fields: fields.length });
 }
 
 function scrollDepth() {
@@ -85,11 +147,12 @@ function flushScroll() {
   scroll.timer = null;
   if (scroll.max > scroll.sent) {
     scroll.sent = scroll.max;
-    emit("scroll", { depth: scroll.max });
+    emit("scroll", { depth: scroll.max, y: Math.max(0, Math.round(window.scrollY)) });
   }
 }
 
 function onScroll() {
+  structure.markStale(); // the viewport shows other elements now
   if (!allowed("scroll")) return;
   scroll.max = Math.max(scroll.max, scrollDepth());
   if (scroll.max > scroll.sent && !scroll.timer) scroll.timer = setTimeout(flushScroll, SCROLL_THROTTLE_MS);
@@ -106,13 +169,14 @@ function flushTyping(el) {
   if (!entry) return;
   typing.delete(el);
   clearTimeout(entry.timer);
-  emit("input_activity", { target: describeTarget(el), count: entry.count });
+  emit("input_activity", { target: actionTarget(el), count: entry.count });
 }
 
 /** Count input events per field per window; `ev.data`, keys and values are never touched. */
 function onInput(ev) {
   const el = ev.composedPath ? ev.composedPath()[0] : ev.target;
   if (!ev.isTrusted || !allowed("input_activity") || !isTypingTarget(el)) return;
+  if (!typing.has(el)) observeBeforeAction();
   const entry = typing.get(el) || { count: 0, timer: setTimeout(() => flushTyping(el), INPUT_WINDOW_MS) };
   entry.count += 1;
   typing.set(el, entry);
@@ -122,7 +186,10 @@ function onRouteChange(from) {
   flushScroll();
   scroll.max = 0;
   scroll.sent = 0;
+  page = randomToken("p_");
+  structure.newVisit();
   emit("route_change", { from });
+  emitObservation();
 }
 
 function onPageHide() {
@@ -139,8 +206,10 @@ function onStorageChange(changes, area) {
   if (changes[KEY_GATE]) applyGate(changes[KEY_GATE].newValue);
 }
 
-function onWorkerMessage(message) {
+function onWorkerMessage(message, sender, sendResponse) {
   if (message && message.type === "tab-focus") emit("tab_focus");
+  // Main-thread ms of each observation built here (bench/observations.py asks through the worker).
+  if (message && message.type === "observation-timings") sendResponse({ ms: timings });
 }
 
 /** Start capturing: subscribe to the gate first, then ask the worker for its current value. */
@@ -150,6 +219,9 @@ export async function start() {
   document.addEventListener("click", onClick, true);
   document.addEventListener("submit", onSubmit, true);
   document.addEventListener("input", onInput, true);
+  document.addEventListener("change", onChange, true);
+  document.addEventListener("keydown", onKeyDown, true);
+  structure.watch();
   window.addEventListener("scroll", onScroll, { passive: true });
   document.addEventListener("visibilitychange", () => {
     if (document.visibilityState === "hidden") onPageHide();

@@ -68,6 +68,27 @@ function render(report) {
   $("snooze-section").hidden = [STATUS.NOT_CONFIGURED, STATUS.BAD_TOKEN].includes(report.status);
   renderCounts(report.counts);
   renderConsent(report);
+  renderTask(report);
+}
+
+/** "Start a task" while none is open; its goal with "Done" / "Abandoned" while one is. */
+function renderTask(report) {
+  const asked = report.policy.categories.includes("tasks") && report.consent.tasks === true;
+  $("task-section").hidden = !asked && !report.task;
+  $("task-start").hidden = Boolean(report.task);
+  $("task-open").hidden = !report.task;
+  $("task-current").textContent = report.task ? `Working on: ${report.task.goal}` : "";
+}
+
+async function taskAction(message) {
+  $("task-error").hidden = true;
+  try {
+    render(await ask(message));
+    $("task-goal").value = "";
+  } catch (err) {
+    $("task-error").textContent = err.message;
+    $("task-error").hidden = false;
+  }
 }
 
 async function refresh() {
@@ -116,6 +137,12 @@ for (const button of document.querySelectorAll("[data-minutes]")) {
     render(await ask({ type: "snooze", minutes }));
   });
 }
+$("task-start").addEventListener("submit", (ev) => {
+  ev.preventDefault();
+  taskAction({ type: "task-start", goal: $("task-goal").value });
+});
+$("task-done").addEventListener("click", () => taskAction({ type: "task-end", outcome: "done" }));
+$("task-abandoned").addEventListener("click", () => taskAction({ type: "task-end", outcome: "abandoned" }));
 $("unsnooze").addEventListener("click", async () => render(await ask({ type: "unsnooze" })));
 $("my-data").addEventListener("click", async () => {
   try {

@@ -4,7 +4,8 @@
  * here, so a bug in the content script cannot widen what leaves the browser.
  */
 import {
-  CATEGORY_OF_TYPE, MAX_LABEL, MAX_ROLE, MAX_SELECTOR, MAX_TAG, MAX_TITLE,
+  CATEGORY_OF_TYPE, COMMAND_KEYS, MAX_ELEMENTS, MAX_GOAL, MAX_LABEL, MAX_OBSERVATION_BYTES, MAX_ROLE,
+  MAX_SELECTOR, MAX_TAG, MAX_TITLE,
 } from "./constants.js";
 import { redactLabel, redactText, redactUrl } from "./redact.js";
 
@@ -24,7 +25,45 @@ function cleanTarget(raw) {
     const label = redactLabel(raw.label, MAX_LABEL);
     if (label) target.label = label;
   }
+  if (typeof raw.bid === "string" && BID.test(raw.bid)) target.bid = raw.bid;
   return target;
+}
+
+/** Episode ids: short random tokens (backend/core/events.py checks the same pattern). */
+export const TOKEN = /^[A-Za-z0-9_-]{8,32}$/;
+const BID = /^b[0-9]{1,6}$/;
+const MODS = ["alt", "ctrl", "meta", "shift"];
+const STATES = ["checked", "selected", "expanded", "disabled"];
+
+function cleanElement(raw) {
+  if (!raw || typeof raw !== "object" || !BID.test(String(raw.bid))) return null;
+  const tag = String(raw.tag || "").toLowerCase().replace(/[^a-z0-9-]/g, "").slice(0, MAX_TAG);
+  const box = Array.isArray(raw.box) && raw.box.length === 4 && raw.box.every(Number.isInteger) ? raw.box : null;
+  if (!tag || !box) return null;
+  const element = { bid: raw.bid, tag };
+  if (typeof raw.role === "string" && raw.role) element.role = redactText(raw.role).slice(0, MAX_ROLE);
+  if (typeof raw.label === "string") {
+    const label = redactLabel(raw.label, MAX_LABEL);
+    if (label) element.label = label;
+  }
+  const state = {};
+  for (const name of STATES) if (raw.state && typeof raw.state[name] === "boolean") state[name] = raw.state[name];
+  element.state = state;
+  element.box = box;
+  return element;
+}
+
+function cleanElements(list) {
+  if (!Array.isArray(list) || list.length > MAX_ELEMENTS) return null;
+  const elements = list.map(cleanElement);
+  if (elements.includes(null)) return null;
+  const bytes = new TextEncoder().encode(JSON.stringify(elements)).length;
+  return bytes <= MAX_OBSERVATION_BYTES ? elements : null;
+}
+
+function isShortcut(key, mods) {
+  if (COMMAND_KEYS.includes(key)) return true;
+  return /^[A-Za-z0-9]$/.test(key) && (mods.includes("ctrl") || mods.includes("meta"));
 }
 
 const isCount = (n, min, max) => Number.isInteger(n) && n >= min && n <= max;
@@ -49,6 +88,7 @@ const EXTRA_FIELDS = {
   },
   scroll(raw, out) {
     out.depth = raw.depth;
+    if (isCount(raw.y, 0, 1e8)) out.y = raw.y;
     return isCount(raw.depth, 0, 100);
   },
   tab_focus() {
@@ -63,6 +103,36 @@ const EXTRA_FIELDS = {
     out.count = raw.count;
     return out.target !== null && isCount(raw.count, 1, 100_000);
   },
+  change(raw, out) {
+    out.target = cleanTarget(raw.target);
+    if (typeof raw.checked === "boolean") out.checked = raw.checked;
+    else if (typeof raw.value === "string") out.value = redactLabel(raw.value, MAX_LABEL);
+    return out.target !== null && (typeof out.checked === "boolean" || typeof out.value === "string");
+  },
+  key(raw, out) {
+    const mods = Array.isArray(raw.mods) ? MODS.filter((m) => raw.mods.includes(m)) : [];
+    out.key = raw.key;
+    out.mods = mods;
+    if (raw.target) {
+      const target = cleanTarget(raw.target);
+      if (target) out.target = target;
+    }
+    return typeof raw.key === "string" && isShortcut(raw.key, mods);
+  },
+  observation(raw, out) {
+    out.elements = cleanElements(raw.elements);
+    return out.elements !== null;
+  },
+  task_start(raw, out) {
+    out.task = raw.task;
+    out.goal = redactLabel(raw.goal, MAX_GOAL);
+    return TOKEN.test(String(raw.task)) && out.goal.length > 0;
+  },
+  task_end(raw, out) {
+    out.task = raw.task;
+    out.outcome = raw.outcome;
+    return TOKEN.test(String(raw.task)) && (raw.outcome === "done" || raw.outcome === "abandoned");
+  },
 };
 
 /** Return the redacted wire event for `raw` with the given id, or null when it is malformed. */
@@ -75,5 +145,6 @@ export function sanitizeEvent(raw, id) {
     const title = redactLabel(raw.title, MAX_TITLE);
     if (title) out.title = title;
   }
+  if (typeof raw.page === "string" && TOKEN.test(raw.page)) out.page = raw.page;
   return EXTRA_FIELDS[raw.type](raw, out) ? out : null;
 }

@@ -69,9 +69,20 @@ export function shouldFlush(unsent, firstUnsentAt, now, { flushAt = FLUSH_AT_EVE
   return firstUnsentAt !== null && now - firstUnsentAt >= flushMs;
 }
 
+/** Bytes of events per frame: the backend closes a socket whose message passes 1 MiB. */
+export const MAX_FRAME_BYTES = 900_000;
+
 /** Put up to `max` unsent events into a new frame; null when there is nothing to send. */
-export function nextFrame(box, max = MAX_EVENTS_PER_FRAME) {
-  const picked = box.entries.filter((e) => e.seq === null).slice(0, Math.min(max, MAX_EVENTS_PER_FRAME));
+export function nextFrame(box, max = MAX_EVENTS_PER_FRAME, maxBytes = MAX_FRAME_BYTES) {
+  const picked = [];
+  let bytes = 0;
+  for (const e of box.entries) {
+    if (e.seq !== null) continue;
+    // Observations are up to 32 KiB: keep a frame under the server's 1 MiB message limit.
+    if (picked.length >= Math.min(max, MAX_EVENTS_PER_FRAME) || (picked.length && bytes + e.bytes > maxBytes)) break;
+    picked.push(e);
+    bytes += e.bytes;
+  }
   if (!picked.length) return null;
   const seq = box.nextSeq++;
   for (const entry of picked) entry.seq = seq;

@@ -3,7 +3,8 @@
  * module imports cleanly in Node.
  *
  * local   (survives restarts): state, outbox, counts, options.
- * session (cleared when the browser quits; readable by content scripts): pause, gate, lastContact.
+ * session (cleared when the browser quits; readable by content scripts): pause, gate, lastContact,
+ *         episodes (session id, each tab's id and step), the open task.
  */
 export const KEY_STATE = "overt.state";
 export const KEY_OUTBOX = "overt.outbox";
@@ -12,6 +13,8 @@ export const KEY_OPTIONS = "overt.options";
 export const KEY_PAUSES = "overt.pauses";
 export const KEY_GATE = "overt.gate";
 export const KEY_LAST_CONTACT = "overt.lastContact";
+export const KEY_EPISODES = "overt.episodes";
+export const KEY_TASK = "overt.task";
 
 /** Read one key from an area ("local", "session", "managed"); undefined when absent or failing. */
 export async function readKey(area, key) {

@@ -5,7 +5,8 @@ from __future__ import annotations
 from tests.e2e.e2e_harness import wait_for
 from tests.e2e.events_helpers import of_type, sent_events
 
-COMMON = {"id", "type", "ts", "url", "title"}
+# Every event also carries its episode: session, tab, page visit and the tab's step.
+COMMON = {"id", "type", "ts", "url", "title", "session", "tab", "page", "step"}
 
 
 def arrived(queued_events, kind, timeout=10.0, **match):
@@ -98,7 +99,7 @@ def test_scroll_reports_maximum_depth(capturing, pages, queued_events):
     assert 0 < first["depth"] < 100
     page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
     deepest = arrived(queued_events, "scroll", depth=100)
-    assert set(deepest) == COMMON | {"depth"}
+    assert set(deepest) == COMMON | {"depth", "y"}
     page.evaluate("window.scrollTo(0, 0)")
     page.mouse.wheel(0, 300)
     page.click("#save")  # a marker: anything sent before it has arrived by then

@@ -1,0 +1,251 @@
+"""Trajectories from real Chromium: two tabs, observations, choices, keys, a task, the export."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+import pytest
+
+from backend.core.steps import export_steps
+from tests.e2e.e2e_harness import EXTENSION_ID, wait_for
+from tests.e2e.events_helpers import sent_events
+
+POPUP = f"chrome-extension://{EXTENSION_ID}/popup/popup.html"
+EVERYTHING = (
+    "navigation",
+    "clicks",
+    "forms",
+    "scroll",
+    "focus",
+    "typing",
+    "page_structure",
+    "tasks",
+)
+ACTIONS = ("click", "change", "key", "submit", "page_view")
+GOAL = "Create a quote for a returning customer"
+TYPED = "Zqxwy Holdings"
+
+
+@pytest.fixture
+def browser(admin, live_server, launch_browser, pages):
+    """A capturing browser consented to every category; k = 1 so labels stay readable."""
+
+    def start(consent=EVERYTHING):
+        admin.call(
+            "PUT",
+            "/admin/api/policy",
+            {
+                "categories": list(EVERYTHING),
+                "allowed_origins": [pages.origin],
+                "purpose": "Agents",
+                "retention_days": 30,
+                "min_contributors": 1,
+            },
+        )
+        token = admin.enroll("alice", "sales")
+        admin.set_consent(token, {c: c in consent for c in EVERYTHING})
+        b = launch_browser(live_server.ws_url, token)
+        b.wait_until_capturing(pages.origin, consent)
+        return b
+
+    return start
+
+
+def arrived(live_server, predicate, message):
+    return wait_for(lambda: [e for e in sent_events(live_server) if predicate(e)], 15, 0.1, message)
+
+
+def page_in(live_server, pages, path):
+    """Wait for the page view of `path` (the content script is listening then)."""
+    arrived(live_server, lambda e: e["type"] == "page_view" and e["url"] == pages.url(path), path)
+
+
+def views_of(live_server, url, n):
+    """Wait for the n-th page view of `url`."""
+    wait_for(
+        lambda: (
+            len(
+                [
+                    e
+                    for e in sent_events(live_server)
+                    if e["type"] == "page_view" and e["url"] == url
+                ]
+            )
+            >= n
+        ),
+        15,
+        0.1,
+        f"{n} page views of {url}",
+    )
+
+
+def by_tab(records):
+    tabs: dict[str, list[dict]] = {}
+    for r in records:
+        if "tab" in r:
+            tabs.setdefault(r["tab"], []).append(r)
+    return {t: sorted(rs, key=lambda r: r["step"]) for t, rs in tabs.items()}
+
+
+def test_two_tabs_a_task_and_the_steps_export(
+    browser, live_server, pages, run_workers, settings, tmp_path
+):
+    """Sealed records rebuild each tab's actions; bids resolve; a task wraps what happened in it."""
+    b = browser()
+    one = b.open(pages.url("/crm/customers.html"))
+    page_in(live_server, pages, "/crm/customers.html")
+    one.click("#sort-name")  # before the task
+
+    popup = b.context.new_page()
+    popup.goto(POPUP)
+    popup.fill("#task-goal", GOAL)
+    popup.click("#task-start button")
+    popup.wait_for_selector("#task-done", state="visible")
+
+    one.bring_to_front()
+    one.click("#filter")
+    one.click("#to-quotes")
+    page_in(live_server, pages, "/crm/quotes.html")
+    two = b.open(pages.url("/crm/quotes.html?tab=2"))
+    views_of(live_server, pages.url("/crm/quotes.html"), 2)  # the query is stripped
+    two.focus("#kind")
+    two.keyboard.press("ArrowDown")  # a trusted change (select_option dispatches untrusted ones)
+    two.check("#urgent")
+    two.fill("#company", TYPED)
+    two.press("#company", "Enter")
+    two.wait_for_selector("#saved", state="visible")
+    one.bring_to_front()
+    one.click("#add-line")
+    one.click("#remove-line")  # appeared after the last observation: a fresh one comes first
+
+    popup.bring_to_front()
+    popup.click("#task-done")
+    popup.wait_for_selector("#task-goal", state="visible")
+    one.bring_to_front()
+    one.click("#to-customers")  # after the task
+    views_of(live_server, pages.url("/crm/customers.html"), 2)
+    wait_for(lambda: b.outbox_size() == 0, 15, 0.1, "everything acknowledged")
+    records = run_workers()
+
+    # Each tab's exact sequence of actions, rebuilt from sealed records alone.
+    tabs = by_tab(records)
+    assert len(tabs) == 2
+    seqs = {}
+    for rs in tabs.values():
+        assert [r["step"] for r in rs] == list(range(len(rs))), "steps are gap-free per tab"
+        seqs[rs[0]["url"]] = [
+            (r["type"], (r.get("target") or {}).get("selector") or r.get("key") or r["url"])
+            for r in rs
+            if r["type"] in ACTIONS
+        ]
+    customers, quotes = pages.url("/crm/customers.html"), pages.url("/crm/quotes.html")
+    assert seqs[customers] == [
+        ("page_view", customers),
+        ("click", "#sort-name"),
+        ("click", "#filter"),
+        ("click", "#to-quotes"),
+        ("page_view", quotes),
+        ("click", "#add-line"),
+        ("click", "#remove-line"),
+        ("click", "#to-customers"),
+        ("page_view", customers),
+    ]
+    assert seqs[quotes] == [
+        ("page_view", quotes),
+        ("key", "#kind"),
+        ("change", "#kind"),
+        ("click", "#urgent"),  # Playwright's check() clicks
+        ("change", "#urgent"),
+        ("key", "#company"),
+        ("click", "#save-quote"),  # Enter submits through the default button
+        ("submit", "#quote"),
+    ], seqs[quotes]
+
+    # Every click's bid is an element of the preceding observation, same role and label.
+    for rs in tabs.values():
+        latest = None
+        for r in rs:
+            if r["type"] == "observation":
+                latest = r
+            elif r["type"] in ("click", "change") and "bid" in r["target"]:
+                assert latest is not None and latest["page"] == r["page"]
+                element = {e["bid"]: e for e in latest["elements"]}[r["target"]["bid"]]
+                assert element.get("role") == r["target"].get("role")
+                assert element.get("label") == r["target"].get("label")
+    clicks = [r for r in records if r["type"] == "click"]
+    assert all("bid" in c["target"] for c in clicks), "every clicked element was observed"
+
+    # Choices and keys arrive as change / key; the typed text appears nowhere.
+    changes = {r["target"]["selector"]: r for r in records if r["type"] == "change"}
+    assert changes["#kind"]["value"] == "Returning customer"
+    assert changes["#urgent"]["checked"] is True
+    assert [r["key"] for r in records if r["type"] == "key"] == ["ArrowDown", "Enter"]
+    shards = b"".join(p.read_bytes() for p in (settings.data_dir / "datasets").glob("*/*"))
+    text = "".join(
+        gzip.decompress(p.read_bytes()).decode()
+        for p in (settings.data_dir / "datasets").glob("*/*.jsonl.gz")
+    )
+    assert "Zqxwy" not in text and b"Zqxwy" not in shards
+    assert "Zqxwy" not in json.dumps(sent_events(live_server))
+
+    # The task wraps exactly the events between its start and its end.
+    (start,) = [r for r in records if r["type"] == "task_start"]
+    (end,) = [r for r in records if r["type"] == "task_end"]
+    assert start["goal"] == GOAL and end["outcome"] == "done" and start["task"] == end["task"]
+    tagged = [r for r in records if r.get("task") == start["task"] and "step" in r]
+    untagged = [r for r in records if "task" not in r and "step" in r]
+    assert all(start["ts"] <= r["ts"] <= end["ts"] for r in tagged)
+    assert all(not (start["ts"] < r["ts"] < end["ts"]) for r in untagged)
+    acted = {(r["type"], r["target"]["selector"]) for r in tagged if "target" in r}
+    assert {("click", "#filter"), ("change", "#kind"), ("click", "#remove-line")} <= acted
+    assert ("click", "#sort-name") not in acted and ("click", "#to-customers") not in acted
+
+    # The steps export: the typed goal, and every action names an element of its observation.
+    path, _, _ = export_steps(settings.data_dir / "datasets", tmp_path / "steps")
+    episodes = [json.loads(line) for line in path.read_text().splitlines()]
+    (task,) = [e for e in episodes if e["kind"] == "task"]
+    assert task["goal"] == GOAL and task["outcome"] == "done"
+    actions = [s["action"] for s in task["steps"]]
+    assert "select_option" in " ".join(actions) and 'press("Enter")' in actions
+    assert any(a.startswith("tab_focus(") for a in actions)
+    for step in task["steps"]:
+        if step["bid"]:
+            assert step["observation"] is not None, [
+                (s["action"], s["observation"] and len(s["observation"]["elements"]))
+                for s in task["steps"]
+            ]
+            assert step["bid"] in {e["bid"] for e in step["observation"]["elements"]}
+
+
+def test_no_observation_without_page_structure_and_none_while_paused(
+    browser, admin, live_server, pages
+):
+    """page_structure off: no observation leaves and clicks carry no bid; a pause stops them too."""
+    consent = tuple(c for c in EVERYTHING if c != "page_structure")
+    b = browser(consent)
+    page = b.open(pages.url("/crm/quotes.html"))
+    page_in(live_server, pages, "/crm/quotes.html")
+    page.click("#add-line")
+    click = arrived(live_server, lambda e: e["type"] == "click", "click")[0]
+    assert "bid" not in click["target"]
+    assert not [e for e in sent_events(live_server) if e["type"] == "observation"]
+
+    pause_id = admin.pause()
+    b.wait_for_status("paused_admin")
+    before = len(sent_events(live_server))
+    page.click("#remove-line")
+    page.evaluate(
+        "document.body.append(Object.assign(document.createElement('button'), {id: 'n'}))"
+    )
+    page.evaluate("document.getElementById('n').textContent = 'New'")
+    page.click("text=New")
+    admin.resume(pause_id)
+    b.wait_for_status("capturing")
+    page.click("#save-quote")
+    arrived(live_server, lambda e: e["type"] == "submit", "submit after resume")
+    during = sent_events(live_server)[before:]
+    assert [e["type"] for e in during if e["type"] != "visibility"] in (
+        ["click", "submit"],
+        ["submit", "click"],
+    )
