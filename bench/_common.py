@@ -224,6 +224,10 @@ def make_event(i: int, now_ms: int | None = None) -> dict:
         "ts": now_ms - i % 1000,
         "url": f"{WORK_ORIGIN}/orders/{i}",
         "title": "Orders - Example App",
+        "session": "s_benchsession",
+        "tab": f"t_benchtab{i % 8:03d}",
+        "page": f"p_benchpage{i % 64:03d}",
+        "step": i,
     }
     kind = i % 4
     if kind == 0:

@@ -31,6 +31,10 @@ def http(method: str, url: str, token: str | None = None, body=None, raw: bytes 
         return status, text
 
 
+EPISODE = {"session": "s_testsession", "tab": "t_testtab001", "page": "p_testpage01", "step": 0}
+SESSION_ONLY = {"session": "s_testsession"}
+
+
 def make_event(kind: str = "click", url: str = "https://app.example.com/page", **extra) -> dict:
     """Return a valid event of `kind` at the current time."""
     event = {"id": str(uuid.uuid4()), "type": kind, "ts": int(time.time() * 1000), "url": url}
@@ -62,6 +66,8 @@ def make_event(kind: str = "click", url: str = "https://app.example.com/page", *
         "task_end": {"task": "task0001abcd", "outcome": "done"},
     }
     event.update(defaults.get(kind, {}))
+    # Episode fields: the popup's task events belong to the session only.
+    event.update(SESSION_ONLY if kind.startswith("task_") else EPISODE)
     event.update(extra)
     return event
 

@@ -92,10 +92,8 @@ class EventSchema(Schema):
     @validates_schema
     def _episode_whole(self, data, **_):
         given = {name for name in EPISODE_FIELDS if name in data}
-        if not given:
-            return
         expected = set(self.episode_fields)
-        errors = {n: ["required with the other episode fields"] for n in expected - given}
+        errors = {n: ["required: every event belongs to an episode"] for n in expected - given}
         errors.update({n: ["not part of this event's episode"] for n in given - expected})
         if errors:
             raise ValidationError(errors)

@@ -7,10 +7,11 @@ import json
 import pytest
 
 from backend.core import keys
+from backend.core.vocabulary import CATEGORIES
 from tests.helpers import WSClient, make_event
 from tests.integration.me_helpers import clicks, queue_raw, send, stage_all
 
-ALL_OFF = {c: False for c in ("navigation", "clicks", "forms", "scroll", "focus", "typing")}
+ALL_OFF = dict.fromkeys(CATEGORIES, False)
 
 
 @pytest.fixture

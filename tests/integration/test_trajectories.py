@@ -100,21 +100,6 @@ def test_shard_orders_each_tab_by_step(alice, send, run_workers):
     assert positions == list(range(positions[0], positions[0] + 6)), "a tab's run is contiguous"
 
 
-def test_old_events_without_steps_sort_last(alice, send, run_workers):
-    """Events with no episode fields (older extensions) follow, by time."""
-    tab = Tab("t_tabone01")
-    later = make_event("click", url=URL, ts=tab.ts + 2000)
-    sooner = make_event("scroll", url=URL, ts=tab.ts + 1000)
-    send(alice, [later, tab.event("page_view"), sooner, tab.event("click")])
-    records = run_workers()
-    assert [(r["type"], r.get("step")) for r in records] == [
-        ("page_view", 0),
-        ("click", 1),
-        ("scroll", None),
-        ("click", None),
-    ]
-
-
 def test_observation_labels_pass_the_rarity_gate(admin, alice, send, run_workers):
     """With k = 2 and one employee, element labels and chosen values are masked; the goal is not."""
     body = {**admin.call("GET", "/admin/api/policy"), "min_contributors": 2}

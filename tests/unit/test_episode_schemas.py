@@ -52,10 +52,20 @@ def test_bad_episode_fields(change, field):
     assert field in errors_of(make_event("click", **{**EPISODE, **change}))
 
 
+def test_episode_fields_are_required():
+    """An event without its episode cannot be ordered in a trajectory: refused."""
+    event = make_event("click")
+    for name in EPISODE:
+        del event[name]
+    assert set(errors_of(event)) == set(EPISODE)
+
+
 def test_episode_fields_come_together():
     """A tab without its session, page and step cannot be ordered: refused, naming each."""
-    errors = errors_of(make_event("click", tab="t_0b7d33aa"))
-    assert set(errors) == {"session", "page", "step"}
+    event = make_event("click", tab="t_0b7d33aa")
+    for name in ("session", "page", "step"):
+        del event[name]
+    assert set(errors_of(event)) == {"session", "page", "step"}
 
 
 def test_task_events_belong_to_the_session():

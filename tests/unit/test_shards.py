@@ -64,3 +64,21 @@ def test_card_counts_and_hash():
     assert card["sha256"] == sha256(data) and card["consent_policy_version"] == "v1"
     assert card["time_window"]["start"].startswith("2027-01-15T08:00:00")
     assert card["shard"] == "b1.jsonl.gz" and card["erasures"] == []
+
+
+def test_shard_order_is_each_tabs_steps_then_old_events_by_time():
+    """(contributor, session, tab, step); records from before episode fields follow by (ts, id)."""
+    from workers.batches import record_order
+
+    def rec(id_, ts, **episode):
+        return {"id": id_, "ts": ts, "contributor": "p_1", **episode}
+
+    tab = {"session": "s_aaaaaaaa", "tab": "t_aaaaaaaa", "page": "p_aaaaaaaa"}
+    records = [
+        rec("z", 5),
+        rec("c", 9, **tab, step=1),
+        rec("y", 3),
+        rec("a", 9, **tab, step=0),  # same ms as step 1, and its id sorts first anyway
+        rec("b", 1, **tab, step=2),  # a clock that stepped back: the step still orders it
+    ]
+    assert [r["id"] for r in sorted(records, key=record_order)] == ["a", "c", "b", "y", "z"]
