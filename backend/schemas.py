@@ -7,6 +7,8 @@ from typing import ClassVar
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
+from .frames import find_bad_string
+
 SCHEMA_VERSION = "1"
 
 CATEGORIES = ("navigation", "clicks", "forms", "scroll", "focus", "typing")
@@ -125,6 +127,9 @@ def validate_event(raw: object, now_ms: int | None = None) -> dict:
     """Return the cleaned event, or raise EventRejected with a typed code."""
     if not isinstance(raw, dict):
         raise EventRejected("invalid_event", {"_schema": ["event must be an object"]})
+    bad = find_bad_string(raw)
+    if bad:
+        raise EventRejected("bad_string", {"_schema": [f"a string at {bad} is not valid Unicode"]})
     kind = raw.get("type")
     if not isinstance(kind, str) or kind not in EVENT_SCHEMAS:
         raise EventRejected("unknown_type", {"type": [f"unknown event type {str(kind)[:40]!r}"]})
