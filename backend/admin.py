@@ -146,6 +146,7 @@ def erase_employee_data(employee: str):
 def read_audit_log():
     require_admin()
     limit = request.args.get("limit", "200")
-    if not limit.isdigit() or not 0 < int(limit) <= 10000:
+    # ASCII digits only: str.isdigit() also accepts "²", which int() refuses.
+    if not (len(limit) <= 5 and limit.isascii() and limit.isdigit() and 0 < int(limit) <= 10000):
         raise APIError(400, "bad_limit", "limit must be a whole number from 1 to 10000")
     return jsonify({"entries": read_audit(get_redis(), int(limit))})

@@ -87,10 +87,11 @@ def _serve(settings: Settings, url: str, host: str, port: int, on_ready=None) ->
     from werkzeug.serving import make_server
 
     from . import create_app
+    from .servers import JSONErrorRequestHandler
 
     settings = Settings(**{**settings.__dict__, "redis_url": url})
     app = create_app({"OVERT_SETTINGS": settings})
-    server = make_server(host, port, app, threaded=True)
+    server = make_server(host, port, app, threaded=True, request_handler=JSONErrorRequestHandler)
     if on_ready:
         on_ready(server.server_port)
     else:

@@ -71,7 +71,11 @@ class LiveServer:
     def start(self) -> LiveServer:
         from werkzeug.serving import make_server
 
-        self.server = make_server("127.0.0.1", self.port, self.app, threaded=True)
+        from backend.servers import JSONErrorRequestHandler
+
+        self.server = make_server(
+            "127.0.0.1", self.port, self.app, threaded=True, request_handler=JSONErrorRequestHandler
+        )
         self.port = self.server.server_port
         threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
         return self
