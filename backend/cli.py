@@ -296,6 +296,7 @@ def status(as_json: bool):
         f"dropped:     {drops} since the last batch; "
         f"{info['client_outbox_dropped']} by full extension outboxes"
     )
+    click.echo(f"dead letter: {info['dead_letter']} event(s) a worker could not process")
 
 
 if __name__ == "__main__":

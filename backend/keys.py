@@ -58,3 +58,7 @@ KEY_ME_LINK = PREFIX + "me:link:{link}"  # json identity behind a one-time /me l
 KEY_ME_SESSION = PREFIX + "me:session:{session}"  # json identity of a /me browser session (TTL)
 KEY_RETENTION_DUE = PREFIX + "retention:due"  # set while a retention run is scheduled (TTL)
 KEY_BATCHES_DELETED = PREFIX + "batches:deleted"  # hash: batch id -> json {date, events, at}
+
+# Events a worker could not process (a poison event), set aside with the reason so that the rest
+# of their take is staged or sealed: list of json {stage, reason, at, event, e, t, c, raw}.
+KEY_DEAD_LETTER = PREFIX + "deadletter"

@@ -23,7 +23,8 @@ def status(r: redis.Redis) -> dict:
     pipe.hvals(keys.KEY_BATCHES)
     pipe.hgetall(keys.KEY_DROPS)
     pipe.hvals(keys.KEY_CLIENT_DROPS)
-    connected, incoming, staged, in_flight, batches, drops, client_drops = pipe.execute()
+    pipe.llen(keys.KEY_DEAD_LETTER)
+    connected, incoming, staged, in_flight, batches, drops, client_drops, dead = pipe.execute()
     cards = [json.loads(b) for b in batches]
     from workers.queue import get_queue
 
@@ -47,4 +48,6 @@ def status(r: redis.Redis) -> dict:
         "drops_pending": {k.decode(): int(v) for k, v in drops.items()},
         # Events extensions had to drop from a full outbox (reported in hello), over all devices.
         "client_outbox_dropped": sum(int(v) for v in client_drops),
+        # Events a worker could not process, set aside with the reason (workers/quarantine.py).
+        "dead_letter": dead,
     }

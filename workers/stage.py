@@ -17,9 +17,12 @@ from datetime import UTC, datetime
 import redis
 
 from backend import keys
+from backend.frames import find_bad_string
 
 from .filters import load_rules
 from .pseudonym import pseudonym
+from .quarantine import DROP_REASON as QUARANTINED
+from .quarantine import dead_letter, log_quarantined
 from .redact import redact_event
 
 log = logging.getLogger(__name__)
@@ -39,8 +42,8 @@ redis.call('ZADD', KEYS[3], ARGV[3], ARGV[1])
 return items
 """
 
-# ARGV: take id, seen ttl, number of drop pairs, (reason, count)...,
-# then (seen key, member, staged entry) triples.
+# ARGV: take id, seen ttl, number of drop pairs, (reason, count)..., number of dead letters,
+# dead letters..., then (seen key, member, staged entry) triples.
 COMMIT_LUA = """
 local ndrops = tonumber(ARGV[3])
 local dup = 0
@@ -48,6 +51,12 @@ local i = 4
 for _ = 1, ndrops do
   redis.call('HINCRBY', KEYS[4], ARGV[i], ARGV[i + 1])
   i = i + 2
+end
+local ndead = tonumber(ARGV[i])
+i = i + 1
+for _ = 1, ndead do
+  redis.call('RPUSH', KEYS[5], ARGV[i])
+  i = i + 1
 end
 while i <= #ARGV do
   if redis.call('SADD', ARGV[i], ARGV[i + 1]) == 1 then
@@ -93,35 +102,66 @@ def dataset_record(entry: dict, contributor: str) -> dict:
     return {**redact_event(entry["ev"]), "category": entry["c"], "contributor": contributor}
 
 
-def build_staged(entries: list[dict], rules, secret: str) -> tuple[list[tuple], Counter]:
-    """Filter, redact and pseudonymise `entries`; return (seen key, member, staged json) rows."""
-    rows, drops = [], Counter()
-    for entry in entries:
-        reason = rules.drop_reason(entry)
-        if reason:
-            drops[reason] += 1
+def parse_entries(items: list[bytes]) -> tuple[list[dict], list[str]]:
+    """Return the queued entries of a take, and dead letters for items that are not entries."""
+    entries, dead = [], []
+    for raw in items:
+        try:
+            entry = json.loads(raw)
+            if not (isinstance(entry, dict) and isinstance(entry.get("e"), str)):
+                raise ValueError("not a queued entry")
+        except ValueError as err:
+            dead.append(dead_letter("stage", raw, err))
             continue
-        record = dataset_record(entry, pseudonym(secret, entry["e"]))
-        staged = {
-            "e": entry["e"],
-            "t": entry["t"],
-            "c": entry["c"],
-            "r": entry["r"],
-            "rec": record,
-        }
-        day = datetime.fromtimestamp(record["ts"] / 1000, UTC).strftime("%Y%m%d")
-        seen = keys.key(keys.KEY_SEEN, day=day)
-        rows.append(
-            (seen, f"{entry['e']}:{record['id']}", json.dumps(staged, separators=(",", ":")))
-        )
-    return rows, drops
+        entries.append(entry)
+    return entries, dead
 
 
-def commit(r: redis.Redis, take_id: str, rows, drops: Counter) -> int:
-    """Stage `rows` and count `drops`, deleting the take, atomically; return duplicates."""
+def build_staged(entries: list[dict], rules, secret: str) -> tuple[list[tuple], Counter, list[str]]:
+    """Filter, redact and pseudonymise `entries`; return rows, drops and dead letters.
+
+    A row is (seen key, member, staged json). An entry whose processing raises is a dead letter
+    (workers/quarantine.py), counted as a drop; the others are staged as usual.
+    """
+    rows, drops, dead = [], Counter(), []
+    for entry in entries:
+        try:
+            row = _stage_row(entry, rules, secret)
+        except Exception as err:  # a poison event: set aside, the rest of the take goes on
+            dead.append(dead_letter("stage", json.dumps(entry, ensure_ascii=True), err, entry))
+            drops[QUARANTINED] += 1
+            continue
+        if isinstance(row, str):
+            drops[row] += 1
+        else:
+            rows.append(row)
+    return rows, drops, dead
+
+
+def _stage_row(entry: dict, rules, secret: str) -> tuple | str:
+    """Return the staged row of one entry, or the reason it is dropped."""
+    reason = rules.drop_reason(entry)
+    if reason:
+        return reason
+    record = dataset_record(entry, pseudonym(secret, entry["e"]))
+    bad = find_bad_string(record)
+    if bad:  # intake refuses these; one queued by an older backend must not reach a shard
+        raise ValueError(f"a string at {bad} is not valid Unicode")
+    staged = {"e": entry["e"], "t": entry["t"], "c": entry["c"], "r": entry["r"], "rec": record}
+    day = datetime.fromtimestamp(record["ts"] / 1000, UTC).strftime("%Y%m%d")
+    seen = keys.key(keys.KEY_SEEN, day=day)
+    return (seen, f"{entry['e']}:{record['id']}", json.dumps(staged, separators=(",", ":")))
+
+
+def commit(r: redis.Redis, take_id: str, rows, drops: Counter, dead: list[str] = ()) -> int:
+    """Stage `rows`, count `drops` and keep `dead` letters, deleting the take, atomically.
+
+    Return how many rows were duplicates.
+    """
     args: list = [take_id, SEEN_TTL, len(drops)]
     for reason, n in sorted(drops.items()):
         args += [reason, n]
+    args += [len(dead), *dead]
     for row in rows:
         args += list(row)
     return int(
@@ -131,6 +171,7 @@ def commit(r: redis.Redis, take_id: str, rows, drops: Counter) -> int:
                 keys.KEY_PROCESSING_INDEX,
                 keys.KEY_STAGING,
                 keys.KEY_DROPS,
+                keys.KEY_DEAD_LETTER,
             ],
             args=args,
         )
@@ -142,14 +183,18 @@ def stage_once(r: redis.Redis, secret: str, count: int = TAKE_SIZE) -> int:
     take_id, items = take(r, count)
     if not items:
         return 0
-    entries = [json.loads(x) for x in items]
+    entries, dead = parse_entries(items)
     rules = load_rules(r, {e["e"] for e in entries})
-    rows, drops = build_staged(entries, rules, secret)
-    dup = commit(r, take_id, rows, drops)
+    rows, drops, more_dead = build_staged(entries, rules, secret)
+    dead += more_dead
+    drops[QUARANTINED] += len(dead) - len(more_dead)
+    drops = +drops  # no zero counts
+    log_quarantined("take", take_id, dead)
+    dup = commit(r, take_id, rows, drops, dead)
     log.info(
         "take %s: %d taken, %d staged, %d dropped, %d duplicate",
         take_id,
-        len(entries),
+        len(items),
         len(rows) - dup,
         sum(drops.values()),
         dup,
