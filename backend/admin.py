@@ -8,6 +8,7 @@ from . import consent, control, employees, pauses
 from .auth import require_admin
 from .errors import APIError, json_body
 from .policy import get_policy, put_policy
+from .revocation import revoke_employee
 from .schemas import EnrollSchema, PauseRequestSchema, PolicySchema, ResumeRequestSchema
 from .status import status
 from .store import audit, get_redis, read_audit
@@ -114,7 +115,7 @@ def enroll():
 def revoke(employee: str):
     actor = require_admin()
     r = get_redis()
-    count = employees.revoke(r, employee)
+    count = revoke_employee(r, employee)
     audit(r, actor, "revoke", employee=employee, tokens=count)
     return jsonify({"employee": employee, "revoked": count})
 

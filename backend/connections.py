@@ -109,6 +109,12 @@ class Registry:
             if not pauses.matches(scope, employee, team):
                 continue
             out = frame
+            if kind == "revoke":
+                from .revocation import close_revoked
+
+                close_revoked(conn)
+                sent += 1
+                continue
             if kind == "pause":
                 conn.told_pause = frame["pause_id"]
             elif kind == "resume":

@@ -14,8 +14,9 @@ from simple_websocket import ConnectionClosed
 from . import keys, pauses
 from .connections import Connection
 from .consent import get_consent
-from .employees import authenticate
+from .employees import authenticate, token_hash
 from .frames import BadInputError, find_bad_string, parse_json
+from .intake import RevokedError
 from .policy import get_policy
 from .schemas import EventsFrameSchema, HelloSchema, PauseAppliedSchema
 
@@ -69,6 +70,7 @@ class Session:
         self.services = services
         self.r = services.redis
         self.conn: Connection | None = None
+        self.token_hash = ""
         self.tap = current_app.config.get("FRAME_TAP")
 
     def send(self, frame: dict) -> None:
@@ -156,6 +158,7 @@ class Session:
         ident = authenticate(self.r, hello["token"])
         if ident is None:
             raise CloseError("bad_token", "the device token is unknown or revoked")
+        self.token_hash = token_hash(hello["token"])
         pipe = self.r.pipeline()
         pipe.hset(keys.KEY_SIGNALS, ident.device, json.dumps(hello["signals"]))
         if hello["dropped"]:
@@ -191,8 +194,14 @@ class Session:
         policy = self.services.current_policy()
         try:
             ack = self.services.intake.accept(
-                self.conn.ident, envelope["seq"], envelope["events"], policy["allowed_origins"]
+                self.conn.ident,
+                envelope["seq"],
+                envelope["events"],
+                policy["allowed_origins"],
+                token_hash=self.token_hash,
             )
+        except RevokedError:
+            raise CloseError("revoked", "this device's token was revoked") from None
         except redis.RedisError as err:
             log.warning("frame seq=%s not queued: Redis %s", envelope["seq"], type(err).__name__)
             return self.send(
