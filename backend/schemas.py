@@ -7,6 +7,7 @@ from typing import ClassVar
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
+from .aria import ARIA_ROLES
 from .frames import find_bad_string
 
 SCHEMA_VERSION = "1"
@@ -33,6 +34,12 @@ MAX_CLOCK_SKEW_MS = 5 * 60 * 1000
 MAX_EVENTS_PER_FRAME = 100
 
 
+# A lower-case HTML tag name (custom elements have dashes), never a run of 6+ digits.
+TAG_NAME = validate.Regexp(
+    r"^(?!.*\d{6})[a-z][a-z0-9-]{0,31}$", error="an HTML tag name (lower case, at most 32)"
+)
+
+
 def _url():
     return fields.String(required=True, validate=validate.Length(min=1, max=MAX_URL))
 
@@ -48,8 +55,10 @@ class TargetSchema(Schema):
         unknown = EXCLUDE
 
     selector = fields.String(required=True, validate=validate.Length(min=1, max=MAX_SELECTOR))
-    tag = fields.String(required=True, validate=validate.Length(min=1, max=32))
-    role = fields.String(validate=validate.Length(max=64), allow_none=True)
+    tag = fields.String(required=True, validate=TAG_NAME)
+    role = fields.String(
+        validate=validate.OneOf(ARIA_ROLES, error="a known ARIA role"), allow_none=True
+    )
     label = fields.String(validate=validate.Length(max=MAX_LABEL), allow_none=True)
 
 

@@ -100,7 +100,12 @@ def collected(r: redis.Redis, datasets: Path, secret: str, employee: str) -> dic
     """Return counts by category and day, the latest records, and the batches holding mine."""
     contributor = pseudonym(secret, employee)
     batches = sealed_batches(r, Path(datasets), contributor)
-    rows = [("queued", dataset_record(e, contributor)) for e in queued_entries(r, employee)]
+    from backend.policy import get_policy
+
+    origins = frozenset(get_policy(r)["allowed_origins"])
+    rows = [
+        ("queued", dataset_record(e, contributor, origins)) for e in queued_entries(r, employee)
+    ]
     rows += [("staged", s["rec"]) for s in staged_entries(r, employee)]
     rows += [("sealed", rec) for b in batches for rec in b["records"]]
     by_category, by_stage = Counter(), Counter()

@@ -18,6 +18,7 @@ import redis
 
 from backend import keys
 from backend.frames import find_bad_string
+from backend.policy import get_policy
 
 from .filters import load_rules
 from .pseudonym import pseudonym
@@ -97,9 +98,13 @@ def take(r: redis.Redis, count: int = TAKE_SIZE) -> tuple[str, list[bytes]]:
     return take_id, items
 
 
-def dataset_record(entry: dict, contributor: str) -> dict:
-    """Return a queued event exactly as it will appear in a dataset (redacted, pseudonymised)."""
-    return {**redact_event(entry["ev"]), "category": entry["c"], "contributor": contributor}
+def dataset_record(entry: dict, contributor: str, allowed_origins=None) -> dict:
+    """Return a queued event exactly as it will appear in a dataset (redacted, pseudonymised).
+
+    `allowed_origins` are the policy's: a referrer elsewhere keeps its origin at most.
+    """
+    event = redact_event(entry["ev"], allowed_origins=allowed_origins)
+    return {**event, "category": entry["c"], "contributor": contributor}
 
 
 def parse_entries(items: list[bytes]) -> tuple[list[dict], list[str]]:
@@ -117,7 +122,9 @@ def parse_entries(items: list[bytes]) -> tuple[list[dict], list[str]]:
     return entries, dead
 
 
-def build_staged(entries: list[dict], rules, secret: str) -> tuple[list[tuple], Counter, list[str]]:
+def build_staged(
+    entries: list[dict], rules, secret: str, allowed_origins=None
+) -> tuple[list[tuple], Counter, list[str]]:
     """Filter, redact and pseudonymise `entries`; return rows, drops and dead letters.
 
     A row is (seen key, member, staged json). An entry whose processing raises is a dead letter
@@ -126,7 +133,7 @@ def build_staged(entries: list[dict], rules, secret: str) -> tuple[list[tuple], 
     rows, drops, dead = [], Counter(), []
     for entry in entries:
         try:
-            row = _stage_row(entry, rules, secret)
+            row = _stage_row(entry, rules, secret, allowed_origins)
         except Exception as err:  # a poison event: set aside, the rest of the take goes on
             dead.append(dead_letter("stage", json.dumps(entry, ensure_ascii=True), err, entry))
             drops[QUARANTINED] += 1
@@ -138,12 +145,12 @@ def build_staged(entries: list[dict], rules, secret: str) -> tuple[list[tuple], 
     return rows, drops, dead
 
 
-def _stage_row(entry: dict, rules, secret: str) -> tuple | str:
+def _stage_row(entry: dict, rules, secret: str, allowed_origins) -> tuple | str:
     """Return the staged row of one entry, or the reason it is dropped."""
     reason = rules.drop_reason(entry)
     if reason:
         return reason
-    record = dataset_record(entry, pseudonym(secret, entry["e"]))
+    record = dataset_record(entry, pseudonym(secret, entry["e"]), allowed_origins)
     bad = find_bad_string(record)
     if bad:  # intake refuses these; one queued by an older backend must not reach a shard
         raise ValueError(f"a string at {bad} is not valid Unicode")
@@ -185,7 +192,8 @@ def stage_once(r: redis.Redis, secret: str, count: int = TAKE_SIZE) -> int:
         return 0
     entries, dead = parse_entries(items)
     rules = load_rules(r, {e["e"] for e in entries})
-    rows, drops, more_dead = build_staged(entries, rules, secret)
+    origins = frozenset(get_policy(r)["allowed_origins"])
+    rows, drops, more_dead = build_staged(entries, rules, secret, origins)
     dead += more_dead
     drops[QUARANTINED] += len(dead) - len(more_dead)
     drops = +drops  # no zero counts
