@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import logging
 
-from flask import Flask, jsonify
+import redis
+from flask import Flask, jsonify, request
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
+from werkzeug.http import HTTP_STATUS_CODES
 
-from .frames import BadInputError, find_bad_string, parse_json
-from .store import RedisUnavailableError
+from .core.db import RedisUnavailableError
+from .core.frames import BadInputError, find_bad_string, parse_json
 
 log = logging.getLogger(__name__)
 
@@ -27,8 +30,6 @@ class APIError(Exception):
 
 def json_body() -> dict:
     """Return the JSON object body of the current request, or fail with a typed 400."""
-    from flask import request
-
     try:
         data = parse_json(request.get_data(cache=True))
     except BadInputError as err:
@@ -72,8 +73,6 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(err: Exception):
-        import redis
-
         if isinstance(err, RecursionError):  # hostile nesting that got past parse_json
             return _respond(400, "too_deep", "the input is nested too deeply")
         if isinstance(err, redis.RedisError | OSError):
@@ -85,10 +84,6 @@ def init_app(app: Flask) -> None:
 
 def server_error_json(status: int) -> bytes:
     """Return the error shape for an error an HTTP server answers before Flask sees a request."""
-    import json
-
-    from werkzeug.http import HTTP_STATUS_CODES
-
     name = HTTP_STATUS_CODES.get(status, "Error")
     code = name.lower().replace(" ", "_").replace("-", "_")
     return json.dumps(error_body(status, code, name)).encode()

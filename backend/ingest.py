@@ -11,13 +11,13 @@ from flask_sock import Sock
 from marshmallow import ValidationError
 from simple_websocket import ConnectionClosed
 
-from . import keys, pauses
 from .connections import Connection
-from .consent import get_consent
-from .employees import authenticate, token_hash
-from .frames import BadInputError, find_bad_string, parse_json
-from .intake import RevokedError
-from .policy import get_policy
+from .core import keys, pauses
+from .core.consent import get_consent
+from .core.employees import authenticate, token_hash
+from .core.frames import BadInputError, find_bad_string, parse_json
+from .core.intake import RevokedError
+from .core.policy import get_policy
 from .schemas import EventsFrameSchema, HelloSchema, PauseAppliedSchema
 
 log = logging.getLogger(__name__)

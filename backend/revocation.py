@@ -12,7 +12,7 @@ import contextlib
 
 import redis
 
-from . import control, employees
+from .core import control, employees
 
 REVOKED_FRAME = {
     "type": "error",

@@ -6,6 +6,7 @@ write their own HTML page for a request line that is too long or malformed; both
 
 from __future__ import annotations
 
+from gunicorn.util import write_nonblock
 from werkzeug.serving import WSGIRequestHandler
 
 from .errors import server_error_json
@@ -28,8 +29,6 @@ class JSONErrorRequestHandler(WSGIRequestHandler):
 
 def gunicorn_write_error(sock, status_int: int, reason: str, mesg: str) -> None:
     """Replace gunicorn.util.write_error: the same answer, as JSON."""
-    from gunicorn.util import write_nonblock
-
     body = server_error_json(status_int)
     head = (
         f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\n"

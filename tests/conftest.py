@@ -9,14 +9,18 @@ from pathlib import Path
 
 import pytest
 from rq import SimpleWorker
+from werkzeug.serving import make_server
 
-from backend import create_app, keys
-from backend.config import Settings
+from backend import create_app
+from backend.core import keys
+from backend.core.config import Settings
+from backend.core.datasets import read_shard
+from backend.core.db import connect
+from backend.core.vocabulary import CATEGORIES
 from backend.embedded_redis import EmbeddedRedis
-from backend.store import connect
+from backend.servers import JSONErrorRequestHandler
 from tests.helpers import http
 from workers.queue import get_queue
-from workers.shards import read_shard
 
 ADMIN_TOKEN = "test-admin-token"
 SECRET = "test-secret"
@@ -69,10 +73,6 @@ class LiveServer:
         self.frames: list[str] = app.config["FRAME_TAP_LIST"]
 
     def start(self) -> LiveServer:
-        from werkzeug.serving import make_server
-
-        from backend.servers import JSONErrorRequestHandler
-
         self.server = make_server(
             "127.0.0.1", self.port, self.app, threaded=True, request_handler=JSONErrorRequestHandler
         )
@@ -155,7 +155,7 @@ class Admin:
         self, categories=None, allowed_origins=(WORK_ORIGIN,), purpose="Tests", retention_days=30
     ) -> dict:
         body = {
-            "categories": list(categories or keys_categories()),
+            "categories": list(categories or CATEGORIES),
             "allowed_origins": list(allowed_origins),
             "purpose": purpose,
             "retention_days": retention_days,
@@ -178,12 +178,6 @@ class Admin:
 
     def pause_acks(self, pause_id: str) -> list:
         return self.call("GET", f"/admin/api/pauses/{pause_id}")["applied"]
-
-
-def keys_categories():
-    from backend.schemas import CATEGORIES
-
-    return CATEGORIES
 
 
 @pytest.fixture

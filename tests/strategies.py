@@ -13,7 +13,7 @@ import uuid
 
 from hypothesis import strategies as st
 
-from backend.schemas import CATEGORY_OF, MAX_EVENTS_PER_FRAME
+from backend.core.vocabulary import CATEGORY_OF, MAX_EVENTS_PER_FRAME
 
 WORK_ORIGIN = "https://app.example.com"
 

@@ -10,21 +10,21 @@ from __future__ import annotations
 import json
 import logging
 import secrets
-import time
 from collections import Counter
 from datetime import UTC, datetime
 
 import redis
 
-from backend import keys
-from backend.frames import find_bad_string
-from backend.policy import get_policy
+from backend.core import keys
+from backend.core.clock import now_ms
+from backend.core.filters import load_rules
+from backend.core.frames import find_bad_string
+from backend.core.policy import get_policy
+from backend.core.pseudonym import pseudonym
+from backend.core.records import dataset_record
 
-from .filters import load_rules
-from .pseudonym import pseudonym
 from .quarantine import DROP_REASON as QUARANTINED
 from .quarantine import dead_letter, log_quarantined
-from .redact import redact_event
 
 log = logging.getLogger(__name__)
 
@@ -93,18 +93,9 @@ def take(r: redis.Redis, count: int = TAKE_SIZE) -> tuple[str, list[bytes]]:
     processing = keys.key(keys.KEY_PROCESSING, job=take_id)
     items = r.register_script(TAKE_LUA)(
         keys=[keys.KEY_INCOMING, processing, keys.KEY_PROCESSING_INDEX],
-        args=[take_id, count, int(time.time() * 1000)],
+        args=[take_id, count, now_ms()],
     )
     return take_id, items
-
-
-def dataset_record(entry: dict, contributor: str, allowed_origins=None) -> dict:
-    """Return a queued event exactly as it will appear in a dataset (redacted, pseudonymised).
-
-    `allowed_origins` are the policy's: a referrer elsewhere keeps its origin at most.
-    """
-    event = redact_event(entry["ev"], allowed_origins=allowed_origins)
-    return {**event, "category": entry["c"], "contributor": contributor}
 
 
 def parse_entries(items: list[bytes]) -> tuple[list[dict], list[str]]:
@@ -212,7 +203,7 @@ def stage_once(r: redis.Redis, secret: str, count: int = TAKE_SIZE) -> int:
 
 def recover_orphans(r: redis.Redis, older_than_ms: int = ORPHAN_AFTER_MS) -> int:
     """Put the events of takes whose worker died back at the head of the queue."""
-    cutoff = int(time.time() * 1000) - older_than_ms
+    cutoff = now_ms() - older_than_ms
     restored = 0
     script = r.register_script(RESTORE_LUA)
     for raw in r.zrangebyscore(keys.KEY_PROCESSING_INDEX, 0, cutoff):

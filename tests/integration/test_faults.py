@@ -18,7 +18,7 @@ import time
 import pytest
 import simple_websocket
 
-from backend import keys
+from backend.core import keys
 from backend.embedded_redis import EmbeddedRedis
 from tests.conftest import WORK_ORIGIN, sealed_records
 from tests.helpers import http, make_event
@@ -138,8 +138,8 @@ def assert_exactly_once(sealed: list[str], acked: list[str]) -> None:
 
 def test_worker_killed_mid_take(settings, redis_conn, spawn):
     """SIGKILL an `overt worker` while it holds a take; another one seals everything once."""
-    from backend.employees import enroll
-    from backend.intake import Intake
+    from backend.core.employees import enroll
+    from backend.core.intake import Intake
 
     env = overt_env(settings, OVERT_BATCH_SIZE="1000", OVERT_BATCH_MAX_AGE="3600")
     _, ident = enroll(redis_conn, "alice", "sales")
@@ -220,7 +220,7 @@ def test_backend_killed_clients_reconnect_and_resend(settings, redis_conn, spawn
 
 SEAL_WITH_FILE_LIMIT = """
 import resource, signal, sys
-from backend.store import connect
+from backend.core.db import connect
 from workers.batches import seal_due
 from pathlib import Path
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG instead
@@ -231,8 +231,8 @@ seal_due(connect(sys.argv[1]), Path(sys.argv[2]), 1000, 0, force=True)
 
 def test_unwritable_data_dir_when_sealing(settings, redis_conn, run_workers):
     """Sealing onto an unwritable data dir fails visibly; nothing is lost or half-written."""
-    from backend.employees import enroll
-    from backend.intake import Intake
+    from backend.core.employees import enroll
+    from backend.core.intake import Intake
     from workers.queue import get_queue
     from workers.stage import stage_once
 

@@ -32,7 +32,7 @@ FUZZ = settings(
 @pytest.fixture
 def fuzz_token(admin):
     """An employee who consented to every category (so valid events are really stored)."""
-    from backend.schemas import CATEGORIES
+    from backend.core.vocabulary import CATEGORIES
 
     admin.set_policy()
     token = admin.enroll("fuzz")

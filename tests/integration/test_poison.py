@@ -2,9 +2,9 @@
 
 import json
 
-from backend import keys
-from backend.employees import enroll
-from backend.intake import Intake
+from backend.core import keys
+from backend.core.employees import enroll
+from backend.core.intake import Intake
 from tests.conftest import WORK_ORIGIN
 from tests.helpers import make_event
 from workers import batches
@@ -93,7 +93,7 @@ def test_poison_in_a_sealing_batch(redis_conn, settings, run_workers):
 
 def test_purging_an_employee_removes_their_dead_letters(redis_conn, settings, run_workers):
     """Dead letters hold events: purges and erasure remove them like queued events."""
-    from workers.purge import purge_employee
+    from backend.core.purge import purge_employee
 
     _, alice = enroll(redis_conn, "alice", "sales")
     redis_conn.hset(keys.key(keys.KEY_CONSENT, employee="alice"), "clicks", 0)

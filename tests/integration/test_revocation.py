@@ -44,7 +44,7 @@ def test_revoke_closes_the_open_socket(live_server, admin):
 
 def test_frame_racing_the_revocation_is_refused(live_server, admin, redis_conn, queued_events):
     """A frame processed after the tokens are gone is refused even before the socket closes."""
-    from backend import employees
+    from backend.core import employees
 
     admin.set_policy()
     token = admin.enroll("alice")
