@@ -1,8 +1,8 @@
 """Revoking a device takes effect at once: its tokens go, and its open sockets close everywhere.
 
 The tokens are deleted first, so from that moment intake refuses the device's frames
-(backend/intake.py checks the token in the same Lua script that queues events); then a `revoke`
-command on the control channel (backend/control.py) makes every backend process close the
+(backend/core/intake.py checks the token in the same Lua script that queues events); then a `revoke`
+command on the control channel (backend/core/control.py) makes every backend process close the
 employee's sockets with an `error` frame `revoked` and close code 1008.
 """
 

@@ -1,7 +1,7 @@
 """Poison events: one event that fails processing is set aside, never holds back its take.
 
 Staging (workers/stage.py) and sealing (workers/batches.py) process events one by one; an event
-that raises is written to the dead-letter list (backend/keys.py KEY_DEAD_LETTER) with the stage
+that raises is written to the dead-letter list (backend/core/keys.py KEY_DEAD_LETTER) with the stage
 and the reason, counted as the drop reason `quarantined` (on the next dataset card) and in
 `overt status`. Logs get counts and exception types only, never the event.
 """
@@ -30,7 +30,7 @@ def dead_letter(stage: str, raw: bytes | str, err: BaseException, entry: dict | 
         "at": int(time.time() * 1000),
         "event": event.get("id") if isinstance(event, dict) else None,
         # Employee, team and category as in queued entries, so purges and erasure
-        # (workers/purge.py) remove dead letters too.
+        # (backend/core/purge.py) remove dead letters too.
         "e": entry.get("e"),
         "t": entry.get("t"),
         "c": entry.get("c"),

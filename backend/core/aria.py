@@ -1,7 +1,8 @@
 """The ARIA roles a TARGET may name (WAI-ARIA 1.2, DPUB-ARIA and Graphics-ARIA).
 
 Kept in step with ARIA_ROLES in extension/shared/constants.js: the extension sends only these,
-and the schema (backend/schemas.py) refuses anything else, so free text can never ride in `role`.
+and the event schema (backend/core/events.py) refuses anything else, so free text can never ride
+in `role`.
 """
 
 ARIA_ROLES = frozenset(

@@ -25,7 +25,7 @@ export const MAX_LABEL = 80;
 export const MAX_TAG = 32;
 export const MAX_ROLE = 64;
 
-/** The roles a TARGET may name; the backend refuses others (backend/aria.py: keep in step). */
+/** The roles a TARGET may name; the backend refuses others (backend/core/aria.py: keep in step). */
 export const ARIA_ROLES = Object.freeze(new Set([
   "alert", "alertdialog", "application", "article", "banner", "blockquote", "button", "caption",
   "cell", "checkbox", "code", "columnheader", "combobox", "comment", "complementary",

@@ -17,7 +17,7 @@ function cleanTarget(raw) {
   if (!raw || typeof raw !== "object") return null;
   const selector = redactText(String(raw.selector || "")).slice(0, MAX_SELECTOR);
   const tag = String(raw.tag || "").toLowerCase().replace(/[^a-z0-9-]/g, "").slice(0, MAX_TAG);
-  // The backend's tag rule (backend/schemas.py): a letter first, never a run of 6+ digits.
+  // The backend's tag rule (backend/core/events.py): a letter first, never a run of 6+ digits.
   if (!selector || !/^[a-z]/.test(tag) || /\d{6}/.test(tag)) return null;
   const target = { selector, tag };
   if (typeof raw.role === "string" && ARIA_ROLES.has(raw.role)) target.role = raw.role;

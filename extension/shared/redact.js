@@ -4,7 +4,7 @@
  */
 import { ALLOWED_QUERY_PARAMS, MAX_URL } from "./constants.js";
 
-// Unicode-aware, as workers/redact.py: `jöhn@exämple.com` is an e-mail too.
+// Unicode-aware, as backend/core/redact.py: `jöhn@exämple.com` is an e-mail too.
 const EMAIL = /[\p{L}\p{N}_.%+-]+@[\p{L}\p{N}_-]+(?:\.[\p{L}\p{N}_-]+)*\.\p{L}{2,}/gu;
 // 13-19 digits, optionally grouped by spaces or dashes: card-like, masked before shorter runs.
 const CARD = /(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)/g;
