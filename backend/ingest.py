@@ -13,6 +13,7 @@ from simple_websocket import ConnectionClosed
 
 from .connections import Connection
 from .core import keys, pauses
+from .core.clock import now_ms
 from .core.consent import get_consent
 from .core.employees import authenticate, token_hash
 from .core.frames import BadInputError, find_bad_string, parse_json
@@ -208,6 +209,8 @@ class Session:
                 error_frame("unavailable", "not stored; send again later", seq=envelope["seq"])
             )
         self.send(ack)
+        if ack["accepted"] and policy.get("version"):
+            self.services.arrivals.note(policy["version"], now_ms())
 
     def on_pause_applied(self, frame: dict) -> None:
         try:

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 import redis
 
-from backend.core import keys
+from backend.core import keys, rarity
 from backend.core.clock import now_ms
 from backend.core.filters import load_rules
 from backend.core.frames import find_bad_string
@@ -113,31 +113,32 @@ def parse_entries(items: list[bytes]) -> tuple[list[dict], list[str]]:
     return entries, dead
 
 
-def build_staged(
+def filter_entries(
     entries: list[dict], rules, secret: str, allowed_origins=None
-) -> tuple[list[tuple], Counter, list[str]]:
-    """Filter, redact and pseudonymise `entries`; return rows, drops and dead letters.
+) -> tuple[list[dict], Counter, list[str]]:
+    """Filter, redact and pseudonymise `entries`; return the staged entries, drops, dead letters.
 
-    A row is (seen key, member, staged json). An entry whose processing raises is a dead letter
-    (workers/quarantine.py), counted as a drop; the others are staged as usual.
+    An entry whose processing raises is a dead letter (workers/quarantine.py), counted as a drop;
+    the others are staged as usual. `allowed_origins` are the policy's (referrers elsewhere keep
+    their origin at most).
     """
-    rows, drops, dead = [], Counter(), []
+    staged, drops, dead = [], Counter(), []
     for entry in entries:
         try:
-            row = _stage_row(entry, rules, secret, allowed_origins)
+            item = _stage_entry(entry, rules, secret, allowed_origins)
         except Exception as err:  # a poison event: set aside, the rest of the take goes on
             dead.append(dead_letter("stage", json.dumps(entry, ensure_ascii=True), err, entry))
             drops[QUARANTINED] += 1
             continue
-        if isinstance(row, str):
-            drops[row] += 1
+        if isinstance(item, str):
+            drops[item] += 1
         else:
-            rows.append(row)
-    return rows, drops, dead
+            staged.append(item)
+    return staged, drops, dead
 
 
-def _stage_row(entry: dict, rules, secret: str, allowed_origins) -> tuple | str:
-    """Return the staged row of one entry, or the reason it is dropped."""
+def _stage_entry(entry: dict, rules, secret: str, allowed_origins) -> dict | str:
+    """Return the staged form of one entry, or the reason it is dropped; raise if it cannot be."""
     reason = rules.drop_reason(entry)
     if reason:
         return reason
@@ -146,9 +147,24 @@ def _stage_row(entry: dict, rules, secret: str, allowed_origins) -> tuple | str:
     if bad:  # intake refuses these; one queued by an older backend must not reach a shard
         raise ValueError(f"a string at {bad} is not valid Unicode")
     staged = {"e": entry["e"], "t": entry["t"], "c": entry["c"], "r": entry["r"], "rec": record}
+    staged_row(staged)  # a timestamp beyond any date fails here, not in the commit
+    return staged
+
+
+def staged_row(staged: dict) -> tuple[str, str, str]:
+    """Return the (seen key, member, staged json) row that commits a staged entry."""
+    record = staged["rec"]
     day = datetime.fromtimestamp(record["ts"] / 1000, UTC).strftime("%Y%m%d")
     seen = keys.key(keys.KEY_SEEN, day=day)
-    return (seen, f"{entry['e']}:{record['id']}", json.dumps(staged, separators=(",", ":")))
+    return seen, f"{staged['e']}:{record['id']}", json.dumps(staged, separators=(",", ":"))
+
+
+def build_staged(
+    entries: list[dict], rules, secret: str, allowed_origins=None
+) -> tuple[list[tuple], Counter, list[str]]:
+    """Filter, redact and pseudonymise `entries`; return rows, drops and dead letters."""
+    staged, drops, dead = filter_entries(entries, rules, secret, allowed_origins)
+    return [staged_row(s) for s in staged], drops, dead
 
 
 def commit(r: redis.Redis, take_id: str, rows, drops: Counter, dead: list[str] = ()) -> int:
@@ -183,12 +199,18 @@ def stage_once(r: redis.Redis, secret: str, count: int = TAKE_SIZE) -> int:
         return 0
     entries, dead = parse_entries(items)
     rules = load_rules(r, {e["e"] for e in entries})
-    origins = frozenset(get_policy(r)["allowed_origins"])
-    rows, drops, more_dead = build_staged(entries, rules, secret, origins)
+    policy = get_policy(r)
+    staged, drops, more_dead = filter_entries(
+        entries, rules, secret, frozenset(policy["allowed_origins"])
+    )
     dead += more_dead
     drops[QUARANTINED] += len(dead) - len(more_dead)
     drops = +drops  # no zero counts
     log_quarantined("take", take_id, dead)
+    # Counted before the commit, so a staged record's words are always counted when it seals;
+    # counting a take twice (after a crash) changes nothing: contributors are counted distinct.
+    rarity.count_records(r, secret, (s["rec"] for s in staged), policy["min_contributors"])
+    rows = [staged_row(s) for s in staged]
     dup = commit(r, take_id, rows, drops, dead)
     log.info(
         "take %s: %d taken, %d staged, %d dropped, %d duplicate",
@@ -198,7 +220,7 @@ def stage_once(r: redis.Redis, secret: str, count: int = TAKE_SIZE) -> int:
         sum(drops.values()),
         dup,
     )
-    return len(entries)
+    return len(items)
 
 
 def recover_orphans(r: redis.Redis, older_than_ms: int = ORPHAN_AFTER_MS) -> int:

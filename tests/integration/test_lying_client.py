@@ -1,5 +1,7 @@
 """A client that lies (or has a bug) gets nothing through: the server redacts and validates."""
 
+import json
+
 from tests.conftest import WORK_ORIGIN
 from tests.helpers import WSClient, make_event
 
@@ -37,7 +39,11 @@ def test_what_the_extension_would_have_masked_is_masked_at_sealing(live_server, 
     ]
     records = {r["id"]: r for r in run_workers()}
     first, second = records[events[0]["id"]], records[events[1]["id"]]
-    assert first["url"] == f"{WORK_ORIGIN}/u/[email]"
-    assert first["referrer"] == "https://mail.example.org/" and first["title"] == "Call [phone]"
+    # Rare words may also be masked ([rare], docs/privacy.md); what matters is what is gone.
+    assert first["url"].startswith(WORK_ORIGIN + "/") and first["url"].endswith("/[email]")
+    assert first["referrer"] == "https://mail.example.org/"
+    assert first["title"].endswith("[phone]") and "555" not in first["title"]
     assert second["referrer"] == "data:" and second["title"] == "[email]"
+    text = json.dumps([first, second])
+    assert "jane" not in text and "corp" not in text and "Patient" not in text
     c.close()
