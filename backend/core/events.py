@@ -6,7 +6,9 @@ import json
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
+from .aria import ARIA_ROLES
 from .clock import now_ms as clock_now_ms
+from .frames import find_bad_string
 from .vocabulary import (
     CATEGORY_OF,
     COMMAND_KEYS,
@@ -16,7 +18,6 @@ from .vocabulary import (
     MAX_GOAL,
     MAX_LABEL,
     MAX_OBSERVATION_BYTES,
-    MAX_ROLE,
     MAX_SELECTOR,
     MAX_TAG,
     MAX_TITLE,
@@ -49,6 +50,13 @@ def _episode_id(**kwargs):
     return fields.String(validate=EPISODE_ID, **kwargs)
 
 
+# A lower-case HTML tag name (custom elements have dashes), never a run of 6+ digits.
+TAG_NAME = validate.Regexp(
+    rf"^(?!.*\d{{6}})[a-z][a-z0-9-]{{0,{MAX_TAG - 1}}}$",
+    error=f"an HTML tag name (lower case, at most {MAX_TAG})",
+)
+
+
 def _url():
     return fields.String(required=True, validate=validate.Length(min=1, max=MAX_URL))
 
@@ -64,8 +72,10 @@ class TargetSchema(Schema):
         unknown = EXCLUDE
 
     selector = fields.String(required=True, validate=validate.Length(min=1, max=MAX_SELECTOR))
-    tag = fields.String(required=True, validate=validate.Length(min=1, max=MAX_TAG))
-    role = fields.String(validate=validate.Length(max=MAX_ROLE), allow_none=True)
+    tag = fields.String(required=True, validate=TAG_NAME)
+    role = fields.String(
+        validate=validate.OneOf(ARIA_ROLES, error="a known ARIA role"), allow_none=True
+    )
     label = fields.String(validate=validate.Length(max=MAX_LABEL), allow_none=True)
     bid = fields.String(validate=BID)
 
@@ -172,8 +182,10 @@ class ElementSchema(Schema):
     """An interactive element of an observation: labels only, never contents."""
 
     bid = fields.String(required=True, validate=BID)
-    role = fields.String(validate=validate.Length(max=MAX_ROLE), allow_none=True)
-    tag = fields.String(required=True, validate=validate.Length(min=1, max=MAX_TAG))
+    role = fields.String(
+        validate=validate.OneOf(ARIA_ROLES, error="a known ARIA role"), allow_none=True
+    )
+    tag = fields.String(required=True, validate=TAG_NAME)
     label = fields.String(validate=validate.Length(max=MAX_LABEL), allow_none=True)
     state = fields.Nested(StateSchema, load_default=dict)
     # [x, y, width, height] in CSS px of the viewport, rounded to 8 px.
@@ -261,6 +273,9 @@ def validate_event(raw: object, now_ms: int | None = None) -> dict:
     """Return the cleaned event, or raise EventRejected with a typed code."""
     if not isinstance(raw, dict):
         raise EventRejected("invalid_event", {"_schema": ["event must be an object"]})
+    bad = find_bad_string(raw)
+    if bad:
+        raise EventRejected("bad_string", {"_schema": [f"a string at {bad} is not valid Unicode"]})
     kind = raw.get("type")
     if not isinstance(kind, str) or kind not in EVENT_SCHEMAS:
         raise EventRejected("unknown_type", {"type": [f"unknown event type {str(kind)[:40]!r}"]})
