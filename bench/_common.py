@@ -32,11 +32,12 @@ BENCH = Path(__file__).resolve().parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from backend.core.vocabulary import CATEGORIES as VOCABULARY_CATEGORIES  # noqa: E402
 from backend.embedded_redis import EmbeddedRedis  # noqa: E402
 
 ADMIN_TOKEN = "bench-admin-token"
 WORK_ORIGIN = "https://app.example.com"
-CATEGORIES = ["navigation", "clicks", "forms", "scroll", "focus", "typing"]
+CATEGORIES = list(VOCABULARY_CATEGORIES)
 GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
 
 # Server models compared: `overt serve` (werkzeug, one process, threads) and gunicorn + gevent.

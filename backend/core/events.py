@@ -8,6 +8,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, vali
 
 from .aria import ARIA_ROLES
 from .clock import now_ms as clock_now_ms
+from .elements import clean_element, element_errors
 from .frames import find_bad_string
 from .vocabulary import (
     CATEGORY_OF,
@@ -171,35 +172,22 @@ class KeySchema(EventSchema):
             raise ValidationError("a command key, or a letter or digit with ctrl or meta", "key")
 
 
-class StateSchema(Schema):
-    checked = _flag()
-    selected = _flag()
-    expanded = _flag()
-    disabled = _flag()
+class ElementsField(fields.Field):
+    """An observation's elements, each checked by backend/core/elements.py (fast, same rules)."""
 
-
-class ElementSchema(Schema):
-    """An interactive element of an observation: labels only, never contents."""
-
-    bid = fields.String(required=True, validate=BID)
-    role = fields.String(
-        validate=validate.OneOf(ARIA_ROLES, error="a known ARIA role"), allow_none=True
-    )
-    tag = fields.String(required=True, validate=TAG_NAME)
-    label = fields.String(validate=validate.Length(max=MAX_LABEL), allow_none=True)
-    state = fields.Nested(StateSchema, load_default=dict)
-    # [x, y, width, height] in CSS px of the viewport, rounded to 8 px.
-    box = fields.List(
-        fields.Integer(strict=True, validate=validate.Range(-(10**6), 10**6)),
-        required=True,
-        validate=validate.Length(equal=4),
-    )
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, list):
+            raise ValidationError("a list of elements")
+        if len(value) > MAX_ELEMENTS:
+            raise ValidationError(f"at most {MAX_ELEMENTS} elements")
+        errors = {i: e for i, raw in enumerate(value) if (e := element_errors(raw))}
+        if errors:
+            raise ValidationError(errors)
+        return [clean_element(raw) for raw in value]
 
 
 class ObservationSchema(EventSchema):
-    elements = fields.List(
-        fields.Nested(ElementSchema), required=True, validate=validate.Length(max=MAX_ELEMENTS)
-    )
+    elements = ElementsField(required=True)
 
     @validates_schema(pass_original=True)
     def _small(self, data, original, **_):

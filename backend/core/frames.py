@@ -72,11 +72,22 @@ def _depth_exceeds(value: object, max_depth: int) -> bool:
     return True
 
 
+def _encodes(value: object) -> bool:
+    """Return whether `value` encodes as UTF-8 JSON (False also when it is not JSON at all)."""
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except (UnicodeEncodeError, TypeError, ValueError):
+        return False
+    return True
+
+
 def find_bad_string(value: object, skip: frozenset[str] = frozenset()) -> str | None:
     """Return the path of the first string (key or value) holding a lone surrogate, or None.
 
     Top-level keys in `skip` are not looked into (their items are checked one by one elsewhere).
     """
+    if not skip and _encodes(value):
+        return None  # the common case, in C: an observation's 200 elements cost no Python walk
     stack: list[tuple[str, object, bool]] = [("", value, True)]
     while stack:
         path, item, top = stack.pop()

@@ -4,7 +4,7 @@
  * stale; the next action then sends a fresh one first.
  */
 import { bidAllocator, buildObservation, INTERACTIVE, viewportBox } from "../shared/observe.js";
-import { describeTarget, isIgnored } from "../shared/selector.js";
+import { describeElement, isIgnored } from "../shared/selector.js";
 
 const allocator = bidAllocator();
 let latest = new Map(); // bid -> element of the last observation sent
@@ -26,13 +26,13 @@ function stateOf(el) {
 /** role, tag and label exactly as an action's target has them (one label policy for both). */
 function describe(el) {
   if (isIgnored(el)) return null;
-  const { selector: _selector, ...target } = describeTarget(el);
-  return { ...target, state: stateOf(el) };
+  return { ...describeElement(el), state: stateOf(el) };
 }
 
 function boxOf(el) {
-  if (typeof el.checkVisibility === "function" && !el.checkVisibility()) return null;
-  return viewportBox(el.getBoundingClientRect(), { width: window.innerWidth, height: window.innerHeight });
+  const box = viewportBox(el.getBoundingClientRect(), { width: window.innerWidth, height: window.innerHeight });
+  if (!box || (typeof el.checkVisibility === "function" && !el.checkVisibility())) return null;
+  return box;
 }
 
 /** Build the current observation; returns {elements, ms} and remembers its bids. */

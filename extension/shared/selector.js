@@ -117,12 +117,17 @@ export function labelOf(el) {
   return undefined;
 }
 
+/** An element's tag, role and label: what a TARGET and an observation's element both say. */
+export function describeElement(el) {
+  const described = { tag: tagOf(el).slice(0, MAX_TAG) };
+  const role = roleOf(el);
+  if (role) described.role = role;
+  const label = labelOf(el);
+  if (label) described.label = label;
+  return described;
+}
+
 /** TARGET as in DESIGN.md: {selector, tag, role?, label?}. */
 export function describeTarget(el) {
-  const target = { selector: buildSelector(el) || tagOf(el), tag: tagOf(el).slice(0, MAX_TAG) };
-  const role = roleOf(el);
-  if (role) target.role = role;
-  const label = labelOf(el);
-  if (label) target.label = label;
-  return target;
+  return { selector: buildSelector(el) || tagOf(el), ...describeElement(el) };
 }

@@ -1,0 +1,292 @@
+"""Observations: their size on three page types, their main-thread cost, and their ingest cost.
+
+1. In real Chromium with the extension, on three pages built here (a table view, a long form, a
+   dashboard of about 240 controls): scroll, then click, 40 times per page; each click is preceded
+   by an observation (the scroll made the last one stale). Sizes are read from the events the
+   server queued; the ms are the content script's own performance.now() around each observation.
+2. Through `/ws` on `overt serve` (bench/ingest.py's load generator): events/s with 50-event frames
+   where 1 event in 5 is an observation (the median one of step 1), against the same run without.
+
+Usage: .venv/bin/python bench/observations.py [--quick] [--rounds N] [--seconds S] [--keep]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import functools
+import http.server
+import json
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import ingest
+from _common import ROOT, Lab, call, enroll_consenting, make_event, percentiles, set_policy
+
+sys.path.insert(0, str(ROOT))
+from backend.core import keys
+from backend.core.vocabulary import CATEGORIES
+from tests.e2e.e2e_harness import (
+    ExtensionBrowser,
+    find_chromium,
+    prepare_extension,
+)
+
+# Clicked after each scroll; it changes the page, so the next click is preceded by an observation
+# even where the scroll did not move anything.
+PROBE = (
+    '<button id="probe" type="button" style="position:fixed;top:4px;right:4px;z-index:9" '
+    'onclick="document.body.dataset.n = Date.now()">Refresh</button>'
+)
+
+
+def table_page() -> str:
+    rows = "".join(
+        f'<tr><td><input type="checkbox" aria-label="Select row {i}"></td>'
+        f'<td><a href="#c{i}">Customer {i % 37} Ltd</a></td><td>City {i % 11}</td>'
+        f'<td><button type="button">Edit</button> <button type="button">Archive</button></td></tr>'
+        for i in range(300)
+    )
+    return (
+        f"<!doctype html><title>Customers</title>{PROBE}<h1>Customers</h1>"
+        '<input type="search" aria-label="Search customers"> <button type="button">Filter</button>'
+        f"<table><thead><tr><th></th><th>Name</th><th>City</th><th></th></tr></thead>{rows}</table>"
+    )
+
+
+def form_page() -> str:
+    fields = []
+    for i in range(160):
+        kind = i % 5
+        if kind == 0:
+            fields.append(f'<label for="f{i}">Field {i}</label><input id="f{i}">')
+        elif kind == 1:
+            fields.append(
+                f'<label for="f{i}">Choice {i}</label><select id="f{i}">'
+                "<option>One</option><option>Two</option></select>"
+            )
+        elif kind == 2:
+            fields.append(f'<label><input type="checkbox" id="f{i}"> Option {i}</label>')
+        elif kind == 3:
+            fields.append(
+                f'<fieldset><legend>Pick {i}</legend><label><input type="radio" name="r{i}"> Yes'
+                f'</label><label><input type="radio" name="r{i}"> No</label></fieldset>'
+            )
+        else:
+            fields.append(f'<label for="f{i}">Notes {i}</label><textarea id="f{i}"></textarea>')
+    body = "".join(f"<div>{f}</div>" for f in fields)
+    return (
+        f"<!doctype html><title>Long form</title>{PROBE}<h1>Claim</h1>"
+        f'<form onsubmit="return false">{body}<button>Submit claim</button></form>'
+    )
+
+
+def dashboard_page() -> str:
+    cards = "".join(
+        f'<button type="button" style="width:60px;height:24px;font-size:9px" '
+        f'aria-expanded="false">Card {i}</button>'
+        for i in range(480)
+    )
+    tabs = "".join(f'<div role="tab" aria-selected="{i == 0}">Tab {i}</div>' for i in range(6))
+    return (
+        f"<!doctype html><title>Dashboard</title>{PROBE}"
+        f'<div role="tablist" style="display:flex;gap:4px">{tabs}</div>'
+        f'<div style="display:flex;flex-wrap:wrap;gap:2px;width:1260px">{cards}</div>'
+    )
+
+
+PAGES = {"table": table_page, "form": form_page, "dashboard": dashboard_page}
+
+
+class Pages:
+    """Serve the generated pages on 127.0.0.1 from a temp dir."""
+
+    def __init__(self, folder: Path):
+        for name, build in PAGES.items():
+            (folder / f"{name}.html").write_text(build())
+        handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
+        handler.log_message = lambda *a: None
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.origin = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def queued_observations(r, url: str) -> list[dict]:
+    """The observations of `url` the server queued (no worker runs: they stay queued)."""
+    out = []
+    for raw in r.lrange(keys.KEY_INCOMING, 0, -1):
+        ev = json.loads(raw)["ev"]
+        if ev["type"] == "observation" and ev["url"] == url:
+            out.append(ev)
+    return out
+
+
+def wait_until(predicate, timeout: float = 20.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise TimeoutError("condition not met")
+
+
+def measure_pages(lab: Lab, port: int, rounds: int) -> dict:
+    """Observation sizes and main-thread ms per page type, from the real extension."""
+    from playwright.sync_api import sync_playwright
+
+    chromium = find_chromium()
+    if chromium is None:
+        raise SystemExit("Chromium not found (/usr/lib/chromium/chromium)")
+    r = lab.redis_client()
+    pages = Pages(Path(tempfile.mkdtemp(dir=lab.dir)))
+    body = {
+        "categories": list(CATEGORIES),
+        "allowed_origins": [pages.origin],
+        "purpose": "bench",
+        "retention_days": 30,
+        "min_contributors": 1,
+    }
+    call(port, "PUT", "/admin/api/policy", body)
+    token = enroll_consenting(port, "observer")
+    results = {}
+    with sync_playwright() as pw:
+        ext = prepare_extension(lab.dir / "extension", f"ws://127.0.0.1:{port}/ws", token)
+        browser = ExtensionBrowser(pw, chromium, ext, lab.dir / "profile")
+        wait_until(lambda: browser.gate().get("active"))
+        try:
+            for name in PAGES:
+                url = f"{pages.origin}/{name}.html"
+                page = browser.context.new_page()
+                page.set_viewport_size({"width": 1280, "height": 720})
+                page.goto(url)
+                wait_until(lambda url=url: queued_observations(r, url))
+                for i in range(rounds):
+                    page.mouse.wheel(0, 240 if i % 10 else -2400)
+                    page.wait_for_timeout(30)  # let the scroll event mark the page stale
+                    page.click("#probe")
+                wait_until(lambda url=url: len(queued_observations(r, url)) >= rounds // 2)
+                observed = queued_observations(r, url)
+                timings = browser.evaluate(
+                    """async (url) => {
+                      const [tab] = await chrome.tabs.query({ url });
+                      const ask = { type: "observation-timings" };
+                      return (await chrome.tabs.sendMessage(tab.id, ask)).ms;
+                    }""",
+                    url,
+                )
+                sizes = [len(json.dumps(o["elements"], separators=(",", ":"))) for o in observed]
+                results[name] = {
+                    "observations": len(observed),
+                    "elements_max": max(len(o["elements"]) for o in observed),
+                    "elements_p50": statistics.median(len(o["elements"]) for o in observed),
+                    "bytes": percentiles(sizes),
+                    "ms": percentiles(timings),
+                    "median_observation": sorted(observed, key=lambda o: len(json.dumps(o)))[
+                        len(observed) // 2
+                    ]["elements"],
+                }
+                page.close()
+        finally:
+            browser.close()
+            pages.close()
+            r.close()
+    return results
+
+
+def observation_frames(elements: list[dict], every: int):
+    """A frame_pool for bench/ingest.py where 1 event in `every` is an observation."""
+
+    def pool(frame_size: int, frames: int) -> list[str]:
+        now = int(time.time() * 1000)
+        out = []
+        for f in range(frames):
+            events = []
+            for i in range(frame_size):
+                event = make_event(f * frame_size + i, now)
+                if every and i % every == every - 1:
+                    for extra in ("target", "depth", "count", "referrer"):
+                        event.pop(extra, None)
+                    event.update(type="observation", elements=elements)
+                events.append(event)
+            out.append(json.dumps(events))
+        return out
+
+    return pool
+
+
+def measure_ingest(lab: Lab, elements: list[dict], args) -> dict:
+    """events/s through /ws, alternating frames without and with observations."""
+    proc, port = lab.start_server("threads")
+    r = lab.redis_client()
+    set_policy(port)
+    tokens = [enroll_consenting(port, f"ingest-{i}") for i in range(args.clients)]
+    pids = {"server": proc.pid, "redis": lab.redis.process.pid, "redis_url": lab.redis.url}
+    figures: dict[str, list[float]] = {"without": [], "with": []}
+    try:
+        for _ in range(args.rounds):
+            for case, every in (("without", 0), ("with", 5)):
+                ingest.frame_pool = observation_frames(elements, every)
+                r.unlink(keys.KEY_INCOMING)
+                res = asyncio.run(ingest.drive(port, tokens, 50, args, pids))
+                if res["rejected"] or res["errors"]:
+                    raise RuntimeError(f"{case}: {res['rejected']} {res['errors']}")
+                figures[case].append(res["events_per_s"])
+                print(f"  {case:8s} {res['events_per_s']:>9,.0f} events/s", flush=True)
+    finally:
+        lab.stop(proc)
+        r.close()
+    return {case: statistics.median(v) for case, v in figures.items()}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--rounds", type=int, default=None, help="ingest rounds per case")
+    parser.add_argument("--seconds", type=float, default=None, help="seconds per ingest run")
+    parser.add_argument("--keep", action="store_true")
+    args = parser.parse_args(argv)
+    args.rounds = args.rounds or (1 if args.quick else 3)
+    args.seconds = args.seconds or (3.0 if args.quick else 6.0)
+    args.warmup, args.window, args.clients = 1.0, 2, 8
+    clicks = 20 if args.quick else 40
+    print(f"load average before: {os.getloadavg()[0]:.2f}")
+    with Lab(keep=args.keep) as lab:
+        proc, port = lab.start_server("threads")
+        try:
+            pages = measure_pages(lab, port, clicks)
+        finally:
+            lab.stop(proc)
+        print("\nobservation size and main-thread cost, real Chromium, 1280x720 viewport:")
+        heads = ("obs", "elems", "B p50", "B p99", "ms p50", "ms p99")
+        print(f"{'page':10s} " + " ".join(f"{h:>7s}" for h in heads))
+        for name, f in pages.items():
+            print(
+                f"{name:10s} {f['observations']:>7d} {f['elements_max']:>7d} "
+                f"{f['bytes']['p50']:>7,.0f} {f['bytes']['p99']:>7,.0f} "
+                f"{f['ms']['p50']:>7.2f} {f['ms']['p99']:>7.2f}"
+            )
+        elements = pages["table"]["median_observation"]
+        size = len(json.dumps(elements, separators=(",", ":")))
+        print(f"\ningest, 50-event frames, 1 in 5 an observation of {size:,} bytes:")
+        ingest_figures = measure_ingest(lab, elements, args)
+    ratio = ingest_figures["with"] / ingest_figures["without"]
+    print(
+        f"median: without {ingest_figures['without']:,.0f} events/s, "
+        f"with {ingest_figures['with']:,.0f} events/s (ratio {ratio:.2f})"
+    )
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
