@@ -18,7 +18,7 @@ from pathlib import Path
 import redis
 
 from backend.core import keys
-from backend.core.clock import iso, now_ms
+from backend.core.clock import from_iso, iso, now_ms
 from backend.core.datasets import (
     atomic_write,
     datasets_lock,
@@ -29,6 +29,7 @@ from backend.core.datasets import (
 )
 from backend.core.filters import load_rules
 from backend.core.policy import get_policy
+from backend.core.records import Entry
 from backend.core.vocabulary import SCHEMA_VERSION
 
 log = logging.getLogger(__name__)
@@ -63,7 +64,7 @@ def is_due(r: redis.Redis, batch_size: int, max_age: float) -> bool:
     if not oldest:
         return False
     # Age counts from when the backend accepted the event, not from when it was staged.
-    return now_ms() - json.loads(oldest)["r"] >= max_age * 1000
+    return now_ms() - Entry.decode(oldest).received >= max_age * 1000
 
 
 def take_batch(r: redis.Redis, batch_size: int) -> str | None:
@@ -89,8 +90,8 @@ def write_batch(r: redis.Redis, datasets: Path, batch_id: str) -> dict | None:
     """Write the shard and card of a taken batch, then index it; return its summary."""
     meta = json.loads(r.hget(keys.KEY_SEALING_INDEX, batch_id))
     sealing = keys.key(keys.KEY_SEALING, batch=batch_id)
-    staged = [json.loads(x) for x in r.lrange(sealing, 0, -1)]
-    rules = load_rules(r, {s["e"] for s in staged})
+    staged = [Entry.decode(x) for x in r.lrange(sealing, 0, -1)]
+    rules = load_rules(r, {s.employee for s in staged})
     drops = Counter(meta.get("drops") or {})
     kept = []
     for item in staged:
@@ -101,7 +102,7 @@ def write_batch(r: redis.Redis, datasets: Path, batch_id: str) -> dict | None:
             kept.append(item)
     summary = None
     if kept:
-        records = sorted((s["rec"] for s in kept), key=lambda rec: (rec["ts"], rec["id"]))
+        records = sorted((s.record for s in kept), key=lambda rec: (rec["ts"], rec["id"]))
         data = encode_shard(records)
         shard, card_path = shard_paths(datasets, meta["date"], batch_id)
         card = build_card(
@@ -151,7 +152,7 @@ def index_entry(card: dict, date: str, records: list[dict]) -> dict:
         "path": f"{date}/{card['shard']}",
         "events": card["events"],
         "sealed_at": card["sealed_at"],
-        "sealed_ms": int(datetime.fromisoformat(card["sealed_at"]).timestamp() * 1000),
+        "sealed_ms": from_iso(card["sealed_at"]),
         "contributors": sorted({r["contributor"] for r in records}),
         "sha256": card["sha256"],
     }

@@ -7,7 +7,6 @@ by `recover_orphans`; the per-day "seen" sets make a second staging of an event 
 
 from __future__ import annotations
 
-import json
 import logging
 import secrets
 from collections import Counter
@@ -19,7 +18,7 @@ from backend.core import keys
 from backend.core.clock import now_ms
 from backend.core.filters import load_rules
 from backend.core.pseudonym import pseudonym
-from backend.core.records import dataset_record
+from backend.core.records import Entry, dataset_record
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +86,7 @@ def take(r: redis.Redis, count: int = TAKE_SIZE) -> tuple[str, list[bytes]]:
     return take_id, items
 
 
-def build_staged(entries: list[dict], rules, secret: str) -> tuple[list[tuple], Counter]:
+def build_staged(entries: list[Entry], rules, secret: str) -> tuple[list[tuple], Counter]:
     """Filter, redact and pseudonymise `entries`; return (seen key, member, staged json) rows."""
     rows, drops = [], Counter()
     for entry in entries:
@@ -95,19 +94,10 @@ def build_staged(entries: list[dict], rules, secret: str) -> tuple[list[tuple], 
         if reason:
             drops[reason] += 1
             continue
-        record = dataset_record(entry, pseudonym(secret, entry["e"]))
-        staged = {
-            "e": entry["e"],
-            "t": entry["t"],
-            "c": entry["c"],
-            "r": entry["r"],
-            "rec": record,
-        }
+        record = dataset_record(entry, pseudonym(secret, entry.employee))
         day = datetime.fromtimestamp(record["ts"] / 1000, UTC).strftime("%Y%m%d")
         seen = keys.key(keys.KEY_SEEN, day=day)
-        rows.append(
-            (seen, f"{entry['e']}:{record['id']}", json.dumps(staged, separators=(",", ":")))
-        )
+        rows.append((seen, f"{entry.employee}:{record['id']}", entry.staged(record).encode()))
     return rows, drops
 
 
@@ -136,8 +126,8 @@ def stage_once(r: redis.Redis, secret: str, count: int = TAKE_SIZE) -> int:
     take_id, items = take(r, count)
     if not items:
         return 0
-    entries = [json.loads(x) for x in items]
-    rules = load_rules(r, {e["e"] for e in entries})
+    entries = [Entry.decode(x) for x in items]
+    rules = load_rules(r, {e.employee for e in entries})
     rows, drops = build_staged(entries, rules, secret)
     dup = commit(r, take_id, rows, drops)
     log.info(

@@ -5,7 +5,6 @@ Flask-free so the benchmark and the tests can drive it directly.
 
 from __future__ import annotations
 
-import json
 import logging
 from urllib.parse import urlsplit
 
@@ -15,6 +14,7 @@ from . import keys
 from .clock import now_ms
 from .employees import Identity
 from .events import EventRejected, validate_event
+from .records import Entry
 from .vocabulary import CATEGORY_OF
 
 log = logging.getLogger(__name__)
@@ -22,19 +22,21 @@ log = logging.getLogger(__name__)
 # One round trip per frame, atomic with pause and consent changes: refuse everything while the
 # employee's scope is paused, refuse events of categories not granted, push the rest with one
 # multi-value LPUSH, and say whether a drain job needs enqueuing.
+# ARGV: the three pause fields covering the employee (keys.pause_fields), then (category, entry)
+# pairs.
 ACCEPT_LUA = """
-local paused = redis.call('HMGET', KEYS[1], 'all', 'team:' .. ARGV[2], 'employee:' .. ARGV[1])
+local paused = redis.call('HMGET', KEYS[1], ARGV[1], ARGV[2], ARGV[3])
 for i = 1, 3 do
   if paused[i] then return {'paused', paused[i]} end
 end
 local granted, accepted, refused = {}, {}, {'ok', 0}
-for i = 3, #ARGV, 2 do
+for i = 4, #ARGV, 2 do
   local c = ARGV[i]
   if granted[c] == nil then granted[c] = redis.call('HEXISTS', KEYS[2], c) == 1 end
   if granted[c] then
     accepted[#accepted + 1] = ARGV[i + 1]
   else
-    refused[#refused + 1] = (i - 3) / 2
+    refused[#refused + 1] = (i - 4) / 2
   end
 end
 if #accepted > 0 then
@@ -67,7 +69,7 @@ class Intake:
         received = now_ms()
         rejected: list[dict] = []
         positions: list[int] = []
-        argv: list[str] = [ident.employee, ident.team]
+        argv: list[str] = keys.pause_fields(ident.employee, ident.team)
         seen: set[str] = set()
         for index, raw in enumerate(events):
             try:
@@ -81,15 +83,8 @@ class Intake:
                 continue
             seen.add(event["id"])
             category = CATEGORY_OF[event["type"]]
-            entry = {
-                "e": ident.employee,
-                "t": ident.team,
-                "d": ident.device,
-                "c": category,
-                "r": received,
-                "ev": event,
-            }
-            argv += [category, json.dumps(entry, separators=(",", ":"))]
+            entry = Entry(ident.employee, ident.team, category, received, ident.device, event)
+            argv += [category, entry.encode()]
             positions.append(index)
         accepted = 0
         if positions:
