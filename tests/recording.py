@@ -64,6 +64,7 @@ class FrameRecorder:
     def __init__(self, app):
         self.app = app
         self.frames: list[str] = []
+        self.errors: list[str] = []  # decoding failures: checked by readers of `frames`
         self.lock = threading.Lock()
 
     def __call__(self, environ, start_response):
@@ -72,8 +73,12 @@ class FrameRecorder:
             mirror = MirrorConnection(environ, self.frames)
 
             def on_data(data: bytes) -> None:
+                # A recording failure must never break the socket under test.
                 with self.lock:
-                    mirror.feed(data)
+                    try:
+                        mirror.feed(data)
+                    except Exception as err:
+                        self.errors.append(repr(err))
 
             environ["werkzeug.socket"] = RecordingSocket(sock, on_data)
         return self.app(environ, start_response)
