@@ -11,7 +11,8 @@ from .core import actions, employees, pauses
 from .core.audit import read_audit
 from .core.policy import get_policy
 from .errors import APIError, json_body
-from .schemas import EnrollSchema, PauseRequestSchema, PolicySchema, ResumeRequestSchema
+from .policy_change import change_policy
+from .schemas import EnrollSchema, PauseRequestSchema, ResumeRequestSchema
 from .status import status
 from .store import get_redis
 
@@ -70,8 +71,7 @@ def read_policy():
 @bp.put("/api/policy")
 def write_policy():
     actor = require_admin()
-    req = PolicySchema().load(json_body())
-    return jsonify(actions.change_policy(get_redis(), actor, req))
+    return jsonify(change_policy(get_redis(), json_body(), actor))
 
 
 @bp.post("/api/employees")

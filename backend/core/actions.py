@@ -18,7 +18,7 @@ from . import consent, control, employees, pauses
 from . import erase as erasure
 from .audit import audit
 from .employees import Identity
-from .policy import put_policy
+from .policy import get_policy, put_policy
 from .purge import purge_employee, purge_scope
 
 # Puts the erasure job (employee, receipt id) on the queue; the caller gives it: core has no RQ.
@@ -66,6 +66,7 @@ def revoke(r: redis.Redis, actor: str, employee: str) -> int:
 
 def change_policy(r: redis.Redis, actor: str, new: dict) -> dict:
     """Store a new policy, lapse the consent it no longer covers, announce both; return it."""
+    old_k = get_policy(r)["min_contributors"]
     policy, lapsed = put_policy(r, new)
     lost = consent.lapse(r, lapsed, policy["version"]) if lapsed else {}
     control.publish(r, "policy", frame={"type": "policy", **policy})
@@ -79,6 +80,8 @@ def change_policy(r: redis.Redis, actor: str, new: dict) -> dict:
         lapsed=sorted(lapsed),
         employees_lapsed=len(lost),
     )
+    if policy["min_contributors"] != old_k:
+        audit(r, actor, "min_contributors", old=old_k, new=policy["min_contributors"])
     return policy
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from backend.cli import main
 
-COMMANDS = ["up", "serve", "worker", "enroll", "pause", "resume", "status"]
+COMMANDS = ["up", "serve", "worker", "enroll", "pause", "resume", "status", "policy"]
 
 
 @pytest.fixture
@@ -52,7 +52,6 @@ def test_enroll_pause_resume_status(overt, redis_conn):
 @pytest.mark.parametrize(
     "args, needle",
     [
-        (["pause"], "--reason"),
         (["pause", "--team", "a", "--employee", "b", "--reason", "x"], "not both"),
         (["pause", "--reason", "  "], "must not be empty"),
         (["pause", "--team", "", "--reason", "x"], "--team"),
@@ -80,10 +79,11 @@ def test_unreachable_redis_is_one_line(overt):
     assert len(result.stderr.strip().splitlines()) == 1
 
 
-def test_no_redis_configured_and_none_embedded(overt):
+def test_no_redis_configured_and_none_embedded(overt, settings):
     """Without OVERT_REDIS_URL and no `overt up` running, the error says what to do."""
     result = overt("status", OVERT_REDIS_URL=None)
-    assert result.exit_code == 2 and "set OVERT_REDIS_URL" in result.stderr
+    assert result.exit_code == 2 and "OVERT_REDIS_URL" in result.stderr
+    assert str(settings.data_dir) in result.stderr
 
 
 def test_bad_environment_values(overt):
