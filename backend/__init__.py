@@ -19,7 +19,6 @@ def create_app(test_config: dict | None = None, redis_client=None):
         SOCK_SERVER_OPTIONS={"max_message_size": MAX_FRAME_BYTES},
         MAX_CONTENT_LENGTH=MAX_FRAME_BYTES,
         OVERT_START_THREADS=True,
-        FRAME_TAP=None,
     )
     if test_config:
         app.config.from_mapping(test_config)

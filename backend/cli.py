@@ -20,13 +20,10 @@ from marshmallow import ValidationError
 from werkzeug.serving import make_server
 
 from . import create_app, embedded_redis
-from .core import pauses
-from .core.audit import audit
+from .core import actions, pauses
 from .core.config import ConfigError, Settings, load_settings
 from .core.db import RedisUnavailableError, connect, safe_url
-from .core.employees import enroll as do_enroll
 from .core.policy import get_policy
-from .core.purge import purge_scope
 from .core.vocabulary import CATEGORIES
 from .locate import HOW_TO_POINT, NotFoundError, locate, remove_pointer, write_pointer
 from .policy_change import change_policy
@@ -244,8 +241,7 @@ def enroll(employee: str, team: str):
         fields = ", ".join(sorted(err.messages))
         raise CLIError(f"invalid {fields}: use letters, digits, . _ @ + -") from None
     _, r = redis_client()
-    token, ident = do_enroll(r, employee, team)
-    audit(r, "cli", "enroll", employee=ident.employee, team=ident.team, device=ident.device)
+    token, ident = actions.enroll(r, "cli", employee, team)
     click.echo(token)
     click.echo(f"(device {ident.device} for {ident.employee} of team {ident.team})", err=True)
 
@@ -283,11 +279,7 @@ def pause(team, employee, reason, purge):
     if not reason.strip():
         raise click.BadParameter("must not be empty", param_hint="--reason")
     _, r = redis_client()
-    record, created = pauses.pause(r, _scope(team, employee), reason, purge, "cli")
-    purged = 0
-    if created and purge:
-        purged = purge_scope(r, record["scope"])
-    audit(r, "cli", "pause", pause_id=record["pause_id"], scope=record["scope"], purged=purged)
+    record, created, purged = actions.pause(r, "cli", _scope(team, employee), reason, purge)
     state = "paused" if created else "already paused"
     click.echo(
         f"{state}: {record['pause_id']} {json.dumps(record['scope'])}"
@@ -303,10 +295,9 @@ def resume(team, employee, pause_id):
     """Resume capture (by default the pause of everyone)."""
     _, r = redis_client()
     try:
-        record = pauses.resume(r, pause_id, None if pause_id else _scope(team, employee))
+        record = actions.resume(r, "cli", pause_id, None if pause_id else _scope(team, employee))
     except pauses.PauseNotFoundError as err:
         raise CLIError(str(err)) from None
-    audit(r, "cli", "resume", pause_id=record["pause_id"], scope=record["scope"])
     click.echo(f"resumed: {record['pause_id']} {json.dumps(record['scope'])}")
 
 

@@ -72,7 +72,6 @@ class Session:
         self.r = services.redis
         self.conn: Connection | None = None
         self.token_hash = ""
-        self.tap = current_app.config.get("FRAME_TAP")
 
     def send(self, frame: dict) -> None:
         if self.conn:
@@ -87,8 +86,6 @@ class Session:
                 data = self.ws.receive(timeout=timeout)
                 if data is None:
                     raise CloseError("timeout", "no frame in time", 1000 if self.conn else 1008)
-                if self.tap:
-                    self.tap(data)
                 self.handle_safely(data)
         except CloseError as err:
             log.info("closing %s: %s", self.conn.id if self.conn else "unauthenticated", err.code)

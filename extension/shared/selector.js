@@ -117,7 +117,7 @@ export function labelOf(el) {
   return undefined;
 }
 
-/** TARGET as in DESIGN.md: {selector, tag, role?, label?}. */
+/** TARGET as in docs/protocol.md: {selector, tag, role?, label?}. */
 export function describeTarget(el) {
   const target = { selector: buildSelector(el) || tagOf(el), tag: tagOf(el).slice(0, MAX_TAG) };
   const role = roleOf(el);
