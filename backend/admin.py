@@ -2,23 +2,111 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, render_template, request
+from flask import Blueprint, Response, current_app, jsonify, render_template, request
 
-from . import consent, control, employees, pauses
-from .auth import require_admin
+from . import admin_auth, audit_log, consent, control, employees, pauses
+from .admin_auth import require_admin
+from .audit_log import audit
+from .console import live_view
 from .errors import APIError, json_body
 from .policy import get_policy, put_policy
 from .schemas import EnrollSchema, PauseRequestSchema, PolicySchema, ResumeRequestSchema
 from .status import status
-from .store import audit, get_redis, read_audit
+from .store import get_redis
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
 @bp.get("")
 def console():
-    """Serve the admin console page (it asks for the admin token and calls the API)."""
+    """Serve the admin console page (it signs in with an admin token, then polls the API)."""
     return render_template("admin.html")
+
+
+@bp.after_request
+def _private(response: Response) -> Response:
+    # Console data is for the signed-in admin only: never cached, never leaked via a Referer.
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@bp.post("/api/session")
+def sign_in():
+    """Trade an admin token for a console session cookie (HttpOnly, SameSite=Strict)."""
+    admin_auth.check_csrf()
+    token = json_body().get("token")
+    opened = admin_auth.open_session(get_redis(), token) if isinstance(token, str) else None
+    if opened is None:
+        raise APIError(401, "unauthorized", "that is not a valid admin token")
+    cookie, label = opened
+    response = jsonify({"label": label})
+    response.set_cookie(
+        admin_auth.COOKIE,
+        cookie,
+        max_age=admin_auth.SESSION_TTL,
+        httponly=True,
+        samesite="Strict",
+        secure=request.is_secure,
+        path="/admin",
+    )
+    return response
+
+
+@bp.get("/api/session")
+def who_am_i():
+    """Return the label the caller is signed in as (401 when not signed in)."""
+    return jsonify({"label": require_admin()})
+
+
+@bp.delete("/api/session")
+def sign_out():
+    """End the console session."""
+    admin_auth.check_csrf()
+    admin_auth.end_session(get_redis())
+    response = jsonify({"signed_out": True})
+    response.delete_cookie(admin_auth.COOKIE, path="/admin")
+    return response
+
+
+@bp.get("/api/live")
+def live():
+    """Return what the console shows live (polled every second or two)."""
+    require_admin()
+    return jsonify(live_view(get_redis()))
+
+
+@bp.get("/api/tokens")
+def list_admin_tokens():
+    require_admin()
+    tokens = admin_auth.list_tokens(get_redis())
+    return jsonify({"tokens": [{"label": admin_auth.BOOTSTRAP, "created_at": None}, *tokens]})
+
+
+@bp.post("/api/tokens")
+def create_admin_token():
+    """Issue a labelled admin token; the answer is the only time it is shown."""
+    actor = require_admin()
+    label = json_body().get("label")
+    r = get_redis()
+    try:
+        token = admin_auth.create_token(r, label if isinstance(label, str) else "")
+    except admin_auth.AdminTokenError as err:
+        raise APIError(422, "invalid_label", str(err)) from None
+    audit(r, actor, "admin_token_create", label=label)
+    return jsonify({"label": label, "token": token}), 201
+
+
+@bp.delete("/api/tokens/<label>")
+def revoke_admin_token(label: str):
+    actor = require_admin()
+    r = get_redis()
+    try:
+        admin_auth.revoke_token(r, label)
+    except admin_auth.AdminTokenError as err:
+        raise APIError(404, "token_not_found", str(err)) from None
+    audit(r, actor, "admin_token_revoke", label=label)
+    return jsonify({"label": label, "revoked": True})
 
 
 @bp.post("/api/pause")
@@ -32,7 +120,15 @@ def pause():
         from workers.purge import purge_scope
 
         purged = purge_scope(r, req["scope"])
-    audit(r, actor, "pause", pause_id=record["pause_id"], scope=record["scope"], purged=purged)
+    audit(
+        r,
+        actor,
+        "pause",
+        pause_id=record["pause_id"],
+        scope=record["scope"],
+        reason=record["reason"],
+        purged=purged,
+    )
     return jsonify({**record, "created": created, "purged": purged}), 201 if created else 200
 
 
@@ -125,6 +221,9 @@ def erase_employee_data(employee: str):
     from workers.erase import erase_employee
 
     actor = require_admin()
+    reason = json_body().get("reason")
+    if not isinstance(reason, str) or not 0 < len(reason.strip()) <= 500:
+        raise APIError(422, "invalid_request", "give a reason", {"reason": ["1-500 characters"]})
     r = get_redis()
     if employees.team_of(r, employee) is None:
         raise APIError(404, "employee_not_found", f"no enrolled employee {employee}")
@@ -135,6 +234,7 @@ def erase_employee_data(employee: str):
         actor,
         "erase",
         employee=employee,
+        reason=reason.strip(),
         receipt_id=receipt["receipt_id"],
         shards=len(receipt["shards"]),
         removed=receipt["removed_total"],
@@ -144,8 +244,15 @@ def erase_employee_data(employee: str):
 
 @bp.get("/api/audit")
 def read_audit_log():
+    """Page through the audit log, newest first: `?limit=` (1-500) and `?before=` (a cursor)."""
     require_admin()
-    limit = request.args.get("limit", "200")
-    if not limit.isdigit() or not 0 < int(limit) <= 10000:
-        raise APIError(400, "bad_limit", "limit must be a whole number from 1 to 10000")
-    return jsonify({"entries": read_audit(get_redis(), int(limit))})
+    limit = _whole(request.args.get("limit", "100"), "limit", 1, audit_log.MAX_PAGE)
+    before = request.args.get("before")
+    cursor = None if before is None else _whole(before, "before", 1, 2**53)
+    return jsonify(audit_log.page(get_redis(), cursor, limit))
+
+
+def _whole(raw: str, name: str, low: int, high: int) -> int:
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise APIError(400, f"bad_{name}", f"{name} must be a whole number from {low} to {high}")
+    return int(raw)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import hmac
-
-from flask import current_app, request
+from flask import request
 
 from .employees import Identity, authenticate
 from .errors import APIError
@@ -19,12 +17,10 @@ def bearer() -> str | None:
 
 
 def require_admin() -> str:
-    """Abort with 401 unless the request carries the admin token; return the actor name."""
-    token = bearer()
-    expected = current_app.config["OVERT_SETTINGS"].admin_token
-    if token is None or not hmac.compare_digest(token.encode(), expected.encode()):
-        raise APIError(401, "unauthorized", "a valid admin bearer token is required")
-    return "admin"
+    """Abort unless an admin token or console session names the caller; return its label."""
+    from .admin_auth import require_admin as check
+
+    return check()
 
 
 def require_device() -> Identity:

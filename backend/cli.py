@@ -297,5 +297,14 @@ def status(as_json: bool):
     )
 
 
+def _register_admin_commands() -> None:
+    from .cli_admin import COMMANDS
+
+    for command in COMMANDS:
+        main.add_command(command)
+
+
+_register_admin_commands()
+
 if __name__ == "__main__":
     main()

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import redis
 
-from . import keys, pauses
+from . import keys, metrics, pauses
 from .employees import Identity
 
 log = logging.getLogger(__name__)
@@ -120,6 +120,8 @@ class Registry:
                 conn.told_pause = still["pause_id"] if still else None
                 out = pauses.pause_frame(still) if still else frame
             sent += conn.send(out)
+        if kind == "pause" and sent:
+            metrics.pause_fanned_out(frame)
         log.info("control %s delivered to %d local client(s)", kind, sent)
 
     def resync(self) -> None:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 
 import redis
 from flask import Blueprint, current_app, request
 from flask_sock import Sock
 from marshmallow import ValidationError
 
-from . import keys, pauses
+from . import keys, metrics, pauses
 from .connections import Connection
 from .consent import get_consent
 from .employees import authenticate
@@ -108,6 +109,7 @@ class Session:
         if not isinstance(frame, dict):
             return self.send(error_frame("bad_frame", "a frame is a JSON object"))
         kind = frame.get("type")
+        metrics.frame_received(kind)
         if self.conn is None and kind != "hello":
             raise CloseError("hello_required", "send hello with a device token first")
         handler = {
@@ -151,6 +153,7 @@ class Session:
         log.info("device %s connected as %s", ident.device, self.conn.id)
 
     def on_events(self, frame: dict) -> None:
+        started = time.perf_counter()
         try:
             envelope = _events.load(frame)
         except ValidationError as err:
@@ -160,6 +163,7 @@ class Session:
                 if "events" in err.messages and isinstance(frame.get("events"), list)
                 else "bad_frame"
             )
+            metrics.frame_refused(code, frame.get("events"))
             return self.send(
                 error_frame(code, "the events frame is not valid", seq=seq, errors=err.messages)
             )
@@ -174,6 +178,7 @@ class Session:
                 error_frame("unavailable", "not stored; send again later", seq=envelope["seq"])
             )
         self.send(ack)
+        metrics.frame_acked(ack, started)
 
     def on_pause_applied(self, frame: dict) -> None:
         try:
@@ -184,7 +189,8 @@ class Session:
             )
         ident = self.conn.ident
         if not pauses.record_ack(self.r, applied["pause_id"], ident.device, ident.employee):
-            self.send(error_frame("unknown_pause", "no such pause"))
+            return self.send(error_frame("unknown_pause", "no such pause"))
+        metrics.pause_acked(pauses.get_pause(self.r, applied["pause_id"]))
 
 
 @sock.route("/ws", bp=bp)

@@ -39,7 +39,7 @@ KEY_PAUSE_ACKS = PREFIX + "pause:{pause_id}:acks"  # hash: device -> json {emplo
 KEY_CONNECTIONS = PREFIX + "connections"  # zset: connection id -> last seen (s)
 KEY_CONNECTION_INFO = PREFIX + "connections:info"  # hash: connection id -> json
 KEY_CLIENT_DROPS = PREFIX + "client:dropped"  # hash: device -> events dropped by full outboxes
-KEY_AUDIT = PREFIX + "audit"  # list of json admin actions, newest first
+KEY_AUDIT = PREFIX + "audit"  # superseded by KEY_AUDIT_LOG (backend/audit_log.py); unused
 
 CHANNEL_CONTROL = PREFIX + "control"  # pub/sub: pause, resume, consent, policy
 
@@ -58,3 +58,10 @@ KEY_ME_LINK = PREFIX + "me:link:{link}"  # json identity behind a one-time /me l
 KEY_ME_SESSION = PREFIX + "me:session:{session}"  # json identity of a /me browser session (TTL)
 KEY_RETENTION_DUE = PREFIX + "retention:due"  # set while a retention run is scheduled (TTL)
 KEY_BATCHES_DELETED = PREFIX + "batches:deleted"  # hash: batch id -> json {date, events, at}
+
+# The admin console: hash-chained audit log, labelled admin tokens and browser sessions.
+KEY_AUDIT_LOG = PREFIX + "audit:log"  # list of json entries, oldest first, never trimmed
+KEY_AUDIT_HEAD = PREFIX + "audit:head"  # hash: seq, hash of the newest entry
+KEY_ADMIN_TOKENS = PREFIX + "admin:tokens"  # hash: sha256(token) -> json {label, created_at}
+KEY_ADMIN_SESSION = PREFIX + "admin:session:{session}"  # json {label, token_hash} (TTL)
+KEY_DROPS_TOTAL = PREFIX + "drops:total"  # hash: reason -> events dropped in sealed batches

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request
 
 from . import consent, control, keys
+from .audit_log import audit
 from .auth import bearer, require_device
 from .employees import Identity, team_of
 from .errors import APIError, json_body
@@ -182,7 +183,16 @@ def erase_data():
 
     ident = me()
     settings = _settings()
-    receipt = erase_employee(get_redis(), settings.datasets_dir, settings.secret, ident.employee)
+    r = get_redis()
+    receipt = erase_employee(r, settings.datasets_dir, settings.secret, ident.employee)
+    audit(
+        r,
+        "employee",
+        "erase_receipt",
+        employee=ident.employee,
+        receipt_id=receipt["receipt_id"],
+        removed=receipt["removed_total"],
+    )
     return jsonify(receipt)
 
 

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import time
 
 import redis
-
-from . import keys
 
 
 class RedisUnavailableError(RuntimeError):
@@ -64,13 +61,15 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def audit(r: redis.Redis, actor: str, action: str, **details) -> None:
-    """Append an admin action to the audit log (ids and counts only, never payloads)."""
-    entry = {"at": now_ms(), "actor": actor, "action": action, **details}
-    r.lpush(keys.KEY_AUDIT, json.dumps(entry))
-    r.ltrim(keys.KEY_AUDIT, 0, 9999)
+def audit(r: redis.Redis, actor: str, action: str, **details) -> dict:
+    """Append an admin action to the hash-chained audit log (see audit_log.py)."""
+    from .audit_log import append
+
+    return append(r, actor, action, **details)
 
 
 def read_audit(r: redis.Redis, limit: int = 200) -> list[dict]:
     """Return the newest audit entries first."""
-    return [json.loads(x) for x in r.lrange(keys.KEY_AUDIT, 0, limit - 1)]
+    from .audit_log import read_audit as read
+
+    return read(r, limit)

@@ -122,6 +122,8 @@ def write_batch(r: redis.Redis, datasets: Path, batch_id: str) -> dict | None:
     pipe = r.pipeline(transaction=True)
     if summary:
         pipe.hset(keys.KEY_BATCHES, batch_id, json.dumps(summary))
+        for reason, n in drops.items():  # lifetime totals for /metrics (backend/metrics.py)
+            pipe.hincrby(keys.KEY_DROPS_TOTAL, reason, n)
     elif drops:
         for reason, n in drops.items():  # nothing left to seal: carry the drops to the next card
             pipe.hincrby(keys.KEY_DROPS, reason, n)

@@ -291,17 +291,19 @@ def test_admin_erase_is_audited(redis_conn, settings, admin, live_server):
     alice = admin.enroll("alice")
     sealed_mix(redis_conn, settings, batches=2)
 
-    receipt = admin.call("DELETE", "/admin/api/employees/alice/data")
+    receipt = admin.call("DELETE", "/admin/api/employees/alice/data", {"reason": "left"})
 
     assert receipt["employee"] == "alice" and receipt["removed_total"] == 6
     entry = admin.call("GET", "/admin/api/audit")["entries"][0]
     assert entry["action"] == "erase" and entry["employee"] == "alice"
     assert entry["receipt_id"] == receipt["receipt_id"]
     assert entry["removed"] == 6 and entry["shards"] == 2
-    assert set(entry) == {"at", "actor", "action", "employee", "receipt_id", "shards", "removed"}
+    assert set(entry) - {"seq", "prev_hash", "hash"} == {
+        *("at", "actor", "action", "employee", "reason", "receipt_id", "shards", "removed")
+    }
     assert admin.call("GET", "/me/api/receipts", token=alice)["receipts"][0]["removed_total"] == 6
-    admin.call("DELETE", "/admin/api/employees/nobody/data", expect=(404,))
-    admin.call("DELETE", "/admin/api/employees/alice/data", token=alice, expect=(401,))
+    admin.call("DELETE", "/admin/api/employees/nobody/data", {"reason": "x"}, expect=(404,))
+    admin.call("DELETE", "/admin/api/employees/alice/data", token=alice, expect=(403,))
 
 
 def test_erasure_interrupted_between_shard_and_card_is_finished_by_the_next(redis_conn, settings):

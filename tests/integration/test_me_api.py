@@ -111,7 +111,7 @@ def test_my_token_never_reaches_another_employee(redis_conn, settings, live_serv
     )
     status, body = http("GET", base + f"/me/api/receipts/{bob_receipt['receipt_id']}", alice)
     assert status == 404 and body["code"] == "receipt_not_found"
-    assert http("DELETE", base + "/admin/api/employees/bob/data", alice)[0] == 401
+    assert http("DELETE", base + "/admin/api/employees/bob/data", alice)[0] == 403
     assert http("GET", base + "/me/api/data")[0] == 401
     assert http("GET", base + "/me/api/data", "ovt_forged")[0] == 401
     # alice erasing herself leaves bob exactly as he was.
