@@ -20,7 +20,15 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 @bp.get("")
 def console():
     """Serve the admin console page (it signs in with an admin token, then polls the API)."""
-    return render_template("admin.html")
+    from .admin_rq import URL_PREFIX
+    from .schemas import CATEGORIES
+
+    return render_template(
+        "admin.html",
+        csrf_header=admin_auth.CSRF_HEADER,
+        categories=CATEGORIES,
+        rq_url=URL_PREFIX + "/",
+    )
 
 
 @bp.after_request
@@ -36,7 +44,10 @@ def sign_in():
     """Trade an admin token for a console session cookie (HttpOnly, SameSite=Strict)."""
     admin_auth.check_csrf()
     token = json_body().get("token")
-    opened = admin_auth.open_session(get_redis(), token) if isinstance(token, str) else None
+    r = get_redis()
+    opened = admin_auth.open_session(r, token) if isinstance(token, str) else None
+    if opened is None and isinstance(token, str) and employees.authenticate(r, token):
+        raise APIError(403, "forbidden", "an employee's device token cannot open the console")
     if opened is None:
         raise APIError(401, "unauthorized", "that is not a valid admin token")
     cookie, label = opened
@@ -62,7 +73,7 @@ def who_am_i():
 @bp.delete("/api/session")
 def sign_out():
     """End the console session."""
-    admin_auth.check_csrf()
+    require_admin()
     admin_auth.end_session(get_redis())
     response = jsonify({"signed_out": True})
     response.delete_cookie(admin_auth.COOKIE, path="/admin")
@@ -250,6 +261,17 @@ def read_audit_log():
     before = request.args.get("before")
     cursor = None if before is None else _whole(before, "before", 1, 2**53)
     return jsonify(audit_log.page(get_redis(), cursor, limit))
+
+
+@bp.get("/api/audit/verify")
+def verify_audit_log():
+    """Recompute the audit chain; `ok` false names the first broken entry."""
+    require_admin()
+    verdict = audit_log.verify(get_redis())
+    return jsonify(
+        {"ok": verdict.ok, "checked": verdict.checked, "broken_at": verdict.broken_at}
+        | {"problem": verdict.problem}
+    )
 
 
 def _whole(raw: str, name: str, low: int, high: int) -> int:

@@ -13,6 +13,7 @@ from urllib.parse import urlparse
 from flask import Flask, request
 
 from .admin_auth import SAFE_METHODS, require_admin
+from .auth import bearer
 from .errors import APIError
 
 URL_PREFIX = "/admin/rq"
@@ -35,10 +36,16 @@ def init_app(app: Flask, redis_url: str) -> None:
     app.register_blueprint(bp, url_prefix=URL_PREFIX)
 
 
+# rq-dashboard's "requeue all" also answers GET; it changes state all the same.
+CHANGES_ON_GET = {"rq_dashboard.requeue_all"}
+
+
 def _guard() -> None:
-    if request.method not in SAFE_METHODS:
+    # The Origin check stands in for the CSRF header rq-dashboard's pages cannot send; a
+    # bearer token (a script) is not sent by browsers on their own, so it needs none.
+    require_admin(csrf=False)
+    changing = request.method not in SAFE_METHODS or request.endpoint in CHANGES_ON_GET
+    if changing and bearer() is None:
         origin = urlparse(request.headers.get("Origin") or "")
         if f"{origin.scheme}://{origin.netloc}" != request.host_url.rstrip("/"):
             raise APIError(403, "csrf", "queue changes must come from this console's pages")
-    # The Origin check above stands in for the CSRF header rq-dashboard's pages cannot send.
-    require_admin(csrf=False)
