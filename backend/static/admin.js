@@ -203,7 +203,7 @@ function renderPipeline(live) {
     ["Failed jobs", q.failed_jobs], ["Live workers", live.workers],
     ["Batches sealed", live.batches.sealed], ["Events sealed", live.batches.events],
   ];
-  $("pipeline-stats").replaceChildren(...stats.flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, String(v))]));
+  $("pipeline-stats").replaceChildren(...stats.map(([k, v]) => el("div", {}, el("dt", {}, k), el("dd", {}, String(v)))));
   const rows = live.batches.recent.map((b) => el("tr", {},
     el("td", {}, el("code", {}, b.batch_id)), el("td", {}, when(b.sealed_ms)),
     el("td", {}, String(b.events)), el("td", {}, String(b.contributors))));
@@ -247,7 +247,9 @@ function policyField(key, value) {
   if (key === "categories") {
     const boxes = CATEGORIES.map((c) => el("label", { className: "inline" },
       el("input", { type: "checkbox", name: "category", value: c, checked: value.includes(c) }), ` ${c}`));
-    return el("fieldset", { dataset: { key, kind: "categories" } }, el("legend", {}, POLICY_LABELS.categories), ...boxes);
+    const set = el("fieldset", {}, el("legend", {}, POLICY_LABELS.categories), ...boxes);
+    Object.assign(set.dataset, { key, kind: "categories" });
+    return set;
   }
   let input;
   if (Array.isArray(value)) {
@@ -270,7 +272,10 @@ function policyField(key, value) {
 async function loadPolicy() {
   const policy = await api("GET", "/admin/api/policy");
   $("policy-version").textContent = `version ${policy.version}`;
-  const fields = Object.entries(policy).filter(([k]) => k !== "version").map(([k, v]) => policyField(k, v));
+  const order = Object.keys(POLICY_LABELS);
+  const rank = (k) => (order.includes(k) ? order.indexOf(k) : order.length);
+  const fields = Object.entries(policy).filter(([k]) => k !== "version")
+    .sort(([a], [b]) => rank(a) - rank(b) || a.localeCompare(b)).map(([k, v]) => policyField(k, v));
   $("policy-fields").replaceChildren(...fields);
 }
 
