@@ -260,18 +260,22 @@ def read_audit_log():
     limit = _whole(request.args.get("limit", "100"), "limit", 1, audit_log.MAX_PAGE)
     before = request.args.get("before")
     cursor = None if before is None else _whole(before, "before", 1, 2**53)
-    return jsonify(audit_log.page(get_redis(), cursor, limit))
+    return jsonify(audit_log.page(get_redis(), cursor, limit, _audit_archive()))
 
 
 @bp.get("/api/audit/verify")
 def verify_audit_log():
     """Recompute the audit chain; `ok` false names the first broken entry."""
     require_admin()
-    verdict = audit_log.verify(get_redis())
+    verdict = audit_log.verify(get_redis(), _audit_archive())
     return jsonify(
         {"ok": verdict.ok, "checked": verdict.checked, "broken_at": verdict.broken_at}
         | {"problem": verdict.problem}
     )
+
+
+def _audit_archive():
+    return audit_log.archive_path(current_app.config["OVERT_SETTINGS"].data_dir)
 
 
 def _whole(raw: str, name: str, low: int, high: int) -> int:

@@ -1,6 +1,8 @@
 """The audit log: append-only and hash-chained, so an edited or deleted entry shows.
 
-Entries live in one Redis list, oldest first, and are never trimmed. Each entry holds `seq`
+Entries live in one Redis list, oldest first, and are never trimmed: `archive` may move the
+oldest to an append-only file under the data dir (`<data-dir>/audit/audit.jsonl`), which
+`page` and `verify` read as the chain's start. Each entry holds `seq`
 (1, 2, ...), `at` (ms), `actor` (the label of the admin token, "cli", or "employee"), `action`,
 its details (ids and counts, never payloads), `prev_hash` and
 `hash = sha256(prev_hash + canonical JSON of the entry without "hash")`.
@@ -11,10 +13,14 @@ The first entry's `prev_hash` is GENESIS. Appending is atomic across processes: 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
+import os
+import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import redis
 
@@ -73,22 +79,80 @@ def audit(r: redis.Redis, actor: str, action: str, **details) -> dict:
     return append(r, actor, action, **details)
 
 
-def page(r: redis.Redis, before: int | None = None, limit: int = 100) -> dict:
+def archive_path(data_dir: Path) -> Path:
+    """Return where archived audit entries are kept."""
+    return Path(data_dir) / "audit" / "audit.jsonl"
+
+
+def page(r: redis.Redis, before: int | None = None, limit: int = 100, archive=None) -> dict:
     """Return up to `limit` entries older than seq `before` (default: the newest), newest first.
 
     The answer's `next` is the cursor for the following (older) page, or None at the start.
+    Entries older than what Redis holds are read from the `archive` file, if given.
     """
     first = _first_seq(r)
-    if first is None:
-        return {"entries": [], "next": None}
+    archived = archive is not None and Path(archive).exists()
+    if first is None or (before is not None and before <= first):
+        return _page_archive(Path(archive), before, limit) if archived else _EMPTY
     last = first + r.llen(keys.KEY_AUDIT_LOG) - 1
     top = last if before is None else min(before - 1, last)
-    if top < first:
-        return {"entries": [], "next": None}
     bottom = max(first, top - limit + 1)
     raw = r.lrange(keys.KEY_AUDIT_LOG, bottom - first, top - first)
     entries = [json.loads(x) for x in reversed(raw)]
-    return {"entries": entries, "next": bottom if bottom > first else None}
+    older = bottom > first or (archived and first > 1)
+    return {"entries": entries, "next": bottom if older else None}
+
+
+_EMPTY = {"entries": [], "next": None}
+
+
+def _page_archive(path: Path, before: int | None, limit: int) -> dict:
+    older = [e for e in map(json.loads, _lines(path)) if before is None or e["seq"] < before]
+    chosen = older[-limit:]
+    return {"entries": chosen[::-1], "next": chosen[0]["seq"] if len(older) > limit else None}
+
+
+def _lines(path: Path) -> Iterator[bytes]:
+    with open(path, "rb") as fh:
+        for line in fh:
+            if line.strip():
+                yield line.rstrip(b"\n")
+
+
+def archive(r: redis.Redis, path: Path, keep: int) -> int:
+    """Move all but the newest `keep` entries to the append-only file; return how many moved.
+
+    Written and fsynced before they leave Redis; a run that dies in between is finished by the
+    next one (entries already in the file are not written twice).
+    """
+    token = secrets.token_hex(8)
+    if not r.set(keys.KEY_AUDIT_ARCHIVE_LOCK, token, nx=True, ex=300):
+        raise AuditChainError("another audit archive run is in progress")
+    try:
+        count = r.llen(keys.KEY_AUDIT_LOG) - keep
+        if count <= 0:
+            return 0
+        raw = r.lrange(keys.KEY_AUDIT_LOG, 0, count - 1)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        done = _last_archived_seq(path)
+        with open(path, "ab") as fh:
+            fh.writelines(line + b"\n" for line in raw if json.loads(line)["seq"] > done)
+            fh.flush()
+            os.fsync(fh.fileno())
+        r.ltrim(keys.KEY_AUDIT_LOG, count, -1)  # appends go to the tail: the head is ours
+        return count
+    finally:
+        if r.get(keys.KEY_AUDIT_ARCHIVE_LOCK) == token.encode():
+            r.delete(keys.KEY_AUDIT_ARCHIVE_LOCK)
+
+
+def _last_archived_seq(path: Path) -> int:
+    if not path.exists():
+        return 0
+    last = 0
+    for line in _lines(path):
+        last = json.loads(line)["seq"]
+    return last
 
 
 def read_audit(r: redis.Redis, limit: int = 200) -> list[dict]:
@@ -123,10 +187,13 @@ class Verdict:
         return self.broken_at is None
 
 
-def verify(r: redis.Redis) -> Verdict:
-    """Recompute the chain from the first entry and name the first entry that does not fit."""
+def verify(r: redis.Redis, archive: Path | None = None) -> Verdict:
+    """Recompute the chain from the first entry (archive file first) and name the first misfit."""
+    stored: Iterable[bytes] = (raw for _, raw in iter_entries(r))
+    if archive is not None and Path(archive).exists():
+        stored = itertools.chain(_lines(Path(archive)), stored)
     prev, expected_seq, checked = GENESIS, 1, 0
-    for position, raw in iter_entries(r):
+    for position, raw in enumerate(stored):
         try:
             entry = json.loads(raw)
             seq = entry["seq"]

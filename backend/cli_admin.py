@@ -14,6 +14,13 @@ def _redis():
     return redis_client()[1]
 
 
+def _archive():
+    from .audit_log import archive_path
+    from .cli import settings_and_url
+
+    return archive_path(settings_and_url()[0].data_dir)
+
+
 @click.group()
 def audit():
     """Inspect the hash-chained audit log."""
@@ -24,7 +31,7 @@ def audit_verify():
     """Recompute the chain; exit 1 naming the first broken entry, 0 when intact."""
     from .audit_log import verify
 
-    verdict = verify(_redis())
+    verdict = verify(_redis(), _archive())
     if verdict.ok:
         click.echo(f"audit log intact: {verdict.checked} entries")
         return
@@ -44,6 +51,21 @@ def audit_show(limit: int):
 
     for entry in read_audit(_redis(), limit):
         click.echo(json.dumps(entry, sort_keys=True))
+
+
+@audit.command("archive")
+@click.option("--keep", default=10000, show_default=True, type=click.IntRange(0))
+def audit_archive(keep: int):
+    """Move all but the newest KEEP entries from Redis to <data-dir>/audit/audit.jsonl."""
+    from .audit_log import AuditChainError, archive
+    from .cli import CLIError
+
+    path = _archive()
+    try:
+        moved = archive(_redis(), path, keep)
+    except AuditChainError as err:
+        raise CLIError(str(err)) from None
+    click.echo(f"archived {moved} audit entries to {path}")
 
 
 @click.group()

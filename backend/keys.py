@@ -62,6 +62,7 @@ KEY_BATCHES_DELETED = PREFIX + "batches:deleted"  # hash: batch id -> json {date
 # The admin console: hash-chained audit log, labelled admin tokens and browser sessions.
 KEY_AUDIT_LOG = PREFIX + "audit:log"  # list of json entries, oldest first, never trimmed
 KEY_AUDIT_HEAD = PREFIX + "audit:head"  # hash: seq, hash of the newest entry
+KEY_AUDIT_ARCHIVE_LOCK = PREFIX + "audit:archive:lock"  # one archive run at a time
 KEY_ADMIN_TOKENS = PREFIX + "admin:tokens"  # hash: sha256(token) -> json {label, created_at}
 KEY_ADMIN_SESSION = PREFIX + "admin:session:{session}"  # json {label, token_hash} (TTL)
 KEY_DROPS_TOTAL = PREFIX + "drops:total"  # hash: reason -> events dropped in sealed batches

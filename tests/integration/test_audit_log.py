@@ -18,8 +18,12 @@ def fill(r, n: int) -> None:
         audit_log.audit(r, "ops", "pause", pause_id=f"p_{i}", scope={"team": "sales"})
 
 
+def run_cli(*args):
+    return CliRunner().invoke(main, list(args))
+
+
 def verify_cli():
-    return CliRunner().invoke(main, ["audit", "verify"])
+    return run_cli("audit", "verify")
 
 
 def test_entries_are_chained(redis_conn):
@@ -168,3 +172,36 @@ def test_every_admin_action_is_audited(admin, redis_conn):
         "broken_at": None,
         "problem": "",
     }
+
+
+def test_archived_entries_stay_in_the_chain(redis_conn, settings, admin):
+    """Old entries moved to the append-only file are still paged and verified."""
+    fill(redis_conn, 30)
+    path = audit_log.archive_path(settings.data_dir)
+    # A run that died after writing the first entries to the file, before trimming Redis:
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"".join(x + b"\n" for x in redis_conn.lrange(keys.KEY_AUDIT_LOG, 0, 4)))
+    result = run_cli("audit", "archive", "--keep", "10")
+    assert result.exit_code == 0 and "archived 20" in result.output
+    lines = path.read_bytes().splitlines()
+    assert [json.loads(x)["seq"] for x in lines] == list(range(1, 21))
+    assert redis_conn.llen(keys.KEY_AUDIT_LOG) == 10
+    admin.enroll("alice", "sales")  # the chain goes on from the newest entry
+    assert verify_cli().exit_code == 0
+    assert admin.call("GET", "/admin/api/audit/verify")["checked"] == 31
+
+    seen, cursor = [], None
+    while True:
+        query = "?limit=7" + (f"&before={cursor}" if cursor else "")
+        page = admin.call("GET", "/admin/api/audit" + query)
+        seen.extend(e["seq"] for e in page["entries"])
+        if (cursor := page["next"]) is None:
+            break
+    assert seen == list(range(31, 0, -1))
+
+    edited = json.loads(lines[11])
+    edited["actor"] = "someone-else"
+    lines[11] = json.dumps(edited).encode()
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    result = verify_cli()
+    assert result.exit_code == 1 and "broken at entry 12:" in result.output
