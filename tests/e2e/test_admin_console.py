@@ -63,7 +63,7 @@ def test_console_pauses_a_team_and_shows_acknowledgements(
         page.get_by_label("Who").select_option("team")
         page.get_by_label("Team or employee").fill("sales")
         page.get_by_label("Reason (shown to employees)").fill("Quarter close")
-        page.get_by_role("button", name="Pause now").click()
+        page.get_by_label("Reason (shown to employees)").press("Enter")  # keyboard only
         acks = page.locator("#pause-table tbody tr").first.locator("td.acks")
         acks.filter(has_text="2 of 2").wait_for(timeout=15000)
         row = page.locator("#pause-table tbody tr").first
@@ -76,7 +76,8 @@ def test_console_pauses_a_team_and_shows_acknowledgements(
         page.screenshot(path=str(shot), full_page=True)
         print(f"admin console screenshot: {shot}")
 
-        page.get_by_role("button", name="Resume team sales").click()
+        page.get_by_role("button", name="Resume team sales").focus()
+        page.keyboard.press("Enter")
         page.get_by_text("Capture is running: nothing is paused.").wait_for()
         wait_for(lambda: not admin.status()["paused"], 5, message="resume")
         browser.wait_for_status("capturing")

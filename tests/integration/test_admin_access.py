@@ -148,18 +148,29 @@ def test_sign_out_ends_the_session(client):
 
 
 def test_rq_dashboard_is_mounted_behind_the_sign_in(client, redis_conn):
-    """rq-dashboard serves Overt's queue to a signed-in admin."""
-    from workers.queue import enqueue_drain
+    """rq-dashboard shows Overt's queue and a failed job (with RQ's JSON serializer)."""
+    from rq import SimpleWorker
 
-    enqueue_drain(redis_conn)
+    from workers.queue import get_queue
+
+    queue = get_queue(redis_conn)
+    queue.enqueue("workers.jobs.no_such_job")
+    SimpleWorker([queue], connection=redis_conn, serializer=queue.serializer).work(
+        burst=True, logging_level="WARNING"
+    )
+    queue.enqueue("workers.jobs.no_such_job")
     assert client.get("/admin/rq/").status_code == 401
     sign_in(client)
     page = client.get("/admin/rq/")
-    assert page.status_code == 200 and b"RQ" in page.data
+    assert page.status_code == 200 and b"RQ dashboard" in page.data
     queues = client.get("/admin/rq/0/data/queues.json").get_json()["queues"]
-    assert {q["name"]: q["count"] for q in queues}["overt"] == 1
+    overt = {q["name"]: q for q in queues}["overt"]
+    assert overt["count"] == 1 and overt["failed_job_registry_count"] == 1
+    failed = client.get("/admin/rq/0/data/jobs/overt/failed/8/asc/1.json").get_json()["jobs"]
+    assert "no_such_job" in failed[0]["description"] and failed[0]["exc_info"]
     # A queue change from another origin is refused even with the cookie.
     res = client.post("/admin/rq/queue/overt/failed/empty", headers={"Origin": "https://evil"})
     assert res.status_code == 403
     res = client.post("/admin/rq/queue/overt/failed/empty", headers={"Origin": "http://localhost"})
     assert res.status_code == 200
+    assert queue.failed_job_registry.count == 0
