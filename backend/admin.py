@@ -36,6 +36,9 @@ def _private(response: Response) -> Response:
     # Console data is for the signed-in admin only: never cached, never leaked via a Referer.
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer"
+    # The console loads only its own script and style, and is never framed (clickjacking).
+    response.headers["Content-Security-Policy"] = "default-src 'self'; frame-ancestors 'none'"
+    response.headers["X-Frame-Options"] = "DENY"
     return response
 
 
@@ -224,6 +227,20 @@ def revoke(employee: str):
     count = employees.revoke(r, employee)
     audit(r, actor, "revoke", employee=employee, tokens=count)
     return jsonify({"employee": employee, "revoked": count})
+
+
+@bp.post("/api/devices/<device>/revoke")
+def revoke_one_device(device: str):
+    """Revoke one device's token; the employee's other devices keep working."""
+    from .device_tokens import revoke_device
+
+    actor = require_admin()
+    r = get_redis()
+    employee = revoke_device(r, device)
+    if employee is None:
+        raise APIError(404, "device_not_found", f"no device {device} holds a token")
+    audit(r, actor, "revoke", employee=employee, device=device, tokens=1)
+    return jsonify({"employee": employee, "device": device, "revoked": 1})
 
 
 @bp.delete("/api/employees/<employee>/data")

@@ -84,6 +84,7 @@ function onSubmit(form, action) {
 // ---- sign-in --------------------------------------------------------------------------------
 
 function showSignIn() {
+  for (const panel of Object.keys(rendered)) delete rendered[panel];
   clearInterval(pollTimer);
   pollTimer = null;
   $("app").hidden = true;
@@ -131,11 +132,26 @@ async function refresh() {
     if (err.status !== 401) $("updated").textContent = `update failed: ${err.message}`;
     return;
   }
-  renderActivePauses(live.active_pauses);
-  renderPauseTable(live.pauses);
-  renderDevices(live.devices, live.connected_clients);
-  renderPipeline(live);
+  // Re-render a panel only when its data changed, so keyboard focus stays where it is.
+  whenChanged("active", live.active_pauses, renderActivePauses);
+  whenChanged("pauses", live.pauses, renderPauseTable);
+  whenChanged("devices", [live.devices, live.connected_clients], ([d, n]) => renderDevices(d, n));
+  whenChanged("pipeline", [live.queue, live.workers, live.batches], () => renderPipeline(live));
   $("updated").textContent = `updated ${new Date().toLocaleTimeString()}`;
+}
+
+const rendered = {};
+
+function whenChanged(panel, data, render) {
+  const key = JSON.stringify(data);
+  if (rendered[panel] === key) return;
+  rendered[panel] = key;
+  const focused = document.activeElement && document.activeElement.dataset.focusKey;
+  render(data);
+  if (focused) {
+    const again = document.querySelector(`[data-focus-key="${CSS.escape(focused)}"]`);
+    if (again) again.focus();
+  }
 }
 
 function renderActivePauses(active) {
@@ -147,6 +163,7 @@ function renderActivePauses(active) {
   const list = el("ul", { className: "active" });
   for (const p of active) {
     const resume = el("button", { type: "button", textContent: `Resume ${scopeText(p.scope)}` });
+    resume.dataset.focusKey = `resume-${p.pause_id}`;
     resume.addEventListener("click", async () => {
       try {
         await api("POST", "/admin/api/resume", { pause_id: p.pause_id });
@@ -186,13 +203,29 @@ function renderDevices(teams, count) {
     names.add(team);
     const items = devices.map((d) => {
       names.add(d.employee);
-      return el("li", {}, `${d.employee} `, el("span", { className: "muted" }, `${d.device} · since ${when(d.since_ms)}`));
+      const revoke = el("button", { type: "button", className: "danger small", textContent: "Revoke" });
+      revoke.setAttribute("aria-label", `Revoke device ${d.device} of ${d.employee}`);
+      revoke.dataset.focusKey = `revoke-${d.device}`;
+      revoke.addEventListener("click", () => revokeDevice(d));
+      return el("li", {}, `${d.employee} `,
+        el("span", { className: "muted" }, `${d.device} · since ${when(d.since_ms)} `), revoke);
     });
     return el("div", { className: "team" }, el("h3", {}, `${team} (${devices.length})`), el("ul", {}, ...items));
   });
   if (!blocks.length) blocks.push(el("p", { className: "muted" }, "No device is connected."));
   $("device-teams").replaceChildren(...blocks);
   $("known-names").replaceChildren(...[...names].sort().map((n) => el("option", { value: n })));
+}
+
+async function revokeDevice(d) {
+  if (!confirm(`Revoke device ${d.device} of ${d.employee}? It can no longer connect.`)) return;
+  try {
+    await api("POST", `/admin/api/devices/${encodeURIComponent(d.device)}/revoke`);
+    flash(`Revoked device ${d.device} of ${d.employee}.`);
+    await Promise.all([refresh(), loadAudit(null)]);
+  } catch (err) {
+    flash(errorText(err), true);
+  }
 }
 
 function renderPipeline(live) {

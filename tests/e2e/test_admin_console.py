@@ -58,7 +58,7 @@ def test_console_pauses_a_team_and_shows_acknowledgements(
         page.get_by_label("Admin token", exact=True).fill(live_server.admin_token)
         page.get_by_label("Admin token", exact=True).press("Enter")
         page.get_by_text("signed in as bootstrap").wait_for()
-        assert page.locator("#device-count").inner_text() == "3"
+        page.wait_for_function("document.getElementById('device-count').textContent === '3'")
 
         page.get_by_label("Who").select_option("team")
         page.get_by_label("Team or employee").fill("sales")
@@ -77,6 +77,12 @@ def test_console_pauses_a_team_and_shows_acknowledgements(
         print(f"admin console screenshot: {shot}")
 
         page.get_by_role("button", name="Resume team sales").focus()
+        for _ in range(2):  # live updates land meanwhile; keyboard focus stays on the button
+            before = page.locator("#updated").inner_text()
+            page.wait_for_function(
+                "t => document.getElementById('updated').textContent !== t", arg=before
+            )
+        assert page.evaluate("document.activeElement.textContent") == "Resume team sales"
         page.keyboard.press("Enter")
         page.get_by_text("Capture is running: nothing is paused.").wait_for()
         wait_for(lambda: not admin.status()["paused"], 5, message="resume")

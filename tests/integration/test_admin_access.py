@@ -13,6 +13,7 @@ PUBLIC = {("GET", "/admin"), ("POST", "/admin/api/session")}
 SAMPLE = {
     "pause_id": "p_0",
     "employee": "alice",
+    "device": "dev_0",
     "label": "ops",
     "job_id": "j",
     "queue_name": "overt",
@@ -174,3 +175,29 @@ def test_rq_dashboard_is_mounted_behind_the_sign_in(client, redis_conn):
     res = client.post("/admin/rq/queue/overt/failed/empty", headers={"Origin": "http://localhost"})
     assert res.status_code == 200
     assert queue.failed_job_registry.count == 0
+
+
+def test_one_device_can_be_revoked(client, redis_conn):
+    """Revoking a device leaves the employee's other devices working; it is audited."""
+    boot = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    body = {"employee": "alice", "team": "sales"}
+    first = client.post("/admin/api/employees", json=body, headers=boot).get_json()
+    second = client.post("/admin/api/employees", json=body, headers=boot).get_json()
+    path = f"/admin/api/devices/{first['device']}/revoke"
+    res = client.post(path, headers=boot)
+    assert res.get_json() == {"employee": "alice", "device": first["device"], "revoked": 1}
+    mine = {"Authorization": f"Bearer {second['token']}"}
+    assert client.get("/me/api/consent", headers=mine).status_code == 200
+    gone = {"Authorization": f"Bearer {first['token']}"}
+    assert client.get("/me/api/consent", headers=gone).status_code == 401
+    assert client.post(path, headers=boot).status_code == 404
+    entry = read_audit(redis_conn, 1)[0]
+    assert (entry["action"], entry["device"]) == ("revoke", first["device"])
+
+
+def test_console_page_is_not_framed_or_cached(client):
+    """The console's answers forbid framing and caching."""
+    res = client.get("/admin")
+    assert res.status_code == 200 and b"Sign in" in res.data
+    assert "frame-ancestors 'none'" in res.headers["Content-Security-Policy"]
+    assert res.headers["Cache-Control"] == "no-store"
