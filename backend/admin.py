@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
 
-from . import admin_auth, audit_log, consent, control, employees, pauses
+from . import admin_auth
 from .admin_auth import require_admin
-from .audit_log import audit
+from .admin_rq import URL_PREFIX
 from .console import live_view
+from .core import audit as audit_log
+from .core import consent, control, employees, pauses
+from .core.audit import audit
+from .core.device_tokens import revoke_device
+from .core.erase import erase_employee
+from .core.policy import get_policy, put_policy
+from .core.purge import purge_scope
 from .errors import APIError, json_body
-from .policy import get_policy, put_policy
-from .schemas import EnrollSchema, PauseRequestSchema, PolicySchema, ResumeRequestSchema
+from .schemas import CATEGORIES, EnrollSchema, PauseRequestSchema, PolicySchema, ResumeRequestSchema
 from .status import status
 from .store import get_redis
 
@@ -20,9 +26,6 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 @bp.get("")
 def console():
     """Serve the admin console page (it signs in with an admin token, then polls the API)."""
-    from .admin_rq import URL_PREFIX
-    from .schemas import CATEGORIES
-
     return render_template(
         "admin.html",
         csrf_header=admin_auth.CSRF_HEADER,
@@ -131,8 +134,6 @@ def pause():
     record, created = pauses.pause(r, req["scope"], req["reason"], req["purge"], actor)
     purged = 0
     if created and req["purge"]:
-        from workers.purge import purge_scope
-
         purged = purge_scope(r, req["scope"])
     audit(
         r,
@@ -232,8 +233,6 @@ def revoke(employee: str):
 @bp.post("/api/devices/<device>/revoke")
 def revoke_one_device(device: str):
     """Revoke one device's token; the employee's other devices keep working."""
-    from .device_tokens import revoke_device
-
     actor = require_admin()
     r = get_redis()
     employee = revoke_device(r, device)
@@ -246,8 +245,6 @@ def revoke_one_device(device: str):
 @bp.delete("/api/employees/<employee>/data")
 def erase_employee_data(employee: str):
     """Erase an employee's data everywhere, sealed batches included (audited: ids and counts)."""
-    from workers.erase import erase_employee
-
     actor = require_admin()
     reason = json_body().get("reason")
     if not isinstance(reason, str) or not 0 < len(reason.strip()) <= 500:

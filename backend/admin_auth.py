@@ -23,9 +23,9 @@ import redis
 from flask import current_app, request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from . import keys
 from .auth import bearer
-from .employees import authenticate
+from .core import keys
+from .core.employees import authenticate
 from .errors import APIError
 from .store import get_redis
 

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from urllib.parse import urlparse
 
+import rq_dashboard
 from flask import Flask, request
+from rq.serializers import JSONSerializer
+from rq_dashboard import web
 
 from .admin_auth import SAFE_METHODS, require_admin
 from .auth import bearer
@@ -21,10 +24,6 @@ URL_PREFIX = "/admin/rq"
 
 def init_app(app: Flask, redis_url: str) -> None:
     """Mount rq-dashboard on `app`, reading Overt's queue on `redis_url`."""
-    import rq_dashboard
-    from rq.serializers import JSONSerializer
-    from rq_dashboard import web
-
     web.config.serializer = JSONSerializer  # Overt's jobs are JSON-serialised (workers/queue.py)
     app.config.setdefault("RQ_DASHBOARD_REDIS_URL", redis_url)
     app.config.setdefault("RQ_DASHBOARD_POLL_INTERVAL", 2500)

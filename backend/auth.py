@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import request
 
-from .employees import Identity, authenticate
+from .core.employees import Identity, authenticate
 from .errors import APIError
 from .store import get_redis
 
@@ -14,13 +14,6 @@ def bearer() -> str | None:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
-
-
-def require_admin() -> str:
-    """Abort unless an admin token or console session names the caller; return its label."""
-    from .admin_auth import require_admin as check
-
-    return check()
 
 
 def require_device() -> Identity:

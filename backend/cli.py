@@ -9,37 +9,22 @@ import re
 import signal
 import subprocess
 import sys
-from pathlib import Path
 
 import click
+from marshmallow import ValidationError
+from werkzeug.serving import make_server
 
-from . import embedded_redis
-from .config import ConfigError, Settings, load_settings
-from .store import RedisUnavailableError, connect, safe_url
-
-EXTENSION_DIR = Path(__file__).resolve().parent.parent / "extension"
-
-
-def extension_id(manifest: Path = EXTENSION_DIR / "manifest.json") -> str | None:
-    """Return the extension's id, derived from the fixed key in its manifest (as Chromium does)."""
-    import base64
-    import hashlib
-
-    try:
-        key = json.loads(manifest.read_text())["key"]
-    except (OSError, ValueError, KeyError):
-        return None
-    digest = hashlib.sha256(base64.b64decode(key)).hexdigest()[:32]
-    return "".join(chr(ord("a") + int(c, 16)) for c in digest)
-
-
-class CLIError(click.ClickException):
-    """A one-line error; exit code 2."""
-
-    exit_code = 2
-
-    def show(self, file=None):
-        click.echo(f"overt: error: {self.format_message()}", err=True)
+from . import create_app, embedded_redis
+from .cli_admin import COMMANDS as ADMIN_COMMANDS
+from .cli_support import EXTENSION_DIR, CLIError, extension_id, redis_client, settings_and_url
+from .core import pauses
+from .core.audit import audit
+from .core.config import ConfigError, Settings, load_settings
+from .core.db import RedisUnavailableError, connect, safe_url
+from .core.employees import enroll as do_enroll
+from .core.purge import purge_scope
+from .schemas import EnrollSchema
+from .status import status as read_status
 
 
 class OvertGroup(click.Group):
@@ -50,26 +35,6 @@ class OvertGroup(click.Group):
             return super().invoke(ctx)
         except (ConfigError, RedisUnavailableError, embedded_redis.EmbeddedRedisError) as err:
             raise CLIError(str(err)) from None
-
-
-def settings_and_url() -> tuple[Settings, str]:
-    """Return settings and the Redis URL: OVERT_REDIS_URL, else a running embedded Redis."""
-    settings = load_settings()
-    if settings.redis_url:
-        return settings, settings.redis_url
-    sock = embedded_redis.socket_path(settings.data_dir)
-    if sock.exists():
-        return settings, embedded_redis.socket_url(settings.data_dir)
-    raise RedisUnavailableError(
-        "no Redis: set OVERT_REDIS_URL, or start `overt up` "
-        f"(embedded Redis in {settings.data_dir})"
-    )
-
-
-def redis_client():
-    """Return (settings, connected Redis client)."""
-    settings, url = settings_and_url()
-    return settings, connect(url)
 
 
 @click.group(cls=OvertGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -84,10 +49,6 @@ def main():
 
 
 def _serve(settings: Settings, url: str, host: str, port: int, on_ready=None) -> None:
-    from werkzeug.serving import make_server
-
-    from . import create_app
-
     settings = Settings(**{**settings.__dict__, "redis_url": url})
     app = create_app({"OVERT_SETTINGS": settings})
     server = make_server(host, port, app, threaded=True)
@@ -182,12 +143,6 @@ def worker(burst: bool, with_scheduler: bool):
 @click.option("--team", default="default", show_default=True, help="The employee's team.")
 def enroll(employee: str, team: str):
     """Issue a device token for EMPLOYEE (shown once; only its hash is stored)."""
-    from marshmallow import ValidationError
-
-    from .employees import enroll as do_enroll
-    from .schemas import EnrollSchema
-    from .store import audit
-
     try:
         EnrollSchema().load({"employee": employee, "team": team})
     except ValidationError as err:
@@ -225,17 +180,12 @@ def _scope(team: str | None, employee: str | None) -> dict:
 @click.option("--purge", is_flag=True, help="Also delete that scope's queued, unsealed events.")
 def pause(team, employee, reason, purge):
     """Pause capture now for everyone, a team or an employee; it holds until `overt resume`."""
-    from . import pauses
-    from .store import audit
-
     if not reason.strip():
         raise click.BadParameter("must not be empty", param_hint="--reason")
     _, r = redis_client()
     record, created = pauses.pause(r, _scope(team, employee), reason, purge, "cli")
     purged = 0
     if created and purge:
-        from workers.purge import purge_scope
-
         purged = purge_scope(r, record["scope"])
     audit(r, "cli", "pause", pause_id=record["pause_id"], scope=record["scope"], purged=purged)
     state = "paused" if created else "already paused"
@@ -251,9 +201,6 @@ def pause(team, employee, reason, purge):
 @click.option("--pause-id", help="Resume this pause.")
 def resume(team, employee, pause_id):
     """Resume capture (by default the pause of everyone)."""
-    from . import pauses
-    from .store import audit
-
     _, r = redis_client()
     try:
         record = pauses.resume(r, pause_id, None if pause_id else _scope(team, employee))
@@ -267,8 +214,6 @@ def resume(team, employee, pause_id):
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def status(as_json: bool):
     """Show pause state, connected clients, queue depth, workers and batches."""
-    from .status import status as read_status
-
     _, r = redis_client()
     info = read_status(r)
     if as_json:
@@ -297,14 +242,8 @@ def status(as_json: bool):
     )
 
 
-def _register_admin_commands() -> None:
-    from .cli_admin import COMMANDS
-
-    for command in COMMANDS:
-        main.add_command(command)
-
-
-_register_admin_commands()
+for _command in ADMIN_COMMANDS:
+    main.add_command(_command)
 
 if __name__ == "__main__":
     main()

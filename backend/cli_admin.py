@@ -7,17 +7,19 @@ import sys
 
 import click
 
+from .admin_auth import BOOTSTRAP, AdminTokenError, create_token, list_tokens, revoke_token
+from .cli_support import CLIError, redis_client, settings_and_url
+from .cli_support import extension_id as derived_id
+from .core.audit import AuditChainError, archive, archive_path, read_audit, verify
+from .core.audit import audit as append
+from .rollout import WEB_STORE_UPDATE_URL, RolloutError, chrome_policy
+
 
 def _redis():
-    from .cli import redis_client
-
     return redis_client()[1]
 
 
 def _archive():
-    from .audit_log import archive_path
-    from .cli import settings_and_url
-
     return archive_path(settings_and_url()[0].data_dir)
 
 
@@ -29,8 +31,6 @@ def audit():
 @audit.command("verify")
 def audit_verify():
     """Recompute the chain; exit 1 naming the first broken entry, 0 when intact."""
-    from .audit_log import verify
-
     verdict = verify(_redis(), _archive())
     if verdict.ok:
         click.echo(f"audit log intact: {verdict.checked} entries")
@@ -47,8 +47,6 @@ def audit_verify():
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 500))
 def audit_show(limit: int):
     """Print the newest entries, one JSON object per line."""
-    from .audit_log import read_audit
-
     for entry in read_audit(_redis(), limit):
         click.echo(json.dumps(entry, sort_keys=True))
 
@@ -57,9 +55,6 @@ def audit_show(limit: int):
 @click.option("--keep", default=10000, show_default=True, type=click.IntRange(0))
 def audit_archive(keep: int):
     """Move all but the newest KEEP entries from Redis to <data-dir>/audit/audit.jsonl."""
-    from .audit_log import AuditChainError, archive
-    from .cli import CLIError
-
     path = _archive()
     try:
         moved = archive(_redis(), path, keep)
@@ -82,10 +77,6 @@ def token():
 @click.argument("label")
 def token_create(label: str):
     """Issue an admin token named LABEL; it is printed once and only its hash is kept."""
-    from .admin_auth import AdminTokenError, create_token
-    from .audit_log import audit as append
-    from .cli import CLIError
-
     r = _redis()
     try:
         value = create_token(r, label)
@@ -100,10 +91,6 @@ def token_create(label: str):
 @click.argument("label")
 def token_revoke(label: str):
     """Revoke the admin token named LABEL (its console sessions end too)."""
-    from .admin_auth import AdminTokenError, revoke_token
-    from .audit_log import audit as append
-    from .cli import CLIError
-
     r = _redis()
     try:
         revoke_token(r, label)
@@ -116,8 +103,6 @@ def token_revoke(label: str):
 @token.command("list")
 def token_list():
     """List admin token labels (the tokens themselves are not stored)."""
-    from .admin_auth import BOOTSTRAP, list_tokens
-
     click.echo(f"{BOOTSTRAP}\t(OVERT_ADMIN_TOKEN)")
     for t in list_tokens(_redis()):
         click.echo(f"{t['label']}\tcreated {t['created_at']}")
@@ -136,10 +121,6 @@ def policy():
 @click.option("--update-url", help="Self-hosted update manifest (default: Chrome Web Store).")
 def policy_chrome(server, grace_seconds, token, extension_id, update_url):
     """Print the Chrome / Edge policy JSON that force-installs and configures the extension."""
-    from .cli import CLIError
-    from .cli import extension_id as derived_id
-    from .rollout import WEB_STORE_UPDATE_URL, RolloutError, chrome_policy
-
     ext = extension_id or derived_id()
     if not ext:
         raise CLIError("cannot derive the extension id; pass --extension-id")

@@ -11,8 +11,10 @@ import time
 
 import redis
 
-from . import keys, pauses
+from workers.queue import get_queue
+
 from .connections import PRESENCE_TTL
+from .core import keys, pauses
 from .status import status
 
 RECENT_PAUSES = 8
@@ -103,8 +105,6 @@ def recent_batches(r: redis.Redis) -> list[dict]:
 
 def live_view(r: redis.Redis) -> dict:
     """Return everything the console's live panels show, in one answer."""
-    from workers.queue import get_queue
-
     clients = connected_clients(r)
     info = status(r)
     return {

@@ -11,14 +11,17 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request
 
-from . import consent, control, keys
-from .audit_log import audit
 from .auth import bearer, require_device
-from .employees import Identity, team_of
+from .core import consent, control, keys
+from .core.audit import audit
+from .core.employees import Identity, team_of
+from .core.erase import erase_employee, receipts
+from .core.export import collected, export
+from .core.policy import get_policy
+from .core.purge import purge_employee
 from .errors import APIError, json_body
 from .me_auth import COOKIE, CSRF_HEADER, LINK_TTL, SESSION_TTL, issue_link, open_link, require_me
 from .me_auth import end_session as forget_session
-from .policy import get_policy
 from .schemas import ConsentSchema
 from .store import get_redis
 
@@ -123,8 +126,6 @@ def put_consent():
         raise APIError(status, err.code, str(err), err.errors) from None
     purged = 0
     if withdrawn:
-        from workers.purge import purge_employee
-
         purged = purge_employee(r, ident.employee, withdrawn)
     control.publish(
         r,
@@ -138,9 +139,6 @@ def put_consent():
 @bp.get("/api/overview")
 def overview():
     """Return what the page shows: consent, policy, ledger, counts, latest records, batches."""
-    from workers.erase import receipts
-    from workers.export import collected
-
     ident = me()
     r = get_redis()
     settings = _settings()
@@ -163,8 +161,6 @@ def overview():
 @bp.get("/api/data")
 def export_data():
     """Download everything held about me as one JSON file."""
-    from workers.export import export
-
     ident = me()
     settings = _settings()
     doc = export(get_redis(), settings.datasets_dir, settings.secret, ident.employee)
@@ -179,8 +175,6 @@ def export_data():
 @bp.delete("/api/data")
 def erase_data():
     """Erase everything held about me, sealed batches included; return the receipt."""
-    from workers.erase import erase_employee
-
     ident = me()
     settings = _settings()
     r = get_redis()
@@ -199,16 +193,12 @@ def erase_data():
 @bp.get("/api/receipts")
 def list_receipts():
     """Return my erasure receipts, oldest first."""
-    from workers.erase import receipts
-
     return jsonify({"receipts": receipts(get_redis(), me().employee)})
 
 
 @bp.get("/api/receipts/<receipt_id>")
 def receipt_detail(receipt_id: str):
     """Return one of my erasure receipts (404 for anyone else's)."""
-    from workers.erase import receipts
-
     for receipt in receipts(get_redis(), me().employee):
         if receipt["receipt_id"] == receipt_id:
             return jsonify(receipt)

@@ -25,7 +25,7 @@ from prometheus_client import (
 )
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
-from . import keys
+from .core import keys
 
 FRAME_TYPES = {"hello", "events", "pause_applied", "ping", "pong"}
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
@@ -87,14 +87,13 @@ def pause_acked(record: dict | None) -> None:
 class RedisCollector:
     """Figures shared by every process, read from Redis at scrape time."""
 
-    def __init__(self, r: redis.Redis):
+    def __init__(self, r: redis.Redis, presence_ttl: float):
         self.r = r
+        self.presence_ttl = presence_ttl
 
     def collect(self):
-        from .connections import PRESENCE_TTL
-
         pipe = self.r.pipeline()
-        pipe.zcount(keys.KEY_CONNECTIONS, time.time() - PRESENCE_TTL, "+inf")
+        pipe.zcount(keys.KEY_CONNECTIONS, time.time() - self.presence_ttl, "+inf")
         pipe.llen(keys.KEY_INCOMING)
         pipe.llen(keys.KEY_STAGING)
         pipe.hlen(keys.KEY_BATCHES)
@@ -119,13 +118,13 @@ class RedisCollector:
         yield drops
 
 
-def exposition(r: redis.Redis) -> tuple[bytes, str]:
-    """Return the /metrics body and its content type."""
+def exposition(r: redis.Redis, presence_ttl: float) -> tuple[bytes, str]:
+    """Return the /metrics body and its content type (clients count if seen within presence_ttl)."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         local = CollectorRegistry()
         multiprocess.MultiProcessCollector(local)
     else:
         local = REGISTRY
     shared = CollectorRegistry()
-    shared.register(RedisCollector(r))
+    shared.register(RedisCollector(r, presence_ttl))
     return generate_latest(local) + generate_latest(shared), CONTENT_TYPE_LATEST

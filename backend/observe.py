@@ -6,6 +6,7 @@ import redis
 from flask import Blueprint, Response, current_app, jsonify
 
 from . import metrics
+from .connections import PRESENCE_TTL
 from .store import get_redis
 
 bp = Blueprint("observe", __name__)
@@ -34,5 +35,5 @@ def healthz():
 @bp.get("/metrics")
 def prometheus():
     """Serve metrics in Prometheus text format."""
-    body, content_type = metrics.exposition(get_redis())
+    body, content_type = metrics.exposition(get_redis(), PRESENCE_TTL)
     return Response(body, content_type=content_type)

@@ -5,7 +5,7 @@ import re
 import pytest
 
 from backend.admin_auth import CSRF_HEADER
-from backend.audit_log import read_audit
+from backend.core.audit import read_audit
 from tests.conftest import ADMIN_TOKEN
 
 # Routes open to anyone: the console page itself (a sign-in form) and its sign-in call.

@@ -8,9 +8,10 @@ import threading
 import pytest
 from click.testing import CliRunner
 
-from backend import audit_log, keys
 from backend.cli import main
-from backend.store import connect
+from backend.core import audit as audit_log
+from backend.core import keys
+from backend.core.db import connect
 
 
 def fill(r, n: int) -> None:

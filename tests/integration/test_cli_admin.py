@@ -4,8 +4,8 @@ import json
 
 from click.testing import CliRunner
 
-from backend import audit_log
 from backend.cli import extension_id, main
+from backend.core import audit as audit_log
 from backend.rollout import managed_keys
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from backend import keys
+from backend.core import keys
 from tests.helpers import WSClient, http, make_event
 from tests.integration.processes import overt_env
 

@@ -39,7 +39,7 @@ KEY_PAUSE_ACKS = PREFIX + "pause:{pause_id}:acks"  # hash: device -> json {emplo
 KEY_CONNECTIONS = PREFIX + "connections"  # zset: connection id -> last seen (s)
 KEY_CONNECTION_INFO = PREFIX + "connections:info"  # hash: connection id -> json
 KEY_CLIENT_DROPS = PREFIX + "client:dropped"  # hash: device -> events dropped by full outboxes
-KEY_AUDIT = PREFIX + "audit"  # superseded by KEY_AUDIT_LOG (backend/audit_log.py); unused
+KEY_AUDIT = PREFIX + "audit"  # superseded by KEY_AUDIT_LOG (backend/core/audit.py); unused
 
 CHANNEL_CONTROL = PREFIX + "control"  # pub/sub: pause, resume, consent, policy
 
@@ -53,7 +53,7 @@ def key(template: str, **parts: str) -> str:
 
 KEY_SIGNALS = PREFIX + "signals"  # hash: device -> json {gpc, dnt} from its latest hello
 
-# Issue 4: the /me page's sign-in links and sessions, and retention.
+# The /me page's sign-in links and sessions, and retention.
 KEY_ME_LINK = PREFIX + "me:link:{link}"  # json identity behind a one-time /me link (short TTL)
 KEY_ME_SESSION = PREFIX + "me:session:{session}"  # json identity of a /me browser session (TTL)
 KEY_RETENTION_DUE = PREFIX + "retention:due"  # set while a retention run is scheduled (TTL)
