@@ -9,6 +9,8 @@ each figure is counted once however many processes there are.
 
 from __future__ import annotations
 
+import collections
+import json
 import os
 import time
 from datetime import datetime
@@ -100,7 +102,8 @@ class RedisCollector:
         pipe.hlen(keys.KEY_BATCHES_DELETED)
         pipe.hgetall(keys.KEY_DROPS_TOTAL)
         pipe.hgetall(keys.KEY_DROPS)
-        connected, incoming, staged, sealed, deleted, dropped, pending = pipe.execute()
+        pipe.hvals(keys.KEY_SEALING_INDEX)
+        connected, incoming, staged, sealed, deleted, dropped, pending, sealing = pipe.execute()
         yield GaugeMetricFamily("overt_connected_clients", "Clients connected", connected)
         depth = GaugeMetricFamily("overt_queue_depth", "Events waiting, by stage", labels=["stage"])
         depth.add_metric(["incoming"], incoming)
@@ -112,10 +115,23 @@ class RedisCollector:
         drops = CounterMetricFamily(
             "overt_events_dropped", "Events dropped by workers, by reason", labels=["reason"]
         )
-        for reason in sorted(set(dropped) | set(pending)):
-            n = int(dropped.get(reason, 0)) + int(pending.get(reason, 0))
-            drops.add_metric([reason.decode()], n)
+        for reason, n in sorted(drop_totals(dropped, pending, sealing).items()):
+            drops.add_metric([reason], n)
         yield drops
+
+
+def drop_totals(sealed: dict, pending: dict, sealing: list[bytes]) -> collections.Counter:
+    """Add up drops wherever they are: in sealed cards, pending, or in a batch being sealed.
+
+    A batch being sealed carries the drops it took from the pending count; counting it keeps
+    the total from dipping while the seal runs (the seal moves it to the sealed totals at once).
+    """
+    total: collections.Counter = collections.Counter()
+    for counts in (sealed, pending):
+        total.update({k.decode(): int(v) for k, v in counts.items()})
+    for raw in sealing:
+        total.update(json.loads(raw).get("drops") or {})
+    return total
 
 
 def exposition(r: redis.Redis, presence_ttl: float) -> tuple[bytes, str]:

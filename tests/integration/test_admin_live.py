@@ -145,3 +145,18 @@ def test_healthz_reports_redis_and_the_control_listener(live_server):
     status, body = http("GET", live_server.http_url + "/healthz")
     assert status == 200
     assert body == {"status": "ok", "redis": True, "control_listener": "subscribed"}
+
+
+def test_worker_drops_and_sealed_batches_reach_metrics(
+    admin, people, connect, live_server, run_workers
+):
+    """A duplicate event is dropped by the worker; /metrics counts it and the sealed batch."""
+    ann = connect(people["ann"])
+    event = make_event("click")
+    assert ann.send_events(1, [event, make_event("click")])["accepted"] == 2
+    assert ann.send_events(2, [event])["accepted"] == 1  # the same id again
+    assert len(run_workers()) == 2
+    after = metric_values(live_server.http_url)
+    assert after[("overt_events_dropped_total", (("reason", "duplicate"),))] == 1
+    assert after[("overt_batches_sealed_total", ())] == 1
+    assert after[("overt_queue_depth", (("stage", "incoming"),))] == 0
