@@ -9,14 +9,15 @@ from .admin_auth import require_admin
 from .admin_rq import URL_PREFIX
 from .console import live_view
 from .core import audit as audit_log
-from .core import consent, control, employees, pauses
+from .core import employees, pauses
 from .core.audit import audit
 from .core.device_tokens import revoke_device
 from .core.erase import erase_employee
-from .core.policy import get_policy, put_policy
+from .core.policy import get_policy
 from .core.purge import purge_scope
 from .errors import APIError, json_body
-from .schemas import CATEGORIES, EnrollSchema, PauseRequestSchema, PolicySchema, ResumeRequestSchema
+from .policy_change import change_policy
+from .schemas import CATEGORIES, EnrollSchema, PauseRequestSchema, ResumeRequestSchema
 from .status import status
 from .store import get_redis
 
@@ -185,28 +186,7 @@ def read_policy():
 @bp.put("/api/policy")
 def write_policy():
     actor = require_admin()
-    req = PolicySchema().load(json_body())
-    r = get_redis()
-    policy, lapsed = put_policy(r, req)
-    lost = consent.lapse(r, lapsed, policy["version"]) if lapsed else {}
-    control.publish(r, "policy", frame={"type": "policy", **policy})
-    for employee in lost:
-        categories = consent.get_consent(r, employee)
-        control.publish(
-            r,
-            "consent",
-            frame={"type": "consent", "categories": categories},
-            scope={"employee": employee},
-        )
-    audit(
-        r,
-        actor,
-        "policy",
-        version=policy["version"],
-        lapsed=sorted(lapsed),
-        employees_lapsed=len(lost),
-    )
-    return jsonify(policy)
+    return jsonify(change_policy(get_redis(), json_body(), actor))
 
 
 @bp.post("/api/employees")

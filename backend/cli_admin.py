@@ -108,12 +108,7 @@ def token_list():
         click.echo(f"{t['label']}\tcreated {t['created_at']}")
 
 
-@click.group()
-def policy():
-    """Roll-out policies for managed browsers."""
-
-
-@policy.command("chrome")
+@click.command("chrome")
 @click.option("--server", required=True, help="WebSocket URL of the backend, wss://host/ws.")
 @click.option("--grace-seconds", type=int, help="Stop capturing after this long offline.")
 @click.option("--token", help="A device token (only for a policy written per machine).")
@@ -131,4 +126,5 @@ def policy_chrome(server, grace_seconds, token, extension_id, update_url):
     click.echo(json.dumps(body, indent=2))
 
 
-COMMANDS = (audit, admin, policy)
+# Registered on `overt` by cli.py; `policy_chrome` joins cli.py's `overt policy` group.
+COMMANDS = (audit, admin)

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import click
 
-from . import embedded_redis
 from .core.config import Settings, load_settings
 from .core.db import RedisUnavailableError, connect
+from .locate import HOW_TO_POINT, NotFoundError, locate
 
 EXTENSION_DIR = Path(__file__).resolve().parent.parent / "extension"
 
@@ -39,20 +39,22 @@ class CLIError(click.ClickException):
 
 
 def settings_and_url() -> tuple[Settings, str]:
-    """Return settings and the Redis URL: OVERT_REDIS_URL, else a running embedded Redis."""
-    settings = load_settings()
-    if settings.redis_url:
-        return settings, settings.redis_url
-    sock = embedded_redis.socket_path(settings.data_dir)
-    if sock.exists():
-        return settings, embedded_redis.socket_url(settings.data_dir)
-    raise RedisUnavailableError(
-        "no Redis: set OVERT_REDIS_URL, or start `overt up` "
-        f"(embedded Redis in {settings.data_dir})"
-    )
+    """Return settings and the Redis URL: OVERT_REDIS_URL, else a running `overt up`."""
+    try:
+        found = locate()
+    except NotFoundError as err:
+        raise CLIError(str(err)) from None
+    return load_settings(found.env), found.redis_url
 
 
 def redis_client():
     """Return (settings, connected Redis client)."""
-    settings, url = settings_and_url()
-    return settings, connect(url)
+    try:
+        found = locate()
+    except NotFoundError as err:
+        raise CLIError(str(err)) from None
+    try:
+        client = connect(found.redis_url)
+    except RedisUnavailableError as err:
+        raise CLIError(f"{err} (from {found.how}); {HOW_TO_POINT}") from None
+    return load_settings(found.env), client

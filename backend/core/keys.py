@@ -66,3 +66,6 @@ KEY_AUDIT_ARCHIVE_LOCK = PREFIX + "audit:archive:lock"  # one archive run at a t
 KEY_ADMIN_TOKENS = PREFIX + "admin:tokens"  # hash: sha256(token) -> json {label, created_at}
 KEY_ADMIN_SESSION = PREFIX + "admin:session:{session}"  # json {label, token_hash} (TTL)
 KEY_DROPS_TOTAL = PREFIX + "drops:total"  # hash: reason -> events dropped in sealed batches
+
+# When events last arrived under each policy version (so `overt status` can say none have).
+KEY_POLICY_LAST_ACCEPTED = PREFIX + "policy:last_accepted"  # hash: policy version -> ms
