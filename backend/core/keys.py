@@ -39,7 +39,6 @@ KEY_PAUSE_ACKS = PREFIX + "pause:{pause_id}:acks"  # hash: device -> json {emplo
 KEY_CONNECTIONS = PREFIX + "connections"  # zset: connection id -> last seen (s)
 KEY_CONNECTION_INFO = PREFIX + "connections:info"  # hash: connection id -> json
 KEY_CLIENT_DROPS = PREFIX + "client:dropped"  # hash: device -> events dropped by full outboxes
-KEY_AUDIT = PREFIX + "audit"  # superseded by KEY_AUDIT_LOG (backend/core/audit.py); unused
 
 CHANNEL_CONTROL = PREFIX + "control"  # pub/sub: pause, resume, consent, policy
 
