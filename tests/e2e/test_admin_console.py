@@ -43,6 +43,8 @@ def test_console_pauses_a_team_and_shows_acknowledgements(
     live_server, enrolled, launch_browser, pages, admin
 ):
     """Sign in, pause "sales", see 2 of 2 sales clients acknowledge (the extension among them)."""
+    from playwright.sync_api import expect  # here: without Playwright the fixtures skip first
+
     browser = launch_browser(live_server.ws_url, enrolled("alice", team="sales"))
     browser.wait_until_capturing(pages.origin)
     bob = AckingClient(live_server.ws_url, enrolled("bob", team="sales"))
@@ -58,7 +60,8 @@ def test_console_pauses_a_team_and_shows_acknowledgements(
         page.get_by_label("Admin token", exact=True).fill(live_server.admin_token)
         page.get_by_label("Admin token", exact=True).press("Enter")
         page.get_by_text("signed in as bootstrap").wait_for()
-        page.wait_for_function("document.getElementById('device-count').textContent === '3'")
+        # Wait on selectors, not wait_for_function: the console's CSP forbids eval.
+        expect(page.locator("#device-count")).to_have_text("3")
 
         page.get_by_label("Who").select_option("team")
         page.get_by_label("Team or employee").fill("sales")
@@ -79,9 +82,7 @@ def test_console_pauses_a_team_and_shows_acknowledgements(
         page.get_by_role("button", name="Resume team sales").focus()
         for _ in range(2):  # live updates land meanwhile; keyboard focus stays on the button
             before = page.locator("#updated").inner_text()
-            page.wait_for_function(
-                "t => document.getElementById('updated').textContent !== t", arg=before
-            )
+            expect(page.locator("#updated")).not_to_have_text(before)
         assert page.evaluate("document.activeElement.textContent") == "Resume team sales"
         page.keyboard.press("Enter")
         page.get_by_text("Capture is running: nothing is paused.").wait_for()
