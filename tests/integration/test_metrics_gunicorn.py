@@ -104,6 +104,9 @@ def test_multiprocess_metrics_add_up_every_worker(settings, redis_conn, tmp_path
         for client in clients:
             assert client.send_events(1, [make_event("click") for _ in range(3)])["accepted"] == 3
             sent += 3
+            # The ack goes out before the counters move; the pong comes after they have.
+            client.send({"type": "ping"})
+            client.recv_type("pong")
             client.close()
         for _ in range(6):  # whichever worker answers the scrape, it reports both
             assert accepted_total(base) == sent
