@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import base64
 import errno
-import hashlib
 import json
 import logging
 import os
@@ -20,41 +18,20 @@ from marshmallow import ValidationError
 from werkzeug.serving import make_server
 
 from . import create_app, embedded_redis
-from .core import pauses
-from .core.audit import audit
+from .cli_admin import COMMANDS as ADMIN_COMMANDS
+from .cli_admin import policy_chrome
+from .cli_datasets import datasets
+from .cli_support import EXTENSION_DIR, CLIError, extension_id, redis_client, settings_and_url
+from .core import actions, pauses
 from .core.config import ConfigError, Settings, load_settings
 from .core.db import RedisUnavailableError, connect, safe_url
-from .core.employees import enroll as do_enroll
 from .core.policy import get_policy
-from .core.purge import purge_scope
-from .core.steps import export_steps
 from .core.vocabulary import CATEGORIES
-from .locate import HOW_TO_POINT, NotFoundError, locate, remove_pointer, write_pointer
+from .locate import remove_pointer, write_pointer
 from .policy_change import change_policy
 from .schemas import EnrollSchema
 from .servers import JSONErrorRequestHandler
 from .status import status as read_status
-
-EXTENSION_DIR = Path(__file__).resolve().parent.parent / "extension"
-
-
-def extension_id(manifest: Path = EXTENSION_DIR / "manifest.json") -> str | None:
-    """Return the extension's id, derived from the fixed key in its manifest (as Chromium does)."""
-    try:
-        key = json.loads(manifest.read_text())["key"]
-    except (OSError, ValueError, KeyError):
-        return None
-    digest = hashlib.sha256(base64.b64decode(key)).hexdigest()[:32]
-    return "".join(chr(ord("a") + int(c, 16)) for c in digest)
-
-
-class CLIError(click.ClickException):
-    """A one-line error; exit code 2."""
-
-    exit_code = 2
-
-    def show(self, file=None):
-        click.echo(f"overt: error: {self.format_message()}", err=True)
 
 
 class OvertGroup(click.Group):
@@ -65,28 +42,6 @@ class OvertGroup(click.Group):
             return super().invoke(ctx)
         except (ConfigError, RedisUnavailableError, embedded_redis.EmbeddedRedisError) as err:
             raise CLIError(str(err)) from None
-
-
-def settings_and_url() -> tuple[Settings, str]:
-    """Return settings and the Redis URL: OVERT_REDIS_URL, else a running `overt up`."""
-    try:
-        found = locate()
-    except NotFoundError as err:
-        raise CLIError(str(err)) from None
-    return load_settings(found.env), found.redis_url
-
-
-def redis_client():
-    """Return (settings, connected Redis client)."""
-    try:
-        found = locate()
-    except NotFoundError as err:
-        raise CLIError(str(err)) from None
-    try:
-        client = connect(found.redis_url)
-    except RedisUnavailableError as err:
-        raise CLIError(f"{err} (from {found.how}); {HOW_TO_POINT}") from None
-    return load_settings(found.env), client
 
 
 @click.group(cls=OvertGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -245,8 +200,7 @@ def enroll(employee: str, team: str):
         fields = ", ".join(sorted(err.messages))
         raise CLIError(f"invalid {fields}: use letters, digits, . _ @ + -") from None
     _, r = redis_client()
-    token, ident = do_enroll(r, employee, team)
-    audit(r, "cli", "enroll", employee=ident.employee, team=ident.team, device=ident.device)
+    token, ident = actions.enroll(r, "cli", employee, team)
     click.echo(token)
     click.echo(f"(device {ident.device} for {ident.employee} of team {ident.team})", err=True)
 
@@ -284,11 +238,7 @@ def pause(team, employee, reason, purge):
     if not reason.strip():
         raise click.BadParameter("must not be empty", param_hint="--reason")
     _, r = redis_client()
-    record, created = pauses.pause(r, _scope(team, employee), reason, purge, "cli")
-    purged = 0
-    if created and purge:
-        purged = purge_scope(r, record["scope"])
-    audit(r, "cli", "pause", pause_id=record["pause_id"], scope=record["scope"], purged=purged)
+    record, created, purged = actions.pause(r, "cli", _scope(team, employee), reason, purge)
     state = "paused" if created else "already paused"
     click.echo(
         f"{state}: {record['pause_id']} {json.dumps(record['scope'])}"
@@ -304,10 +254,9 @@ def resume(team, employee, pause_id):
     """Resume capture (by default the pause of everyone)."""
     _, r = redis_client()
     try:
-        record = pauses.resume(r, pause_id, None if pause_id else _scope(team, employee))
+        record = actions.resume(r, "cli", pause_id, None if pause_id else _scope(team, employee))
     except pauses.PauseNotFoundError as err:
         raise CLIError(str(err)) from None
-    audit(r, "cli", "resume", pause_id=record["pause_id"], scope=record["scope"])
     click.echo(f"resumed: {record['pause_id']} {json.dumps(record['scope'])}")
 
 
@@ -446,26 +395,10 @@ def status(as_json: bool):
         click.echo(f"warning: {warning}", err=True)
 
 
-@main.group()
-def datasets():
-    """Read the sealed datasets."""
-
-
-@datasets.command("export")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["steps"]),
-    required=True,
-    help="steps: one JSON object per episode, its observations and actions (JSON Lines).",
-)
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True)
-def datasets_export(fmt: str, out_dir: Path):
-    """Export the sealed datasets in a training format."""
-    settings = load_settings()
-    path, episodes, steps = export_steps(settings.datasets_dir, out_dir)
-    click.echo(f"wrote {path}: {episodes} episode(s), {steps} step(s)")
-
+for _command in ADMIN_COMMANDS:
+    main.add_command(_command)
+policy.add_command(policy_chrome)
+main.add_command(datasets)
 
 if __name__ == "__main__":
     main()

@@ -1,6 +1,6 @@
 /**
- * Build the wire form of an event: exactly the fields DESIGN.md lists for its type, every text
- * redacted, every length inside the backend's limits. The service worker runs every event through
+ * Build the wire form of an event: exactly the fields docs/protocol.md lists for its type, every
+ * text redacted, every length inside the backend's limits. The service worker runs every event through
  * here, so a bug in the content script cannot widen what leaves the browser.
  */
 import {

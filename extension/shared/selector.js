@@ -127,7 +127,7 @@ export function describeElement(el) {
   return described;
 }
 
-/** TARGET as in DESIGN.md: {selector, tag, role?, label?}. */
+/** TARGET as in docs/protocol.md: {selector, tag, role?, label?}. */
 export function describeTarget(el) {
   return { selector: buildSelector(el) || tagOf(el), ...describeElement(el) };
 }

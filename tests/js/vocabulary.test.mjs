@@ -1,33 +1,39 @@
-// The extension's constants agree with the backend's vocabulary (backend/core/vocabulary.json).
-import { test } from "node:test";
+// The extension's constants and redaction agree with the backend's vocabulary
+// (backend/core/vocabulary.json) and with the redaction cases both sides run
+// (tests/redaction_cases.json; the Python side is tests/unit/test_vocabulary.py).
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
+import { test } from "node:test";
 
-import {
-  CATEGORIES, CATEGORY_OF_TYPE, COMMAND_KEYS, MAX_ELEMENTS, MAX_GOAL, MAX_LABEL, MAX_OBSERVATION_BYTES,
-  MAX_ROLE, MAX_SELECTOR, MAX_TAG, MAX_TITLE, MAX_URL, MAX_EVENTS_PER_FRAME,
-} from "../../extension/shared/constants.js";
+import * as constants from "../../extension/shared/constants.js";
 import { CATEGORY_TEXT } from "../../extension/shared/labels.js";
+import { redactText, redactUrl } from "../../extension/shared/redact.js";
 
-const vocabulary = JSON.parse(
-  readFileSync(new URL("../../backend/core/vocabulary.json", import.meta.url), "utf8"),
-);
+const read = (path) => JSON.parse(readFileSync(new URL(path, import.meta.url), "utf8"));
+const vocabulary = read("../../backend/core/vocabulary.json");
+const cases = read("../redaction_cases.json");
 
 test("categories and event types are the backend's", () => {
-  assert.deepEqual([...CATEGORIES], vocabulary.categories);
-  assert.deepEqual({ ...CATEGORY_OF_TYPE }, vocabulary.category_of);
-  assert.deepEqual([...COMMAND_KEYS], vocabulary.command_keys);
+  assert.deepEqual([...constants.CATEGORIES], vocabulary.categories);
+  assert.deepEqual({ ...constants.CATEGORY_OF_TYPE }, vocabulary.category_of);
+  assert.deepEqual([...constants.COMMAND_KEYS], vocabulary.command_keys);
 });
 
 test("field limits are the backend's", () => {
-  const limits = vocabulary.limits;
-  assert.deepEqual(
-    [MAX_URL, MAX_TITLE, MAX_SELECTOR, MAX_LABEL, MAX_TAG, MAX_ROLE, MAX_GOAL, MAX_ELEMENTS,
-      MAX_OBSERVATION_BYTES, MAX_EVENTS_PER_FRAME],
-    [limits.max_url, limits.max_title, limits.max_selector, limits.max_label, limits.max_tag,
-      limits.max_role, limits.max_goal, limits.max_elements, limits.max_observation_bytes,
-      limits.max_events_per_frame],
-  );
+  for (const name of ["max_url", "max_title", "max_selector", "max_label", "max_tag", "max_role",
+    "max_events_per_frame", "max_goal", "max_elements", "max_observation_bytes"]) {
+    assert.equal(constants[name.toUpperCase()], vocabulary.limits[name], name);
+  }
+});
+
+test("text is redacted as the backend redacts it", () => {
+  for (const [input, expected] of cases.text) assert.equal(redactText(input), expected, input);
+});
+
+test("URLs are redacted as the backend redacts them", () => {
+  for (const [input, allowed, expected] of cases.url) {
+    assert.equal(redactUrl(input, allowed), expected, input);
+  }
 });
 
 test("the popup describes every category in plain words", () => {
