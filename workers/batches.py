@@ -32,7 +32,7 @@ from backend.core.filters import load_rules
 from backend.core.frames import find_bad_string
 from backend.core.policy import get_policy
 from backend.core.records import Entry
-from backend.core.vocabulary import SCHEMA_VERSION
+from backend.core.vocabulary import SCHEMA_CHANGES, SCHEMA_VERSION
 
 from .quarantine import DROP_REASON as QUARANTINED
 from .quarantine import dead_letter, log_quarantined
@@ -194,6 +194,7 @@ def build_card(batch_id, records, drops, digest, policy_version, sealed_ms) -> d
     return {
         "batch_id": batch_id,
         "schema_version": SCHEMA_VERSION,
+        "schema_change": SCHEMA_CHANGES[SCHEMA_VERSION],
         "consent_policy_version": policy_version,
         "sealed_at": iso(sealed_ms),
         "time_window": {

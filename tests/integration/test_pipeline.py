@@ -52,7 +52,11 @@ def test_shard_holds_pseudonyms_and_the_card_describes_it(alice, send, run_worke
     assert card["events"] == 3 and card["contributors"] == 1
     assert card["counts_by_type"] == {"click": 2, "page_view": 1}
     assert card["counts_by_category"] == {"clicks": 2, "navigation": 1}
-    assert card["schema_version"] == "2" and len(card["consent_policy_version"]) == 12
+    assert (
+        card["schema_version"] == "2"
+        and "episode" in card["schema_change"]
+        and len(card["consent_policy_version"]) == 12
+    )
     assert card["time_window"]["start"] <= card["time_window"]["end"]
     assert shard.parent.name == time.strftime("%Y-%m-%d", time.gmtime())
 

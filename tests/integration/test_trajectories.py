@@ -3,6 +3,7 @@
 import json
 import time
 
+import pandas
 import pytest
 
 from backend.core.employees import authenticate
@@ -153,6 +154,9 @@ def test_steps_export(alice, send, run_workers, settings, tmp_path):
     assert other["goal"] is None
     assert [s["action"] for s in other["steps"]] == [f'goto("{URL}")', "scroll(0, 600)"]
     assert set(quote) == set(other), "every line has the same keys"
+    table = pandas.read_json(path, lines=True)  # JSON Lines as dataset loaders read them
+    assert len(table) == 2 and {"goal", "steps", "episode"} <= set(table.columns)
+    assert sorted(table["goal"].dropna()) == ["Create a quote"]
 
 
 def test_cli_exports_steps(alice, send, run_workers, settings, tmp_path):
