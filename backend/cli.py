@@ -7,7 +7,6 @@ import logging
 import os
 import re
 import signal
-import subprocess
 import sys
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import click
 from . import embedded_redis
 from .config import ConfigError, Settings, load_settings
 from .store import RedisUnavailableError, connect, safe_url
+from .supervise import Supervisor
 
 EXTENSION_DIR = Path(__file__).resolve().parent.parent / "extension"
 
@@ -121,7 +121,7 @@ def up(host: str, port: int):
         url = redis_proc.url
     connect(url)
     env = {**os.environ, "OVERT_REDIS_URL": url, "OVERT_DATA_DIR": str(settings.data_dir)}
-    worker = subprocess.Popen([sys.executable, "-m", "backend.cli", "worker"], env=env)
+    worker = Supervisor("worker", [sys.executable, "-m", "backend.cli", "worker"], env).start()
 
     def ready(real_port: int):
         base = f"{host}:{real_port}"
@@ -147,11 +147,7 @@ def up(host: str, port: int):
     except KeyboardInterrupt:
         pass
     finally:
-        worker.terminate()
-        try:
-            worker.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            worker.kill()
+        worker.stop()
         if redis_proc:
             redis_proc.stop()
 
@@ -173,8 +169,9 @@ def worker(burst: bool, with_scheduler: bool):
     """Run an RQ worker on Overt's queue (run several to scale out)."""
     from workers.runner import run_worker
 
-    settings, r = redis_client()
-    run_worker(r, settings, burst=burst, with_scheduler=with_scheduler)
+    settings, url = settings_and_url()
+    # A long-running worker started while Redis is away waits for it; `--burst` fails at once.
+    run_worker(connect(url, check=burst), settings, burst=burst, with_scheduler=with_scheduler)
 
 
 @main.command()
