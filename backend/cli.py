@@ -87,7 +87,9 @@ def _serve(settings: Settings, url: str, host: str, port: int, on_ready=None) ->
     from werkzeug.serving import make_server
 
     from . import create_app
+    from .ws_reader import return_large_buffers_to_the_os
 
+    return_large_buffers_to_the_os()
     settings = Settings(**{**settings.__dict__, "redis_url": url})
     app = create_app({"OVERT_SETTINGS": settings})
     server = make_server(host, port, app, threaded=True)
