@@ -14,6 +14,7 @@ import click
 
 from . import embedded_redis
 from .config import ConfigError, Settings, load_settings
+from .private import PRIVATE_UMASK, exposed
 from .store import RedisUnavailableError, connect, safe_url
 from .supervise import Supervisor
 
@@ -81,6 +82,7 @@ def main():
     OVERT_BATCH_MAX_AGE.
     """
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    os.umask(PRIVATE_UMASK)  # whatever an Overt process writes is for this user only
 
 
 def _serve(settings: Settings, url: str, host: str, port: int, on_ready=None) -> None:
@@ -268,11 +270,19 @@ def status(as_json: bool):
     """Show pause state, connected clients, queue depth, workers and batches."""
     from .status import status as read_status
 
-    _, r = redis_client()
+    settings, r = redis_client()
     info = read_status(r)
+    open_to_all = exposed(settings.data_dir)
     if as_json:
+        info["data_dir_exposed"] = [str(p) for p in open_to_all]
         click.echo(json.dumps(info, indent=2))
         return
+    if open_to_all:
+        click.echo(
+            f"warning:     {settings.data_dir} is readable by other users ({len(open_to_all)} "
+            f"path(s), e.g. {open_to_all[0]}); run: chmod -R go-rwx {settings.data_dir}",
+            err=True,
+        )
     paused = (
         ", ".join(
             f"{p['pause_id']} {json.dumps(p['scope'])} ({p['reason']})" for p in info["paused"]

@@ -9,6 +9,8 @@ import json
 import os
 from pathlib import Path
 
+from backend.private import make_private_dir, open_private
+
 
 def shard_paths(datasets: Path, date: str, batch_id: str) -> tuple[Path, Path]:
     """Return the shard and card paths of a batch."""
@@ -28,9 +30,10 @@ def encode_shard(records: list[dict]) -> bytes:
 
 def atomic_write(path: Path, data: bytes) -> None:
     """Write `data` to `path` so that a reader sees the old file or the whole new one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_private_dir(path.parent)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "wb") as fh:
+    tmp.unlink(missing_ok=True)  # one left by a crash keeps its old mode
+    with os.fdopen(open_private(tmp), "wb") as fh:  # 0600: datasets are not for every user
         fh.write(data)
         fh.flush()
         os.fsync(fh.fileno())
