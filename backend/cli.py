@@ -297,6 +297,10 @@ def status(as_json: bool):
         f"{q['staged_events']} staged, {q['jobs']} job(s)"
     )
     click.echo(f"workers:     {info['workers']}")
+    failed = info["failed_jobs"]
+    click.echo(f"failed jobs: {failed['count']}" + (" (newest last)" if failed["recent"] else ""))
+    for job in failed["recent"]:
+        click.echo(f"  {job['id']} {job['function']}: {job['reason']} at {job['ended_at']}")
     b = info["batches"]
     click.echo(f"batches:     {b['sealed']} sealed, {b['events']} events, latest {b['latest']}")
     drops = ", ".join(f"{n} {reason}" for reason, n in info["drops_pending"].items()) or "none"

@@ -146,6 +146,20 @@ def test_popup_link_opens_a_page_session(live_server, people):
     assert browser.call("POST", base + "/me/api/session", {}, {"X-Overt-Me": "1"})[0] == 401
 
 
+def test_signing_out_needs_the_csrf_header(live_server, people):
+    """DELETE /me/api/session is a change like any other: without the header, nothing ends."""
+    base = live_server.http_url
+    _, link = http("POST", base + "/me/api/session", people["alice"])
+    browser = Browserish()
+    browser.call("GET", link["url"])
+    status, _, err = browser.call("DELETE", base + "/me/api/session")
+    assert status == 403 and err["code"] == "csrf"
+    assert browser.call("GET", base + "/me/api/overview")[0] == 200, "a forged request signed out"
+    status, _, done = browser.call("DELETE", base + "/me/api/session", None, {"X-Overt-Me": "1"})
+    assert status == 200 and done["signed_out"] is True
+    assert browser.call("GET", base + "/me/api/overview")[0] == 401
+
+
 def test_a_forged_or_expired_link_is_refused(live_server, people):
     """A link whose signature does not verify signs nobody in."""
     status, link = http("POST", live_server.http_url + "/me/api/session", people["alice"])
