@@ -15,8 +15,8 @@ import threading
 import redis
 from rq import SimpleWorker
 
-from backend import keys
-from backend.config import Settings
+from backend.core import keys
+from backend.core.config import Settings
 
 from .outage import Outage, is_outage, quiet_rq_retries
 from .queue import enqueue_tick, get_queue

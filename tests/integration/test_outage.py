@@ -6,10 +6,10 @@ import time
 import pytest
 import redis
 
+from backend.core.db import connect
+from backend.core.employees import enroll
+from backend.core.intake import Intake
 from backend.embedded_redis import EmbeddedRedis
-from backend.employees import enroll
-from backend.intake import Intake
-from backend.store import connect
 from tests.conftest import WORK_ORIGIN, sealed_records
 from tests.helpers import make_event
 from tests.integration.processes import overt_env

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 import simple_websocket
 
-from backend.config import MAX_FRAME_BYTES
-from backend.employees import enroll
+from backend.core.config import MAX_FRAME_BYTES
+from backend.core.employees import enroll
 from tests.helpers import http
 from tests.integration.processes import OVERT, overt_env
 

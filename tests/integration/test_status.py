@@ -2,8 +2,8 @@
 
 from rq import SimpleWorker
 
-from backend.employees import enroll
-from backend.intake import Intake
+from backend.core.employees import enroll
+from backend.core.intake import Intake
 from tests.conftest import WORK_ORIGIN
 from tests.helpers import make_event
 from tests.integration.processes import overt_env, run
