@@ -39,11 +39,11 @@ def open_private(path: Path, flags: int = os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
 def exposed(data_dir: Path, limit: int = 10_000) -> list[Path]:
     """Return the data dir and entries in it that every user of the machine may read or enter.
 
-    Group bits are allowed (a dataset reader's group, docs/operations.md). Checks up to `limit`
-    entries.
+    Group bits are allowed (a dataset reader's group, docs/operations.md), and nothing is exposed
+    below a folder other users cannot enter. Checks up to `limit` entries.
     """
-    data_dir = Path(data_dir)
-    if not data_dir.exists():
+    data_dir = Path(data_dir).resolve()
+    if not data_dir.exists() or not reachable_by_others(data_dir):
         return []
     found = []
     seen = 0
@@ -70,3 +70,14 @@ def exposed(data_dir: Path, limit: int = 10_000) -> list[Path]:
         if seen >= limit:
             break
     return found
+
+
+def reachable_by_others(path: Path) -> bool:
+    """Return whether every folder above `path` lets other users pass through (o+x)."""
+    for folder in Path(path).resolve().parents:
+        try:
+            if not folder.stat().st_mode & stat.S_IXOTH:
+                return False
+        except OSError:
+            return False
+    return True

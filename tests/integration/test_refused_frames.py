@@ -22,6 +22,7 @@ pytestmark = pytest.mark.slow
 
 CONNECTIONS = 200
 GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
+ROOT = Path(__file__).resolve().parents[2]  # gunicorn imports `backend` from here
 
 
 def family(pid: int) -> list[int]:
@@ -62,7 +63,10 @@ def usage(pid: int, port: int) -> dict:
 
 @pytest.fixture(params=["threads", "gevent"])
 def server(request, settings, redis_conn, tmp_path):
-    """`overt serve` (werkzeug threads) or gunicorn with one gevent worker; yields (pid, base)."""
+    """`overt serve` (werkzeug threads) or gunicorn with one gevent worker.
+
+    Yields (model, pid, port, base URL).
+    """
     env = overt_env(settings)
     with socket_port() as port:
         pass  # free again: the server binds it
@@ -72,14 +76,13 @@ def server(request, settings, redis_conn, tmp_path):
         cmd = [GUNICORN, "-k", "gevent", "-w", "1", "-b", f"127.0.0.1:{port}"]
         cmd += ["--no-control-socket", "--log-level", "warning", "backend:create_app()"]
     log = open(tmp_path / "server.log", "w")  # noqa: SIM115 - closed at teardown
-    proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=os.getcwd())
+    proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while not _healthy(base):
         assert proc.poll() is None, (tmp_path / "server.log").read_text()
         assert time.monotonic() < deadline, "the server never became healthy"
         time.sleep(0.1)
-    time.sleep(0.5)  # gunicorn's worker finished booting
     yield request.param, proc.pid, port, base
     proc.send_signal(signal.SIGINT)
     try:

@@ -1,8 +1,10 @@
 """`overt up` keeps data at rest private and restarts its worker if it dies."""
 
 import os
+import shutil
 import signal
 import stat
+import tempfile
 import time
 from pathlib import Path
 
@@ -95,6 +97,21 @@ def test_up_data_is_private_and_a_killed_worker_comes_back(settings, spawn, tmp_
     assert private(after_sealing, data_dir) == [], after_sealing
 
     assert "readable by other users" not in run(["status"], env).stderr
-    os.chmod(data_dir, 0o755)
-    warned = run(["status"], env)
-    assert warned.returncode == 0 and "readable by other users" in warned.stderr, warned
+
+
+def test_status_warns_when_others_can_read_the_data_dir(settings, redis_conn):
+    """`overt status` warns about a world-readable data dir, unless no one else can reach it."""
+    outer = Path(tempfile.mkdtemp(prefix="overt-exposed-"))  # not under pytest's private base
+    try:
+        data_dir = outer / "data"
+        data_dir.mkdir(mode=0o700)
+        env = overt_env(settings, OVERT_DATA_DIR=str(data_dir))
+        os.chmod(outer, 0o711)
+        assert "readable by other users" not in run(["status"], env).stderr
+        os.chmod(data_dir, 0o755)
+        warned = run(["status"], env)
+        assert warned.returncode == 0 and "readable by other users" in warned.stderr, warned
+        os.chmod(outer, 0o700)  # the same data dir, behind a folder others cannot enter
+        assert "readable by other users" not in run(["status"], env).stderr
+    finally:
+        shutil.rmtree(outer)
