@@ -57,11 +57,15 @@ def atomic_write(path: Path, data: bytes) -> None:
     make_private_dir(path.parent)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     tmp.unlink(missing_ok=True)  # one left by a crash keeps its old mode
-    with os.fdopen(open_private(tmp), "wb") as fh:  # 0600: datasets are not for every user
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    try:
+        with os.fdopen(open_private(tmp), "wb") as fh:  # 0600: datasets are not for every user
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # a full or read-only disk leaves nothing half-written
+        raise
     dir_fd = os.open(path.parent, os.O_RDONLY)
     try:
         os.fsync(dir_fd)  # make the rename itself durable
