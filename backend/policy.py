@@ -19,6 +19,7 @@ DEFAULT_POLICY = {
     "retention_days": 90,
     # None means none: nothing is captured until an admin names the work apps.
     "allowed_origins": [],
+    "mask_selectors": [],
 }
 
 
@@ -32,6 +33,7 @@ def get_policy(r: redis.Redis) -> dict:
     """Return the current policy, with its version."""
     raw = r.get(keys.KEY_POLICY)
     policy = json.loads(raw) if raw else dict(DEFAULT_POLICY)
+    policy.setdefault("mask_selectors", [])
     policy["version"] = policy_version(policy)
     return policy
 
@@ -51,6 +53,7 @@ def put_policy(r: redis.Redis, new: dict) -> tuple[dict, set[str]]:
         "purpose": new["purpose"],
         "retention_days": new["retention_days"],
         "allowed_origins": sorted({o.rstrip("/") for o in new["allowed_origins"]}),
+        "mask_selectors": list(dict.fromkeys(new.get("mask_selectors") or [])),
     }
     r.set(keys.KEY_POLICY, json.dumps(body))
     body["version"] = policy_version(body)

@@ -236,6 +236,9 @@ class EnrollSchema(Schema):
     team = fields.String(load_default="default", validate=NAME)
 
 
+MAX_MASK_SELECTORS = 100
+
+
 class PolicySchema(Schema):
     categories = fields.List(fields.String(validate=validate.OneOf(CATEGORIES)), required=True)
     purpose = fields.String(required=True, validate=validate.Length(min=1, max=2000))
@@ -247,6 +250,13 @@ class PolicySchema(Schema):
             )
         ),
         required=True,
+    )
+    # CSS selectors whose elements get structural labels only (extension/shared/label-policy.js);
+    # the extension drops one that does not parse there.
+    mask_selectors = fields.List(
+        fields.String(validate=validate.Regexp(r"^[^\x00-\x1f]{1,200}$", error="1-200 characters")),
+        load_default=list,
+        validate=validate.Length(max=MAX_MASK_SELECTORS),
     )
 
 

@@ -22,8 +22,21 @@ def redact_text(text: str) -> str:
     return DIGITS.sub(DIGITS_MASK, text)
 
 
+ROUTE = re.compile(r"^#!?/")
+PATH_SAFE = "/[]@:!$&'()*+,;=-._~"
+
+
+def redact_route(fragment: str) -> str:
+    """Keep a hash route (`#/path`, `#!/path`) masked like a path, without its query; else ""."""
+    route = ROUTE.match("#" + fragment)
+    if not route:
+        return ""
+    path = fragment[len(route.group(0)) - 1 :].split("?", 1)[0]
+    return route.group(0) + quote(redact_text(unquote(path)), safe=PATH_SAFE)
+
+
 def redact_url(url: str, allowed_params: frozenset[str] = frozenset()) -> str:
-    """Drop the fragment and every query parameter not allow-listed; mask the path."""
+    """Drop every query parameter not allow-listed and any fragment but a hash route; mask paths."""
     try:
         parts = urlsplit(url)
     except ValueError:
@@ -37,8 +50,8 @@ def redact_url(url: str, allowed_params: frozenset[str] = frozenset()) -> str:
     )
     netloc = parts.netloc.rsplit("@", 1)[-1]  # never keep credentials in a URL
     # Decode first: "ann%40corp.com" in a path is an e-mail address too.
-    path = quote(redact_text(unquote(parts.path)), safe="/[]@:!$&'()*+,;=-._~")
-    return urlunsplit((parts.scheme, netloc, path, query, ""))
+    path = quote(redact_text(unquote(parts.path)), safe=PATH_SAFE)
+    return urlunsplit((parts.scheme, netloc, path, query, "")) + redact_route(parts.fragment)
 
 
 def redact_event(event: dict, allowed_params: frozenset[str] = frozenset()) -> dict:

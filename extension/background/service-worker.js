@@ -11,6 +11,7 @@ import { countCaptured, readCounts } from "./counts.js";
 import { mySessionUrl, putConsent } from "./me-api.js";
 import * as store from "./outbox-store.js";
 import { snooze, unsnooze } from "./pause.js";
+import { addTyped, maskTyped, restoreTyped, sharedTyped } from "./typed-store.js";
 import { applyConsent, ensureConnected, flush, isConnected, reconnect } from "./socket.js";
 import { config, currentGate, publishGate, ready, reloadConfig, saveState, state } from "./state.js";
 
@@ -18,6 +19,7 @@ const TICK_ALARM = "overt-tick";
 const SNOOZE_ALARM = "overt-snooze-end";
 
 const started = ready.then(async () => {
+  await restoreTyped();
   await store.restoreOutboxStore();
   await publishGate();
   ensureConnected();
@@ -77,6 +79,7 @@ async function handleMessage(message, sender) {
   if (sender.tab && !fromExtensionPage(sender)) {
     if (type === "capture") return onCapture(message.event, sender);
     if (type === "content-hello") return onContentHello(message, sender);
+    if (type === "typed") return addTyped(message.salt, message.hashes);
   } else if (fromExtensionPage(sender)) {
     switch (type) {
       case "status": return statusReport();
@@ -101,7 +104,7 @@ async function onContentHello(message, sender) {
     await saveState();
   }
   ensureConnected();
-  return { ok: true, gate: currentGate(), origin: originOf(sender.url) };
+  return { ok: true, gate: currentGate(), origin: originOf(sender.url), typed: sharedTyped() };
 }
 
 /** Gate, redact and enqueue one event from a content script (never trust the content side). */
@@ -109,7 +112,7 @@ async function onCapture(raw, sender) {
   const origin = originOf(sender.url);
   if (sender.tab.incognito || !raw || originOf(raw.url) !== origin) return { ok: false, error: "origin" };
   if (!gateAllows(currentGate(), origin, categoryOf(raw.type))) return { ok: false, error: "gate" };
-  const event = sanitizeEvent(raw, crypto.randomUUID());
+  const event = sanitizeEvent(raw, crypto.randomUUID(), maskTyped);
   if (!event) return { ok: false, error: "invalid" };
   store.add([event]);
   countCaptured([event]);

@@ -37,7 +37,13 @@ export function captureStatus(state, now, graceSeconds = GRACE_SECONDS) {
   return STATUS.CAPTURING;
 }
 
-/** The gate content scripts follow: {active, status, categories, origins}. */
+/** The policy's mask_selectors: CSS selectors whose elements get structural labels only. */
+export function maskSelectorsOf(policy) {
+  const list = policy && Array.isArray(policy.mask_selectors) ? policy.mask_selectors : [];
+  return list.filter((s) => typeof s === "string" && s.length > 0);
+}
+
+/** The gate content scripts follow: {active, status, categories, origins, mask_selectors}. */
 export function computeGate(state, now, graceSeconds = GRACE_SECONDS) {
   const status = captureStatus(state, now, graceSeconds);
   const active = status === STATUS.CAPTURING;
@@ -46,6 +52,7 @@ export function computeGate(state, now, graceSeconds = GRACE_SECONDS) {
     status,
     categories: active ? effectiveCategories(state.consent, state.policy) : [],
     origins: active ? [...((state.policy && state.policy.allowed_origins) || [])] : [],
+    mask_selectors: maskSelectorsOf(state.policy),
   };
 }
 

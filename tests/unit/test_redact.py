@@ -52,3 +52,12 @@ def test_percent_encoded_secrets_in_the_path():
     """Encoding an e-mail or a number in the path does not hide it from the rules."""
     out = redact_url("https://app.example.com/u/ann%40corp.com/%31%32%33%34%35%36%37")
     assert out == "https://app.example.com/u/[email]/[number]"
+
+
+def test_hash_routes_are_kept_and_masked_like_paths():
+    """`#/path` and `#!/path` are routes: kept, masked, without their own query."""
+    base = "https://app.example.com/"
+    assert redact_url(base + "#/tickets/12345678?q=x") == base + "#/tickets/[number]"
+    assert redact_url(base + "#!/u/ann%40corp.com") == base + "#!/u/[email]"
+    assert redact_url(base + "#section-2") == base
+    assert redact_url(base + "#access_token=abc/def") == base
