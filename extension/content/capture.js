@@ -12,6 +12,7 @@ import { watchRoutes } from "./routes.js";
 import { adoptTyped, flushTyped, typed, watchTyping } from "./typed-fields.js";
 
 const CLICKABLE = "a,button,input,select,textarea,label,summary,option,[role],[onclick],[data-testid],[tabindex]";
+const CELLS = "td, th, [role=cell], [role=gridcell], [role=rowheader], [role=columnheader]";
 const NOT_FIELDS = new Set(["hidden", "submit", "button", "reset", "image"]);
 
 let gate = null;
@@ -82,7 +83,10 @@ function applyGate(next) {
 
 function onClick(ev) {
   if (!ev.isTrusted || !(ev.target instanceof Element) || !allowed("click")) return;
-  const el = ev.target.closest(CLICKABLE) || ev.target;
+  let el = ev.target.closest(CLICKABLE) || ev.target;
+  // A clickable row or list: the cell clicked says more (its column), and is still no content.
+  const cell = ev.target.closest(CELLS);
+  if (cell && el !== cell && el.contains(cell)) el = cell;
   if (isIgnored(el)) return;
   flushTyped();
   emit("click", { target: describeTarget(el, labelOptions()) });

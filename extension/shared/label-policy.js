@@ -101,6 +101,7 @@ export function dataRegionOf(el, maskSelectors = []) {
     if (maskSelectors.length && matchesAny(node, maskSelectors)) return { kind: "content", node };
     if (isEditable(node)) return { kind: "content", node };
     if (isCell(node)) return { kind: "cell", node };
+    if (tagOf(node) === "tr" || roleAttr(node) === "row") return { kind: "content", node };
     if (isColumnHeader(node)) return null; // a header names a column: UI vocabulary
     if (isListItem(node) || ["feed", "log"].includes(roleAttr(node))) return { kind: "content", node };
   }

@@ -64,7 +64,15 @@ function stableAttribute(el, mask) {
 const CONTAINER_TAGS = new Set(["table", "ul", "ol"]);
 const CONTAINER_ROLES = new Set(["table", "grid", "treegrid", "list", "feed", "log"]);
 
-/** The table or list holding a data region (rows and items carry record ids), else its parent. */
+const RECORD_TAGS = new Set(["li", "td", "th", "tr"]);
+const RECORD_ROLES = new Set(["listitem", "article", "cell", "gridcell", "rowheader", "row"]);
+
+/** A list item or a table cell: its id and its row's are record ids (content), not UI. */
+function isRecord(node) {
+  return RECORD_TAGS.has(tagOf(node)) || RECORD_ROLES.has(String(attr(node, "role") || "").toLowerCase());
+}
+
+/** The table or list holding a record (rows and items carry record ids), else its parent. */
 function regionContainer(node) {
   for (let up = node.parentElement; up; up = up.parentElement) {
     if (CONTAINER_TAGS.has(tagOf(up)) || CONTAINER_ROLES.has(String(attr(up, "role") || "").toLowerCase())) return up;
@@ -85,7 +93,7 @@ function nthOfType(el) {
  */
 export function buildSelector(el, { maskSelectors = [], mask = (t) => t } = {}) {
   const region = dataRegionOf(el, maskSelectors);
-  const container = region ? regionContainer(region.node) : null;
+  const container = region ? (isRecord(region.node) ? regionContainer(region.node) : region.node) : null;
   let positional = Boolean(region);
   const parts = [];
   for (let node = el, depth = 0; node && depth < MAX_DEPTH; node = node.parentElement, depth++) {
