@@ -4,19 +4,23 @@
  * `ready` so that state is restored from storage before anything is decided.
  */
 import { categoryOf, sanitizeEvent } from "../shared/events.js";
-import { gateAllows } from "../shared/gate.js";
+import { effectiveCategories, gateAllows, placeStatus } from "../shared/gate.js";
 import { originOf } from "../shared/redact.js";
 import { KEY_OPTIONS } from "../shared/storage.js";
 import { countCaptured, readCounts } from "./counts.js";
 import { mySessionUrl, putConsent } from "./me-api.js";
 import * as store from "./outbox-store.js";
 import { snooze, unsnooze } from "./pause.js";
+import { showRemembered, showTab } from "./tab-status.js";
 import { addTyped, maskTyped, restoreTyped, sharedTyped } from "./typed-store.js";
 import { applyConsent, ensureConnected, flush, isConnected, reconnect } from "./socket.js";
 import { config, currentGate, publishGate, ready, reloadConfig, saveState, state } from "./state.js";
 
 const TICK_ALARM = "overt-tick";
 const SNOOZE_ALARM = "overt-snooze-end";
+
+// The badge is never empty at start-up: the last known state, marked as checking, at once.
+showRemembered();
 
 const started = ready.then(async () => {
   await restoreTyped();
@@ -59,6 +63,13 @@ chrome.storage.onChanged.addListener(async (changes, area) => {
 
 chrome.tabs.onActivated.addListener(({ tabId }) => notifyTabFocus(tabId));
 
+// A tab's badge follows its address: a work app or not.
+chrome.tabs.onUpdated.addListener(async (tabId, change, tab) => {
+  if (!change.url && change.status !== "loading") return;
+  await started;
+  showTab(tab, currentGate(), isConnected());
+});
+
 chrome.windows.onFocusChanged.addListener(async (windowId) => {
   if (windowId === chrome.windows.WINDOW_ID_NONE) return;
   const [tab] = await chrome.tabs.query({ active: true, windowId }).catch(() => []);
@@ -82,10 +93,10 @@ async function handleMessage(message, sender) {
     if (type === "typed") return addTyped(message.salt, message.hashes);
   } else if (fromExtensionPage(sender)) {
     switch (type) {
-      case "status": return statusReport();
-      case "set-consent": return setConsent(message.categories, message.confirm === true);
-      case "snooze": await snooze(message.minutes ?? null); return statusReport();
-      case "unsnooze": await unsnooze(); return statusReport();
+      case "status": return statusReport(message.url);
+      case "set-consent": return setConsent(message.categories, message.confirm === true, message.url);
+      case "snooze": await snooze(message.minutes ?? null); return statusReport(message.url);
+      case "unsnooze": await unsnooze(); return statusReport(message.url);
       case "open-my-data": return openMyData();
       case "reconnect": await reloadConfig(); reconnect(); return statusReport();
       default: break;
@@ -122,12 +133,16 @@ async function onCapture(raw, sender) {
   return { ok: true };
 }
 
-async function statusReport() {
+/** The state for the popup; `url` is the current tab's, for what capture does there. */
+async function statusReport(url = "") {
   const gate = currentGate();
   const policy = state.policy || {};
   return {
     ok: true,
     status: gate.status,
+    place: placeStatus(gate, originOf(url)),
+    origin: originOf(url),
+    on: effectiveCategories(state.consent, state.policy),
     connected: isConnected(),
     pauses: Object.values(state.pauses),
     snooze: state.snooze,
@@ -142,10 +157,10 @@ async function statusReport() {
   };
 }
 
-async function setConsent(categories, confirm) {
+async function setConsent(categories, confirm, url) {
   const result = await putConsent(categories, confirm);
   await applyConsent({ categories: result.categories || {} });
-  return statusReport();
+  return statusReport(url);
 }
 
 async function openMyData() {

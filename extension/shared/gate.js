@@ -3,7 +3,7 @@
  * publishes it to chrome.storage.session; content scripts read it to stop at once in every tab,
  * and the worker checks it again for every event (content scripts are never trusted alone).
  */
-import { CATEGORIES, GRACE_SECONDS, STATUS } from "./constants.js";
+import { CATEGORIES, GRACE_SECONDS, PLACE, STATUS } from "./constants.js";
 
 /** An active self-snooze: until is null ("until I resume") or a time in the future. */
 export function isSnoozed(snooze, now) {
@@ -59,4 +59,16 @@ export function computeGate(state, now, graceSeconds = GRACE_SECONDS) {
 /** May an event of `category` be captured on `origin` under this gate? */
 export function gateAllows(gate, origin, category) {
   return Boolean(gate && gate.active && origin && gate.origins.includes(origin) && gate.categories.includes(category));
+}
+
+/**
+ * The status to show for a tab on `origin`: the global status unless capturing; then capturing
+ * only when at least one category is on and the origin is a work app, else why not.
+ */
+export function placeStatus(gate, origin) {
+  const status = (gate && gate.status) || STATUS.DISCONNECTED;
+  if (status !== STATUS.CAPTURING) return status;
+  if (!gate.categories.length) return PLACE.NOTHING_ON;
+  if (!origin || !gate.origins.includes(origin)) return PLACE.NOT_WORK_APP;
+  return PLACE.CAPTURING;
 }
