@@ -5,7 +5,6 @@
  * handlers run: our listeners are on the capture phase), and before any event is emitted.
  * Inputs (but passwords and hidden ones), textareas, contenteditable and ARIA textboxes count.
  */
-import { isIgnored } from "../shared/selector.js";
 import { TypedWords } from "../shared/typed-words.js";
 
 const NOT_TEXT = new Set(["password", "hidden", "checkbox", "radio", "submit", "button", "reset", "image", "file", "range", "color"]);
@@ -44,7 +43,7 @@ export function flushTyped() {
 
 function onInput(ev) {
   const field = fieldOf(ev.composedPath ? ev.composedPath()[0] : ev.target);
-  if (!field || isIgnored(field)) return;
+  if (!field) return; // inside data-overt-ignore too: hashing keeps nothing and sends nothing
   dirty.add(field);
   if (!typed.ready) return;
   // Only finished words here: every prefix of a word being typed would mask too much.
@@ -64,7 +63,7 @@ function onLeave(ev) {
 function scanFields() {
   for (const field of document.querySelectorAll(FIELDS)) {
     const real = fieldOf(field);
-    if (real && !isIgnored(real)) dirty.add(real);
+    if (real) dirty.add(real);
   }
   flushTyped();
 }

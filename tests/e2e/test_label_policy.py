@@ -250,3 +250,17 @@ def test_todomvc_from_npm(capturing, pages, todomvc_dir, live_server, queued_eve
     arrived(queued_events, "click", target__tag="input", target__label="[content]")
     secrets = ["Jekyll", "biopsy", "results", "tomorrow", "Call Dr"]
     assert_nothing_leaked(capturing, live_server, run_workers, secrets)
+
+
+def test_mask_selectors_apply_live(capturing, pages, admin, queued_events):
+    """An admin's mask_selectors reach the open tab at once: the element gets [content]."""
+    page = open_app(capturing, pages, queued_events, "/app/clicks")
+    page.click("#save")
+    arrived(queued_events, "click", target__label="Save draft")
+    policy = admin.call("GET", "/admin/api/policy")
+    body = {k: policy[k] for k in ("categories", "purpose", "retention_days", "allowed_origins")}
+    admin.call("PUT", "/admin/api/policy", {**body, "mask_selectors": ["#toolbar", "p:::bad"]})
+    wait_for(lambda: capturing.gate().get("mask_selectors"), 10, message="policy pushed")
+    page.click("#save")
+    masked = arrived(queued_events, "click", target__label="[content]")[0]
+    assert masked["target"]["tag"] == "button"
