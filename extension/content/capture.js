@@ -9,7 +9,7 @@ import { gateAllows } from "../shared/gate.js";
 import { describeSubmit, describeTarget, isIgnored } from "../shared/selector.js";
 import { KEY_GATE, KEY_PAUSES, KEY_TYPED } from "../shared/storage.js";
 import { watchRoutes } from "./routes.js";
-import { adoptTyped, flushTyped, typed, watchTyping } from "./typed-fields.js";
+import { adoptTyped, flushTyped, setTypingWatch, typed, watchTyping } from "./typed-fields.js";
 
 const CLICKABLE = "a,button,input,select,textarea,label,summary,option,[role],[onclick],[data-testid],[tabindex]";
 const CELLS = "td, th, [role=cell], [role=gridcell], [role=rowheader], [role=columnheader]";
@@ -73,6 +73,7 @@ function validSelectors(list) {
 function applyGate(next) {
   gate = next || null;
   maskSelectors = validSelectors(gate && gate.mask_selectors);
+  setTypingWatch(Boolean(gate && (gate.work_origins || []).includes(location.origin)));
   if (!allowed("scroll")) clearTimeout(scroll.timer);
   if (!allowed("input_activity")) dropPending();
   if (!pageViewSent && allowed("page_view")) {

@@ -13,6 +13,16 @@ const FIELDS = "input, textarea, [contenteditable]:not([contenteditable=false]),
 export const typed = new TypedWords();
 const dirty = new Set();
 let report = () => {};
+/** Only on work apps: null until the gate says whether this is one (fields are noted meanwhile). */
+let enabled = null;
+
+/** Learn typed words here or not (the page's origin is a work app, from the gate). */
+export function setTypingWatch(on) {
+  const was = enabled;
+  enabled = Boolean(on);
+  if (!enabled) dirty.clear();
+  else if (!was) scanFields();
+}
 
 /** The editable element an event happened in, or null. */
 function fieldOf(node) {
@@ -36,16 +46,16 @@ function learn(text) {
 
 /** Hash every word of every field typed in since the last flush (and forget the fields). */
 export function flushTyped() {
-  if (!typed.ready) return;
+  if (!typed.ready || !enabled) return;
   for (const field of dirty) learn(valueOf(field));
   dirty.clear();
 }
 
 function onInput(ev) {
   const field = fieldOf(ev.composedPath ? ev.composedPath()[0] : ev.target);
-  if (!field) return; // inside data-overt-ignore too: hashing keeps nothing and sends nothing
+  if (!field || enabled === false) return; // inside data-overt-ignore too: nothing is sent
   dirty.add(field);
-  if (!typed.ready) return;
+  if (!typed.ready || !enabled) return;
   // Only finished words here: every prefix of a word being typed would mask too much.
   const value = valueOf(field);
   const finished = value.replace(/[\p{L}\p{N}]+$/u, "");
@@ -55,12 +65,13 @@ function onInput(ev) {
 function onLeave(ev) {
   if (ev.type === "keydown" && !["Enter", "Tab"].includes(ev.key)) return;
   const field = fieldOf(ev.composedPath ? ev.composedPath()[0] : ev.target);
-  if (field) dirty.add(field);
+  if (field && enabled !== false) dirty.add(field);
   flushTyped();
 }
 
 /** Hash what the fields on the page already hold (typed before this script started). */
 function scanFields() {
+  if (!typed.ready) return;
   for (const field of document.querySelectorAll(FIELDS)) {
     const real = fieldOf(field);
     if (real) dirty.add(real);
@@ -83,5 +94,5 @@ export function adoptTyped(shared) {
   if (!shared || !Number.isInteger(shared.salt)) return;
   const first = !typed.ready;
   typed.merge(shared.salt, shared.hashes);
-  if (first) scanFields();
+  if (first && enabled) scanFields();
 }

@@ -43,7 +43,11 @@ export function maskSelectorsOf(policy) {
   return list.filter((s) => typeof s === "string" && s.length > 0);
 }
 
-/** The gate content scripts follow: {active, status, categories, origins, mask_selectors}. */
+/**
+ * The gate content scripts follow: {active, status, categories, origins, work_origins,
+ * mask_selectors}. `work_origins` is the policy's list even while not capturing: typed words are
+ * learnt there during a pause too, so that they stay masked after it.
+ */
 export function computeGate(state, now, graceSeconds = GRACE_SECONDS) {
   const status = captureStatus(state, now, graceSeconds);
   const active = status === STATUS.CAPTURING;
@@ -52,6 +56,7 @@ export function computeGate(state, now, graceSeconds = GRACE_SECONDS) {
     status,
     categories: active ? effectiveCategories(state.consent, state.policy) : [],
     origins: active ? [...((state.policy && state.policy.allowed_origins) || [])] : [],
+    work_origins: [...((state.policy && state.policy.allowed_origins) || [])],
     mask_selectors: maskSelectorsOf(state.policy),
   };
 }

@@ -264,3 +264,21 @@ def test_mask_selectors_apply_live(capturing, pages, admin, queued_events):
     page.click("#save")
     masked = arrived(queued_events, "click", target__label="[content]")[0]
     assert masked["target"]["tag"] == "button"
+
+
+def test_typing_on_other_sites_is_not_watched(capturing, pages, queued_events):
+    """Only work-app sites are watched: typing elsewhere adds no hash; on the work app it does."""
+
+    def hashes() -> int:
+        got = capturing.evaluate("chrome.storage.session.get('overt.typed')")
+        return len((got.get("overt.typed") or {}).get("hashes", []))
+
+    other = capturing.open(pages.url("/labels/todo.html").replace("127.0.0.1", "localhost"))
+    other.click("#new-task")
+    other.keyboard.type("elsewhere words")
+    other.keyboard.press("Enter")
+    work = open_app(capturing, pages, queued_events, "/labels/todo.html")
+    work.click("#new-task")
+    work.keyboard.type("work words")
+    work.keyboard.press("Enter")
+    wait_for(lambda: hashes() == 2, 10, message="two hashes: work, words")
