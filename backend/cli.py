@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import logging
 import os
@@ -12,19 +14,24 @@ import sys
 from pathlib import Path
 
 import click
+from marshmallow import ValidationError
+from werkzeug.serving import make_server
 
-from . import embedded_redis
-from .config import ConfigError, Settings, load_settings
-from .store import RedisUnavailableError, connect, safe_url
+from . import create_app, embedded_redis
+from .core import pauses
+from .core.audit import audit
+from .core.config import ConfigError, Settings, load_settings
+from .core.db import RedisUnavailableError, connect, safe_url
+from .core.employees import enroll as do_enroll
+from .core.purge import purge_scope
+from .schemas import EnrollSchema
+from .status import status as read_status
 
 EXTENSION_DIR = Path(__file__).resolve().parent.parent / "extension"
 
 
 def extension_id(manifest: Path = EXTENSION_DIR / "manifest.json") -> str | None:
     """Return the extension's id, derived from the fixed key in its manifest (as Chromium does)."""
-    import base64
-    import hashlib
-
     try:
         key = json.loads(manifest.read_text())["key"]
     except (OSError, ValueError, KeyError):
@@ -84,10 +91,6 @@ def main():
 
 
 def _serve(settings: Settings, url: str, host: str, port: int, on_ready=None) -> None:
-    from werkzeug.serving import make_server
-
-    from . import create_app
-
     settings = Settings(**{**settings.__dict__, "redis_url": url})
     app = create_app({"OVERT_SETTINGS": settings})
     server = make_server(host, port, app, threaded=True)
@@ -182,12 +185,6 @@ def worker(burst: bool, with_scheduler: bool):
 @click.option("--team", default="default", show_default=True, help="The employee's team.")
 def enroll(employee: str, team: str):
     """Issue a device token for EMPLOYEE (shown once; only its hash is stored)."""
-    from marshmallow import ValidationError
-
-    from .employees import enroll as do_enroll
-    from .schemas import EnrollSchema
-    from .store import audit
-
     try:
         EnrollSchema().load({"employee": employee, "team": team})
     except ValidationError as err:
@@ -225,17 +222,12 @@ def _scope(team: str | None, employee: str | None) -> dict:
 @click.option("--purge", is_flag=True, help="Also delete that scope's queued, unsealed events.")
 def pause(team, employee, reason, purge):
     """Pause capture now for everyone, a team or an employee; it holds until `overt resume`."""
-    from . import pauses
-    from .store import audit
-
     if not reason.strip():
         raise click.BadParameter("must not be empty", param_hint="--reason")
     _, r = redis_client()
     record, created = pauses.pause(r, _scope(team, employee), reason, purge, "cli")
     purged = 0
     if created and purge:
-        from workers.purge import purge_scope
-
         purged = purge_scope(r, record["scope"])
     audit(r, "cli", "pause", pause_id=record["pause_id"], scope=record["scope"], purged=purged)
     state = "paused" if created else "already paused"
@@ -251,9 +243,6 @@ def pause(team, employee, reason, purge):
 @click.option("--pause-id", help="Resume this pause.")
 def resume(team, employee, pause_id):
     """Resume capture (by default the pause of everyone)."""
-    from . import pauses
-    from .store import audit
-
     _, r = redis_client()
     try:
         record = pauses.resume(r, pause_id, None if pause_id else _scope(team, employee))
@@ -267,8 +256,6 @@ def resume(team, employee, pause_id):
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def status(as_json: bool):
     """Show pause state, connected clients, queue depth, workers and batches."""
-    from .status import status as read_status
-
     _, r = redis_client()
     info = read_status(r)
     if as_json:

@@ -10,11 +10,11 @@ from flask import Blueprint, current_app, request
 from flask_sock import Sock
 from marshmallow import ValidationError
 
-from . import keys, pauses
 from .connections import Connection
-from .consent import get_consent
-from .employees import authenticate
-from .policy import get_policy
+from .core import keys, pauses
+from .core.consent import get_consent
+from .core.employees import authenticate
+from .core.policy import get_policy
 from .schemas import EventsFrameSchema, HelloSchema, PauseAppliedSchema
 
 log = logging.getLogger(__name__)

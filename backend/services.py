@@ -14,8 +14,8 @@ from workers.queue import enqueue_drain
 
 from .connections import Registry
 from .control import ControlListener
-from .intake import Intake
-from .policy import get_policy
+from .core.intake import Intake
+from .core.policy import get_policy
 
 log = logging.getLogger(__name__)
 

@@ -8,8 +8,10 @@ import time
 import redis
 from rq import Worker
 
-from . import keys, pauses
+from workers.queue import get_queue
+
 from .connections import PRESENCE_TTL
+from .core import keys, pauses
 
 
 def status(r: redis.Redis) -> dict:
@@ -25,8 +27,6 @@ def status(r: redis.Redis) -> dict:
     pipe.hvals(keys.KEY_CLIENT_DROPS)
     connected, incoming, staged, in_flight, batches, drops, client_drops = pipe.execute()
     cards = [json.loads(b) for b in batches]
-    from workers.queue import get_queue
-
     queue = get_queue(r)
     workers = [w for w in Worker.all(connection=r) if keys.QUEUE_NAME in w.queue_names()]
     return {

@@ -9,14 +9,17 @@ from pathlib import Path
 
 import pytest
 from rq import SimpleWorker
+from werkzeug.serving import make_server
 
-from backend import create_app, keys
-from backend.config import Settings
+from backend import create_app
+from backend.core import keys
+from backend.core.config import Settings
+from backend.core.datasets import read_shard
+from backend.core.db import connect
+from backend.core.vocabulary import CATEGORIES
 from backend.embedded_redis import EmbeddedRedis
-from backend.store import connect
 from tests.helpers import http
 from workers.queue import get_queue
-from workers.shards import read_shard
 
 ADMIN_TOKEN = "test-admin-token"
 SECRET = "test-secret"
@@ -69,8 +72,6 @@ class LiveServer:
         self.frames: list[str] = app.config["FRAME_TAP_LIST"]
 
     def start(self) -> LiveServer:
-        from werkzeug.serving import make_server
-
         self.server = make_server("127.0.0.1", self.port, self.app, threaded=True)
         self.port = self.server.server_port
         threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
@@ -151,7 +152,7 @@ class Admin:
         self, categories=None, allowed_origins=(WORK_ORIGIN,), purpose="Tests", retention_days=30
     ) -> dict:
         body = {
-            "categories": list(categories or keys_categories()),
+            "categories": list(categories or CATEGORIES),
             "allowed_origins": list(allowed_origins),
             "purpose": purpose,
             "retention_days": retention_days,
@@ -174,12 +175,6 @@ class Admin:
 
     def pause_acks(self, pause_id: str) -> list:
         return self.call("GET", f"/admin/api/pauses/{pause_id}")["applied"]
-
-
-def keys_categories():
-    from backend.schemas import CATEGORIES
-
-    return CATEGORIES
 
 
 @pytest.fixture

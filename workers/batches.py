@@ -11,26 +11,27 @@ from __future__ import annotations
 import json
 import logging
 import secrets
-import time
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
 import redis
 
-from backend import keys
-from backend.policy import get_policy
-from backend.schemas import SCHEMA_VERSION
-
-from .filters import load_rules
-from .shards import atomic_write, encode_shard, sha256, shard_paths, write_card
+from backend.core import keys
+from backend.core.clock import iso, now_ms
+from backend.core.datasets import (
+    atomic_write,
+    datasets_lock,
+    encode_shard,
+    sha256,
+    shard_paths,
+    write_card,
+)
+from backend.core.filters import load_rules
+from backend.core.policy import get_policy
+from backend.core.vocabulary import SCHEMA_VERSION
 
 log = logging.getLogger(__name__)
-
-# The lock is a lease renewed after every shard, so a writer that dies frees it within LOCK_LEASE;
-# others wait up to LOCK_WAIT for it.
-LOCK_LEASE = 15
-LOCK_WAIT = 120
 
 # Move the oldest `size` staged records into a sealing list, with the drops counted so far.
 TAKE_BATCH_LUA = """
@@ -51,16 +52,6 @@ return #items
 """
 
 
-def iso(ms: int) -> str:
-    """Return an ISO-8601 UTC time for milliseconds since the epoch."""
-    return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="milliseconds")
-
-
-def datasets_lock(r: redis.Redis):
-    """Return the lock that serialises every writer of shards (sealing and erasure)."""
-    return r.lock(keys.KEY_DATASETS_LOCK, timeout=LOCK_LEASE, blocking_timeout=LOCK_WAIT)
-
-
 def is_due(r: redis.Redis, batch_size: int, max_age: float) -> bool:
     """Return whether staging holds a full batch or records older than `max_age` seconds."""
     pipe = r.pipeline(transaction=False)
@@ -72,12 +63,12 @@ def is_due(r: redis.Redis, batch_size: int, max_age: float) -> bool:
     if not oldest:
         return False
     # Age counts from when the backend accepted the event, not from when it was staged.
-    return time.time() * 1000 - json.loads(oldest)["r"] >= max_age * 1000
+    return now_ms() - json.loads(oldest)["r"] >= max_age * 1000
 
 
 def take_batch(r: redis.Redis, batch_size: int) -> str | None:
     """Move up to `batch_size` staged records into a new sealing list; return its batch id."""
-    now = int(time.time() * 1000)
+    now = now_ms()
     batch_id = datetime.fromtimestamp(now / 1000, UTC).strftime(
         "b%Y%m%dT%H%M%S-"
     ) + secrets.token_hex(4)

@@ -1,4 +1,4 @@
-"""Retention: delete sealed shards older than the policy's retention period (issue 4).
+"""Retention: delete sealed shards older than the policy's retention period.
 
 Runs as an RQ job put on RQ's scheduler by workers started with `overt worker --with-scheduler`:
 a guard key with the interval as its TTL makes the whole fleet schedule one run per interval,
@@ -16,14 +16,13 @@ from pathlib import Path
 import redis
 from rq import get_current_job
 
-from backend import keys
-from backend.config import load_settings
-from backend.policy import get_policy
-from backend.store import now_ms
+from backend.core import keys
+from backend.core.clock import now_ms
+from backend.core.config import load_settings
+from backend.core.datasets import datasets_lock, shard_paths
+from backend.core.policy import get_policy
 
-from .batches import datasets_lock
 from .queue import JOB_TIMEOUT, get_queue
-from .shards import shard_paths
 
 log = logging.getLogger(__name__)
 

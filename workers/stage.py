@@ -10,17 +10,16 @@ from __future__ import annotations
 import json
 import logging
 import secrets
-import time
 from collections import Counter
 from datetime import UTC, datetime
 
 import redis
 
-from backend import keys
-
-from .filters import load_rules
-from .pseudonym import pseudonym
-from .redact import redact_event
+from backend.core import keys
+from backend.core.clock import now_ms
+from backend.core.filters import load_rules
+from backend.core.pseudonym import pseudonym
+from backend.core.records import dataset_record
 
 log = logging.getLogger(__name__)
 
@@ -83,14 +82,9 @@ def take(r: redis.Redis, count: int = TAKE_SIZE) -> tuple[str, list[bytes]]:
     processing = keys.key(keys.KEY_PROCESSING, job=take_id)
     items = r.register_script(TAKE_LUA)(
         keys=[keys.KEY_INCOMING, processing, keys.KEY_PROCESSING_INDEX],
-        args=[take_id, count, int(time.time() * 1000)],
+        args=[take_id, count, now_ms()],
     )
     return take_id, items
-
-
-def dataset_record(entry: dict, contributor: str) -> dict:
-    """Return a queued event exactly as it will appear in a dataset (redacted, pseudonymised)."""
-    return {**redact_event(entry["ev"]), "category": entry["c"], "contributor": contributor}
 
 
 def build_staged(entries: list[dict], rules, secret: str) -> tuple[list[tuple], Counter]:
@@ -159,7 +153,7 @@ def stage_once(r: redis.Redis, secret: str, count: int = TAKE_SIZE) -> int:
 
 def recover_orphans(r: redis.Redis, older_than_ms: int = ORPHAN_AFTER_MS) -> int:
     """Put the events of takes whose worker died back at the head of the queue."""
-    cutoff = int(time.time() * 1000) - older_than_ms
+    cutoff = now_ms() - older_than_ms
     restored = 0
     script = r.register_script(RESTORE_LUA)
     for raw in r.zrangebyscore(keys.KEY_PROCESSING_INDEX, 0, cutoff):

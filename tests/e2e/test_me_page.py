@@ -11,10 +11,10 @@ import json
 
 import pytest
 
+from backend.core.datasets import read_shard
 from tests.e2e.e2e_harness import CHROMIUM_ARGS
 from tests.helpers import WSClient, http, make_event
 from tests.integration.me_helpers import contributor, send, shards
-from workers.shards import read_shard
 
 TIMEOUT_MS = 10_000
 

@@ -9,13 +9,13 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from backend import keys
-from backend.schemas import CATEGORY_OF
+from backend.core import keys
+from backend.core.datasets import read_card, read_shard, sha256
+from backend.core.pseudonym import pseudonym
+from backend.core.vocabulary import CATEGORY_OF
 from tests.conftest import SECRET
 from tests.helpers import WSClient, make_event
 from workers.batches import seal_due
-from workers.pseudonym import pseudonym
-from workers.shards import read_card, read_shard, sha256
 from workers.stage import stage_once
 
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from backend import keys
+from backend.core import keys
 from tests.helpers import WSClient, make_event
 from tests.integration.me_helpers import clicks, queue_raw, send, stage_all
 

@@ -11,9 +11,12 @@ import time
 
 import pytest
 
-from backend import keys
-from backend.consent import set_consent
-from backend.policy import get_policy
+from backend.core import datasets, keys
+from backend.core.consent import set_consent
+from backend.core.datasets import read_shard
+from backend.core.erase import erase_employee
+from backend.core.filters import load_rules
+from backend.core.policy import get_policy
 from tests.integration.me_helpers import (
     assert_card_matches,
     card_of,
@@ -26,9 +29,7 @@ from tests.integration.me_helpers import (
     stage_all,
 )
 from workers import batches
-from workers.erase import erase_employee
 from workers.queue import enqueue_drain
-from workers.shards import read_shard
 
 
 def grant(r, *employees, categories=("clicks", "scroll")):
@@ -269,9 +270,9 @@ def test_batch_sealed_during_the_erasure_holds_none_of_alice(
     queue_raw(redis_conn, "bob", clicks(5))
     stage_all(redis_conn)
     if stale_rules:
-        snapshot = batches.load_rules(redis_conn, {"alice", "bob"})
+        snapshot = load_rules(redis_conn, {"alice", "bob"})
         monkeypatch.setattr(batches, "load_rules", lambda r, employees: snapshot)
-    lock = batches.datasets_lock(redis_conn)
+    lock = datasets.datasets_lock(redis_conn)
     assert lock.acquire()
     batch_id = batches.take_batch(redis_conn, 1000)
     thread, receipt = _erase_in_thread(redis_conn, settings)

@@ -8,14 +8,14 @@ import time
 import pytest
 from rq import SimpleWorker
 
-from backend import keys
-from backend.employees import authenticate
-from backend.intake import Intake
+from backend.core import datasets, keys
+from backend.core.employees import authenticate
+from backend.core.filters import load_rules
+from backend.core.intake import Intake
+from backend.core.pseudonym import pseudonym
 from tests.conftest import WORK_ORIGIN, sealed_records
 from tests.helpers import WSClient, make_event
 from workers import batches, stage
-from workers.filters import load_rules
-from workers.pseudonym import pseudonym
 from workers.queue import get_queue
 
 
@@ -177,8 +177,8 @@ def test_sealer_killed_midway_is_finished_idempotently(
             for x in redis_conn.lrange(keys.key(keys.KEY_SEALING, batch=batch_id), 0, -1)
         ]
         records = sorted((s["rec"] for s in staged), key=lambda rec: (rec["ts"], rec["id"]))
-        shard, _ = batches.shard_paths(settings.datasets_dir, meta["date"], batch_id)
-        batches.atomic_write(shard, batches.encode_shard(records))
+        shard, _ = datasets.shard_paths(settings.datasets_dir, meta["date"], batch_id)
+        datasets.atomic_write(shard, datasets.encode_shard(records))
         first_bytes = shard.read_bytes()
     records = run_workers()
     assert len(records) == 4 and len({r["id"] for r in records}) == 4

@@ -7,9 +7,9 @@ import time
 
 from rq.registry import FinishedJobRegistry
 
-from backend import keys
-from backend.consent import set_consent
-from backend.policy import get_policy, put_policy
+from backend.core import keys
+from backend.core.consent import set_consent
+from backend.core.policy import get_policy, put_policy
 from tests.integration.me_helpers import clicks, index, queue_raw, seal, shards
 from workers.queue import get_queue
 from workers.retention import DAY_MS, apply_retention, ensure_scheduled

@@ -3,8 +3,8 @@
 import gzip
 import json
 
+from backend.core.datasets import atomic_write, encode_shard, read_shard, sha256
 from workers.batches import build_card
-from workers.shards import atomic_write, encode_shard, read_shard, sha256
 
 RECORDS = [
     {

@@ -1,4 +1,8 @@
-"""Write and read shards and cards on disk, atomically (temp file, fsync, rename)."""
+"""Sealed datasets: shards and cards on disk (written atomically), their index and their lock.
+
+Files are written with temp file + fsync + rename, so a reader sees the old file or the whole
+new one. Every writer of shards (sealing, erasure, retention) holds `datasets_lock`.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,27 @@ import io
 import json
 import os
 from pathlib import Path
+
+import redis
+
+from . import keys
+
+# The lock is a lease renewed after every shard, so a writer that dies frees it within LOCK_LEASE;
+# others wait up to LOCK_WAIT for it.
+LOCK_LEASE = 15
+LOCK_WAIT = 120
+
+
+def datasets_lock(r: redis.Redis):
+    """Return the lock that serialises every writer of shards (sealing, erasure, retention)."""
+    return r.lock(keys.KEY_DATASETS_LOCK, timeout=LOCK_LEASE, blocking_timeout=LOCK_WAIT)
+
+
+def batches_with(r: redis.Redis, contributor: str) -> list[dict]:
+    """Return the index entries of sealed batches that hold records of `contributor`."""
+    entries = [json.loads(v) for v in r.hvals(keys.KEY_BATCHES)]
+    found = [e for e in entries if contributor in e.get("contributors", ())]
+    return sorted(found, key=lambda e: (e.get("sealed_ms", 0), e["batch_id"]))
 
 
 def shard_paths(datasets: Path, date: str, batch_id: str) -> tuple[Path, Path]:

@@ -1,4 +1,4 @@
-"""Erase an employee everywhere: the queue, staging, and every sealed shard (issue 4).
+"""Erase an employee everywhere: the queue, staging, and every sealed shard.
 
 Order matters. The erasure mark goes in first: from then on every stage and seal drops what the
 employee sent before it (filters.py). Then the unsealed events are purged. Then, holding the
@@ -18,14 +18,12 @@ from pathlib import Path
 
 import redis
 
-from backend import keys
-from backend.store import now_ms
-
-from .batches import datasets_lock, iso
-from .pseudonym import pseudonym
-from .purge import purge_employee
-from .shards import (
+from . import keys
+from .clock import iso, now_ms
+from .datasets import (
     atomic_write,
+    batches_with,
+    datasets_lock,
     encode_shard,
     read_card,
     read_shard,
@@ -33,19 +31,14 @@ from .shards import (
     shard_paths,
     write_card,
 )
+from .pseudonym import pseudonym
+from .purge import purge_employee
 
 log = logging.getLogger(__name__)
 
 # The mark reaches this far past the erasure so that an event received just before it, on a
 # backend whose clock runs a little ahead of this process's, is still dropped.
 CLOCK_MARGIN_MS = 2000
-
-
-def batches_with(r: redis.Redis, contributor: str) -> list[dict]:
-    """Return the index entries of sealed batches that hold records of `contributor`."""
-    entries = [json.loads(v) for v in r.hvals(keys.KEY_BATCHES)]
-    found = [e for e in entries if contributor in e.get("contributors", ())]
-    return sorted(found, key=lambda e: (e.get("sealed_ms", 0), e["batch_id"]))
 
 
 def updated_card(card: dict, records: list[dict], digest: str, removed: int, at: int) -> dict:

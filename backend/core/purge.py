@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import redis
 
-from backend import keys
+from . import keys
 
 # Rewrites each list without the matching entries, atomically, and counts them as drops (the
 # last key) by reason. Entries carry "e" (employee), "t" (team) and "c" (category) at the top

@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
-from datetime import UTC, datetime
 from pathlib import Path
 
 import redis
 
-from backend import keys
-
-from .erase import batches_with, receipts
+from . import keys
+from .clock import day, iso, now_ms
+from .consent import get_consent, ledger
+from .datasets import batches_with, read_shard, shard_paths
+from .employees import team_of
+from .erase import receipts
+from .policy import get_policy
 from .pseudonym import pseudonym
-from .shards import read_shard, shard_paths
-from .stage import dataset_record
+from .records import dataset_record
 
 
 def _mine(raw_items, employee: str) -> list[dict]:
@@ -69,13 +71,9 @@ def sealed_batches(r: redis.Redis, datasets: Path, contributor: str) -> list[dic
 
 def export(r: redis.Redis, datasets: Path, secret: str, employee: str) -> dict:
     """Return everything held about `employee` as one JSON document."""
-    from backend.consent import get_consent, ledger
-    from backend.employees import team_of
-    from backend.policy import get_policy
-
     contributor = pseudonym(secret, employee)
     return {
-        "exported_at": datetime.now(UTC).isoformat(timespec="milliseconds"),
+        "exported_at": iso(now_ms()),
         "employee": employee,
         "team": team_of(r, employee),
         "pseudonym": contributor,
@@ -92,10 +90,6 @@ def export(r: redis.Redis, datasets: Path, secret: str, employee: str) -> dict:
     }
 
 
-def _day(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d")
-
-
 def collected(r: redis.Redis, datasets: Path, secret: str, employee: str) -> dict:
     """Return counts by category and day, the latest records, and the batches holding mine."""
     contributor = pseudonym(secret, employee)
@@ -108,14 +102,14 @@ def collected(r: redis.Redis, datasets: Path, secret: str, employee: str) -> dic
     for stage, rec in rows:
         by_category[rec["category"]] += 1
         by_stage[stage] += 1
-        by_day[_day(rec["ts"])][rec["category"]] += 1
+        by_day[day(rec["ts"])][rec["category"]] += 1
     latest = sorted(rows, key=lambda row: (row[1]["ts"], row[1]["id"]), reverse=True)[:20]
     return {
         "counts": {
             "total": len(rows),
             "by_category": dict(sorted(by_category.items())),
             "by_stage": {s: by_stage[s] for s in ("queued", "staged", "sealed")},
-            "by_day": {day: dict(sorted(c.items())) for day, c in sorted(by_day.items())},
+            "by_day": {date: dict(sorted(c.items())) for date, c in sorted(by_day.items())},
         },
         "recent": [{"stage": stage, "record": rec} for stage, rec in latest],
         "batches": [
