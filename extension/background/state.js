@@ -81,13 +81,14 @@ export function currentGate(now = Date.now()) {
 /** Publish the gate to every tab (via storage.session) and the badge; re-arm the grace timer. */
 export async function publishGate() {
   const gate = currentGate();
-  await showAll(gate, state.connected);
   armGraceTimer();
   const json = JSON.stringify(gate);
-  if (json === lastGateJson) return gate;
-  lastGateJson = json;
-  await writeKeys("session", { [KEY_GATE]: gate });
-  await remember(gate);
+  if (json !== lastGateJson) {
+    lastGateJson = json;
+    await writeKeys("session", { [KEY_GATE]: gate }); // first: every tab stops at once on a pause
+    await remember(gate);
+  }
+  await showAll(gate, state.connected);
   return gate;
 }
 

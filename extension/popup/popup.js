@@ -96,6 +96,7 @@ async function currentTab() {
 
 let tabUrl = "";
 let answered = false;
+let tabKnown = null;
 
 /** Show the last known state at once, marked as checking, while the worker starts. */
 async function showRemembered() {
@@ -120,6 +121,7 @@ async function showRemembered() {
 }
 
 async function refresh() {
+  await tabKnown;
   try {
     const report = await ask({ type: "status", url: tabUrl });
     answered = true;
@@ -179,8 +181,10 @@ $("my-data").addEventListener("click", async () => {
 chrome.storage.onChanged.addListener((changes) => {
   if (changes[KEY_GATE] || changes[KEY_STATE] || changes[KEY_COUNTS]) refresh();
 });
-currentTab().then((tab) => {
+tabKnown = currentTab().then((tab) => {
   tabUrl = (tab && tab.url) || "";
+});
+tabKnown.then(() => {
   showRemembered();
   refresh();
 });
