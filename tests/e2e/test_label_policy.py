@@ -282,3 +282,17 @@ def test_typing_on_other_sites_is_not_watched(capturing, pages, queued_events):
     work.keyboard.type("work words")
     work.keyboard.press("Enter")
     wait_for(lambda: hashes() == 2, 10, message="two hashes: work, words")
+
+
+def test_typed_search_in_the_next_page_address(
+    capturing, pages, live_server, queued_events, run_workers
+):
+    """A search typed on one page and put in the next page's path arrives as [typed]."""
+    page = open_app(capturing, pages, queued_events, "/labels/search.html")
+    page.click("#q")
+    page.keyboard.type("Inspector Lestrade")
+    page.keyboard.press("Enter")
+    arrived(queued_events, "page_view", url=pages.url("/app/people/[typed]"))
+    submit = arrived(queued_events, "submit")[0]
+    assert submit["target"]["label"] == "Go"
+    assert_nothing_leaked(capturing, live_server, run_workers, ["Inspector", "Lestrade"])
