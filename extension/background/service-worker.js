@@ -17,6 +17,9 @@ import { applyConsent, ensureConnected, flush, isConnected, reconnect } from "./
 import { config, currentGate, publishGate, ready, reloadConfig, saveState, state } from "./state.js";
 
 const TICK_ALARM = "overt-tick";
+/** Right after start-up, a state not yet confirmed by the server is shown as "checking". */
+const CHECKING_MS = 5000;
+const workerStartedAt = Date.now();
 const SNOOZE_ALARM = "overt-snooze-end";
 
 // The badge is never empty at start-up: the last known state, marked as checking, at once.
@@ -141,6 +144,7 @@ async function statusReport(url = "") {
     ok: true,
     status: gate.status,
     place: placeStatus(gate, originOf(url)),
+    checking: !isConnected() && state.configured && !state.authError && Date.now() - workerStartedAt < CHECKING_MS,
     origin: originOf(url),
     on: effectiveCategories(state.consent, state.policy),
     connected: isConnected(),

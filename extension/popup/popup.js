@@ -79,8 +79,8 @@ function render(report, checking = false) {
   for (const b of document.querySelectorAll("[data-minutes]")) b.hidden = snoozed;
   // No "Pause for me" while the administrator's pause is on: there is nothing to pause.
   const noPause = [STATUS.NOT_CONFIGURED, STATUS.BAD_TOKEN, STATUS.PAUSED_ADMIN];
-  $("snooze-section").hidden = checking || noPause.includes(report.status);
-  $("my-data").hidden = checking || [STATUS.NOT_CONFIGURED, STATUS.BAD_TOKEN].includes(report.status);
+  $("snooze-section").hidden = noPause.includes(report.status);
+  $("my-data").hidden = [STATUS.NOT_CONFIGURED, STATUS.BAD_TOKEN].includes(report.status);
   renderWhere(report);
   renderCounts(report.counts || {});
   renderConsent(report);
@@ -125,7 +125,8 @@ async function refresh() {
   try {
     const report = await ask({ type: "status", url: tabUrl });
     answered = true;
-    render(report);
+    render(report, report.checking === true);
+    if (report.checking) setTimeout(refresh, 1000); // until the server has confirmed it
   } catch (err) {
     $("status").textContent = `Overt is not responding (${err.message})`;
   }
