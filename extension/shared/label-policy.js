@@ -91,15 +91,24 @@ function isCell(el) {
   return tag === "td" || (tag === "th" && !isColumnHeader(el)) || CELL_ROLES.has(role);
 }
 
+/** The nearest ancestor-or-self that is editable or matches the policy's mask_selectors. */
+function maskedAncestor(el, maskSelectors) {
+  for (let node = el; node && tagOf(node) !== "body" && tagOf(node) !== "html"; node = node.parentElement) {
+    if (isEditable(node) || (maskSelectors.length && matchesAny(node, maskSelectors))) return node;
+  }
+  return null;
+}
+
 /**
  * The data region around `el`: {kind: "cell", node} | {kind: "content", node} | null.
- * The nearest region counts (a list inside a cell is content, a cell's column still names it).
+ * Editable text and the admin's mask_selectors win at any depth; otherwise the nearest region
+ * counts (a list inside a cell is content, a cell's column still names it).
  */
 export function dataRegionOf(el, maskSelectors = []) {
+  const masked = maskedAncestor(el, maskSelectors);
+  if (masked) return { kind: "content", node: masked };
   for (let node = el; node; node = node.parentElement) {
     if (tagOf(node) === "body" || tagOf(node) === "html") return null;
-    if (maskSelectors.length && matchesAny(node, maskSelectors)) return { kind: "content", node };
-    if (isEditable(node)) return { kind: "content", node };
     if (isCell(node)) return { kind: "cell", node };
     if (tagOf(node) === "tr" || roleAttr(node) === "row") return { kind: "content", node };
     if (isColumnHeader(node)) return null; // a header names a column: UI vocabulary

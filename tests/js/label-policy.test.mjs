@@ -153,3 +153,15 @@ test("content-like ids are not used in selectors", () => {
   h("body", {}, h("div", { id: "toolbar" }, button));
   assert.equal(buildSelector(button), "#toolbar > button");
 });
+
+test("editable text and mask_selectors win over a nearer table cell", () => {
+  const cell = h("td", {}, "Q3 plan");
+  h("body", {}, h("div", { contenteditable: "true" }, h("table", {},
+    h("tr", {}, h("th", {}, "Owner")), h("tr", {}, cell))));
+  assert.equal(policyLabel(cell), "[content]");
+  const other = h("td", {}, "Jane");
+  h("body", {}, h("section", { class: "private" }, h("table", {},
+    h("tr", {}, h("th", {}, "Name")), h("tr", {}, other))));
+  assert.equal(policyLabel(other), "Name column");
+  assert.equal(policyLabel(other, { maskSelectors: [".private"] }), "[content]");
+});
