@@ -5,13 +5,14 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify, render_template, request
 
 from .auth import require_admin
-from .core import consent, control, employees, pauses
+from .core import employees, pauses
 from .core.audit import audit, read_audit
 from .core.erase import erase_employee
-from .core.policy import get_policy, put_policy
+from .core.policy import get_policy
 from .core.purge import purge_scope
 from .errors import APIError, json_body
-from .schemas import EnrollSchema, PauseRequestSchema, PolicySchema, ResumeRequestSchema
+from .policy_change import change_policy
+from .schemas import EnrollSchema, PauseRequestSchema, ResumeRequestSchema
 from .status import status
 from .store import get_redis
 
@@ -75,28 +76,7 @@ def read_policy():
 @bp.put("/api/policy")
 def write_policy():
     actor = require_admin()
-    req = PolicySchema().load(json_body())
-    r = get_redis()
-    policy, lapsed = put_policy(r, req)
-    lost = consent.lapse(r, lapsed, policy["version"]) if lapsed else {}
-    control.publish(r, "policy", frame={"type": "policy", **policy})
-    for employee in lost:
-        categories = consent.get_consent(r, employee)
-        control.publish(
-            r,
-            "consent",
-            frame={"type": "consent", "categories": categories},
-            scope={"employee": employee},
-        )
-    audit(
-        r,
-        actor,
-        "policy",
-        version=policy["version"],
-        lapsed=sorted(lapsed),
-        employees_lapsed=len(lost),
-    )
-    return jsonify(policy)
+    return jsonify(change_policy(get_redis(), json_body(), actor))
 
 
 @bp.post("/api/employees")

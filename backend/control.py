@@ -55,6 +55,8 @@ class ControlListener(threading.Thread):
                 self._listen(pubsub)
             except (redis.RedisError, OSError) as err:
                 self.subscribed.clear()
+                if self.stopping.is_set():
+                    break  # shutting down: Redis going away now is expected, not news
                 log.warning("control listener lost Redis (%s); retrying in %.1fs", err, delay)
                 self.stopping.wait(delay)
                 delay = min(delay * 2, 5.0)

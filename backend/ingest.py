@@ -12,6 +12,7 @@ from marshmallow import ValidationError
 
 from .connections import Connection
 from .core import keys, pauses
+from .core.clock import now_ms
 from .core.consent import get_consent
 from .core.employees import authenticate
 from .core.policy import get_policy
@@ -174,6 +175,8 @@ class Session:
                 error_frame("unavailable", "not stored; send again later", seq=envelope["seq"])
             )
         self.send(ack)
+        if ack["accepted"] and policy.get("version"):
+            self.services.arrivals.note(policy["version"], now_ms())
 
     def on_pause_applied(self, frame: dict) -> None:
         try:

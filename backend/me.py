@@ -7,7 +7,8 @@ URL or the body, and a query naming someone else is refused (403).
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request
 
@@ -135,6 +136,16 @@ def put_consent():
     return jsonify({"categories": categories, "withdrawn": sorted(withdrawn), "purged": purged})
 
 
+def viewer_zone(name: str | None) -> tuple[str, tzinfo]:
+    """Return the viewer's IANA time zone (as the page sends it), or UTC when unknown."""
+    if name and len(name) <= 64:
+        try:
+            return name, ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    return "UTC", UTC
+
+
 @bp.get("/api/overview")
 def overview():
     """Return what the page shows: consent, policy, ledger, counts, latest records, batches."""
@@ -142,8 +153,10 @@ def overview():
     r = get_redis()
     settings = _settings()
     raw = r.hget(keys.KEY_SIGNALS, ident.device)
+    zone_name, zone = viewer_zone(request.args.get("tz"))
     return jsonify(
         {
+            "timezone": zone_name,
             "employee": ident.employee,
             "team": team_of(r, ident.employee) or ident.team,
             "device": ident.device,
@@ -151,7 +164,7 @@ def overview():
             "policy": get_policy(r),
             "consent": {"categories": consent.get_consent(r, ident.employee)},
             "ledger": consent.ledger(r, ident.employee),
-            **collected(r, settings.datasets_dir, settings.secret, ident.employee),
+            **collected(r, settings.datasets_dir, settings.secret, ident.employee, zone),
             "receipts": receipts(r, ident.employee),
         }
     )

@@ -12,6 +12,8 @@ from workers.queue import get_queue
 
 from .connections import PRESENCE_TTL
 from .core import keys, pauses
+from .core.arrivals import capture_warnings, last_accepted
+from .core.policy import get_policy
 
 
 def status(r: redis.Redis) -> dict:
@@ -29,6 +31,8 @@ def status(r: redis.Redis) -> dict:
     cards = [json.loads(b) for b in batches]
     queue = get_queue(r)
     workers = [w for w in Worker.all(connection=r) if keys.QUEUE_NAME in w.queue_names()]
+    policy = get_policy(r)
+    last = last_accepted(r, policy["version"])
     return {
         "paused": [pauses.pause_frame(p) for p in pauses.active_pauses(r)],
         "connected_clients": connected,
@@ -44,6 +48,12 @@ def status(r: redis.Redis) -> dict:
             "events": sum(c.get("events", 0) for c in cards),
             "latest": max((c.get("sealed_at", "") for c in cards), default=None),
         },
+        "policy": {
+            "version": policy["version"],
+            "allowed_origins": policy["allowed_origins"],
+            "last_accepted": last,
+        },
+        "warnings": capture_warnings(policy, last),
         "drops_pending": {k.decode(): int(v) for k, v in drops.items()},
         # Events extensions had to drop from a full outbox (reported in hello), over all devices.
         "client_outbox_dropped": sum(int(v) for v in client_drops),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 
 
 def now_ms() -> int:
@@ -16,6 +16,6 @@ def iso(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="milliseconds")
 
 
-def day(ms: int) -> str:
-    """Return the UTC date (YYYY-MM-DD) of milliseconds since the epoch."""
-    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d")
+def day(ms: int, zone: tzinfo = UTC) -> str:
+    """Return the date (YYYY-MM-DD) in `zone` (default UTC) of milliseconds since the epoch."""
+    return datetime.fromtimestamp(ms / 1000, zone).strftime("%Y-%m-%d")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
+from datetime import UTC, tzinfo
 from pathlib import Path
 
 import redis
@@ -90,8 +91,10 @@ def export(r: redis.Redis, datasets: Path, secret: str, employee: str) -> dict:
     }
 
 
-def collected(r: redis.Redis, datasets: Path, secret: str, employee: str) -> dict:
-    """Return counts by category and day, the latest records, and the batches holding mine."""
+def collected(
+    r: redis.Redis, datasets: Path, secret: str, employee: str, zone: tzinfo = UTC
+) -> dict:
+    """Return counts by category and day (in `zone`), the latest records, and my batches."""
     contributor = pseudonym(secret, employee)
     batches = sealed_batches(r, Path(datasets), contributor)
     rows = [("queued", dataset_record(e, contributor)) for e in queued_entries(r, employee)]
@@ -102,7 +105,7 @@ def collected(r: redis.Redis, datasets: Path, secret: str, employee: str) -> dic
     for stage, rec in rows:
         by_category[rec["category"]] += 1
         by_stage[stage] += 1
-        by_day[day(rec["ts"])][rec["category"]] += 1
+        by_day[day(rec["ts"], zone)][rec["category"]] += 1
     latest = sorted(rows, key=lambda row: (row[1]["ts"], row[1]["id"]), reverse=True)[:20]
     return {
         "counts": {
