@@ -4,7 +4,7 @@
  * `ready` so that state is restored from storage before anything is decided.
  */
 import { categoryOf, sanitizeEvent } from "../shared/events.js";
-import { effectiveCategories, gateAllows, placeStatus } from "../shared/gate.js";
+import { effectiveCategories, gateAllows, placeStatus, siteOrigin } from "../shared/gate.js";
 import { originOf } from "../shared/redact.js";
 import { KEY_OPTIONS } from "../shared/storage.js";
 import { countCaptured, readCounts } from "./counts.js";
@@ -136,16 +136,17 @@ async function onCapture(raw, sender) {
   return { ok: true };
 }
 
-/** The state for the popup; `url` is the current tab's, for what capture does there. */
-async function statusReport(url = "") {
+/** The state for the popup; `url` is the current tab's (null: no site), for what capture does there. */
+async function statusReport(url = null) {
   const gate = currentGate();
   const policy = state.policy || {};
   return {
     ok: true,
     status: gate.status,
-    place: placeStatus(gate, originOf(url)),
+    place: placeStatus(gate, siteOrigin(url)),
+    site: siteOrigin(url) !== null,
     checking: !isConnected() && state.configured && !state.authError && Date.now() - workerStartedAt < CHECKING_MS,
-    origin: originOf(url),
+    origin: siteOrigin(url) || "",
     on: effectiveCategories(state.consent, state.policy),
     connected: isConnected(),
     pauses: Object.values(state.pauses),

@@ -1,8 +1,7 @@
 /** The popup: state, today's counts, consent toggles, snooze, and the link to "my data". */
 import { CATEGORIES, PLACE, STATUS } from "../shared/constants.js";
-import { placeStatus } from "../shared/gate.js";
-import { CATEGORY_TEXT, PLACE_TEXT } from "../shared/labels.js";
-import { originOf } from "../shared/redact.js";
+import { placeStatus, siteOrigin } from "../shared/gate.js";
+import { CATEGORY_TEXT, PLACE_TEXT, STATUS_TEXT } from "../shared/labels.js";
 import { KEY_COUNTS, KEY_GATE, KEY_LAST_STATUS, KEY_STATE } from "../shared/storage.js";
 
 const $ = (id) => document.getElementById(id);
@@ -72,7 +71,8 @@ function renderWhere(report) {
 function render(report, checking = false) {
   const place = report.place || report.status;
   $("dot").className = `dot ${place}`;
-  $("status").textContent = (PLACE_TEXT[place] || place) + (checking ? " (checking…)" : "");
+  const words = report.site === false && place === STATUS.CAPTURING ? STATUS_TEXT[place] : PLACE_TEXT[place];
+  $("status").textContent = (words || place) + (checking ? " (checking…)" : "");
   $("detail").textContent = detailText(report);
   const snoozed = report.status === STATUS.PAUSED_SELF;
   $("unsnooze").hidden = !snoozed;
@@ -94,7 +94,8 @@ async function currentTab() {
   return tab || null;
 }
 
-let tabUrl = "";
+/** The current tab's URL; null when the popup is about no site (opened as a page of its own). */
+let tabUrl = null;
 let answered = false;
 let tabKnown = null;
 
@@ -107,8 +108,9 @@ async function showRemembered() {
   const policy = saved.policy || {};
   render({
     status: last.status,
-    place: placeStatus(last, originOf(tabUrl)),
-    origin: originOf(tabUrl),
+    place: placeStatus(last, siteOrigin(tabUrl)),
+    site: tabUrl !== null,
+    origin: siteOrigin(tabUrl) || "",
     on: last.categories || [],
     pauses: Object.values(saved.pauses || {}),
     snooze: saved.snooze || null,
@@ -183,7 +185,8 @@ chrome.storage.onChanged.addListener((changes) => {
   if (changes[KEY_GATE] || changes[KEY_STATE] || changes[KEY_COUNTS]) refresh();
 });
 tabKnown = currentTab().then((tab) => {
-  tabUrl = (tab && tab.url) || "";
+  const own = tab && typeof tab.url === "string" && tab.url.startsWith(chrome.runtime.getURL(""));
+  tabUrl = !tab || own ? null : tab.url || "";
 });
 tabKnown.then(() => {
   showRemembered();

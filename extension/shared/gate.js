@@ -68,12 +68,25 @@ export function gateAllows(gate, origin, category) {
 
 /**
  * The status to show for a tab on `origin`: the global status unless capturing; then capturing
- * only when at least one category is on and the origin is a work app, else why not.
+ * only when at least one category is on and the origin is a work app, else why not. `origin`
+ * null means no site (the popup opened as a page of its own).
  */
 export function placeStatus(gate, origin) {
   const status = (gate && gate.status) || STATUS.DISCONNECTED;
   if (status !== STATUS.CAPTURING) return status;
   if (!gate.categories.length) return PLACE.NOTHING_ON;
+  if (origin === null) return PLACE.CAPTURING; // about no tab: capture runs on the work apps
   if (!origin || !gate.origins.includes(origin)) return PLACE.NOT_WORK_APP;
   return PLACE.CAPTURING;
+}
+
+/** The origin of a tab's URL for placeStatus; null when the popup is about no site at all. */
+export function siteOrigin(url) {
+  if (typeof url !== "string") return null;
+  try {
+    const origin = new URL(url).origin;
+    return origin === "null" ? "" : origin;
+  } catch {
+    return "";
+  }
 }

@@ -57,4 +57,6 @@ test("a tab shows capturing only on a work app with a category on, else why not"
   assert.equal(placeStatus({ ...gate, categories: [] }, "https://app.example.com"), "nothing_on");
   assert.equal(placeStatus({ ...gate, status: "paused_admin" }, "https://app.example.com"), "paused_admin");
   assert.equal(placeStatus(null, ""), "disconnected");
+  assert.equal(placeStatus(gate, null), "capturing"); // about no site: capture runs on the work apps
+  assert.equal(placeStatus({ ...gate, categories: [] }, null), "nothing_on");
 });
