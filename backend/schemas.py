@@ -113,11 +113,12 @@ class PolicySchema(Schema):
         ),
         required=True,
     )
+    # k of the rarity gate (backend/core/rarity.py); omitted keeps the current value.
+    min_contributors = fields.Integer(strict=True, validate=validate.Range(1, 1000))
     # CSS selectors whose elements get structural labels only (extension/shared/label-policy.js);
-    # the extension drops one that does not parse there.
+    # the extension drops one that does not parse there; omitted keeps the current list.
     mask_selectors = fields.List(
         fields.String(validate=validate.Regexp(r"^[^\x00-\x1f]{1,200}$", error="1-200 characters")),
-        load_default=list,
         validate=validate.Length(max=MAX_MASK_SELECTORS),
     )
 

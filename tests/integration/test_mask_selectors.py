@@ -34,6 +34,8 @@ def test_mask_selectors_reach_connected_and_new_extensions(live_server, admin):
         assert later.hello(token)["policy"]["mask_selectors"] == [".note", "#crm td"]
     finally:
         later.close()
+    status, kept = put_policy(live_server, BODY)  # as `overt policy set` does: omitted, kept
+    assert status == 200 and kept["mask_selectors"] == [".note", "#crm td"]
     consent = http("GET", live_server.http_url + "/me/api/consent", token)[1]
     assert consent["categories"]["clicks"] is True  # masking more never lapses consent
 
