@@ -9,7 +9,7 @@ def create_app(test_config: dict | None = None, redis_client=None):
     """Create the Overt app; `test_config` overrides settings (tests pass config, not patches)."""
     from flask import Flask, jsonify
 
-    from . import admin, errors, ingest, logs, me, store
+    from . import admin, errors, ingest, logs, me, openapi, store
     from .core.config import MAX_FRAME_BYTES, load_settings
     from .core.db import RedisUnavailableError, connect
     from .services import Services
@@ -19,7 +19,6 @@ def create_app(test_config: dict | None = None, redis_client=None):
         SOCK_SERVER_OPTIONS={"max_message_size": MAX_FRAME_BYTES},
         MAX_CONTENT_LENGTH=MAX_FRAME_BYTES,
         OVERT_START_THREADS=True,
-        FRAME_TAP=None,
     )
     if test_config:
         app.config.from_mapping(test_config)
@@ -39,6 +38,7 @@ def create_app(test_config: dict | None = None, redis_client=None):
     app.register_blueprint(ingest.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(me.bp)
+    app.register_blueprint(openapi.bp)
 
     @app.get("/healthz")
     def healthz():

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, render_template, request
+from flask import Blueprint, jsonify, render_template, request
+
+from workers.queue import enqueue_erasure
 
 from .auth import require_admin
-from .core import employees, pauses
-from .core.audit import audit, read_audit
-from .core.erase import erase_employee
+from .core import actions, employees, pauses
+from .core.audit import read_audit
 from .core.policy import get_policy
-from .core.purge import purge_scope
 from .errors import APIError, json_body
 from .policy_change import change_policy
 from .schemas import EnrollSchema, PauseRequestSchema, ResumeRequestSchema
@@ -29,12 +29,9 @@ def console():
 def pause():
     actor = require_admin()
     req = PauseRequestSchema().load(json_body())
-    r = get_redis()
-    record, created = pauses.pause(r, req["scope"], req["reason"], req["purge"], actor)
-    purged = 0
-    if created and req["purge"]:
-        purged = purge_scope(r, req["scope"])
-    audit(r, actor, "pause", pause_id=record["pause_id"], scope=record["scope"], purged=purged)
+    record, created, purged = actions.pause(
+        get_redis(), actor, req["scope"], req["reason"], req["purge"]
+    )
     return jsonify({**record, "created": created, "purged": purged}), 201 if created else 200
 
 
@@ -42,12 +39,10 @@ def pause():
 def resume():
     actor = require_admin()
     req = ResumeRequestSchema().load(json_body())
-    r = get_redis()
     try:
-        record = pauses.resume(r, req.get("pause_id"), req.get("scope"))
+        record = actions.resume(get_redis(), actor, req.get("pause_id"), req.get("scope"))
     except pauses.PauseNotFoundError as err:
         raise APIError(404, "pause_not_found", str(err)) from None
-    audit(r, actor, "resume", pause_id=record["pause_id"], scope=record["scope"])
     return jsonify(record)
 
 
@@ -83,9 +78,7 @@ def write_policy():
 def enroll():
     actor = require_admin()
     req = EnrollSchema().load(json_body())
-    r = get_redis()
-    token, ident = employees.enroll(r, req["employee"], req["team"])
-    audit(r, actor, "enroll", employee=ident.employee, team=ident.team, device=ident.device)
+    token, ident = actions.enroll(get_redis(), actor, req["employee"], req["team"])
     return jsonify(
         {"employee": ident.employee, "team": ident.team, "device": ident.device, "token": token}
     ), 201
@@ -94,37 +87,26 @@ def enroll():
 @bp.post("/api/employees/<employee>/revoke")
 def revoke(employee: str):
     actor = require_admin()
-    r = get_redis()
-    count = employees.revoke(r, employee)
-    audit(r, actor, "revoke", employee=employee, tokens=count)
+    count = actions.revoke(get_redis(), actor, employee)
     return jsonify({"employee": employee, "revoked": count})
 
 
 @bp.delete("/api/employees/<employee>/data")
 def erase_employee_data(employee: str):
-    """Erase an employee's data everywhere, sealed batches included (audited: ids and counts)."""
+    """Erase an employee's data everywhere, sealed batches included (by a job; audited then)."""
     actor = require_admin()
     r = get_redis()
     if employees.team_of(r, employee) is None:
         raise APIError(404, "employee_not_found", f"no enrolled employee {employee}")
-    settings = current_app.config["OVERT_SETTINGS"]
-    receipt = erase_employee(r, settings.datasets_dir, settings.secret, employee)
-    audit(
-        r,
-        actor,
-        "erase",
-        employee=employee,
-        receipt_id=receipt["receipt_id"],
-        shards=len(receipt["shards"]),
-        removed=receipt["removed_total"],
-    )
-    return jsonify({"employee": employee, **receipt})
+    receipt = actions.erase(r, employee, lambda e, rid: enqueue_erasure(r, e, rid, actor))
+    return jsonify({"employee": employee, **receipt}), 202
 
 
 @bp.get("/api/audit")
 def read_audit_log():
     require_admin()
     limit = request.args.get("limit", "200")
-    if not limit.isdigit() or not 0 < int(limit) <= 10000:
+    # ASCII digits only: str.isdigit() also accepts "²", which int() refuses.
+    if not (len(limit) <= 5 and limit.isascii() and limit.isdigit() and 0 < int(limit) <= 10000):
         raise APIError(400, "bad_limit", "limit must be a whole number from 1 to 10000")
     return jsonify({"entries": read_audit(get_redis(), int(limit))})

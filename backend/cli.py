@@ -20,17 +20,15 @@ from marshmallow import ValidationError
 from werkzeug.serving import make_server
 
 from . import create_app, embedded_redis
-from .core import pauses
-from .core.audit import audit
+from .core import actions, pauses
 from .core.config import ConfigError, Settings, load_settings
 from .core.db import RedisUnavailableError, connect, safe_url
-from .core.employees import enroll as do_enroll
 from .core.policy import get_policy
-from .core.purge import purge_scope
 from .core.vocabulary import CATEGORIES
 from .locate import HOW_TO_POINT, NotFoundError, locate, remove_pointer, write_pointer
 from .policy_change import change_policy
 from .schemas import EnrollSchema
+from .servers import JSONErrorRequestHandler
 from .status import status as read_status
 
 EXTENSION_DIR = Path(__file__).resolve().parent.parent / "extension"
@@ -116,7 +114,14 @@ def _serve(settings: Settings, url: str, host: str, sock, on_ready=None) -> None
     settings = Settings(**{**settings.__dict__, "redis_url": url})
     app = create_app({"OVERT_SETTINGS": settings})
     # werkzeug serves a duplicate of the socket's descriptor; ours is closed once it has it.
-    server = make_server(host, sock.getsockname()[1], app, threaded=True, fd=sock.fileno())
+    server = make_server(
+        host,
+        sock.getsockname()[1],
+        app,
+        threaded=True,
+        fd=sock.fileno(),
+        request_handler=JSONErrorRequestHandler,
+    )
     sock.close()
     if on_ready:
         on_ready(server.port)
@@ -236,8 +241,7 @@ def enroll(employee: str, team: str):
         fields = ", ".join(sorted(err.messages))
         raise CLIError(f"invalid {fields}: use letters, digits, . _ @ + -") from None
     _, r = redis_client()
-    token, ident = do_enroll(r, employee, team)
-    audit(r, "cli", "enroll", employee=ident.employee, team=ident.team, device=ident.device)
+    token, ident = actions.enroll(r, "cli", employee, team)
     click.echo(token)
     click.echo(f"(device {ident.device} for {ident.employee} of team {ident.team})", err=True)
 
@@ -275,11 +279,7 @@ def pause(team, employee, reason, purge):
     if not reason.strip():
         raise click.BadParameter("must not be empty", param_hint="--reason")
     _, r = redis_client()
-    record, created = pauses.pause(r, _scope(team, employee), reason, purge, "cli")
-    purged = 0
-    if created and purge:
-        purged = purge_scope(r, record["scope"])
-    audit(r, "cli", "pause", pause_id=record["pause_id"], scope=record["scope"], purged=purged)
+    record, created, purged = actions.pause(r, "cli", _scope(team, employee), reason, purge)
     state = "paused" if created else "already paused"
     click.echo(
         f"{state}: {record['pause_id']} {json.dumps(record['scope'])}"
@@ -295,10 +295,9 @@ def resume(team, employee, pause_id):
     """Resume capture (by default the pause of everyone)."""
     _, r = redis_client()
     try:
-        record = pauses.resume(r, pause_id, None if pause_id else _scope(team, employee))
+        record = actions.resume(r, "cli", pause_id, None if pause_id else _scope(team, employee))
     except pauses.PauseNotFoundError as err:
         raise CLIError(str(err)) from None
-    audit(r, "cli", "resume", pause_id=record["pause_id"], scope=record["scope"])
     click.echo(f"resumed: {record['pause_id']} {json.dumps(record['scope'])}")
 
 
@@ -426,6 +425,7 @@ def status(as_json: bool):
         f"dropped:     {drops} since the last batch; "
         f"{info['client_outbox_dropped']} by full extension outboxes"
     )
+    click.echo(f"dead letter: {info['dead_letter']} event(s) a worker could not process")
     g = info["rarity"]
     click.echo(
         f"rare words:  k={g['min_contributors']}, {g['contributors']} contributor(s) counted"

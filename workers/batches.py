@@ -18,7 +18,7 @@ from pathlib import Path
 import redis
 
 from backend.core import keys, rarity
-from backend.core.clock import iso, now_ms
+from backend.core.clock import from_iso, iso, now_ms
 from backend.core.config import load_settings
 from backend.core.datasets import (
     atomic_write,
@@ -29,8 +29,13 @@ from backend.core.datasets import (
     write_card,
 )
 from backend.core.filters import load_rules
+from backend.core.frames import find_bad_string
 from backend.core.policy import get_policy
+from backend.core.records import Entry
 from backend.core.vocabulary import SCHEMA_VERSION
+
+from .quarantine import DROP_REASON as QUARANTINED
+from .quarantine import dead_letter, log_quarantined
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +69,7 @@ def is_due(r: redis.Redis, batch_size: int, max_age: float) -> bool:
     if not oldest:
         return False
     # Age counts from when the backend accepted the event, not from when it was staged.
-    return now_ms() - json.loads(oldest)["r"] >= max_age * 1000
+    return now_ms() - Entry.decode(oldest).received >= max_age * 1000
 
 
 def take_batch(r: redis.Redis, batch_size: int) -> str | None:
@@ -92,9 +97,12 @@ def write_batch(
     """Write the shard and card of a taken batch, then index it; return its summary."""
     meta = json.loads(r.hget(keys.KEY_SEALING_INDEX, batch_id))
     sealing = keys.key(keys.KEY_SEALING, batch=batch_id)
-    staged = [json.loads(x) for x in r.lrange(sealing, 0, -1)]
-    rules = load_rules(r, {s["e"] for s in staged})
+    staged, dead = sealable_items(r.lrange(sealing, 0, -1))
+    rules = load_rules(r, {s.employee for s in staged})
     drops = Counter(meta.get("drops") or {})
+    if dead:
+        drops[QUARANTINED] += len(dead)
+        log_quarantined("batch", batch_id, dead)
     kept = []
     for item in staged:
         reason = rules.drop_reason(item)  # consent must still hold at sealing time
@@ -104,7 +112,7 @@ def write_batch(
             kept.append(item)
     summary = None
     if kept:
-        records = sorted((s["rec"] for s in kept), key=lambda rec: (rec["ts"], rec["id"]))
+        records = sorted((s.record for s in kept), key=lambda rec: (rec["ts"], rec["id"]))
         records, rare = mask_rare_words(r, batch_id, meta, records, secret)
         data = encode_shard(records)
         shard, card_path = shard_paths(datasets, meta["date"], batch_id)
@@ -117,6 +125,8 @@ def write_batch(
         write_card(card_path, card)
         summary = index_entry(card, meta["date"], records)
     pipe = r.pipeline(transaction=True)
+    if dead:
+        pipe.rpush(keys.KEY_DEAD_LETTER, *dead)
     if summary:
         pipe.hset(keys.KEY_BATCHES, batch_id, json.dumps(summary))
     elif drops:
@@ -139,6 +149,35 @@ def mask_rare_words(r, batch_id, meta, records, secret) -> tuple[list[dict], int
         meta["rarity"] = decision
         r.hset(keys.KEY_SEALING_INDEX, batch_id, json.dumps(meta))
     return records, masked
+
+
+def sealable_items(raw_items: list[bytes]) -> tuple[list[Entry], list[str]]:
+    """Return the staged items that can be written to a shard, and dead letters for the rest."""
+    items, dead = [], []
+    for raw in raw_items:
+        item = None
+        try:
+            item = Entry.decode(raw)
+            check_sealable(item)
+        except Exception as err:  # a poison record: set aside, the rest of the batch is sealed
+            dead.append(dead_letter("seal", raw, err, item))
+            continue
+        items.append(item)
+    return items, dead
+
+
+def check_sealable(item: Entry) -> None:
+    """Raise unless a staged item has what sealing reads, all of it encodable."""
+    rec = item.record
+    fields = (item.employee, item.team, item.category)
+    if not all(isinstance(f, str) for f in fields) or not isinstance(item.received, int):
+        raise ValueError("a staged item lacks its employee, team, category or receipt time")
+    if not all(isinstance(rec[k], str) for k in ("id", "type", "category", "contributor")):
+        raise ValueError("a record lacks its id, type, category or contributor")
+    iso(rec["ts"])
+    bad = find_bad_string(rec)
+    if bad:
+        raise ValueError(f"a string at {bad} is not valid Unicode")
 
 
 def build_card(batch_id, records, drops, digest, policy_version, sealed_ms) -> dict:
@@ -168,7 +207,7 @@ def index_entry(card: dict, date: str, records: list[dict]) -> dict:
         "path": f"{date}/{card['shard']}",
         "events": card["events"],
         "sealed_at": card["sealed_at"],
-        "sealed_ms": int(datetime.fromisoformat(card["sealed_at"]).timestamp() * 1000),
+        "sealed_ms": from_iso(card["sealed_at"]),
         "contributors": sorted({r["contributor"] for r in records}),
         "sha256": card["sha256"],
     }

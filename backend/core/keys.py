@@ -57,6 +57,29 @@ def key(template: str, **parts: str) -> str:
     return template.format(**parts)
 
 
+def part_of(template: str, filled: str | bytes) -> str:
+    """Return the one part filled into a key template, e.g. the employee of a KEY_CONSENT key."""
+    filled = filled.decode() if isinstance(filled, bytes) else filled
+    head, _, rest = template.partition("{")
+    tail = rest.partition("}")[2]
+    if not (filled.startswith(head) and filled.endswith(tail)):
+        raise ValueError(f"{filled!r} is not a key of {template!r}")
+    return filled[len(head) : len(filled) - len(tail)]
+
+
+def pause_field(scope: dict) -> str:
+    """Return the field naming `scope` in KEY_PAUSES_ACTIVE: "all", "team:T" or "employee:E"."""
+    if scope.get("all"):
+        return "all"
+    ((kind, value),) = scope.items()
+    return f"{kind}:{value}"
+
+
+def pause_fields(employee: str, team: str) -> list[str]:
+    """Return the KEY_PAUSES_ACTIVE fields that cover an employee of `team`, broadest first."""
+    return ["all", f"team:{team}", f"employee:{employee}"]
+
+
 KEY_SIGNALS = PREFIX + "signals"  # hash: device -> json {gpc, dnt} from its latest hello
 
 # The /me page's sign-in links and sessions, and retention.
@@ -65,5 +88,8 @@ KEY_ME_SESSION = PREFIX + "me:session:{session}"  # json identity of a /me brows
 KEY_RETENTION_DUE = PREFIX + "retention:due"  # set while a retention run is scheduled (TTL)
 KEY_BATCHES_DELETED = PREFIX + "batches:deleted"  # hash: batch id -> json {date, events, at}
 
+# Events a worker could not process (a poison event), set aside with the reason so that the rest
+# of their take is staged or sealed: list of json {stage, reason, at, event, e, t, c, raw}.
+KEY_DEAD_LETTER = PREFIX + "deadletter"
 # When events last arrived under each policy version (so `overt status` can say none have).
 KEY_POLICY_LAST_ACCEPTED = PREFIX + "policy:last_accepted"  # hash: policy version -> ms

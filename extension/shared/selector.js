@@ -3,7 +3,7 @@
  * a label under the label policy (extension/shared/label-policy.js). Uses only tagName, id,
  * getAttribute, parentElement and children, so Node tests can pass plain objects.
  */
-import { MAX_LABEL, MAX_ROLE, MAX_SELECTOR, MAX_TAG } from "./constants.js";
+import { ARIA_ROLES, MAX_LABEL, MAX_SELECTOR, MAX_TAG } from "./constants.js";
 import { dataRegionOf, policyLabel, submitLabel } from "./label-policy.js";
 import { redactText } from "./redact.js";
 
@@ -15,7 +15,6 @@ const STABLE_VALUE = /^[\w.-]{1,64}$/;
 /** Identifiers are a few short words ("save-button"); more reads like content ("call-dr-jekyll"). */
 const MAX_ID_PARTS = 3;
 const MAX_ID_PART = 16;
-const ROLE_NAME = /^[a-z]{2,20}$/;
 
 const IMPLICIT_ROLES = {
   a: "link", button: "button", select: "combobox", textarea: "textbox", form: "form",
@@ -115,13 +114,10 @@ export function buildSelector(el, { maskSelectors = [], mask = (t) => t } = {}) 
   return parts.join(" > ").slice(0, MAX_SELECTOR);
 }
 
-/** The explicit role attribute, else the implicit role of common elements. */
+/** The explicit role attribute when it names an ARIA role, else the implicit role. */
 export function roleOf(el) {
-  const explicit = attr(el, "role");
-  if (explicit) {
-    const role = explicit.trim().split(/\s+/)[0].toLowerCase().slice(0, MAX_ROLE);
-    return ROLE_NAME.test(role) ? role : undefined;
-  }
+  const explicit = String(attr(el, "role") || "").trim().split(/\s+/)[0].toLowerCase();
+  if (ARIA_ROLES.has(explicit)) return explicit;
   const tag = tagOf(el);
   if (tag === "a") return attr(el, "href") !== null ? "link" : undefined;
   if (tag === "input") return INPUT_ROLES[(attr(el, "type") || "text").toLowerCase()];
