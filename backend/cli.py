@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import base64
 import errno
-import hashlib
 import json
 import logging
 import os
@@ -20,37 +18,19 @@ from marshmallow import ValidationError
 from werkzeug.serving import make_server
 
 from . import create_app, embedded_redis
+from .cli_admin import COMMANDS as ADMIN_COMMANDS
+from .cli_admin import policy_chrome
+from .cli_support import EXTENSION_DIR, CLIError, extension_id, redis_client, settings_and_url
 from .core import actions, pauses
 from .core.config import ConfigError, Settings, load_settings
 from .core.db import RedisUnavailableError, connect, safe_url
 from .core.policy import get_policy
 from .core.vocabulary import CATEGORIES
-from .locate import HOW_TO_POINT, NotFoundError, locate, remove_pointer, write_pointer
+from .locate import remove_pointer, write_pointer
 from .policy_change import change_policy
 from .schemas import EnrollSchema
 from .servers import JSONErrorRequestHandler
 from .status import status as read_status
-
-EXTENSION_DIR = Path(__file__).resolve().parent.parent / "extension"
-
-
-def extension_id(manifest: Path = EXTENSION_DIR / "manifest.json") -> str | None:
-    """Return the extension's id, derived from the fixed key in its manifest (as Chromium does)."""
-    try:
-        key = json.loads(manifest.read_text())["key"]
-    except (OSError, ValueError, KeyError):
-        return None
-    digest = hashlib.sha256(base64.b64decode(key)).hexdigest()[:32]
-    return "".join(chr(ord("a") + int(c, 16)) for c in digest)
-
-
-class CLIError(click.ClickException):
-    """A one-line error; exit code 2."""
-
-    exit_code = 2
-
-    def show(self, file=None):
-        click.echo(f"overt: error: {self.format_message()}", err=True)
 
 
 class OvertGroup(click.Group):
@@ -61,28 +41,6 @@ class OvertGroup(click.Group):
             return super().invoke(ctx)
         except (ConfigError, RedisUnavailableError, embedded_redis.EmbeddedRedisError) as err:
             raise CLIError(str(err)) from None
-
-
-def settings_and_url() -> tuple[Settings, str]:
-    """Return settings and the Redis URL: OVERT_REDIS_URL, else a running `overt up`."""
-    try:
-        found = locate()
-    except NotFoundError as err:
-        raise CLIError(str(err)) from None
-    return load_settings(found.env), found.redis_url
-
-
-def redis_client():
-    """Return (settings, connected Redis client)."""
-    try:
-        found = locate()
-    except NotFoundError as err:
-        raise CLIError(str(err)) from None
-    try:
-        client = connect(found.redis_url)
-    except RedisUnavailableError as err:
-        raise CLIError(f"{err} (from {found.how}); {HOW_TO_POINT}") from None
-    return load_settings(found.env), client
 
 
 @click.group(cls=OvertGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -435,6 +393,10 @@ def status(as_json: bool):
     for warning in info["warnings"]:
         click.echo(f"warning: {warning}", err=True)
 
+
+for _command in ADMIN_COMMANDS:
+    main.add_command(_command)
+policy.add_command(policy_chrome)
 
 if __name__ == "__main__":
     main()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 
 import redis
 from flask import Blueprint, current_app, request
@@ -11,6 +12,7 @@ from flask_sock import Sock
 from marshmallow import ValidationError
 from simple_websocket import ConnectionClosed
 
+from . import metrics
 from .connections import Connection
 from .core import keys, pauses
 from .core.clock import now_ms
@@ -132,6 +134,7 @@ class Session:
         kind = frame.get("type")
         if not isinstance(kind, str):
             kind = None
+        metrics.frame_received(kind)
         if self.conn is None and kind != "hello":
             raise CloseError("hello_required", "send hello with a device token first")
         handler = {
@@ -177,6 +180,7 @@ class Session:
         log.info("device %s connected as %s", ident.device, self.conn.id)
 
     def on_events(self, frame: dict) -> None:
+        started = time.perf_counter()
         try:
             envelope = _events.load(frame)
         except ValidationError as err:
@@ -186,6 +190,7 @@ class Session:
                 if "events" in err.messages and isinstance(frame.get("events"), list)
                 else "bad_frame"
             )
+            metrics.frame_refused(code, frame.get("events"))
             return self.send(
                 error_frame(code, "the events frame is not valid", seq=seq, errors=err.messages)
             )
@@ -208,6 +213,7 @@ class Session:
         self.send(ack)
         if ack["accepted"] and policy.get("version"):
             self.services.arrivals.note(policy["version"], now_ms())
+        metrics.frame_acked(ack, started)
 
     def on_pause_applied(self, frame: dict) -> None:
         try:
@@ -218,7 +224,8 @@ class Session:
             )
         ident = self.conn.ident
         if not pauses.record_ack(self.r, applied["pause_id"], ident.device, ident.employee):
-            self.send(error_frame("unknown_pause", "no such pause"))
+            return self.send(error_frame("unknown_pause", "no such pause"))
+        metrics.pause_acked(pauses.get_pause(self.r, applied["pause_id"]))
 
 
 @sock.route("/ws", bp=bp)

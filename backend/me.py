@@ -16,6 +16,7 @@ from workers.queue import enqueue_erasure
 
 from .auth import bearer, require_device
 from .core import actions, consent
+from .core.actions import EMPLOYEE_ACTOR
 from .core.clock import day, now_ms
 from .core.employees import Identity, team_of
 from .core.erase import find_receipt, receipts
@@ -177,7 +178,9 @@ def erase_data():
     """
     ident = me()
     r = get_redis()
-    receipt = actions.erase(r, ident.employee, lambda e, rid: enqueue_erasure(r, e, rid))
+    receipt = actions.erase(
+        r, ident.employee, lambda e, rid: enqueue_erasure(r, e, rid, EMPLOYEE_ACTOR)
+    )
     return jsonify(receipt), 202
 
 

@@ -129,6 +129,8 @@ def write_batch(
         pipe.rpush(keys.KEY_DEAD_LETTER, *dead)
     if summary:
         pipe.hset(keys.KEY_BATCHES, batch_id, json.dumps(summary))
+        for reason, n in drops.items():  # lifetime totals for /metrics (backend/metrics.py)
+            pipe.hincrby(keys.KEY_DROPS_TOTAL, reason, n)
     elif drops:
         for reason, n in drops.items():  # nothing left to seal: carry the drops to the next card
             pipe.hincrby(keys.KEY_DROPS, reason, n)

@@ -72,10 +72,12 @@ def tick(batch_size: int | None = None, max_age: float | None = None, force: boo
     return {"taken": taken, "sealed": sealed}
 
 
-def erase(employee: str, receipt_id: str, actor: str | None = None) -> dict:
+def erase(
+    employee: str, receipt_id: str, actor: str | None = None, reason: str | None = None
+) -> dict:
     """Job: rewrite the sealed shards holding `employee` and complete the erasure receipt."""
     settings = load_settings()
     receipt = actions.complete_erasure(
-        _connection(), settings.datasets_dir, settings.secret, employee, receipt_id, actor
+        _connection(), settings.datasets_dir, settings.secret, employee, receipt_id, actor, reason
     )
     return {"receipt_id": receipt_id, "removed": receipt["removed_total"]}

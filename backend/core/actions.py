@@ -14,7 +14,7 @@ from pathlib import Path
 
 import redis
 
-from . import consent, control, employees, pauses
+from . import consent, control, device_tokens, employees, pauses
 from . import erase as erasure
 from .audit import audit
 from .employees import Identity
@@ -35,7 +35,15 @@ def pause(
         control.publish(r, "pause", frame=pauses.pause_frame(record), scope=record["scope"])
         if purge:
             purged = purge_scope(r, record["scope"])
-    audit(r, actor, "pause", pause_id=record["pause_id"], scope=record["scope"], purged=purged)
+    audit(
+        r,
+        actor,
+        "pause",
+        pause_id=record["pause_id"],
+        scope=record["scope"],
+        reason=record["reason"],
+        purged=purged,
+    )
     return record, created, purged
 
 
@@ -71,6 +79,19 @@ def revoke(r: redis.Redis, actor: str, employee: str) -> int:
     control.publish(r, "revoke", frame=REVOKED_FRAME, scope={"employee": employee})
     audit(r, actor, "revoke", employee=employee, tokens=count)
     return count
+
+
+def revoke_device(r: redis.Redis, actor: str, device: str) -> str | None:
+    """Revoke one device's token and close its sockets everywhere; return its employee.
+
+    None when no device of that id holds a token. The employee's other devices keep working.
+    """
+    employee = device_tokens.revoke_device(r, device)
+    if employee is None:
+        return None
+    control.publish(r, "revoke", frame=REVOKED_FRAME, scope={"employee": employee}, device=device)
+    audit(r, actor, "revoke", employee=employee, device=device, tokens=1)
+    return employee
 
 
 def change_policy(r: redis.Redis, actor: str, new: dict) -> dict:
@@ -122,6 +143,10 @@ def erase(r: redis.Redis, employee: str, enqueue: EnqueueErasure) -> dict:
     return receipt
 
 
+# The audit log's actor for what an employee did themselves (their own erasure).
+EMPLOYEE_ACTOR = "employee"
+
+
 def complete_erasure(
     r: redis.Redis,
     datasets: Path,
@@ -129,6 +154,7 @@ def complete_erasure(
     employee: str,
     receipt_id: str,
     actor: str | None = None,
+    reason: str | None = None,
 ) -> dict:
     """Rewrite the sealed shards holding `employee`; complete the receipt; audit an admin's."""
     receipt = erasure.finish_erasure(r, datasets, secret, employee, receipt_id)
@@ -136,8 +162,9 @@ def complete_erasure(
         audit(
             r,
             actor,
-            "erase",
+            "erase_receipt" if actor == EMPLOYEE_ACTOR else "erase",
             employee=employee,
+            **({"reason": reason} if reason else {}),
             receipt_id=receipt_id,
             shards=len(receipt["shards"]),
             removed=receipt["removed_total"],

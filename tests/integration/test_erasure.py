@@ -48,11 +48,12 @@ def sealed_mix(r, settings, per_shard=(3, 7), batches=4) -> None:
     seal(r, settings, batch_size=alice_n + bob_n)
 
 
-def erase(admin, work_jobs, token: str, path: str = "/me/api/data") -> dict:
+def erase(admin, work_jobs, token: str, path: str = "/me/api/data", body=None) -> dict:
     """Ask for an erasure (202, a pending receipt), run the job, return the completed receipt."""
-    pending = admin.call(
-        "DELETE", path, token=None if path.startswith("/admin") else token, expect=(202,)
-    )
+    by_admin = path.startswith("/admin")
+    if by_admin and body is None:
+        body = {"reason": "test erasure"}
+    pending = admin.call("DELETE", path, body, token=None if by_admin else token, expect=(202,))
     receipt_url = f"/me/api/receipts/{pending['receipt_id']}"
     assert admin.call("GET", receipt_url, token=token)["status"] == "pending"
     assert pending["completed_at"] is None
@@ -307,17 +308,19 @@ def test_admin_erase_is_audited(redis_conn, settings, admin, work_jobs):
     alice = admin.enroll("alice")
     sealed_mix(redis_conn, settings, batches=2)
 
-    receipt = erase(admin, work_jobs, alice, "/admin/api/employees/alice/data")
+    receipt = erase(admin, work_jobs, alice, "/admin/api/employees/alice/data", {"reason": "left"})
 
     assert receipt["removed_total"] == 6
     entry = admin.call("GET", "/admin/api/audit")["entries"][0]
     assert entry["action"] == "erase" and entry["employee"] == "alice"
     assert entry["receipt_id"] == receipt["receipt_id"]
     assert entry["removed"] == 6 and entry["shards"] == 2
-    assert set(entry) == {"at", "actor", "action", "employee", "receipt_id", "shards", "removed"}
+    assert set(entry) - {"seq", "prev_hash", "hash"} == {
+        *("at", "actor", "action", "employee", "reason", "receipt_id", "shards", "removed")
+    }
     assert admin.call("GET", "/me/api/receipts", token=alice)["receipts"][0]["removed_total"] == 6
-    admin.call("DELETE", "/admin/api/employees/nobody/data", expect=(404,))
-    admin.call("DELETE", "/admin/api/employees/alice/data", token=alice, expect=(401,))
+    admin.call("DELETE", "/admin/api/employees/nobody/data", {"reason": "x"}, expect=(404,))
+    admin.call("DELETE", "/admin/api/employees/alice/data", token=alice, expect=(403,))
 
 
 def test_erasure_interrupted_between_shard_and_card_is_finished_by_the_next(redis_conn, settings):

@@ -156,10 +156,10 @@ def test_resume_errors(admin, enrolled):
 
 
 def test_admin_api_needs_the_admin_token(admin, enrolled):
-    """Without the admin token: 401 in the one error shape."""
+    """With an employee's device token instead of the admin token: 403 in the one error shape."""
     body = {"scope": "all", "reason": "x"}
     status, body = admin.request("POST", "/admin/api/pause", body, token=enrolled["alice"])
-    assert status == 401
+    assert status == 403
     assert set(body) == {"code", "status", "message", "errors"}
 
 
