@@ -13,10 +13,11 @@ def create_app(test_config: dict | None = None, redis_client=None):
     from .core.config import MAX_FRAME_BYTES, load_settings
     from .core.db import RedisUnavailableError, connect
     from .services import Services
+    from .ws_reader import reader_thread
 
     app = Flask(__name__)
     app.config.from_mapping(
-        SOCK_SERVER_OPTIONS={"max_message_size": MAX_FRAME_BYTES},
+        SOCK_SERVER_OPTIONS={"max_message_size": MAX_FRAME_BYTES, "thread_class": reader_thread},
         MAX_CONTENT_LENGTH=MAX_FRAME_BYTES,
         OVERT_START_THREADS=True,
     )

@@ -9,7 +9,6 @@ import os
 import re
 import signal
 import socket
-import subprocess
 import sys
 from pathlib import Path
 
@@ -26,12 +25,15 @@ from .core import actions, pauses
 from .core.config import ConfigError, Settings, load_settings
 from .core.db import RedisUnavailableError, connect, safe_url
 from .core.policy import get_policy
+from .core.private import PRIVATE_UMASK, exposed
 from .core.vocabulary import CATEGORIES
 from .locate import remove_pointer, write_pointer
 from .policy_change import change_policy
 from .schemas import EnrollSchema
 from .servers import JSONErrorRequestHandler
 from .status import status as read_status
+from .supervise import Supervisor
+from .ws_reader import return_large_buffers_to_the_os
 
 
 class OvertGroup(click.Group):
@@ -53,6 +55,7 @@ def main():
     OVERT_BATCH_MAX_AGE.
     """
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    os.umask(PRIVATE_UMASK)  # whatever an Overt process writes is for this user only
 
 
 def listen(host: str, port: int):
@@ -70,6 +73,7 @@ def listen(host: str, port: int):
 
 
 def _serve(settings: Settings, url: str, host: str, sock, on_ready=None) -> None:
+    return_large_buffers_to_the_os()
     settings = Settings(**{**settings.__dict__, "redis_url": url})
     app = create_app({"OVERT_SETTINGS": settings})
     # werkzeug serves a duplicate of the socket's descriptor; ours is closed once it has it.
@@ -149,7 +153,7 @@ def up(host: str, port: int):
             url = redis_proc.url
         connect(url)
         env = {**os.environ, "OVERT_REDIS_URL": url, "OVERT_DATA_DIR": str(settings.data_dir)}
-        worker = subprocess.Popen([sys.executable, "-m", "backend.cli", "worker"], env=env)
+        worker = Supervisor("worker", [sys.executable, "-m", "backend.cli", "worker"], env).start()
         pointer = write_pointer(settings.data_dir, url)
         _serve(settings, url, host, sock, on_ready=ready)
     except KeyboardInterrupt:
@@ -159,11 +163,7 @@ def up(host: str, port: int):
         if pointer:
             remove_pointer()
         if worker:
-            worker.terminate()
-            try:
-                worker.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                worker.kill()
+            worker.stop()
         if redis_proc:
             redis_proc.stop()
 
@@ -185,8 +185,9 @@ def worker(burst: bool, with_scheduler: bool):
     """Run an RQ worker on Overt's queue (run several to scale out)."""
     from workers.runner import run_worker
 
-    settings, r = redis_client()
-    run_worker(r, settings, burst=burst, with_scheduler=with_scheduler)
+    settings, url = settings_and_url()
+    # A long-running worker started while Redis is away waits for it; `--burst` fails at once.
+    run_worker(connect(url, check=burst), settings, burst=burst, with_scheduler=with_scheduler)
 
 
 @main.command()
@@ -355,11 +356,19 @@ def _policy_errors(messages: dict, body: dict) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def status(as_json: bool):
     """Show pause state, connected clients, queue depth, workers and batches."""
-    _, r = redis_client()
+    settings, r = redis_client()
     info = read_status(r)
+    open_to_all = exposed(settings.data_dir)
     if as_json:
+        info["data_dir_exposed"] = [str(p) for p in open_to_all]
         click.echo(json.dumps(info, indent=2))
         return
+    if open_to_all:
+        click.echo(
+            f"warning:     {settings.data_dir} is readable by other users ({len(open_to_all)} "
+            f"path(s), e.g. {open_to_all[0]}); run: chmod -R go-rwx {settings.data_dir}",
+            err=True,
+        )
     paused = (
         ", ".join(
             f"{p['pause_id']} {json.dumps(p['scope'])} ({p['reason']})" for p in info["paused"]
@@ -374,6 +383,10 @@ def status(as_json: bool):
         f"{q['staged_events']} staged, {q['jobs']} job(s)"
     )
     click.echo(f"workers:     {info['workers']}")
+    failed = info["failed_jobs"]
+    click.echo(f"failed jobs: {failed['count']}" + (" (newest last)" if failed["recent"] else ""))
+    for job in failed["recent"]:
+        click.echo(f"  {job['id']} {job['function']}: {job['reason']} at {job['ended_at']}")
     b = info["batches"]
     if b["sealed"]:
         click.echo(f"batches:     {b['sealed']} sealed, {b['events']} events, latest {b['latest']}")

@@ -98,6 +98,11 @@ class Registry:
             pipe.zadd(keys.KEY_CONNECTIONS, {c.id: now for c in conns})
         pipe.zremrangebyscore(keys.KEY_CONNECTIONS, 0, now - PRESENCE_TTL)
         pipe.execute()
+        # A connection removed after the snapshot was just written back: take it out again.
+        with self.lock:
+            gone = [c.id for c in conns if c.id not in self.connections]
+        if gone:
+            self.r.zrem(keys.KEY_CONNECTIONS, *gone)
 
     def dispatch(self, command: dict) -> None:
         """Deliver a control command to every matching connection of this process."""

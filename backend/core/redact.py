@@ -57,8 +57,21 @@ def origin_url(url: str) -> str:
     return f"{parts.scheme.lower()}://{parts.netloc.rsplit('@', 1)[-1]}/"
 
 
+ROUTE = re.compile(r"^#!?/")
+PATH_SAFE = "/[]@:!$&'()*+,;=-._~"
+
+
+def redact_route(fragment: str) -> str:
+    """Keep a hash route (`#/path`, `#!/path`) masked like a path, without its query; else ""."""
+    route = ROUTE.match("#" + fragment)
+    if not route:
+        return ""
+    path = fragment[len(route.group(0)) - 1 :].split("?", 1)[0]
+    return route.group(0) + quote(redact_text(path), safe=PATH_SAFE)
+
+
 def redact_url(url: str, allowed_params: frozenset[str] = frozenset()) -> str:
-    """Drop the fragment and every query parameter not allow-listed; mask the path.
+    """Drop every query parameter not allow-listed and any fragment but a hash route; mask paths.
 
     A URL that is not http(s) (`data:`, `javascript:`, `file:`) keeps its scheme only.
     """
@@ -77,8 +90,8 @@ def redact_url(url: str, allowed_params: frozenset[str] = frozenset()) -> str:
         ]
     )
     netloc = parts.netloc.rsplit("@", 1)[-1]  # never keep credentials in a URL
-    path = quote(redact_text(parts.path), safe="/[]@:!$&'()*+,;=-._~")
-    return urlunsplit((scheme, netloc, path, query, ""))
+    path = quote(redact_text(parts.path), safe=PATH_SAFE)
+    return urlunsplit((scheme, netloc, path, query, "")) + redact_route(parts.fragment)
 
 
 def redact_event(

@@ -91,11 +91,18 @@ function signedOut() {
   $("who").textContent = "Not signed in.";
 }
 
+function renderCategoriesOn(view) {
+  const on = CATEGORIES.filter(([id]) => view.consent.categories[id]).map(([, label]) => label);
+  $("categories-on").textContent = on.join(", ") || "nothing";
+}
+
 function renderConsent(view) {
   const asked = new Set(view.policy.categories);
   $("purpose").textContent = view.policy.purpose;
   $("policy-version").textContent = view.policy.version;
   $("retention").textContent = view.policy.retention_days;
+  $("work-apps").textContent = view.policy.allowed_origins.join(", ") || "none named yet";
+  renderCategoriesOn(view);
   const signal = view.signals.gpc ? "Global Privacy Control" : view.signals.dnt ? "Do Not Track" : "";
   $("signals").hidden = !signal;
   $("signals").textContent = signal

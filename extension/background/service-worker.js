@@ -4,7 +4,7 @@
  * `ready` so that state is restored from storage before anything is decided.
  */
 import { categoryOf, sanitizeEvent } from "../shared/events.js";
-import { gateAllows } from "../shared/gate.js";
+import { effectiveCategories, gateAllows, placeStatus, siteOrigin } from "../shared/gate.js";
 import { originOf } from "../shared/redact.js";
 import { KEY_OPTIONS } from "../shared/storage.js";
 import { countCaptured, readCounts } from "./counts.js";
@@ -12,13 +12,22 @@ import { closeTask, currentSession, currentTask, forgetTab, openTask, restoreEpi
 import { mySessionUrl, putConsent } from "./me-api.js";
 import * as store from "./outbox-store.js";
 import { snooze, unsnooze } from "./pause.js";
+import { showRemembered, showTab } from "./tab-status.js";
+import { addTyped, maskTyped, restoreTyped, sharedTyped } from "./typed-store.js";
 import { applyConsent, ensureConnected, flush, isConnected, reconnect } from "./socket.js";
 import { config, currentGate, publishGate, ready, reloadConfig, saveState, state } from "./state.js";
 
 const TICK_ALARM = "overt-tick";
+/** Right after start-up, a state not yet confirmed by the server is shown as "checking". */
+const CHECKING_MS = 5000;
+const workerStartedAt = Date.now();
 const SNOOZE_ALARM = "overt-snooze-end";
 
+// The badge is never empty at start-up: the last known state, marked as checking, at once.
+showRemembered();
+
 const started = ready.then(async () => {
+  await restoreTyped();
   await store.restoreOutboxStore();
   await restoreEpisodes();
   await publishGate();
@@ -61,6 +70,13 @@ chrome.tabs.onActivated.addListener(({ tabId }) => notifyTabFocus(tabId));
 
 chrome.tabs.onRemoved.addListener((tabId) => started.then(() => forgetTab(tabId)));
 
+// A tab's badge follows its address: a work app or not.
+chrome.tabs.onUpdated.addListener(async (tabId, change, tab) => {
+  if (!change.url && change.status !== "loading") return;
+  await started;
+  showTab(tab, currentGate(), isConnected());
+});
+
 chrome.windows.onFocusChanged.addListener(async (windowId) => {
   if (windowId === chrome.windows.WINDOW_ID_NONE) return;
   const [tab] = await chrome.tabs.query({ active: true, windowId }).catch(() => []);
@@ -81,16 +97,17 @@ async function handleMessage(message, sender) {
   if (sender.tab && !fromExtensionPage(sender)) {
     if (type === "capture") return onCapture(message.event, sender);
     if (type === "content-hello") return onContentHello(message, sender);
+    if (type === "typed") return addTyped(message.salt, message.hashes);
   } else if (fromExtensionPage(sender)) {
     switch (type) {
-      case "status": return statusReport();
-      case "set-consent": return setConsent(message.categories, message.confirm === true);
-      case "snooze": await snooze(message.minutes ?? null); return statusReport();
-      case "unsnooze": await unsnooze(); return statusReport();
+      case "status": return statusReport(message.url);
+      case "set-consent": return setConsent(message.categories, message.confirm === true, message.url);
+      case "snooze": await snooze(message.minutes ?? null); return statusReport(message.url);
+      case "unsnooze": await unsnooze(); return statusReport(message.url);
       case "open-my-data": return openMyData();
       case "reconnect": await reloadConfig(); reconnect(); return statusReport();
-      case "task-start": return startTask(message.goal);
-      case "task-end": return endTask(message.outcome);
+      case "task-start": return startTask(message.goal, message.url);
+      case "task-end": return endTask(message.outcome, message.url);
       default: break;
     }
   }
@@ -107,7 +124,7 @@ async function onContentHello(message, sender) {
     await saveState();
   }
   ensureConnected();
-  return { ok: true, gate: currentGate(), origin: originOf(sender.url) };
+  return { ok: true, gate: currentGate(), origin: originOf(sender.url), typed: sharedTyped() };
 }
 
 /** Gate, redact and enqueue one event from a content script (never trust the content side). */
@@ -115,7 +132,7 @@ async function onCapture(raw, sender) {
   const origin = originOf(sender.url);
   if (sender.tab.incognito || !raw || originOf(raw.url) !== origin) return { ok: false, error: "origin" };
   if (!gateAllows(currentGate(), origin, categoryOf(raw.type))) return { ok: false, error: "gate" };
-  const event = sanitizeEvent(raw, crypto.randomUUID());
+  const event = sanitizeEvent(raw, crypto.randomUUID(), maskTyped);
   if (!event || !event.page) return { ok: false, error: "invalid" };
   const stamped = stamp(event, sender.tab.id); // synchronous: steps follow the order of arrival
   await enqueue(event);
@@ -139,7 +156,7 @@ async function taskUrl(gate) {
 }
 
 /** The popup's "Start a task": a task_start with the goal; later events carry the task id. */
-async function startTask(goal) {
+async function startTask(goal, pageUrl) {
   const gate = currentGate();
   const url = await taskUrl(gate);
   if (currentTask()) return { ok: false, error: "A task is already open: finish it first." };
@@ -147,20 +164,20 @@ async function startTask(goal) {
     return { ok: false, error: "Tasks are not captured: turn on Tasks in your choices (and resume)." };
   }
   const opened = await openTask(String(goal || "").trim());
-  const event = sanitizeEvent({ type: "task_start", ts: Date.now(), url, task: opened.task, goal: opened.goal }, crypto.randomUUID());
+  const event = sanitizeEvent({ type: "task_start", ts: Date.now(), url, task: opened.task, goal: opened.goal }, crypto.randomUUID(), maskTyped);
   if (!event) {
     await closeTask();
     return { ok: false, error: "Write a short goal first." };
   }
   event.session = currentSession();
   await enqueue(event);
-  return statusReport();
+  return statusReport(pageUrl);
 }
 
 /** "Done" or "Abandoned": a task_end, and events stop carrying the task id. */
-async function endTask(outcome) {
+async function endTask(outcome, pageUrl) {
   const closed = await closeTask();
-  if (!closed) return statusReport();
+  if (!closed) return statusReport(pageUrl);
   const gate = currentGate();
   const url = await taskUrl(gate);
   if (url && gateAllows(gate, originOf(url), "tasks")) {
@@ -170,15 +187,21 @@ async function endTask(outcome) {
       await enqueue(event);
     }
   }
-  return statusReport();
+  return statusReport(pageUrl);
 }
 
-async function statusReport() {
+/** The state for the popup; `url` is the current tab's (null: no site), for what capture does there. */
+async function statusReport(url = null) {
   const gate = currentGate();
   const policy = state.policy || {};
   return {
     ok: true,
     status: gate.status,
+    place: placeStatus(gate, siteOrigin(url)),
+    site: siteOrigin(url) !== null,
+    checking: !isConnected() && state.configured && !state.authError && Date.now() - workerStartedAt < CHECKING_MS,
+    origin: siteOrigin(url) || "",
+    on: effectiveCategories(state.consent, state.policy),
     connected: isConnected(),
     pauses: Object.values(state.pauses),
     snooze: state.snooze,
@@ -194,10 +217,10 @@ async function statusReport() {
   };
 }
 
-async function setConsent(categories, confirm) {
+async function setConsent(categories, confirm, url) {
   const result = await putConsent(categories, confirm);
   await applyConsent({ categories: result.categories || {} });
-  return statusReport();
+  return statusReport(url);
 }
 
 async function openMyData() {

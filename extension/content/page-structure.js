@@ -24,9 +24,8 @@ function stateOf(el) {
 }
 
 /** role, tag and label exactly as an action's target has them (one label policy for both). */
-function describe(el) {
-  if (isIgnored(el)) return null;
-  return { ...describeElement(el), state: stateOf(el) };
+function describer(options) {
+  return (el) => (isIgnored(el) ? null : { ...describeElement(el, options), state: stateOf(el) });
 }
 
 function boxOf(el) {
@@ -35,11 +34,14 @@ function boxOf(el) {
   return box;
 }
 
-/** Build the current observation; returns {elements, ms} and remembers its bids. */
-export function observe() {
+/**
+ * Build the current observation; returns {elements, ms} and remembers its bids. `options` are
+ * the label policy's (mask selectors, typed words), as for an action's target.
+ */
+export function observe(options = {}) {
   const began = performance.now();
   const candidates = document.querySelectorAll(INTERACTIVE);
-  const built = buildObservation(candidates, { describe, boxOf, bidOf: allocator.bidOf });
+  const built = buildObservation(candidates, { describe: describer(options), boxOf, bidOf: allocator.bidOf });
   latest = built.bids;
   stale = false;
   return { elements: built.elements, ms: performance.now() - began };

@@ -14,16 +14,23 @@ export function categoryOf(type) {
   return Object.hasOwn(CATEGORY_OF_TYPE, type) ? CATEGORY_OF_TYPE[type] : undefined;
 }
 
-function cleanTarget(raw) {
+const identity = (text) => text;
+
+/** Mask typed words inside a selector's ids and attribute values (tags and positions are ours). */
+function maskSelector(selector, mask) {
+  return selector.replace(/#[\w-]+|="[^"]*"/g, (part) => mask(part));
+}
+
+function cleanTarget(raw, mask) {
   if (!raw || typeof raw !== "object") return null;
-  const selector = redactText(String(raw.selector || "")).slice(0, MAX_SELECTOR);
+  const selector = maskSelector(redactText(String(raw.selector || "")), mask).slice(0, MAX_SELECTOR);
   const tag = String(raw.tag || "").toLowerCase().replace(/[^a-z0-9-]/g, "").slice(0, MAX_TAG);
   // The backend's tag rule (backend/core/events.py): a letter first, never a run of 6+ digits.
   if (!selector || !/^[a-z]/.test(tag) || /\d{6}/.test(tag)) return null;
   const target = { selector, tag };
   if (typeof raw.role === "string" && ARIA_ROLES.has(raw.role)) target.role = raw.role;
   if (typeof raw.label === "string") {
-    const label = redactLabel(raw.label, MAX_LABEL);
+    const label = redactLabel(mask(raw.label), MAX_LABEL);
     if (label) target.label = label;
   }
   if (typeof raw.bid === "string" && BID.test(raw.bid)) target.bid = raw.bid;
@@ -36,7 +43,7 @@ const BID = /^b[0-9]{1,6}$/;
 const MODS = ["alt", "ctrl", "meta", "shift"];
 const STATES = ["checked", "selected", "expanded", "disabled"];
 
-function cleanElement(raw) {
+function cleanElement(raw, mask) {
   if (!raw || typeof raw !== "object" || !BID.test(String(raw.bid))) return null;
   const tag = String(raw.tag || "").toLowerCase().replace(/[^a-z0-9-]/g, "").slice(0, MAX_TAG);
   const box = Array.isArray(raw.box) && raw.box.length === 4 && raw.box.every(Number.isInteger) ? raw.box : null;
@@ -44,7 +51,7 @@ function cleanElement(raw) {
   const element = { bid: raw.bid, tag };
   if (typeof raw.role === "string" && ARIA_ROLES.has(raw.role)) element.role = raw.role;
   if (typeof raw.label === "string") {
-    const label = redactLabel(raw.label, MAX_LABEL);
+    const label = redactLabel(mask(raw.label), MAX_LABEL);
     if (label) element.label = label;
   }
   const state = {};
@@ -54,9 +61,9 @@ function cleanElement(raw) {
   return element;
 }
 
-function cleanElements(list) {
+function cleanElements(list, mask) {
   if (!Array.isArray(list) || list.length > MAX_ELEMENTS) return null;
-  const elements = list.map(cleanElement);
+  const elements = list.map((raw) => cleanElement(raw, mask));
   if (elements.includes(null)) return null;
   const bytes = new TextEncoder().encode(JSON.stringify(elements)).length;
   return bytes <= MAX_OBSERVATION_BYTES ? elements : null;
@@ -70,20 +77,20 @@ function isShortcut(key, mods) {
 const isCount = (n, min, max) => Number.isInteger(n) && n >= min && n <= max;
 
 const EXTRA_FIELDS = {
-  page_view(raw, out) {
-    if (raw.referrer) out.referrer = redactUrl(raw.referrer);
+  page_view(raw, out, mask) {
+    if (raw.referrer) out.referrer = redactUrl(raw.referrer, undefined, mask);
     return true;
   },
-  route_change(raw, out) {
-    if (raw.from) out.from = redactUrl(raw.from);
-    return true;
+  route_change(raw, out, mask) {
+    if (raw.from) out.from = redactUrl(raw.from, undefined, mask);
+    return out.from !== out.url; // a fragment change that redaction erased is no route change
   },
-  click(raw, out) {
-    out.target = cleanTarget(raw.target);
+  click(raw, out, mask) {
+    out.target = cleanTarget(raw.target, mask);
     return out.target !== null;
   },
-  submit(raw, out) {
-    out.target = cleanTarget(raw.target);
+  submit(raw, out, mask) {
+    out.target = cleanTarget(raw.target, mask);
     out.fields = raw.fields;
     return out.target !== null && isCount(raw.fields, 0, 10_000);
   },
@@ -99,34 +106,34 @@ const EXTRA_FIELDS = {
     out.state = raw.state;
     return raw.state === "visible" || raw.state === "hidden";
   },
-  input_activity(raw, out) {
-    out.target = cleanTarget(raw.target);
+  input_activity(raw, out, mask) {
+    out.target = cleanTarget(raw.target, mask);
     out.count = raw.count;
     return out.target !== null && isCount(raw.count, 1, 100_000);
   },
-  change(raw, out) {
-    out.target = cleanTarget(raw.target);
+  change(raw, out, mask) {
+    out.target = cleanTarget(raw.target, mask);
     if (typeof raw.checked === "boolean") out.checked = raw.checked;
-    else if (typeof raw.value === "string") out.value = redactLabel(raw.value, MAX_LABEL);
+    else if (typeof raw.value === "string") out.value = redactLabel(mask(raw.value), MAX_LABEL);
     return out.target !== null && (typeof out.checked === "boolean" || typeof out.value === "string");
   },
-  key(raw, out) {
+  key(raw, out, mask) {
     const mods = Array.isArray(raw.mods) ? MODS.filter((m) => raw.mods.includes(m)) : [];
     out.key = raw.key;
     out.mods = mods;
     if (raw.target) {
-      const target = cleanTarget(raw.target);
+      const target = cleanTarget(raw.target, mask);
       if (target) out.target = target;
     }
     return typeof raw.key === "string" && isShortcut(raw.key, mods);
   },
-  observation(raw, out) {
-    out.elements = cleanElements(raw.elements);
+  observation(raw, out, mask) {
+    out.elements = cleanElements(raw.elements, mask);
     return out.elements !== null;
   },
-  task_start(raw, out) {
+  task_start(raw, out, mask) {
     out.task = raw.task;
-    out.goal = redactLabel(raw.goal, MAX_GOAL);
+    out.goal = redactLabel(mask(String(raw.goal || "")), MAX_GOAL);
     return TOKEN.test(String(raw.task)) && out.goal.length > 0;
   },
   task_end(raw, out) {
@@ -136,16 +143,20 @@ const EXTRA_FIELDS = {
   },
 };
 
-/** Return the redacted wire event for `raw` with the given id, or null when it is malformed. */
-export function sanitizeEvent(raw, id) {
+/**
+ * Return the redacted wire event for `raw` with the given id, or null when it is malformed.
+ * `mask` replaces words typed in this browser session (extension/shared/typed-words.js) in the
+ * title, labels, selectors' ids and URL paths.
+ */
+export function sanitizeEvent(raw, id, mask = identity) {
   if (!raw || typeof raw !== "object" || !categoryOf(raw.type)) return null;
-  const url = redactUrl(raw.url);
+  const url = redactUrl(raw.url, undefined, mask);
   if (!url || !Number.isInteger(raw.ts) || raw.ts <= 0) return null;
   const out = { id, type: raw.type, ts: raw.ts, url };
   if (typeof raw.title === "string") {
-    const title = redactLabel(raw.title, MAX_TITLE);
+    const title = redactLabel(mask(raw.title), MAX_TITLE);
     if (title) out.title = title;
   }
   if (typeof raw.page === "string" && TOKEN.test(raw.page)) out.page = raw.page;
-  return EXTRA_FIELDS[raw.type](raw, out) ? out : null;
+  return EXTRA_FIELDS[raw.type](raw, out, mask) ? out : null;
 }

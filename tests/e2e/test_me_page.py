@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from backend.core.datasets import read_shard
+from tests.conftest import WORK_ORIGIN
 from tests.e2e.e2e_harness import CHROMIUM_ARGS
 from tests.helpers import WSClient, http, make_event
 from tests.integration.me_helpers import contributor, send, shards
@@ -69,9 +70,12 @@ def test_page_shows_my_data_and_toggles_change_consent(browser, live_server, adm
     assert contributor("alice") in page.text_content("#recent-records")
     assert contributor("bob") not in page.content()
     assert page.is_checked("#toggle-clicks") and not page.is_checked("#toggle-scroll")
+    assert page.text_content("#work-apps") == WORK_ORIGIN
+    assert page.text_content("#categories-on") == "Clicks"
 
     page.check("#toggle-scroll")
     page.wait_for_selector("#consent-message:has-text('Scrolling is on')")
+    page.wait_for_selector("#categories-on:has-text('Scrolling')")
     assert consent_of(admin, alice)["scroll"] is True
     page.uncheck("#toggle-clicks")
     page.wait_for_selector("#consent-message:has-text('Clicks is off')")

@@ -249,3 +249,22 @@ def test_no_observation_without_page_structure_and_none_while_paused(
         ["click", "submit"],
         ["submit", "click"],
     )
+
+
+def test_steps_continue_after_a_service_worker_restart(browser, live_server, pages):
+    """The step counter and the tab id live in session storage: a restarted worker continues."""
+    b = browser()
+    page = b.open(pages.url("/crm/customers.html"))
+    page_in(live_server, pages, "/crm/customers.html")
+    page.click("#sort-name")
+    before = arrived(live_server, lambda e: e["type"] == "click", "first click")[0]
+    b.stop_service_workers(page)
+    page.click("#filter")
+    after = arrived(
+        live_server,
+        lambda e: e["type"] == "click" and e["target"]["selector"] == "#filter",
+        "click after the restart",
+    )[0]
+    assert (after["session"], after["tab"]) == (before["session"], before["tab"])
+    steps = sorted(e["step"] for e in sent_events(live_server) if e.get("tab") == before["tab"])
+    assert steps == list(range(len(steps))) and after["step"] > before["step"]

@@ -153,6 +153,19 @@ def test_popup_link_opens_a_page_session(app, client, people):
     assert browser.post("/me/api/session", json={}, headers={"X-Overt-Me": "1"}).status_code == 401
 
 
+def test_signing_out_needs_the_csrf_header(app, client, people):
+    """DELETE /me/api/session is a change like any other: without the header, nothing ends."""
+    link = client.post("/me/api/session", headers=bearer(people["alice"])).get_json()
+    browser = app.test_client()
+    browser.get(path_of(link["url"]))
+    refused = browser.delete("/me/api/session")
+    assert refused.status_code == 403 and refused.get_json()["code"] == "csrf"
+    assert browser.get("/me/api/overview").status_code == 200, "a forged request signed out"
+    done = browser.delete("/me/api/session", headers={"X-Overt-Me": "1"})
+    assert done.status_code == 200 and done.get_json()["signed_out"] is True
+    assert browser.get("/me/api/overview").status_code == 401
+
+
 def test_a_forged_or_expired_link_is_refused(app, client, people):
     """A link whose signature does not verify signs nobody in."""
     link = client.post("/me/api/session", headers=bearer(people["alice"])).get_json()
