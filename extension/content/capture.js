@@ -8,7 +8,7 @@ import { randomToken } from "../shared/episode.js";
 import { categoryOf, sanitizeEvent } from "../shared/events.js";
 import { gateAllows } from "../shared/gate.js";
 import { commandKey } from "../shared/keys.js";
-import { redactLabel } from "../shared/redact.js";
+import { CONTENT_LABEL, dataRegionOf, MAX_NAME_CHARS } from "../shared/label-policy.js";
 import { describeSubmit, describeTarget, isIgnored } from "../shared/selector.js";
 import { KEY_GATE, KEY_PAUSES, KEY_TYPED } from "../shared/storage.js";
 import * as structure from "./page-structure.js";
@@ -124,6 +124,17 @@ function onClick(ev) {
   emit("click", { target: actionTarget(el) });
 }
 
+/**
+ * A chosen option's name under the label policy: its short text, or `[content]` when the select
+ * sits in a data region (a table, a mask_selectors match) or the text is too long to be a name.
+ * sanitizeEvent then masks typed words and redacts it like any label.
+ */
+function optionName(select, option) {
+  const text = String(option.label || option.text || "").replace(/\s+/g, " ").trim();
+  if (dataRegionOf(select, maskSelectors) || !text || text.length > MAX_NAME_CHARS) return CONTENT_LABEL;
+  return text;
+}
+
 /** A choice in a select, checkbox, radio or switch; a text field's change is never sent. */
 function onChange(ev) {
   const el = ev.target;
@@ -131,7 +142,7 @@ function onChange(ev) {
   let choice = null;
   if (el instanceof HTMLSelectElement) {
     const option = el.selectedOptions[0];
-    if (option) choice = { value: redactLabel(option.label || option.text, 80) };
+    if (option) choice = { value: optionName(el, option) };
   } else if (el instanceof HTMLInputElement && (el.type === "checkbox" || el.type === "radio")) {
     choice = { checked: el.checked };
   }
