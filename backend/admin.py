@@ -129,7 +129,7 @@ def erase_employee_data(employee: str):
     if employees.team_of(r, employee) is None:
         raise APIError(404, "employee_not_found", f"no enrolled employee {employee}")
     settings = current_app.config["OVERT_SETTINGS"]
-    receipt = erase_employee(r, settings.datasets_dir, settings.secret, employee)
+    receipt = erase_employee(r, settings.datasets_location, settings.secret, employee)
     audit(
         r,
         actor,

@@ -297,5 +297,13 @@ def status(as_json: bool):
     )
 
 
+def _register_datasets() -> None:
+    from .datasets_cli import datasets
+
+    main.add_command(datasets)
+
+
+_register_datasets()
+
 if __name__ == "__main__":
     main()

@@ -166,7 +166,11 @@ class Session:
         policy = self.services.current_policy()
         try:
             ack = self.services.intake.accept(
-                self.conn.ident, envelope["seq"], envelope["events"], policy["allowed_origins"]
+                self.conn.ident,
+                envelope["seq"],
+                envelope["events"],
+                policy["allowed_origins"],
+                policy.get("version"),
             )
         except redis.RedisError as err:
             log.warning("frame seq=%s not queued: Redis %s", envelope["seq"], type(err).__name__)

@@ -61,8 +61,13 @@ class Intake:
         self.script = r.register_script(ACCEPT_LUA)
         self.enqueue_drain = enqueue_drain
 
-    def accept(self, ident: Identity, seq: int, events: list, allowed_origins) -> dict:
-        """Validate and queue `events`; return the `ack` frame (sent only after Redis has them)."""
+    def accept(
+        self, ident: Identity, seq: int, events: list, allowed_origins, policy_version=None
+    ) -> dict:
+        """Validate and queue `events`; return the `ack` frame (sent only after Redis has them).
+
+        Each queued entry keeps the policy version it was accepted under (`p`).
+        """
         received = now_ms()
         rejected: list[dict] = []
         positions: list[int] = []
@@ -86,6 +91,7 @@ class Intake:
                 "d": ident.device,
                 "c": category,
                 "r": received,
+                "p": policy_version,
                 "ev": event,
             }
             argv += [category, json.dumps(entry, separators=(",", ":"))]

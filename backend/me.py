@@ -153,7 +153,7 @@ def overview():
             "policy": get_policy(r),
             "consent": {"categories": consent.get_consent(r, ident.employee)},
             "ledger": consent.ledger(r, ident.employee),
-            **collected(r, settings.datasets_dir, settings.secret, ident.employee),
+            **collected(r, settings.datasets_location, settings.secret, ident.employee),
             "receipts": receipts(r, ident.employee),
         }
     )
@@ -166,7 +166,7 @@ def export_data():
 
     ident = me()
     settings = _settings()
-    doc = export(get_redis(), settings.datasets_dir, settings.secret, ident.employee)
+    doc = export(get_redis(), settings.datasets_location, settings.secret, ident.employee)
     day = datetime.now(UTC).strftime("%Y-%m-%d")
     response = Response(json.dumps(doc, indent=2), mimetype="application/json")
     response.headers["Content-Disposition"] = (
@@ -182,7 +182,9 @@ def erase_data():
 
     ident = me()
     settings = _settings()
-    receipt = erase_employee(get_redis(), settings.datasets_dir, settings.secret, ident.employee)
+    receipt = erase_employee(
+        get_redis(), settings.datasets_location, settings.secret, ident.employee
+    )
     return jsonify(receipt)
 
 

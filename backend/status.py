@@ -25,6 +25,7 @@ def status(r: redis.Redis) -> dict:
     pipe.hvals(keys.KEY_CLIENT_DROPS)
     connected, incoming, staged, in_flight, batches, drops, client_drops = pipe.execute()
     cards = [json.loads(b) for b in batches]
+    from workers.drops import by_reason
     from workers.queue import get_queue
 
     queue = get_queue(r)
@@ -44,7 +45,7 @@ def status(r: redis.Redis) -> dict:
             "events": sum(c.get("events", 0) for c in cards),
             "latest": max((c.get("sealed_at", "") for c in cards), default=None),
         },
-        "drops_pending": {k.decode(): int(v) for k, v in drops.items()},
+        "drops_pending": by_reason(drops),
         # Events extensions had to drop from a full outbox (reported in hello), over all devices.
         "client_outbox_dropped": sum(int(v) for v in client_drops),
     }

@@ -10,11 +10,11 @@ from __future__ import annotations
 import json
 from collections import Counter, defaultdict
 from datetime import UTC, datetime
-from pathlib import Path
 
 import redis
 
 from backend import keys
+from backend.dataset_storage import open_storage
 
 from .erase import batches_with, receipts
 from .pseudonym import pseudonym
@@ -49,12 +49,13 @@ def staged_entries(r: redis.Redis, employee: str) -> list[dict]:
     return _mine(r.lrange(keys.KEY_STAGING, 0, -1), employee)
 
 
-def sealed_batches(r: redis.Redis, datasets: Path, contributor: str) -> list[dict]:
+def sealed_batches(r: redis.Redis, datasets, contributor: str) -> list[dict]:
     """Return, per sealed batch holding `contributor`, its summary and their records in it."""
     out = []
+    storage = open_storage(datasets)
     for entry in batches_with(r, contributor):
-        shard, _ = shard_paths(datasets, entry["date"], entry["batch_id"])
-        records = read_shard(shard) if shard.exists() else []
+        shard, _ = shard_paths(entry["date"], entry["batch_id"])
+        records = read_shard(shard, storage) if storage.exists(shard) else []
         mine = [x for x in records if x.get("contributor") == contributor]
         out.append(
             {
@@ -67,7 +68,7 @@ def sealed_batches(r: redis.Redis, datasets: Path, contributor: str) -> list[dic
     return out
 
 
-def export(r: redis.Redis, datasets: Path, secret: str, employee: str) -> dict:
+def export(r: redis.Redis, datasets, secret: str, employee: str) -> dict:
     """Return everything held about `employee` as one JSON document."""
     from backend.consent import get_consent, ledger
     from backend.employees import team_of
@@ -87,7 +88,7 @@ def export(r: redis.Redis, datasets: Path, secret: str, employee: str) -> dict:
             for e in queued_entries(r, employee)
         ],
         "staged": [s["rec"] for s in staged_entries(r, employee)],
-        "sealed": sealed_batches(r, Path(datasets), contributor),
+        "sealed": sealed_batches(r, datasets, contributor),
         "receipts": receipts(r, employee),
     }
 
@@ -96,10 +97,10 @@ def _day(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d")
 
 
-def collected(r: redis.Redis, datasets: Path, secret: str, employee: str) -> dict:
+def collected(r: redis.Redis, datasets, secret: str, employee: str) -> dict:
     """Return counts by category and day, the latest records, and the batches holding mine."""
     contributor = pseudonym(secret, employee)
-    batches = sealed_batches(r, Path(datasets), contributor)
+    batches = sealed_batches(r, datasets, contributor)
     rows = [("queued", dataset_record(e, contributor)) for e in queued_entries(r, employee)]
     rows += [("staged", s["rec"]) for s in staged_entries(r, employee)]
     rows += [("sealed", rec) for b in batches for rec in b["records"]]

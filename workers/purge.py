@@ -11,13 +11,13 @@ import redis
 from backend import keys
 
 # Rewrites each list without the matching entries, atomically, and counts them as drops (the
-# last key) by reason. Entries carry "e" (employee), "t" (team) and "c" (category) at the top
-# level for exactly this.
+# last key) by the minute of each event's time and reason (workers/drops.py). Entries carry "e"
+# (employee), "t" (team) and "c" (category) at the top level for exactly this.
 PURGE_LUA = """
 local field, value, reason = ARGV[1], ARGV[2], ARGV[3]
 local cats, anycat = {}, #ARGV < 4
 for i = 4, #ARGV do cats[ARGV[i]] = true end
-local removed = 0
+local removed, counts = 0, {}
 for k = 1, #KEYS - 1 do
   local key = KEYS[k]
   local items = redis.call('LRANGE', key, 0, -1)
@@ -25,7 +25,14 @@ for k = 1, #KEYS - 1 do
   for _, item in ipairs(items) do
     local ok, doc = pcall(cjson.decode, item)
     local hit = ok and (field == '*' or doc[field] == value) and (anycat or cats[doc['c']])
-    if hit then removed = removed + 1 else keep[#keep + 1] = item end
+    if hit then
+      removed = removed + 1
+      local ev = doc['ev'] or doc['rec'] or {}
+      local minute = math.floor((tonumber(ev['ts']) or 0) / 60000)
+      counts[minute] = (counts[minute] or 0) + 1
+    else
+      keep[#keep + 1] = item
+    end
   end
   if #keep < #items then
     redis.call('DEL', key)
@@ -34,7 +41,9 @@ for k = 1, #KEYS - 1 do
     end
   end
 end
-if removed > 0 then redis.call('HINCRBY', KEYS[#KEYS], reason, removed) end
+for minute, n in pairs(counts) do
+  redis.call('HINCRBY', KEYS[#KEYS], string.format('%d|%s', minute, reason), n)
+end
 return removed
 """
 

@@ -17,7 +17,9 @@ from datetime import UTC, datetime
 import redis
 
 from backend import keys
+from backend.policy import get_policy
 
+from .drops import field as drop_field
 from .filters import load_rules
 from .pseudonym import pseudonym
 from .redact import redact_event
@@ -39,8 +41,8 @@ redis.call('ZADD', KEYS[3], ARGV[3], ARGV[1])
 return items
 """
 
-# ARGV: take id, seen ttl, number of drop pairs, (reason, count)...,
-# then (seen key, member, staged entry) triples.
+# ARGV: take id, seen ttl, number of drop pairs, (drops field, count)...,
+# then (seen key, member, staged entry, drops field if a duplicate) quadruples.
 COMMIT_LUA = """
 local ndrops = tonumber(ARGV[3])
 local dup = 0
@@ -55,10 +57,10 @@ while i <= #ARGV do
     redis.call('RPUSH', KEYS[3], ARGV[i + 2])
   else
     dup = dup + 1
+    redis.call('HINCRBY', KEYS[4], ARGV[i + 3], 1)
   end
-  i = i + 3
+  i = i + 4
 end
-if dup > 0 then redis.call('HINCRBY', KEYS[4], 'duplicate', dup) end
 redis.call('DEL', KEYS[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
 return dup
@@ -88,20 +90,34 @@ def take(r: redis.Redis, count: int = TAKE_SIZE) -> tuple[str, list[bytes]]:
     return take_id, items
 
 
-def dataset_record(entry: dict, contributor: str) -> dict:
-    """Return a queued event exactly as it will appear in a dataset (redacted, pseudonymised)."""
-    return {**redact_event(entry["ev"]), "category": entry["c"], "contributor": contributor}
+def dataset_record(entry: dict, contributor: str, policy_version: str | None = None) -> dict:
+    """Return a queued event exactly as it will appear in a dataset (redacted, pseudonymised).
+
+    The policy version is the one the backend accepted the event under (`p`); `policy_version`
+    stands in for entries queued without it.
+    """
+    return {
+        **redact_event(entry["ev"]),
+        "category": entry["c"],
+        "contributor": contributor,
+        "policy_version": entry.get("p") or policy_version,
+    }
 
 
-def build_staged(entries: list[dict], rules, secret: str) -> tuple[list[tuple], Counter]:
-    """Filter, redact and pseudonymise `entries`; return (seen key, member, staged json) rows."""
+def build_staged(
+    entries: list[dict], rules, secret: str, policy_version: str | None = None
+) -> tuple[list[tuple], Counter]:
+    """Filter, redact and pseudonymise `entries`; return (seen key, member, staged json) rows.
+
+    Drops are counted by the minute of the event's time (workers/drops.py).
+    """
     rows, drops = [], Counter()
     for entry in entries:
         reason = rules.drop_reason(entry)
         if reason:
-            drops[reason] += 1
+            drops[drop_field(entry["ev"]["ts"], reason)] += 1
             continue
-        record = dataset_record(entry, pseudonym(secret, entry["e"]))
+        record = dataset_record(entry, pseudonym(secret, entry["e"]), policy_version)
         staged = {
             "e": entry["e"],
             "t": entry["t"],
@@ -111,9 +127,9 @@ def build_staged(entries: list[dict], rules, secret: str) -> tuple[list[tuple], 
         }
         day = datetime.fromtimestamp(record["ts"] / 1000, UTC).strftime("%Y%m%d")
         seen = keys.key(keys.KEY_SEEN, day=day)
-        rows.append(
-            (seen, f"{entry['e']}:{record['id']}", json.dumps(staged, separators=(",", ":")))
-        )
+        member = f"{entry['e']}:{record['id']}"
+        staged_json = json.dumps(staged, separators=(",", ":"))
+        rows.append((seen, member, staged_json, drop_field(record["ts"], "duplicate")))
     return rows, drops
 
 
@@ -144,7 +160,7 @@ def stage_once(r: redis.Redis, secret: str, count: int = TAKE_SIZE) -> int:
         return 0
     entries = [json.loads(x) for x in items]
     rules = load_rules(r, {e["e"] for e in entries})
-    rows, drops = build_staged(entries, rules, secret)
+    rows, drops = build_staged(entries, rules, secret, get_policy(r)["version"])
     dup = commit(r, take_id, rows, drops)
     log.info(
         "take %s: %d taken, %d staged, %d dropped, %d duplicate",

@@ -13,8 +13,8 @@ import pytest
 
 from tests.e2e.e2e_harness import CHROMIUM_ARGS
 from tests.helpers import WSClient, http, make_event
-from tests.integration.me_helpers import contributor, send, shards
-from workers.shards import read_shard
+from tests.integration.me_helpers import contributor, send
+from tests.integration.storage import all_records
 
 TIMEOUT_MS = 10_000
 
@@ -110,7 +110,7 @@ def test_erase_asks_first_then_shows_the_receipt(browser, live_server, admin, se
     assert page.text_content("#receipt-id") == receipt["receipt_id"]
     assert page.text_content("#receipt-total") == "3"
     assert page.locator("#receipt-shards li").count() == 1
-    records = [x for p in shards(settings.data_dir) for x in read_shard(p)]
+    records = all_records(settings)
     assert records and contributor("alice") not in {x["contributor"] for x in records}
     page.wait_for_selector("#receipts li")
     assert receipt["receipt_id"] in page.text_content("#receipts")

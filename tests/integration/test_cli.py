@@ -6,7 +6,7 @@ import pytest
 
 from tests.integration.processes import overt_env, run
 
-COMMANDS = ["up", "serve", "worker", "enroll", "pause", "resume", "status"]
+COMMANDS = ["up", "serve", "worker", "enroll", "pause", "resume", "status", "datasets"]
 
 
 @pytest.fixture
