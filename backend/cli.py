@@ -77,8 +77,8 @@ def main():
     """Overt: consent-first capture of web-app usage for AI training.
 
     Configuration comes from the environment: OVERT_REDIS_URL, OVERT_DATA_DIR (default
-    ./overt-data), OVERT_ADMIN_TOKEN, OVERT_SECRET, OVERT_ALLOWED_ORIGINS, OVERT_BATCH_SIZE,
-    OVERT_BATCH_MAX_AGE.
+    ./overt-data), OVERT_DATASETS_URL (default <data dir>/datasets; s3://bucket/prefix allowed),
+    OVERT_ADMIN_TOKEN, OVERT_SECRET, OVERT_ALLOWED_ORIGINS, OVERT_BATCH_SIZE, OVERT_BATCH_MAX_AGE.
     """
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
 

@@ -360,3 +360,19 @@ def test_unreadable_storage_is_a_one_line_error(settings, monkeypatch):
     monkeypatch.setenv("OVERT_DATASETS_URL", "nosuch://bucket/x")
     result = cli("list")
     assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1, result.output
+
+
+def test_me_export_reads_sealed_records(redis_conn, settings):
+    """The /me export finds the employee's sealed records wherever the datasets live."""
+    from workers.export import collected, export
+
+    grant_all(redis_conn, "alice", "bob")
+    queue_raw(redis_conn, "alice", [make_event("click") for _ in range(3)])
+    queue_raw(redis_conn, "bob", [make_event("click") for _ in range(2)])
+    seal(redis_conn, settings)
+    doc = export(redis_conn, settings.datasets_location, settings.secret, "alice")
+    (batch,) = doc["sealed"]
+    assert len(batch["records"]) == 3
+    assert {r["contributor"] for r in batch["records"]} == {contributor("alice")}
+    counts = collected(redis_conn, settings.datasets_location, settings.secret, "alice")
+    assert counts["counts"]["by_stage"]["sealed"] == 3
