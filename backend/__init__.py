@@ -10,7 +10,8 @@ def create_app(test_config: dict | None = None, redis_client=None):
     from flask import Flask, jsonify
 
     from . import admin, errors, ingest, logs, me, store
-    from .config import MAX_FRAME_BYTES, load_settings
+    from .core.config import MAX_FRAME_BYTES, load_settings
+    from .core.db import RedisUnavailableError, connect
     from .services import Services
 
     app = Flask(__name__)
@@ -26,8 +27,8 @@ def create_app(test_config: dict | None = None, redis_client=None):
     app.config["OVERT_SETTINGS"] = settings
     if redis_client is None:
         if not settings.redis_url:
-            raise store.RedisUnavailableError("no Redis configured: set OVERT_REDIS_URL")
-        redis_client = store.connect(settings.redis_url)
+            raise RedisUnavailableError("no Redis configured: set OVERT_REDIS_URL")
+        redis_client = connect(settings.redis_url)
     store.init_app(app, redis_client)
     services = Services(redis_client)
     app.extensions["overt.services"] = services

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, render_template, request
 
-from . import consent, control, employees, pauses
 from .auth import require_admin
+from .core import employees, pauses
+from .core.audit import audit, read_audit
+from .core.erase import erase_employee
+from .core.policy import get_policy
+from .core.purge import purge_scope
 from .errors import APIError, json_body
-from .policy import get_policy, put_policy
-from .schemas import EnrollSchema, PauseRequestSchema, PolicySchema, ResumeRequestSchema
+from .policy_change import change_policy
+from .schemas import EnrollSchema, PauseRequestSchema, ResumeRequestSchema
 from .status import status
-from .store import audit, get_redis, read_audit
+from .store import get_redis
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -29,8 +33,6 @@ def pause():
     record, created = pauses.pause(r, req["scope"], req["reason"], req["purge"], actor)
     purged = 0
     if created and req["purge"]:
-        from workers.purge import purge_scope
-
         purged = purge_scope(r, req["scope"])
     audit(r, actor, "pause", pause_id=record["pause_id"], scope=record["scope"], purged=purged)
     return jsonify({**record, "created": created, "purged": purged}), 201 if created else 200
@@ -74,28 +76,7 @@ def read_policy():
 @bp.put("/api/policy")
 def write_policy():
     actor = require_admin()
-    req = PolicySchema().load(json_body())
-    r = get_redis()
-    policy, lapsed = put_policy(r, req)
-    lost = consent.lapse(r, lapsed, policy["version"]) if lapsed else {}
-    control.publish(r, "policy", frame={"type": "policy", **policy})
-    for employee in lost:
-        categories = consent.get_consent(r, employee)
-        control.publish(
-            r,
-            "consent",
-            frame={"type": "consent", "categories": categories},
-            scope={"employee": employee},
-        )
-    audit(
-        r,
-        actor,
-        "policy",
-        version=policy["version"],
-        lapsed=sorted(lapsed),
-        employees_lapsed=len(lost),
-    )
-    return jsonify(policy)
+    return jsonify(change_policy(get_redis(), json_body(), actor))
 
 
 @bp.post("/api/employees")
@@ -122,8 +103,6 @@ def revoke(employee: str):
 @bp.delete("/api/employees/<employee>/data")
 def erase_employee_data(employee: str):
     """Erase an employee's data everywhere, sealed batches included (audited: ids and counts)."""
-    from workers.erase import erase_employee
-
     actor = require_admin()
     r = get_redis()
     if employees.team_of(r, employee) is None:

@@ -6,7 +6,7 @@ import hmac
 
 from flask import current_app, request
 
-from .employees import Identity, authenticate
+from .core.employees import Identity, authenticate
 from .errors import APIError
 from .store import get_redis
 

@@ -2,29 +2,43 @@
 
 from __future__ import annotations
 
+import base64
+import errno
+import hashlib
 import json
 import logging
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import click
+from marshmallow import ValidationError
+from werkzeug.serving import make_server
 
-from . import embedded_redis
-from .config import ConfigError, Settings, load_settings
-from .store import RedisUnavailableError, connect, safe_url
+from . import create_app, embedded_redis
+from .core import pauses
+from .core.audit import audit
+from .core.config import ConfigError, Settings, load_settings
+from .core.db import RedisUnavailableError, connect, safe_url
+from .core.employees import enroll as do_enroll
+from .core.policy import get_policy
+from .core.purge import purge_scope
+from .core.vocabulary import CATEGORIES
+from .datasets_cli import datasets
+from .locate import HOW_TO_POINT, NotFoundError, locate, remove_pointer, write_pointer
+from .policy_change import change_policy
+from .schemas import EnrollSchema
+from .status import status as read_status
 
 EXTENSION_DIR = Path(__file__).resolve().parent.parent / "extension"
 
 
 def extension_id(manifest: Path = EXTENSION_DIR / "manifest.json") -> str | None:
     """Return the extension's id, derived from the fixed key in its manifest (as Chromium does)."""
-    import base64
-    import hashlib
-
     try:
         key = json.loads(manifest.read_text())["key"]
     except (OSError, ValueError, KeyError):
@@ -53,23 +67,25 @@ class OvertGroup(click.Group):
 
 
 def settings_and_url() -> tuple[Settings, str]:
-    """Return settings and the Redis URL: OVERT_REDIS_URL, else a running embedded Redis."""
-    settings = load_settings()
-    if settings.redis_url:
-        return settings, settings.redis_url
-    sock = embedded_redis.socket_path(settings.data_dir)
-    if sock.exists():
-        return settings, embedded_redis.socket_url(settings.data_dir)
-    raise RedisUnavailableError(
-        "no Redis: set OVERT_REDIS_URL, or start `overt up` "
-        f"(embedded Redis in {settings.data_dir})"
-    )
+    """Return settings and the Redis URL: OVERT_REDIS_URL, else a running `overt up`."""
+    try:
+        found = locate()
+    except NotFoundError as err:
+        raise CLIError(str(err)) from None
+    return load_settings(found.env), found.redis_url
 
 
 def redis_client():
     """Return (settings, connected Redis client)."""
-    settings, url = settings_and_url()
-    return settings, connect(url)
+    try:
+        found = locate()
+    except NotFoundError as err:
+        raise CLIError(str(err)) from None
+    try:
+        client = connect(found.redis_url)
+    except RedisUnavailableError as err:
+        raise CLIError(f"{err} (from {found.how}); {HOW_TO_POINT}") from None
+    return load_settings(found.env), client
 
 
 @click.group(cls=OvertGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -83,25 +99,40 @@ def main():
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
 
 
-def _serve(settings: Settings, url: str, host: str, port: int, on_ready=None) -> None:
-    from werkzeug.serving import make_server
+def listen(host: str, port: int):
+    """Bind the backend's listening socket, or fail with one line that names --port."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        return socket.create_server((host, port), family=family, backlog=128)
+    except OSError as err:
+        if err.errno == errno.EADDRINUSE:
+            raise CLIError(
+                f"port {port} on {host} is in use (another overt up?); "
+                f"stop that program or choose another port with --port"
+            ) from None
+        raise CLIError(f"cannot listen on {host}:{port}: {err.strerror or err}") from None
 
-    from . import create_app
 
+def _serve(settings: Settings, url: str, host: str, sock, on_ready=None) -> None:
     settings = Settings(**{**settings.__dict__, "redis_url": url})
     app = create_app({"OVERT_SETTINGS": settings})
-    server = make_server(host, port, app, threaded=True)
+    # werkzeug serves a duplicate of the socket's descriptor; ours is closed once it has it.
+    server = make_server(host, sock.getsockname()[1], app, threaded=True, fd=sock.fileno())
+    sock.close()
     if on_ready:
-        on_ready(server.server_port)
+        on_ready(server.port)
     else:
-        click.echo(f"overt: backend on http://{host}:{server.server_port} (WebSocket /ws)")
+        click.echo(f"overt: backend on http://{host}:{server.port} (WebSocket /ws)")
     try:
         server.serve_forever()
     finally:
+        server.server_close()
         app.extensions["overt.services"].stop()
 
 
 PORT = click.IntRange(0, 65535)
+# What the extension's popup shows for a pause without a reason.
+NO_REASON = "No reason given"
 
 
 @main.command()
@@ -114,44 +145,62 @@ def up(host: str, port: int):
     Stop with Ctrl-C; acknowledged events survive a restart (Redis keeps an append-only file).
     """
     settings = load_settings()
-    redis_proc = None
+    sock = listen(host, port)  # before anything starts: a port in use is one line, exit 2
+    redis_proc = worker = pointer = None
     url = settings.redis_url
-    if not url:
-        redis_proc = embedded_redis.EmbeddedRedis(settings.data_dir).start()
-        url = redis_proc.url
-    connect(url)
-    env = {**os.environ, "OVERT_REDIS_URL": url, "OVERT_DATA_DIR": str(settings.data_dir)}
-    worker = subprocess.Popen([sys.executable, "-m", "backend.cli", "worker"], env=env)
 
     def ready(real_port: int):
         base = f"{host}:{real_port}"
+        probe = connect(url)
+        apps = get_policy(probe)["allowed_origins"]
+        probe.close()
+        name_apps = (
+            f"  2. Work apps now: {', '.join(apps)}. To change them:\n"
+            if apps
+            else "  2. Name the work app to capture on, your own instead of this example:\n"
+        )
         click.echo(
             f"\nOvert is up.\n"
             f"  backend     http://{base}   (health: /healthz, admin console: /admin)\n"
             f"  WebSocket   ws://{base}/ws\n"
             f"  Redis       {safe_url(url)}{' (embedded)' if redis_proc else ''}\n"
             f"  data        {settings.data_dir}\n"
-            f"  admin token {settings.admin_token}\n\n"
-            f"Next:\n"
+            f"  admin token {settings.admin_token}\n"
+            f"  recorded in {pointer} (overt commands find this server from any folder)\n\n"
+            f"Next, in another terminal (export PATH={Path(sys.executable).parent}:$PATH):\n"
             f"  1. overt enroll alice --team sales      (prints a device token)\n"
-            f"  2. Load {EXTENSION_DIR} unpacked in Chromium\n"
+            f"{name_apps}"
+            f"       overt policy set --origin https://app.example.com\n"
+            f"     (--origin again for each app; --category to ask for fewer categories)\n"
+            f"  3. Load {EXTENSION_DIR} unpacked in Chromium\n"
             f"     (chrome://extensions, Developer mode, Load unpacked)\n"
             f"     and enter ws://{base}/ws and the token on its options page.\n"
             f"     Its origin, for OVERT_ALLOWED_ORIGINS: chrome-extension://{extension_id()}\n"
-            f"  3. Name the work apps to capture on: PUT /admin/api/policy (docs/operations.md).\n"
+            f"  4. overt status                          (warns while nothing arrives)\n"
         )
 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
-        _serve(settings, url, host, port, on_ready=ready)
+        if not url:
+            redis_proc = embedded_redis.EmbeddedRedis(settings.data_dir).start()
+            url = redis_proc.url
+        connect(url)
+        env = {**os.environ, "OVERT_REDIS_URL": url, "OVERT_DATA_DIR": str(settings.data_dir)}
+        worker = subprocess.Popen([sys.executable, "-m", "backend.cli", "worker"], env=env)
+        pointer = write_pointer(settings.data_dir, url)
+        _serve(settings, url, host, sock, on_ready=ready)
     except KeyboardInterrupt:
         pass
     finally:
-        worker.terminate()
-        try:
-            worker.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            worker.kill()
+        sock.close()
+        if pointer:
+            remove_pointer()
+        if worker:
+            worker.terminate()
+            try:
+                worker.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                worker.kill()
         if redis_proc:
             redis_proc.stop()
 
@@ -163,7 +212,7 @@ def serve(host: str, port: int):
     """Run the backend only (threads; for production use gunicorn, see docs/operations.md)."""
     settings, url = settings_and_url()
     connect(url)
-    _serve(settings, url, host, port)
+    _serve(settings, url, host, listen(host, port))
 
 
 @main.command()
@@ -182,12 +231,6 @@ def worker(burst: bool, with_scheduler: bool):
 @click.option("--team", default="default", show_default=True, help="The employee's team.")
 def enroll(employee: str, team: str):
     """Issue a device token for EMPLOYEE (shown once; only its hash is stored)."""
-    from marshmallow import ValidationError
-
-    from .employees import enroll as do_enroll
-    from .schemas import EnrollSchema
-    from .store import audit
-
     try:
         EnrollSchema().load({"employee": employee, "team": team})
     except ValidationError as err:
@@ -221,21 +264,21 @@ def _scope(team: str | None, employee: str | None) -> dict:
 @main.command()
 @click.option("--team", callback=_name, help="Pause only this team.")
 @click.option("--employee", callback=_name, help="Pause only this employee.")
-@click.option("--reason", required=True, help="Shown to employees in their extension.")
+@click.option(
+    "--reason",
+    default=NO_REASON,
+    show_default=True,
+    help="Shown to employees in their extension.",
+)
 @click.option("--purge", is_flag=True, help="Also delete that scope's queued, unsealed events.")
 def pause(team, employee, reason, purge):
     """Pause capture now for everyone, a team or an employee; it holds until `overt resume`."""
-    from . import pauses
-    from .store import audit
-
     if not reason.strip():
         raise click.BadParameter("must not be empty", param_hint="--reason")
     _, r = redis_client()
     record, created = pauses.pause(r, _scope(team, employee), reason, purge, "cli")
     purged = 0
     if created and purge:
-        from workers.purge import purge_scope
-
         purged = purge_scope(r, record["scope"])
     audit(r, "cli", "pause", pause_id=record["pause_id"], scope=record["scope"], purged=purged)
     state = "paused" if created else "already paused"
@@ -251,9 +294,6 @@ def pause(team, employee, reason, purge):
 @click.option("--pause-id", help="Resume this pause.")
 def resume(team, employee, pause_id):
     """Resume capture (by default the pause of everyone)."""
-    from . import pauses
-    from .store import audit
-
     _, r = redis_client()
     try:
         record = pauses.resume(r, pause_id, None if pause_id else _scope(team, employee))
@@ -263,12 +303,93 @@ def resume(team, employee, pause_id):
     click.echo(f"resumed: {record['pause_id']} {json.dumps(record['scope'])}")
 
 
+@main.group()
+def policy():
+    """Show or change the capture policy (the work apps and the categories asked for)."""
+
+
+def _origin(ctx, param, values):
+    return tuple(v.strip().rstrip("/") for v in values)
+
+
+@policy.command("show")
+def policy_show():
+    """Print the current policy as JSON."""
+    _, r = redis_client()
+    click.echo(json.dumps(get_policy(r), indent=2))
+
+
+@policy.command("set")
+@click.option(
+    "--origin",
+    "origins",
+    multiple=True,
+    callback=_origin,
+    help="A work app to capture on, as scheme://host[:port]; repeat for several. "
+    "Replaces the list (default: keep it).",
+)
+@click.option(
+    "--category",
+    "categories",
+    multiple=True,
+    type=click.Choice(CATEGORIES),
+    help="A category to ask employees for; repeat for several (default: keep the current ones).",
+)
+@click.option("--purpose", help="Why the data is collected, shown to employees (default: keep).")
+@click.option("--retention-days", type=int, help="Days sealed batches are kept (default: keep).")
+def policy_set(origins, categories, purpose, retention_days):
+    """Change the policy, as PUT /admin/api/policy does (same checks, same audit entry).
+
+    Nothing is captured until the policy names the work apps, e.g.:
+    overt policy set --origin https://crm.example.com --category navigation --category clicks
+    """
+    _, r = redis_client()
+    current = get_policy(r)
+    body = {
+        "categories": list(categories) if categories else current["categories"],
+        "purpose": current["purpose"] if purpose is None else purpose,
+        "retention_days": current["retention_days"] if retention_days is None else retention_days,
+        "allowed_origins": list(origins) if origins else current["allowed_origins"],
+    }
+    try:
+        new = change_policy(r, body, "cli")
+    except ValidationError as err:
+        raise CLIError(f"policy not changed: {_policy_errors(err.messages, body)}") from None
+    apps = ", ".join(new["allowed_origins"]) or "none (nothing is captured)"
+    asked = ", ".join(new["categories"])
+    click.echo(f"policy {new['version']}: work apps {apps}; asks for {asked}")
+    click.echo(
+        "Employees turn categories on in the extension's popup; "
+        "`overt status` warns until events arrive.",
+        err=True,
+    )
+
+
+OPTION_OF = {
+    "allowed_origins": "--origin",
+    "categories": "--category",
+    "purpose": "--purpose",
+    "retention_days": "--retention-days",
+}
+
+
+def _policy_errors(messages: dict, body: dict) -> str:
+    """Say which option and which value were refused, in one line."""
+    parts = []
+    for field, problem in sorted(messages.items()):
+        option = OPTION_OF.get(field, field)
+        if isinstance(problem, dict):  # per item of a list: {index: [messages]}
+            for index, texts in sorted(problem.items()):
+                parts.append(f"{option} {body[field][index]!r}: {'; '.join(texts)}")
+        else:
+            parts.append(f"{option}: {'; '.join(problem)}")
+    return "; ".join(parts)
+
+
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def status(as_json: bool):
     """Show pause state, connected clients, queue depth, workers and batches."""
-    from .status import status as read_status
-
     _, r = redis_client()
     info = read_status(r)
     if as_json:
@@ -289,21 +410,22 @@ def status(as_json: bool):
     )
     click.echo(f"workers:     {info['workers']}")
     b = info["batches"]
-    click.echo(f"batches:     {b['sealed']} sealed, {b['events']} events, latest {b['latest']}")
+    if b["sealed"]:
+        click.echo(f"batches:     {b['sealed']} sealed, {b['events']} events, latest {b['latest']}")
+    else:
+        click.echo("batches:     no batches sealed yet")
     drops = ", ".join(f"{n} {reason}" for reason, n in info["drops_pending"].items()) or "none"
     click.echo(
         f"dropped:     {drops} since the last batch; "
         f"{info['client_outbox_dropped']} by full extension outboxes"
     )
+    work_apps = ", ".join(info["policy"]["allowed_origins"]) or "none"
+    click.echo(f"work apps:   {work_apps} (policy {info['policy']['version']})")
+    for warning in info["warnings"]:
+        click.echo(f"warning: {warning}", err=True)
 
 
-def _register_datasets() -> None:
-    from .datasets_cli import datasets
-
-    main.add_command(datasets)
-
-
-_register_datasets()
+main.add_command(datasets)
 
 if __name__ == "__main__":
     main()

@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 
 import redis
 
-from . import keys, pauses
-from .employees import Identity
+from .core import keys, pauses
+from .core.employees import Identity
+from .core.policy import get_policy
 
 log = logging.getLogger(__name__)
 
@@ -124,8 +125,6 @@ class Registry:
 
     def resync(self) -> None:
         """After missing control messages, tell each client the pause state it should have."""
-        from .policy import get_policy
-
         self.policy = get_policy(self.r)
         for conn in self.snapshot():
             active = pauses.active_for(self.r, conn.ident.employee, conn.ident.team)

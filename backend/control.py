@@ -1,4 +1,6 @@
-"""The control channel: publish JSON commands; one listener thread per process fans them out.
+"""The control channel's listener: one thread per process fans commands out to its sockets.
+
+Commands are published by backend/core/control.py.
 
 Modelled on rq's command.py (publish, dispatch on a name) and python-socketio's redis_manager
 (a pub/sub listener that survives Redis errors with backoff).
@@ -13,15 +15,9 @@ from collections.abc import Callable
 
 import redis
 
-from . import keys
+from .core import keys
 
 log = logging.getLogger(__name__)
-
-
-def publish(r: redis.Redis, kind: str, frame: dict, scope: dict | None = None) -> int:
-    """Publish a command whose `frame` goes to every connected client covered by `scope`."""
-    message = {"kind": kind, "frame": frame, "scope": scope or {"all": True}}
-    return r.publish(keys.CHANNEL_CONTROL, json.dumps(message))
 
 
 class ControlListener(threading.Thread):
@@ -59,6 +55,8 @@ class ControlListener(threading.Thread):
                 self._listen(pubsub)
             except (redis.RedisError, OSError) as err:
                 self.subscribed.clear()
+                if self.stopping.is_set():
+                    break  # shutting down: Redis going away now is expected, not news
                 log.warning("control listener lost Redis (%s); retrying in %.1fs", err, delay)
                 self.stopping.wait(delay)
                 delay = min(delay * 2, 5.0)

@@ -12,12 +12,23 @@ from pathlib import Path
 
 import click
 
-from .config import load_settings
+from .core import dataset_ops
+from .core.config import load_settings
+from .core.dataset_manifest import ManifestError
+from .core.dataset_schema import arrow_schema, json_schema
+from .core.dataset_storage import open_storage
+
+
+class DatasetsError(click.ClickException):
+    """A one-line error; exit code 2 (as every `overt` command)."""
+
+    exit_code = 2
+
+    def show(self, file=None):
+        click.echo(f"overt: error: {self.format_message()}", err=True)
 
 
 def _storage():
-    from .dataset_storage import open_storage
-
     return open_storage(load_settings().datasets_location)
 
 
@@ -25,12 +36,10 @@ class DatasetsGroup(click.Group):
     """Turn unreadable storage and bad files into one-line errors (exit 2)."""
 
     def invoke(self, ctx):
-        from .cli import CLIError
-
         try:
             return super().invoke(ctx)
         except (OSError, ValueError) as err:
-            raise CLIError(f"{type(err).__name__}: {err}") from None
+            raise DatasetsError(f"{type(err).__name__}: {err}") from None
 
 
 @click.group(cls=DatasetsGroup)
@@ -42,9 +51,7 @@ def datasets():
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def list_(as_json: bool):
     """List shards with their events, contributors and revision."""
-    from workers.dataset_ops import list_shards
-
-    rows = list_shards(_storage())
+    rows = dataset_ops.list_shards(_storage())
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
@@ -59,12 +66,9 @@ def list_(as_json: bool):
 @datasets.command()
 def verify():
     """Check every shard's and card's sha256 and the manifest's hash chain (exit 1 on a fault)."""
-    from workers.dataset_ops import verify as do_verify
-
-    from .dataset_manifest import ManifestError
 
     try:
-        result = do_verify(_storage())
+        result = dataset_ops.verify(_storage())
     except ManifestError as err:
         click.echo(f"overt: verify failed: {err}", err=True)
         sys.exit(1)
@@ -82,9 +86,7 @@ def verify():
 @click.option("--since", type=click.IntRange(min=0), default=0, help="Last manifest line seen.")
 def export(fmt: str, out: str, since: int):
     """Copy the dataset into OUT, or only what changed after manifest line SINCE."""
-    from workers.dataset_ops import export as do_export
-
-    result = do_export(_storage(), Path(out), fmt, since)
+    result = dataset_ops.export(_storage(), Path(out), fmt, since)
     click.echo(
         f"exported {result['copied']} shard(s), removed {result['removed']}; "
         f"manifest at line {result['lines']} (next: --since {result['lines']})"
@@ -97,9 +99,7 @@ def export(fmt: str, out: str, since: int):
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Folder to write.")
 def split(by: str, val: float, out: str):
     """Write OUT/train and OUT/validation; each contributor lands in one split only."""
-    from workers.dataset_ops import split as do_split
-
-    result = do_split(_storage(), Path(out), val)
+    result = dataset_ops.split(_storage(), Path(out), val)
     for side, counts in result.items():
         click.echo(f"{side}: {counts['events']} event(s), {counts['contributors']} contributor(s)")
 
@@ -110,8 +110,6 @@ def split(by: str, val: float, out: str):
 )
 def schema(fmt: str):
     """Print the record schema: JSON Schema, or the Arrow schema of every shard."""
-    from .dataset_schema import arrow_schema, json_schema
-
     if fmt == "json":
         click.echo(json.dumps(json_schema(), indent=2))
     else:

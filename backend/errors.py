@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify
+import redis
+from flask import Flask, jsonify, request
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
-from .store import RedisUnavailableError
+from .core.db import RedisUnavailableError
 
 log = logging.getLogger(__name__)
 
@@ -26,8 +27,6 @@ class APIError(Exception):
 
 def json_body() -> dict:
     """Return the JSON object body of the current request, or fail with a typed 400."""
-    from flask import request
-
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         raise APIError(400, "bad_json", "the body must be a JSON object")
@@ -65,8 +64,6 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(err: Exception):
-        import redis
-
         if isinstance(err, redis.RedisError | OSError):
             log.warning("request failed on Redis: %s", type(err).__name__)
             return _respond(503, "redis_unavailable", "the data store is unavailable; try again")

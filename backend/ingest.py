@@ -10,11 +10,12 @@ from flask import Blueprint, current_app, request
 from flask_sock import Sock
 from marshmallow import ValidationError
 
-from . import keys, pauses
 from .connections import Connection
-from .consent import get_consent
-from .employees import authenticate
-from .policy import get_policy
+from .core import keys, pauses
+from .core.clock import now_ms
+from .core.consent import get_consent
+from .core.employees import authenticate
+from .core.policy import get_policy
 from .schemas import EventsFrameSchema, HelloSchema, PauseAppliedSchema
 
 log = logging.getLogger(__name__)
@@ -178,6 +179,8 @@ class Session:
                 error_frame("unavailable", "not stored; send again later", seq=envelope["seq"])
             )
         self.send(ack)
+        if ack["accepted"] and policy.get("version"):
+            self.services.arrivals.note(policy["version"], now_ms())
 
     def on_pause_applied(self, frame: dict) -> None:
         try:

@@ -7,17 +7,21 @@ URL or the body, and a query naming someone else is refused (403).
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request
 
-from . import consent, control, keys
 from .auth import bearer, require_device
-from .employees import Identity, team_of
+from .core import consent, control, keys
+from .core.employees import Identity, team_of
+from .core.erase import erase_employee, receipts
+from .core.export import collected, export
+from .core.policy import get_policy
+from .core.purge import purge_employee
 from .errors import APIError, json_body
 from .me_auth import COOKIE, CSRF_HEADER, LINK_TTL, SESSION_TTL, issue_link, open_link, require_me
 from .me_auth import end_session as forget_session
-from .policy import get_policy
 from .schemas import ConsentSchema
 from .store import get_redis
 
@@ -122,8 +126,6 @@ def put_consent():
         raise APIError(status, err.code, str(err), err.errors) from None
     purged = 0
     if withdrawn:
-        from workers.purge import purge_employee
-
         purged = purge_employee(r, ident.employee, withdrawn)
     control.publish(
         r,
@@ -134,18 +136,27 @@ def put_consent():
     return jsonify({"categories": categories, "withdrawn": sorted(withdrawn), "purged": purged})
 
 
+def viewer_zone(name: str | None) -> tuple[str, tzinfo]:
+    """Return the viewer's IANA time zone (as the page sends it), or UTC when unknown."""
+    if name and len(name) <= 64:
+        try:
+            return name, ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    return "UTC", UTC
+
+
 @bp.get("/api/overview")
 def overview():
     """Return what the page shows: consent, policy, ledger, counts, latest records, batches."""
-    from workers.erase import receipts
-    from workers.export import collected
-
     ident = me()
     r = get_redis()
     settings = _settings()
     raw = r.hget(keys.KEY_SIGNALS, ident.device)
+    zone_name, zone = viewer_zone(request.args.get("tz"))
     return jsonify(
         {
+            "timezone": zone_name,
             "employee": ident.employee,
             "team": team_of(r, ident.employee) or ident.team,
             "device": ident.device,
@@ -153,7 +164,7 @@ def overview():
             "policy": get_policy(r),
             "consent": {"categories": consent.get_consent(r, ident.employee)},
             "ledger": consent.ledger(r, ident.employee),
-            **collected(r, settings.datasets_location, settings.secret, ident.employee),
+            **collected(r, settings.datasets_location, settings.secret, ident.employee, zone),
             "receipts": receipts(r, ident.employee),
         }
     )
@@ -162,8 +173,6 @@ def overview():
 @bp.get("/api/data")
 def export_data():
     """Download everything held about me as one JSON file."""
-    from workers.export import export
-
     ident = me()
     settings = _settings()
     doc = export(get_redis(), settings.datasets_location, settings.secret, ident.employee)
@@ -178,8 +187,6 @@ def export_data():
 @bp.delete("/api/data")
 def erase_data():
     """Erase everything held about me, sealed batches included; return the receipt."""
-    from workers.erase import erase_employee
-
     ident = me()
     settings = _settings()
     receipt = erase_employee(
@@ -191,16 +198,12 @@ def erase_data():
 @bp.get("/api/receipts")
 def list_receipts():
     """Return my erasure receipts, oldest first."""
-    from workers.erase import receipts
-
     return jsonify({"receipts": receipts(get_redis(), me().employee)})
 
 
 @bp.get("/api/receipts/<receipt_id>")
 def receipt_detail(receipt_id: str):
     """Return one of my erasure receipts (404 for anyone else's)."""
-    from workers.erase import receipts
-
     for receipt in receipts(get_redis(), me().employee):
         if receipt["receipt_id"] == receipt_id:
             return jsonify(receipt)

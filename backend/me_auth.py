@@ -17,9 +17,9 @@ import redis
 from flask import current_app, request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from . import keys
 from .auth import bearer, require_device
-from .employees import Identity, token_hash
+from .core import keys
+from .core.employees import Identity, token_hash
 from .errors import APIError
 from .store import get_redis
 

@@ -14,8 +14,9 @@ from workers.queue import enqueue_drain
 
 from .connections import Registry
 from .control import ControlListener
-from .intake import Intake
-from .policy import get_policy
+from .core.arrivals import Arrivals
+from .core.intake import Intake
+from .core.policy import get_policy
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,7 @@ class Services:
         self.process_id = f"{os.getpid()}-{secrets.token_hex(3)}"
         self.registry = Registry(r, self.process_id)
         self.intake = Intake(r, lambda: enqueue_drain(r))
+        self.arrivals = Arrivals(r)
         # Batching settings of the backend are not sent with drains: the workers' own apply.
         self.listener: ControlListener | None = None
         self._policy_at = 0.0

@@ -8,8 +8,13 @@ import time
 import redis
 from rq import Worker
 
-from . import keys, pauses
+from workers.queue import get_queue
+
 from .connections import PRESENCE_TTL
+from .core import keys, pauses
+from .core.arrivals import capture_warnings, last_accepted
+from .core.drops import by_reason
+from .core.policy import get_policy
 
 
 def status(r: redis.Redis) -> dict:
@@ -25,11 +30,10 @@ def status(r: redis.Redis) -> dict:
     pipe.hvals(keys.KEY_CLIENT_DROPS)
     connected, incoming, staged, in_flight, batches, drops, client_drops = pipe.execute()
     cards = [json.loads(b) for b in batches]
-    from workers.drops import by_reason
-    from workers.queue import get_queue
-
     queue = get_queue(r)
     workers = [w for w in Worker.all(connection=r) if keys.QUEUE_NAME in w.queue_names()]
+    policy = get_policy(r)
+    last = last_accepted(r, policy["version"])
     return {
         "paused": [pauses.pause_frame(p) for p in pauses.active_pauses(r)],
         "connected_clients": connected,
@@ -45,6 +49,12 @@ def status(r: redis.Redis) -> dict:
             "events": sum(c.get("events", 0) for c in cards),
             "latest": max((c.get("sealed_at", "") for c in cards), default=None),
         },
+        "policy": {
+            "version": policy["version"],
+            "allowed_origins": policy["allowed_origins"],
+            "last_accepted": last,
+        },
+        "warnings": capture_warnings(policy, last),
         "drops_pending": by_reason(drops),
         # Events extensions had to drop from a full outbox (reported in hello), over all devices.
         "client_outbox_dropped": sum(int(v) for v in client_drops),

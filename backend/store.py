@@ -1,76 +1,16 @@
-"""Redis connections: one per process, reached through `get_redis()` inside Flask."""
+"""The app's Redis client inside Flask (the tutorial's get_db / init_app accessor)."""
 
 from __future__ import annotations
 
-import json
-import time
-
 import redis
-
-from . import keys
-
-
-class RedisUnavailableError(RuntimeError):
-    """Redis cannot be reached at the configured URL."""
-
-
-# Connections per process. A pause makes hundreds of sockets answer at once; redis-py's default
-# pool then raises MaxConnectionsError past 100 (measured by bench/pause.py), so callers wait for
-# a free connection instead. `?max_connections=` in the URL overrides this.
-POOL_SIZE = 64
-POOL_WAIT = 10
-
-
-def connect(url: str, check: bool = True) -> redis.Redis:
-    """Return a Redis client for `url`, failing clearly when it does not answer."""
-    pool = redis.BlockingConnectionPool.from_url(
-        url,
-        max_connections=POOL_SIZE,
-        timeout=POOL_WAIT,
-        socket_connect_timeout=3,
-        health_check_interval=30,
-    )
-    client = redis.Redis(connection_pool=pool)
-    if check:
-        try:
-            client.ping()
-        except (redis.RedisError, OSError) as err:
-            raise RedisUnavailableError(f"cannot reach Redis at {safe_url(url)}: {err}") from None
-    return client
-
-
-def safe_url(url: str) -> str:
-    """Return `url` without a password, fit for logs and error messages."""
-    if "@" in url:
-        scheme, rest = url.split("://", 1)
-        return f"{scheme}://***@{rest.rsplit('@', 1)[1]}"
-    return url
+from flask import Flask, current_app
 
 
 def get_redis() -> redis.Redis:
-    """Return the app's Redis client (Flask accessor, as in the tutorial's get_db)."""
-    from flask import current_app
-
+    """Return the app's Redis client."""
     return current_app.extensions["overt.redis"]
 
 
-def init_app(app, client: redis.Redis) -> None:
+def init_app(app: Flask, client: redis.Redis) -> None:
     """Attach `client` to `app`."""
     app.extensions["overt.redis"] = client
-
-
-def now_ms() -> int:
-    """Return the current time in milliseconds since the epoch."""
-    return int(time.time() * 1000)
-
-
-def audit(r: redis.Redis, actor: str, action: str, **details) -> None:
-    """Append an admin action to the audit log (ids and counts only, never payloads)."""
-    entry = {"at": now_ms(), "actor": actor, "action": action, **details}
-    r.lpush(keys.KEY_AUDIT, json.dumps(entry))
-    r.ltrim(keys.KEY_AUDIT, 0, 9999)
-
-
-def read_audit(r: redis.Redis, limit: int = 200) -> list[dict]:
-    """Return the newest audit entries first."""
-    return [json.loads(x) for x in r.lrange(keys.KEY_AUDIT, 0, limit - 1)]

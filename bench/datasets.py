@@ -28,11 +28,11 @@ import time
 from _common import Lab, free_port, make_event
 from ingest import validation_rate
 
-from backend import keys
-from backend.policy import get_policy
-from backend.schemas import CATEGORIES, CATEGORY_OF
+from backend.core import keys
+from backend.core.datasets import encode_shard
+from backend.core.policy import get_policy
+from backend.core.vocabulary import CATEGORIES, CATEGORY_OF
 from workers import batches
-from workers.shards import encode_shard
 from workers.stage import stage_once
 
 SECRET = "bench-secret"
@@ -181,7 +181,7 @@ def main() -> int:
             AWS_SECRET_ACCESS_KEY="bench",
             AWS_DEFAULT_REGION="us-east-1",
         )
-        from backend.dataset_storage import open_storage
+        from backend.core.dataset_storage import open_storage
 
         open_storage("s3://overt-bench").fs.mkdir("overt-bench")
         parquet_encoder = batches.encode_shard

@@ -4,7 +4,7 @@
 
 Measured, all on 127.0.0.1 with a private redis-server (AOF everysec, as the embedded one runs):
 
-- ceiling: `backend.schemas.validate_event` in a loop, on one core and on two processes at once;
+- ceiling: `backend.core.events.validate_event` in a loop, on one core and on two processes at once;
 - real: the real backend (hello with a device token, marshmallow validation, the Lua accept
   script, ack after the write) under each server model: `overt serve` (werkzeug, threads) and
   `gunicorn -k gevent -w 2 'backend:create_app()'`;
@@ -40,9 +40,9 @@ from _common import (
     ws_connect,
 )
 
-from backend import keys
-from backend.config import MAX_FRAME_BYTES
-from backend.schemas import validate_event
+from backend.core import keys
+from backend.core.config import MAX_FRAME_BYTES
+from backend.core.events import validate_event
 
 BARE_KEY = "bench:bare:incoming"
 REAL_APP = "backend:create_app()"

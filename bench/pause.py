@@ -31,7 +31,7 @@ from _common import (
     ws_connect,
 )
 
-from backend import employees
+from backend.core import employees
 
 CONNECT_BATCH = 50  # below werkzeug's listen backlog of 128
 PING_EVERY = 15.0  # the server closes a socket idle for 60 s; extensions ping every 20 s

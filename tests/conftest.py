@@ -10,14 +10,17 @@ from pathlib import Path
 
 import pytest
 from rq import SimpleWorker
+from werkzeug.serving import make_server
 
-from backend import create_app, keys
-from backend.config import Settings
+from backend import create_app
+from backend.core import keys
+from backend.core.config import Settings
+from backend.core.datasets import SHARD_GLOB, open_storage, read_shard
+from backend.core.db import connect
+from backend.core.vocabulary import CATEGORIES
 from backend.embedded_redis import EmbeddedRedis
-from backend.store import connect
 from tests.helpers import http
 from workers.queue import get_queue
-from workers.shards import SHARD_GLOB, open_storage, read_shard
 
 ADMIN_TOKEN = "test-admin-token"
 SECRET = "test-secret"
@@ -63,8 +66,6 @@ def datasets_backend(request) -> str:
 def s3_datasets_url(request, monkeypatch) -> str:
     """Return OVERT_DATASETS_URL for a fresh bucket on the session's S3 server, set in the env."""
     import uuid
-
-    from backend.dataset_storage import open_storage
 
     monkeypatch.setenv("AWS_ENDPOINT_URL", request.getfixturevalue("s3_endpoint"))
     for name, value in S3_ENV.items():
@@ -113,8 +114,6 @@ class LiveServer:
         self.frames: list[str] = app.config["FRAME_TAP_LIST"]
 
     def start(self) -> LiveServer:
-        from werkzeug.serving import make_server
-
         self.server = make_server("127.0.0.1", self.port, self.app, threaded=True)
         self.port = self.server.server_port
         threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
@@ -195,7 +194,7 @@ class Admin:
         self, categories=None, allowed_origins=(WORK_ORIGIN,), purpose="Tests", retention_days=30
     ) -> dict:
         body = {
-            "categories": list(categories or keys_categories()),
+            "categories": list(categories or CATEGORIES),
             "allowed_origins": list(allowed_origins),
             "purpose": purpose,
             "retention_days": retention_days,
@@ -218,12 +217,6 @@ class Admin:
 
     def pause_acks(self, pause_id: str) -> list:
         return self.call("GET", f"/admin/api/pauses/{pause_id}")["applied"]
-
-
-def keys_categories():
-    from backend.schemas import CATEGORIES
-
-    return CATEGORIES
 
 
 @pytest.fixture

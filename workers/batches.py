@@ -11,36 +11,32 @@ from __future__ import annotations
 import json
 import logging
 import secrets
-import time
 from collections import Counter
 from datetime import UTC, datetime
 
 import redis
 
-from backend import keys
-from backend.dataset_manifest import append, mentions, read_raw_lines
-from backend.policy import get_policy
-
-from . import drops as drop_windows
-from .cards import build_card, key_id
-from .dataset_readme import write_readme
-from .filters import load_rules
-from .shards import (
+from backend.core import drops as drop_windows
+from backend.core import keys
+from backend.core.clock import now_ms
+from backend.core.dataset_cards import build_card, key_id
+from backend.core.dataset_manifest import append, mentions, read_raw_lines
+from backend.core.dataset_readme import write_readme
+from backend.core.datasets import (
     Storage,
-    card_path_of,
+    datasets_lock,
     encode_card,
     encode_shard,
+    index_entries,
+    manifest_entry,
     open_storage,
     sha256,
     shard_paths,
 )
+from backend.core.filters import load_rules
+from backend.core.policy import get_policy
 
 log = logging.getLogger(__name__)
-
-# The lock is a lease renewed after every shard, so a writer that dies frees it within LOCK_LEASE;
-# others wait up to LOCK_WAIT for it.
-LOCK_LEASE = 15
-LOCK_WAIT = 120
 
 # Move the oldest `size` staged records into a sealing list.
 TAKE_BATCH_LUA = """
@@ -55,11 +51,6 @@ return #items
 """
 
 
-def datasets_lock(r: redis.Redis):
-    """Return the lock that serialises every writer of shards (sealing and erasure)."""
-    return r.lock(keys.KEY_DATASETS_LOCK, timeout=LOCK_LEASE, blocking_timeout=LOCK_WAIT)
-
-
 def is_due(r: redis.Redis, batch_size: int, max_age: float) -> bool:
     """Return whether staging holds a full batch or records older than `max_age` seconds."""
     pipe = r.pipeline(transaction=False)
@@ -71,12 +62,12 @@ def is_due(r: redis.Redis, batch_size: int, max_age: float) -> bool:
     if not oldest:
         return False
     # Age counts from when the backend accepted the event, not from when it was staged.
-    return time.time() * 1000 - json.loads(oldest)["r"] >= max_age * 1000
+    return now_ms() - json.loads(oldest)["r"] >= max_age * 1000
 
 
 def take_batch(r: redis.Redis, batch_size: int) -> str | None:
     """Move up to `batch_size` staged records into a new sealing list; return its batch id."""
-    now = int(time.time() * 1000)
+    now = now_ms()
     batch_id = datetime.fromtimestamp(now / 1000, UTC).strftime(
         "b%Y%m%dT%H%M%S-"
     ) + secrets.token_hex(4)
@@ -165,23 +156,6 @@ def seal_records(r, storage: Storage, batch_id, meta, records, late, secret, pip
     return entry
 
 
-def manifest_entry(op: str, card: dict, card_bytes: bytes, at: str, reason: str | None = None):
-    """Return the manifest line of a shard sealed or rewritten, described by its card."""
-    return {
-        "op": op,
-        "at": at,
-        "reason": reason,
-        "batch_id": card["batch_id"],
-        "path": card["shard"],
-        "card": card_path_of(card["shard"]),
-        "revision": card["revision"],
-        "sha256": card["sha256"],
-        "card_sha256": sha256(card_bytes),
-        "events": card["events"],
-        "contributors": card["contributors"],
-    }
-
-
 def index_entry(card: dict, date: str, records: list[dict]) -> dict:
     """Return what the batch index keeps of a card (pseudonyms only, to find shards to erase)."""
     return {
@@ -196,11 +170,6 @@ def index_entry(card: dict, date: str, records: list[dict]) -> dict:
         "revision": card["revision"],
         "sha256": card["sha256"],
     }
-
-
-def index_entries(r: redis.Redis) -> list[dict]:
-    """Return every entry of the batch index."""
-    return [json.loads(v) for v in r.hvals(keys.KEY_BATCHES)]
 
 
 def seal_due(

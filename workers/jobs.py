@@ -10,8 +10,8 @@ import logging
 
 from rq import get_current_job
 
-from backend import keys
-from backend.config import load_settings
+from backend.core import keys
+from backend.core.config import load_settings
 
 from .batches import is_due, seal_due
 from .queue import enqueue_drain

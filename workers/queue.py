@@ -6,7 +6,7 @@ import redis
 from rq import Queue
 from rq.serializers import JSONSerializer
 
-from backend import keys
+from backend.core import keys
 
 JOB_TIMEOUT = 300
 

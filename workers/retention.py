@@ -14,14 +14,13 @@ from datetime import UTC, datetime
 import redis
 from rq import get_current_job
 
-from backend import keys
-from backend.config import load_settings
-from backend.dataset_storage import open_storage
-from backend.policy import get_policy
-from backend.store import now_ms
+from backend.core import keys
+from backend.core.clock import now_ms
+from backend.core.config import load_settings
+from backend.core.datasets import datasets_lock, open_storage
+from backend.core.erase import delete_shard, refresh_readme
+from backend.core.policy import get_policy
 
-from .batches import datasets_lock
-from .erase import delete_shard, refresh_readme
 from .queue import JOB_TIMEOUT, get_queue
 
 log = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ import threading
 import redis
 from rq import SimpleWorker
 
-from backend.config import Settings
+from backend.core.config import Settings
 
 from .queue import enqueue_tick, get_queue
 from .retention import ensure_scheduled

@@ -10,19 +10,18 @@ from __future__ import annotations
 import json
 import logging
 import secrets
-import time
 from collections import Counter
 from datetime import UTC, datetime
 
 import redis
 
-from backend import keys
-from backend.policy import get_policy
-
-from .drops import field as drop_field
-from .filters import load_rules
-from .pseudonym import pseudonym
-from .redact import redact_event
+from backend.core import keys
+from backend.core.clock import now_ms
+from backend.core.drops import field as drop_field
+from backend.core.filters import load_rules
+from backend.core.policy import get_policy
+from backend.core.pseudonym import pseudonym
+from backend.core.records import dataset_record
 
 log = logging.getLogger(__name__)
 
@@ -85,23 +84,9 @@ def take(r: redis.Redis, count: int = TAKE_SIZE) -> tuple[str, list[bytes]]:
     processing = keys.key(keys.KEY_PROCESSING, job=take_id)
     items = r.register_script(TAKE_LUA)(
         keys=[keys.KEY_INCOMING, processing, keys.KEY_PROCESSING_INDEX],
-        args=[take_id, count, int(time.time() * 1000)],
+        args=[take_id, count, now_ms()],
     )
     return take_id, items
-
-
-def dataset_record(entry: dict, contributor: str, policy_version: str | None = None) -> dict:
-    """Return a queued event exactly as it will appear in a dataset (redacted, pseudonymised).
-
-    The policy version is the one the backend accepted the event under (`p`); `policy_version`
-    stands in for entries queued without it.
-    """
-    return {
-        **redact_event(entry["ev"]),
-        "category": entry["c"],
-        "contributor": contributor,
-        "policy_version": entry.get("p") or policy_version,
-    }
 
 
 def build_staged(
@@ -109,7 +94,7 @@ def build_staged(
 ) -> tuple[list[tuple], Counter]:
     """Filter, redact and pseudonymise `entries`; return (seen key, member, staged json) rows.
 
-    Drops are counted by the minute of the event's time (workers/drops.py).
+    Drops are counted by the minute of the event's time (backend/core/drops.py).
     """
     rows, drops = [], Counter()
     for entry in entries:
@@ -175,7 +160,7 @@ def stage_once(r: redis.Redis, secret: str, count: int = TAKE_SIZE) -> int:
 
 def recover_orphans(r: redis.Redis, older_than_ms: int = ORPHAN_AFTER_MS) -> int:
     """Put the events of takes whose worker died back at the head of the queue."""
-    cutoff = int(time.time() * 1000) - older_than_ms
+    cutoff = now_ms() - older_than_ms
     restored = 0
     script = r.register_script(RESTORE_LUA)
     for raw in r.zrangebyscore(keys.KEY_PROCESSING_INDEX, 0, cutoff):

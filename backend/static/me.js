@@ -12,6 +12,7 @@ const CATEGORIES = [
   ["typing", "Typing activity", "How many keystrokes you made in a field, never the characters."],
 ];
 const LABELS = Object.fromEntries(CATEGORIES.map(([id, label]) => [id, label]));
+const STAGES = { queued: "waiting", staged: "processed", sealed: "in a sealed batch" };
 
 class ApiError extends Error {
   constructor(status, body) {
@@ -33,9 +34,37 @@ async function api(method, path, body) {
   return data;
 }
 
+// Every time on the page is the viewer's local time; the server sends ms or ISO-8601 (UTC).
 function when(value) {
-  const date = typeof value === "number" ? new Date(value) : new Date(value || 0);
-  return date.toLocaleString();
+  if (value === null || value === undefined || value === "") return "";
+  const date = new Date(typeof value === "string" && /^\d+$/.test(value) ? Number(value) : value);
+  return Number.isNaN(date.getTime()) ? String(value) : date.toLocaleString();
+}
+
+const TIME_ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+
+const EVENT_TYPES = {
+  page_view: "Page view",
+  route_change: "Route change",
+  click: "Click",
+  submit: "Form submit",
+  scroll: "Scroll",
+  tab_focus: "Tab focus",
+  visibility: "Tab visibility",
+  input_activity: "Typing activity",
+};
+
+function eventDetail(rec) {
+  if (rec.type === "scroll") return `${rec.depth}% down`;
+  if (rec.type === "submit") return `${rec.fields} field(s)`;
+  if (rec.type === "input_activity") return `${rec.count} keystroke(s), no characters`;
+  if (rec.type === "visibility") return rec.state || "";
+  return "";
+}
+
+function targetText(target) {
+  if (!target) return "";
+  return target.label || target.role || target.tag || target.selector || "";
 }
 
 function row(tbody, cells) {
@@ -133,9 +162,16 @@ function renderCollected(view) {
     day, Object.values(cats).reduce((a, b) => a + b, 0),
     Object.entries(cats).map(([k, n]) => `${LABELS[k] || k} ${n}`).join(", "),
   ]));
-  $("recent-records").textContent = view.recent.length
-    ? view.recent.map((r) => `${r.stage.padEnd(6)} ${JSON.stringify(r.record)}`).join("\n")
-    : "Nothing collected.";
+  $("by-day-zone").textContent = view.timezone || TIME_ZONE;
+  fill("recent-table", view.recent.map(({ stage, record }) => [
+    when(record.ts), EVENT_TYPES[record.type] || record.type, record.url || "",
+    targetText(record.target), eventDetail(record), STAGES[stage] || stage,
+  ]));
+  $("recent-table").hidden = view.recent.length === 0;
+  $("recent-raw").hidden = view.recent.length === 0;
+  $("no-recent").hidden = view.recent.length > 0;
+  $("recent-records").textContent = view.recent.map((r) => JSON.stringify(r.record, null, 2))
+    .join("\n\n");
   fill("batch-table", view.batches.map((b) => [b.batch_id, when(b.sealed_at), b.events]));
   $("no-batches").hidden = view.batches.length > 0;
 }
@@ -155,7 +191,11 @@ function receiptText(r) {
 }
 
 function renderReceipts(view) {
-  $("receipts").replaceChildren(...view.receipts.slice().reverse().map((r) => {
+  // The receipt of an erasure just made is shown above, in full: list only the others here.
+  const shown = $("receipt").hidden ? null : $("receipt-id").textContent;
+  const earlier = view.receipts.filter((r) => r.receipt_id !== shown);
+  $("earlier-receipts").hidden = earlier.length === 0;
+  $("receipts").replaceChildren(...earlier.reverse().map((r) => {
     const li = document.createElement("li");
     li.textContent = receiptText(r);
     return li;
@@ -177,7 +217,7 @@ function showReceipt(receipt) {
 async function load() {
   let view;
   try {
-    view = await api("GET", "/me/api/overview");
+    view = await api("GET", `/me/api/overview?tz=${encodeURIComponent(TIME_ZONE)}`);
   } catch (err) {
     if (err.status === 401) return signedOut();
     $("who").textContent = `Could not load your data: ${err.message}`;

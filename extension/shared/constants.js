@@ -17,7 +17,7 @@ export const CATEGORY_OF_TYPE = Object.freeze({
   input_activity: "typing",
 });
 
-/** Field limits the backend enforces (backend/schemas.py); we truncate to stay inside them. */
+/** Field limits the backend enforces (backend/core/vocabulary.json); we truncate to stay inside them. */
 export const MAX_URL = 2048;
 export const MAX_TITLE = 300;
 export const MAX_SELECTOR = 300;

@@ -1,6 +1,6 @@
 /**
- * The one place that owns the redaction rules (docs/privacy.md). The backend's workers/redact.py
- * applies the same rules again: keep the two in step.
+ * The one place that owns the redaction rules (docs/privacy.md). The backend applies the same
+ * rules again (backend/core/redact.py): keep the two in step.
  */
 import { ALLOWED_QUERY_PARAMS, MAX_URL } from "./constants.js";
 

@@ -8,6 +8,9 @@ with a loud reason when either is missing (and fails under CI).
 from __future__ import annotations
 
 import json
+import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -112,8 +115,18 @@ def test_erase_asks_first_then_shows_the_receipt(browser, live_server, admin, se
     assert page.locator("#receipt-shards li").count() == 1
     records = all_records(settings)
     assert records and contributor("alice") not in {x["contributor"] for x in records}
-    page.wait_for_selector("#receipts li")
-    assert receipt["receipt_id"] in page.text_content("#receipts")
+    page.wait_for_selector("#totals:has-text('0 event(s)')")  # reloaded after the erasure
+    assert page.inner_text("#actions").count(receipt["receipt_id"]) == 1, "listed once"
+    assert page.is_hidden("#earlier-receipts")
+
+    # A second erasure shows its own receipt; the first one is listed under earlier receipts.
+    page.click("#erase")
+    page.click("#erase-yes")
+    page.wait_for_selector("#earlier-receipts:not([hidden])")
+    second = page.text_content("#receipt-id")
+    assert second != receipt["receipt_id"]
+    actions = page.inner_text("#actions")
+    assert actions.count(receipt["receipt_id"]) == 1 and actions.count(second) == 1
 
 
 def test_a_used_link_does_not_sign_in_again(browser, live_server, alice):
@@ -145,3 +158,39 @@ def test_privacy_signal_asks_before_turning_a_category_on(browser, live_server, 
     page.wait_for_selector("#consent-message:has-text('Scrolling is on')")
     assert consent_of(admin, alice)["scroll"] is True
     assert admin.call("GET", "/me/api/overview", token=alice)["ledger"][-1]["signals"]["gpc"]
+
+
+def test_recent_events_are_a_table_in_my_local_time(
+    playwright_instance, chromium_executable, live_server, alice
+):
+    """Recent events read as a table (time, type, page, target); no time is raw milliseconds."""
+    chromium = playwright_instance.chromium.launch(
+        executable_path=chromium_executable, headless=True, args=list(CHROMIUM_ARGS)
+    )
+    try:
+        status, link = http("POST", live_server.http_url + "/me/api/session", alice)
+        assert status == 200
+        page = chromium.new_context(timezone_id="Asia/Tokyo", locale="en-GB").new_page()
+        page.set_default_timeout(TIMEOUT_MS)
+        page.goto(link["url"])
+        page.wait_for_selector("#content:not([hidden])")
+        rows = page.locator("#recent-table tbody tr")
+        assert rows.count() == 3
+        when, what, where, target, _, stage = rows.first.locator("td").all_text_contents()
+        assert (what, where, target, stage) == (
+            "Click",
+            "https://app.example.com/page",
+            "Save",
+            "in a sealed batch",
+        )
+        ts = http("GET", live_server.http_url + "/me/api/overview", alice)[1]["recent"][0]
+        tokyo = datetime.fromtimestamp(ts["record"]["ts"] / 1000, ZoneInfo("Asia/Tokyo"))
+        assert when == tokyo.strftime("%d/%m/%Y, %H:%M:%S")  # en-GB, in the viewer's zone
+        assert "Asia/Tokyo" in page.text_content("#collected")
+        visible = page.inner_text("main")
+        assert not re.search(r"\b1\d{12}\b", visible), "no epoch milliseconds on screen"
+        assert page.is_hidden("#recent-records"), "the raw JSON is folded away"
+        page.click("#recent-raw summary")
+        assert contributor("alice") in page.inner_text("#recent-records")
+    finally:
+        chromium.close()

@@ -8,13 +8,13 @@ import time
 import urllib.error
 import urllib.request
 
-from backend import keys
-from backend.schemas import CATEGORY_OF
+from backend.core import keys
+from backend.core.pseudonym import pseudonym
+from backend.core.vocabulary import CATEGORY_OF
 from tests.conftest import SECRET
 from tests.helpers import WSClient, make_event
 from tests.integration.storage import assert_card_matches, card_of, shards  # noqa: F401
 from workers.batches import seal_due
-from workers.pseudonym import pseudonym
 from workers.stage import stage_once
 
 

@@ -24,16 +24,19 @@ def overt_env(settings, **extra) -> dict:
         OVERT_ADMIN_TOKEN=settings.admin_token,
         OVERT_SECRET=settings.secret,
         PYTHONUNBUFFERED="1",
+        # `overt up` records itself in the user's config dir: keep tests out of the real one.
+        XDG_CONFIG_HOME=str(Path(settings.data_dir).parent / "config"),
     )
     env.update(extra)
     return env
 
 
-def run(args, env, timeout=30) -> subprocess.CompletedProcess:
-    """Run an `overt` command to completion."""
+def run(args, env, timeout=30, cwd=None) -> subprocess.CompletedProcess:
+    """Run an `overt` command to completion (in `cwd`, default the current folder)."""
     return subprocess.run(
         [OVERT, *args],
         env=env,
+        cwd=cwd,
         capture_output=True,
         text=True,
         timeout=timeout,

@@ -6,8 +6,8 @@ with datasets in the data dir's `datasets` folder, and in a fresh bucket of a re
 
 from __future__ import annotations
 
-from backend.dataset_storage import Storage, open_storage
-from workers.shards import SHARD_GLOB, card_path_of, read_card, read_shard, sha256
+from backend.core.dataset_storage import Storage, open_storage
+from backend.core.datasets import SHARD_GLOB, card_path_of, read_card, read_shard, sha256
 
 
 def store(settings) -> Storage:

@@ -6,7 +6,7 @@ import pytest
 
 from tests.integration.processes import overt_env, run
 
-COMMANDS = ["up", "serve", "worker", "enroll", "pause", "resume", "status", "datasets"]
+COMMANDS = ["up", "serve", "worker", "enroll", "pause", "resume", "status", "policy", "datasets"]
 
 
 @pytest.fixture
@@ -43,7 +43,6 @@ def test_enroll_pause_resume_status(env, redis_conn):
 @pytest.mark.parametrize(
     "args, needle",
     [
-        (["pause"], "--reason"),
         (["pause", "--team", "a", "--employee", "b", "--reason", "x"], "not both"),
         (["pause", "--reason", "  "], "must not be empty"),
         (["pause", "--team", "", "--reason", "x"], "--team"),
@@ -77,7 +76,8 @@ def test_no_redis_configured_and_none_embedded(settings):
     env = overt_env(settings)
     del env["OVERT_REDIS_URL"]
     result = run(["status"], env)
-    assert result.returncode == 2 and "set OVERT_REDIS_URL" in result.stderr
+    assert result.returncode == 2 and "OVERT_REDIS_URL" in result.stderr
+    assert str(settings.data_dir) in result.stderr
 
 
 def test_bad_environment_values(settings):

@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from backend import keys
+from backend.core import keys
+from backend.core.drops import pending_by_reason
 from tests.helpers import WSClient, make_event
 from tests.integration.me_helpers import clicks, queue_raw, send, stage_all
-from workers.drops import pending_by_reason
 
 ALL_OFF = {c: False for c in ("navigation", "clicks", "forms", "scroll", "focus", "typing")}
 

@@ -13,19 +13,19 @@ import pyarrow.dataset as pads
 import pytest
 from click.testing import CliRunner
 
-from backend import keys
 from backend.cli import main
-from backend.consent import set_consent
-from backend.dataset_manifest import read_manifest
-from backend.dataset_schema import NAMES, arrow_schema
-from backend.employees import authenticate
-from backend.intake import Intake
-from backend.policy import get_policy, put_policy
+from backend.core import keys
+from backend.core.consent import set_consent
+from backend.core.dataset_manifest import read_manifest
+from backend.core.dataset_schema import NAMES, arrow_schema
+from backend.core.employees import authenticate
+from backend.core.erase import erase_employee
+from backend.core.intake import Intake
+from backend.core.policy import get_policy, put_policy
 from tests.conftest import WORK_ORIGIN
 from tests.helpers import make_event
 from tests.integration.me_helpers import contributor, queue_raw, seal
 from tests.integration.storage import all_records, assert_card_matches, card_of, shards, store
-from workers.erase import erase_employee
 
 pytestmark = pytest.mark.both_storages
 
@@ -224,7 +224,7 @@ def test_drops_land_on_their_own_window(redis_conn, settings):
     assert dropped["drops_by_reason"] == {"before_consent": 3}
     start = dropped["window"]["start"]
     end = dropped["window"]["end"]
-    from workers.cards import iso
+    from backend.core.dataset_cards import iso
 
     assert start <= iso(long_ago) <= end < card_of(settings, shard)["time_window"]["start"]
     assert redis_conn.hlen(keys.KEY_DROPS) == 0
@@ -319,8 +319,8 @@ def test_list_export_since_and_split(redis_conn, settings, tmp_path):
     erase_employee(redis_conn, settings.datasets_location, settings.secret, "e0")
     again = cli("export", "--out", str(out), "--since", str(seen))
     assert "exported 1 shard(s), removed 0" in again.output, again.output
-    from backend.dataset_storage import open_storage
-    from workers.dataset_ops import verify
+    from backend.core.dataset_ops import verify
+    from backend.core.dataset_storage import open_storage
 
     assert verify(open_storage(out))["events"] == 22
 
@@ -364,7 +364,7 @@ def test_unreadable_storage_is_a_one_line_error(settings, monkeypatch):
 
 def test_me_export_reads_sealed_records(redis_conn, settings):
     """The /me export finds the employee's sealed records wherever the datasets live."""
-    from workers.export import collected, export
+    from backend.core.export import collected, export
 
     grant_all(redis_conn, "alice", "bob")
     queue_raw(redis_conn, "alice", [make_event("click") for _ in range(3)])

@@ -11,10 +11,13 @@ import time
 
 import pytest
 
-from backend import keys
-from backend.consent import set_consent
-from backend.dataset_manifest import read_manifest
-from backend.policy import get_policy
+from backend.core import keys
+from backend.core.consent import set_consent
+from backend.core.dataset_manifest import read_manifest
+from backend.core.datasets import card_path_of
+from backend.core.drops import pending_by_reason
+from backend.core.erase import erase_employee
+from backend.core.policy import get_policy
 from tests.integration.me_helpers import (
     assert_card_matches,
     card_of,
@@ -28,10 +31,7 @@ from tests.integration.me_helpers import (
 )
 from tests.integration.storage import all_records, records, store
 from workers import batches
-from workers.drops import pending_by_reason
-from workers.erase import erase_employee
 from workers.queue import enqueue_drain
-from workers.shards import card_path_of
 
 pytestmark = pytest.mark.both_storages
 

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from backend import keys, pauses
+from backend.core import keys, pauses
 from tests.helpers import WSClient, make_event
 
 
@@ -187,8 +187,8 @@ def test_workers_drop_events_timestamped_inside_a_pause(
     admin, enrolled, redis_conn, settings, run_workers
 ):
     """An event captured during a pause window (e.g. by a modified client) is never sealed."""
-    from backend.employees import authenticate
-    from backend.intake import Intake
+    from backend.core.employees import authenticate
+    from backend.core.intake import Intake
 
     pause_id = admin.pause("all", reason="x")
     record = pauses.get_pause(redis_conn, pause_id)

@@ -7,16 +7,16 @@ import time
 import pytest
 from rq import SimpleWorker
 
-from backend import keys
-from backend.employees import authenticate
-from backend.intake import Intake
+from backend.core import keys
+from backend.core.datasets import atomic_write, encode_shard, read_shard, shard_paths
+from backend.core.employees import authenticate
+from backend.core.filters import load_rules
+from backend.core.intake import Intake
+from backend.core.pseudonym import pseudonym
 from tests.conftest import WORK_ORIGIN, sealed_records
 from tests.helpers import WSClient, make_event
 from workers import batches, stage
-from workers.filters import load_rules
-from workers.pseudonym import pseudonym
 from workers.queue import get_queue
-from workers.shards import atomic_write, encode_shard, read_shard, shard_paths
 
 
 @pytest.fixture

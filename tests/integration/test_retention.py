@@ -8,10 +8,10 @@ import time
 import pytest
 from rq.registry import FinishedJobRegistry
 
-from backend import keys
-from backend.consent import set_consent
-from backend.dataset_manifest import read_manifest
-from backend.policy import get_policy, put_policy
+from backend.core import keys
+from backend.core.consent import set_consent
+from backend.core.dataset_manifest import read_manifest
+from backend.core.policy import get_policy, put_policy
 from tests.integration.me_helpers import clicks, index, queue_raw, seal, shards
 from tests.integration.storage import store
 from workers.queue import get_queue

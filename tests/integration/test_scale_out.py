@@ -86,8 +86,8 @@ def test_worker_killed_mid_run_loses_and_duplicates_nothing(settings, redis_conn
     """SIGKILL an `overt worker` while it seals; the next worker finishes exactly once."""
     import signal
 
-    from backend.employees import enroll
-    from backend.intake import Intake
+    from backend.core.employees import enroll
+    from backend.core.intake import Intake
     from tests.integration.processes import run
 
     env = overt_env(settings, OVERT_BATCH_SIZE="40", OVERT_BATCH_MAX_AGE="0")

@@ -2,7 +2,7 @@
 
 import threading
 
-from backend.store import POOL_SIZE, connect
+from backend.core.db import POOL_SIZE, connect
 
 
 def test_more_concurrent_callers_than_connections_wait_instead_of_failing(redis_url):

@@ -40,6 +40,7 @@ def test_up_then_restart_keeps_acknowledged_events(settings, spawn):
 
     up2 = spawn(["up", "--port", "0"], env, "up2")
     up2.wait_for(r"Overt is up")
+    assert f"Work apps now: {WORK_ORIGIN}" in up2.log.read_text()
     status = json.loads(run(["status", "--json"], env).stdout)
     held = status["queue"]["incoming_events"] + status["queue"]["staged_events"]
     assert held == 20, status

@@ -6,7 +6,7 @@ import logging
 import pytest
 import simple_websocket
 
-from backend import keys
+from backend.core import keys
 from tests.helpers import WSClient, make_event
 
 

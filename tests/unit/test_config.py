@@ -2,7 +2,7 @@
 
 import pytest
 
-from backend.config import ConfigError, load_settings
+from backend.core.config import ConfigError, load_settings
 
 
 def test_generated_secrets_are_kept(tmp_path):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from workers.filters import Rules
+from backend.core.filters import Rules
 
 T0 = 1_800_000_000_000
 

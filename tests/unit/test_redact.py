@@ -1,6 +1,6 @@
 """Server-side redaction rules (the same rule set the extension applies first)."""
 
-from workers.redact import redact_event, redact_text, redact_url
+from backend.core.redact import redact_event, redact_text, redact_url
 
 
 def test_emails_cards_and_digit_runs_are_masked():

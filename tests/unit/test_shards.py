@@ -4,9 +4,9 @@ import io
 
 import pyarrow.parquet as pq
 
-from backend.dataset_schema import NAMES, arrow_schema
-from workers.cards import build_card, key_id, revise_card
-from workers.shards import atomic_write, decode_shard, encode_shard, read_shard, sha256
+from backend.core.dataset_cards import build_card, key_id, revise_card
+from backend.core.dataset_schema import NAMES, arrow_schema
+from backend.core.datasets import atomic_write, decode_shard, encode_shard, read_shard, sha256
 
 RECORDS = [
     {

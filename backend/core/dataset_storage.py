@@ -14,6 +14,8 @@ import contextlib
 import os
 from pathlib import Path
 
+import fsspec
+
 
 def atomic_write(path: Path, data: bytes) -> None:
     """Write `data` to `path` so that a reader sees the old file or the whole new one."""
@@ -39,8 +41,6 @@ class Storage:
         self.url = url.rstrip("/")
         self.remote = "://" in url and not url.startswith("file://")
         if self.remote:
-            import fsspec
-
             self.fs, self.root = fsspec.core.url_to_fs(self.url, use_listings_cache=False)
             self.root = self.root.rstrip("/")
         else:

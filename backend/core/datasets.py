@@ -1,9 +1,10 @@
-"""Encode, decode and locate shards and cards: Parquet (zstd) of the fixed record schema.
+"""Sealed datasets: shards (Parquet, zstd, the fixed record schema), cards, index and lock.
 
-Layout under the datasets root (a directory or an `s3://` prefix, see backend/dataset_storage.py):
+Layout under the datasets root (a directory or an `s3://` prefix, see dataset_storage.py):
 `data/<YYYY-MM-DD>/<batch_id>.parquet`, `cards/<YYYY-MM-DD>/<batch_id>.card.json`,
 `manifest.jsonl` and `README.md`. Shards sit alone under `data/` so that any Parquet reader
-pointed at that folder finds shards and nothing else.
+pointed at that folder finds shards and nothing else. Every writer of shards (sealing, erasure,
+retention) holds `datasets_lock`.
 """
 
 from __future__ import annotations
@@ -14,16 +15,40 @@ import json
 from pathlib import Path
 
 import pyarrow.parquet as pq
+import redis
 
-from backend.dataset_schema import from_table, to_table
-from backend.dataset_storage import Storage, atomic_write, open_storage
+from . import keys
+from .dataset_schema import from_table, to_table
+from .dataset_storage import Storage, atomic_write, open_storage
 
 __all__ = ["Storage", "atomic_write", "open_storage"]
+
+# The lock is a lease renewed after every shard, so a writer that dies frees it within LOCK_LEASE;
+# others wait up to LOCK_WAIT for it.
+LOCK_LEASE = 15
+LOCK_WAIT = 120
 
 SHARD_SUFFIX = ".parquet"
 CARD_SUFFIX = ".card.json"
 SHARD_GLOB = "data/*/*" + SHARD_SUFFIX
 COMPRESSION = "zstd"
+
+
+def datasets_lock(r: redis.Redis):
+    """Return the lock that serialises every writer of shards (sealing, erasure, retention)."""
+    return r.lock(keys.KEY_DATASETS_LOCK, timeout=LOCK_LEASE, blocking_timeout=LOCK_WAIT)
+
+
+def batches_with(r: redis.Redis, contributor: str) -> list[dict]:
+    """Return the index entries of sealed batches that hold records of `contributor`."""
+    entries = [json.loads(v) for v in r.hvals(keys.KEY_BATCHES)]
+    found = [e for e in entries if contributor in e.get("contributors", ())]
+    return sorted(found, key=lambda e: (e.get("sealed_ms", 0), e["batch_id"]))
+
+
+def index_entries(r: redis.Redis) -> list[dict]:
+    """Return every entry of the batch index."""
+    return [json.loads(v) for v in r.hvals(keys.KEY_BATCHES)]
 
 
 def shard_paths(date: str, batch_id: str) -> tuple[str, str]:
@@ -74,3 +99,20 @@ def encode_card(card: dict) -> bytes:
 def write_card(storage: Storage, path: str, card: dict) -> None:
     """Write a dataset card atomically."""
     storage.write(path, encode_card(card))
+
+
+def manifest_entry(op: str, card: dict, card_bytes: bytes, at: str, reason: str | None = None):
+    """Return the manifest line of a shard sealed or rewritten, described by its card."""
+    return {
+        "op": op,
+        "at": at,
+        "reason": reason,
+        "batch_id": card["batch_id"],
+        "path": card["shard"],
+        "card": card_path_of(card["shard"]),
+        "revision": card["revision"],
+        "sha256": card["sha256"],
+        "card_sha256": sha256(card_bytes),
+        "events": card["events"],
+        "contributors": card["contributors"],
+    }

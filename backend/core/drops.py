@@ -13,7 +13,8 @@ from collections import Counter
 
 import redis
 
-from backend import keys
+from . import keys
+from .clock import iso
 
 MINUTE_MS = 60_000
 
@@ -84,6 +85,4 @@ def claim_args(pending: dict, last_ms: int) -> list:
 
 def window_of(minutes: list[int]) -> dict:
     """Return the time window spanning whole `minutes`, as ISO-8601 UTC times."""
-    from .cards import iso
-
     return {"start": iso(min(minutes) * MINUTE_MS), "end": iso((max(minutes) + 1) * MINUTE_MS - 1)}

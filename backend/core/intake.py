@@ -12,9 +12,10 @@ from urllib.parse import urlsplit
 import redis
 
 from . import keys
+from .clock import now_ms
 from .employees import Identity
-from .schemas import CATEGORY_OF, EventRejected, validate_event
-from .store import now_ms
+from .events import EventRejected, validate_event
+from .vocabulary import CATEGORY_OF
 
 log = logging.getLogger(__name__)
 

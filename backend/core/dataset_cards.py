@@ -15,9 +15,9 @@ import json
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
-from backend.dataset_schema import DATASET_SCHEMA_VERSION, descriptions
-
 from . import redact
+from .clock import iso
+from .dataset_schema import DATASET_SCHEMA_VERSION, descriptions
 
 LICENSE = "other"
 TERMS_OF_USE = (
@@ -27,11 +27,6 @@ TERMS_OF_USE = (
     "shards carry erasures) to any copy you keep."
 )
 PSEUDONYM_METHOD = "HMAC-SHA256(OVERT_SECRET, 'employee:' + employee id), first 24 hex, 'p_' prefix"
-
-
-def iso(ms: int) -> str:
-    """Return an ISO-8601 UTC time for milliseconds since the epoch."""
-    return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="milliseconds")
 
 
 def key_id(secret: str) -> str:

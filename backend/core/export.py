@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
-from datetime import UTC, datetime
+from datetime import UTC, tzinfo
 
 import redis
 
-from backend import keys
-from backend.dataset_storage import open_storage
-
-from .erase import batches_with, receipts
+from . import keys
+from .clock import day, iso, now_ms
+from .consent import get_consent, ledger
+from .datasets import batches_with, open_storage, read_shard, shard_paths
+from .employees import team_of
+from .erase import receipts
+from .policy import get_policy
 from .pseudonym import pseudonym
-from .shards import read_shard, shard_paths
-from .stage import dataset_record
+from .records import dataset_record
 
 
 def _mine(raw_items, employee: str) -> list[dict]:
@@ -70,13 +72,9 @@ def sealed_batches(r: redis.Redis, datasets, contributor: str) -> list[dict]:
 
 def export(r: redis.Redis, datasets, secret: str, employee: str) -> dict:
     """Return everything held about `employee` as one JSON document."""
-    from backend.consent import get_consent, ledger
-    from backend.employees import team_of
-    from backend.policy import get_policy
-
     contributor = pseudonym(secret, employee)
     return {
-        "exported_at": datetime.now(UTC).isoformat(timespec="milliseconds"),
+        "exported_at": iso(now_ms()),
         "employee": employee,
         "team": team_of(r, employee),
         "pseudonym": contributor,
@@ -93,12 +91,8 @@ def export(r: redis.Redis, datasets, secret: str, employee: str) -> dict:
     }
 
 
-def _day(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d")
-
-
-def collected(r: redis.Redis, datasets, secret: str, employee: str) -> dict:
-    """Return counts by category and day, the latest records, and the batches holding mine."""
+def collected(r: redis.Redis, datasets, secret: str, employee: str, zone: tzinfo = UTC) -> dict:
+    """Return counts by category and day (in `zone`), the latest records, and my batches."""
     contributor = pseudonym(secret, employee)
     batches = sealed_batches(r, datasets, contributor)
     rows = [("queued", dataset_record(e, contributor)) for e in queued_entries(r, employee)]
@@ -109,14 +103,14 @@ def collected(r: redis.Redis, datasets, secret: str, employee: str) -> dict:
     for stage, rec in rows:
         by_category[rec["category"]] += 1
         by_stage[stage] += 1
-        by_day[_day(rec["ts"])][rec["category"]] += 1
+        by_day[day(rec["ts"], zone)][rec["category"]] += 1
     latest = sorted(rows, key=lambda row: (row[1]["ts"], row[1]["id"]), reverse=True)[:20]
     return {
         "counts": {
             "total": len(rows),
             "by_category": dict(sorted(by_category.items())),
             "by_stage": {s: by_stage[s] for s in ("queued", "staged", "sealed")},
-            "by_day": {day: dict(sorted(c.items())) for day, c in sorted(by_day.items())},
+            "by_day": {date: dict(sorted(c.items())) for date, c in sorted(by_day.items())},
         },
         "recent": [{"stage": stage, "record": rec} for stage, rec in latest],
         "batches": [

@@ -7,8 +7,8 @@ import json
 import redis
 
 from . import keys
-from .schemas import CATEGORIES
-from .store import now_ms
+from .clock import now_ms
+from .vocabulary import CATEGORIES
 
 
 class ConsentError(ValueError):

@@ -8,7 +8,7 @@ import json
 import redis
 
 from . import keys
-from .schemas import CATEGORIES
+from .vocabulary import CATEGORIES
 
 DEFAULT_POLICY = {
     "categories": list(CATEGORIES),

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import redis
 
-from backend import keys
+from . import keys
 
 # Rewrites each list without the matching entries, atomically, and counts them as drops (the
-# last key) by the minute of each event's time and reason (workers/drops.py). Entries carry "e"
+# last key) by the minute of each event's time and reason (backend/core/drops.py). Entries carry "e"
 # (employee), "t" (team) and "c" (category) at the top level for exactly this.
 PURGE_LUA = """
 local field, value, reason = ARGV[1], ARGV[2], ARGV[3]

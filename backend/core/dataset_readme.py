@@ -11,12 +11,11 @@ import hashlib
 import json
 from collections import Counter
 
-from backend.dataset_manifest import MANIFEST, read_raw_lines
-from backend.dataset_schema import DATASET_SCHEMA_VERSION, FIELDS, hf_features
-from backend.dataset_storage import Storage
-
-from .cards import LICENSE, PSEUDONYM_METHOD, TERMS_OF_USE, redaction_rules_version
-from .shards import SHARD_GLOB
+from .dataset_cards import LICENSE, PSEUDONYM_METHOD, TERMS_OF_USE, redaction_rules_version
+from .dataset_manifest import MANIFEST, read_raw_lines
+from .dataset_schema import DATASET_SCHEMA_VERSION, FIELDS, hf_features
+from .dataset_storage import Storage
+from .datasets import SHARD_GLOB
 
 README = "README.md"
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import redis
 
-from backend import keys, pauses
+from . import keys, pauses
 
 
 @dataclass

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 import secrets
-from datetime import UTC, datetime
 
 import redis
 
 from . import control, keys
-from .store import now_ms
+from .clock import iso, now_ms
 
 
 class PauseNotFoundError(LookupError):
@@ -42,7 +41,7 @@ def pause(r: redis.Redis, scope: dict, reason: str, purge: bool, by: str) -> tup
         "pause_id": "p_" + secrets.token_hex(8),
         "scope": scope,
         "reason": reason,
-        "since": datetime.fromtimestamp(at / 1000, UTC).isoformat(timespec="milliseconds"),
+        "since": iso(at),
         "since_ms": at,
         "until_ms": None,
         "purge": purge,

@@ -53,8 +53,11 @@ def key(template: str, **parts: str) -> str:
 
 KEY_SIGNALS = PREFIX + "signals"  # hash: device -> json {gpc, dnt} from its latest hello
 
-# Issue 4: the /me page's sign-in links and sessions, and retention.
+# The /me page's sign-in links and sessions, and retention.
 KEY_ME_LINK = PREFIX + "me:link:{link}"  # json identity behind a one-time /me link (short TTL)
 KEY_ME_SESSION = PREFIX + "me:session:{session}"  # json identity of a /me browser session (TTL)
 KEY_RETENTION_DUE = PREFIX + "retention:due"  # set while a retention run is scheduled (TTL)
 KEY_BATCHES_DELETED = PREFIX + "batches:deleted"  # hash: batch id -> json {date, events, at}
+
+# When events last arrived under each policy version (so `overt status` can say none have).
+KEY_POLICY_LAST_ACCEPTED = PREFIX + "policy:last_accepted"  # hash: policy version -> ms

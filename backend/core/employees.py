@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import redis
 
 from . import keys
-from .store import now_ms
+from .clock import now_ms
 
 TOKEN_PREFIX = "ovt_"
 

@@ -14,18 +14,11 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from backend.dataset_manifest import (
-    MANIFEST,
-    ManifestError,
-    check_chain,
-    latest,
-    read_raw_lines,
-)
-from backend.dataset_schema import arrow_schema
-from backend.dataset_storage import Storage, open_storage
-
+from .dataset_manifest import MANIFEST, ManifestError, check_chain, latest, read_raw_lines
 from .dataset_readme import README
-from .shards import SHARD_GLOB, card_path_of, sha256
+from .dataset_schema import arrow_schema
+from .dataset_storage import Storage, open_storage
+from .datasets import SHARD_GLOB, card_path_of, sha256
 
 LIVE = ("sealed", "rewritten")
 

@@ -16,29 +16,33 @@ import secrets
 
 import redis
 
-from backend import keys
-from backend.dataset_manifest import append, latest, read_manifest
-from backend.dataset_storage import Storage, open_storage
-from backend.store import now_ms
-
-from .batches import datasets_lock, index_entries, manifest_entry
-from .cards import iso, revise_card
+from . import keys
+from .clock import iso, now_ms
+from .dataset_cards import revise_card
+from .dataset_manifest import append, latest, read_manifest
+from .dataset_readme import write_readme
+from .dataset_storage import Storage, open_storage
+from .datasets import (
+    batches_with,
+    datasets_lock,
+    decode_shard,
+    encode_card,
+    encode_shard,
+    index_entries,
+    manifest_entry,
+    read_card,
+    sha256,
+    shard_paths,
+)
+from .policy import get_policy
 from .pseudonym import pseudonym
 from .purge import purge_employee
-from .shards import decode_shard, encode_card, encode_shard, read_card, sha256, shard_paths
 
 log = logging.getLogger(__name__)
 
 # The mark reaches this far past the erasure so that an event received just before it, on a
 # backend whose clock runs a little ahead of this process's, is still dropped.
 CLOCK_MARGIN_MS = 2000
-
-
-def batches_with(r: redis.Redis, contributor: str) -> list[dict]:
-    """Return the index entries of sealed batches that hold records of `contributor`."""
-    entries = [json.loads(v) for v in r.hvals(keys.KEY_BATCHES)]
-    found = [e for e in entries if contributor in e.get("contributors", ())]
-    return sorted(found, key=lambda e: (e.get("sealed_ms", 0), e["batch_id"]))
 
 
 def rewrite_shard(storage: Storage, card: dict, kept: list[dict], removed: int, at: int) -> dict:
@@ -152,10 +156,6 @@ def erase_employee(r: redis.Redis, datasets, secret: str, employee: str) -> dict
 
 def refresh_readme(r: redis.Redis, storage: Storage) -> None:
     """Regenerate the dataset card after shards changed (its key id is kept from before)."""
-    from backend.policy import get_policy
-
-    from .dataset_readme import write_readme
-
     entries = index_entries(r)
     write_readme(storage, entries, get_policy(r), readme_key_id(storage))
 

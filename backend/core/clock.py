@@ -1,0 +1,21 @@
+"""Time as Overt stores it: integer milliseconds since the epoch, shown as ISO-8601 UTC."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, tzinfo
+
+
+def now_ms() -> int:
+    """Return the current time in milliseconds since the epoch."""
+    return int(time.time() * 1000)
+
+
+def iso(ms: int) -> str:
+    """Return an ISO-8601 UTC time, to the millisecond, for milliseconds since the epoch."""
+    return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="milliseconds")
+
+
+def day(ms: int, zone: tzinfo = UTC) -> str:
+    """Return the date (YYYY-MM-DD) in `zone` (default UTC) of milliseconds since the epoch."""
+    return datetime.fromtimestamp(ms / 1000, zone).strftime("%Y-%m-%d")

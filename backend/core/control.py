@@ -1,0 +1,15 @@
+"""Announce a change on the control channel; backend/control.py fans it out to sockets."""
+
+from __future__ import annotations
+
+import json
+
+import redis
+
+from . import keys
+
+
+def publish(r: redis.Redis, kind: str, frame: dict, scope: dict | None = None) -> int:
+    """Publish a command whose `frame` goes to every connected client covered by `scope`."""
+    message = {"kind": kind, "frame": frame, "scope": scope or {"all": True}}
+    return r.publish(keys.CHANNEL_CONTROL, json.dumps(message))

@@ -1,0 +1,31 @@
+"""What Overt captures: categories, event types and field limits, read from vocabulary.json.
+
+The extension keeps the same values in extension/shared/constants.js;
+tests/unit/test_vocabulary.py checks that both agree.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+VOCABULARY_FILE = Path(__file__).with_name("vocabulary.json")
+_VOCABULARY = json.loads(VOCABULARY_FILE.read_text())
+
+SCHEMA_VERSION = "1"
+
+CATEGORIES: tuple[str, ...] = tuple(_VOCABULARY["categories"])
+CATEGORY_OF: dict[str, str] = dict(_VOCABULARY["category_of"])
+EVENT_TYPES: tuple[str, ...] = tuple(CATEGORY_OF)
+
+_LIMITS = _VOCABULARY["limits"]
+MAX_URL: int = _LIMITS["max_url"]
+MAX_TITLE: int = _LIMITS["max_title"]
+MAX_SELECTOR: int = _LIMITS["max_selector"]
+MAX_LABEL: int = _LIMITS["max_label"]
+MAX_TAG: int = _LIMITS["max_tag"]
+MAX_ROLE: int = _LIMITS["max_role"]
+MAX_EVENTS_PER_FRAME: int = _LIMITS["max_events_per_frame"]
+# A client may hold events in its outbox while offline; older than this is refused.
+MAX_EVENT_AGE_MS: int = _LIMITS["max_event_age_ms"]
+MAX_CLOCK_SKEW_MS: int = _LIMITS["max_clock_skew_ms"]
