@@ -112,3 +112,23 @@ def test_key_id_does_not_reveal_the_secret():
     """The key id is stable per secret, differs between secrets and does not contain them."""
     assert key_id("s1") == key_id("s1") != key_id("s2")
     assert "s1" not in key_id("s1")
+
+
+def test_dataset_card_features_match_the_datasets_library():
+    """README.md's `dataset_info.features` are what Hugging Face derives from the Arrow schema."""
+    from datasets import Features
+
+    from backend.core.dataset_schema import hf_features
+
+    assert Features.from_arrow_schema(arrow_schema())._to_yaml_list() == hf_features()
+
+
+def test_json_schema_requires_every_column():
+    """The JSON Schema names every column, integers as integers, nulls allowed but for the key."""
+    from backend.core.dataset_schema import json_schema
+
+    doc = json_schema()
+    assert doc["required"] == list(NAMES) and doc["additionalProperties"] is False
+    assert doc["properties"]["ts"]["type"] == "integer"
+    assert doc["properties"]["depth"]["type"] == ["integer", "null"]
+    assert doc["properties"]["elements"]["items"]["properties"]["box"]["type"] == ["array", "null"]
