@@ -17,8 +17,9 @@ from datetime import UTC, datetime
 import redis
 
 from backend.core import drops as drop_windows
-from backend.core import keys
+from backend.core import keys, rarity
 from backend.core.clock import now_ms
+from backend.core.config import load_settings
 from backend.core.dataset_cards import build_card, key_id
 from backend.core.dataset_manifest import append, mentions, read_raw_lines
 from backend.core.dataset_readme import write_readme
@@ -101,6 +102,8 @@ def write_batch(r: redis.Redis, datasets, batch_id: str, secret: str | None = No
     summary = None
     if kept:
         records = sorted((s["rec"] for s in kept), key=lambda rec: (rec["ts"], rec["id"]))
+        records, rare = mask_rare_words(r, batch_id, meta, records, secret)
+        meta = {**meta, "rare_words_masked": rare}
         summary = seal_records(
             r, open_storage(datasets), batch_id, meta, records, late, secret, pipe
         )
@@ -128,6 +131,8 @@ def seal_records(r, storage: Storage, batch_id, meta, records, late, secret, pip
     card = build_card(
         batch_id, shard, records, inside, digest, get_policy(r), meta["taken_at"], kid
     )
+    card["min_contributors"] = meta["rarity"]["k"]
+    card["rare_words_masked"] = meta["rare_words_masked"]
     card_bytes = encode_card(card)
     storage.write(shard, data)
     storage.write(card_path, card_bytes)
@@ -154,6 +159,17 @@ def seal_records(r, storage: Storage, batch_id, meta, records, late, secret, pip
     entry = index_entry(card, meta["date"], records)
     pipe.hset(keys.KEY_BATCHES, batch_id, json.dumps(entry))
     return entry
+
+
+def mask_rare_words(r, batch_id, meta, records, secret) -> tuple[list[dict], int]:
+    """Mask the rare words of a batch; the first attempt's decision is kept for any rewrite."""
+    secret = secret if secret is not None else load_settings().secret
+    k = get_policy(r)["min_contributors"]
+    records, masked, decision = rarity.gate(r, secret, records, k, meta.get("rarity"))
+    if "rarity" not in meta:
+        meta["rarity"] = decision
+        r.hset(keys.KEY_SEALING_INDEX, batch_id, json.dumps(meta))
+    return records, masked
 
 
 def index_entry(card: dict, date: str, records: list[dict]) -> dict:

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 import redis
 
-from backend.core import keys
+from backend.core import keys, rarity
 from backend.core.clock import now_ms
 from backend.core.drops import field as drop_field
 from backend.core.filters import load_rules
@@ -89,33 +89,42 @@ def take(r: redis.Redis, count: int = TAKE_SIZE) -> tuple[str, list[bytes]]:
     return take_id, items
 
 
-def build_staged(
+def filter_entries(
     entries: list[dict], rules, secret: str, policy_version: str | None = None
-) -> tuple[list[tuple], Counter]:
-    """Filter, redact and pseudonymise `entries`; return (seen key, member, staged json) rows.
+) -> tuple[list[dict], Counter]:
+    """Filter, redact and pseudonymise `entries`; return the staged entries and the drops.
 
     Drops are counted by the minute of the event's time (backend/core/drops.py).
     """
-    rows, drops = [], Counter()
+    staged, drops = [], Counter()
     for entry in entries:
         reason = rules.drop_reason(entry)
         if reason:
             drops[drop_field(entry["ev"]["ts"], reason)] += 1
             continue
         record = dataset_record(entry, pseudonym(secret, entry["e"]), policy_version)
-        staged = {
-            "e": entry["e"],
-            "t": entry["t"],
-            "c": entry["c"],
-            "r": entry["r"],
-            "rec": record,
-        }
-        day = datetime.fromtimestamp(record["ts"] / 1000, UTC).strftime("%Y%m%d")
-        seen = keys.key(keys.KEY_SEEN, day=day)
-        member = f"{entry['e']}:{record['id']}"
-        staged_json = json.dumps(staged, separators=(",", ":"))
-        rows.append((seen, member, staged_json, drop_field(record["ts"], "duplicate")))
-    return rows, drops
+        staged.append(
+            {"e": entry["e"], "t": entry["t"], "c": entry["c"], "r": entry["r"], "rec": record}
+        )
+    return staged, drops
+
+
+def staged_row(staged: dict) -> tuple[str, str, str, str]:
+    """Return the (seen key, member, staged json, duplicate drops field) row of a staged entry."""
+    record = staged["rec"]
+    day = datetime.fromtimestamp(record["ts"] / 1000, UTC).strftime("%Y%m%d")
+    seen = keys.key(keys.KEY_SEEN, day=day)
+    member = f"{staged['e']}:{record['id']}"
+    staged_json = json.dumps(staged, separators=(",", ":"))
+    return seen, member, staged_json, drop_field(record["ts"], "duplicate")
+
+
+def build_staged(
+    entries: list[dict], rules, secret: str, policy_version: str | None = None
+) -> tuple[list[tuple], Counter]:
+    """Filter, redact and pseudonymise `entries`; return (seen key, member, staged json) rows."""
+    staged, drops = filter_entries(entries, rules, secret, policy_version)
+    return [staged_row(s) for s in staged], drops
 
 
 def commit(r: redis.Redis, take_id: str, rows, drops: Counter) -> int:
@@ -145,7 +154,13 @@ def stage_once(r: redis.Redis, secret: str, count: int = TAKE_SIZE) -> int:
         return 0
     entries = [json.loads(x) for x in items]
     rules = load_rules(r, {e["e"] for e in entries})
-    rows, drops = build_staged(entries, rules, secret, get_policy(r)["version"])
+    policy = get_policy(r)
+    staged, drops = filter_entries(entries, rules, secret, policy["version"])
+    # Counted before the commit, so a staged record's words are always counted when it seals;
+    # counting a take twice (after a crash) changes nothing: contributors are counted distinct.
+    k = policy["min_contributors"]
+    rarity.count_records(r, secret, (s["rec"] for s in staged), k)
+    rows = [staged_row(s) for s in staged]
     dup = commit(r, take_id, rows, drops)
     log.info(
         "take %s: %d taken, %d staged, %d dropped, %d duplicate",
