@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import base64
 import errno
-import hashlib
 import json
 import logging
 import os
@@ -20,40 +18,20 @@ from marshmallow import ValidationError
 from werkzeug.serving import make_server
 
 from . import create_app, embedded_redis
-from .core import pauses
-from .core.audit import audit
+from .cli_admin import COMMANDS as ADMIN_COMMANDS
+from .cli_admin import policy_chrome
+from .cli_support import EXTENSION_DIR, CLIError, extension_id, redis_client, settings_and_url
+from .core import actions, pauses
 from .core.config import ConfigError, Settings, load_settings
 from .core.db import RedisUnavailableError, connect, safe_url
-from .core.employees import enroll as do_enroll
 from .core.policy import get_policy
-from .core.purge import purge_scope
 from .core.vocabulary import CATEGORIES
 from .datasets_cli import datasets
-from .locate import HOW_TO_POINT, NotFoundError, locate, remove_pointer, write_pointer
+from .locate import remove_pointer, write_pointer
 from .policy_change import change_policy
 from .schemas import EnrollSchema
+from .servers import JSONErrorRequestHandler
 from .status import status as read_status
-
-EXTENSION_DIR = Path(__file__).resolve().parent.parent / "extension"
-
-
-def extension_id(manifest: Path = EXTENSION_DIR / "manifest.json") -> str | None:
-    """Return the extension's id, derived from the fixed key in its manifest (as Chromium does)."""
-    try:
-        key = json.loads(manifest.read_text())["key"]
-    except (OSError, ValueError, KeyError):
-        return None
-    digest = hashlib.sha256(base64.b64decode(key)).hexdigest()[:32]
-    return "".join(chr(ord("a") + int(c, 16)) for c in digest)
-
-
-class CLIError(click.ClickException):
-    """A one-line error; exit code 2."""
-
-    exit_code = 2
-
-    def show(self, file=None):
-        click.echo(f"overt: error: {self.format_message()}", err=True)
 
 
 class OvertGroup(click.Group):
@@ -64,28 +42,6 @@ class OvertGroup(click.Group):
             return super().invoke(ctx)
         except (ConfigError, RedisUnavailableError, embedded_redis.EmbeddedRedisError) as err:
             raise CLIError(str(err)) from None
-
-
-def settings_and_url() -> tuple[Settings, str]:
-    """Return settings and the Redis URL: OVERT_REDIS_URL, else a running `overt up`."""
-    try:
-        found = locate()
-    except NotFoundError as err:
-        raise CLIError(str(err)) from None
-    return load_settings(found.env), found.redis_url
-
-
-def redis_client():
-    """Return (settings, connected Redis client)."""
-    try:
-        found = locate()
-    except NotFoundError as err:
-        raise CLIError(str(err)) from None
-    try:
-        client = connect(found.redis_url)
-    except RedisUnavailableError as err:
-        raise CLIError(f"{err} (from {found.how}); {HOW_TO_POINT}") from None
-    return load_settings(found.env), client
 
 
 @click.group(cls=OvertGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -117,7 +73,14 @@ def _serve(settings: Settings, url: str, host: str, sock, on_ready=None) -> None
     settings = Settings(**{**settings.__dict__, "redis_url": url})
     app = create_app({"OVERT_SETTINGS": settings})
     # werkzeug serves a duplicate of the socket's descriptor; ours is closed once it has it.
-    server = make_server(host, sock.getsockname()[1], app, threaded=True, fd=sock.fileno())
+    server = make_server(
+        host,
+        sock.getsockname()[1],
+        app,
+        threaded=True,
+        fd=sock.fileno(),
+        request_handler=JSONErrorRequestHandler,
+    )
     sock.close()
     if on_ready:
         on_ready(server.port)
@@ -237,8 +200,7 @@ def enroll(employee: str, team: str):
         fields = ", ".join(sorted(err.messages))
         raise CLIError(f"invalid {fields}: use letters, digits, . _ @ + -") from None
     _, r = redis_client()
-    token, ident = do_enroll(r, employee, team)
-    audit(r, "cli", "enroll", employee=ident.employee, team=ident.team, device=ident.device)
+    token, ident = actions.enroll(r, "cli", employee, team)
     click.echo(token)
     click.echo(f"(device {ident.device} for {ident.employee} of team {ident.team})", err=True)
 
@@ -276,11 +238,7 @@ def pause(team, employee, reason, purge):
     if not reason.strip():
         raise click.BadParameter("must not be empty", param_hint="--reason")
     _, r = redis_client()
-    record, created = pauses.pause(r, _scope(team, employee), reason, purge, "cli")
-    purged = 0
-    if created and purge:
-        purged = purge_scope(r, record["scope"])
-    audit(r, "cli", "pause", pause_id=record["pause_id"], scope=record["scope"], purged=purged)
+    record, created, purged = actions.pause(r, "cli", _scope(team, employee), reason, purge)
     state = "paused" if created else "already paused"
     click.echo(
         f"{state}: {record['pause_id']} {json.dumps(record['scope'])}"
@@ -296,10 +254,9 @@ def resume(team, employee, pause_id):
     """Resume capture (by default the pause of everyone)."""
     _, r = redis_client()
     try:
-        record = pauses.resume(r, pause_id, None if pause_id else _scope(team, employee))
+        record = actions.resume(r, "cli", pause_id, None if pause_id else _scope(team, employee))
     except pauses.PauseNotFoundError as err:
         raise CLIError(str(err)) from None
-    audit(r, "cli", "resume", pause_id=record["pause_id"], scope=record["scope"])
     click.echo(f"resumed: {record['pause_id']} {json.dumps(record['scope'])}")
 
 
@@ -427,6 +384,7 @@ def status(as_json: bool):
         f"dropped:     {drops} since the last batch; "
         f"{info['client_outbox_dropped']} by full extension outboxes"
     )
+    click.echo(f"dead letter: {info['dead_letter']} event(s) a worker could not process")
     g = info["rarity"]
     click.echo(
         f"rare words:  k={g['min_contributors']}, {g['contributors']} contributor(s) counted"
@@ -438,6 +396,9 @@ def status(as_json: bool):
 
 
 main.add_command(datasets)
+for _command in ADMIN_COMMANDS:
+    main.add_command(_command)
+policy.add_command(policy_chrome)
 
 if __name__ == "__main__":
     main()

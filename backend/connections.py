@@ -11,9 +11,11 @@ from dataclasses import dataclass, field
 
 import redis
 
+from . import metrics
 from .core import keys, pauses
 from .core.employees import Identity
 from .core.policy import get_policy
+from .revocation import close_revoked
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +111,13 @@ class Registry:
             employee, team = conn.ident.employee, conn.ident.team
             if not pauses.matches(scope, employee, team):
                 continue
+            if command.get("device") not in (None, conn.ident.device):
+                continue
             out = frame
+            if kind == "revoke":
+                close_revoked(conn)
+                sent += 1
+                continue
             if kind == "pause":
                 conn.told_pause = frame["pause_id"]
             elif kind == "resume":
@@ -121,6 +129,8 @@ class Registry:
                 conn.told_pause = still["pause_id"] if still else None
                 out = pauses.pause_frame(still) if still else frame
             sent += conn.send(out)
+        if kind == "pause" and sent:
+            metrics.pause_fanned_out(frame)
         log.info("control %s delivered to %d local client(s)", kind, sent)
 
     def resync(self) -> None:

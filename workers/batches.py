@@ -18,7 +18,7 @@ import redis
 
 from backend.core import drops as drop_windows
 from backend.core import keys, rarity
-from backend.core.clock import now_ms
+from backend.core.clock import from_iso, iso, now_ms
 from backend.core.config import load_settings
 from backend.core.dataset_cards import build_card, key_id
 from backend.core.dataset_manifest import append, mentions, read_raw_lines
@@ -35,7 +35,12 @@ from backend.core.datasets import (
     shard_paths,
 )
 from backend.core.filters import load_rules
+from backend.core.frames import find_bad_string
 from backend.core.policy import get_policy
+from backend.core.records import Entry
+
+from .quarantine import DROP_REASON as QUARANTINED
+from .quarantine import dead_letter, drop_time, log_quarantined
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +68,7 @@ def is_due(r: redis.Redis, batch_size: int, max_age: float) -> bool:
     if not oldest:
         return False
     # Age counts from when the backend accepted the event, not from when it was staged.
-    return now_ms() - json.loads(oldest)["r"] >= max_age * 1000
+    return now_ms() - Entry.decode(oldest).received >= max_age * 1000
 
 
 def take_batch(r: redis.Redis, batch_size: int) -> str | None:
@@ -88,20 +93,23 @@ def write_batch(r: redis.Redis, datasets, batch_id: str, secret: str | None = No
     """Write the shard, card and manifest line of a taken batch, index it; return its summary."""
     meta = json.loads(r.hget(keys.KEY_SEALING_INDEX, batch_id))
     sealing = keys.key(keys.KEY_SEALING, batch=batch_id)
-    staged = [json.loads(x) for x in r.lrange(sealing, 0, -1)]
-    rules = load_rules(r, {s["e"] for s in staged})
+    staged, dead = sealable_items(r.lrange(sealing, 0, -1))
+    rules = load_rules(r, {s.employee for s in staged})
     late = Counter()  # dropped now, at sealing: consent must still hold
+    for letter in dead:
+        late[(drop_time(letter) // drop_windows.MINUTE_MS, QUARANTINED)] += 1
+    log_quarantined("batch", batch_id, dead)
     kept = []
     for item in staged:
         reason = rules.drop_reason(item)
         if reason:
-            late[(item["rec"]["ts"] // drop_windows.MINUTE_MS, reason)] += 1
+            late[(item.record["ts"] // drop_windows.MINUTE_MS, reason)] += 1
         else:
             kept.append(item)
     pipe = r.pipeline(transaction=True)
     summary = None
     if kept:
-        records = sorted((s["rec"] for s in kept), key=lambda rec: (rec["ts"], rec["id"]))
+        records = sorted((s.record for s in kept), key=lambda rec: (rec["ts"], rec["id"]))
         records, rare = mask_rare_words(r, batch_id, meta, records, secret)
         meta = {**meta, "rare_words_masked": rare}
         summary = seal_records(
@@ -110,6 +118,8 @@ def write_batch(r: redis.Redis, datasets, batch_id: str, secret: str | None = No
     else:
         for (minute, reason), n in late.items():  # reported by whichever shard covers them
             pipe.hincrby(keys.KEY_DROPS, f"{minute}|{reason}", n)
+    if dead:
+        pipe.rpush(keys.KEY_DEAD_LETTER, *dead)
     pipe.delete(sealing)
     pipe.hdel(keys.KEY_SEALING_INDEX, batch_id)
     pipe.execute()
@@ -156,6 +166,8 @@ def seal_records(r, storage: Storage, batch_id, meta, records, late, secret, pip
     for (minute, reason), n in late.items():
         if minute > last // drop_windows.MINUTE_MS:
             pipe.hincrby(keys.KEY_DROPS, f"{minute}|{reason}", n)
+    for reason, n in (inside + older).items():  # lifetime totals for /metrics (backend/metrics.py)
+        pipe.hincrby(keys.KEY_DROPS_TOTAL, reason, n)
     entry = index_entry(card, meta["date"], records)
     pipe.hset(keys.KEY_BATCHES, batch_id, json.dumps(entry))
     return entry
@@ -172,6 +184,35 @@ def mask_rare_words(r, batch_id, meta, records, secret) -> tuple[list[dict], int
     return records, masked
 
 
+def sealable_items(raw_items: list[bytes]) -> tuple[list[Entry], list[str]]:
+    """Return the staged items that can be written to a shard, and dead letters for the rest."""
+    items, dead = [], []
+    for raw in raw_items:
+        item = None
+        try:
+            item = Entry.decode(raw)
+            check_sealable(item)
+        except Exception as err:  # a poison record: set aside, the rest of the batch is sealed
+            dead.append(dead_letter("seal", raw, err, item))
+            continue
+        items.append(item)
+    return items, dead
+
+
+def check_sealable(item: Entry) -> None:
+    """Raise unless a staged item has what sealing reads, all of it encodable."""
+    rec = item.record
+    fields = (item.employee, item.team, item.category)
+    if not all(isinstance(f, str) for f in fields) or not isinstance(item.received, int):
+        raise ValueError("a staged item lacks its employee, team, category or receipt time")
+    if not all(isinstance(rec[k], str) for k in ("id", "type", "category", "contributor")):
+        raise ValueError("a record lacks its id, type, category or contributor")
+    iso(rec["ts"])
+    bad = find_bad_string(rec)
+    if bad:
+        raise ValueError(f"a string at {bad} is not valid Unicode")
+
+
 def index_entry(card: dict, date: str, records: list[dict]) -> dict:
     """Return what the batch index keeps of a card (pseudonyms only, to find shards to erase)."""
     return {
@@ -180,7 +221,7 @@ def index_entry(card: dict, date: str, records: list[dict]) -> dict:
         "path": card["shard"],
         "events": card["events"],
         "sealed_at": card["sealed_at"],
-        "sealed_ms": int(datetime.fromisoformat(card["sealed_at"]).timestamp() * 1000),
+        "sealed_ms": from_iso(card["sealed_at"]),
         "contributors": sorted({r["contributor"] for r in records}),
         "policy_versions": card["policy_versions"],
         "revision": card["revision"],

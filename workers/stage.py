@@ -7,7 +7,6 @@ by `recover_orphans`; the per-day "seen" sets make a second staging of an event 
 
 from __future__ import annotations
 
-import json
 import logging
 import secrets
 from collections import Counter
@@ -19,9 +18,13 @@ from backend.core import keys, rarity
 from backend.core.clock import now_ms
 from backend.core.drops import field as drop_field
 from backend.core.filters import load_rules
+from backend.core.frames import find_bad_string
 from backend.core.policy import get_policy
 from backend.core.pseudonym import pseudonym
-from backend.core.records import dataset_record
+from backend.core.records import Entry, dataset_record
+
+from .quarantine import DROP_REASON as QUARANTINED
+from .quarantine import dead_letter, drop_time, log_quarantined
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +43,8 @@ redis.call('ZADD', KEYS[3], ARGV[3], ARGV[1])
 return items
 """
 
-# ARGV: take id, seen ttl, number of drop pairs, (drops field, count)...,
-# then (seen key, member, staged entry, drops field if a duplicate) quadruples.
+# ARGV: take id, seen ttl, number of drop pairs, (drops field, count)..., number of dead letters,
+# dead letters..., then (seen key, member, staged entry, drops field if a duplicate) quadruples.
 COMMIT_LUA = """
 local ndrops = tonumber(ARGV[3])
 local dup = 0
@@ -49,6 +52,12 @@ local i = 4
 for _ = 1, ndrops do
   redis.call('HINCRBY', KEYS[4], ARGV[i], ARGV[i + 1])
   i = i + 2
+end
+local ndead = tonumber(ARGV[i])
+i = i + 1
+for _ = 1, ndead do
+  redis.call('RPUSH', KEYS[5], ARGV[i])
+  i = i + 1
 end
 while i <= #ARGV do
   if redis.call('SADD', ARGV[i], ARGV[i + 1]) == 1 then
@@ -89,49 +98,96 @@ def take(r: redis.Redis, count: int = TAKE_SIZE) -> tuple[str, list[bytes]]:
     return take_id, items
 
 
-def filter_entries(
-    entries: list[dict], rules, secret: str, policy_version: str | None = None
-) -> tuple[list[dict], Counter]:
-    """Filter, redact and pseudonymise `entries`; return the staged entries and the drops.
-
-    Drops are counted by the minute of the event's time (backend/core/drops.py).
-    """
-    staged, drops = [], Counter()
-    for entry in entries:
-        reason = rules.drop_reason(entry)
-        if reason:
-            drops[drop_field(entry["ev"]["ts"], reason)] += 1
+def parse_entries(items: list[bytes]) -> tuple[list[Entry], list[str]]:
+    """Return the queued entries of a take, and dead letters for items that are not entries."""
+    entries, dead = [], []
+    for raw in items:
+        try:
+            entry = Entry.decode(raw)
+            if not isinstance(entry.employee, str) or not isinstance(entry.event, dict):
+                raise ValueError("not a queued entry")
+        except (ValueError, KeyError, TypeError) as err:
+            dead.append(dead_letter("stage", raw, err))
             continue
-        record = dataset_record(entry, pseudonym(secret, entry["e"]), policy_version)
-        staged.append(
-            {"e": entry["e"], "t": entry["t"], "c": entry["c"], "r": entry["r"], "rec": record}
-        )
-    return staged, drops
+        entries.append(entry)
+    return entries, dead
 
 
-def staged_row(staged: dict) -> tuple[str, str, str, str]:
+def filter_entries(
+    entries: list[Entry],
+    rules,
+    secret: str,
+    allowed_origins=None,
+    policy_version: str | None = None,
+) -> tuple[list[Entry], Counter, list[str]]:
+    """Filter, redact and pseudonymise `entries`; return the staged entries, drops, dead letters.
+
+    An entry whose processing raises is a dead letter (workers/quarantine.py), counted as a drop;
+    the others are staged as usual. `allowed_origins` are the policy's (referrers elsewhere keep
+    their origin at most); `policy_version` stands in for entries queued without theirs. Drops
+    are counted by the minute of the event's time (backend/core/drops.py).
+    """
+    staged, drops, dead = [], Counter(), []
+    for entry in entries:
+        try:
+            item = _stage_entry(entry, rules, secret, allowed_origins, policy_version)
+        except Exception as err:  # a poison event: set aside, the rest of the take goes on
+            letter = dead_letter("stage", entry.encode(), err, entry)
+            dead.append(letter)
+            drops[drop_field(drop_time(letter), QUARANTINED)] += 1
+            continue
+        if isinstance(item, str):
+            drops[drop_field(entry.event["ts"], item)] += 1
+        else:
+            staged.append(item)
+    return staged, drops, dead
+
+
+def _stage_entry(entry: Entry, rules, secret: str, allowed_origins, policy_version) -> Entry | str:
+    """Return the staged form of one entry, or the reason it is dropped; raise if it cannot be."""
+    reason = rules.drop_reason(entry)
+    if reason:
+        return reason
+    contributor = pseudonym(secret, entry.employee)
+    record = dataset_record(entry, contributor, allowed_origins, policy_version)
+    bad = find_bad_string(record)
+    if bad:  # intake refuses these; one queued by an older backend must not reach a shard
+        raise ValueError(f"a string at {bad} is not valid Unicode")
+    staged = entry.staged(record)
+    staged_row(staged)  # a timestamp beyond any date fails here, not in the commit
+    return staged
+
+
+def staged_row(staged: Entry) -> tuple[str, str, str, str]:
     """Return the (seen key, member, staged json, duplicate drops field) row of a staged entry."""
-    record = staged["rec"]
+    record = staged.record
     day = datetime.fromtimestamp(record["ts"] / 1000, UTC).strftime("%Y%m%d")
     seen = keys.key(keys.KEY_SEEN, day=day)
-    member = f"{staged['e']}:{record['id']}"
-    staged_json = json.dumps(staged, separators=(",", ":"))
-    return seen, member, staged_json, drop_field(record["ts"], "duplicate")
+    member = f"{staged.employee}:{record['id']}"
+    return seen, member, staged.encode(), drop_field(record["ts"], "duplicate")
 
 
 def build_staged(
-    entries: list[dict], rules, secret: str, policy_version: str | None = None
-) -> tuple[list[tuple], Counter]:
-    """Filter, redact and pseudonymise `entries`; return (seen key, member, staged json) rows."""
-    staged, drops = filter_entries(entries, rules, secret, policy_version)
-    return [staged_row(s) for s in staged], drops
+    entries: list[Entry],
+    rules,
+    secret: str,
+    allowed_origins=None,
+    policy_version: str | None = None,
+) -> tuple[list[tuple], Counter, list[str]]:
+    """Filter, redact and pseudonymise `entries`; return rows, drops and dead letters."""
+    staged, drops, dead = filter_entries(entries, rules, secret, allowed_origins, policy_version)
+    return [staged_row(s) for s in staged], drops, dead
 
 
-def commit(r: redis.Redis, take_id: str, rows, drops: Counter) -> int:
-    """Stage `rows` and count `drops`, deleting the take, atomically; return duplicates."""
+def commit(r: redis.Redis, take_id: str, rows, drops: Counter, dead: list[str] = ()) -> int:
+    """Stage `rows`, count `drops` and keep `dead` letters, deleting the take, atomically.
+
+    Return how many rows were duplicates.
+    """
     args: list = [take_id, SEEN_TTL, len(drops)]
     for reason, n in sorted(drops.items()):
         args += [reason, n]
+    args += [len(dead), *dead]
     for row in rows:
         args += list(row)
     return int(
@@ -141,6 +197,7 @@ def commit(r: redis.Redis, take_id: str, rows, drops: Counter) -> int:
                 keys.KEY_PROCESSING_INDEX,
                 keys.KEY_STAGING,
                 keys.KEY_DROPS,
+                keys.KEY_DEAD_LETTER,
             ],
             args=args,
         )
@@ -152,25 +209,30 @@ def stage_once(r: redis.Redis, secret: str, count: int = TAKE_SIZE) -> int:
     take_id, items = take(r, count)
     if not items:
         return 0
-    entries = [json.loads(x) for x in items]
-    rules = load_rules(r, {e["e"] for e in entries})
+    entries, dead = parse_entries(items)
+    rules = load_rules(r, {e.employee for e in entries})
     policy = get_policy(r)
-    staged, drops = filter_entries(entries, rules, secret, policy["version"])
+    staged, drops, more_dead = filter_entries(
+        entries, rules, secret, frozenset(policy["allowed_origins"]), policy["version"]
+    )
+    for letter in dead:  # not entries at all: counted when they were set aside
+        drops[drop_field(drop_time(letter), QUARANTINED)] += 1
+    dead += more_dead
+    log_quarantined("take", take_id, dead)
     # Counted before the commit, so a staged record's words are always counted when it seals;
     # counting a take twice (after a crash) changes nothing: contributors are counted distinct.
-    k = policy["min_contributors"]
-    rarity.count_records(r, secret, (s["rec"] for s in staged), k)
+    rarity.count_records(r, secret, (s.record for s in staged), policy["min_contributors"])
     rows = [staged_row(s) for s in staged]
-    dup = commit(r, take_id, rows, drops)
+    dup = commit(r, take_id, rows, drops, dead)
     log.info(
         "take %s: %d taken, %d staged, %d dropped, %d duplicate",
         take_id,
-        len(entries),
+        len(items),
         len(rows) - dup,
         sum(drops.values()),
         dup,
     )
-    return len(entries)
+    return len(items)
 
 
 def recover_orphans(r: redis.Redis, older_than_ms: int = ORPHAN_AFTER_MS) -> int:

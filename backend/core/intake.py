@@ -5,7 +5,6 @@ Flask-free so the benchmark and the tests can drive it directly.
 
 from __future__ import annotations
 
-import json
 import logging
 from urllib.parse import urlsplit
 
@@ -15,26 +14,31 @@ from . import keys
 from .clock import now_ms
 from .employees import Identity
 from .events import EventRejected, validate_event
+from .records import Entry
 from .vocabulary import CATEGORY_OF
 
 log = logging.getLogger(__name__)
 
-# One round trip per frame, atomic with pause and consent changes: refuse everything while the
-# employee's scope is paused, refuse events of categories not granted, push the rest with one
-# multi-value LPUSH, and say whether a drain job needs enqueuing.
+# One round trip per frame, atomic with revocation, pause and consent changes: refuse everything
+# from a revoked token, refuse everything while the employee's scope is paused, refuse events of
+# categories not granted, push the rest with one multi-value LPUSH, and say whether a drain job
+# needs enqueuing.
+# ARGV: the three pause fields covering the employee (keys.pause_fields), the token's hash ('' skips
+# the revocation check), then (category, entry) pairs.
 ACCEPT_LUA = """
-local paused = redis.call('HMGET', KEYS[1], 'all', 'team:' .. ARGV[2], 'employee:' .. ARGV[1])
+if ARGV[4] ~= '' and redis.call('HEXISTS', KEYS[5], ARGV[4]) == 0 then return {'revoked'} end
+local paused = redis.call('HMGET', KEYS[1], ARGV[1], ARGV[2], ARGV[3])
 for i = 1, 3 do
   if paused[i] then return {'paused', paused[i]} end
 end
 local granted, accepted, refused = {}, {}, {'ok', 0}
-for i = 3, #ARGV, 2 do
+for i = 5, #ARGV, 2 do
   local c = ARGV[i]
   if granted[c] == nil then granted[c] = redis.call('HEXISTS', KEYS[2], c) == 1 end
   if granted[c] then
     accepted[#accepted + 1] = ARGV[i + 1]
   else
-    refused[#refused + 1] = (i - 3) / 2
+    refused[#refused + 1] = (i - 5) / 2
   end
 end
 if #accepted > 0 then
@@ -54,6 +58,10 @@ def origin_of(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
 
 
+class RevokedError(Exception):
+    """The device's token was revoked: its frames are refused from then on."""
+
+
 class Intake:
     """Queues validated events for one Redis; one instance per process."""
 
@@ -63,16 +71,23 @@ class Intake:
         self.enqueue_drain = enqueue_drain
 
     def accept(
-        self, ident: Identity, seq: int, events: list, allowed_origins, policy_version=None
+        self,
+        ident: Identity,
+        seq: int,
+        events: list,
+        allowed_origins,
+        token_hash: str = "",
+        policy_version: str | None = None,
     ) -> dict:
         """Validate and queue `events`; return the `ack` frame (sent only after Redis has them).
 
-        Each queued entry keeps the policy version it was accepted under (`p`).
+        With `token_hash`, raise RevokedError (nothing queued) once that token is revoked. Each
+        queued entry keeps the policy version it was accepted under.
         """
         received = now_ms()
         rejected: list[dict] = []
         positions: list[int] = []
-        argv: list[str] = [ident.employee, ident.team]
+        argv: list[str] = [*keys.pause_fields(ident.employee, ident.team), token_hash]
         seen: set[str] = set()
         for index, raw in enumerate(events):
             try:
@@ -86,16 +101,16 @@ class Intake:
                 continue
             seen.add(event["id"])
             category = CATEGORY_OF[event["type"]]
-            entry = {
-                "e": ident.employee,
-                "t": ident.team,
-                "d": ident.device,
-                "c": category,
-                "r": received,
-                "p": policy_version,
-                "ev": event,
-            }
-            argv += [category, json.dumps(entry, separators=(",", ":"))]
+            entry = Entry(
+                ident.employee,
+                ident.team,
+                category,
+                received,
+                ident.device,
+                event,
+                policy_version=policy_version,
+            )
+            argv += [category, entry.encode()]
             positions.append(index)
         accepted = 0
         if positions:
@@ -104,9 +119,12 @@ class Intake:
                 keys.key(keys.KEY_CONSENT, employee=ident.employee),
                 keys.KEY_INCOMING,
                 keys.KEY_DRAIN_PENDING,
+                keys.KEY_TOKENS,
             ]
             result = self.script(keys=keys_, args=argv)
             status = result[0].decode()
+            if status == "revoked":
+                raise RevokedError(ident.device)
             if status == "paused":
                 pause_id = result[1].decode()
                 for index in positions:

@@ -1,4 +1,4 @@
-"""Each kind of event arrives from real Chromium with the fields DESIGN.md lists, and no others."""
+"""Each kind of event arrives from real Chromium with the fields of docs/protocol.md, no others."""
 
 from __future__ import annotations
 

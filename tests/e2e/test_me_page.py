@@ -33,13 +33,11 @@ def browser(playwright_instance, chromium_executable):
 
 
 @pytest.fixture
-def alice(admin, live_server, run_workers):
+def alice(employee, live_server, run_workers):
     """alice with sealed clicks, next to bob with his own; returns alice's device token."""
-    admin.set_policy()
     tokens = {}
     for name in ("alice", "bob"):
-        tokens[name] = admin.enroll(name, "sales")
-        admin.set_consent(tokens[name], {"clicks": True})
+        tokens[name] = employee(name, "sales", ("clicks",))
         assert send(live_server, tokens[name], [make_event("click") for _ in range(3)])["accepted"]
     run_workers()
     return tokens["alice"]
@@ -96,8 +94,13 @@ def test_export_downloads_my_data(browser, live_server, alice):
     assert contributor("bob") not in json.dumps(doc)
 
 
-def test_erase_asks_first_then_shows_the_receipt(browser, live_server, admin, settings, alice):
-    """Erase asks for confirmation (cancel keeps everything), then erases and shows the receipt."""
+def test_erase_asks_first_then_shows_the_receipt(
+    browser, live_server, admin, settings, alice, work_jobs
+):
+    """Erase asks for confirmation (cancel keeps everything), then erases and shows the receipt.
+
+    The receipt shows "in progress" until a worker has rewritten the sealed batches.
+    """
     page, _ = open_me(browser, live_server, alice)
     page.click("#erase")
     assert page.is_visible("#erase-confirm")
@@ -107,9 +110,12 @@ def test_erase_asks_first_then_shows_the_receipt(browser, live_server, admin, se
 
     page.click("#erase")
     page.click("#erase-yes")
-    page.wait_for_selector("#receipt:not([hidden])")
+    page.wait_for_selector("#receipt[data-status=pending]:not([hidden])")
+    work_jobs()
+    page.wait_for_selector("#receipt[data-status=completed]:not([hidden])")
 
     (receipt,) = admin.call("GET", "/me/api/receipts", token=alice)["receipts"]
+    assert receipt["status"] == "completed"
     assert page.text_content("#receipt-id") == receipt["receipt_id"]
     assert page.text_content("#receipt-total") == "3"
     assert page.locator("#receipt-shards li").count() == 1

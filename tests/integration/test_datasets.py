@@ -195,10 +195,10 @@ def test_record_keeps_the_policy_version_it_was_captured_under(redis_conn, setti
     intake = Intake(redis_conn, lambda: None)
     ident = authenticate(redis_conn, token)
     old = get_policy(redis_conn)
-    intake.accept(ident, 1, [make_event("click")], [WORK_ORIGIN], old["version"])
+    intake.accept(ident, 1, [make_event("click")], [WORK_ORIGIN], policy_version=old["version"])
     new, lapsed = put_policy(redis_conn, {**old, "retention_days": old["retention_days"] + 1})
     assert not lapsed and new["version"] != old["version"]
-    intake.accept(ident, 2, [make_event("click")], [WORK_ORIGIN], new["version"])
+    intake.accept(ident, 2, [make_event("click")], [WORK_ORIGIN], policy_version=new["version"])
     seal(redis_conn, settings)
 
     versions = sorted(r["policy_version"] for r in all_records(settings))
