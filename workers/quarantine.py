@@ -2,8 +2,9 @@
 
 Staging (workers/stage.py) and sealing (workers/batches.py) process events one by one; an event
 that raises is written to the dead-letter list (backend/core/keys.py KEY_DEAD_LETTER) with the stage
-and the reason, counted as the drop reason `quarantined` (on the next dataset card) and in
-`overt status`. Logs get counts and exception types only, never the event.
+and the reason, counted as the drop reason `quarantined` (by the minute of its event's time, on
+the card or manifest line covering it: backend/core/drops.py) and in `overt status`. Logs get
+counts and exception types only, never the event.
 """
 
 from __future__ import annotations

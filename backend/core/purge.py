@@ -31,7 +31,8 @@ for k = 1, #KEYS - 1 do
     if hit then
       removed = removed + 1
       local ev = doc[evfield] or doc[recfield] or {}
-      local minute = math.floor((tonumber(ev['ts']) or 0) / 60000)
+      -- a dead letter (workers/quarantine.py) has no event: counted when it was set aside
+      local minute = math.floor((tonumber(ev['ts']) or tonumber(doc['at']) or 0) / 60000)
       counts[minute] = (counts[minute] or 0) + 1
     else
       keep[#keep + 1] = item
