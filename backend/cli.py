@@ -19,7 +19,6 @@ from werkzeug.serving import make_server
 from . import create_app, embedded_redis
 from .cli_admin import COMMANDS as ADMIN_COMMANDS
 from .cli_admin import policy_chrome
-from .cli_datasets import datasets
 from .cli_support import EXTENSION_DIR, CLIError, extension_id, redis_client, settings_and_url
 from .core import actions, pauses
 from .core.config import ConfigError, Settings, load_settings
@@ -27,6 +26,7 @@ from .core.db import RedisUnavailableError, connect, safe_url
 from .core.policy import get_policy
 from .core.private import PRIVATE_UMASK, exposed
 from .core.vocabulary import CATEGORIES
+from .datasets_cli import datasets
 from .locate import remove_pointer, write_pointer
 from .policy_change import change_policy
 from .schemas import EnrollSchema
@@ -51,8 +51,8 @@ def main():
     """Overt: consent-first capture of web-app usage for AI training.
 
     Configuration comes from the environment: OVERT_REDIS_URL, OVERT_DATA_DIR (default
-    ./overt-data), OVERT_ADMIN_TOKEN, OVERT_SECRET, OVERT_ALLOWED_ORIGINS, OVERT_BATCH_SIZE,
-    OVERT_BATCH_MAX_AGE.
+    ./overt-data), OVERT_DATASETS_URL (default <data dir>/datasets; s3://bucket/prefix allowed),
+    OVERT_ADMIN_TOKEN, OVERT_SECRET, OVERT_ALLOWED_ORIGINS, OVERT_BATCH_SIZE, OVERT_BATCH_MAX_AGE.
     """
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     os.umask(PRIVATE_UMASK)  # whatever an Overt process writes is for this user only

@@ -14,7 +14,8 @@ import json
 from collections.abc import Iterable
 from pathlib import Path
 
-from .datasets import read_shard
+from .dataset_storage import open_storage
+from .datasets import SHARD_GLOB, read_shard
 
 # A page view this soon after an action on the page is that action's effect, not a `goto`.
 NAVIGATION_EFFECT_MS = 2000
@@ -236,11 +237,12 @@ def write_steps(episodes: Iterable[dict], out_dir: Path) -> Path:
     return path
 
 
-def read_records(datasets: Path) -> list[dict]:
-    """Return every record of every sealed shard under `datasets`."""
+def read_records(datasets) -> list[dict]:
+    """Return every record of every sealed shard (`datasets`: a path, URL or Storage)."""
+    storage = open_storage(datasets)
     records: list[dict] = []
-    for shard in sorted(Path(datasets).glob("*/*.jsonl.gz")):
-        records.extend(read_shard(shard))
+    for shard in storage.glob(SHARD_GLOB):
+        records.extend(read_shard(shard, storage))
     return records
 
 
