@@ -176,7 +176,7 @@ def test_sealer_killed_midway_is_finished_idempotently(
             json.loads(x)
             for x in redis_conn.lrange(keys.key(keys.KEY_SEALING, batch=batch_id), 0, -1)
         ]
-        records = sorted((s["rec"] for s in staged), key=lambda rec: (rec["ts"], rec["id"]))
+        records = sorted((s["rec"] for s in staged), key=batches.record_order)
         records, _ = batches.mask_rare_words(redis_conn, batch_id, meta, records, settings.secret)
         shard, _ = shard_paths(meta["date"], batch_id)
         atomic_write(settings.datasets_dir / shard, encode_shard(records))
