@@ -12,13 +12,7 @@ from pathlib import Path
 VOCABULARY_FILE = Path(__file__).with_name("vocabulary.json")
 _VOCABULARY = json.loads(VOCABULARY_FILE.read_text())
 
-SCHEMA_VERSION = "2"
-# What each schema version changed, written into every dataset card.
-SCHEMA_CHANGES = {
-    "2": "every record has its episode (session, tab, page, step; task while one is open); new "
-    "types observation, change, key, task_start, task_end; a target may carry the bid of an "
-    "observed element; records are ordered by (contributor, session, tab, step)",
-}
+SCHEMA_VERSION = "1"
 
 CATEGORIES: tuple[str, ...] = tuple(_VOCABULARY["categories"])
 CATEGORY_OF: dict[str, str] = dict(_VOCABULARY["category_of"])

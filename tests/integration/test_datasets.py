@@ -351,7 +351,7 @@ def test_schema_command_prints_json_schema_and_arrow(settings):
         "null",
     ]
     arrow = cli("schema", "--format", "arrow").output
-    assert "depth: int64" in arrow and "overt_schema_version: '2'" in arrow
+    assert "depth: int64" in arrow and "overt_schema_version: '3'" in arrow
     assert isinstance(arrow_schema().field("ts").type, pa.DataType)
 
 
