@@ -8,10 +8,11 @@ import pytest
 
 from backend.core import keys
 from backend.core.drops import pending_by_reason
+from backend.core.vocabulary import CATEGORIES
 from tests.helpers import WSClient, make_event
 from tests.integration.me_helpers import clicks, queue_raw, send, stage_all
 
-ALL_OFF = {c: False for c in ("navigation", "clicks", "forms", "scroll", "focus", "typing")}
+ALL_OFF = dict.fromkeys(CATEGORIES, False)
 
 
 @pytest.fixture
