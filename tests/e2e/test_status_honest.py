@@ -53,7 +53,7 @@ def test_rec_only_on_a_work_app(capturing, pages):
     assert here.inner_text("#sites") == pages.origin
     assert (
         here.inner_text("#on")
-        == "Pages, Clicks, Form submits, Scrolling, Tab focus, Typing activity"
+        == "Pages, Clicks, Forms, Scrolling, Tab focus, Typing activity"
     )
     elsewhere = popup_for(capturing, other)
     elsewhere.wait_for_selector("text=Not capturing here: not a work app")
