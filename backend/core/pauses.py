@@ -116,13 +116,25 @@ def pause_frame(record: dict) -> dict:
     }
 
 
+# One round trip per `pause_applied` (every client answers a pause at once): record the ack
+# only if the pause exists.
+RECORD_ACK_LUA = """
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
+return 1
+"""
+
+
 def record_ack(r: redis.Redis, pause_id: str, device: str, employee: str) -> bool:
     """Record that a device applied a pause; return False for an unknown pause."""
-    if not r.hexists(keys.KEY_PAUSES, pause_id):
-        return False
-    ack = {"employee": employee, "device": device, "at": now_ms()}
-    r.hset(keys.key(keys.KEY_PAUSE_ACKS, pause_id=pause_id), device, json.dumps(ack))
-    return True
+    ack = json.dumps({"employee": employee, "device": device, "at": now_ms()})
+    acks = keys.key(keys.KEY_PAUSE_ACKS, pause_id=pause_id)
+    return (
+        r.register_script(RECORD_ACK_LUA)(
+            keys=[keys.KEY_PAUSES, acks], args=[pause_id, device, ack]
+        )
+        == 1
+    )
 
 
 def acks(r: redis.Redis, pause_id: str) -> list[dict]:
