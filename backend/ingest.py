@@ -6,9 +6,11 @@ import json
 import logging
 
 import redis
+import simple_websocket.ws
 from flask import Blueprint, current_app, request
 from flask_sock import Sock
 from marshmallow import ValidationError
+from wsproto.extensions import PerMessageDeflate
 
 from .connections import Connection
 from .core import keys, pauses
@@ -22,6 +24,20 @@ log = logging.getLogger(__name__)
 
 bp = Blueprint("ingest", __name__)
 sock = Sock()
+
+
+def _lean_deflate() -> PerMessageDeflate:
+    """permessage-deflate without context takeover: zlib state lives only while a message does.
+
+    simple-websocket accepts every socket with `PerMessageDeflate()`, whose compressor (about
+    256 KiB of zlib state) and decompressor stay allocated for the life of a socket once Chromium
+    has negotiated compression: most of an idle socket's memory (measured by bench/idle.py).
+    Without context takeover each message is compressed on its own, and that state is freed.
+    """
+    return PerMessageDeflate(client_no_context_takeover=True, server_no_context_takeover=True)
+
+
+simple_websocket.ws.PerMessageDeflate = _lean_deflate
 
 HELLO_TIMEOUT = 10.0
 # Clients ping every 20 s; three missed pings mean the client is gone.
