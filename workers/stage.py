@@ -24,6 +24,7 @@ from backend.core.records import dataset_record
 log = logging.getLogger(__name__)
 
 TAKE_SIZE = 500
+DAY_MS = 86_400_000
 SEEN_TTL = 8 * 24 * 3600  # events older than 7 days are refused at intake
 # A take is a few milliseconds of work; one older than this belongs to a dead worker. Recovering
 # a take that was only slow is safe too: its events are staged once, whichever commit comes first
@@ -90,6 +91,7 @@ def take(r: redis.Redis, count: int = TAKE_SIZE) -> tuple[str, list[bytes]]:
 def build_staged(entries: list[dict], rules, secret: str) -> tuple[list[tuple], Counter]:
     """Filter, redact and pseudonymise `entries`; return (seen key, member, staged json) rows."""
     rows, drops = [], Counter()
+    seen_keys: dict[int, str] = {}  # UTC day number -> its seen set's key
     for entry in entries:
         reason = rules.drop_reason(entry)
         if reason:
@@ -103,8 +105,11 @@ def build_staged(entries: list[dict], rules, secret: str) -> tuple[list[tuple], 
             "r": entry["r"],
             "rec": record,
         }
-        day = datetime.fromtimestamp(record["ts"] / 1000, UTC).strftime("%Y%m%d")
-        seen = keys.key(keys.KEY_SEEN, day=day)
+        day = record["ts"] // DAY_MS
+        seen = seen_keys.get(day)
+        if seen is None:
+            date = datetime.fromtimestamp(day * 86_400, UTC).strftime("%Y%m%d")
+            seen = seen_keys[day] = keys.key(keys.KEY_SEEN, day=date)
         rows.append(
             (seen, f"{entry['e']}:{record['id']}", json.dumps(staged, separators=(",", ":")))
         )

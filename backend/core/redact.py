@@ -10,6 +10,12 @@ EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 CARD = re.compile(r"(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)")
 DIGITS = re.compile(r"\d{6,}")
 EMAIL_MASK, CARD_MASK, DIGITS_MASK = "[email]", "[card]", "[number]"
+# Every pattern above needs a digit or an "@": text with neither is returned as it is.
+MAYBE_MASKED = re.compile(r"[\d@]")
+# What `quote` leaves alone and `unquote` does not change: such a path needs no decoding and
+# no re-encoding (the masks are made of these characters too).
+PATH_SAFE = "/[]@:!$&'()*+,;=-._~"
+PLAIN_PATH = re.compile(r"[A-Za-z0-9/\[\]@:!$&'()*+,;=._~-]*")
 
 TEXT_FIELDS = ("title",)
 URL_FIELDS = ("url", "referrer", "from")
@@ -17,6 +23,8 @@ URL_FIELDS = ("url", "referrer", "from")
 
 def redact_text(text: str) -> str:
     """Mask e-mail addresses, card-like numbers and digit runs of 6 or more."""
+    if not MAYBE_MASKED.search(text):
+        return text
     text = EMAIL.sub(EMAIL_MASK, text)
     text = CARD.sub(CARD_MASK, text)
     return DIGITS.sub(DIGITS_MASK, text)
@@ -28,17 +36,26 @@ def redact_url(url: str, allowed_params: frozenset[str] = frozenset()) -> str:
         parts = urlsplit(url)
     except ValueError:
         return "[invalid-url]"
-    query = urlencode(
-        [
-            (k, redact_text(v))
-            for k, v in parse_qsl(parts.query, keep_blank_values=True)
-            if k in allowed_params
-        ]
+    query = (
+        urlencode(
+            [
+                (k, redact_text(v))
+                for k, v in parse_qsl(parts.query, keep_blank_values=True)
+                if k in allowed_params
+            ]
+        )
+        if allowed_params and parts.query
+        else ""
     )
     netloc = parts.netloc.rsplit("@", 1)[-1]  # never keep credentials in a URL
-    # Decode first: "ann%40corp.com" in a path is an e-mail address too.
-    path = quote(redact_text(unquote(parts.path)), safe="/[]@:!$&'()*+,;=-._~")
-    return urlunsplit((parts.scheme, netloc, path, query, ""))
+    return urlunsplit((parts.scheme, netloc, redact_path(parts.path), query, ""))
+
+
+def redact_path(path: str) -> str:
+    """Mask a URL path; decode it first: "ann%40corp.com" in a path is an e-mail address too."""
+    if PLAIN_PATH.fullmatch(path):
+        return redact_text(path)
+    return quote(redact_text(unquote(path)), safe=PATH_SAFE)
 
 
 def redact_event(event: dict, allowed_params: frozenset[str] = frozenset()) -> dict:
