@@ -75,9 +75,10 @@ def enroll_direct(lab: Lab, count: int) -> list[str]:
     return tokens
 
 
-async def connect_all(ports: dict[str, int], tokens: list[str]) -> list[PauseClient]:
-    """Connect and authenticate every client, alternating between the backends."""
-    clients: list[PauseClient] = []
+async def connect_all(
+    ports: dict[str, int], tokens: list[str], clients: list[PauseClient]
+) -> list[PauseClient]:
+    """Connect and authenticate every client into `clients`, alternating between the backends."""
     names = list(ports)
     for start in range(0, len(tokens), CONNECT_BATCH):
         batch = []
@@ -128,9 +129,11 @@ async def measure(ports: dict[str, int], tokens: list[str], rounds: int, pids: d
     """Connect everyone, run the pause/resume rounds, return latencies in ms."""
     empty = {name: rss_mb(pid) for name, pid in pids.items()}
     t = time.perf_counter()
-    clients = await connect_all(ports, tokens)
-    connect_s = time.perf_counter() - t
+    clients: list[PauseClient] = []
+    # Pings start now: connecting thousands takes longer than the server's 60 s idle timeout.
     pinger = asyncio.create_task(keepalive(clients))
+    await connect_all(ports, tokens, clients)
+    connect_s = time.perf_counter() - t
     await asyncio.sleep(1.0)  # let the presence writes settle
     idle = {}
     for name, pid in pids.items():

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 import redis
@@ -54,6 +55,40 @@ def origin_of(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
 
 
+def origin_matcher(allowed_origins) -> Callable[[str], bool]:
+    """Return a check that a URL's origin is one of `allowed_origins` (as `origin_of` decides).
+
+    A URL that starts with an allowed origin followed by "/", "?", "#" or nothing has that origin
+    (for origins that `origin_of` gives back unchanged); anything else goes through `urlsplit`.
+    """
+    allowed = frozenset(allowed_origins)
+    plain = tuple(o for o in allowed if origin_of(o) == o)
+
+    def matches(url: str) -> bool:
+        for origin in plain:
+            if url.startswith(origin) and url[len(origin) : len(origin) + 1] in ("", "/", "?", "#"):
+                return True
+        return origin_of(url) in allowed
+
+    return matches
+
+
+_json = json.JSONEncoder(separators=(",", ":")).encode
+
+
+def entry_head(ident: Identity) -> str:
+    """Return the start of a queued entry's JSON, up to its category's value."""
+    return f'{{"e":{_json(ident.employee)},"t":{_json(ident.team)},"d":{_json(ident.device)},"c":'
+
+
+def encode_entry(head: str, category: str, received: int, event: dict) -> str:
+    """Return a queued entry as compact JSON: {"e","t","d","c","r","ev"}, in this order.
+
+    `head` is `entry_head(ident)`: the same for every event of a frame, so encoded once.
+    """
+    return f'{head}{_json(category)},"r":{received},"ev":{_json(event)}}}'
+
+
 class Intake:
     """Queues validated events for one Redis; one instance per process."""
 
@@ -69,27 +104,21 @@ class Intake:
         positions: list[int] = []
         argv: list[str] = [ident.employee, ident.team]
         seen: set[str] = set()
+        allowed = origin_matcher(allowed_origins)
+        head = entry_head(ident)
         for index, raw in enumerate(events):
             try:
                 event = validate_event(raw, received)
                 if event["id"] in seen:
                     raise EventRejected("duplicate", {"id": ["repeated within the frame"]})
-                if origin_of(event["url"]) not in allowed_origins:
+                if not allowed(event["url"]):
                     raise EventRejected("origin_not_allowed", {"url": ["not a work app origin"]})
             except EventRejected as err:
                 rejected.append({"index": index, "code": err.code, "errors": err.errors})
                 continue
             seen.add(event["id"])
             category = CATEGORY_OF[event["type"]]
-            entry = {
-                "e": ident.employee,
-                "t": ident.team,
-                "d": ident.device,
-                "c": category,
-                "r": received,
-                "ev": event,
-            }
-            argv += [category, json.dumps(entry, separators=(",", ":"))]
+            argv += [category, encode_entry(head, category, received, event)]
             positions.append(index)
         accepted = 0
         if positions:
