@@ -356,7 +356,12 @@ def policy_show():
 )
 @click.option("--purpose", help="Why the data is collected, shown to employees (default: keep).")
 @click.option("--retention-days", type=int, help="Days sealed batches are kept (default: keep).")
-def policy_set(origins, categories, purpose, retention_days):
+@click.option(
+    "--min-contributors",
+    type=int,
+    help="k: a word of a label, title or URL path is sealed once k people used it (default: keep).",
+)
+def policy_set(origins, categories, purpose, retention_days, min_contributors):
     """Change the policy, as PUT /admin/api/policy does (same checks, same audit entry).
 
     Nothing is captured until the policy names the work apps, e.g.:
@@ -370,6 +375,8 @@ def policy_set(origins, categories, purpose, retention_days):
         "retention_days": current["retention_days"] if retention_days is None else retention_days,
         "allowed_origins": list(origins) if origins else current["allowed_origins"],
     }
+    if min_contributors is not None:
+        body["min_contributors"] = min_contributors
     try:
         new = change_policy(r, body, "cli")
     except ValidationError as err:
@@ -389,6 +396,7 @@ OPTION_OF = {
     "categories": "--category",
     "purpose": "--purpose",
     "retention_days": "--retention-days",
+    "min_contributors": "--min-contributors",
 }
 
 
@@ -437,6 +445,10 @@ def status(as_json: bool):
     click.echo(
         f"dropped:     {drops} since the last batch; "
         f"{info['client_outbox_dropped']} by full extension outboxes"
+    )
+    g = info["rarity"]
+    click.echo(
+        f"rare words:  k={g['min_contributors']}, {g['contributors']} contributor(s) counted"
     )
     work_apps = ", ".join(info["policy"]["allowed_origins"]) or "none"
     click.echo(f"work apps:   {work_apps} (policy {info['policy']['version']})")

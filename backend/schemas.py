@@ -110,6 +110,8 @@ class PolicySchema(Schema):
         ),
         required=True,
     )
+    # k of the rarity gate (backend/core/rarity.py); omitted keeps the current value.
+    min_contributors = fields.Integer(strict=True, validate=validate.Range(1, 1000))
 
 
 class ConsentSchema(Schema):

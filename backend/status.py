@@ -27,7 +27,11 @@ def status(r: redis.Redis) -> dict:
     pipe.hvals(keys.KEY_BATCHES)
     pipe.hgetall(keys.KEY_DROPS)
     pipe.hvals(keys.KEY_CLIENT_DROPS)
-    connected, incoming, staged, in_flight, batches, drops, client_drops = pipe.execute()
+    pipe.scard(keys.KEY_RARITY_CONTRIBUTORS)
+    pipe.hlen(keys.KEY_EMPLOYEES)
+    (connected, incoming, staged, in_flight, batches, drops, client_drops, seen, enrolled) = (
+        pipe.execute()
+    )
     cards = [json.loads(b) for b in batches]
     queue = get_queue(r)
     workers = [w for w in Worker.all(connection=r) if keys.QUEUE_NAME in w.queue_names()]
@@ -53,8 +57,28 @@ def status(r: redis.Redis) -> dict:
             "allowed_origins": policy["allowed_origins"],
             "last_accepted": last,
         },
-        "warnings": capture_warnings(policy, last),
+        "rarity": {
+            "min_contributors": policy["min_contributors"],
+            "contributors": seen,
+            "employees_enrolled": enrolled,
+        },
+        "warnings": capture_warnings(policy, last)
+        + rarity_warnings(policy["min_contributors"], seen, enrolled),
         "drops_pending": {k.decode(): int(v) for k, v in drops.items()},
         # Events extensions had to drop from a full outbox (reported in hello), over all devices.
         "client_outbox_dropped": sum(int(v) for v in client_drops),
     }
+
+
+def rarity_warnings(k: int, contributors: int, enrolled: int) -> list[str]:
+    """Say plainly when the rarity gate masks nearly everything (fewer than k contributors)."""
+    if contributors >= k:
+        return []
+    warning = (
+        f"Only {contributors} distinct contributor(s) so far, fewer than min_contributors "
+        f"(k={k}): nearly every word of labels, titles and URL paths is sealed as [rare] "
+        f"until {k} people have used it."
+    )
+    if enrolled < k:
+        warning += f" Only {enrolled} employee(s) are enrolled: enroll at least {k}, or lower k."
+    return [warning]

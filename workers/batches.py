@@ -17,8 +17,9 @@ from pathlib import Path
 
 import redis
 
-from backend.core import keys
+from backend.core import keys, rarity
 from backend.core.clock import iso, now_ms
+from backend.core.config import load_settings
 from backend.core.datasets import (
     atomic_write,
     datasets_lock,
@@ -85,7 +86,9 @@ def take_batch(r: redis.Redis, batch_size: int) -> str | None:
     return batch_id if n else None
 
 
-def write_batch(r: redis.Redis, datasets: Path, batch_id: str) -> dict | None:
+def write_batch(
+    r: redis.Redis, datasets: Path, batch_id: str, secret: str | None = None
+) -> dict | None:
     """Write the shard and card of a taken batch, then index it; return its summary."""
     meta = json.loads(r.hget(keys.KEY_SEALING_INDEX, batch_id))
     sealing = keys.key(keys.KEY_SEALING, batch=batch_id)
@@ -102,11 +105,14 @@ def write_batch(r: redis.Redis, datasets: Path, batch_id: str) -> dict | None:
     summary = None
     if kept:
         records = sorted((s["rec"] for s in kept), key=lambda rec: (rec["ts"], rec["id"]))
+        records, rare = mask_rare_words(r, batch_id, meta, records, secret)
         data = encode_shard(records)
         shard, card_path = shard_paths(datasets, meta["date"], batch_id)
         card = build_card(
             batch_id, records, drops, sha256(data), get_policy(r)["version"], meta["taken_at"]
         )
+        card["min_contributors"] = meta["rarity"]["k"]
+        card["rare_words_masked"] = rare
         atomic_write(shard, data)
         write_card(card_path, card)
         summary = index_entry(card, meta["date"], records)
@@ -122,6 +128,17 @@ def write_batch(r: redis.Redis, datasets: Path, batch_id: str) -> dict | None:
     if summary:
         log.info("sealed %s: %d events, %d dropped", batch_id, len(kept), sum(drops.values()))
     return summary
+
+
+def mask_rare_words(r, batch_id, meta, records, secret) -> tuple[list[dict], int]:
+    """Mask the rare words of a batch; the first attempt's decision is kept for any rewrite."""
+    secret = secret if secret is not None else load_settings().secret
+    k = get_policy(r)["min_contributors"]
+    records, masked, decision = rarity.gate(r, secret, records, k, meta.get("rarity"))
+    if "rarity" not in meta:
+        meta["rarity"] = decision
+        r.hset(keys.KEY_SEALING_INDEX, batch_id, json.dumps(meta))
+    return records, masked
 
 
 def build_card(batch_id, records, drops, digest, policy_version, sealed_ms) -> dict:
@@ -158,20 +175,25 @@ def index_entry(card: dict, date: str, records: list[dict]) -> dict:
 
 
 def seal_due(
-    r: redis.Redis, datasets: Path, batch_size: int, max_age: float, force: bool = False
+    r: redis.Redis,
+    datasets: Path,
+    batch_size: int,
+    max_age: float,
+    force: bool = False,
+    secret: str | None = None,
 ) -> list[str]:
     """Finish interrupted batches, then seal batches while due; return the sealed batch ids."""
     sealed = []
     with datasets_lock(r) as lock:
         for raw in r.hkeys(keys.KEY_SEALING_INDEX):
             log.warning("finishing interrupted batch %s", raw.decode())
-            if write_batch(r, datasets, raw.decode()):
+            if write_batch(r, datasets, raw.decode(), secret):
                 sealed.append(raw.decode())
         while (force and r.llen(keys.KEY_STAGING)) or is_due(r, batch_size, max_age):
             batch_id = take_batch(r, batch_size)
             if batch_id is None:
                 break
-            if write_batch(r, datasets, batch_id):
+            if write_batch(r, datasets, batch_id, secret):
                 sealed.append(batch_id)
             lock.reacquire()  # a long backlog must not outlive the lock's timeout
     return sealed

@@ -57,7 +57,7 @@ def drain(batch_size: int | None = None, max_age: float | None = None) -> dict:
     taken = drain_queue(r, settings, batching)
     sealed = []
     if is_due(r, *batching):
-        sealed = seal_due(r, settings.datasets_dir, *batching)
+        sealed = seal_due(r, settings.datasets_dir, *batching, secret=settings.secret)
     return {"taken": taken, "sealed": sealed}
 
 
@@ -68,5 +68,5 @@ def tick(batch_size: int | None = None, max_age: float | None = None, force: boo
     batching = _batching(settings, batch_size, max_age)
     r.delete(keys.KEY_TICK_PENDING)
     taken = drain_queue(r, settings, batching)
-    sealed = seal_due(r, settings.datasets_dir, *batching, force=force)
+    sealed = seal_due(r, settings.datasets_dir, *batching, force=force, secret=settings.secret)
     return {"taken": taken, "sealed": sealed}

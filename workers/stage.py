@@ -7,6 +7,7 @@ by `recover_orphans`; the per-day "seen" sets make a second staging of an event 
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import secrets
@@ -15,9 +16,10 @@ from datetime import UTC, datetime
 
 import redis
 
-from backend.core import keys
+from backend.core import keys, rarity
 from backend.core.clock import now_ms
 from backend.core.filters import load_rules
+from backend.core.policy import get_policy
 from backend.core.pseudonym import pseudonym
 from backend.core.records import dataset_record
 
@@ -88,32 +90,39 @@ def take(r: redis.Redis, count: int = TAKE_SIZE) -> tuple[str, list[bytes]]:
     return take_id, items
 
 
-def build_staged(entries: list[dict], rules, secret: str) -> tuple[list[tuple], Counter]:
-    """Filter, redact and pseudonymise `entries`; return (seen key, member, staged json) rows."""
-    rows, drops = [], Counter()
-    seen_keys: dict[int, str] = {}  # UTC day number -> its seen set's key
+def filter_entries(entries: list[dict], rules, secret: str) -> tuple[list[dict], Counter]:
+    """Filter, redact and pseudonymise `entries`; return the staged entries and the drops."""
+    staged, drops = [], Counter()
     for entry in entries:
         reason = rules.drop_reason(entry)
         if reason:
             drops[reason] += 1
             continue
         record = dataset_record(entry, pseudonym(secret, entry["e"]))
-        staged = {
-            "e": entry["e"],
-            "t": entry["t"],
-            "c": entry["c"],
-            "r": entry["r"],
-            "rec": record,
-        }
-        day = record["ts"] // DAY_MS
-        seen = seen_keys.get(day)
-        if seen is None:
-            date = datetime.fromtimestamp(day * 86_400, UTC).strftime("%Y%m%d")
-            seen = seen_keys[day] = keys.key(keys.KEY_SEEN, day=date)
-        rows.append(
-            (seen, f"{entry['e']}:{record['id']}", json.dumps(staged, separators=(",", ":")))
+        staged.append(
+            {"e": entry["e"], "t": entry["t"], "c": entry["c"], "r": entry["r"], "rec": record}
         )
-    return rows, drops
+    return staged, drops
+
+
+@functools.lru_cache(maxsize=64)
+def seen_key(day: int) -> str:
+    """Return the key of the "seen" set of a UTC day (days since the epoch)."""
+    date = datetime.fromtimestamp(day * 86_400, UTC).strftime("%Y%m%d")
+    return keys.key(keys.KEY_SEEN, day=date)
+
+
+def staged_row(staged: dict) -> tuple[str, str, str]:
+    """Return the (seen key, member, staged json) row that commits a staged entry."""
+    record = staged["rec"]
+    seen = seen_key(record["ts"] // DAY_MS)
+    return seen, f"{staged['e']}:{record['id']}", json.dumps(staged, separators=(",", ":"))
+
+
+def build_staged(entries: list[dict], rules, secret: str) -> tuple[list[tuple], Counter]:
+    """Filter, redact and pseudonymise `entries`; return (seen key, member, staged json) rows."""
+    staged, drops = filter_entries(entries, rules, secret)
+    return [staged_row(s) for s in staged], drops
 
 
 def commit(r: redis.Redis, take_id: str, rows, drops: Counter) -> int:
@@ -143,7 +152,12 @@ def stage_once(r: redis.Redis, secret: str, count: int = TAKE_SIZE) -> int:
         return 0
     entries = [json.loads(x) for x in items]
     rules = load_rules(r, {e["e"] for e in entries})
-    rows, drops = build_staged(entries, rules, secret)
+    staged, drops = filter_entries(entries, rules, secret)
+    # Counted before the commit, so a staged record's words are always counted when it seals;
+    # counting a take twice (after a crash) changes nothing: contributors are counted distinct.
+    k = get_policy(r)["min_contributors"]
+    rarity.count_records(r, secret, (s["rec"] for s in staged), k)
+    rows = [staged_row(s) for s in staged]
     dup = commit(r, take_id, rows, drops)
     log.info(
         "take %s: %d taken, %d staged, %d dropped, %d duplicate",

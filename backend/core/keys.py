@@ -40,6 +40,12 @@ KEY_CONNECTIONS = PREFIX + "connections"  # zset: connection id -> last seen (s)
 KEY_CONNECTION_INFO = PREFIX + "connections:info"  # hash: connection id -> json
 KEY_CLIENT_DROPS = PREFIX + "client:dropped"  # hash: device -> events dropped by full outboxes
 KEY_AUDIT = PREFIX + "audit"  # list of json admin actions, newest first
+# Rarity gate (backend/core/rarity.py): distinct contributors per keyed word hash, in 2^15 buckets
+# (hash: 6 bytes of word hash -> 4-byte contributor fingerprints, or a "common" marker).
+KEY_RARITY_BUCKET = PREFIX + "rare:{bucket}"
+KEY_RARITY_CONTRIBUTORS = PREFIX + "rarity:contributors"  # set of contributor fingerprints
+# Random id of the counter's contents: workers drop what they cached of it when it changes.
+KEY_RARITY_EPOCH = PREFIX + "rarity:epoch"
 
 CHANNEL_CONTROL = PREFIX + "control"  # pub/sub: pause, resume, consent, policy
 

@@ -10,6 +10,8 @@ import redis
 from . import keys
 from .vocabulary import CATEGORIES
 
+DEFAULT_MIN_CONTRIBUTORS = 3
+
 DEFAULT_POLICY = {
     "categories": list(CATEGORIES),
     "purpose": (
@@ -19,11 +21,13 @@ DEFAULT_POLICY = {
     "retention_days": 90,
     # None means none: nothing is captured until an admin names the work apps.
     "allowed_origins": [],
+    # A word of a label, title or URL path is sealed once this many people have produced it.
+    "min_contributors": DEFAULT_MIN_CONTRIBUTORS,
 }
 
 
 def policy_version(policy: dict) -> str:
-    """Return the version of a policy: a hash of its content."""
+    """Return the version of a policy: a hash of what consent is given for (not the gate's k)."""
     body = {k: policy[k] for k in ("categories", "purpose", "retention_days", "allowed_origins")}
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:12]
 
@@ -31,7 +35,7 @@ def policy_version(policy: dict) -> str:
 def get_policy(r: redis.Redis) -> dict:
     """Return the current policy, with its version."""
     raw = r.get(keys.KEY_POLICY)
-    policy = json.loads(raw) if raw else dict(DEFAULT_POLICY)
+    policy = {**DEFAULT_POLICY, **json.loads(raw)} if raw else dict(DEFAULT_POLICY)
     policy["version"] = policy_version(policy)
     return policy
 
@@ -51,6 +55,7 @@ def put_policy(r: redis.Redis, new: dict) -> tuple[dict, set[str]]:
         "purpose": new["purpose"],
         "retention_days": new["retention_days"],
         "allowed_origins": sorted({o.rstrip("/") for o in new["allowed_origins"]}),
+        "min_contributors": new.get("min_contributors", old["min_contributors"]),
     }
     r.set(keys.KEY_POLICY, json.dumps(body))
     body["version"] = policy_version(body)

@@ -177,6 +177,7 @@ def test_sealer_killed_midway_is_finished_idempotently(
             for x in redis_conn.lrange(keys.key(keys.KEY_SEALING, batch=batch_id), 0, -1)
         ]
         records = sorted((s["rec"] for s in staged), key=lambda rec: (rec["ts"], rec["id"]))
+        records, _ = batches.mask_rare_words(redis_conn, batch_id, meta, records, settings.secret)
         shard, _ = datasets.shard_paths(settings.datasets_dir, meta["date"], batch_id)
         datasets.atomic_write(shard, datasets.encode_shard(records))
         first_bytes = shard.read_bytes()

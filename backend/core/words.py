@@ -1,0 +1,143 @@
+"""The words of a dataset record that the rarity gate counts and masks (see docs/privacy.md).
+
+Gated texts: `target.label`, `title`, and the path of `url`, `from` and `referrer` (scheme, host
+and the allow-listed query are not words: the origin is a work app the admin named). A word is a
+maximal run of letters and digits, compared case-folded ("Save" and "save" are one word); so a
+path segment splits into words at anything else (`jane-doe_2.pdf` is `jane`, `doe`, `2`, `pdf`)
+and `/` never belongs to a word. Placeholders the redaction rules write (`[email]`, `[typed]`,
+`[rare]`, ...) are kept as they are and never counted; any other bracketed text is just words.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable
+from urllib.parse import quote, unquote
+
+RARE = "[rare]"
+PLACEHOLDERS = (
+    "[email]",
+    "[card]",
+    "[number]",
+    "[invalid-url]",
+    "[typed]",
+    "[content]",
+    RARE,
+)
+PLACEHOLDER = re.compile("|".join(re.escape(p) for p in PLACEHOLDERS))
+WORD = re.compile(r"[^\W_]+")
+# A placeholder first, so the word inside it is never taken as a word of its own.
+TOKEN = re.compile("(" + PLACEHOLDER.pattern + r")|[^\W_]+")
+# Rare words next to each other become one `[rare]`: the count of hidden words is hidden too.
+RARE_RUN = re.compile(re.escape(RARE) + r"(?:\s+" + re.escape(RARE) + ")+")
+LABEL_MAX = 80
+TEXT_FIELDS = ("title",)
+URL_FIELDS = ("url", "from", "referrer")
+# A redacted URL is scheme://host[:port] + path + the allow-listed query (backend/core/redact.py);
+# anything else is taken as a path, so all of it is gated.
+URL_PARTS = re.compile(r"([^:/?#]+://[^/?#]*)([^?#]*)(.*)", re.DOTALL)
+# The same characters backend/core/redact.py leaves unescaped in a path.
+PATH_SAFE = "/[]@:!$&'()*+,;=-._~"
+
+
+@functools.lru_cache(maxsize=1 << 16)  # labels, titles and paths repeat a lot
+def words(text: str) -> tuple[str, ...]:
+    """Return the case-folded words of `text`, placeholders left out."""
+    if "[" in text:
+        text = PLACEHOLDER.sub(" ", text)
+    if text.isascii():  # the common case: folding the text first finds the same words
+        return tuple(WORD.findall(text.lower()))
+    # Each word is case-folded on its own, exactly as mask_text compares it.
+    return tuple(w.casefold() for w in WORD.findall(text))
+
+
+def mask_text(text: str, keep: Callable[[str], bool]) -> tuple[str, int]:
+    """Replace each word of `text` that `keep` refuses with `[rare]`; return it and the count."""
+    if all(keep(w) for w in words(text)):
+        return text, 0
+    masked = 0
+
+    def sub(match: re.Match) -> str:
+        nonlocal masked
+        if match.group(1) is not None or keep(match.group(0).casefold()):
+            return match.group(0)
+        masked += 1
+        return RARE
+
+    text = TOKEN.sub(sub, text)
+    return (RARE_RUN.sub(RARE, text) if masked else text), masked
+
+
+def cut(label: str, limit: int = LABEL_MAX) -> str:
+    """Cut a label to `limit` characters without leaving half a placeholder at its end."""
+    if len(label) <= limit:
+        return label
+    label = label[:limit]
+    opening = label.rfind("[")
+    return label[:opening].rstrip() if opening > label.rfind("]") else label
+
+
+def split_url(url: str) -> tuple[str, str, str]:
+    """Return (scheme://host, decoded path, ?query) of a redacted URL."""
+    match = URL_PARTS.match(url)
+    head, path, tail = match.groups() if match else ("", url, "")
+    return head, (unquote(path) if "%" in path else path), tail
+
+
+def url_path(url: str) -> str:
+    """Return the decoded path of a (redacted) URL."""
+    return split_url(url)[1]
+
+
+def mask_url(url: str, keep: Callable[[str], bool]) -> tuple[str, int]:
+    """Mask the refused words of a URL's path; scheme, host and query stay as they are."""
+    head, path, tail = split_url(url)
+    path, masked = mask_text(path, keep)
+    if not masked:
+        return url, 0
+    if "%" in url[len(head) : len(url) - len(tail)]:  # it was decoded: encode it again
+        path = quote(path, safe=PATH_SAFE)
+    return head + path + tail, masked
+
+
+def record_words(record: dict, found: set[str] | None = None) -> set[str]:
+    """Return the distinct gated words of a record (added to `found` when given)."""
+    found = set() if found is None else found
+    for name in TEXT_FIELDS:
+        text = record.get(name)
+        if isinstance(text, str):
+            found.update(words(text))
+    for name in URL_FIELDS:
+        url = record.get(name)
+        if isinstance(url, str):
+            found.update(url_words(url))
+    target = record.get("target")
+    if isinstance(target, dict) and isinstance(target.get("label"), str):
+        found.update(words(target["label"]))
+    return found
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def url_words(url: str) -> tuple[str, ...]:
+    """Return the case-folded words of a URL's path."""
+    return words(url_path(url))
+
+
+def mask_record(record: dict, keep: Callable[[str], bool]) -> tuple[dict, int]:
+    """Return a copy of `record` with refused words masked, and how many were masked."""
+    out, total = dict(record), 0
+    for name in TEXT_FIELDS:
+        if isinstance(out.get(name), str):
+            out[name], n = mask_text(out[name], keep)
+            total += n
+    for name in URL_FIELDS:
+        if isinstance(out.get(name), str):
+            out[name], n = mask_url(out[name], keep)
+            total += n
+    target = out.get("target")
+    if isinstance(target, dict) and isinstance(target.get("label"), str):
+        label, n = mask_text(target["label"], keep)
+        out["target"] = {**target, "label": cut(label)}
+        total += n
+    return out, total
