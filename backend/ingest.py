@@ -17,6 +17,7 @@ from .core import keys, pauses
 from .core.clock import now_ms
 from .core.consent import get_consent
 from .core.employees import authenticate
+from .core.fastpath import compile_schema
 from .core.policy import get_policy
 from .schemas import EventsFrameSchema, HelloSchema, PauseAppliedSchema
 
@@ -46,6 +47,7 @@ CLOSE_POLICY = 1008
 
 _hello = HelloSchema()
 _events = EventsFrameSchema()
+_events_fast = compile_schema(_events)  # the same schema, compiled (backend/core/fastpath.py)
 _applied = PauseAppliedSchema()
 
 
@@ -169,7 +171,9 @@ class Session:
 
     def on_events(self, frame: dict) -> None:
         try:
-            envelope = _events.load(frame)
+            envelope = _events_fast(frame)
+            if envelope is None:
+                envelope = _events.load(frame)
         except ValidationError as err:
             seq = frame.get("seq") if isinstance(frame.get("seq"), int) else None
             code = (
