@@ -205,9 +205,8 @@ class Session:
             return self.send(
                 error_frame("bad_frame", "pause_applied is not valid", errors=err.messages)
             )
-        ident = self.conn.ident
-        if not pauses.record_ack(self.r, applied["pause_id"], ident.device, ident.employee):
-            self.send(error_frame("unknown_pause", "no such pause"))
+        # Recorded in a batch with the other sockets' answers (backend/acks.py).
+        self.services.acks.add(self.conn, applied["pause_id"])
 
 
 @sock.route("/ws", bp=bp)
