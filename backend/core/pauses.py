@@ -149,11 +149,6 @@ def record_acks(r: redis.Redis, applied: list[tuple[str, str, str]]) -> list[boo
     return [flag == 1 for flag in result]
 
 
-def record_ack(r: redis.Redis, pause_id: str, device: str, employee: str) -> bool:
-    """Record that a device applied a pause; return False for an unknown pause."""
-    return record_acks(r, [(pause_id, device, employee)])[0]
-
-
 def acks(r: redis.Redis, pause_id: str) -> list[dict]:
     """Return the acknowledgements recorded for a pause."""
     raw = r.hvals(keys.key(keys.KEY_PAUSE_ACKS, pause_id=pause_id))
