@@ -113,6 +113,12 @@ def listen(host: str, port: int):
 
 
 def _serve(settings: Settings, url: str, host: str, sock, on_ready=None) -> None:
+    """Serve the app on werkzeug's threaded server in this process (`overt up` only).
+
+    `overt up` owns the embedded Redis, the worker subprocess and the pointer file in this one
+    process and stops them all on Ctrl-C; gunicorn's arbiter would take over the signals and
+    fork. A laptop holds one or two sockets, where a thread per socket costs nothing.
+    """
     settings = Settings(**{**settings.__dict__, "redis_url": url})
     app = create_app({"OVERT_SETTINGS": settings})
     # werkzeug serves a duplicate of the socket's descriptor; ours is closed once it has it.
