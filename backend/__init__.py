@@ -9,7 +9,7 @@ def create_app(test_config: dict | None = None, redis_client=None):
     """Create the Overt app; `test_config` overrides settings (tests pass config, not patches)."""
     from flask import Flask, jsonify
 
-    from . import admin, errors, ingest, logs, me, store
+    from . import admin, errors, ingest, logs, me, openapi, store
     from .core.config import MAX_FRAME_BYTES, load_settings
     from .core.db import RedisUnavailableError, connect
     from .services import Services
@@ -39,6 +39,7 @@ def create_app(test_config: dict | None = None, redis_client=None):
     app.register_blueprint(ingest.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(me.bp)
+    app.register_blueprint(openapi.bp)
 
     @app.get("/healthz")
     def healthz():

@@ -12,6 +12,7 @@ from .core.policy import get_policy
 from .core.purge import purge_scope
 from .errors import APIError, json_body
 from .policy_change import change_policy
+from .revocation import revoke_employee
 from .schemas import EnrollSchema, PauseRequestSchema, ResumeRequestSchema
 from .status import status
 from .store import get_redis
@@ -95,7 +96,7 @@ def enroll():
 def revoke(employee: str):
     actor = require_admin()
     r = get_redis()
-    count = employees.revoke(r, employee)
+    count = revoke_employee(r, employee)
     audit(r, actor, "revoke", employee=employee, tokens=count)
     return jsonify({"employee": employee, "revoked": count})
 
@@ -125,6 +126,7 @@ def erase_employee_data(employee: str):
 def read_audit_log():
     require_admin()
     limit = request.args.get("limit", "200")
-    if not limit.isdigit() or not 0 < int(limit) <= 10000:
+    # ASCII digits only: str.isdigit() also accepts "²", which int() refuses.
+    if not (len(limit) <= 5 and limit.isascii() and limit.isdigit() and 0 < int(limit) <= 10000):
         raise APIError(400, "bad_limit", "limit must be a whole number from 1 to 10000")
     return jsonify({"entries": read_audit(get_redis(), int(limit))})

@@ -31,6 +31,7 @@ from .core.vocabulary import CATEGORIES
 from .locate import HOW_TO_POINT, NotFoundError, locate, remove_pointer, write_pointer
 from .policy_change import change_policy
 from .schemas import EnrollSchema
+from .servers import JSONErrorRequestHandler
 from .status import status as read_status
 
 EXTENSION_DIR = Path(__file__).resolve().parent.parent / "extension"
@@ -122,7 +123,14 @@ def _serve(settings: Settings, url: str, host: str, sock, on_ready=None) -> None
     settings = Settings(**{**settings.__dict__, "redis_url": url})
     app = create_app({"OVERT_SETTINGS": settings})
     # werkzeug serves a duplicate of the socket's descriptor; ours is closed once it has it.
-    server = make_server(host, sock.getsockname()[1], app, threaded=True, fd=sock.fileno())
+    server = make_server(
+        host,
+        sock.getsockname()[1],
+        app,
+        threaded=True,
+        fd=sock.fileno(),
+        request_handler=JSONErrorRequestHandler,
+    )
     sock.close()
     if on_ready:
         on_ready(server.port)
@@ -452,6 +460,7 @@ def status(as_json: bool):
         f"dropped:     {drops} since the last batch; "
         f"{info['client_outbox_dropped']} by full extension outboxes"
     )
+    click.echo(f"dead letter: {info['dead_letter']} event(s) a worker could not process")
     g = info["rarity"]
     click.echo(
         f"rare words:  k={g['min_contributors']}, {g['contributors']} contributor(s) counted"

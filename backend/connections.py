@@ -14,6 +14,7 @@ import redis
 from .core import keys, pauses
 from .core.employees import Identity
 from .core.policy import get_policy
+from .revocation import close_revoked
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +117,10 @@ class Registry:
             if not pauses.matches(scope, employee, team):
                 continue
             out = None
+            if kind == "revoke":
+                close_revoked(conn)
+                sent += 1
+                continue
             if kind == "pause":
                 conn.told_pause = frame["pause_id"]
             elif kind == "resume":

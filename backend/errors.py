@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import logging
 
 import redis
 from flask import Flask, jsonify, request
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
+from werkzeug.http import HTTP_STATUS_CODES
 
 from .core.db import RedisUnavailableError
+from .core.frames import BadInputError, find_bad_string, parse_json
 
 log = logging.getLogger(__name__)
 
@@ -27,9 +30,15 @@ class APIError(Exception):
 
 def json_body() -> dict:
     """Return the JSON object body of the current request, or fail with a typed 400."""
-    data = request.get_json(silent=True)
+    try:
+        data = parse_json(request.get_data(cache=True))
+    except BadInputError as err:
+        raise APIError(400, err.code, err.message) from None
     if not isinstance(data, dict):
         raise APIError(400, "bad_json", "the body must be a JSON object")
+    bad = find_bad_string(data)
+    if bad:
+        raise APIError(400, "bad_string", f"a string at {bad} is not valid Unicode")
     return data
 
 
@@ -64,8 +73,17 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(err: Exception):
+        if isinstance(err, RecursionError):  # hostile nesting that got past parse_json
+            return _respond(400, "too_deep", "the input is nested too deeply")
         if isinstance(err, redis.RedisError | OSError):
             log.warning("request failed on Redis: %s", type(err).__name__)
             return _respond(503, "redis_unavailable", "the data store is unavailable; try again")
         log.exception("unexpected error")
         return _respond(500, "internal_error", "an unexpected error occurred")
+
+
+def server_error_json(status: int) -> bytes:
+    """Return the error shape for an error an HTTP server answers before Flask sees a request."""
+    name = HTTP_STATUS_CODES.get(status, "Error")
+    code = name.lower().replace(" ", "_").replace("-", "_")
+    return json.dumps(error_body(status, code, name)).encode()

@@ -10,14 +10,17 @@ import simple_websocket.ws
 from flask import Blueprint, current_app, request
 from flask_sock import Sock
 from marshmallow import ValidationError
+from simple_websocket import ConnectionClosed
 from wsproto.extensions import PerMessageDeflate
 
 from .connections import Connection
 from .core import keys, pauses
 from .core.clock import now_ms
 from .core.consent import get_consent
-from .core.employees import authenticate
+from .core.employees import authenticate, token_hash
 from .core.fastpath import compile_schema
+from .core.frames import BadInputError, find_bad_string, parse_json
+from .core.intake import RevokedError
 from .core.policy import get_policy
 from .schemas import EventsFrameSchema, HelloSchema, PauseAppliedSchema
 
@@ -86,6 +89,7 @@ class Session:
         self.services = services
         self.r = services.redis
         self.conn: Connection | None = None
+        self.token_hash = ""
         self.tap = current_app.config.get("FRAME_TAP")
 
     def send(self, frame: dict) -> None:
@@ -103,7 +107,7 @@ class Session:
                     raise CloseError("timeout", "no frame in time", 1000 if self.conn else 1008)
                 if self.tap:
                     self.tap(data)
-                self.handle(data)
+                self.handle_safely(data)
         except CloseError as err:
             log.info("closing %s: %s", self.conn.id if self.conn else "unauthenticated", err.code)
             self.send(error_frame(err.code, err.message))
@@ -116,17 +120,39 @@ class Session:
             if self.conn:
                 self.services.registry.remove(self.conn)
 
+    def handle_safely(self, data) -> None:
+        """Handle one frame; a bug on one frame answers an error frame, never ends the socket."""
+        try:
+            self.handle(data)
+        except (CloseError, redis.RedisError, ConnectionClosed):
+            raise
+        except Exception as err:
+            # One line per frame, no payload: the frame is hostile or a bug is; the socket lives.
+            log.error(
+                "frame on %s failed: %s",
+                self.conn.id if self.conn else "unauthenticated",
+                type(err).__name__,
+                exc_info=log.isEnabledFor(logging.DEBUG),
+            )
+            self.send(error_frame("internal_error", "the frame could not be handled"))
+
     def handle(self, data) -> None:
         """Parse one frame and dispatch it on its type."""
         if not isinstance(data, str):
             return self.send(error_frame("bad_frame", "frames are JSON text, not binary"))
         try:
-            frame = json.loads(data)
-        except ValueError:
-            return self.send(error_frame("bad_json", "the frame is not valid JSON"))
+            frame = parse_json(data)
+        except BadInputError as err:
+            return self.send(error_frame(err.code, err.message))
         if not isinstance(frame, dict):
             return self.send(error_frame("bad_frame", "a frame is a JSON object"))
+        # Events are checked one by one at intake, so one bad event rejects only itself.
+        bad = find_bad_string(frame, skip=frozenset({"events"}))
+        if bad:
+            return self.send(error_frame("bad_string", f"a string at {bad} is not valid Unicode"))
         kind = frame.get("type")
+        if not isinstance(kind, str):
+            kind = None
         if self.conn is None and kind != "hello":
             raise CloseError("hello_required", "send hello with a device token first")
         handler = {
@@ -137,7 +163,8 @@ class Session:
             "pong": lambda f: None,
         }.get(kind)
         if handler is None:
-            return self.send(error_frame("unknown_frame", f"unknown frame type {str(kind)[:40]!r}"))
+            name = str(frame.get("type"))[:40]
+            return self.send(error_frame("unknown_frame", f"unknown frame type {name!r}"))
         return handler(frame)
 
     def on_hello(self, frame: dict) -> None:
@@ -150,6 +177,7 @@ class Session:
         ident = authenticate(self.r, hello["token"])
         if ident is None:
             raise CloseError("bad_token", "the device token is unknown or revoked")
+        self.token_hash = token_hash(hello["token"])
         pipe = self.r.pipeline()
         pipe.hset(keys.KEY_SIGNALS, ident.device, json.dumps(hello["signals"]))
         if hello["dropped"]:
@@ -187,8 +215,14 @@ class Session:
         policy = self.services.current_policy()
         try:
             ack = self.services.intake.accept(
-                self.conn.ident, envelope["seq"], envelope["events"], policy["allowed_origins"]
+                self.conn.ident,
+                envelope["seq"],
+                envelope["events"],
+                policy["allowed_origins"],
+                token_hash=self.token_hash,
             )
+        except RevokedError:
+            raise CloseError("revoked", "this device's token was revoked") from None
         except redis.RedisError as err:
             log.warning("frame seq=%s not queued: Redis %s", envelope["seq"], type(err).__name__)
             return self.send(

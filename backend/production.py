@@ -18,6 +18,11 @@ from gunicorn.app.base import BaseApplication
 WORKER_CONNECTIONS = 10_000
 
 
+def _json_errors(worker) -> None:
+    """In a worker: answer requests gunicorn refuses in the one JSON error shape."""
+    import backend.gunicorn_conf  # noqa: F401 (replaces gunicorn.util.write_error on import)
+
+
 class OvertServer(BaseApplication):
     """gunicorn + gevent serving `backend.create_app()` on an already bound socket."""
 
@@ -28,6 +33,10 @@ class OvertServer(BaseApplication):
             "workers": workers,
             "worker_connections": connections,
             "control_socket_disable": True,  # gunicorn >= 25.1; several servers per user
+            # As backend/gunicorn_conf.py: the longest request line, and JSON for what gunicorn
+            # refuses itself (installed in each worker, after gevent's patching).
+            "limit_request_line": 8190,
+            "post_worker_init": _json_errors,
             "when_ready": lambda arbiter: print(
                 f"overt: backend on http://{host}:{port} (WebSocket /ws; "
                 f"{workers} gevent worker{'s' if workers != 1 else ''})",

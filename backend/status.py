@@ -27,9 +27,10 @@ def status(r: redis.Redis) -> dict:
     pipe.hvals(keys.KEY_BATCHES)
     pipe.hgetall(keys.KEY_DROPS)
     pipe.hvals(keys.KEY_CLIENT_DROPS)
+    pipe.llen(keys.KEY_DEAD_LETTER)
     pipe.scard(keys.KEY_RARITY_CONTRIBUTORS)
     pipe.hlen(keys.KEY_EMPLOYEES)
-    (connected, incoming, staged, in_flight, batches, drops, client_drops, seen, enrolled) = (
+    (connected, incoming, staged, in_flight, batches, drops, client_drops, dead, seen, enrolled) = (
         pipe.execute()
     )
     cards = [json.loads(b) for b in batches]
@@ -67,6 +68,8 @@ def status(r: redis.Redis) -> dict:
         "drops_pending": {k.decode(): int(v) for k, v in drops.items()},
         # Events extensions had to drop from a full outbox (reported in hello), over all devices.
         "client_outbox_dropped": sum(int(v) for v in client_drops),
+        # Events a worker could not process, set aside with the reason (workers/quarantine.py).
+        "dead_letter": dead,
     }
 
 

@@ -18,6 +18,7 @@ from backend.core.datasets import read_shard
 from backend.core.db import connect
 from backend.core.vocabulary import CATEGORIES
 from backend.embedded_redis import EmbeddedRedis
+from backend.servers import JSONErrorRequestHandler
 from tests.helpers import http
 from workers.queue import get_queue
 
@@ -72,7 +73,9 @@ class LiveServer:
         self.frames: list[str] = app.config["FRAME_TAP_LIST"]
 
     def start(self) -> LiveServer:
-        self.server = make_server("127.0.0.1", self.port, self.app, threaded=True)
+        self.server = make_server(
+            "127.0.0.1", self.port, self.app, threaded=True, request_handler=JSONErrorRequestHandler
+        )
         self.port = self.server.server_port
         threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
         return self

@@ -29,8 +29,12 @@ from backend.core.datasets import (
     write_card,
 )
 from backend.core.filters import load_rules
+from backend.core.frames import find_bad_string
 from backend.core.policy import get_policy
 from backend.core.vocabulary import SCHEMA_VERSION
+
+from .quarantine import DROP_REASON as QUARANTINED
+from .quarantine import dead_letter, log_quarantined
 
 log = logging.getLogger(__name__)
 
@@ -92,9 +96,12 @@ def write_batch(
     """Write the shard and card of a taken batch, then index it; return its summary."""
     meta = json.loads(r.hget(keys.KEY_SEALING_INDEX, batch_id))
     sealing = keys.key(keys.KEY_SEALING, batch=batch_id)
-    staged = [json.loads(x) for x in r.lrange(sealing, 0, -1)]
+    staged, dead = sealable_items(r.lrange(sealing, 0, -1))
     rules = load_rules(r, {s["e"] for s in staged})
     drops = Counter(meta.get("drops") or {})
+    if dead:
+        drops[QUARANTINED] += len(dead)
+        log_quarantined("batch", batch_id, dead)
     kept = []
     for item in staged:
         reason = rules.drop_reason(item)  # consent must still hold at sealing time
@@ -117,6 +124,8 @@ def write_batch(
         write_card(card_path, card)
         summary = index_entry(card, meta["date"], records)
     pipe = r.pipeline(transaction=True)
+    if dead:
+        pipe.rpush(keys.KEY_DEAD_LETTER, *dead)
     if summary:
         pipe.hset(keys.KEY_BATCHES, batch_id, json.dumps(summary))
     elif drops:
@@ -139,6 +148,34 @@ def mask_rare_words(r, batch_id, meta, records, secret) -> tuple[list[dict], int
         meta["rarity"] = decision
         r.hset(keys.KEY_SEALING_INDEX, batch_id, json.dumps(meta))
     return records, masked
+
+
+def sealable_items(raw_items: list[bytes]) -> tuple[list[dict], list[str]]:
+    """Return the staged items that can be written to a shard, and dead letters for the rest."""
+    items, dead = [], []
+    for raw in raw_items:
+        item = None
+        try:
+            item = json.loads(raw)
+            check_sealable(item)
+        except Exception as err:  # a poison record: set aside, the rest of the batch is sealed
+            dead.append(dead_letter("seal", raw, err, item))
+            continue
+        items.append(item)
+    return items, dead
+
+
+def check_sealable(item: dict) -> None:
+    """Raise unless a staged item has what sealing reads, all of it encodable."""
+    rec = item["rec"]
+    if not all(isinstance(item[k], str) for k in ("e", "t", "c")) or not isinstance(item["r"], int):
+        raise ValueError("a staged item lacks its employee, team, category or receipt time")
+    if not all(isinstance(rec[k], str) for k in ("id", "type", "category", "contributor")):
+        raise ValueError("a record lacks its id, type, category or contributor")
+    iso(rec["ts"])
+    bad = find_bad_string(rec)
+    if bad:
+        raise ValueError(f"a string at {bad} is not valid Unicode")
 
 
 def build_card(batch_id, records, drops, digest, policy_version, sealed_ms) -> dict:

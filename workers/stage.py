@@ -19,9 +19,13 @@ import redis
 from backend.core import keys, rarity
 from backend.core.clock import now_ms
 from backend.core.filters import load_rules
+from backend.core.frames import find_bad_string
 from backend.core.policy import get_policy
 from backend.core.pseudonym import pseudonym
 from backend.core.records import dataset_record
+
+from .quarantine import DROP_REASON as QUARANTINED
+from .quarantine import dead_letter, log_quarantined
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +45,8 @@ redis.call('ZADD', KEYS[3], ARGV[3], ARGV[1])
 return items
 """
 
-# ARGV: take id, seen ttl, number of drop pairs, (reason, count)...,
-# then (seen key, member, staged entry) triples.
+# ARGV: take id, seen ttl, number of drop pairs, (reason, count)..., number of dead letters,
+# dead letters..., then (seen key, member, staged entry) triples.
 COMMIT_LUA = """
 local ndrops = tonumber(ARGV[3])
 local dup = 0
@@ -50,6 +54,12 @@ local i = 4
 for _ = 1, ndrops do
   redis.call('HINCRBY', KEYS[4], ARGV[i], ARGV[i + 1])
   i = i + 2
+end
+local ndead = tonumber(ARGV[i])
+i = i + 1
+for _ = 1, ndead do
+  redis.call('RPUSH', KEYS[5], ARGV[i])
+  i = i + 1
 end
 while i <= #ARGV do
   if redis.call('SADD', ARGV[i], ARGV[i + 1]) == 1 then
@@ -90,19 +100,57 @@ def take(r: redis.Redis, count: int = TAKE_SIZE) -> tuple[str, list[bytes]]:
     return take_id, items
 
 
-def filter_entries(entries: list[dict], rules, secret: str) -> tuple[list[dict], Counter]:
-    """Filter, redact and pseudonymise `entries`; return the staged entries and the drops."""
-    staged, drops = [], Counter()
-    for entry in entries:
-        reason = rules.drop_reason(entry)
-        if reason:
-            drops[reason] += 1
+def parse_entries(items: list[bytes]) -> tuple[list[dict], list[str]]:
+    """Return the queued entries of a take, and dead letters for items that are not entries."""
+    entries, dead = [], []
+    for raw in items:
+        try:
+            entry = json.loads(raw)
+            if not (isinstance(entry, dict) and isinstance(entry.get("e"), str)):
+                raise ValueError("not a queued entry")
+        except ValueError as err:
+            dead.append(dead_letter("stage", raw, err))
             continue
-        record = dataset_record(entry, pseudonym(secret, entry["e"]))
-        staged.append(
-            {"e": entry["e"], "t": entry["t"], "c": entry["c"], "r": entry["r"], "rec": record}
-        )
-    return staged, drops
+        entries.append(entry)
+    return entries, dead
+
+
+def filter_entries(
+    entries: list[dict], rules, secret: str, allowed_origins=None
+) -> tuple[list[dict], Counter, list[str]]:
+    """Filter, redact and pseudonymise `entries`; return the staged entries, drops, dead letters.
+
+    An entry whose processing raises is a dead letter (workers/quarantine.py), counted as a drop;
+    the others are staged as usual. `allowed_origins` are the policy's (referrers elsewhere keep
+    their origin at most).
+    """
+    staged, drops, dead = [], Counter(), []
+    for entry in entries:
+        try:
+            item = _stage_entry(entry, rules, secret, allowed_origins)
+        except Exception as err:  # a poison event: set aside, the rest of the take goes on
+            dead.append(dead_letter("stage", json.dumps(entry, ensure_ascii=True), err, entry))
+            drops[QUARANTINED] += 1
+            continue
+        if isinstance(item, str):
+            drops[item] += 1
+        else:
+            staged.append(item)
+    return staged, drops, dead
+
+
+def _stage_entry(entry: dict, rules, secret: str, allowed_origins) -> dict | str:
+    """Return the staged form of one entry, or the reason it is dropped; raise if it cannot be."""
+    reason = rules.drop_reason(entry)
+    if reason:
+        return reason
+    record = dataset_record(entry, pseudonym(secret, entry["e"]), allowed_origins)
+    bad = find_bad_string(record)
+    if bad:  # intake refuses these; one queued by an older backend must not reach a shard
+        raise ValueError(f"a string at {bad} is not valid Unicode")
+    staged = {"e": entry["e"], "t": entry["t"], "c": entry["c"], "r": entry["r"], "rec": record}
+    staged_row(staged)  # a timestamp beyond any date fails here, not in the commit
+    return staged
 
 
 @functools.lru_cache(maxsize=64)
@@ -119,17 +167,23 @@ def staged_row(staged: dict) -> tuple[str, str, str]:
     return seen, f"{staged['e']}:{record['id']}", json.dumps(staged, separators=(",", ":"))
 
 
-def build_staged(entries: list[dict], rules, secret: str) -> tuple[list[tuple], Counter]:
-    """Filter, redact and pseudonymise `entries`; return (seen key, member, staged json) rows."""
-    staged, drops = filter_entries(entries, rules, secret)
-    return [staged_row(s) for s in staged], drops
+def build_staged(
+    entries: list[dict], rules, secret: str, allowed_origins=None
+) -> tuple[list[tuple], Counter, list[str]]:
+    """Filter, redact and pseudonymise `entries`; return rows, drops and dead letters."""
+    staged, drops, dead = filter_entries(entries, rules, secret, allowed_origins)
+    return [staged_row(s) for s in staged], drops, dead
 
 
-def commit(r: redis.Redis, take_id: str, rows, drops: Counter) -> int:
-    """Stage `rows` and count `drops`, deleting the take, atomically; return duplicates."""
+def commit(r: redis.Redis, take_id: str, rows, drops: Counter, dead: list[str] = ()) -> int:
+    """Stage `rows`, count `drops` and keep `dead` letters, deleting the take, atomically.
+
+    Return how many rows were duplicates.
+    """
     args: list = [take_id, SEEN_TTL, len(drops)]
     for reason, n in sorted(drops.items()):
         args += [reason, n]
+    args += [len(dead), *dead]
     for row in rows:
         args += list(row)
     return int(
@@ -139,6 +193,7 @@ def commit(r: redis.Redis, take_id: str, rows, drops: Counter) -> int:
                 keys.KEY_PROCESSING_INDEX,
                 keys.KEY_STAGING,
                 keys.KEY_DROPS,
+                keys.KEY_DEAD_LETTER,
             ],
             args=args,
         )
@@ -150,24 +205,30 @@ def stage_once(r: redis.Redis, secret: str, count: int = TAKE_SIZE) -> int:
     take_id, items = take(r, count)
     if not items:
         return 0
-    entries = [json.loads(x) for x in items]
+    entries, dead = parse_entries(items)
     rules = load_rules(r, {e["e"] for e in entries})
-    staged, drops = filter_entries(entries, rules, secret)
+    policy = get_policy(r)
+    staged, drops, more_dead = filter_entries(
+        entries, rules, secret, frozenset(policy["allowed_origins"])
+    )
+    dead += more_dead
+    drops[QUARANTINED] += len(dead) - len(more_dead)
+    drops = +drops  # no zero counts
+    log_quarantined("take", take_id, dead)
     # Counted before the commit, so a staged record's words are always counted when it seals;
     # counting a take twice (after a crash) changes nothing: contributors are counted distinct.
-    k = get_policy(r)["min_contributors"]
-    rarity.count_records(r, secret, (s["rec"] for s in staged), k)
+    rarity.count_records(r, secret, (s["rec"] for s in staged), policy["min_contributors"])
     rows = [staged_row(s) for s in staged]
-    dup = commit(r, take_id, rows, drops)
+    dup = commit(r, take_id, rows, drops, dead)
     log.info(
         "take %s: %d taken, %d staged, %d dropped, %d duplicate",
         take_id,
-        len(entries),
+        len(items),
         len(rows) - dup,
         sum(drops.values()),
         dup,
     )
-    return len(entries)
+    return len(items)
 
 
 def recover_orphans(r: redis.Redis, older_than_ms: int = ORPHAN_AFTER_MS) -> int:

@@ -4,18 +4,25 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
+from .aria import ARIA_ROLES
 from .clock import now_ms as clock_now_ms
 from .fastpath import compile_schema
+from .frames import find_bad_string
 from .vocabulary import (
     CATEGORY_OF,
     MAX_CLOCK_SKEW_MS,
     MAX_EVENT_AGE_MS,
     MAX_LABEL,
-    MAX_ROLE,
     MAX_SELECTOR,
     MAX_TAG,
     MAX_TITLE,
     MAX_URL,
+)
+
+# A lower-case HTML tag name (custom elements have dashes), never a run of 6+ digits.
+TAG_NAME = validate.Regexp(
+    rf"^(?!.*\d{{6}})[a-z][a-z0-9-]{{0,{MAX_TAG - 1}}}$",
+    error=f"an HTML tag name (lower case, at most {MAX_TAG})",
 )
 
 
@@ -34,8 +41,10 @@ class TargetSchema(Schema):
         unknown = EXCLUDE
 
     selector = fields.String(required=True, validate=validate.Length(min=1, max=MAX_SELECTOR))
-    tag = fields.String(required=True, validate=validate.Length(min=1, max=MAX_TAG))
-    role = fields.String(validate=validate.Length(max=MAX_ROLE), allow_none=True)
+    tag = fields.String(required=True, validate=TAG_NAME)
+    role = fields.String(
+        validate=validate.OneOf(ARIA_ROLES, error="a known ARIA role"), allow_none=True
+    )
     label = fields.String(validate=validate.Length(max=MAX_LABEL), allow_none=True)
 
 
@@ -118,6 +127,9 @@ def validate_event(raw: object, now_ms: int | None = None) -> dict:
     """Return the cleaned event, or raise EventRejected with a typed code."""
     if not isinstance(raw, dict):
         raise EventRejected("invalid_event", {"_schema": ["event must be an object"]})
+    bad = find_bad_string(raw)
+    if bad:
+        raise EventRejected("bad_string", {"_schema": [f"a string at {bad} is not valid Unicode"]})
     kind = raw.get("type")
     if not isinstance(kind, str) or kind not in EVENT_SCHEMAS:
         raise EventRejected("unknown_type", {"type": [f"unknown event type {str(kind)[:40]!r}"]})

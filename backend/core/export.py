@@ -97,7 +97,10 @@ def collected(
     """Return counts by category and day (in `zone`), the latest records, and my batches."""
     contributor = pseudonym(secret, employee)
     batches = sealed_batches(r, Path(datasets), contributor)
-    rows = [("queued", dataset_record(e, contributor)) for e in queued_entries(r, employee)]
+    origins = frozenset(get_policy(r)["allowed_origins"])
+    rows = [
+        ("queued", dataset_record(e, contributor, origins)) for e in queued_entries(r, employee)
+    ]
     rows += [("staged", s["rec"]) for s in staged_entries(r, employee)]
     rows += [("sealed", rec) for b in batches for rec in b["records"]]
     by_category, by_stage = Counter(), Counter()

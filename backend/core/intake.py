@@ -20,22 +20,24 @@ from .vocabulary import CATEGORY_OF
 
 log = logging.getLogger(__name__)
 
-# One round trip per frame, atomic with pause and consent changes: refuse everything while the
+# One round trip per frame, atomic with revocation, pause and consent changes: refuse everything
+# from a revoked token (ARGV[3], its hash; '' skips the check), refuse everything while the
 # employee's scope is paused, refuse events of categories not granted, push the rest with one
 # multi-value LPUSH, and say whether a drain job needs enqueuing.
 ACCEPT_LUA = """
+if ARGV[3] ~= '' and redis.call('HEXISTS', KEYS[5], ARGV[3]) == 0 then return {'revoked'} end
 local paused = redis.call('HMGET', KEYS[1], 'all', 'team:' .. ARGV[2], 'employee:' .. ARGV[1])
 for i = 1, 3 do
   if paused[i] then return {'paused', paused[i]} end
 end
 local granted, accepted, refused = {}, {}, {'ok', 0}
-for i = 3, #ARGV, 2 do
+for i = 4, #ARGV, 2 do
   local c = ARGV[i]
   if granted[c] == nil then granted[c] = redis.call('HEXISTS', KEYS[2], c) == 1 end
   if granted[c] then
     accepted[#accepted + 1] = ARGV[i + 1]
   else
-    refused[#refused + 1] = (i - 3) / 2
+    refused[#refused + 1] = (i - 4) / 2
   end
 end
 if #accepted > 0 then
@@ -89,6 +91,10 @@ def encode_entry(head: str, category: str, received: int, event: dict) -> str:
     return f'{head}{_json(category)},"r":{received},"ev":{_json(event)}}}'
 
 
+class RevokedError(Exception):
+    """The device's token was revoked: its frames are refused from then on."""
+
+
 class Intake:
     """Queues validated events for one Redis; one instance per process."""
 
@@ -97,12 +103,17 @@ class Intake:
         self.script = r.register_script(ACCEPT_LUA)
         self.enqueue_drain = enqueue_drain
 
-    def accept(self, ident: Identity, seq: int, events: list, allowed_origins) -> dict:
-        """Validate and queue `events`; return the `ack` frame (sent only after Redis has them)."""
+    def accept(
+        self, ident: Identity, seq: int, events: list, allowed_origins, token_hash: str = ""
+    ) -> dict:
+        """Validate and queue `events`; return the `ack` frame (sent only after Redis has them).
+
+        With `token_hash`, raise RevokedError (nothing queued) once that token is revoked.
+        """
         received = now_ms()
         rejected: list[dict] = []
         positions: list[int] = []
-        argv: list[str] = [ident.employee, ident.team]
+        argv: list[str] = [ident.employee, ident.team, token_hash]
         seen: set[str] = set()
         allowed = origin_matcher(allowed_origins)
         head = entry_head(ident)
@@ -127,9 +138,12 @@ class Intake:
                 keys.key(keys.KEY_CONSENT, employee=ident.employee),
                 keys.KEY_INCOMING,
                 keys.KEY_DRAIN_PENDING,
+                keys.KEY_TOKENS,
             ]
             result = self.script(keys=keys_, args=argv)
             status = result[0].decode()
+            if status == "revoked":
+                raise RevokedError(ident.device)
             if status == "paused":
                 pause_id = result[1].decode()
                 for index in positions:

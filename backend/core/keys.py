@@ -65,5 +65,8 @@ KEY_ME_SESSION = PREFIX + "me:session:{session}"  # json identity of a /me brows
 KEY_RETENTION_DUE = PREFIX + "retention:due"  # set while a retention run is scheduled (TTL)
 KEY_BATCHES_DELETED = PREFIX + "batches:deleted"  # hash: batch id -> json {date, events, at}
 
+# Events a worker could not process (a poison event), set aside with the reason so that the rest
+# of their take is staged or sealed: list of json {stage, reason, at, event, e, t, c, raw}.
+KEY_DEAD_LETTER = PREFIX + "deadletter"
 # When events last arrived under each policy version (so `overt status` can say none have).
 KEY_POLICY_LAST_ACCEPTED = PREFIX + "policy:last_accepted"  # hash: policy version -> ms

@@ -38,7 +38,8 @@ if removed > 0 then redis.call('HINCRBY', KEYS[#KEYS], reason, removed) end
 return removed
 """
 
-QUEUED_LISTS = (keys.KEY_INCOMING, keys.KEY_STAGING)
+# Dead letters hold events too (workers/quarantine.py): a purge or an erasure removes them.
+QUEUED_LISTS = (keys.KEY_INCOMING, keys.KEY_STAGING, keys.KEY_DEAD_LETTER)
 
 
 def _purge(r: redis.Redis, reason: str, field: str, value: str, categories=()) -> int:

@@ -1,41 +1,83 @@
-"""Server-side redaction: the same rules the extension applies, applied again (docs/privacy.md)."""
+"""Server-side redaction: the same rules the extension applies, applied again (docs/privacy.md).
+
+A client that lies or has a bug must not get data through, so text is normalised before the rules
+run: percent-encoding is decoded until nothing changes (`jane%2540corp.example` is an e-mail) and
+Unicode is NFKC-folded (a full-width at sign is an `@`).
+"""
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
-EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+# Unicode-aware: `jöhn@exämple.com` is an e-mail too.
+EMAIL = re.compile(r"[\w.%+-]+@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}")
 # 13-19 digits, optionally grouped by spaces or dashes: card-like, masked before shorter runs.
 CARD = re.compile(r"(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)")
+# Phone numbers written with separators: 555-123-4567, (555) 123 4567, +1 555.123.4567.
+PHONE = re.compile(
+    r"(?<![\w+])(?:\+\d{1,3}[ .-]?)?(?:\(\d{2,4}\)|\d{2,4})[ .-]?\d{3,4}[ .-]\d{3,4}(?!\w)"
+)
 DIGITS = re.compile(r"\d{6,}")
-EMAIL_MASK, CARD_MASK, DIGITS_MASK = "[email]", "[card]", "[number]"
-# Every pattern above needs a digit or an "@": text with neither is returned as it is.
-MAYBE_MASKED = re.compile(r"[\d@]")
-# What `quote` leaves alone and `unquote` does not change: such a path needs no decoding and
-# no re-encoding (the masks are made of these characters too).
+EMAIL_MASK, CARD_MASK, PHONE_MASK, DIGITS_MASK = "[email]", "[card]", "[phone]", "[number]"
+MAX_DECODE = 8  # rounds of percent-decoding; each round shortens the text, so this is ample
+# ASCII text with no digit, "@" or "%" is its own normal form and no pattern above can match it
+# (each needs a digit or an "@"): it is returned as it is.
+MAYBE_MASKED = re.compile(r"[\d@%]")
+# What `quote` leaves alone: a path made only of these (so no "%" either) is its own normal form
+# and needs no re-encoding after the rules (the masks are made of these characters too).
 PATH_SAFE = "/[]@:!$&'()*+,;=-._~"
 PLAIN_PATH = re.compile(r"[A-Za-z0-9/\[\]@:!$&'()*+,;=._~-]*")
 
 TEXT_FIELDS = ("title",)
 URL_FIELDS = ("url", "referrer", "from")
+WEB_SCHEMES = ("http", "https")
+
+
+def normalise(text: str) -> str:
+    """Decode percent-encoding until stable, then NFKC-fold: what the rules match against."""
+    for _ in range(MAX_DECODE):
+        decoded = unquote(text)
+        if decoded == text:
+            break
+        text = decoded
+    return unicodedata.normalize("NFKC", text)
 
 
 def redact_text(text: str) -> str:
-    """Mask e-mail addresses, card-like numbers and digit runs of 6 or more."""
-    if not MAYBE_MASKED.search(text):
+    """Mask e-mail addresses, card-like and phone numbers and digit runs of 6 or more."""
+    if text.isascii() and not MAYBE_MASKED.search(text):
         return text
-    text = EMAIL.sub(EMAIL_MASK, text)
+    text = EMAIL.sub(EMAIL_MASK, normalise(text))
     text = CARD.sub(CARD_MASK, text)
+    text = PHONE.sub(PHONE_MASK, text)
     return DIGITS.sub(DIGITS_MASK, text)
 
 
+def origin_url(url: str) -> str:
+    """Return `scheme://host[:port]/` of a web URL (credentials dropped), or '' for none."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return ""
+    if parts.scheme.lower() not in WEB_SCHEMES or not parts.netloc:
+        return ""
+    return f"{parts.scheme.lower()}://{parts.netloc.rsplit('@', 1)[-1]}/"
+
+
 def redact_url(url: str, allowed_params: frozenset[str] = frozenset()) -> str:
-    """Drop the fragment and every query parameter not allow-listed; mask the path."""
+    """Drop the fragment and every query parameter not allow-listed; mask the path.
+
+    A URL that is not http(s) (`data:`, `javascript:`, `file:`) keeps its scheme only.
+    """
     try:
         parts = urlsplit(url)
     except ValueError:
         return "[invalid-url]"
+    scheme = parts.scheme.lower()
+    if scheme not in WEB_SCHEMES:
+        return f"{scheme}:" if re.fullmatch(r"[a-z][a-z0-9+.-]{0,31}", scheme) else "[invalid-url]"
     query = (
         urlencode(
             [
@@ -48,22 +90,33 @@ def redact_url(url: str, allowed_params: frozenset[str] = frozenset()) -> str:
         else ""
     )
     netloc = parts.netloc.rsplit("@", 1)[-1]  # never keep credentials in a URL
-    return urlunsplit((parts.scheme, netloc, redact_path(parts.path), query, ""))
+    return urlunsplit((scheme, netloc, redact_path(parts.path), query, ""))
 
 
 def redact_path(path: str) -> str:
-    """Mask a URL path; decode it first: "ann%40corp.com" in a path is an e-mail address too."""
+    """Mask a URL path (decoded first by the rules) and encode it again."""
     if PLAIN_PATH.fullmatch(path):
         return redact_text(path)
-    return quote(redact_text(unquote(path)), safe=PATH_SAFE)
+    return quote(redact_text(path), safe=PATH_SAFE)
 
 
-def redact_event(event: dict, allowed_params: frozenset[str] = frozenset()) -> dict:
-    """Return a copy of `event` with every text and URL field redacted."""
+def redact_event(
+    event: dict,
+    allowed_params: frozenset[str] = frozenset(),
+    allowed_origins: frozenset[str] | None = None,
+) -> dict:
+    """Return a copy of `event` with every text and URL field redacted.
+
+    With `allowed_origins`, a referrer or `from` URL on another origin keeps its origin at most.
+    """
     out = dict(event)
     for name in URL_FIELDS:
         if isinstance(out.get(name), str):
             out[name] = redact_url(out[name], allowed_params)
+            if name != "url" and allowed_origins is not None:
+                origin = origin_url(out[name])
+                if origin.rstrip("/") not in allowed_origins:
+                    out[name] = origin or out[name]
     for name in TEXT_FIELDS:
         if isinstance(out.get(name), str):
             out[name] = redact_text(out[name])

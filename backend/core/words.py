@@ -20,6 +20,7 @@ PLACEHOLDERS = (
     "[email]",
     "[card]",
     "[number]",
+    "[phone]",
     "[invalid-url]",
     "[typed]",
     "[content]",
@@ -34,9 +35,10 @@ RARE_RUN = re.compile(re.escape(RARE) + r"(?:\s+" + re.escape(RARE) + ")+")
 LABEL_MAX = 80
 TEXT_FIELDS = ("title",)
 URL_FIELDS = ("url", "from", "referrer")
-# A redacted URL is scheme://host[:port] + path + the allow-listed query (backend/core/redact.py);
-# anything else is taken as a path, so all of it is gated.
-URL_PARTS = re.compile(r"([^:/?#]+://[^/?#]*)([^?#]*)(.*)", re.DOTALL)
+# A redacted URL is scheme://host[:port] + path + the allow-listed query, or a non-web URL's
+# scheme alone (`data:`; backend/core/redact.py); anything else is taken as a path, so all of it
+# is gated.
+URL_PARTS = re.compile(r"([^:/?#]+://[^/?#]*|[a-z][a-z0-9+.-]{0,31}:$)([^?#]*)(.*)", re.DOTALL)
 # The same characters backend/core/redact.py leaves unescaped in a path.
 PATH_SAFE = "/[]@:!$&'()*+,;=-._~"
 

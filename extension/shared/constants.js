@@ -25,6 +25,29 @@ export const MAX_LABEL = 80;
 export const MAX_TAG = 32;
 export const MAX_ROLE = 64;
 
+/** The roles a TARGET may name; the backend refuses others (backend/core/aria.py: keep in step). */
+export const ARIA_ROLES = Object.freeze(new Set([
+  "alert", "alertdialog", "application", "article", "banner", "blockquote", "button", "caption",
+  "cell", "checkbox", "code", "columnheader", "combobox", "comment", "complementary",
+  "contentinfo", "definition", "deletion", "dialog", "directory", "doc-abstract",
+  "doc-acknowledgments", "doc-afterword", "doc-appendix", "doc-backlink", "doc-biblioentry",
+  "doc-bibliography", "doc-biblioref", "doc-chapter", "doc-colophon", "doc-conclusion",
+  "doc-cover", "doc-credit", "doc-credits", "doc-dedication", "doc-endnote", "doc-endnotes",
+  "doc-epigraph", "doc-epilogue", "doc-errata", "doc-example", "doc-footnote", "doc-foreword",
+  "doc-glossary", "doc-glossref", "doc-index", "doc-introduction", "doc-noteref", "doc-notice",
+  "doc-pagebreak", "doc-pagefooter", "doc-pageheader", "doc-pagelist", "doc-part", "doc-preface",
+  "doc-prologue", "doc-pullquote", "doc-qna", "doc-subtitle", "doc-tip", "doc-toc", "document",
+  "emphasis", "feed", "figure", "form", "generic", "graphics-document", "graphics-object",
+  "graphics-symbol", "grid", "gridcell", "group", "heading", "image", "img", "insertion", "link",
+  "list", "listbox", "listitem", "log", "main", "mark", "marquee", "math", "menu", "menubar",
+  "menuitem", "menuitemcheckbox", "menuitemradio", "meter", "navigation", "none", "note", "option",
+  "paragraph", "presentation", "progressbar", "radio", "radiogroup", "region", "row", "rowgroup",
+  "rowheader", "scrollbar", "search", "searchbox", "separator", "slider", "spinbutton", "status",
+  "strong", "subscript", "suggestion", "superscript", "switch", "tab", "table", "tablist",
+  "tabpanel", "term", "textbox", "time", "timer", "toolbar", "tooltip", "tree", "treegrid",
+  "treeitem",
+]));
+
 /** Delivery: flush at 50 events or after 1 s; never more than 100 events in one frame. */
 export const FLUSH_AT_EVENTS = 50;
 export const FLUSH_MS = 1000;

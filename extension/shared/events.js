@@ -4,7 +4,7 @@
  * here, so a bug in the content script cannot widen what leaves the browser.
  */
 import {
-  CATEGORY_OF_TYPE, MAX_LABEL, MAX_ROLE, MAX_SELECTOR, MAX_TAG, MAX_TITLE,
+  ARIA_ROLES, CATEGORY_OF_TYPE, MAX_LABEL, MAX_SELECTOR, MAX_TAG, MAX_TITLE,
 } from "./constants.js";
 import { redactLabel, redactText, redactUrl } from "./redact.js";
 
@@ -17,9 +17,10 @@ function cleanTarget(raw) {
   if (!raw || typeof raw !== "object") return null;
   const selector = redactText(String(raw.selector || "")).slice(0, MAX_SELECTOR);
   const tag = String(raw.tag || "").toLowerCase().replace(/[^a-z0-9-]/g, "").slice(0, MAX_TAG);
-  if (!selector || !tag) return null;
+  // The backend's tag rule (backend/core/events.py): a letter first, never a run of 6+ digits.
+  if (!selector || !/^[a-z]/.test(tag) || /\d{6}/.test(tag)) return null;
   const target = { selector, tag };
-  if (typeof raw.role === "string" && raw.role) target.role = redactText(raw.role).slice(0, MAX_ROLE);
+  if (typeof raw.role === "string" && ARIA_ROLES.has(raw.role)) target.role = raw.role;
   if (typeof raw.label === "string") {
     const label = redactLabel(raw.label, MAX_LABEL);
     if (label) target.label = label;

@@ -4,20 +4,39 @@
  */
 import { ALLOWED_QUERY_PARAMS, MAX_URL } from "./constants.js";
 
-const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g;
+// Unicode-aware, as backend/core/redact.py: `jöhn@exämple.com` is an e-mail too.
+const EMAIL = /[\p{L}\p{N}_.%+-]+@[\p{L}\p{N}_-]+(?:\.[\p{L}\p{N}_-]+)*\.\p{L}{2,}/gu;
 // 13-19 digits, optionally grouped by spaces or dashes: card-like, masked before shorter runs.
 const CARD = /(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)/g;
+// Phone numbers written with separators: 555-123-4567, (555) 123 4567, +1 555.123.4567.
+const PHONE = /(?<![\w+])(?:\+\d{1,3}[ .-]?)?(?:\(\d{2,4}\)|\d{2,4})[ .-]?\d{3,4}[ .-]\d{3,4}(?!\w)/g;
 const DIGITS = /\d{6,}/g;
+const MAX_DECODE = 8;
 
 export const EMAIL_MASK = "[email]";
 export const CARD_MASK = "[card]";
 export const DIGITS_MASK = "[number]";
+export const PHONE_MASK = "[phone]";
 export const INVALID_URL = "[invalid-url]";
 
-/** Mask e-mail addresses, card-like numbers and digit runs of 6 or more. */
+/** Decode percent-encoding until stable, then NFKC-fold: what the rules match against. */
+export function normalise(text) {
+  for (let i = 0; i < MAX_DECODE; i++) {
+    const decoded = safeDecode(text);
+    if (decoded === text) break;
+    text = decoded;
+  }
+  return text.normalize("NFKC");
+}
+
+/** Mask e-mail addresses, card-like and phone numbers and digit runs of 6 or more. */
 export function redactText(text) {
   if (typeof text !== "string") return "";
-  return text.replace(EMAIL, EMAIL_MASK).replace(CARD, CARD_MASK).replace(DIGITS, DIGITS_MASK);
+  return normalise(text)
+    .replace(EMAIL, EMAIL_MASK)
+    .replace(CARD, CARD_MASK)
+    .replace(PHONE, PHONE_MASK)
+    .replace(DIGITS, DIGITS_MASK);
 }
 
 /** Redact, collapse whitespace, then cut to `max` characters (redact first: a cut never unmasks). */
@@ -52,8 +71,9 @@ export function redactUrl(url, allowedParams = ALLOWED_QUERY_PARAMS) {
   } catch {
     return INVALID_URL;
   }
-  if (!/^https?:$/.test(parsed.protocol)) return `${parsed.protocol}//${parsed.host}`;
-  const path = encodePath(redactText(safeDecode(parsed.pathname)));
+  // data:, javascript:, file: carry content in themselves: keep the scheme only.
+  if (!/^https?:$/.test(parsed.protocol)) return parsed.protocol;
+  const path = encodePath(redactText(parsed.pathname));
   const kept = [];
   for (const [name, value] of parsed.searchParams) {
     if (allowedParams.includes(name)) {

@@ -3,7 +3,7 @@
  * a redacted label. Uses only tagName, id, getAttribute, parentElement, children, labels and
  * innerText/textContent, so Node tests can pass plain objects.
  */
-import { MAX_LABEL, MAX_ROLE, MAX_SELECTOR, MAX_TAG } from "./constants.js";
+import { ARIA_ROLES, MAX_LABEL, MAX_SELECTOR, MAX_TAG } from "./constants.js";
 import { redactLabel, redactText } from "./redact.js";
 
 export const IGNORE_ATTRIBUTE = "data-overt-ignore";
@@ -79,10 +79,10 @@ export function buildSelector(el) {
   return parts.join(" > ").slice(0, MAX_SELECTOR);
 }
 
-/** The explicit role attribute, else the implicit role of common elements. */
+/** The explicit role attribute when it names an ARIA role, else the implicit role. */
 export function roleOf(el) {
-  const explicit = attr(el, "role");
-  if (explicit) return redactText(explicit.trim().split(/\s+/)[0]).slice(0, MAX_ROLE) || undefined;
+  const explicit = String(attr(el, "role") || "").trim().split(/\s+/)[0].toLowerCase();
+  if (ARIA_ROLES.has(explicit)) return explicit;
   const tag = tagOf(el);
   if (tag === "a") return attr(el, "href") !== null ? "link" : undefined;
   if (tag === "input") return INPUT_ROLES[(attr(el, "type") || "text").toLowerCase()];

@@ -14,6 +14,7 @@ import pytest
 from backend.core.employees import enroll
 from tests.helpers import WSClient, http
 from tests.integration.processes import overt_env
+from tests.integration.test_hostile_http import raw_request
 
 pytestmark = pytest.mark.slow
 
@@ -69,6 +70,8 @@ def test_plain_install_serves_healthz_and_a_websocket_hello(installed, settings,
         while http("GET", base + "/healthz")[0] != 200:
             assert time.monotonic() < deadline, log.read_text()
             time.sleep(0.1)
+        status, body = raw_request(int(port), b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\n\r\n")
+        assert status == 414 and body["status"] == 414, body  # backend/gunicorn_conf.py's JSON
         client = WSClient(f"ws://127.0.0.1:{port}/ws")
         welcome = client.hello(token)
         assert welcome["employee"] == ident.employee and welcome["team"] == "sales"

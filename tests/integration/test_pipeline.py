@@ -234,7 +234,7 @@ def test_recovering_a_slow_take_too_early_still_stages_once(
     take_id, items = stage.take(redis_conn)
     stage.recover_orphans(redis_conn, older_than_ms=-1)  # the slow take looks dead
     entries = [json.loads(x) for x in items]
-    rows, drops = stage.build_staged(entries, load_rules(redis_conn, {"alice"}), settings.secret)
+    rows, drops, _ = stage.build_staged(entries, load_rules(redis_conn, {"alice"}), settings.secret)
     stage.commit(redis_conn, take_id, rows, drops)  # the slow worker finishes after all
     records = run_workers()
     assert sorted(r["id"] for r in records) == sorted(e["id"] for e in events)

@@ -46,7 +46,7 @@ test("the path is masked, also when percent-encoded", () => {
 test("invalid and non-web URLs do not leak", () => {
   assert.equal(redactUrl("not a url"), "[invalid-url]");
   assert.equal(redactUrl(""), "");
-  assert.equal(redactUrl("data:text/html,jane@example.com"), "data://");
+  assert.equal(redactUrl("data:text/html,jane@example.com"), "data:");
 });
 
 test("labels are redacted before they are cut to the limit", () => {
@@ -62,4 +62,15 @@ test("originOf gives the origin or empty", () => {
   assert.equal(originOf("http://127.0.0.1:8123/x?y"), "http://127.0.0.1:8123");
   assert.equal(originOf("nope"), "");
   assert.equal(originOf("data:text/plain,x"), "");
+});
+
+test("normalised before matching: double encoding, full-width at, phones (as workers/redact.py)", () => {
+  assert.equal(redactUrl("https://app.example.com/u/jane.doe%2540corp.example/x"), "https://app.example.com/u/[email]/x");
+  assert.equal(redactText("mail jane\uff20corp.example"), "mail [email]");
+  assert.equal(redactText("jöhn.döe@exämple.com wrote"), "[email] wrote");
+  assert.equal(
+    redactText("call 555-123-4567, (555) 123 4567 or +1 555.123.4567 by 2024-01-15 (v1.2.3)"),
+    "call [phone], [phone] or [phone] by 2024-01-15 (v1.2.3)",
+  );
+  assert.equal(redactUrl("javascript:alert(document.cookie)"), "javascript:");
 });

@@ -61,6 +61,8 @@ test("data-overt-ignore on any ancestor is honoured", () => {
 
 test("roles: explicit first, then implicit", () => {
   assert.equal(roleOf(el("div", { role: "tab extra" })), "tab");
+  assert.equal(roleOf(el("div", { role: "jane@corp.example" })), undefined, "free text is no role");
+  assert.equal(roleOf(el("button", { role: "my-widget" })), "button", "unknown: the implicit role");
   assert.equal(roleOf(el("a", { href: "/x" })), "link");
   assert.equal(roleOf(el("a")), undefined);
   assert.equal(roleOf(el("input", { type: "checkbox" })), "checkbox");

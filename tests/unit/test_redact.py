@@ -52,3 +52,43 @@ def test_percent_encoded_secrets_in_the_path():
     """Encoding an e-mail or a number in the path does not hide it from the rules."""
     out = redact_url("https://app.example.com/u/ann%40corp.com/%31%32%33%34%35%36%37")
     assert out == "https://app.example.com/u/[email]/[number]"
+
+
+def test_double_encoded_and_full_width_emails():
+    """Percent-encoding is decoded until stable and Unicode NFKC-folded before matching."""
+    assert redact_url("https://app.example.com/u/jane.doe%2540corp.example/x") == (
+        "https://app.example.com/u/[email]/x"
+    )
+    assert redact_url("https://app.example.com/u/jane%252540corp.example") == (
+        "https://app.example.com/u/[email]"
+    )
+    assert redact_text("mail jane\uff20corp.example") == "mail [email]"
+    assert redact_text("jöhn.döe@exämple.com wrote") == "[email] wrote"
+
+
+def test_phone_numbers_with_separators():
+    """Phone numbers written with dashes, dots, spaces or brackets are masked; dates are not."""
+    text = "call 555-123-4567, (555) 123 4567 or +1 555.123.4567 by 2024-01-15 (v1.2.3)"
+    assert redact_text(text) == "call [phone], [phone] or [phone] by 2024-01-15 (v1.2.3)"
+
+
+def test_non_web_urls_keep_their_scheme_only():
+    """data:, javascript: and file: URLs carry content in themselves: only the scheme is kept."""
+    assert redact_url("data:text/plain,Patient%20Jane%20diagnosis") == "data:"
+    assert redact_url("javascript:alert(document.cookie)") == "javascript:"
+    assert redact_url("file:///home/jane/notes.txt") == "file:"
+
+
+def test_foreign_referrer_keeps_its_origin_at_most():
+    """A referrer or `from` outside the allowed origins keeps its origin; own ones keep a path."""
+    event = {
+        "type": "page_view",
+        "url": "https://app.example.com/a",
+        "referrer": "https://mail.example.org/inbox/jane/msg/42?x=1",
+        "from": "https://app.example.com/b/c",
+    }
+    out = redact_event(event, allowed_origins=frozenset({"https://app.example.com"}))
+    assert out["referrer"] == "https://mail.example.org/"
+    assert out["from"] == "https://app.example.com/b/c"
+    data = redact_event({**event, "referrer": "data:text/html,secret"}, allowed_origins=frozenset())
+    assert data["referrer"] == "data:"

@@ -132,3 +132,35 @@ def test_uuid_ids_round_trip_as_strings():
     """Ids stay strings on the wire."""
     event_id = str(uuid.uuid4())
     assert validate_event(make_event(id=event_id))["id"] == event_id
+
+
+def test_target_role_and_tag_are_not_free_text():
+    """role must be a known ARIA role and tag an HTML tag name: free text is a typed rejection."""
+    import time
+    import uuid
+
+    import pytest
+
+    from backend.core.events import EventRejected, validate_event
+
+    def click(**target):
+        return {
+            "id": str(uuid.uuid4()),
+            "type": "click",
+            "ts": int(time.time() * 1000),
+            "url": "https://app.example.com/",
+            "target": {"selector": "#a", "tag": "button", **target},
+        }
+
+    assert validate_event(click(role="button", tag="my-widget"))["target"]["role"] == "button"
+    for bad in (
+        {"role": "jane@corp.example"},
+        {"role": "12345678"},
+        {"tag": "jane@corp"},
+        {"tag": "x1234567"},
+        {"tag": "BUTTON"},
+        {"tag": "a" * 40},
+    ):
+        with pytest.raises(EventRejected) as err:
+            validate_event(click(**bad))
+        assert err.value.code == "invalid_event" and "target" in err.value.errors

@@ -1,0 +1,47 @@
+"""Poison events: one event that fails processing is set aside, never holds back its take.
+
+Staging (workers/stage.py) and sealing (workers/batches.py) process events one by one; an event
+that raises is written to the dead-letter list (backend/core/keys.py KEY_DEAD_LETTER) with the stage
+and the reason, counted as the drop reason `quarantined` (on the next dataset card) and in
+`overt status`. Logs get counts and exception types only, never the event.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+
+log = logging.getLogger(__name__)
+
+DROP_REASON = "quarantined"
+MAX_REASON = 200
+
+
+def dead_letter(stage: str, raw: bytes | str, err: BaseException, entry: dict | None = None) -> str:
+    """Return the dead-letter record of one event that failed at `stage`."""
+    if isinstance(raw, bytes):
+        raw = raw.decode("utf-8", "backslashreplace")
+    entry = entry if isinstance(entry, dict) else {}
+    event = entry.get("ev") or entry.get("rec")
+    record = {
+        "stage": stage,
+        "reason": f"{type(err).__name__}: {err}"[:MAX_REASON],
+        "at": int(time.time() * 1000),
+        "event": event.get("id") if isinstance(event, dict) else None,
+        # Employee, team and category as in queued entries, so purges and erasure
+        # (backend/core/purge.py) remove dead letters too.
+        "e": entry.get("e"),
+        "t": entry.get("t"),
+        "c": entry.get("c"),
+        "raw": raw,
+    }
+    # ensure_ascii: a lone surrogate in the raw text is stored escaped, never refused by Redis.
+    return json.dumps(record, ensure_ascii=True, default=str)
+
+
+def log_quarantined(stage: str, batch: str, dead: list[str]) -> None:
+    """Log how many events of `batch` were quarantined and why (exception types only)."""
+    if dead:
+        kinds = sorted({json.loads(d)["reason"].split(":", 1)[0] for d in dead})
+        log.warning("%s %s: %d event(s) quarantined (%s)", stage, batch, len(dead), ",".join(kinds))
