@@ -3,45 +3,61 @@
 A pause makes every connected client answer at once. One Redis call per answer meant thousands
 of calls queueing for the process's connection pool (backend/core/db.py) right after each pause;
 at 5,000 sockets per process some waited past the pool's timeout and their sockets were closed.
-Sessions hand their answer to this recorder instead; one background thread (a greenlet under
-gevent) records whatever has gathered with `pauses.record_acks`, then tells the senders of acks
-for unknown pauses.
+Each session hands its answer to this recorder and waits for it: one background thread (a
+greenlet under gevent) records whatever has gathered meanwhile with `pauses.record_acks`, then
+wakes every waiting session with its own result, so each socket still gets its answers in order.
 """
 
 from __future__ import annotations
 
-import logging
 import threading
 
 import redis
 
 from .core import pauses
 
-log = logging.getLogger(__name__)
-
 MAX_BATCH = 1000
+WAIT_SECONDS = 30
+
+
+class _Ack:
+    __slots__ = ("applied", "done", "error", "ok")
+
+    def __init__(self, applied: tuple[str, str, str]):
+        self.applied = applied
+        self.done = threading.Event()
+        self.ok = False
+        self.error: redis.RedisError | None = None
 
 
 class AckRecorder:
-    """Gathers (connection, pause id) acks and records them in batches."""
+    """Records (pause id, device, employee) acks of many sockets in batches."""
 
-    def __init__(self, r: redis.Redis, on_unknown):
+    def __init__(self, r: redis.Redis):
         self.r = r
-        self.on_unknown = on_unknown  # called with the connection of an ack for an unknown pause
-        self.pending: list = []
+        self.pending: list[_Ack] = []
         self.lock = threading.Lock()
         self.wake = threading.Event()
         self.stopping = False
         self.thread: threading.Thread | None = None
 
-    def add(self, conn, pause_id: str) -> None:
-        """Queue one ack; it is recorded within one batch's round trip."""
+    def record(self, pause_id: str, device: str, employee: str) -> bool:
+        """Record one ack with the others of its batch; False for an unknown pause.
+
+        Raises the batch's RedisError, as a direct call would.
+        """
+        ack = _Ack((pause_id, device, employee))
         with self.lock:
-            self.pending.append((conn, pause_id))
+            self.pending.append(ack)
             if self.thread is None:
                 self.thread = threading.Thread(target=self._run, name="overt-acks", daemon=True)
                 self.thread.start()
         self.wake.set()
+        if not ack.done.wait(WAIT_SECONDS):
+            raise redis.TimeoutError("the pause ack was not recorded in time")
+        if ack.error is not None:
+            raise ack.error
+        return ack.ok
 
     def stop(self) -> None:
         self.stopping = True
@@ -56,17 +72,16 @@ class AckRecorder:
                     batch, self.pending = self.pending[:MAX_BATCH], self.pending[MAX_BATCH:]
                 if not batch:
                     break
-                self.flush(batch)
+                self._flush(batch)
 
-    def flush(self, batch: list) -> None:
-        """Record one batch; tell the senders of acks for unknown pauses."""
-        applied = [(p, c.ident.device, c.ident.employee) for c, p in batch]
+    def _flush(self, batch: list[_Ack]) -> None:
         try:
-            recorded = pauses.record_acks(self.r, applied)
+            recorded = pauses.record_acks(self.r, [a.applied for a in batch])
+            for ack, ok in zip(batch, recorded, strict=True):
+                ack.ok = ok
         except redis.RedisError as err:
-            log.warning("%d pause ack(s) not recorded: Redis %s", len(batch), type(err).__name__)
-            return
-        for (conn, _), ok in zip(batch, recorded, strict=True):
-            if not ok:
-                self.on_unknown(conn)
-        log.debug("recorded %d pause ack(s)", len(batch))
+            for ack in batch:
+                ack.error = err
+        finally:
+            for ack in batch:
+                ack.done.set()

@@ -239,8 +239,10 @@ class Session:
             return self.send(
                 error_frame("bad_frame", "pause_applied is not valid", errors=err.messages)
             )
-        # Recorded in a batch with the other sockets' answers (backend/acks.py).
-        self.services.acks.add(self.conn, applied["pause_id"])
+        ident = self.conn.ident
+        # Recorded in one batch with the other sockets' answers (backend/acks.py).
+        if not self.services.acks.record(applied["pause_id"], ident.device, ident.employee):
+            self.send(error_frame("unknown_pause", "no such pause"))
 
 
 @sock.route("/ws", bp=bp)

@@ -25,10 +25,6 @@ HEARTBEAT_SECONDS = 15
 POLICY_REFRESH_SECONDS = 30
 
 
-def _unknown_pause(conn) -> None:
-    conn.send({"type": "error", "code": "unknown_pause", "message": "no such pause"})
-
-
 class Services:
     """Everything one backend process shares between its requests and sockets."""
 
@@ -38,7 +34,7 @@ class Services:
         self.registry = Registry(r, self.process_id)
         self.intake = Intake(r, lambda: enqueue_drain(r))
         self.arrivals = Arrivals(r)
-        self.acks = AckRecorder(r, _unknown_pause)
+        self.acks = AckRecorder(r)
         # Batching settings of the backend are not sent with drains: the workers' own apply.
         self.listener: ControlListener | None = None
         self._policy_at = 0.0
