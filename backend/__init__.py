@@ -7,19 +7,19 @@ import logging
 
 def create_app(test_config: dict | None = None, redis_client=None):
     """Create the Overt app; `test_config` overrides settings (tests pass config, not patches)."""
-    from flask import Flask, jsonify
+    from flask import Flask
 
-    from . import admin, errors, ingest, logs, me, openapi, store
+    from . import admin, admin_rq, errors, ingest, logs, me, observe, openapi, store
     from .core.config import MAX_FRAME_BYTES, load_settings
     from .core.db import RedisUnavailableError, connect
     from .services import Services
+    from .ws_reader import reader_thread
 
     app = Flask(__name__)
     app.config.from_mapping(
-        SOCK_SERVER_OPTIONS={"max_message_size": MAX_FRAME_BYTES},
+        SOCK_SERVER_OPTIONS={"max_message_size": MAX_FRAME_BYTES, "thread_class": reader_thread},
         MAX_CONTENT_LENGTH=MAX_FRAME_BYTES,
         OVERT_START_THREADS=True,
-        FRAME_TAP=None,
     )
     if test_config:
         app.config.from_mapping(test_config)
@@ -40,14 +40,9 @@ def create_app(test_config: dict | None = None, redis_client=None):
     app.register_blueprint(admin.bp)
     app.register_blueprint(me.bp)
     app.register_blueprint(openapi.bp)
-
-    @app.get("/healthz")
-    def healthz():
-        try:
-            redis_client.ping()
-        except Exception:
-            return jsonify({"status": "degraded", "redis": False}), 503
-        return jsonify({"status": "ok", "redis": True})
+    app.register_blueprint(observe.bp)
+    if settings.redis_url:
+        admin_rq.init_app(app, settings.redis_url)
 
     logging.getLogger("backend").setLevel(logging.INFO)
     logs.install()

@@ -21,12 +21,13 @@ WAIT_SECONDS = 30
 
 
 class _Ack:
-    __slots__ = ("applied", "done", "error", "ok")
+    __slots__ = ("applied", "done", "error", "ok", "pause")
 
     def __init__(self, applied: tuple[str, str, str]):
         self.applied = applied
         self.done = threading.Event()
         self.ok = False
+        self.pause: dict | None = None
         self.error: redis.RedisError | None = None
 
 
@@ -41,10 +42,10 @@ class AckRecorder:
         self.stopping = False
         self.thread: threading.Thread | None = None
 
-    def record(self, pause_id: str, device: str, employee: str) -> bool:
-        """Record one ack with the others of its batch; False for an unknown pause.
+    def record(self, pause_id: str, device: str, employee: str) -> tuple[bool, dict | None]:
+        """Record one ack with the others of its batch; return (recorded, the pause's record).
 
-        Raises the batch's RedisError, as a direct call would.
+        Not recorded: an unknown pause. Raises the batch's RedisError, as a direct call would.
         """
         ack = _Ack((pause_id, device, employee))
         with self.lock:
@@ -57,7 +58,7 @@ class AckRecorder:
             raise redis.TimeoutError("the pause ack was not recorded in time")
         if ack.error is not None:
             raise ack.error
-        return ack.ok
+        return ack.ok, ack.pause
 
     def stop(self) -> None:
         self.stopping = True
@@ -77,8 +78,12 @@ class AckRecorder:
     def _flush(self, batch: list[_Ack]) -> None:
         try:
             recorded = pauses.record_acks(self.r, [a.applied for a in batch])
+            # The pause records (for the acknowledgement metric): one read per pause, not per ack.
+            ids = sorted({a.applied[0] for a, ok in zip(batch, recorded, strict=True) if ok})
+            records = {i: pauses.get_pause(self.r, i) for i in ids}
             for ack, ok in zip(batch, recorded, strict=True):
                 ack.ok = ok
+                ack.pause = records.get(ack.applied[0])
         except redis.RedisError as err:
             for ack in batch:
                 ack.error = err

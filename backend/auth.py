@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import hmac
-
-from flask import current_app, request
+from flask import request
 
 from .core.employees import Identity, authenticate
 from .errors import APIError
@@ -16,15 +14,6 @@ def bearer() -> str | None:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
-
-
-def require_admin() -> str:
-    """Abort with 401 unless the request carries the admin token; return the actor name."""
-    token = bearer()
-    expected = current_app.config["OVERT_SETTINGS"].admin_token
-    if token is None or not hmac.compare_digest(token.encode(), expected.encode()):
-        raise APIError(401, "unauthorized", "a valid admin bearer token is required")
-    return "admin"
 
 
 def require_device() -> Identity:

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import base64
 import errno
-import hashlib
 import json
 import logging
 import os
 import re
 import signal
 import socket
-import subprocess
 import sys
 from pathlib import Path
 
@@ -20,40 +17,22 @@ from marshmallow import ValidationError
 from werkzeug.serving import make_server
 
 from . import create_app, embedded_redis
-from .core import pauses
-from .core.audit import audit
+from .cli_admin import COMMANDS as ADMIN_COMMANDS
+from .cli_admin import policy_chrome
+from .cli_support import EXTENSION_DIR, CLIError, extension_id, redis_client, settings_and_url
+from .core import actions, pauses
 from .core.config import ConfigError, Settings, load_settings
 from .core.db import RedisUnavailableError, connect, safe_url
-from .core.employees import enroll as do_enroll
 from .core.policy import get_policy
-from .core.purge import purge_scope
+from .core.private import PRIVATE_UMASK, exposed
 from .core.vocabulary import CATEGORIES
-from .locate import HOW_TO_POINT, NotFoundError, locate, remove_pointer, write_pointer
+from .locate import remove_pointer, write_pointer
 from .policy_change import change_policy
 from .schemas import EnrollSchema
 from .servers import JSONErrorRequestHandler
 from .status import status as read_status
-
-EXTENSION_DIR = Path(__file__).resolve().parent.parent / "extension"
-
-
-def extension_id(manifest: Path = EXTENSION_DIR / "manifest.json") -> str | None:
-    """Return the extension's id, derived from the fixed key in its manifest (as Chromium does)."""
-    try:
-        key = json.loads(manifest.read_text())["key"]
-    except (OSError, ValueError, KeyError):
-        return None
-    digest = hashlib.sha256(base64.b64decode(key)).hexdigest()[:32]
-    return "".join(chr(ord("a") + int(c, 16)) for c in digest)
-
-
-class CLIError(click.ClickException):
-    """A one-line error; exit code 2."""
-
-    exit_code = 2
-
-    def show(self, file=None):
-        click.echo(f"overt: error: {self.format_message()}", err=True)
+from .supervise import Supervisor
+from .ws_reader import return_large_buffers_to_the_os
 
 
 class OvertGroup(click.Group):
@@ -66,28 +45,6 @@ class OvertGroup(click.Group):
             raise CLIError(str(err)) from None
 
 
-def settings_and_url() -> tuple[Settings, str]:
-    """Return settings and the Redis URL: OVERT_REDIS_URL, else a running `overt up`."""
-    try:
-        found = locate()
-    except NotFoundError as err:
-        raise CLIError(str(err)) from None
-    return load_settings(found.env), found.redis_url
-
-
-def redis_client():
-    """Return (settings, connected Redis client)."""
-    try:
-        found = locate()
-    except NotFoundError as err:
-        raise CLIError(str(err)) from None
-    try:
-        client = connect(found.redis_url)
-    except RedisUnavailableError as err:
-        raise CLIError(f"{err} (from {found.how}); {HOW_TO_POINT}") from None
-    return load_settings(found.env), client
-
-
 @click.group(cls=OvertGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def main():
     """Overt: consent-first capture of web-app usage for AI training.
@@ -97,6 +54,7 @@ def main():
     OVERT_BATCH_MAX_AGE.
     """
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    os.umask(PRIVATE_UMASK)  # whatever an Overt process writes is for this user only
 
 
 def listen(host: str, port: int):
@@ -120,6 +78,7 @@ def _serve(settings: Settings, url: str, host: str, sock, on_ready=None) -> None
     process and stops them all on Ctrl-C; gunicorn's arbiter would take over the signals and
     fork. A laptop holds one or two sockets, where a thread per socket costs nothing.
     """
+    return_large_buffers_to_the_os()
     settings = Settings(**{**settings.__dict__, "redis_url": url})
     app = create_app({"OVERT_SETTINGS": settings})
     # werkzeug serves a duplicate of the socket's descriptor; ours is closed once it has it.
@@ -199,7 +158,7 @@ def up(host: str, port: int):
             url = redis_proc.url
         connect(url)
         env = {**os.environ, "OVERT_REDIS_URL": url, "OVERT_DATA_DIR": str(settings.data_dir)}
-        worker = subprocess.Popen([sys.executable, "-m", "backend.cli", "worker"], env=env)
+        worker = Supervisor("worker", [sys.executable, "-m", "backend.cli", "worker"], env).start()
         pointer = write_pointer(settings.data_dir, url)
         _serve(settings, url, host, sock, on_ready=ready)
     except KeyboardInterrupt:
@@ -209,11 +168,7 @@ def up(host: str, port: int):
         if pointer:
             remove_pointer()
         if worker:
-            worker.terminate()
-            try:
-                worker.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                worker.kill()
+            worker.stop()
         if redis_proc:
             redis_proc.stop()
 
@@ -255,8 +210,9 @@ def worker(burst: bool, with_scheduler: bool):
     """Run an RQ worker on Overt's queue (run several to scale out)."""
     from workers.runner import run_worker
 
-    settings, r = redis_client()
-    run_worker(r, settings, burst=burst, with_scheduler=with_scheduler)
+    settings, url = settings_and_url()
+    # A long-running worker started while Redis is away waits for it; `--burst` fails at once.
+    run_worker(connect(url, check=burst), settings, burst=burst, with_scheduler=with_scheduler)
 
 
 @main.command()
@@ -270,8 +226,7 @@ def enroll(employee: str, team: str):
         fields = ", ".join(sorted(err.messages))
         raise CLIError(f"invalid {fields}: use letters, digits, . _ @ + -") from None
     _, r = redis_client()
-    token, ident = do_enroll(r, employee, team)
-    audit(r, "cli", "enroll", employee=ident.employee, team=ident.team, device=ident.device)
+    token, ident = actions.enroll(r, "cli", employee, team)
     click.echo(token)
     click.echo(f"(device {ident.device} for {ident.employee} of team {ident.team})", err=True)
 
@@ -309,11 +264,7 @@ def pause(team, employee, reason, purge):
     if not reason.strip():
         raise click.BadParameter("must not be empty", param_hint="--reason")
     _, r = redis_client()
-    record, created = pauses.pause(r, _scope(team, employee), reason, purge, "cli")
-    purged = 0
-    if created and purge:
-        purged = purge_scope(r, record["scope"])
-    audit(r, "cli", "pause", pause_id=record["pause_id"], scope=record["scope"], purged=purged)
+    record, created, purged = actions.pause(r, "cli", _scope(team, employee), reason, purge)
     state = "paused" if created else "already paused"
     click.echo(
         f"{state}: {record['pause_id']} {json.dumps(record['scope'])}"
@@ -329,10 +280,9 @@ def resume(team, employee, pause_id):
     """Resume capture (by default the pause of everyone)."""
     _, r = redis_client()
     try:
-        record = pauses.resume(r, pause_id, None if pause_id else _scope(team, employee))
+        record = actions.resume(r, "cli", pause_id, None if pause_id else _scope(team, employee))
     except pauses.PauseNotFoundError as err:
         raise CLIError(str(err)) from None
-    audit(r, "cli", "resume", pause_id=record["pause_id"], scope=record["scope"])
     click.echo(f"resumed: {record['pause_id']} {json.dumps(record['scope'])}")
 
 
@@ -431,11 +381,19 @@ def _policy_errors(messages: dict, body: dict) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def status(as_json: bool):
     """Show pause state, connected clients, queue depth, workers and batches."""
-    _, r = redis_client()
+    settings, r = redis_client()
     info = read_status(r)
+    open_to_all = exposed(settings.data_dir)
     if as_json:
+        info["data_dir_exposed"] = [str(p) for p in open_to_all]
         click.echo(json.dumps(info, indent=2))
         return
+    if open_to_all:
+        click.echo(
+            f"warning:     {settings.data_dir} is readable by other users ({len(open_to_all)} "
+            f"path(s), e.g. {open_to_all[0]}); run: chmod -R go-rwx {settings.data_dir}",
+            err=True,
+        )
     paused = (
         ", ".join(
             f"{p['pause_id']} {json.dumps(p['scope'])} ({p['reason']})" for p in info["paused"]
@@ -450,6 +408,10 @@ def status(as_json: bool):
         f"{q['staged_events']} staged, {q['jobs']} job(s)"
     )
     click.echo(f"workers:     {info['workers']}")
+    failed = info["failed_jobs"]
+    click.echo(f"failed jobs: {failed['count']}" + (" (newest last)" if failed["recent"] else ""))
+    for job in failed["recent"]:
+        click.echo(f"  {job['id']} {job['function']}: {job['reason']} at {job['ended_at']}")
     b = info["batches"]
     if b["sealed"]:
         click.echo(f"batches:     {b['sealed']} sealed, {b['events']} events, latest {b['latest']}")
@@ -470,6 +432,10 @@ def status(as_json: bool):
     for warning in info["warnings"]:
         click.echo(f"warning: {warning}", err=True)
 
+
+for _command in ADMIN_COMMANDS:
+    main.add_command(_command)
+policy.add_command(policy_chrome)
 
 if __name__ == "__main__":
     main()

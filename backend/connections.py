@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import redis
 
+from . import metrics
 from .core import keys, pauses
 from .core.employees import Identity
 from .core.policy import get_policy
@@ -100,6 +101,11 @@ class Registry:
             pipe.zadd(keys.KEY_CONNECTIONS, {c.id: now for c in conns})
         pipe.zremrangebyscore(keys.KEY_CONNECTIONS, 0, now - PRESENCE_TTL)
         pipe.execute()
+        # A connection removed after the snapshot was just written back: take it out again.
+        with self.lock:
+            gone = [c.id for c in conns if c.id not in self.connections]
+        if gone:
+            self.r.zrem(keys.KEY_CONNECTIONS, *gone)
 
     def dispatch(self, command: dict) -> None:
         """Deliver a control command to every matching connection of this process."""
@@ -115,6 +121,8 @@ class Registry:
         for conn in self.snapshot():
             employee, team = conn.ident.employee, conn.ident.team
             if not pauses.matches(scope, employee, team):
+                continue
+            if command.get("device") not in (None, conn.ident.device):
                 continue
             out = None
             if kind == "revoke":
@@ -135,6 +143,8 @@ class Registry:
                     if out not in encoded:
                         encoded[out] = json.dumps(pauses.pause_frame(still))
             sent += conn.send_text(encoded[out])
+        if kind == "pause" and sent:
+            metrics.pause_fanned_out(frame)
         log.info(
             "control %s delivered to %d local client(s) in %.1f ms (%.1f ms CPU)",
             kind,

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import redis
 
+from .core.private import PRIVATE_UMASK, make_private_dir
+
 SOCKET_NAME = "redis.sock"
 
 
@@ -58,7 +60,7 @@ class EmbeddedRedis:
 
     def start(self, timeout: float = 10.0) -> EmbeddedRedis:
         """Start redis-server and wait until it answers PING."""
-        self.dir.mkdir(parents=True, exist_ok=True)
+        make_private_dir(self.dir)
         sock = self.dir / SOCKET_NAME
         if sock.exists() and _answers(f"unix://{sock}"):
             raise EmbeddedRedisError(f"a Redis is already running on {sock} (another overt up?)")
@@ -87,7 +89,10 @@ class EmbeddedRedis:
             "--logfile",
             str(self.dir / "redis.log"),
         ]
-        self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+        # Its append-only file and snapshots hold raw queued events: 0600, like the rest.
+        self.process = subprocess.Popen(
+            args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, umask=PRIVATE_UMASK
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

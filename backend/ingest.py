@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 
 import redis
 import simple_websocket.ws
@@ -13,6 +14,7 @@ from marshmallow import ValidationError
 from simple_websocket import ConnectionClosed
 from wsproto.extensions import PerMessageDeflate
 
+from . import metrics
 from .connections import Connection
 from .core import keys, pauses
 from .core.clock import now_ms
@@ -90,7 +92,6 @@ class Session:
         self.r = services.redis
         self.conn: Connection | None = None
         self.token_hash = ""
-        self.tap = current_app.config.get("FRAME_TAP")
 
     def send(self, frame: dict) -> None:
         if self.conn:
@@ -105,8 +106,6 @@ class Session:
                 data = self.ws.receive(timeout=timeout)
                 if data is None:
                     raise CloseError("timeout", "no frame in time", 1000 if self.conn else 1008)
-                if self.tap:
-                    self.tap(data)
                 self.handle_safely(data)
         except CloseError as err:
             log.info("closing %s: %s", self.conn.id if self.conn else "unauthenticated", err.code)
@@ -153,6 +152,7 @@ class Session:
         kind = frame.get("type")
         if not isinstance(kind, str):
             kind = None
+        metrics.frame_received(kind)
         if self.conn is None and kind != "hello":
             raise CloseError("hello_required", "send hello with a device token first")
         handler = {
@@ -198,6 +198,7 @@ class Session:
         log.info("device %s connected as %s", ident.device, self.conn.id)
 
     def on_events(self, frame: dict) -> None:
+        started = time.perf_counter()
         try:
             envelope = _events_fast(frame)
             if envelope is None:
@@ -209,6 +210,7 @@ class Session:
                 if "events" in err.messages and isinstance(frame.get("events"), list)
                 else "bad_frame"
             )
+            metrics.frame_refused(code, frame.get("events"))
             return self.send(
                 error_frame(code, "the events frame is not valid", seq=seq, errors=err.messages)
             )
@@ -231,6 +233,7 @@ class Session:
         self.send(ack)
         if ack["accepted"] and policy.get("version"):
             self.services.arrivals.note(policy["version"], now_ms())
+        metrics.frame_acked(ack, started)
 
     def on_pause_applied(self, frame: dict) -> None:
         try:
@@ -241,8 +244,12 @@ class Session:
             )
         ident = self.conn.ident
         # Recorded in one batch with the other sockets' answers (backend/acks.py).
-        if not self.services.acks.record(applied["pause_id"], ident.device, ident.employee):
-            self.send(error_frame("unknown_pause", "no such pause"))
+        recorded, record = self.services.acks.record(
+            applied["pause_id"], ident.device, ident.employee
+        )
+        if not recorded:
+            return self.send(error_frame("unknown_pause", "no such pause"))
+        metrics.pause_acked(record)
 
 
 @sock.route("/ws", bp=bp)

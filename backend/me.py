@@ -7,18 +7,21 @@ URL or the body, and a query naming someone else is refused (403).
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request
 
+from workers.queue import enqueue_erasure
+
 from .auth import bearer, require_device
-from .core import consent, control, keys
+from .core import actions, consent
+from .core.actions import EMPLOYEE_ACTOR
+from .core.clock import day, now_ms
 from .core.employees import Identity, team_of
-from .core.erase import erase_employee, receipts
+from .core.erase import find_receipt, receipts
 from .core.export import collected, export
 from .core.policy import get_policy
-from .core.purge import purge_employee
 from .errors import APIError, json_body
 from .me_auth import COOKIE, CSRF_HEADER, LINK_TTL, SESSION_TTL, issue_link, open_link, require_me
 from .me_auth import end_session as forget_session
@@ -109,30 +112,13 @@ def put_consent():
     ident = me()
     req = ConsentSchema().load(json_body())
     r = get_redis()
-    raw = r.hget(keys.KEY_SIGNALS, ident.device)
-    signals = json.loads(raw) if raw else {}
     try:
-        categories, withdrawn = consent.set_consent(
-            r,
-            ident.employee,
-            req["categories"],
-            get_policy(r),
-            ident.device,
-            signals,
-            req["confirm"],
+        categories, withdrawn, purged = actions.change_consent(
+            r, ident, req["categories"], get_policy(r), req["confirm"]
         )
     except consent.ConsentError as err:
         status = 409 if err.code == "confirmation_required" else 422
         raise APIError(status, err.code, str(err), err.errors) from None
-    purged = 0
-    if withdrawn:
-        purged = purge_employee(r, ident.employee, withdrawn)
-    control.publish(
-        r,
-        "consent",
-        frame={"type": "consent", "categories": categories},
-        scope={"employee": ident.employee},
-    )
     return jsonify({"categories": categories, "withdrawn": sorted(withdrawn), "purged": purged})
 
 
@@ -152,7 +138,6 @@ def overview():
     ident = me()
     r = get_redis()
     settings = _settings()
-    raw = r.hget(keys.KEY_SIGNALS, ident.device)
     zone_name, zone = viewer_zone(request.args.get("tz"))
     return jsonify(
         {
@@ -160,7 +145,7 @@ def overview():
             "employee": ident.employee,
             "team": team_of(r, ident.employee) or ident.team,
             "device": ident.device,
-            "signals": json.loads(raw) if raw else {"gpc": False, "dnt": False},
+            "signals": consent.privacy_signals(r, ident.device),
             "policy": get_policy(r),
             "consent": {"categories": consent.get_consent(r, ident.employee)},
             "ledger": consent.ledger(r, ident.employee),
@@ -176,21 +161,27 @@ def export_data():
     ident = me()
     settings = _settings()
     doc = export(get_redis(), settings.datasets_dir, settings.secret, ident.employee)
-    day = datetime.now(UTC).strftime("%Y-%m-%d")
+    today = day(now_ms())
     response = Response(json.dumps(doc, indent=2), mimetype="application/json")
     response.headers["Content-Disposition"] = (
-        f'attachment; filename="overt-export-{ident.employee}-{day}.json"'
+        f'attachment; filename="overt-export-{ident.employee}-{today}.json"'
     )
     return response
 
 
 @bp.delete("/api/data")
 def erase_data():
-    """Erase everything held about me, sealed batches included; return the receipt."""
+    """Erase everything held about me, sealed batches included; answer 202 with the receipt.
+
+    Unsealed events are gone at once; a job rewrites the sealed shards, and the receipt
+    (`GET /me/api/receipts/<id>`) says when it completed.
+    """
     ident = me()
-    settings = _settings()
-    receipt = erase_employee(get_redis(), settings.datasets_dir, settings.secret, ident.employee)
-    return jsonify(receipt)
+    r = get_redis()
+    receipt = actions.erase(
+        r, ident.employee, lambda e, rid: enqueue_erasure(r, e, rid, EMPLOYEE_ACTOR)
+    )
+    return jsonify(receipt), 202
 
 
 @bp.get("/api/receipts")
@@ -201,8 +192,8 @@ def list_receipts():
 
 @bp.get("/api/receipts/<receipt_id>")
 def receipt_detail(receipt_id: str):
-    """Return one of my erasure receipts (404 for anyone else's)."""
-    for receipt in receipts(get_redis(), me().employee):
-        if receipt["receipt_id"] == receipt_id:
-            return jsonify(receipt)
-    raise APIError(404, "receipt_not_found", "no such receipt of yours")
+    """Return one of my erasure receipts with its status (404 for anyone else's)."""
+    receipt = find_receipt(get_redis(), me().employee, receipt_id)
+    if receipt is None:
+        raise APIError(404, "receipt_not_found", "no such receipt of yours")
+    return jsonify(receipt)

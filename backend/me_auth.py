@@ -68,7 +68,8 @@ def open_link(r: redis.Redis, signed: str) -> str | None:
 
 
 def end_session(r: redis.Redis) -> None:
-    """Forget the session named by this request's cookie, if any."""
+    """Forget the session named by this request's cookie, if any (a change: CSRF header needed)."""
+    require_csrf_header()
     session_id = _session_id()
     if session_id:
         r.delete(keys.key(keys.KEY_ME_SESSION, session=session_id))
@@ -95,6 +96,12 @@ def require_me() -> Identity:
     if rec is None or not r.hexists(keys.KEY_TOKENS, rec["token_hash"]):
         hint = "open this page from the Overt extension, or send a device bearer token"
         raise APIError(401, "unauthorized", hint)
-    if request.method not in SAFE_METHODS and request.headers.get(CSRF_HEADER) != "1":
-        raise APIError(403, "csrf", f"a change made from the page needs the {CSRF_HEADER} header")
+    if request.method not in SAFE_METHODS:
+        require_csrf_header()
     return Identity(rec["employee"], rec["team"], rec["device"])
+
+
+def require_csrf_header() -> None:
+    """Abort with 403 unless the request carries the header a cross-site form cannot send."""
+    if request.headers.get(CSRF_HEADER) != "1":
+        raise APIError(403, "csrf", f"a change made from the page needs the {CSRF_HEADER} header")

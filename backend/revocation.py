@@ -1,32 +1,18 @@
-"""Revoking a device takes effect at once: its tokens go, and its open sockets close everywhere.
+"""Closing a revoked employee's sockets in this process (the control listener calls it).
 
-The tokens are deleted first, so from that moment intake refuses the device's frames
-(backend/core/intake.py checks the token in the same Lua script that queues events); then a `revoke`
-command on the control channel (backend/core/control.py) makes every backend process close the
-employee's sockets with an `error` frame `revoked` and close code 1008.
+`backend.core.actions.revoke` deletes the tokens first, so from that moment intake refuses the
+device's frames (backend/core/intake.py checks the token in the same Lua script that queues
+events); then its `revoke` command on the control channel makes every backend process close the
+employee's sockets here, with an `error` frame `revoked` and close code 1008.
 """
 
 from __future__ import annotations
 
 import contextlib
 
-import redis
+from .core.actions import REVOKED_FRAME
 
-from .core import control, employees
-
-REVOKED_FRAME = {
-    "type": "error",
-    "code": "revoked",
-    "message": "this device's token was revoked",
-}
 CLOSE_REVOKED = 1008
-
-
-def revoke_employee(r: redis.Redis, employee: str) -> int:
-    """Revoke every device token of `employee` and close their sockets; return tokens revoked."""
-    count = employees.revoke(r, employee)
-    control.publish(r, "revoke", frame=REVOKED_FRAME, scope={"employee": employee})
-    return count
 
 
 def close_revoked(conn) -> None:

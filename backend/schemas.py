@@ -98,6 +98,9 @@ class EnrollSchema(Schema):
     team = fields.String(load_default="default", validate=NAME)
 
 
+MAX_MASK_SELECTORS = 100
+
+
 class PolicySchema(Schema):
     categories = fields.List(fields.String(validate=validate.OneOf(CATEGORIES)), required=True)
     purpose = fields.String(required=True, validate=validate.Length(min=1, max=2000))
@@ -112,6 +115,12 @@ class PolicySchema(Schema):
     )
     # k of the rarity gate (backend/core/rarity.py); omitted keeps the current value.
     min_contributors = fields.Integer(strict=True, validate=validate.Range(1, 1000))
+    # CSS selectors whose elements get structural labels only (extension/shared/label-policy.js);
+    # the extension drops one that does not parse there; omitted keeps the current list.
+    mask_selectors = fields.List(
+        fields.String(validate=validate.Regexp(r"^[^\x00-\x1f]{1,200}$", error="1-200 characters")),
+        validate=validate.Length(max=MAX_MASK_SELECTORS),
+    )
 
 
 class ConsentSchema(Schema):

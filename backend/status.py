@@ -6,7 +6,8 @@ import json
 import time
 
 import redis
-from rq import Worker
+from rq import Queue, Worker
+from rq.job import Job
 
 from workers.queue import get_queue
 
@@ -23,16 +24,17 @@ def status(r: redis.Redis) -> dict:
     pipe.zcount(keys.KEY_CONNECTIONS, now - PRESENCE_TTL, "+inf")
     pipe.llen(keys.KEY_INCOMING)
     pipe.llen(keys.KEY_STAGING)
-    pipe.zcard(keys.KEY_PROCESSING_INDEX)
+    pipe.zrange(keys.KEY_PROCESSING_INDEX, 0, -1)
     pipe.hvals(keys.KEY_BATCHES)
     pipe.hgetall(keys.KEY_DROPS)
     pipe.hvals(keys.KEY_CLIENT_DROPS)
     pipe.llen(keys.KEY_DEAD_LETTER)
     pipe.scard(keys.KEY_RARITY_CONTRIBUTORS)
     pipe.hlen(keys.KEY_EMPLOYEES)
-    (connected, incoming, staged, in_flight, batches, drops, client_drops, dead, seen, enrolled) = (
+    (connected, incoming, staged, takes, batches, drops, client_drops, dead, seen, enrolled) = (
         pipe.execute()
     )
+    in_flight = events_in_takes(r, [t.decode() for t in takes])
     cards = [json.loads(b) for b in batches]
     queue = get_queue(r)
     workers = [w for w in Worker.all(connection=r) if keys.QUEUE_NAME in w.queue_names()]
@@ -48,6 +50,7 @@ def status(r: redis.Redis) -> dict:
             "jobs": queue.count,
         },
         "workers": len(workers),
+        "failed_jobs": failed_jobs(queue),
         "batches": {
             "sealed": len(cards),
             "events": sum(c.get("events", 0) for c in cards),
@@ -71,6 +74,48 @@ def status(r: redis.Redis) -> dict:
         # Events a worker could not process, set aside with the reason (workers/quarantine.py).
         "dead_letter": dead,
     }
+
+
+def events_in_takes(r: redis.Redis, take_ids: list[str]) -> int:
+    """Return how many events the takes being processed hold (a take holds up to hundreds)."""
+    pipe = r.pipeline(transaction=False)
+    for take_id in take_ids:
+        pipe.llen(keys.key(keys.KEY_PROCESSING, job=take_id))
+    return sum(pipe.execute()) if take_ids else 0
+
+
+FAILED_SHOWN = 10
+
+
+def failed_jobs(queue: Queue) -> dict:
+    """Return the count of failed RQ jobs and the newest few: id, function, exception type.
+
+    Only the exception's type is shown: its message or traceback could quote job data.
+    """
+    registry = queue.failed_job_registry
+    ids = registry.get_job_ids(start=-FAILED_SHOWN, end=-1)
+    recent = []
+    for job in Job.fetch_many(ids, connection=queue.connection, serializer=queue.serializer):
+        if job is None:
+            continue  # expired between the two reads
+        recent.append(
+            {
+                "id": job.id,
+                "function": job.func_name,
+                "reason": reason_line(job.exc_info),
+                "ended_at": job.ended_at.isoformat() if job.ended_at else None,
+            }
+        )
+    return {"count": registry.count, "recent": recent[::-1]}
+
+
+def reason_line(exc_info: str | None) -> str:
+    """Return the exception type from a traceback's last line (`ConnectionError`), no message."""
+    lines = [line for line in (exc_info or "").splitlines() if line.strip()]
+    if not lines:
+        return "unknown"
+    last = lines[-1].split(":", 1)[0].strip()
+    return last.rsplit(".", 1)[-1][:80] or "unknown"
 
 
 def rarity_warnings(k: int, contributors: int, enrolled: int) -> list[str]:

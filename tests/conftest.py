@@ -8,18 +8,19 @@ import threading
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from rq import SimpleWorker
 from werkzeug.serving import make_server
 
 from backend import create_app
-from backend.core import keys
+from backend.core import actions, keys
 from backend.core.config import Settings
 from backend.core.datasets import read_shard
 from backend.core.db import connect
 from backend.core.vocabulary import CATEGORIES
 from backend.embedded_redis import EmbeddedRedis
 from backend.servers import JSONErrorRequestHandler
-from tests.helpers import http
+from tests.recording import FrameRecorder
 from workers.queue import get_queue
 
 ADMIN_TOKEN = "test-admin-token"
@@ -70,11 +71,17 @@ class LiveServer:
         self.app = app
         self.port = port
         self.server = None
-        self.frames: list[str] = app.config["FRAME_TAP_LIST"]
+        self.recorder = FrameRecorder(app)
+        # Every text frame clients sent to /ws, as received.
+        self.frames: list[str] = self.recorder.frames
 
     def start(self) -> LiveServer:
         self.server = make_server(
-            "127.0.0.1", self.port, self.app, threaded=True, request_handler=JSONErrorRequestHandler
+            "127.0.0.1",
+            self.port,
+            self.recorder,
+            threaded=True,
+            request_handler=JSONErrorRequestHandler,
         )
         self.port = self.server.server_port
         threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
@@ -110,18 +117,22 @@ class LiveServer:
 
 @pytest.fixture
 def app(settings, redis_conn):
-    """The Flask app, with every received WebSocket frame recorded."""
-    frames: list[str] = []
-    app = create_app(
-        {
-            "OVERT_SETTINGS": settings,
-            "FRAME_TAP": frames.append,
-            "FRAME_TAP_LIST": frames,
-            "TESTING": True,
-        }
-    )
+    """The Flask app on the test's Redis and data dir (control listener running)."""
+    app = create_app({"OVERT_SETTINGS": settings, "TESTING": True})
     yield app
     app.extensions["overt.services"].stop()
+
+
+@pytest.fixture
+def client(app):
+    """Flask's test client: /admin and /me without a socket."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(settings):
+    """Click's CliRunner: `runner.invoke(main, [...])` runs `overt` in-process on the test's env."""
+    return CliRunner()
 
 
 @pytest.fixture
@@ -134,15 +145,21 @@ def live_server(app):
 
 
 class Admin:
-    """Drives the admin and employee APIs of a live server over real HTTP."""
+    """Drives the admin and employee APIs through Flask's test client (flaskr's AuthActions)."""
 
-    def __init__(self, server: LiveServer):
-        self.server = server
+    def __init__(self, client, admin_token: str):
+        self.client = client
+        self.admin_token = admin_token
+
+    def request(self, method, path, body=None, token=None) -> tuple[int, object]:
+        """Send a request with a bearer token (the admin's by default); return (status, body)."""
+        headers = {"Authorization": f"Bearer {token or self.admin_token}"}
+        response = self.client.open(path, method=method, json=body, headers=headers)
+        return response.status_code, response.get_json(silent=True) or response.get_data(True)
 
     def call(self, method, path, body=None, token=None, expect=(200, 201)):
-        status, data = http(
-            method, self.server.http_url + path, token or self.server.admin_token, body
-        )
+        """Send a request, check its status is in `expect`, and return its JSON body."""
+        status, data = self.request(method, path, body, token)
         assert status in expect, (status, data)
         return data
 
@@ -181,9 +198,49 @@ class Admin:
 
 
 @pytest.fixture
-def admin(live_server) -> Admin:
-    """Admin and employee API calls against the live server."""
-    return Admin(live_server)
+def admin(client, settings) -> Admin:
+    """Admin and employee API calls, in-process (no socket)."""
+    return Admin(client, settings.admin_token)
+
+
+TEST_POLICY = {
+    "categories": list(CATEGORIES),
+    "allowed_origins": [WORK_ORIGIN],
+    "purpose": "Tests",
+    "retention_days": 30,
+}
+
+
+@pytest.fixture
+def employee(redis_conn):
+    """Return employee(name, team, categories) -> device token: enrolled, consenting to those.
+
+    The test policy (every category asked, the work app allowed) is put in place first.
+    """
+    policy = actions.change_policy(redis_conn, "test", TEST_POLICY)
+
+    def make(name: str = "alice", team: str = "sales", categories=()) -> str:
+        token, ident = actions.enroll(redis_conn, "test", name, team)
+        if categories:
+            actions.change_consent(redis_conn, ident, dict.fromkeys(categories, True), policy)
+        return token
+
+    return make
+
+
+@pytest.fixture
+def work_jobs(redis_conn, settings):
+    """Return a function that runs what is queued (e.g. erasures) with a real burst RQ worker."""
+
+    def work() -> None:
+        queue = get_queue(redis_conn)
+        SimpleWorker([queue], connection=redis_conn, serializer=queue.serializer).work(
+            burst=True, logging_level="WARNING"
+        )
+        failed = queue.failed_job_registry.get_job_ids()
+        assert not failed, f"jobs failed: {failed}"
+
+    return work
 
 
 @pytest.fixture
@@ -206,17 +263,12 @@ def sealed_records(data_dir: Path) -> list[dict]:
 
 
 @pytest.fixture
-def run_workers(redis_conn, settings):
+def run_workers(redis_conn, settings, work_jobs):
     """Return a function that runs a real RQ worker in burst mode, sealing everything staged."""
 
     def run(force: bool = True) -> list[dict]:
-        queue = get_queue(redis_conn)
-        queue.enqueue("workers.jobs.tick", force=force)
-        SimpleWorker([queue], connection=redis_conn, serializer=queue.serializer).work(
-            burst=True, logging_level="WARNING"
-        )
-        failed = queue.failed_job_registry.get_job_ids()
-        assert not failed, f"jobs failed: {failed}"
+        get_queue(redis_conn).enqueue("workers.jobs.tick", force=force)
+        work_jobs()
         return sealed_records(settings.data_dir)
 
     return run

@@ -1,1 +1,1 @@
-"""RQ jobs that turn accepted events into sealed, consented, pseudonymous training batches."""
+"""The RQ runtime: jobs, worker, staging, sealing and retention, calling backend.core."""

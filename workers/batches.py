@@ -18,7 +18,7 @@ from pathlib import Path
 import redis
 
 from backend.core import keys, rarity
-from backend.core.clock import iso, now_ms
+from backend.core.clock import from_iso, iso, now_ms
 from backend.core.config import load_settings
 from backend.core.datasets import (
     atomic_write,
@@ -31,6 +31,7 @@ from backend.core.datasets import (
 from backend.core.filters import load_rules
 from backend.core.frames import find_bad_string
 from backend.core.policy import get_policy
+from backend.core.records import Entry
 from backend.core.vocabulary import SCHEMA_VERSION
 
 from .quarantine import DROP_REASON as QUARANTINED
@@ -68,7 +69,7 @@ def is_due(r: redis.Redis, batch_size: int, max_age: float) -> bool:
     if not oldest:
         return False
     # Age counts from when the backend accepted the event, not from when it was staged.
-    return now_ms() - json.loads(oldest)["r"] >= max_age * 1000
+    return now_ms() - Entry.decode(oldest).received >= max_age * 1000
 
 
 def take_batch(r: redis.Redis, batch_size: int) -> str | None:
@@ -97,7 +98,7 @@ def write_batch(
     meta = json.loads(r.hget(keys.KEY_SEALING_INDEX, batch_id))
     sealing = keys.key(keys.KEY_SEALING, batch=batch_id)
     staged, dead = sealable_items(r.lrange(sealing, 0, -1))
-    rules = load_rules(r, {s["e"] for s in staged})
+    rules = load_rules(r, {s.employee for s in staged})
     drops = Counter(meta.get("drops") or {})
     if dead:
         drops[QUARANTINED] += len(dead)
@@ -111,7 +112,7 @@ def write_batch(
             kept.append(item)
     summary = None
     if kept:
-        records = sorted((s["rec"] for s in kept), key=lambda rec: (rec["ts"], rec["id"]))
+        records = sorted((s.record for s in kept), key=lambda rec: (rec["ts"], rec["id"]))
         records, rare = mask_rare_words(r, batch_id, meta, records, secret)
         data = encode_shard(records)
         shard, card_path = shard_paths(datasets, meta["date"], batch_id)
@@ -128,6 +129,8 @@ def write_batch(
         pipe.rpush(keys.KEY_DEAD_LETTER, *dead)
     if summary:
         pipe.hset(keys.KEY_BATCHES, batch_id, json.dumps(summary))
+        for reason, n in drops.items():  # lifetime totals for /metrics (backend/metrics.py)
+            pipe.hincrby(keys.KEY_DROPS_TOTAL, reason, n)
     elif drops:
         for reason, n in drops.items():  # nothing left to seal: carry the drops to the next card
             pipe.hincrby(keys.KEY_DROPS, reason, n)
@@ -150,13 +153,13 @@ def mask_rare_words(r, batch_id, meta, records, secret) -> tuple[list[dict], int
     return records, masked
 
 
-def sealable_items(raw_items: list[bytes]) -> tuple[list[dict], list[str]]:
+def sealable_items(raw_items: list[bytes]) -> tuple[list[Entry], list[str]]:
     """Return the staged items that can be written to a shard, and dead letters for the rest."""
     items, dead = [], []
     for raw in raw_items:
         item = None
         try:
-            item = json.loads(raw)
+            item = Entry.decode(raw)
             check_sealable(item)
         except Exception as err:  # a poison record: set aside, the rest of the batch is sealed
             dead.append(dead_letter("seal", raw, err, item))
@@ -165,10 +168,11 @@ def sealable_items(raw_items: list[bytes]) -> tuple[list[dict], list[str]]:
     return items, dead
 
 
-def check_sealable(item: dict) -> None:
+def check_sealable(item: Entry) -> None:
     """Raise unless a staged item has what sealing reads, all of it encodable."""
-    rec = item["rec"]
-    if not all(isinstance(item[k], str) for k in ("e", "t", "c")) or not isinstance(item["r"], int):
+    rec = item.record
+    fields = (item.employee, item.team, item.category)
+    if not all(isinstance(f, str) for f in fields) or not isinstance(item.received, int):
         raise ValueError("a staged item lacks its employee, team, category or receipt time")
     if not all(isinstance(rec[k], str) for k in ("id", "type", "category", "contributor")):
         raise ValueError("a record lacks its id, type, category or contributor")
@@ -205,7 +209,7 @@ def index_entry(card: dict, date: str, records: list[dict]) -> dict:
         "path": f"{date}/{card['shard']}",
         "events": card["events"],
         "sealed_at": card["sealed_at"],
-        "sealed_ms": int(datetime.fromisoformat(card["sealed_at"]).timestamp() * 1000),
+        "sealed_ms": from_iso(card["sealed_at"]),
         "contributors": sorted({r["contributor"] for r in records}),
         "sha256": card["sha256"],
     }

@@ -1,4 +1,4 @@
-"""RQ job functions (importable by name: "workers.jobs.drain", "workers.jobs.tick").
+"""RQ job functions (importable by name: "workers.jobs.drain", ".tick", ".erase").
 
 Jobs read the secret and data dir from the worker's own environment (never from job arguments,
 which RQ stores in Redis) and take their Redis connection from the running job.
@@ -10,7 +10,7 @@ import logging
 
 from rq import get_current_job
 
-from backend.core import keys
+from backend.core import actions, keys
 from backend.core.config import load_settings
 
 from .batches import is_due, seal_due
@@ -70,3 +70,14 @@ def tick(batch_size: int | None = None, max_age: float | None = None, force: boo
     taken = drain_queue(r, settings, batching)
     sealed = seal_due(r, settings.datasets_dir, *batching, force=force, secret=settings.secret)
     return {"taken": taken, "sealed": sealed}
+
+
+def erase(
+    employee: str, receipt_id: str, actor: str | None = None, reason: str | None = None
+) -> dict:
+    """Job: rewrite the sealed shards holding `employee` and complete the erasure receipt."""
+    settings = load_settings()
+    receipt = actions.complete_erasure(
+        _connection(), settings.datasets_dir, settings.secret, employee, receipt_id, actor, reason
+    )
+    return {"receipt_id": receipt_id, "removed": receipt["removed_total"]}

@@ -12,17 +12,21 @@ import json
 import logging
 import time
 
+from backend.core.records import Entry
+
 log = logging.getLogger(__name__)
 
 DROP_REASON = "quarantined"
 MAX_REASON = 200
 
 
-def dead_letter(stage: str, raw: bytes | str, err: BaseException, entry: dict | None = None) -> str:
+def dead_letter(
+    stage: str, raw: bytes | str, err: BaseException, entry: Entry | None = None
+) -> str:
     """Return the dead-letter record of one event that failed at `stage`."""
     if isinstance(raw, bytes):
         raw = raw.decode("utf-8", "backslashreplace")
-    entry = entry if isinstance(entry, dict) else {}
+    entry = json.loads(entry.encode()) if isinstance(entry, Entry) else {}
     event = entry.get("ev") or entry.get("rec")
     record = {
         "stage": stage,

@@ -23,6 +23,24 @@ def enqueue_drain(r: redis.Redis, batch_size: int | None = None, max_age: float 
     )
 
 
+def enqueue_erasure(
+    r: redis.Redis,
+    employee: str,
+    receipt_id: str,
+    actor: str | None = None,
+    reason: str | None = None,
+):
+    """Enqueue the job that rewrites an employee's sealed shards and completes the receipt."""
+    get_queue(r).enqueue(
+        "workers.jobs.erase",
+        employee=employee,
+        receipt_id=receipt_id,
+        actor=actor,
+        reason=reason,
+        job_timeout=JOB_TIMEOUT,
+    )
+
+
 def enqueue_tick(r: redis.Redis) -> None:
     """Enqueue a tick (drain, then seal what is due by size or age) unless one is pending."""
     if r.set(keys.KEY_TICK_PENDING, "1", nx=True, ex=JOB_TIMEOUT):

@@ -8,7 +8,6 @@ by `recover_orphans`; the per-day "seen" sets make a second staging of an event 
 from __future__ import annotations
 
 import functools
-import json
 import logging
 import secrets
 from collections import Counter
@@ -22,7 +21,7 @@ from backend.core.filters import load_rules
 from backend.core.frames import find_bad_string
 from backend.core.policy import get_policy
 from backend.core.pseudonym import pseudonym
-from backend.core.records import dataset_record
+from backend.core.records import Entry, dataset_record
 
 from .quarantine import DROP_REASON as QUARANTINED
 from .quarantine import dead_letter, log_quarantined
@@ -100,15 +99,15 @@ def take(r: redis.Redis, count: int = TAKE_SIZE) -> tuple[str, list[bytes]]:
     return take_id, items
 
 
-def parse_entries(items: list[bytes]) -> tuple[list[dict], list[str]]:
+def parse_entries(items: list[bytes]) -> tuple[list[Entry], list[str]]:
     """Return the queued entries of a take, and dead letters for items that are not entries."""
     entries, dead = [], []
     for raw in items:
         try:
-            entry = json.loads(raw)
-            if not (isinstance(entry, dict) and isinstance(entry.get("e"), str)):
+            entry = Entry.decode(raw)
+            if not isinstance(entry.employee, str) or not isinstance(entry.event, dict):
                 raise ValueError("not a queued entry")
-        except ValueError as err:
+        except (ValueError, KeyError, TypeError) as err:
             dead.append(dead_letter("stage", raw, err))
             continue
         entries.append(entry)
@@ -116,8 +115,8 @@ def parse_entries(items: list[bytes]) -> tuple[list[dict], list[str]]:
 
 
 def filter_entries(
-    entries: list[dict], rules, secret: str, allowed_origins=None
-) -> tuple[list[dict], Counter, list[str]]:
+    entries: list[Entry], rules, secret: str, allowed_origins=None
+) -> tuple[list[Entry], Counter, list[str]]:
     """Filter, redact and pseudonymise `entries`; return the staged entries, drops, dead letters.
 
     An entry whose processing raises is a dead letter (workers/quarantine.py), counted as a drop;
@@ -129,7 +128,7 @@ def filter_entries(
         try:
             item = _stage_entry(entry, rules, secret, allowed_origins)
         except Exception as err:  # a poison event: set aside, the rest of the take goes on
-            dead.append(dead_letter("stage", json.dumps(entry, ensure_ascii=True), err, entry))
+            dead.append(dead_letter("stage", entry.encode(), err, entry))
             drops[QUARANTINED] += 1
             continue
         if isinstance(item, str):
@@ -139,16 +138,16 @@ def filter_entries(
     return staged, drops, dead
 
 
-def _stage_entry(entry: dict, rules, secret: str, allowed_origins) -> dict | str:
+def _stage_entry(entry: Entry, rules, secret: str, allowed_origins) -> Entry | str:
     """Return the staged form of one entry, or the reason it is dropped; raise if it cannot be."""
     reason = rules.drop_reason(entry)
     if reason:
         return reason
-    record = dataset_record(entry, pseudonym(secret, entry["e"]), allowed_origins)
+    record = dataset_record(entry, pseudonym(secret, entry.employee), allowed_origins)
     bad = find_bad_string(record)
     if bad:  # intake refuses these; one queued by an older backend must not reach a shard
         raise ValueError(f"a string at {bad} is not valid Unicode")
-    staged = {"e": entry["e"], "t": entry["t"], "c": entry["c"], "r": entry["r"], "rec": record}
+    staged = entry.staged(record)
     staged_row(staged)  # a timestamp beyond any date fails here, not in the commit
     return staged
 
@@ -160,15 +159,15 @@ def seen_key(day: int) -> str:
     return keys.key(keys.KEY_SEEN, day=date)
 
 
-def staged_row(staged: dict) -> tuple[str, str, str]:
+def staged_row(staged: Entry) -> tuple[str, str, str]:
     """Return the (seen key, member, staged json) row that commits a staged entry."""
-    record = staged["rec"]
+    record = staged.record
     seen = seen_key(record["ts"] // DAY_MS)
-    return seen, f"{staged['e']}:{record['id']}", json.dumps(staged, separators=(",", ":"))
+    return seen, f"{staged.employee}:{record['id']}", staged.encode()
 
 
 def build_staged(
-    entries: list[dict], rules, secret: str, allowed_origins=None
+    entries: list[Entry], rules, secret: str, allowed_origins=None
 ) -> tuple[list[tuple], Counter, list[str]]:
     """Filter, redact and pseudonymise `entries`; return rows, drops and dead letters."""
     staged, drops, dead = filter_entries(entries, rules, secret, allowed_origins)
@@ -206,7 +205,7 @@ def stage_once(r: redis.Redis, secret: str, count: int = TAKE_SIZE) -> int:
     if not items:
         return 0
     entries, dead = parse_entries(items)
-    rules = load_rules(r, {e["e"] for e in entries})
+    rules = load_rules(r, {e.employee for e in entries})
     policy = get_policy(r)
     staged, drops, more_dead = filter_entries(
         entries, rules, secret, frozenset(policy["allowed_origins"])
@@ -217,7 +216,7 @@ def stage_once(r: redis.Redis, secret: str, count: int = TAKE_SIZE) -> int:
     log_quarantined("take", take_id, dead)
     # Counted before the commit, so a staged record's words are always counted when it seals;
     # counting a take twice (after a crash) changes nothing: contributors are counted distinct.
-    rarity.count_records(r, secret, (s["rec"] for s in staged), policy["min_contributors"])
+    rarity.count_records(r, secret, (s.record for s in staged), policy["min_contributors"])
     rows = [staged_row(s) for s in staged]
     dup = commit(r, take_id, rows, drops, dead)
     log.info(

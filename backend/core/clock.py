@@ -16,6 +16,11 @@ def iso(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="milliseconds")
 
 
+def from_iso(text: str) -> int:
+    """Return milliseconds since the epoch for an ISO-8601 time written by `iso`."""
+    return round(datetime.fromisoformat(text).timestamp() * 1000)
+
+
 def day(ms: int, zone: tzinfo = UTC) -> str:
     """Return the date (YYYY-MM-DD) in `zone` (default UTC) of milliseconds since the epoch."""
     return datetime.fromtimestamp(ms / 1000, zone).strftime("%Y-%m-%d")

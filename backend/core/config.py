@@ -7,6 +7,8 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .private import make_private_dir
+
 DEFAULT_DATA_DIR = "./overt-data"
 DEFAULT_BATCH_SIZE = 1000
 DEFAULT_BATCH_MAX_AGE = 60.0
@@ -40,7 +42,7 @@ def _read_or_create_secret(path: Path) -> str:
     """Return the secret stored at `path`, creating it (mode 0600) on first use."""
     if path.exists():
         return path.read_text().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_private_dir(path.parent)
     value = secrets.token_urlsafe(32)
     # O_EXCL: two processes starting at once must agree on one secret.
     try:

@@ -26,6 +26,12 @@ def current_grants(r: redis.Redis, employee: str) -> dict[str, int]:
     return {k.decode(): int(v) for k, v in raw.items()}
 
 
+def privacy_signals(r: redis.Redis, device: str) -> dict[str, bool]:
+    """Return the privacy signals (GPC, DNT) the device sent in its latest hello."""
+    raw = r.hget(keys.KEY_SIGNALS, device)
+    return json.loads(raw) if raw else {"gpc": False, "dnt": False}
+
+
 def get_consent(r: redis.Redis, employee: str) -> dict[str, bool]:
     """Return every category with whether the employee has granted it."""
     grants = current_grants(r, employee)
@@ -87,7 +93,7 @@ def lapse(r: redis.Redis, categories: set[str], policy_version: str) -> dict[str
     """Withdraw `categories` from every employee after a policy change; return who lost what."""
     lost: dict[str, set[str]] = {}
     for raw_key in r.scan_iter(match=keys.key(keys.KEY_CONSENT, employee="*")):
-        employee = raw_key.decode().split(":", 2)[2]
+        employee = keys.part_of(keys.KEY_CONSENT, raw_key)
         held = set(current_grants(r, employee)) & categories
         if not held:
             continue

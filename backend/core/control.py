@@ -9,7 +9,14 @@ import redis
 from . import keys
 
 
-def publish(r: redis.Redis, kind: str, frame: dict, scope: dict | None = None) -> int:
-    """Publish a command whose `frame` goes to every connected client covered by `scope`."""
+def publish(
+    r: redis.Redis, kind: str, frame: dict, scope: dict | None = None, device: str | None = None
+) -> int:
+    """Publish a command whose `frame` goes to every connected client covered by `scope`.
+
+    With `device`, only that device's sockets within the scope get it.
+    """
     message = {"kind": kind, "frame": frame, "scope": scope or {"all": True}}
+    if device:
+        message["device"] = device
     return r.publish(keys.CHANNEL_CONTROL, json.dumps(message))

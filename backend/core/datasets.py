@@ -16,6 +16,7 @@ from pathlib import Path
 import redis
 
 from . import keys
+from .private import make_private_dir, open_private
 
 # The lock is a lease renewed after every shard, so a writer that dies frees it within LOCK_LEASE;
 # others wait up to LOCK_WAIT for it.
@@ -53,10 +54,11 @@ def encode_shard(records: list[dict]) -> bytes:
 
 def atomic_write(path: Path, data: bytes) -> None:
     """Write `data` to `path` so that a reader sees the old file or the whole new one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_private_dir(path.parent)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.unlink(missing_ok=True)  # one left by a crash keeps its old mode
     try:
-        with open(tmp, "wb") as fh:
+        with os.fdopen(open_private(tmp), "wb") as fh:  # 0600: datasets are not for every user
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())

@@ -1,9 +1,11 @@
 """Erase an employee everywhere: the queue, staging, and every sealed shard.
 
 Order matters. The erasure mark goes in first: from then on every stage and seal drops what the
-employee sent before it (filters.py). Then the unsealed events are purged. Then, holding the
-datasets lock that every shard writer holds, each shard naming the employee's pseudonym is
-rewritten without their records. A batch sealed by a worker that read its rules just before the
+employee sent before it (filters.py). Then the unsealed events are purged; both happen when the
+erasure is asked for (`start_erasure`), leaving a pending receipt. Then, in an RQ job
+(`finish_erasure`, run by workers/jobs.py), holding the datasets lock that every shard writer
+holds, each shard naming the employee's pseudonym is rewritten without their records, and the
+receipt is completed. A batch sealed by a worker that read its rules just before the
 mark is already indexed by the time this erasure gets the lock, so it is rewritten too: nothing
 of the employee can slip into a dataset while the erasure runs.
 """
@@ -19,7 +21,7 @@ from pathlib import Path
 import redis
 
 from . import keys
-from .clock import iso, now_ms
+from .clock import from_iso, iso, now_ms
 from .datasets import (
     atomic_write,
     batches_with,
@@ -39,6 +41,12 @@ log = logging.getLogger(__name__)
 # The mark reaches this far past the erasure so that an event received just before it, on a
 # backend whose clock runs a little ahead of this process's, is still dropped.
 CLOCK_MARGIN_MS = 2000
+
+PENDING, COMPLETED = "pending", "completed"
+
+
+class ReceiptNotFoundError(LookupError):
+    """No erasure receipt of that employee has this id."""
 
 
 def updated_card(card: dict, records: list[dict], digest: str, removed: int, at: int) -> dict:
@@ -82,11 +90,36 @@ def erase_from_shard(r: redis.Redis, datasets: Path, entry: dict, contributor: s
     return removed
 
 
-def erase_employee(r: redis.Redis, datasets: Path, secret: str, employee: str) -> dict:
-    """Erase everything held about `employee`; keep and return the receipt. Idempotent."""
+def start_erasure(r: redis.Redis, employee: str) -> dict:
+    """Mark `employee` erased and purge their unsealed events; keep and return a pending receipt."""
     at = now_ms()
     r.hset(keys.KEY_ERASED, employee, at + CLOCK_MARGIN_MS)  # first: see the module docstring
     unsealed = purge_employee(r, employee)
+    receipt = {
+        "receipt_id": "er_" + secrets.token_hex(8),
+        "status": PENDING,
+        "at": iso(at),
+        "completed_at": None,
+        "shards": [],
+        "removed_total": unsealed,
+        "removed_sealed": 0,
+        "removed_unsealed": unsealed,
+    }
+    r.rpush(keys.key(keys.KEY_RECEIPTS, employee=employee), json.dumps(receipt))
+    return receipt
+
+
+def finish_erasure(
+    r: redis.Redis, datasets: Path, secret: str, employee: str, receipt_id: str
+) -> dict:
+    """Rewrite every sealed shard without `employee`; complete and return the receipt.
+
+    Idempotent: a finished receipt is returned as it is.
+    """
+    index, receipt = _find_receipt(r, employee, receipt_id)
+    if receipt["status"] == COMPLETED:
+        return receipt
+    at = from_iso(receipt["at"])
     contributor = pseudonym(secret, employee)
     shards = []
     with datasets_lock(r) as lock:
@@ -97,25 +130,47 @@ def erase_employee(r: redis.Redis, datasets: Path, secret: str, employee: str) -
             lock.reacquire()  # a hundred shards must not outlive the lock's timeout
     # A drain that read its rules before the mark may have staged a few events since the purge;
     # sealing would drop them, but an export must not show them either.
-    unsealed += purge_employee(r, employee)
+    unsealed = receipt["removed_unsealed"] + purge_employee(r, employee)
     sealed = sum(s["removed"] for s in shards)
     receipt = {
-        "receipt_id": "er_" + secrets.token_hex(8),
-        "at": iso(at),
+        **receipt,
+        "status": COMPLETED,
+        "completed_at": iso(now_ms()),
         "shards": shards,
         "removed_total": sealed + unsealed,
         "removed_sealed": sealed,
         "removed_unsealed": unsealed,
     }
-    r.rpush(keys.key(keys.KEY_RECEIPTS, employee=employee), json.dumps(receipt))
+    r.lset(keys.key(keys.KEY_RECEIPTS, employee=employee), index, json.dumps(receipt))
     log.info(
         "erasure %s: %d sealed record(s) from %d shard(s), %d unsealed event(s)",
-        receipt["receipt_id"],
+        receipt_id,
         sealed,
         len(shards),
         unsealed,
     )
     return receipt
+
+
+def erase_employee(r: redis.Redis, datasets: Path, secret: str, employee: str) -> dict:
+    """Erase everything held about `employee` at once; return the completed receipt."""
+    receipt = start_erasure(r, employee)
+    return finish_erasure(r, datasets, secret, employee, receipt["receipt_id"])
+
+
+def _find_receipt(r: redis.Redis, employee: str, receipt_id: str) -> tuple[int, dict]:
+    for index, receipt in enumerate(receipts(r, employee)):
+        if receipt["receipt_id"] == receipt_id:
+            return index, receipt
+    raise ReceiptNotFoundError(f"no erasure receipt {receipt_id}")
+
+
+def find_receipt(r: redis.Redis, employee: str, receipt_id: str) -> dict | None:
+    """Return one of the employee's receipts, or None."""
+    try:
+        return _find_receipt(r, employee, receipt_id)[1]
+    except ReceiptNotFoundError:
+        return None
 
 
 def receipts(r: redis.Redis, employee: str) -> list[dict]:

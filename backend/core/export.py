@@ -7,7 +7,6 @@ employee's own shards are opened.
 
 from __future__ import annotations
 
-import json
 from collections import Counter, defaultdict
 from datetime import UTC, tzinfo
 from pathlib import Path
@@ -22,22 +21,22 @@ from .employees import team_of
 from .erase import receipts
 from .policy import get_policy
 from .pseudonym import pseudonym
-from .records import dataset_record
+from .records import Entry, dataset_record, employee_needle
 
 
-def _mine(raw_items, employee: str) -> list[dict]:
-    # Entries are compact JSON with "e" first; the substring test skips parsing other people's.
-    needle = b'"e":' + json.dumps(employee).encode()
+def _mine(raw_items, employee: str) -> list[Entry]:
+    # The substring test skips parsing other people's entries.
+    needle = employee_needle(employee)
     out = []
     for raw in raw_items:
         if needle in raw:
-            doc = json.loads(raw)
-            if doc.get("e") == employee:
-                out.append(doc)
+            entry = Entry.decode(raw)
+            if entry.employee == employee:
+                out.append(entry)
     return out
 
 
-def queued_entries(r: redis.Redis, employee: str) -> list[dict]:
+def queued_entries(r: redis.Redis, employee: str) -> list[Entry]:
     """Return the employee's accepted events not yet staged (queued or in a take), oldest first."""
     incoming = list(reversed(r.lrange(keys.KEY_INCOMING, 0, -1)))  # LPUSHed: newest at the head
     in_flight = []
@@ -47,7 +46,7 @@ def queued_entries(r: redis.Redis, employee: str) -> list[dict]:
     return _mine(in_flight, employee) + _mine(incoming, employee)
 
 
-def staged_entries(r: redis.Redis, employee: str) -> list[dict]:
+def staged_entries(r: redis.Redis, employee: str) -> list[Entry]:
     """Return the employee's filtered, pseudonymised records waiting to be sealed, oldest first."""
     return _mine(r.lrange(keys.KEY_STAGING, 0, -1), employee)
 
@@ -82,10 +81,10 @@ def export(r: redis.Redis, datasets: Path, secret: str, employee: str) -> dict:
         "consent": {"categories": get_consent(r, employee)},
         "ledger": ledger(r, employee),
         "queued": [
-            {"received": e["r"], "device": e.get("d"), "category": e["c"], "event": e["ev"]}
+            {"received": e.received, "device": e.device, "category": e.category, "event": e.event}
             for e in queued_entries(r, employee)
         ],
-        "staged": [s["rec"] for s in staged_entries(r, employee)],
+        "staged": [s.record for s in staged_entries(r, employee)],
         "sealed": sealed_batches(r, Path(datasets), contributor),
         "receipts": receipts(r, employee),
     }
@@ -101,7 +100,7 @@ def collected(
     rows = [
         ("queued", dataset_record(e, contributor, origins)) for e in queued_entries(r, employee)
     ]
-    rows += [("staged", s["rec"]) for s in staged_entries(r, employee)]
+    rows += [("staged", s.record) for s in staged_entries(r, employee)]
     rows += [("sealed", rec) for b in batches for rec in b["records"]]
     by_category, by_stage = Counter(), Counter()
     by_day: dict[str, Counter] = defaultdict(Counter)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import redis
 
 from . import keys, pauses
+from .records import Entry
 
 
 @dataclass
@@ -22,10 +23,10 @@ class Rules:
     pause_records: list[dict]
     erased: dict[str, int]  # employee -> ms of latest erasure
 
-    def drop_reason(self, entry: dict) -> str | None:
+    def drop_reason(self, entry: Entry) -> str | None:
         """Return why `entry` must not enter a dataset, or None when it may."""
-        employee, team, category = entry["e"], entry["t"], entry["c"]
-        received, ts = entry["r"], entry["ev"]["ts"] if "ev" in entry else entry["rec"]["ts"]
+        employee, team, category = entry.employee, entry.team, entry.category
+        received, ts = entry.received, entry.ts
         # By event time too: what sat in the extension's outbox during an erasure is erased.
         if min(received, ts) <= self.erased.get(employee, -1):
             return "erased"

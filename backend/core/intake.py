@@ -5,7 +5,6 @@ Flask-free so the benchmark and the tests can drive it directly.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from urllib.parse import urlsplit
@@ -16,28 +15,31 @@ from . import keys
 from .clock import now_ms
 from .employees import Identity
 from .events import EventRejected, validate_event
+from .records import Entry
 from .vocabulary import CATEGORY_OF
 
 log = logging.getLogger(__name__)
 
 # One round trip per frame, atomic with revocation, pause and consent changes: refuse everything
-# from a revoked token (ARGV[3], its hash; '' skips the check), refuse everything while the
-# employee's scope is paused, refuse events of categories not granted, push the rest with one
-# multi-value LPUSH, and say whether a drain job needs enqueuing.
+# from a revoked token, refuse everything while the employee's scope is paused, refuse events of
+# categories not granted, push the rest with one multi-value LPUSH, and say whether a drain job
+# needs enqueuing.
+# ARGV: the three pause fields covering the employee (keys.pause_fields), the token's hash ('' skips
+# the revocation check), then (category, entry) pairs.
 ACCEPT_LUA = """
-if ARGV[3] ~= '' and redis.call('HEXISTS', KEYS[5], ARGV[3]) == 0 then return {'revoked'} end
-local paused = redis.call('HMGET', KEYS[1], 'all', 'team:' .. ARGV[2], 'employee:' .. ARGV[1])
+if ARGV[4] ~= '' and redis.call('HEXISTS', KEYS[5], ARGV[4]) == 0 then return {'revoked'} end
+local paused = redis.call('HMGET', KEYS[1], ARGV[1], ARGV[2], ARGV[3])
 for i = 1, 3 do
   if paused[i] then return {'paused', paused[i]} end
 end
 local granted, accepted, refused = {}, {}, {'ok', 0}
-for i = 4, #ARGV, 2 do
+for i = 5, #ARGV, 2 do
   local c = ARGV[i]
   if granted[c] == nil then granted[c] = redis.call('HEXISTS', KEYS[2], c) == 1 end
   if granted[c] then
     accepted[#accepted + 1] = ARGV[i + 1]
   else
-    refused[#refused + 1] = (i - 4) / 2
+    refused[#refused + 1] = (i - 5) / 2
   end
 end
 if #accepted > 0 then
@@ -75,22 +77,6 @@ def origin_matcher(allowed_origins) -> Callable[[str], bool]:
     return matches
 
 
-_json = json.JSONEncoder(separators=(",", ":")).encode
-
-
-def entry_head(ident: Identity) -> str:
-    """Return the start of a queued entry's JSON, up to its category's value."""
-    return f'{{"e":{_json(ident.employee)},"t":{_json(ident.team)},"d":{_json(ident.device)},"c":'
-
-
-def encode_entry(head: str, category: str, received: int, event: dict) -> str:
-    """Return a queued entry as compact JSON: {"e","t","d","c","r","ev"}, in this order.
-
-    `head` is `entry_head(ident)`: the same for every event of a frame, so encoded once.
-    """
-    return f'{head}{_json(category)},"r":{received},"ev":{_json(event)}}}'
-
-
 class RevokedError(Exception):
     """The device's token was revoked: its frames are refused from then on."""
 
@@ -113,10 +99,9 @@ class Intake:
         received = now_ms()
         rejected: list[dict] = []
         positions: list[int] = []
-        argv: list[str] = [ident.employee, ident.team, token_hash]
+        argv: list[str] = [*keys.pause_fields(ident.employee, ident.team), token_hash]
         seen: set[str] = set()
         allowed = origin_matcher(allowed_origins)
-        head = entry_head(ident)
         for index, raw in enumerate(events):
             try:
                 event = validate_event(raw, received)
@@ -129,7 +114,8 @@ class Intake:
                 continue
             seen.add(event["id"])
             category = CATEGORY_OF[event["type"]]
-            argv += [category, encode_entry(head, category, received, event)]
+            entry = Entry(ident.employee, ident.team, category, received, ident.device, event)
+            argv += [category, entry.encode()]
             positions.append(index)
         accepted = 0
         if positions:

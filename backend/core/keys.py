@@ -39,7 +39,6 @@ KEY_PAUSE_ACKS = PREFIX + "pause:{pause_id}:acks"  # hash: device -> json {emplo
 KEY_CONNECTIONS = PREFIX + "connections"  # zset: connection id -> last seen (s)
 KEY_CONNECTION_INFO = PREFIX + "connections:info"  # hash: connection id -> json
 KEY_CLIENT_DROPS = PREFIX + "client:dropped"  # hash: device -> events dropped by full outboxes
-KEY_AUDIT = PREFIX + "audit"  # list of json admin actions, newest first
 # Rarity gate (backend/core/rarity.py): distinct contributors per keyed word hash, in 2^15 buckets
 # (hash: 6 bytes of word hash -> 4-byte contributor fingerprints, or a "common" marker).
 KEY_RARITY_BUCKET = PREFIX + "rare:{bucket}"
@@ -57,6 +56,29 @@ def key(template: str, **parts: str) -> str:
     return template.format(**parts)
 
 
+def part_of(template: str, filled: str | bytes) -> str:
+    """Return the one part filled into a key template, e.g. the employee of a KEY_CONSENT key."""
+    filled = filled.decode() if isinstance(filled, bytes) else filled
+    head, _, rest = template.partition("{")
+    tail = rest.partition("}")[2]
+    if not (filled.startswith(head) and filled.endswith(tail)):
+        raise ValueError(f"{filled!r} is not a key of {template!r}")
+    return filled[len(head) : len(filled) - len(tail)]
+
+
+def pause_field(scope: dict) -> str:
+    """Return the field naming `scope` in KEY_PAUSES_ACTIVE: "all", "team:T" or "employee:E"."""
+    if scope.get("all"):
+        return "all"
+    ((kind, value),) = scope.items()
+    return f"{kind}:{value}"
+
+
+def pause_fields(employee: str, team: str) -> list[str]:
+    """Return the KEY_PAUSES_ACTIVE fields that cover an employee of `team`, broadest first."""
+    return ["all", f"team:{team}", f"employee:{employee}"]
+
+
 KEY_SIGNALS = PREFIX + "signals"  # hash: device -> json {gpc, dnt} from its latest hello
 
 # The /me page's sign-in links and sessions, and retention.
@@ -68,5 +90,13 @@ KEY_BATCHES_DELETED = PREFIX + "batches:deleted"  # hash: batch id -> json {date
 # Events a worker could not process (a poison event), set aside with the reason so that the rest
 # of their take is staged or sealed: list of json {stage, reason, at, event, e, t, c, raw}.
 KEY_DEAD_LETTER = PREFIX + "deadletter"
+# The admin console: hash-chained audit log, labelled admin tokens and browser sessions.
+KEY_AUDIT_LOG = PREFIX + "audit:log"  # list of json entries, oldest first, never trimmed
+KEY_AUDIT_HEAD = PREFIX + "audit:head"  # hash: seq, hash of the newest entry
+KEY_AUDIT_ARCHIVE_LOCK = PREFIX + "audit:archive:lock"  # one archive run at a time
+KEY_ADMIN_TOKENS = PREFIX + "admin:tokens"  # hash: sha256(token) -> json {label, created_at}
+KEY_ADMIN_SESSION = PREFIX + "admin:session:{session}"  # json {label, token_hash} (TTL)
+KEY_DROPS_TOTAL = PREFIX + "drops:total"  # hash: reason -> events dropped in sealed batches
+
 # When events last arrived under each policy version (so `overt status` can say none have).
 KEY_POLICY_LAST_ACCEPTED = PREFIX + "policy:last_accepted"  # hash: policy version -> ms

@@ -1,4 +1,4 @@
-"""Pause state: durable records in Redis, announced on the control channel (see control.py)."""
+"""Pause state: durable records in Redis (announced by actions.py on the control channel)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import secrets
 
 import redis
 
-from . import control, keys
+from . import keys
 from .clock import iso, now_ms
 
 
@@ -15,27 +15,14 @@ class PauseNotFoundError(LookupError):
     """No active pause matches the given id or scope."""
 
 
-def scope_field(scope: dict) -> str:
-    """Return the field naming `scope` in KEY_PAUSES_ACTIVE: "all", "team:T" or "employee:E"."""
-    if scope.get("all"):
-        return "all"
-    ((kind, value),) = scope.items()
-    return f"{kind}:{value}"
-
-
-def fields_for(employee: str, team: str) -> list[str]:
-    """Return the active-pause fields that cover an employee of `team`."""
-    return ["all", f"team:{team}", f"employee:{employee}"]
-
-
 def matches(scope: dict, employee: str, team: str) -> bool:
     """Return whether `scope` covers `employee` of `team`."""
-    return scope_field(scope) in fields_for(employee, team)
+    return keys.pause_field(scope) in keys.pause_fields(employee, team)
 
 
 def pause(r: redis.Redis, scope: dict, reason: str, purge: bool, by: str) -> tuple[dict, bool]:
     """Pause `scope`; return the pause record and whether it is new (else already paused)."""
-    field = scope_field(scope)
+    field = keys.pause_field(scope)
     at = now_ms()
     record = {
         "pause_id": "p_" + secrets.token_hex(8),
@@ -47,20 +34,18 @@ def pause(r: redis.Redis, scope: dict, reason: str, purge: bool, by: str) -> tup
         "purge": purge,
         "by": by,
     }
-    # State first, then the message: a backend that misses the message still reads the state.
     r.hset(keys.KEY_PAUSES, record["pause_id"], json.dumps(record))
     if not r.hsetnx(keys.KEY_PAUSES_ACTIVE, field, record["pause_id"]):
         r.hdel(keys.KEY_PAUSES, record["pause_id"])
         existing = r.hget(keys.KEY_PAUSES_ACTIVE, field)
         return get_pause(r, existing.decode()), False
-    control.publish(r, "pause", frame=pause_frame(record), scope=scope)
     return record, True
 
 
 def resume(r: redis.Redis, pause_id: str | None = None, scope: dict | None = None) -> dict:
     """End the active pause named by id or by scope; return its record."""
     if pause_id is None:
-        raw = r.hget(keys.KEY_PAUSES_ACTIVE, scope_field(scope or {"all": True}))
+        raw = r.hget(keys.KEY_PAUSES_ACTIVE, keys.pause_field(scope or {"all": True}))
         if raw is None:
             raise PauseNotFoundError("no active pause for that scope")
         pause_id = raw.decode()
@@ -70,11 +55,8 @@ def resume(r: redis.Redis, pause_id: str | None = None, scope: dict | None = Non
     record["until_ms"] = now_ms()
     pipe = r.pipeline(transaction=True)
     pipe.hset(keys.KEY_PAUSES, pause_id, json.dumps(record))
-    pipe.hdel(keys.KEY_PAUSES_ACTIVE, scope_field(record["scope"]))
+    pipe.hdel(keys.KEY_PAUSES_ACTIVE, keys.pause_field(record["scope"]))
     pipe.execute()
-    control.publish(
-        r, "resume", frame={"type": "resume", "pause_id": pause_id}, scope=record["scope"]
-    )
     return record
 
 
@@ -86,7 +68,7 @@ def get_pause(r: redis.Redis, pause_id: str) -> dict | None:
 
 def active_for(r: redis.Redis, employee: str, team: str) -> dict | None:
     """Return the active pause covering this employee (the broadest first), or None."""
-    for pid in r.hmget(keys.KEY_PAUSES_ACTIVE, fields_for(employee, team)):
+    for pid in r.hmget(keys.KEY_PAUSES_ACTIVE, keys.pause_fields(employee, team)):
         if pid:
             return get_pause(r, pid.decode())
     return None
@@ -97,7 +79,7 @@ def active_pauses(r: redis.Redis) -> list[dict]:
     ids = [v.decode() for v in r.hvals(keys.KEY_PAUSES_ACTIVE)]
     found = [p for p in (get_pause(r, i) for i in ids) if p]
     rank = {"all": 0, "team": 1, "employee": 2}
-    return sorted(found, key=lambda p: rank[scope_field(p["scope"]).split(":")[0]])
+    return sorted(found, key=lambda p: rank[next(iter(p["scope"]))])
 
 
 def all_pauses(r: redis.Redis) -> list[dict]:

@@ -21,6 +21,7 @@ DEFAULT_POLICY = {
     "retention_days": 90,
     # None means none: nothing is captured until an admin names the work apps.
     "allowed_origins": [],
+    "mask_selectors": [],
     # A word of a label, title or URL path is sealed once this many people have produced it.
     "min_contributors": DEFAULT_MIN_CONTRIBUTORS,
 }
@@ -56,6 +57,7 @@ def put_policy(r: redis.Redis, new: dict) -> tuple[dict, set[str]]:
         "retention_days": new["retention_days"],
         "allowed_origins": sorted({o.rstrip("/") for o in new["allowed_origins"]}),
         "min_contributors": new.get("min_contributors", old["min_contributors"]),
+        "mask_selectors": list(dict.fromkeys(new.get("mask_selectors", old["mask_selectors"]))),
     }
     r.set(keys.KEY_POLICY, json.dumps(body))
     body["version"] = policy_version(body)

@@ -9,14 +9,15 @@ from __future__ import annotations
 import redis
 
 from . import keys
+from .records import CATEGORY, EMPLOYEE, TEAM
 
 # Rewrites each list without the matching entries, atomically, and counts them as drops (the
-# last key) by reason. Entries carry "e" (employee), "t" (team) and "c" (category) at the top
-# level for exactly this.
+# last key) by reason. ARGV: the field to match (or '*'), its value, the reason, the name of the
+# category field, then the categories to purge (none: all). Field names come from records.py.
 PURGE_LUA = """
-local field, value, reason = ARGV[1], ARGV[2], ARGV[3]
-local cats, anycat = {}, #ARGV < 4
-for i = 4, #ARGV do cats[ARGV[i]] = true end
+local field, value, reason, catfield = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local cats, anycat = {}, #ARGV < 5
+for i = 5, #ARGV do cats[ARGV[i]] = true end
 local removed = 0
 for k = 1, #KEYS - 1 do
   local key = KEYS[k]
@@ -24,7 +25,7 @@ for k = 1, #KEYS - 1 do
   local keep = {}
   for _, item in ipairs(items) do
     local ok, doc = pcall(cjson.decode, item)
-    local hit = ok and (field == '*' or doc[field] == value) and (anycat or cats[doc['c']])
+    local hit = ok and (field == '*' or doc[field] == value) and (anycat or cats[doc[catfield]])
     if hit then removed = removed + 1 else keep[#keep + 1] = item end
   end
   if #keep < #items then
@@ -44,7 +45,7 @@ QUEUED_LISTS = (keys.KEY_INCOMING, keys.KEY_STAGING, keys.KEY_DEAD_LETTER)
 
 def _purge(r: redis.Redis, reason: str, field: str, value: str, categories=()) -> int:
     script = r.register_script(PURGE_LUA)
-    args = [field, value, reason, *sorted(categories)]
+    args = [field, value, reason, CATEGORY, *sorted(categories)]
     return int(script(keys=[*QUEUED_LISTS, keys.KEY_DROPS], args=args))
 
 
@@ -53,11 +54,11 @@ def purge_scope(r: redis.Redis, scope: dict) -> int:
     if scope.get("all"):
         return _purge(r, "purged", "*", "")
     ((kind, value),) = scope.items()
-    return _purge(r, "purged", "t" if kind == "team" else "e", value)
+    return _purge(r, "purged", TEAM if kind == "team" else EMPLOYEE, value)
 
 
 def purge_employee(
     r: redis.Redis, employee: str, categories=(), reason: str = "consent_withdrawn"
 ) -> int:
     """Delete an employee's queued events (of `categories`, or all); return how many."""
-    return _purge(r, reason, "e", employee, categories)
+    return _purge(r, reason, EMPLOYEE, employee, categories)

@@ -1,14 +1,80 @@
-"""What a queued event becomes in a dataset: redacted, categorised, pseudonymous."""
+"""What sits in Redis between intake and sealing, and what a dataset finally holds.
+
+An `Entry` is one event on its way: queued by intake (with the validated `event`), then staged
+by a drain (with the dataset `record` instead). Its JSON form uses short field names, the only
+place they are defined; the Lua scripts that read entries get the names as arguments.
+"""
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
+
 from .redact import redact_event
 
+# Field names of an entry's JSON form. EMPLOYEE comes first when encoded, so a reader can skip
+# other people's entries with a substring test before parsing (see `employee_needle`).
+EMPLOYEE, TEAM, DEVICE, CATEGORY, RECEIVED, EVENT, RECORD = "e", "t", "d", "c", "r", "ev", "rec"
 
-def dataset_record(entry: dict, contributor: str, allowed_origins=None) -> dict:
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One accepted event: who sent it, its category, when it was accepted, and its content."""
+
+    employee: str
+    team: str
+    category: str
+    received: int  # ms when a backend accepted it
+    device: str | None = None
+    event: dict | None = None  # queued: the validated event
+    record: dict | None = None  # staged: the redacted, pseudonymous dataset record
+
+    @property
+    def ts(self) -> int:
+        """Return the event's own time (ms)."""
+        return (self.event if self.event is not None else self.record)["ts"]
+
+    def encode(self) -> str:
+        """Return the compact JSON stored in Redis."""
+        doc = {EMPLOYEE: self.employee, TEAM: self.team}
+        if self.device is not None:
+            doc[DEVICE] = self.device
+        doc[CATEGORY] = self.category
+        doc[RECEIVED] = self.received
+        if self.event is not None:
+            doc[EVENT] = self.event
+        if self.record is not None:
+            doc[RECORD] = self.record
+        return json.dumps(doc, separators=(",", ":"))
+
+    @classmethod
+    def decode(cls, raw: bytes | str) -> Entry:
+        """Return the entry stored as `raw`."""
+        doc = json.loads(raw)
+        return cls(
+            employee=doc[EMPLOYEE],
+            team=doc[TEAM],
+            category=doc[CATEGORY],
+            received=doc[RECEIVED],
+            device=doc.get(DEVICE),
+            event=doc.get(EVENT),
+            record=doc.get(RECORD),
+        )
+
+    def staged(self, record: dict) -> Entry:
+        """Return this entry as staged: the dataset record in place of the event."""
+        return Entry(self.employee, self.team, self.category, self.received, record=record)
+
+
+def employee_needle(employee: str) -> bytes:
+    """Return bytes found in every encoded entry of `employee` (a cheap pre-filter)."""
+    return f'"{EMPLOYEE}":'.encode() + json.dumps(employee).encode()
+
+
+def dataset_record(entry: Entry, contributor: str, allowed_origins=None) -> dict:
     """Return a queued event exactly as it will appear in a dataset (redacted, pseudonymised).
 
     `allowed_origins` are the policy's: a referrer elsewhere keeps its origin at most.
     """
-    event = redact_event(entry["ev"], allowed_origins=allowed_origins)
-    return {**event, "category": entry["c"], "contributor": contributor}
+    event = redact_event(entry.event, allowed_origins=allowed_origins)
+    return {**event, "category": entry.category, "contributor": contributor}

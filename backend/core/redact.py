@@ -25,9 +25,9 @@ MAX_DECODE = 8  # rounds of percent-decoding; each round shortens the text, so t
 # ASCII text with no digit, "@" or "%" is its own normal form and no pattern above can match it
 # (each needs a digit or an "@"): it is returned as it is.
 MAYBE_MASKED = re.compile(r"[\d@%]")
-# What `quote` leaves alone: a path made only of these (so no "%" either) is its own normal form
-# and needs no re-encoding after the rules (the masks are made of these characters too).
-PATH_SAFE = "/[]@:!$&'()*+,;=-._~"
+# What `quote` leaves alone (PATH_SAFE and ASCII letters and digits): a path made only of these
+# (so no "%" either) is its own normal form and needs no re-encoding after the rules (the masks
+# are made of these characters too).
 PLAIN_PATH = re.compile(r"[A-Za-z0-9/\[\]@:!$&'()*+,;=._~-]*")
 
 TEXT_FIELDS = ("title",)
@@ -66,8 +66,21 @@ def origin_url(url: str) -> str:
     return f"{parts.scheme.lower()}://{parts.netloc.rsplit('@', 1)[-1]}/"
 
 
+ROUTE = re.compile(r"^#!?/")
+PATH_SAFE = "/[]@:!$&'()*+,;=-._~"
+
+
+def redact_route(fragment: str) -> str:
+    """Keep a hash route (`#/path`, `#!/path`) masked like a path, without its query; else ""."""
+    route = ROUTE.match("#" + fragment)
+    if not route:
+        return ""
+    path = fragment[len(route.group(0)) - 1 :].split("?", 1)[0]
+    return route.group(0) + quote(redact_text(path), safe=PATH_SAFE)
+
+
 def redact_url(url: str, allowed_params: frozenset[str] = frozenset()) -> str:
-    """Drop the fragment and every query parameter not allow-listed; mask the path.
+    """Drop every query parameter not allow-listed and any fragment but a hash route; mask paths.
 
     A URL that is not http(s) (`data:`, `javascript:`, `file:`) keeps its scheme only.
     """
@@ -90,7 +103,9 @@ def redact_url(url: str, allowed_params: frozenset[str] = frozenset()) -> str:
         else ""
     )
     netloc = parts.netloc.rsplit("@", 1)[-1]  # never keep credentials in a URL
-    return urlunsplit((scheme, netloc, redact_path(parts.path), query, ""))
+    return urlunsplit((scheme, netloc, redact_path(parts.path), query, "")) + redact_route(
+        parts.fragment
+    )
 
 
 def redact_path(path: str) -> str:

@@ -92,15 +92,30 @@ def url_path(url: str) -> str:
     return split_url(url)[1]
 
 
-def mask_url(url: str, keep: Callable[[str], bool]) -> tuple[str, int]:
-    """Mask the refused words of a URL's path; scheme, host and query stay as they are."""
-    head, path, tail = split_url(url)
-    path, masked = mask_text(path, keep)
+def split_route(tail: str) -> tuple[str, str]:
+    """Return (?query, #/route) of a URL's tail; a hash route is gated like a path."""
+    query, hash_mark, route = tail.partition("#")
+    return query, hash_mark + route
+
+
+def _mask_path(path: str, keep: Callable[[str], bool], safe: str = PATH_SAFE) -> tuple[str, int]:
+    decoded = unquote(path) if "%" in path else path
+    masked_path, masked = mask_text(decoded, keep)
     if not masked:
+        return path, 0
+    return (quote(masked_path, safe=safe) if "%" in path else masked_path), masked
+
+
+def mask_url(url: str, keep: Callable[[str], bool]) -> tuple[str, int]:
+    """Mask the refused words of a URL's path and hash route; scheme, host and query stay."""
+    match = URL_PARTS.match(url)
+    head, path, tail = match.groups() if match else ("", url, "")
+    query, route = split_route(tail)
+    path, masked = _mask_path(path, keep)
+    route, route_masked = _mask_path(route, keep, PATH_SAFE + "#")
+    if not masked + route_masked:
         return url, 0
-    if "%" in url[len(head) : len(url) - len(tail)]:  # it was decoded: encode it again
-        path = quote(path, safe=PATH_SAFE)
-    return head + path + tail, masked
+    return head + path + query + route, masked + route_masked
 
 
 def record_words(record: dict, found: set[str] | None = None) -> set[str]:
@@ -122,8 +137,9 @@ def record_words(record: dict, found: set[str] | None = None) -> set[str]:
 
 @functools.lru_cache(maxsize=1 << 16)
 def url_words(url: str) -> tuple[str, ...]:
-    """Return the case-folded words of a URL's path."""
-    return words(url_path(url))
+    """Return the case-folded words of a URL's path and hash route."""
+    route = split_route(split_url(url)[2])[1]
+    return words(url_path(url)) + words(unquote(route) if "%" in route else route)
 
 
 def mask_record(record: dict, keep: Callable[[str], bool]) -> tuple[dict, int]:

@@ -89,11 +89,18 @@ function signedOut() {
   $("who").textContent = "Not signed in.";
 }
 
+function renderCategoriesOn(view) {
+  const on = CATEGORIES.filter(([id]) => view.consent.categories[id]).map(([, label]) => label);
+  $("categories-on").textContent = on.join(", ") || "nothing";
+}
+
 function renderConsent(view) {
   const asked = new Set(view.policy.categories);
   $("purpose").textContent = view.policy.purpose;
   $("policy-version").textContent = view.policy.version;
   $("retention").textContent = view.policy.retention_days;
+  $("work-apps").textContent = view.policy.allowed_origins.join(", ") || "none named yet";
+  renderCategoriesOn(view);
   const signal = view.signals.gpc ? "Global Privacy Control" : view.signals.dnt ? "Do Not Track" : "";
   $("signals").hidden = !signal;
   $("signals").textContent = signal
@@ -186,7 +193,8 @@ function renderLedger(view) {
 }
 
 function receiptText(r) {
-  return `${r.receipt_id} at ${when(r.at)}: ${r.removed_total} event(s) removed ` +
+  const pending = r.status === "pending" ? " (in progress)" : "";
+  return `${r.receipt_id} at ${when(r.at)}${pending}: ${r.removed_total} event(s) removed ` +
     `(${r.removed_sealed} from ${r.shards.length} sealed batch(es), ${r.removed_unsealed} unsealed)`;
 }
 
@@ -205,6 +213,10 @@ function renderReceipts(view) {
 function showReceipt(receipt) {
   $("receipt-id").textContent = receipt.receipt_id;
   $("receipt-at").textContent = when(receipt.at);
+  $("receipt-status").textContent = receipt.status === "pending"
+    ? "in progress: sealed batches are being rewritten"
+    : `completed ${when(receipt.completed_at)}`;
+  $("receipt").dataset.status = receipt.status;
   $("receipt-total").textContent = receipt.removed_total;
   $("receipt-shards").replaceChildren(...receipt.shards.map((s) => {
     const li = document.createElement("li");
@@ -232,6 +244,18 @@ async function load() {
   document.body.dataset.loaded = String(Date.now());
 }
 
+// An erasure answers at once (202) with a pending receipt; a worker rewrites the sealed batches.
+const RECEIPT_POLL_MS = 1000;
+
+async function untilCompleted(receipt) {
+  while (receipt.status === "pending") {
+    await new Promise((done) => setTimeout(done, RECEIPT_POLL_MS));
+    receipt = await api("GET", `/me/api/receipts/${encodeURIComponent(receipt.receipt_id)}`);
+    showReceipt(receipt);
+  }
+  return receipt;
+}
+
 $("erase").addEventListener("click", () => {
   $("erase-confirm").hidden = false;
   $("erase-yes").focus();
@@ -240,8 +264,11 @@ $("erase-no").addEventListener("click", () => { $("erase-confirm").hidden = true
 $("erase-yes").addEventListener("click", async () => {
   $("erase-yes").disabled = true;
   try {
-    showReceipt(await api("DELETE", "/me/api/data"));
+    const pending = await api("DELETE", "/me/api/data");
+    showReceipt(pending);
     $("erase-confirm").hidden = true;
+    await load();
+    await untilCompleted(pending);
   } catch (err) {
     if (err.status === 401) return signedOut();
     $("receipt").hidden = true;

@@ -1,5 +1,5 @@
 /**
- * Configuration, read in the order DESIGN.md gives: chrome.storage.managed (enterprise policy),
+ * Configuration, read in the order docs/extension.md gives: chrome.storage.managed (enterprise policy),
  * then config.json at the extension root (tests, packaged deployments), then the options page.
  * The first source that names both a server and a token wins; tuning knobs come from config.json
  * or managed storage only.

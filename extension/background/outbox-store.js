@@ -1,5 +1,5 @@
 /**
- * The outbox kept in chrome.storage.local (DESIGN.md: unacknowledged frames survive a restart).
+ * The outbox kept in chrome.storage.local (docs/extension.md: unacknowledged frames survive a restart).
  * Mutations happen on the in-memory copy, which is atomic in a single-threaded worker; writes are
  * coalesced, and `persist()` resolves once a write that includes every earlier change has finished.
  */

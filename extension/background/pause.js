@@ -1,5 +1,5 @@
 /**
- * Pause, as DESIGN.md orders it: stop capture at once (memory first, then chrome.storage.session,
+ * Pause, in this order (docs/extension.md): stop capture at once (memory first, then chrome.storage.session,
  * which every tab listens to), discard the unsent outbox, then acknowledge. A restart or reconnect
  * never resumes by itself: only a `resume` frame, or a `welcome` saying no pause is in force.
  */

@@ -4,20 +4,29 @@
  * `ready` so that state is restored from storage before anything is decided.
  */
 import { categoryOf, sanitizeEvent } from "../shared/events.js";
-import { gateAllows } from "../shared/gate.js";
+import { effectiveCategories, gateAllows, placeStatus, siteOrigin } from "../shared/gate.js";
 import { originOf } from "../shared/redact.js";
 import { KEY_OPTIONS } from "../shared/storage.js";
 import { countCaptured, readCounts } from "./counts.js";
 import { mySessionUrl, putConsent } from "./me-api.js";
 import * as store from "./outbox-store.js";
 import { snooze, unsnooze } from "./pause.js";
+import { showRemembered, showTab } from "./tab-status.js";
+import { addTyped, maskTyped, restoreTyped, sharedTyped } from "./typed-store.js";
 import { applyConsent, ensureConnected, flush, isConnected, reconnect } from "./socket.js";
 import { config, currentGate, publishGate, ready, reloadConfig, saveState, state } from "./state.js";
 
 const TICK_ALARM = "overt-tick";
+/** Right after start-up, a state not yet confirmed by the server is shown as "checking". */
+const CHECKING_MS = 5000;
+const workerStartedAt = Date.now();
 const SNOOZE_ALARM = "overt-snooze-end";
 
+// The badge is never empty at start-up: the last known state, marked as checking, at once.
+showRemembered();
+
 const started = ready.then(async () => {
+  await restoreTyped();
   await store.restoreOutboxStore();
   await publishGate();
   ensureConnected();
@@ -57,6 +66,13 @@ chrome.storage.onChanged.addListener(async (changes, area) => {
 
 chrome.tabs.onActivated.addListener(({ tabId }) => notifyTabFocus(tabId));
 
+// A tab's badge follows its address: a work app or not.
+chrome.tabs.onUpdated.addListener(async (tabId, change, tab) => {
+  if (!change.url && change.status !== "loading") return;
+  await started;
+  showTab(tab, currentGate(), isConnected());
+});
+
 chrome.windows.onFocusChanged.addListener(async (windowId) => {
   if (windowId === chrome.windows.WINDOW_ID_NONE) return;
   const [tab] = await chrome.tabs.query({ active: true, windowId }).catch(() => []);
@@ -77,12 +93,13 @@ async function handleMessage(message, sender) {
   if (sender.tab && !fromExtensionPage(sender)) {
     if (type === "capture") return onCapture(message.event, sender);
     if (type === "content-hello") return onContentHello(message, sender);
+    if (type === "typed") return addTyped(message.salt, message.hashes);
   } else if (fromExtensionPage(sender)) {
     switch (type) {
-      case "status": return statusReport();
-      case "set-consent": return setConsent(message.categories, message.confirm === true);
-      case "snooze": await snooze(message.minutes ?? null); return statusReport();
-      case "unsnooze": await unsnooze(); return statusReport();
+      case "status": return statusReport(message.url);
+      case "set-consent": return setConsent(message.categories, message.confirm === true, message.url);
+      case "snooze": await snooze(message.minutes ?? null); return statusReport(message.url);
+      case "unsnooze": await unsnooze(); return statusReport(message.url);
       case "open-my-data": return openMyData();
       case "reconnect": await reloadConfig(); reconnect(); return statusReport();
       default: break;
@@ -101,7 +118,7 @@ async function onContentHello(message, sender) {
     await saveState();
   }
   ensureConnected();
-  return { ok: true, gate: currentGate(), origin: originOf(sender.url) };
+  return { ok: true, gate: currentGate(), origin: originOf(sender.url), typed: sharedTyped() };
 }
 
 /** Gate, redact and enqueue one event from a content script (never trust the content side). */
@@ -109,7 +126,7 @@ async function onCapture(raw, sender) {
   const origin = originOf(sender.url);
   if (sender.tab.incognito || !raw || originOf(raw.url) !== origin) return { ok: false, error: "origin" };
   if (!gateAllows(currentGate(), origin, categoryOf(raw.type))) return { ok: false, error: "gate" };
-  const event = sanitizeEvent(raw, crypto.randomUUID());
+  const event = sanitizeEvent(raw, crypto.randomUUID(), maskTyped);
   if (!event) return { ok: false, error: "invalid" };
   store.add([event]);
   countCaptured([event]);
@@ -119,12 +136,18 @@ async function onCapture(raw, sender) {
   return { ok: true };
 }
 
-async function statusReport() {
+/** The state for the popup; `url` is the current tab's (null: no site), for what capture does there. */
+async function statusReport(url = null) {
   const gate = currentGate();
   const policy = state.policy || {};
   return {
     ok: true,
     status: gate.status,
+    place: placeStatus(gate, siteOrigin(url)),
+    site: siteOrigin(url) !== null,
+    checking: !isConnected() && state.configured && !state.authError && Date.now() - workerStartedAt < CHECKING_MS,
+    origin: siteOrigin(url) || "",
+    on: effectiveCategories(state.consent, state.policy),
     connected: isConnected(),
     pauses: Object.values(state.pauses),
     snooze: state.snooze,
@@ -139,10 +162,10 @@ async function statusReport() {
   };
 }
 
-async function setConsent(categories, confirm) {
+async function setConsent(categories, confirm, url) {
   const result = await putConsent(categories, confirm);
   await applyConsent({ categories: result.categories || {} });
-  return statusReport();
+  return statusReport(url);
 }
 
 async function openMyData() {

@@ -7,8 +7,8 @@ import { computeGate } from "../shared/gate.js";
 import {
   KEY_GATE, KEY_LAST_CONTACT, KEY_PAUSES, KEY_STATE, readKey, writeKeys,
 } from "../shared/storage.js";
-import { showStatus } from "./badge.js";
 import { loadConfig } from "./config.js";
+import { remember, showAll } from "./tab-status.js";
 
 /** Persisted fields (chrome.storage.local). `connected` is live only. */
 const PERSISTED = ["pauses", "snooze", "consent", "policy", "lastContact", "employee", "team", "authError", "authErrorToken", "authErrorAt", "signals"];
@@ -81,12 +81,14 @@ export function currentGate(now = Date.now()) {
 /** Publish the gate to every tab (via storage.session) and the badge; re-arm the grace timer. */
 export async function publishGate() {
   const gate = currentGate();
-  showStatus(gate.status, state.connected);
   armGraceTimer();
   const json = JSON.stringify(gate);
-  if (json === lastGateJson) return gate;
-  lastGateJson = json;
-  await writeKeys("session", { [KEY_GATE]: gate });
+  if (json !== lastGateJson) {
+    lastGateJson = json;
+    await writeKeys("session", { [KEY_GATE]: gate }); // first: every tab stops at once on a pause
+    await remember(gate);
+  }
+  await showAll(gate, state.connected);
   return gate;
 }
 

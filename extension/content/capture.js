@@ -6,26 +6,34 @@
 import { INPUT_WINDOW_MS, SCROLL_THROTTLE_MS } from "../shared/constants.js";
 import { categoryOf, sanitizeEvent } from "../shared/events.js";
 import { gateAllows } from "../shared/gate.js";
-import { describeTarget, isIgnored } from "../shared/selector.js";
-import { KEY_GATE, KEY_PAUSES } from "../shared/storage.js";
+import { describeSubmit, describeTarget, isIgnored } from "../shared/selector.js";
+import { KEY_GATE, KEY_PAUSES, KEY_TYPED } from "../shared/storage.js";
 import { watchRoutes } from "./routes.js";
+import { adoptTyped, flushTyped, setTypingWatch, typed, watchTyping } from "./typed-fields.js";
 
 const CLICKABLE = "a,button,input,select,textarea,label,summary,option,[role],[onclick],[data-testid],[tabindex]";
+const CELLS = "td, th, [role=cell], [role=gridcell], [role=rowheader], [role=columnheader]";
 const NOT_FIELDS = new Set(["hidden", "submit", "button", "reset", "image"]);
 
 let gate = null;
 let paused = false;
 let stopped = false;
 let pageViewSent = false;
+let leaving = false; // set on pagehide: a navigation in this tab is not the tab being hidden
+let maskSelectors = [];
 const scroll = { max: 0, sent: 0, timer: null };
 const typing = new Map(); // element -> {count, timer}
 
-const allowed = (type) => !stopped && !paused && gateAllows(gate, location.origin, categoryOf(type));
+// Nothing is emitted before the session's salt is known: typed words could not be masked.
+const allowed = (type) => !stopped && !paused && typed.ready && gateAllows(gate, location.origin, categoryOf(type));
+const mask = (text) => typed.mask(text);
+const labelOptions = () => ({ maskSelectors, mask });
 
 /** Build, redact and send one event if the gate allows its category here. */
 function emit(type, fields = {}) {
   if (!allowed(type)) return;
-  const event = sanitizeEvent({ type, ts: Date.now(), url: location.href, title: document.title, ...fields }, "");
+  flushTyped(); // words still in a field are learnt before anything is described
+  const event = sanitizeEvent({ type, ts: Date.now(), url: location.href, title: document.title, ...fields }, "", mask);
   if (!event) return;
   delete event.id; // the worker assigns ids (crypto.randomUUID needs a secure context)
   send({ type: "capture", event });
@@ -49,8 +57,23 @@ function dropPending() {
   typing.clear();
 }
 
+/** The policy's mask_selectors that parse here (a broken one must not break capture). */
+function validSelectors(list) {
+  return (Array.isArray(list) ? list : []).filter((selector) => {
+    try {
+      document.createDocumentFragment().querySelector(selector);
+      return true;
+    } catch {
+      console.warn("overt: ignoring a mask selector that does not parse");
+      return false;
+    }
+  });
+}
+
 function applyGate(next) {
   gate = next || null;
+  maskSelectors = validSelectors(gate && gate.mask_selectors);
+  setTypingWatch(Boolean(gate && (gate.work_origins || []).includes(location.origin)));
   if (!allowed("scroll")) clearTimeout(scroll.timer);
   if (!allowed("input_activity")) dropPending();
   if (!pageViewSent && allowed("page_view")) {
@@ -61,9 +84,13 @@ function applyGate(next) {
 
 function onClick(ev) {
   if (!ev.isTrusted || !(ev.target instanceof Element) || !allowed("click")) return;
-  const el = ev.target.closest(CLICKABLE) || ev.target;
+  let el = ev.target.closest(CLICKABLE) || ev.target;
+  // A clickable row or list: the cell clicked says more (its column), and is still no content.
+  const cell = ev.target.closest(CELLS);
+  if (cell && el !== cell && el.contains(cell)) el = cell;
   if (isIgnored(el)) return;
-  emit("click", { target: describeTarget(el) });
+  flushTyped();
+  emit("click", { target: describeTarget(el, labelOptions()) });
 }
 
 function onSubmit(ev) {
@@ -71,7 +98,8 @@ function onSubmit(ev) {
   if (!ev.isTrusted || !(form instanceof HTMLFormElement) || isIgnored(form)) return;
   const fields = Array.from(form.elements).filter((el) =>
     ["INPUT", "SELECT", "TEXTAREA"].includes(el.tagName) && !NOT_FIELDS.has(String(el.type).toLowerCase()));
-  emit("submit", { target: describeTarget(form), fields: fields.length });
+  flushTyped();
+  emit("submit", { target: describeSubmit(form, ev.submitter, labelOptions()), fields: fields.length });
 }
 
 function scrollDepth() {
@@ -106,7 +134,7 @@ function flushTyping(el) {
   if (!entry) return;
   typing.delete(el);
   clearTimeout(entry.timer);
-  emit("input_activity", { target: describeTarget(el), count: entry.count });
+  emit("input_activity", { target: describeTarget(el, labelOptions()), count: entry.count });
 }
 
 /** Count input events per field per window; `ev.data`, keys and values are never touched. */
@@ -125,7 +153,7 @@ function onRouteChange(from) {
   emit("route_change", { from });
 }
 
-function onPageHide() {
+function flushPending() {
   flushScroll();
   for (const el of [...typing.keys()]) flushTyping(el);
 }
@@ -136,7 +164,21 @@ function onStorageChange(changes, area) {
     paused = Object.keys(changes[KEY_PAUSES].newValue || {}).length > 0;
     if (paused) dropPending();
   }
+  if (changes[KEY_TYPED]) adoptTyped(changes[KEY_TYPED].newValue);
   if (changes[KEY_GATE]) applyGate(changes[KEY_GATE].newValue);
+}
+
+/** Share newly learnt hashes (never words) with the worker, which keeps them for every tab. */
+function shareTyped(hashes) {
+  send({ type: "typed", salt: typed.salt, hashes });
+}
+
+function onVisibilityChange() {
+  const state = document.visibilityState;
+  if (state === "hidden") flushPending();
+  else leaving = false;
+  // A navigation in this tab hides the old page: that is not the employee leaving the tab.
+  if (state === "visible" || (state === "hidden" && !leaving)) emit("visibility", { state });
 }
 
 function onWorkerMessage(message) {
@@ -150,14 +192,16 @@ export async function start() {
   document.addEventListener("click", onClick, true);
   document.addEventListener("submit", onSubmit, true);
   document.addEventListener("input", onInput, true);
+  watchTyping(shareTyped);
   window.addEventListener("scroll", onScroll, { passive: true });
-  document.addEventListener("visibilitychange", () => {
-    if (document.visibilityState === "hidden") onPageHide();
-    if (["visible", "hidden"].includes(document.visibilityState)) emit("visibility", { state: document.visibilityState });
+  document.addEventListener("visibilitychange", onVisibilityChange);
+  window.addEventListener("pagehide", () => {
+    leaving = true; // fired before the unloading page turns hidden (HTML: "unload a document")
+    flushPending();
   });
-  window.addEventListener("pagehide", onPageHide);
   watchRoutes(onRouteChange);
   const signals = { dnt: navigator.doNotTrack === "1", gpc: navigator.globalPrivacyControl === true };
   const reply = await send({ type: "content-hello", signals });
+  if (reply && reply.ok) adoptTyped(reply.typed);
   if (reply && reply.ok && gate === null) applyGate(reply.gate);
 }

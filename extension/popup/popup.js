@@ -1,7 +1,8 @@
 /** The popup: state, today's counts, consent toggles, snooze, and the link to "my data". */
-import { CATEGORIES, STATUS } from "../shared/constants.js";
-import { CATEGORY_TEXT, STATUS_TEXT } from "../shared/labels.js";
-import { KEY_COUNTS, KEY_GATE, KEY_STATE } from "../shared/storage.js";
+import { CATEGORIES, PLACE, STATUS } from "../shared/constants.js";
+import { placeStatus, siteOrigin } from "../shared/gate.js";
+import { CATEGORY_TEXT, PLACE_TEXT, STATUS_TEXT } from "../shared/labels.js";
+import { KEY_COUNTS, KEY_GATE, KEY_LAST_STATUS, KEY_STATE } from "../shared/storage.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -25,6 +26,8 @@ function detailText(report) {
   }
   if (report.status === STATUS.CAPTURING && !report.connected) return "Offline: events are kept until it reconnects";
   if (report.status === STATUS.NOT_CONFIGURED) return "Open Settings and enter the server and your enrollment token.";
+  if (report.place === PLACE.NOTHING_ON) return "Switch on at least one category below.";
+  if (report.place === PLACE.NOT_WORK_APP) return report.origin ? `${report.origin} is not one of your work apps` : "This page is not one of your work apps";
   if (report.employee) return `Signed in as ${report.employee}${report.team ? ` (${report.team})` : ""}`;
   return "";
 }
@@ -58,21 +61,74 @@ function renderConsent(report) {
   $("consent-section").hidden = asked.length === 0;
 }
 
-function render(report) {
-  $("dot").className = `dot ${report.status}`;
-  $("status").textContent = STATUS_TEXT[report.status] || report.status;
+function renderWhere(report) {
+  const sites = report.policy.allowed_origins;
+  $("sites").textContent = sites.length ? sites.join(", ") : "none yet";
+  const on = report.on || [];
+  $("on").textContent = on.length ? on.map((c) => CATEGORY_TEXT[c][0]).join(", ") : "nothing";
+}
+
+function render(report, checking = false) {
+  const place = report.place || report.status;
+  $("dot").className = `dot ${place}`;
+  const words = report.site === false && place === STATUS.CAPTURING ? STATUS_TEXT[place] : PLACE_TEXT[place];
+  $("status").textContent = (words || place) + (checking ? " (checking…)" : "");
   $("detail").textContent = detailText(report);
   const snoozed = report.status === STATUS.PAUSED_SELF;
   $("unsnooze").hidden = !snoozed;
   for (const b of document.querySelectorAll("[data-minutes]")) b.hidden = snoozed;
-  $("snooze-section").hidden = [STATUS.NOT_CONFIGURED, STATUS.BAD_TOKEN].includes(report.status);
-  renderCounts(report.counts);
+  // No "Pause for me" while the administrator's pause is on: there is nothing to pause.
+  const noPause = [STATUS.NOT_CONFIGURED, STATUS.BAD_TOKEN, STATUS.PAUSED_ADMIN];
+  $("snooze-section").hidden = noPause.includes(report.status);
+  $("my-data").hidden = [STATUS.NOT_CONFIGURED, STATUS.BAD_TOKEN].includes(report.status);
+  renderWhere(report);
+  renderCounts(report.counts || {});
   renderConsent(report);
 }
 
+/** The tab this popup is about: `?tab=ID` when opened as a page, else the active tab. */
+async function currentTab() {
+  const id = Number(new URLSearchParams(location.search).get("tab"));
+  if (Number.isInteger(id) && id > 0) return chrome.tabs.get(id).catch(() => null);
+  const [tab] = await chrome.tabs.query({ active: true, lastFocusedWindow: true }).catch(() => []);
+  return tab || null;
+}
+
+/** The current tab's URL; null when the popup is about no site (opened as a page of its own). */
+let tabUrl = null;
+let answered = false;
+let tabKnown = null;
+
+/** Show the last known state at once, marked as checking, while the worker starts. */
+async function showRemembered() {
+  const got = await chrome.storage.local.get([KEY_LAST_STATUS, KEY_STATE]).catch(() => ({}));
+  const last = got[KEY_LAST_STATUS];
+  const saved = got[KEY_STATE] || {};
+  if (answered || !last || !last.status) return;
+  const policy = saved.policy || {};
+  render({
+    status: last.status,
+    place: placeStatus(last, siteOrigin(tabUrl)),
+    site: tabUrl !== null,
+    origin: siteOrigin(tabUrl) || "",
+    on: last.categories || [],
+    pauses: Object.values(saved.pauses || {}),
+    snooze: saved.snooze || null,
+    employee: saved.employee || null,
+    team: saved.team || null,
+    consent: (saved.consent && saved.consent.categories) || {},
+    policy: { categories: policy.categories || [], purpose: policy.purpose || "", allowed_origins: policy.allowed_origins || [] },
+    counts: {},
+  }, true);
+}
+
 async function refresh() {
+  await tabKnown;
   try {
-    render(await ask({ type: "status" }));
+    const report = await ask({ type: "status", url: tabUrl });
+    answered = true;
+    render(report, report.checking === true);
+    if (report.checking) setTimeout(refresh, 1000); // until the server has confirmed it
   } catch (err) {
     $("status").textContent = `Overt is not responding (${err.message})`;
   }
@@ -88,7 +144,7 @@ async function saveConsent(categories, confirm) {
   $("consent-error").hidden = true;
   $("confirm").hidden = true;
   try {
-    render(await ask({ type: "set-consent", categories, confirm }));
+    render(await ask({ type: "set-consent", categories, confirm, url: tabUrl }));
   } catch (err) {
     if (err.code === "confirmation_required") {
       // The browser sends Do Not Track or Global Privacy Control: ask before turning anything on.
@@ -113,10 +169,10 @@ $("confirm-no").addEventListener("click", () => {
 for (const button of document.querySelectorAll("[data-minutes]")) {
   button.addEventListener("click", async () => {
     const minutes = button.dataset.minutes ? Number(button.dataset.minutes) : null;
-    render(await ask({ type: "snooze", minutes }));
+    render(await ask({ type: "snooze", minutes, url: tabUrl }));
   });
 }
-$("unsnooze").addEventListener("click", async () => render(await ask({ type: "unsnooze" })));
+$("unsnooze").addEventListener("click", async () => render(await ask({ type: "unsnooze", url: tabUrl })));
 $("my-data").addEventListener("click", async () => {
   try {
     await ask({ type: "open-my-data" });
@@ -128,4 +184,11 @@ $("my-data").addEventListener("click", async () => {
 chrome.storage.onChanged.addListener((changes) => {
   if (changes[KEY_GATE] || changes[KEY_STATE] || changes[KEY_COUNTS]) refresh();
 });
-refresh();
+tabKnown = currentTab().then((tab) => {
+  const own = tab && typeof tab.url === "string" && tab.url.startsWith(chrome.runtime.getURL(""));
+  tabUrl = !tab || own ? null : tab.url || "";
+});
+tabKnown.then(() => {
+  showRemembered();
+  refresh();
+});

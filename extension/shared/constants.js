@@ -86,3 +86,10 @@ export const STATUS = Object.freeze({
   BAD_TOKEN: "bad_token",
   DISCONNECTED: "disconnected",
 });
+
+/** What capture does in one tab while the extension as a whole is capturing. */
+export const PLACE = Object.freeze({
+  CAPTURING: "capturing",
+  NOT_WORK_APP: "not_work_app",
+  NOTHING_ON: "nothing_on",
+});

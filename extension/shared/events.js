@@ -1,6 +1,6 @@
 /**
- * Build the wire form of an event: exactly the fields DESIGN.md lists for its type, every text
- * redacted, every length inside the backend's limits. The service worker runs every event through
+ * Build the wire form of an event: exactly the fields docs/protocol.md lists for its type, every
+ * text redacted, every length inside the backend's limits. The service worker runs every event through
  * here, so a bug in the content script cannot widen what leaves the browser.
  */
 import {
@@ -13,16 +13,23 @@ export function categoryOf(type) {
   return Object.hasOwn(CATEGORY_OF_TYPE, type) ? CATEGORY_OF_TYPE[type] : undefined;
 }
 
-function cleanTarget(raw) {
+const identity = (text) => text;
+
+/** Mask typed words inside a selector's ids and attribute values (tags and positions are ours). */
+function maskSelector(selector, mask) {
+  return selector.replace(/#[\w-]+|="[^"]*"/g, (part) => mask(part));
+}
+
+function cleanTarget(raw, mask) {
   if (!raw || typeof raw !== "object") return null;
-  const selector = redactText(String(raw.selector || "")).slice(0, MAX_SELECTOR);
+  const selector = maskSelector(redactText(String(raw.selector || "")), mask).slice(0, MAX_SELECTOR);
   const tag = String(raw.tag || "").toLowerCase().replace(/[^a-z0-9-]/g, "").slice(0, MAX_TAG);
   // The backend's tag rule (backend/core/events.py): a letter first, never a run of 6+ digits.
   if (!selector || !/^[a-z]/.test(tag) || /\d{6}/.test(tag)) return null;
   const target = { selector, tag };
   if (typeof raw.role === "string" && ARIA_ROLES.has(raw.role)) target.role = raw.role;
   if (typeof raw.label === "string") {
-    const label = redactLabel(raw.label, MAX_LABEL);
+    const label = redactLabel(mask(raw.label), MAX_LABEL);
     if (label) target.label = label;
   }
   return target;
@@ -31,20 +38,20 @@ function cleanTarget(raw) {
 const isCount = (n, min, max) => Number.isInteger(n) && n >= min && n <= max;
 
 const EXTRA_FIELDS = {
-  page_view(raw, out) {
-    if (raw.referrer) out.referrer = redactUrl(raw.referrer);
+  page_view(raw, out, mask) {
+    if (raw.referrer) out.referrer = redactUrl(raw.referrer, undefined, mask);
     return true;
   },
-  route_change(raw, out) {
-    if (raw.from) out.from = redactUrl(raw.from);
-    return true;
+  route_change(raw, out, mask) {
+    if (raw.from) out.from = redactUrl(raw.from, undefined, mask);
+    return out.from !== out.url; // a fragment change that redaction erased is no route change
   },
-  click(raw, out) {
-    out.target = cleanTarget(raw.target);
+  click(raw, out, mask) {
+    out.target = cleanTarget(raw.target, mask);
     return out.target !== null;
   },
-  submit(raw, out) {
-    out.target = cleanTarget(raw.target);
+  submit(raw, out, mask) {
+    out.target = cleanTarget(raw.target, mask);
     out.fields = raw.fields;
     return out.target !== null && isCount(raw.fields, 0, 10_000);
   },
@@ -59,22 +66,26 @@ const EXTRA_FIELDS = {
     out.state = raw.state;
     return raw.state === "visible" || raw.state === "hidden";
   },
-  input_activity(raw, out) {
-    out.target = cleanTarget(raw.target);
+  input_activity(raw, out, mask) {
+    out.target = cleanTarget(raw.target, mask);
     out.count = raw.count;
     return out.target !== null && isCount(raw.count, 1, 100_000);
   },
 };
 
-/** Return the redacted wire event for `raw` with the given id, or null when it is malformed. */
-export function sanitizeEvent(raw, id) {
+/**
+ * Return the redacted wire event for `raw` with the given id, or null when it is malformed.
+ * `mask` replaces words typed in this browser session (extension/shared/typed-words.js) in the
+ * title, labels, selectors' ids and URL paths.
+ */
+export function sanitizeEvent(raw, id, mask = identity) {
   if (!raw || typeof raw !== "object" || !categoryOf(raw.type)) return null;
-  const url = redactUrl(raw.url);
+  const url = redactUrl(raw.url, undefined, mask);
   if (!url || !Number.isInteger(raw.ts) || raw.ts <= 0) return null;
   const out = { id, type: raw.type, ts: raw.ts, url };
   if (typeof raw.title === "string") {
-    const title = redactLabel(raw.title, MAX_TITLE);
+    const title = redactLabel(mask(raw.title), MAX_TITLE);
     if (title) out.title = title;
   }
-  return EXTRA_FIELDS[raw.type](raw, out) ? out : null;
+  return EXTRA_FIELDS[raw.type](raw, out, mask) ? out : null;
 }

@@ -1,5 +1,5 @@
 /** Words shown to employees in the popup and the options page. */
-import { STATUS } from "./constants.js";
+import { PLACE, STATUS } from "./constants.js";
 
 export const CATEGORY_TEXT = Object.freeze({
   navigation: ["Pages", "Which work-app pages you open (addresses without query strings)"],
@@ -17,4 +17,12 @@ export const STATUS_TEXT = Object.freeze({
   [STATUS.NOT_CONFIGURED]: "Not configured",
   [STATUS.BAD_TOKEN]: "Not configured: the server refused the enrollment token",
   [STATUS.DISCONNECTED]: "Not capturing: no contact with the server",
+});
+
+/** The popup's headline for the current tab (extension/shared/gate.js placeStatus). */
+export const PLACE_TEXT = Object.freeze({
+  ...STATUS_TEXT,
+  [PLACE.CAPTURING]: "Capturing on this work app",
+  [PLACE.NOT_WORK_APP]: "Not capturing here: not a work app",
+  [PLACE.NOTHING_ON]: "Not capturing: nothing switched on",
 });

@@ -59,11 +59,20 @@ function encodePath(path) {
   return encodeURI(path).replace(/%5B/gi, "[").replace(/%5D/gi, "]");
 }
 
+/** A hash route (`#/path` or `#!/path`), masked like a path and without its own query; else "". */
+export function redactRoute(hash, mask = (text) => text) {
+  const route = /^#!?\//.exec(hash || "");
+  if (!route) return "";
+  const path = hash.slice(route[0].length).split("?", 1)[0];
+  return route[0] + encodePath(mask(redactText(path)));
+}
+
 /**
- * Keep scheme, host, port and a masked path; drop credentials, the fragment and every query
- * parameter whose name is not allow-listed (allow-listed values are masked too).
+ * Keep scheme, host, port, a masked path and a masked hash route (`#/x`, `#!/x`); drop
+ * credentials, any other fragment and every query parameter whose name is not allow-listed
+ * (allow-listed values are masked too). `mask` hides words typed in this browser session.
  */
-export function redactUrl(url, allowedParams = ALLOWED_QUERY_PARAMS) {
+export function redactUrl(url, allowedParams = ALLOWED_QUERY_PARAMS, mask = (text) => text) {
   if (typeof url !== "string" || url === "") return "";
   let parsed;
   try {
@@ -73,7 +82,7 @@ export function redactUrl(url, allowedParams = ALLOWED_QUERY_PARAMS) {
   }
   // data:, javascript:, file: carry content in themselves: keep the scheme only.
   if (!/^https?:$/.test(parsed.protocol)) return parsed.protocol;
-  const path = encodePath(redactText(parsed.pathname));
+  const path = encodePath(mask(redactText(parsed.pathname)));
   const kept = [];
   for (const [name, value] of parsed.searchParams) {
     if (allowedParams.includes(name)) {
@@ -81,7 +90,7 @@ export function redactUrl(url, allowedParams = ALLOWED_QUERY_PARAMS) {
     }
   }
   const query = kept.length ? `?${kept.join("&")}` : "";
-  return `${parsed.protocol}//${parsed.host}${path}${query}`.slice(0, MAX_URL);
+  return `${parsed.protocol}//${parsed.host}${path}${query}${redactRoute(parsed.hash, mask)}`.slice(0, MAX_URL);
 }
 
 /** The origin of a URL ("http://127.0.0.1:8123"), or "" when it has none. */

@@ -1,19 +1,20 @@
 /**
  * Describe an element without its content: a short stable CSS selector, the tag, the ARIA role and
- * a redacted label. Uses only tagName, id, getAttribute, parentElement, children, labels and
- * innerText/textContent, so Node tests can pass plain objects.
+ * a label under the label policy (extension/shared/label-policy.js). Uses only tagName, id,
+ * getAttribute, parentElement and children, so Node tests can pass plain objects.
  */
 import { ARIA_ROLES, MAX_LABEL, MAX_SELECTOR, MAX_TAG } from "./constants.js";
-import { redactLabel, redactText } from "./redact.js";
+import { dataRegionOf, policyLabel, submitLabel } from "./label-policy.js";
+import { redactText } from "./redact.js";
 
 export const IGNORE_ATTRIBUTE = "data-overt-ignore";
 const TEST_ATTRIBUTES = ["data-testid", "data-test", "data-qa", "data-cy", "name"];
 const MAX_DEPTH = 5;
-/** Longer text is page content, not a label: skip it rather than cut (cutting could unmask). */
-const MAX_LABEL_SOURCE = 1000;
 const STABLE_ID = /^[A-Za-z][\w-]{0,63}$/;
 const STABLE_VALUE = /^[\w.-]{1,64}$/;
-const TEXT_CONTROLS = new Set(["input", "textarea", "select", "option"]);
+/** Identifiers are a few short words ("save-button"); more reads like content ("call-dr-jekyll"). */
+const MAX_ID_PARTS = 3;
+const MAX_ID_PART = 16;
 
 const IMPLICIT_ROLES = {
   a: "link", button: "button", select: "combobox", textarea: "textbox", form: "form",
@@ -36,19 +37,46 @@ export function isIgnored(el) {
   return false;
 }
 
-/** Ids that look generated (ember123, :r1:, long digit runs) change between loads: skip them. */
-export function isStableId(id) {
-  return typeof id === "string" && STABLE_ID.test(id) && !/\d{3,}/.test(id) && redactText(id) === id;
+/** An identifier that reads like content: many or long words, or a word typed in this session. */
+export function looksLikeContent(value, mask = (t) => t) {
+  const parts = value.replace(/([a-z])([A-Z])/g, "$1-$2").split(/[-_.:]+/).filter(Boolean);
+  return parts.length > MAX_ID_PARTS || parts.some((p) => p.length > MAX_ID_PART) || mask(value) !== value;
 }
 
-function stableAttribute(el) {
+/** Ids that look generated (ember123, :r1:, long digit runs) change between loads: skip them. */
+export function isStableId(id, mask = (t) => t) {
+  return typeof id === "string" && STABLE_ID.test(id) && !/\d{3,}/.test(id) && redactText(id) === id &&
+    !looksLikeContent(id, mask);
+}
+
+function stableAttribute(el, mask) {
   for (const name of TEST_ATTRIBUTES) {
     const value = attr(el, name);
-    if (value && STABLE_VALUE.test(value) && !/\d{4,}/.test(value) && redactText(value) === value) {
+    if (value && STABLE_VALUE.test(value) && !/\d{4,}/.test(value) && redactText(value) === value &&
+      !looksLikeContent(value, mask)) {
       return `[${name}="${value}"]`;
     }
   }
   return null;
+}
+
+const CONTAINER_TAGS = new Set(["table", "ul", "ol"]);
+const CONTAINER_ROLES = new Set(["table", "grid", "treegrid", "list", "feed", "log"]);
+
+const RECORD_TAGS = new Set(["li", "td", "th", "tr"]);
+const RECORD_ROLES = new Set(["listitem", "article", "cell", "gridcell", "rowheader", "row"]);
+
+/** A list item or a table cell: its id and its row's are record ids (content), not UI. */
+function isRecord(node) {
+  return RECORD_TAGS.has(tagOf(node)) || RECORD_ROLES.has(String(attr(node, "role") || "").toLowerCase());
+}
+
+/** The table or list holding a record (rows and items carry record ids), else its parent. */
+function regionContainer(node) {
+  for (let up = node.parentElement; up; up = up.parentElement) {
+    if (CONTAINER_TAGS.has(tagOf(up)) || CONTAINER_ROLES.has(String(attr(up, "role") || "").toLowerCase())) return up;
+  }
+  return node.parentElement;
 }
 
 function nthOfType(el) {
@@ -58,17 +86,24 @@ function nthOfType(el) {
   return same.length > 1 ? `:nth-of-type(${same.indexOf(el) + 1})` : "";
 }
 
-/** Build a short selector, anchored at the nearest stable id or test attribute. */
-export function buildSelector(el) {
+/**
+ * Build a short selector, anchored at the nearest stable id or test attribute. Inside a data region
+ * (extension/shared/label-policy.js) only positions are used: record ids there carry content.
+ */
+export function buildSelector(el, { maskSelectors = [], mask = (t) => t } = {}) {
+  const region = dataRegionOf(el, maskSelectors);
+  const container = region ? (isRecord(region.node) ? regionContainer(region.node) : region.node) : null;
+  let positional = Boolean(region);
   const parts = [];
   for (let node = el, depth = 0; node && depth < MAX_DEPTH; node = node.parentElement, depth++) {
     const tag = tagOf(node);
     if (!tag || tag === "html") break;
-    if (isStableId(node.id)) {
+    if (node === container) positional = false; // the table or list itself is UI again
+    if (!positional && isStableId(node.id, mask)) {
       parts.unshift(`#${node.id}`);
       break;
     }
-    const stable = stableAttribute(node);
+    const stable = positional ? null : stableAttribute(node, mask);
     if (stable) {
       parts.unshift(tag + stable);
       break;
@@ -89,40 +124,29 @@ export function roleOf(el) {
   return IMPLICIT_ROLES[tag];
 }
 
-function visibleText(el) {
-  const text = typeof el.innerText === "string" ? el.innerText : el.textContent;
-  return typeof text === "string" && text.length <= MAX_LABEL_SOURCE ? text : "";
+/** The label of `el` under the label policy (see extension/shared/label-policy.js). */
+export function labelOf(el, options = {}) {
+  return policyLabel(el, { ...options, max: MAX_LABEL });
 }
 
 /**
- * A human label: aria-label, then a <label> for form controls, then the element's own visible
- * text (never for inputs: their text is what the employee typed), then title or alt.
- * Never value or placeholder (rrweb leaked through placeholders, PR #1912).
+ * TARGET as in DESIGN.md: {selector, tag, role?, label?}. `options`: maskSelectors (the policy's
+ * mask_selectors) and mask (hides words typed in this session).
  */
-export function labelOf(el) {
-  const candidates = [attr(el, "aria-label")];
-  const tag = tagOf(el);
-  if (TEXT_CONTROLS.has(tag)) {
-    for (const label of Array.from(el.labels || [])) candidates.push(visibleText(label));
-  } else {
-    candidates.push(visibleText(el));
-  }
-  candidates.push(attr(el, "title"), attr(el, "alt"));
-  for (const candidate of candidates) {
-    if (typeof candidate === "string" && candidate.length <= MAX_LABEL_SOURCE) {
-      const label = redactLabel(candidate, MAX_LABEL);
-      if (label) return label;
-    }
-  }
-  return undefined;
-}
-
-/** TARGET as in DESIGN.md: {selector, tag, role?, label?}. */
-export function describeTarget(el) {
-  const target = { selector: buildSelector(el) || tagOf(el), tag: tagOf(el).slice(0, MAX_TAG) };
+export function describeTarget(el, options = {}) {
+  const target = { selector: buildSelector(el, options) || tagOf(el), tag: tagOf(el).slice(0, MAX_TAG) };
   const role = roleOf(el);
   if (role) target.role = role;
-  const label = labelOf(el);
+  const label = labelOf(el, options);
+  if (label) target.label = label;
+  return target;
+}
+
+/** A submitted form's TARGET: labelled by its submit button's name or the form's own name. */
+export function describeSubmit(form, submitter, options = {}) {
+  const target = describeTarget(form, options);
+  delete target.label;
+  const label = submitLabel(form, submitter, { ...options, max: MAX_LABEL });
   if (label) target.label = label;
   return target;
 }

@@ -3,7 +3,8 @@
  * module imports cleanly in Node.
  *
  * local   (survives restarts): state, outbox, counts, options.
- * session (cleared when the browser quits; readable by content scripts): pause, gate, lastContact.
+ * session (cleared when the browser quits; readable by content scripts): pause, gate, lastContact,
+ *         typed (a salt and salted hashes of words typed in this session, never the words).
  */
 export const KEY_STATE = "overt.state";
 export const KEY_OUTBOX = "overt.outbox";
@@ -12,6 +13,9 @@ export const KEY_OPTIONS = "overt.options";
 export const KEY_PAUSES = "overt.pauses";
 export const KEY_GATE = "overt.gate";
 export const KEY_LAST_CONTACT = "overt.lastContact";
+export const KEY_TYPED = "overt.typed";
+/** The last status shown, so the popup and badge have something true to show at start-up. */
+export const KEY_LAST_STATUS = "overt.lastStatus";
 
 /** Read one key from an area ("local", "session", "managed"); undefined when absent or failing. */
 export async function readKey(area, key) {

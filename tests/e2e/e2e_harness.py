@@ -12,7 +12,9 @@ import os
 import shutil
 import threading
 import time
+import typing
 from pathlib import Path
+from urllib.parse import unquote
 
 # Flags that make Debian's Chromium quiet and headless here (../shared/E2E-CHROMIUM.md): without
 # the background-networking ones it keeps trying to reach the closed internet.
@@ -68,8 +70,15 @@ def wait_for(predicate, timeout: float = 10.0, interval: float = 0.05, message: 
 class _PagesHandler(http.server.SimpleHTTPRequestHandler):
     """Static test pages; any /app/... path serves the SPA page (as a real SPA server would)."""
 
+    mounts: typing.ClassVar[dict[str, Path]] = {}
+
     def translate_path(self, path):
         clean = path.split("?", 1)[0].split("#", 1)[0]
+        for prefix, directory in self.mounts.items():
+            if clean.startswith(prefix + "/"):
+                root = directory.resolve()
+                target = (root / unquote(clean[len(prefix) + 1 :])).resolve()
+                return str(target if target == root or root in target.parents else root / "-")
         if clean == "/app" or clean.startswith("/app/"):
             return str(PAGES / "app.html")
         if clean == "/secrets" or clean.startswith("/secrets/"):
@@ -84,11 +93,17 @@ class PagesServer:
     """Serve tests/e2e/pages on 127.0.0.1, port 0, in a thread."""
 
     def __init__(self):
-        handler = functools.partial(_PagesHandler, directory=str(PAGES))
+        self.mounts: dict[str, Path] = {}
+        handler_class = type("PagesHandler", (_PagesHandler,), {"mounts": self.mounts})
+        handler = functools.partial(handler_class, directory=str(PAGES))
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.origin = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()
+
+    def mount(self, prefix: str, directory: Path) -> None:
+        """Serve `directory` under the URL path `prefix` (like "/todomvc")."""
+        self.mounts[prefix.rstrip("/")] = Path(directory)
 
     def url(self, path: str) -> str:
         """Return the absolute URL of `path` on this server."""

@@ -7,6 +7,7 @@ import json
 
 def sent_frames(live_server, kind: str | None = None) -> list[dict]:
     """Every frame the server received from the extension (parsed), optionally of one type."""
+    assert not live_server.recorder.errors, live_server.recorder.errors
     frames = []
     for raw in list(live_server.frames):
         try:

@@ -190,7 +190,9 @@ def test_first_hour(walk, live_server, pages, launch_browser, queued_events, run
     assert SCREEN["me_erase_question"] in me.inner_text("#erase-confirm")
     walk.shot(me, "me-erase-confirm")
     me.click("#erase-yes")
-    me.wait_for_selector("#receipt:not([hidden])")
+    me.wait_for_selector("#receipt[data-status=pending]:not([hidden])")
+    run_workers()  # the erasure job rewrites the sealed batches
+    me.wait_for_selector("#receipt[data-status=completed]:not([hidden])")
     assert SCREEN["me_receipt"] in me.inner_text("#receipt")
     me.wait_for_selector("#totals:has-text('0 event(s)')")
     receipt_id = me.text_content("#receipt-id")

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from backend.core.datasets import read_shard
+from tests.conftest import WORK_ORIGIN
 from tests.e2e.e2e_harness import CHROMIUM_ARGS
 from tests.helpers import WSClient, http, make_event
 from tests.integration.me_helpers import contributor, send, shards
@@ -33,13 +34,11 @@ def browser(playwright_instance, chromium_executable):
 
 
 @pytest.fixture
-def alice(admin, live_server, run_workers):
+def alice(employee, live_server, run_workers):
     """alice with sealed clicks, next to bob with his own; returns alice's device token."""
-    admin.set_policy()
     tokens = {}
     for name in ("alice", "bob"):
-        tokens[name] = admin.enroll(name, "sales")
-        admin.set_consent(tokens[name], {"clicks": True})
+        tokens[name] = employee(name, "sales", ("clicks",))
         assert send(live_server, tokens[name], [make_event("click") for _ in range(3)])["accepted"]
     run_workers()
     return tokens["alice"]
@@ -71,9 +70,12 @@ def test_page_shows_my_data_and_toggles_change_consent(browser, live_server, adm
     assert contributor("alice") in page.text_content("#recent-records")
     assert contributor("bob") not in page.content()
     assert page.is_checked("#toggle-clicks") and not page.is_checked("#toggle-scroll")
+    assert page.text_content("#work-apps") == WORK_ORIGIN
+    assert page.text_content("#categories-on") == "Clicks"
 
     page.check("#toggle-scroll")
     page.wait_for_selector("#consent-message:has-text('Scrolling is on')")
+    page.wait_for_selector("#categories-on:has-text('Scrolling')")
     assert consent_of(admin, alice)["scroll"] is True
     page.uncheck("#toggle-clicks")
     page.wait_for_selector("#consent-message:has-text('Clicks is off')")
@@ -96,8 +98,13 @@ def test_export_downloads_my_data(browser, live_server, alice):
     assert contributor("bob") not in json.dumps(doc)
 
 
-def test_erase_asks_first_then_shows_the_receipt(browser, live_server, admin, settings, alice):
-    """Erase asks for confirmation (cancel keeps everything), then erases and shows the receipt."""
+def test_erase_asks_first_then_shows_the_receipt(
+    browser, live_server, admin, settings, alice, work_jobs
+):
+    """Erase asks for confirmation (cancel keeps everything), then erases and shows the receipt.
+
+    The receipt shows "in progress" until a worker has rewritten the sealed batches.
+    """
     page, _ = open_me(browser, live_server, alice)
     page.click("#erase")
     assert page.is_visible("#erase-confirm")
@@ -107,9 +114,12 @@ def test_erase_asks_first_then_shows_the_receipt(browser, live_server, admin, se
 
     page.click("#erase")
     page.click("#erase-yes")
-    page.wait_for_selector("#receipt:not([hidden])")
+    page.wait_for_selector("#receipt[data-status=pending]:not([hidden])")
+    work_jobs()
+    page.wait_for_selector("#receipt[data-status=completed]:not([hidden])")
 
     (receipt,) = admin.call("GET", "/me/api/receipts", token=alice)["receipts"]
+    assert receipt["status"] == "completed"
     assert page.text_content("#receipt-id") == receipt["receipt_id"]
     assert page.text_content("#receipt-total") == "3"
     assert page.locator("#receipt-shards li").count() == 1

@@ -6,17 +6,17 @@ import time
 
 from tests.e2e.e2e_harness import EXTENSION_ID, wait_for
 from tests.e2e.events_helpers import of_type, sent_events
+from tests.e2e.popup_helpers import popup_for
 from tests.helpers import http
 
-POPUP = f"chrome-extension://{EXTENSION_ID}/popup/popup.html"
 OPTIONS = f"chrome-extension://{EXTENSION_ID}/options/options.html"
 
 
-def test_popup_shows_state_and_changes_consent(capturing, live_server):
+def test_popup_shows_state_and_changes_consent(capturing, live_server, pages):
     """The popup shows capturing; a toggle turned off reaches the server and stops that category."""
-    popup = capturing.context.new_page()
-    popup.goto(POPUP)
-    popup.wait_for_selector("text=Capturing on your work apps")
+    capturing.open(pages.url("/app/home"))
+    popup = popup_for(capturing, pages.url("/app/home"))
+    popup.wait_for_selector("text=Capturing on this work app")
     assert popup.is_checked("input[data-category=clicks]")
     popup.uncheck("input[data-category=clicks]")
     wait_for(
@@ -36,8 +36,7 @@ def test_popup_shows_state_and_changes_consent(capturing, live_server):
 def test_snooze_pauses_me_until_i_resume(capturing, pages, live_server, queued_events):
     """ "Until I resume" stops capture and says so; Resume starts it again."""
     page = capturing.open(pages.url("/app/home"))
-    popup = capturing.context.new_page()
-    popup.goto(POPUP)
+    popup = popup_for(capturing, pages.url("/app/home"))
     popup.click("text=Until I resume")
     popup.wait_for_selector("text=Paused by you")
     capturing.wait_for_status("paused_self")
@@ -45,17 +44,17 @@ def test_snooze_pauses_me_until_i_resume(capturing, pages, live_server, queued_e
     time.sleep(1.0)
     assert of_type(sent_events(live_server), "click") == []
     popup.click("#unsnooze")
-    popup.wait_for_selector("text=Capturing on your work apps")
+    popup.wait_for_selector("text=Capturing on this work app")
     capturing.wait_for_status("capturing")
     page.click("#save")
     wait_for(lambda: of_type(queued_events(), "click"), 10, message="click after resume")
 
 
-def test_my_data_opens_a_signed_link(capturing, live_server):
+def test_my_data_opens_a_signed_link(capturing, live_server, pages):
     """ "My data" asks the server for a short-lived link and opens it in a tab."""
-    popup = capturing.context.new_page()
-    popup.goto(POPUP)
-    popup.wait_for_selector("text=Capturing on your work apps")
+    capturing.open(pages.url("/app/home"))
+    popup = popup_for(capturing, pages.url("/app/home"))
+    popup.wait_for_selector("text=Capturing on this work app")
     with capturing.context.expect_page() as opened:
         popup.click("#my-data")
     page = opened.value

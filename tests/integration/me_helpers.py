@@ -1,17 +1,15 @@
-"""Helpers for the consent, /me, erasure and retention tests (issue 4)."""
+"""Helpers for the consent, /me, erasure and retention tests."""
 
 from __future__ import annotations
 
-import http.cookiejar
 import json
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 from backend.core import keys
 from backend.core.datasets import read_card, read_shard, sha256
 from backend.core.pseudonym import pseudonym
+from backend.core.records import Entry
 from backend.core.vocabulary import CATEGORY_OF
 from tests.conftest import SECRET
 from tests.helpers import WSClient, make_event
@@ -43,17 +41,7 @@ def queue_raw(r, employee: str, events: list[dict], team: str = "default") -> No
     """Queue events as a backend would after validation (fast, for volume and races)."""
     received = int(time.time() * 1000)
     entries = [
-        json.dumps(
-            {
-                "e": employee,
-                "t": team,
-                "d": "dev_test",
-                "c": CATEGORY_OF[ev["type"]],
-                "r": received,
-                "ev": ev,
-            },
-            separators=(",", ":"),
-        )
+        Entry(employee, team, CATEGORY_OF[ev["type"]], received, "dev_test", ev).encode()
         for ev in events
     ]
     for i in range(0, len(entries), 1000):
@@ -96,34 +84,3 @@ def assert_card_matches(shard: Path) -> dict:
 def index(r) -> dict[str, dict]:
     """Return the batch index."""
     return {k.decode(): json.loads(v) for k, v in r.hgetall(keys.KEY_BATCHES).items()}
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None
-
-
-class Browserish:
-    """An HTTP client with a cookie jar that does not follow redirects, like a page session."""
-
-    def __init__(self):
-        self.jar = http.cookiejar.CookieJar()
-        self.opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(self.jar), _NoRedirect
-        )
-
-    def call(self, method: str, url: str, body=None, headers=None):
-        """Send a request; return (status, headers, parsed JSON or text)."""
-        data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(url, data=data, method=method, headers=headers or {})
-        if data is not None:
-            req.add_header("Content-Type", "application/json")
-        try:
-            with self.opener.open(req, timeout=30) as res:
-                status, head, text = res.status, res.headers, res.read().decode()
-        except urllib.error.HTTPError as err:
-            status, head, text = err.code, err.headers, err.read().decode()
-        try:
-            return status, head, json.loads(text)
-        except ValueError:
-            return status, head, text

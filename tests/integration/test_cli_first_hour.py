@@ -18,6 +18,7 @@ from click.testing import CliRunner
 
 from backend.cli import main
 from backend.core import keys
+from backend.core.audit import read_audit
 from backend.locate import pointer_path, write_pointer
 from tests.conftest import WORK_ORIGIN
 from tests.helpers import WSClient, make_event
@@ -37,7 +38,7 @@ def cli(settings, redis_conn, tmp_path, monkeypatch):
 
 
 def audit_entries(redis_conn) -> list[dict]:
-    return [json.loads(x) for x in redis_conn.lrange(keys.KEY_AUDIT, 0, -1)]
+    return read_audit(redis_conn)
 
 
 def test_pause_without_a_reason_says_no_reason_given(cli, redis_conn):

@@ -14,10 +14,9 @@ ALL_OFF = {c: False for c in ("navigation", "clicks", "forms", "scroll", "focus"
 
 
 @pytest.fixture
-def alice(admin):
+def alice(employee):
     """alice, enrolled under the test policy, with no consent yet."""
-    admin.set_policy()
-    return admin.enroll("alice", "sales")
+    return employee("alice", "sales")
 
 
 def test_everything_is_off_until_the_employee_turns_it_on(admin, alice):

@@ -48,8 +48,23 @@ def sealed_mix(r, settings, per_shard=(3, 7), batches=4) -> None:
     seal(r, settings, batch_size=alice_n + bob_n)
 
 
-def test_erase_removes_every_record_from_every_shard(redis_conn, settings, admin):
-    """DELETE /me/api/data rewrites every shard without the employee and returns a receipt."""
+def erase(admin, work_jobs, token: str, path: str = "/me/api/data", body=None) -> dict:
+    """Ask for an erasure (202, a pending receipt), run the job, return the completed receipt."""
+    by_admin = path.startswith("/admin")
+    if by_admin and body is None:
+        body = {"reason": "test erasure"}
+    pending = admin.call("DELETE", path, body, token=None if by_admin else token, expect=(202,))
+    receipt_url = f"/me/api/receipts/{pending['receipt_id']}"
+    assert admin.call("GET", receipt_url, token=token)["status"] == "pending"
+    assert pending["completed_at"] is None
+    work_jobs()
+    done = admin.call("GET", receipt_url, token=token)
+    assert done["status"] == "completed" and done["completed_at"] >= done["at"]
+    return done
+
+
+def test_erase_removes_every_record_from_every_shard(redis_conn, settings, admin, work_jobs):
+    """DELETE /me/api/data answers 202; its job rewrites every shard without the employee."""
     admin.set_policy()
     alice = admin.enroll("alice")
     admin.enroll("bob")
@@ -57,7 +72,7 @@ def test_erase_removes_every_record_from_every_shard(redis_conn, settings, admin
     before = {p.name: len(read_shard(p)) for p in shards(settings.data_dir)}
     assert len(before) == 4 and sum(before.values()) == 40
 
-    receipt = admin.call("DELETE", "/me/api/data", token=alice)
+    receipt = erase(admin, work_jobs, alice)
 
     assert receipt["removed_total"] == 12 and receipt["removed_sealed"] == 12
     assert sorted(s["removed"] for s in receipt["shards"]) == [3, 3, 3, 3]
@@ -77,16 +92,16 @@ def test_erase_removes_every_record_from_every_shard(redis_conn, settings, admin
     assert stored == [receipt]
 
 
-def test_second_erase_is_a_no_op(redis_conn, settings, admin):
+def test_second_erase_is_a_no_op(redis_conn, settings, admin, work_jobs):
     """Erasing again removes nothing and leaves every shard and card byte for byte the same."""
     admin.set_policy()
     alice = admin.enroll("alice")
     sealed_mix(redis_conn, settings, batches=2)
-    admin.call("DELETE", "/me/api/data", token=alice)
+    erase(admin, work_jobs, alice)
     files = {p: p.read_bytes() for p in shards(settings.data_dir)}
     cards = {p: card_of(p) for p in files}
 
-    again = admin.call("DELETE", "/me/api/data", token=alice)
+    again = erase(admin, work_jobs, alice)
 
     assert again["removed_total"] == 0 and again["shards"] == []
     assert {p: p.read_bytes() for p in shards(settings.data_dir)} == files
@@ -95,7 +110,7 @@ def test_second_erase_is_a_no_op(redis_conn, settings, admin):
 
 
 def test_erase_purges_queued_and_staged_events(redis_conn, settings, admin):
-    """Unsealed events of the employee leave the queue and staging; others' stay."""
+    """Unsealed events of the employee leave the queue and staging at once; others' stay."""
     admin.set_policy()
     alice = admin.enroll("alice")
     grant(redis_conn, "alice", "bob")
@@ -104,8 +119,9 @@ def test_erase_purges_queued_and_staged_events(redis_conn, settings, admin):
     stage_all(redis_conn)
     queue_raw(redis_conn, "alice", clicks(5))
 
-    receipt = admin.call("DELETE", "/me/api/data", token=alice)
+    receipt = admin.call("DELETE", "/me/api/data", token=alice, expect=(202,))
 
+    assert receipt["status"] == "pending"  # no worker has run: the purge happened in the request
     assert receipt["removed_unsealed"] == 9 and receipt["removed_total"] == 9
     staged = [json.loads(x)["e"] for x in redis_conn.lrange(keys.KEY_STAGING, 0, -1)]
     assert staged == ["bob", "bob"] and redis_conn.llen(keys.KEY_INCOMING) == 0
@@ -286,23 +302,25 @@ def test_batch_sealed_during_the_erasure_holds_none_of_alice(
     assert_card_matches(shards(settings.data_dir)[0])
 
 
-def test_admin_erase_is_audited(redis_conn, settings, admin, live_server):
+def test_admin_erase_is_audited(redis_conn, settings, admin, work_jobs):
     """The admin erases an employee; the audit log keeps ids and counts, never events."""
     admin.set_policy()
     alice = admin.enroll("alice")
     sealed_mix(redis_conn, settings, batches=2)
 
-    receipt = admin.call("DELETE", "/admin/api/employees/alice/data")
+    receipt = erase(admin, work_jobs, alice, "/admin/api/employees/alice/data", {"reason": "left"})
 
-    assert receipt["employee"] == "alice" and receipt["removed_total"] == 6
+    assert receipt["removed_total"] == 6
     entry = admin.call("GET", "/admin/api/audit")["entries"][0]
     assert entry["action"] == "erase" and entry["employee"] == "alice"
     assert entry["receipt_id"] == receipt["receipt_id"]
     assert entry["removed"] == 6 and entry["shards"] == 2
-    assert set(entry) == {"at", "actor", "action", "employee", "receipt_id", "shards", "removed"}
+    assert set(entry) - {"seq", "prev_hash", "hash"} == {
+        *("at", "actor", "action", "employee", "reason", "receipt_id", "shards", "removed")
+    }
     assert admin.call("GET", "/me/api/receipts", token=alice)["receipts"][0]["removed_total"] == 6
-    admin.call("DELETE", "/admin/api/employees/nobody/data", expect=(404,))
-    admin.call("DELETE", "/admin/api/employees/alice/data", token=alice, expect=(401,))
+    admin.call("DELETE", "/admin/api/employees/nobody/data", {"reason": "x"}, expect=(404,))
+    admin.call("DELETE", "/admin/api/employees/alice/data", token=alice, expect=(403,))
 
 
 def test_erasure_interrupted_between_shard_and_card_is_finished_by_the_next(redis_conn, settings):

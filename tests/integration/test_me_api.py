@@ -1,4 +1,7 @@
-"""`/me/api`: export, overview, page sessions, and one employee never reaching another's data."""
+"""`/me/api`: export, overview, page sessions, and one employee never reaching another's data.
+
+Through Flask's test client: each `app.test_client()` keeps its own cookies, like a browser.
+"""
 
 from __future__ import annotations
 
@@ -7,34 +10,31 @@ import urllib.parse
 
 import pytest
 
-from tests.helpers import http, make_event
-from tests.integration.me_helpers import (
-    Browserish,
-    clicks,
-    contributor,
-    queue_raw,
-    seal,
-    send,
-    stage_all,
-)
+from backend.core.employees import authenticate
+from backend.core.intake import Intake
+from tests.conftest import WORK_ORIGIN
+from tests.helpers import make_event
+from tests.integration.me_helpers import clicks, contributor, queue_raw, seal, stage_all
 
 
 @pytest.fixture
-def people(admin):
+def people(employee):
     """alice and bob, enrolled and consenting to clicks and scroll; returns their tokens."""
-    admin.set_policy()
-    tokens = {name: admin.enroll(name, "sales") for name in ("alice", "bob")}
-    for token in tokens.values():
-        admin.set_consent(token, {"clicks": True, "scroll": True})
-    return tokens
+    return {name: employee(name, "sales", ("clicks", "scroll")) for name in ("alice", "bob")}
 
 
-def spread(redis_conn, settings, live_server, people) -> dict[str, dict[str, list]]:
+def bearer(token: str) -> dict:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def spread(redis_conn, settings, people) -> dict[str, dict[str, list]]:
     """Give alice and bob sealed, staged and queued events; return their ids by stage."""
     ids: dict[str, dict[str, list]] = {}
+    intake = Intake(redis_conn, lambda: None)  # what /ws calls
     for name, token in people.items():
         sealed = [*clicks(3), make_event("scroll")]
-        assert send(live_server, token, sealed)["accepted"] == 4
+        ack = intake.accept(authenticate(redis_conn, token), 1, sealed, [WORK_ORIGIN])
+        assert ack["accepted"] == 4
         ids[name] = {"sealed": [e["id"] for e in sealed]}
     seal(redis_conn, settings)
     for name in people:
@@ -49,16 +49,15 @@ def spread(redis_conn, settings, live_server, people) -> dict[str, dict[str, lis
     return ids
 
 
-def test_export_holds_exactly_my_data(redis_conn, settings, live_server, people):
+def test_export_holds_exactly_my_data(redis_conn, settings, client, people):
     """The export lists my sealed, staged and queued events, ledger and consent; nothing of bob."""
-    ids = spread(redis_conn, settings, live_server, people)
-    status, head, doc = Browserish().call(
-        "GET",
-        live_server.http_url + "/me/api/data",
-        headers={"Authorization": f"Bearer {people['alice']}"},
+    ids = spread(redis_conn, settings, people)
+    response = client.get("/me/api/data", headers=bearer(people["alice"]))
+    doc = response.get_json()
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"].startswith(
+        'attachment; filename="overt-export-alice-'
     )
-    assert status == 200
-    assert head["Content-Disposition"].startswith('attachment; filename="overt-export-alice-')
     assert doc["employee"] == "alice" and doc["pseudonym"] == contributor("alice")
     assert [e["event"]["id"] for e in doc["queued"]] == ids["alice"]["queued"]
     assert [r["id"] for r in doc["staged"]] == ids["alice"]["staged"]
@@ -72,13 +71,13 @@ def test_export_holds_exactly_my_data(redis_conn, settings, live_server, people)
     assert contributor("bob") not in text and '"bob"' not in text
 
 
-def test_overview_counts_and_shows_records_as_sealed(redis_conn, settings, live_server, people):
+def test_overview_counts_and_shows_records_as_sealed(redis_conn, settings, admin, people):
     """Counts by category and day, the latest records as a dataset holds them, my batches."""
-    ids = spread(redis_conn, settings, live_server, people)
+    ids = spread(redis_conn, settings, people)
     newest = make_event("click", url="https://app.example.com/x?q=secret#f")
     newest["ts"] += 1000  # after every other event of the test
     queue_raw(redis_conn, "alice", [newest], team="sales")
-    status, view = http("GET", live_server.http_url + "/me/api/overview", people["alice"])
+    status, view = admin.request("GET", "/me/api/overview", token=people["alice"])
     assert status == 200 and view["employee"] == "alice"
     assert view["counts"]["total"] == 8
     assert view["counts"]["by_category"] == {"clicks": 7, "scroll": 1}
@@ -93,73 +92,94 @@ def test_overview_counts_and_shows_records_as_sealed(redis_conn, settings, live_
     assert contributor("bob") not in json.dumps(view)
 
 
-def test_my_token_never_reaches_another_employee(redis_conn, settings, live_server, people, admin):
+def test_my_token_never_reaches_another_employee(
+    redis_conn, settings, client, people, admin, work_jobs
+):
     """alice's token cannot read, change or erase bob's data: 401, 403 or 404, never bob's."""
-    spread(redis_conn, settings, live_server, people)
-    base, alice = live_server.http_url, people["alice"]
-    bob_receipt = admin.call("DELETE", "/me/api/data", token=people["bob"])
+    spread(redis_conn, settings, people)
+    alice = people["alice"]
+    bob_receipt = admin.call("DELETE", "/me/api/data", token=people["bob"], expect=(202,))
+    work_jobs()
     bob_export = json.dumps(admin.call("GET", "/me/api/data", token=people["bob"]))
 
-    assert http("GET", base + "/me/api/data?employee=bob", alice)[0] == 403
-    assert http("GET", base + "/me/api/overview?employee=bob", alice)[0] == 403
-    assert http("DELETE", base + "/me/api/data?employee=bob", alice)[0] == 403
-    assert (
-        http(
-            "PUT", base + "/me/api/consent?employee=bob", alice, {"categories": {"clicks": False}}
-        )[0]
-        == 403
+    assert admin.request("GET", "/me/api/data?employee=bob", token=alice)[0] == 403
+    assert admin.request("GET", "/me/api/overview?employee=bob", token=alice)[0] == 403
+    assert admin.request("DELETE", "/me/api/data?employee=bob", token=alice)[0] == 403
+    body = {"categories": {"clicks": False}}
+    assert admin.request("PUT", "/me/api/consent?employee=bob", body, token=alice)[0] == 403
+    status, body = admin.request(
+        "GET", f"/me/api/receipts/{bob_receipt['receipt_id']}", token=alice
     )
-    status, body = http("GET", base + f"/me/api/receipts/{bob_receipt['receipt_id']}", alice)
     assert status == 404 and body["code"] == "receipt_not_found"
-    assert http("DELETE", base + "/admin/api/employees/bob/data", alice)[0] == 401
-    assert http("GET", base + "/me/api/data")[0] == 401
-    assert http("GET", base + "/me/api/data", "ovt_forged")[0] == 401
+    assert admin.request("DELETE", "/admin/api/employees/bob/data", token=alice)[0] == 403
+    assert client.get("/me/api/data").status_code == 401
+    assert admin.request("GET", "/me/api/data", token="ovt_forged")[0] == 401
     # alice erasing herself leaves bob exactly as he was.
-    admin.call("DELETE", "/me/api/data", token=alice)
+    admin.call("DELETE", "/me/api/data", token=alice, expect=(202,))
+    work_jobs()
     after = admin.call("GET", "/me/api/data", token=people["bob"])
     assert json.dumps({**after, "exported_at": None}) == json.dumps(
         {**json.loads(bob_export), "exported_at": None}
     )
 
 
-def test_popup_link_opens_a_page_session(live_server, people):
+def path_of(url: str) -> str:
+    """Return the path and query of `url` (what the test client requests)."""
+    parts = urllib.parse.urlsplit(url)
+    return f"{parts.path}?{parts.query}" if parts.query else parts.path
+
+
+def test_popup_link_opens_a_page_session(app, client, people):
     """A device token buys a one-time link; opening it sets a session cookie the page uses."""
-    base = live_server.http_url
-    status, link = http("POST", base + "/me/api/session", people["alice"])
-    assert status == 200 and link["url"].startswith(base + "/me?session=")
-    browser = Browserish()
-    status, head, _ = browser.call("GET", link["url"])
-    assert status == 303 and head["Location"].endswith("/me")
-    assert "HttpOnly" in head["Set-Cookie"] and "SameSite=Strict" in head["Set-Cookie"]
-    status, _, view = browser.call("GET", base + "/me/api/overview")
-    assert status == 200 and view["employee"] == "alice"
+    link = client.post("/me/api/session", headers=bearer(people["alice"])).get_json()
+    assert link["url"].startswith("http://localhost/me?session=")
+    browser = app.test_client()
+    opened = browser.get(path_of(link["url"]))
+    assert opened.status_code == 303 and opened.headers["Location"].endswith("/me")
+    cookie = opened.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    view = browser.get("/me/api/overview")
+    assert view.status_code == 200 and view.get_json()["employee"] == "alice"
     # Used once only, and a stranger without the cookie gets nothing.
-    assert Browserish().call("GET", link["url"])[0] == 401
-    assert Browserish().call("GET", base + "/me/api/overview")[0] == 401
+    assert app.test_client().get(path_of(link["url"])).status_code == 401
+    assert app.test_client().get("/me/api/overview").status_code == 401
     # Changes from the page need the header a cross-site form cannot send.
     body = {"categories": {"scroll": False}}
-    status, _, err = browser.call("PUT", base + "/me/api/consent", body)
-    assert status == 403 and err["code"] == "csrf"
-    status, _, done = browser.call("PUT", base + "/me/api/consent", body, {"X-Overt-Me": "1"})
-    assert status == 200 and done["categories"]["scroll"] is False
+    refused = browser.put("/me/api/consent", json=body)
+    assert refused.status_code == 403 and refused.get_json()["code"] == "csrf"
+    done = browser.put("/me/api/consent", json=body, headers={"X-Overt-Me": "1"})
+    assert done.status_code == 200 and done.get_json()["categories"]["scroll"] is False
     # A session cannot mint further links.
-    assert browser.call("POST", base + "/me/api/session", {}, {"X-Overt-Me": "1"})[0] == 401
+    assert browser.post("/me/api/session", json={}, headers={"X-Overt-Me": "1"}).status_code == 401
 
 
-def test_a_forged_or_expired_link_is_refused(live_server, people):
+def test_signing_out_needs_the_csrf_header(app, client, people):
+    """DELETE /me/api/session is a change like any other: without the header, nothing ends."""
+    link = client.post("/me/api/session", headers=bearer(people["alice"])).get_json()
+    browser = app.test_client()
+    browser.get(path_of(link["url"]))
+    refused = browser.delete("/me/api/session")
+    assert refused.status_code == 403 and refused.get_json()["code"] == "csrf"
+    assert browser.get("/me/api/overview").status_code == 200, "a forged request signed out"
+    done = browser.delete("/me/api/session", headers={"X-Overt-Me": "1"})
+    assert done.status_code == 200 and done.get_json()["signed_out"] is True
+    assert browser.get("/me/api/overview").status_code == 401
+
+
+def test_a_forged_or_expired_link_is_refused(app, client, people):
     """A link whose signature does not verify signs nobody in."""
-    status, link = http("POST", live_server.http_url + "/me/api/session", people["alice"])
+    link = client.post("/me/api/session", headers=bearer(people["alice"])).get_json()
     token = urllib.parse.parse_qs(urllib.parse.urlsplit(link["url"]).query)["session"][0]
-    forged = live_server.http_url + "/me?session=" + token[:-2] + "xx"
-    status, head, page = Browserish().call("GET", forged)
-    assert status == 401 and "Set-Cookie" not in head and "expired" in page
+    page = app.test_client().get("/me?session=" + token[:-2] + "xx")
+    assert page.status_code == 401 and "Set-Cookie" not in page.headers
+    assert "expired" in page.get_data(as_text=True)
 
 
-def test_revoking_the_device_ends_its_page_sessions(live_server, people, admin):
+def test_revoking_the_device_ends_its_page_sessions(app, client, people, admin):
     """A session lives only as long as the device token it was opened with."""
-    _, link = http("POST", live_server.http_url + "/me/api/session", people["alice"])
-    browser = Browserish()
-    browser.call("GET", link["url"])
-    assert browser.call("GET", live_server.http_url + "/me/api/consent")[0] == 200
+    link = client.post("/me/api/session", headers=bearer(people["alice"])).get_json()
+    browser = app.test_client()
+    browser.get(path_of(link["url"]))
+    assert browser.get("/me/api/consent").status_code == 200
     admin.call("POST", "/admin/api/employees/alice/revoke")
-    assert browser.call("GET", live_server.http_url + "/me/api/consent")[0] == 401
+    assert browser.get("/me/api/consent").status_code == 401

@@ -4,19 +4,18 @@ import time
 
 import pytest
 
-from backend.core import keys, pauses
+from backend.core import actions, keys, pauses
+from backend.core.employees import authenticate
+from backend.core.intake import Intake
 from tests.helpers import WSClient, make_event
+from workers.stage import stage_once
 
 
 @pytest.fixture
-def enrolled(admin):
+def enrolled(employee):
     """alice and bob in sales, carol in support; all consented to clicks."""
-    admin.set_policy()
-    tokens = {}
-    for name, team in (("alice", "sales"), ("bob", "sales"), ("carol", "support")):
-        tokens[name] = admin.enroll(name, team)
-        admin.set_consent(tokens[name], {"clicks": True})
-    return tokens
+    teams = {"alice": "sales", "bob": "sales", "carol": "support"}
+    return {name: employee(name, team, ("clicks",)) for name, team in teams.items()}
 
 
 @pytest.fixture
@@ -139,7 +138,6 @@ def test_purge_reaches_events_a_worker_already_staged(
     admin, enrolled, connect, redis_conn, settings, run_workers
 ):
     """Events staged (not yet sealed) before a purge pause never reach a shard."""
-    from workers.stage import stage_once
 
     alice = connect(enrolled["alice"])
     alice.send_events(1, [make_event() for _ in range(3)])
@@ -151,25 +149,18 @@ def test_purge_reaches_events_a_worker_already_staged(
 
 def test_resume_errors(admin, enrolled):
     """Resuming an unknown pause is a typed 404; a bad body is a typed 422."""
-    status, body = _raw(admin, "POST", "/admin/api/resume", {"pause_id": "p_nope"})
+    status, body = admin.request("POST", "/admin/api/resume", {"pause_id": "p_nope"})
     assert status == 404 and body["code"] == "pause_not_found"
-    status, body = _raw(admin, "POST", "/admin/api/resume", {})
+    status, body = admin.request("POST", "/admin/api/resume", {})
     assert status == 422 and body["code"] == "invalid_request"
 
 
 def test_admin_api_needs_the_admin_token(admin, enrolled):
-    """Without the admin token: 401 in the one error shape."""
-    status, body = _raw(
-        admin, "POST", "/admin/api/pause", {"scope": "all", "reason": "x"}, token=enrolled["alice"]
-    )
-    assert status == 401
+    """With an employee's device token instead of the admin token: 403 in the one error shape."""
+    body = {"scope": "all", "reason": "x"}
+    status, body = admin.request("POST", "/admin/api/pause", body, token=enrolled["alice"])
+    assert status == 403
     assert set(body) == {"code", "status", "message", "errors"}
-
-
-def _raw(admin, method, path, body, token=None):
-    from tests.helpers import http
-
-    return http(method, admin.server.http_url + path, token or admin.server.admin_token, body)
 
 
 def test_listener_survives_redis_dropping_it(admin, enrolled, connect, redis_conn, live_server):
@@ -178,7 +169,7 @@ def test_listener_survives_redis_dropping_it(admin, enrolled, connect, redis_con
     listener = live_server.app.extensions["overt.services"].listener
     redis_conn.execute_command("CLIENT", "KILL", "TYPE", "pubsub")
     # Published while the listener may be reconnecting: resync from durable state catches it.
-    pauses.pause(redis_conn, {"all": True}, "during outage", False, "test")
+    actions.pause(redis_conn, "test", {"all": True}, "during outage")
     assert c.recv_type("pause", timeout=10)["reason"] == "during outage"
     assert listener.is_alive()
 
@@ -187,8 +178,6 @@ def test_workers_drop_events_timestamped_inside_a_pause(
     admin, enrolled, redis_conn, settings, run_workers
 ):
     """An event captured during a pause window (e.g. by a modified client) is never sealed."""
-    from backend.core.employees import authenticate
-    from backend.core.intake import Intake
 
     pause_id = admin.pause("all", reason="x")
     record = pauses.get_pause(redis_conn, pause_id)

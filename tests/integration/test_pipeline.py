@@ -13,6 +13,7 @@ from backend.core.employees import authenticate
 from backend.core.filters import load_rules
 from backend.core.intake import Intake
 from backend.core.pseudonym import pseudonym
+from backend.core.records import Entry
 from tests.conftest import WORK_ORIGIN, sealed_records
 from tests.helpers import WSClient, make_event
 from workers import batches, stage
@@ -20,12 +21,9 @@ from workers.queue import get_queue
 
 
 @pytest.fixture
-def alice(admin):
+def alice(employee):
     """alice, consented to clicks and navigation."""
-    admin.set_policy()
-    token = admin.enroll("alice", "sales")
-    admin.set_consent(token, {"clicks": True, "navigation": True})
-    return token
+    return employee("alice", "sales", ("clicks", "navigation"))
 
 
 @pytest.fixture
@@ -59,13 +57,13 @@ def test_shard_holds_pseudonyms_and_the_card_describes_it(alice, send, run_worke
     assert shard.parent.name == time.strftime("%Y-%m-%d", time.gmtime())
 
 
-def test_nothing_without_consent_reaches_a_dataset(admin, alice, send, run_workers, redis_conn):
+def test_nothing_without_consent_reaches_a_dataset(admin, alice, send, run_workers, settings):
     """Withdrawn after queuing: dropped at staging and counted by reason, never stored."""
     send(alice, [make_event("click"), make_event("page_view")])
     admin.set_consent(alice, {"clicks": False})
     records = run_workers()
     assert [r["type"] for r in records] == ["page_view"]
-    card = json.loads(next(iter(_cards(admin))).read_text())
+    card = json.loads(next(iter(_cards_in(settings))).read_text())
     assert card["drops_by_reason"] == {"consent_withdrawn": 1}
 
 
@@ -221,10 +219,6 @@ def _cards_in(settings):
     return list((settings.data_dir / "datasets").glob("*/*.card.json"))
 
 
-def _cards(admin):
-    return list((admin.server.data_dir / "datasets").glob("*/*.card.json"))
-
-
 def test_recovering_a_slow_take_too_early_still_stages_once(
     alice, send, redis_conn, settings, run_workers
 ):
@@ -233,7 +227,7 @@ def test_recovering_a_slow_take_too_early_still_stages_once(
     send(alice, events)
     take_id, items = stage.take(redis_conn)
     stage.recover_orphans(redis_conn, older_than_ms=-1)  # the slow take looks dead
-    entries = [json.loads(x) for x in items]
+    entries = [Entry.decode(x) for x in items]
     rows, drops, _ = stage.build_staged(entries, load_rules(redis_conn, {"alice"}), settings.secret)
     stage.commit(redis_conn, take_id, rows, drops)  # the slow worker finishes after all
     records = run_workers()

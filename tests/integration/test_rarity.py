@@ -6,6 +6,7 @@ import secrets
 import pytest
 
 from backend.core import datasets, keys, rarity
+from backend.core.audit import read_audit
 from backend.core.employees import authenticate
 from backend.core.intake import Intake
 from backend.core.pseudonym import pseudonym
@@ -135,11 +136,7 @@ def test_k_changes_from_the_cli_too(settings, redis_conn):
     env = overt_env(settings)
     assert run(["policy", "set", "--min-contributors", "5"], env).returncode == 0
     assert json.loads(run(["policy", "show"], env).stdout)["min_contributors"] == 5
-    (entry,) = [
-        json.loads(e)
-        for e in redis_conn.lrange(keys.KEY_AUDIT, 0, -1)
-        if json.loads(e)["action"] == "min_contributors"
-    ]
+    (entry,) = [e for e in read_audit(redis_conn) if e["action"] == "min_contributors"]
     assert (entry["old"], entry["new"], entry["actor"]) == (3, 5, "cli")
     bad = run(["policy", "set", "--min-contributors", "0"], env)
     assert bad.returncode != 0 and "--min-contributors" in bad.stderr

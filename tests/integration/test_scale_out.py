@@ -1,12 +1,15 @@
 """Two backend processes and two worker processes on one Redis, as in production."""
 
+import signal
 import time
 
 import pytest
 
+from backend.core.employees import enroll
+from backend.core.intake import Intake
 from tests.conftest import WORK_ORIGIN, sealed_records
 from tests.helpers import WSClient, http, make_event
-from tests.integration.processes import overt_env, start_backend
+from tests.integration.processes import overt_env, run, start_backend
 
 pytestmark = pytest.mark.slow
 
@@ -84,12 +87,6 @@ def test_pause_through_a_reaches_b_and_events_are_sealed_once(cluster, settings)
 
 def test_worker_killed_mid_run_loses_and_duplicates_nothing(settings, redis_conn, spawn):
     """SIGKILL an `overt worker` while it seals; the next worker finishes exactly once."""
-    import signal
-
-    from backend.core.employees import enroll
-    from backend.core.intake import Intake
-    from tests.integration.processes import run
-
     env = overt_env(settings, OVERT_BATCH_SIZE="40", OVERT_BATCH_MAX_AGE="0")
     _, ident = enroll(redis_conn, "alice", "sales")
     redis_conn.hset("overt:consent:alice", "clicks", 0)

@@ -3,11 +3,9 @@
 from tests.helpers import WSClient, make_event
 
 
-def test_consented_events_are_sealed_under_a_pseudonym(admin, live_server, run_workers):
+def test_consented_events_are_sealed_under_a_pseudonym(employee, live_server, run_workers):
     """Events of a granted category end in a shard, with the employee replaced."""
-    admin.set_policy()
-    token = admin.enroll("alice", "sales")
-    admin.set_consent(token, {"clicks": True})
+    token = employee("alice", "sales", ("clicks",))
     client = WSClient(live_server.ws_url)
     welcome = client.hello(token)
     assert welcome["employee"] == "alice" and welcome["pause"] is None

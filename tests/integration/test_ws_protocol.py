@@ -2,77 +2,77 @@
 
 import json
 import logging
+from dataclasses import replace
 
 import pytest
 import simple_websocket
 
+from backend import create_app
 from backend.core import keys
-from tests.helpers import WSClient, make_event
+from tests.conftest import LiveServer
+from tests.helpers import WSClient, http, make_event
 
 
 @pytest.fixture
-def employee(admin):
+def alice(employee):
     """An enrolled employee who consented to clicks and scroll on the work app."""
-    admin.set_policy()
-    token = admin.enroll("alice", "sales")
-    admin.set_consent(token, {"clicks": True, "scroll": True})
-    return token
+    return employee("alice", "sales", ("clicks", "scroll"))
 
 
 @pytest.fixture
-def client(live_server, employee):
-    """An authenticated client."""
+def ws(live_server, alice):
+    """An authenticated WebSocket client."""
     c = WSClient(live_server.ws_url)
-    c.hello(employee)
+    c.hello(alice)
     yield c
     c.close()
 
 
-def closed_with(client: WSClient, timeout=5.0) -> int:
+def closed_with(ws: WSClient, timeout=5.0) -> int:
     """Wait for the server to close the socket; return the close code."""
     with pytest.raises(simple_websocket.ConnectionClosed):
         while True:
-            if client.ws.receive(timeout=timeout) is None:
+            if ws.ws.receive(timeout=timeout) is None:
                 raise AssertionError("the server did not close the socket")
-    return client.ws.close_reason
+    return ws.ws.close_reason
 
 
-def test_ack_only_after_events_are_in_redis(client, queued_events):
+def test_ack_only_after_events_are_in_redis(ws, queued_events):
     """The ack counts exactly what is in the Redis queue when it arrives."""
     events = [make_event("click") for _ in range(50)]
-    ack = client.send_events(7, events)
+    ack = ws.send_events(7, events)
     assert ack == {"type": "ack", "seq": 7, "accepted": 50, "rejected": []}
     assert [e["id"] for e in queued_events()] == [e["id"] for e in events]
 
 
-def test_malformed_json_keeps_the_connection(client):
+def test_malformed_json_keeps_the_connection(ws):
     """Malformed JSON is answered with bad_json and the socket stays usable."""
-    client.send("{not json")
-    assert client.recv_type("error")["code"] == "bad_json"
-    assert client.send_events(1, [make_event()])["accepted"] == 1
+    ws.send("{not json")
+    assert ws.recv_type("error")["code"] == "bad_json"
+    assert ws.send_events(1, [make_event()])["accepted"] == 1
 
 
 @pytest.mark.parametrize("frame", ["[1, 2]", '"hello"', "42", "null"])
-def test_non_object_frames(client, frame):
+def test_non_object_frames(ws, frame):
     """A frame that is not a JSON object is a bad_frame."""
-    client.send(frame)
-    assert client.recv_type("error")["code"] == "bad_frame"
+    ws.send(frame)
+    assert ws.recv_type("error")["code"] == "bad_frame"
 
 
-def test_binary_frame(client):
+def test_binary_frame(ws):
     """Binary frames are refused; the protocol is JSON text."""
-    client.ws.send(b"\x00\x01")
-    assert client.recv_type("error")["code"] == "bad_frame"
+    ws.ws.send(b"\x00\x01")
+    assert ws.recv_type("error")["code"] == "bad_frame"
 
 
-def test_unknown_frame_type(client):
+def test_unknown_frame_type(ws):
     """An unknown frame type is named in the error."""
-    client.send({"type": "upload_everything"})
-    err = client.recv_type("error")
+    ws.send({"type": "upload_everything"})
+    err = ws.recv_type("error")
     assert err["code"] == "unknown_frame" and "upload_everything" in err["message"]
 
 
-def test_bad_event_rejects_only_itself(client, queued_events):
+def test_bad_event_rejects_only_itself(ws, queued_events):
     """Unknown types and bad fields reject those events; the others are queued."""
     good = make_event("click")
     events = [
@@ -82,7 +82,7 @@ def test_bad_event_rejects_only_itself(client, queued_events):
         make_event("scroll", depth="deep"),
         "not an object",
     ]
-    ack = client.send_events(2, events)
+    ack = ws.send_events(2, events)
     codes = {r["index"]: r["code"] for r in ack["rejected"]}
     assert ack["accepted"] == 1
     assert codes == {0: "unknown_type", 2: "invalid_event", 3: "invalid_event", 4: "invalid_event"}
@@ -90,20 +90,20 @@ def test_bad_event_rejects_only_itself(client, queued_events):
     assert [e["id"] for e in queued_events()] == [good["id"]]
 
 
-def test_oversized_strings(client):
+def test_oversized_strings(ws):
     """Over-long fields are rejected with the field named."""
     event = make_event("click", title="x" * 5000)
-    ack = client.send_events(3, [event])
+    ack = ws.send_events(3, [event])
     assert ack["rejected"][0]["code"] == "invalid_event" and "title" in ack["rejected"][0]["errors"]
 
 
-def test_huge_events_array(client, queued_events):
+def test_huge_events_array(ws, queued_events):
     """More than 100 events in a frame: a typed error with the seq, nothing queued, socket lives."""
-    client.send({"type": "events", "seq": 9, "events": [make_event() for _ in range(101)]})
-    err = client.recv_type("error")
+    ws.send({"type": "events", "seq": 9, "events": [make_event() for _ in range(101)]})
+    err = ws.recv_type("error")
     assert err["code"] == "too_many_events" and err["seq"] == 9
     assert queued_events() == []
-    assert client.send_events(10, [make_event()])["accepted"] == 1
+    assert ws.send_events(10, [make_event()])["accepted"] == 1
 
 
 @pytest.mark.parametrize(
@@ -114,16 +114,16 @@ def test_huge_events_array(client, queued_events):
         {"type": "events", "seq": 1, "events": "all"},
     ],
 )
-def test_bad_events_envelope(client, frame):
+def test_bad_events_envelope(ws, frame):
     """A missing or mistyped seq or events list is a bad_frame."""
-    client.send(frame)
-    assert client.recv_type("error")["code"] == "bad_frame"
+    ws.send(frame)
+    assert ws.recv_type("error")["code"] == "bad_frame"
 
 
-def test_oversized_frame_closes_1009(client):
+def test_oversized_frame_closes_1009(ws):
     """A frame over 1 MiB closes the socket with 1009."""
-    client.send(json.dumps({"type": "events", "seq": 1, "events": ["x" * (1024 * 1024 + 10)]}))
-    assert closed_with(client) == 1009
+    ws.send(json.dumps({"type": "events", "seq": 1, "events": ["x" * (1024 * 1024 + 10)]}))
+    assert closed_with(ws) == 1009
 
 
 def test_frame_before_hello_closes_1008(live_server, queued_events):
@@ -144,70 +144,62 @@ def test_bad_token_closes_1008(live_server, token):
     assert closed_with(c) == 1008
 
 
-def test_revoked_token(live_server, admin, employee):
+def test_revoked_token(live_server, admin, alice):
     """After revocation the token no longer opens a session."""
     admin.call("POST", "/admin/api/employees/alice/revoke")
     c = WSClient(live_server.ws_url)
-    c.send({"type": "hello", "token": employee})
+    c.send({"type": "hello", "token": alice})
     assert c.recv_type("error")["code"] == "bad_token"
     assert closed_with(c) == 1008
 
 
-def test_identity_comes_from_the_token(client, redis_conn):
+def test_identity_comes_from_the_token(ws, redis_conn):
     """employee/team inside an event are ignored; the queue holds the token's identity."""
-    client.send_events(1, [{**make_event(), "employee": "bob", "team": "finance"}])
+    ws.send_events(1, [{**make_event(), "employee": "bob", "team": "finance"}])
     (raw,) = redis_conn.lrange(keys.KEY_INCOMING, 0, -1)
     entry = json.loads(raw)
     assert (entry["e"], entry["t"]) == ("alice", "sales")
     assert "employee" not in entry["ev"] and "team" not in entry["ev"]
 
 
-def test_timestamps_out_of_range(client):
+def test_timestamps_out_of_range(ws):
     """Events far in the future or past are rejected with typed codes."""
     now = make_event()["ts"]
     events = [make_event(ts=now + 3600_000), make_event(ts=now - 30 * 24 * 3600_000)]
-    codes = [r["code"] for r in client.send_events(1, events)["rejected"]]
+    codes = [r["code"] for r in ws.send_events(1, events)["rejected"]]
     assert codes == ["future_timestamp", "stale_timestamp"]
 
 
-def test_origin_outside_policy_is_refused(client):
+def test_origin_outside_policy_is_refused(ws):
     """Events from a site that is not an allow-listed work app are refused."""
-    ack = client.send_events(1, [make_event(url="https://mail.example.org/inbox")])
+    ack = ws.send_events(1, [make_event(url="https://mail.example.org/inbox")])
     assert ack["rejected"][0]["code"] == "origin_not_allowed"
 
 
-def test_duplicate_ids_within_a_frame(client):
+def test_duplicate_ids_within_a_frame(ws):
     """The same event id twice in one frame is accepted once."""
     event = make_event()
-    ack = client.send_events(1, [event, event])
+    ack = ws.send_events(1, [event, event])
     assert ack["accepted"] == 1 and ack["rejected"][0]["code"] == "duplicate"
 
 
-def test_ping_pong(client):
+def test_ping_pong(ws):
     """ping is answered with pong."""
-    client.send({"type": "ping"})
-    assert client.recv_type("pong") == {"type": "pong"}
+    ws.send({"type": "ping"})
+    assert ws.recv_type("pong") == {"type": "pong"}
 
 
-def test_second_hello(client, employee):
+def test_second_hello(ws, alice):
     """A second hello on an authenticated socket is refused but harmless."""
-    client.send({"type": "hello", "token": employee})
-    assert client.recv_type("error")["code"] == "already_authenticated"
-    assert client.send_events(1, [make_event()])["accepted"] == 1
+    ws.send({"type": "hello", "token": alice})
+    assert ws.recv_type("error")["code"] == "already_authenticated"
+    assert ws.send_events(1, [make_event()])["accepted"] == 1
 
 
 def test_extension_origin_allow_list(redis_conn, settings):
     """With OVERT_ALLOWED_ORIGINS set, other origins are closed with 1008."""
-    from dataclasses import replace
-
-    from backend import create_app
-    from tests.conftest import LiveServer
-
     app = create_app(
-        {
-            "OVERT_SETTINGS": replace(settings, allowed_origins=("chrome-extension://a",)),
-            "FRAME_TAP_LIST": [],
-        }
+        {"OVERT_SETTINGS": replace(settings, allowed_origins=("chrome-extension://a",))}
     )
     server = LiveServer(app).start()
     try:
@@ -222,34 +214,32 @@ def test_extension_origin_allow_list(redis_conn, settings):
         app.extensions["overt.services"].stop()
 
 
-def test_logs_never_hold_payloads_or_tokens(live_server, admin, employee, caplog):
+def test_logs_never_hold_payloads_or_tokens(live_server, admin, alice, caplog):
     """Server logs carry ids and counts, never event content or tokens."""
     caplog.set_level(logging.DEBUG)
     c = WSClient(live_server.ws_url)
-    c.hello(employee)
+    c.hello(alice)
     secret_title = "Salary review for ann@corp.example.com"
     c.send_events(1, [make_event(title=secret_title), {**make_event(), "type": "nope"}])
     c.send("{broken")
     c.recv_type("error")
     c.close()
     text = caplog.text
-    assert secret_title not in text and "ann@corp" not in text and employee not in text
+    assert secret_title not in text and "ann@corp" not in text and alice not in text
     assert "1 accepted, 1 rejected" in text
 
 
 def test_request_logs_drop_query_strings(live_server, caplog):
     """A token or signed link in a query string never reaches the request log."""
-    from tests.helpers import http
-
     caplog.set_level(logging.INFO, logger="werkzeug")
     http("GET", live_server.http_url + "/healthz?session=sekrit-link-value")
     assert "/healthz" in caplog.text and "sekrit-link-value" not in caplog.text
 
 
-def test_outbox_overflow_reported_in_hello_is_counted(live_server, admin, employee):
+def test_outbox_overflow_reported_in_hello_is_counted(live_server, admin, alice):
     """Events a client dropped from a full outbox are counted server-side, never silently lost."""
     for dropped in (3, 4):
         c = WSClient(live_server.ws_url)
-        c.hello(employee, dropped=dropped)
+        c.hello(alice, dropped=dropped)
         c.close()
     assert admin.status()["client_outbox_dropped"] == 7

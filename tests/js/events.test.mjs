@@ -1,4 +1,4 @@
-// The wire form of events: exactly DESIGN.md's fields, redacted, within the backend's limits.
+// The wire form of events: exactly the fields of docs/protocol.md, redacted, within the backend's limits.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
@@ -7,7 +7,7 @@ import { categoryOf, sanitizeEvent } from "../../extension/shared/events.js";
 const ID = "00000000-0000-4000-8000-000000000000";
 const base = { ts: 1_700_000_000_000, url: "http://127.0.0.1:8123/a?token=s3cret#x", title: "Inbox of jane@example.com" };
 
-test("categories follow DESIGN.md", () => {
+test("categories follow backend/core/vocabulary.json", () => {
   assert.equal(categoryOf("page_view"), "navigation");
   assert.equal(categoryOf("input_activity"), "typing");
   assert.equal(categoryOf("toString"), undefined);

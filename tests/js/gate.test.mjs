@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { STATUS } from "../../extension/shared/constants.js";
-import { captureStatus, computeGate, effectiveCategories, gateAllows } from "../../extension/shared/gate.js";
+import { captureStatus, computeGate, effectiveCategories, gateAllows, placeStatus } from "../../extension/shared/gate.js";
 
 const NOW = 1_700_000_000_000;
 const live = () => ({
@@ -48,4 +48,15 @@ test("capture fails closed once the grace period has passed without contact", ()
 
 test("an open socket counts as contact however long it has been quiet", () => {
   assert.equal(captureStatus({ ...live(), lastContact: NOW - 999_000, connected: true }, NOW), STATUS.CAPTURING);
+});
+
+test("a tab shows capturing only on a work app with a category on, else why not", () => {
+  const gate = { status: "capturing", active: true, categories: ["clicks"], origins: ["https://app.example.com"] };
+  assert.equal(placeStatus(gate, "https://app.example.com"), "capturing");
+  assert.equal(placeStatus(gate, "https://mail.example.org"), "not_work_app");
+  assert.equal(placeStatus({ ...gate, categories: [] }, "https://app.example.com"), "nothing_on");
+  assert.equal(placeStatus({ ...gate, status: "paused_admin" }, "https://app.example.com"), "paused_admin");
+  assert.equal(placeStatus(null, ""), "disconnected");
+  assert.equal(placeStatus(gate, null), "capturing"); // about no site: capture runs on the work apps
+  assert.equal(placeStatus({ ...gate, categories: [] }, null), "nothing_on");
 });

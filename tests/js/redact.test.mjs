@@ -1,4 +1,4 @@
-// Redaction rules (docs/privacy.md): the same cases as the server's workers/redact.py.
+// Redaction rules (docs/privacy.md): the same cases as the server's backend/core/redact.py.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 

@@ -80,7 +80,7 @@ test("button labels come from visible text, redacted and capped", () => {
   assert.equal(labelOf(el("button", {}, [], { innerText: "Pay 4111 1111 1111 1111" })), "Pay [card]");
   assert.equal(labelOf(el("button", { "aria-label": "Close" }, [], { innerText: "X" })), "Close");
   assert.equal(labelOf(el("div", {}, [], { innerText: "y".repeat(5000) })), undefined);
-  assert.ok(labelOf(el("button", {}, [], { innerText: "z".repeat(300) })).length <= 80);
+  assert.equal(labelOf(el("button", {}, [], { innerText: "z".repeat(300) })), undefined);
 });
 
 test("describeTarget has exactly selector, tag, role and label", () => {

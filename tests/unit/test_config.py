@@ -2,6 +2,7 @@
 
 import pytest
 
+from backend.cli import extension_id
 from backend.core.config import ConfigError, load_settings
 
 
@@ -44,6 +45,4 @@ def test_bad_numbers(tmp_path, name, value):
 
 def test_extension_id_comes_from_the_manifest_key():
     """The id `overt up` prints is the one Chromium derives from the manifest's fixed key."""
-    from backend.cli import extension_id
-
     assert extension_id() == "jlgofjddloiiehobneeomgligepmkobc"

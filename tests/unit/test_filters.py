@@ -3,12 +3,13 @@
 import pytest
 
 from backend.core.filters import Rules
+from backend.core.records import Entry
 
 T0 = 1_800_000_000_000
 
 
 def entry(employee="alice", team="sales", category="clicks", ts=T0, received=T0 + 10):
-    return {"e": employee, "t": team, "c": category, "r": received, "ev": {"ts": ts}}
+    return Entry(employee, team, category, received, event={"ts": ts})
 
 
 def rules(grants=None, pauses=(), erased=None) -> Rules:
@@ -71,6 +72,6 @@ def test_erasure_drops_what_was_accepted_before_it():
 
 def test_staged_entries_are_checked_the_same_way():
     """At sealing time, staged entries (record instead of event) use the same rules."""
-    staged = {"e": "alice", "t": "sales", "c": "clicks", "r": T0 + 10, "rec": {"ts": T0}}
+    staged = Entry("alice", "sales", "clicks", T0 + 10, record={"ts": T0})
     assert rules().drop_reason(staged) is None
     assert rules(grants={}).drop_reason(staged) == "no_consent"

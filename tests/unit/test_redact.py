@@ -54,6 +54,15 @@ def test_percent_encoded_secrets_in_the_path():
     assert out == "https://app.example.com/u/[email]/[number]"
 
 
+def test_hash_routes_are_kept_and_masked_like_paths():
+    """`#/path` and `#!/path` are routes: kept, masked, without their own query."""
+    base = "https://app.example.com/"
+    assert redact_url(base + "#/tickets/12345678?q=x") == base + "#/tickets/[number]"
+    assert redact_url(base + "#!/u/ann%40corp.com") == base + "#!/u/[email]"
+    assert redact_url(base + "#section-2") == base
+    assert redact_url(base + "#access_token=abc/def") == base
+
+
 def test_double_encoded_and_full_width_emails():
     """Percent-encoding is decoded until stable and Unicode NFKC-folded before matching."""
     assert redact_url("https://app.example.com/u/jane.doe%2540corp.example/x") == (

@@ -1,0 +1,67 @@
+"""Roll-out to a fleet: the Chrome / Edge enterprise policy that installs and configures Overt.
+
+`chrome_policy` returns one JSON object with two parts:
+- `ExtensionSettings`: force-install the extension from an update URL (the Chrome Web Store's
+  by default, or a self-hosted update manifest);
+- `3rdparty.extensions.<id>`: the extension's managed configuration, read by the extension as
+  `chrome.storage.managed` (keys from extension/managed-schema.json).
+docs/deploy-extension.md says where each OS reads it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from urllib.parse import urlparse
+
+WEB_STORE_UPDATE_URL = "https://clients2.google.com/service/update2/crx"
+MANAGED_SCHEMA = Path(__file__).resolve().parent.parent / "extension" / "managed-schema.json"
+
+
+class RolloutError(ValueError):
+    """The roll-out settings are not usable."""
+
+
+def managed_keys() -> set[str]:
+    """Return the keys the extension accepts from managed storage."""
+    return set(json.loads(MANAGED_SCHEMA.read_text())["properties"])
+
+
+def managed_config(server: str, grace_seconds: int | None, token: str | None) -> dict:
+    """Return the managed configuration for the extension (validated like the extension does)."""
+    url = urlparse(server)
+    if url.scheme not in ("ws", "wss") or not url.netloc:
+        raise RolloutError(f"--server must be a ws:// or wss:// URL, got {server!r}")
+    config: dict = {"server": server}
+    if grace_seconds is not None:
+        if grace_seconds <= 0:
+            raise RolloutError("--grace-seconds must be positive")
+        config["grace_seconds"] = grace_seconds
+    if token:
+        config["token"] = token
+    unknown = set(config) - managed_keys()
+    if unknown:  # the schema and this module must agree, or Chrome drops the policy
+        raise RolloutError(f"managed-schema.json lacks {sorted(unknown)}")
+    return config
+
+
+def chrome_policy(
+    extension_id: str,
+    server: str,
+    grace_seconds: int | None = None,
+    token: str | None = None,
+    update_url: str = WEB_STORE_UPDATE_URL,
+) -> dict:
+    """Return the enterprise policy that force-installs Overt and presets its configuration."""
+    return {
+        "ExtensionSettings": {
+            extension_id: {
+                "installation_mode": "force_installed",
+                "update_url": update_url,
+                "toolbar_pin": "force_pinned",
+            }
+        },
+        "3rdparty": {
+            "extensions": {extension_id: managed_config(server, grace_seconds, token)},
+        },
+    }

@@ -1,0 +1,251 @@
+/**
+ * The label policy (docs/privacy.md, "Labels"): a label is a control's accessible name, never the
+ * text of a container. Elements in data regions (table cells, list items, feeds and logs, editable
+ * text, the policy's mask_selectors) get a structural label: "Name column" or "[content]".
+ *
+ * Uses only tagName, getAttribute, parentElement, children, labels, innerText/textContent,
+ * ownerDocument.getElementById and matches, so Node tests can pass plain objects.
+ */
+import { redactLabel } from "./redact.js";
+
+export const CONTENT_LABEL = "[content]";
+/** Control names are short: longer text is content, and is dropped rather than cut. */
+export const MAX_NAME_CHARS = 60;
+export const MAX_NAME_WORDS = 8;
+
+const NAMED_BY_TEXT_TAGS = new Set(["button", "summary", "label", "legend"]);
+const NAMED_BY_TEXT_ROLES = new Set([
+  "button", "link", "menuitem", "menuitemcheckbox", "menuitemradio", "tab", "checkbox", "radio",
+  "switch", "columnheader",
+]);
+const BUTTON_INPUTS = new Set(["button", "submit", "reset"]);
+const FORM_CONTROLS = new Set(["input", "textarea", "select", "meter", "progress", "output"]);
+const CELL_ROLES = new Set(["cell", "gridcell", "rowheader"]);
+const TABLE_ROLES = new Set(["table", "grid", "treegrid"]);
+const LIST_TAGS = new Set(["ul", "ol"]);
+const LIST_ROLES = new Set(["list", "feed", "log"]);
+/** Lists of commands, not of records: their items keep their names. */
+const COMMAND_CONTAINERS = new Set(["navigation", "menu", "menubar", "tablist", "toolbar"]);
+
+const tagOf = (el) => String((el && el.tagName) || "").toLowerCase();
+const attr = (el, name) => (el && typeof el.getAttribute === "function" ? el.getAttribute(name) : null);
+const roleAttr = (el) => String(attr(el, "role") || "").trim().split(/\s+/)[0].toLowerCase();
+const collapse = (text) => (typeof text === "string" ? text.replace(/\s+/g, " ").trim() : "");
+
+/** The element's rendered text, when short enough to be a name; else "". */
+export function shortText(el) {
+  const raw = typeof el.innerText === "string" ? el.innerText : el.textContent;
+  const text = collapse(raw);
+  if (!text || text.length > MAX_NAME_CHARS || text.split(" ").length > MAX_NAME_WORDS) return "";
+  return text;
+}
+
+function isEditable(el) {
+  const editable = attr(el, "contenteditable");
+  return el.isContentEditable === true || (editable !== null && editable !== "false") || roleAttr(el) === "textbox";
+}
+
+function matchesAny(el, selectors) {
+  if (typeof el.matches !== "function") return false;
+  return selectors.some((selector) => {
+    try {
+      return el.matches(selector);
+    } catch {
+      return false; // the policy's selectors are checked when received; never fail open here
+    }
+  });
+}
+
+function inCommandContainer(el) {
+  for (let node = el; node; node = node.parentElement) {
+    if (tagOf(node) === "nav" || tagOf(node) === "menu" || COMMAND_CONTAINERS.has(roleAttr(node))) return true;
+  }
+  return false;
+}
+
+function isListItem(el) {
+  const tag = tagOf(el);
+  const parent = el.parentElement;
+  if (tag === "li") return !(parent && tagOf(parent) === "menu") && !inCommandContainer(el);
+  if (roleAttr(el) === "listitem" || roleAttr(el) === "article") {
+    return Boolean(parent && LIST_ROLES.has(roleAttr(parent))) && !inCommandContainer(el);
+  }
+  return false;
+}
+
+/** A column header: th in thead or scope=col, a th in a row of only th, or role=columnheader. */
+function isColumnHeader(el) {
+  if (roleAttr(el) === "columnheader") return true;
+  if (tagOf(el) !== "th") return false;
+  const scope = String(attr(el, "scope") || "").toLowerCase();
+  if (scope === "col") return true;
+  if (scope === "row") return false;
+  const row = el.parentElement;
+  if (row && row.parentElement && tagOf(row.parentElement) === "thead") return true;
+  return Boolean(row) && Array.from(row.children || []).every((cell) => tagOf(cell) === "th");
+}
+
+function isCell(el) {
+  const tag = tagOf(el);
+  const role = roleAttr(el);
+  return tag === "td" || (tag === "th" && !isColumnHeader(el)) || CELL_ROLES.has(role);
+}
+
+/** The nearest ancestor-or-self that is editable or matches the policy's mask_selectors. */
+function maskedAncestor(el, maskSelectors) {
+  for (let node = el; node && tagOf(node) !== "body" && tagOf(node) !== "html"; node = node.parentElement) {
+    if (isEditable(node) || (maskSelectors.length && matchesAny(node, maskSelectors))) return node;
+  }
+  return null;
+}
+
+/**
+ * The data region around `el`: {kind: "cell", node} | {kind: "content", node} | null.
+ * Editable text and the admin's mask_selectors win at any depth; otherwise the nearest region
+ * counts (a list inside a cell is content, a cell's column still names it).
+ */
+export function dataRegionOf(el, maskSelectors = []) {
+  const masked = maskedAncestor(el, maskSelectors);
+  if (masked) return { kind: "content", node: masked };
+  for (let node = el; node; node = node.parentElement) {
+    if (tagOf(node) === "body" || tagOf(node) === "html") return null;
+    if (isCell(node)) return { kind: "cell", node };
+    if (tagOf(node) === "tr" || roleAttr(node) === "row") return { kind: "content", node };
+    if (isColumnHeader(node)) return null; // a header names a column: UI vocabulary
+    if (isListItem(node) || ["feed", "log"].includes(roleAttr(node))) return { kind: "content", node };
+  }
+  return null;
+}
+
+function rowsOf(table) {
+  const rows = [];
+  const walk = (node) => {
+    for (const child of Array.from(node.children || [])) {
+      if (tagOf(child) === "tr" || roleAttr(child) === "row") rows.push(child);
+      else if (tagOf(child) !== "table" && !TABLE_ROLES.has(roleAttr(child))) walk(child);
+    }
+  };
+  walk(table);
+  return rows;
+}
+
+const span = (cell) => Math.max(1, Number.parseInt(attr(cell, "colspan") || "1", 10) || 1);
+
+function columnOf(cell) {
+  let column = 0;
+  for (const sibling of Array.from((cell.parentElement && cell.parentElement.children) || [])) {
+    if (sibling === cell) return column;
+    column += span(sibling);
+  }
+  return -1;
+}
+
+/** The column header cell above `cell`, or null. */
+export function columnHeaderOf(cell) {
+  let table = cell.parentElement;
+  while (table && tagOf(table) !== "table" && !TABLE_ROLES.has(roleAttr(table))) table = table.parentElement;
+  const column = columnOf(cell);
+  if (!table || column < 0) return null;
+  for (const row of rowsOf(table)) {
+    const cells = Array.from(row.children || []);
+    if (!cells.length || !cells.some(isColumnHeader)) continue;
+    let at = 0;
+    for (const header of cells) {
+      if (column >= at && column < at + span(header)) return isColumnHeader(header) ? header : null;
+      at += span(header);
+    }
+    return null;
+  }
+  return null;
+}
+
+function labelledByText(el) {
+  const ids = collapse(attr(el, "aria-labelledby"));
+  const doc = el.ownerDocument;
+  if (!ids || !doc || typeof doc.getElementById !== "function") return "";
+  const parts = ids.split(" ").map((id) => doc.getElementById(id)).filter(Boolean).map(shortText);
+  return parts.every(Boolean) ? collapse(parts.join(" ")) : "";
+}
+
+function ownName(el) {
+  const tag = tagOf(el);
+  const role = roleAttr(el);
+  if (tag === "input") {
+    const type = String(attr(el, "type") || "text").toLowerCase();
+    // A button's value is the author's caption; any other input's value is what was typed.
+    if (BUTTON_INPUTS.has(type)) return collapse(attr(el, "value")) || (type === "submit" ? "Submit" : "");
+    if (type === "image") return collapse(attr(el, "alt"));
+    return "";
+  }
+  if (FORM_CONTROLS.has(tag)) return "";
+  const link = tag === "a" && attr(el, "href") !== null;
+  if (link || NAMED_BY_TEXT_TAGS.has(tag) || NAMED_BY_TEXT_ROLES.has(role) || isColumnHeader(el)) {
+    return shortText(el) || imageAlt(el);
+  }
+  return "";
+}
+
+function imageAlt(el) {
+  const images = Array.from(el.children || []).filter((child) => tagOf(child) === "img");
+  return images.length === 1 ? collapse(attr(images[0], "alt")) : "";
+}
+
+function fieldLabels(el) {
+  if (!FORM_CONTROLS.has(tagOf(el))) return "";
+  for (const label of Array.from(el.labels || [])) {
+    const text = shortText(label);
+    if (text) return text;
+  }
+  return "";
+}
+
+/**
+ * The accessible name of a control, by the order of accessible-name computation: aria-labelledby,
+ * aria-label, an associated <label>, a button's/link's/menu item's/tab's own short text, title,
+ * alt. Never a value (but a button's caption), a placeholder (rrweb PR #1912) or a container's text.
+ */
+export function accessibleName(el) {
+  const candidates = [
+    () => labelledByText(el),
+    () => collapse(attr(el, "aria-label")),
+    () => fieldLabels(el),
+    () => ownName(el),
+    () => collapse(attr(el, "title")),
+    () => (tagOf(el) === "img" || tagOf(el) === "area" ? collapse(attr(el, "alt")) : ""),
+  ];
+  for (const candidate of candidates) {
+    const name = candidate();
+    if (name && name.length <= MAX_NAME_CHARS) return name;
+  }
+  return "";
+}
+
+/** "Name column" for a cell under a named column header, else "[content]". */
+function structuralLabel(region) {
+  if (region.kind !== "cell") return CONTENT_LABEL;
+  const header = columnHeaderOf(region.node);
+  const name = header ? accessibleName(header) || shortText(header) : "";
+  return name ? `${name} column` : CONTENT_LABEL;
+}
+
+/**
+ * The label of `el` under the policy, redacted, masked and at most `max` characters, or undefined.
+ * `mask` hides words typed in this session (extension/shared/typed-words.js).
+ */
+export function policyLabel(el, { maskSelectors = [], mask = (t) => t, max = 80 } = {}) {
+  const region = dataRegionOf(el, maskSelectors);
+  const raw = region ? structuralLabel(region) : accessibleName(el);
+  const label = redactLabel(mask(raw), max);
+  return label || undefined;
+}
+
+/** A submit's label: its submit button's name, else the form's own accessible name. */
+export function submitLabel(form, submitter, options = {}) {
+  if (submitter && submitter !== form) {
+    const label = policyLabel(submitter, options);
+    if (label) return label;
+  }
+  const { mask = (t) => t, max = 80 } = options;
+  const name = labelledByText(form) || collapse(attr(form, "aria-label")) || collapse(attr(form, "title"));
+  return redactLabel(mask(name), max) || undefined;
+}

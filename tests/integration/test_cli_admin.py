@@ -1,0 +1,70 @@
+"""`overt admin token`, `overt audit` and `overt policy chrome`."""
+
+import json
+
+from click.testing import CliRunner
+
+from backend.cli import extension_id, main
+from backend.core import audit as audit_log
+from backend.rollout import managed_keys
+
+
+def run(*args):
+    return CliRunner().invoke(main, list(args))
+
+
+def test_admin_tokens_from_the_cli(redis_conn, settings, app):
+    """A token created by the CLI signs in to the API; revoking it shuts it out; both audited."""
+    created = run("admin", "token", "create", "night-shift")
+    assert created.exit_code == 0
+    token = created.stdout.strip()
+    assert token.startswith("ova_")
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.get("/admin/api/status", headers=headers).status_code == 200
+    assert "night-shift" in run("admin", "token", "list").output
+    assert run("admin", "token", "create", "night-shift").exit_code == 2
+    assert run("admin", "token", "create", "bootstrap").exit_code == 2
+    assert run("admin", "token", "revoke", "night-shift").exit_code == 0
+    assert client.get("/admin/api/status", headers=headers).status_code == 401
+    assert run("admin", "token", "revoke", "night-shift").exit_code == 2
+    actions = [(e["actor"], e["action"], e["label"]) for e in audit_log.read_audit(redis_conn)]
+    assert actions == [
+        ("cli", "admin_token_revoke", "night-shift"),
+        ("cli", "admin_token_create", "night-shift"),
+    ]
+    shown = run("audit", "show", "--limit", "1")
+    assert json.loads(shown.output)["action"] == "admin_token_revoke"
+
+
+def test_cli_pause_is_audited_in_the_chain(redis_conn, settings):
+    """The CLI's pause and resume land in the same chain, which verifies."""
+    assert run("pause", "--team", "sales", "--reason", "close").exit_code == 0
+    assert run("resume", "--team", "sales").exit_code == 0
+    assert [e["action"] for e in audit_log.read_audit(redis_conn)] == ["resume", "pause"]
+    assert run("audit", "verify").exit_code == 0
+
+
+def test_policy_chrome_prints_a_force_install_policy():
+    """ExtensionSettings force-installs the manifest's id; managed keys match the schema."""
+    server = "wss://overt.example.com/ws"
+    result = run("policy", "chrome", "--server", server, "--grace-seconds", "90")
+    assert result.exit_code == 0
+    policy = json.loads(result.output)
+    ext = extension_id()
+    assert policy["ExtensionSettings"][ext] == {
+        "installation_mode": "force_installed",
+        "update_url": "https://clients2.google.com/service/update2/crx",
+        "toolbar_pin": "force_pinned",
+    }
+    managed = policy["3rdparty"]["extensions"][ext]
+    assert managed == {"server": "wss://overt.example.com/ws", "grace_seconds": 90}
+    assert set(managed) <= managed_keys()
+
+
+def test_policy_chrome_refuses_bad_settings():
+    """A non-WebSocket server or a non-positive grace period is a one-line error."""
+    assert run("policy", "chrome", "--server", "https://x.example.com").exit_code == 2
+    server = "wss://x.example.com/ws"
+    bad_grace = run("policy", "chrome", "--server", server, "--grace-seconds", "0")
+    assert bad_grace.exit_code == 2 and "grace" in bad_grace.output

@@ -1,0 +1,63 @@
+// Words typed in a session are kept only as salted hashes and masked wherever they appear.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import { redactUrl } from "../../extension/shared/redact.js";
+import { sanitizeEvent } from "../../extension/shared/events.js";
+import { MAX_TYPED_HASHES, TypedWords, wordsOf } from "../../extension/shared/typed-words.js";
+
+test("only hashes are kept, salted per session", () => {
+  const a = new TypedWords(1);
+  const b = new TypedWords(2);
+  a.addText("Jekyll biopsy");
+  b.addText("Jekyll biopsy");
+  assert.ok(![...a.hashes].some((h) => h.includes("jekyll") || h.includes("biopsy")));
+  assert.notDeepEqual([...a.hashes], [...b.hashes]);
+});
+
+test("typed words are masked case-insensitively; runs collapse; other words stay", () => {
+  const typed = new TypedWords(7);
+  typed.addText("call dr jekyll");
+  assert.equal(typed.mask("Call Dr Jekyll – Tasks"), "[typed] – Tasks");
+  assert.equal(typed.mask("Ticket: Call about it"), "Ticket: [typed] about it");
+  assert.equal(typed.mask("[email] stays"), "[email] stays");
+});
+
+test("nothing is learnt before the salt is known, and one-letter words are skipped", () => {
+  const typed = new TypedWords();
+  assert.deepEqual(typed.addText("secret"), []);
+  assert.deepEqual(wordsOf("a b cd"), ["cd"]);
+});
+
+test("hashes merge across tabs and are bounded", () => {
+  const tab1 = new TypedWords(3);
+  const tab2 = new TypedWords(3);
+  tab2.merge(3, tab1.addText("zebra"));
+  assert.equal(tab2.mask("zebra"), "[typed]");
+  const big = new TypedWords(3);
+  big.merge(3, Array.from({ length: MAX_TYPED_HASHES + 10 }, (_, i) => `h${i}`));
+  assert.equal(big.hashes.size, MAX_TYPED_HASHES);
+});
+
+test("every field of an event is masked: title, label, selector ids, url path and hash route", () => {
+  const typed = new TypedWords(9);
+  typed.addText("Jekyll biopsy");
+  const mask = (t) => typed.mask(t);
+  const event = sanitizeEvent({
+    type: "click", ts: 1, url: "https://app.example.com/t/jekyll-biopsy#/notes/biopsy?x=1",
+    title: "Jekyll biopsy – Tickets",
+    target: { selector: "#jekyll > li", tag: "li", label: "biopsy" },
+  }, "id", mask);
+  assert.equal(event.url, "https://app.example.com/t/[typed]#/notes/[typed]");
+  assert.equal(event.title, "[typed] – Tickets");
+  assert.equal(event.target.label, "[typed]");
+  assert.equal(event.target.selector, "#[typed] > li");
+});
+
+test("hash routes are kept, other fragments dropped; a route change to itself is none", () => {
+  assert.equal(redactUrl("https://a.example.com/#/inbox/123456789"), "https://a.example.com/#/inbox/[number]");
+  assert.equal(redactUrl("https://a.example.com/x#!/a"), "https://a.example.com/x#!/a");
+  assert.equal(redactUrl("https://a.example.com/x#top"), "https://a.example.com/x");
+  const same = { type: "route_change", ts: 1, url: "https://a.example.com/x#top", from: "https://a.example.com/x" };
+  assert.equal(sanitizeEvent(same, "id"), null);
+});
