@@ -26,6 +26,7 @@ from .core.db import RedisUnavailableError, connect, safe_url
 from .core.policy import get_policy
 from .core.private import PRIVATE_UMASK, exposed
 from .core.vocabulary import CATEGORIES
+from .datasets_cli import datasets
 from .locate import remove_pointer, write_pointer
 from .policy_change import change_policy
 from .schemas import EnrollSchema
@@ -50,8 +51,8 @@ def main():
     """Overt: consent-first capture of web-app usage for AI training.
 
     Configuration comes from the environment: OVERT_REDIS_URL, OVERT_DATA_DIR (default
-    ./overt-data), OVERT_ADMIN_TOKEN, OVERT_SECRET, OVERT_ALLOWED_ORIGINS, OVERT_BATCH_SIZE,
-    OVERT_BATCH_MAX_AGE.
+    ./overt-data), OVERT_DATASETS_URL (default <data dir>/datasets; s3://bucket/prefix allowed),
+    OVERT_ADMIN_TOKEN, OVERT_SECRET, OVERT_ALLOWED_ORIGINS, OVERT_BATCH_SIZE, OVERT_BATCH_MAX_AGE.
     """
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     os.umask(PRIVATE_UMASK)  # whatever an Overt process writes is for this user only
@@ -433,6 +434,7 @@ def status(as_json: bool):
         click.echo(f"warning: {warning}", err=True)
 
 
+main.add_command(datasets)
 for _command in ADMIN_COMMANDS:
     main.add_command(_command)
 policy.add_command(policy_chrome)

@@ -222,6 +222,7 @@ class Session:
                 envelope["events"],
                 policy["allowed_origins"],
                 token_hash=self.token_hash,
+                policy_version=policy.get("version"),
             )
         except RevokedError:
             raise CloseError("revoked", "this device's token was revoked") from None

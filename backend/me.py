@@ -149,7 +149,7 @@ def overview():
             "policy": get_policy(r),
             "consent": {"categories": consent.get_consent(r, ident.employee)},
             "ledger": consent.ledger(r, ident.employee),
-            **collected(r, settings.datasets_dir, settings.secret, ident.employee, zone),
+            **collected(r, settings.datasets_location, settings.secret, ident.employee, zone),
             "receipts": receipts(r, ident.employee),
         }
     )
@@ -160,7 +160,7 @@ def export_data():
     """Download everything held about me as one JSON file."""
     ident = me()
     settings = _settings()
-    doc = export(get_redis(), settings.datasets_dir, settings.secret, ident.employee)
+    doc = export(get_redis(), settings.datasets_location, settings.secret, ident.employee)
     today = day(now_ms())
     response = Response(json.dumps(doc, indent=2), mimetype="application/json")
     response.headers["Content-Disposition"] = (

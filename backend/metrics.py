@@ -28,6 +28,7 @@ from prometheus_client import (
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 from .core import keys
+from .core.drops import by_reason as drops_by_reason
 
 FRAME_TYPES = {"hello", "events", "pause_applied", "ping", "pong"}
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
@@ -123,12 +124,12 @@ class RedisCollector:
 def drop_totals(sealed: dict, pending: dict, sealing: list[bytes]) -> collections.Counter:
     """Add up drops wherever they are: in sealed cards, pending, or in a batch being sealed.
 
-    A batch being sealed carries the drops it took from the pending count; counting it keeps
-    the total from dipping while the seal runs (the seal moves it to the sealed totals at once).
+    Pending drops stay pending until the seal that reports them moves them to the sealed totals,
+    atomically (workers/batches.py); a sealing entry that still carries drops counts too.
     """
     total: collections.Counter = collections.Counter()
-    for counts in (sealed, pending):
-        total.update({k.decode(): int(v) for k, v in counts.items()})
+    total.update({k.decode(): int(v) for k, v in sealed.items()})
+    total.update(drops_by_reason(pending))  # pending counts are per minute (backend/core/drops.py)
     for raw in sealing:
         total.update(json.loads(raw).get("drops") or {})
     return total

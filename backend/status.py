@@ -14,6 +14,7 @@ from workers.queue import get_queue
 from .connections import PRESENCE_TTL
 from .core import keys, pauses
 from .core.arrivals import capture_warnings, last_accepted
+from .core.drops import by_reason
 from .core.policy import get_policy
 
 
@@ -68,7 +69,7 @@ def status(r: redis.Redis) -> dict:
         },
         "warnings": capture_warnings(policy, last)
         + rarity_warnings(policy["min_contributors"], seen, enrolled),
-        "drops_pending": {k.decode(): int(v) for k, v in drops.items()},
+        "drops_pending": by_reason(drops),
         # Events extensions had to drop from a full outbox (reported in hello), over all devices.
         "client_outbox_dropped": sum(int(v) for v in client_drops),
         # Events a worker could not process, set aside with the reason (workers/quarantine.py).

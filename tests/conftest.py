@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import threading
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from werkzeug.serving import make_server
 from backend import create_app
 from backend.core import actions, keys
 from backend.core.config import Settings
-from backend.core.datasets import read_shard
+from backend.core.datasets import SHARD_GLOB, open_storage, read_shard
 from backend.core.db import connect
 from backend.core.vocabulary import CATEGORIES
 from backend.embedded_redis import EmbeddedRedis
@@ -45,8 +46,41 @@ def redis_conn(redis_url):
     r.close()
 
 
+S3_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+
+
+def pytest_generate_tests(metafunc):
+    """Run tests marked `both_storages` with datasets on a local folder and on S3."""
+    if metafunc.definition.get_closest_marker("both_storages"):
+        metafunc.parametrize("datasets_backend", ["local", "s3"], indirect=True)
+
+
 @pytest.fixture
-def settings(redis_url, tmp_path, monkeypatch) -> Settings:
+def datasets_backend(request) -> str:
+    """Where a test's datasets live: "local" unless parametrised (see pytest_generate_tests)."""
+    return getattr(request, "param", "local")
+
+
+def s3_datasets_url(request, monkeypatch) -> str:
+    """Return OVERT_DATASETS_URL for a fresh bucket on the session's S3 server, set in the env."""
+    import uuid
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL", request.getfixturevalue("s3_endpoint"))
+    for name, value in S3_ENV.items():
+        monkeypatch.setenv(name, value)
+    bucket = "overt-" + uuid.uuid4().hex[:12]
+    open_storage(f"s3://{bucket}").fs.mkdir(bucket)
+    url = f"s3://{bucket}/datasets"
+    monkeypatch.setenv("OVERT_DATASETS_URL", url)
+    return url
+
+
+@pytest.fixture
+def settings(redis_url, tmp_path, monkeypatch, datasets_backend, request) -> Settings:
     """Settings for one test; workers read the same through the environment."""
     data_dir = tmp_path / "data"
     data_dir.mkdir()
@@ -61,7 +95,15 @@ def settings(redis_url, tmp_path, monkeypatch) -> Settings:
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("OVERT_ALLOWED_ORIGINS", raising=False)
-    return Settings(data_dir=data_dir, redis_url=redis_url, admin_token=ADMIN_TOKEN, secret=SECRET)
+    monkeypatch.delenv("OVERT_DATASETS_URL", raising=False)
+    url = s3_datasets_url(request, monkeypatch) if datasets_backend == "s3" else None
+    return Settings(
+        data_dir=data_dir,
+        redis_url=redis_url,
+        admin_token=ADMIN_TOKEN,
+        secret=SECRET,
+        datasets_url=url,
+    )
 
 
 class LiveServer:
@@ -254,11 +296,15 @@ def queued_events(redis_conn):
     return read
 
 
-def sealed_records(data_dir: Path) -> list[dict]:
-    """Return every record of every sealed shard under `data_dir`."""
+def sealed_records(where: Settings | Path) -> list[dict]:
+    """Return every record of every sealed shard of `settings` (or under a data dir)."""
+    if isinstance(where, Settings):
+        storage = open_storage(where.datasets_location)
+    else:
+        storage = open_storage(Path(where) / "datasets")
     out = []
-    for shard in sorted((Path(data_dir) / "datasets").glob("*/*.jsonl.gz")):
-        out.extend(read_shard(shard))
+    for shard in storage.glob(SHARD_GLOB):
+        out.extend(read_shard(shard, storage))
     return out
 
 
@@ -269,6 +315,23 @@ def run_workers(redis_conn, settings, work_jobs):
     def run(force: bool = True) -> list[dict]:
         get_queue(redis_conn).enqueue("workers.jobs.tick", force=force)
         work_jobs()
-        return sealed_records(settings.data_dir)
+        return sealed_records(settings)
 
     return run
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint():
+    """A real S3-compatible server (moto's) on 127.0.0.1 for the session; return its URL."""
+    import socket
+
+    from moto.server import ThreadedMotoServer
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one access line per request
+    yield f"http://127.0.0.1:{port}"
+    server.stop()

@@ -1,4 +1,4 @@
-"""Seal staged records into batches: `<date>/<batch_id>.jsonl.gz` plus a dataset card.
+"""Seal staged records into shards: `data/<date>/<batch_id>.parquet`, a card, a manifest line.
 
 A batch is first moved (atomically) from staging into its own sealing list and recorded in the
 sealing index; the files are written with temp + fsync + rename from that list, and only then is
@@ -13,33 +13,38 @@ import logging
 import secrets
 from collections import Counter
 from datetime import UTC, datetime
-from pathlib import Path
 
 import redis
 
+from backend.core import drops as drop_windows
 from backend.core import keys, rarity
 from backend.core.clock import from_iso, iso, now_ms
 from backend.core.config import load_settings
+from backend.core.dataset_cards import build_card, key_id
+from backend.core.dataset_manifest import append, mentions, read_raw_lines
+from backend.core.dataset_readme import write_readme
 from backend.core.datasets import (
-    atomic_write,
+    Storage,
     datasets_lock,
+    encode_card,
     encode_shard,
+    index_entries,
+    manifest_entry,
+    open_storage,
     sha256,
     shard_paths,
-    write_card,
 )
 from backend.core.filters import load_rules
 from backend.core.frames import find_bad_string
 from backend.core.policy import get_policy
 from backend.core.records import Entry
-from backend.core.vocabulary import SCHEMA_VERSION
 
 from .quarantine import DROP_REASON as QUARANTINED
-from .quarantine import dead_letter, log_quarantined
+from .quarantine import dead_letter, drop_time, log_quarantined
 
 log = logging.getLogger(__name__)
 
-# Move the oldest `size` staged records into a sealing list, with the drops counted so far.
+# Move the oldest `size` staged records into a sealing list.
 TAKE_BATCH_LUA = """
 local items = redis.call('LRANGE', KEYS[1], 0, tonumber(ARGV[2]) - 1)
 if #items == 0 then return 0 end
@@ -47,13 +52,7 @@ redis.call('LTRIM', KEYS[1], #items, -1)
 for i = 1, #items, 1000 do
   redis.call('RPUSH', KEYS[2], unpack(items, i, math.min(i + 999, #items)))
 end
-local drops = redis.call('HGETALL', KEYS[4])
-redis.call('DEL', KEYS[4])
-local meta = cjson.decode(ARGV[3])
-local d = {}
-for i = 1, #drops, 2 do d[drops[i]] = tonumber(drops[i + 1]) end
-meta['drops'] = d
-redis.call('HSET', KEYS[3], ARGV[1], cjson.encode(meta))
+redis.call('HSET', KEYS[3], ARGV[1], ARGV[3])
 return #items
 """
 
@@ -84,62 +83,94 @@ def take_batch(r: redis.Redis, batch_size: int) -> str | None:
             keys.KEY_STAGING,
             keys.key(keys.KEY_SEALING, batch=batch_id),
             keys.KEY_SEALING_INDEX,
-            keys.KEY_DROPS,
         ],
         args=[batch_id, batch_size, json.dumps(meta)],
     )
     return batch_id if n else None
 
 
-def write_batch(
-    r: redis.Redis, datasets: Path, batch_id: str, secret: str | None = None
-) -> dict | None:
-    """Write the shard and card of a taken batch, then index it; return its summary."""
+def write_batch(r: redis.Redis, datasets, batch_id: str, secret: str | None = None) -> dict | None:
+    """Write the shard, card and manifest line of a taken batch, index it; return its summary."""
     meta = json.loads(r.hget(keys.KEY_SEALING_INDEX, batch_id))
     sealing = keys.key(keys.KEY_SEALING, batch=batch_id)
     staged, dead = sealable_items(r.lrange(sealing, 0, -1))
     rules = load_rules(r, {s.employee for s in staged})
-    drops = Counter(meta.get("drops") or {})
-    if dead:
-        drops[QUARANTINED] += len(dead)
-        log_quarantined("batch", batch_id, dead)
+    late = Counter()  # dropped now, at sealing: consent must still hold
+    for letter in dead:
+        late[(drop_time(letter) // drop_windows.MINUTE_MS, QUARANTINED)] += 1
+    log_quarantined("batch", batch_id, dead)
     kept = []
     for item in staged:
-        reason = rules.drop_reason(item)  # consent must still hold at sealing time
+        reason = rules.drop_reason(item)
         if reason:
-            drops[reason] += 1
+            late[(item.record["ts"] // drop_windows.MINUTE_MS, reason)] += 1
         else:
             kept.append(item)
+    pipe = r.pipeline(transaction=True)
     summary = None
     if kept:
         records = sorted((s.record for s in kept), key=lambda rec: (rec["ts"], rec["id"]))
         records, rare = mask_rare_words(r, batch_id, meta, records, secret)
-        data = encode_shard(records)
-        shard, card_path = shard_paths(datasets, meta["date"], batch_id)
-        card = build_card(
-            batch_id, records, drops, sha256(data), get_policy(r)["version"], meta["taken_at"]
+        meta = {**meta, "rare_words_masked": rare}
+        summary = seal_records(
+            r, open_storage(datasets), batch_id, meta, records, late, secret, pipe
         )
-        card["min_contributors"] = meta["rarity"]["k"]
-        card["rare_words_masked"] = rare
-        atomic_write(shard, data)
-        write_card(card_path, card)
-        summary = index_entry(card, meta["date"], records)
-    pipe = r.pipeline(transaction=True)
+    else:
+        for (minute, reason), n in late.items():  # reported by whichever shard covers them
+            pipe.hincrby(keys.KEY_DROPS, f"{minute}|{reason}", n)
     if dead:
         pipe.rpush(keys.KEY_DEAD_LETTER, *dead)
-    if summary:
-        pipe.hset(keys.KEY_BATCHES, batch_id, json.dumps(summary))
-        for reason, n in drops.items():  # lifetime totals for /metrics (backend/metrics.py)
-            pipe.hincrby(keys.KEY_DROPS_TOTAL, reason, n)
-    elif drops:
-        for reason, n in drops.items():  # nothing left to seal: carry the drops to the next card
-            pipe.hincrby(keys.KEY_DROPS, reason, n)
     pipe.delete(sealing)
     pipe.hdel(keys.KEY_SEALING_INDEX, batch_id)
     pipe.execute()
     if summary:
-        log.info("sealed %s: %d events, %d dropped", batch_id, len(kept), sum(drops.values()))
+        log.info("sealed %s: %d events, %d dropped late", batch_id, len(kept), sum(late.values()))
     return summary
+
+
+def seal_records(r, storage: Storage, batch_id, meta, records, late, secret, pipe) -> dict:
+    """Write a shard, its card and manifest lines; queue its index entry and claims on `pipe`."""
+    raw = r.hgetall(keys.KEY_DROPS)
+    pending = Counter(drop_windows.parse(raw))
+    first, last = records[0]["ts"], records[-1]["ts"]
+    inside, older, minutes = drop_windows.split(pending + late, first, last)
+    data = encode_shard(records)
+    digest = sha256(data)
+    shard, card_path = shard_paths(meta["date"], batch_id)
+    kid = key_id(secret) if secret else None
+    card = build_card(
+        batch_id, shard, records, inside, digest, get_policy(r), meta["taken_at"], kid
+    )
+    card["min_contributors"] = meta["rarity"]["k"]
+    card["rare_words_masked"] = meta["rare_words_masked"]
+    card_bytes = encode_card(card)
+    storage.write(shard, data)
+    storage.write(card_path, card_bytes)
+    lines = read_raw_lines(storage)
+    if not mentions(lines, batch_id):  # not again when finishing an interrupted seal
+        new = []
+        if older:
+            new.append(
+                {
+                    "op": "dropped",
+                    "at": card["sealed_at"],
+                    "window": drop_windows.window_of(minutes),
+                    "drops_by_reason": dict(sorted(older.items())),
+                }
+            )
+        new.append(manifest_entry("sealed", card, card_bytes, card["sealed_at"]))
+        append(storage, new, lines)
+    claims = drop_windows.claim_args(pending, last)
+    if claims:
+        r.register_script(drop_windows.CLAIM_LUA)(keys=[keys.KEY_DROPS], args=claims, client=pipe)
+    for (minute, reason), n in late.items():
+        if minute > last // drop_windows.MINUTE_MS:
+            pipe.hincrby(keys.KEY_DROPS, f"{minute}|{reason}", n)
+    for reason, n in (inside + older).items():  # lifetime totals for /metrics (backend/metrics.py)
+        pipe.hincrby(keys.KEY_DROPS_TOTAL, reason, n)
+    entry = index_entry(card, meta["date"], records)
+    pipe.hset(keys.KEY_BATCHES, batch_id, json.dumps(entry))
+    return entry
 
 
 def mask_rare_words(r, batch_id, meta, records, secret) -> tuple[list[dict], int]:
@@ -182,42 +213,25 @@ def check_sealable(item: Entry) -> None:
         raise ValueError(f"a string at {bad} is not valid Unicode")
 
 
-def build_card(batch_id, records, drops, digest, policy_version, sealed_ms) -> dict:
-    """Return the dataset card of a shard."""
-    return {
-        "batch_id": batch_id,
-        "schema_version": SCHEMA_VERSION,
-        "consent_policy_version": policy_version,
-        "sealed_at": iso(sealed_ms),
-        "time_window": {"start": iso(records[0]["ts"]), "end": iso(records[-1]["ts"])},
-        "events": len(records),
-        "counts_by_type": dict(sorted(Counter(r["type"] for r in records).items())),
-        "counts_by_category": dict(sorted(Counter(r["category"] for r in records).items())),
-        "drops_by_reason": dict(sorted(drops.items())),
-        "contributors": len({r["contributor"] for r in records}),
-        "shard": f"{batch_id}.jsonl.gz",
-        "sha256": digest,
-        "erasures": [],
-    }
-
-
 def index_entry(card: dict, date: str, records: list[dict]) -> dict:
     """Return what the batch index keeps of a card (pseudonyms only, to find shards to erase)."""
     return {
         "batch_id": card["batch_id"],
         "date": date,
-        "path": f"{date}/{card['shard']}",
+        "path": card["shard"],
         "events": card["events"],
         "sealed_at": card["sealed_at"],
         "sealed_ms": from_iso(card["sealed_at"]),
         "contributors": sorted({r["contributor"] for r in records}),
+        "policy_versions": card["policy_versions"],
+        "revision": card["revision"],
         "sha256": card["sha256"],
     }
 
 
 def seal_due(
     r: redis.Redis,
-    datasets: Path,
+    datasets,
     batch_size: int,
     max_age: float,
     force: bool = False,
@@ -237,4 +251,7 @@ def seal_due(
             if write_batch(r, datasets, batch_id, secret):
                 sealed.append(batch_id)
             lock.reacquire()  # a long backlog must not outlive the lock's timeout
+        if sealed:  # once per run, not per batch: it reads the whole index
+            kid = key_id(secret) if secret else None
+            write_readme(open_storage(datasets), index_entries(r), get_policy(r), kid)
     return sealed

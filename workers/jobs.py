@@ -57,7 +57,7 @@ def drain(batch_size: int | None = None, max_age: float | None = None) -> dict:
     taken = drain_queue(r, settings, batching)
     sealed = []
     if is_due(r, *batching):
-        sealed = seal_due(r, settings.datasets_dir, *batching, secret=settings.secret)
+        sealed = seal_due(r, settings.datasets_location, *batching, secret=settings.secret)
     return {"taken": taken, "sealed": sealed}
 
 
@@ -68,7 +68,7 @@ def tick(batch_size: int | None = None, max_age: float | None = None, force: boo
     batching = _batching(settings, batch_size, max_age)
     r.delete(keys.KEY_TICK_PENDING)
     taken = drain_queue(r, settings, batching)
-    sealed = seal_due(r, settings.datasets_dir, *batching, force=force, secret=settings.secret)
+    sealed = seal_due(r, settings.datasets_location, *batching, force=force, secret=settings.secret)
     return {"taken": taken, "sealed": sealed}
 
 
@@ -78,6 +78,12 @@ def erase(
     """Job: rewrite the sealed shards holding `employee` and complete the erasure receipt."""
     settings = load_settings()
     receipt = actions.complete_erasure(
-        _connection(), settings.datasets_dir, settings.secret, employee, receipt_id, actor, reason
+        _connection(),
+        settings.datasets_location,
+        settings.secret,
+        employee,
+        receipt_id,
+        actor,
+        reason,
     )
     return {"receipt_id": receipt_id, "removed": receipt["removed_total"]}

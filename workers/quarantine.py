@@ -2,8 +2,9 @@
 
 Staging (workers/stage.py) and sealing (workers/batches.py) process events one by one; an event
 that raises is written to the dead-letter list (backend/core/keys.py KEY_DEAD_LETTER) with the stage
-and the reason, counted as the drop reason `quarantined` (on the next dataset card) and in
-`overt status`. Logs get counts and exception types only, never the event.
+and the reason, counted as the drop reason `quarantined` (by the minute of its event's time, on
+the card or manifest line covering it: backend/core/drops.py) and in `overt status`. Logs get
+counts and exception types only, never the event.
 """
 
 from __future__ import annotations
@@ -12,12 +13,13 @@ import json
 import logging
 import time
 
-from backend.core.records import Entry
+from backend.core.records import EVENT, RECORD, Entry
 
 log = logging.getLogger(__name__)
 
 DROP_REASON = "quarantined"
 MAX_REASON = 200
+MAX_TS = 253_402_300_800_000  # 10000-01-01: later times have no ISO-8601 date
 
 
 def dead_letter(
@@ -49,3 +51,17 @@ def log_quarantined(stage: str, batch: str, dead: list[str]) -> None:
     if dead:
         kinds = sorted({json.loads(d)["reason"].split(":", 1)[0] for d in dead})
         log.warning("%s %s: %d event(s) quarantined (%s)", stage, batch, len(dead), ",".join(kinds))
+
+
+def drop_time(letter: str) -> int:
+    """Return the time (ms) a dead letter's drop is counted at (backend/core/drops.py).
+
+    That is its event's own time when the raw entry still shows one, else when it was set aside.
+    """
+    doc = json.loads(letter)
+    try:
+        raw = json.loads(doc["raw"])
+        ts = (raw.get(EVENT) or raw.get(RECORD))["ts"]
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return doc["at"]
+    return ts if type(ts) is int and 0 <= ts < MAX_TS else doc["at"]

@@ -1,4 +1,4 @@
-"""Retention: delete sealed shards older than the policy's retention period.
+"""Retention: delete sealed shards older than the policy's retention period .
 
 Runs as an RQ job put on RQ's scheduler by workers started with `overt worker --with-scheduler`:
 a guard key with the interval as its TTL makes the whole fleet schedule one run per interval,
@@ -7,11 +7,9 @@ and a run that failed is simply retried when the guard expires.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 from datetime import UTC, datetime
-from pathlib import Path
 
 import redis
 from rq import get_current_job
@@ -19,7 +17,8 @@ from rq import get_current_job
 from backend.core import keys
 from backend.core.clock import now_ms
 from backend.core.config import load_settings
-from backend.core.datasets import datasets_lock, shard_paths
+from backend.core.datasets import datasets_lock, open_storage
+from backend.core.erase import delete_shard, refresh_readme
 from backend.core.policy import get_policy
 
 from .queue import JOB_TIMEOUT, get_queue
@@ -44,37 +43,20 @@ def expired_batches(r: redis.Redis, retention_days: int, now: int) -> list[dict]
     return [e for e in entries if sealed_ms(e) < cutoff]
 
 
-def delete_batch(r: redis.Redis, datasets: Path, entry: dict, at: int) -> None:
-    """Delete a batch's shard and card, and move its index entry to the deleted index."""
-    shard, card = shard_paths(datasets, entry["date"], entry["batch_id"])
-    shard.unlink(missing_ok=True)
-    card.unlink(missing_ok=True)
-    with contextlib.suppress(OSError):  # the day's folder goes with its last batch, not before
-        shard.parent.rmdir()
-    record = {
-        "date": entry["date"],
-        "events": entry.get("events", 0),
-        "sealed_at": entry.get("sealed_at"),
-        "deleted_at": at,
-        "reason": "retention",
-    }
-    pipe = r.pipeline(transaction=True)
-    pipe.hdel(keys.KEY_BATCHES, entry["batch_id"])
-    pipe.hset(keys.KEY_BATCHES_DELETED, entry["batch_id"], json.dumps(record))
-    pipe.execute()
-
-
-def apply_retention(r: redis.Redis, datasets: Path, now: int | None = None) -> list[str]:
+def apply_retention(r: redis.Redis, datasets, now: int | None = None) -> list[str]:
     """Delete every batch older than the policy allows; return the deleted batch ids."""
     now = now_ms() if now is None else now
     days = get_policy(r)["retention_days"]
     deleted = []
     # Under the datasets lock: an erasure must not rewrite a shard this run is deleting.
+    storage = open_storage(datasets)
     with datasets_lock(r) as lock:
         for entry in expired_batches(r, days, now):
-            delete_batch(r, Path(datasets), entry, now)
+            delete_shard(r, storage, entry, "retention", now)
             deleted.append(entry["batch_id"])
             lock.reacquire()
+        if deleted:
+            refresh_readme(r, storage)
     if deleted:
         log.info("retention (%d days): deleted %d batch(es)", days, len(deleted))
     return deleted
@@ -83,7 +65,7 @@ def apply_retention(r: redis.Redis, datasets: Path, now: int | None = None) -> l
 def run() -> dict:
     """Job: apply the retention period to the datasets of this worker's data dir."""
     r = get_current_job().connection
-    return {"deleted": apply_retention(r, load_settings().datasets_dir)}
+    return {"deleted": apply_retention(r, load_settings().datasets_location)}
 
 
 def ensure_scheduled(r: redis.Redis, interval: int = RETENTION_INTERVAL) -> bool:

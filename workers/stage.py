@@ -17,6 +17,7 @@ import redis
 
 from backend.core import keys, rarity
 from backend.core.clock import now_ms
+from backend.core.drops import field as drop_field
 from backend.core.filters import load_rules
 from backend.core.frames import find_bad_string
 from backend.core.policy import get_policy
@@ -24,7 +25,7 @@ from backend.core.pseudonym import pseudonym
 from backend.core.records import Entry, dataset_record
 
 from .quarantine import DROP_REASON as QUARANTINED
-from .quarantine import dead_letter, log_quarantined
+from .quarantine import dead_letter, drop_time, log_quarantined
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +45,8 @@ redis.call('ZADD', KEYS[3], ARGV[3], ARGV[1])
 return items
 """
 
-# ARGV: take id, seen ttl, number of drop pairs, (reason, count)..., number of dead letters,
-# dead letters..., then (seen key, member, staged entry) triples.
+# ARGV: take id, seen ttl, number of drop pairs, (drops field, count)..., number of dead letters,
+# dead letters..., then (seen key, member, staged entry, drops field if a duplicate) quadruples.
 COMMIT_LUA = """
 local ndrops = tonumber(ARGV[3])
 local dup = 0
@@ -66,10 +67,10 @@ while i <= #ARGV do
     redis.call('RPUSH', KEYS[3], ARGV[i + 2])
   else
     dup = dup + 1
+    redis.call('HINCRBY', KEYS[4], ARGV[i + 3], 1)
   end
-  i = i + 3
+  i = i + 4
 end
-if dup > 0 then redis.call('HINCRBY', KEYS[4], 'duplicate', dup) end
 redis.call('DEL', KEYS[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
 return dup
@@ -115,35 +116,42 @@ def parse_entries(items: list[bytes]) -> tuple[list[Entry], list[str]]:
 
 
 def filter_entries(
-    entries: list[Entry], rules, secret: str, allowed_origins=None
+    entries: list[Entry],
+    rules,
+    secret: str,
+    allowed_origins=None,
+    policy_version: str | None = None,
 ) -> tuple[list[Entry], Counter, list[str]]:
     """Filter, redact and pseudonymise `entries`; return the staged entries, drops, dead letters.
 
     An entry whose processing raises is a dead letter (workers/quarantine.py), counted as a drop;
     the others are staged as usual. `allowed_origins` are the policy's (referrers elsewhere keep
-    their origin at most).
+    their origin at most); `policy_version` stands in for entries queued without theirs. Drops
+    are counted by the minute of the event's time (backend/core/drops.py).
     """
     staged, drops, dead = [], Counter(), []
     for entry in entries:
         try:
-            item = _stage_entry(entry, rules, secret, allowed_origins)
+            item = _stage_entry(entry, rules, secret, allowed_origins, policy_version)
         except Exception as err:  # a poison event: set aside, the rest of the take goes on
-            dead.append(dead_letter("stage", entry.encode(), err, entry))
-            drops[QUARANTINED] += 1
+            letter = dead_letter("stage", entry.encode(), err, entry)
+            dead.append(letter)
+            drops[drop_field(drop_time(letter), QUARANTINED)] += 1
             continue
         if isinstance(item, str):
-            drops[item] += 1
+            drops[drop_field(entry.event["ts"], item)] += 1
         else:
             staged.append(item)
     return staged, drops, dead
 
 
-def _stage_entry(entry: Entry, rules, secret: str, allowed_origins) -> Entry | str:
+def _stage_entry(entry: Entry, rules, secret: str, allowed_origins, policy_version) -> Entry | str:
     """Return the staged form of one entry, or the reason it is dropped; raise if it cannot be."""
     reason = rules.drop_reason(entry)
     if reason:
         return reason
-    record = dataset_record(entry, pseudonym(secret, entry.employee), allowed_origins)
+    contributor = pseudonym(secret, entry.employee)
+    record = dataset_record(entry, contributor, allowed_origins, policy_version)
     bad = find_bad_string(record)
     if bad:  # intake refuses these; one queued by an older backend must not reach a shard
         raise ValueError(f"a string at {bad} is not valid Unicode")
@@ -159,18 +167,23 @@ def seen_key(day: int) -> str:
     return keys.key(keys.KEY_SEEN, day=date)
 
 
-def staged_row(staged: Entry) -> tuple[str, str, str]:
-    """Return the (seen key, member, staged json) row that commits a staged entry."""
+def staged_row(staged: Entry) -> tuple[str, str, str, str]:
+    """Return the (seen key, member, staged json, duplicate drops field) row of a staged entry."""
     record = staged.record
     seen = seen_key(record["ts"] // DAY_MS)
-    return seen, f"{staged.employee}:{record['id']}", staged.encode()
+    member = f"{staged.employee}:{record['id']}"
+    return seen, member, staged.encode(), drop_field(record["ts"], "duplicate")
 
 
 def build_staged(
-    entries: list[Entry], rules, secret: str, allowed_origins=None
+    entries: list[Entry],
+    rules,
+    secret: str,
+    allowed_origins=None,
+    policy_version: str | None = None,
 ) -> tuple[list[tuple], Counter, list[str]]:
     """Filter, redact and pseudonymise `entries`; return rows, drops and dead letters."""
-    staged, drops, dead = filter_entries(entries, rules, secret, allowed_origins)
+    staged, drops, dead = filter_entries(entries, rules, secret, allowed_origins, policy_version)
     return [staged_row(s) for s in staged], drops, dead
 
 
@@ -208,11 +221,11 @@ def stage_once(r: redis.Redis, secret: str, count: int = TAKE_SIZE) -> int:
     rules = load_rules(r, {e.employee for e in entries})
     policy = get_policy(r)
     staged, drops, more_dead = filter_entries(
-        entries, rules, secret, frozenset(policy["allowed_origins"])
+        entries, rules, secret, frozenset(policy["allowed_origins"]), policy["version"]
     )
+    for letter in dead:  # not entries at all: counted when they were set aside
+        drops[drop_field(drop_time(letter), QUARANTINED)] += 1
     dead += more_dead
-    drops[QUARANTINED] += len(dead) - len(more_dead)
-    drops = +drops  # no zero counts
     log_quarantined("take", take_id, dead)
     # Counted before the commit, so a staged record's words are always counted when it seals;
     # counting a take twice (after a crash) changes nothing: contributors are counted distinct.

@@ -31,11 +31,17 @@ class Settings:
     batch_size: int = DEFAULT_BATCH_SIZE
     batch_max_age: float = DEFAULT_BATCH_MAX_AGE
     extra: dict = field(default_factory=dict)
+    datasets_url: str | None = None
 
     @property
     def datasets_dir(self) -> Path:
-        """Return where sealed shards and cards are written."""
+        """Return the local datasets folder used when OVERT_DATASETS_URL is unset."""
         return self.data_dir / "datasets"
+
+    @property
+    def datasets_location(self) -> str:
+        """Return where shards, cards and the manifest live: OVERT_DATASETS_URL or the folder."""
+        return self.datasets_url or str(self.datasets_dir)
 
 
 def _read_or_create_secret(path: Path) -> str:
@@ -84,4 +90,5 @@ def load_settings(env: dict | None = None) -> Settings:
         allowed_origins=origins,
         batch_size=int(_positive(env, "OVERT_BATCH_SIZE", DEFAULT_BATCH_SIZE, int)),
         batch_max_age=float(_positive(env, "OVERT_BATCH_MAX_AGE", DEFAULT_BATCH_MAX_AGE, float)),
+        datasets_url=env.get("OVERT_DATASETS_URL") or None,
     )

@@ -1,27 +1,37 @@
-"""Sealed datasets: shards and cards on disk (written atomically), their index and their lock.
+"""Sealed datasets: shards (Parquet, zstd, the fixed record schema), cards, index and lock.
 
-Files are written with temp file + fsync + rename, so a reader sees the old file or the whole
-new one. Every writer of shards (sealing, erasure, retention) holds `datasets_lock`.
+Layout under the datasets root (a directory or an `s3://` prefix, see dataset_storage.py):
+`data/<YYYY-MM-DD>/<batch_id>.parquet`, `cards/<YYYY-MM-DD>/<batch_id>.card.json`,
+`manifest.jsonl` and `README.md`. Shards sit alone under `data/` so that any Parquet reader
+pointed at that folder finds shards and nothing else. Every writer of shards (sealing, erasure,
+retention) holds `datasets_lock`.
 """
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import io
 import json
-import os
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import redis
 
 from . import keys
-from .private import make_private_dir, open_private
+from .dataset_schema import from_table, to_table
+from .dataset_storage import Storage, atomic_write, open_storage
+
+__all__ = ["Storage", "atomic_write", "open_storage"]
 
 # The lock is a lease renewed after every shard, so a writer that dies frees it within LOCK_LEASE;
 # others wait up to LOCK_WAIT for it.
 LOCK_LEASE = 15
 LOCK_WAIT = 120
+
+SHARD_SUFFIX = ".parquet"
+CARD_SUFFIX = ".card.json"
+SHARD_GLOB = "data/*/*" + SHARD_SUFFIX
+COMPRESSION = "zstd"
 
 
 def datasets_lock(r: redis.Redis):
@@ -36,41 +46,38 @@ def batches_with(r: redis.Redis, contributor: str) -> list[dict]:
     return sorted(found, key=lambda e: (e.get("sealed_ms", 0), e["batch_id"]))
 
 
-def shard_paths(datasets: Path, date: str, batch_id: str) -> tuple[Path, Path]:
-    """Return the shard and card paths of a batch."""
-    folder = Path(datasets) / date
-    return folder / f"{batch_id}.jsonl.gz", folder / f"{batch_id}.card.json"
+def index_entries(r: redis.Redis) -> list[dict]:
+    """Return every entry of the batch index."""
+    return [json.loads(v) for v in r.hvals(keys.KEY_BATCHES)]
+
+
+def shard_paths(date: str, batch_id: str) -> tuple[str, str]:
+    """Return the shard and card paths of a batch, relative to the datasets root."""
+    return f"data/{date}/{batch_id}{SHARD_SUFFIX}", f"cards/{date}/{batch_id}{CARD_SUFFIX}"
+
+
+def card_path_of(shard: str) -> str:
+    """Return the card path of a shard path."""
+    _, date, name = shard.split("/")
+    return f"cards/{date}/{name.removesuffix(SHARD_SUFFIX)}{CARD_SUFFIX}"
 
 
 def encode_shard(records: list[dict]) -> bytes:
-    """Return the gzip bytes of `records`, one JSON object per line, deterministically."""
-    raw = io.BytesIO()
-    # mtime=0: the same records give the same bytes, so a re-run after a crash is idempotent.
-    with gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as gz:
-        for rec in records:
-            gz.write(json.dumps(rec, sort_keys=True, separators=(",", ":")).encode() + b"\n")
-    return raw.getvalue()
+    """Return the Parquet bytes of `records`; the same records give the same bytes."""
+    out = io.BytesIO()
+    pq.write_table(to_table(records), out, compression=COMPRESSION)
+    return out.getvalue()
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write `data` to `path` so that a reader sees the old file or the whole new one."""
-    make_private_dir(path.parent)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.unlink(missing_ok=True)  # one left by a crash keeps its old mode
-    try:
-        with os.fdopen(open_private(tmp), "wb") as fh:  # 0600: datasets are not for every user
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)  # a full or read-only disk leaves nothing half-written
-        raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)  # make the rename itself durable
-    finally:
-        os.close(dir_fd)
+def decode_shard(data: bytes) -> list[dict]:
+    """Return the records of a shard's bytes (null columns of other event types left out)."""
+    return from_table(pq.read_table(io.BytesIO(data)))
+
+
+def read_shard(path: str | Path, storage: Storage | None = None) -> list[dict]:
+    """Return the records of a shard: a local file, or a path relative to `storage`."""
+    data = storage.read(str(path)) if storage else Path(path).read_bytes()
+    return decode_shard(data)
 
 
 def sha256(data: bytes) -> str:
@@ -78,17 +85,34 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def read_shard(path: Path) -> list[dict]:
-    """Return the records of a shard."""
-    with gzip.open(path, "rt", encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
+def read_card(path: str | Path, storage: Storage | None = None) -> dict:
+    """Return a dataset card: a local file, or a path relative to `storage`."""
+    data = storage.read(str(path)) if storage else Path(path).read_bytes()
+    return json.loads(data)
 
 
-def read_card(path: Path) -> dict:
-    """Return a dataset card."""
-    return json.loads(Path(path).read_text())
+def encode_card(card: dict) -> bytes:
+    """Return the bytes of a card as written."""
+    return (json.dumps(card, indent=2, sort_keys=True) + "\n").encode()
 
 
-def write_card(path: Path, card: dict) -> None:
+def write_card(storage: Storage, path: str, card: dict) -> None:
     """Write a dataset card atomically."""
-    atomic_write(path, (json.dumps(card, indent=2, sort_keys=True) + "\n").encode())
+    storage.write(path, encode_card(card))
+
+
+def manifest_entry(op: str, card: dict, card_bytes: bytes, at: str, reason: str | None = None):
+    """Return the manifest line of a shard sealed or rewritten, described by its card."""
+    return {
+        "op": op,
+        "at": at,
+        "reason": reason,
+        "batch_id": card["batch_id"],
+        "path": card["shard"],
+        "card": card_path_of(card["shard"]),
+        "revision": card["revision"],
+        "sha256": card["sha256"],
+        "card_sha256": sha256(card_bytes),
+        "events": card["events"],
+        "contributors": card["contributors"],
+    }

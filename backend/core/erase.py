@@ -15,24 +15,28 @@ from __future__ import annotations
 import json
 import logging
 import secrets
-from collections import Counter
-from pathlib import Path
 
 import redis
 
 from . import keys
 from .clock import from_iso, iso, now_ms
+from .dataset_cards import revise_card
+from .dataset_manifest import append, latest, read_manifest
+from .dataset_readme import write_readme
+from .dataset_storage import Storage, open_storage
 from .datasets import (
-    atomic_write,
     batches_with,
     datasets_lock,
+    decode_shard,
+    encode_card,
     encode_shard,
+    index_entries,
+    manifest_entry,
     read_card,
-    read_shard,
     sha256,
     shard_paths,
-    write_card,
 )
+from .policy import get_policy
 from .pseudonym import pseudonym
 from .purge import purge_employee
 
@@ -49,42 +53,71 @@ class ReceiptNotFoundError(LookupError):
     """No erasure receipt of that employee has this id."""
 
 
-def updated_card(card: dict, records: list[dict], digest: str, removed: int, at: int) -> dict:
-    """Return `card` describing the rewritten shard, with the erasure noted (never who)."""
-    card = dict(card)
-    card["events"] = len(records)
-    card["counts_by_type"] = dict(sorted(Counter(x["type"] for x in records).items()))
-    card["counts_by_category"] = dict(sorted(Counter(x["category"] for x in records).items()))
-    card["contributors"] = len({x["contributor"] for x in records})
-    card["time_window"] = (
-        {"start": iso(records[0]["ts"]), "end": iso(records[-1]["ts"])} if records else None
-    )
-    card["sha256"] = digest
-    card["erasures"] = [*card.get("erasures", []), {"at": iso(at), "removed": removed}]
+def rewrite_shard(storage: Storage, card: dict, kept: list[dict], removed: int, at: int) -> dict:
+    """Write the shard without the removed records and its next revision's card; return the card."""
+    shard, card_path = shard_paths(card["shard"].split("/")[1], card["batch_id"])
+    data = encode_shard(kept)
+    card = revise_card(card, kept, sha256(data), removed, at)
+    card_bytes = encode_card(card)
+    storage.write(shard, data)
+    storage.write(card_path, card_bytes)
+    append(storage, [manifest_entry("rewritten", card, card_bytes, iso(at), "erasure")])
     return card
 
 
-def erase_from_shard(r: redis.Redis, datasets: Path, entry: dict, contributor: str, at: int) -> int:
-    """Rewrite one shard, its card and its index entry without `contributor`; return removed."""
-    shard, card_path = shard_paths(datasets, entry["date"], entry["batch_id"])
-    removed = 0
-    if shard.exists():
-        records = read_shard(shard)
+def delete_shard(r: redis.Redis, storage: Storage, entry: dict, reason: str, at: int) -> None:
+    """Delete a shard and its card, say so in the manifest, and move its index entry."""
+    shard, card_path = shard_paths(entry["date"], entry["batch_id"])
+    storage.delete(shard)
+    storage.delete(card_path)
+    last = latest(read_manifest(storage)).get(entry["batch_id"])
+    if last is None or last["op"] != "deleted":
+        line = {
+            "op": "deleted",
+            "at": iso(at),
+            "reason": reason,
+            "batch_id": entry["batch_id"],
+            "path": shard,
+            "revision": (last or entry).get("revision", 1) + 1,
+            "events": 0,
+        }
+        append(storage, [line])
+    record = {
+        "date": entry["date"],
+        "events": entry.get("events", 0),
+        "sealed_at": entry.get("sealed_at"),
+        "deleted_at": at,
+        "reason": reason,
+    }
+    pipe = r.pipeline(transaction=True)
+    pipe.hdel(keys.KEY_BATCHES, entry["batch_id"])
+    pipe.hset(keys.KEY_BATCHES_DELETED, entry["batch_id"], json.dumps(record))
+    pipe.execute()
+
+
+def erase_from_shard(
+    r: redis.Redis, storage: Storage, entry: dict, contributor: str, at: int
+) -> int:
+    """Rewrite (or delete, once empty) one shard without `contributor`; return records removed."""
+    shard, card_path = shard_paths(entry["date"], entry["batch_id"])
+    data = storage.read_or_none(shard)
+    if data is None:
+        removed = 0
+    else:
+        records = decode_shard(data)
         kept = [x for x in records if x.get("contributor") != contributor]
         removed = len(records) - len(kept)
-        card = read_card(card_path)
+        if not kept:
+            delete_shard(r, storage, entry, "erasure", at)
+            return removed
+        card = read_card(card_path, storage)
         if removed:
-            data = encode_shard(kept)
-            digest = sha256(data)
-            atomic_write(shard, data)
-            write_card(card_path, updated_card(card, kept, digest, removed, at))
-            entry = {**entry, "events": len(kept), "sha256": digest}
-        elif card["sha256"] != sha256(shard.read_bytes()):
+            card = rewrite_shard(storage, card, kept, removed, at)
+        elif card["sha256"] != sha256(data):
             # An earlier erasure died between the shard and its card: describe the shard again.
-            digest = sha256(shard.read_bytes())
-            fixed = updated_card(card, kept, digest, 0, at)
-            write_card(card_path, {**fixed, "erasures": card.get("erasures", [])})
-            entry = {**entry, "events": len(kept), "sha256": digest}
+            card = rewrite_shard(storage, card, kept, 0, at)
+        entry = {**entry, "events": card["events"], "sha256": card["sha256"]}
+        entry["revision"] = card["revision"]
     entry = {**entry, "contributors": [c for c in entry["contributors"] if c != contributor]}
     r.hset(keys.KEY_BATCHES, entry["batch_id"], json.dumps(entry))
     return removed
@@ -109,9 +142,7 @@ def start_erasure(r: redis.Redis, employee: str) -> dict:
     return receipt
 
 
-def finish_erasure(
-    r: redis.Redis, datasets: Path, secret: str, employee: str, receipt_id: str
-) -> dict:
+def finish_erasure(r: redis.Redis, datasets, secret: str, employee: str, receipt_id: str) -> dict:
     """Rewrite every sealed shard without `employee`; complete and return the receipt.
 
     Idempotent: a finished receipt is returned as it is.
@@ -122,12 +153,15 @@ def finish_erasure(
     at = from_iso(receipt["at"])
     contributor = pseudonym(secret, employee)
     shards = []
+    storage = open_storage(datasets)
     with datasets_lock(r) as lock:
         for entry in batches_with(r, contributor):
-            removed = erase_from_shard(r, Path(datasets), entry, contributor, at)
+            removed = erase_from_shard(r, storage, entry, contributor, at)
             if removed:
                 shards.append({"batch_id": entry["batch_id"], "removed": removed})
             lock.reacquire()  # a hundred shards must not outlive the lock's timeout
+        if shards:
+            refresh_readme(r, storage)
     # A drain that read its rules before the mark may have staged a few events since the purge;
     # sealing would drop them, but an export must not show them either.
     unsealed = receipt["removed_unsealed"] + purge_employee(r, employee)
@@ -152,7 +186,19 @@ def finish_erasure(
     return receipt
 
 
-def erase_employee(r: redis.Redis, datasets: Path, secret: str, employee: str) -> dict:
+def refresh_readme(r: redis.Redis, storage: Storage) -> None:
+    """Regenerate the dataset card after shards changed (its key id is kept from before)."""
+    entries = index_entries(r)
+    write_readme(storage, entries, get_policy(r), readme_key_id(storage))
+
+
+def readme_key_id(storage: Storage) -> str | None:
+    """Return the pseudonymisation key id of the newest card (None without cards)."""
+    cards = storage.glob("cards/*/*.card.json")
+    return read_card(cards[-1], storage)["pseudonymisation"]["key_id"] if cards else None
+
+
+def erase_employee(r: redis.Redis, datasets, secret: str, employee: str) -> dict:
     """Erase everything held about `employee` at once; return the completed receipt."""
     receipt = start_erasure(r, employee)
     return finish_erasure(r, datasets, secret, employee, receipt["receipt_id"])

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from datetime import UTC, tzinfo
-from pathlib import Path
 
 import redis
 
 from . import keys
 from .clock import day, iso, now_ms
 from .consent import get_consent, ledger
-from .datasets import batches_with, read_shard, shard_paths
+from .datasets import batches_with, open_storage, read_shard, shard_paths
 from .employees import team_of
 from .erase import receipts
 from .policy import get_policy
@@ -51,12 +50,13 @@ def staged_entries(r: redis.Redis, employee: str) -> list[Entry]:
     return _mine(r.lrange(keys.KEY_STAGING, 0, -1), employee)
 
 
-def sealed_batches(r: redis.Redis, datasets: Path, contributor: str) -> list[dict]:
+def sealed_batches(r: redis.Redis, datasets, contributor: str) -> list[dict]:
     """Return, per sealed batch holding `contributor`, its summary and their records in it."""
     out = []
+    storage = open_storage(datasets)
     for entry in batches_with(r, contributor):
-        shard, _ = shard_paths(datasets, entry["date"], entry["batch_id"])
-        records = read_shard(shard) if shard.exists() else []
+        shard, _ = shard_paths(entry["date"], entry["batch_id"])
+        records = read_shard(shard, storage) if storage.exists(shard) else []
         mine = [x for x in records if x.get("contributor") == contributor]
         out.append(
             {
@@ -69,7 +69,7 @@ def sealed_batches(r: redis.Redis, datasets: Path, contributor: str) -> list[dic
     return out
 
 
-def export(r: redis.Redis, datasets: Path, secret: str, employee: str) -> dict:
+def export(r: redis.Redis, datasets, secret: str, employee: str) -> dict:
     """Return everything held about `employee` as one JSON document."""
     contributor = pseudonym(secret, employee)
     return {
@@ -85,17 +85,15 @@ def export(r: redis.Redis, datasets: Path, secret: str, employee: str) -> dict:
             for e in queued_entries(r, employee)
         ],
         "staged": [s.record for s in staged_entries(r, employee)],
-        "sealed": sealed_batches(r, Path(datasets), contributor),
+        "sealed": sealed_batches(r, datasets, contributor),
         "receipts": receipts(r, employee),
     }
 
 
-def collected(
-    r: redis.Redis, datasets: Path, secret: str, employee: str, zone: tzinfo = UTC
-) -> dict:
+def collected(r: redis.Redis, datasets, secret: str, employee: str, zone: tzinfo = UTC) -> dict:
     """Return counts by category and day (in `zone`), the latest records, and my batches."""
     contributor = pseudonym(secret, employee)
-    batches = sealed_batches(r, Path(datasets), contributor)
+    batches = sealed_batches(r, datasets, contributor)
     origins = frozenset(get_policy(r)["allowed_origins"])
     rows = [
         ("queued", dataset_record(e, contributor, origins)) for e in queued_entries(r, employee)

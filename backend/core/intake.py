@@ -90,11 +90,18 @@ class Intake:
         self.enqueue_drain = enqueue_drain
 
     def accept(
-        self, ident: Identity, seq: int, events: list, allowed_origins, token_hash: str = ""
+        self,
+        ident: Identity,
+        seq: int,
+        events: list,
+        allowed_origins,
+        token_hash: str = "",
+        policy_version: str | None = None,
     ) -> dict:
         """Validate and queue `events`; return the `ack` frame (sent only after Redis has them).
 
-        With `token_hash`, raise RevokedError (nothing queued) once that token is revoked.
+        With `token_hash`, raise RevokedError (nothing queued) once that token is revoked. Each
+        queued entry keeps the policy version it was accepted under.
         """
         received = now_ms()
         rejected: list[dict] = []
@@ -114,7 +121,15 @@ class Intake:
                 continue
             seen.add(event["id"])
             category = CATEGORY_OF[event["type"]]
-            entry = Entry(ident.employee, ident.team, category, received, ident.device, event)
+            entry = Entry(
+                ident.employee,
+                ident.team,
+                category,
+                received,
+                ident.device,
+                event,
+                policy_version=policy_version,
+            )
             argv += [category, entry.encode()]
             positions.append(index)
         accepted = 0

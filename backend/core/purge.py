@@ -9,16 +9,18 @@ from __future__ import annotations
 import redis
 
 from . import keys
-from .records import CATEGORY, EMPLOYEE, TEAM
+from .records import CATEGORY, EMPLOYEE, EVENT, RECORD, TEAM
 
 # Rewrites each list without the matching entries, atomically, and counts them as drops (the
-# last key) by reason. ARGV: the field to match (or '*'), its value, the reason, the name of the
-# category field, then the categories to purge (none: all). Field names come from records.py.
+# last key) by the minute of each event's time and reason (backend/core/drops.py). ARGV: the field
+# to match (or '*'), its value, the reason, the names of the category, event and record fields,
+# then the categories to purge (none: all). Field names come from records.py.
 PURGE_LUA = """
 local field, value, reason, catfield = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-local cats, anycat = {}, #ARGV < 5
-for i = 5, #ARGV do cats[ARGV[i]] = true end
-local removed = 0
+local evfield, recfield = ARGV[5], ARGV[6]
+local cats, anycat = {}, #ARGV < 7
+for i = 7, #ARGV do cats[ARGV[i]] = true end
+local removed, counts = 0, {}
 for k = 1, #KEYS - 1 do
   local key = KEYS[k]
   local items = redis.call('LRANGE', key, 0, -1)
@@ -26,7 +28,15 @@ for k = 1, #KEYS - 1 do
   for _, item in ipairs(items) do
     local ok, doc = pcall(cjson.decode, item)
     local hit = ok and (field == '*' or doc[field] == value) and (anycat or cats[doc[catfield]])
-    if hit then removed = removed + 1 else keep[#keep + 1] = item end
+    if hit then
+      removed = removed + 1
+      local ev = doc[evfield] or doc[recfield] or {}
+      -- a dead letter (workers/quarantine.py) has no event: counted when it was set aside
+      local minute = math.floor((tonumber(ev['ts']) or tonumber(doc['at']) or 0) / 60000)
+      counts[minute] = (counts[minute] or 0) + 1
+    else
+      keep[#keep + 1] = item
+    end
   end
   if #keep < #items then
     redis.call('DEL', key)
@@ -35,7 +45,9 @@ for k = 1, #KEYS - 1 do
     end
   end
 end
-if removed > 0 then redis.call('HINCRBY', KEYS[#KEYS], reason, removed) end
+for minute, n in pairs(counts) do
+  redis.call('HINCRBY', KEYS[#KEYS], string.format('%d|%s', minute, reason), n)
+end
 return removed
 """
 
@@ -45,7 +57,7 @@ QUEUED_LISTS = (keys.KEY_INCOMING, keys.KEY_STAGING, keys.KEY_DEAD_LETTER)
 
 def _purge(r: redis.Redis, reason: str, field: str, value: str, categories=()) -> int:
     script = r.register_script(PURGE_LUA)
-    args = [field, value, reason, CATEGORY, *sorted(categories)]
+    args = [field, value, reason, CATEGORY, EVENT, RECORD, *sorted(categories)]
     return int(script(keys=[*QUEUED_LISTS, keys.KEY_DROPS], args=args))
 
 

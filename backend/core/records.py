@@ -15,6 +15,7 @@ from .redact import redact_event
 # Field names of an entry's JSON form. EMPLOYEE comes first when encoded, so a reader can skip
 # other people's entries with a substring test before parsing (see `employee_needle`).
 EMPLOYEE, TEAM, DEVICE, CATEGORY, RECEIVED, EVENT, RECORD = "e", "t", "d", "c", "r", "ev", "rec"
+POLICY = "p"  # the consent policy version the event was accepted under
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +29,7 @@ class Entry:
     device: str | None = None
     event: dict | None = None  # queued: the validated event
     record: dict | None = None  # staged: the redacted, pseudonymous dataset record
+    policy_version: str | None = None  # the policy version at intake (None: queued before it)
 
     @property
     def ts(self) -> int:
@@ -41,6 +43,8 @@ class Entry:
             doc[DEVICE] = self.device
         doc[CATEGORY] = self.category
         doc[RECEIVED] = self.received
+        if self.policy_version is not None:
+            doc[POLICY] = self.policy_version
         if self.event is not None:
             doc[EVENT] = self.event
         if self.record is not None:
@@ -59,11 +63,19 @@ class Entry:
             device=doc.get(DEVICE),
             event=doc.get(EVENT),
             record=doc.get(RECORD),
+            policy_version=doc.get(POLICY),
         )
 
     def staged(self, record: dict) -> Entry:
         """Return this entry as staged: the dataset record in place of the event."""
-        return Entry(self.employee, self.team, self.category, self.received, record=record)
+        return Entry(
+            self.employee,
+            self.team,
+            self.category,
+            self.received,
+            record=record,
+            policy_version=self.policy_version,
+        )
 
 
 def employee_needle(employee: str) -> bytes:
@@ -71,10 +83,19 @@ def employee_needle(employee: str) -> bytes:
     return f'"{EMPLOYEE}":'.encode() + json.dumps(employee).encode()
 
 
-def dataset_record(entry: Entry, contributor: str, allowed_origins=None) -> dict:
+def dataset_record(
+    entry: Entry, contributor: str, allowed_origins=None, policy_version: str | None = None
+) -> dict:
     """Return a queued event exactly as it will appear in a dataset (redacted, pseudonymised).
 
-    `allowed_origins` are the policy's: a referrer elsewhere keeps its origin at most.
+    `allowed_origins` are the policy's: a referrer elsewhere keeps its origin at most. The policy
+    version is the one the backend accepted the event under; `policy_version` stands in for
+    entries queued without it.
     """
     event = redact_event(entry.event, allowed_origins=allowed_origins)
-    return {**event, "category": entry.category, "contributor": contributor}
+    return {
+        **event,
+        "category": entry.category,
+        "contributor": contributor,
+        "policy_version": entry.policy_version or policy_version,
+    }

@@ -14,11 +14,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from backend.core.datasets import read_shard
 from tests.conftest import WORK_ORIGIN
 from tests.e2e.e2e_harness import CHROMIUM_ARGS
 from tests.helpers import WSClient, http, make_event
-from tests.integration.me_helpers import contributor, send, shards
+from tests.integration.me_helpers import contributor, send
+from tests.integration.storage import all_records
 
 TIMEOUT_MS = 10_000
 
@@ -123,7 +123,7 @@ def test_erase_asks_first_then_shows_the_receipt(
     assert page.text_content("#receipt-id") == receipt["receipt_id"]
     assert page.text_content("#receipt-total") == "3"
     assert page.locator("#receipt-shards li").count() == 1
-    records = [x for p in shards(settings.data_dir) for x in read_shard(p)]
+    records = all_records(settings)
     assert records and contributor("alice") not in {x["contributor"] for x in records}
     page.wait_for_selector("#totals:has-text('0 event(s)')")  # reloaded after the erasure
     assert page.inner_text("#actions").count(receipt["receipt_id"]) == 1, "listed once"

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import json
 import time
-from pathlib import Path
 
 from backend.core import keys
-from backend.core.datasets import read_card, read_shard, sha256
 from backend.core.pseudonym import pseudonym
 from backend.core.records import Entry
 from backend.core.vocabulary import CATEGORY_OF
 from tests.conftest import SECRET
 from tests.helpers import WSClient, make_event
+from tests.integration.storage import assert_card_matches, card_of, shards  # noqa: F401
 from workers.batches import seal_due
 from workers.stage import stage_once
 
@@ -57,28 +56,7 @@ def stage_all(r) -> None:
 def seal(r, settings, batch_size: int = 1000) -> list[str]:
     """Stage what is queued and seal everything staged in batches of `batch_size`."""
     stage_all(r)
-    return seal_due(r, settings.datasets_dir, batch_size, 60, force=True)
-
-
-def shards(data_dir: Path) -> list[Path]:
-    """Return every shard under `data_dir`."""
-    return sorted((Path(data_dir) / "datasets").glob("*/*.jsonl.gz"))
-
-
-def card_of(shard: Path) -> dict:
-    """Return the card beside a shard."""
-    return read_card(shard.with_name(shard.name.replace(".jsonl.gz", ".card.json")))
-
-
-def assert_card_matches(shard: Path) -> dict:
-    """Check a card describes its shard exactly (events, counts, contributors, sha256)."""
-    card, records = card_of(shard), read_shard(shard)
-    assert card["sha256"] == sha256(shard.read_bytes())
-    assert card["events"] == len(records)
-    assert sum(card["counts_by_category"].values()) == len(records)
-    assert sum(card["counts_by_type"].values()) == len(records)
-    assert card["contributors"] == len({x["contributor"] for x in records})
-    return card
+    return seal_due(r, settings.datasets_location, batch_size, 60, force=True, secret=SECRET)
 
 
 def index(r) -> dict[str, dict]:

@@ -10,7 +10,7 @@ import pytest
 
 from backend.cli import main
 
-COMMANDS = ["up", "serve", "worker", "enroll", "pause", "resume", "status", "policy"]
+COMMANDS = ["up", "serve", "worker", "enroll", "pause", "resume", "status", "policy", "datasets"]
 
 
 @pytest.fixture

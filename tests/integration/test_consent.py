@@ -7,6 +7,7 @@ import json
 import pytest
 
 from backend.core import keys
+from backend.core.drops import pending_by_reason
 from tests.helpers import WSClient, make_event
 from tests.integration.me_helpers import clicks, queue_raw, send, stage_all
 
@@ -32,7 +33,7 @@ def test_consent_off_means_nothing_is_sealed(redis_conn, live_server, alice, run
     assert ack["accepted"] == 0 and {r["code"] for r in ack["rejected"]} == {"no_consent"}
     queue_raw(redis_conn, "alice", clicks(2), team="sales")  # as if a backend had let them in
     assert run_workers() == []
-    assert int(redis_conn.hget(keys.KEY_DROPS, "no_consent")) == 2
+    assert pending_by_reason(redis_conn) == {"no_consent": 2}
 
 
 def test_consent_on_means_sealed(live_server, admin, alice, run_workers):

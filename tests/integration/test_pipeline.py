@@ -1,6 +1,5 @@
 """Workers for real: consent filtering, dedupe, batching by size and age, cards, crash safety."""
 
-import gzip
 import hashlib
 import json
 import time
@@ -8,7 +7,8 @@ import time
 import pytest
 from rq import SimpleWorker
 
-from backend.core import datasets, keys
+from backend.core import keys
+from backend.core.datasets import atomic_write, encode_shard, read_shard, shard_paths
 from backend.core.employees import authenticate
 from backend.core.filters import load_rules
 from backend.core.intake import Intake
@@ -44,15 +44,17 @@ def test_shard_holds_pseudonyms_and_the_card_describes_it(alice, send, run_worke
     records = run_workers()
     assert sorted(r["id"] for r in records) == sorted(e["id"] for e in events)
     assert {r["contributor"] for r in records} == {pseudonym(settings.secret, "alice")}
-    (shard,) = (settings.data_dir / "datasets").glob("*/*.jsonl.gz")
+    (shard,) = (settings.data_dir / "datasets" / "data").glob("*/*.parquet")
     raw = shard.read_bytes()
-    assert b"alice" not in gzip.decompress(raw) and b"sales" not in gzip.decompress(raw)
-    card = json.loads(shard.with_name(shard.name.replace(".jsonl.gz", ".card.json")).read_text())
+    text = json.dumps(read_shard(shard))
+    assert "alice" not in text and "sales" not in text and b"alice" not in raw
+    card = json.loads(next((settings.data_dir / "datasets" / "cards").glob("*/*")).read_text())
     assert card["sha256"] == hashlib.sha256(raw).hexdigest()
     assert card["events"] == 3 and card["contributors"] == 1
     assert card["counts_by_type"] == {"click": 2, "page_view": 1}
     assert card["counts_by_category"] == {"clicks": 2, "navigation": 1}
-    assert card["schema_version"] == "1" and len(card["consent_policy_version"]) == 12
+    assert card["schema_version"] == "2" and len(card["policy"]["version"]) == 12
+    assert card["policy_versions"] == {card["policy"]["version"]: 3}
     assert card["time_window"]["start"] <= card["time_window"]["end"]
     assert shard.parent.name == time.strftime("%Y-%m-%d", time.gmtime())
 
@@ -176,14 +178,14 @@ def test_sealer_killed_midway_is_finished_idempotently(
         ]
         records = sorted((s["rec"] for s in staged), key=lambda rec: (rec["ts"], rec["id"]))
         records, _ = batches.mask_rare_words(redis_conn, batch_id, meta, records, settings.secret)
-        shard, _ = datasets.shard_paths(settings.datasets_dir, meta["date"], batch_id)
-        datasets.atomic_write(shard, datasets.encode_shard(records))
-        first_bytes = shard.read_bytes()
+        shard, _ = shard_paths(meta["date"], batch_id)
+        atomic_write(settings.datasets_dir / shard, encode_shard(records))
+        first_bytes = (settings.datasets_dir / shard).read_bytes()
     records = run_workers()
     assert len(records) == 4 and len({r["id"] for r in records}) == 4
     assert redis_conn.hlen(keys.KEY_BATCHES) == 1 and redis_conn.hlen(keys.KEY_SEALING_INDEX) == 0
     if first_bytes is not None:
-        (shard,) = settings.datasets_dir.glob(f"*/{batch_id}.jsonl.gz")
+        (shard,) = settings.datasets_dir.glob(f"data/*/{batch_id}.parquet")
         assert shard.read_bytes() == first_bytes
 
 
@@ -191,8 +193,9 @@ def test_no_temporary_files_are_left(alice, send, run_workers, settings):
     """Only finished shards and cards are in the datasets folder."""
     send(alice, [make_event()])
     run_workers()
-    names = [p.name for p in settings.datasets_dir.rglob("*") if p.is_file()]
-    assert all(n.endswith((".jsonl.gz", ".card.json")) for n in names) and len(names) == 2
+    names = sorted(p.name for p in settings.datasets_dir.rglob("*") if p.is_file())
+    assert len(names) == 4 and {"README.md", "manifest.jsonl"} <= set(names)
+    assert sum(n.endswith((".card.json", ".parquet")) for n in names) == 2
 
 
 def test_server_side_redaction_applies_again(alice, send, run_workers):
@@ -216,7 +219,7 @@ def _burst(r, force):
 
 
 def _cards_in(settings):
-    return list((settings.data_dir / "datasets").glob("*/*.card.json"))
+    return list((settings.data_dir / "datasets").glob("cards/*/*.card.json"))
 
 
 def test_recovering_a_slow_take_too_early_still_stages_once(

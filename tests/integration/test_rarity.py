@@ -53,7 +53,7 @@ def by_id(records: list[dict]) -> dict[str, dict]:
 
 
 def card_of(settings) -> dict:
-    (card,) = (settings.data_dir / "datasets").glob("*/*.card.json")
+    (card,) = (settings.data_dir / "datasets").glob("cards/*/*.card.json")
     return json.loads(card.read_text())
 
 
@@ -189,7 +189,8 @@ def test_a_rewritten_batch_masks_exactly_as_first_decided(
         redis_conn, batch_id, meta, [s["rec"] for s in staged], settings.secret
     )
     assert masked == 2 and records[0]["target"]["label"] == "[rare]"
-    shard, _ = datasets.shard_paths(settings.datasets_dir, meta["date"], batch_id)
+    rel, _ = datasets.shard_paths(meta["date"], batch_id)
+    shard = settings.datasets_dir / rel
     datasets.atomic_write(shard, datasets.encode_shard(records))  # then the sealer dies
     first_bytes = shard.read_bytes()
     for name in ("bob", "carol"):  # "Merge" and "tickets" become common before the rewrite

@@ -5,15 +5,20 @@ from __future__ import annotations
 import json
 import time
 
+import pytest
 from rq.registry import FinishedJobRegistry
 
 from backend.core import keys
 from backend.core.consent import set_consent
+from backend.core.dataset_manifest import read_manifest
 from backend.core.policy import get_policy, put_policy
 from tests.integration.me_helpers import clicks, index, queue_raw, seal, shards
+from tests.integration.storage import store
 from workers.queue import get_queue
 from workers.retention import DAY_MS, apply_retention, ensure_scheduled
 from workers.runner import run_worker
+
+pytestmark = pytest.mark.both_storages
 
 
 def sealed_batches(r, settings, n: int) -> list[str]:
@@ -42,16 +47,18 @@ def test_shards_older_than_the_retention_period_are_deleted(redis_conn, settings
     age(redis_conn, old, 31)
     age(redis_conn, recent, 29)
 
-    deleted = apply_retention(redis_conn, settings.datasets_dir)
+    deleted = apply_retention(redis_conn, settings.datasets_location)
 
     assert deleted == [old]
-    names = {p.name for p in shards(settings.data_dir)}
-    assert names == {f"{recent}.jsonl.gz", f"{young}.jsonl.gz"}
-    assert not list((settings.data_dir / "datasets").glob(f"*/{old}.card.json"))
+    names = {p.rsplit("/", 1)[1] for p in shards(settings)}
+    assert names == {f"{recent}.parquet", f"{young}.parquet"}
+    assert not store(settings).glob(f"cards/*/{old}.card.json")
+    last = read_manifest(store(settings))[-1]
+    assert last["op"] == "deleted" and last["reason"] == "retention" and last["batch_id"] == old
     assert set(index(redis_conn)) == {recent, young}
     record = json.loads(redis_conn.hget(keys.KEY_BATCHES_DELETED, old))
     assert record["reason"] == "retention" and record["events"] == 1
-    assert apply_retention(redis_conn, settings.datasets_dir) == []  # nothing left to do
+    assert apply_retention(redis_conn, settings.datasets_location) == []  # nothing left to do
 
 
 def test_a_shorter_policy_period_applies_to_existing_shards(redis_conn, settings):
@@ -61,10 +68,12 @@ def test_a_shorter_policy_period_applies_to_existing_shards(redis_conn, settings
     entry = json.loads(redis_conn.hget(keys.KEY_BATCHES, batch))
     del entry["sealed_ms"]  # an entry with only its date still ages
     redis_conn.hset(keys.KEY_BATCHES, batch, json.dumps(entry))
-    assert apply_retention(redis_conn, settings.datasets_dir) == []
+    assert apply_retention(redis_conn, settings.datasets_location) == []
     set_retention(redis_conn, 1)
-    assert apply_retention(redis_conn, settings.datasets_dir, now=time.time() * 1000 + 2 * DAY_MS)
-    assert shards(settings.data_dir) == [] and index(redis_conn) == {}
+    assert apply_retention(
+        redis_conn, settings.datasets_location, now=time.time() * 1000 + 2 * DAY_MS
+    )
+    assert shards(settings) == [] and index(redis_conn) == {}
 
 
 def test_worker_with_scheduler_runs_retention(redis_conn, settings):
@@ -76,7 +85,7 @@ def test_worker_with_scheduler_runs_retention(redis_conn, settings):
     run_worker(redis_conn, settings, burst=True, with_scheduler=True)
 
     assert set(index(redis_conn)) == {young}
-    assert len(shards(settings.data_dir)) == 1
+    assert len(shards(settings)) == 1
     finished = FinishedJobRegistry(queue=get_queue(redis_conn)).get_job_ids()
     funcs = {get_queue(redis_conn).fetch_job(j).func_name for j in finished}
     assert "workers.retention.run" in funcs

@@ -98,7 +98,7 @@ def test_worker_killed_mid_run_loses_and_duplicates_nothing(settings, redis_conn
         sent += [e["id"] for e in frame]
     victim = spawn(["worker"], env, "victim")
     deadline = time.monotonic() + 30
-    while not list(settings.datasets_dir.glob("*/*.jsonl.gz")):
+    while not list(settings.datasets_dir.glob("data/*/*.parquet")):
         assert time.monotonic() < deadline, "the worker never sealed anything"
         time.sleep(0.01)
     victim.stop(signal.SIGKILL)  # measured: it dies holding the datasets lock, a batch half sealed

@@ -1,6 +1,7 @@
 """`overt up`: embedded Redis, backend and worker in one command; a restart loses nothing."""
 
 import json
+import time
 
 import pytest
 
@@ -45,6 +46,10 @@ def test_up_then_restart_keeps_acknowledged_events(settings, spawn):
     assert held == 20, status
     sealed = run(["worker", "--burst"], {**env, "OVERT_BATCH_MAX_AGE": "0.01"})
     assert sealed.returncode == 0, sealed.stderr
+    # The tick may have been taken by the running `up` worker: wait for it to finish sealing.
+    deadline = time.monotonic() + 30
+    while len(sealed_records(settings.data_dir)) < 20 and time.monotonic() < deadline:
+        time.sleep(0.1)
     assert sorted(r["id"] for r in sealed_records(settings.data_dir)) == sorted(
         e["id"] for e in events
     )

@@ -92,7 +92,7 @@ def test_up_data_is_private_and_a_killed_worker_comes_back(settings, spawn, tmp_
     client.close()
     # Only the restarted worker can seal them.
     wait_for(lambda: len(sealed_records(data_dir)) == 20, 30, "the new worker sealed nothing")
-    wait_for(lambda: list(data_dir.glob("datasets/*/*.card.json")), 10, "no card written")
+    wait_for(lambda: list(data_dir.glob("datasets/cards/*/*.card.json")), 10, "no card written")
     after_sealing = modes(data_dir)
     assert private(after_sealing, data_dir) == [], after_sealing
 

@@ -5,7 +5,8 @@ import json
 import pytest
 
 from backend.core import keys
-from backend.core.records import Entry, employee_needle
+from backend.core.records import Entry, dataset_record, employee_needle
+from workers.quarantine import dead_letter, drop_time
 
 
 def test_part_of_reads_back_a_filled_template():
@@ -43,3 +44,31 @@ def test_encoded_entry_is_compact_with_the_employee_first():
     assert employee_needle("alice") in raw.encode()
     assert employee_needle("ali") not in raw.encode()
     assert list(json.loads(raw)) == ["e", "t", "d", "c", "r", "ev"]
+
+
+def test_entry_keeps_its_policy_version_from_queue_to_record():
+    """The policy version an event was accepted under survives staging and names its record."""
+    queued = Entry(
+        "alice", "sales", "clicks", 1, "dev_1", {"id": "x", "ts": 5}, policy_version="v7"
+    )
+    raw = queued.encode()
+    assert json.loads(raw)["p"] == "v7" and Entry.decode(raw) == queued
+    staged = queued.staged({"id": "x", "ts": 5})
+    assert Entry.decode(staged.encode()).policy_version == "v7"
+    event = {"id": "x", "type": "click", "ts": 5, "url": "https://app.example.com/"}
+    mine = Entry("alice", "sales", "clicks", 1, event=event, policy_version="v7")
+    assert dataset_record(mine, "p_1", policy_version="v9")["policy_version"] == "v7"
+    older = Entry("alice", "sales", "clicks", 1, event=event)  # queued before "p" existed
+    assert "p" not in json.loads(older.encode())
+    assert dataset_record(older, "p_1", policy_version="v9")["policy_version"] == "v9"
+
+
+def test_dead_letter_drop_time_is_the_event_time_when_readable():
+    """A quarantined event's drop is counted at its own minute, else when it was set aside."""
+    entry = Entry("alice", "sales", "clicks", 1, event={"id": "x", "ts": 120_000})
+    letter = dead_letter("stage", entry.encode(), ValueError("bad"), entry)
+    assert drop_time(letter) == 120_000
+    garbage = dead_letter("stage", b"{not json", ValueError("bad"))
+    assert drop_time(garbage) == json.loads(garbage)["at"]
+    far = Entry("alice", "sales", "clicks", 1, event={"id": "y", "ts": 10**30})
+    assert drop_time(dead_letter("stage", far.encode(), OverflowError("x"), far)) > 0

@@ -1,10 +1,12 @@
-"""Shard encoding and cards: deterministic bytes, atomic writes, honest counts."""
+"""Shard encoding and cards: deterministic Parquet bytes, the fixed schema, honest counts."""
 
-import gzip
-import json
+import io
 
-from backend.core.datasets import atomic_write, encode_shard, read_shard, sha256
-from workers.batches import build_card
+import pyarrow.parquet as pq
+
+from backend.core.dataset_cards import build_card, key_id, revise_card
+from backend.core.dataset_schema import NAMES, arrow_schema
+from backend.core.datasets import atomic_write, decode_shard, encode_shard, read_shard, sha256
 
 RECORDS = [
     {
@@ -12,23 +14,39 @@ RECORDS = [
         "type": "click",
         "category": "clicks",
         "ts": 1_800_000_000_000,
+        "url": "https://app.example.com/",
         "contributor": "p_1",
+        "policy_version": "v1",
+        "target": {"selector": "#a", "tag": "button"},
     },
     {
         "id": "b",
         "type": "scroll",
         "category": "scroll",
         "ts": 1_800_000_001_000,
+        "url": "https://app.example.com/",
         "contributor": "p_2",
+        "policy_version": "v1",
+        "depth": 40,
     },
     {
         "id": "c",
         "type": "click",
         "category": "clicks",
         "ts": 1_800_000_002_000,
+        "url": "https://app.example.com/",
         "contributor": "p_1",
+        "policy_version": "v0",
+        "target": {"selector": "#b", "tag": "a", "label": "Home"},
     },
 ]
+POLICY = {
+    "version": "v1",
+    "purpose": "Tests",
+    "categories": ["clicks", "scroll"],
+    "allowed_origins": ["https://app.example.com"],
+    "retention_days": 30,
+}
 
 
 def test_encoding_is_deterministic():
@@ -36,13 +54,17 @@ def test_encoding_is_deterministic():
     assert encode_shard(RECORDS) == encode_shard([dict(r) for r in RECORDS])
 
 
-def test_one_json_object_per_line(tmp_path):
-    """A shard is gzip'd JSONL."""
-    path = tmp_path / "x.jsonl.gz"
+def test_every_column_in_every_shard(tmp_path):
+    """A shard of clicks only still has every column, typed, with nulls; records round-trip."""
+    data = encode_shard(RECORDS[:1])
+    table = pq.read_table(io.BytesIO(data))
+    assert table.schema.names == list(NAMES)
+    assert table.schema.equals(arrow_schema(), check_metadata=False)
+    assert str(table.schema.field("depth").type) == "int64"
+    assert table.column("depth").to_pylist() == [None]
+    path = tmp_path / "x.parquet"
     atomic_write(path, encode_shard(RECORDS))
-    lines = gzip.decompress(path.read_bytes()).decode().splitlines()
-    assert [json.loads(line)["id"] for line in lines] == ["a", "b", "c"]
-    assert read_shard(path) == RECORDS
+    assert read_shard(path) == RECORDS == decode_shard(path.read_bytes())
 
 
 def test_atomic_write_leaves_no_temporary_file(tmp_path):
@@ -53,14 +75,60 @@ def test_atomic_write_leaves_no_temporary_file(tmp_path):
     assert path.read_bytes() == b"two" and [p.name for p in path.parent.iterdir()] == ["f.bin"]
 
 
-def test_card_counts_and_hash():
-    """The card counts by type and category, contributors, drops, and hashes the shard."""
+def test_card_counts_hash_and_terms():
+    """The card counts, hashes, names the terms and the key id (never the key)."""
     data = encode_shard(RECORDS)
-    card = build_card("b1", RECORDS, {"no_consent": 2}, sha256(data), "v1", 1_800_000_005_000)
+    shard = "data/2027-01-15/b1.parquet"
+    card = build_card(
+        "b1", shard, RECORDS, {"no_consent": 2}, sha256(data), POLICY, 1_800_000_005_000, "k_1"
+    )
     assert card["events"] == 3 and card["contributors"] == 2
     assert card["counts_by_type"] == {"click": 2, "scroll": 1}
     assert card["counts_by_category"] == {"clicks": 2, "scroll": 1}
     assert card["drops_by_reason"] == {"no_consent": 2}
-    assert card["sha256"] == sha256(data) and card["consent_policy_version"] == "v1"
+    assert card["policy_versions"] == {"v0": 1, "v1": 2}
+    assert card["sha256"] == sha256(data) and card["revision"] == 1
     assert card["time_window"]["start"].startswith("2027-01-15T08:00:00")
-    assert card["shard"] == "b1.jsonl.gz" and card["erasures"] == []
+    assert card["delete_by"].startswith("2027-02-14T08:00:05")
+    assert card["policy"]["categories_asked"] == ["clicks", "scroll"]
+    assert card["policy"]["allowed_origins"] == ["https://app.example.com"]
+    assert card["shard"] == shard and card["erasures"] == []
+    assert set(card["fields"]) == set(NAMES) and card["pseudonymisation"]["key_id"] == "k_1"
+    assert card["redaction"]["rules_version"] and card["terms_of_use"]
+
+
+def test_revised_card_after_erasure():
+    """An erasure makes a new revision with its own hash, counts and a correct time window."""
+    card = build_card("b1", "data/d/b1.parquet", RECORDS, {}, "h1", POLICY, 1_800_000_005_000, None)
+    kept = RECORDS[1:]
+    revised = revise_card(card, kept, "h2", 1, 1_800_000_009_000)
+    assert revised["revision"] == 2 and revised["sha256"] == "h2" and revised["events"] == 2
+    assert [r["sha256"] for r in revised["revisions"]] == ["h1", "h2"]
+    assert revised["time_window"]["start"].startswith("2027-01-15T08:00:01")
+    assert revised["erasures"] == [{"at": revised["revisions"][1]["at"], "removed": 1}]
+
+
+def test_key_id_does_not_reveal_the_secret():
+    """The key id is stable per secret, differs between secrets and does not contain them."""
+    assert key_id("s1") == key_id("s1") != key_id("s2")
+    assert "s1" not in key_id("s1")
+
+
+def test_dataset_card_features_match_the_datasets_library():
+    """README.md's `dataset_info.features` are what Hugging Face derives from the Arrow schema."""
+    from datasets import Features
+
+    from backend.core.dataset_schema import hf_features
+
+    assert Features.from_arrow_schema(arrow_schema())._to_yaml_list() == hf_features()
+
+
+def test_json_schema_requires_every_column():
+    """The JSON Schema names every column, integers as integers, nulls allowed but for the key."""
+    from backend.core.dataset_schema import json_schema
+
+    doc = json_schema()
+    assert doc["required"] == list(NAMES) and doc["additionalProperties"] is False
+    assert doc["properties"]["ts"]["type"] == "integer"
+    assert doc["properties"]["depth"]["type"] == ["integer", "null"]
+    assert doc["properties"]["elements"]["items"]["properties"]["box"]["type"] == ["array", "null"]

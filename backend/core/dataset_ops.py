@@ -1,0 +1,149 @@
+"""What `overt datasets` does: list, verify, export (sync), split by contributor.
+
+All of it reads only the datasets storage (a folder or `s3://`), never Redis: anyone holding a
+copy of the datasets can run it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from .dataset_manifest import MANIFEST, ManifestError, check_chain, latest, read_raw_lines
+from .dataset_readme import README
+from .dataset_schema import arrow_schema
+from .dataset_storage import Storage, open_storage
+from .datasets import SHARD_GLOB, card_path_of, sha256
+
+LIVE = ("sealed", "rewritten")
+
+
+def live_shards(entries: list[dict]) -> dict[str, dict]:
+    """Return batch id -> latest manifest entry, for shards that still exist."""
+    return {b: e for b, e in latest(entries).items() if e["op"] in LIVE}
+
+
+def list_shards(storage: Storage) -> list[dict]:
+    """Return one row per existing shard: path, events, contributors, revision, sha256."""
+    entries = [json.loads(line) for line in read_raw_lines(storage)]
+    rows = []
+    for batch_id, entry in sorted(live_shards(entries).items()):
+        rows.append(
+            {
+                "batch_id": batch_id,
+                "path": entry["path"],
+                "events": entry["events"],
+                "contributors": entry["contributors"],
+                "revision": entry["revision"],
+                "sha256": entry["sha256"],
+                "line": entry["line"],
+            }
+        )
+    return rows
+
+
+def verify(storage: Storage) -> dict:
+    """Check the manifest chain and every file against it; raise ManifestError at a fault."""
+    lines = read_raw_lines(storage)
+    check_chain(lines)
+    entries = [json.loads(line) for line in lines]
+    live = live_shards(entries)
+    for batch_id, entry in sorted(live.items()):
+        data = storage.read_or_none(entry["path"])
+        if data is None:
+            raise ManifestError(f"{entry['path']}: missing (manifest line {entry['line']})")
+        if sha256(data) != entry["sha256"]:
+            raise ManifestError(
+                f"{entry['path']}: sha256 does not match manifest line {entry['line']}"
+            )
+        card = storage.read_or_none(entry["card"])
+        if card is None or sha256(card) != entry["card_sha256"]:
+            raise ManifestError(
+                f"{entry['card']}: missing or sha256 does not match line {entry['line']}"
+            )
+        if json.loads(card)["sha256"] != entry["sha256"]:
+            raise ManifestError(f"{entry['card']}: describes another revision of {batch_id}")
+    known = {e["path"] for e in live.values()}
+    for path in storage.glob(SHARD_GLOB):
+        if path not in known:
+            raise ManifestError(f"{path}: not in {MANIFEST} (or deleted there)")
+    readme = (storage.read_or_none(README) or b"").decode()
+    if lines and hashlib.sha256(lines[-1]).hexdigest() not in readme:
+        raise ManifestError(f"{README}: does not name the last manifest line's sha256")
+    return {
+        "lines": len(lines),
+        "shards": len(live),
+        "events": sum(e["events"] for e in live.values()),
+    }
+
+
+def _records_to_jsonl(data: bytes) -> bytes:
+    # Every column on every line, null included: JSON readers then agree on the columns.
+    rows = pq.read_table(pa.BufferReader(data)).to_pylist()
+    return b"".join(json.dumps(row, separators=(",", ":")).encode() + b"\n" for row in rows)
+
+
+def export(storage: Storage, out: Path, fmt: str = "parquet", since: int = 0) -> dict:
+    """Copy (or update) the dataset into `out`: shards changed after manifest line `since`.
+
+    Shards deleted after `since` are removed from `out`. The manifest and cards are copied
+    whole; `out` is then a copy that `overt datasets verify` accepts (Parquet format).
+    """
+    target = open_storage(out)
+    lines = read_raw_lines(storage)
+    check_chain(lines)
+    entries = [json.loads(line) for line in lines]
+    copied = removed = 0
+    for _, entry in sorted(latest(entries).items()):
+        if entry["line"] <= since:
+            continue
+        name = entry["path"] if fmt == "parquet" else entry["path"].replace(".parquet", ".jsonl")
+        if entry["op"] == "deleted":
+            target.delete(name)
+            target.delete(card_path_of(entry["path"]))
+            removed += 1
+            continue
+        data = storage.read(entry["path"])
+        target.write(name, data if fmt == "parquet" else _records_to_jsonl(data))
+        target.write(entry["card"], storage.read(entry["card"]))
+        copied += 1
+    target.write(MANIFEST, storage.read_or_none(MANIFEST) or b"")
+    if fmt == "parquet":
+        target.write(README, storage.read_or_none(README) or b"")
+    return {"copied": copied, "removed": removed, "lines": len(lines)}
+
+
+def split_of(contributor: str, val: float) -> str:
+    """Return "validation" or "train" for a contributor: a hash, so stable across runs."""
+    digest = hashlib.sha256(b"overt-split:" + contributor.encode()).digest()
+    return "validation" if int.from_bytes(digest[:8], "big") / 2**64 < val else "train"
+
+
+def split(storage: Storage, out: Path, val: float) -> dict:
+    """Write `out/train/` and `out/validation/` Parquet files; each contributor in one only."""
+    counts: Counter = Counter()
+    contributors: dict[str, set] = {"train": set(), "validation": set()}
+    target = open_storage(out)
+    for path in storage.glob(SHARD_GLOB):
+        table = pq.read_table(pa.BufferReader(storage.read(path)))
+        names = table.column("contributor").to_pylist()
+        sides = [split_of(c, val) for c in names]
+        name = path.split("/", 1)[1].replace("/", "-")
+        for side in ("train", "validation"):
+            mask = pa.array([s == side for s in sides])
+            part = table.filter(mask).cast(arrow_schema())
+            if part.num_rows:
+                sink = pa.BufferOutputStream()
+                pq.write_table(part, sink, compression="zstd")
+                target.write(f"{side}/{name}", sink.getvalue().to_pybytes())
+                counts[side] += part.num_rows
+                contributors[side].update(c for c, s in zip(names, sides, strict=True) if s == side)
+    return {
+        side: {"events": counts[side], "contributors": len(contributors[side])}
+        for side in ("train", "validation")
+    }

@@ -1,0 +1,128 @@
+"""The dataset-level card: `README.md` in the Hugging Face dataset card format.
+
+Its YAML header names the Parquet files (`configs`/`data_files`), the features of the fixed
+schema and the license, so `datasets.load_dataset(<datasets folder>)` needs nothing else; its
+body is the datasheet of the whole dataset. Rewritten after every seal, erasure and retention run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+
+from .dataset_cards import LICENSE, PSEUDONYM_METHOD, TERMS_OF_USE, redaction_rules_version
+from .dataset_manifest import MANIFEST, read_raw_lines
+from .dataset_schema import DATASET_SCHEMA_VERSION, FIELDS, hf_features
+from .dataset_storage import Storage
+from .datasets import SHARD_GLOB
+
+README = "README.md"
+
+
+def to_yaml(value, indent: int = 0) -> str:
+    """Return `value` (dicts, lists, strings, numbers) as block YAML; strings JSON-quoted."""
+    pad = " " * indent
+    if isinstance(value, dict):
+        out = []
+        for k, v in value.items():
+            if isinstance(v, dict | list) and v:
+                out.append(f"{pad}{k}:\n{to_yaml(v, indent + 2)}")
+            else:
+                out.append(f"{pad}{k}: {_scalar(v)}")
+        return "\n".join(out)
+    lines = []
+    for item in value:
+        body = to_yaml(item, indent + 2) if isinstance(item, dict | list) else _scalar(item)
+        lines.append(f"{pad}- {body.lstrip()}" if isinstance(item, dict) else f"{pad}- {body}")
+    return "\n".join(lines)
+
+
+def _scalar(v) -> str:
+    if isinstance(v, bool | int | float):
+        return json.dumps(v)
+    if isinstance(v, dict | list):
+        return "{}" if isinstance(v, dict) else "[]"
+    return json.dumps(str(v))
+
+
+def header() -> dict:
+    """Return the YAML header of the dataset card."""
+    return {
+        "license": LICENSE,
+        "pretty_name": "Overt: web-app usage captured with consent",
+        "configs": [
+            {
+                "config_name": "default",
+                "data_files": [{"split": "train", "path": SHARD_GLOB}],
+            }
+        ],
+        "dataset_info": {"features": hf_features()},
+    }
+
+
+def render(lines: list[bytes], index: list[dict], policy: dict, key_id: str | None) -> str:
+    """Return the dataset card for the shards in `index` and the manifest's `lines`."""
+    events = sum(e.get("events", 0) for e in index)
+    contributors = len({c for e in index for c in e.get("contributors", ())})
+    versions = Counter()
+    for entry in index:
+        versions.update(entry.get("policy_versions") or {})
+    head = hashlib.sha256(lines[-1]).hexdigest() if lines else None
+    present = ", ".join(f"`{v}` ({n})" for v, n in sorted(versions.items())) or "none"
+    rows = "\n".join(f"| `{name}` | {kind} | {text} |" for name, kind, text in FIELDS)
+    body = f"""# Overt dataset
+
+Usage of internal web apps, captured in employees' browsers with their opt-in consent, redacted
+in the browser and again on the server, with each employee replaced by a keyed pseudonym.
+
+| | |
+|---|---|
+| purpose | {policy["purpose"]} |
+| categories asked | {", ".join(policy["categories"])} |
+| allowed origins | {", ".join(policy["allowed_origins"]) or "none"} |
+| retention | {policy["retention_days"]} days after sealing (see each card's delete-by date) |
+| current policy version | `{policy["version"]}` |
+| policy versions in the records | {present} |
+| shards | {len(index)} |
+| events | {events} |
+| contributors | {contributors} (pseudonymous) |
+| schema version | {DATASET_SCHEMA_VERSION} |
+| redaction rules version | `{redaction_rules_version()}` |
+| pseudonymisation | {PSEUDONYM_METHOD}; key id `{key_id}` |
+| manifest | `{MANIFEST}`: {len(lines)} line(s), last line sha256 `{head}` |
+
+## Terms of use
+
+{TERMS_OF_USE}
+
+## Loading
+
+```python
+from datasets import load_dataset
+ds = load_dataset("parquet", data_dir="<this folder>/data", split="train")
+```
+
+Every shard has every column below (null where an event type has no such field). Check files
+against `{MANIFEST}` with `overt datasets verify`; sync a copy with
+`overt datasets export --out DIR --since LINE`.
+
+## Fields
+
+| column | type | description |
+|---|---|---|
+{rows}
+"""
+    return f"---\n{to_yaml(header())}\n---\n\n{body}"
+
+
+def write_readme(
+    storage: Storage,
+    index: list[dict],
+    policy: dict,
+    key_id: str | None,
+    lines: list[bytes] | None = None,
+) -> None:
+    """Regenerate the dataset card (`lines`: the manifest's lines, when just written)."""
+    lines = read_raw_lines(storage) if lines is None else lines
+    storage.write(README, render(lines, index, policy, key_id).encode())

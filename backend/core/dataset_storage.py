@@ -1,0 +1,117 @@
+"""Where datasets live: a local directory or object storage (`s3://bucket/prefix`), one API.
+
+Every writer of shards, cards, the manifest and the dataset card goes through `Storage`, so the
+same sealing, erasure and retention code runs against either. Writes are atomic on both: on a
+local disk a temporary file is fsynced and renamed over the target; on S3 a single PUT is atomic
+(a reader sees the old object or the new one). S3 credentials and endpoint come from the usual
+AWS settings (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_ENDPOINT_URL` for an
+S3-compatible server), read by botocore through s3fs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+
+import fsspec
+
+from .private import make_private_dir, open_private
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write `data` to `path` so that a reader sees the old file or the whole new one."""
+    make_private_dir(path.parent)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.unlink(missing_ok=True)  # one left by a crash keeps its old mode
+    try:
+        with os.fdopen(open_private(tmp), "wb") as fh:  # 0600: datasets are not for every user
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # a full or read-only disk leaves nothing half-written
+        raise
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)  # make the rename itself durable
+    finally:
+        os.close(dir_fd)
+
+
+class Storage:
+    """Files under one root, addressed by relative POSIX paths (`data/2026-01-01/b.parquet`)."""
+
+    def __init__(self, url: str | os.PathLike):
+        url = str(url)
+        self.url = url.rstrip("/")
+        self.remote = "://" in url and not url.startswith("file://")
+        if self.remote:
+            self.fs, self.root = fsspec.core.url_to_fs(self.url, use_listings_cache=False)
+            self.root = self.root.rstrip("/")
+        else:
+            self.fs = None
+            self.root = str(Path(url.removeprefix("file://")))
+
+    def __repr__(self) -> str:
+        return f"Storage({self.url!r})"
+
+    def full(self, rel: str) -> str:
+        """Return the full path (or object key) of `rel`."""
+        return f"{self.root}/{rel}"
+
+    def uri(self, rel: str) -> str:
+        """Return a URL of `rel` that pyarrow, pandas and DuckDB understand."""
+        return f"{self.url}/{rel}" if self.remote else self.full(rel)
+
+    def write(self, rel: str, data: bytes) -> None:
+        """Replace `rel` with `data`, atomically."""
+        if self.remote:
+            self.fs.pipe_file(self.full(rel), data)
+        else:
+            atomic_write(Path(self.full(rel)), data)
+
+    def read(self, rel: str) -> bytes:
+        """Return the bytes of `rel` (FileNotFoundError when absent)."""
+        if self.remote:
+            return self.fs.cat_file(self.full(rel))
+        return Path(self.full(rel)).read_bytes()
+
+    def read_or_none(self, rel: str) -> bytes | None:
+        """Return the bytes of `rel`, or None when it does not exist."""
+        try:
+            return self.read(rel)
+        except FileNotFoundError:
+            return None
+
+    def exists(self, rel: str) -> bool:
+        """Return whether `rel` exists."""
+        if self.remote:
+            return self.fs.exists(self.full(rel))
+        return Path(self.full(rel)).exists()
+
+    def delete(self, rel: str) -> None:
+        """Delete `rel` if it exists (and its folder once empty, on a local disk)."""
+        if self.remote:
+            if self.fs.exists(self.full(rel)):
+                self.fs.rm_file(self.full(rel))
+            return
+        path = Path(self.full(rel))
+        path.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # the day's folder goes with its last file
+            path.parent.rmdir()
+
+    def glob(self, pattern: str) -> list[str]:
+        """Return the relative paths matching `pattern` (e.g. `data/*/*.parquet`), sorted."""
+        if self.remote:
+            self.fs.invalidate_cache()
+            found = self.fs.glob(self.full(pattern))
+            return sorted(p[len(self.root) + 1 :] for p in found)
+        root = Path(self.root)
+        return sorted(p.relative_to(root).as_posix() for p in root.glob(pattern) if p.is_file())
+
+
+def open_storage(location: str | os.PathLike | Storage) -> Storage:
+    """Return the storage at `location` (a directory, a `file://` or an `s3://` URL)."""
+    return location if isinstance(location, Storage) else Storage(location)

@@ -1,0 +1,378 @@
+"""Datasets people can load, trust and sync: fixed schema, Parquet, cards, manifest, CLI.
+
+Every test runs twice: datasets in a local folder, and in a bucket of a real S3 server.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pyarrow as pa
+import pyarrow.dataset as pads
+import pytest
+from click.testing import CliRunner
+
+from backend.cli import main
+from backend.core import keys
+from backend.core.consent import set_consent
+from backend.core.dataset_manifest import read_manifest
+from backend.core.dataset_schema import NAMES, arrow_schema
+from backend.core.employees import authenticate
+from backend.core.erase import erase_employee
+from backend.core.intake import Intake
+from backend.core.policy import get_policy, put_policy
+from tests.conftest import WORK_ORIGIN
+from tests.helpers import make_event
+from tests.integration.me_helpers import contributor, queue_raw, seal
+from tests.integration.storage import all_records, assert_card_matches, card_of, shards, store
+
+pytestmark = pytest.mark.both_storages
+
+WIRE_TYPES = (
+    "page_view",
+    "route_change",
+    "click",
+    "submit",
+    "scroll",
+    "tab_focus",
+    "visibility",
+    "input_activity",
+)
+
+
+def trajectory_events() -> list[dict]:
+    """Events of the types the schema already holds columns for (queued as a backend would)."""
+    now = int(time.time() * 1000)
+    base = {"url": "https://app.example.com/t", "session": "s1", "tab": "t1", "page": "g1"}
+    return [
+        {
+            **base,
+            "id": f"00000000-0000-4000-8000-00000000000{i}",
+            "ts": now + i,
+            "step": i,
+            **extra,
+        }
+        for i, extra in enumerate(
+            [
+                {
+                    "type": "observation",
+                    "elements": [
+                        {"bid": "b1", "role": "button", "tag": "button", "box": [1.0, 2.0, 3, 4]}
+                    ],
+                },
+                {"type": "change", "target": {"selector": "#c", "tag": "input"}, "checked": True},
+                {"type": "key", "key": "Enter", "mods": ["Shift"]},
+                {"type": "task_start", "task": "k1", "goal": "File a ticket"},
+                {"type": "task_end", "task": "k1", "outcome": "done"},
+            ]
+        )
+    ]
+
+
+TRAJECTORY_CATEGORY = {
+    "observation": "page_structure",
+    "change": "forms",
+    "key": "typing",
+    "task_start": "tasks",
+    "task_end": "tasks",
+}
+
+
+def grant_all(r, *employees) -> None:
+    """Grant every category (and the planned ones) to `employees`, from a minute ago."""
+    policy = get_policy(r)
+    for employee in employees:
+        set_consent(r, employee, dict.fromkeys(policy["categories"], True), policy, "dev_test")
+        since = int(time.time() * 1000) - 60_000
+        grants = {c: since for c in (*policy["categories"], "page_structure", "tasks")}
+        r.hset(keys.key(keys.KEY_CONSENT, employee=employee), mapping=grants)
+
+
+def queue_typed(r, employee: str, events: list[dict]) -> None:
+    """Queue events whose category is not in the wire table yet."""
+    for event in events:
+        entry = {
+            "e": employee,
+            "t": "default",
+            "d": "dev_test",
+            "c": TRAJECTORY_CATEGORY[event["type"]],
+            "r": int(time.time() * 1000),
+            "ev": event,
+        }
+        r.lpush(keys.KEY_INCOMING, json.dumps(entry, separators=(",", ":")))
+
+
+def mixed_run(r, settings) -> int:
+    """Seal shards of every event type from alice and bob, bob alone in one; return events."""
+    grant_all(r, "alice", "bob")
+    queue_raw(r, "bob", [make_event("click"), make_event("scroll")])
+    seal(r, settings, batch_size=2)  # a shard of bob only: his erasure will empty it
+    for kind in WIRE_TYPES:
+        queue_raw(r, "alice", [make_event(kind)])
+        queue_raw(r, "bob", [make_event(kind)])
+    queue_typed(r, "alice", trajectory_events())
+    seal(r, settings, batch_size=7)
+    return 2 + 2 * len(WIRE_TYPES) + 5
+
+
+def local_copy(settings, tmp_path):
+    """Return a local folder holding the dataset (an `overt datasets export` for S3)."""
+    if settings.datasets_url is None:
+        return settings.datasets_dir
+    out = tmp_path / "copy"
+    result = CliRunner().invoke(main, ["datasets", "export", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_every_shard_loads_everywhere_after_an_erasure(redis_conn, settings, tmp_path, monkeypatch):
+    """HF datasets, pandas, pyarrow.dataset and DuckDB load every shard, every column typed."""
+    total = mixed_run(redis_conn, settings)
+    before = len(shards(settings))
+    receipt = erase_employee(redis_conn, settings.datasets_location, settings.secret, "bob")
+    expected = total - receipt["removed_sealed"]
+    assert receipt["removed_sealed"] == 2 + len(WIRE_TYPES)
+    assert len(shards(settings)) == before - 1, "the shard of bob alone is deleted"
+    deleted = [e for e in read_manifest(store(settings)) if e["op"] == "deleted"]
+    assert [(e["reason"], e["events"]) for e in deleted] == [("erasure", 0)]
+
+    storage = store(settings)
+    if storage.remote:
+        from pyarrow.fs import FSSpecHandler, PyFileSystem
+
+        fs = PyFileSystem(FSSpecHandler(storage.fs))
+        table = pads.dataset(storage.full("data"), filesystem=fs, format="parquet").to_table()
+    else:
+        table = pads.dataset(storage.full("data"), format="parquet").to_table()
+    assert table.num_rows == expected
+    assert table.schema.equals(arrow_schema(), check_metadata=False)
+
+    folder = local_copy(settings, tmp_path)
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    import datasets
+
+    ds = datasets.load_dataset(
+        "parquet", data_dir=str(folder / "data"), split="train", cache_dir=str(tmp_path / "c")
+    )
+    assert ds.num_rows == expected and ds.column_names == list(NAMES)
+    assert ds.features["depth"].dtype == "int64" and ds.features["ts"].dtype == "int64"
+    assert ds.features["checked"].dtype == "bool"
+    assert ds.features["target"]["label"].dtype == "string"
+    by_card = datasets.load_dataset(str(folder), split="train", cache_dir=str(tmp_path / "c2"))
+    assert by_card.num_rows == expected and by_card.features == ds.features
+
+    import pandas as pd
+
+    frame = pd.read_parquet(folder / "data", dtype_backend="numpy_nullable")
+    assert len(frame) == expected
+    for column in ("ts", "depth", "fields", "count", "step"):
+        assert str(frame[column].dtype) == "Int64", column
+    assert frame["depth"].dropna().tolist() == [40]
+
+    import duckdb
+
+    glob = str(folder / "data" / "*" / "*.parquet")
+    con = duckdb.connect()
+    described = con.execute(f"DESCRIBE SELECT * FROM read_parquet('{glob}')").fetchall()
+    columns = {row[0]: row[1] for row in described}
+    assert list(columns) == list(NAMES)
+    assert columns["depth"] == "BIGINT" and columns["checked"] == "BOOLEAN"
+    assert columns["mods"] == "VARCHAR[]"
+    (count,) = con.execute(f"SELECT count(*) FROM read_parquet('{glob}')").fetchone()
+    assert count == expected
+    (key,) = con.execute(f"SELECT key FROM read_parquet('{glob}') WHERE type = 'key'").fetchone()
+    assert key == "Enter"
+
+
+def test_record_keeps_the_policy_version_it_was_captured_under(redis_conn, settings, admin):
+    """An event accepted before a policy change and sealed after it keeps the old version."""
+    admin.set_policy()
+    token = admin.enroll("alice")
+    admin.set_consent(token, {"clicks": True})
+    intake = Intake(redis_conn, lambda: None)
+    ident = authenticate(redis_conn, token)
+    old = get_policy(redis_conn)
+    intake.accept(ident, 1, [make_event("click")], [WORK_ORIGIN], policy_version=old["version"])
+    new, lapsed = put_policy(redis_conn, {**old, "retention_days": old["retention_days"] + 1})
+    assert not lapsed and new["version"] != old["version"]
+    intake.accept(ident, 2, [make_event("click")], [WORK_ORIGIN], policy_version=new["version"])
+    seal(redis_conn, settings)
+
+    versions = sorted(r["policy_version"] for r in all_records(settings))
+    assert versions == sorted([old["version"], new["version"]])
+    (shard,) = shards(settings)
+    card = card_of(settings, shard)
+    assert card["policy_versions"] == {old["version"]: 1, new["version"]: 1}
+    assert card["policy"]["version"] == new["version"]  # the terms in force at sealing
+
+
+def test_drops_land_on_their_own_window(redis_conn, settings):
+    """Events dropped minutes ago are not counted on the card of a shard sealed now."""
+    grant_all(redis_conn, "alice")
+    since = int(redis_conn.hget(keys.key(keys.KEY_CONSENT, employee="alice"), "clicks"))
+    long_ago = since - 10 * 60_000
+    queue_raw(redis_conn, "alice", [make_event("click", ts=long_ago + i) for i in range(3)])
+    queue_raw(redis_conn, "alice", [make_event("click") for _ in range(2)])
+    seal(redis_conn, settings)
+
+    (shard,) = shards(settings)
+    assert card_of(settings, shard)["drops_by_reason"] == {}
+    (dropped,) = [e for e in read_manifest(store(settings)) if e["op"] == "dropped"]
+    assert dropped["drops_by_reason"] == {"before_consent": 3}
+    start = dropped["window"]["start"]
+    end = dropped["window"]["end"]
+    from backend.core.dataset_cards import iso
+
+    assert start <= iso(long_ago) <= end < card_of(settings, shard)["time_window"]["start"]
+    assert redis_conn.hlen(keys.KEY_DROPS) == 0
+
+
+def test_drops_inside_a_window_are_counted_on_its_card(redis_conn, settings):
+    """Events dropped at sealing time (consent withdrawn meanwhile) count on their own card."""
+    grant_all(redis_conn, "alice", "bob")
+    queue_raw(redis_conn, "alice", [make_event("click") for _ in range(2)])
+    queue_raw(redis_conn, "bob", [make_event("click") for _ in range(3)])
+    from tests.integration.me_helpers import stage_all
+
+    stage_all(redis_conn)
+    redis_conn.hdel(keys.key(keys.KEY_CONSENT, employee="bob"), "clicks")  # bypass the purge
+    seal(redis_conn, settings)
+    (shard,) = shards(settings)
+    assert card_of(settings, shard)["drops_by_reason"] == {"no_consent": 3}
+    assert_card_matches(settings, shard)
+
+
+def test_erased_shard_revision_hash_and_counts(redis_conn, settings):
+    """An erasure writes revision 2 with its own sha256, counts and window, in the manifest too."""
+    grant_all(redis_conn, "alice", "bob")
+    queue_raw(redis_conn, "alice", [make_event("click") for _ in range(3)])
+    queue_raw(redis_conn, "bob", [make_event("scroll") for _ in range(2)])
+    seal(redis_conn, settings)
+    (shard,) = shards(settings)
+    first = card_of(settings, shard)
+
+    erase_employee(redis_conn, settings.datasets_location, settings.secret, "bob")
+
+    card = assert_card_matches(settings, shard)
+    assert card["revision"] == 2 and card["sha256"] != first["sha256"]
+    assert card["events"] == 3 and card["counts_by_type"] == {"click": 3}
+    assert card["time_window"] is not None and card["contributors"] == 1
+    assert [r["sha256"] for r in card["revisions"]] == [first["sha256"], card["sha256"]]
+    ops = [(e["op"], e.get("revision"), e.get("reason")) for e in read_manifest(store(settings))]
+    assert ops == [("sealed", 1, None), ("rewritten", 2, "erasure")]
+    last = read_manifest(store(settings))[-1]
+    assert last["sha256"] == card["sha256"] and last["events"] == 3
+    assert contributor("bob") not in store(settings).read(shard).decode("latin-1")
+    readme = store(settings).read("README.md").decode()
+    assert "| events | 3 |" in readme and "configs:" in readme
+
+
+def cli(*args):
+    """Run `overt datasets ...` in-process; return the result."""
+    return CliRunner().invoke(main, ["datasets", *args])
+
+
+def test_verify_passes_then_fails_on_a_flipped_byte(redis_conn, settings):
+    """`overt datasets verify` accepts an intact dataset and names a shard with a flipped byte."""
+    grant_all(redis_conn, "alice")
+    queue_raw(redis_conn, "alice", [make_event("click") for _ in range(4)])
+    seal(redis_conn, settings, batch_size=2)
+    ok = cli("verify")
+    assert ok.exit_code == 0 and "ok: 2 shard(s), 4 event(s)" in ok.output, ok.output
+
+    shard = shards(settings)[1]
+    data = bytearray(store(settings).read(shard))
+    data[len(data) // 2] ^= 0x01
+    store(settings).write(shard, bytes(data))
+    bad = cli("verify")
+    assert bad.exit_code == 1 and shard in bad.output and "sha256" in bad.output
+
+
+def test_verify_fails_on_an_edited_manifest_line(redis_conn, settings):
+    """Changing one manifest line breaks the chain at the next line."""
+    grant_all(redis_conn, "alice")
+    queue_raw(redis_conn, "alice", [make_event("click") for _ in range(4)])
+    seal(redis_conn, settings, batch_size=2)
+    lines = store(settings).read("manifest.jsonl").split(b"\n")
+    lines[0] = lines[0].replace(b'"events":2', b'"events":1')
+    store(settings).write("manifest.jsonl", b"\n".join(lines))
+    bad = cli("verify")
+    assert bad.exit_code == 1 and "manifest.jsonl line 2" in bad.output, bad.output
+
+
+def test_list_export_since_and_split(redis_conn, settings, tmp_path):
+    """A copy syncs from a manifest line; a split keeps each contributor on one side."""
+    grant_all(redis_conn, *[f"e{i}" for i in range(12)])
+    for i in range(12):
+        queue_raw(redis_conn, f"e{i}", [make_event("click") for _ in range(2)])
+    seal(redis_conn, settings, batch_size=8)
+    listed = cli("list", "--json")
+    assert listed.exit_code == 0 and len(json.loads(listed.output)) == 3
+
+    out = tmp_path / "mirror"
+    first = cli("export", "--out", str(out))
+    assert first.exit_code == 0 and "exported 3 shard(s)" in first.output, first.output
+    seen = len(read_manifest(store(settings)))
+    erase_employee(redis_conn, settings.datasets_location, settings.secret, "e0")
+    again = cli("export", "--out", str(out), "--since", str(seen))
+    assert "exported 1 shard(s), removed 0" in again.output, again.output
+    from backend.core.dataset_ops import verify
+    from backend.core.dataset_storage import open_storage
+
+    assert verify(open_storage(out))["events"] == 22
+
+    jsonl = tmp_path / "jsonl"
+    assert cli("export", "--format", "jsonl", "--out", str(jsonl)).exit_code == 0
+    line = json.loads(next(jsonl.glob("data/*/*.jsonl")).read_text().splitlines()[0])
+    assert list(line) == list(NAMES) and isinstance(line["ts"], int) and line["depth"] is None
+
+    parts = tmp_path / "split"
+    result = cli("split", "--by", "contributor", "--val", "0.3", "--out", str(parts))
+    assert result.exit_code == 0, result.output
+    sides = {}
+    for side in ("train", "validation"):
+        table = pads.dataset(parts / side, format="parquet").to_table()
+        sides[side] = set(table.column("contributor").to_pylist())
+    assert sides["train"] and sides["validation"] and not sides["train"] & sides["validation"]
+    again = tmp_path / "split2"
+    cli("split", "--val", "0.3", "--out", str(again))
+    table = pads.dataset(again / "validation", format="parquet").to_table()
+    assert set(table.column("contributor").to_pylist()) == sides["validation"]  # stable
+
+
+def test_schema_command_prints_json_schema_and_arrow(settings):
+    """`overt datasets schema` publishes the JSON Schema and the Arrow schema."""
+    doc = json.loads(cli("schema").output)
+    assert doc["required"] == list(NAMES) and doc["properties"]["depth"]["type"] == [
+        "integer",
+        "null",
+    ]
+    arrow = cli("schema", "--format", "arrow").output
+    assert "depth: int64" in arrow and "overt_schema_version: '2'" in arrow
+    assert isinstance(arrow_schema().field("ts").type, pa.DataType)
+
+
+def test_unreadable_storage_is_a_one_line_error(settings, monkeypatch):
+    """A bad OVERT_DATASETS_URL gives one line and exit 2, not a traceback."""
+    monkeypatch.setenv("OVERT_DATASETS_URL", "nosuch://bucket/x")
+    result = cli("list")
+    assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1, result.output
+
+
+def test_me_export_reads_sealed_records(redis_conn, settings):
+    """The /me export finds the employee's sealed records wherever the datasets live."""
+    from backend.core.export import collected, export
+
+    grant_all(redis_conn, "alice", "bob")
+    queue_raw(redis_conn, "alice", [make_event("click") for _ in range(3)])
+    queue_raw(redis_conn, "bob", [make_event("click") for _ in range(2)])
+    seal(redis_conn, settings)
+    doc = export(redis_conn, settings.datasets_location, settings.secret, "alice")
+    (batch,) = doc["sealed"]
+    assert len(batch["records"]) == 3
+    assert {r["contributor"] for r in batch["records"]} == {contributor("alice")}
+    counts = collected(redis_conn, settings.datasets_location, settings.secret, "alice")
+    assert counts["counts"]["by_stage"]["sealed"] == 3
