@@ -130,7 +130,7 @@ export function labelOf(el, options = {}) {
 }
 
 /**
- * TARGET as in DESIGN.md: {selector, tag, role?, label?}. `options`: maskSelectors (the policy's
+ * TARGET as in docs/protocol.md: {selector, tag, role?, label?}. `options`: maskSelectors (the policy's
  * mask_selectors) and mask (hides words typed in this session).
  */
 export function describeTarget(el, options = {}) {
