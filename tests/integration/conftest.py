@@ -1,7 +1,8 @@
-"""Fixtures for tests that run `overt` as real subprocesses."""
+"""Fixtures of the integration tests: `overt` subprocesses and authenticated socket clients."""
 
 import pytest
 
+from tests.helpers import WSClient
 from tests.integration.processes import Proc
 
 
@@ -18,3 +19,19 @@ def spawn(tmp_path):
     yield spawn_
     for proc in started:
         proc.stop()
+
+
+@pytest.fixture
+def connect(live_server):
+    """Open authenticated clients; all closed at the end."""
+    opened = []
+
+    def open_(token):
+        c = WSClient(live_server.ws_url)
+        c.welcome = c.hello(token)
+        opened.append(c)
+        return c
+
+    yield open_
+    for c in opened:
+        c.close()

@@ -5,7 +5,7 @@ import time
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.helpers import WSClient, http, make_event
+from tests.helpers import http, make_event
 
 
 @pytest.fixture
@@ -17,21 +17,6 @@ def people(admin):
         tokens[name] = admin.enroll(name, team)
         admin.set_consent(tokens[name], {"clicks": True})
     return tokens
-
-
-@pytest.fixture
-def connect(live_server):
-    opened = []
-
-    def open_(token):
-        c = WSClient(live_server.ws_url)
-        c.welcome = c.hello(token)
-        opened.append(c)
-        return c
-
-    yield open_
-    for c in opened:
-        c.close()
 
 
 def wait_for(check, timeout=5.0):

@@ -18,22 +18,6 @@ def enrolled(employee):
     return {name: employee(name, team, ("clicks",)) for name, team in teams.items()}
 
 
-@pytest.fixture
-def connect(live_server):
-    """Open authenticated clients; all closed at the end."""
-    opened = []
-
-    def open_(token):
-        c = WSClient(live_server.ws_url)
-        c.welcome = c.hello(token)
-        opened.append(c)
-        return c
-
-    yield open_
-    for c in opened:
-        c.close()
-
-
 def assert_silent(client: WSClient, kind: str, window: float = 0.3):
     """Nothing of `kind` arrives within a short window."""
     with pytest.raises(TimeoutError):
