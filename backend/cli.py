@@ -73,6 +73,12 @@ def listen(host: str, port: int):
 
 
 def _serve(settings: Settings, url: str, host: str, sock, on_ready=None) -> None:
+    """Serve the app on werkzeug's threaded server in this process (`overt up` only).
+
+    `overt up` owns the embedded Redis, the worker subprocess and the pointer file in this one
+    process and stops them all on Ctrl-C; gunicorn's arbiter would take over the signals and
+    fork. A laptop holds one or two sockets, where a thread per socket costs nothing.
+    """
     return_large_buffers_to_the_os()
     settings = Settings(**{**settings.__dict__, "redis_url": url})
     app = create_app({"OVERT_SETTINGS": settings})
@@ -171,11 +177,31 @@ def up(host: str, port: int):
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8765, show_default=True, type=PORT, help="Port (0: any free).")
-def serve(host: str, port: int):
-    """Run the backend only (threads; for production use gunicorn, see docs/operations.md)."""
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 256),
+    help="gevent worker processes; one per core in production.",
+)
+def serve(host: str, port: int, workers: int):
+    """Run the backend only, as in production: gunicorn with gevent workers.
+
+    Binds --host/--port here, then runs `python -m backend.production` in this process's place
+    (see docs/operations.md). Stop with Ctrl-C (quick) or SIGTERM (graceful).
+    """
     settings, url = settings_and_url()
     connect(url)
-    _serve(settings, url, host, listen(host, port))
+    sock = listen(host, port)
+    sock.set_inheritable(True)
+    env = {**os.environ, "OVERT_REDIS_URL": url, "OVERT_DATA_DIR": str(settings.data_dir)}
+    args = ["--fd", str(sock.fileno()), "--host", host, "--port", str(sock.getsockname()[1])]
+    sys.stdout.flush()
+    os.execve(
+        sys.executable,
+        [sys.executable, "-m", "backend.production", *args, "--workers", str(workers)],
+        env,
+    )
 
 
 @main.command()

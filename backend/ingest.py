@@ -7,10 +7,12 @@ import logging
 import time
 
 import redis
+import simple_websocket.ws
 from flask import Blueprint, current_app, request
 from flask_sock import Sock
 from marshmallow import ValidationError
 from simple_websocket import ConnectionClosed
+from wsproto.extensions import PerMessageDeflate
 
 from . import metrics
 from .connections import Connection
@@ -18,6 +20,7 @@ from .core import keys, pauses
 from .core.clock import now_ms
 from .core.consent import get_consent
 from .core.employees import authenticate, token_hash
+from .core.fastpath import compile_schema
 from .core.frames import BadInputError, find_bad_string, parse_json
 from .core.intake import RevokedError
 from .core.policy import get_policy
@@ -28,6 +31,20 @@ log = logging.getLogger(__name__)
 bp = Blueprint("ingest", __name__)
 sock = Sock()
 
+
+def _lean_deflate() -> PerMessageDeflate:
+    """permessage-deflate without context takeover: zlib state lives only while a message does.
+
+    simple-websocket accepts every socket with `PerMessageDeflate()`, whose compressor (about
+    256 KiB of zlib state) and decompressor stay allocated for the life of a socket once Chromium
+    has negotiated compression: most of an idle socket's memory (measured by bench/idle.py).
+    Without context takeover each message is compressed on its own, and that state is freed.
+    """
+    return PerMessageDeflate(client_no_context_takeover=True, server_no_context_takeover=True)
+
+
+simple_websocket.ws.PerMessageDeflate = _lean_deflate
+
 HELLO_TIMEOUT = 10.0
 # Clients ping every 20 s; three missed pings mean the client is gone.
 IDLE_TIMEOUT = 60.0
@@ -35,6 +52,7 @@ CLOSE_POLICY = 1008
 
 _hello = HelloSchema()
 _events = EventsFrameSchema()
+_events_fast = compile_schema(_events)  # the same schema, compiled (backend/core/fastpath.py)
 _applied = PauseAppliedSchema()
 
 
@@ -182,7 +200,9 @@ class Session:
     def on_events(self, frame: dict) -> None:
         started = time.perf_counter()
         try:
-            envelope = _events.load(frame)
+            envelope = _events_fast(frame)
+            if envelope is None:
+                envelope = _events.load(frame)
         except ValidationError as err:
             seq = frame.get("seq") if isinstance(frame.get("seq"), int) else None
             code = (
@@ -224,9 +244,13 @@ class Session:
                 error_frame("bad_frame", "pause_applied is not valid", errors=err.messages)
             )
         ident = self.conn.ident
-        if not pauses.record_ack(self.r, applied["pause_id"], ident.device, ident.employee):
+        # Recorded in one batch with the other sockets' answers (backend/acks.py).
+        recorded, record = self.services.acks.record(
+            applied["pause_id"], ident.device, ident.employee
+        )
+        if not recorded:
             return self.send(error_frame("unknown_pause", "no such pause"))
-        metrics.pause_acked(pauses.get_pause(self.r, applied["pause_id"]))
+        metrics.pause_acked(record)
 
 
 @sock.route("/ws", bp=bp)

@@ -12,6 +12,7 @@ import redis
 
 from workers.queue import enqueue_drain
 
+from .acks import AckRecorder
 from .connections import Registry
 from .control import ControlListener
 from .core.arrivals import Arrivals
@@ -33,6 +34,7 @@ class Services:
         self.registry = Registry(r, self.process_id)
         self.intake = Intake(r, lambda: enqueue_drain(r))
         self.arrivals = Arrivals(r)
+        self.acks = AckRecorder(r)
         # Batching settings of the backend are not sent with drains: the workers' own apply.
         self.listener: ControlListener | None = None
         self._policy_at = 0.0
@@ -64,5 +66,6 @@ class Services:
     def stop(self) -> None:
         """Stop the background threads."""
         self._stop.set()
+        self.acks.stop()
         if self.listener:
             self.listener.stop()

@@ -39,8 +39,10 @@ ADMIN_TOKEN = "bench-admin-token"
 WORK_ORIGIN = "https://app.example.com"
 CATEGORIES = list(VOCABULARY_CATEGORIES)
 GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
+OVERT_SERVE = [sys.executable, "-m", "backend.cli", "serve"]
 
-# Server models compared: `overt serve` (werkzeug, one process, threads) and gunicorn + gevent.
+# Server models compared: werkzeug threads in one process (what `overt up` runs) and gunicorn +
+# gevent (`overt serve --workers N` for the real app, the gunicorn command for the bare one).
 MODELS = ("threads", "gevent")
 
 
@@ -104,15 +106,15 @@ class Lab:
     ) -> tuple[subprocess.Popen, int]:
         """Start a server of `model` serving `app`; return it and its port once /healthz answers.
 
-        `threads` runs a single werkzeug process with a thread per connection (`overt serve` for
-        the real app); `gevent` runs `gunicorn -k gevent -w <workers>`.
+        `threads` runs a single werkzeug process with a thread per connection (as `overt up`
+        does); `gevent` runs `overt serve --workers <workers>` for the real app and
+        `gunicorn -k gevent -w <workers>` for any other.
         """
         port = port or free_port()
         if model == "threads":
-            if app == "backend:create_app()":
-                cmd = [sys.executable, "-m", "backend.cli", "serve", "--port", str(port)]
-            else:
-                cmd = [sys.executable, str(BENCH / "_common.py"), "serve", app, str(port)]
+            cmd = [sys.executable, str(BENCH / "_common.py"), "serve", app, str(port)]
+        elif model == "gevent" and app == "backend:create_app()":
+            cmd = [*OVERT_SERVE, "--port", str(port), "--workers", str(workers)]
         elif model == "gevent":
             cmd = [
                 GUNICORN,
@@ -123,7 +125,7 @@ class Lab:
                 "-b",
                 f"127.0.0.1:{port}",
                 "--worker-connections",
-                "2000",
+                "10000",
                 "--log-level",
                 "warning",
                 *gunicorn_private_flags(),
@@ -448,7 +450,7 @@ def load_app(spec: str):
 
 
 def serve_threads(spec: str, port: int) -> None:
-    """Serve `spec` the way `overt serve` does: werkzeug, one thread per connection."""
+    """Serve `spec` the way `overt up` does: werkzeug, one thread per connection."""
     from werkzeug.serving import make_server
 
     make_server("127.0.0.1", port, load_app(spec), threaded=True).serve_forever()

@@ -75,9 +75,10 @@ def enroll_direct(lab: Lab, count: int) -> list[str]:
     return tokens
 
 
-async def connect_all(ports: dict[str, int], tokens: list[str]) -> list[PauseClient]:
-    """Connect and authenticate every client, alternating between the backends."""
-    clients: list[PauseClient] = []
+async def connect_all(
+    ports: dict[str, int], tokens: list[str], clients: list[PauseClient]
+) -> list[PauseClient]:
+    """Connect and authenticate every client into `clients`, alternating between the backends."""
     names = list(ports)
     for start in range(0, len(tokens), CONNECT_BATCH):
         batch = []
@@ -126,12 +127,22 @@ async def wait_for(clients, attr: str, timeout: float) -> None:
 
 async def measure(ports: dict[str, int], tokens: list[str], rounds: int, pids: dict) -> dict:
     """Connect everyone, run the pause/resume rounds, return latencies in ms."""
+    empty = {name: rss_mb(pid) for name, pid in pids.items()}
     t = time.perf_counter()
-    clients = await connect_all(ports, tokens)
-    connect_s = time.perf_counter() - t
+    clients: list[PauseClient] = []
+    # Pings start now: connecting thousands takes longer than the server's 60 s idle timeout.
     pinger = asyncio.create_task(keepalive(clients))
+    await connect_all(ports, tokens, clients)
+    connect_s = time.perf_counter() - t
     await asyncio.sleep(1.0)  # let the presence writes settle
-    idle = {name: {"rss_mb": rss_mb(pid), "threads": threads_of(pid)} for name, pid in pids.items()}
+    idle = {}
+    for name, pid in pids.items():
+        rss, sockets = rss_mb(pid), sum(c.backend == name for c in clients)
+        idle[name] = {
+            "rss_mb": rss,
+            "threads": threads_of(pid),
+            "kib_per_socket": (rss - empty[name]) * 1024 / max(1, sockets),
+        }
     api = ports["A"]
     out = {"connect_s": connect_s, "idle": idle, "rounds": []}
     for n in range(rounds):
@@ -212,7 +223,9 @@ def run_model(lab: Lab, model: str, tokens: list[str], args) -> dict:
     print(
         "  idle with the clients connected: "
         + ", ".join(
-            f"{k} {v['rss_mb']:.0f} MiB in {v['threads']} OS threads" for k, v in idle.items()
+            f"{k} {v['rss_mb']:.0f} MiB in {v['threads']} OS threads "
+            f"({v['kib_per_socket']:.0f} KiB per socket over the process before connecting)"
+            for k, v in idle.items()
         )
         + f"; connecting took {result['connect_s']:.1f} s"
     )

@@ -7,6 +7,7 @@ by `recover_orphans`; the per-day "seen" sets make a second staging of an event 
 
 from __future__ import annotations
 
+import functools
 import logging
 import secrets
 from collections import Counter
@@ -29,6 +30,7 @@ from .quarantine import dead_letter, drop_time, log_quarantined
 log = logging.getLogger(__name__)
 
 TAKE_SIZE = 500
+DAY_MS = 86_400_000
 SEEN_TTL = 8 * 24 * 3600  # events older than 7 days are refused at intake
 # A take is a few milliseconds of work; one older than this belongs to a dead worker. Recovering
 # a take that was only slow is safe too: its events are staged once, whichever commit comes first
@@ -158,11 +160,17 @@ def _stage_entry(entry: Entry, rules, secret: str, allowed_origins, policy_versi
     return staged
 
 
+@functools.lru_cache(maxsize=64)
+def seen_key(day: int) -> str:
+    """Return the key of the "seen" set of a UTC day (days since the epoch)."""
+    date = datetime.fromtimestamp(day * 86_400, UTC).strftime("%Y%m%d")
+    return keys.key(keys.KEY_SEEN, day=date)
+
+
 def staged_row(staged: Entry) -> tuple[str, str, str, str]:
     """Return the (seen key, member, staged json, duplicate drops field) row of a staged entry."""
     record = staged.record
-    day = datetime.fromtimestamp(record["ts"] / 1000, UTC).strftime("%Y%m%d")
-    seen = keys.key(keys.KEY_SEEN, day=day)
+    seen = seen_key(record["ts"] // DAY_MS)
     member = f"{staged.employee}:{record['id']}"
     return seen, member, staged.encode(), drop_field(record["ts"], "duplicate")
 

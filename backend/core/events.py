@@ -9,6 +9,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, vali
 from .aria import ARIA_ROLES
 from .clock import now_ms as clock_now_ms
 from .elements import clean_element, element_errors
+from .fastpath import compile_schema
 from .frames import find_bad_string
 from .vocabulary import (
     CATEGORY_OF,
@@ -248,6 +249,11 @@ EVENT_SCHEMAS: dict[str, Schema] = {
 }
 
 
+# The same schemas compiled to a fast check (backend/core/fastpath.py); marshmallow itself runs
+# only for what the fast check does not vouch for, and gives the typed error.
+FAST_EVENT_SCHEMAS = {kind: compile_schema(schema) for kind, schema in EVENT_SCHEMAS.items()}
+
+
 class EventRejected(Exception):
     """One event failed validation; `code` is the typed reason sent back in the ack."""
 
@@ -267,10 +273,12 @@ def validate_event(raw: object, now_ms: int | None = None) -> dict:
     kind = raw.get("type")
     if not isinstance(kind, str) or kind not in EVENT_SCHEMAS:
         raise EventRejected("unknown_type", {"type": [f"unknown event type {str(kind)[:40]!r}"]})
-    try:
-        event = EVENT_SCHEMAS[kind].load(raw)
-    except ValidationError as err:
-        raise EventRejected("invalid_event", err.normalized_messages()) from None
+    event = FAST_EVENT_SCHEMAS[kind](raw)
+    if event is None:
+        try:
+            event = EVENT_SCHEMAS[kind].load(raw)
+        except ValidationError as err:
+            raise EventRejected("invalid_event", err.normalized_messages()) from None
     now_ms = clock_now_ms() if now_ms is None else now_ms
     if event["ts"] > now_ms + MAX_CLOCK_SKEW_MS:
         raise EventRejected("future_timestamp", {"ts": ["timestamp is in the future"]})

@@ -98,13 +98,37 @@ def pause_frame(record: dict) -> dict:
     }
 
 
-def record_ack(r: redis.Redis, pause_id: str, device: str, employee: str) -> bool:
-    """Record that a device applied a pause; return False for an unknown pause."""
-    if not r.hexists(keys.KEY_PAUSES, pause_id):
-        return False
-    ack = {"employee": employee, "device": device, "at": now_ms()}
-    r.hset(keys.key(keys.KEY_PAUSE_ACKS, pause_id=pause_id), device, json.dumps(ack))
-    return True
+# Record many `pause_applied` at once (every client answers a pause together). ARGV: the acks
+# key's text before and after the pause id, then (pause id, device, ack json) triples; an ack of
+# an unknown pause is not recorded. Returns, per triple, 1 when recorded, 0 for an unknown pause.
+RECORD_ACKS_LUA = """
+local out, known = {}, {}
+for i = 3, #ARGV, 3 do
+  local id = ARGV[i]
+  if known[id] == nil then known[id] = redis.call('HEXISTS', KEYS[1], id) == 1 end
+  if known[id] then
+    redis.call('HSET', ARGV[1] .. id .. ARGV[2], ARGV[i + 1], ARGV[i + 2])
+    out[#out + 1] = 1
+  else
+    out[#out + 1] = 0
+  end
+end
+return out
+"""
+
+
+def record_acks(r: redis.Redis, applied: list[tuple[str, str, str]]) -> list[bool]:
+    """Record (pause id, device, employee) acks in one round trip; False for an unknown pause."""
+    if not applied:
+        return []
+    at = now_ms()
+    before, after = keys.KEY_PAUSE_ACKS.split("{pause_id}")
+    args: list[str] = [before, after]
+    for pause_id, device, employee in applied:
+        ack = json.dumps({"employee": employee, "device": device, "at": at})
+        args += [pause_id, device, ack]
+    result = r.register_script(RECORD_ACKS_LUA)(keys=[keys.KEY_PAUSES], args=args)
+    return [flag == 1 for flag in result]
 
 
 def acks(r: redis.Redis, pause_id: str) -> list[dict]:

@@ -22,6 +22,13 @@ PHONE = re.compile(
 DIGITS = re.compile(r"\d{6,}")
 EMAIL_MASK, CARD_MASK, PHONE_MASK, DIGITS_MASK = "[email]", "[card]", "[phone]", "[number]"
 MAX_DECODE = 8  # rounds of percent-decoding; each round shortens the text, so this is ample
+# ASCII text with no digit, "@" or "%" is its own normal form and no pattern above can match it
+# (each needs a digit or an "@"): it is returned as it is.
+MAYBE_MASKED = re.compile(r"[\d@%]")
+# What `quote` leaves alone (PATH_SAFE and ASCII letters and digits): a path made only of these
+# (so no "%" either) is its own normal form and needs no re-encoding after the rules (the masks
+# are made of these characters too).
+PLAIN_PATH = re.compile(r"[A-Za-z0-9/\[\]@:!$&'()*+,;=._~-]*")
 
 TEXT_FIELDS = ("title", "goal", "value")
 URL_FIELDS = ("url", "referrer", "from")
@@ -40,6 +47,8 @@ def normalise(text: str) -> str:
 
 def redact_text(text: str) -> str:
     """Mask e-mail addresses, card-like and phone numbers and digit runs of 6 or more."""
+    if text.isascii() and not MAYBE_MASKED.search(text):
+        return text
     text = EMAIL.sub(EMAIL_MASK, normalise(text))
     text = CARD.sub(CARD_MASK, text)
     text = PHONE.sub(PHONE_MASK, text)
@@ -82,16 +91,28 @@ def redact_url(url: str, allowed_params: frozenset[str] = frozenset()) -> str:
     scheme = parts.scheme.lower()
     if scheme not in WEB_SCHEMES:
         return f"{scheme}:" if re.fullmatch(r"[a-z][a-z0-9+.-]{0,31}", scheme) else "[invalid-url]"
-    query = urlencode(
-        [
-            (k, redact_text(v))
-            for k, v in parse_qsl(parts.query, keep_blank_values=True)
-            if k in allowed_params
-        ]
+    query = (
+        urlencode(
+            [
+                (k, redact_text(v))
+                for k, v in parse_qsl(parts.query, keep_blank_values=True)
+                if k in allowed_params
+            ]
+        )
+        if allowed_params and parts.query
+        else ""
     )
     netloc = parts.netloc.rsplit("@", 1)[-1]  # never keep credentials in a URL
-    path = quote(redact_text(parts.path), safe=PATH_SAFE)
-    return urlunsplit((scheme, netloc, path, query, "")) + redact_route(parts.fragment)
+    return urlunsplit((scheme, netloc, redact_path(parts.path), query, "")) + redact_route(
+        parts.fragment
+    )
+
+
+def redact_path(path: str) -> str:
+    """Mask a URL path (decoded first by the rules) and encode it again."""
+    if PLAIN_PATH.fullmatch(path):
+        return redact_text(path)
+    return quote(redact_text(path), safe=PATH_SAFE)
 
 
 def redact_event(

@@ -100,7 +100,7 @@ def raw_request(port: int, request: bytes) -> tuple[int, dict]:
 
 
 def test_long_url_is_a_json_414_on_werkzeug(live_server):
-    """`overt serve`: a request line over werkzeug's limit is a JSON 414."""
+    """werkzeug (`overt up`): a request line over werkzeug's limit is a JSON 414."""
     status, body = raw_request(
         live_server.port, b"GET /" + b"a" * 70_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n"
     )

@@ -19,9 +19,13 @@ WEB_LIBRARIES = ("flask", "flask_sock", "werkzeug", "simple_websocket", "gunicor
 #   worker runs this file; the factory imports Flask and the blueprints itself (as flaskr does)
 #   so that a worker never loads Flask.
 # - backend/cli.py worker: `overt serve` must not load the RQ worker runtime.
+# - backend/production.py load, _json_errors: gunicorn's master must not load redis, ssl or
+#   Flask; each gevent worker creates the app after gevent has patched the standard library.
 ALLOWED_LOCAL_IMPORTS = {
     ("backend/__init__.py", "create_app"),
     ("backend/cli.py", "worker"),
+    ("backend/production.py", "load"),
+    ("backend/production.py", "_json_errors"),
 }
 
 

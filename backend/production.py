@@ -1,0 +1,75 @@
+"""`overt serve`'s server: gunicorn with gevent workers, run through gunicorn's application API.
+
+`backend/cli.py` binds the listening socket (so a port in use is one line and `--port 0` works),
+then replaces itself with `python -m backend.production`, passing the socket's descriptor. This
+module imports only gunicorn, so the master process never loads redis, ssl or Flask before gevent
+patches them: each worker creates the app after the fork and after gevent's monkey-patching (the
+app starts its control listener and heartbeat per process, which is also why there is no preload).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+from gunicorn.app.base import BaseApplication
+
+# Simultaneous sockets per worker process (gunicorn's default is 1,000); each extension holds one.
+WORKER_CONNECTIONS = 10_000
+
+
+def _json_errors(worker) -> None:
+    """In a worker: answer requests gunicorn refuses in the one JSON error shape."""
+    import backend.gunicorn_conf  # noqa: F401 (replaces gunicorn.util.write_error on import)
+
+
+class OvertServer(BaseApplication):
+    """gunicorn + gevent serving `backend.create_app()` on an already bound socket."""
+
+    def __init__(self, fd: int, host: str, port: int, workers: int, connections: int):
+        self.options = {
+            "bind": [f"fd://{fd}"],
+            "worker_class": "gevent",
+            "workers": workers,
+            "worker_connections": connections,
+            "control_socket_disable": True,  # gunicorn >= 25.1; several servers per user
+            # As backend/gunicorn_conf.py: the longest request line, and JSON for what gunicorn
+            # refuses itself (installed in each worker, after gevent's patching).
+            "limit_request_line": 8190,
+            "post_worker_init": _json_errors,
+            "when_ready": lambda arbiter: print(
+                f"overt: backend on http://{host}:{port} (WebSocket /ws; "
+                f"{workers} gevent worker{'s' if workers != 1 else ''})",
+                flush=True,
+            ),
+        }
+        super().__init__(prog="overt serve")
+
+    def load_config(self) -> None:
+        for name, value in self.options.items():
+            if name in self.cfg.settings:
+                self.cfg.set(name, value)
+
+    def load(self):
+        from backend import create_app
+
+        # As the CLI does: the backend's INFO lines (ids and counts) go to stderr with gunicorn's.
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s"
+        )
+        return create_app()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m backend.production")
+    parser.add_argument("--fd", type=int, required=True, help="bound listening socket")
+    parser.add_argument("--host", required=True, help="shown in the ready line")
+    parser.add_argument("--port", type=int, required=True, help="shown in the ready line")
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--connections", type=int, default=WORKER_CONNECTIONS)
+    args = parser.parse_args(argv)
+    OvertServer(args.fd, args.host, args.port, args.workers, args.connections).run()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,243 @@
+"""One `overt worker` against one backend process: events sealed/s vs events ingested/s.
+
+    .venv/bin/python bench/worker.py [--quick] [--seconds 10] [--clients 16] [--profile]
+
+In one run, on a private redis-server:
+
+1. worker alone: the benchmark's events are queued through the real intake code
+   (`backend.core.intake.Intake.accept`), then one `overt worker --burst` stages and seals them
+   all; prints events/s and events per worker CPU-second.
+2. together: one backend (`overt serve --workers 1`) takes 50-event frames from `--clients`
+   WebSocket clients while one `overt worker` stages and seals; prints events ingested/s
+   (acknowledged), events sealed/s over the same window, the backlog left, each process's CPU,
+   and the ratio sealed / ingested (target >= 1.0: the worker keeps up).
+
+`--profile` instead runs the staging and sealing code in this process under cProfile on the same
+queued events and prints the top functions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import json
+import os
+import pstats
+import subprocess
+import sys
+import tempfile
+import time
+
+from _common import (
+    CATEGORIES,
+    ROOT,
+    WORK_ORIGIN,
+    Lab,
+    cpu_seconds,
+    enroll_consenting,
+    make_event,
+    raise_fd_limit,
+    set_policy,
+)
+from ingest import drive
+
+from backend.core import keys
+from backend.core.employees import Identity, enroll
+from backend.core.intake import Intake
+
+BATCH_SIZE = 1000
+
+
+def queue_events(lab: Lab, count: int, employees: int = 16) -> None:
+    """Queue `count` valid events of consenting employees through the real intake code."""
+    r = lab.redis_client()
+    intake = Intake(r, lambda: None)
+    idents = []
+    for i in range(employees):
+        _, ident = enroll(r, f"w{i}", "bench")
+        now = int(time.time() * 1000)
+        r.hset(
+            keys.key(keys.KEY_CONSENT, employee=ident.employee),
+            mapping=dict.fromkeys(CATEGORIES, now - 60_000),
+        )
+        idents.append(ident)
+    now = int(time.time() * 1000)
+    for start in range(0, count, 50):
+        ident: Identity = idents[(start // 50) % len(idents)]
+        events = [make_event(start + i, now) for i in range(min(50, count - start))]
+        ack = intake.accept(ident, start, events, (WORK_ORIGIN,))
+        assert ack["accepted"] == len(events), ack
+    r.delete(keys.KEY_DRAIN_PENDING)
+    r.close()
+
+
+def sealed_events(r) -> int:
+    """Return how many events the sealed batches hold."""
+    return sum(json.loads(v)["events"] for v in r.hvals(keys.KEY_BATCHES))
+
+
+def backlog(r) -> int:
+    """Return the events queued, being staged, staged or being sealed."""
+    pipe = r.pipeline(transaction=False)
+    pipe.llen(keys.KEY_INCOMING)
+    pipe.llen(keys.KEY_STAGING)
+    for k in r.scan_iter(match=keys.key(keys.KEY_PROCESSING, job="*")):
+        pipe.llen(k)
+    for k in r.scan_iter(match=keys.key(keys.KEY_SEALING, batch="*")):
+        pipe.llen(k)
+    return sum(pipe.execute())
+
+
+def worker_env(lab: Lab) -> dict:
+    return {**lab.env, "OVERT_BATCH_SIZE": str(BATCH_SIZE), "OVERT_BATCH_MAX_AGE": "1"}
+
+
+def worker_alone(lab: Lab, count: int) -> dict:
+    """Queue `count` events, then time one `overt worker --burst` sealing all of them."""
+    r = lab.redis_client()
+    queue_events(lab, count)
+    before = sealed_events(r)
+    # One drain job, as the backend enqueues; the burst worker also seals what is left.
+    from workers.queue import enqueue_drain
+
+    enqueue_drain(r)
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "backend.cli", "worker", "--burst"],
+        env=worker_env(lab),
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    cpu = 0.0
+    while proc.poll() is None:
+        cpu = cpu_seconds(proc.pid) or cpu
+        time.sleep(0.05)
+    elapsed = time.perf_counter() - t0
+    sealed = sealed_events(r) - before
+    left = backlog(r)
+    r.close()
+    return {"events": sealed, "seconds": elapsed, "cpu_s": cpu, "left": left}
+
+
+def together(lab: Lab, args) -> dict:
+    """One backend process and one worker at once, under the ingest benchmark's load."""
+    proc, port = lab.start_server("gevent", workers=1)
+    set_policy(port)
+    tokens = [enroll_consenting(port, f"together-{i}") for i in range(args.clients)]
+    log = open(lab.dir / "worker.log", "wb")  # noqa: SIM115 (closed below)
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "backend.cli", "worker"],
+        env=worker_env(lab),
+        cwd=ROOT,
+        stdout=log,
+        stderr=log,
+    )
+    r = lab.redis_client()
+    try:
+        time.sleep(2.0)
+        sealed0, t0 = sealed_events(r), time.perf_counter()
+        wcpu0 = cpu_seconds(worker.pid)
+        pids = {"server": proc.pid, "redis": lab.redis.process.pid, "redis_url": lab.redis.url}
+        result = asyncio.run(drive(port, tokens, 50, args, pids))
+        elapsed = time.perf_counter() - t0  # warm-up + measured window + the last acks
+        sealed = sealed_events(r) - sealed0
+        wcpu = (cpu_seconds(worker.pid) - wcpu0) / elapsed
+        left = backlog(r)
+        t1 = time.perf_counter()
+        while backlog(r) and time.perf_counter() - t1 < 60:
+            time.sleep(0.1)
+        catch_up = time.perf_counter() - t1
+    finally:
+        worker.terminate()
+        worker.wait(timeout=20)
+        log.close()
+        lab.stop(proc)
+        r.close()
+    ingested = result["accepted_total"]
+    return {
+        "ingested_per_s": ingested / elapsed,
+        "ingested_measured_per_s": result["events_per_s"],
+        "ingested_total": ingested,
+        "sealed_per_s": sealed / elapsed,
+        "sealed_total": sealed,
+        "window_s": elapsed,
+        "backend_cores": result["cpu"]["server"],
+        "worker_cores": wcpu,
+        "left": left,
+        "catch_up_s": catch_up,
+    }
+
+
+def profile(lab: Lab, count: int) -> None:
+    """Stage and seal `count` queued events in this process under cProfile."""
+    from backend.core.config import load_settings
+    from workers.batches import seal_due
+    from workers.jobs import drain_queue
+
+    queue_events(lab, count)
+    r = lab.redis_client()
+    settings = load_settings({**worker_env(lab), "OVERT_DATA_DIR": str(lab.dir / "data")})
+    prof = cProfile.Profile()
+    t0 = time.perf_counter()
+    prof.enable()
+    while r.llen(keys.KEY_INCOMING):
+        drain_queue(r, settings, (BATCH_SIZE, 1.0), max_takes=1000)
+    seal_due(r, settings.datasets_dir, BATCH_SIZE, 1.0, force=True)
+    prof.disable()
+    elapsed = time.perf_counter() - t0
+    print(f"staged and sealed {sealed_events(r)} events in {elapsed:.2f} s (under cProfile)")
+    with tempfile.NamedTemporaryFile("w+", suffix=".txt") as out:
+        pstats.Stats(prof, stream=out).sort_stats("tottime").print_stats(25)
+        out.seek(0)
+        print(out.read())
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--seconds", type=float, help="measured seconds of load (default 10)")
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--window", type=int, default=2)
+    parser.add_argument("--events", type=int, help="events queued for the worker alone")
+    parser.add_argument("--profile", action="store_true", help="cProfile staging and sealing")
+    args = parser.parse_args(argv)
+    args.seconds = args.seconds or (4.0 if args.quick else 10.0)
+    args.warmup = 1.0
+    args.events = args.events or (20_000 if args.quick else 50_000)
+    raise_fd_limit(4096)
+    print(f"load average before: {os.getloadavg()[0]:.2f}; {os.cpu_count()} cores")
+    with Lab() as lab:
+        if args.profile:
+            profile(lab, args.events)
+            return 0
+        alone = worker_alone(lab, args.events)
+        print(
+            f"worker alone: sealed {alone['events']:,} events in {alone['seconds']:.1f} s "
+            f"({alone['events'] / alone['seconds']:,.0f} events/s, "
+            f"{alone['events'] / max(alone['cpu_s'], 0.01):,.0f} per worker CPU-second; "
+            f"startup included), {alone['left']} left",
+            flush=True,
+        )
+        both = together(lab, args)
+    print(
+        f"together, one backend process + one worker, {args.clients} clients:\n"
+        f"  ingested {both['ingested_total']:,} events in {both['window_s']:.1f} s "
+        f"({both['ingested_per_s']:,.0f}/s; {both['ingested_measured_per_s']:,.0f}/s at full load;"
+        f" backend {both['backend_cores']:.2f} cores)\n"
+        f"  sealed   {both['sealed_total']:,} events in the same {both['window_s']:.1f} s "
+        f"({both['sealed_per_s']:,.0f}/s; worker {both['worker_cores']:.2f} cores)\n"
+        f"  backlog at the end of the load: {both['left']:,} events, gone "
+        f"{both['catch_up_s']:.1f} s later\n"
+        f"  sealed / ingested = {both['sealed_per_s'] / both['ingested_per_s']:.2f} "
+        f"(target >= 1.0); events per CPU-second: worker "
+        f"{both['sealed_per_s'] / max(both['worker_cores'], 0.01):,.0f}, backend "
+        f"{both['ingested_per_s'] / max(both['backend_cores'], 0.01):,.0f}"
+    )
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
