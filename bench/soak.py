@@ -1,15 +1,18 @@
 """Soak: 1,000 WebSocket clients for 60 s on 2 backend processes and 2 workers, plus abusers.
 
     .venv/bin/python bench/soak.py [--quick] [--clients 1000] [--seconds 60] [--abusers 100]
+                                   [--abuse-seconds 30]
 
 `overt serve --workers 2` (gunicorn + gevent: one master, two backend processes on one port) and
 two `overt worker` processes share one private redis-server. Every client sends an events frame
 (5 events) every 2 s, as an extension flushing its outbox does, pings every 15 s, and records the
 ack round trip. Meanwhile `--abusers` clients each send a frame just over the 1 MiB limit, get
-closed with 1009, reconnect and do it again. Prints the RSS of every process (master, backends,
-workers, Redis) after warm-up, every 10 s and at the end beside the count of refused frames,
-p50/p99 ack latency, and whether every acknowledged event was sealed exactly once (exit status 1
-if not).
+closed with 1009, reconnect and do it again. Once every frame is acknowledged, the abusers go on
+alone for `--abuse-seconds` while the 1,000 sockets stay open (pinging), so that memory can be
+read against the number of refused frames with nothing else moving. Prints the RSS of every
+process (master, backends, workers, Redis) after warm-up, every 10 s and at the end beside the
+count of refused frames, the CPU time each process got (the machine is shared), p50/p99 ack
+latency, and whether every acknowledged event was sealed exactly once (exit status 1 if not).
 """
 
 from __future__ import annotations
@@ -187,28 +190,90 @@ def backend_pids(master: int, workers: int, timeout: float = 30.0) -> list[int]:
     return sorted(children)
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process has used, in seconds (Linux /proc); NaN once gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 class Sampler:
-    """RSS of every process, with the refused and acknowledged counts at the same moment."""
+    """RSS and CPU time of every process, with the refused and acknowledged counts then."""
 
     def __init__(self, pids: dict[str, int]):
         self.pids = pids
+        self.started = time.monotonic()
         self.rows: list[dict] = []
 
-    def sample(self, label: str, elapsed: float, refused: int, acked: int) -> None:
-        rss = {name: rss_mib(pid) for name, pid in self.pids.items()}
+    def sample(self, label: str, refused: int, acked: int) -> None:
         self.rows.append(
-            {"label": label, "t": elapsed, "refused": refused, "acked": acked, "rss": rss}
+            {
+                "label": label,
+                "t": time.monotonic() - self.started,
+                "refused": refused,
+                "acked": acked,
+                "rss": {name: rss_mib(pid) for name, pid in self.pids.items()},
+                "cpu": {name: cpu_seconds(pid) for name, pid in self.pids.items()},
+                "cpu_generator": time.process_time(),
+            }
         )
 
     def row(self, label: str) -> dict:
         return next(r for r in self.rows if r["label"] == label)
 
 
+class Clients:
+    """The soak clients: connected once, sending frames while `sending`, pinging throughout."""
+
+    def __init__(self, clients: list[SoakClient]):
+        self.clients = clients
+
+    def open(self) -> list[SoakClient]:
+        return [c for c in self.clients if not c.transport.is_closing()]
+
+    def send_round(self) -> None:
+        """One frame from each client, spread over FRAME_EVERY seconds."""
+        loop = asyncio.get_running_loop()
+        clients = self.open()
+        for i, c in enumerate(clients):
+            loop.call_later(FRAME_EVERY * i / len(clients), c.send_frame)
+
+    def ping(self) -> None:
+        for c in self.open():
+            c.send_text('{"type":"ping"}')
+
+    def acked(self) -> int:
+        return sum(len(c.acked) for c in self.clients)
+
+    def unacked(self) -> int:
+        return sum(len(c.sent) for c in self.clients)
+
+
+async def run_phase(clients, seconds, sending, sampler, refused, every, label) -> None:
+    """Run for `seconds`: send rounds if `sending`, ping every PING_EVERY, sample every `every`."""
+    started = time.monotonic()
+    last_ping = last_sample = started
+    while (now := time.monotonic()) - started < seconds:
+        if sending:
+            clients.send_round()
+        if now - last_ping > PING_EVERY:
+            last_ping = now
+            clients.ping()
+        await asyncio.sleep(FRAME_EVERY)
+        if time.monotonic() - last_sample >= every:
+            last_sample = time.monotonic()
+            sampler.sample(label, len(refused), clients.acked())
+
+
 async def soak(port: int, tokens: list[str], args, sampler: Sampler) -> dict:
-    clients: list[SoakClient] = []
+    """Load for args.seconds (clients and abusers), then abusers alone on the held sockets."""
+    connected: list[SoakClient] = []
     for start in range(0, args.clients, CONNECT_BATCH):
         batch = tokens[start : start + CONNECT_BATCH]
-        clients += await asyncio.gather(*(connect(SoakClient, port, t) for t in batch))
+        connected += await asyncio.gather(*(connect(SoakClient, port, t) for t in batch))
+    clients = Clients(connected)
     stop = asyncio.Event()
     refused: list[int] = []
     frame = oversized_frame()
@@ -216,45 +281,31 @@ async def soak(port: int, tokens: list[str], args, sampler: Sampler) -> dict:
         asyncio.create_task(abuse(port, tokens[args.clients + i], frame, stop, refused))
         for i in range(args.abusers)
     ]
-
-    def acked() -> int:
-        return sum(len(c.acked) for c in clients)
-
-    started = time.monotonic()
-    last_ping = last_sample = started
     warm = min(10.0, args.seconds / 4)
-    sockets = {}
-    while time.monotonic() - started < args.seconds:
-        for i, c in enumerate(clients):  # spread the frames over the interval
-            if not c.transport.is_closing():
-                asyncio.get_running_loop().call_later(FRAME_EVERY * i / len(clients), c.send_frame)
-        if time.monotonic() - last_ping > PING_EVERY:
-            last_ping = time.monotonic()
-            for c in clients:
-                if not c.transport.is_closing():
-                    c.send_text('{"type":"ping"}')
-        await asyncio.sleep(FRAME_EVERY)
-        elapsed = time.monotonic() - started
-        if not sampler.rows and elapsed >= warm:
-            sampler.sample("warm", elapsed, len(refused), acked())
-            sockets = {n: sockets_of(p) for n, p in sampler.pids.items() if n.startswith("backend")}
-            last_sample = time.monotonic()
-        elif sampler.rows and time.monotonic() - last_sample >= SAMPLE_EVERY:
-            sampler.sample("", elapsed, len(refused), acked())
-            last_sample = time.monotonic()
+    await run_phase(clients, warm, True, sampler, refused, warm, "")
+    sampler.rows.clear()
+    sampler.sample("warm", len(refused), clients.acked())
+    sockets = {n: sockets_of(p) for n, p in sampler.pids.items() if n.startswith("backend")}
+    await run_phase(clients, args.seconds - warm, True, sampler, refused, SAMPLE_EVERY, "")
+    sampler.sample("load end", len(refused), clients.acked())
+    # Let the backlog drain (frames still unacknowledged), abusers still at work.
+    deadline = time.monotonic() + 120
+    while clients.unacked() and time.monotonic() < deadline:
+        await run_phase(clients, FRAME_EVERY, False, sampler, refused, 3600, "")
+    sampler.sample("abuse", len(refused), clients.acked())
+    await run_phase(clients, args.abuse_seconds, False, sampler, refused, SAMPLE_EVERY / 2, "")
+    sampler.sample("end", len(refused), clients.acked())
     stop.set()
-    await asyncio.sleep(5)  # last acks
-    sampler.sample("end", time.monotonic() - started, len(refused), acked())
     for task in abusers:
         task.cancel()
     await asyncio.gather(*abusers, return_exceptions=True)
-    closed = sum(c.closed.done() for c in clients)
-    for c in clients:
+    closed = sum(c.closed.done() for c in connected)
+    for c in connected:
         c.close()
     return {
-        "acked": [i for c in clients for i in c.acked],
-        "frames_unacked": sum(len(c.sent) for c in clients),
-        "latency_ms": percentiles([x for c in clients for x in c.latencies]),
+        "acked": [i for c in connected for i in c.acked],
+        "frames_unacked": clients.unacked(),
+        "latency_ms": percentiles([x for c in connected for x in c.latencies]),
         "refused": refused,
         "closed_by_server": closed,
         "sockets": sockets,
@@ -290,35 +341,53 @@ def wait_sealed(lab: Lab, acked: set[str], timeout: float = 180) -> list[str]:
     return sealed
 
 
-def report_memory(sampler: Sampler) -> None:
-    """Print RSS per process over time, and the backends' growth per refused frame."""
+def report(sampler: Sampler) -> None:
+    """Print RSS per process over time, CPU used under load, and growth per refused frame."""
     names = list(sampler.pids)
-    print("RSS (MiB) over the run; t in s, refused = oversized frames refused so far")
-    print(f"{'t':>5} {'refused':>8} {'acked':>8} " + " ".join(f"{n:>10}" for n in names))
+    print("RSS (MiB); t in s from the start of the load; refused = oversized frames so far")
+    print(f"{'t':>5} {'refused':>8} {'acked':>8} " + " ".join(f"{n:>12}" for n in names))
     for row in sampler.rows:
-        cells = " ".join(f"{row['rss'][n]:10.1f}" for n in names)
+        cells = " ".join(f"{row['rss'][n]:12.1f}" for n in names)
         print(f"{row['t']:5.0f} {row['refused']:8d} {row['acked']:8d} {cells}  {row['label']}")
-    warm, end = sampler.row("warm"), sampler.row("end")
-    refused = end["refused"] - warm["refused"]
+    warm, load_end = sampler.row("warm"), sampler.row("load end")
+    spent = load_end["t"] - warm["t"]
+    used = {n: load_end["cpu"][n] - warm["cpu"][n] for n in names}
+    used["load generator"] = load_end["cpu_generator"] - warm["cpu_generator"]
+    share = ", ".join(f"{n} {cpu:.1f}" for n, cpu in used.items())
+    print(f"CPU seconds used in {spent:.0f} s of load (2 cores = {2 * spent:.0f}): {share}")
+    frames = (load_end["acked"] - warm["acked"]) / EVENTS_PER_FRAME
+    backends = sum(cpu for n, cpu in used.items() if n.startswith("backend"))
+    if frames:
+        print(
+            f"backend CPU per acknowledged frame ({EVENTS_PER_FRAME} events): "
+            f"{backends / frames * 1000:.2f} ms; acknowledged {frames / spent:.0f} frames/s"
+        )
+    start, end = sampler.row("abuse"), sampler.row("end")
+    refused = end["refused"] - start["refused"]
+    print(f"abusers alone on the held sockets: {refused} oversized frames refused")
     for name in names:
-        grew = end["rss"][name] - warm["rss"][name]
+        before, after = start["rss"][name], end["rss"][name]
         per = ""
         if refused and name.startswith("backend"):  # the processes that refuse the frames
-            per = f"; {grew * 1024 / refused * 1000:+.0f} KiB per 1,000 refused"
-        before, after = warm["rss"][name], end["rss"][name]
-        print(f"RSS {name:12} warm-up {before:6.1f} -> end {after:6.1f} MiB{per}")
+            per = f"; {(after - before) * 1024 / refused * 1000:+.0f} KiB per 1,000 refused"
+        print(f"RSS {name:12} {before:6.1f} -> {after:6.1f} MiB{per}")
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="200 clients, 20 s, 20 abusers")
+    parser.add_argument(
+        "--quick", action="store_true", help="200 clients, 20 s, 20 abusers (then 10 s alone)"
+    )
     parser.add_argument("--clients", type=int, default=1000)
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--abusers", type=int, default=100)
+    parser.add_argument(
+        "--abuse-seconds", type=float, default=30.0, help="abusers alone, after the load"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary dir (logs)")
     args = parser.parse_args(argv)
     if args.quick:
-        args.clients, args.seconds, args.abusers = 200, 20.0, 20
+        args.clients, args.seconds, args.abusers, args.abuse_seconds = 200, 20.0, 20, 10.0
     raise_fd_limit((args.clients + args.abusers) * 3 + 256)
     print(f"load average before: {os.getloadavg()[0]:.2f}; {os.cpu_count()} cores")
     with Lab(keep=args.keep, max_connections=2000) as lab:
@@ -354,7 +423,7 @@ def main(argv=None) -> int:
     print(f"soak sockets closed by the server: {res['closed_by_server']}")
     print(f"sockets per backend process after warm-up: {res['sockets']}")
     print(f"a backend process was restarted by gunicorn: {restarted}")
-    report_memory(sampler)
+    report(sampler)
     print(f"dead letters: {dead}; load average after: {os.getloadavg()[0]:.2f}")
     return 0 if lost == 0 and dup == 0 else 1
 
