@@ -229,6 +229,7 @@ class Clients:
 
     def __init__(self, clients: list[SoakClient]):
         self.clients = clients
+        self.last_ping = time.monotonic()
 
     def open(self) -> list[SoakClient]:
         return [c for c in self.clients if not c.transport.is_closing()]
@@ -240,7 +241,11 @@ class Clients:
         for i, c in enumerate(clients):
             loop.call_later(FRAME_EVERY * i / len(clients), c.send_frame)
 
-    def ping(self) -> None:
+    def ping_if_due(self) -> None:
+        """Ping from every client every PING_EVERY s (the server drops sockets silent for 60 s)."""
+        if time.monotonic() - self.last_ping < PING_EVERY:
+            return
+        self.last_ping = time.monotonic()
         for c in self.open():
             c.send_text('{"type":"ping"}')
 
@@ -252,15 +257,12 @@ class Clients:
 
 
 async def run_phase(clients, seconds, sending, sampler, refused, every, label) -> None:
-    """Run for `seconds`: send rounds if `sending`, ping every PING_EVERY, sample every `every`."""
-    started = time.monotonic()
-    last_ping = last_sample = started
-    while (now := time.monotonic()) - started < seconds:
+    """Run for `seconds`: send rounds if `sending`, keep pinging, sample every `every` s."""
+    started = last_sample = time.monotonic()
+    while time.monotonic() - started < seconds:
         if sending:
             clients.send_round()
-        if now - last_ping > PING_EVERY:
-            last_ping = now
-            clients.ping()
+        clients.ping_if_due()
         await asyncio.sleep(FRAME_EVERY)
         if time.monotonic() - last_sample >= every:
             last_sample = time.monotonic()
@@ -344,7 +346,7 @@ def wait_sealed(lab: Lab, acked: set[str], timeout: float = 180) -> list[str]:
 def report(sampler: Sampler) -> None:
     """Print RSS per process over time, CPU used under load, and growth per refused frame."""
     names = list(sampler.pids)
-    print("RSS (MiB); t in s from the start of the load; refused = oversized frames so far")
+    print("RSS (MiB); t in s from the first connect; refused = oversized frames so far")
     print(f"{'t':>5} {'refused':>8} {'acked':>8} " + " ".join(f"{n:>12}" for n in names))
     for row in sampler.rows:
         cells = " ".join(f"{row['rss'][n]:12.1f}" for n in names)
