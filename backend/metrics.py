@@ -1,8 +1,8 @@
 """Prometheus metrics: every instrument and every call the hot path makes, in one module.
 
 Per-process counters and histograms live in prometheus_client's registry. Under gunicorn,
-set PROMETHEUS_MULTIPROC_DIR to an empty directory shared by the workers (emptied before
-start) so `/metrics` on any worker adds up all of them (docs/operations.md). Shared state
+PROMETHEUS_MULTIPROC_DIR names a folder shared by the workers (kept by the master's hooks in
+backend/metrics_dir.py) so `/metrics` on any worker adds up all of them. Shared state
 (connected clients, queue depth, batches sealed, drops) is read from Redis at scrape time, so
 each figure is counted once however many processes there are.
 """
