@@ -134,7 +134,7 @@ async function refresh() {
   }
   // Re-render a panel only when its data changed, so keyboard focus stays where it is.
   whenChanged("active", live.active_pauses, renderActivePauses);
-  whenChanged("pauses", live.pauses, renderPauseTable);
+  whenChanged("pauses", [live.pauses, live.pauses_total], ([p, n]) => renderPauseTable(p, n));
   whenChanged("devices", [live.devices, live.connected_clients], ([d, n]) => renderDevices(d, n));
   whenChanged("pipeline", [live.queue, live.workers, live.batches], () => renderPipeline(live));
   $("updated").textContent = `updated ${new Date().toLocaleTimeString()}`;
@@ -180,7 +180,11 @@ function renderActivePauses(active) {
   box.replaceChildren(list);
 }
 
-function renderPauseTable(pauses) {
+function renderPauseTable(pauses, total) {
+  // The live view sends the newest few and every active one; the audit log has them all.
+  $("pause-count").textContent = total > pauses.length
+    ? `Showing ${pauses.length} of ${total} pauses: the newest, and every active one. The audit log lists them all.`
+    : "";
   const rows = pauses.map((p) => {
     const lat = p.latency_ms;
     const latency = lat.max === null ? "—" : `${lat.p50} / ${lat.p99} / ${lat.max} ms`;
