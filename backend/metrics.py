@@ -95,6 +95,16 @@ class RedisCollector:
         self.presence_ttl = presence_ttl
 
     def collect(self):
+        # Redis away: say so, and let the scrape still carry this process's own counters.
+        try:
+            figures = self._read()
+        except (redis.RedisError, OSError):
+            yield GaugeMetricFamily("overt_redis_up", "Redis answered this scrape", 0)
+            return
+        yield GaugeMetricFamily("overt_redis_up", "Redis answered this scrape", 1)
+        yield from figures
+
+    def _read(self) -> list:
         pipe = self.r.pipeline()
         pipe.zcount(keys.KEY_CONNECTIONS, time.time() - self.presence_ttl, "+inf")
         pipe.llen(keys.KEY_INCOMING)
@@ -105,20 +115,22 @@ class RedisCollector:
         pipe.hgetall(keys.KEY_DROPS)
         pipe.hvals(keys.KEY_SEALING_INDEX)
         connected, incoming, staged, sealed, deleted, dropped, pending, sealing = pipe.execute()
-        yield GaugeMetricFamily("overt_connected_clients", "Clients connected", connected)
         depth = GaugeMetricFamily("overt_queue_depth", "Events waiting, by stage", labels=["stage"])
         depth.add_metric(["incoming"], incoming)
         depth.add_metric(["staged"], staged)
-        yield depth
-        yield CounterMetricFamily(
-            "overt_batches_sealed", "Batches sealed (deleted ones included)", sealed + deleted
-        )
         drops = CounterMetricFamily(
             "overt_events_dropped", "Events dropped by workers, by reason", labels=["reason"]
         )
         for reason, n in sorted(drop_totals(dropped, pending, sealing).items()):
             drops.add_metric([reason], n)
-        yield drops
+        return [
+            GaugeMetricFamily("overt_connected_clients", "Clients connected", connected),
+            depth,
+            CounterMetricFamily(
+                "overt_batches_sealed", "Batches sealed (deleted ones included)", sealed + deleted
+            ),
+            drops,
+        ]
 
 
 def drop_totals(sealed: dict, pending: dict, sealing: list[bytes]) -> collections.Counter:
