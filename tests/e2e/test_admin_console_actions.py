@@ -119,6 +119,7 @@ def test_enrol_revoke_pause_purge_policy_erase(
     work_jobs()
     page.get_by_role("button", name="Newest").click()
     expect(page.locator("#audit-table")).to_contain_text("left the company")
+    page.get_by_role("button", name="Verify chain").click()
     expect(page.locator("#audit-verdict")).to_contain_text("chain intact")
     actions = [e["action"] for e in read_audit(redis_conn, 50)][::-1]
     for action in ("enroll", "pause", "resume", "revoke", "min_contributors", "erase"):
