@@ -7,16 +7,14 @@ export that cannot be audited is refused before anything is copied.
 
 from __future__ import annotations
 
-import getpass
 import json
-import os
 import sys
 from pathlib import Path
 
 import click
 import redis
 
-from .cli_support import CLIError, redis_client
+from .cli_support import CLIError, default_actor, redis_client
 from .core import dataset_ops
 from .core.audit import AuditChainError, audit
 from .core.config import load_settings
@@ -41,14 +39,6 @@ class ExportNotAuditedError(DatasetsError):
 
 def _storage():
     return open_storage(load_settings().datasets_location)
-
-
-def default_actor() -> str:
-    """Return who runs this command, as the audit log names them: `cli:<os user>`."""
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):  # no user name for this uid (e.g. a bare container)
-        return f"cli:uid{os.getuid()}"
 
 
 def _audit_target():

@@ -10,10 +10,10 @@ import pytest
 from click.testing import CliRunner
 
 from backend.cli import main
+from backend.cli_support import default_actor
 from backend.core import audit as audit_log
 from backend.core.consent import set_consent
 from backend.core.policy import get_policy
-from backend.datasets_cli import default_actor
 from tests.helpers import make_event
 from tests.integration.me_helpers import queue_raw, seal
 
