@@ -53,9 +53,11 @@ class OvertServer(BaseApplication):
     def load(self):
         from backend import create_app
 
-        # As the CLI does: the backend's INFO lines (ids and counts) go to stderr with gunicorn's.
+        # As the CLI does: the backend's INFO lines (ids and counts) go to stderr with gunicorn's,
+        # with the process id, as gunicorn's own lines have it: the workers share one stderr.
         logging.basicConfig(
-            level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s"
+            level=logging.INFO,
+            format="%(asctime)s [%(process)d] %(name)s %(levelname)s %(message)s",
         )
         return create_app()
 
