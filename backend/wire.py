@@ -43,9 +43,11 @@ class Broadcast:
         self.text = text
         self.framed: dict[tuple, bytes] = {}
 
-    def bytes_for(self, ws) -> bytes:
-        """Return the bytes of this message on `ws` (the caller holds the socket's send lock)."""
-        key = framing(ws)
+    def bytes_for(self, ws, key: tuple | None) -> bytes:
+        """Return the bytes of this message on `ws`, whose `framing()` is `key`.
+
+        The caller holds the socket's send lock (an unshared framing advances its wsproto state).
+        """
         if key is UNSHARED:
             return ws.ws.send(TextMessage(data=self.text))
         data = self.framed.get(key)

@@ -73,7 +73,7 @@ def test_one_framing_per_kind_of_socket(app, admin, live_server):
         keys = {c.id: wire.framing(c.ws) for c in conns}
         assert sorted(keys.values()) == [(), (), *[(("permessage-deflate", 15),)] * 2]
         message = wire.Broadcast(json.dumps({"type": "pong"}))
-        sent = {c.id: message.bytes_for(c.ws) for c in conns}
+        sent = {c.id: message.bytes_for(c.ws, keys[c.id]) for c in conns}
         assert message.framings == 2
         by_key: dict = {}
         for conn_id, data in sent.items():
