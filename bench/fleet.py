@@ -16,8 +16,15 @@ when its event loop reaches a socket measures that loop's queue as much as the s
 - clients offer permessage-deflate as Chromium does (`client_max_window_bits`), so the server
   frames and compresses as it does for real extensions; compressed frames are inflated here.
 
-Each client answers `pause_applied` as soon as it reads a pause, as the extension does, and pings
-every `ping_every` seconds (the server closes a socket idle for 60 s).
+A read's kernel timestamp is that of the last data read, and the kernel merges small segments
+waiting in a socket's queue, keeping the later time: a frame is timed correctly only if nothing
+else reached that socket between it and the read. Nothing does during a round: clients ping (the
+server answers each ping, and closes a socket idle for 60 s) only while connecting and when told
+to (`Fleet.ping`, between rounds), and the resume is not sent before every pause was read. A
+client that pinged on a timer of its own got pongs behind unread pause frames when starved of
+CPU, which moved those pauses' times seconds later.
+
+Each client answers `pause_applied` as soon as it reads a pause, as the extension does.
 """
 
 from __future__ import annotations
@@ -176,6 +183,7 @@ class Loop:
         limit = len(self.targets) + 256
         soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
         resource.setrlimit(resource.RLIMIT_NOFILE, (min(max(soft, limit), hard), hard))
+        next_ping = time.monotonic() + self.options["ping_every"]
         for start in range(0, len(self.targets), CONNECT_BATCH):
             batch = []
             for port, token in self.targets[start : start + CONNECT_BATCH]:
@@ -188,10 +196,19 @@ class Loop:
                 client.sock.sendall(client_frame(0x1, json.dumps(hello).encode()))
             for client, _ in batch:
                 await_welcome(client)
-                client.sock.setblocking(False)
                 client.sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
                 self.clients[client.sock.fileno()] = client
-                self.epoll.register(client.sock.fileno(), select.EPOLLIN)
+            if time.monotonic() >= next_ping:  # connecting 10,000 can take over a minute
+                next_ping += self.options["ping_every"]
+                self.ping()
+        for fd, client in self.clients.items():
+            client.sock.setblocking(False)
+            self.epoll.register(fd, select.EPOLLIN)
+
+    def ping(self) -> None:
+        frame = client_frame(0x1, b'{"type":"ping"}')
+        for client in self.clients.values():
+            client.sock.send(frame)
 
     def run(self) -> None:
         os.nice(self.options["nice"])
@@ -203,19 +220,13 @@ class Loop:
             ("ready", {"connected": len(self.clients), "deflate": deflated, "connect_s": took})
         )
         self.epoll.register(self.pipe.fileno(), select.EPOLLIN)
-        next_ping = time.monotonic() + self.options["ping_every"]
-        ping = b'{"type":"ping"}'
         while True:
-            for fd, _ in self.epoll.poll(0.05):
+            for fd, _ in self.epoll.poll(0.05, len(self.clients) + 1):
                 if fd == self.pipe.fileno():
                     if not self.command(self.pipe.recv()):
                         return
                 else:
                     self.readable(fd)
-            if time.monotonic() >= next_ping:
-                next_ping += self.options["ping_every"]
-                for client in self.clients.values():
-                    client.sock.send(client_frame(0x1, ping))
             self.maybe_report()
 
     def readable(self, fd: int) -> None:
@@ -269,6 +280,10 @@ class Loop:
                 client.sock.close()
             self.pipe.send(("stopped", {}))
             return False
+        if message[0] == "ping":
+            self.ping()
+            self.pipe.send(("pinged", {}))
+            return True
         _, kind, pause_id, timeout = message
         self.report = (kind, pause_id, time.monotonic() + timeout)
         self.maybe_report()
@@ -358,6 +373,12 @@ class Fleet:
             "closed": dict(closed),
             "cpu_s": sum(a["cpu_s"] for a in answers),
         }
+
+    def ping(self) -> None:
+        """Ping from every client now (between rounds: the server closes sockets idle for 60 s)."""
+        for pipe in self.pipes:
+            pipe.send(("ping",))
+        self._answers(60)
 
     def stop(self) -> None:
         for pipe in self.pipes:

@@ -116,6 +116,8 @@ def measure(lab: Lab, ports: list[int], pids: list[int], tokens: list[str], args
             idle[pid]["mib_over_empty"] = idle[pid]["rss_mb"] - empty[pid]
         out = {"ready": ready, "idle": idle, "rounds": []}
         for n in range(args.rounds):
+            fleet.ping()  # now, not during the round (bench/fleet.py says why)
+            time.sleep(SETTLE)
             body = {"scope": "all", "reason": f"r{n}"}
             paused = timed_round(fleet, ports[0], "pause", "/admin/api/pause", body)
             time.sleep(SETTLE)  # let pause_applied land
