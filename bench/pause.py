@@ -83,6 +83,7 @@ def timed_round(fleet: Fleet, api: int, kind: str, path: str, body: dict) -> dic
     read = [(u - t0) * 1000 for _, u, _ in got["arrivals"]]
     ports = sorted({p for _, _, p in got["arrivals"]})
     return {
+        "t0": t0,
         "pause_id": reply["pause_id"],
         "reached": len(kernel),
         "kernel_ms": percentiles(kernel),
@@ -97,6 +98,20 @@ def timed_round(fleet: Fleet, api: int, kind: str, path: str, body: dict) -> dic
         "live": got["live"],
         "closed": dict(got["closed"]),
     }
+
+
+def wait_applied(api: int, paused: dict, clients: int) -> tuple[int, float]:
+    """Wait (up to 30 s) until every client's pause_applied is recorded; return (count, seconds).
+
+    The round does not go on while the server is still recording them: a resume meanwhile would
+    measure the acknowledgements' work as much as its own.
+    """
+    deadline = time.monotonic() + 30
+    while True:
+        applied = call(api, "GET", f"/admin/api/pauses/{paused['pause_id']}")["applied"]
+        if len(applied) >= clients or time.monotonic() > deadline:
+            return len(applied), time.time() - paused["t0"]
+        time.sleep(0.1)
 
 
 def measure(lab: Lab, ports: list[int], pids: list[int], tokens: list[str], args) -> dict:
@@ -116,13 +131,13 @@ def measure(lab: Lab, ports: list[int], pids: list[int], tokens: list[str], args
             idle[pid]["mib_over_empty"] = idle[pid]["rss_mb"] - empty[pid]
         out = {"ready": ready, "idle": idle, "rounds": []}
         for n in range(args.rounds):
-            fleet.ping()  # now, not during the round (bench/fleet.py says why)
+            missing = fleet.ping()  # now, not during the round (bench/fleet.py says why)
+            if missing:
+                print(f"  ({missing} pongs missing before round {n + 1})")
             time.sleep(SETTLE)
             body = {"scope": "all", "reason": f"r{n}"}
             paused = timed_round(fleet, ports[0], "pause", "/admin/api/pause", body)
-            time.sleep(SETTLE)  # let pause_applied land
-            applied = call(ports[0], "GET", f"/admin/api/pauses/{paused['pause_id']}")["applied"]
-            paused["applied"] = len(applied)
+            paused["applied"], paused["applied_s"] = wait_applied(ports[0], paused, len(tokens))
             resumed = timed_round(
                 fleet,
                 ports[0],
@@ -132,7 +147,6 @@ def measure(lab: Lab, ports: list[int], pids: list[int], tokens: list[str], args
             )
             out["rounds"].append({"pause": paused, "resume": resumed})
             print(round_row(n + 1, len(tokens), paused, resumed), flush=True)
-            time.sleep(SETTLE)
         return out
     finally:
         fleet.stop()
@@ -144,7 +158,8 @@ def round_row(n: int, total: int, res: dict, resumed: dict) -> str:
     return (
         f"  round {n}: reached {res['reached']}/{total}  p50 {k['p50']:6.1f}  p99 {k['p99']:6.1f}"
         f"  max {k['max']:6.1f} ms (client read p99 {r['p99']:6.1f}, client delay p99 "
-        f"{d['p99']:5.1f}); API reply {res['api_ms']:5.1f} ms; {res['applied']} pause_applied;"
+        f"{d['p99']:5.1f}); API reply {res['api_ms']:5.1f} ms; {res['applied']} pause_applied"
+        f" recorded {res['applied_s']:.1f} s after the call;"
         f" client CPU {res['client_cpu_s'] * 1000:.0f} ms; resume p99 "
         f"{resumed['kernel_ms']['p99']:.1f} ms{closed}"
     )
