@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import resource
 
 from gunicorn.app.base import BaseApplication
 
@@ -62,6 +63,24 @@ class OvertServer(BaseApplication):
         return create_app()
 
 
+def raise_open_file_limit(connections: int) -> int:
+    """Raise this process's soft limit on open files towards what its workers need; return it.
+
+    Each socket is a descriptor, and many systems start processes with a soft limit of 1,024: a
+    worker would refuse connections past it while `connections` allows 10,000. The soft limit
+    goes up to `connections` plus room for Redis, logs and the listener, never past the hard
+    limit an administrator set; the forked workers inherit it.
+    """
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = connections + 256
+    if hard != resource.RLIM_INFINITY:
+        wanted = min(wanted, hard)
+    if wanted > soft:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+        return wanted
+    return soft
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m backend.production")
     parser.add_argument("--fd", type=int, required=True, help="bound listening socket")
@@ -70,6 +89,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--connections", type=int, default=WORKER_CONNECTIONS)
     args = parser.parse_args(argv)
+    raise_open_file_limit(args.connections)
     OvertServer(args.fd, args.host, args.port, args.workers, args.connections).run()
 
 

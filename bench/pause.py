@@ -29,7 +29,7 @@ import re
 import sys
 import time
 
-from _common import Lab, call, family, percentiles, rss_mb, threads_of
+from _common import Lab, call, family, percentiles, raise_fd_limit, rss_mb, threads_of
 from fleet import Fleet
 
 from backend.core import employees
@@ -228,6 +228,7 @@ def main(argv=None) -> int:
         f"{args.client_procs} client processes at nice {args.nice}, "
         f"{'offering' if args.deflate else 'without'} permessage-deflate"
     )
+    raise_fd_limit(args.clients + 512)  # the servers inherit it (the client processes raise theirs)
     with Lab(keep=args.keep) as lab:
         tokens = enroll_direct(lab, args.clients)
         ports, pids = start_backends(lab, args)
