@@ -15,6 +15,8 @@ import resource
 
 from gunicorn.app.base import BaseApplication
 
+from backend import metrics_dir
+
 # Simultaneous sockets per worker process (gunicorn's default is 1,000); each extension holds one.
 WORKER_CONNECTIONS = 10_000
 
@@ -38,6 +40,11 @@ class OvertServer(BaseApplication):
             # refuses itself (installed in each worker, after gevent's patching).
             "limit_request_line": 8190,
             "post_worker_init": _json_errors,
+            # /metrics adds up every worker: prometheus-client's multiprocess folder, kept by
+            # the master (backend/metrics_dir.py).
+            "on_starting": metrics_dir.on_starting,
+            "child_exit": metrics_dir.child_exit,
+            "on_exit": metrics_dir.on_exit,
             "when_ready": lambda arbiter: print(
                 f"overt: backend on http://{host}:{port} (WebSocket /ws; "
                 f"{workers} gevent worker{'s' if workers != 1 else ''})",
