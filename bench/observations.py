@@ -5,7 +5,8 @@
    by an observation (the scroll made the last one stale). Sizes are read from the events the
    server queued; the ms are the content script's own performance.now() around each observation.
 2. Through `/ws` on `overt serve` (bench/ingest.py's load generator): events/s with 50-event frames
-   where 1 event in 5 is an observation (the median one of step 1), against the same run without.
+   where 1 event in 5 is an observation (those of step 1's table page, in turn), against the same
+   run without; each with and without permessage-deflate (bench/_deflate.py, as Chromium sends).
 
 Usage: .venv/bin/python bench/observations.py [--quick] [--rounds N] [--seconds S] [--keep]
 """
@@ -204,9 +205,7 @@ def measure_pages(lab: Lab, port: int, rounds: int, source: Path | None = None) 
                     "ms": percentiles(timings),
                     "ms_first": timings[0],
                     "ms_all": timings,
-                    "median_observation": sorted(observed, key=lambda o: len(json.dumps(o)))[
-                        len(observed) // 2
-                    ]["elements"],
+                    "observations_elements": [o["elements"] for o in observed],
                 }
                 page.close()
         finally:
@@ -216,8 +215,9 @@ def measure_pages(lab: Lab, port: int, rounds: int, source: Path | None = None) 
     return results
 
 
-def observation_frames(elements: list[dict], every: int):
-    """A frame_pool for bench/ingest.py where 1 event in `every` is an observation."""
+def observation_frames(observed: list[list[dict]], every: int):
+    """A frame_pool for bench/ingest.py where 1 event in `every` is an observation: the
+    observations the extension made (`observed`, each a list of elements), in turn."""
 
     def pool(frame_size: int, frames: int) -> list[str]:
         now = int(time.time() * 1000)
@@ -229,6 +229,7 @@ def observation_frames(elements: list[dict], every: int):
                 if every and i % every == every - 1:
                     for extra in ("target", "depth", "count", "referrer"):
                         event.pop(extra, None)
+                    elements = observed[(f * frame_size + i) // every % len(observed)]
                     event.update(type="observation", elements=elements)
                 events.append(event)
             out.append(json.dumps(events))
@@ -245,7 +246,7 @@ CASES = (  # (name, observation every N events or 0, client)
 )
 
 
-def measure_ingest(lab: Lab, elements: list[dict], args) -> dict:
+def measure_ingest(lab: Lab, observed: list[list[dict]], args) -> dict:
     """events/s and wire bytes per event through /ws: with and without observations, with and
     without permessage-deflate; the cases alternate within each round."""
     proc, port = lab.start_server("threads")
@@ -258,7 +259,7 @@ def measure_ingest(lab: Lab, elements: list[dict], args) -> dict:
     try:
         for _ in range(args.rounds):
             for case, every, client in CASES:
-                ingest.frame_pool = observation_frames(elements, every)
+                ingest.frame_pool = observation_frames(observed, every)
                 ingest.LoadClient = client
                 client.wire = wire = _deflate.WireBytes()
                 r.unlink(keys.KEY_INCOMING)
@@ -281,9 +282,9 @@ def measure_ingest(lab: Lab, elements: list[dict], args) -> dict:
     return {case: {k: statistics.median(v) for k, v in f.items()} for case, f in figures.items()}
 
 
-def wire_sizes(elements: list[dict]) -> dict:
+def wire_sizes(observed: list[list[dict]]) -> dict:
     """Bytes of one observation event and of a 50-event frame with 10, plain and deflated."""
-    pool = observation_frames(elements, 5)(50, 1)[0]
+    pool = observation_frames(observed, 5)(50, 1)[0]
     event = json.dumps(next(e for e in json.loads(pool) if e["type"] == "observation"))
     frame = f'{{"type":"events","seq":1,"events":{pool}}}'
     return {
@@ -326,12 +327,12 @@ def main(argv=None) -> int:
         if args.pages_only:
             print("ms per observation:", {n: f["ms_all"] for n, f in pages.items()})
             return 0
-        elements = pages["table"]["median_observation"]
-        sizes = wire_sizes(elements)
+        observed = pages["table"]["observations_elements"]
+        sizes = wire_sizes(observed)
         for what, (plain, packed) in sizes.items():
             print(f"{what:12s} {plain:>7,} bytes, deflated {packed:>6,} ({plain / packed:.1f}x)")
         print(f"\ningest, 50-event frames, 1 in 5 an observation of {sizes['observation'][0]:,} B:")
-        res = measure_ingest(lab, elements, args)
+        res = measure_ingest(lab, observed, args)
     print("medians:")
     for case, f in res.items():
         print(f"  {case:16s} {f['eps']:>9,.0f} events/s {f['wire']:>7,.0f} B/event on the wire")
