@@ -254,7 +254,9 @@ def measure_ingest(lab: Lab, observed: list[list[dict]], args) -> dict:
     set_policy(port)
     tokens = [enroll_consenting(port, f"ingest-{i}") for i in range(args.clients)]
     pids = {"server": proc.pid, "redis": lab.redis.process.pid, "redis_url": lab.redis.url}
-    figures: dict[str, dict[str, list[float]]] = {c[0]: {"eps": [], "wire": []} for c in CASES}
+    figures: dict[str, dict[str, list[float]]] = {
+        c[0]: {"eps": [], "wire": [], "per_cpu": []} for c in CASES
+    }
     plain_client = ingest.LoadClient
     try:
         for _ in range(args.rounds):
@@ -269,10 +271,12 @@ def measure_ingest(lab: Lab, observed: list[list[dict]], args) -> dict:
                 per_event = wire.sent / max(1, res["events_per_s"] * args.seconds)
                 figures[case]["eps"].append(res["events_per_s"])
                 figures[case]["wire"].append(per_event)
+                cpu = res["cpu"]
+                figures[case]["per_cpu"].append(res["events_per_s"] / max(cpu["server"], 1e-9))
                 print(
                     f"  {case:16s} {res['events_per_s']:>9,.0f} events/s "
-                    f"{per_event:>7,.0f} B/event on the wire, server "
-                    f"{res['cpu']['server']:.2f} cores",
+                    f"{per_event:>7,.0f} B/event on the wire; cores: server {cpu['server']:.2f} "
+                    f"redis {cpu['redis']:.2f} client {cpu['client']:.2f}",
                     flush=True,
                 )
     finally:
@@ -335,13 +339,19 @@ def main(argv=None) -> int:
         res = measure_ingest(lab, observed, args)
     print("medians:")
     for case, f in res.items():
-        print(f"  {case:16s} {f['eps']:>9,.0f} events/s {f['wire']:>7,.0f} B/event on the wire")
+        print(
+            f"  {case:16s} {f['eps']:>9,.0f} events/s {f['wire']:>7,.0f} B/event on the wire "
+            f"{f['per_cpu']:>8,.0f} events per server CPU-second"
+        )
     for suffix in ("", "+deflate"):
         ratio = res["with" + suffix]["eps"] / res["without" + suffix]["eps"]
-        print(f"ratio with/without observations{suffix or ' (no deflate)'}: {ratio:.2f}")
+        per_cpu = res["with" + suffix]["per_cpu"] / res["without" + suffix]["per_cpu"]
+        name = suffix or " (no deflate)"
+        print(f"ratio with/without observations{name}: {ratio:.2f} ({per_cpu:.2f} per CPU)")
     for case in ("without", "with"):
         ratio = res[case + "+deflate"]["eps"] / res[case]["eps"]
-        print(f"ratio deflate/plain, {case} observations: {ratio:.2f}")
+        per_cpu = res[case + "+deflate"]["per_cpu"] / res[case]["per_cpu"]
+        print(f"ratio deflate/plain, {case} observations: {ratio:.2f} ({per_cpu:.2f} per CPU)")
     print(f"load average after: {os.getloadavg()[0]:.2f}")
     return 0
 
