@@ -24,6 +24,11 @@ _STR_OR_NONE = frozenset((str, type(None)))
 _BIDS = re.compile(r"(?:b[0-9]{1,6}\n)*")
 _TAGS = re.compile(rf"(?:(?![^\n]*\d{{6}})[a-z][a-z0-9-]{{0,{MAX_TAG - 1}}}\n)*")
 _NO_STATE: dict = {}
+_ESCAPED = re.compile(r'[\x00-\x1f"\\]')  # what JSON escapes in a string (ensure_ascii=False)
+# An element's JSON without its strings' characters, at most: the keys, quotes and punctuation
+# of all six fields (56), the largest box "[-1000000,...]" (37), the state's braces (2).
+_ELEMENT_FRAME = 56 + 37 + 2
+_STATE_ITEM = len(',"expanded":false')  # the longest state item, with its comma
 
 
 def element_errors(raw: object) -> dict[str, list[str]]:
@@ -121,3 +126,24 @@ def clean_elements(elements: list[dict]) -> list[dict]:
     ):
         return elements
     return [clean_element(raw) for raw in elements]
+
+
+def size_bound(elements: list[dict]) -> int | None:
+    """An upper bound on the UTF-8 size of `elements` as compact JSON, or None when no cheap
+    bound is known. For valid elements with only known fields (clean_elements kept them as they
+    are): about 20 times cheaper than encoding them, and within 2x of the real size."""
+    column = _column(elements)
+    labels = "".join(filter(None, column("label")))
+    if _ESCAPED.search(labels):
+        return None  # escapes lengthen a label: count exactly
+    strings = (
+        "".join(column("bid")) + "".join(filter(None, column("role"))) + "".join(column("tag"))
+    )
+    state_items = sum(map(len, column("state", _NO_STATE)))
+    return (
+        2
+        + len(elements) * (_ELEMENT_FRAME + 1)
+        + state_items * _STATE_ITEM
+        + len(strings)
+        + len(labels.encode("utf-8", "surrogatepass"))
+    )

@@ -5,7 +5,13 @@ import json
 
 import pytest
 
-from backend.core.elements import all_valid, clean_element, clean_elements, element_errors
+from backend.core.elements import (
+    all_valid,
+    clean_element,
+    clean_elements,
+    element_errors,
+    size_bound,
+)
 from backend.core.events import EventRejected, validate_event
 from backend.core.vocabulary import MAX_OBSERVATION_BYTES
 from tests.helpers import make_event
@@ -95,3 +101,30 @@ def test_observation_size_is_counted_in_utf8_as_the_extension_counts_it():
     with pytest.raises(EventRejected) as info:
         validate_event(make_event("observation", elements=over))
     assert "elements" in info.value.errors
+
+
+def test_size_bound_is_never_below_the_real_size():
+    """For every shape of valid element; None when a label needs escapes."""
+    full = {"checked": False, "selected": True, "expanded": False, "disabled": False}
+    shapes = [
+        element(1),
+        {"bid": "b999999", "tag": "x" * 32, "box": [-(10**6)] * 4},
+        {**element(2), "role": "menuitemcheckbox", "state": full, "label": "保存🙂" * 20},
+        {**element(3), "label": "x" * 80, "box": [10**6, -(10**6), 0, 8]},
+    ]
+    for shape in shapes:
+        for n in (1, 7, 200):
+            elements = [{**shape, "bid": f"b{i}"} for i in range(n)]
+            exact = len(json.dumps(elements, separators=(",", ":"), ensure_ascii=False).encode())
+            bound = size_bound(elements)
+            assert exact <= bound <= 3 * exact, (shape, n, exact, bound)
+    for label in ('Say "hi"', "a\\b", "line\nbreak", "\x01"):
+        assert size_bound([{**element(1), "label": label}]) is None
+
+
+def test_observation_near_the_limit_is_counted_exactly():
+    """Elements whose bound is over the limit but whose JSON fits are accepted."""
+    elements = [{**element(i), "label": "x" * 60} for i in range(200)]
+    exact = len(json.dumps(elements, separators=(",", ":"), ensure_ascii=False).encode())
+    assert exact <= MAX_OBSERVATION_BYTES < size_bound(elements)
+    assert validate_event(make_event("observation", elements=elements))
