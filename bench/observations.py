@@ -4,11 +4,13 @@
    dashboard of about 240 controls): scroll, then click, 40 times per page; each click is preceded
    by an observation (the scroll made the last one stale). Sizes are read from the events the
    server queued; the ms are the content script's own performance.now() around each observation.
-2. Through `/ws` on `overt serve` (bench/ingest.py's load generator): events/s with 50-event frames
-   where 1 event in 5 is an observation (those of step 1's table page, in turn), against the same
-   run without; each with and without permessage-deflate (bench/_deflate.py, as Chromium sends).
+2. Through `/ws` on one werkzeug process (bench/ingest.py's load generator): events/s with
+   50-event frames where 1 event in 5 is an observation (those of step 1's table page, in turn),
+   against the same run without; each with and without permessage-deflate (bench/_deflate.py, as
+   Chromium sends).
 
 Usage: .venv/bin/python bench/observations.py [--quick] [--rounds N] [--seconds S] [--keep]
+       [--pages-only] [--extension DIR]
 """
 
 from __future__ import annotations
