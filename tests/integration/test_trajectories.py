@@ -205,6 +205,6 @@ def test_cli_exports_steps(alice, send, run_workers, settings, tmp_path):
     out = tmp_path / "steps"
     done = run(["datasets", "export", "--format", "steps", "--out", str(out)], overt_env(settings))
     assert done.returncode == 0, done.stderr
-    assert "1 episode(s), 5 step(s)" in done.stdout
+    assert "1 episode(s), 5 step(s)" in done.stdout, (done.stdout, done.stderr)
     (line,) = (out / "steps.jsonl").read_text().splitlines()
     assert json.loads(line)["steps"][0]["observation"] is None  # the goto comes before any
