@@ -10,7 +10,7 @@
    Chromium sends).
 
 Usage: .venv/bin/python bench/observations.py [--quick] [--rounds N] [--seconds S] [--keep]
-       [--pages-only] [--extension DIR]
+       [--pages-only] [--clicks N] [--extension DIR]
 """
 
 from __future__ import annotations
@@ -309,11 +309,14 @@ def main(argv=None) -> int:
         "--extension", type=Path, help="measure this copy of extension/ (e.g. an older commit's)"
     )
     parser.add_argument("--pages-only", action="store_true", help="skip the ingest part")
+    parser.add_argument(
+        "--clicks", type=int, default=None, help="observed clicks per page (default 40; 20 quick)"
+    )
     args = parser.parse_args(argv)
     args.rounds = args.rounds or (1 if args.quick else 3)
     args.seconds = args.seconds or (3.0 if args.quick else 6.0)
     args.warmup, args.window, args.clients = 1.0, 2, 8
-    clicks = 20 if args.quick else 40
+    clicks = args.clicks or (20 if args.quick else 40)
     print(f"load average before: {os.getloadavg()[0]:.2f}")
     with Lab(keep=args.keep) as lab:
         proc, port = lab.start_server("threads")
