@@ -361,7 +361,8 @@ def report(sampler: Sampler) -> None:
     backends = sum(cpu for n, cpu in used.items() if n.startswith("backend"))
     if frames:
         print(
-            f"backend CPU per acknowledged frame ({EVENTS_PER_FRAME} events): "
+            f"backend CPU per acknowledged frame ({EVENTS_PER_FRAME} events), the abusers' "
+            f"{load_end['refused'] - warm['refused']} refused frames included: "
             f"{backends / frames * 1000:.2f} ms; acknowledged {frames / spent:.0f} frames/s"
         )
     start, end = sampler.row("abuse"), sampler.row("end")
