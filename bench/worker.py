@@ -1,8 +1,13 @@
 """One `overt worker` against one backend process: events sealed/s vs events ingested/s.
 
-    .venv/bin/python bench/worker.py [--quick] [--seconds 10] [--clients 16] [--profile]
+    .venv/bin/python bench/worker.py [--quick] [--seconds 10] [--clients 16] [--mix app|simple]
+                                     [--profile]
 
-In one run, on a private redis-server:
+In one run, on a private redis-server, with the same events in both parts (`--mix app`, the
+default: every event type as a web app's users produce them, observations included, repeated
+screens and a few one-off words, bench/_traffic.py; `--mix simple`: bench/ingest.py's four
+types) and a fresh id on every event sent (a resent id is a duplicate: staged once, never sealed
+twice, so it would cap what can be sealed):
 
 1. worker alone: the benchmark's events are queued through the real intake code
    (`backend.core.intake.Intake.accept`), then one `overt worker --burst` stages and seals them
@@ -29,6 +34,7 @@ import sys
 import tempfile
 import time
 
+import ingest
 from _common import (
     CATEGORIES,
     ROOT,
@@ -40,16 +46,50 @@ from _common import (
     raise_fd_limit,
     set_policy,
 )
-from ingest import drive
+from _traffic import app_event
 
 from backend.core import keys
 from backend.core.employees import Identity, enroll
 from backend.core.intake import Intake
 
 BATCH_SIZE = 1000
+# The first group of a pool event's id, replaced by a per-send counter (see FreshIdClient).
+ID_STUB = "deadbeef-"
+MIXES = {"app": app_event, "simple": make_event}
 
 
-def queue_events(lab: Lab, count: int, employees: int = 16) -> None:
+def mixed_pool(mix: str):
+    """Return a bench/ingest.py frame_pool of `mix` events whose ids the client makes fresh."""
+    make = MIXES[mix]
+
+    def pool(frame_size: int, frames: int) -> list[str]:
+        now = int(time.time() * 1000)
+        out = []
+        for f in range(frames):
+            events = []
+            for i in range(frame_size):
+                event = make(f * frame_size + i, now)
+                event["id"] = ID_STUB + event["id"][9:]
+                events.append(event)
+            out.append(json.dumps(events, separators=(",", ":")))
+        return out
+
+    return pool
+
+
+class FreshIdClient(ingest.LoadClient):
+    """bench/ingest.py's client, but every event it sends has an id never sent before."""
+
+    def send_next(self) -> None:
+        self.seq += 1
+        events = self.pool[self.seq % len(self.pool)].replace(
+            '"id":"' + ID_STUB, f'"id":"{self.seq:08x}-'
+        )
+        self.sent_at[self.seq] = time.perf_counter()
+        self.send_text(f'{{"type":"events","seq":{self.seq},"events":{events}}}')
+
+
+def queue_events(lab: Lab, count: int, mix: str = "app", employees: int = 16) -> None:
     """Queue `count` valid events of consenting employees through the real intake code."""
     r = lab.redis_client()
     intake = Intake(r, lambda: None)
@@ -65,7 +105,7 @@ def queue_events(lab: Lab, count: int, employees: int = 16) -> None:
     now = int(time.time() * 1000)
     for start in range(0, count, 50):
         ident: Identity = idents[(start // 50) % len(idents)]
-        events = [make_event(start + i, now) for i in range(min(50, count - start))]
+        events = [MIXES[mix](start + i, now) for i in range(min(50, count - start))]
         ack = intake.accept(ident, start, events, (WORK_ORIGIN,))
         assert ack["accepted"] == len(events), ack
     r.delete(keys.KEY_DRAIN_PENDING)
@@ -93,10 +133,10 @@ def worker_env(lab: Lab) -> dict:
     return {**lab.env, "OVERT_BATCH_SIZE": str(BATCH_SIZE), "OVERT_BATCH_MAX_AGE": "1"}
 
 
-def worker_alone(lab: Lab, count: int) -> dict:
+def worker_alone(lab: Lab, count: int, mix: str) -> dict:
     """Queue `count` events, then time one `overt worker --burst` sealing all of them."""
     r = lab.redis_client()
-    queue_events(lab, count)
+    queue_events(lab, count, mix)
     before = sealed_events(r)
     # One drain job, as the backend enqueues; the burst worker also seals what is left.
     from workers.queue import enqueue_drain
@@ -140,7 +180,8 @@ def together(lab: Lab, args) -> dict:
         sealed0, t0 = sealed_events(r), time.perf_counter()
         wcpu0 = cpu_seconds(worker.pid)
         pids = {"server": proc.pid, "redis": lab.redis.process.pid, "redis_url": lab.redis.url}
-        result = asyncio.run(drive(port, tokens, 50, args, pids))
+        ingest.frame_pool, ingest.LoadClient = mixed_pool(args.mix), FreshIdClient
+        result = asyncio.run(ingest.drive(port, tokens, 50, args, pids))
         elapsed = time.perf_counter() - t0  # warm-up + measured window + the last acks
         sealed = sealed_events(r) - sealed0
         wcpu = (cpu_seconds(worker.pid) - wcpu0) / elapsed
@@ -165,18 +206,20 @@ def together(lab: Lab, args) -> dict:
         "window_s": elapsed,
         "backend_cores": result["cpu"]["server"],
         "worker_cores": wcpu,
+        "redis_cores": result["cpu"]["redis"],
+        "client_cores": result["cpu"]["client"],
         "left": left,
         "catch_up_s": catch_up,
     }
 
 
-def profile(lab: Lab, count: int) -> None:
+def profile(lab: Lab, count: int, mix: str, sort: str = "tottime", top: int = 25) -> None:
     """Stage and seal `count` queued events in this process under cProfile."""
     from backend.core.config import load_settings
     from workers.batches import seal_due
     from workers.jobs import drain_queue
 
-    queue_events(lab, count)
+    queue_events(lab, count, mix)
     r = lab.redis_client()
     settings = load_settings({**worker_env(lab), "OVERT_DATA_DIR": str(lab.dir / "data")})
     prof = cProfile.Profile()
@@ -184,12 +227,12 @@ def profile(lab: Lab, count: int) -> None:
     prof.enable()
     while r.llen(keys.KEY_INCOMING):
         drain_queue(r, settings, (BATCH_SIZE, 1.0), max_takes=1000)
-    seal_due(r, settings.datasets_dir, BATCH_SIZE, 1.0, force=True)
+    seal_due(r, settings.datasets_dir, BATCH_SIZE, 1.0, force=True, secret=settings.secret)
     prof.disable()
     elapsed = time.perf_counter() - t0
     print(f"staged and sealed {sealed_events(r)} events in {elapsed:.2f} s (under cProfile)")
     with tempfile.NamedTemporaryFile("w+", suffix=".txt") as out:
-        pstats.Stats(prof, stream=out).sort_stats("tottime").print_stats(25)
+        pstats.Stats(prof, stream=out).sort_stats(sort).print_stats(top)
         out.seek(0)
         print(out.read())
 
@@ -201,18 +244,23 @@ def main(argv=None) -> int:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--window", type=int, default=2)
     parser.add_argument("--events", type=int, help="events queued for the worker alone")
+    parser.add_argument("--mix", choices=sorted(MIXES), default="app", help="events sent")
     parser.add_argument("--profile", action="store_true", help="cProfile staging and sealing")
+    parser.add_argument("--sort", default="tottime", help="--profile: pstats sort key")
+    parser.add_argument("--top", type=int, default=25, help="--profile: functions shown")
     args = parser.parse_args(argv)
     args.seconds = args.seconds or (4.0 if args.quick else 10.0)
     args.warmup = 1.0
     args.events = args.events or (20_000 if args.quick else 50_000)
     raise_fd_limit(4096)
-    print(f"load average before: {os.getloadavg()[0]:.2f}; {os.cpu_count()} cores")
+    print(
+        f"load average before: {os.getloadavg()[0]:.2f}; {os.cpu_count()} cores; --mix {args.mix}"
+    )
     with Lab() as lab:
         if args.profile:
-            profile(lab, args.events)
+            profile(lab, args.events, args.mix, args.sort, args.top)
             return 0
-        alone = worker_alone(lab, args.events)
+        alone = worker_alone(lab, args.events, args.mix)
         print(
             f"worker alone: sealed {alone['events']:,} events in {alone['seconds']:.1f} s "
             f"({alone['events'] / alone['seconds']:,.0f} events/s, "
@@ -230,6 +278,7 @@ def main(argv=None) -> int:
         f"({both['sealed_per_s']:,.0f}/s; worker {both['worker_cores']:.2f} cores)\n"
         f"  backlog at the end of the load: {both['left']:,} events, gone "
         f"{both['catch_up_s']:.1f} s later\n"
+        f"  redis {both['redis_cores']:.2f} cores, load generator {both['client_cores']:.2f}\n"
         f"  sealed / ingested = {both['sealed_per_s'] / both['ingested_per_s']:.2f} "
         f"(target >= 1.0); events per CPU-second: worker "
         f"{both['sealed_per_s'] / max(both['worker_cores'], 0.01):,.0f}, backend "

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from .redact import redact_event
+from .redact import Memo, redact_event
 
 # Field names of an entry's JSON form. EMPLOYEE comes first when encoded, so a reader can skip
 # other people's entries with a substring test before parsing (see `employee_needle`).
@@ -84,15 +84,19 @@ def employee_needle(employee: str) -> bytes:
 
 
 def dataset_record(
-    entry: Entry, contributor: str, allowed_origins=None, policy_version: str | None = None
+    entry: Entry,
+    contributor: str,
+    allowed_origins=None,
+    policy_version: str | None = None,
+    memo: Memo | None = None,
 ) -> dict:
     """Return a queued event exactly as it will appear in a dataset (redacted, pseudonymised).
 
     `allowed_origins` are the policy's: a referrer elsewhere keeps its origin at most. The policy
     version is the one the backend accepted the event under; `policy_version` stands in for
-    entries queued without it.
+    entries queued without it. `memo` remembers redactions across the records of a take.
     """
-    event = redact_event(entry.event, allowed_origins=allowed_origins)
+    event = redact_event(entry.event, allowed_origins=allowed_origins, memo=memo)
     return {
         **event,
         "category": entry.category,
