@@ -10,12 +10,30 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+import orjson
+
 from .redact import Memo, redact_event
 
 # Field names of an entry's JSON form. EMPLOYEE comes first when encoded, so a reader can skip
 # other people's entries with a substring test before parsing (see `employee_needle`).
 EMPLOYEE, TEAM, DEVICE, CATEGORY, RECEIVED, EVENT, RECORD = "e", "t", "d", "c", "r", "ev", "rec"
 POLICY = "p"  # the consent policy version the event was accepted under
+# orjson reads integers of more than 64 bits as floats; JSON with a run of 19 digits or more
+# (maybe such an integer) is read by the json module, as is anything orjson refuses (lone
+# surrogates, NaN): so every entry parses exactly as `json.loads` parses it.
+DIGITS_AS_NINES = bytes.maketrans(b"0123456789", b"9" * 10)
+LONG_DIGITS = b"9" * 19
+
+
+def parse(raw: bytes | str):
+    """Return `json.loads(raw)`, faster."""
+    data = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else raw
+    if LONG_DIGITS not in data.translate(DIGITS_AS_NINES):
+        try:
+            return orjson.loads(data)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(raw)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +72,7 @@ class Entry:
     @classmethod
     def decode(cls, raw: bytes | str) -> Entry:
         """Return the entry stored as `raw`."""
-        doc = json.loads(raw)
+        doc = parse(raw)
         return cls(
             employee=doc[EMPLOYEE],
             team=doc[TEAM],

@@ -83,11 +83,28 @@ def redact_route(fragment: str) -> str:
     return route.group(0) + quote(redact_text(path), safe=PATH_SAFE)
 
 
+# An http(s) URL with a plain host, a path of PLAIN_PATH characters (no brackets) and a query of
+# printable ASCII, no fragment: `urlsplit` takes it apart exactly at these marks, and the result is
+# its scheme, host and masked path (the query goes, or stays empty).
+PLAIN_URL = re.compile(
+    r"(https?://[A-Za-z0-9.-]+(?::[0-9]*)?)(/[A-Za-z0-9/@:!$&'()*+,;=._~-]*)?(\?[!-\"$-~]*)?"
+)
+
+
 def redact_url(url: str, allowed_params: frozenset[str] = frozenset()) -> str:
     """Drop every query parameter not allow-listed and any fragment but a hash route; mask paths.
 
     A URL that is not http(s) (`data:`, `javascript:`, `file:`) keeps its scheme only.
     """
+    plain = PLAIN_URL.fullmatch(url)
+    if plain and not (allowed_params and plain.group(3)):
+        path = redact_text(plain.group(2) or "")
+        return plain.group(1) + (path if not path or path[0] == "/" else "/" + path)
+    return parsed_redact_url(url, allowed_params)
+
+
+def parsed_redact_url(url: str, allowed_params: frozenset[str] = frozenset()) -> str:
+    """Return `redact_url(url, allowed_params)`, always taking the URL apart with `urlsplit`."""
     try:
         parts = urlsplit(url)
     except ValueError:

@@ -1,0 +1,62 @@
+"""records.parse reads every entry exactly as json.loads reads it."""
+
+import json
+import math
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from backend.core.records import Entry, parse
+
+SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.integers(min_value=-(10**40), max_value=10**40)
+    | st.floats()
+    | st.text()
+    | st.sampled_from(["\ud800", "a\udfffb", "\U0001f600", "9" * 25])
+)
+VALUES = st.recursive(
+    SCALARS,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner),
+    max_leaves=20,
+)
+
+
+def same(a, b) -> bool:
+    if isinstance(a, float) and isinstance(b, float) and math.isnan(a):
+        return math.isnan(b)
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return list(a) == list(b) and all(same(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
+    return a == b
+
+
+@given(VALUES, st.booleans(), st.booleans())
+def test_parse_is_json_loads(value, ascii_only, as_bytes):
+    text = json.dumps(value, ensure_ascii=ascii_only)
+    raw = text.encode("utf-8", "surrogatepass") if as_bytes else text
+    assert same(parse(raw), json.loads(raw))
+
+
+def test_parse_refuses_what_json_loads_refuses():
+    for raw in (b"", b"{", b'{"a":1,}', b"\xff{}", "{"):
+        try:
+            json.loads(raw)
+        except ValueError as err:
+            expected = type(err)
+        try:
+            parse(raw)
+        except ValueError as err:
+            assert isinstance(err, expected)
+        else:
+            raise AssertionError(f"{raw!r} parsed")
+
+
+def test_a_huge_timestamp_stays_an_integer():
+    raw = Entry("e", "t", "c", 1, event={"ts": 10**30}).encode()
+    assert Entry.decode(raw.encode()).event["ts"] == 10**30
