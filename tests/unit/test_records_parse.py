@@ -1,4 +1,4 @@
-"""records.parse reads every entry exactly as json.loads reads it."""
+"""records.parse reads entries as json.loads does; staged ones read back as json wrote them."""
 
 import json
 import math
@@ -6,7 +6,7 @@ import math
 from hypothesis import given
 from hypothesis import strategies as st
 
-from backend.core.records import Entry, parse
+from backend.core.records import Entry, dumps_staged, employee_needle, parse
 
 SCALARS = (
     st.none()
@@ -60,3 +60,13 @@ def test_parse_refuses_what_json_loads_refuses():
 def test_a_huge_timestamp_stays_an_integer():
     raw = Entry("e", "t", "c", 1, event={"ts": 10**30}).encode()
     assert Entry.decode(raw.encode()).event["ts"] == 10**30
+
+
+@given(st.text(max_size=8), VALUES)
+def test_a_staged_entry_reads_back_as_json_wrote_it(employee, record):
+    doc = {"e": employee, "t": "team", "c": "pages", "r": 1, "rec": {"ts": 1, "x": record}}
+    expected = json.loads(json.dumps(doc, separators=(",", ":")))
+    text = dumps_staged(doc)
+    assert same(parse(text), expected)
+    assert same(parse(text.encode("utf-8", "surrogatepass")), expected)
+    assert employee_needle(employee) in text.encode("utf-8", "surrogatepass")
