@@ -32,6 +32,7 @@ import pstats
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 import ingest
@@ -161,51 +162,100 @@ def worker_alone(lab: Lab, count: int, mix: str) -> dict:
     return {"events": sealed, "seconds": elapsed, "cpu_s": cpu, "left": left}
 
 
+class TimedStats(ingest.Stats):
+    """bench/ingest.py's counters, noting when its measured window opens and closes."""
+
+    def __init__(self):
+        super().__init__()
+        self.marks: list[float] = []  # set after Stats sets `measuring` to False
+
+    def __setattr__(self, name, value):
+        if name == "measuring" and hasattr(self, "marks"):
+            self.marks.append(time.perf_counter())
+        super().__setattr__(name, value)
+
+
+class Sampler(threading.Thread):
+    """Samples the events sealed and the worker's CPU every `interval` seconds."""
+
+    def __init__(self, lab: Lab, worker_pid: int, interval: float = 0.1):
+        super().__init__(daemon=True)
+        self.r, self.pid, self.interval = lab.redis_client(), worker_pid, interval
+        self.samples: list[tuple[float, int, float]] = []
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.is_set():
+            self.samples.append((time.perf_counter(), sealed_events(self.r), cpu_seconds(self.pid)))
+            self.done.wait(self.interval)
+        self.r.close()
+
+    def at(self, when: float) -> tuple[int, float]:
+        """Return (events sealed, worker CPU seconds) as last sampled at or before `when`."""
+        before = [s for s in self.samples if s[0] <= when] or self.samples[:1]
+        return before[-1][1], before[-1][2]
+
+
 def together(lab: Lab, args) -> dict:
-    """One backend process and one worker at once, under the ingest benchmark's load."""
+    """One backend process and one worker at once, under the ingest benchmark's load.
+
+    Both rates are taken over bench/ingest.py's measured window (after its warm-up, which lets
+    the pipeline fill): events acknowledged, and events sealed (sampled every 0.1 s; shards hold
+    BATCH_SIZE events, so the count moves in steps).
+    """
     proc, port = lab.start_server("gevent", workers=1)
     set_policy(port)
     tokens = [enroll_consenting(port, f"together-{i}") for i in range(args.clients)]
     log = open(lab.dir / "worker.log", "wb")  # noqa: SIM115 (closed below)
+    profiled = ["-m", "cProfile", "-o", args.profile_worker] if args.profile_worker else []
     worker = subprocess.Popen(
-        [sys.executable, "-m", "backend.cli", "worker"],
+        [sys.executable, *profiled, "-m", "backend.cli", "worker"],
         env=worker_env(lab),
         cwd=ROOT,
         stdout=log,
         stderr=log,
     )
     r = lab.redis_client()
+    sampler = Sampler(lab, worker.pid)
     try:
         time.sleep(2.0)
-        sealed0, t0 = sealed_events(r), time.perf_counter()
-        wcpu0 = cpu_seconds(worker.pid)
+        sampler.start()
         pids = {"server": proc.pid, "redis": lab.redis.process.pid, "redis_url": lab.redis.url}
         ingest.frame_pool, ingest.LoadClient = mixed_pool(args.mix), FreshIdClient
+        stats = {}
+
+        def timed_stats():
+            stats["it"] = TimedStats()
+            return stats["it"]
+
+        ingest.Stats = timed_stats
         result = asyncio.run(ingest.drive(port, tokens, 50, args, pids))
-        elapsed = time.perf_counter() - t0  # warm-up + measured window + the last acks
-        sealed = sealed_events(r) - sealed0
-        wcpu = (cpu_seconds(worker.pid) - wcpu0) / elapsed
+        opened, closed = stats["it"].marks[:2]
         left = backlog(r)
         t1 = time.perf_counter()
         while backlog(r) and time.perf_counter() - t1 < 60:
             time.sleep(0.1)
         catch_up = time.perf_counter() - t1
+        time.sleep(0.2)
     finally:
+        sampler.done.set()
+        sampler.join(timeout=5)
         worker.terminate()
         worker.wait(timeout=20)
         log.close()
         lab.stop(proc)
         r.close()
-    ingested = result["accepted_total"]
+    (sealed0, wcpu0), (sealed1, wcpu1) = sampler.at(opened), sampler.at(closed)
+    window = closed - opened
     return {
-        "ingested_per_s": ingested / elapsed,
-        "ingested_measured_per_s": result["events_per_s"],
-        "ingested_total": ingested,
-        "sealed_per_s": sealed / elapsed,
-        "sealed_total": sealed,
-        "window_s": elapsed,
+        "ingested_per_s": result["events_per_s"],
+        "ingested_total": result["accepted_total"],
+        "sealed_per_s": (sealed1 - sealed0) / window,
+        "sealed_window": sealed1 - sealed0,
+        "sealed_total": sampler.samples[-1][1] - sampler.samples[0][1],
+        "window_s": window,
         "backend_cores": result["cpu"]["server"],
-        "worker_cores": wcpu,
+        "worker_cores": (wcpu1 - wcpu0) / window,
         "redis_cores": result["cpu"]["redis"],
         "client_cores": result["cpu"]["client"],
         "left": left,
@@ -247,10 +297,13 @@ def main(argv=None) -> int:
     parser.add_argument("--mix", choices=sorted(MIXES), default="app", help="events sent")
     parser.add_argument("--profile", action="store_true", help="cProfile staging and sealing")
     parser.add_argument("--sort", default="tottime", help="--profile: pstats sort key")
+    parser.add_argument(
+        "--profile-worker", metavar="FILE", help="run the worker of part 2 under cProfile to FILE"
+    )
     parser.add_argument("--top", type=int, default=25, help="--profile: functions shown")
     args = parser.parse_args(argv)
     args.seconds = args.seconds or (4.0 if args.quick else 10.0)
-    args.warmup = 1.0
+    args.warmup = 3.0  # the pipeline fills: shards are sealed by size or after 1 s
     args.events = args.events or (20_000 if args.quick else 50_000)
     raise_fd_limit(4096)
     print(
@@ -270,15 +323,16 @@ def main(argv=None) -> int:
         )
         both = together(lab, args)
     print(
-        f"together, one backend process + one worker, {args.clients} clients:\n"
-        f"  ingested {both['ingested_total']:,} events in {both['window_s']:.1f} s "
-        f"({both['ingested_per_s']:,.0f}/s; {both['ingested_measured_per_s']:,.0f}/s at full load;"
-        f" backend {both['backend_cores']:.2f} cores)\n"
-        f"  sealed   {both['sealed_total']:,} events in the same {both['window_s']:.1f} s "
-        f"({both['sealed_per_s']:,.0f}/s; worker {both['worker_cores']:.2f} cores)\n"
-        f"  backlog at the end of the load: {both['left']:,} events, gone "
-        f"{both['catch_up_s']:.1f} s later\n"
+        f"together, one backend process + one worker, {args.clients} clients, over the same "
+        f"{both['window_s']:.1f} s window:\n"
+        f"  ingested {both['ingested_per_s']:,.0f} events/s (backend {both['backend_cores']:.2f} "
+        f"cores)\n"
+        f"  sealed   {both['sealed_per_s']:,.0f} events/s ({both['sealed_window']:,} events; "
+        f"worker {both['worker_cores']:.2f} cores)\n"
         f"  redis {both['redis_cores']:.2f} cores, load generator {both['client_cores']:.2f}\n"
+        f"  backlog when the load stopped: {both['left']:,} events, gone "
+        f"{both['catch_up_s']:.1f} s later; {both['ingested_total']:,} acknowledged in all, "
+        f"{both['sealed_total']:,} sealed\n"
         f"  sealed / ingested = {both['sealed_per_s'] / both['ingested_per_s']:.2f} "
         f"(target >= 1.0); events per CPU-second: worker "
         f"{both['sealed_per_s'] / max(both['worker_cores'], 0.01):,.0f}, backend "
