@@ -41,7 +41,6 @@ from backend.core.records import Entry
 
 from .quarantine import DROP_REASON as QUARANTINED
 from .quarantine import dead_letter, drop_time, log_quarantined
-from .stage import may_hold_surrogate
 
 log = logging.getLogger(__name__)
 
@@ -198,9 +197,8 @@ def sealable_items(raw_items: list[bytes]) -> tuple[list[Entry], list[str]]:
     for raw in raw_items:
         item = None
         try:
-            item = Entry.decode(raw)
-            # Staged JSON is ASCII: a lone surrogate can only be there \u-escaped.
-            check_sealable(item, strings=may_hold_surrogate(raw))
+            item, clean = Entry.decode_checked(raw)
+            check_sealable(item, strings=not clean)
         except Exception as err:  # a poison record: set aside, the rest of the batch is sealed
             dead.append(dead_letter("seal", raw, err, item))
             continue
@@ -212,7 +210,7 @@ def check_sealable(item: Entry, strings: bool = True) -> None:
     """Raise unless a staged item has what sealing reads, all of it encodable.
 
     `strings=False` skips looking for strings that are not valid Unicode (the caller knows that
-    the item's JSON holds none).
+    the item holds none: orjson read it).
     """
     rec = item.record
     fields = (item.employee, item.team, item.category)

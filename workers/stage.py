@@ -37,15 +37,10 @@ SEEN_TTL = 8 * 24 * 3600  # events older than 7 days are refused at intake
 # a take that was only slow is safe too: its events are staged once, whichever commit comes first
 # (the seen sets turn the second into "duplicate" drops).
 ORPHAN_AFTER_MS = 10_000
-# How json.dumps (ASCII output) writes any UTF-16 surrogate, paired or lone.
+# How json.dumps (ASCII output) writes any UTF-16 surrogate, paired or lone. A staged entry is
+# written by orjson, which refuses lone surrogates, or by json.dumps (backend/core/records.py
+# `dumps_staged`), so a lone surrogate in its JSON is always written this way.
 SURROGATE_ESCAPE = "\\ud"
-
-
-def may_hold_surrogate(encoded: str | bytes) -> bool:
-    """Return whether the ASCII JSON of an entry may hold a lone surrogate (\\u-escaped)."""
-    if isinstance(encoded, str):
-        return SURROGATE_ESCAPE in encoded
-    return SURROGATE_ESCAPE.encode() in encoded
 
 
 TAKE_LUA = """
@@ -181,9 +176,9 @@ def _stage_entry(
     record = dataset_record(entry, contributor, allowed_origins, policy_version, memo)
     staged = entry.staged(record)
     row = staged_row(staged)  # a timestamp beyond any date fails here, not in the commit
-    # A lone surrogate can only be there \u-escaped (the JSON is ASCII): look for it when the
-    # staged JSON has such an escape at all.
-    if may_hold_surrogate(row[2]):
+    # A lone surrogate can only be there \u-escaped: look for it when the staged JSON has such
+    # an escape at all.
+    if SURROGATE_ESCAPE in row[2]:
         bad = find_bad_string(record)
         if bad:  # intake refuses these; one queued by an older backend must not reach a shard
             raise ValueError(f"a string at {bad} is not valid Unicode")

@@ -27,13 +27,19 @@ LONG_DIGITS = b"9" * 19
 
 def parse(raw: bytes | str):
     """Return `json.loads(raw)`, faster."""
+    return parse_checked(raw)[0]
+
+
+def parse_checked(raw: bytes | str) -> tuple[object, bool]:
+    """Return `json.loads(raw)` and whether orjson read it: then no string in it is a lone
+    surrogate (orjson refuses them, escaped or encoded)."""
     data = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else raw
     if LONG_DIGITS not in data.translate(DIGITS_AS_NINES):
         try:
-            return orjson.loads(data)
+            return orjson.loads(data), True
         except orjson.JSONDecodeError:
             pass
-    return json.loads(raw)
+    return json.loads(raw), False
 
 
 def dumps_staged(doc: dict) -> str:
@@ -94,7 +100,13 @@ class Entry:
     @classmethod
     def decode(cls, raw: bytes | str) -> Entry:
         """Return the entry stored as `raw`."""
-        doc = parse(raw)
+        return cls.decode_checked(raw)[0]
+
+    @classmethod
+    def decode_checked(cls, raw: bytes | str) -> tuple[Entry, bool]:
+        """Return the entry stored as `raw`, and True when none of its strings can be a lone
+        surrogate (see `parse_checked`)."""
+        doc, clean = parse_checked(raw)
         return cls(
             employee=doc[EMPLOYEE],
             team=doc[TEAM],
@@ -104,7 +116,7 @@ class Entry:
             event=doc.get(EVENT),
             record=doc.get(RECORD),
             policy_version=doc.get(POLICY),
-        )
+        ), clean
 
     def staged(self, record: dict) -> Entry:
         """Return this entry as staged: the dataset record in place of the event."""

@@ -6,7 +6,7 @@ import math
 from hypothesis import given
 from hypothesis import strategies as st
 
-from backend.core.records import Entry, dumps_staged, employee_needle, parse
+from backend.core.records import Entry, dumps_staged, employee_needle, parse, parse_checked
 
 SCALARS = (
     st.none()
@@ -70,3 +70,17 @@ def test_a_staged_entry_reads_back_as_json_wrote_it(employee, record):
     assert same(parse(text), expected)
     assert same(parse(text.encode("utf-8", "surrogatepass")), expected)
     assert employee_needle(employee) in text.encode("utf-8", "surrogatepass")
+
+
+def test_a_lone_surrogate_in_a_staged_entry_is_set_aside_however_it_is_written():
+    from workers.batches import sealable_items
+
+    record = {"id": "x", "type": "page_view", "category": "pages", "contributor": "p", "ts": 1}
+    plain = Entry("e", "t", "pages", 1, record={**record, "url": "https://h/a"}).encode().encode()
+    escaped = plain.replace(b"/a", b"/\\ud800")
+    encoded = plain.replace(b"/a", "/\ud800".encode("utf-8", "surrogatepass"))
+    assert parse_checked(plain)[1] and not parse_checked(escaped)[1]
+    assert not parse_checked(encoded)[1]
+    items, dead = sealable_items([plain, escaped, encoded])
+    assert [i.record["url"] for i in items] == ["https://h/a"]
+    assert len(dead) == 2 and all("not valid Unicode" in json.loads(d)["reason"] for d in dead)
