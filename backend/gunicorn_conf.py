@@ -6,6 +6,7 @@ Only what the app needs from the server; workers, binding and timeouts stay on t
 
 from gunicorn import util
 
+from backend.metrics_dir import child_exit, on_exit, on_starting  # noqa: F401 (gunicorn hooks)
 from backend.servers import gunicorn_write_error
 
 # gunicorn's largest request line; longer ones get a 414 in the one JSON error shape.
