@@ -43,3 +43,45 @@ def of_type(events: list[dict], kind: str, **match) -> list[dict]:
         if ok:
             out.append(event)
     return out
+
+
+# Values that are random tokens made by the extension or the server (ids, device tokens,
+# pseudonyms, versions): their letters are chance, not content ("doe" turns up in one run of a
+# few hundred), so a search for leaked words skips them. Every other field is searched.
+RANDOM_FIELDS = frozenset(
+    {"id", "session", "tab", "page", "task", "token", "pause_id", "contributor", "policy_version"}
+)
+
+
+def _without_random(value):
+    if isinstance(value, dict):
+        return {k: _without_random(v) for k, v in value.items() if k not in RANDOM_FIELDS}
+    if isinstance(value, list):
+        return [_without_random(v) for v in value]
+    return value
+
+
+def content_text(texts) -> str:
+    """All of `texts` (JSON frames, or JSON-ready records) as one string, random tokens left out.
+
+    A text that is not JSON is kept whole: it is searched as it is.
+    """
+    out = []
+    for text in texts:
+        if isinstance(text, str):
+            try:
+                text = json.loads(text)
+            except ValueError:
+                out.append(text)
+                continue
+        out.append(json.dumps(_without_random(text), ensure_ascii=False))
+    return "\n".join(out)
+
+
+def leaked_words(texts, secrets, ignore_case: bool = True) -> list[str]:
+    """The secrets found in the content of `texts` (see content_text)."""
+    content = content_text(texts)
+    if ignore_case:
+        content = content.lower()
+        return [s for s in secrets if s.lower() in content]
+    return [s for s in secrets if s in content]

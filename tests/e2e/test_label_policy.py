@@ -8,7 +8,6 @@ events (clicks on the item, the column's structural label, the submit by its but
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -17,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.e2e_harness import wait_for
-from tests.e2e.events_helpers import of_type
+from tests.e2e.events_helpers import leaked_words, of_type
 
 TODOMVC_VERSION = "0.1.1"
 
@@ -36,19 +35,13 @@ def open_app(browser, pages, queued_events, path):
     return page
 
 
-def words_leaked(text: str, secrets) -> list[str]:
-    """The secrets (strings or single words) found in `text`, case-insensitively."""
-    low = text.lower()
-    return [s for s in secrets if s.lower() in low]
-
-
 def assert_nothing_leaked(browser, live_server, run_workers, secrets) -> list[dict]:
     """No secret in any frame received or any sealed record; return the sealed records."""
     wait_for(lambda: browser.outbox_size() == 0, 10, message="outbox drained")
-    assert words_leaked("\n".join(live_server.frames), secrets) == []
+    assert leaked_words(live_server.frames, secrets) == []
     records = run_workers()
     assert records, "the workers sealed nothing, so the shard check would prove nothing"
-    assert words_leaked(json.dumps(records), secrets) == []
+    assert leaked_words(records, secrets) == []
     return records
 
 

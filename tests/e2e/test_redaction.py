@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
-
 from tests.e2e.e2e_harness import wait_for
-from tests.e2e.events_helpers import of_type, sent_events
+from tests.e2e.events_helpers import leaked_words, of_type, sent_events
 
 SECRETS = (
     "jane.secret@example.com",
@@ -27,8 +25,8 @@ SEEDED_PATH = (
 )
 
 
-def leaked(text: str) -> list[str]:
-    return [s for s in SECRETS if s in text]
+def leaked(texts) -> list[str]:
+    return leaked_words(texts, SECRETS, ignore_case=False)
 
 
 def test_seeded_page_leaks_nothing(capturing, pages, live_server, queued_events, run_workers):
@@ -49,8 +47,7 @@ def test_seeded_page_leaks_nothing(capturing, pages, live_server, queued_events,
     wait_for(lambda: len(of_type(queued_events(), "input_activity")) >= 2, 10, message="typing")
     wait_for(lambda: capturing.outbox_size() == 0, 10, message="outbox drained")
 
-    frames = "\n".join(live_server.frames)
-    assert leaked(frames) == []
+    assert leaked(live_server.frames) == []
     events = sent_events(live_server)
     pay = of_type(events, "click", target__selector="#pay")[0]
     assert pay["target"]["label"] == "Pay with [card]"
@@ -62,4 +59,4 @@ def test_seeded_page_leaks_nothing(capturing, pages, live_server, queued_events,
 
     records = run_workers()
     assert records, "the workers sealed nothing, so the shard check would prove nothing"
-    assert leaked(json.dumps(records)) == []
+    assert leaked(records) == []
