@@ -18,9 +18,12 @@ Both servers run side by side; each round measures, one case after the other:
   request, as aw-watcher-web sends them; every heartbeat carries a different page, so each is
   stored as a new event (identical ones would be merged into the previous event).
 
-aw-server is measured with 1, 4 and 32 keep-alive connections, one request in flight and one
-bucket each (`--aw-clients`; 32 = Overt's clients x frames in flight), and its best figure is the
-one compared: SQLite serialises its writes, so more connections can make it slower. Both sides
+aw-server is measured with 1, 4 and 32 keep-alive connections, one request in flight each
+(`--aw-clients`; 32 = Overt's clients x frames in flight), and its best figure is the one
+compared: SQLite serialises its writes, so more connections can make it slower. The connections
+share four buckets (two per case), about what one ActivityWatch install holds (afk, window, a
+browser or two): aw-server lists every bucket on every request, so a bucket per connection would
+slow it down for a reason no real install has. Both sides
 send the same events (aw-server's `data` is Overt's event without its timestamp). Only
 acknowledged events count: Overt's acks must accept every event, aw-server's answers must be 200,
 and afterwards Redis and aw-server's own event count must hold every acknowledged event.
@@ -204,10 +207,10 @@ async def aw_connection(port: int, bucket: str, kind: str, frame_size: int, stat
     writer.close()
 
 
-async def aw_drive(port: int, pid: int, buckets: list[str], kind: str, frame_size: int, args):
-    """Run one connection per bucket against aw-server; return the figures of one case."""
+async def aw_drive(port: int, pid: int, targets: list[str], kind: str, frame_size: int, args):
+    """Run one connection per entry of `targets` (a bucket each) against aw-server."""
     stats = AwStats()
-    tasks = [asyncio.create_task(aw_connection(port, b, kind, frame_size, stats)) for b in buckets]
+    tasks = [asyncio.create_task(aw_connection(port, b, kind, frame_size, stats)) for b in targets]
     await asyncio.sleep(args.warmup)
     cpu0, client0, t0 = cpu_seconds(pid), time.process_time(), time.perf_counter()
     stats.measuring = True
@@ -233,24 +236,26 @@ async def aw_drive(port: int, pid: int, buckets: list[str], kind: str, frame_siz
         "cpu": cpu,
         "accepted_total": stats.events_total,
         "errors": dict(stats.errors),
-        "sockets_per_process": [len(buckets)],
+        "sockets_per_process": [len(targets)],
     }
 
 
-def aw_case(port: int, pid: int, kind: str, conns: int, tag: str, args) -> dict:
-    """Measure one aw-server case on fresh buckets; check every acknowledged event is stored."""
+def aw_case(port: int, pid: int, kind: str, conns: int, buckets: list[str], args) -> dict:
+    """Measure one aw-server case; check that every acknowledged event was stored."""
     size = 50 if kind == "bulk" else 1
-    buckets = [f"aw-watcher-web-bench-{tag}-{kind}-{conns}-{i}" for i in range(conns)]
-    for bucket in buckets:
-        meta = {"client": "aw-watcher-web", "type": "web.tab.current", "hostname": "bench"}
-        aw_call(port, "POST", f"/0/buckets/{bucket}", meta)
-    result = asyncio.run(aw_drive(port, pid, buckets, kind, size, args))
-    stored = sum(aw_call(port, "GET", f"/0/buckets/{b}/events/count") for b in buckets)
+
+    def stored() -> int:
+        return sum(aw_call(port, "GET", f"/0/buckets/{b}/events/count") for b in buckets)
+
+    before = stored()
+    targets = [buckets[i % len(buckets)] for i in range(conns)]
+    result = asyncio.run(aw_drive(port, pid, targets, kind, size, args))
+    added = stored() - before
     if result["errors"]:
         raise RuntimeError(f"aw-server answered {result['errors']}")
-    if stored != result["accepted_total"]:
+    if added != result["accepted_total"]:
         raise RuntimeError(
-            f"aw-server acknowledged {result['accepted_total']} events, holds {stored}"
+            f"aw-server acknowledged {result['accepted_total']} events, holds {added}"
         )
     return result
 
@@ -284,6 +289,10 @@ def run_rounds(lab: Lab, exe: Path, args) -> list[dict]:
     tokens = [enroll_consenting(port, f"aw-bench-{i}") for i in range(args.clients)]
     pids = {"server": proc.pid, "redis": lab.redis.process.pid, "redis_url": lab.redis.url}
     aw_proc, aw_port = start_aw_server(lab, exe)
+    buckets = {kind: [f"aw-watcher-web-bench-{kind}-{i}" for i in range(2)] for kind in TARGETS}
+    for bucket in buckets["bulk"] + buckets["heartbeat"]:
+        meta = {"client": "aw-watcher-web", "type": "web.tab.current", "hostname": "bench"}
+        aw_call(aw_port, "POST", f"/0/buckets/{bucket}", meta)
     results = []
     for rnd in range(1, args.rounds + 1):
         for kind, size in (("bulk", 50), ("heartbeat", 1)):
@@ -292,7 +301,7 @@ def run_rounds(lab: Lab, exe: Path, args) -> list[dict]:
             print(row(res), f"  round {rnd}", flush=True)
             results.append(res)
             for conns in args.aw_clients:
-                res = aw_case(aw_port, aw_proc.pid, kind, conns, f"r{rnd}", args)
+                res = aw_case(aw_port, aw_proc.pid, kind, conns, buckets[kind], args)
                 res["round"] = rnd
                 print(row(res), f"  round {rnd}", flush=True)
                 results.append(res)
