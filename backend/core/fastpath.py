@@ -172,6 +172,20 @@ def _field(field: fields.Field) -> Converter:
     return run
 
 
+# Field types whose loaded value is the JSON value itself, when it has exactly this Python type
+# (so neither True for an Integer nor "7" for an Integer: marshmallow decides those).
+EXACT_TYPES = {fields.String: str, fields.Integer: int, fields.Boolean: bool}
+
+
+def _exactly(python_type: type) -> Converter:
+    def check(value: Any) -> Any:
+        if type(value) is not python_type:
+            raise _Decline
+        return value
+
+    return check
+
+
 def _type(field: fields.Field) -> Converter:
     """Return the type check and conversion of `field` (its `_deserialize`)."""
     kind = type(field)
@@ -180,30 +194,8 @@ def _type(field: fields.Field) -> Converter:
         return lambda value: constant
     if kind is fields.Raw:
         return lambda value: value
-    if kind is fields.String:
-
-        def string(value):
-            if type(value) is not str:
-                raise _Decline
-            return value
-
-        return string
-    if kind is fields.Integer:
-
-        def integer(value):
-            if type(value) is not int:
-                raise _Decline
-            return value
-
-        return integer
-    if kind is fields.Boolean:
-
-        def boolean(value):
-            if value is not True and value is not False:
-                raise _Decline
-            return value
-
-        return boolean
+    if kind in EXACT_TYPES:
+        return _exactly(EXACT_TYPES[kind])
     if kind is fields.UUID:
 
         def uuid_(value):
