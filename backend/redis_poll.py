@@ -13,18 +13,16 @@ from __future__ import annotations
 
 import select
 
+from gevent import monkey
+from redis._parsers import hiredis
+
 
 def install() -> bool:
     """Make redis-py's zero-timeout readiness check non-yielding; return whether it applies.
 
-    False (nothing changed) when redis-py has no such check (another version, or no hiredis).
-    Idempotent; harmless without gevent (the original `poll` is then the same function).
+    False (nothing changed) when redis-py has no such check (another version).
+    Idempotent; harmless without gevent's patching (the original `poll` is then the same one).
     """
-    try:
-        from gevent import monkey
-        from redis._parsers import hiredis
-    except ImportError:
-        return False
     check = getattr(hiredis, "_socket_can_read", None)
     if check is None or not hasattr(select, "poll"):
         return False

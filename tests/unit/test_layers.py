@@ -21,11 +21,14 @@ WEB_LIBRARIES = ("flask", "flask_sock", "werkzeug", "simple_websocket", "gunicor
 # - backend/cli.py worker: `overt serve` must not load the RQ worker runtime.
 # - backend/production.py load, _json_errors: gunicorn's master must not load redis, ssl or
 #   Flask; each gevent worker creates the app after gevent has patched the standard library.
+# - backend/gunicorn_conf.py install_json_errors: the same, for `gunicorn -c
+#   python:backend.gunicorn_conf` (its master loads that file before forking).
 ALLOWED_LOCAL_IMPORTS = {
     ("backend/__init__.py", "create_app"),
     ("backend/cli.py", "worker"),
     ("backend/production.py", "load"),
     ("backend/production.py", "_json_errors"),
+    ("backend/gunicorn_conf.py", "install_json_errors"),
 }
 
 
