@@ -66,6 +66,7 @@ def test_pool_still_refuses_a_connection_with_unread_data(redis_url):
         pool = r.connection_pool
         conn = pool.get_connection()
         conn.send_command("ECHO", "left unread")
+        assert conn.can_read(timeout=10)  # the reply has arrived: the pool check must see it
         pool.release(conn)
         assert r.echo("mine") == b"mine"
         assert r.lpush("redis-poll-test", "x") == 1
