@@ -19,7 +19,14 @@ from werkzeug.serving import make_server
 from . import create_app, embedded_redis
 from .cli_admin import COMMANDS as ADMIN_COMMANDS
 from .cli_admin import policy_chrome
-from .cli_support import EXTENSION_DIR, CLIError, extension_id, redis_client, settings_and_url
+from .cli_support import (
+    EXTENSION_DIR,
+    CLIError,
+    default_actor,
+    extension_id,
+    redis_client,
+    settings_and_url,
+)
 from .core import actions, pauses
 from .core.config import ConfigError, Settings, load_settings
 from .core.db import RedisUnavailableError, connect, safe_url
@@ -227,7 +234,7 @@ def enroll(employee: str, team: str):
         fields = ", ".join(sorted(err.messages))
         raise CLIError(f"invalid {fields}: use letters, digits, . _ @ + -") from None
     _, r = redis_client()
-    token, ident = actions.enroll(r, "cli", employee, team)
+    token, ident = actions.enroll(r, default_actor(), employee, team)
     click.echo(token)
     click.echo(f"(device {ident.device} for {ident.employee} of team {ident.team})", err=True)
 
@@ -265,7 +272,9 @@ def pause(team, employee, reason, purge):
     if not reason.strip():
         raise click.BadParameter("must not be empty", param_hint="--reason")
     _, r = redis_client()
-    record, created, purged = actions.pause(r, "cli", _scope(team, employee), reason, purge)
+    record, created, purged = actions.pause(
+        r, default_actor(), _scope(team, employee), reason, purge
+    )
     state = "paused" if created else "already paused"
     click.echo(
         f"{state}: {record['pause_id']} {json.dumps(record['scope'])}"
@@ -281,7 +290,9 @@ def resume(team, employee, pause_id):
     """Resume capture (by default the pause of everyone)."""
     _, r = redis_client()
     try:
-        record = actions.resume(r, "cli", pause_id, None if pause_id else _scope(team, employee))
+        record = actions.resume(
+            r, default_actor(), pause_id, None if pause_id else _scope(team, employee)
+        )
     except pauses.PauseNotFoundError as err:
         raise CLIError(str(err)) from None
     click.echo(f"resumed: {record['pause_id']} {json.dumps(record['scope'])}")
@@ -343,7 +354,7 @@ def policy_set(origins, categories, purpose, retention_days, min_contributors):
     if min_contributors is not None:
         body["min_contributors"] = min_contributors
     try:
-        new = change_policy(r, body, "cli")
+        new = change_policy(r, body, default_actor())
     except ValidationError as err:
         raise CLIError(f"policy not changed: {_policy_errors(err.messages, body)}") from None
     apps = ", ".join(new["allowed_origins"]) or "none (nothing is captured)"

@@ -8,7 +8,7 @@ import sys
 import click
 
 from .admin_auth import BOOTSTRAP, AdminTokenError, create_token, list_tokens, revoke_token
-from .cli_support import CLIError, redis_client, settings_and_url
+from .cli_support import CLIError, default_actor, redis_client, settings_and_url
 from .cli_support import extension_id as derived_id
 from .core.audit import AuditChainError, archive, archive_path, read_audit, verify
 from .core.audit import audit as append
@@ -82,7 +82,7 @@ def token_create(label: str):
         value = create_token(r, label)
     except AdminTokenError as err:
         raise CLIError(str(err)) from None
-    append(r, "cli", "admin_token_create", label=label)
+    append(r, default_actor(), "admin_token_create", label=label)
     click.echo(value)
     click.echo(f"(admin token {label}: shown once, keep it in a password manager)", err=True)
 
@@ -96,7 +96,7 @@ def token_revoke(label: str):
         revoke_token(r, label)
     except AdminTokenError as err:
         raise CLIError(str(err)) from None
-    append(r, "cli", "admin_token_revoke", label=label)
+    append(r, default_actor(), "admin_token_revoke", label=label)
     click.echo(f"revoked admin token {label}")
 
 

@@ -6,8 +6,10 @@ Kept apart from cli.py so that command modules (cli_admin.py) can use it without
 from __future__ import annotations
 
 import base64
+import getpass
 import hashlib
 import json
+import os
 from pathlib import Path
 
 import click
@@ -58,3 +60,11 @@ def redis_client():
     except RedisUnavailableError as err:
         raise CLIError(f"{err} (from {found.how}); {HOW_TO_POINT}") from None
     return load_settings(found.env), client
+
+
+def default_actor() -> str:
+    """Return who runs this command, as the audit log names them: `cli:<os user>`."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no user name for this uid (e.g. a bare container)
+        return f"cli:uid{os.getuid()}"

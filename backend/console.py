@@ -52,13 +52,12 @@ def percentile(values: list[int], q: float) -> int | None:
     return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)]
 
 
-def ack_report(r: redis.Redis, record: dict, clients: list[dict]) -> dict:
-    """Return who acknowledged a pause, how fast, and which connected clients have not.
+def ack_report(record: dict, acked: list[dict], clients: list[dict]) -> dict:
+    """Return who acknowledged a pause (`acked`: its acks), how fast, and who has not yet.
 
     A client that connected after the pause learnt it in `welcome`: its latency counts from
     its connection, not from the pause.
     """
-    acked = pauses.acks(r, record["pause_id"])
     connected_since = {c["device"]: c["since_ms"] for c in clients}
     latencies = [
         max(0, a["at"] - max(record["since_ms"], connected_since.get(a["device"], 0)))
@@ -83,12 +82,19 @@ def ack_report(r: redis.Redis, record: dict, clients: list[dict]) -> dict:
     }
 
 
-def recent_pauses(r: redis.Redis, clients: list[dict]) -> list[dict]:
-    """Return the newest pauses (active or ended), each with its acknowledgement report."""
-    newest = sorted(pauses.all_pauses(r), key=lambda p: p["since_ms"], reverse=True)
+def recent_pauses(r: redis.Redis, active: list[dict], clients: list[dict]) -> list[dict]:
+    """Return the RECENT_PAUSES newest pauses and every active one, newest first, with acks.
+
+    Reads those records only (their time index, backend/core/pauses.py), not every pause ever
+    made; an active pause older than the newest few is still shown with its report.
+    """
+    shown = {p["pause_id"]: p for p in pauses.newest_pauses(r, RECENT_PAUSES)}
+    shown |= {p["pause_id"]: p for p in active if p["pause_id"] not in shown}
+    ordered = sorted(shown.values(), key=lambda p: p["since_ms"], reverse=True)
+    acks = pauses.acks_of(r, [p["pause_id"] for p in ordered])
     return [
-        {**p, "active": p["until_ms"] is None, **ack_report(r, p, clients)}
-        for p in newest[:RECENT_PAUSES]
+        {**p, "active": p["until_ms"] is None, **ack_report(p, acked, clients)}
+        for p, acked in zip(ordered, acks, strict=True)
     ]
 
 
@@ -107,12 +113,14 @@ def live_view(r: redis.Redis) -> dict:
     """Return everything the console's live panels show, in one answer."""
     clients = connected_clients(r)
     info = status(r)
+    active = pauses.active_pauses(r)
     return {
         "now_ms": int(time.time() * 1000),
-        "active_pauses": pauses.active_pauses(r),
+        "active_pauses": active,
         "devices": devices_by_team(clients),
         "connected_clients": len(clients),
-        "pauses": recent_pauses(r, clients),
+        "pauses": recent_pauses(r, active, clients),
+        "pauses_total": r.hlen(keys.KEY_PAUSES),
         "queue": {**info["queue"], "failed_jobs": get_queue(r).failed_job_registry.count},
         "workers": info["workers"],
         "batches": {**info["batches"], "recent": recent_batches(r)},

@@ -7,6 +7,8 @@ monkey-patches only after the fork: so nothing here imports Flask, redis or ssl 
 answers are installed in each worker instead, by `post_worker_init`.
 """
 
+from backend.metrics_dir import child_exit, on_exit, on_starting  # noqa: F401 (gunicorn hooks)
+
 # gunicorn's largest request line; longer ones get a 414 in the one JSON error shape.
 limit_request_line = 8190
 

@@ -1,8 +1,8 @@
 """Prometheus metrics: every instrument and every call the hot path makes, in one module.
 
 Per-process counters and histograms live in prometheus_client's registry. Under gunicorn,
-set PROMETHEUS_MULTIPROC_DIR to an empty directory shared by the workers (emptied before
-start) so `/metrics` on any worker adds up all of them (docs/operations.md). Shared state
+PROMETHEUS_MULTIPROC_DIR names a folder shared by the workers (kept by the master's hooks in
+backend/metrics_dir.py) so `/metrics` on any worker adds up all of them. Shared state
 (connected clients, queue depth, batches sealed, drops) is read from Redis at scrape time, so
 each figure is counted once however many processes there are.
 """
@@ -95,6 +95,16 @@ class RedisCollector:
         self.presence_ttl = presence_ttl
 
     def collect(self):
+        # Redis away: say so, and let the scrape still carry this process's own counters.
+        try:
+            figures = self._read()
+        except (redis.RedisError, OSError):
+            yield GaugeMetricFamily("overt_redis_up", "Redis answered this scrape", 0)
+            return
+        yield GaugeMetricFamily("overt_redis_up", "Redis answered this scrape", 1)
+        yield from figures
+
+    def _read(self) -> list:
         pipe = self.r.pipeline()
         pipe.zcount(keys.KEY_CONNECTIONS, time.time() - self.presence_ttl, "+inf")
         pipe.llen(keys.KEY_INCOMING)
@@ -105,20 +115,22 @@ class RedisCollector:
         pipe.hgetall(keys.KEY_DROPS)
         pipe.hvals(keys.KEY_SEALING_INDEX)
         connected, incoming, staged, sealed, deleted, dropped, pending, sealing = pipe.execute()
-        yield GaugeMetricFamily("overt_connected_clients", "Clients connected", connected)
         depth = GaugeMetricFamily("overt_queue_depth", "Events waiting, by stage", labels=["stage"])
         depth.add_metric(["incoming"], incoming)
         depth.add_metric(["staged"], staged)
-        yield depth
-        yield CounterMetricFamily(
-            "overt_batches_sealed", "Batches sealed (deleted ones included)", sealed + deleted
-        )
         drops = CounterMetricFamily(
             "overt_events_dropped", "Events dropped by workers, by reason", labels=["reason"]
         )
         for reason, n in sorted(drop_totals(dropped, pending, sealing).items()):
             drops.add_metric([reason], n)
-        yield drops
+        return [
+            GaugeMetricFamily("overt_connected_clients", "Clients connected", connected),
+            depth,
+            CounterMetricFamily(
+                "overt_batches_sealed", "Batches sealed (deleted ones included)", sealed + deleted
+            ),
+            drops,
+        ]
 
 
 def drop_totals(sealed: dict, pending: dict, sealing: list[bytes]) -> collections.Counter:

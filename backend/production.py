@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import argparse
 import logging
+import resource
 
 from gunicorn.app.base import BaseApplication
+
+from backend import metrics_dir
 
 # Simultaneous sockets per worker process (gunicorn's default is 1,000); each extension holds one.
 WORKER_CONNECTIONS = 10_000
@@ -39,6 +42,11 @@ class OvertServer(BaseApplication):
             # refuses itself (installed in each worker, after gevent's patching).
             "limit_request_line": 8190,
             "post_worker_init": _json_errors,
+            # /metrics adds up every worker: prometheus-client's multiprocess folder, kept by
+            # the master (backend/metrics_dir.py).
+            "on_starting": metrics_dir.on_starting,
+            "child_exit": metrics_dir.child_exit,
+            "on_exit": metrics_dir.on_exit,
             "when_ready": lambda arbiter: print(
                 f"overt: backend on http://{host}:{port} (WebSocket /ws; "
                 f"{workers} gevent worker{'s' if workers != 1 else ''})",
@@ -55,11 +63,31 @@ class OvertServer(BaseApplication):
     def load(self):
         from backend import create_app
 
-        # As the CLI does: the backend's INFO lines (ids and counts) go to stderr with gunicorn's.
+        # As the CLI does: the backend's INFO lines (ids and counts) go to stderr with gunicorn's,
+        # with the process id, as gunicorn's own lines have it: the workers share one stderr.
         logging.basicConfig(
-            level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s"
+            level=logging.INFO,
+            format="%(asctime)s [%(process)d] %(name)s %(levelname)s %(message)s",
         )
         return create_app()
+
+
+def raise_open_file_limit(connections: int) -> int:
+    """Raise this process's soft limit on open files towards what its workers need; return it.
+
+    Each socket is a descriptor, and many systems start processes with a soft limit of 1,024: a
+    worker would refuse connections past it while `connections` allows 10,000. The soft limit
+    goes up to `connections` plus room for Redis, logs and the listener, never past the hard
+    limit an administrator set; the forked workers inherit it.
+    """
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = connections + 256
+    if hard != resource.RLIM_INFINITY:
+        wanted = min(wanted, hard)
+    if wanted > soft:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+        return wanted
+    return soft
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -70,6 +98,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--connections", type=int, default=WORKER_CONNECTIONS)
     args = parser.parse_args(argv)
+    raise_open_file_limit(args.connections)
     OvertServer(args.fd, args.host, args.port, args.workers, args.connections).run()
 
 

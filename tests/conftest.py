@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import settings as hypothesis_settings
 from rq import SimpleWorker
 from werkzeug.serving import make_server
 
@@ -23,6 +24,11 @@ from backend.embedded_redis import EmbeddedRedis
 from backend.servers import JSONErrorRequestHandler
 from tests.recording import FrameRecorder
 from workers.queue import get_queue
+
+# Property tests count examples, not time: a per-example deadline only measures how busy the
+# machine is (CI shares its cores with Chromium and servers), so none applies.
+hypothesis_settings.register_profile("overt", deadline=None)
+hypothesis_settings.load_profile("overt")
 
 ADMIN_TOKEN = "test-admin-token"
 SECRET = "test-secret"

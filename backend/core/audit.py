@@ -2,12 +2,12 @@
 
 Entries live in one Redis list, oldest first, and are never trimmed: `archive` may move the
 oldest to an append-only file under the data dir (`<data-dir>/audit/audit.jsonl`), which
-`page` and `verify` read as the chain's start. Each entry holds `seq`
-(1, 2, ...), `at` (ms), `actor` (the label of the admin token, "cli", or "employee"), `action`,
-its details (ids and counts, never payloads), `prev_hash` and
-`hash = sha256(prev_hash + canonical JSON of the entry without "hash")`.
-The first entry's `prev_hash` is GENESIS. Appending is atomic across processes: the head
-(last seq and hash) is WATCHed, and the entry and the new head are written in one MULTI.
+`page` and `verify` read as the chain's start. Each entry holds `seq` (1, 2, ...), `at` (ms),
+`actor` (the label of the admin token, "cli:<os user>" for the command line, or "employee"),
+`action`, its details (ids and counts, never payloads), `prev_hash` and
+`hash = sha256(prev_hash + canonical JSON of the entry without "hash")`. The first entry's
+`prev_hash` is GENESIS. Appending is atomic across processes: the head (last seq and hash) is
+WATCHed, and the entry and the new head are written in one MULTI.
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import redis
 
@@ -16,7 +17,13 @@ def publish(
 
     With `device`, only that device's sockets within the scope get it.
     """
-    message = {"kind": kind, "frame": frame, "scope": scope or {"all": True}}
+    # `at` (ms since the epoch) lets each listener log how long the command took to reach it.
+    message = {
+        "kind": kind,
+        "frame": frame,
+        "scope": scope or {"all": True},
+        "at": time.time() * 1000,
+    }
     if device:
         message["device"] = device
     return r.publish(keys.CHANNEL_CONTROL, json.dumps(message))

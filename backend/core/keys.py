@@ -33,6 +33,7 @@ KEY_ERASED = PREFIX + "erased"  # hash: employee -> ms of the latest erasure
 KEY_RECEIPTS = PREFIX + "receipts:{employee}"  # list of json erasure receipts
 
 KEY_PAUSES = PREFIX + "pauses"  # hash: pause id -> json record (active and ended)
+KEY_PAUSES_BY_TIME = PREFIX + "pauses:by_time"  # zset: pause id -> since_ms (newest = highest)
 KEY_PAUSES_ACTIVE = PREFIX + "pauses:active"  # hash: "all" | "team:T" | "employee:E" -> pause id
 KEY_PAUSE_ACKS = PREFIX + "pause:{pause_id}:acks"  # hash: device -> json {employee, at}
 

@@ -34,9 +34,9 @@ def pause(r: redis.Redis, scope: dict, reason: str, purge: bool, by: str) -> tup
         "purge": purge,
         "by": by,
     }
-    r.hset(keys.KEY_PAUSES, record["pause_id"], json.dumps(record))
+    _store_new(r, record)
     if not r.hsetnx(keys.KEY_PAUSES_ACTIVE, field, record["pause_id"]):
-        r.hdel(keys.KEY_PAUSES, record["pause_id"])
+        _forget(r, record["pause_id"])
         existing = r.hget(keys.KEY_PAUSES_ACTIVE, field)
         return get_pause(r, existing.decode()), False
     return record, True
@@ -87,6 +87,47 @@ def all_pauses(r: redis.Redis) -> list[dict]:
     return [json.loads(v) for v in r.hvals(keys.KEY_PAUSES)]
 
 
+# The time index KEY_PAUSES_BY_TIME holds exactly the ids of KEY_PAUSES: both are written in one
+# MULTI, so the newest pauses are read without reading every record.
+def _store_new(r: redis.Redis, record: dict) -> None:
+    pipe = r.pipeline(transaction=True)
+    pipe.hset(keys.KEY_PAUSES, record["pause_id"], json.dumps(record))
+    pipe.zadd(keys.KEY_PAUSES_BY_TIME, {record["pause_id"]: record["since_ms"]})
+    pipe.execute()
+
+
+def _forget(r: redis.Redis, pause_id: str) -> None:
+    pipe = r.pipeline(transaction=True)
+    pipe.hdel(keys.KEY_PAUSES, pause_id)
+    pipe.zrem(keys.KEY_PAUSES_BY_TIME, pause_id)
+    pipe.execute()
+
+
+# Rebuild the time index from the records, atomically: for pauses stored before it existed.
+REINDEX_LUA = """
+local flat = redis.call('HGETALL', KEYS[1])
+redis.call('DEL', KEYS[2])
+for i = 1, #flat, 2 do
+  redis.call('ZADD', KEYS[2], cjson.decode(flat[i + 1])['since_ms'], flat[i])
+end
+return #flat / 2
+"""
+
+
+def newest_pauses(r: redis.Redis, n: int) -> list[dict]:
+    """Return the `n` newest pauses, active or ended, newest first: n records read, not all."""
+    pipe = r.pipeline(transaction=True)
+    pipe.zcard(keys.KEY_PAUSES_BY_TIME)
+    pipe.hlen(keys.KEY_PAUSES)
+    pipe.zrevrange(keys.KEY_PAUSES_BY_TIME, 0, n - 1)
+    indexed, stored, ids = pipe.execute()
+    if indexed != stored:  # records older than the index: index them once
+        r.register_script(REINDEX_LUA)(keys=[keys.KEY_PAUSES, keys.KEY_PAUSES_BY_TIME])
+        ids = r.zrevrange(keys.KEY_PAUSES_BY_TIME, 0, n - 1)
+    raw = r.hmget(keys.KEY_PAUSES, ids) if ids else []
+    return [json.loads(v) for v in raw if v]
+
+
 def pause_frame(record: dict) -> dict:
     """Return the `pause` frame sent to extensions for a pause record."""
     return {
@@ -133,5 +174,13 @@ def record_acks(r: redis.Redis, applied: list[tuple[str, str, str]]) -> list[boo
 
 def acks(r: redis.Redis, pause_id: str) -> list[dict]:
     """Return the acknowledgements recorded for a pause."""
-    raw = r.hvals(keys.key(keys.KEY_PAUSE_ACKS, pause_id=pause_id))
-    return sorted((json.loads(v) for v in raw), key=lambda a: a["at"])
+    return acks_of(r, [pause_id])[0]
+
+
+def acks_of(r: redis.Redis, pause_ids: list[str]) -> list[list[dict]]:
+    """Return the acknowledgements of each pause, oldest first, in one round trip."""
+    pipe = r.pipeline(transaction=False)
+    for pause_id in pause_ids:
+        pipe.hvals(keys.key(keys.KEY_PAUSE_ACKS, pause_id=pause_id))
+    found = pipe.execute() if pause_ids else []
+    return [sorted((json.loads(v) for v in raw), key=lambda a: a["at"]) for raw in found]

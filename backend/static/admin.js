@@ -99,7 +99,7 @@ async function showConsole(label) {
   $("app").hidden = false;
   $("nav").hidden = false;
   $("who").textContent = `signed in as ${label}`;
-  await Promise.all([refresh(), loadPolicy(), loadTokens(), loadAudit(null)]);
+  await Promise.all([refresh(), loadPolicy(), loadTokens(), loadAudit(null), verifyAudit()]);
   if (!pollTimer) pollTimer = setInterval(refresh, POLL_MS);
 }
 
@@ -134,7 +134,7 @@ async function refresh() {
   }
   // Re-render a panel only when its data changed, so keyboard focus stays where it is.
   whenChanged("active", live.active_pauses, renderActivePauses);
-  whenChanged("pauses", live.pauses, renderPauseTable);
+  whenChanged("pauses", [live.pauses, live.pauses_total], ([p, n]) => renderPauseTable(p, n));
   whenChanged("devices", [live.devices, live.connected_clients], ([d, n]) => renderDevices(d, n));
   whenChanged("pipeline", [live.queue, live.workers, live.batches], () => renderPipeline(live));
   $("updated").textContent = `updated ${new Date().toLocaleTimeString()}`;
@@ -180,7 +180,11 @@ function renderActivePauses(active) {
   box.replaceChildren(list);
 }
 
-function renderPauseTable(pauses) {
+function renderPauseTable(pauses, total) {
+  // The live view sends the newest few and every active one; the audit log has them all.
+  $("pause-count").textContent = total > pauses.length
+    ? `Showing ${pauses.length} of ${total} pauses: the newest, and every active one. The audit log lists them all.`
+    : "";
   const rows = pauses.map((p) => {
     const lat = p.latency_ms;
     const latency = lat.max === null ? "—" : `${lat.p50} / ${lat.p99} / ${lat.max} ms`;
@@ -424,15 +428,9 @@ function auditDetails(entry) {
 async function loadAudit(before) {
   const query = new URLSearchParams({ limit: String(AUDIT_PAGE) });
   if (before) query.set("before", String(before));
-  const [pageData, verdict] = await Promise.all([
-    api("GET", `/admin/api/audit?${query}`), api("GET", "/admin/api/audit/verify"),
-  ]);
+  const pageData = await api("GET", `/admin/api/audit?${query}`);
   auditCursor = pageData.next;
   $("audit-older").disabled = !auditCursor;
-  $("audit-verdict").textContent = verdict.ok
-    ? `chain intact (${verdict.checked} entries)`
-    : `CHAIN BROKEN at entry ${verdict.broken_at}: ${verdict.problem}`;
-  $("audit-verdict").className = verdict.ok ? "muted" : "error";
   const rows = pageData.entries.map((e) => el("tr", {},
     el("td", {}, String(e.seq)), el("td", {}, when(e.at)), el("td", {}, e.actor),
     el("td", {}, e.action), el("td", {}, auditDetails(e))));
@@ -440,6 +438,17 @@ async function loadAudit(before) {
   $("audit-table").tBodies[0].replaceChildren(...rows);
 }
 
+// Verifying reads the whole chain (it is never trimmed): on sign-in and on request, not per action.
+async function verifyAudit() {
+  $("audit-verdict").textContent = "verifying…";
+  const verdict = await api("GET", "/admin/api/audit/verify");
+  $("audit-verdict").textContent = verdict.ok
+    ? `chain intact (${verdict.checked} entries, checked ${new Date().toLocaleTimeString()})`
+    : `CHAIN BROKEN at entry ${verdict.broken_at}: ${verdict.problem}`;
+  $("audit-verdict").className = verdict.ok ? "muted" : "error";
+}
+
+$("audit-verify").addEventListener("click", () => verifyAudit().catch((err) => flash(errorText(err), true)));
 $("audit-newest").addEventListener("click", () => loadAudit(null).catch((err) => flash(errorText(err), true)));
 $("audit-older").addEventListener("click", () => loadAudit(auditCursor).catch((err) => flash(errorText(err), true)));
 

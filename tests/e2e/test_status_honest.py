@@ -51,10 +51,7 @@ def test_rec_only_on_a_work_app(capturing, pages):
     here = popup_for(capturing, work)
     here.wait_for_selector("text=Capturing on this work app")
     assert here.inner_text("#sites") == pages.origin
-    assert (
-        here.inner_text("#on")
-        == "Pages, Clicks, Forms, Scrolling, Tab focus, Typing activity"
-    )
+    assert here.inner_text("#on") == "Pages, Clicks, Forms, Scrolling, Tab focus, Typing activity"
     elsewhere = popup_for(capturing, other)
     elsewhere.wait_for_selector("text=Not capturing here: not a work app")
     assert "localhost" in elsewhere.inner_text("#detail")

@@ -5,6 +5,7 @@ import json
 from click.testing import CliRunner
 
 from backend.cli import extension_id, main
+from backend.cli_support import default_actor
 from backend.core import audit as audit_log
 from backend.rollout import managed_keys
 
@@ -30,8 +31,8 @@ def test_admin_tokens_from_the_cli(redis_conn, settings, app):
     assert run("admin", "token", "revoke", "night-shift").exit_code == 2
     actions = [(e["actor"], e["action"], e["label"]) for e in audit_log.read_audit(redis_conn)]
     assert actions == [
-        ("cli", "admin_token_revoke", "night-shift"),
-        ("cli", "admin_token_create", "night-shift"),
+        (default_actor(), "admin_token_revoke", "night-shift"),
+        (default_actor(), "admin_token_create", "night-shift"),
     ]
     shown = run("audit", "show", "--limit", "1")
     assert json.loads(shown.output)["action"] == "admin_token_revoke"

@@ -17,6 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from backend.cli import main
+from backend.cli_support import default_actor
 from backend.core import keys
 from backend.core.audit import read_audit
 from backend.locate import pointer_path, write_pointer
@@ -68,7 +69,7 @@ def test_policy_set_names_the_work_app_like_the_admin_api(cli, redis_conn, live_
     assert message, "the change was published to connected backends"
     assert json.loads(message["data"])["frame"]["version"] == policy["version"]
     entry = audit_entries(redis_conn)[0]
-    assert entry["actor"] == "cli" and entry["action"] == "policy"
+    assert entry["actor"] == default_actor() and entry["action"] == "policy"
     assert entry["version"] == policy["version"]
 
     # Options left out keep their current values.

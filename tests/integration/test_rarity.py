@@ -5,6 +5,7 @@ import secrets
 
 import pytest
 
+from backend.cli_support import default_actor
 from backend.core import datasets, keys, rarity
 from backend.core.audit import read_audit
 from backend.core.employees import authenticate
@@ -137,7 +138,7 @@ def test_k_changes_from_the_cli_too(settings, redis_conn):
     assert run(["policy", "set", "--min-contributors", "5"], env).returncode == 0
     assert json.loads(run(["policy", "show"], env).stdout)["min_contributors"] == 5
     (entry,) = [e for e in read_audit(redis_conn) if e["action"] == "min_contributors"]
-    assert (entry["old"], entry["new"], entry["actor"]) == (3, 5, "cli")
+    assert (entry["old"], entry["new"], entry["actor"]) == (3, 5, default_actor())
     bad = run(["policy", "set", "--min-contributors", "0"], env)
     assert bad.returncode != 0 and "--min-contributors" in bad.stderr
 

@@ -23,7 +23,11 @@ WEB_LIBRARIES = ("flask", "flask_sock", "werkzeug", "simple_websocket", "gunicor
 #   Flask; each gevent worker creates the app after gevent has patched the standard library.
 # - backend/gunicorn_conf.py install_json_errors: the same, for `gunicorn -c
 #   python:backend.gunicorn_conf` (its master loads that file before forking).
+# - backend/metrics_dir.py child_exit: prometheus-client picks its value class when first
+#   imported, and gunicorn's workers inherit the master's modules: the master imports it only
+#   after on_starting has set PROMETHEUS_MULTIPROC_DIR.
 ALLOWED_LOCAL_IMPORTS = {
+    ("backend/metrics_dir.py", "child_exit"),
     ("backend/__init__.py", "create_app"),
     ("backend/cli.py", "worker"),
     ("backend/production.py", "load"),
