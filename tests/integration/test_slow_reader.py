@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from backend import connections
+from backend.wire import Broadcast
 from tests.helpers import WSClient, http
 from tests.integration.processes import overt_env
 
@@ -197,3 +198,92 @@ def test_slow_reader_does_not_stall_the_fan_out_gevent(settings, redis_conn, spa
         return body["token"]
 
     run_scenario(base, token, enroll, close_within=connections.SEND_TIMEOUT + 15)
+
+
+def _more_than_the_kernel_buffers() -> int:
+    """Bytes no socket's send buffer holds (twice Linux's largest TCP send buffer)."""
+    return 2 * int(Path("/proc/sys/net/ipv4/tcp_wmem").read_text().split()[2])
+
+
+def _registered(app, count: int) -> list:
+    registry = app.extensions["overt.services"].registry
+    deadline = time.monotonic() + 5
+    while len(conns := registry.snapshot()) < count:
+        assert time.monotonic() < deadline, "the sockets never registered"
+        time.sleep(0.02)
+    return conns
+
+
+def _read_frames(sock: socket.socket, count: int, timeout: float = 10.0) -> list[str]:
+    """Read `count` unmasked text frames from the server (after the upgrade's answer)."""
+    sock.settimeout(timeout)
+    data, frames = b"", []
+    while len(frames) < count:
+        chunk = sock.recv(1 << 20)
+        assert chunk, "the server closed the socket"
+        data += chunk
+        while len(data) >= 2:
+            assert data[0] == 0x81, f"not a whole text frame: {data[:2]!r}"
+            size, at = data[1] & 0x7F, 2
+            if size == 126:
+                size, at = int.from_bytes(data[2:4], "big"), 4
+            elif size == 127:
+                size, at = int.from_bytes(data[2:10], "big"), 10
+            if len(data) < at + size:
+                break
+            frames.append(data[at : at + size].decode())
+            data = data[at + size :]
+    return frames
+
+
+def test_a_frame_the_socket_cannot_take_whole_does_not_stall_the_fan_out(
+    app, admin, live_server, monkeypatch
+):
+    """A socket with no room for a fan-out frame: the pause still reaches the others at once.
+
+    Here the send lock is free and the fan-out's own send finds the socket full: the rest of
+    the frame goes to the background, and the socket is reset when it takes nothing for
+    SEND_TIMEOUT seconds.
+    """
+    monkeypatch.setattr(connections, "SEND_TIMEOUT", 2.0)
+    admin.set_policy()
+    hostile = hostile_client(live_server.http_url, admin.enroll("hostile"))
+    normal: list[WSClient] = []
+    try:
+        (conn,) = _registered(app, 1)
+        big = Broadcast(
+            json.dumps({"type": "pong", "padding": "x" * _more_than_the_kernel_buffers()})
+        )
+        started = time.monotonic()
+        assert conn.send_broadcast(big)  # more than both kernel buffers: the rest is left over
+        assert time.monotonic() - started < 2, "the send waited on the socket"
+        for i in range(NORMAL_CLIENTS):
+            client = WSClient(live_server.ws_url)
+            normal.append(client)
+            client.hello(admin.enroll(f"normal{i}"))
+        pause_reaches_everyone(live_server.http_url, live_server.admin_token, normal)
+        wait_closed_by_server(hostile, 15)
+        wait_connected(live_server.http_url, live_server.admin_token, NORMAL_CLIENTS)
+    finally:
+        hostile.close()
+        for client in normal:
+            client.close()
+
+
+def test_a_slow_client_gets_every_frame_whole_and_in_order(app, admin, live_server):
+    """Frames queued behind a frame a slow reader takes bit by bit arrive whole, in order."""
+    admin.set_policy()
+    slow = hostile_client(live_server.http_url, admin.enroll("slow"))
+    try:
+        (conn,) = _registered(app, 1)
+        big = {"type": "pong", "padding": "x" * _more_than_the_kernel_buffers()}
+        assert conn.send_broadcast(Broadcast(json.dumps(big)))
+        assert conn.backlog is not None, "the big frame should not have fitted the socket"
+        for n in range(50):
+            assert conn.send_broadcast(Broadcast(json.dumps({"type": "pong", "n": n})))
+        frames = [json.loads(f) for f in _read_frames(slow, 52)]  # welcome, big, 50 small
+        assert frames[0]["type"] == "welcome"
+        assert frames[1] == big
+        assert frames[2:] == [{"type": "pong", "n": n} for n in range(50)]
+    finally:
+        slow.close()
