@@ -4,10 +4,13 @@
    dashboard of about 240 controls): scroll, then click, 40 times per page; each click is preceded
    by an observation (the scroll made the last one stale). Sizes are read from the events the
    server queued; the ms are the content script's own performance.now() around each observation.
-2. Through `/ws` on `overt serve` (bench/ingest.py's load generator): events/s with 50-event frames
-   where 1 event in 5 is an observation (the median one of step 1), against the same run without.
+2. Through `/ws` on one werkzeug process (bench/ingest.py's load generator): events/s with
+   50-event frames where 1 event in 5 is an observation (those of step 1's table page, in turn),
+   against the same run without; each with and without permessage-deflate (bench/_deflate.py, as
+   Chromium sends).
 
 Usage: .venv/bin/python bench/observations.py [--quick] [--rounds N] [--seconds S] [--keep]
+       [--pages-only] [--clicks N] [--extension DIR]
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import functools
 import http.server
 import json
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -25,6 +29,7 @@ import threading
 import time
 from pathlib import Path
 
+import _deflate
 import ingest
 from _common import ROOT, Lab, call, enroll_consenting, make_event, percentiles, set_policy
 
@@ -103,14 +108,20 @@ def dashboard_page() -> str:
 PAGES = {"table": table_page, "form": form_page, "dashboard": dashboard_page}
 
 
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    """Static files without a log line per request."""
+
+    def log_message(self, *args) -> None:
+        pass
+
+
 class Pages:
     """Serve the generated pages on 127.0.0.1 from a temp dir."""
 
     def __init__(self, folder: Path):
         for name, build in PAGES.items():
             (folder / f"{name}.html").write_text(build())
-        handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
-        handler.log_message = lambda *a: None
+        handler = functools.partial(QuietHandler, directory=str(folder))
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.origin = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
@@ -140,7 +151,7 @@ def wait_until(predicate, timeout: float = 20.0):
     raise TimeoutError("condition not met")
 
 
-def measure_pages(lab: Lab, port: int, rounds: int) -> dict:
+def measure_pages(lab: Lab, port: int, rounds: int, source: Path | None = None) -> dict:
     """Observation sizes and main-thread ms per page type, from the real extension."""
     from playwright.sync_api import sync_playwright
 
@@ -160,7 +171,10 @@ def measure_pages(lab: Lab, port: int, rounds: int) -> dict:
     token = enroll_consenting(port, "observer")
     results = {}
     with sync_playwright() as pw:
-        ext = prepare_extension(lab.dir / "extension", f"ws://127.0.0.1:{port}/ws", token)
+        server = f"ws://127.0.0.1:{port}/ws"
+        ext = prepare_extension(lab.dir / "extension", server, token)
+        if source:  # another version of the extension (before/after), with this run's config.json
+            shutil.copytree(source, ext, dirs_exist_ok=True)
         browser = ExtensionBrowser(pw, chromium, ext, lab.dir / "profile")
         wait_until(lambda: browser.gate().get("active"))
         try:
@@ -191,9 +205,9 @@ def measure_pages(lab: Lab, port: int, rounds: int) -> dict:
                     "elements_p50": statistics.median(len(o["elements"]) for o in observed),
                     "bytes": percentiles(sizes),
                     "ms": percentiles(timings),
-                    "median_observation": sorted(observed, key=lambda o: len(json.dumps(o)))[
-                        len(observed) // 2
-                    ]["elements"],
+                    "ms_first": timings[0],
+                    "ms_all": timings,
+                    "observations_elements": [o["elements"] for o in observed],
                 }
                 page.close()
         finally:
@@ -203,8 +217,9 @@ def measure_pages(lab: Lab, port: int, rounds: int) -> dict:
     return results
 
 
-def observation_frames(elements: list[dict], every: int):
-    """A frame_pool for bench/ingest.py where 1 event in `every` is an observation."""
+def observation_frames(observed: list[list[dict]], every: int):
+    """A frame_pool for bench/ingest.py where 1 event in `every` is an observation: the
+    observations the extension made (`observed`, each a list of elements), in turn."""
 
     def pool(frame_size: int, frames: int) -> list[str]:
         now = int(time.time() * 1000)
@@ -216,6 +231,7 @@ def observation_frames(elements: list[dict], every: int):
                 if every and i % every == every - 1:
                     for extra in ("target", "depth", "count", "referrer"):
                         event.pop(extra, None)
+                    elements = observed[(f * frame_size + i) // every % len(observed)]
                     event.update(type="observation", elements=elements)
                 events.append(event)
             out.append(json.dumps(events))
@@ -224,28 +240,63 @@ def observation_frames(elements: list[dict], every: int):
     return pool
 
 
-def measure_ingest(lab: Lab, elements: list[dict], args) -> dict:
-    """events/s through /ws, alternating frames without and with observations."""
+CASES = (  # (name, observation every N events or 0, client)
+    ("without", 0, _deflate.CountingClient),
+    ("with", 5, _deflate.CountingClient),
+    ("without+deflate", 0, _deflate.DeflateClient),
+    ("with+deflate", 5, _deflate.DeflateClient),
+)
+
+
+def measure_ingest(lab: Lab, observed: list[list[dict]], args) -> dict:
+    """events/s and wire bytes per event through /ws: with and without observations, with and
+    without permessage-deflate; the cases alternate within each round."""
     proc, port = lab.start_server("threads")
     r = lab.redis_client()
     set_policy(port)
     tokens = [enroll_consenting(port, f"ingest-{i}") for i in range(args.clients)]
     pids = {"server": proc.pid, "redis": lab.redis.process.pid, "redis_url": lab.redis.url}
-    figures: dict[str, list[float]] = {"without": [], "with": []}
+    figures: dict[str, dict[str, list[float]]] = {
+        c[0]: {"eps": [], "wire": [], "per_cpu": []} for c in CASES
+    }
+    plain_client = ingest.LoadClient
     try:
         for _ in range(args.rounds):
-            for case, every in (("without", 0), ("with", 5)):
-                ingest.frame_pool = observation_frames(elements, every)
+            for case, every, client in CASES:
+                ingest.frame_pool = observation_frames(observed, every)
+                ingest.LoadClient = client
+                client.wire = wire = _deflate.WireBytes()
                 r.unlink(keys.KEY_INCOMING)
                 res = asyncio.run(ingest.drive(port, tokens, 50, args, pids))
                 if res["rejected"] or res["errors"]:
                     raise RuntimeError(f"{case}: {res['rejected']} {res['errors']}")
-                figures[case].append(res["events_per_s"])
-                print(f"  {case:8s} {res['events_per_s']:>9,.0f} events/s", flush=True)
+                per_event = wire.sent / max(1, res["events_per_s"] * args.seconds)
+                figures[case]["eps"].append(res["events_per_s"])
+                figures[case]["wire"].append(per_event)
+                cpu = res["cpu"]
+                figures[case]["per_cpu"].append(res["events_per_s"] / max(cpu["server"], 1e-9))
+                print(
+                    f"  {case:16s} {res['events_per_s']:>9,.0f} events/s "
+                    f"{per_event:>7,.0f} B/event on the wire; cores: server {cpu['server']:.2f} "
+                    f"redis {cpu['redis']:.2f} client {cpu['client']:.2f}",
+                    flush=True,
+                )
     finally:
+        ingest.LoadClient = plain_client
         lab.stop(proc)
         r.close()
-    return {case: statistics.median(v) for case, v in figures.items()}
+    return {case: {k: statistics.median(v) for k, v in f.items()} for case, f in figures.items()}
+
+
+def wire_sizes(observed: list[list[dict]]) -> dict:
+    """Bytes of one observation event and of a 50-event frame with 10, plain and deflated."""
+    pool = observation_frames(observed, 5)(50, 1)[0]
+    event = json.dumps(next(e for e in json.loads(pool) if e["type"] == "observation"))
+    frame = f'{{"type":"events","seq":1,"events":{pool}}}'
+    return {
+        "observation": (len(event.encode()), len(_deflate.deflate(event.encode()))),
+        "frame": (len(frame.encode()), len(_deflate.deflate(frame.encode()))),
+    }
 
 
 def main(argv=None) -> int:
@@ -254,36 +305,58 @@ def main(argv=None) -> int:
     parser.add_argument("--rounds", type=int, default=None, help="ingest rounds per case")
     parser.add_argument("--seconds", type=float, default=None, help="seconds per ingest run")
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument(
+        "--extension", type=Path, help="measure this copy of extension/ (e.g. an older commit's)"
+    )
+    parser.add_argument("--pages-only", action="store_true", help="skip the ingest part")
+    parser.add_argument(
+        "--clicks", type=int, default=None, help="observed clicks per page (default 40; 20 quick)"
+    )
     args = parser.parse_args(argv)
     args.rounds = args.rounds or (1 if args.quick else 3)
     args.seconds = args.seconds or (3.0 if args.quick else 6.0)
     args.warmup, args.window, args.clients = 1.0, 2, 8
-    clicks = 20 if args.quick else 40
+    clicks = args.clicks or (20 if args.quick else 40)
     print(f"load average before: {os.getloadavg()[0]:.2f}")
     with Lab(keep=args.keep) as lab:
         proc, port = lab.start_server("threads")
         try:
-            pages = measure_pages(lab, port, clicks)
+            pages = measure_pages(lab, port, clicks, args.extension)
         finally:
             lab.stop(proc)
         print("\nobservation size and main-thread cost, real Chromium, 1280x720 viewport:")
-        heads = ("obs", "elems", "B p50", "B p99", "ms p50", "ms p99")
+        heads = ("obs", "elems", "B p50", "B p99", "ms p50", "ms p99", "1st ms")
         print(f"{'page':10s} " + " ".join(f"{h:>7s}" for h in heads))
         for name, f in pages.items():
             print(
                 f"{name:10s} {f['observations']:>7d} {f['elements_max']:>7d} "
                 f"{f['bytes']['p50']:>7,.0f} {f['bytes']['p99']:>7,.0f} "
-                f"{f['ms']['p50']:>7.2f} {f['ms']['p99']:>7.2f}"
+                f"{f['ms']['p50']:>7.2f} {f['ms']['p99']:>7.2f} {f['ms_first']:>7.2f}"
             )
-        elements = pages["table"]["median_observation"]
-        size = len(json.dumps(elements, separators=(",", ":")))
-        print(f"\ningest, 50-event frames, 1 in 5 an observation of {size:,} bytes:")
-        ingest_figures = measure_ingest(lab, elements, args)
-    ratio = ingest_figures["with"] / ingest_figures["without"]
-    print(
-        f"median: without {ingest_figures['without']:,.0f} events/s, "
-        f"with {ingest_figures['with']:,.0f} events/s (ratio {ratio:.2f})"
-    )
+        if args.pages_only:
+            print("ms per observation:", {n: f["ms_all"] for n, f in pages.items()})
+            return 0
+        observed = pages["table"]["observations_elements"]
+        sizes = wire_sizes(observed)
+        for what, (plain, packed) in sizes.items():
+            print(f"{what:12s} {plain:>7,} bytes, deflated {packed:>6,} ({plain / packed:.1f}x)")
+        print(f"\ningest, 50-event frames, 1 in 5 an observation of {sizes['observation'][0]:,} B:")
+        res = measure_ingest(lab, observed, args)
+    print("medians:")
+    for case, f in res.items():
+        print(
+            f"  {case:16s} {f['eps']:>9,.0f} events/s {f['wire']:>7,.0f} B/event on the wire "
+            f"{f['per_cpu']:>8,.0f} events per server CPU-second"
+        )
+    for suffix in ("", "+deflate"):
+        ratio = res["with" + suffix]["eps"] / res["without" + suffix]["eps"]
+        per_cpu = res["with" + suffix]["per_cpu"] / res["without" + suffix]["per_cpu"]
+        name = suffix or " (no deflate)"
+        print(f"ratio with/without observations{name}: {ratio:.2f} ({per_cpu:.2f} per CPU)")
+    for case in ("without", "with"):
+        ratio = res[case + "+deflate"]["eps"] / res[case]["eps"]
+        per_cpu = res[case + "+deflate"]["per_cpu"] / res[case]["per_cpu"]
+        print(f"ratio deflate/plain, {case} observations: {ratio:.2f} ({per_cpu:.2f} per CPU)")
     print(f"load average after: {os.getloadavg()[0]:.2f}")
     return 0
 

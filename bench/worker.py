@@ -1,8 +1,13 @@
 """One `overt worker` against one backend process: events sealed/s vs events ingested/s.
 
-    .venv/bin/python bench/worker.py [--quick] [--seconds 10] [--clients 16] [--profile]
+    .venv/bin/python bench/worker.py [--quick] [--seconds 10] [--clients 16] [--mix app|simple]
+                                     [--profile]
 
-In one run, on a private redis-server:
+In one run, on a private redis-server, with the same events in both parts (`--mix app`, the
+default: every event type as a web app's users produce them, observations included, repeated
+screens and a few one-off words, bench/_traffic.py; `--mix simple`: bench/ingest.py's four
+types) and a fresh id on every event sent (a resent id is a duplicate: staged once, never sealed
+twice, so it would cap what can be sealed):
 
 1. worker alone: the benchmark's events are queued through the real intake code
    (`backend.core.intake.Intake.accept`), then one `overt worker --burst` stages and seals them
@@ -27,8 +32,10 @@ import pstats
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
+import ingest
 from _common import (
     CATEGORIES,
     ROOT,
@@ -40,16 +47,50 @@ from _common import (
     raise_fd_limit,
     set_policy,
 )
-from ingest import drive
+from _traffic import app_event
 
 from backend.core import keys
 from backend.core.employees import Identity, enroll
 from backend.core.intake import Intake
 
 BATCH_SIZE = 1000
+# The first group of a pool event's id, replaced by a per-send counter (see FreshIdClient).
+ID_STUB = "deadbeef-"
+MIXES = {"app": app_event, "simple": make_event}
 
 
-def queue_events(lab: Lab, count: int, employees: int = 16) -> None:
+def mixed_pool(mix: str):
+    """Return a bench/ingest.py frame_pool of `mix` events whose ids the client makes fresh."""
+    make = MIXES[mix]
+
+    def pool(frame_size: int, frames: int) -> list[str]:
+        now = int(time.time() * 1000)
+        out = []
+        for f in range(frames):
+            events = []
+            for i in range(frame_size):
+                event = make(f * frame_size + i, now)
+                event["id"] = ID_STUB + event["id"][9:]
+                events.append(event)
+            out.append(json.dumps(events, separators=(",", ":")))
+        return out
+
+    return pool
+
+
+class FreshIdClient(ingest.LoadClient):
+    """bench/ingest.py's client, but every event it sends has an id never sent before."""
+
+    def send_next(self) -> None:
+        self.seq += 1
+        events = self.pool[self.seq % len(self.pool)].replace(
+            '"id":"' + ID_STUB, f'"id":"{self.seq:08x}-'
+        )
+        self.sent_at[self.seq] = time.perf_counter()
+        self.send_text(f'{{"type":"events","seq":{self.seq},"events":{events}}}')
+
+
+def queue_events(lab: Lab, count: int, mix: str = "app", employees: int = 16) -> None:
     """Queue `count` valid events of consenting employees through the real intake code."""
     r = lab.redis_client()
     intake = Intake(r, lambda: None)
@@ -65,7 +106,7 @@ def queue_events(lab: Lab, count: int, employees: int = 16) -> None:
     now = int(time.time() * 1000)
     for start in range(0, count, 50):
         ident: Identity = idents[(start // 50) % len(idents)]
-        events = [make_event(start + i, now) for i in range(min(50, count - start))]
+        events = [MIXES[mix](start + i, now) for i in range(min(50, count - start))]
         ack = intake.accept(ident, start, events, (WORK_ORIGIN,))
         assert ack["accepted"] == len(events), ack
     r.delete(keys.KEY_DRAIN_PENDING)
@@ -93,10 +134,10 @@ def worker_env(lab: Lab) -> dict:
     return {**lab.env, "OVERT_BATCH_SIZE": str(BATCH_SIZE), "OVERT_BATCH_MAX_AGE": "1"}
 
 
-def worker_alone(lab: Lab, count: int) -> dict:
+def worker_alone(lab: Lab, count: int, mix: str) -> dict:
     """Queue `count` events, then time one `overt worker --burst` sealing all of them."""
     r = lab.redis_client()
-    queue_events(lab, count)
+    queue_events(lab, count, mix)
     before = sealed_events(r)
     # One drain job, as the backend enqueues; the burst worker also seals what is left.
     from workers.queue import enqueue_drain
@@ -121,62 +162,114 @@ def worker_alone(lab: Lab, count: int) -> dict:
     return {"events": sealed, "seconds": elapsed, "cpu_s": cpu, "left": left}
 
 
+class TimedStats(ingest.Stats):
+    """bench/ingest.py's counters, noting when its measured window opens and closes."""
+
+    def __init__(self):
+        super().__init__()
+        self.marks: list[float] = []  # set after Stats sets `measuring` to False
+
+    def __setattr__(self, name, value):
+        if name == "measuring" and hasattr(self, "marks"):
+            self.marks.append(time.perf_counter())
+        super().__setattr__(name, value)
+
+
+class Sampler(threading.Thread):
+    """Samples the events sealed and the worker's CPU every `interval` seconds."""
+
+    def __init__(self, lab: Lab, worker_pid: int, interval: float = 0.1):
+        super().__init__(daemon=True)
+        self.r, self.pid, self.interval = lab.redis_client(), worker_pid, interval
+        self.samples: list[tuple[float, int, float]] = []
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.is_set():
+            self.samples.append((time.perf_counter(), sealed_events(self.r), cpu_seconds(self.pid)))
+            self.done.wait(self.interval)
+        self.r.close()
+
+    def at(self, when: float) -> tuple[int, float]:
+        """Return (events sealed, worker CPU seconds) as last sampled at or before `when`."""
+        before = [s for s in self.samples if s[0] <= when] or self.samples[:1]
+        return before[-1][1], before[-1][2]
+
+
 def together(lab: Lab, args) -> dict:
-    """One backend process and one worker at once, under the ingest benchmark's load."""
+    """One backend process and one worker at once, under the ingest benchmark's load.
+
+    Both rates are taken over bench/ingest.py's measured window (after its warm-up, which lets
+    the pipeline fill): events acknowledged, and events sealed (sampled every 0.1 s; shards hold
+    BATCH_SIZE events, so the count moves in steps).
+    """
     proc, port = lab.start_server("gevent", workers=1)
     set_policy(port)
     tokens = [enroll_consenting(port, f"together-{i}") for i in range(args.clients)]
     log = open(lab.dir / "worker.log", "wb")  # noqa: SIM115 (closed below)
+    profiled = ["-m", "cProfile", "-o", args.profile_worker] if args.profile_worker else []
     worker = subprocess.Popen(
-        [sys.executable, "-m", "backend.cli", "worker"],
+        [sys.executable, *profiled, "-m", "backend.cli", "worker"],
         env=worker_env(lab),
         cwd=ROOT,
         stdout=log,
         stderr=log,
     )
     r = lab.redis_client()
+    sampler = Sampler(lab, worker.pid)
     try:
         time.sleep(2.0)
-        sealed0, t0 = sealed_events(r), time.perf_counter()
-        wcpu0 = cpu_seconds(worker.pid)
+        sampler.start()
         pids = {"server": proc.pid, "redis": lab.redis.process.pid, "redis_url": lab.redis.url}
-        result = asyncio.run(drive(port, tokens, 50, args, pids))
-        elapsed = time.perf_counter() - t0  # warm-up + measured window + the last acks
-        sealed = sealed_events(r) - sealed0
-        wcpu = (cpu_seconds(worker.pid) - wcpu0) / elapsed
+        ingest.frame_pool, ingest.LoadClient = mixed_pool(args.mix), FreshIdClient
+        stats = {}
+
+        def timed_stats():
+            stats["it"] = TimedStats()
+            return stats["it"]
+
+        ingest.Stats = timed_stats
+        result = asyncio.run(ingest.drive(port, tokens, 50, args, pids))
+        opened, closed = stats["it"].marks[:2]
         left = backlog(r)
         t1 = time.perf_counter()
         while backlog(r) and time.perf_counter() - t1 < 60:
             time.sleep(0.1)
         catch_up = time.perf_counter() - t1
+        time.sleep(0.2)
     finally:
+        sampler.done.set()
+        sampler.join(timeout=5)
         worker.terminate()
         worker.wait(timeout=20)
         log.close()
         lab.stop(proc)
         r.close()
-    ingested = result["accepted_total"]
+    (sealed0, wcpu0), (sealed1, wcpu1) = sampler.at(opened), sampler.at(closed)
+    window = closed - opened
     return {
-        "ingested_per_s": ingested / elapsed,
-        "ingested_measured_per_s": result["events_per_s"],
-        "ingested_total": ingested,
-        "sealed_per_s": sealed / elapsed,
-        "sealed_total": sealed,
-        "window_s": elapsed,
+        "ingested_per_s": result["events_per_s"],
+        "ingested_total": result["accepted_total"],
+        "sealed_per_s": (sealed1 - sealed0) / window,
+        "sealed_window": sealed1 - sealed0,
+        "sealed_total": sampler.samples[-1][1] - sampler.samples[0][1],
+        "window_s": window,
         "backend_cores": result["cpu"]["server"],
-        "worker_cores": wcpu,
+        "worker_cores": (wcpu1 - wcpu0) / window,
+        "redis_cores": result["cpu"]["redis"],
+        "client_cores": result["cpu"]["client"],
         "left": left,
         "catch_up_s": catch_up,
     }
 
 
-def profile(lab: Lab, count: int) -> None:
+def profile(lab: Lab, count: int, mix: str, sort: str = "tottime", top: int = 25) -> None:
     """Stage and seal `count` queued events in this process under cProfile."""
     from backend.core.config import load_settings
     from workers.batches import seal_due
     from workers.jobs import drain_queue
 
-    queue_events(lab, count)
+    queue_events(lab, count, mix)
     r = lab.redis_client()
     settings = load_settings({**worker_env(lab), "OVERT_DATA_DIR": str(lab.dir / "data")})
     prof = cProfile.Profile()
@@ -184,12 +277,12 @@ def profile(lab: Lab, count: int) -> None:
     prof.enable()
     while r.llen(keys.KEY_INCOMING):
         drain_queue(r, settings, (BATCH_SIZE, 1.0), max_takes=1000)
-    seal_due(r, settings.datasets_dir, BATCH_SIZE, 1.0, force=True)
+    seal_due(r, settings.datasets_dir, BATCH_SIZE, 1.0, force=True, secret=settings.secret)
     prof.disable()
     elapsed = time.perf_counter() - t0
     print(f"staged and sealed {sealed_events(r)} events in {elapsed:.2f} s (under cProfile)")
     with tempfile.NamedTemporaryFile("w+", suffix=".txt") as out:
-        pstats.Stats(prof, stream=out).sort_stats("tottime").print_stats(25)
+        pstats.Stats(prof, stream=out).sort_stats(sort).print_stats(top)
         out.seek(0)
         print(out.read())
 
@@ -201,18 +294,26 @@ def main(argv=None) -> int:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--window", type=int, default=2)
     parser.add_argument("--events", type=int, help="events queued for the worker alone")
+    parser.add_argument("--mix", choices=sorted(MIXES), default="app", help="events sent")
     parser.add_argument("--profile", action="store_true", help="cProfile staging and sealing")
+    parser.add_argument("--sort", default="tottime", help="--profile: pstats sort key")
+    parser.add_argument(
+        "--profile-worker", metavar="FILE", help="run the worker of part 2 under cProfile to FILE"
+    )
+    parser.add_argument("--top", type=int, default=25, help="--profile: functions shown")
     args = parser.parse_args(argv)
     args.seconds = args.seconds or (4.0 if args.quick else 10.0)
-    args.warmup = 1.0
+    args.warmup = 3.0  # the pipeline fills: shards are sealed by size or after 1 s
     args.events = args.events or (20_000 if args.quick else 50_000)
     raise_fd_limit(4096)
-    print(f"load average before: {os.getloadavg()[0]:.2f}; {os.cpu_count()} cores")
+    print(
+        f"load average before: {os.getloadavg()[0]:.2f}; {os.cpu_count()} cores; --mix {args.mix}"
+    )
     with Lab() as lab:
         if args.profile:
-            profile(lab, args.events)
+            profile(lab, args.events, args.mix, args.sort, args.top)
             return 0
-        alone = worker_alone(lab, args.events)
+        alone = worker_alone(lab, args.events, args.mix)
         print(
             f"worker alone: sealed {alone['events']:,} events in {alone['seconds']:.1f} s "
             f"({alone['events'] / alone['seconds']:,.0f} events/s, "
@@ -222,14 +323,16 @@ def main(argv=None) -> int:
         )
         both = together(lab, args)
     print(
-        f"together, one backend process + one worker, {args.clients} clients:\n"
-        f"  ingested {both['ingested_total']:,} events in {both['window_s']:.1f} s "
-        f"({both['ingested_per_s']:,.0f}/s; {both['ingested_measured_per_s']:,.0f}/s at full load;"
-        f" backend {both['backend_cores']:.2f} cores)\n"
-        f"  sealed   {both['sealed_total']:,} events in the same {both['window_s']:.1f} s "
-        f"({both['sealed_per_s']:,.0f}/s; worker {both['worker_cores']:.2f} cores)\n"
-        f"  backlog at the end of the load: {both['left']:,} events, gone "
-        f"{both['catch_up_s']:.1f} s later\n"
+        f"together, one backend process + one worker, {args.clients} clients, over the same "
+        f"{both['window_s']:.1f} s window:\n"
+        f"  ingested {both['ingested_per_s']:,.0f} events/s (backend {both['backend_cores']:.2f} "
+        f"cores)\n"
+        f"  sealed   {both['sealed_per_s']:,.0f} events/s ({both['sealed_window']:,} events; "
+        f"worker {both['worker_cores']:.2f} cores)\n"
+        f"  redis {both['redis_cores']:.2f} cores, load generator {both['client_cores']:.2f}\n"
+        f"  backlog when the load stopped: {both['left']:,} events, gone "
+        f"{both['catch_up_s']:.1f} s later; {both['ingested_total']:,} acknowledged in all, "
+        f"{both['sealed_total']:,} sealed\n"
         f"  sealed / ingested = {both['sealed_per_s'] / both['ingested_per_s']:.2f} "
         f"(target >= 1.0); events per CPU-second: worker "
         f"{both['sealed_per_s'] / max(both['worker_cores'], 0.01):,.0f}, backend "

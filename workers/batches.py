@@ -197,8 +197,8 @@ def sealable_items(raw_items: list[bytes]) -> tuple[list[Entry], list[str]]:
     for raw in raw_items:
         item = None
         try:
-            item = Entry.decode(raw)
-            check_sealable(item)
+            item, clean = Entry.decode_checked(raw)
+            check_sealable(item, strings=not clean)
         except Exception as err:  # a poison record: set aside, the rest of the batch is sealed
             dead.append(dead_letter("seal", raw, err, item))
             continue
@@ -206,8 +206,12 @@ def sealable_items(raw_items: list[bytes]) -> tuple[list[Entry], list[str]]:
     return items, dead
 
 
-def check_sealable(item: Entry) -> None:
-    """Raise unless a staged item has what sealing reads, all of it encodable."""
+def check_sealable(item: Entry, strings: bool = True) -> None:
+    """Raise unless a staged item has what sealing reads, all of it encodable.
+
+    `strings=False` skips looking for strings that are not valid Unicode (the caller knows that
+    the item holds none: orjson read it).
+    """
     rec = item.record
     fields = (item.employee, item.team, item.category)
     if not all(isinstance(f, str) for f in fields) or not isinstance(item.received, int):
@@ -215,7 +219,7 @@ def check_sealable(item: Entry) -> None:
     if not all(isinstance(rec[k], str) for k in ("id", "type", "category", "contributor")):
         raise ValueError("a record lacks its id, type, category or contributor")
     iso(rec["ts"])
-    bad = find_bad_string(rec)
+    bad = find_bad_string(rec) if strings else None
     if bad:
         raise ValueError(f"a string at {bad} is not valid Unicode")
 

@@ -23,6 +23,7 @@ from backend.core.frames import find_bad_string
 from backend.core.policy import get_policy
 from backend.core.pseudonym import pseudonym
 from backend.core.records import Entry, dataset_record
+from backend.core.redact import Memo
 
 from .quarantine import DROP_REASON as QUARANTINED
 from .quarantine import dead_letter, drop_time, log_quarantined
@@ -36,6 +37,11 @@ SEEN_TTL = 8 * 24 * 3600  # events older than 7 days are refused at intake
 # a take that was only slow is safe too: its events are staged once, whichever commit comes first
 # (the seen sets turn the second into "duplicate" drops).
 ORPHAN_AFTER_MS = 10_000
+# How json.dumps (ASCII output) writes any UTF-16 surrogate, paired or lone. A staged entry is
+# written by orjson, which refuses lone surrogates, or by json.dumps (backend/core/records.py
+# `dumps_staged`), so a lone surrogate in its JSON is always written this way.
+SURROGATE_ESCAPE = "\\ud"
+
 
 TAKE_LUA = """
 local items = redis.call('RPOP', KEYS[1], ARGV[2])
@@ -129,10 +135,23 @@ def filter_entries(
     their origin at most); `policy_version` stands in for entries queued without theirs. Drops
     are counted by the minute of the event's time (backend/core/drops.py).
     """
-    staged, drops, dead = [], Counter(), []
+    staged, _, drops, dead = stage_entries(entries, rules, secret, allowed_origins, policy_version)
+    return staged, drops, dead
+
+
+def stage_entries(
+    entries: list[Entry],
+    rules,
+    secret: str,
+    allowed_origins=None,
+    policy_version: str | None = None,
+) -> tuple[list[Entry], list[tuple], Counter, list[str]]:
+    """Do what `filter_entries` does; also return each staged entry's `staged_row`."""
+    staged, rows, drops, dead = [], [], Counter(), []
+    memo = Memo()  # one per take: repeated labels, titles and URLs are redacted once
     for entry in entries:
         try:
-            item = _stage_entry(entry, rules, secret, allowed_origins, policy_version)
+            item = _stage_entry(entry, rules, secret, allowed_origins, policy_version, memo)
         except Exception as err:  # a poison event: set aside, the rest of the take goes on
             letter = dead_letter("stage", entry.encode(), err, entry)
             dead.append(letter)
@@ -141,23 +160,29 @@ def filter_entries(
         if isinstance(item, str):
             drops[drop_field(entry.event["ts"], item)] += 1
         else:
-            staged.append(item)
-    return staged, drops, dead
+            staged.append(item[0])
+            rows.append(item[1])
+    return staged, rows, drops, dead
 
 
-def _stage_entry(entry: Entry, rules, secret: str, allowed_origins, policy_version) -> Entry | str:
-    """Return the staged form of one entry, or the reason it is dropped; raise if it cannot be."""
+def _stage_entry(
+    entry: Entry, rules, secret: str, allowed_origins, policy_version, memo: Memo
+) -> tuple[Entry, tuple] | str:
+    """Return one entry staged and its row, or the reason it is dropped; raise if it cannot be."""
     reason = rules.drop_reason(entry)
     if reason:
         return reason
     contributor = pseudonym(secret, entry.employee)
-    record = dataset_record(entry, contributor, allowed_origins, policy_version)
-    bad = find_bad_string(record)
-    if bad:  # intake refuses these; one queued by an older backend must not reach a shard
-        raise ValueError(f"a string at {bad} is not valid Unicode")
+    record = dataset_record(entry, contributor, allowed_origins, policy_version, memo)
     staged = entry.staged(record)
-    staged_row(staged)  # a timestamp beyond any date fails here, not in the commit
-    return staged
+    row = staged_row(staged)  # a timestamp beyond any date fails here, not in the commit
+    # A lone surrogate can only be there \u-escaped: look for it when the staged JSON has such
+    # an escape at all.
+    if SURROGATE_ESCAPE in row[2]:
+        bad = find_bad_string(record)
+        if bad:  # intake refuses these; one queued by an older backend must not reach a shard
+            raise ValueError(f"a string at {bad} is not valid Unicode")
+    return staged, row
 
 
 @functools.lru_cache(maxsize=64)
@@ -183,8 +208,8 @@ def build_staged(
     policy_version: str | None = None,
 ) -> tuple[list[tuple], Counter, list[str]]:
     """Filter, redact and pseudonymise `entries`; return rows, drops and dead letters."""
-    staged, drops, dead = filter_entries(entries, rules, secret, allowed_origins, policy_version)
-    return [staged_row(s) for s in staged], drops, dead
+    _, rows, drops, dead = stage_entries(entries, rules, secret, allowed_origins, policy_version)
+    return rows, drops, dead
 
 
 def commit(r: redis.Redis, take_id: str, rows, drops: Counter, dead: list[str] = ()) -> int:
@@ -220,7 +245,7 @@ def stage_once(r: redis.Redis, secret: str, count: int = TAKE_SIZE) -> int:
     entries, dead = parse_entries(items)
     rules = load_rules(r, {e.employee for e in entries})
     policy = get_policy(r)
-    staged, drops, more_dead = filter_entries(
+    staged, rows, drops, more_dead = stage_entries(
         entries, rules, secret, frozenset(policy["allowed_origins"]), policy["version"]
     )
     for letter in dead:  # not entries at all: counted when they were set aside
@@ -230,7 +255,6 @@ def stage_once(r: redis.Redis, secret: str, count: int = TAKE_SIZE) -> int:
     # Counted before the commit, so a staged record's words are always counted when it seals;
     # counting a take twice (after a crash) changes nothing: contributors are counted distinct.
     rarity.count_records(r, secret, (s.record for s in staged), policy["min_contributors"])
-    rows = [staged_row(s) for s in staged]
     dup = commit(r, take_id, rows, drops, dead)
     log.info(
         "take %s: %d taken, %d staged, %d dropped, %d duplicate",

@@ -8,7 +8,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, vali
 
 from .aria import ARIA_ROLES
 from .clock import now_ms as clock_now_ms
-from .elements import clean_element, element_errors
+from .elements import all_valid, clean_elements, element_errors, size_bound
 from .fastpath import compile_schema
 from .frames import find_bad_string
 from .vocabulary import (
@@ -181,10 +181,11 @@ class ElementsField(fields.Field):
             raise ValidationError("a list of elements")
         if len(value) > MAX_ELEMENTS:
             raise ValidationError(f"at most {MAX_ELEMENTS} elements")
-        errors = {i: e for i, raw in enumerate(value) if (e := element_errors(raw))}
-        if errors:
-            raise ValidationError(errors)
-        return [clean_element(raw) for raw in value]
+        if not all_valid(value):
+            errors = {i: e for i, raw in enumerate(value) if (e := element_errors(raw))}
+            if errors:
+                raise ValidationError(errors)
+        return clean_elements(value)
 
 
 class ObservationSchema(EventSchema):
@@ -192,7 +193,14 @@ class ObservationSchema(EventSchema):
 
     @validates_schema(pass_original=True)
     def _small(self, data, original, **_):
-        size = len(json.dumps(original.get("elements"), separators=(",", ":")).encode())
+        elements = original.get("elements")
+        if data.get("elements") is elements:  # only known fields, checked: a bound may do
+            bound = size_bound(elements)
+            if bound is not None and bound <= MAX_OBSERVATION_BYTES:
+                return
+        # UTF-8 bytes of compact JSON, as the extension counts them (extension/shared/observe.js)
+        text = json.dumps(original.get("elements"), separators=(",", ":"), ensure_ascii=False)
+        size = len(text.encode("utf-8", "surrogatepass"))
         if size > MAX_OBSERVATION_BYTES:
             raise ValidationError(
                 f"elements take {size} bytes, over {MAX_OBSERVATION_BYTES}", "elements"

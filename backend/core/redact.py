@@ -3,6 +3,9 @@
 A client that lies or has a bug must not get data through, so text is normalised before the rules
 run: percent-encoding is decoded until nothing changes (`jane%2540corp.example` is an e-mail) and
 Unicode is NFKC-folded (a full-width at sign is an `@`).
+
+A worker redacts a take of events with one `Memo`: labels, titles and URLs repeat a lot, and each
+distinct one is redacted once per take; the memo (and the raw text it holds) goes with the take.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ PLAIN_PATH = re.compile(r"[A-Za-z0-9/\[\]@:!$&'()*+,;=._~-]*")
 TEXT_FIELDS = ("title", "goal", "value")
 URL_FIELDS = ("url", "referrer", "from")
 WEB_SCHEMES = ("http", "https")
+SCHEME = re.compile(r"[a-z][a-z0-9+.-]{0,31}")
 
 
 def normalise(text: str) -> str:
@@ -79,18 +83,35 @@ def redact_route(fragment: str) -> str:
     return route.group(0) + quote(redact_text(path), safe=PATH_SAFE)
 
 
+# An http(s) URL with a plain host, a path of PLAIN_PATH characters (no brackets) and a query of
+# printable ASCII, no fragment: `urlsplit` takes it apart exactly at these marks, and the result is
+# its scheme, host and masked path (the query goes, or stays empty).
+PLAIN_URL = re.compile(
+    r"(https?://[A-Za-z0-9.-]+(?::[0-9]*)?)(/[A-Za-z0-9/@:!$&'()*+,;=._~-]*)?(\?[!-\"$-~]*)?"
+)
+
+
 def redact_url(url: str, allowed_params: frozenset[str] = frozenset()) -> str:
     """Drop every query parameter not allow-listed and any fragment but a hash route; mask paths.
 
     A URL that is not http(s) (`data:`, `javascript:`, `file:`) keeps its scheme only.
     """
+    plain = PLAIN_URL.fullmatch(url)
+    if plain and not (allowed_params and plain.group(3)):
+        path = redact_text(plain.group(2) or "")
+        return plain.group(1) + (path if not path or path[0] == "/" else "/" + path)
+    return parsed_redact_url(url, allowed_params)
+
+
+def parsed_redact_url(url: str, allowed_params: frozenset[str] = frozenset()) -> str:
+    """Return `redact_url(url, allowed_params)`, always taking the URL apart with `urlsplit`."""
     try:
         parts = urlsplit(url)
     except ValueError:
         return "[invalid-url]"
     scheme = parts.scheme.lower()
     if scheme not in WEB_SCHEMES:
-        return f"{scheme}:" if re.fullmatch(r"[a-z][a-z0-9+.-]{0,31}", scheme) else "[invalid-url]"
+        return f"{scheme}:" if SCHEME.fullmatch(scheme) else "[invalid-url]"
     query = (
         urlencode(
             [
@@ -115,41 +136,77 @@ def redact_path(path: str) -> str:
     return quote(redact_text(path), safe=PATH_SAFE)
 
 
+class Memo:
+    """Redactions already made, by input: the same text or URL is redacted once.
+
+    The functions are pure, so a remembered result is exactly what redacting again would give.
+    """
+
+    __slots__ = ("allowed_params", "texts", "urls")
+
+    def __init__(self, allowed_params: frozenset[str] = frozenset()):
+        self.texts: dict[str, str] = {}
+        self.urls: dict[str, str] = {}
+        self.allowed_params = allowed_params
+
+    def text(self, text: str) -> str:
+        """Return `redact_text(text)`."""
+        out = self.texts.get(text)
+        if out is None:
+            out = self.texts[text] = redact_text(text)
+        return out
+
+    def url(self, url: str) -> str:
+        """Return `redact_url(url, allowed_params)`."""
+        out = self.urls.get(url)
+        if out is None:
+            out = self.urls[url] = redact_url(url, self.allowed_params)
+        return out
+
+
 def redact_event(
     event: dict,
     allowed_params: frozenset[str] = frozenset(),
     allowed_origins: frozenset[str] | None = None,
+    memo: Memo | None = None,
 ) -> dict:
     """Return a copy of `event` with every text and URL field redacted.
 
     With `allowed_origins`, a referrer or `from` URL on another origin keeps its origin at most.
+    `memo` (made with the same `allowed_params`) remembers redactions across calls.
     """
+    if memo is None:
+        memo = Memo(allowed_params)
+    elif memo.allowed_params != allowed_params:
+        raise ValueError("the memo was made for other allowed parameters")
     out = dict(event)
     for name in URL_FIELDS:
         if isinstance(out.get(name), str):
-            out[name] = redact_url(out[name], allowed_params)
+            out[name] = memo.url(out[name])
             if name != "url" and allowed_origins is not None:
                 origin = origin_url(out[name])
                 if origin.rstrip("/") not in allowed_origins:
                     out[name] = origin or out[name]
     for name in TEXT_FIELDS:
         if isinstance(out.get(name), str):
-            out[name] = redact_text(out[name])
+            out[name] = memo.text(out[name])
     target = out.get("target")
     if isinstance(target, dict):
         target = dict(target)
         if isinstance(target.get("label"), str):
-            target["label"] = redact_text(target["label"])[:80]
+            target["label"] = memo.text(target["label"])[:80]
         if isinstance(target.get("selector"), str):
-            target["selector"] = redact_text(target["selector"])
+            target["selector"] = memo.text(target["selector"])
         out["target"] = target
     if isinstance(out.get("elements"), list):
-        out["elements"] = [_redact_element(e) for e in out["elements"]]
+        out["elements"] = [_redact_element(e, memo) for e in out["elements"]]
     return out
 
 
-def _redact_element(element: dict) -> dict:
-    """Return an observation's element with its label redacted."""
+def _redact_element(element: dict, memo: Memo) -> dict:
+    """Return an observation's element with its label redacted (itself when nothing changes)."""
     if not isinstance(element, dict) or not isinstance(element.get("label"), str):
         return element
-    return {**element, "label": redact_text(element["label"])[:80]}
+    label = element["label"]
+    redacted = memo.text(label)[:80]
+    return element if redacted == label else {**element, "label": redacted}

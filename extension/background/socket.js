@@ -87,7 +87,7 @@ function keepalive(ws) {
   if (ws !== socket) return;
   if (welcomed && Date.now() - state.lastContact > 2 * config.keepaliveMs + 5000) {
     console.warn("overt: no answer from the server; reconnecting");
-    onClose(ws, { code: 1006 });
+    onClose(ws, { code: 1006, silent: true });
     ws.close();
     return;
   }
@@ -96,7 +96,9 @@ function keepalive(ws) {
 
 async function onClose(ws, ev) {
   if (ws !== socket) return;
-  if (welcomed) recordContact(Date.now(), true); // the grace period starts now
+  // The grace period starts at the last contact. A socket that closes counts as contact up to
+  // now; a silent link does not: its last contact is its last frame, two keepalive rounds ago.
+  if (welcomed) recordContact(ev.silent ? state.lastContact : Date.now(), true);
   socket = null;
   welcomed = false;
   state.connected = false;

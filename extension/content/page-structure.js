@@ -41,7 +41,8 @@ function boxOf(el) {
 export function observe(options = {}) {
   const began = performance.now();
   const candidates = document.querySelectorAll(INTERACTIVE);
-  const built = buildObservation(candidates, { describe: describer(options), boxOf, bidOf: allocator.bidOf });
+  const describe = describer({ ...options, memo: new Map() }); // the page does not change meanwhile
+  const built = buildObservation(candidates, { describe, boxOf, bidOf: allocator.bidOf });
   latest = built.bids;
   stale = false;
   return { elements: built.elements, ms: performance.now() - began };

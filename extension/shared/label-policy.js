@@ -117,16 +117,14 @@ export function dataRegionOf(el, maskSelectors = []) {
   return null;
 }
 
-function rowsOf(table) {
-  const rows = [];
-  const walk = (node) => {
-    for (const child of Array.from(node.children || [])) {
-      if (tagOf(child) === "tr" || roleAttr(child) === "row") rows.push(child);
-      else if (tagOf(child) !== "table" && !TABLE_ROLES.has(roleAttr(child))) walk(child);
-    }
-  };
-  walk(table);
-  return rows;
+/** The table's rows in document order, lazily: the header row is usually the first one. */
+function* rowsOf(table) {
+  const children = table.children || [];
+  for (let i = 0; i < children.length; i++) {
+    const child = children[i]; // indexed: no copy of a 300-row tbody per cell
+    if (tagOf(child) === "tr" || roleAttr(child) === "row") yield child;
+    else if (tagOf(child) !== "table" && !TABLE_ROLES.has(roleAttr(child))) yield* rowsOf(child);
+  }
 }
 
 const span = (cell) => Math.max(1, Number.parseInt(attr(cell, "colspan") || "1", 10) || 1);
@@ -140,12 +138,13 @@ function columnOf(cell) {
   return -1;
 }
 
-/** The column header cell above `cell`, or null. */
-export function columnHeaderOf(cell) {
+function tableOf(cell) {
   let table = cell.parentElement;
   while (table && tagOf(table) !== "table" && !TABLE_ROLES.has(roleAttr(table))) table = table.parentElement;
-  const column = columnOf(cell);
-  if (!table || column < 0) return null;
+  return table;
+}
+
+function headerInTable(table, column) {
   for (const row of rowsOf(table)) {
     const cells = Array.from(row.children || []);
     if (!cells.length || !cells.some(isColumnHeader)) continue;
@@ -157,6 +156,13 @@ export function columnHeaderOf(cell) {
     return null;
   }
   return null;
+}
+
+/** The column header cell above `cell`, or null. */
+export function columnHeaderOf(cell) {
+  const table = tableOf(cell);
+  const column = columnOf(cell);
+  return !table || column < 0 ? null : headerInTable(table, column);
 }
 
 function labelledByText(el) {
@@ -220,21 +226,40 @@ export function accessibleName(el) {
   return "";
 }
 
+function columnName(cell) {
+  const header = columnHeaderOf(cell);
+  return header ? accessibleName(header) || shortText(header) : "";
+}
+
+/**
+ * The name of the column holding `cell`. `memo` (a Map, optional) keeps each table's column names
+ * for the length of one pass over a page that does not change meanwhile (an observation).
+ */
+function memoColumnName(cell, memo) {
+  const table = memo && tableOf(cell);
+  const column = table ? columnOf(cell) : -1;
+  if (column < 0) return columnName(cell);
+  let names = memo.get(table);
+  if (!names) memo.set(table, (names = new Map()));
+  if (!names.has(column)) names.set(column, columnName(cell));
+  return names.get(column);
+}
+
 /** "Name column" for a cell under a named column header, else "[content]". */
-function structuralLabel(region) {
+function structuralLabel(region, memo) {
   if (region.kind !== "cell") return CONTENT_LABEL;
-  const header = columnHeaderOf(region.node);
-  const name = header ? accessibleName(header) || shortText(header) : "";
+  const name = memoColumnName(region.node, memo);
   return name ? `${name} column` : CONTENT_LABEL;
 }
 
 /**
  * The label of `el` under the policy, redacted, masked and at most `max` characters, or undefined.
- * `mask` hides words typed in this session (extension/shared/typed-words.js).
+ * `mask` hides words typed in this session (extension/shared/typed-words.js). `memo`: see
+ * memoColumnName; pass a new Map per pass over an unchanging page, or none.
  */
-export function policyLabel(el, { maskSelectors = [], mask = (t) => t, max = 80 } = {}) {
+export function policyLabel(el, { maskSelectors = [], mask = (t) => t, max = 80, memo = null } = {}) {
   const region = dataRegionOf(el, maskSelectors);
-  const raw = region ? structuralLabel(region) : accessibleName(el);
+  const raw = region ? structuralLabel(region, memo) : accessibleName(el);
   const label = redactLabel(mask(raw), max);
   return label || undefined;
 }

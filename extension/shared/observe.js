@@ -16,6 +16,12 @@ export const INTERACTIVE = [
 
 export const BOX_GRID = 8;
 
+const ENCODER = new TextEncoder();
+const ASCII = /^[\x00-\x7f]*$/;
+
+/** UTF-8 length of `text`; ASCII (most labels) without encoding it. */
+export const utf8Length = (text) => (ASCII.test(text) ? text.length : ENCODER.encode(text).length);
+
 /** Round a px value to the 8 px grid (a box says where, not exactly where). */
 export const snap = (n) => Math.round(n / BOX_GRID) * BOX_GRID;
 
@@ -49,7 +55,7 @@ export function buildObservation(candidates, { describe, boxOf, bidOf }, limits 
       break;
     }
     const element = { bid: bidOf(el), ...described, box };
-    const size = new TextEncoder().encode(JSON.stringify(element)).length + (elements.length ? 1 : 0);
+    const size = utf8Length(JSON.stringify(element)) + (elements.length ? 1 : 0);
     if (bytes + size > maxBytes) {
       truncated = true;
       break;

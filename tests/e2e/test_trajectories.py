@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import datasets
+import pandas
 import pytest
 
 from backend.core.steps import export_steps
@@ -88,9 +90,10 @@ def by_tab(records):
 
 
 def test_two_tabs_a_task_and_the_steps_export(
-    browser, live_server, pages, run_workers, settings, tmp_path
+    browser, live_server, pages, run_workers, settings, tmp_path, monkeypatch
 ):
     """Sealed records rebuild each tab's actions; bids resolve; a task wraps what happened in it."""
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
     b = browser()
     one = b.open(pages.url("/crm/customers.html"))
     page_in(live_server, pages, "/crm/customers.html")
@@ -211,6 +214,16 @@ def test_two_tabs_a_task_and_the_steps_export(
                 for s in task["steps"]
             ]
             assert step["bid"] in {e["bid"] for e in step["observation"]["elements"]}
+    # As an ML engineer would load it: pandas and Hugging Face datasets read the same rows.
+    assert len(pandas.read_json(path, lines=True)) == len(episodes)
+    ds = datasets.load_dataset(
+        "json", data_files=str(path), split="train", cache_dir=tmp_path / "hf"
+    )
+    assert ds.num_rows == len(episodes)
+    (loaded,) = [row for row in ds if row["kind"] == "task"]
+    assert loaded["goal"] == GOAL and [s["action"] for s in loaded["steps"]] == actions
+    for got, written in zip(loaded["steps"], task["steps"], strict=True):
+        assert got["observation"] == written["observation"] and got["bid"] == written["bid"]
 
 
 def test_no_observation_without_page_structure_and_none_while_paused(

@@ -3,7 +3,9 @@
 import json
 import time
 
+import datasets
 import pandas
+import pyarrow as pa
 import pytest
 
 from backend.core.employees import authenticate
@@ -124,8 +126,10 @@ def test_page_structure_refused_without_consent(admin, alice, send, run_workers)
     assert [r["type"] for r in run_workers()] == ["page_view"]
 
 
-def test_steps_export(alice, send, run_workers, settings, tmp_path):
+def test_steps_export(alice, send, run_workers, settings, tmp_path, monkeypatch):
     """A task's episode: its goal, and each action on an element of the observation before it."""
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     task = "k_quotetask1"
     tab = Tab("t_tabone01", task=task)
     start = make_event("task_start", url=URL, session=SESSION, task=task, goal="Create a quote")
@@ -157,6 +161,40 @@ def test_steps_export(alice, send, run_workers, settings, tmp_path):
     table = pandas.read_json(path, lines=True)  # JSON Lines as dataset loaders read them
     assert len(table) == 2 and {"goal", "steps", "episode"} <= set(table.columns)
     assert sorted(table["goal"].dropna()) == ["Create a quote"]
+    assert_loads_with_hugging_face(path, tmp_path / "hf-cache")
+
+
+def assert_loads_with_hugging_face(path, cache_dir):
+    """`datasets.load_dataset("json", ...)`, offline: rows, goal, and typed step columns."""
+    ds = datasets.load_dataset("json", data_files=str(path), split="train", cache_dir=cache_dir)
+    assert ds.num_rows == 2
+    assert sorted(g for g in ds["goal"] if g) == ["Create a quote"]
+    steps = ds.data.schema.field("steps").type
+    assert pa.types.is_list(steps) and pa.types.is_struct(steps.value_type)
+    step = {f.name: f.type for f in steps.value_type}
+    for name in ("action", "action_type", "bid", "url"):
+        assert step[name] == pa.string(), name
+    assert step["step"] == pa.int64() and step["ts"] == pa.int64()
+    observation = {f.name: f.type for f in step["observation"]}
+    elements = observation["elements"]
+    assert pa.types.is_list(elements), observation
+    element = {f.name: f.type for f in elements.value_type}
+    assert element["bid"] == element["label"] == element["role"] == pa.string()
+    assert element["box"] == pa.list_(pa.int64())
+    assert {f.name: f.type for f in element["state"]} == dict.fromkeys(
+        ("checked", "selected", "expanded", "disabled"), pa.bool_()
+    )
+    task = next(row for row in ds if row["goal"])
+    actions = [s["action"] for s in task["steps"]]
+    assert actions[1:] == [
+        'select_option("b1", "Customer")',
+        'check("b2")',
+        'click("b3")',
+        'press("Enter")',
+    ]
+    clicked = task["steps"][3]
+    assert clicked["bid"] in [e["bid"] for e in clicked["observation"]["elements"]]
+    assert task["steps"][0]["observation"] is None  # the goto comes before any observation
 
 
 def test_cli_exports_steps(alice, send, run_workers, settings, tmp_path):
@@ -167,6 +205,6 @@ def test_cli_exports_steps(alice, send, run_workers, settings, tmp_path):
     out = tmp_path / "steps"
     done = run(["datasets", "export", "--format", "steps", "--out", str(out)], overt_env(settings))
     assert done.returncode == 0, done.stderr
-    assert "1 episode(s), 5 step(s)" in done.stdout
+    assert "1 episode(s), 5 step(s)" in done.stdout, (done.stdout, done.stderr)
     (line,) = (out / "steps.jsonl").read_text().splitlines()
     assert json.loads(line)["steps"][0]["observation"] is None  # the goto comes before any

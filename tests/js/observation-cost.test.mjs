@@ -1,0 +1,76 @@
+// The observation builder's shortcuts (extension/shared/observe.js, extension/shared/label-policy.js)
+// give exactly what the plain computation gives. Plain objects stand in for DOM elements.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import { policyLabel } from "../../extension/shared/label-policy.js";
+import { buildObservation, utf8Length, viewportBox } from "../../extension/shared/observe.js";
+
+/** h(tag, attrs, ...children): a stand-in Element; string children are text. */
+function h(tag, attrs = {}, ...children) {
+  const kids = children.filter((c) => typeof c !== "string");
+  const node = {
+    tagName: tag.toUpperCase(),
+    id: attrs.id || "",
+    children: kids,
+    parentElement: null,
+    getAttribute: (name) => (name in attrs ? String(attrs[name]) : null),
+    get textContent() {
+      return children.map((c) => (typeof c === "string" ? c : c.textContent)).join(" ");
+    },
+  };
+  for (const kid of kids) kid.parentElement = node;
+  return node;
+}
+
+test("utf8Length counts UTF-8 bytes, ASCII or not", () => {
+  for (const text of ["", "Save", '{"label":"Ünïcødé"}', "日本語", "emoji 🙂", "\u007f\u0080"]) {
+    assert.equal(utf8Length(text), new TextEncoder().encode(text).length, text);
+  }
+});
+
+test("an observation's byte count is the UTF-8 size of its JSON", () => {
+  const els = ["Enregistrer", "Überweisung", "保存", "Save 🙂"].map((label, i) => ({ label, i }));
+  const built = buildObservation(els, {
+    describe: (el) => ({ role: "button", tag: "button", label: el.label, state: {} }),
+    boxOf: (el) => viewportBox({ left: 0, top: el.i * 20, width: 50, height: 20, right: 50, bottom: el.i * 20 + 20 }, { width: 800, height: 600 }),
+    bidOf: (el) => `b${el.i + 1}`,
+  });
+  assert.equal(built.bytes, new TextEncoder().encode(JSON.stringify(built.elements)).length);
+});
+
+/** A table whose header row comes after `before` body rows (or not at all). */
+function table(rows, { before = 0, header = true } = {}) {
+  const body = (i) => h("tr", {}, h("td", {}, h("input", { type: "checkbox" })), h("td", { colspan: "2" }, h("a", { href: `/c/${i}` }, `Customer ${i}`)), h("td", {}, h("button", {}, "Edit")));
+  const head = h("tr", {}, h("th", {}, ""), h("th", { colspan: "2" }, "Name"), h("th", {}, "Actions"));
+  const rowsBefore = Array.from({ length: before }, (_, i) => body(i));
+  const rowsAfter = Array.from({ length: rows }, (_, i) => body(before + i));
+  const t = h("table", {}, h("tbody", {}, ...rowsBefore, ...(header ? [head] : []), ...rowsAfter));
+  h("body", {}, t);
+  return t;
+}
+
+const controls = (t) => t.children[0].children.flatMap((row) => row.children.flatMap((cell) => cell.children));
+
+test("labels with a memo of column names are the labels without it", () => {
+  for (const shape of [{}, { before: 3 }, { header: false }]) {
+    const els = controls(table(20, shape));
+    const memo = new Map();
+    const plain = els.map((el) => policyLabel(el));
+    const memoised = els.map((el) => policyLabel(el, { memo }));
+    assert.deepEqual(memoised, plain, JSON.stringify(shape));
+    if (shape.header !== false) assert.ok(plain.includes("Name column") && plain.includes("Actions column"));
+  }
+});
+
+test("a memo is per table and per column", () => {
+  const a = controls(table(2));
+  const b = table(2);
+  b.children[0].children[0].children[1] = h("th", { colspan: "2" }, "Company");
+  b.children[0].children[0].children[1].parentElement = b.children[0].children[0];
+  const memo = new Map();
+  const first = policyLabel(a[4], { memo });
+  const second = policyLabel(controls(b)[4], { memo });
+  assert.equal(first, "Name column");
+  assert.equal(second, "Company column");
+});
