@@ -3,9 +3,9 @@
 The hostile client connects first (so the fan-out meets it before the others), authenticates,
 then sends frames the server answers and never reads: the answers fill its small receive buffer
 and the server's send buffer, and the server's send of an answer blocks while holding that
-socket's send lock. The
-fan-out must still reach every other client at once, and the hostile socket must be closed once
-it has not taken a frame for `backend.connections.SEND_TIMEOUT` seconds.
+socket's send lock. The fan-out must still reach every other client at once, and the hostile
+socket must be reset and cleaned up once it has taken nothing for
+`backend.connections.SEND_TIMEOUT` seconds. The guarantee is written in docs/reliability.md.
 """
 
 from __future__ import annotations
