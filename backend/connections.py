@@ -289,7 +289,7 @@ class Registry:
                 continue
             out = None
             if kind == "revoke":
-                close_revoked(conn)
+                close_revoked(conn, SEND_TIMEOUT)
                 sent += 1
                 continue
             if kind == "pause":

@@ -9,15 +9,35 @@ employee's sockets here, with an `error` frame `revoked` and close code 1008.
 from __future__ import annotations
 
 import contextlib
+import json
+import threading
 
 from .core.actions import REVOKED_FRAME
 
 CLOSE_REVOKED = 1008
+REVOKED_TEXT = json.dumps(REVOKED_FRAME)
 
 
-def close_revoked(conn) -> None:
-    """Tell one connection it was revoked and close it (called by the control listener)."""
-    if conn.send(REVOKED_FRAME):
+def close_revoked(conn, send_timeout: float) -> None:
+    """Tell one connection it was revoked and close it, on a thread of its own.
+
+    The control listener calls this for every socket of the employee and goes on at once: a
+    client that stopped reading (its socket's lock held by a blocked send) must not hold up the
+    listener, and so the pauses after it (backend/connections.py does the same for fan-outs).
+    """
+    threading.Thread(
+        target=_close, args=(conn, send_timeout), name=f"revoke-{conn.id}", daemon=True
+    ).start()
+
+
+def _close(conn, send_timeout: float) -> None:
+    if not conn.lock.acquire(timeout=send_timeout):
+        conn.abort("revoked while a send blocked")
+        return
+    try:
         # A socket its client closed meanwhile raises here; there is nothing left to close.
-        with conn.lock, contextlib.suppress(Exception):
+        with contextlib.suppress(Exception):
+            conn.ws.send(REVOKED_TEXT)
             conn.ws.close(reason=CLOSE_REVOKED, message="revoked")
+    finally:
+        conn.lock.release()

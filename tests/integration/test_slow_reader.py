@@ -287,3 +287,29 @@ def test_a_slow_client_gets_every_frame_whole_and_in_order(app, admin, live_serv
         assert frames[2:] == [{"type": "pong", "n": n} for n in range(50)]
     finally:
         slow.close()
+
+
+def test_revoking_a_slow_reader_does_not_stall_the_listener(admin, live_server, monkeypatch):
+    """Revoking the employee of a socket that does not read leaves the control listener free:
+    a pause right after still reaches everyone at once, and the revoked socket is closed."""
+    monkeypatch.setattr(connections, "SEND_TIMEOUT", 2.0)
+    admin.set_policy()
+    base, token = live_server.http_url, live_server.admin_token
+    hostile = hostile_client(base, admin.enroll("hostile"))
+    normal: list[WSClient] = []
+    try:
+        flood(hostile)
+        wait_until_server_blocked(hostile)
+        for i in range(NORMAL_CLIENTS):
+            client = WSClient(live_server.ws_url)
+            normal.append(client)
+            client.hello(admin.enroll(f"normal{i}"))
+        status, body = http("POST", base + "/admin/api/employees/hostile/revoke", token, {})
+        assert status == 200, body
+        pause_reaches_everyone(base, token, normal)
+        wait_closed_by_server(hostile, 15)
+        wait_connected(base, token, NORMAL_CLIENTS)
+    finally:
+        hostile.close()
+        for client in normal:
+            client.close()
