@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import secrets
+import select
+import socket
+import struct
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
+from socket import MSG_DONTWAIT
 
 import redis
 
@@ -21,6 +27,12 @@ from .wire import Broadcast
 log = logging.getLogger(__name__)
 
 PRESENCE_TTL = 45  # seconds without a heartbeat before a connection no longer counts
+# A socket that takes no byte of a fan-out frame for this long is reset: its client does not read.
+# Clients ping every 20 s (backend/ingest.py), and a live one reads its socket to see the pong.
+SEND_TIMEOUT = 20.0
+_LINGER_RESET = struct.pack("ii", 1, 0)  # SO_LINGER on, 0 s: close() resets the connection
+# Guards every connection's `backlog` hand-over between the fan-out and the background senders.
+_backlogs = threading.Lock()
 
 
 @dataclass(eq=False)
@@ -37,6 +49,9 @@ class Connection:
     # How this socket frames a message (backend/wire.py): fixed by the handshake, looked up once.
     framing: tuple | None = field(default=None, repr=False)
     framing_known: bool = field(default=False, repr=False)
+    raw: socket.socket | None = field(default=None, repr=False)  # set with `framing`
+    # Fan-out messages waiting for this socket's background sender (None: no sender running).
+    backlog: deque | None = field(default=None, repr=False)
 
     def send(self, frame: dict) -> bool:
         """Send a frame; return False when the socket is gone. Safe from any thread."""
@@ -53,24 +68,143 @@ class Connection:
             return False
 
     def send_broadcast(self, message: Broadcast) -> bool:
-        """Send a fan-out's message, framed once for every socket framed alike (backend/wire.py)."""
+        """Send a fan-out's message without ever waiting on this socket; False if it is gone.
+
+        Framed once for every socket framed alike (backend/wire.py). The fan-out loops over every
+        socket of the process, so one client that stops reading must not hold up the others: the
+        send never blocks. When another send holds the lock (an answer blocked on a full socket),
+        or a backlog is already waiting, the message joins this socket's backlog, which a
+        background thread (a greenlet under gevent) sends in order. When the socket takes only
+        part of the frame, that thread keeps the lock and sends the rest, so nothing interleaves
+        with it. A socket that takes nothing for SEND_TIMEOUT seconds is aborted (see `abort`).
+        """
         ws = self.ws
         if not self.framing_known:
             self.framing, self.framing_known = wire.framing(ws), True
-        try:
-            with self.lock:
-                if not ws.connected:
-                    return False
-                data = message.bytes_for(ws, self.framing)
-                # send() before sendall(): gevent's sendall costs 3 µs more per socket, and a
-                # small frame almost always goes whole into the socket's buffer.
-                sent = ws.sock.send(data)
-                if sent < len(data):
-                    ws.sock.sendall(data[sent:])
+            self.raw = _os_socket(ws.sock)
+        if self.backlog is not None and self._queue(message):
             return True
-        except Exception as err:  # as send_text
+        lock = self.lock
+        if not lock.acquire(False):
+            self._start_backlog(message, None)
+            return True
+        try:
+            if not ws.connected:
+                lock.release()
+                return False
+            data = message.bytes_for(ws, self.framing)
+            # MSG_DONTWAIT: a full socket raises instead of blocking (gevent's `_sock` is the
+            # OS socket under its wrapper, which would otherwise wait for room).
+            sent = self.raw.send(data, MSG_DONTWAIT)
+        except BlockingIOError:
+            sent = 0
+        except Exception as err:  # a closed socket raises several kinds; the handler cleans up
+            lock.release()
             log.debug("send to %s failed: %s", self.id, type(err).__name__)
             return False
+        if sent < len(data):
+            self._start_backlog(None, data[sent:])  # the lock stays held until the rest is sent
+            return True
+        lock.release()
+        return True
+
+    def _queue(self, message: Broadcast) -> bool:
+        """Add `message` to the running backlog; False if the backlog has just finished."""
+        with _backlogs:
+            if self.backlog is None:
+                return False
+            self.backlog.append(message)
+            return True
+
+    def _start_backlog(self, message: Broadcast | None, rest: bytes | None) -> None:
+        """Start a background sender: of `rest` of a frame (lock held), or of `message` (not).
+
+        Senders take the lock in turn and pop the backlog in order, so messages keep their order
+        however many senders run (a second starts only when two threads fan out at once).
+        """
+        with _backlogs:
+            if self.backlog is None:
+                self.backlog = deque()
+            elif rest is None:
+                self.backlog.append(message)  # a sender is running or waiting for the lock
+                return
+            if message is not None:
+                self.backlog.append(message)
+        threading.Thread(
+            target=self._send_backlog, args=(rest,), name="overt-backlog", daemon=True
+        ).start()
+
+    def _send_backlog(self, rest: bytes | None) -> None:
+        """Background: send `rest` (the lock is held), then the backlog in order, then stop."""
+        if rest is None and not self.lock.acquire(timeout=SEND_TIMEOUT):
+            # Whoever holds the lock has been blocked sending for SEND_TIMEOUT seconds.
+            self._end_backlog()
+            self.abort("a send blocked")
+            return
+        try:
+            if rest:
+                self._send_within(rest)
+            while True:
+                with _backlogs:
+                    if not self.backlog:
+                        self.backlog = None
+                        return
+                    message = self.backlog.popleft()
+                if not self.ws.connected:
+                    continue  # drop the rest of the backlog: the socket is gone
+                self._send_within(message.bytes_for(self.ws, self.framing))
+        except TimeoutError:
+            self._end_backlog()
+            self.abort("no room for a fan-out frame")
+        except Exception as err:  # as send_text
+            self._end_backlog()
+            log.debug("send to %s failed: %s", self.id, type(err).__name__)
+        finally:
+            self.lock.release()
+
+    def _end_backlog(self) -> None:
+        with _backlogs:
+            self.backlog = None
+
+    def _send_within(self, data: bytes) -> None:
+        """Send all of `data` (lock held); raise TimeoutError if no byte goes for SEND_TIMEOUT."""
+        view, raw, poller = memoryview(data), self.raw, None
+        while view:
+            try:
+                view = view[raw.send(view, MSG_DONTWAIT) :]
+                continue
+            except BlockingIOError:
+                pass
+            if poller is None:
+                poller = select.poll()  # gevent's when patched: waits as a greenlet
+                poller.register(raw.fileno(), select.POLLOUT)
+            if not poller.poll(SEND_TIMEOUT * 1000):
+                raise TimeoutError
+
+    def abort(self, why: str) -> None:
+        """Drop a client that does not read: reset its socket; the usual cleanup then runs.
+
+        Shutting the socket down wakes whatever waits on it (the reader, a blocked send); the
+        reader's end (backend/ws_reader.py) then closes it and wakes the handler, which removes
+        the connection. SO_LINGER 0 makes that close a reset, dropping the unsent bytes at once.
+        """
+        log.warning(
+            "closing %s: %s for %.0f s, the client does not read", self.id, why, SEND_TIMEOUT
+        )
+        self.ws.connected = False
+        raw = self.raw if self.framing_known else _os_socket(self.ws.sock)
+        with contextlib.suppress(OSError):
+            raw.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _LINGER_RESET)
+        with contextlib.suppress(OSError):
+            raw.shutdown(socket.SHUT_RDWR)
+
+
+def _os_socket(sock) -> socket.socket:
+    """Return the OS socket under `sock`: gevent wraps one as `_sock`; a standard one is one.
+
+    TLS ends at the proxy in front of Overt (docs/operations.md), so sockets here are plain TCP.
+    """
+    return getattr(sock, "_sock", sock)
 
 
 class Registry:
@@ -193,10 +327,10 @@ class Registry:
             active_id = active["pause_id"] if active else None
             if active_id == conn.told_pause:
                 continue
-            if active:
-                conn.send(pauses.pause_frame(active))
-            else:
-                conn.send({"type": "resume", "pause_id": conn.told_pause})
+            frame = pauses.pause_frame(active) if active else None
+            if frame is None:
+                frame = {"type": "resume", "pause_id": conn.told_pause}
+            conn.send_broadcast(Broadcast(json.dumps(frame)))  # as the fan-out: never blocks
             conn.told_pause = active_id
         log.info("control resync checked %d client(s)", len(self.snapshot()))
 

@@ -14,7 +14,7 @@ from marshmallow import ValidationError
 from simple_websocket import ConnectionClosed
 from wsproto.extensions import PerMessageDeflate
 
-from . import metrics
+from . import metrics, redis_poll
 from .connections import Connection
 from .core import keys, pauses
 from .core.clock import now_ms
@@ -44,6 +44,8 @@ def _lean_deflate() -> PerMessageDeflate:
 
 
 simple_websocket.ws.PerMessageDeflate = _lean_deflate
+# One Redis command per events frame: its pool check stays out of gevent's hub (redis_poll.py).
+redis_poll.install()
 
 HELLO_TIMEOUT = 10.0
 # Clients ping every 20 s; three missed pings mean the client is gone.

@@ -23,7 +23,9 @@ WORKER_CONNECTIONS = 10_000
 
 def _json_errors(worker) -> None:
     """In a worker: answer requests gunicorn refuses in the one JSON error shape."""
-    import backend.gunicorn_conf  # noqa: F401 (replaces gunicorn.util.write_error on import)
+    from backend.gunicorn_conf import install_json_errors
+
+    install_json_errors()
 
 
 class OvertServer(BaseApplication):

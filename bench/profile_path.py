@@ -6,6 +6,10 @@ On a private redis-server, for `--frames` 50-event frames (the benchmark's event
 `backend.ingest.Session.on_events` runs: the frame's JSON parse, the envelope schema,
 `Intake.accept` (validation, duplicate and origin checks, entry encoding, the Lua call) and the
 ack's JSON, under cProfile; prints µs per event and the functions that cost the most.
+
+`--redis`: CPU of one Redis command (an LPUSH through `backend.core.db.connect`'s pool) in a
+gevent-patched process, as a gunicorn gevent worker runs it, with redis-py's pool check as is
+and with `backend/redis_poll.py` installed, alternating; an events frame costs one command.
 """
 
 from __future__ import annotations
@@ -15,8 +19,10 @@ import cProfile
 import io
 import json
 import pstats
+import subprocess
 import sys
 import time
+from pathlib import Path
 
 from _common import CATEGORIES, WORK_ORIGIN, Lab, make_event
 
@@ -27,13 +33,54 @@ from backend.core.intake import Intake
 from backend.schemas import EventsFrameSchema
 
 
+def redis_command_cost(url: str, rounds: int = 4, n: int = 5000) -> None:
+    """In this (gevent-patched) process: print µs of CPU per LPUSH without and with redis_poll."""
+    from redis._parsers import hiredis
+
+    from backend import redis_poll
+    from backend.core.db import connect
+
+    r = connect(url)
+    as_is = hiredis._socket_can_read
+    redis_poll.install()
+    patched = hiredis._socket_can_read
+    figures: dict[str, list[float]] = {"as is": [], "redis_poll": []}
+    for _ in range(rounds):
+        for name, check in (("as is", as_is), ("redis_poll", patched)):
+            hiredis._socket_can_read = check
+            cpu0 = time.process_time()
+            for _ in range(n):
+                r.lpush("bench:profile:redis", "x")
+            figures[name].append((time.process_time() - cpu0) / n * 1e6)
+    r.delete("bench:profile:redis")
+    for name, values in figures.items():
+        print(
+            f"gevent worker, one Redis command, {name:10}: {min(values):6.1f} µs CPU (best of "
+            f"{rounds}; all: {', '.join(f'{v:.0f}' for v in values)})"
+        )
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--frames", type=int, default=2000)
     parser.add_argument("--frame-size", type=int, default=50)
     parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--redis", action="store_true", help="CPU per Redis command under gevent")
+    parser.add_argument("--redis-child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.redis_child:
+        redis_command_cost(args.redis_child)
+        return 0
     with Lab() as lab:
+        if args.redis:
+            # gevent must patch before redis or socket are imported: a fresh interpreter.
+            code = (
+                "from gevent import monkey; monkey.patch_all(); import sys; "
+                f"sys.argv = {[__file__, '--redis-child', lab.redis.url]!r}; "
+                f"sys.path[:0] = {[str(Path(__file__).parent)]!r}; "
+                "import profile_path; sys.exit(profile_path.main(sys.argv[1:]))"
+            )
+            return subprocess.run([sys.executable, "-c", code], env=lab.env).returncode
         r = lab.redis_client()
         _, ident = enroll(r, "prof", "bench")
         r.hset(

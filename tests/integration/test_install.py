@@ -2,8 +2,10 @@
 
 import os
 import re
+import shlex
 import shutil
 import signal
+import socket
 import subprocess
 import time
 import venv
@@ -88,6 +90,74 @@ def test_plain_install_serves_healthz_and_a_websocket_hello(installed, settings,
             cwd=installed,
         ).stdout
         assert str(installed.parent) in loaded, loaded
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=40)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode == 0, log.read_text()[-3000:]
+
+
+def readme_production_command() -> str:
+    """Return the README's gunicorn command (its continuation lines joined), as written there."""
+    text = (ROOT / "README.md").read_text()
+    for block in re.findall(r"```sh\n(.*?)```", text, re.S):
+        joined = block.replace("\\\n", " ")
+        for line in joined.splitlines():
+            if line.strip().startswith("gunicorn "):
+                return line.strip()
+    raise AssertionError("README.md shows no gunicorn command")
+
+
+def test_readme_production_command_runs_from_a_plain_install(installed, settings, redis_conn):
+    """The README's `gunicorn -k gevent ...` line, from the plain venv: no warning, JSON errors."""
+    command = readme_production_command()
+    assert "-c python:backend.gunicorn_conf" in command and "-k gevent" in command, command
+    assert "-b 0.0.0.0:8765" in command, command
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    # As written, but on a free local port, and without gunicorn's per-user control socket
+    # (~/.gunicorn/gunicorn.ctl), which other gunicorn servers of the test run may hold.
+    args = shlex.split(command.replace("-b 0.0.0.0:8765", f"-b 127.0.0.1:{port}"))
+    args.insert(1, "--no-control-socket")
+    token, _ = enroll(redis_conn, "bob", "ops")
+    env = overt_env(settings)  # OVERT_REDIS_URL: the README exports it just above the command
+    env["PATH"] = f"{installed}{os.pathsep}{env.get('PATH', '')}"
+    env.pop("PYTHONPATH", None)
+    log = settings.data_dir.parent / "gunicorn.log"
+    with open(log, "w") as out:
+        proc = subprocess.Popen(
+            args,
+            env=env,
+            cwd=installed,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            assert proc.poll() is None, log.read_text()[-3000:]
+            try:
+                if http("GET", base + "/healthz")[0] == 200:
+                    break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, log.read_text()[-3000:]
+            time.sleep(0.1)
+        status, body = raw_request(port, b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\n\r\n")
+        assert status == 414 and body["code"] == "request_uri_too_long", body
+        client = WSClient(f"ws://127.0.0.1:{port}/ws")
+        assert client.hello(token)["team"] == "ops"
+        client.ws.close()
+        text = log.read_text()
+        assert "Using worker: gevent" in text and text.count("Booting worker") >= 2, text
+        assert "Traceback" not in text and "MonkeyPatchWarning" not in text, text
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:

@@ -21,6 +21,8 @@ WEB_LIBRARIES = ("flask", "flask_sock", "werkzeug", "simple_websocket", "gunicor
 # - backend/cli.py worker: `overt serve` must not load the RQ worker runtime.
 # - backend/production.py load, _json_errors: gunicorn's master must not load redis, ssl or
 #   Flask; each gevent worker creates the app after gevent has patched the standard library.
+# - backend/gunicorn_conf.py install_json_errors: the same, for `gunicorn -c
+#   python:backend.gunicorn_conf` (its master loads that file before forking).
 # - backend/metrics_dir.py child_exit: prometheus-client picks its value class when first
 #   imported, and gunicorn's workers inherit the master's modules: the master imports it only
 #   after on_starting has set PROMETHEUS_MULTIPROC_DIR.
@@ -30,6 +32,7 @@ ALLOWED_LOCAL_IMPORTS = {
     ("backend/cli.py", "worker"),
     ("backend/production.py", "load"),
     ("backend/production.py", "_json_errors"),
+    ("backend/gunicorn_conf.py", "install_json_errors"),
 }
 
 
