@@ -13,25 +13,36 @@ let observer = null;
 
 function stateOf(el) {
   const state = {};
-  const aria = (name) => el.getAttribute(name);
+  // Each attribute read once; no closure per element (observations run on the page's main thread).
+  const checked = el.getAttribute("aria-checked");
+  const selected = el.getAttribute("aria-selected");
+  const expanded = el.getAttribute("aria-expanded");
   if (el instanceof HTMLInputElement && (el.type === "checkbox" || el.type === "radio")) state.checked = el.checked;
-  else if (aria("aria-checked") !== null) state.checked = aria("aria-checked") === "true";
+  else if (checked !== null) state.checked = checked === "true";
   if (el instanceof HTMLOptionElement) state.selected = el.selected;
-  else if (aria("aria-selected") !== null) state.selected = aria("aria-selected") === "true";
-  if (aria("aria-expanded") !== null) state.expanded = aria("aria-expanded") === "true";
-  if (el.disabled === true || aria("aria-disabled") === "true") state.disabled = true;
+  else if (selected !== null) state.selected = selected === "true";
+  if (expanded !== null) state.expanded = expanded === "true";
+  if (el.disabled === true || el.getAttribute("aria-disabled") === "true") state.disabled = true;
   return state;
 }
 
 /** role, tag and label exactly as an action's target has them (one label policy for both). */
 function describer(options) {
-  return (el) => (isIgnored(el) ? null : { ...describeElement(el, options), state: stateOf(el) });
+  return (el) => {
+    if (isIgnored(el)) return null;
+    const described = describeElement(el, options); // a new object: {tag, role?, label?}
+    described.state = stateOf(el);
+    return described;
+  };
 }
 
-function boxOf(el) {
-  const box = viewportBox(el.getBoundingClientRect(), { width: window.innerWidth, height: window.innerHeight });
-  if (!box || (typeof el.checkVisibility === "function" && !el.checkVisibility())) return null;
-  return box;
+/** The box of an element in `viewport` (read once per observation: the page cannot change meanwhile). */
+function boxer(viewport) {
+  const visible = (el) => typeof el.checkVisibility !== "function" || el.checkVisibility();
+  return (el) => {
+    const box = viewportBox(el.getBoundingClientRect(), viewport);
+    return box && visible(el) ? box : null;
+  };
 }
 
 /**
@@ -42,6 +53,7 @@ export function observe(options = {}) {
   const began = performance.now();
   const candidates = document.querySelectorAll(INTERACTIVE);
   const describe = describer({ ...options, memo: new Map() }); // the page does not change meanwhile
+  const boxOf = boxer({ width: window.innerWidth, height: window.innerHeight });
   const built = buildObservation(candidates, { describe, boxOf, bidOf: allocator.bidOf });
   latest = built.bids;
   stale = false;

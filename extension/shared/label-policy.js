@@ -24,20 +24,32 @@ const CELL_ROLES = new Set(["cell", "gridcell", "rowheader"]);
 const TABLE_ROLES = new Set(["table", "grid", "treegrid"]);
 const LIST_TAGS = new Set(["ul", "ol"]);
 const LIST_ROLES = new Set(["list", "feed", "log"]);
+const FEED_ROLES = new Set(["feed", "log"]);
 /** Lists of commands, not of records: their items keep their names. */
 const COMMAND_CONTAINERS = new Set(["navigation", "menu", "menubar", "tablist", "toolbar"]);
 
 const tagOf = (el) => String((el && el.tagName) || "").toLowerCase();
 const attr = (el, name) => (el && typeof el.getAttribute === "function" ? el.getAttribute(name) : null);
-const roleAttr = (el) => String(attr(el, "role") || "").trim().split(/\s+/)[0].toLowerCase();
+/** The first token of the role attribute, lower-cased; "" without one (most elements: no split). */
+const roleAttr = (el) => {
+  const role = attr(el, "role");
+  return role ? String(role).trim().split(/\s+/)[0].toLowerCase() : "";
+};
 const collapse = (text) => (typeof text === "string" ? text.replace(/\s+/g, " ").trim() : "");
 
 /** The element's rendered text, when short enough to be a name; else "". */
 export function shortText(el) {
   const raw = typeof el.innerText === "string" ? el.innerText : el.textContent;
   const text = collapse(raw);
-  if (!text || text.length > MAX_NAME_CHARS || text.split(" ").length > MAX_NAME_WORDS) return "";
+  if (!text || text.length > MAX_NAME_CHARS || wordCount(text) > MAX_NAME_WORDS) return "";
   return text;
+}
+
+/** Words in collapsed text (single spaces): the spaces plus one, without splitting it. */
+function wordCount(text) {
+  let words = 1;
+  for (let at = text.indexOf(" "); at !== -1; at = text.indexOf(" ", at + 1)) words++;
+  return words;
 }
 
 function isEditable(el) {
@@ -112,7 +124,7 @@ export function dataRegionOf(el, maskSelectors = []) {
     if (isCell(node)) return { kind: "cell", node };
     if (tagOf(node) === "tr" || roleAttr(node) === "row") return { kind: "content", node };
     if (isColumnHeader(node)) return null; // a header names a column: UI vocabulary
-    if (isListItem(node) || ["feed", "log"].includes(roleAttr(node))) return { kind: "content", node };
+    if (isListItem(node) || FEED_ROLES.has(roleAttr(node))) return { kind: "content", node };
   }
   return null;
 }
@@ -130,8 +142,10 @@ function* rowsOf(table) {
 const span = (cell) => Math.max(1, Number.parseInt(attr(cell, "colspan") || "1", 10) || 1);
 
 function columnOf(cell) {
+  const siblings = (cell.parentElement && cell.parentElement.children) || [];
   let column = 0;
-  for (const sibling of Array.from((cell.parentElement && cell.parentElement.children) || [])) {
+  for (let i = 0; i < siblings.length; i++) {
+    const sibling = siblings[i]; // indexed: no copy of the row per cell
     if (sibling === cell) return column;
     column += span(sibling);
   }
@@ -211,20 +225,24 @@ function fieldLabels(el) {
  * alt. Never a value (but a button's caption), a placeholder (rrweb PR #1912) or a container's text.
  */
 export function accessibleName(el) {
-  const candidates = [
-    () => labelledByText(el),
-    () => collapse(attr(el, "aria-label")),
-    () => fieldLabels(el),
-    () => ownName(el),
-    () => collapse(attr(el, "title")),
-    () => (tagOf(el) === "img" || tagOf(el) === "area" ? collapse(attr(el, "alt")) : ""),
-  ];
-  for (const candidate of candidates) {
-    const name = candidate();
-    if (name && name.length <= MAX_NAME_CHARS) return name;
-  }
-  return "";
+  // In order, each computed only when the ones before gave nothing usable (no closures per call:
+  // an observation names up to 200 elements on the page's main thread).
+  let name = labelledByText(el);
+  if (isName(name)) return name;
+  name = collapse(attr(el, "aria-label"));
+  if (isName(name)) return name;
+  name = fieldLabels(el);
+  if (isName(name)) return name;
+  name = ownName(el);
+  if (isName(name)) return name;
+  name = collapse(attr(el, "title"));
+  if (isName(name)) return name;
+  const tag = tagOf(el);
+  name = tag === "img" || tag === "area" ? collapse(attr(el, "alt")) : "";
+  return isName(name) ? name : "";
 }
+
+const isName = (name) => Boolean(name) && name.length <= MAX_NAME_CHARS;
 
 function columnName(cell) {
   const header = columnHeaderOf(cell);
@@ -260,8 +278,21 @@ function structuralLabel(region, memo) {
 export function policyLabel(el, { maskSelectors = [], mask = (t) => t, max = 80, memo = null } = {}) {
   const region = dataRegionOf(el, maskSelectors);
   const raw = region ? structuralLabel(region, memo) : accessibleName(el);
-  const label = redactLabel(mask(raw), max);
+  const label = memo ? memoRedacted(raw, mask, max, memo) : redactLabel(mask(raw), max);
   return label || undefined;
+}
+
+const REDACTED = {}; // the memo's key for redacted labels (its other keys are tables)
+
+/** redactLabel(mask(raw), max), once per distinct raw label in one pass (see memoColumnName). */
+function memoRedacted(raw, mask, max, memo) {
+  let byMax = memo.get(REDACTED);
+  if (!byMax) memo.set(REDACTED, (byMax = new Map()));
+  let labels = byMax.get(max);
+  if (!labels) byMax.set(max, (labels = new Map()));
+  let label = labels.get(raw);
+  if (label === undefined) labels.set(raw, (label = redactLabel(mask(raw), max)));
+  return label;
 }
 
 /** A submit's label: its submit button's name, else the form's own accessible name. */

@@ -74,3 +74,27 @@ test("a memo is per table and per column", () => {
   assert.equal(first, "Name column");
   assert.equal(second, "Company column");
 });
+
+test("redacted labels kept in a memo are the labels without it, per mask pass and length", () => {
+  const names = ["Save", "Mail ann@example.com", "Save", "Card 4111 1111 1111 1111", "Mail ann@example.com", "  Save  draft  ", "A very long caption of words"];
+  const els = names.map((name) => h("button", {}, name));
+  h("body", {}, ...els);
+  const mask = (text) => text.replace(/draft/g, "[typed]");
+  for (const max of [80, 12]) {
+    const memo = new Map();
+    const plain = els.map((el) => policyLabel(el, { mask, max }));
+    const memoised = els.map((el) => policyLabel(el, { mask, max, memo }));
+    assert.deepEqual(memoised, plain, String(max));
+    // One memo across two lengths (a pass that labels for two purposes) keeps them apart.
+    assert.deepEqual(els.map((el) => policyLabel(el, { mask, max: 80, memo })), els.map((el) => policyLabel(el, { mask, max: 80 })));
+  }
+  assert.ok(els.map((el) => policyLabel(el, { mask })).includes("Mail [email]"));
+});
+
+test("a name of more than eight words is content, of eight a name", () => {
+  const eight = h("button", {}, "one two three four five six seven eight");
+  const nine = h("button", {}, "one two three four five six seven eight nine");
+  h("body", {}, eight, nine);
+  assert.equal(policyLabel(eight), "one two three four five six seven eight");
+  assert.equal(policyLabel(nine), undefined);
+});
