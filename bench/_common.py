@@ -299,6 +299,24 @@ def threads_of(pid: int) -> int:
     return count
 
 
+def client_frame(opcode: int, payload: bytes) -> bytes:
+    """Return a masked client frame (RFC 6455 5.3)."""
+    n = len(payload)
+    if n < 126:
+        header = bytes((0x80 | opcode, 0x80 | n))
+    elif n < 65536:
+        header = bytes((0x80 | opcode, 0x80 | 126)) + n.to_bytes(2, "big")
+    else:
+        header = bytes((0x80 | opcode, 0x80 | 127)) + n.to_bytes(8, "big")
+    mask = os.urandom(4)
+    # XOR the whole payload at once as one big integer: C speed, no Python loop per byte.
+    repeated = (mask * (n // 4 + 1))[:n]
+    masked = (int.from_bytes(payload, "little") ^ int.from_bytes(repeated, "little")).to_bytes(
+        n, "little"
+    )
+    return header + mask + masked
+
+
 class WSClientProtocol(asyncio.Protocol):
     """A minimal WebSocket client (RFC 6455) on asyncio's Protocol API.
 
@@ -373,20 +391,7 @@ class WSClientProtocol(asyncio.Protocol):
                 self._write(0xA, payload)
 
     def _write(self, opcode: int, payload: bytes) -> None:
-        n = len(payload)
-        if n < 126:
-            header = bytes((0x80 | opcode, 0x80 | n))
-        elif n < 65536:
-            header = bytes((0x80 | opcode, 0x80 | 126)) + n.to_bytes(2, "big")
-        else:
-            header = bytes((0x80 | opcode, 0x80 | 127)) + n.to_bytes(8, "big")
-        mask = os.urandom(4)
-        # XOR the whole payload at once as one big integer: C speed, no Python loop per byte.
-        repeated = (mask * (n // 4 + 1))[:n]
-        masked = (int.from_bytes(payload, "little") ^ int.from_bytes(repeated, "little")).to_bytes(
-            n, "little"
-        )
-        self.transport.write(header + mask + masked)
+        self.transport.write(client_frame(opcode, payload))
 
     def send_text(self, text: str) -> None:
         """Send one text frame."""

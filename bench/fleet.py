@@ -42,27 +42,12 @@ import time
 import traceback
 import zlib
 
+from _common import client_frame
+
 SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)  # Linux; Python does not name it
 ANCILLARY = socket.CMSG_SPACE(16)  # one struct timespec
 CONNECT_BATCH = 50
 DEFLATE_OFFER = "permessage-deflate; client_max_window_bits"  # what Chromium sends
-
-
-def client_frame(opcode: int, payload: bytes) -> bytes:
-    """Return a masked client frame (RFC 6455 5.3)."""
-    n = len(payload)
-    if n < 126:
-        header = bytes((0x80 | opcode, 0x80 | n))
-    elif n < 65536:
-        header = bytes((0x80 | opcode, 0x80 | 126)) + n.to_bytes(2, "big")
-    else:
-        header = bytes((0x80 | opcode, 0x80 | 127)) + n.to_bytes(8, "big")
-    mask = os.urandom(4)
-    repeated = (mask * (n // 4 + 1))[:n]
-    masked = (int.from_bytes(payload, "little") ^ int.from_bytes(repeated, "little")).to_bytes(
-        n, "little"
-    )
-    return header + mask + masked
 
 
 def next_frame(buf: bytearray):
