@@ -91,12 +91,7 @@ def test_plain_install_serves_healthz_and_a_websocket_hello(installed, settings,
         ).stdout
         assert str(installed.parent) in loaded, loaded
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=40)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        stop_group(proc)
     assert proc.returncode == 0, log.read_text()[-3000:]
 
 
@@ -159,13 +154,18 @@ def test_readme_production_command_runs_from_a_plain_install(installed, settings
         assert "Using worker: gevent" in text and text.count("Booting worker") >= 2, text
         assert "Traceback" not in text and "MonkeyPatchWarning" not in text, text
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=40)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        stop_group(proc)
     assert proc.returncode == 0, log.read_text()[-3000:]
+
+
+def stop_group(proc: subprocess.Popen) -> None:
+    """Stop a server started in its own process group: SIGTERM, then SIGKILL after 40 s."""
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=40)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
 
 
 def _wait_for(log: Path, proc: subprocess.Popen, pattern: str, timeout: float = 60.0) -> str:

@@ -6,24 +6,7 @@ import { test } from "node:test";
 import { accessibleName, columnHeaderOf, dataRegionOf, policyLabel, submitLabel } from "../../extension/shared/label-policy.js";
 import { buildSelector, describeSubmit, describeTarget } from "../../extension/shared/selector.js";
 import { TypedWords } from "../../extension/shared/typed-words.js";
-
-/** h(tag, attrs, ...children): a stand-in Element; string children are text. */
-function h(tag, attrs = {}, ...children) {
-  const kids = children.filter((c) => typeof c !== "string");
-  const node = {
-    tagName: tag.toUpperCase(),
-    id: attrs.id || "",
-    children: kids,
-    parentElement: null,
-    getAttribute: (name) => (name in attrs ? String(attrs[name]) : null),
-    get textContent() {
-      return children.map((c) => (typeof c === "string" ? c : c.textContent)).join(" ");
-    },
-    matches: (selector) => selector.split(",").some((s) => s.trim() === `.${attrs.class}` || s.trim() === tag),
-  };
-  for (const kid of kids) kid.parentElement = node;
-  return node;
-}
+import { h } from "./stub-dom.mjs";
 
 function documentOf(root) {
   const byId = (node, id) => (node.id === id ? node : node.children.map((c) => byId(c, id)).find(Boolean));

@@ -5,23 +5,7 @@ import { test } from "node:test";
 
 import { policyLabel } from "../../extension/shared/label-policy.js";
 import { buildObservation, utf8Length, viewportBox } from "../../extension/shared/observe.js";
-
-/** h(tag, attrs, ...children): a stand-in Element; string children are text. */
-function h(tag, attrs = {}, ...children) {
-  const kids = children.filter((c) => typeof c !== "string");
-  const node = {
-    tagName: tag.toUpperCase(),
-    id: attrs.id || "",
-    children: kids,
-    parentElement: null,
-    getAttribute: (name) => (name in attrs ? String(attrs[name]) : null),
-    get textContent() {
-      return children.map((c) => (typeof c === "string" ? c : c.textContent)).join(" ");
-    },
-  };
-  for (const kid of kids) kid.parentElement = node;
-  return node;
-}
+import { h } from "./stub-dom.mjs";
 
 test("utf8Length counts UTF-8 bytes, ASCII or not", () => {
   for (const text of ["", "Save", '{"label":"Ünïcødé"}', "日本語", "emoji 🙂", "\u007f\u0080"]) {
