@@ -7,7 +7,7 @@ import { bidAllocator, buildObservation, INTERACTIVE, viewportBox } from "../sha
 import { describeElement, isIgnored } from "../shared/selector.js";
 
 const allocator = bidAllocator();
-let latest = new Map(); // bid -> element of the last observation sent
+let latest = []; // the elements of the last observation sent
 let stale = true;
 let observer = null;
 
@@ -55,7 +55,7 @@ export function observe(options = {}) {
   const describe = describer({ ...options, memo: new Map() }); // the page does not change meanwhile
   const boxOf = boxer({ width: window.innerWidth, height: window.innerHeight });
   const built = buildObservation(candidates, { describe, boxOf, bidOf: allocator.bidOf });
-  latest = built.bids;
+  latest = built.nodes;
   stale = false;
   return { elements: built.elements, ms: performance.now() - began };
 }
@@ -66,13 +66,13 @@ export const isStale = () => stale;
 /** The bid of `el` in the last observation, or undefined. */
 export function bidIn(el) {
   const bid = allocator.bidOf(el);
-  return latest.get(bid) === el ? bid : undefined;
+  return latest.includes(el) ? bid : undefined;
 }
 
 /** A new page visit (load or route): new bids, and the next action needs an observation. */
 export function newVisit() {
   allocator.reset();
-  latest = new Map();
+  latest = [];
   stale = true;
 }
 

@@ -27,19 +27,41 @@ const LIST_ROLES = new Set(["list", "feed", "log"]);
 const FEED_ROLES = new Set(["feed", "log"]);
 /** Lists of commands, not of records: their items keep their names. */
 const COMMAND_CONTAINERS = new Set(["navigation", "menu", "menubar", "tablist", "toolbar"]);
+const NO_SELECTORS = Object.freeze([]);
+const identity = (text) => text;
 
-const tagOf = (el) => String((el && el.tagName) || "").toLowerCase();
+const LOWER_TAGS = new Map(); // tagName -> its lower case: tags repeat, and each toLowerCase allocates
+const MAX_LOWER_TAGS = 512;
+
+/** The element's tag name in lower case ("" without one). */
+export function tagOf(el) {
+  const name = el && el.tagName;
+  if (typeof name !== "string") return String(name || "").toLowerCase();
+  let lower = LOWER_TAGS.get(name);
+  if (lower === undefined) {
+    lower = name.toLowerCase();
+    if (LOWER_TAGS.size < MAX_LOWER_TAGS) LOWER_TAGS.set(name, lower);
+  }
+  return lower;
+}
 const attr = (el, name) => (el && typeof el.getAttribute === "function" ? el.getAttribute(name) : null);
 /** The first token of the role attribute, lower-cased; "" without one (most elements: no split). */
 const roleAttr = (el) => {
   const role = attr(el, "role");
   return role ? String(role).trim().split(/\s+/)[0].toLowerCase() : "";
 };
-const collapse = (text) => (typeof text === "string" ? text.replace(/\s+/g, " ").trim() : "");
+/** Whitespace that collapsing would change: any but single spaces between words. */
+const UNCOLLAPSED = /[^\S ]|\s\s|^\s|\s$/;
+/** Runs of whitespace as one space, trimmed; text that is already so is returned as it is. */
+const collapse = (text) => {
+  if (typeof text !== "string") return "";
+  return UNCOLLAPSED.test(text) ? text.replace(/\s+/g, " ").trim() : text;
+};
 
 /** The element's rendered text, when short enough to be a name; else "". */
 export function shortText(el) {
-  const raw = typeof el.innerText === "string" ? el.innerText : el.textContent;
+  const inner = el.innerText; // read once: each read walks the layout and builds a new string
+  const raw = typeof inner === "string" ? inner : el.textContent;
   const text = collapse(raw);
   if (!text || text.length > MAX_NAME_CHARS || wordCount(text) > MAX_NAME_WORDS) return "";
   return text;
@@ -273,9 +295,14 @@ function structuralLabel(region, memo) {
 /**
  * The label of `el` under the policy, redacted, masked and at most `max` characters, or undefined.
  * `mask` hides words typed in this session (extension/shared/typed-words.js). `memo`: see
- * memoColumnName; pass a new Map per pass over an unchanging page, or none.
+ * memoColumnName; pass a new Map per pass over an unchanging page, or none. `max` (the third
+ * argument) overrides options.max.
  */
-export function policyLabel(el, { maskSelectors = [], mask = (t) => t, max = 80, memo = null } = {}) {
+export function policyLabel(el, options = {}, max = options.max === undefined ? 80 : options.max) {
+  // Read in place, not destructured with defaults: an observation labels up to 200 elements.
+  const maskSelectors = options.maskSelectors === undefined ? NO_SELECTORS : options.maskSelectors;
+  const mask = options.mask === undefined ? identity : options.mask;
+  const memo = options.memo === undefined ? null : options.memo;
   const region = dataRegionOf(el, maskSelectors);
   const raw = region ? structuralLabel(region, memo) : accessibleName(el);
   const label = memo ? memoRedacted(raw, mask, max, memo) : redactLabel(mask(raw), max);

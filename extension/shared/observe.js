@@ -22,6 +22,75 @@ const ASCII = /^[\x00-\x7f]*$/;
 /** UTF-8 length of `text`; ASCII (most labels) without encoding it. */
 export const utf8Length = (text) => (ASCII.test(text) ? text.length : ENCODER.encode(text).length);
 
+/** Printable ASCII that JSON.stringify writes as it is (no quote, no backslash). */
+const JSON_PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+const SHORT_ESCAPES = new Set([0x08, 0x09, 0x0a, 0x0c, 0x0d]); // \b \t \n \f \r
+
+/** UTF-8 bytes of JSON.stringify(text), counted without building it. */
+export function jsonStringBytes(text) {
+  if (JSON_PLAIN.test(text)) return text.length + 2;
+  let bytes = 2;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 || c === 0x5c) bytes += 2;
+    else if (c < 0x20) bytes += SHORT_ESCAPES.has(c) ? 2 : 6; // \u00XX otherwise
+    else if (c < 0x80) bytes += 1;
+    else if (c < 0x800) bytes += 2;
+    else if (c < 0xd800 || c > 0xdfff) bytes += 3;
+    else if (c <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      bytes += 4; // a surrogate pair: one 4-byte character
+      i++;
+    } else bytes += 6; // a lone surrogate, written as \uXXXX
+  }
+  return bytes;
+}
+
+/** Bytes of JSON.stringify(n): integers by their digits, anything else as written. */
+function jsonNumberBytes(n) {
+  if (!Number.isFinite(n)) return 4; // null
+  if (!Number.isInteger(n) || Math.abs(n) >= 1e15) return String(n).length;
+  let bytes = n < 0 ? 2 : 1; // -0 is written 0
+  for (let rest = Math.abs(n); rest >= 10; rest = Math.floor(rest / 10)) bytes++;
+  return bytes;
+}
+
+const skipped = (value) => value === undefined || typeof value === "function" || typeof value === "symbol";
+
+/**
+ * UTF-8 bytes of JSON.stringify(value), counted without building the string (an observation
+ * counts up to 200 elements against its byte budget). Plain objects, arrays, strings, numbers,
+ * booleans and null are counted; anything else (a toJSON, a class instance) is stringified.
+ */
+export function jsonBytes(value) {
+  switch (typeof value) {
+    case "string":
+      return jsonStringBytes(value);
+    case "number":
+      return jsonNumberBytes(value);
+    case "boolean":
+      return value ? 4 : 5;
+    case "object":
+      if (value === null) return 4;
+      if (typeof value.toJSON === "function") break;
+      if (Array.isArray(value)) {
+        let bytes = value.length > 1 ? value.length + 1 : 2; // brackets and commas
+        for (let i = 0; i < value.length; i++) bytes += skipped(value[i]) ? 4 : jsonBytes(value[i]);
+        return bytes;
+      }
+      if (Object.getPrototypeOf(value) === Object.prototype) {
+        let bytes = 1; // "{", then each member and its "," or the closing "}"
+        let members = 0;
+        for (const key in value) {
+          if (!Object.hasOwn(value, key) || skipped(value[key])) continue;
+          bytes += jsonStringBytes(key) + 2 + jsonBytes(value[key]); // key, ":", value, "," or "}"
+          members++;
+        }
+        return members ? bytes : 2;
+      }
+  }
+  return utf8Length(JSON.stringify(value));
+}
+
 /** Round a px value to the 8 px grid (a box says where, not exactly where). */
 export const snap = (n) => Math.round(n / BOX_GRID) * BOX_GRID;
 
@@ -33,19 +102,21 @@ export function viewportBox(rect, viewport) {
 }
 
 /**
- * Build an observation's elements from `candidates` (in document order): at most MAX_ELEMENTS and
- * MAX_OBSERVATION_BYTES of compact JSON. `describe(el)` returns {role?, tag, label?, state} or
- * null (ignored element); `boxOf(el)` returns a box or null (not visible); `bidOf(el)` the
- * element's id for this page visit. Returns {elements, bids: Map(bid -> element), truncated}.
+ * Build an observation's elements from `candidates` (an array or NodeList, in document order): at
+ * most MAX_ELEMENTS and MAX_OBSERVATION_BYTES of compact JSON. `describe(el)` returns
+ * {role?, tag, label?, state} or null (ignored element); `boxOf(el)` returns a box or null (not
+ * visible); `bidOf(el)` the element's id for this page visit. Returns {elements, nodes (the DOM
+ * element of each), truncated, bytes}.
  */
 export function buildObservation(candidates, { describe, boxOf, bidOf }, limits = {}) {
   const maxElements = limits.maxElements ?? MAX_ELEMENTS;
   const maxBytes = limits.maxBytes ?? MAX_OBSERVATION_BYTES;
   const elements = [];
-  const bids = new Map();
+  const nodes = []; // the DOM element of each of `elements`
   let bytes = 2; // the list's brackets
   let truncated = false;
-  for (const el of candidates) {
+  for (let i = 0; i < candidates.length; i++) {
+    const el = candidates[i]; // indexed: no iterator results on a NodeList of hundreds
     const box = boxOf(el);
     if (!box) continue;
     const described = describe(el);
@@ -55,16 +126,16 @@ export function buildObservation(candidates, { describe, boxOf, bidOf }, limits 
       break;
     }
     const element = { bid: bidOf(el), ...described, box };
-    const size = utf8Length(JSON.stringify(element)) + (elements.length ? 1 : 0);
+    const size = jsonBytes(element) + (elements.length ? 1 : 0);
     if (bytes + size > maxBytes) {
       truncated = true;
       break;
     }
     bytes += size;
     elements.push(element);
-    bids.set(element.bid, el);
+    nodes.push(el);
   }
-  return { elements, bids, truncated, bytes };
+  return { elements, nodes, truncated, bytes };
 }
 
 /** Hands out "b1", "b2", ... per element, stable for as long as the page visit lasts. */

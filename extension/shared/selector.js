@@ -4,7 +4,7 @@
  * getAttribute, parentElement and children, so Node tests can pass plain objects.
  */
 import { ARIA_ROLES, MAX_LABEL, MAX_SELECTOR, MAX_TAG } from "./constants.js";
-import { dataRegionOf, policyLabel, submitLabel } from "./label-policy.js";
+import { dataRegionOf, policyLabel, submitLabel, tagOf } from "./label-policy.js";
 import { redactText } from "./redact.js";
 
 export const IGNORE_ATTRIBUTE = "data-overt-ignore";
@@ -26,7 +26,6 @@ const INPUT_ROLES = {
   text: "textbox", url: "textbox", number: "spinbutton", password: "textbox",
 };
 
-const tagOf = (el) => String(el.tagName || "").toLowerCase();
 const attr = (el, name) => (typeof el.getAttribute === "function" ? el.getAttribute(name) : null);
 
 /** True when the element or an ancestor carries data-overt-ignore. */
@@ -116,7 +115,8 @@ export function buildSelector(el, { maskSelectors = [], mask = (t) => t } = {}) 
 
 /** The explicit role attribute when it names an ARIA role, else the implicit role. */
 export function roleOf(el) {
-  const explicit = String(attr(el, "role") || "").trim().split(/\s+/)[0].toLowerCase();
+  const raw = attr(el, "role"); // most elements have none: no split then
+  const explicit = raw ? String(raw).trim().split(/\s+/)[0].toLowerCase() : "";
   if (ARIA_ROLES.has(explicit)) return explicit;
   const tag = tagOf(el);
   if (tag === "a") return attr(el, "href") !== null ? "link" : undefined;
@@ -126,7 +126,7 @@ export function roleOf(el) {
 
 /** The label of `el` under the label policy (see extension/shared/label-policy.js). */
 export function labelOf(el, options = {}) {
-  return policyLabel(el, { ...options, max: MAX_LABEL });
+  return policyLabel(el, options, MAX_LABEL); // no copy of the options per element
 }
 
 /**

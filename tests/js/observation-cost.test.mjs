@@ -4,13 +4,51 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { policyLabel } from "../../extension/shared/label-policy.js";
-import { buildObservation, utf8Length, viewportBox } from "../../extension/shared/observe.js";
+import { buildObservation, jsonBytes, jsonStringBytes, utf8Length, viewportBox } from "../../extension/shared/observe.js";
 import { h } from "./stub-dom.mjs";
 
 test("utf8Length counts UTF-8 bytes, ASCII or not", () => {
   for (const text of ["", "Save", '{"label":"Ünïcødé"}', "日本語", "emoji 🙂", "\u007f\u0080"]) {
     assert.equal(utf8Length(text), new TextEncoder().encode(text).length, text);
   }
+});
+
+const jsonSize = (value) => new TextEncoder().encode(JSON.stringify(value)).length;
+
+test("jsonStringBytes is the UTF-8 size of a string's JSON: escapes, surrogates, multi-byte", () => {
+  const texts = [
+    "", "Save", 'say "hi"', "back\\slash", "tab\tnew\nline\r\f\b", "\u0000\u0001\u001f\u007f", "Ünïcødé",
+    "日本語", "emoji 🙂 and 👩‍💻", "lone \ud800 high", "lone \udc00 low", "\udbff\udfff", "end \ud83d", "\u2028\u2029",
+    "\u0080\u07ff\u0800\uffff", "[content]", "Name column",
+  ];
+  for (const text of texts) assert.equal(jsonStringBytes(text), jsonSize(text), JSON.stringify(text));
+  // Every code unit, alone and before another one.
+  for (let c = 0; c < 0x10000; c += c < 0x100 ? 1 : 97) {
+    const one = String.fromCharCode(c);
+    assert.equal(jsonStringBytes(one), jsonSize(one), c.toString(16));
+    assert.equal(jsonStringBytes(`a${one}\udc00z`), jsonSize(`a${one}\udc00z`), c.toString(16));
+  }
+});
+
+test("jsonBytes is the UTF-8 size of JSON.stringify for elements and any other value", () => {
+  const values = [
+    { bid: "b1", tag: "button", role: "button", label: "Save", state: {}, box: [0, 8, 64, 24] },
+    { bid: "b12", tag: "input", label: "Ünïcødé \"x\"", state: { checked: true, disabled: false }, box: [-8, -0, 1280, 8] },
+    { a: undefined, b: () => 1, c: Symbol("s"), d: null, e: [undefined, () => 1, null, Symbol("t")] },
+    { 2: "two", 1: "one", z: "last", [Symbol("k")]: 1 },
+    [], [[]], [{}], {}, { "": "" }, { 'k"ey': "\n" },
+    [0, -0, 1, -1, 9, 10, 99, 100, -1000, 1e15, 1e21, -1e21, 2 ** 53, 0.5, -0.25, 1 / 3, 1e-7, NaN, Infinity, -Infinity],
+    true, false, null, "text", 12.5,
+    { when: new Date(0), raw: { toJSON: () => "as json" } },
+    Object.create(null),
+    Object.assign(Object.create({ inherited: 1 }), { own: 2 }),
+    new Map([[1, 2]]),
+    { nested: { deeper: { list: [1, "two", { three: [3] }] } } },
+  ];
+  // Only enumerable own members count: an inherited enumerable one does not.
+  const proto = { inherited: "x" };
+  values.push(Object.assign(Object.create(proto), { own: "y" }));
+  for (const value of values) assert.equal(jsonBytes(value), jsonSize(value), JSON.stringify(value));
 });
 
 test("an observation's byte count is the UTF-8 size of its JSON", () => {
