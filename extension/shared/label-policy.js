@@ -31,7 +31,7 @@ const NO_SELECTORS = Object.freeze([]);
 const identity = (text) => text;
 
 const LOWER_TAGS = new Map(); // tagName -> its lower case: tags repeat, and each toLowerCase allocates
-const MAX_LOWER_TAGS = 512;
+const MAX_CACHED = 512; // entries per cache: a page with more distinct names is served uncached
 
 /** The element's tag name in lower case ("" without one). */
 export function tagOf(el) {
@@ -40,16 +40,24 @@ export function tagOf(el) {
   let lower = LOWER_TAGS.get(name);
   if (lower === undefined) {
     lower = name.toLowerCase();
-    if (LOWER_TAGS.size < MAX_LOWER_TAGS) LOWER_TAGS.set(name, lower);
+    if (LOWER_TAGS.size < MAX_CACHED) LOWER_TAGS.set(name, lower);
   }
   return lower;
 }
 const attr = (el, name) => (el && typeof el.getAttribute === "function" ? el.getAttribute(name) : null);
+const ROLE_TOKENS = new Map(); // role attribute -> its first token, lower-cased (roles repeat)
+
 /** The first token of the role attribute, lower-cased; "" without one (most elements: no split). */
-const roleAttr = (el) => {
+export function roleAttr(el) {
   const role = attr(el, "role");
-  return role ? String(role).trim().split(/\s+/)[0].toLowerCase() : "";
-};
+  if (!role) return "";
+  let token = ROLE_TOKENS.get(role);
+  if (token === undefined) {
+    token = String(role).trim().split(/\s+/)[0].toLowerCase();
+    if (ROLE_TOKENS.size < MAX_CACHED) ROLE_TOKENS.set(role, token);
+  }
+  return token;
+}
 /** Whitespace that collapsing would change: any but single spaces between words. */
 const UNCOLLAPSED = /[^\S ]|\s\s|^\s|\s$/;
 /** Runs of whitespace as one space, trimmed; text that is already so is returned as it is. */
@@ -318,7 +326,32 @@ function memoRedacted(raw, mask, max, memo) {
   let labels = byMax.get(max);
   if (!labels) byMax.set(max, (labels = new Map()));
   let label = labels.get(raw);
-  if (label === undefined) labels.set(raw, (label = redactLabel(mask(raw), max)));
+  if (label === undefined) labels.set(raw, (label = knownRedaction(mask(raw), max)));
+  return label;
+}
+
+const REDACTIONS = new Map(); // max -> Map(text -> redactLabel(text, max)), across passes
+const MAX_REDACTIONS = 4096;
+let redactions = 0;
+
+/**
+ * redactLabel(text, max), remembered across passes: it depends on nothing but its arguments, and
+ * the same labels come back in each observation of a page. Masking happens before, in each pass.
+ */
+function knownRedaction(text, max) {
+  let labels = REDACTIONS.get(max);
+  if (!labels) REDACTIONS.set(max, (labels = new Map()));
+  let label = labels.get(text);
+  if (label === undefined) {
+    label = redactLabel(text, max);
+    if (redactions >= MAX_REDACTIONS) {
+      REDACTIONS.clear(); // a page of ever new labels: start again rather than grow
+      REDACTIONS.set(max, (labels = new Map()));
+      redactions = 0;
+    }
+    labels.set(text, label);
+    redactions++;
+  }
   return label;
 }
 

@@ -4,7 +4,7 @@
  * getAttribute, parentElement and children, so Node tests can pass plain objects.
  */
 import { ARIA_ROLES, MAX_LABEL, MAX_SELECTOR, MAX_TAG } from "./constants.js";
-import { dataRegionOf, policyLabel, submitLabel, tagOf } from "./label-policy.js";
+import { dataRegionOf, policyLabel, roleAttr, submitLabel, tagOf } from "./label-policy.js";
 import { redactText } from "./redact.js";
 
 export const IGNORE_ATTRIBUTE = "data-overt-ignore";
@@ -115,8 +115,7 @@ export function buildSelector(el, { maskSelectors = [], mask = (t) => t } = {}) 
 
 /** The explicit role attribute when it names an ARIA role, else the implicit role. */
 export function roleOf(el) {
-  const raw = attr(el, "role"); // most elements have none: no split then
-  const explicit = raw ? String(raw).trim().split(/\s+/)[0].toLowerCase() : "";
+  const explicit = roleAttr(el);
   if (ARIA_ROLES.has(explicit)) return explicit;
   const tag = tagOf(el);
   if (tag === "a") return attr(el, "href") !== null ? "link" : undefined;

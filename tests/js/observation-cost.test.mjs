@@ -120,3 +120,20 @@ test("a name of more than eight words is content, of eight a name", () => {
   assert.equal(policyLabel(eight), "one two three four five six seven eight");
   assert.equal(policyLabel(nine), undefined);
 });
+
+test("redactions kept across passes follow each pass's mask, and survive a full cache", () => {
+  const els = ["Save draft", "Mail ann@example.com", "Draft 4111 1111 1111 1111"].map((name) => h("button", {}, name));
+  h("body", {}, ...els);
+  const masks = [(t) => t, (t) => t.replace(/draft/gi, "[typed]"), (t) => t];
+  for (const mask of masks) {
+    const memo = new Map();
+    assert.deepEqual(els.map((el) => policyLabel(el, { mask, memo })), els.map((el) => policyLabel(el, { mask })));
+  }
+  // More distinct labels than the cache keeps: each still its own redaction.
+  const many = Array.from({ length: 5000 }, (_, i) => h("button", {}, `Call 555-010-${String(i).padStart(4, "0")} now ${i}`));
+  h("body", {}, ...many);
+  const memo = new Map();
+  const labels = many.map((el) => policyLabel(el, { memo }));
+  assert.deepEqual(labels, many.map((el) => policyLabel(el)));
+  assert.equal(labels[4999], "Call [phone] now 4999");
+});
