@@ -1,16 +1,18 @@
 """Observations: their size on three page types, their main-thread cost, and their ingest cost.
 
 1. In real Chromium with the extension, on three pages built here (a table view, a long form, a
-   dashboard of about 240 controls): scroll, then click, 40 times per page; each click is preceded
-   by an observation (the scroll made the last one stale). Sizes are read from the events the
-   server queued; the ms are the content script's own performance.now() around each observation.
+   dashboard of about 480 controls, more than the 200 an observation keeps): scroll, then click,
+   40 times per page; each click is preceded by an observation (the scroll made the last one
+   stale). Sizes are read from the events the server queued; the ms are the content script's own
+   performance.now() around each observation, the page's first (cold) one included: to build it,
+   and in all (built, cleaned by extension/shared/events.js and handed to the service worker).
 2. Through `/ws` on one werkzeug process (bench/ingest.py's load generator): events/s with
    50-event frames where 1 event in 5 is an observation (those of step 1's table page, in turn),
    against the same run without; each with and without permessage-deflate (bench/_deflate.py, as
    Chromium sends).
 
 Usage: .venv/bin/python bench/observations.py [--quick] [--rounds N] [--seconds S] [--keep]
-       [--pages-only] [--clicks N] [--extension DIR]
+       [--pages-only] [--clicks N] [--extension DIR] [--dump FILE]
 """
 
 from __future__ import annotations
@@ -190,14 +192,16 @@ def measure_pages(lab: Lab, port: int, rounds: int, source: Path | None = None) 
                     page.click("#probe")
                 wait_until(lambda url=url: len(queued_observations(r, url)) >= rounds // 2)
                 observed = queued_observations(r, url)
-                timings = browser.evaluate(
+                reply = browser.evaluate(
                     """async (url) => {
                       const [tab] = await chrome.tabs.query({ url });
                       const ask = { type: "observation-timings" };
-                      return (await chrome.tabs.sendMessage(tab.id, ask)).ms;
+                      return await chrome.tabs.sendMessage(tab.id, ask);
                     }""",
                     url,
                 )
+                timings = reply["ms"]
+                totals = reply.get("total")  # absent from extensions older than this script
                 sizes = [len(json.dumps(o["elements"], separators=(",", ":"))) for o in observed]
                 results[name] = {
                     "observations": len(observed),
@@ -207,6 +211,9 @@ def measure_pages(lab: Lab, port: int, rounds: int, source: Path | None = None) 
                     "ms": percentiles(timings),
                     "ms_first": timings[0],
                     "ms_all": timings,
+                    "total": percentiles(totals) if totals else None,
+                    "total_first": totals[0] if totals else None,
+                    "total_all": totals,
                     "observations_elements": [o["elements"] for o in observed],
                 }
                 page.close()
@@ -312,6 +319,9 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--clicks", type=int, default=None, help="observed clicks per page (default 40; 20 quick)"
     )
+    parser.add_argument(
+        "--dump", type=Path, help="write each page's observations (lists of elements) to this file"
+    )
     args = parser.parse_args(argv)
     args.rounds = args.rounds or (1 if args.quick else 3)
     args.seconds = args.seconds or (3.0 if args.quick else 6.0)
@@ -324,17 +334,27 @@ def main(argv=None) -> int:
             pages = measure_pages(lab, port, clicks, args.extension)
         finally:
             lab.stop(proc)
+        if args.dump:
+            dumped = {n: f["observations_elements"] for n, f in pages.items()}
+            args.dump.write_text(json.dumps(dumped, ensure_ascii=False))
         print("\nobservation size and main-thread cost, real Chromium, 1280x720 viewport:")
+        print("(build: the observation built; all: built, cleaned and handed to the worker)")
         heads = ("obs", "elems", "B p50", "B p99", "ms p50", "ms p99", "1st ms")
+        heads += ("all p50", "all p99", "all 1st")
         print(f"{'page':10s} " + " ".join(f"{h:>7s}" for h in heads))
         for name, f in pages.items():
+            total = f["total"] or {"p50": float("nan"), "p99": float("nan")}
+            first = f["total_first"] or float("nan")
             print(
                 f"{name:10s} {f['observations']:>7d} {f['elements_max']:>7d} "
                 f"{f['bytes']['p50']:>7,.0f} {f['bytes']['p99']:>7,.0f} "
-                f"{f['ms']['p50']:>7.2f} {f['ms']['p99']:>7.2f} {f['ms_first']:>7.2f}"
+                f"{f['ms']['p50']:>7.2f} {f['ms']['p99']:>7.2f} {f['ms_first']:>7.2f} "
+                f"{total['p50']:>7.2f} {total['p99']:>7.2f} {first:>7.2f}"
             )
         if args.pages_only:
-            print("ms per observation:", {n: f["ms_all"] for n, f in pages.items()})
+            print("build ms per observation:", {n: f["ms_all"] for n, f in pages.items()})
+            print("all ms per observation:", {n: f["total_all"] for n, f in pages.items()})
+            print(f"load average after: {os.getloadavg()[0]:.2f}")
             return 0
         observed = pages["table"]["observations_elements"]
         sizes = wire_sizes(observed)

@@ -24,7 +24,7 @@ let paused = false;
 let stopped = false;
 let pageViewSent = false;
 let page = randomToken("p_"); // this page visit; a new one per SPA route
-const timings = []; // ms per observation built in this page
+const timings = []; // per observation sent from this page: [ms to build it, ms in all]
 let leaving = false; // set on pagehide: a navigation in this tab is not the tab being hidden
 let maskSelectors = [];
 const scroll = { max: 0, sent: 0, timer: null };
@@ -92,9 +92,10 @@ function applyGate(next) {
 /** Send an observation of the page as it is now (page_structure consent permitting). */
 function emitObservation() {
   if (!allowed("observation")) return;
+  const began = performance.now();
   const { elements, ms } = structure.observe(labelOptions());
-  if (timings.length < 1000) timings.push(ms);
-  emit("observation", { elements });
+  emit("observation", { elements }); // cleaned again (extension/shared/events.js) and handed over
+  if (timings.length < 1000) timings.push([ms, performance.now() - began]);
 }
 
 /** Before an action: a fresh observation when the page changed since the last one. */
@@ -263,8 +264,11 @@ function onVisibilityChange() {
 
 function onWorkerMessage(message, sender, sendResponse) {
   if (message && message.type === "tab-focus") emit("tab_focus");
-  // Main-thread ms of each observation built here (bench/observations.py asks through the worker).
-  if (message && message.type === "observation-timings") sendResponse({ ms: timings });
+  // Main-thread ms of each observation sent from here (bench/observations.py asks through the
+  // worker): to build it, and in all (built, cleaned by sanitizeEvent, handed to the worker).
+  if (message && message.type === "observation-timings") {
+    sendResponse({ ms: timings.map((t) => t[0]), total: timings.map((t) => t[1]) });
+  }
 }
 
 /** Start capturing: subscribe to the gate first, then ask the worker for its current value. */

@@ -11,15 +11,24 @@ let latest = []; // the elements of the last observation sent
 let stale = true;
 let observer = null;
 
+const HTML_NS = "http://www.w3.org/1999/xhtml";
+
+/**
+ * True for an HTML element named `name`: what `instanceof HTMLInputElement` (or HTMLOptionElement)
+ * says for this document's elements, without naming the interface, which builds its interface
+ * object in this world on first use (a cost the first observation of a page would pay).
+ */
+const isHtml = (el, name) => el.localName === name && el.namespaceURI === HTML_NS;
+
 function stateOf(el) {
   const state = {};
   // Each attribute read once; no closure per element (observations run on the page's main thread).
   const checked = el.getAttribute("aria-checked");
   const selected = el.getAttribute("aria-selected");
   const expanded = el.getAttribute("aria-expanded");
-  if (el instanceof HTMLInputElement && (el.type === "checkbox" || el.type === "radio")) state.checked = el.checked;
+  if (isHtml(el, "input") && (el.type === "checkbox" || el.type === "radio")) state.checked = el.checked;
   else if (checked !== null) state.checked = checked === "true";
-  if (el instanceof HTMLOptionElement) state.selected = el.selected;
+  if (isHtml(el, "option")) state.selected = el.selected;
   else if (selected !== null) state.selected = selected === "true";
   if (expanded !== null) state.expanded = expanded === "true";
   if (el.disabled === true || el.getAttribute("aria-disabled") === "true") state.disabled = true;

@@ -45,52 +45,6 @@ export function jsonStringBytes(text) {
   return bytes;
 }
 
-/** Bytes of JSON.stringify(n): integers by their digits, anything else as written. */
-function jsonNumberBytes(n) {
-  if (!Number.isFinite(n)) return 4; // null
-  if (!Number.isInteger(n) || Math.abs(n) >= 1e15) return String(n).length;
-  let bytes = n < 0 ? 2 : 1; // -0 is written 0
-  for (let rest = Math.abs(n); rest >= 10; rest = Math.floor(rest / 10)) bytes++;
-  return bytes;
-}
-
-const skipped = (value) => value === undefined || typeof value === "function" || typeof value === "symbol";
-
-/**
- * UTF-8 bytes of JSON.stringify(value), counted without building the string (an observation
- * counts up to 200 elements against its byte budget). Plain objects, arrays, strings, numbers,
- * booleans and null are counted; anything else (a toJSON, a class instance) is stringified.
- */
-export function jsonBytes(value) {
-  switch (typeof value) {
-    case "string":
-      return jsonStringBytes(value);
-    case "number":
-      return jsonNumberBytes(value);
-    case "boolean":
-      return value ? 4 : 5;
-    case "object":
-      if (value === null) return 4;
-      if (typeof value.toJSON === "function") break;
-      if (Array.isArray(value)) {
-        let bytes = value.length > 1 ? value.length + 1 : 2; // brackets and commas
-        for (let i = 0; i < value.length; i++) bytes += skipped(value[i]) ? 4 : jsonBytes(value[i]);
-        return bytes;
-      }
-      if (Object.getPrototypeOf(value) === Object.prototype) {
-        let bytes = 1; // "{", then each member and its "," or the closing "}"
-        let members = 0;
-        for (const key in value) {
-          if (!Object.hasOwn(value, key) || skipped(value[key])) continue;
-          bytes += jsonStringBytes(key) + 2 + jsonBytes(value[key]); // key, ":", value, "," or "}"
-          members++;
-        }
-        return members ? bytes : 2;
-      }
-  }
-  return utf8Length(JSON.stringify(value));
-}
-
 /** Round a px value to the 8 px grid (a box says where, not exactly where). */
 export const snap = (n) => Math.round(n / BOX_GRID) * BOX_GRID;
 
@@ -101,19 +55,25 @@ export function viewportBox(rect, viewport) {
   return [snap(rect.left), snap(rect.top), Math.max(BOX_GRID, snap(rect.width)), Math.max(BOX_GRID, snap(rect.height))];
 }
 
+/** The longest bid bidAllocator hands out: "b" and a safe integer. */
+export const MAX_BID_CHARS = 17;
+
 /**
  * Build an observation's elements from `candidates` (an array or NodeList, in document order): at
  * most MAX_ELEMENTS and MAX_OBSERVATION_BYTES of compact JSON. `describe(el)` returns
  * {role?, tag, label?, state} or null (ignored element); `boxOf(el)` returns a box or null (not
- * visible); `bidOf(el)` the element's id for this page visit. Returns {elements, nodes (the DOM
- * element of each), truncated, bytes}.
+ * visible); `bidOf(el)` the element's id for this page visit (as bidAllocator's). Returns
+ * {elements, nodes (the DOM element of each), truncated, bytes}.
+ *
+ * The list is measured with one JSON.stringify; only when it may not fit the budget is it
+ * measured element by element, cut before the first element that does not fit. Either way, bids
+ * go to the elements kept (and, when the budget cuts, to the first one left out) in order.
  */
 export function buildObservation(candidates, { describe, boxOf, bidOf }, limits = {}) {
   const maxElements = limits.maxElements ?? MAX_ELEMENTS;
   const maxBytes = limits.maxBytes ?? MAX_OBSERVATION_BYTES;
   const elements = [];
   const nodes = []; // the DOM element of each of `elements`
-  let bytes = 2; // the list's brackets
   let truncated = false;
   for (let i = 0; i < candidates.length; i++) {
     const el = candidates[i]; // indexed: no iterator results on a NodeList of hundreds
@@ -125,19 +85,38 @@ export function buildObservation(candidates, { describe, boxOf, bidOf }, limits 
       truncated = true;
       break;
     }
-    const element = { bid: bidOf(el), ...described, box };
-    const size = jsonBytes(element) + (elements.length ? 1 : 0);
+    elements.push({ bid: "", ...described, box }); // its bid once the budget is known
+    nodes.push(el);
+  }
+  let bytes = utf8Length(JSON.stringify(elements)); // with every bid ""
+  if (bytes + elements.length * MAX_BID_CHARS > maxBytes) {
+    return cutToBudget(elements, nodes, bidOf, maxBytes, truncated);
+  }
+  for (let i = 0; i < elements.length; i++) {
+    const bid = bidOf(nodes[i]);
+    elements[i].bid = bid;
+    bytes += jsonStringBytes(bid) - 2;
+  }
+  // Only an id longer than MAX_BID_CHARS could break the budget here: then measure exactly.
+  return bytes <= maxBytes ? { elements, nodes, truncated, bytes } : cutToBudget(elements, nodes, bidOf, maxBytes, truncated);
+}
+
+/** Element by element: keep the longest run that fits in `maxBytes`, bids given in order. */
+function cutToBudget(elements, nodes, bidOf, maxBytes, truncated) {
+  let bytes = 2; // the list's brackets
+  for (let i = 0; i < elements.length; i++) {
+    const element = elements[i];
+    element.bid = bidOf(nodes[i]);
+    const size = utf8Length(JSON.stringify(element)) + (i ? 1 : 0);
     if (bytes + size > maxBytes) {
-      truncated = true;
-      break;
+      elements.length = i;
+      nodes.length = i;
+      return { elements, nodes, truncated: true, bytes };
     }
     bytes += size;
-    elements.push(element);
-    nodes.push(el);
   }
   return { elements, nodes, truncated, bytes };
 }
-
 /** Hands out "b1", "b2", ... per element, stable for as long as the page visit lasts. */
 export function bidAllocator() {
   let ids = new WeakMap();

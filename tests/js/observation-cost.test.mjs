@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { policyLabel } from "../../extension/shared/label-policy.js";
-import { buildObservation, jsonBytes, jsonStringBytes, utf8Length, viewportBox } from "../../extension/shared/observe.js";
+import { bidAllocator, buildObservation, jsonStringBytes, utf8Length, viewportBox } from "../../extension/shared/observe.js";
 import { h } from "./stub-dom.mjs";
 
 test("utf8Length counts UTF-8 bytes, ASCII or not", () => {
@@ -30,27 +30,6 @@ test("jsonStringBytes is the UTF-8 size of a string's JSON: escapes, surrogates,
   }
 });
 
-test("jsonBytes is the UTF-8 size of JSON.stringify for elements and any other value", () => {
-  const values = [
-    { bid: "b1", tag: "button", role: "button", label: "Save", state: {}, box: [0, 8, 64, 24] },
-    { bid: "b12", tag: "input", label: "Ünïcødé \"x\"", state: { checked: true, disabled: false }, box: [-8, -0, 1280, 8] },
-    { a: undefined, b: () => 1, c: Symbol("s"), d: null, e: [undefined, () => 1, null, Symbol("t")] },
-    { 2: "two", 1: "one", z: "last", [Symbol("k")]: 1 },
-    [], [[]], [{}], {}, { "": "" }, { 'k"ey': "\n" },
-    [0, -0, 1, -1, 9, 10, 99, 100, -1000, 1e15, 1e21, -1e21, 2 ** 53, 0.5, -0.25, 1 / 3, 1e-7, NaN, Infinity, -Infinity],
-    true, false, null, "text", 12.5,
-    { when: new Date(0), raw: { toJSON: () => "as json" } },
-    Object.create(null),
-    Object.assign(Object.create({ inherited: 1 }), { own: 2 }),
-    new Map([[1, 2]]),
-    { nested: { deeper: { list: [1, "two", { three: [3] }] } } },
-  ];
-  // Only enumerable own members count: an inherited enumerable one does not.
-  const proto = { inherited: "x" };
-  values.push(Object.assign(Object.create(proto), { own: "y" }));
-  for (const value of values) assert.equal(jsonBytes(value), jsonSize(value), JSON.stringify(value));
-});
-
 test("an observation's byte count is the UTF-8 size of its JSON", () => {
   const els = ["Enregistrer", "Überweisung", "保存", "Save 🙂"].map((label, i) => ({ label, i }));
   const built = buildObservation(els, {
@@ -59,6 +38,75 @@ test("an observation's byte count is the UTF-8 size of its JSON", () => {
     bidOf: (el) => `b${el.i + 1}`,
   });
   assert.equal(built.bytes, new TextEncoder().encode(JSON.stringify(built.elements)).length);
+});
+
+/** The observation builder as first written: each element stringified and counted in turn. */
+function referenceObservation(candidates, { describe, boxOf, bidOf }, { maxElements, maxBytes }) {
+  const elements = [];
+  let bytes = 2;
+  let truncated = false;
+  for (const el of candidates) {
+    const box = boxOf(el);
+    if (!box) continue;
+    const described = describe(el);
+    if (!described) continue;
+    if (elements.length >= maxElements) {
+      truncated = true;
+      break;
+    }
+    const element = { bid: bidOf(el), ...described, box };
+    const size = new TextEncoder().encode(JSON.stringify(element)).length + (elements.length ? 1 : 0);
+    if (bytes + size > maxBytes) {
+      truncated = true;
+      break;
+    }
+    bytes += size;
+    elements.push(element);
+  }
+  return { elements, truncated, bytes };
+}
+
+test("one stringify per observation gives the elements, bids and budget cut of one per element", () => {
+  let seed = 7;
+  const random = () => { // mulberry32: the same sequence every run
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const words = ["Save", "Card", "Überweisung", "保存", "🙂", 'say "hi"', "a\\b", "tab\there", "\ud800"];
+  const pick = (list) => list[Math.floor(random() * list.length)];
+  for (let round = 0; round < 300; round++) {
+    const count = Math.floor(random() * 260);
+    const els = Array.from({ length: count }, (_, i) => ({
+      i,
+      label: Array.from({ length: 1 + Math.floor(random() * 30) }, () => pick(words)).join(" "),
+      hidden: random() < 0.1,
+      ignored: random() < 0.05,
+    }));
+    const limits = { maxElements: pick([200, 50, 5]), maxBytes: pick([32768, 8000, 2000, 300, 40, 0]) };
+    const hooks = (alloc) => ({
+      describe: (el) => (el.ignored ? null : { role: "button", tag: "button", label: el.label, state: el.i % 3 ? {} : { checked: true } }),
+      boxOf: (el) => (el.hidden ? null : [0, el.i * 8, 64, 24]),
+      bidOf: alloc.bidOf,
+    });
+    if (!limits.maxBytes) { // just under what the whole list needs: the bids decide the cut
+      const whole = referenceObservation(els, hooks(bidAllocator()), { maxElements: limits.maxElements, maxBytes: Infinity });
+      limits.maxBytes = whole.bytes - Math.floor(random() * 4 * (whole.elements.length + 1));
+    }
+    const [mine, theirs] = [bidAllocator(), bidAllocator()];
+    for (const pass of [els, els.slice().reverse(), els]) { // bids carried from pass to pass
+      const built = buildObservation(pass, hooks(mine), limits);
+      const expected = referenceObservation(pass, hooks(theirs), limits);
+      assert.deepEqual(built.elements, expected.elements);
+      assert.deepEqual(built.elements.map((e) => Object.keys(e).join()), expected.elements.map((e) => Object.keys(e).join()));
+      assert.equal(built.truncated, expected.truncated);
+      assert.equal(built.bytes, expected.bytes);
+      assert.equal(built.nodes.length, built.elements.length);
+    }
+    const fresh = {}; // the next new element gets the same bid: no bid was given to one left out
+    assert.equal(mine.bidOf(fresh), theirs.bidOf(fresh));
+  }
 });
 
 /** A table whose header row comes after `before` body rows (or not at all). */
