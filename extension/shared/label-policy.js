@@ -133,30 +133,68 @@ function isCell(el) {
   return tag === "td" || (tag === "th" && !isColumnHeader(el)) || CELL_ROLES.has(role);
 }
 
-/** The nearest ancestor-or-self that is editable or matches the policy's mask_selectors. */
-function maskedAncestor(el, maskSelectors) {
-  for (let node = el; node && tagOf(node) !== "body" && tagOf(node) !== "html"; node = node.parentElement) {
-    if (isEditable(node) || (maskSelectors.length && matchesAny(node, maskSelectors))) return node;
+/** `node` when it is editable or matches the policy's mask_selectors; null at body; else undefined. */
+function maskDecision(node, maskSelectors) {
+  if (tagOf(node) === "body" || tagOf(node) === "html") return null;
+  return isEditable(node) || (maskSelectors.length && matchesAny(node, maskSelectors)) ? node : undefined;
+}
+
+/** The data region `node` starts, null where the walk stops without one, else undefined. */
+function regionDecision(node) {
+  if (tagOf(node) === "body" || tagOf(node) === "html") return null;
+  if (isCell(node)) return { kind: "cell", node };
+  if (tagOf(node) === "tr" || roleAttr(node) === "row") return { kind: "content", node };
+  if (isColumnHeader(node)) return null; // a header names a column: UI vocabulary
+  if (isListItem(node) || FEED_ROLES.has(roleAttr(node))) return { kind: "content", node };
+  return undefined;
+}
+
+/**
+ * Walk up from `el` to the first node `decide(node, arg)` decides (null at the root). `known`
+ * (a Map, optional) keeps the result reached from each ancestor walked through, for one pass over
+ * a page that does not change meanwhile: elements that share ancestors walk them once.
+ */
+function walkUp(el, decide, arg, known) {
+  let result = null;
+  let node = el;
+  for (; node; node = node.parentElement) {
+    const seen = known ? known.get(node) : undefined;
+    if (seen !== undefined) {
+      result = seen;
+      break;
+    }
+    const decision = decide(node, arg);
+    if (decision !== undefined) {
+      result = decision;
+      break;
+    }
   }
-  return null;
+  // The ancestors walked through (not `el`: most elements are leaves) lead to the same result.
+  if (known && node !== el) {
+    for (let up = el.parentElement; up && up !== node; up = up.parentElement) known.set(up, result);
+  }
+  return result;
+}
+
+const MASKS = {}; // memo keys (see policyLabel): ancestor -> masked node, ancestor -> region
+const REGIONS = {};
+
+function subMemo(memo, key) {
+  let map = memo.get(key);
+  if (!map) memo.set(key, (map = new Map()));
+  return map;
 }
 
 /**
  * The data region around `el`: {kind: "cell", node} | {kind: "content", node} | null.
  * Editable text and the admin's mask_selectors win at any depth; otherwise the nearest region
- * counts (a list inside a cell is content, a cell's column still names it).
+ * counts (a list inside a cell is content, a cell's column still names it). `memo`: see
+ * policyLabel (the same mask_selectors throughout one memo).
  */
-export function dataRegionOf(el, maskSelectors = []) {
-  const masked = maskedAncestor(el, maskSelectors);
+export function dataRegionOf(el, maskSelectors = [], memo = null) {
+  const masked = walkUp(el, maskDecision, maskSelectors, memo && subMemo(memo, MASKS));
   if (masked) return { kind: "content", node: masked };
-  for (let node = el; node; node = node.parentElement) {
-    if (tagOf(node) === "body" || tagOf(node) === "html") return null;
-    if (isCell(node)) return { kind: "cell", node };
-    if (tagOf(node) === "tr" || roleAttr(node) === "row") return { kind: "content", node };
-    if (isColumnHeader(node)) return null; // a header names a column: UI vocabulary
-    if (isListItem(node) || FEED_ROLES.has(roleAttr(node))) return { kind: "content", node };
-  }
-  return null;
+  return walkUp(el, regionDecision, null, memo && subMemo(memo, REGIONS));
 }
 
 /** The table's rows in document order, lazily: the header row is usually the first one. */
@@ -311,7 +349,7 @@ export function policyLabel(el, options = {}, max = options.max === undefined ? 
   const maskSelectors = options.maskSelectors === undefined ? NO_SELECTORS : options.maskSelectors;
   const mask = options.mask === undefined ? identity : options.mask;
   const memo = options.memo === undefined ? null : options.memo;
-  const region = dataRegionOf(el, maskSelectors);
+  const region = dataRegionOf(el, maskSelectors, memo);
   const raw = region ? structuralLabel(region, memo) : accessibleName(el);
   const label = memo ? memoRedacted(raw, mask, max, memo) : redactLabel(mask(raw), max);
   return label || undefined;

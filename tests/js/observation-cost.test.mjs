@@ -185,3 +185,76 @@ test("redactions kept across passes follow each pass's mask, and survive a full 
   assert.deepEqual(labels, many.map((el) => policyLabel(el)));
   assert.equal(labels[4999], "Call [phone] now 4999");
 });
+
+test("regions remembered for shared ancestors in one pass are the regions found alone", () => {
+  const cellList = h("td", {}, h("ul", {}, h("li", {}, h("a", { href: "/x" }, "Item in cell"))));
+  const page = h("body", {},
+    h("nav", {}, h("ul", {}, h("li", {}, h("a", { href: "/" }, "Home")), h("li", {}, h("a", { href: "/q" }, "Quotes")))),
+    h("div", { class: "secret" }, h("div", {}, h("button", {}, "Hidden by policy"), h("span", {}, h("button", {}, "Deeper")))),
+    h("div", { contenteditable: "true" }, h("p", {}, h("a", { href: "/in-editor" }, "Link in editor"))),
+    h("div", { role: "feed" }, h("div", { role: "article" }, h("button", {}, "Like")), h("button", {}, "More")),
+    h("table", {},
+      h("thead", {}, h("tr", {}, h("th", {}, h("button", {}, "Sort by name")), h("th", {}, "Items"))),
+      h("tbody", {}, h("tr", {}, h("td", {}, h("input", { type: "checkbox" })), cellList)),
+      h("tbody", {}, h("tr", {}, h("td", {}, h("a", { href: "/c" }, "Customer")), h("td", {}, "x")))),
+    h("div", { role: "row" }, h("span", {}, h("button", {}, "Row action"))),
+    h("div", { role: "toolbar" }, h("div", { role: "listitem" }, h("button", {}, "Bold"))),
+    h("ul", {}, h("li", {}, h("div", { role: "button" }, "Outer", h("a", { href: "/inner" }, "Inner")))),
+    h("div", {}, h("div", {}, h("div", {}, h("button", {}, "Plain"), h("a", { href: "/deep" }, "Deep link")))),
+  );
+  const all = [];
+  const walk = (node) => {
+    all.push(node);
+    node.children.forEach(walk);
+  };
+  walk(page);
+  for (const maskSelectors of [[], [".secret"]]) {
+    const alone = all.map((el) => policyLabel(el, { maskSelectors }));
+    for (const order of [all, all.slice().reverse()]) {
+      const memo = new Map();
+      const labels = order.map((el) => policyLabel(el, { maskSelectors, memo }));
+      assert.deepEqual(order === all ? labels : labels.reverse(), alone, JSON.stringify(maskSelectors));
+    }
+    assert.ok(alone.includes("[content]") && alone.includes("Home"), String(alone));
+  }
+});
+
+test("on random trees, labels with one memo per pass are the labels without it", () => {
+  let seed = 11;
+  const random = () => { // mulberry32
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const pick = (list) => list[Math.floor(random() * list.length)];
+  const tags = ["div", "span", "ul", "ol", "li", "table", "thead", "tbody", "tr", "td", "th", "nav", "menu", "a", "button", "input", "label"];
+  const roles = [null, null, null, "row", "cell", "gridcell", "list", "listitem", "feed", "log", "article", "toolbar", "textbox", "columnheader", "button", "grid"];
+  function tree(depth) {
+    const attrs = {};
+    const role = pick(roles);
+    if (role) attrs.role = role;
+    if (random() < 0.04) attrs.contenteditable = pick(["true", "false", ""]);
+    if (random() < 0.05) attrs.class = "secret";
+    const tag = pick(tags);
+    if (tag === "a") attrs.href = "/x";
+    const kids = depth > 0 ? Array.from({ length: Math.floor(random() * 4) }, () => tree(depth - 1)) : [];
+    return h(tag, attrs, pick(["Save", "Name", "Open item", "Customer 12"]), ...kids);
+  }
+  for (let round = 0; round < 60; round++) {
+    const root = h("body", {}, tree(7));
+    const all = [];
+    const walk = (node) => {
+      all.push(node);
+      node.children.forEach(walk);
+    };
+    walk(root);
+    for (const maskSelectors of [[], [".secret"]]) {
+      const alone = new Map(all.map((el) => [el, policyLabel(el, { maskSelectors })]));
+      for (const order of [all, all.slice().reverse(), all.slice().sort(() => random() - 0.5)]) {
+        const memo = new Map();
+        for (const el of order) assert.equal(policyLabel(el, { maskSelectors, memo }), alone.get(el));
+      }
+    }
+  }
+});
