@@ -105,11 +105,11 @@ function inCommandContainer(el) {
   return false;
 }
 
-function isListItem(el) {
-  const tag = tagOf(el);
+/** A list item of records (not of a menu, a toolbar or a nav), given its tag and role. */
+function listItemTagged(el, tag, role) {
   const parent = el.parentElement;
   if (tag === "li") return !(parent && tagOf(parent) === "menu") && !inCommandContainer(el);
-  if (roleAttr(el) === "listitem" || roleAttr(el) === "article") {
+  if (role === "listitem" || role === "article") {
     return Boolean(parent && LIST_ROLES.has(roleAttr(parent))) && !inCommandContainer(el);
   }
   return false;
@@ -117,8 +117,12 @@ function isListItem(el) {
 
 /** A column header: th in thead or scope=col, a th in a row of only th, or role=columnheader. */
 function isColumnHeader(el) {
-  if (roleAttr(el) === "columnheader") return true;
-  if (tagOf(el) !== "th") return false;
+  return columnHeaderTagged(el, tagOf(el), roleAttr(el));
+}
+
+function columnHeaderTagged(el, tag, role) {
+  if (role === "columnheader") return true;
+  if (tag !== "th") return false;
   const scope = String(attr(el, "scope") || "").toLowerCase();
   if (scope === "col") return true;
   if (scope === "row") return false;
@@ -127,25 +131,27 @@ function isColumnHeader(el) {
   return Boolean(row) && Array.from(row.children || []).every((cell) => tagOf(cell) === "th");
 }
 
-function isCell(el) {
-  const tag = tagOf(el);
-  const role = roleAttr(el);
-  return tag === "td" || (tag === "th" && !isColumnHeader(el)) || CELL_ROLES.has(role);
+/** A table cell (a th that is no column header counts), given its tag and role. */
+function cellTagged(el, tag, role) {
+  return tag === "td" || (tag === "th" && !columnHeaderTagged(el, tag, role)) || CELL_ROLES.has(role);
 }
 
 /** `node` when it is editable or matches the policy's mask_selectors; null at body; else undefined. */
 function maskDecision(node, maskSelectors) {
-  if (tagOf(node) === "body" || tagOf(node) === "html") return null;
+  const tag = tagOf(node);
+  if (tag === "body" || tag === "html") return null;
   return isEditable(node) || (maskSelectors.length && matchesAny(node, maskSelectors)) ? node : undefined;
 }
 
 /** The data region `node` starts, null where the walk stops without one, else undefined. */
 function regionDecision(node) {
-  if (tagOf(node) === "body" || tagOf(node) === "html") return null;
-  if (isCell(node)) return { kind: "cell", node };
-  if (tagOf(node) === "tr" || roleAttr(node) === "row") return { kind: "content", node };
-  if (isColumnHeader(node)) return null; // a header names a column: UI vocabulary
-  if (isListItem(node) || FEED_ROLES.has(roleAttr(node))) return { kind: "content", node };
+  const tag = tagOf(node); // tag and role read once per node, not once per test
+  if (tag === "body" || tag === "html") return null;
+  const role = roleAttr(node);
+  if (cellTagged(node, tag, role)) return { kind: "cell", node };
+  if (tag === "tr" || role === "row") return { kind: "content", node };
+  if (columnHeaderTagged(node, tag, role)) return null; // a header names a column: UI vocabulary
+  if (listItemTagged(node, tag, role) || FEED_ROLES.has(role)) return { kind: "content", node };
   return undefined;
 }
 
@@ -249,8 +255,9 @@ export function columnHeaderOf(cell) {
 
 function labelledByText(el) {
   const ids = collapse(attr(el, "aria-labelledby"));
+  if (!ids) return ""; // most elements: the document is not needed
   const doc = el.ownerDocument;
-  if (!ids || !doc || typeof doc.getElementById !== "function") return "";
+  if (!doc || typeof doc.getElementById !== "function") return "";
   const parts = ids.split(" ").map((id) => doc.getElementById(id)).filter(Boolean).map(shortText);
   return parts.every(Boolean) ? collapse(parts.join(" ")) : "";
 }

@@ -28,8 +28,11 @@ const INPUT_ROLES = {
 
 const attr = (el, name) => (typeof el.getAttribute === "function" ? el.getAttribute(name) : null);
 
+const IGNORED = `[${IGNORE_ATTRIBUTE}]`;
+
 /** True when the element or an ancestor carries data-overt-ignore. */
 export function isIgnored(el) {
+  if (el && typeof el.closest === "function") return el.closest(IGNORED) !== null; // one native walk
   for (let node = el; node; node = node.parentElement) {
     if (attr(node, IGNORE_ATTRIBUTE) !== null) return true;
   }
