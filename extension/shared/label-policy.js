@@ -44,6 +44,7 @@ export function tagOf(el) {
   }
   return lower;
 }
+
 const attr = (el, name) => (el && typeof el.getAttribute === "function" ? el.getAttribute(name) : null);
 const ROLE_TOKENS = new Map(); // role attribute -> its first token, lower-cased (roles repeat)
 
@@ -58,6 +59,7 @@ export function roleAttr(el) {
   }
   return token;
 }
+
 /** Whitespace that collapsing would change: any but single spaces between words. */
 const UNCOLLAPSED = /[^\S ]|\s\s|^\s|\s$/;
 /** Runs of whitespace as one space, trimmed; text that is already so is returned as it is. */
