@@ -3,9 +3,10 @@
     .venv/bin/python bench/profile_path.py [--frames 2000] [--frame-size 50] [--top 25]
 
 On a private redis-server, for `--frames` 50-event frames (the benchmark's events), runs what
-`backend.ingest.Session.on_events` runs: the frame's JSON parse, the envelope schema,
-`Intake.accept` (validation, duplicate and origin checks, entry encoding, the Lua call) and the
-ack's JSON, under cProfile; prints µs per event and the functions that cost the most.
+`backend.ingest.Session.handle` and `on_events` run: the frame's JSON parse and depth check, the
+surrogate check of its text, the envelope schema, `Intake.accept` (validation, duplicate and
+origin checks, entry encoding, the Lua call), the ack's JSON and the metrics, under cProfile;
+prints µs per event and the functions that cost the most.
 
 `--redis`: CPU of one Redis command (an LPUSH through `backend.core.db.connect`'s pool) in a
 gevent-patched process, as a gunicorn gevent worker runs it, with redis-py's pool check as is
@@ -26,9 +27,11 @@ from pathlib import Path
 
 from _common import CATEGORIES, WORK_ORIGIN, Lab, make_event
 
+from backend import metrics
 from backend.core import keys
 from backend.core.employees import enroll
 from backend.core.fastpath import compile_schema
+from backend.core.frames import may_hold_lone_surrogate, parse_json
 from backend.core.intake import Intake
 from backend.schemas import EventsFrameSchema
 
@@ -106,10 +109,16 @@ def main(argv=None) -> int:
 
         def run() -> None:
             for text in texts:
-                raw = json.loads(text)
+                started = time.perf_counter()
+                raw = parse_json(text)
+                strings_checked = not may_hold_lone_surrogate(text)
+                metrics.frame_received(raw["type"])
                 frame = fast_envelope(raw) or schema.load(raw)
-                ack = intake.accept(ident, frame["seq"], frame["events"], origins)
+                ack = intake.accept(
+                    ident, frame["seq"], frame["events"], origins, strings_checked=strings_checked
+                )
                 json.dumps(ack)
+                metrics.frame_acked(ack, started)
                 assert ack["accepted"] == n, ack
 
         t0 = time.process_time()

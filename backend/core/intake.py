@@ -5,6 +5,7 @@ Flask-free so the benchmark and the tests can drive it directly.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from urllib.parse import urlsplit
@@ -15,7 +16,7 @@ from . import keys
 from .clock import now_ms
 from .employees import Identity
 from .events import EventRejected, validate_event
-from .records import Entry
+from .records import queued_encoder
 from .vocabulary import CATEGORY_OF
 
 log = logging.getLogger(__name__)
@@ -77,6 +78,10 @@ def origin_matcher(allowed_origins) -> Callable[[str], bool]:
     return matches
 
 
+# One matcher per policy's origins, not one per frame (a policy has few distinct versions).
+_matcher = functools.lru_cache(maxsize=16)(origin_matcher)
+
+
 class RevokedError(Exception):
     """The device's token was revoked: its frames are refused from then on."""
 
@@ -97,21 +102,24 @@ class Intake:
         allowed_origins,
         token_hash: str = "",
         policy_version: str | None = None,
+        strings_checked: bool = False,
     ) -> dict:
         """Validate and queue `events`; return the `ack` frame (sent only after Redis has them).
 
         With `token_hash`, raise RevokedError (nothing queued) once that token is revoked. Each
-        queued entry keeps the policy version it was accepted under.
+        queued entry keeps the policy version it was accepted under. `strings_checked`: the
+        frame's text holds no lone surrogate (`frames.may_hold_lone_surrogate`).
         """
         received = now_ms()
         rejected: list[dict] = []
         positions: list[int] = []
-        argv: list[str] = [*keys.pause_fields(ident.employee, ident.team), token_hash]
+        argv: list[str | bytes] = [*keys.pause_fields(ident.employee, ident.team), token_hash]
         seen: set[str] = set()
-        allowed = origin_matcher(allowed_origins)
+        allowed = _matcher(tuple(allowed_origins))
+        encode = queued_encoder(ident.employee, ident.team, ident.device, received, policy_version)
         for index, raw in enumerate(events):
             try:
-                event = validate_event(raw, received)
+                event = validate_event(raw, received, strings_checked)
                 if event["id"] in seen:
                     raise EventRejected("duplicate", {"id": ["repeated within the frame"]})
                 if not allowed(event["url"]):
@@ -121,16 +129,7 @@ class Intake:
                 continue
             seen.add(event["id"])
             category = CATEGORY_OF[event["type"]]
-            entry = Entry(
-                ident.employee,
-                ident.team,
-                category,
-                received,
-                ident.device,
-                event,
-                policy_version=policy_version,
-            )
-            argv += [category, entry.encode()]
+            argv += (category, encode(category, event))
             positions.append(index)
         accepted = 0
         if positions:
