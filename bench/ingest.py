@@ -84,6 +84,45 @@ def bare_app():
     return app
 
 
+PROFILED_APP = "ingest:profiled_app()"
+
+
+def profiled_app():
+    """Return the real app with cProfile on in its gevent worker, written out every second.
+
+    Every greenlet of a gevent worker runs on one thread, so one profiler sees the handler,
+    the transport and the Redis client; the stats go to $OVERT_BENCH_PROFILE (`--profile`).
+    """
+    import cProfile
+
+    import gevent
+
+    from backend import create_app
+
+    app = create_app()
+    prof = cProfile.Profile()
+
+    def dump() -> None:
+        while True:
+            gevent.sleep(1.0)
+            prof.dump_stats(os.environ["OVERT_BENCH_PROFILE"])  # stops the profiler: restart
+            prof.enable()
+
+    gevent.spawn(dump)
+    prof.enable()
+    return app
+
+
+def print_profile(path: str, top: int = 30) -> None:
+    """Print the worker's profile: the functions that cost the most, by own time."""
+    import io
+    import pstats
+
+    out = io.StringIO()
+    pstats.Stats(path, stream=out).sort_stats("tottime").print_stats(top)
+    print(out.getvalue())
+
+
 # -- the validation ceiling ------------------------------------------------------------------
 
 
@@ -341,6 +380,11 @@ def parse_args(argv=None):
         action="store_true",
         help="also measure the real app with a 64 KiB socket read",
     )
+    parser.add_argument(
+        "--profile",
+        metavar="FILE",
+        help="only the real handler (gevent) under cProfile: write the stats to FILE, print them",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary dir (logs)")
     parser.add_argument("--json", help="also write every figure to this file")
     args = parser.parse_args(argv)
@@ -368,6 +412,12 @@ def main(argv=None) -> int:
     print(HEADER)
     results: list[dict] = []
     with Lab(keep=args.keep) as lab:
+        if args.profile:
+            os.environ["OVERT_BENCH_PROFILE"] = args.profile
+            results += run_case(lab, "gevent", "real-prof", PROFILED_APP, args)
+            print(f"\ncProfile of the gevent worker ({args.profile}), by own time:")
+            print_profile(args.profile)
+            return 0
         for model in args.models:
             cases = [("real", REAL_APP), ("bare", BARE_APP)]
             if args.receive_buffer:
