@@ -14,6 +14,9 @@ Measured, all on 127.0.0.1 with a private redis-server (AOF everysec, as the emb
 
 Several clients each keep a bounded window of frames in flight (50 events, then 1 event per frame)
 and count only acknowledged events, checking that the real handler accepted every one of them.
+
+`--profile FILE`: only the real handler, in one gevent worker with cProfile on in the worker
+(`profiled_app()`); the stats are written to FILE and printed by own time.
 """
 
 from __future__ import annotations

@@ -31,6 +31,8 @@ both paths accept and reject the same inputs with identical output;
 
 from __future__ import annotations
 
+import functools
+import operator
 import re
 import uuid
 from collections.abc import Callable, Mapping
@@ -49,8 +51,6 @@ CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0
 class _Decline(Exception):
     """The fast path cannot vouch for this input: marshmallow decides."""
 
-
-Converter = Callable[[Any], Any]
 
 # Field types compiled to plain comparisons; any other type deserialises values itself.
 KNOWN_FIELDS = frozenset(
@@ -128,6 +128,7 @@ class _Generator:
             "missing": missing,
             "_UUID": _uuid_of,
             "_uuid_text": CANONICAL_UUID.fullmatch,
+            "_is_none": functools.partial(operator.is_, None),
         }
         self.sources: list[str] = []
         self.count = 0
@@ -145,11 +146,6 @@ class _Generator:
         check = self.run(schema)["check"]
         check.source = "\n".join(self.sources)
         return check
-
-    def compile_loader(self, schema: Schema, unknown: str | None) -> Converter:
-        """Return the loader of `schema` itself: it raises _Decline rather than answer None."""
-        name = self.schema(schema, unknown, None)
-        return self.run(schema)[name]
 
     def run(self, owner: object) -> dict[str, Any]:
         source = "\n".join(self.sources)
@@ -222,30 +218,43 @@ class _Generator:
         else:
             out.append("        pass")
         out.append("    else:")
-        out += ["        " + line for line in self.value_lines(fld, attr, text_var)]
+
+        def store(value: str) -> str:
+            return f"out[{attr!r}] = {value}"
+
+        out += ["        " + line for line in self.value_lines(fld, store, text_var)]
         return out
 
-    def value_lines(self, fld: fields.Field, attr: str, text_var: str | None) -> list[str]:
-        """Lines that check the present value `v` and store it as `out[attr]`."""
-        target = f"out[{attr!r}]"
+    def value_lines(self, fld: fields.Field, store, text_var: str | None) -> list[str]:
+        """Lines that check the present value `v` and store the loaded value (`store(expr)`
+        writes the line that stores `expr`)."""
         kind = type(fld)
-        if kind not in KNOWN_FIELDS or fld.pre_load or fld.post_load:
-            # A project field type deserialises the value itself (its error means "decline");
-            # field hooks run through the general converter, in marshmallow's order.
-            return [f"{target} = {self.name('f', _field(fld))}(v)"]
+        if kind not in KNOWN_FIELDS:
+            return [store(f"{self.name('own', _own(fld))}(v)")]
         lines = []
         exact = EXACT_TYPES.get(kind)
+        pre, post = list(fld.pre_load), list(fld.post_load)
+        # None is refused before the field's pre_load functions run (exact types refuse it
+        # with their type check anyway), and after them it loads as None where allowed.
+        if not fld.allow_none and (exact is None or pre):
+            lines += ["if v is None:", "    raise _Decline"]
+        lines += [f"v = {self.name('pre', func)}(v)" for func in pre]
+        indent = ""
         if fld.allow_none:
-            lines += ["if v is None:", f"    {target} = None", "else:"]
+            lines += ["if v is None:", f"    {store('None')}", "else:"]
             indent = "    "
-        else:
-            if exact is None:  # exact types refuse None with their type check
-                lines += ["if v is None:", "    raise _Decline"]
-            indent = ""
         body = self.convert_lines(fld, kind, exact, text_var)
         body += self.validator_lines(fld.validators, hashable=exact is not None)
-        body.append(f"{target} = x")
+        body += [f"x = {self.name('post', func)}(x)" for func in post]
+        body.append(store("x"))
         return lines + [indent + line for line in body]
+
+    def item_function(self, fld: fields.Field) -> str:
+        """Write a function loading one item of a List (`fld` is its inner field)."""
+        fname = self.name("item")
+        body = self.value_lines(fld, lambda value: f"return {value}", None)
+        self.sources.append(f"def {fname}(v):\n" + "".join(f"    {line}\n" for line in body))
+        return fname
 
     def convert_lines(self, fld, kind, exact, text_var: str | None) -> list[str]:
         """Lines that check the type of `v` and set `x` to the loaded value."""
@@ -266,12 +275,13 @@ class _Generator:
                 raise Unsupported("Nested with many/only/exclude/partial")
             return [f"x = {self.schema(fld.schema, fld.unknown, None)}(v)"]
         if kind is fields.List:
-            inner = self.name("item", _field(fld.inner))
-            return [
-                "if type(v) is not list:",
-                "    raise _Decline",
-                f"x = [{inner}(item) for item in v]",
-            ]
+            lines = ["if type(v) is not list:", "    raise _Decline"]
+            inner = fld.inner
+            if type(inner) is fields.Raw and not (
+                inner.validators or inner.pre_load or inner.post_load or inner.allow_none
+            ):  # a frame's events: a copy of the list, without a call per item
+                return [*lines, "if any(map(_is_none, v)):", "    raise _Decline", "x = list(v)"]
+            return [*lines, f"x = [{self.item_function(inner)}(item) for item in v]"]
         raise Unsupported(f"field type {kind.__name__}")
 
     def validator_lines(self, validators, hashable: bool) -> list[str]:
@@ -378,47 +388,19 @@ def _schema_validators(schema: Schema, hooks) -> list[tuple[Callable, bool]]:
     return out
 
 
-def _field(field: fields.Field) -> Converter:
-    """Return a converter doing what `field.deserialize` does for a present value."""
-    if type(field) not in KNOWN_FIELDS:
-        if isinstance(field, (fields.Method, fields.Function)):
-            raise Unsupported(f"field type {type(field).__name__}")  # they read the whole input
+def _own(field: fields.Field) -> Callable[[Any], Any]:
+    """Return a function deserialising a value as a field of a type the compiler does not know.
 
-        # A project field type (say, a Field subclass with its own _deserialize): the field
-        # deserialises the value itself, exactly as marshmallow does; its error means "decline".
-        def own(value: Any) -> Any:
-            return field.deserialize(value, field.name, None)
+    A project field type (a Field subclass with its own _deserialize, say) deserialises the value
+    itself, exactly as marshmallow does; its error means "decline".
+    """
+    if isinstance(field, (fields.Method, fields.Function)):
+        raise Unsupported(f"field type {type(field).__name__}")  # they read the whole input
 
-        return own
-    convert = _type(field)
-    checks = [_validator(v) for v in field.validators]
-    pre, post = list(field.pre_load), list(field.post_load)
-    allow_none = field.allow_none
+    def own(value: Any) -> Any:
+        return field.deserialize(value, field.name, None)
 
-    def run(value: Any) -> Any:
-        if value is None and not allow_none:
-            raise _Decline
-        for func in pre:
-            value = func(value)
-        if value is None and allow_none:
-            return None
-        out = convert(value)
-        for check in checks:
-            check(out)
-        for func in post:
-            out = func(out)
-        return out
-
-    return run
-
-
-def _validator(v: Callable) -> Callable[[Any], None]:
-    """Return a check that raises _Decline where validator `v` would fail."""
-    generator = _Generator()
-    body = generator.validator_lines([v], hashable=False)
-    source = "def check(x):\n" + "".join(f"    {line}\n" for line in body or ["pass"])
-    generator.sources.append(source)
-    return generator.run(v)["check"]
+    return own
 
 
 def _called(v: Callable) -> Callable[[Any], None]:
@@ -433,46 +415,3 @@ def _called(v: Callable) -> Callable[[Any], None]:
             raise _Decline
 
     return call
-
-
-def _exactly(python_type: type) -> Converter:
-    def check(value: Any) -> Any:
-        if type(value) is not python_type:
-            raise _Decline
-        return value
-
-    return check
-
-
-def _type(field: fields.Field) -> Converter:
-    """Return the type check and conversion of `field` (its `_deserialize`)."""
-    kind = type(field)
-    if kind is fields.Constant:
-        constant = field.constant
-        return lambda value: constant
-    if kind is fields.Raw:
-        return lambda value: value
-    if kind in EXACT_TYPES:
-        return _exactly(EXACT_TYPES[kind])
-    if kind is fields.UUID:
-
-        def uuid_(value):
-            if type(value) is not str or not CANONICAL_UUID.fullmatch(value):
-                raise _Decline
-            return uuid.UUID(value)
-
-        return uuid_
-    if kind is fields.Nested:
-        if field.many or field.only or field.exclude or getattr(field, "partial", None):
-            raise Unsupported("Nested with many/only/exclude/partial")
-        return _Generator().compile_loader(field.schema, field.unknown)
-    if kind is fields.List:
-        inner = _field(field.inner)
-
-        def list_(value):
-            if type(value) is not list:
-                raise _Decline
-            return [inner(item) for item in value]
-
-        return list_
-    raise Unsupported(f"field type {kind.__name__}")
