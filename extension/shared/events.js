@@ -7,7 +7,8 @@ import {
   ARIA_ROLES, CATEGORY_OF_TYPE, COMMAND_KEYS, MAX_ELEMENTS, MAX_GOAL, MAX_LABEL, MAX_OBSERVATION_BYTES,
   MAX_SELECTOR, MAX_TAG, MAX_TITLE,
 } from "./constants.js";
-import { redactLabel, redactText, redactUrl } from "./redact.js";
+import { utf8Length } from "./observe.js";
+import { cachedRedactLabel, redactLabel, redactText, redactUrl } from "./redact.js";
 
 /** The consent category of an event type, or undefined for an unknown type. */
 export function categoryOf(type) {
@@ -41,32 +42,67 @@ function cleanTarget(raw, mask) {
 export const TOKEN = /^[A-Za-z0-9_-]{8,32}$/;
 const BID = /^b[0-9]{1,6}$/;
 const MODS = ["alt", "ctrl", "meta", "shift"];
-const STATES = ["checked", "selected", "expanded", "disabled"];
+
+/** The tag as the wire has it (lower case, [a-z0-9-], at most MAX_TAG), or "" when it is refused. */
+function cleanTag(raw) {
+  const tag = String(raw || "").toLowerCase().replace(/[^a-z0-9-]/g, "").slice(0, MAX_TAG);
+  // The backend's tag rule (backend/core/events.py): a letter first, never a run of 6+ digits.
+  return /^[a-z]/.test(tag) && !/\d{6}/.test(tag) ? tag : "";
+}
+
+const CLEAN_TAGS = new Map(); // tag string -> cleanTag of it (a page has a few dozen tags)
+const MAX_CLEAN_TAGS = 512; // more distinct tags are cleaned each time
+
+/** cleanTag, remembered for strings (a pure function of its argument). */
+function knownTag(raw) {
+  if (typeof raw !== "string") return cleanTag(raw);
+  let tag = CLEAN_TAGS.get(raw);
+  if (tag === undefined) {
+    tag = cleanTag(raw);
+    if (CLEAN_TAGS.size < MAX_CLEAN_TAGS) CLEAN_TAGS.set(raw, tag);
+  }
+  return tag;
+}
+
+/** The four state flags (checked, selected, expanded, disabled) in this order, each kept only when it is a boolean. */
+function cleanState(raw) {
+  const state = {};
+  if (!raw) return state;
+  // Each flag read once, no loop per element (up to 200 per observation).
+  const { checked, selected, expanded, disabled } = raw;
+  if (typeof checked === "boolean") state.checked = checked;
+  if (typeof selected === "boolean") state.selected = selected;
+  if (typeof expanded === "boolean") state.expanded = expanded;
+  if (typeof disabled === "boolean") state.disabled = disabled;
+  return state;
+}
 
 function cleanElement(raw, mask) {
   if (!raw || typeof raw !== "object" || !BID.test(String(raw.bid))) return null;
-  const tag = String(raw.tag || "").toLowerCase().replace(/[^a-z0-9-]/g, "").slice(0, MAX_TAG);
+  const tag = knownTag(raw.tag);
   const box = Array.isArray(raw.box) && raw.box.length === 4 && raw.box.every(Number.isInteger) ? raw.box : null;
-  if (!/^[a-z]/.test(tag) || /\d{6}/.test(tag) || !box) return null;
+  if (!tag || !box) return null;
   const element = { bid: raw.bid, tag };
   if (typeof raw.role === "string" && ARIA_ROLES.has(raw.role)) element.role = raw.role;
   if (typeof raw.label === "string") {
-    const label = redactLabel(mask(raw.label), MAX_LABEL);
+    const label = cachedRedactLabel(mask(raw.label), MAX_LABEL);
     if (label) element.label = label;
   }
-  const state = {};
-  for (const name of STATES) if (raw.state && typeof raw.state[name] === "boolean") state[name] = raw.state[name];
-  element.state = state;
+  element.state = cleanState(raw.state);
   element.box = box;
   return element;
 }
 
 function cleanElements(list, mask) {
   if (!Array.isArray(list) || list.length > MAX_ELEMENTS) return null;
-  const elements = list.map((raw) => cleanElement(raw, mask));
-  if (elements.includes(null)) return null;
-  const bytes = new TextEncoder().encode(JSON.stringify(elements)).length;
-  return bytes <= MAX_OBSERVATION_BYTES ? elements : null;
+  const elements = new Array(list.length);
+  for (let i = 0; i < list.length; i++) {
+    const element = cleanElement(list[i], mask); // indexed, stopping at the first bad element
+    if (element === null) return null;
+    elements[i] = element;
+  }
+  // UTF-8 bytes of the compact JSON; an ASCII list (most) is counted without encoding it.
+  return utf8Length(JSON.stringify(elements)) <= MAX_OBSERVATION_BYTES ? elements : null;
 }
 
 function isShortcut(key, mods) {
@@ -154,7 +190,7 @@ export function sanitizeEvent(raw, id, mask = identity) {
   if (!url || !Number.isInteger(raw.ts) || raw.ts <= 0) return null;
   const out = { id, type: raw.type, ts: raw.ts, url };
   if (typeof raw.title === "string") {
-    const title = redactLabel(mask(raw.title), MAX_TITLE);
+    const title = cachedRedactLabel(mask(raw.title), MAX_TITLE); // a page's title repeats
     if (title) out.title = title;
   }
   if (typeof raw.page === "string" && TOKEN.test(raw.page)) out.page = raw.page;

@@ -6,7 +6,7 @@
  * Uses only tagName, getAttribute, parentElement, children, labels, innerText/textContent,
  * ownerDocument.getElementById and matches, so Node tests can pass plain objects.
  */
-import { redactLabel } from "./redact.js";
+import { cachedRedactLabel, redactLabel } from "./redact.js";
 
 export const CONTENT_LABEL = "[content]";
 /** Control names are short: longer text is content, and is dropped rather than cut. */
@@ -373,32 +373,7 @@ function memoRedacted(raw, mask, max, memo) {
   let labels = byMax.get(max);
   if (!labels) byMax.set(max, (labels = new Map()));
   let label = labels.get(raw);
-  if (label === undefined) labels.set(raw, (label = knownRedaction(mask(raw), max)));
-  return label;
-}
-
-const REDACTIONS = new Map(); // max -> Map(text -> redactLabel(text, max)), across passes
-const MAX_REDACTIONS = 4096;
-let redactions = 0;
-
-/**
- * redactLabel(text, max), remembered across passes: it depends on nothing but its arguments, and
- * the same labels come back in each observation of a page. Masking happens before, in each pass.
- */
-function knownRedaction(text, max) {
-  let labels = REDACTIONS.get(max);
-  if (!labels) REDACTIONS.set(max, (labels = new Map()));
-  let label = labels.get(text);
-  if (label === undefined) {
-    label = redactLabel(text, max);
-    if (redactions >= MAX_REDACTIONS) {
-      REDACTIONS.clear(); // a page of ever new labels: start again rather than grow
-      REDACTIONS.set(max, (labels = new Map()));
-      redactions = 0;
-    }
-    labels.set(text, label);
-    redactions++;
-  }
+  if (label === undefined) labels.set(raw, (label = cachedRedactLabel(mask(raw), max)));
   return label;
 }
 

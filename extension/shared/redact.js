@@ -46,6 +46,40 @@ export function redactLabel(text, max) {
   return clean.length > max ? clean.slice(0, max - 1).trimEnd() + "…" : clean;
 }
 
+const REDACTIONS = new Map(); // max -> Map(text -> redactLabel(text, max))
+/** Labels remembered at most (all maxes together); when full, the cache starts again. */
+export const MAX_REDACTIONS = 4096;
+/** Longer texts are redacted each time: the cache holds labels, not pages of text. */
+export const MAX_REDACTED_TEXT = 256;
+let redactions = 0;
+
+/**
+ * redactLabel(text, max), remembered: it depends on nothing but its two arguments, and the same
+ * labels come back in each observation of a page. The observation builder and the cleaning of
+ * every event (extension/shared/events.js) share it. Words typed in this session must be masked
+ * before the call, in each pass: the mask changes as the employee types, the redaction does not.
+ */
+export function cachedRedactLabel(text, max) {
+  if (typeof text !== "string" || text.length > MAX_REDACTED_TEXT) return redactLabel(text, max);
+  let labels = REDACTIONS.get(max);
+  if (!labels) REDACTIONS.set(max, (labels = new Map()));
+  let label = labels.get(text);
+  if (label === undefined) {
+    label = redactLabel(text, max);
+    if (redactions >= MAX_REDACTIONS) {
+      REDACTIONS.clear(); // a page of ever new labels: start again rather than grow
+      REDACTIONS.set(max, (labels = new Map()));
+      redactions = 0;
+    }
+    labels.set(text, label);
+    redactions++;
+  }
+  return label;
+}
+
+/** How many labels cachedRedactLabel holds now (for tests: it never passes MAX_REDACTIONS). */
+export const cachedRedactions = () => redactions;
+
 function safeDecode(text) {
   try {
     return decodeURIComponent(text);
