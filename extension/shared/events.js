@@ -7,7 +7,7 @@ import {
   ARIA_ROLES, CATEGORY_OF_TYPE, COMMAND_KEYS, MAX_ELEMENTS, MAX_GOAL, MAX_LABEL, MAX_OBSERVATION_BYTES,
   MAX_SELECTOR, MAX_TAG, MAX_TITLE,
 } from "./constants.js";
-import { utf8Length } from "./observe.js";
+import { jsonStringBytes, utf8Length } from "./observe.js";
 import { cachedRedactLabel, redactLabel, redactText, redactUrl } from "./redact.js";
 
 /** The consent category of an event type, or undefined for an unknown type. */
@@ -101,8 +101,52 @@ function cleanElements(list, mask) {
     if (element === null) return null;
     elements[i] = element;
   }
-  // UTF-8 bytes of the compact JSON; an ASCII list (most) is counted without encoding it.
-  return utf8Length(JSON.stringify(elements)) <= MAX_OBSERVATION_BYTES ? elements : null;
+  return observationBytes(elements) <= MAX_OBSERVATION_BYTES ? elements : null;
+}
+
+/** Characters of JSON.stringify(n) for an integer n; most are box coordinates under 10,000. */
+function integerChars(n) {
+  if (n >= 0 && n < 1e5) return n < 10 ? 1 : n < 100 ? 2 : n < 1000 ? 3 : n < 1e4 ? 4 : 5; // -0 is "0"
+  return String(n).length;
+}
+
+// The JSON of a state flag, with its comma: `,"checked":true`; the first one has no comma.
+const FLAG_KEY_BYTES = { checked: 11, selected: 12, expanded: 12, disabled: 12 };
+
+/**
+ * UTF-8 bytes of the compact JSON of one cleaned element, counted from its parts without building
+ * it; -1 when the element is not of the plain shape counted here (JSON.stringify measures it).
+ */
+function elementBytes(element) {
+  const { bid, box, state } = element;
+  if (typeof bid !== "string" || box.toJSON !== undefined) return -1;
+  // {"bid":…,"tag":…  ,"state":{…}  ,"box":[a,b,c,d] }: 7, 7, 9, 7, 2 + 3 commas, 1
+  let bytes = 7 + jsonStringBytes(bid) + 7 + jsonStringBytes(element.tag) + 9 + 7 + 5 + 1;
+  if (element.role !== undefined) bytes += 8 + jsonStringBytes(element.role); // ,"role":
+  if (element.label !== undefined) bytes += 9 + jsonStringBytes(element.label); // ,"label":
+  let flags = 1; // state's braces, less the comma the first flag does not have
+  for (const name in state) flags += FLAG_KEY_BYTES[name] + (state[name] ? 4 : 5);
+  bytes += flags === 1 ? 2 : flags;
+  for (let i = 0; i < 4; i++) {
+    const n = box[i];
+    if (!Number.isInteger(n)) return -1; // a hole in the box: JSON.stringify writes null
+    bytes += integerChars(n);
+  }
+  return bytes;
+}
+
+/**
+ * UTF-8 bytes of JSON.stringify(elements) for a cleaned list: counted from its parts when every
+ * element is of the plain shape (what the builder sends), else the JSON encoded and counted.
+ */
+export function observationBytes(elements) {
+  let bytes = elements.length ? 1 + elements.length : 2; // brackets and commas
+  for (let i = 0; i < elements.length; i++) {
+    const size = elementBytes(elements[i]);
+    if (size < 0) return utf8Length(JSON.stringify(elements));
+    bytes += size;
+  }
+  return bytes;
 }
 
 function isShortcut(key, mods) {

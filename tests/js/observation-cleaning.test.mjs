@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { ARIA_ROLES, MAX_ELEMENTS, MAX_LABEL, MAX_OBSERVATION_BYTES, MAX_TAG, MAX_TITLE } from "../../extension/shared/constants.js";
-import { sanitizeEvent } from "../../extension/shared/events.js";
+import { observationBytes, sanitizeEvent } from "../../extension/shared/events.js";
 import {
   cachedRedactions, cachedRedactLabel, MAX_REDACTED_TEXT, MAX_REDACTIONS, redactLabel,
 } from "../../extension/shared/redact.js";
@@ -200,4 +200,49 @@ test("the redaction cache is bounded: it never holds more than MAX_REDACTIONS la
   const long = "word ".repeat(MAX_REDACTED_TEXT);
   assert.equal(cachedRedactLabel(long, MAX_TITLE), redactLabel(long, MAX_TITLE));
   assert.equal(cachedRedactions(), before, "a text longer than MAX_REDACTED_TEXT is not kept");
+});
+
+test("observationBytes is the UTF-8 size of the list's JSON, odd shapes included", () => {
+  const rand = random(99);
+  const texts = ["Save", 'say "hi"', "back\\slash", "tab\there", "\u0001", "Ünïcødé", "保存", "🙂", "lone \ud800", "\u2028", ""];
+  const ints = [0, -0, 7, 10, 99, 100, 999, 1000, 9999, 10000, 99999, 100000, -1, -8, -12345, 2 ** 31, 1e21, -1e21, Number.MAX_SAFE_INTEGER];
+  const pick = (list) => list[Math.floor(rand() * list.length)];
+  for (let round = 0; round < 300; round++) {
+    const elements = [];
+    const count = Math.floor(rand() * 12);
+    for (let i = 0; i < count; i++) {
+      const element = { bid: `b${Math.floor(rand() * 1e6)}`, tag: pick(["a", "button", "x-widget"]) };
+      if (rand() < 0.7) element.role = pick(["button", "link", "tab"]);
+      if (rand() < 0.8) element.label = texts.slice(0, 1 + Math.floor(rand() * texts.length)).join(pick([" ", ""]));
+      const state = {};
+      for (const name of ["checked", "selected", "expanded", "disabled"]) if (rand() < 0.4) state[name] = rand() < 0.5;
+      element.state = state;
+      element.box = [pick(ints), pick(ints), pick(ints), pick(ints)];
+      elements.push(element);
+    }
+    assert.equal(observationBytes(elements), new TextEncoder().encode(JSON.stringify(elements)).length, JSON.stringify(elements));
+  }
+  // Shapes the builder never sends, measured by encoding the JSON.
+  const odd = [
+    { bid: ["b1"], tag: "a", state: {}, box: [0, 0, 8, 8] },
+    { bid: "b1", tag: "a", state: {}, box: Object.assign([0, 0, 8, 8], { toJSON: () => "a much longer stand-in" }) },
+    { bid: "b1", tag: "a", state: {}, box: [0, , 8, 8] }, // eslint-disable-line no-sparse-arrays
+  ];
+  for (const element of odd) {
+    const list = [{ bid: "b2", tag: "a", state: { checked: true }, box: [8, 8, 8, 8] }, element];
+    assert.equal(observationBytes(list), new TextEncoder().encode(JSON.stringify(list)).length, JSON.stringify(list));
+  }
+});
+
+test("a list of exactly 32 KiB is kept, one byte more is refused, as before", () => {
+  const lengths = Array.from({ length: MAX_ELEMENTS }, () => 40);
+  const list = () => lengths.map((n, i) => ({ bid: `b${i + 1}`, tag: "button", role: "button", label: "x".repeat(n), state: { checked: i % 2 === 0 }, box: [i, 8, 64, 24] }));
+  const size = () => new TextEncoder().encode(JSON.stringify(list())).length;
+  for (let i = 0; size() < MAX_OBSERVATION_BYTES; i = (i + 1) % MAX_ELEMENTS) if (lengths[i] < MAX_LABEL) lengths[i]++;
+  assert.equal(size(), MAX_OBSERVATION_BYTES);
+  assert.ok(referenceElements(list(), (t) => t));
+  assertSameCleaning(list(), (t) => t, "exactly the budget");
+  lengths[lengths.findIndex((n) => n < MAX_LABEL)]++;
+  assert.equal(referenceElements(list(), (t) => t), null);
+  assertSameCleaning(list(), (t) => t, "one byte over");
 });
