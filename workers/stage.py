@@ -24,9 +24,11 @@ from backend.core.policy import get_policy
 from backend.core.pseudonym import pseudonym
 from backend.core.records import Entry, dataset_record
 from backend.core.redact import Memo
+from backend.core.words import record_words
 
 from .quarantine import DROP_REASON as QUARANTINED
 from .quarantine import dead_letter, drop_time, log_quarantined
+from .staged_memory import STAGED
 
 log = logging.getLogger(__name__)
 
@@ -254,8 +256,11 @@ def stage_once(r: redis.Redis, secret: str, count: int = TAKE_SIZE) -> int:
     log_quarantined("take", take_id, dead)
     # Counted before the commit, so a staged record's words are always counted when it seals;
     # counting a take twice (after a crash) changes nothing: contributors are counted distinct.
-    rarity.count_records(r, secret, (s.record for s in staged), policy["min_contributors"])
+    words = [record_words(s.record) for s in staged]
+    records = [s.record for s in staged]
+    rarity.count_records(r, secret, records, policy["min_contributors"], words)
     dup = commit(r, take_id, rows, drops, dead)
+    STAGED.add([row[2].encode() for row in rows], staged, words)  # sealing reads them back
     log.info(
         "take %s: %d taken, %d staged, %d dropped, %d duplicate",
         take_id,
