@@ -14,8 +14,9 @@ from backend.core import actions, keys
 from backend.core.config import load_settings
 
 from .batches import is_due, seal_due
+from .committer import stage_takes
 from .queue import enqueue_drain
-from .stage import TAKE_SIZE, recover_orphans, stage_once
+from .stage import recover_orphans
 
 log = logging.getLogger(__name__)
 
@@ -29,14 +30,9 @@ def _connection():
 def drain_queue(r, settings, batching, max_takes: int = MAX_TAKES_PER_JOB) -> int:
     """Stage queued events, up to `max_takes` takes; return how many events were taken."""
     recover_orphans(r)
-    taken = 0
-    for _ in range(max_takes):
-        n = stage_once(r, settings.secret)
-        taken += n
-        if n < TAKE_SIZE:
-            return taken
-    # A backlog is left: another job, maybe on another worker, continues.
-    enqueue_drain(r, *batching)
+    taken, more = stage_takes(r, settings.secret, max_takes)
+    if more:  # a backlog is left: another job, maybe on another worker, continues
+        enqueue_drain(r, *batching)
     return taken
 
 

@@ -11,6 +11,7 @@ import functools
 import logging
 import secrets
 from collections import Counter
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import redis
@@ -239,11 +240,36 @@ def commit(r: redis.Redis, take_id: str, rows, drops: Counter, dead: list[str] =
     )
 
 
+@dataclass
+class Take:
+    """A take filtered and ready to commit (`prepare_take`)."""
+
+    take_id: str
+    size: int  # events taken
+    staged: list[Entry]
+    rows: list[tuple]
+    drops: Counter
+    dead: list[str]
+    min_contributors: int
+
+
 def stage_once(r: redis.Redis, secret: str, count: int = TAKE_SIZE) -> int:
     """Take, filter and stage one slice of the queue; return how many events were taken."""
-    take_id, items = take(r, count)
-    if not items:
+    prepared = prepare_take(r, secret, count)
+    if prepared is None:
         return 0
+    commit_take(r, secret, prepared)
+    return prepared.size
+
+
+def prepare_take(r: redis.Redis, secret: str, count: int = TAKE_SIZE) -> Take | None:
+    """Take a slice of the queue and filter, redact and pseudonymise it (None: queue empty)."""
+    take_id, items = take(r, count)
+    return prepare(r, secret, take_id, items) if items else None
+
+
+def prepare(r: redis.Redis, secret: str, take_id: str, items: list[bytes]) -> Take:
+    """Filter, redact and pseudonymise the events of a take."""
     entries, dead = parse_entries(items)
     rules = load_rules(r, {e.employee for e in entries})
     policy = get_policy(r)
@@ -254,22 +280,28 @@ def stage_once(r: redis.Redis, secret: str, count: int = TAKE_SIZE) -> int:
         drops[drop_field(drop_time(letter), QUARANTINED)] += 1
     dead += more_dead
     log_quarantined("take", take_id, dead)
+    return Take(take_id, len(items), staged, rows, drops, dead, policy["min_contributors"])
+
+
+def commit_take(r: redis.Redis, secret: str, prepared: Take) -> int:
+    """Count a prepared take's words, then stage it and delete the take; return duplicates."""
+    staged, rows = prepared.staged, prepared.rows
     # Counted before the commit, so a staged record's words are always counted when it seals;
     # counting a take twice (after a crash) changes nothing: contributors are counted distinct.
     words = [record_words(s.record) for s in staged]
     records = [s.record for s in staged]
-    rarity.count_records(r, secret, records, policy["min_contributors"], words)
-    dup = commit(r, take_id, rows, drops, dead)
+    rarity.count_records(r, secret, records, prepared.min_contributors, words)
+    dup = commit(r, prepared.take_id, rows, prepared.drops, prepared.dead)
     STAGED.add([row[2].encode() for row in rows], staged, words)  # sealing reads them back
     log.info(
         "take %s: %d taken, %d staged, %d dropped, %d duplicate",
-        take_id,
-        len(items),
+        prepared.take_id,
+        prepared.size,
         len(rows) - dup,
-        sum(drops.values()),
+        sum(prepared.drops.values()),
         dup,
     )
-    return len(items)
+    return dup
 
 
 def recover_orphans(r: redis.Redis, older_than_ms: int = ORPHAN_AFTER_MS) -> int:
