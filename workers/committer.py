@@ -12,6 +12,7 @@ are queued again: workers/stage.py).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 
 import redis
@@ -51,11 +52,14 @@ class Committer:
             self.pool.shutdown(wait=True)
 
 
-def stage_takes(r: redis.Redis, secret: str, max_takes: int) -> tuple[int, bool]:
+def stage_takes(
+    r: redis.Redis, secret: str, max_takes: int, after_take: Callable[[], None] | None = None
+) -> tuple[int, bool]:
     """Stage up to `max_takes` takes; return the events taken and whether the queue may hold more.
 
     The next take is fetched while this one is filtered only when this one was full and another
-    take is allowed, so every take fetched is staged here.
+    take is allowed, so every take fetched is staged here. `after_take` is called after each
+    take is handed over for its commit (workers/sealer.py).
     """
     taken = 0
     with (
@@ -70,6 +74,8 @@ def stage_takes(r: redis.Redis, secret: str, max_takes: int) -> tuple[int, bool]
             if items:
                 committer.submit(prepare(r, secret, take_id, items))
                 taken += len(items)
+                if after_take is not None:
+                    after_take()
             if upcoming is None:
                 return taken, full
     return taken, True

@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import secrets
+import threading
 from collections.abc import Iterable
 
 import redis
@@ -132,6 +133,7 @@ class KnownCommon:
     def __init__(self):
         self.epoch: bytes | None = None
         self.common: dict[bytes, int] = {}
+        self.lock = threading.Lock()  # a worker stages and seals on threads of their own
 
     def sync(self, r: redis.Redis) -> None:
         """Drop what is known when the counter is not the one it was learnt from."""
@@ -139,8 +141,9 @@ class KnownCommon:
         if epoch is None:
             r.set(keys.KEY_RARITY_EPOCH, secrets.token_hex(8), nx=True)
             epoch = r.get(keys.KEY_RARITY_EPOCH)
-        if epoch != self.epoch:
-            self.epoch, self.common = epoch, {}
+        with self.lock:
+            if epoch != self.epoch:
+                self.epoch, self.common = epoch, {}
 
     def known(self, digest: bytes, k: int) -> bool:
         """Return whether `digest` is known to be common at `k`."""
@@ -148,10 +151,12 @@ class KnownCommon:
 
     def add(self, digests: Iterable[bytes], k: int) -> None:
         """Remember `digests` as common at `k`."""
-        if len(self.common) > self.LIMIT:
-            self.common = {}
-        for digest in digests:
-            self.common[digest] = max(k, self.common.get(digest, 0))
+        with self.lock:
+            if len(self.common) > self.LIMIT:
+                self.common = {}
+            common = self.common
+            for digest in digests:
+                common[digest] = max(k, common.get(digest, 0))
 
 
 KNOWN = KnownCommon()
