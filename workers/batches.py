@@ -212,13 +212,13 @@ def sealable(
     again; its strings were checked when it was staged.
     """
     items, dead, words = [], [], []
-    for raw in raw_items:
+    known_items = memory.pop_all(raw_items) if memory is not None else [None] * len(raw_items)
+    for raw, known in zip(raw_items, known_items, strict=True):
         item = None
-        known = memory.pop(raw) if memory is not None else None
         try:
-            if known is not None:
+            if known is not None:  # staging checked its strings and its time (stage.staged_row)
                 item, found = known
-                check_sealable(item, strings=False)
+                check_sealable(item, strings=False, time=False)
             else:
                 item, clean = Entry.decode_checked(raw)
                 found = None
@@ -231,19 +231,30 @@ def sealable(
     return items, dead, words
 
 
-def check_sealable(item: Entry, strings: bool = True) -> None:
+def check_sealable(item: Entry, strings: bool = True, time: bool = True) -> None:
     """Raise unless a staged item has what sealing reads, all of it encodable.
 
     `strings=False` skips looking for strings that are not valid Unicode (the caller knows that
-    the item holds none: orjson read it).
+    the item holds none: orjson read it); `time=False` skips checking that its time is a date
+    (the caller knows: staging put it in the "seen" set of its day).
     """
     rec = item.record
-    fields = (item.employee, item.team, item.category)
-    if not all(isinstance(f, str) for f in fields) or not isinstance(item.received, int):
+    if not (
+        isinstance(item.employee, str)
+        and isinstance(item.team, str)
+        and isinstance(item.category, str)
+        and isinstance(item.received, int)
+    ):
         raise ValueError("a staged item lacks its employee, team, category or receipt time")
-    if not all(isinstance(rec[k], str) for k in ("id", "type", "category", "contributor")):
+    if not (
+        isinstance(rec["id"], str)
+        and isinstance(rec["type"], str)
+        and isinstance(rec["category"], str)
+        and isinstance(rec["contributor"], str)
+    ):
         raise ValueError("a record lacks its id, type, category or contributor")
-    iso(rec["ts"])
+    if time:
+        iso(rec["ts"])
     bad = find_bad_string(rec) if strings else None
     if bad:
         raise ValueError(f"a string at {bad} is not valid Unicode")

@@ -48,6 +48,12 @@ class StagedMemory:
         with self.lock:
             return self.items.pop(raw, None)
 
+    def pop_all(self, raws: list[bytes]) -> list[tuple[Entry, set[str]] | None]:
+        """Return `pop(raw)` for each of `raws`."""
+        with self.lock:
+            pop = self.items.pop
+            return [pop(raw, None) for raw in raws]
+
     def clear(self) -> None:
         """Forget everything."""
         with self.lock:
