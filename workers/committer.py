@@ -4,8 +4,8 @@ A drain (workers/jobs.py) used to wait on Redis for each take's three scripts in
 count its words, commit) while doing nothing else. Here the main thread filters, redacts and
 pseudonymises take N (`stage.prepare`) while one thread already fetches take N + 1 and another
 counts the words of take N - 1 and commits it (`stage.commit_take`). Takes are committed in the
-order they were taken, one at a time, and a drain returns only once its last take is committed.
-Each commit is atomic and deletes its own take, and a take fetched is in its own processing list
+order they were taken, one at a time (two at most wait), and a drain returns only once its last
+take is committed. Each commit is atomic and deletes its own take, and a take fetched is in its own processing list
 until then, so a worker killed with takes in flight loses and duplicates nothing (orphaned takes
 are queued again: workers/stage.py).
 """
@@ -21,35 +21,33 @@ from .stage import TAKE_SIZE, Take, commit_take, prepare, take
 
 
 class Committer:
-    """One thread committing prepared takes in order."""
+    """One thread committing prepared takes in order, at most `depth` of them waiting."""
 
-    def __init__(self, r: redis.Redis, secret: str):
-        self.r, self.secret = r, secret
+    def __init__(self, r: redis.Redis, secret: str, depth: int = 2):
+        self.r, self.secret, self.depth = r, secret, depth
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="overt-commit")
-        self.pending: Future | None = None
+        self.pending: list[Future] = []
 
     def __enter__(self) -> Committer:
         return self
 
     def submit(self, prepared: Take) -> None:
-        """Commit `prepared` once the take before it is committed (raising if that one failed)."""
-        self.wait()
-        self.pending = self.pool.submit(commit_take, self.r, self.secret, prepared)
+        """Queue `prepared` for its commit, after the takes before it (raising if one failed)."""
+        while len(self.pending) >= self.depth:
+            self.pending.pop(0).result()
+        self.pending.append(self.pool.submit(commit_take, self.r, self.secret, prepared))
 
     def wait(self) -> None:
-        """Wait for the take in flight to be committed; raise what its commit raised."""
-        pending, self.pending = self.pending, None
-        if pending is not None:
-            pending.result()
+        """Wait for every take handed over to be committed; raise what a commit raised."""
+        while self.pending:
+            self.pending.pop(0).result()
 
     def __exit__(self, exc_type, exc, tb) -> None:
         try:
             if exc_type is None:
                 self.wait()
-            elif self.pending is not None:
-                self.pending.exception()  # let it finish; the error in hand is the one raised
         finally:
-            self.pool.shutdown(wait=True)
+            self.pool.shutdown(wait=True)  # on an error, the commits queued still finish
 
 
 def stage_takes(

@@ -33,7 +33,7 @@ from .staged_memory import STAGED
 
 log = logging.getLogger(__name__)
 
-TAKE_SIZE = 500
+TAKE_SIZE = 1000
 DAY_MS = 86_400_000
 SEEN_TTL = 8 * 24 * 3600  # events older than 7 days are refused at intake
 # A take is a few milliseconds of work; one older than this belongs to a dead worker. Recovering
