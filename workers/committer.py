@@ -1,13 +1,15 @@
 """Drain with Redis round trips off the critical path: takes fetched ahead, commits behind.
 
-A drain (workers/jobs.py) used to wait on Redis for each take's three scripts in turn (take,
-count its words, commit) while doing nothing else. Here the main thread filters, redacts and
-pseudonymises take N (`stage.prepare`) while one thread already fetches take N + 1 and another
-counts the words of take N - 1 and commits it (`stage.commit_take`). Takes are committed in the
-order they were taken, one at a time (two at most wait), and a drain returns only once its last
-take is committed. Each commit is atomic and deletes its own take, and a take fetched is in its own processing list
-until then, so a worker killed with takes in flight loses and duplicates nothing (orphaned takes
-are queued again: workers/stage.py).
+A drain (workers/jobs.py) used to wait on Redis for each take's scripts in turn (take, rules and
+policy, count its words, commit) while doing nothing else. Here the main thread filters, redacts
+and pseudonymises take N (`stage.prepare`) while one thread already fetches take N + 1 with the
+rules and policy that apply to it (`stage.fetch`) and another counts the words of take N - 1 and
+commits it (`stage.commit_take`). Takes are committed in the order they were taken, one at a
+time (two at most wait), and a drain returns only once its last take is committed. Each commit
+is atomic and deletes its own take, and a take fetched is in its own processing list until then,
+so a worker killed with takes in flight loses and duplicates nothing (orphaned takes are queued
+again: workers/stage.py). Rules read a take earlier are still rules read before its staging, and
+sealing checks them again.
 """
 
 from __future__ import annotations
@@ -17,7 +19,10 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 import redis
 
-from .stage import TAKE_SIZE, Take, commit_take, prepare, take
+from .stage import TAKE_SIZE, Take, commit_take, fetch, prepare
+
+# While a seal is in flight and the queue holds less than a take: wait this long, then take again.
+BUSY_PAUSE = 0.02
 
 
 class Committer:
@@ -51,29 +56,36 @@ class Committer:
 
 
 def stage_takes(
-    r: redis.Redis, secret: str, max_takes: int, after_take: Callable[[], None] | None = None
+    r: redis.Redis,
+    secret: str,
+    max_takes: int,
+    after_take: Callable[[], None] | None = None,
+    busy: Callable[[], bool] | None = None,
 ) -> tuple[int, bool]:
     """Stage up to `max_takes` takes; return the events taken and whether the queue may hold more.
 
-    The next take is fetched while this one is filtered only when this one was full and another
-    take is allowed, so every take fetched is staged here. `after_take` is called after each
-    take is handed over for its commit (workers/sealer.py).
+    The next take is fetched while this one is filtered when this one was full and another take
+    is allowed, so every take fetched is staged here; also, after a pause, while `busy()` (a seal
+    in flight, workers/sealer.py: rather than wait for it, stage what arrives meanwhile).
+    `after_take` is called after each take is handed over for its commit.
     """
-    taken = 0
+    taken, full = 0, True
     with (
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="overt-take") as taker,
         Committer(r, secret) as committer,
     ):
-        upcoming: Future | None = taker.submit(take, r, TAKE_SIZE)
+        upcoming: Future | None = taker.submit(fetch, r, TAKE_SIZE)
         for n in range(max_takes):
-            take_id, items = upcoming.result()
-            full = len(items) >= TAKE_SIZE
-            upcoming = taker.submit(take, r, TAKE_SIZE) if full and n + 1 < max_takes else None
-            if items:
-                committer.submit(prepare(r, secret, take_id, items))
-                taken += len(items)
+            fetched = upcoming.result()
+            full = len(fetched.items) >= TAKE_SIZE
+            upcoming = None
+            if n + 1 < max_takes and (full or (busy is not None and busy())):
+                upcoming = taker.submit(fetch, r, TAKE_SIZE, 0.0 if full else BUSY_PAUSE)
+            if fetched.items:
+                committer.submit(prepare(secret, fetched))
+                taken += len(fetched.items)
                 if after_take is not None:
                     after_take()
             if upcoming is None:
-                return taken, full
-    return taken, True
+                break
+    return taken, full

@@ -38,7 +38,7 @@ def drain_queue(
     """
     recover_orphans(r)
     with Sealer(r, settings, batching) as sealer:
-        taken, more = stage_takes(r, settings.secret, max_takes, sealer.poke)
+        taken, more = stage_takes(r, settings.secret, max_takes, sealer.poke, sealer.busy)
     if sealed is not None:
         sealed += sealer.sealed
     if more:  # a backlog is left: another job, maybe on another worker, continues

@@ -31,10 +31,14 @@ class Sealer:
 
     def poke(self) -> None:
         """Seal what is due, unless a seal is in flight (raise what the last one raised)."""
-        if self.running is not None and not self.running.done():
+        if self.busy():
             return
         self.wait()
         self.running = self.pool.submit(self._seal_if_due)
+
+    def busy(self) -> bool:
+        """Return whether a seal is in flight."""
+        return self.running is not None and not self.running.done()
 
     def _seal_if_due(self) -> list[str]:
         if not is_due(self.r, *self.batching):

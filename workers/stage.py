@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import logging
 import secrets
+import time
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,7 +20,7 @@ import redis
 from backend.core import keys, rarity
 from backend.core.clock import now_ms
 from backend.core.drops import field as drop_field
-from backend.core.filters import load_rules
+from backend.core.filters import Rules, load_rules
 from backend.core.frames import find_bad_string
 from backend.core.policy import get_policy
 from backend.core.pseudonym import pseudonym
@@ -262,25 +263,52 @@ def stage_once(r: redis.Redis, secret: str, count: int = TAKE_SIZE) -> int:
     return prepared.size
 
 
+@dataclass
+class Fetched:
+    """A take parsed, with the rules and the policy that apply to it (`fetch`)."""
+
+    take_id: str
+    items: list[bytes]
+    entries: list[Entry]
+    dead: list[str]
+    rules: Rules | None
+    policy: dict | None
+
+
 def prepare_take(r: redis.Redis, secret: str, count: int = TAKE_SIZE) -> Take | None:
     """Take a slice of the queue and filter, redact and pseudonymise it (None: queue empty)."""
+    fetched = fetch(r, count)
+    return prepare(secret, fetched) if fetched.items else None
+
+
+def fetch(r: redis.Redis, count: int = TAKE_SIZE, pause: float = 0.0) -> Fetched:
+    """Take a slice of the queue (after `pause` seconds), parse it, read its rules and policy."""
+    if pause:
+        time.sleep(pause)
     take_id, items = take(r, count)
-    return prepare(r, secret, take_id, items) if items else None
-
-
-def prepare(r: redis.Redis, secret: str, take_id: str, items: list[bytes]) -> Take:
-    """Filter, redact and pseudonymise the events of a take."""
+    if not items:
+        return Fetched(take_id, [], [], [], None, None)
     entries, dead = parse_entries(items)
     rules = load_rules(r, {e.employee for e in entries})
-    policy = get_policy(r)
+    return Fetched(take_id, items, entries, dead, rules, get_policy(r))
+
+
+def prepare(secret: str, fetched: Fetched) -> Take:
+    """Filter, redact and pseudonymise the events of a take."""
+    policy, dead = fetched.policy, fetched.dead
     staged, rows, drops, more_dead = stage_entries(
-        entries, rules, secret, frozenset(policy["allowed_origins"]), policy["version"]
+        fetched.entries,
+        fetched.rules,
+        secret,
+        frozenset(policy["allowed_origins"]),
+        policy["version"],
     )
     for letter in dead:  # not entries at all: counted when they were set aside
         drops[drop_field(drop_time(letter), QUARANTINED)] += 1
     dead += more_dead
-    log_quarantined("take", take_id, dead)
-    return Take(take_id, len(items), staged, rows, drops, dead, policy["min_contributors"])
+    log_quarantined("take", fetched.take_id, dead)
+    size = len(fetched.items)
+    return Take(fetched.take_id, size, staged, rows, drops, dead, policy["min_contributors"])
 
 
 def commit_take(r: redis.Redis, secret: str, prepared: Take) -> int:
