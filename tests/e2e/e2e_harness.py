@@ -211,3 +211,11 @@ class ExtensionBrowser:
 
     def close(self) -> None:
         self.context.close()
+
+
+def type_into(page, selector: str, text: str, enter: bool = False) -> None:
+    """Click `selector` on `page`, type `text` there as a person would, then Enter if asked."""
+    page.click(selector)
+    page.keyboard.type(text)
+    if enter:
+        page.keyboard.press("Enter")

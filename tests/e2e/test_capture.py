@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.e2e.e2e_harness import wait_for
+from tests.e2e.e2e_harness import type_into, wait_for
 from tests.e2e.events_helpers import of_type, sent_events
 
 # Every event also carries its episode: session, tab, page visit and the tab's step.
@@ -110,8 +110,7 @@ def test_scroll_reports_maximum_depth(capturing, pages, queued_events):
 def test_typing_counts_input_events_only(capturing, pages, queued_events, live_server):
     """Typing is counted per field per window; no character, key or value is sent."""
     page = open_page(capturing, pages, queued_events, "/app/typing")
-    page.click("#notes")
-    page.keyboard.type("quiet words")
+    type_into(page, "#notes", "quiet words")
     activity = arrived(queued_events, "input_activity", target__selector="#notes")
     assert activity["count"] == len("quiet words")
     assert set(activity) == COMMON | {"target", "count"}

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.e2e_harness import wait_for
+from tests.e2e.e2e_harness import type_into, wait_for
 from tests.e2e.events_helpers import leaked_words, of_type
 
 TODOMVC_VERSION = "0.1.1"
@@ -62,14 +62,10 @@ def test_todo_item_typed_then_clicked_toggled_edited(
 ):
     """A typed to-do item is clicked, toggled and edited: clicks arrive, the text never does."""
     page = open_app(capturing, pages, queued_events, "/labels/todo.html")
-    page.click("#new-task")
-    page.keyboard.type("Call Dr Jekyll re biopsy results")
-    page.keyboard.press("Enter")
+    type_into(page, "#new-task", "Call Dr Jekyll re biopsy results", enter=True)
     page.click("#tasks li label")
     page.click("#tasks li .toggle")
-    page.click("#tasks li .edit")
-    page.keyboard.type(" overnight")
-    page.keyboard.press("Enter")
+    type_into(page, "#tasks li .edit", " overnight", enter=True)
     page.click("#add")  # after the edit, the title shows the edited item
     clicks = arrived(queued_events, "click", target__label="Add task")
     assert clicks[-1]["title"] == "[typed] - Tasks"
@@ -87,10 +83,8 @@ def test_ticket_title_shown_in_heading_title_and_route(
 ):
     """A typed ticket title shown as heading, document.title and #/route never leaves."""
     page = open_app(capturing, pages, queued_events, "/labels/tickets.html")
-    page.click("#title")
-    page.keyboard.type("Refund Mrs Hudson twice")
-    page.click("#body")
-    page.keyboard.type("She paid for the violin lessons in advance")
+    type_into(page, "#title", "Refund Mrs Hudson twice")
+    type_into(page, "#body", "She paid for the violin lessons in advance")
     page.click("#create")
     submit = arrived(queued_events, "submit")[0]
     assert submit["target"]["label"] == "Create ticket"
@@ -111,9 +105,7 @@ def test_ticket_title_shown_in_heading_title_and_route(
 def test_chat_composer_and_message_list(capturing, pages, live_server, queued_events, run_workers):
     """A contenteditable composer's words never leave, in the log, the title or labels."""
     page = open_app(capturing, pages, queued_events, "/labels/chat.html")
-    page.click("#composer")
-    page.keyboard.type("Meet me at Baker Street tonight")
-    page.keyboard.press("Enter")
+    type_into(page, "#composer", "Meet me at Baker Street tonight", enter=True)
     page.click("#messages .text")
     page.click("#messages .react")
     page.click("#send")
@@ -133,8 +125,7 @@ def test_crm_table_names_become_their_column(
     """Customer names in a table are labelled by their column header, ids in rows are not used."""
     set_policy(admin, min_contributors=1)  # one employee here: let the rarity gate keep words
     page = open_app(capturing, pages, queued_events, "/labels/crm.html")
-    page.click("#search")
-    page.keyboard.type("Quist")
+    type_into(page, "#search", "Quist")
     page.click("text=Jane Doe")
     page.click("text=Umbrella Pharma")
     page.click("tr:nth-child(2) button")
@@ -157,14 +148,10 @@ def test_labelled_form_submits_by_its_button(
 ):
     """Fields are named by their labels, the submit by its button, never by the form's text."""
     page = open_app(capturing, pages, queued_events, "/labels/lead.html")
-    page.click("#name")
-    page.keyboard.type("Irene Adler")
-    page.click("#email")
-    page.keyboard.type("irene@adler.example")
-    page.click("#password")
-    page.keyboard.type("Sherlocked221")
-    page.click("#notes")
-    page.keyboard.type("Prefers evening calls")
+    type_into(page, "#name", "Irene Adler")
+    type_into(page, "#email", "irene@adler.example")
+    type_into(page, "#password", "Sherlocked221")
+    type_into(page, "#notes", "Prefers evening calls")
     page.click("#save")
     submit = arrived(queued_events, "submit")[0]
     assert submit["target"] == {
@@ -185,9 +172,7 @@ def test_typed_words_stay_masked_in_another_tab_and_later_pages(
 ):
     """Words typed in one tab are masked when another tab, or a later page, shows them."""
     first = open_app(capturing, pages, queued_events, "/labels/todo.html")
-    first.click("#new-task")
-    first.keyboard.type("Moriarty falls")
-    first.keyboard.press("Enter")
+    type_into(first, "#new-task", "Moriarty falls", enter=True)
     second = capturing.open(pages.url("/labels/tickets.html"))
     wait_for(lambda: len(of_type(queued_events(), "page_view")) >= 2, 10, message="second page")
     second.evaluate(
@@ -235,9 +220,7 @@ def test_todomvc_from_npm(capturing, pages, todomvc_dir, live_server, queued_eve
     """TodoMVC: a typed item clicked, toggled, edited and filtered never leaves as a label."""
     pages.mount("/todomvc", todomvc_dir)
     page = open_app(capturing, pages, queued_events, "/todomvc/index.html")
-    page.click("#new-todo")
-    page.keyboard.type("Call Dr Jekyll re biopsy results")
-    page.keyboard.press("Enter")
+    type_into(page, "#new-todo", "Call Dr Jekyll re biopsy results", enter=True)
     page.wait_for_selector("#todo-list li label")
     page.click("#todo-list li label")
     page.click("#todo-list li .toggle")
@@ -273,13 +256,9 @@ def test_typing_on_other_sites_is_not_watched(capturing, pages, queued_events):
         return len((got.get("overt.typed") or {}).get("hashes", []))
 
     other = capturing.open(pages.url("/labels/todo.html").replace("127.0.0.1", "localhost"))
-    other.click("#new-task")
-    other.keyboard.type("elsewhere words")
-    other.keyboard.press("Enter")
+    type_into(other, "#new-task", "elsewhere words", enter=True)
     work = open_app(capturing, pages, queued_events, "/labels/todo.html")
-    work.click("#new-task")
-    work.keyboard.type("work words")
-    work.keyboard.press("Enter")
+    type_into(work, "#new-task", "work words", enter=True)
     wait_for(lambda: hashes() == 2, 10, message="two hashes: work, words")
 
 
@@ -288,9 +267,7 @@ def test_typed_search_in_the_next_page_address(
 ):
     """A search typed on one page and put in the next page's path arrives as [typed]."""
     page = open_app(capturing, pages, queued_events, "/labels/search.html")
-    page.click("#q")
-    page.keyboard.type("Inspector Lestrade")
-    page.keyboard.press("Enter")
+    type_into(page, "#q", "Inspector Lestrade", enter=True)
     arrived(queued_events, "page_view", url=pages.url("/app/people/[typed]"))
     submit = arrived(queued_events, "submit")[0]
     assert submit["target"]["label"] == "Go"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.e2e.e2e_harness import wait_for
+from tests.e2e.e2e_harness import type_into, wait_for
 from tests.e2e.events_helpers import leaked_words, of_type, sent_events
 
 SECRETS = (
@@ -36,12 +36,9 @@ def test_seeded_page_leaks_nothing(capturing, pages, live_server, queued_events,
     page.click("#pay")
     page.click("#mail")
     page.click("#order")
-    page.click("#user")
-    page.keyboard.type("typed-secret-words")
-    page.click("#password")
-    page.keyboard.type("hunter2-password")
-    page.click("#message")
-    page.keyboard.type("more typed secret")
+    type_into(page, "#user", "typed-secret-words")
+    type_into(page, "#password", "hunter2-password")
+    type_into(page, "#message", "more typed secret")
     page.click("#login-btn")
     wait_for(lambda: of_type(queued_events(), "submit"), 10, message="submit")
     wait_for(lambda: len(of_type(queued_events(), "input_activity")) >= 2, 10, message="typing")
