@@ -12,21 +12,31 @@ without being read from Redis first, so what a shard holds does not depend on th
 
 from __future__ import annotations
 
-import itertools
+import collections
 import threading
+import time
 
 from backend.core.records import Entry
 
-# Items kept at most (oldest dropped first): a few batches, whichever worker ends up sealing them.
-LIMIT = 20_000
+# Items kept at most: about two seconds of staging. 20,000 items of the app mix of
+# bench/worker.py (observations of 60 elements) held about 180 MiB.
+LIMIT = 10_000
+# Items kept longer than this were sealed by another worker, or never will be (duplicates).
+STALE_AFTER = 30.0
 
 
 class StagedMemory:
-    """Staged items by their exact bytes in Redis: (entry, gated words)."""
+    """Staged items by their exact bytes in Redis: (entry, gated words).
 
-    def __init__(self, limit: int = LIMIT):
-        self.limit = limit
+    Sealing takes the oldest staged items first, so when full the memory keeps what it holds and
+    takes no more (those items are parsed at sealing as before) until sealing frees room, or
+    until its oldest items are STALE_AFTER seconds old and are dropped.
+    """
+
+    def __init__(self, limit: int = LIMIT, stale_after: float = STALE_AFTER):
+        self.limit, self.stale_after = limit, stale_after
         self.items: dict[bytes, tuple[Entry, set[str]]] = {}
+        self.added: collections.deque[tuple[float, list[bytes]]] = collections.deque()
         self.lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -34,14 +44,22 @@ class StagedMemory:
 
     def add(self, raws: list[bytes], entries: list[Entry], words: list[set[str]]) -> None:
         """Remember staged items: `raws[i]` is what was written to Redis for `entries[i]`."""
+        now = time.monotonic()
         with self.lock:
             items = self.items
-            for raw, entry, found in zip(raws, entries, words, strict=True):
+            while self.added and (
+                now - self.added[0][0] > self.stale_after
+                or not any(r in items for r in self.added[0][1])
+            ):
+                for raw in self.added.popleft()[1]:
+                    items.pop(raw, None)
+            room = self.limit - len(items)
+            if room <= 0:
+                return
+            kept = raws[:room]
+            for raw, entry, found in zip(kept, entries, words, strict=False):
                 items[raw] = (entry, found)
-            excess = len(items) - self.limit
-            if excess > 0:  # dicts keep insertion order: the first keys are the oldest
-                for raw in list(itertools.islice(items, excess)):
-                    del items[raw]
+            self.added.append((now, kept))
 
     def pop(self, raw: bytes) -> tuple[Entry, set[str]] | None:
         """Return and forget what was staged as `raw`, or None when it is not known here."""
@@ -58,6 +76,7 @@ class StagedMemory:
         """Forget everything."""
         with self.lock:
             self.items.clear()
+            self.added.clear()
 
 
 STAGED = StagedMemory()

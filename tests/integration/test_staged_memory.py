@@ -63,10 +63,18 @@ def test_a_shard_sealed_from_memory_is_the_shard_sealed_from_redis(redis_conn, s
     assert from_memory == from_redis and len(from_memory) == 1
 
 
-def test_the_memory_keeps_the_newest_items_up_to_its_limit():
+def test_a_full_memory_keeps_the_oldest_items_until_they_are_sealed_or_stale():
+    """Sealing takes the oldest staged items first: those are the ones worth keeping."""
     memory = StagedMemory(limit=3)
     entry = Entry("e", "t", "c", 1, record={"ts": 1})
-    memory.add([b"1", b"2"], [entry, entry], [set(), set()])
-    memory.add([b"3", b"4", b"5"], [entry] * 3, [set(), {"w"}, set()])
-    assert list(memory.items) == [b"3", b"4", b"5"]
-    assert memory.pop(b"4") == (entry, {"w"}) and memory.pop(b"4") is None
+    memory.add([b"1", b"2"], [entry, entry], [set(), {"w"}])
+    memory.add([b"3", b"4", b"5"], [entry] * 3, [set()] * 3)
+    assert list(memory.items) == [b"1", b"2", b"3"]
+    assert memory.pop_all([b"1", b"4"]) == [(entry, set()), None]
+    assert memory.pop(b"2") == (entry, {"w"}) and memory.pop(b"2") is None
+    memory.add([b"6", b"7", b"8"], [entry] * 3, [set()] * 3)
+    assert list(memory.items) == [b"3", b"6", b"7"]
+    stale = StagedMemory(limit=3, stale_after=-1.0)
+    stale.add([b"1", b"2", b"3"], [entry] * 3, [set()] * 3)
+    stale.add([b"4"], [entry], [set()])
+    assert list(stale.items) == [b"4"], "items kept too long are dropped for new ones"
