@@ -21,7 +21,7 @@ from .core.clock import now_ms
 from .core.consent import get_consent
 from .core.employees import authenticate, token_hash
 from .core.fastpath import compile_schema
-from .core.frames import BadInputError, find_bad_string, parse_json
+from .core.frames import BadInputError, find_bad_string, may_hold_lone_surrogate, parse_json
 from .core.intake import RevokedError
 from .core.policy import get_policy
 from .schemas import EventsFrameSchema, HelloSchema, PauseAppliedSchema
@@ -147,8 +147,10 @@ class Session:
             return self.send(error_frame(err.code, err.message))
         if not isinstance(frame, dict):
             return self.send(error_frame("bad_frame", "a frame is a JSON object"))
-        # Events are checked one by one at intake, so one bad event rejects only itself.
-        bad = find_bad_string(frame, skip=frozenset({"events"}))
+        # Text without a surrogate escape cannot hold a lone surrogate: nothing to look for.
+        # Otherwise events are checked one by one at intake, so one bad event rejects only itself.
+        strings_checked = not may_hold_lone_surrogate(data)
+        bad = None if strings_checked else find_bad_string(frame, skip=frozenset({"events"}))
         if bad:
             return self.send(error_frame("bad_string", f"a string at {bad} is not valid Unicode"))
         kind = frame.get("type")
@@ -157,6 +159,8 @@ class Session:
         metrics.frame_received(kind)
         if self.conn is None and kind != "hello":
             raise CloseError("hello_required", "send hello with a device token first")
+        if kind == "events":
+            return self.on_events(frame, strings_checked)
         handler = {
             "hello": self.on_hello,
             "events": self.on_events,
@@ -199,7 +203,7 @@ class Session:
         self.conn = conn
         log.info("device %s connected as %s", ident.device, self.conn.id)
 
-    def on_events(self, frame: dict) -> None:
+    def on_events(self, frame: dict, strings_checked: bool = False) -> None:
         started = time.perf_counter()
         try:
             envelope = _events_fast(frame)
@@ -225,6 +229,7 @@ class Session:
                 policy["allowed_origins"],
                 token_hash=self.token_hash,
                 policy_version=policy.get("version"),
+                strings_checked=strings_checked,
             )
         except RevokedError:
             raise CloseError("revoked", "this device's token was revoked") from None

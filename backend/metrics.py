@@ -50,9 +50,17 @@ PAUSE_ACK_SECONDS = Histogram(
 )
 
 
+# Each label's child, looked up by `labels()` (which checks and hashes its arguments) only once.
+_frames_by_type: dict[str, Counter] = {}
+
+
 def frame_received(kind: object) -> None:
     """Count one received frame (unknown types share one label)."""
-    FRAMES.labels(kind if kind in FRAME_TYPES else "other").inc()
+    label = kind if kind in FRAME_TYPES else "other"
+    child = _frames_by_type.get(label)
+    if child is None:
+        child = _frames_by_type[label] = FRAMES.labels(label)
+    child.inc()
 
 
 def frame_refused(code: str, events: object) -> None:

@@ -14,6 +14,9 @@ Measured, all on 127.0.0.1 with a private redis-server (AOF everysec, as the emb
 
 Several clients each keep a bounded window of frames in flight (50 events, then 1 event per frame)
 and count only acknowledged events, checking that the real handler accepted every one of them.
+
+`--profile FILE`: only the real handler, in one gevent worker with cProfile on in the worker
+(`profiled_app()`); the stats are written to FILE and printed by own time.
 """
 
 from __future__ import annotations
@@ -82,6 +85,45 @@ def bare_app():
         return {"status": "ok"}
 
     return app
+
+
+PROFILED_APP = "ingest:profiled_app()"
+
+
+def profiled_app():
+    """Return the real app with cProfile on in its gevent worker, written out every second.
+
+    Every greenlet of a gevent worker runs on one thread, so one profiler sees the handler,
+    the transport and the Redis client; the stats go to $OVERT_BENCH_PROFILE (`--profile`).
+    """
+    import cProfile
+
+    import gevent
+
+    from backend import create_app
+
+    app = create_app()
+    prof = cProfile.Profile()
+
+    def dump() -> None:
+        while True:
+            gevent.sleep(1.0)
+            prof.dump_stats(os.environ["OVERT_BENCH_PROFILE"])  # stops the profiler: restart
+            prof.enable()
+
+    gevent.spawn(dump)
+    prof.enable()
+    return app
+
+
+def print_profile(path: str, top: int = 30) -> None:
+    """Print the worker's profile: the functions that cost the most, by own time."""
+    import io
+    import pstats
+
+    out = io.StringIO()
+    pstats.Stats(path, stream=out).sort_stats("tottime").print_stats(top)
+    print(out.getvalue())
 
 
 # -- the validation ceiling ------------------------------------------------------------------
@@ -341,6 +383,11 @@ def parse_args(argv=None):
         action="store_true",
         help="also measure the real app with a 64 KiB socket read",
     )
+    parser.add_argument(
+        "--profile",
+        metavar="FILE",
+        help="only the real handler (gevent) under cProfile: write the stats to FILE, print them",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary dir (logs)")
     parser.add_argument("--json", help="also write every figure to this file")
     args = parser.parse_args(argv)
@@ -368,6 +415,12 @@ def main(argv=None) -> int:
     print(HEADER)
     results: list[dict] = []
     with Lab(keep=args.keep) as lab:
+        if args.profile:
+            os.environ["OVERT_BENCH_PROFILE"] = args.profile
+            results += run_case(lab, "gevent", "real-prof", PROFILED_APP, args)
+            print(f"\ncProfile of the gevent worker ({args.profile}), by own time:")
+            print_profile(args.profile)
+            return 0
         for model in args.models:
             cases = [("real", REAL_APP), ("bare", BARE_APP)]
             if args.receive_buffer:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
@@ -9,7 +10,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, vali
 from .aria import ARIA_ROLES
 from .clock import now_ms as clock_now_ms
 from .elements import all_valid, clean_elements, element_errors, size_bound
-from .fastpath import compile_schema
+from .fastpath import WireForm, compile_schema
 from .frames import find_bad_string
 from .vocabulary import (
     CATEGORY_OF,
@@ -33,6 +34,12 @@ EPISODE_ID = validate.Regexp(
 BID = validate.Regexp(r"^b[0-9]{1,6}$", error='an element id of an observation: "b" and digits')
 MAX_STEP = 2**53 - 1  # a JavaScript number stays exact up to here
 EPISODE_FIELDS = ("session", "tab", "page", "step")
+
+
+@functools.cache
+def _episode_split(expected: tuple[str, ...]) -> tuple[frozenset[str], frozenset[str]]:
+    """Return the episode fields an event must have and the ones it must not."""
+    return frozenset(expected), frozenset(EPISODE_FIELDS) - frozenset(expected)
 
 
 class Flag(fields.Boolean):
@@ -103,6 +110,9 @@ class EventSchema(Schema):
 
     @validates_schema
     def _episode_whole(self, data, **_):
+        expected, others = _episode_split(self.episode_fields)
+        if data.keys() >= expected and data.keys().isdisjoint(others):
+            return  # the common case, decided in C
         given = {name for name in EPISODE_FIELDS if name in data}
         expected = set(self.episode_fields)
         errors = {n: ["required: every event belongs to an episode"] for n in expected - given}
@@ -257,9 +267,16 @@ EVENT_SCHEMAS: dict[str, Schema] = {
 }
 
 
+# Loaded names that differ on the wire (`from` and `fields` are Python keywords or clash).
+WIRE_NAMES = {"from_": "from", "fields_": "fields"}
+# The wire form `_to_wire` makes: wire names, the id as text, no None values.
+WIRE = WireForm(rename=WIRE_NAMES, as_text=frozenset({"id"}))
 # The same schemas compiled to a fast check (backend/core/fastpath.py); marshmallow itself runs
-# only for what the fast check does not vouch for, and gives the typed error.
-FAST_EVENT_SCHEMAS = {kind: compile_schema(schema) for kind, schema in EVENT_SCHEMAS.items()}
+# only for what the fast check does not vouch for, and gives the typed error. Each check's
+# `.wire` gives the event in its wire form directly.
+FAST_EVENT_SCHEMAS = {
+    kind: compile_schema(schema, wire=WIRE) for kind, schema in EVENT_SCHEMAS.items()
+}
 
 
 class EventRejected(Exception):
@@ -271,32 +288,43 @@ class EventRejected(Exception):
         self.errors = errors or {}
 
 
-def validate_event(raw: object, now_ms: int | None = None) -> dict:
-    """Return the cleaned event, or raise EventRejected with a typed code."""
+def validate_event(raw: object, now_ms: int | None = None, strings_checked: bool = False) -> dict:
+    """Return the cleaned event, or raise EventRejected with a typed code.
+
+    `strings_checked`: the caller knows no string in `raw` holds a lone surrogate (see
+    `frames.may_hold_lone_surrogate`), so the event is not searched for one again.
+    """
     if not isinstance(raw, dict):
         raise EventRejected("invalid_event", {"_schema": ["event must be an object"]})
-    bad = find_bad_string(raw)
-    if bad:
-        raise EventRejected("bad_string", {"_schema": [f"a string at {bad} is not valid Unicode"]})
+    if not strings_checked:
+        bad = find_bad_string(raw)
+        if bad:
+            message = f"a string at {bad} is not valid Unicode"
+            raise EventRejected("bad_string", {"_schema": [message]})
     kind = raw.get("type")
     if not isinstance(kind, str) or kind not in EVENT_SCHEMAS:
         raise EventRejected("unknown_type", {"type": [f"unknown event type {str(kind)[:40]!r}"]})
-    event = FAST_EVENT_SCHEMAS[kind](raw)
+    fast = FAST_EVENT_SCHEMAS[kind]
+    wire = getattr(fast, "wire", None)
+    event = wire(raw) if wire is not None else None
     if event is None:
-        try:
-            event = EVENT_SCHEMAS[kind].load(raw)
-        except ValidationError as err:
-            raise EventRejected("invalid_event", err.normalized_messages()) from None
+        event = fast(raw)
+        if event is None:
+            try:
+                event = EVENT_SCHEMAS[kind].load(raw)
+            except ValidationError as err:
+                raise EventRejected("invalid_event", err.normalized_messages()) from None
+        event = _to_wire(event)
     now_ms = clock_now_ms() if now_ms is None else now_ms
     if event["ts"] > now_ms + MAX_CLOCK_SKEW_MS:
         raise EventRejected("future_timestamp", {"ts": ["timestamp is in the future"]})
     if event["ts"] < now_ms - MAX_EVENT_AGE_MS:
         raise EventRejected("stale_timestamp", {"ts": ["timestamp is older than 7 days"]})
-    return _to_wire(event)
+    return event
 
 
 def _to_wire(event: dict) -> dict:
     """Turn loaded data back into the wire field names with JSON-ready values."""
-    out = {k.rstrip("_") if k in ("from_", "fields_") else k: v for k, v in event.items()}
+    out = {WIRE_NAMES.get(k, k): v for k, v in event.items()}
     out["id"] = str(out["id"])
     return {k: v for k, v in out.items() if v is not None}

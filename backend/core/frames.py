@@ -14,6 +14,8 @@ import re
 # Frames and bodies nest a few levels (frame > events > event > target); 32 leaves room.
 MAX_DEPTH = 32
 LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
+# The JSON escape of a surrogate, paired or not (a pair is fine, but rare enough to check).
+SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 class BadInputError(ValueError):
@@ -57,19 +59,32 @@ def parse_json(data: str | bytes, max_depth: int = MAX_DEPTH) -> object:
 
 
 def _depth_exceeds(value: object, max_depth: int) -> bool:
-    """Return whether containers nest deeper than `max_depth` (iteratively: no recursion)."""
+    """Return whether containers nest deeper than `max_depth` (iteratively: no recursion).
+
+    Level by level; a container's children are typed in C (`set(map(type, ...))`), so one that
+    holds only scalars (most of an event's fields) or only containers (a frame's events) is not
+    walked item by item in Python. `json.loads` makes exact dicts and lists, never subclasses.
+    """
     level = [value]
     for _ in range(max_depth):
-        level = [
-            child
-            for item in level
-            if isinstance(item, dict | list)
-            for child in (item.values() if isinstance(item, dict) else item)
-            if isinstance(child, dict | list)
-        ]
-        if not level:
+        deeper: list = []
+        for item in level:
+            if type(item) is dict:
+                item = item.values()
+            elif type(item) is not list:
+                continue
+            kinds = set(map(type, item))
+            if kinds <= _CONTAINERS:
+                deeper.extend(item)
+            elif not kinds.isdisjoint(_CONTAINERS):
+                deeper.extend(child for child in item if type(child) in _CONTAINERS)
+        if not deeper:
             return False
+        level = deeper
     return True
+
+
+_CONTAINERS = frozenset({dict, list})
 
 
 def _encodes(value: object) -> bool:
@@ -79,6 +94,18 @@ def _encodes(value: object) -> bool:
     except (UnicodeEncodeError, TypeError, ValueError):
         return False
     return True
+
+
+def may_hold_lone_surrogate(text: str) -> bool:
+    """Return False when no string `json.loads(text)` gives can hold a lone surrogate.
+
+    A parsed string gets one only from a surrogate escape (`\\ud800`) or from a surrogate in the
+    text itself; text with neither needs no `find_bad_string` walk of what it parses to. One
+    search of the frame's text in C instead of an encoding of each event.
+    """
+    if "\\u" in text and SURROGATE_ESCAPE.search(text):
+        return True
+    return not text.isascii() and LONE_SURROGATE.search(text) is not None
 
 
 def find_bad_string(value: object, skip: frozenset[str] = frozenset()) -> str | None:

@@ -8,6 +8,7 @@ place they are defined; the Lua scripts that read entries get the names as argum
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import orjson
@@ -63,6 +64,43 @@ def dumps_staged(doc: dict) -> str:
     return json.dumps(doc, separators=(",", ":"))
 
 
+def dumps_event(event: dict) -> bytes:
+    """Return compact JSON of a queued event that reads back as `json.dumps(event)` does.
+
+    orjson where it writes the same values: it refuses lone surrogates and integers of more than
+    64 bits, and writes NaN and infinities as null, so an event it refuses or whose JSON has a
+    null is written by the json module. (orjson writes non-ASCII text as UTF-8, not `\\u`
+    escapes; the employee, which `employee_needle` looks for, is never written by it.)
+    """
+    try:
+        data = orjson.dumps(event)
+    except TypeError:
+        pass
+    else:
+        if b"null" not in data:
+            return data
+    return json.dumps(event, separators=(",", ":")).encode("utf-8", "surrogatepass")
+
+
+def queued_encoder(
+    employee: str, team: str, device: str | None, received: int, policy_version: str | None
+) -> Callable[[str, dict], bytes]:
+    """Return `encode(category, event)`: the UTF-8 of `Entry(...).encode()` for a queued event.
+
+    The entry's other fields are the same for every event of a frame: encoded once per category.
+    """
+    heads: dict[str, bytes] = {}
+
+    def encode(category: str, event: dict) -> bytes:
+        head = heads.get(category)
+        if head is None:
+            entry = Entry(employee, team, category, received, device, policy_version=policy_version)
+            head = heads[category] = f'{entry.encode()[:-1]},"{EVENT}":'.encode()
+        return head + dumps_event(event) + b"}"
+
+    return encode
+
+
 @dataclass(frozen=True, slots=True)
 class Entry:
     """One accepted event: who sent it, its category, when it was accepted, and its content."""
@@ -83,6 +121,19 @@ class Entry:
 
     def encode(self) -> str:
         """Return the compact JSON stored in Redis."""
+        doc = self._head()
+        if self.record is not None:
+            if self.event is not None:
+                doc[EVENT] = self.event
+            doc[RECORD] = self.record
+            return dumps_staged(doc)
+        head = json.dumps(doc, separators=(",", ":"))
+        if self.event is None:
+            return head
+        return f'{head[:-1]},"{EVENT}":{dumps_event(self.event).decode()}}}'
+
+    def _head(self) -> dict:
+        """Return the entry's fields but the event and the record, in their encoded order."""
         doc = {EMPLOYEE: self.employee, TEAM: self.team}
         if self.device is not None:
             doc[DEVICE] = self.device
@@ -90,12 +141,7 @@ class Entry:
         doc[RECEIVED] = self.received
         if self.policy_version is not None:
             doc[POLICY] = self.policy_version
-        if self.event is not None:
-            doc[EVENT] = self.event
-        if self.record is not None:
-            doc[RECORD] = self.record
-            return dumps_staged(doc)
-        return json.dumps(doc, separators=(",", ":"))
+        return doc
 
     @classmethod
     def decode(cls, raw: bytes | str) -> Entry:

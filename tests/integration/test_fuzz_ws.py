@@ -51,7 +51,26 @@ def silent(frame: str) -> bool:
         parsed = json.loads(frame)
     except (ValueError, RecursionError):
         return False
-    return isinstance(parsed, dict) and parsed.get("type") == "pong"
+    if not isinstance(parsed, dict) or parsed.get("type") != "pong":
+        return False
+    # A pong holding a string that is not valid Unicode is a bad frame: it gets `bad_string`
+    # (events are checked one by one, so a frame's "events" value is left to the events check).
+    return all(_valid_text(k) and (k == "events" or _valid_text(v)) for k, v in parsed.items())
+
+
+def _valid_text(value) -> bool:
+    """Return whether every string in `value` (keys included) encodes as UTF-8."""
+    if isinstance(value, str):
+        try:
+            value.encode()
+        except UnicodeEncodeError:
+            return False
+        return True
+    if isinstance(value, dict):
+        return all(_valid_text(k) and _valid_text(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_valid_text(v) for v in value)
+    return True
 
 
 def exchange(client: WSClient, batch: list[str], base: int) -> list[list[dict]]:
