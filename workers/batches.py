@@ -41,6 +41,7 @@ from backend.core.records import Entry
 
 from .quarantine import DROP_REASON as QUARANTINED
 from .quarantine import dead_letter, drop_time, log_quarantined
+from .staged_memory import STAGED, StagedMemory
 
 log = logging.getLogger(__name__)
 
@@ -93,24 +94,27 @@ def write_batch(r: redis.Redis, datasets, batch_id: str, secret: str | None = No
     """Write the shard, card and manifest line of a taken batch, index it; return its summary."""
     meta = json.loads(r.hget(keys.KEY_SEALING_INDEX, batch_id))
     sealing = keys.key(keys.KEY_SEALING, batch=batch_id)
-    staged, dead = sealable_items(r.lrange(sealing, 0, -1))
+    staged, dead, words = sealable(r.lrange(sealing, 0, -1), STAGED)
     rules = load_rules(r, {s.employee for s in staged})
     late = Counter()  # dropped now, at sealing: consent must still hold
     for letter in dead:
         late[(drop_time(letter) // drop_windows.MINUTE_MS, QUARANTINED)] += 1
     log_quarantined("batch", batch_id, dead)
     kept = []
-    for item in staged:
+    for item, found in zip(staged, words, strict=True):
         reason = rules.drop_reason(item)
         if reason:
             late[(item.record["ts"] // drop_windows.MINUTE_MS, reason)] += 1
         else:
-            kept.append(item)
+            kept.append((item.record, found))
     pipe = r.pipeline(transaction=True)
     summary = None
     if kept:
-        records = sorted((s.record for s in kept), key=record_order)
-        records, rare = mask_rare_words(r, batch_id, meta, records, secret)
+        kept.sort(key=lambda pair: record_order(pair[0]))
+        records = [record for record, _ in kept]
+        records, rare = mask_rare_words(
+            r, batch_id, meta, records, secret, [found for _, found in kept]
+        )
         meta = {**meta, "rare_words_masked": rare}
         summary = seal_records(
             r, open_storage(datasets), batch_id, meta, records, late, secret, pipe
@@ -180,11 +184,13 @@ def record_order(record: dict) -> tuple:
     return (1, "", "", "", 0, record["ts"], record["id"])
 
 
-def mask_rare_words(r, batch_id, meta, records, secret) -> tuple[list[dict], int]:
-    """Mask the rare words of a batch; the first attempt's decision is kept for any rewrite."""
+def mask_rare_words(r, batch_id, meta, records, secret, words=None) -> tuple[list[dict], int]:
+    """Mask the rare words of a batch; the first attempt's decision is kept for any rewrite.
+
+    `words`: each record's gated words where known (rarity.gate)."""
     secret = secret if secret is not None else load_settings().secret
     k = get_policy(r)["min_contributors"]
-    records, masked, decision = rarity.gate(r, secret, records, k, meta.get("rarity"))
+    records, masked, decision = rarity.gate(r, secret, records, k, meta.get("rarity"), words)
     if "rarity" not in meta:
         meta["rarity"] = decision
         r.hset(keys.KEY_SEALING_INDEX, batch_id, json.dumps(meta))
@@ -193,32 +199,62 @@ def mask_rare_words(r, batch_id, meta, records, secret) -> tuple[list[dict], int
 
 def sealable_items(raw_items: list[bytes]) -> tuple[list[Entry], list[str]]:
     """Return the staged items that can be written to a shard, and dead letters for the rest."""
-    items, dead = [], []
-    for raw in raw_items:
+    items, dead, _ = sealable(raw_items)
+    return items, dead
+
+
+def sealable(
+    raw_items: list[bytes], memory: StagedMemory | None = None
+) -> tuple[list[Entry], list[str], list[set[str] | None]]:
+    """Do what `sealable_items` does; also return each item's gated words where known.
+
+    An item found in `memory` (this worker staged it: workers/staged_memory.py) is not parsed
+    again; its strings were checked when it was staged.
+    """
+    items, dead, words = [], [], []
+    known_items = memory.pop_all(raw_items) if memory is not None else [None] * len(raw_items)
+    for raw, known in zip(raw_items, known_items, strict=True):
         item = None
         try:
-            item, clean = Entry.decode_checked(raw)
-            check_sealable(item, strings=not clean)
+            if known is not None:  # staging checked its strings and its time (stage.staged_row)
+                item, found = known
+                check_sealable(item, strings=False, time=False)
+            else:
+                item, clean = Entry.decode_checked(raw)
+                found = None
+                check_sealable(item, strings=not clean)
         except Exception as err:  # a poison record: set aside, the rest of the batch is sealed
             dead.append(dead_letter("seal", raw, err, item))
             continue
         items.append(item)
-    return items, dead
+        words.append(found)
+    return items, dead, words
 
 
-def check_sealable(item: Entry, strings: bool = True) -> None:
+def check_sealable(item: Entry, strings: bool = True, time: bool = True) -> None:
     """Raise unless a staged item has what sealing reads, all of it encodable.
 
     `strings=False` skips looking for strings that are not valid Unicode (the caller knows that
-    the item holds none: orjson read it).
+    the item holds none: orjson read it); `time=False` skips checking that its time is a date
+    (the caller knows: staging put it in the "seen" set of its day).
     """
     rec = item.record
-    fields = (item.employee, item.team, item.category)
-    if not all(isinstance(f, str) for f in fields) or not isinstance(item.received, int):
+    if not (
+        isinstance(item.employee, str)
+        and isinstance(item.team, str)
+        and isinstance(item.category, str)
+        and isinstance(item.received, int)
+    ):
         raise ValueError("a staged item lacks its employee, team, category or receipt time")
-    if not all(isinstance(rec[k], str) for k in ("id", "type", "category", "contributor")):
+    if not (
+        isinstance(rec["id"], str)
+        and isinstance(rec["type"], str)
+        and isinstance(rec["category"], str)
+        and isinstance(rec["contributor"], str)
+    ):
         raise ValueError("a record lacks its id, type, category or contributor")
-    iso(rec["ts"])
+    if time:
+        iso(rec["ts"])
     bad = find_bad_string(rec) if strings else None
     if bad:
         raise ValueError(f"a string at {bad} is not valid Unicode")

@@ -14,8 +14,10 @@ from backend.core import actions, keys
 from backend.core.config import load_settings
 
 from .batches import is_due, seal_due
+from .committer import stage_takes
 from .queue import enqueue_drain
-from .stage import TAKE_SIZE, recover_orphans, stage_once
+from .sealer import Sealer
+from .stage import recover_orphans
 
 log = logging.getLogger(__name__)
 
@@ -26,17 +28,21 @@ def _connection():
     return get_current_job().connection
 
 
-def drain_queue(r, settings, batching, max_takes: int = MAX_TAKES_PER_JOB) -> int:
-    """Stage queued events, up to `max_takes` takes; return how many events were taken."""
+def drain_queue(
+    r, settings, batching, max_takes: int = MAX_TAKES_PER_JOB, sealed: list | None = None
+) -> int:
+    """Stage queued events, up to `max_takes` takes; return how many events were taken.
+
+    Batches that fall due meanwhile are sealed on a thread of their own (workers/sealer.py);
+    their ids are added to `sealed`.
+    """
     recover_orphans(r)
-    taken = 0
-    for _ in range(max_takes):
-        n = stage_once(r, settings.secret)
-        taken += n
-        if n < TAKE_SIZE:
-            return taken
-    # A backlog is left: another job, maybe on another worker, continues.
-    enqueue_drain(r, *batching)
+    with Sealer(r, settings, batching) as sealer:
+        taken, more = stage_takes(r, settings.secret, max_takes, sealer.poke, sealer.busy)
+    if sealed is not None:
+        sealed += sealer.sealed
+    if more:  # a backlog is left: another job, maybe on another worker, continues
+        enqueue_drain(r, *batching)
     return taken
 
 
@@ -54,10 +60,10 @@ def drain(batch_size: int | None = None, max_age: float | None = None) -> dict:
     settings = load_settings()
     batching = _batching(settings, batch_size, max_age)
     r.delete(keys.KEY_DRAIN_PENDING)  # frames arriving from now on enqueue a new drain
-    taken = drain_queue(r, settings, batching)
     sealed = []
+    taken = drain_queue(r, settings, batching, sealed=sealed)
     if is_due(r, *batching):
-        sealed = seal_due(r, settings.datasets_location, *batching, secret=settings.secret)
+        sealed += seal_due(r, settings.datasets_location, *batching, secret=settings.secret)
     return {"taken": taken, "sealed": sealed}
 
 
@@ -67,8 +73,11 @@ def tick(batch_size: int | None = None, max_age: float | None = None, force: boo
     settings = load_settings()
     batching = _batching(settings, batch_size, max_age)
     r.delete(keys.KEY_TICK_PENDING)
-    taken = drain_queue(r, settings, batching)
-    sealed = seal_due(r, settings.datasets_location, *batching, force=force, secret=settings.secret)
+    sealed = []
+    taken = drain_queue(r, settings, batching, sealed=sealed)
+    sealed += seal_due(
+        r, settings.datasets_location, *batching, force=force, secret=settings.secret
+    )
     return {"taken": taken, "sealed": sealed}
 
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 import functools
 import logging
 import secrets
+import time
 from collections import Counter
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import redis
@@ -18,19 +20,21 @@ import redis
 from backend.core import keys, rarity
 from backend.core.clock import now_ms
 from backend.core.drops import field as drop_field
-from backend.core.filters import load_rules
+from backend.core.filters import Rules, load_rules
 from backend.core.frames import find_bad_string
 from backend.core.policy import get_policy
 from backend.core.pseudonym import pseudonym
 from backend.core.records import Entry, dataset_record
 from backend.core.redact import Memo
+from backend.core.words import record_words
 
 from .quarantine import DROP_REASON as QUARANTINED
 from .quarantine import dead_letter, drop_time, log_quarantined
+from .staged_memory import STAGED
 
 log = logging.getLogger(__name__)
 
-TAKE_SIZE = 500
+TAKE_SIZE = 1000
 DAY_MS = 86_400_000
 SEEN_TTL = 8 * 24 * 3600  # events older than 7 days are refused at intake
 # A take is a few milliseconds of work; one older than this belongs to a dead worker. Recovering
@@ -237,34 +241,95 @@ def commit(r: redis.Redis, take_id: str, rows, drops: Counter, dead: list[str] =
     )
 
 
+@dataclass
+class Take:
+    """A take filtered and ready to commit (`prepare_take`)."""
+
+    take_id: str
+    size: int  # events taken
+    staged: list[Entry]
+    rows: list[tuple]
+    drops: Counter
+    dead: list[str]
+    min_contributors: int
+
+
 def stage_once(r: redis.Redis, secret: str, count: int = TAKE_SIZE) -> int:
     """Take, filter and stage one slice of the queue; return how many events were taken."""
+    prepared = prepare_take(r, secret, count)
+    if prepared is None:
+        return 0
+    commit_take(r, secret, prepared)
+    return prepared.size
+
+
+@dataclass
+class Fetched:
+    """A take parsed, with the rules and the policy that apply to it (`fetch`)."""
+
+    take_id: str
+    items: list[bytes]
+    entries: list[Entry]
+    dead: list[str]
+    rules: Rules | None
+    policy: dict | None
+
+
+def prepare_take(r: redis.Redis, secret: str, count: int = TAKE_SIZE) -> Take | None:
+    """Take a slice of the queue and filter, redact and pseudonymise it (None: queue empty)."""
+    fetched = fetch(r, count)
+    return prepare(secret, fetched) if fetched.items else None
+
+
+def fetch(r: redis.Redis, count: int = TAKE_SIZE, pause: float = 0.0) -> Fetched:
+    """Take a slice of the queue (after `pause` seconds), parse it, read its rules and policy."""
+    if pause:
+        time.sleep(pause)
     take_id, items = take(r, count)
     if not items:
-        return 0
+        return Fetched(take_id, [], [], [], None, None)
     entries, dead = parse_entries(items)
     rules = load_rules(r, {e.employee for e in entries})
-    policy = get_policy(r)
+    return Fetched(take_id, items, entries, dead, rules, get_policy(r))
+
+
+def prepare(secret: str, fetched: Fetched) -> Take:
+    """Filter, redact and pseudonymise the events of a take."""
+    policy, dead = fetched.policy, fetched.dead
     staged, rows, drops, more_dead = stage_entries(
-        entries, rules, secret, frozenset(policy["allowed_origins"]), policy["version"]
+        fetched.entries,
+        fetched.rules,
+        secret,
+        frozenset(policy["allowed_origins"]),
+        policy["version"],
     )
     for letter in dead:  # not entries at all: counted when they were set aside
         drops[drop_field(drop_time(letter), QUARANTINED)] += 1
     dead += more_dead
-    log_quarantined("take", take_id, dead)
+    log_quarantined("take", fetched.take_id, dead)
+    size = len(fetched.items)
+    return Take(fetched.take_id, size, staged, rows, drops, dead, policy["min_contributors"])
+
+
+def commit_take(r: redis.Redis, secret: str, prepared: Take) -> int:
+    """Count a prepared take's words, then stage it and delete the take; return duplicates."""
+    staged, rows = prepared.staged, prepared.rows
     # Counted before the commit, so a staged record's words are always counted when it seals;
     # counting a take twice (after a crash) changes nothing: contributors are counted distinct.
-    rarity.count_records(r, secret, (s.record for s in staged), policy["min_contributors"])
-    dup = commit(r, take_id, rows, drops, dead)
+    words = [record_words(s.record) for s in staged]
+    records = [s.record for s in staged]
+    rarity.count_records(r, secret, records, prepared.min_contributors, words)
+    dup = commit(r, prepared.take_id, rows, prepared.drops, prepared.dead)
+    STAGED.add([row[2].encode() for row in rows], staged, words)  # sealing reads them back
     log.info(
         "take %s: %d taken, %d staged, %d dropped, %d duplicate",
-        take_id,
-        len(items),
+        prepared.take_id,
+        prepared.size,
         len(rows) - dup,
-        sum(drops.values()),
+        sum(prepared.drops.values()),
         dup,
     )
-    return len(items)
+    return dup
 
 
 def recover_orphans(r: redis.Redis, older_than_ms: int = ORPHAN_AFTER_MS) -> int:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import secrets
+import threading
 from collections.abc import Iterable
 
 import redis
@@ -132,6 +133,7 @@ class KnownCommon:
     def __init__(self):
         self.epoch: bytes | None = None
         self.common: dict[bytes, int] = {}
+        self.lock = threading.Lock()  # a worker stages and seals on threads of their own
 
     def sync(self, r: redis.Redis) -> None:
         """Drop what is known when the counter is not the one it was learnt from."""
@@ -139,8 +141,9 @@ class KnownCommon:
         if epoch is None:
             r.set(keys.KEY_RARITY_EPOCH, secrets.token_hex(8), nx=True)
             epoch = r.get(keys.KEY_RARITY_EPOCH)
-        if epoch != self.epoch:
-            self.epoch, self.common = epoch, {}
+        with self.lock:
+            if epoch != self.epoch:
+                self.epoch, self.common = epoch, {}
 
     def known(self, digest: bytes, k: int) -> bool:
         """Return whether `digest` is known to be common at `k`."""
@@ -148,10 +151,12 @@ class KnownCommon:
 
     def add(self, digests: Iterable[bytes], k: int) -> None:
         """Remember `digests` as common at `k`."""
-        if len(self.common) > self.LIMIT:
-            self.common = {}
-        for digest in digests:
-            self.common[digest] = max(k, self.common.get(digest, 0))
+        with self.lock:
+            if len(self.common) > self.LIMIT:
+                self.common = {}
+            common = self.common
+            for digest in digests:
+                common[digest] = max(k, common.get(digest, 0))
 
 
 KNOWN = KnownCommon()
@@ -180,16 +185,27 @@ def count_pairs(
     return {d for d, flag in zip(by_word, flags, strict=True) if flag == ord("1")}
 
 
-def count_records(r: redis.Redis, secret: str, records: Iterable[dict], k: int) -> int:
+def count_records(
+    r: redis.Redis, secret: str, records: Iterable[dict], k: int, words: Iterable | None = None
+) -> int:
     """Count every gated word of `records` for its record's contributor (at staging).
 
-    Return how many distinct words were sent to Redis (words known common are not)."""
+    `words`, when given, are each record's `record_words`, in the same order. Return how many
+    distinct words were sent to Redis (words known common are not)."""
     key = hash_key(secret)
     KNOWN.sync(r)
     per_contributor: dict[bytes, set[str]] = {}
-    for record in records:
-        fp = fingerprint(key, record["contributor"])
-        record_words(record, per_contributor.setdefault(fp, set()))
+    if words is None:
+        for record in records:
+            fp = fingerprint(key, record["contributor"])
+            record_words(record, per_contributor.setdefault(fp, set()))
+    else:
+        for record, found in zip(records, words, strict=True):
+            fp = fingerprint(key, record["contributor"])
+            if fp in per_contributor:
+                per_contributor[fp] |= found
+            else:
+                per_contributor[fp] = set(found)
     by_word: dict[str, set[bytes]] = {}
     for fp, found in per_contributor.items():
         for word in found:
@@ -219,16 +235,28 @@ def common_hashes(r: redis.Redis, digests: Iterable[bytes], k: int) -> set[bytes
 
 
 def gate(
-    r: redis.Redis, secret: str, records: list[dict], k: int, decision: dict | None = None
+    r: redis.Redis,
+    secret: str,
+    records: list[dict],
+    k: int,
+    decision: dict | None = None,
+    words: list | None = None,
 ) -> tuple[list[dict], int, dict]:
     """Mask the rare words of `records`; return them, the count and the decision taken.
 
     The decision (`{"k", "common": [hex hashes]}`) is read from Redis unless one is given: a
     batch written again reuses its first decision, so its shard is the same byte for byte.
+    `words`: each record's `record_words` where known (None where not), in the same order.
     """
     key = hash_key(secret)
-    per_record = [record_words(record) for record in records]
-    hashes = {w: word_hash(key, w) for found in per_record for w in found}
+    if words is None:
+        per_record = [record_words(record) for record in records]
+    else:
+        per_record = [
+            found if found is not None else record_words(record)
+            for record, found in zip(records, words, strict=True)
+        ]
+    hashes = {w: word_hash(key, w) for w in set().union(*per_record)}
     if decision is None:
         KNOWN.sync(r)
         common = {d for d in hashes.values() if KNOWN.known(d, k)}

@@ -194,10 +194,8 @@ def dataset_record(
     version is the one the backend accepted the event under; `policy_version` stands in for
     entries queued without it. `memo` remembers redactions across the records of a take.
     """
-    event = redact_event(entry.event, allowed_origins=allowed_origins, memo=memo)
-    return {
-        **event,
-        "category": entry.category,
-        "contributor": contributor,
-        "policy_version": entry.policy_version or policy_version,
-    }
+    record = redact_event(entry.event, allowed_origins=allowed_origins, memo=memo)  # a copy
+    record["category"] = entry.category
+    record["contributor"] = contributor
+    record["policy_version"] = entry.policy_version or policy_version
+    return record

@@ -25,9 +25,10 @@ PHONE = re.compile(
 DIGITS = re.compile(r"\d{6,}")
 EMAIL_MASK, CARD_MASK, PHONE_MASK, DIGITS_MASK = "[email]", "[card]", "[phone]", "[number]"
 MAX_DECODE = 8  # rounds of percent-decoding; each round shortens the text, so this is ample
-# ASCII text with no digit, "@" or "%" is its own normal form and no pattern above can match it
-# (each needs a digit or an "@"): it is returned as it is.
-MAYBE_MASKED = re.compile(r"[\d@%]")
+# ASCII text with no "@" or "%" and fewer than six digits is its own normal form and no pattern
+# above can match it (an e-mail needs an "@"; a card 13 digits, a phone number 8, a digit run
+# 6): it is returned as it is.
+MAYBE_MASKED = re.compile(r"[@%]|\d(?:\D*\d){5}")
 # What `quote` leaves alone (PATH_SAFE and ASCII letters and digits): a path made only of these
 # (so no "%" either) is its own normal form and needs no re-encoding after the rules (the masks
 # are made of these characters too).
