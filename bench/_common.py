@@ -160,14 +160,16 @@ def gunicorn_private_flags() -> list[str]:
     return ["--no-control-socket"] if "--no-control-socket" in help_text else []
 
 
-def wait_healthy(proc: subprocess.Popen, port: int, log: Path, timeout: float = 30.0) -> None:
-    """Wait until the server answers /healthz, failing with its log if it exits."""
+def wait_healthy(
+    proc: subprocess.Popen, port: int, log: Path, timeout: float = 30.0, path: str = "/healthz"
+) -> None:
+    """Wait until the server answers `path` with 200, failing with its log if it exits."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"server exited ({proc.returncode}):\n{log.read_text()[-3000:]}")
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as res:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=1) as res:
                 if res.status == 200:
                     return
         except (OSError, urllib.error.URLError):

@@ -58,6 +58,7 @@ from _common import (
     percentiles,
     raise_fd_limit,
     set_policy,
+    wait_healthy,
 )
 from ingest import HEADER, REAL_APP, drive, row
 
@@ -117,17 +118,8 @@ def start_aw_server(lab: Lab, exe: Path) -> tuple[subprocess.Popen, int]:
     )
     proc.log = log
     lab.procs.append(proc)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"aw-server exited ({proc.returncode}):\n{log_path.read_text()}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/0/info", timeout=1) as res:
-                if res.status == 200:
-                    return proc, port
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"aw-server did not answer:\n{log_path.read_text()[-3000:]}")
+    wait_healthy(proc, port, log_path, timeout=60, path="/api/0/info")
+    return proc, port
 
 
 def aw_call(port: int, method: str, path: str, body=None):

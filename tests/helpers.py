@@ -123,3 +123,13 @@ class WSClient:
     def close(self) -> None:
         with contextlib.suppress(Exception):  # already closed by the server
             self.ws.close()
+
+
+def registered_connections(app, count: int, timeout: float = 5.0) -> list:
+    """Wait until `app`'s socket registry holds `count` connections; return them."""
+    registry = app.extensions["overt.services"].registry
+    deadline = time.monotonic() + timeout
+    while len(conns := registry.snapshot()) < count:
+        assert time.monotonic() < deadline, "the sockets never registered"
+        time.sleep(0.02)
+    return conns

@@ -7,7 +7,7 @@ import time
 from websockets.sync.client import connect as ws_connect
 
 from backend import wire
-from tests.helpers import WSClient
+from tests.helpers import WSClient, registered_connections
 
 
 def _deflate_client(stack, live_server, token):
@@ -25,15 +25,6 @@ def _recv_type(ws, kind: str) -> dict:
         if frame["type"] == kind:
             return frame
     raise TimeoutError(f"no {kind} frame")
-
-
-def _connections(app, count: int):
-    registry = app.extensions["overt.services"].registry
-    deadline = time.monotonic() + 5
-    while len(conns := registry.snapshot()) < count:
-        assert time.monotonic() < deadline, "the sockets never registered"
-        time.sleep(0.02)
-    return conns
 
 
 def test_pause_reaches_plain_and_deflate_clients_alike(admin, live_server):
@@ -69,7 +60,7 @@ def test_one_framing_per_kind_of_socket(app, admin, live_server):
     stack = contextlib.ExitStack()
     deflate = [_deflate_client(stack, live_server, admin.enroll(f"d{i}", "ops")) for i in range(2)]
     try:
-        conns = _connections(app, 4)
+        conns = registered_connections(app, 4)
         keys = {c.id: wire.framing(c.ws) for c in conns}
         assert sorted(keys.values()) == [(), (), *[(("permessage-deflate", 15),)] * 2]
         message = wire.Broadcast(json.dumps({"type": "pong"}))
@@ -98,7 +89,7 @@ def test_a_closed_socket_is_skipped(app, admin, live_server):
     admin.set_policy()
     client = WSClient(live_server.ws_url)
     client.hello(admin.enroll("gone", "sales"))
-    (conn,) = _connections(app, 1)
+    (conn,) = registered_connections(app, 1)
     client.close()
     deadline = time.monotonic() + 5
     while conn.ws.connected and time.monotonic() < deadline:

@@ -23,7 +23,7 @@ import pytest
 
 from backend import connections
 from backend.wire import Broadcast
-from tests.helpers import WSClient, http
+from tests.helpers import WSClient, http, registered_connections
 from tests.integration.processes import overt_env
 
 NORMAL_CLIENTS = 4
@@ -205,15 +205,6 @@ def _more_than_the_kernel_buffers() -> int:
     return 2 * int(Path("/proc/sys/net/ipv4/tcp_wmem").read_text().split()[2])
 
 
-def _registered(app, count: int) -> list:
-    registry = app.extensions["overt.services"].registry
-    deadline = time.monotonic() + 5
-    while len(conns := registry.snapshot()) < count:
-        assert time.monotonic() < deadline, "the sockets never registered"
-        time.sleep(0.02)
-    return conns
-
-
 def _read_frames(sock: socket.socket, count: int, timeout: float = 10.0) -> list[str]:
     """Read `count` unmasked text frames from the server (after the upgrade's answer)."""
     sock.settimeout(timeout)
@@ -250,7 +241,7 @@ def test_a_frame_the_socket_cannot_take_whole_does_not_stall_the_fan_out(
     hostile = hostile_client(live_server.http_url, admin.enroll("hostile"))
     normal: list[WSClient] = []
     try:
-        (conn,) = _registered(app, 1)
+        (conn,) = registered_connections(app, 1)
         big = Broadcast(
             json.dumps({"type": "pong", "padding": "x" * _more_than_the_kernel_buffers()})
         )
@@ -275,7 +266,7 @@ def test_a_slow_client_gets_every_frame_whole_and_in_order(app, admin, live_serv
     admin.set_policy()
     slow = hostile_client(live_server.http_url, admin.enroll("slow"))
     try:
-        (conn,) = _registered(app, 1)
+        (conn,) = registered_connections(app, 1)
         big = {"type": "pong", "padding": "x" * _more_than_the_kernel_buffers()}
         assert conn.send_broadcast(Broadcast(json.dumps(big)))
         assert conn.backlog is not None, "the big frame should not have fitted the socket"
