@@ -1,7 +1,7 @@
 """One `overt worker` against one backend process: events sealed/s vs events ingested/s.
 
     .venv/bin/python bench/worker.py [--quick] [--seconds 10] [--clients 16] [--mix app|simple]
-                                     [--profile]
+                                     [--profile | --phases]
 
 In one run, on a private redis-server, with the same events in both parts (`--mix app`, the
 default: every event type as a web app's users produce them, observations included, repeated
@@ -18,7 +18,9 @@ twice, so it would cap what can be sealed):
    and the ratio sealed / ingested (target >= 1.0: the worker keeps up).
 
 `--profile` instead runs the staging and sealing code in this process under cProfile on the same
-queued events and prints the top functions.
+queued events and prints the top functions. `--phases` runs the same code on one thread, one take
+and one seal after another, and prints each phase's wall and CPU microseconds per event (phases
+nest: `seal_records` includes `encode_shard`), the worker's CPU per event in all, and Redis's.
 """
 
 from __future__ import annotations
@@ -287,6 +289,88 @@ def profile(lab: Lab, count: int, mix: str, sort: str = "tottime", top: int = 25
         print(out.read())
 
 
+# (module, function, label) timed by --phases; nested phases are timed inside their callers.
+PHASES = [
+    ("workers.stage", "take", "stage: take"),
+    ("workers.stage", "parse_entries", "stage: parse_entries"),
+    ("workers.stage", "load_rules", "stage: load_rules"),
+    ("workers.stage", "get_policy", "stage: get_policy"),
+    ("workers.stage", "stage_entries", "stage: stage_entries"),
+    ("workers.stage", "record_words", "stage: record_words"),
+    ("backend.core.rarity", "count_records", "stage: count_records"),
+    ("workers.stage", "commit", "stage: commit"),
+    ("workers.batches", "is_due", "seal: is_due"),
+    ("workers.batches", "take_batch", "seal: take_batch"),
+    ("workers.batches", "sealable", "seal: sealable"),
+    ("workers.batches", "load_rules", "seal: load_rules"),
+    ("workers.batches", "mask_rare_words", "seal: mask_rare_words"),
+    ("workers.batches", "seal_records", "seal: seal_records"),
+    ("workers.batches", "encode_shard", "seal:   encode_shard"),
+    ("workers.batches", "build_card", "seal:   build_card"),
+    ("workers.batches", "read_raw_lines", "seal:   read_raw_lines"),
+    ("workers.batches", "append", "seal:   append (manifest)"),
+    ("workers.batches", "write_readme", "seal: write_readme"),
+]
+
+
+def phases(lab: Lab, count: int, mix: str) -> None:
+    """Stage and seal `count` queued events on one thread; print each phase's cost per event."""
+    import importlib
+
+    from backend.core.config import load_settings
+    from workers import batches, stage
+
+    wall: dict[str, float] = dict.fromkeys((label for *_, label in PHASES), 0.0)
+    cpu = dict(wall)
+
+    def timed(module, name: str, label: str) -> None:
+        inner = getattr(module, name)
+
+        def wrapper(*args, **kwargs):
+            t, c = time.perf_counter(), time.thread_time()
+            try:
+                return inner(*args, **kwargs)
+            finally:
+                wall[label] += time.perf_counter() - t
+                cpu[label] += time.thread_time() - c
+
+        setattr(module, name, wrapper)
+
+    queue_events(lab, count, mix)
+    r = lab.redis_client()
+    settings = load_settings({**worker_env(lab), "OVERT_DATA_DIR": str(lab.dir / "data")})
+    for module, name, label in PHASES:
+        timed(importlib.import_module(module), name, label)
+    redis_cpu0 = cpu_seconds(lab.redis.process.pid)
+    t0, c0 = time.perf_counter(), time.thread_time()
+    taken = 0
+    while True:
+        prepared = stage.prepare_take(r, settings.secret)
+        if prepared is not None:
+            stage.commit_take(r, settings.secret, prepared)
+            taken += prepared.size
+        if prepared is None or len(stage.STAGED) >= 8 * BATCH_SIZE:
+            batches.seal_due(
+                r, settings.datasets_location, BATCH_SIZE, 1.0, force=True, secret=settings.secret
+            )
+        if prepared is None:
+            break
+    elapsed, used = time.perf_counter() - t0, time.thread_time() - c0
+    redis_used = cpu_seconds(lab.redis.process.pid) - redis_cpu0
+    sealed = sealed_events(r)
+    r.close()
+    per = 1e6 / max(taken, 1)
+    print(f"staged {taken:,} and sealed {sealed:,} events on one thread in {elapsed:.2f} s")
+    print(f"{'phase':32s} {'wall us/event':>14s} {'cpu us/event':>13s}")
+    for label in wall:
+        print(f"{label:32s} {wall[label] * per:14.2f} {cpu[label] * per:13.2f}")
+    print(
+        f"{'all':32s} {elapsed * per:14.2f} {used * per:13.2f}\n"
+        f"redis-server CPU {redis_used * per:.2f} us/event; "
+        f"{taken / max(used, 1e-9):,.0f} events per worker CPU-second"
+    )
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true")
@@ -296,6 +380,9 @@ def main(argv=None) -> int:
     parser.add_argument("--events", type=int, help="events queued for the worker alone")
     parser.add_argument("--mix", choices=sorted(MIXES), default="app", help="events sent")
     parser.add_argument("--profile", action="store_true", help="cProfile staging and sealing")
+    parser.add_argument(
+        "--phases", action="store_true", help="time each phase of staging and sealing"
+    )
     parser.add_argument("--sort", default="tottime", help="--profile: pstats sort key")
     parser.add_argument(
         "--profile-worker", metavar="FILE", help="run the worker of part 2 under cProfile to FILE"
@@ -312,6 +399,9 @@ def main(argv=None) -> int:
     with Lab() as lab:
         if args.profile:
             profile(lab, args.events, args.mix, args.sort, args.top)
+            return 0
+        if args.phases:
+            phases(lab, args.events, args.mix)
             return 0
         alone = worker_alone(lab, args.events, args.mix)
         print(
