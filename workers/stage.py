@@ -24,13 +24,26 @@ from backend.core.filters import Rules, load_rules
 from backend.core.frames import find_bad_string
 from backend.core.policy import get_policy
 from backend.core.pseudonym import pseudonym
-from backend.core.records import Entry, dataset_record
+from backend.core.records import (
+    CATEGORY,
+    DEVICE,
+    EMPLOYEE,
+    EVENT,
+    POLICY,
+    RECEIVED,
+    RECORD,
+    TEAM,
+    Entry,
+    dataset_record,
+    parse,
+)
 from backend.core.redact import Memo
 from backend.core.words import record_words
 
 from .quarantine import DROP_REASON as QUARANTINED
 from .quarantine import dead_letter, drop_time, log_quarantined
 from .staged_memory import STAGED
+from .stager import Stager
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +57,7 @@ ORPHAN_AFTER_MS = 10_000
 # How json.dumps (ASCII output) writes any UTF-16 surrogate, paired or lone. A staged entry is
 # written by orjson, which refuses lone surrogates, or by json.dumps (backend/core/records.py
 # `dumps_staged`), so a lone surrogate in its JSON is always written this way.
-SURROGATE_ESCAPE = "\\ud"
+SURROGATE_ESCAPE = b"\\ud"
 
 
 TAKE_LUA = """
@@ -110,19 +123,61 @@ def take(r: redis.Redis, count: int = TAKE_SIZE) -> tuple[str, list[bytes]]:
     return take_id, items
 
 
-def parse_entries(items: list[bytes]) -> tuple[list[Entry], list[str]]:
-    """Return the queued entries of a take, and dead letters for items that are not entries."""
+def parse_entries(items: list[bytes]) -> tuple[list[dict], list[str]]:
+    """Return the queued entries of a take, parsed, and dead letters for items that are not entries.
+
+    An entry is its JSON object as parsed (`records.parse`; `records.Entry.decode` makes an
+    `Entry` of it): staging reads a few of its fields and never needs the `Entry` itself.
+    """
     entries, dead = [], []
+    append = entries.append
     for raw in items:
         try:
+            doc = parse(raw)
+        except ValueError:
+            doc = None
+        if (
+            doc.__class__ is dict
+            and doc.get(EMPLOYEE).__class__ is str
+            and doc.get(EVENT).__class__ is dict
+            and TEAM in doc
+            and CATEGORY in doc
+            and RECEIVED in doc
+        ):
+            append(doc)
+            continue
+        try:  # not an entry: the reason, exactly as decoding it says
             entry = Entry.decode(raw)
             if not isinstance(entry.employee, str) or not isinstance(entry.event, dict):
                 raise ValueError("not a queued entry")
         except (ValueError, KeyError, TypeError) as err:
             dead.append(dead_letter("stage", raw, err))
             continue
-        entries.append(entry)
+        append(queued_doc(entry))  # pragma: no cover (every entry Entry.decode reads is above)
     return entries, dead
+
+
+def queued_doc(entry: Entry) -> dict:
+    """Return the parsed JSON form of a queued entry (what `parse_entries` returns)."""
+    doc = entry._head()
+    doc[EVENT] = entry.event
+    if entry.record is not None:
+        doc[RECORD] = entry.record
+    return doc
+
+
+def entry_of(doc: dict) -> Entry:
+    """Return the `Entry` of a parsed queued entry (as `Entry.decode` makes it)."""
+    return Entry(
+        employee=doc[EMPLOYEE],
+        team=doc[TEAM],
+        category=doc[CATEGORY],
+        received=doc[RECEIVED],
+        device=doc.get(DEVICE),
+        event=doc.get(EVENT),
+        record=doc.get(RECORD),
+        policy_version=doc.get(POLICY),
+    )
 
 
 def filter_entries(
@@ -139,34 +194,46 @@ def filter_entries(
     their origin at most); `policy_version` stands in for entries queued without theirs. Drops
     are counted by the minute of the event's time (backend/core/drops.py).
     """
-    staged, _, drops, dead = stage_entries(entries, rules, secret, allowed_origins, policy_version)
+    docs = [queued_doc(e) for e in entries]
+    staged, *_, drops, dead = stage_entries(docs, rules, secret, allowed_origins, policy_version)
     return staged, drops, dead
 
 
 def stage_entries(
-    entries: list[Entry],
+    entries: list[dict],
     rules,
     secret: str,
     allowed_origins=None,
     policy_version: str | None = None,
-) -> tuple[list[Entry], list[tuple], Counter, list[str]]:
-    """Do what `filter_entries` does; also return each staged entry's `staged_row`."""
-    staged, rows, drops, dead = [], [], Counter(), []
+) -> tuple[list[Entry], list[tuple], list[set[str]], Counter, list[str]]:
+    """Do what `filter_entries` does to parsed entries (`parse_entries`); also return each staged
+    entry's `staged_row` and its record's gated words (backend/core/words.py `record_words`)."""
+    staged, rows, found, drops, dead = [], [], [], Counter(), []
     memo = Memo()  # one per take: repeated labels, titles and URLs are redacted once
-    for entry in entries:
+    stage = Stager(rules, secret, allowed_origins, policy_version, memo).stage
+    for doc in entries:
         try:
-            item = _stage_entry(entry, rules, secret, allowed_origins, policy_version, memo)
-        except Exception as err:  # a poison event: set aside, the rest of the take goes on
-            letter = dead_letter("stage", entry.encode(), err, entry)
-            dead.append(letter)
-            drops[drop_field(drop_time(letter), QUARANTINED)] += 1
-            continue
-        if isinstance(item, str):
-            drops[drop_field(entry.event["ts"], item)] += 1
+            item = stage(doc)
+        except Exception:  # the slow path says why, exactly
+            item = None
+        if item is None:
+            entry = entry_of(doc)
+            try:
+                item = _stage_entry(entry, rules, secret, allowed_origins, policy_version, memo)
+                if not isinstance(item, str):
+                    item = item[0], item[1], record_words(item[0].record)
+            except Exception as err:  # a poison event: set aside, the rest of the take goes on
+                letter = dead_letter("stage", entry.encode(), err, entry)
+                dead.append(letter)
+                drops[drop_field(drop_time(letter), QUARANTINED)] += 1
+                continue
+        if item.__class__ is str:
+            drops[drop_field(doc[EVENT]["ts"], item)] += 1
         else:
             staged.append(item[0])
             rows.append(item[1])
-    return staged, rows, drops, dead
+            found.append(item[2])
+    return staged, rows, found, drops, dead
 
 
 def _stage_entry(
@@ -197,11 +264,12 @@ def seen_key(day: int) -> str:
 
 
 def staged_row(staged: Entry) -> tuple[str, str, str, str]:
-    """Return the (seen key, member, staged json, duplicate drops field) row of a staged entry."""
+    """Return the (seen key, member, staged JSON bytes, duplicate drops field) row of a staged
+    entry."""
     record = staged.record
     seen = seen_key(record["ts"] // DAY_MS)
     member = f"{staged.employee}:{record['id']}"
-    return seen, member, staged.encode(), drop_field(record["ts"], "duplicate")
+    return seen, member, staged.encode().encode(), drop_field(record["ts"], "duplicate")
 
 
 def build_staged(
@@ -212,7 +280,8 @@ def build_staged(
     policy_version: str | None = None,
 ) -> tuple[list[tuple], Counter, list[str]]:
     """Filter, redact and pseudonymise `entries`; return rows, drops and dead letters."""
-    _, rows, drops, dead = stage_entries(entries, rules, secret, allowed_origins, policy_version)
+    docs = [queued_doc(e) for e in entries]
+    _, rows, _, drops, dead = stage_entries(docs, rules, secret, allowed_origins, policy_version)
     return rows, drops, dead
 
 
@@ -252,6 +321,7 @@ class Take:
     drops: Counter
     dead: list[str]
     min_contributors: int
+    words: list[set[str]]  # each staged record's gated words (backend/core/words.py)
 
 
 def stage_once(r: redis.Redis, secret: str, count: int = TAKE_SIZE) -> int:
@@ -269,7 +339,7 @@ class Fetched:
 
     take_id: str
     items: list[bytes]
-    entries: list[Entry]
+    entries: list[dict]  # parsed (`parse_entries`)
     dead: list[str]
     rules: Rules | None
     policy: dict | None
@@ -289,14 +359,14 @@ def fetch(r: redis.Redis, count: int = TAKE_SIZE, pause: float = 0.0) -> Fetched
     if not items:
         return Fetched(take_id, [], [], [], None, None)
     entries, dead = parse_entries(items)
-    rules = load_rules(r, {e.employee for e in entries})
+    rules = load_rules(r, {e[EMPLOYEE] for e in entries})
     return Fetched(take_id, items, entries, dead, rules, get_policy(r))
 
 
 def prepare(secret: str, fetched: Fetched) -> Take:
     """Filter, redact and pseudonymise the events of a take."""
     policy, dead = fetched.policy, fetched.dead
-    staged, rows, drops, more_dead = stage_entries(
+    staged, rows, words, drops, more_dead = stage_entries(
         fetched.entries,
         fetched.rules,
         secret,
@@ -308,19 +378,19 @@ def prepare(secret: str, fetched: Fetched) -> Take:
     dead += more_dead
     log_quarantined("take", fetched.take_id, dead)
     size = len(fetched.items)
-    return Take(fetched.take_id, size, staged, rows, drops, dead, policy["min_contributors"])
+    k = policy["min_contributors"]
+    return Take(fetched.take_id, size, staged, rows, drops, dead, k, words)
 
 
 def commit_take(r: redis.Redis, secret: str, prepared: Take) -> int:
     """Count a prepared take's words, then stage it and delete the take; return duplicates."""
-    staged, rows = prepared.staged, prepared.rows
+    staged, rows, words = prepared.staged, prepared.rows, prepared.words
     # Counted before the commit, so a staged record's words are always counted when it seals;
     # counting a take twice (after a crash) changes nothing: contributors are counted distinct.
-    words = [record_words(s.record) for s in staged]
     records = [s.record for s in staged]
     rarity.count_records(r, secret, records, prepared.min_contributors, words)
     dup = commit(r, prepared.take_id, rows, prepared.drops, prepared.dead)
-    STAGED.add([row[2].encode() for row in rows], staged, words)  # sealing reads them back
+    STAGED.add([row[2] for row in rows], staged, words)  # sealing reads them back
     log.info(
         "take %s: %d taken, %d staged, %d dropped, %d duplicate",
         prepared.take_id,

@@ -25,8 +25,10 @@ class Rules:
 
     def drop_reason(self, entry: Entry) -> str | None:
         """Return why `entry` must not enter a dataset, or None when it may."""
-        employee, team, category = entry.employee, entry.team, entry.category
-        received, ts = entry.received, entry.ts
+        return self.reason(entry.employee, entry.team, entry.category, entry.received, entry.ts)
+
+    def reason(self, employee: str, team: str, category: str, received: int, ts: int) -> str | None:
+        """Return why an event at `ts` received at `received` must not enter a dataset."""
         # By event time too: what sat in the extension's outbox during an erasure is erased.
         if min(received, ts) <= self.erased.get(employee, -1):
             return "erased"
