@@ -40,6 +40,7 @@ from backend.core.records import (
 from backend.core.redact import Memo
 from backend.core.words import record_words
 
+from .gc_pacing import PACER
 from .quarantine import DROP_REASON as QUARANTINED
 from .quarantine import dead_letter, drop_time, log_quarantined
 from .staged_memory import STAGED
@@ -69,7 +70,10 @@ return items
 """
 
 # ARGV: take id, seen ttl, number of drop pairs, (drops field, count)..., number of dead letters,
-# dead letters..., then (seen key, member, staged entry, drops field if a duplicate) quadruples.
+# dead letters..., then runs of rows sharing a "seen" key and a duplicate drops field: (seen key,
+# drops field, n, then n (member, staged entry) pairs). Per run: one SMISMEMBER, one SADD, one
+# EXPIRE and one RPUSH, whatever n (at most RUN rows: `unpack` has a limit); a member already
+# seen, or seen earlier in the run, is a duplicate.
 COMMIT_LUA = """
 local ndrops = tonumber(ARGV[3])
 local dup = 0
@@ -85,19 +89,38 @@ for _ = 1, ndead do
   i = i + 1
 end
 while i <= #ARGV do
-  if redis.call('SADD', ARGV[i], ARGV[i + 1]) == 1 then
-    redis.call('EXPIRE', ARGV[i], ARGV[2])
-    redis.call('RPUSH', KEYS[3], ARGV[i + 2])
-  else
-    dup = dup + 1
-    redis.call('HINCRBY', KEYS[4], ARGV[i + 3], 1)
+  local seen, field, n = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2])
+  i = i + 3
+  local members = {}
+  for j = 1, n do members[j] = ARGV[i + 2 * j - 2] end
+  local known = redis.call('SMISMEMBER', seen, unpack(members))
+  local fresh, entries, taken, dups = {}, {}, {}, 0
+  for j = 1, n do
+    local member = members[j]
+    if known[j] == 1 or taken[member] then
+      dups = dups + 1
+    else
+      taken[member] = true
+      fresh[#fresh + 1] = member
+      entries[#entries + 1] = ARGV[i + 2 * j - 1]
+    end
   end
-  i = i + 4
+  if #fresh > 0 then
+    redis.call('SADD', seen, unpack(fresh))
+    redis.call('EXPIRE', seen, ARGV[2])
+    redis.call('RPUSH', KEYS[3], unpack(entries))
+  end
+  if dups > 0 then
+    redis.call('HINCRBY', KEYS[4], field, dups)
+    dup = dup + dups
+  end
+  i = i + 2 * n
 end
 redis.call('DEL', KEYS[1])
 redis.call('ZREM', KEYS[2], ARGV[1])
 return dup
 """
+RUN = 1000
 
 RESTORE_LUA = """
 local items = redis.call('LRANGE', KEYS[1], 0, -1)
@@ -294,8 +317,7 @@ def commit(r: redis.Redis, take_id: str, rows, drops: Counter, dead: list[str] =
     for reason, n in sorted(drops.items()):
         args += [reason, n]
     args += [len(dead), *dead]
-    for row in rows:
-        args += list(row)
+    args += commit_runs(rows)
     return int(
         r.register_script(COMMIT_LUA)(
             keys=[
@@ -308,6 +330,25 @@ def commit(r: redis.Redis, take_id: str, rows, drops: Counter, dead: list[str] =
             args=args,
         )
     )
+
+
+def commit_runs(rows) -> list:
+    """Return the COMMIT_LUA arguments of `rows`: runs of rows of one seen key and drops field."""
+    args: list = []
+    run: tuple | None = None
+    count_at = n = 0
+    for seen, member, entry, field in rows:
+        if run != (seen, field) or n == RUN:
+            if n:
+                args[count_at] = n
+            run, n = (seen, field), 0
+            args += (seen, field, 0)
+            count_at = len(args) - 1
+        args += (member, entry)
+        n += 1
+    if n:
+        args[count_at] = n
+    return args
 
 
 @dataclass
@@ -391,6 +432,7 @@ def commit_take(r: redis.Redis, secret: str, prepared: Take) -> int:
     rarity.count_records(r, secret, records, prepared.min_contributors, words)
     dup = commit(r, prepared.take_id, rows, prepared.drops, prepared.dead)
     STAGED.add([row[2] for row in rows], staged, words)  # sealing reads them back
+    PACER.after_take()  # what STAGED holds is out of the garbage collector's sight
     log.info(
         "take %s: %d taken, %d staged, %d dropped, %d duplicate",
         prepared.take_id,
