@@ -31,8 +31,8 @@ from backend.core.records import (
     Entry,
     dumps_staged,
 )
-from backend.core.redact import Memo, origin_url
-from backend.core.words import url_words, words
+from backend.core.redact import MAYBE_MASKED, PLAIN_URL, Memo, origin_url
+from backend.core.words import WORD, url_words, words
 
 DAY_MS = 86_400_000
 SURROGATE_ESCAPE = b"\\ud"  # see workers/stage.py SURROGATE_ESCAPE
@@ -93,10 +93,7 @@ class Stager:
         if url is not None:
             if url.__class__ is not str:
                 return None
-            done = self.urls.get(url)
-            if done is None:
-                redacted = self.memo.url(url)
-                done = self.urls[url] = (redacted, url_words(redacted))
+            done = self.urls.get(url) or self.url(url)
             record["url"] = done[0]
             add(done[1])
         for name in ("referrer", "from"):
@@ -195,6 +192,21 @@ class Stager:
         if dup is None:
             dup = self.duplicates[ts // MINUTE_MS] = f"{ts // MINUTE_MS}|duplicate"
         return staged, (seen, f"{employee}:{record['id']}", data, dup), found
+
+    def url(self, url: str) -> tuple[str, tuple]:
+        """Return a `url` redacted and its words (most URLs of a take are new: the URL of a
+        record's page, which names it)."""
+        plain = PLAIN_URL.fullmatch(url)
+        if plain is not None and not self.memo.allowed_params:
+            path = plain.group(2) or ""
+            if not MAYBE_MASKED.search(path):  # `redact_url` keeps the path as it is
+                # ASCII with no "[": `words` of the path; a plain URL has no hash route.
+                redacted = url if plain.group(3) is None else plain.group(1) + path
+                done = self.urls[url] = (redacted, tuple(WORD.findall(path.lower())))
+                return done
+        redacted = self.memo.url(url)
+        done = self.urls[url] = (redacted, url_words(redacted))
+        return done
 
     def referrer(self, url: str) -> str:
         """Return a referrer or `from` URL as a record holds it (backend/core/redact.py)."""
