@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import secrets
+import struct
 import threading
 from collections.abc import Iterable
 
@@ -25,6 +26,8 @@ from . import keys
 from .words import mask_record, record_words
 
 BUCKET_BITS = 15
+# A word in COUNT_LUA's blob: its bucket's index into KEYS, its field, how many fingerprints follow.
+WORD_HEAD = struct.Struct(">H6sH")
 
 # Arguments are packed into strings (one argument per word costs more than the counting).
 # KEYS[1]: contributors set, KEYS[2..]: buckets. ARGV[1]: k; ARGV[2]: the 4-byte fingerprints of
@@ -187,15 +190,13 @@ def count_words(
     bucket_index: dict[str, int] = {}
     packed = []
     append = packed.append
-    shift = 16 - BUCKET_BITS
+    shift, head = 16 - BUCKET_BITS, WORD_HEAD.pack
     for digest, fps in by_word.items():
-        key = bucket_key(int.from_bytes(digest[:2], "big") >> shift)
+        key = bucket_key((digest[0] << 8 | digest[1]) >> shift)
         index = bucket_index.get(key)
         if index is None:
             index = bucket_index[key] = len(bucket_index) + 2
-        append(index.to_bytes(2, "big"))
-        append(digest[2:])
-        append(len(fps).to_bytes(2, "big"))
+        append(head(index, digest[2:], len(fps)))
         append(b"".join(fps))
     flags = r.register_script(COUNT_LUA)(
         keys=[keys.KEY_RARITY_CONTRIBUTORS, *bucket_index],
