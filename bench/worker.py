@@ -269,7 +269,10 @@ def profile(lab: Lab, count: int, mix: str, sort: str = "tottime", top: int = 25
     """Stage and seal `count` queued events in this process under cProfile."""
     from backend.core.config import load_settings
     from workers.batches import seal_due
+    from workers.gc_pacing import PACER
     from workers.jobs import drain_queue
+
+    PACER.enable()  # as in an `overt worker` process
 
     queue_events(lab, count, mix)
     r = lab.redis_client()
@@ -319,6 +322,9 @@ def phases(lab: Lab, count: int, mix: str) -> None:
 
     from backend.core.config import load_settings
     from workers import batches, stage
+    from workers.gc_pacing import PACER
+
+    PACER.enable()  # as in an `overt worker` process
 
     wall: dict[str, float] = dict.fromkeys((label for *_, label in PHASES), 0.0)
     cpu = dict(wall)

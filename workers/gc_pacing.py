@@ -11,6 +11,9 @@ So after each take, what is alive is moved out of the collector's sight (`gc.fre
 collections then look only at what was allocated since. Frozen objects are freed by reference
 counting as usual; only a reference cycle among them waits, until everything is unfrozen and
 collected once every FULL_EVERY seconds.
+
+Only a worker process turns this on (workers/runner.py `run_worker`): a process that stages in
+passing (tests, the admin's tools) keeps Python's usual collection.
 """
 
 from __future__ import annotations
@@ -27,11 +30,18 @@ class GcPacer:
 
     def __init__(self, full_every: float = FULL_EVERY):
         self.full_every = full_every
+        self.enabled = False
         self.last_full = time.monotonic()
         self.lock = threading.Lock()
 
+    def enable(self) -> None:
+        """Pace the collector from now on (this process is a worker)."""
+        self.enabled, self.last_full = True, time.monotonic()
+
     def after_take(self) -> None:
         """Collect everything when it is time to; hide what is alive now from the collector."""
+        if not self.enabled:
+            return
         with self.lock:
             now = time.monotonic()
             if now - self.last_full >= self.full_every:

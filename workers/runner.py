@@ -18,6 +18,7 @@ from rq import SimpleWorker
 from backend.core import keys
 from backend.core.config import Settings
 
+from .gc_pacing import PACER
 from .outage import Outage, is_outage, quiet_rq_retries
 from .queue import enqueue_tick, get_queue
 from .retention import ensure_scheduled
@@ -122,6 +123,7 @@ def run_worker(
 ) -> bool:
     """Run a worker until stopped (or, with `burst`, until the queue is empty)."""
     quiet_rq_retries()
+    PACER.enable()  # workers/gc_pacing.py
     queue = get_queue(r)
     stop = threading.Event()
     if burst:

@@ -14,13 +14,11 @@ per run, not three per row), and the garbage collector is kept off what the work
 
 from __future__ import annotations
 
-import functools
 import logging
 import secrets
 import time
 from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 import redis
 
@@ -51,7 +49,7 @@ from .gc_pacing import PACER
 from .quarantine import DROP_REASON as QUARANTINED
 from .quarantine import dead_letter, drop_time, log_quarantined
 from .staged_memory import STAGED
-from .stager import Stager
+from .stager import Stager, seen_key
 
 log = logging.getLogger(__name__)
 
@@ -285,13 +283,6 @@ def _stage_entry(
         if bad:  # intake refuses these; one queued by an older backend must not reach a shard
             raise ValueError(f"a string at {bad} is not valid Unicode")
     return staged, row
-
-
-@functools.lru_cache(maxsize=64)
-def seen_key(day: int) -> str:
-    """Return the key of the "seen" set of a UTC day (days since the epoch)."""
-    date = datetime.fromtimestamp(day * 86_400, UTC).strftime("%Y%m%d")
-    return keys.key(keys.KEY_SEEN, day=date)
 
 
 def staged_row(staged: Entry) -> tuple[str, str, str, str]:

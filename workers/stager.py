@@ -16,8 +16,12 @@ by orjson, as bytes. Anything unusual (a field of an unexpected type, an error) 
 
 from __future__ import annotations
 
+import functools
+from datetime import UTC, datetime
+
 import orjson
 
+from backend.core import keys
 from backend.core.drops import MINUTE_MS
 from backend.core.pseudonym import pseudonym
 from backend.core.records import (
@@ -38,15 +42,20 @@ DAY_MS = 86_400_000
 SURROGATE_ESCAPE = b"\\ud"  # see workers/stage.py SURROGATE_ESCAPE
 
 
+@functools.lru_cache(maxsize=64)
+def seen_key(day: int) -> str:
+    """Return the key of the "seen" set of a UTC day (days since the epoch)."""
+    date = datetime.fromtimestamp(day * 86_400, UTC).strftime("%Y%m%d")
+    return keys.key(keys.KEY_SEEN, day=date)
+
+
 class Stager:
     """Stages the entries of one take under its rules and policy (see the module docstring)."""
 
     def __init__(self, rules, secret: str, allowed_origins, policy_version: str | None, memo: Memo):
-        from .stage import seen_key  # workers/stage.py imports this module
-
         self.rules, self.secret = rules, secret
         self.allowed_origins, self.policy_version = allowed_origins, policy_version
-        self.memo, self.seen_key = memo, seen_key
+        self.memo = memo
         self.contributors: dict[str, str] = {}
         # By input: (what the record holds, its gated words).
         self.urls: dict[str, tuple[str, tuple]] = {}
@@ -185,7 +194,7 @@ class Stager:
         seen = self.seen.get(ts // DAY_MS)
         if seen is None:
             try:
-                seen = self.seen[ts // DAY_MS] = self.seen_key(ts // DAY_MS)
+                seen = self.seen[ts // DAY_MS] = seen_key(ts // DAY_MS)
             except (ValueError, OverflowError, OSError):
                 return None  # a time beyond any date: the slow path says so
         dup = self.duplicates.get(ts // MINUTE_MS)

@@ -24,13 +24,18 @@ def unfrozen():
 def test_what_is_alive_after_a_take_is_out_of_the_collectors_sight(unfrozen):
     """After a take, young collections no longer traverse what the worker holds."""
     held = [{"record": [n]} for n in range(1000)]
-    GcPacer(full_every=3600).after_take()
+    pacer = GcPacer(full_every=3600)
+    pacer.after_take()
+    assert gc.get_freeze_count() == 0, "off unless the process is a worker"
+    pacer.enable()
+    pacer.after_take()
     assert gc.get_freeze_count() >= len(held)
 
 
 def test_a_cycle_is_freed_at_the_next_full_collection(unfrozen):
     """A cycle frozen with the rest waits for the periodic full collection, then goes."""
     pacer = GcPacer(full_every=3600)
+    pacer.enable()
     node = Node()
     ref = weakref.ref(node)
     pacer.after_take()
