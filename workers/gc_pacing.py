@@ -12,8 +12,8 @@ collections then look only at what was allocated since. Frozen objects are freed
 counting as usual; only a reference cycle among them waits, until everything is unfrozen and
 collected once every FULL_EVERY seconds.
 
-Only a worker process turns this on (workers/runner.py `run_worker`): a process that stages in
-passing (tests, the admin's tools) keeps Python's usual collection.
+Only a running worker turns this on (workers/runner.py `run_worker`, until it returns): a
+process that stages in passing (tests, the admin's tools) keeps Python's usual collection.
 """
 
 from __future__ import annotations
@@ -37,6 +37,12 @@ class GcPacer:
     def enable(self) -> None:
         """Pace the collector from now on (this process is a worker)."""
         self.enabled, self.last_full = True, time.monotonic()
+
+    def disable(self) -> None:
+        """Stop pacing; what was hidden is the collector's again."""
+        with self.lock:
+            self.enabled = False
+            gc.unfreeze()
 
     def after_take(self) -> None:
         """Collect everything when it is time to; hide what is alive now from the collector."""

@@ -122,8 +122,15 @@ def run_worker(
     r: redis.Redis, settings: Settings, burst: bool = False, with_scheduler: bool = False
 ) -> bool:
     """Run a worker until stopped (or, with `burst`, until the queue is empty)."""
-    quiet_rq_retries()
     PACER.enable()  # workers/gc_pacing.py
+    try:
+        return _run_worker(r, settings, burst, with_scheduler)
+    finally:
+        PACER.disable()
+
+
+def _run_worker(r: redis.Redis, settings: Settings, burst: bool, with_scheduler: bool) -> bool:
+    quiet_rq_retries()
     queue = get_queue(r)
     stop = threading.Event()
     if burst:

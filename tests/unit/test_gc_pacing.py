@@ -17,6 +17,7 @@ class Node:
 
 @pytest.fixture
 def unfrozen():
+    gc.unfreeze()
     yield
     gc.unfreeze()
 
@@ -30,6 +31,8 @@ def test_what_is_alive_after_a_take_is_out_of_the_collectors_sight(unfrozen):
     pacer.enable()
     pacer.after_take()
     assert gc.get_freeze_count() >= len(held)
+    pacer.disable()
+    assert gc.get_freeze_count() == 0
 
 
 def test_a_cycle_is_freed_at_the_next_full_collection(unfrozen):
