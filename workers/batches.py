@@ -13,6 +13,7 @@ import logging
 import secrets
 from collections import Counter
 from datetime import UTC, datetime
+from operator import itemgetter
 
 import redis
 
@@ -110,7 +111,7 @@ def write_batch(r: redis.Redis, datasets, batch_id: str, secret: str | None = No
     pipe = r.pipeline(transaction=True)
     summary = None
     if kept:
-        kept.sort(key=lambda pair: record_order(pair[0]))
+        kept.sort(key=_kept_order)
         records = [record for record, _ in kept]
         records, rare = mask_rare_words(
             r, batch_id, meta, records, secret, [found for _, found in kept]
@@ -136,7 +137,8 @@ def seal_records(r, storage: Storage, batch_id, meta, records, late, secret, pip
     """Write a shard, its card and manifest lines; queue its index entry and claims on `pipe`."""
     raw = r.hgetall(keys.KEY_DROPS)
     pending = Counter(drop_windows.parse(raw))
-    first, last = min(x["ts"] for x in records), max(x["ts"] for x in records)
+    times = list(map(itemgetter("ts"), records))
+    first, last = min(times), max(times)
     inside, older, minutes = drop_windows.split(pending + late, first, last)
     data = encode_shard(records)
     digest = sha256(data)
@@ -181,6 +183,15 @@ def record_order(record: dict) -> tuple:
     """Sort key of a shard: each tab's events in step order; events without a step last."""
     if record.get("step") is not None:
         return (0, record["contributor"], record["session"], record["tab"], record["step"], 0, "")
+    return (1, "", "", "", 0, record["ts"], record["id"])
+
+
+def _kept_order(pair: tuple[dict, set[str] | None]) -> tuple:
+    """`record_order` of a (record, words) pair, in one call."""
+    record = pair[0]
+    step = record.get("step")
+    if step is not None:
+        return (0, record["contributor"], record["session"], record["tab"], step, 0, "")
     return (1, "", "", "", 0, record["ts"], record["id"])
 
 
@@ -269,7 +280,7 @@ def index_entry(card: dict, date: str, records: list[dict]) -> dict:
         "events": card["events"],
         "sealed_at": card["sealed_at"],
         "sealed_ms": from_iso(card["sealed_at"]),
-        "contributors": sorted({r["contributor"] for r in records}),
+        "contributors": sorted(set(map(itemgetter("contributor"), records))),
         "policy_versions": card["policy_versions"],
         "revision": card["revision"],
         "sha256": card["sha256"],
