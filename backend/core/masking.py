@@ -73,7 +73,9 @@ class Masker:
                     if parts[i].casefold() in rare:
                         parts[i] = RARE
                         masked += 1
-                done = (RARE_RUN.sub(RARE, "".join(parts)), masked)
+                masked_text = "".join(parts)
+                # The text had no `[`: a run of `[rare]` needs two of those just written.
+                done = (RARE_RUN.sub(RARE, masked_text) if masked > 1 else masked_text, masked)
             self.texts[text] = done
         return done
 
