@@ -103,7 +103,7 @@ def to_table(records: list[dict]) -> pa.Table:
     Absent fields (top-level or inside a struct) become nulls and unknown keys are left out,
     as `pa.Table.from_pylist(records, schema=...)` does, but a column no record has is made
     with `pa.nulls` instead of a list of Nones, and each present column is read by `map` (C)
-    instead of a comprehension: tests/unit/test_shard_encoding.py checks the bytes are the same.
+    instead of a comprehension: tests/unit/test_seal_oracle.py checks the bytes are the same.
     """
     present = set().union(*records)
     size, get = len(records), dict.get

@@ -6,7 +6,7 @@ filling `word_hash`'s cache with words that will never come back. `Masker` masks
 records for one set of rare words exactly as `words.mask_record` does, but each distinct text,
 URL and label once per batch (titles, labels and referrers repeat), and a field whose words are
 all common is left alone after one set operation (`isdisjoint`) instead of a test per word.
-tests/unit/test_masking.py checks both against copies of the code they replace.
+tests/unit/test_seal_oracle.py checks both against copies of the code they replace.
 """
 
 from __future__ import annotations

@@ -235,9 +235,15 @@ def common_hashes(r: redis.Redis, digests: Iterable[bytes], k: int) -> set[bytes
         if index is None:
             index = buckets[bucket] = u16(len(buckets) + 1)
         packed.append(index + digest[2:])
-    bucket_keys = [keys.key(keys.KEY_RARITY_BUCKET, bucket=f"{b:04x}") for b in buckets]
+    bucket_keys = [_bucket_key(b) for b in buckets]
     flags = r.register_script(CHECK_LUA)(keys=bucket_keys, args=[k, b"".join(packed)])
     return {d for d, flag in zip(digests, flags, strict=True) if flag == ord("1")}
+
+
+@functools.lru_cache(maxsize=1 << BUCKET_BITS)
+def _bucket_key(bucket: int) -> str:
+    """Return the Redis key of a bucket (what `slot` names it), formatted once."""
+    return keys.key(keys.KEY_RARITY_BUCKET, bucket=f"{bucket:04x}")
 
 
 def gate(
@@ -253,6 +259,7 @@ def gate(
     The decision (`{"k", "common": [hex hashes]}`) is read from Redis unless one is given: a
     batch written again reuses its first decision, so its shard is the same byte for byte.
     `words`: each record's `record_words` where known (None where not), in the same order.
+    Each distinct word is hashed once, each distinct string masked once (backend/core/masking.py).
     """
     key = hash_key(secret)
     if words is None:
