@@ -93,20 +93,22 @@ class Masker:
         """Return `words.mask_url(url, self.keep)`."""
         done = self.urls.get(url)
         if done is None:
-            if self.rare.isdisjoint(url_words(url)):
-                done = (url, 0)
-            else:
-                match = URL_PARTS.match(url)
-                head, path, tail = match.groups() if match else ("", url, "")
-                query, route = split_route(tail)
-                path, masked = self.path(path)
-                route, route_masked = self.path(route, PATH_SAFE + "#")
-                if masked + route_masked:
-                    done = (head + path + query + route, masked + route_masked)
-                else:
-                    done = (url, 0)
+            done = (url, 0) if self.rare.isdisjoint(url_words(url)) else self._mask_url(url)
             self.urls[url] = done
         return done
+
+    def _mask_url(self, url: str) -> tuple[str, int]:
+        match = URL_PARTS.match(url)
+        head, path, tail = match.groups() if match else ("", url, "")
+        if "#" not in tail and "%" not in path:  # no hash route, nothing to decode
+            (path, masked), (query, route, route_masked) = self.text(path), (tail, "", 0)
+        else:
+            query, route = split_route(tail)
+            path, masked = self.path(path)
+            route, route_masked = self.path(route, PATH_SAFE + "#")
+        if not masked + route_masked:
+            return url, 0
+        return head + path + query + route, masked + route_masked
 
     def record(self, record: dict) -> tuple[dict, int]:
         """Return `words.mask_record(record, self.keep)`: a copy with rare words masked, and
