@@ -17,11 +17,15 @@ from .batches import is_due, seal_due
 from .committer import stage_takes
 from .queue import enqueue_drain
 from .sealer import Sealer
-from .stage import recover_orphans
+from .stage import TAKE_SIZE, recover_orphans
+from .staged_memory import STAGED
 
 log = logging.getLogger(__name__)
 
 MAX_TAKES_PER_JOB = 20
+# Takes staged but not yet in the staged memory when a drain checks it: two waiting for their
+# commit (workers/committer.py) and the one fetched meanwhile.
+IN_FLIGHT = 3
 
 
 def _connection():
@@ -34,11 +38,21 @@ def drain_queue(
     """Stage queued events, up to `max_takes` takes; return how many events were taken.
 
     Batches that fall due meanwhile are sealed on a thread of their own (workers/sealer.py);
-    their ids are added to `sealed`.
+    their ids are added to `sealed`. Staging waits for a seal in flight rather than stage what
+    the staged memory has no room for.
     """
     recover_orphans(r)
     with Sealer(r, settings, batching) as sealer:
-        taken, more = stage_takes(r, settings.secret, max_takes, sealer.poke, sealer.busy)
+
+        def after_take() -> None:
+            sealer.poke()
+            # Sealing reads what this worker just staged from memory (workers/staged_memory.py);
+            # staging further ahead would find the memory full, and sealing would parse it all.
+            while len(STAGED) + IN_FLIGHT * TAKE_SIZE > STAGED.limit and sealer.busy():
+                sealer.wait()
+                sealer.poke()
+
+        taken, more = stage_takes(r, settings.secret, max_takes, after_take, sealer.busy)
     if sealed is not None:
         sealed += sealer.sealed
     if more:  # a backlog is left: another job, maybe on another worker, continues
