@@ -23,7 +23,8 @@ from collections.abc import Iterable
 import redis
 
 from . import keys
-from .words import mask_record, record_words
+from .masking import Masker, hash_words
+from .words import record_words
 
 BUCKET_BITS = 15
 # A word in COUNT_LUA's blob: its bucket's index into KEYS, its field, how many fingerprints follow.
@@ -259,13 +260,24 @@ def common_hashes(r: redis.Redis, digests: Iterable[bytes], k: int) -> set[bytes
     digests = list(set(digests))
     if not digests:
         return set()
-    bucket_index: dict[str, int] = {}
+    buckets: dict[int, bytes] = {}  # bucket -> its 2-byte index into KEYS (from 1)
     packed = []
-    for digest in digests:
-        key, field = slot(digest)
-        packed.append(u16(bucket_index.setdefault(key, len(bucket_index) + 1)) + field)
-    flags = r.register_script(CHECK_LUA)(keys=list(bucket_index), args=[k, b"".join(packed)])
+    shift = 16 - BUCKET_BITS
+    for digest in digests:  # what `slot` does, a bucket's key formatted once per call
+        bucket = int.from_bytes(digest[:2], "big") >> shift
+        index = buckets.get(bucket)
+        if index is None:
+            index = buckets[bucket] = u16(len(buckets) + 1)
+        packed.append(index + digest[2:])
+    bucket_keys = [_bucket_key(b) for b in buckets]
+    flags = r.register_script(CHECK_LUA)(keys=bucket_keys, args=[k, b"".join(packed)])
     return {d for d, flag in zip(digests, flags, strict=True) if flag == ord("1")}
+
+
+@functools.lru_cache(maxsize=1 << BUCKET_BITS)
+def _bucket_key(bucket: int) -> str:
+    """Return the Redis key of a bucket (what `slot` names it), formatted once."""
+    return keys.key(keys.KEY_RARITY_BUCKET, bucket=f"{bucket:04x}")
 
 
 def gate(
@@ -281,6 +293,7 @@ def gate(
     The decision (`{"k", "common": [hex hashes]}`) is read from Redis unless one is given: a
     batch written again reuses its first decision, so its shard is the same byte for byte.
     `words`: each record's `record_words` where known (None where not), in the same order.
+    Each distinct word is hashed once, each distinct string masked once (backend/core/masking.py).
     """
     key = hash_key(secret)
     if words is None:
@@ -290,7 +303,7 @@ def gate(
             found if found is not None else record_words(record)
             for record, found in zip(records, words, strict=True)
         ]
-    hashes = {w: word_hash(key, w) for w in set().union(*per_record)}
+    hashes = hash_words(key, set().union(*per_record))
     if decision is None:
         KNOWN.sync(r)
         common = {d for d in hashes.values() if KNOWN.known(d, k)}
@@ -301,10 +314,12 @@ def gate(
     else:
         common = {bytes.fromhex(h) for h in decision["common"]}
     rare = {w for w, digest in hashes.items() if digest not in common}
-    out, masked = [], 0
+    if not rare:
+        return list(records), 0, decision
+    masker, out, masked = Masker(rare), [], 0
     for record, found in zip(records, per_record, strict=True):
-        if found & rare:
-            record, n = mask_record(record, lambda w: w not in rare)
+        if not rare.isdisjoint(found):
+            record, n = masker.record(record)
             masked += n
         out.append(record)
     return out, masked, decision
