@@ -345,6 +345,13 @@ def phases(lab: Lab, count: int, mix: str) -> None:
     queue_events(lab, count, mix)
     r = lab.redis_client()
     settings = load_settings({**worker_env(lab), "OVERT_DATA_DIR": str(lab.dir / "data")})
+    # pyarrow imports pandas on its first conversion (about 0.3 s, once per worker process): not
+    # a cost per event.
+    from backend.core.datasets import encode_shard
+
+    encode_shard(
+        [{"id": "-", "type": "-", "category": "-", "ts": 0, "url": "-", "contributor": "-"}]
+    )
     for module, name, label in PHASES:
         timed(importlib.import_module(module), name, label)
     redis_cpu0 = cpu_seconds(lab.redis.process.pid)
