@@ -31,10 +31,8 @@ from backend.core.policy import get_policy
 from backend.core.pseudonym import pseudonym
 from backend.core.records import (
     CATEGORY,
-    DEVICE,
     EMPLOYEE,
     EVENT,
-    POLICY,
     RECEIVED,
     RECORD,
     TEAM,
@@ -197,16 +195,7 @@ def queued_doc(entry: Entry) -> dict:
 
 def entry_of(doc: dict) -> Entry:
     """Return the `Entry` of a parsed queued entry (as `Entry.decode` makes it)."""
-    return Entry(
-        employee=doc[EMPLOYEE],
-        team=doc[TEAM],
-        category=doc[CATEGORY],
-        received=doc[RECEIVED],
-        device=doc.get(DEVICE),
-        event=doc.get(EVENT),
-        record=doc.get(RECORD),
-        policy_version=doc.get(POLICY),
-    )
+    return Entry.from_doc(doc)
 
 
 def filter_entries(

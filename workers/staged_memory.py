@@ -5,7 +5,7 @@ items from Redis, and a batch written again after a crash is read only from ther
 usually seals what it has just staged, so staging also keeps, per staged item, the exact bytes
 it wrote, the `Entry` those bytes encode and the record's gated words (backend/core/words.py). At
 sealing, an item whose bytes are found here is that `Entry`, as `Entry.decode` would return it
-(tests/unit/test_staged_memory.py checks it for every event type); any other item (staged by
+(tests/integration/test_staged_memory.py checks it for every event type); any other item (staged by
 another worker, before a restart, or evicted) is parsed as before. Nothing here is ever sealed
 without being read from Redis first, so what a shard holds does not depend on this memory.
 """

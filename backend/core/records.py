@@ -156,6 +156,11 @@ class Entry:
         """Return the entry stored as `raw`, and True when none of its strings can be a lone
         surrogate (see `parse_checked`)."""
         doc, clean = parse_checked(raw)
+        return cls.from_doc(doc), clean
+
+    @classmethod
+    def from_doc(cls, doc: dict) -> Entry:
+        """Return the entry of an entry's parsed JSON form."""
         return cls(
             employee=doc[EMPLOYEE],
             team=doc[TEAM],
@@ -165,7 +170,7 @@ class Entry:
             event=doc.get(EVENT),
             record=doc.get(RECORD),
             policy_version=doc.get(POLICY),
-        ), clean
+        )
 
     def staged(self, record: dict) -> Entry:
         """Return this entry as staged: the dataset record in place of the event."""
