@@ -44,6 +44,7 @@ def test_bad_events_mixed_into_a_take(redis_conn, settings, run_workers, admin):
                 make_event(url="https://app.example.com/p\ud800q"),
                 make_event(ts=10**30),
                 make_event(ts="soon"),
+                make_event(elements=[3, {"label": "Save"}]),  # an element that is not an object
             ]
             for p in poison:
                 queue_raw(redis_conn, alice, p)
