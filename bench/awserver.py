@@ -3,10 +3,11 @@
     .venv/bin/python bench/awserver.py [--quick] [--rounds 3] [--seconds 6] [--aw-clients 1,4,32]
 
 aw-server (PyPI `aw-server`, the REST server every ActivityWatch watcher reports to) runs from
-its own venv, `bench/.aw-venv`, made on first use from the pinned versions in
-`bench/aw-server-requirements.txt` (Overt's own dependencies are never touched; the file says
-why peewee is pinned). It runs as ActivityWatch runs it: `aw-server --host 127.0.0.1 --port P`,
-its peewee/SQLite store (WAL) in this run's temporary directory, one process, werkzeug threads.
+its own venv outside the source tree, `~/.cache/overt/aw-venv` (under `$XDG_CACHE_HOME` if set),
+made on first use from the pinned versions in `bench/aw-server-requirements.txt` (Overt's own
+dependencies are never touched; the file says why peewee is pinned). It runs as ActivityWatch
+runs it: `aw-server --host 127.0.0.1 --port P`, its peewee/SQLite store (WAL) in this run's
+temporary directory, one process, werkzeug threads.
 
 Both servers run side by side; each round measures, one case after the other:
 
@@ -64,7 +65,8 @@ from ingest import HEADER, REAL_APP, drive, row
 
 from backend.core import keys
 
-AW_VENV = BENCH / ".aw-venv"
+# Outside the source tree: a venv of third-party code is not the project's.
+AW_VENV = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "overt" / "aw-venv"
 AW_REQUIREMENTS = BENCH / "aw-server-requirements.txt"
 PULSETIME = 60
 TARGETS = {"bulk": 3.0, "heartbeat": 50.0}
@@ -74,7 +76,7 @@ TARGETS = {"bulk": 3.0, "heartbeat": 50.0}
 
 
 def ensure_aw_venv() -> Path:
-    """Return aw-server's executable, making `bench/.aw-venv` from the pinned versions if needed.
+    """Return aw-server's executable, making its venv (AW_VENV) from the pinned versions if needed.
 
     The venv is remade when the requirements file changes (a hash of it is kept in the venv).
     """
@@ -83,7 +85,8 @@ def ensure_aw_venv() -> Path:
     exe = AW_VENV / "bin" / "aw-server"
     if exe.exists() and stamp.exists() and stamp.read_text().strip() == wanted:
         return exe
-    print(f"making {AW_VENV.relative_to(BENCH.parent)} (aw-server and its pinned dependencies)")
+    print(f"making {AW_VENV} (aw-server and its pinned dependencies)")
+    AW_VENV.parent.mkdir(parents=True, exist_ok=True)
     subprocess.run([sys.executable, "-m", "venv", "--clear", str(AW_VENV)], check=True)
     pip = [str(AW_VENV / "bin" / "pip"), "install", "-q", "--disable-pip-version-check"]
     result = subprocess.run(
