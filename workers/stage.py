@@ -47,22 +47,16 @@ from .gc_pacing import PACER
 from .quarantine import DROP_REASON as QUARANTINED
 from .quarantine import dead_letter, drop_time, log_quarantined
 from .staged_memory import STAGED
-from .stager import Stager, seen_key
+from .stager import DAY_MS, SURROGATE_ESCAPE, Stager, seen_key
 
 log = logging.getLogger(__name__)
 
 TAKE_SIZE = 1000
-DAY_MS = 86_400_000
 SEEN_TTL = 8 * 24 * 3600  # events older than 7 days are refused at intake
 # A take is a few milliseconds of work; one older than this belongs to a dead worker. Recovering
 # a take that was only slow is safe too: its events are staged once, whichever commit comes first
 # (the seen sets turn the second into "duplicate" drops).
 ORPHAN_AFTER_MS = 10_000
-# How json.dumps (ASCII output) writes any UTF-16 surrogate, paired or lone, as UTF-8 bytes (the
-# staged JSON a row holds). A staged entry is
-# written by orjson, which refuses lone surrogates, or by json.dumps (backend/core/records.py
-# `dumps_staged`), so a lone surrogate in its JSON is always written this way.
-SURROGATE_ESCAPE = b"\\ud"
 
 
 TAKE_LUA = """

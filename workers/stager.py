@@ -9,8 +9,8 @@ bytes of `Entry.encode`, its "seen" key and member) and the record's gated words
 How it is fast: no `Entry` is made for a queued entry, only for the staged one; everything that
 repeats within a take (pseudonyms, redactions of texts, URLs and labels, "seen" keys, drops
 fields, the words of a text) is looked up in dicts of the take; the staged JSON is written once,
-by orjson, as bytes. Anything unusual (a field of an unexpected type, an error) is left to
-`stage._stage_entry` by returning None: that code decides, exactly as before
+as bytes (`dumps_staged_bytes`). Anything unusual (a field of an unexpected type, an error) is
+left to `stage._stage_entry` by returning None: that code decides, exactly as before
 (tests/unit/test_stager.py compares the two on generated entries).
 """
 
@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import functools
 from datetime import UTC, datetime
-
-import orjson
 
 from backend.core import keys
 from backend.core.drops import MINUTE_MS
@@ -33,13 +31,17 @@ from backend.core.records import (
     RECORD,
     TEAM,
     Entry,
-    dumps_staged,
+    dumps_staged_bytes,
 )
 from backend.core.redact import MAYBE_MASKED, PLAIN_URL, Memo, origin_url
 from backend.core.words import WORD, url_words, words
 
 DAY_MS = 86_400_000
-SURROGATE_ESCAPE = b"\\ud"  # see workers/stage.py SURROGATE_ESCAPE
+# How json.dumps (ASCII output) writes any UTF-16 surrogate, paired or lone, as UTF-8 bytes (the
+# staged JSON a row holds). A staged entry is written by orjson, which refuses lone surrogates,
+# or by json.dumps (backend/core/records.py `dumps_staged_bytes`), so a lone surrogate in its
+# JSON is always written this way.
+SURROGATE_ESCAPE = b"\\ud"
 
 
 @functools.lru_cache(maxsize=64)
@@ -64,7 +66,6 @@ class Stager:
         self.labels: dict[str, tuple[str, tuple]] = {}  # cut to 80 characters
         self.seen: dict[int, str] = {}
         self.duplicates: dict[int, str] = {}
-        self.plain: dict[str, bool] = {}  # employee -> written by orjson (`dumps_staged`)
         self.no_pauses = not rules.pause_records
 
     def stage(self, doc: dict):
@@ -174,20 +175,7 @@ class Stager:
         if policy is not None:
             head[POLICY] = policy
         head[RECORD] = record
-        plain = self.plain.get(employee)
-        if plain is None:
-            plain = self.plain[employee] = employee.isascii() and employee.isprintable()
-        data = None
-        if plain:
-            try:
-                data = orjson.dumps(head)
-            except TypeError:
-                pass
-            else:
-                if b"null" in data:
-                    data = None
-        if data is None:
-            data = dumps_staged(head).encode()
+        data = dumps_staged_bytes(head)
         if SURROGATE_ESCAPE in data:
             return None  # maybe a lone surrogate: the slow path looks
         ts = record["ts"]

@@ -44,7 +44,12 @@ def parse_checked(raw: bytes | str) -> tuple[object, bool]:
 
 
 def dumps_staged(doc: dict) -> str:
-    """Return JSON of a staged entry that reads back as `json.dumps(doc)` does, faster.
+    """Return JSON of a staged entry that reads back as `json.dumps(doc)` does, faster."""
+    return dumps_staged_bytes(doc).decode()
+
+
+def dumps_staged_bytes(doc: dict) -> bytes:
+    """Return `dumps_staged(doc)` as UTF-8 bytes (what Redis stores).
 
     orjson writes non-ASCII text as UTF-8 rather than `\\u` escapes, and refuses what it cannot
     write exactly (lone surrogates, integers of more than 64 bits); it writes NaN and infinities
@@ -60,8 +65,8 @@ def dumps_staged(doc: dict) -> str:
             pass
         else:
             if b"null" not in data:
-                return data.decode()
-    return json.dumps(doc, separators=(",", ":"))
+                return data
+    return json.dumps(doc, separators=(",", ":")).encode()  # ASCII: surrogates are escaped
 
 
 def dumps_event(event: dict) -> bytes:
