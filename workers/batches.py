@@ -111,7 +111,7 @@ def write_batch(r: redis.Redis, datasets, batch_id: str, secret: str | None = No
     pipe = r.pipeline(transaction=True)
     summary = None
     if kept:
-        kept.sort(key=_kept_order)
+        kept.sort(key=lambda pair: record_order(pair[0]))
         records = [record for record, _ in kept]
         records, rare = mask_rare_words(
             r, batch_id, meta, records, secret, [found for _, found in kept]
@@ -186,15 +186,6 @@ def record_order(record: dict) -> tuple:
     return (1, "", "", "", 0, record["ts"], record["id"])
 
 
-def _kept_order(pair: tuple[dict, set[str] | None]) -> tuple:
-    """`record_order` of a (record, words) pair, in one call."""
-    record = pair[0]
-    step = record.get("step")
-    if step is not None:
-        return (0, record["contributor"], record["session"], record["tab"], step, 0, "")
-    return (1, "", "", "", 0, record["ts"], record["id"])
-
-
 def mask_rare_words(r, batch_id, meta, records, secret, words=None) -> tuple[list[dict], int]:
     """Mask the rare words of a batch; the first attempt's decision is kept for any rewrite.
 
@@ -225,10 +216,6 @@ def sealable(
     items, dead, words = [], [], []
     known_items = memory.pop_all(raw_items) if memory is not None else [None] * len(raw_items)
     for raw, known in zip(raw_items, known_items, strict=True):
-        if known is not None and _plainly_sealable(known[0]):
-            items.append(known[0])
-            words.append(known[1])
-            continue
         item = None
         try:
             if known is not None:  # staging checked its strings and its time (stage.staged_row)
@@ -244,25 +231,6 @@ def sealable(
         items.append(item)
         words.append(found)
     return items, dead, words
-
-
-def _plainly_sealable(item: Entry) -> bool:
-    """Return whether `check_sealable(item, strings=False, time=False)` passes (False where it
-    would raise: the caller then calls it for its error), in one call per item."""
-    try:
-        rec = item.record
-        return (
-            isinstance(item.employee, str)
-            and isinstance(item.team, str)
-            and isinstance(item.category, str)
-            and isinstance(item.received, int)
-            and isinstance(rec["id"], str)
-            and isinstance(rec["type"], str)
-            and isinstance(rec["category"], str)
-            and isinstance(rec["contributor"], str)
-        )
-    except Exception:
-        return False
 
 
 def check_sealable(item: Entry, strings: bool = True, time: bool = True) -> None:
