@@ -269,15 +269,9 @@ def common_hashes(r: redis.Redis, digests: Iterable[bytes], k: int) -> set[bytes
         if index is None:
             index = buckets[bucket] = u16(len(buckets) + 1)
         packed.append(index + digest[2:])
-    bucket_keys = [_bucket_key(b) for b in buckets]
+    bucket_keys = [bucket_key(b) for b in buckets]
     flags = r.register_script(CHECK_LUA)(keys=bucket_keys, args=[k, b"".join(packed)])
     return {d for d, flag in zip(digests, flags, strict=True) if flag == ord("1")}
-
-
-@functools.lru_cache(maxsize=1 << BUCKET_BITS)
-def _bucket_key(bucket: int) -> str:
-    """Return the Redis key of a bucket (what `slot` names it), formatted once."""
-    return keys.key(keys.KEY_RARITY_BUCKET, bucket=f"{bucket:04x}")
 
 
 def gate(
