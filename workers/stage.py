@@ -187,11 +187,6 @@ def queued_doc(entry: Entry) -> dict:
     return doc
 
 
-def entry_of(doc: dict) -> Entry:
-    """Return the `Entry` of a parsed queued entry (as `Entry.decode` makes it)."""
-    return Entry.from_doc(doc)
-
-
 def filter_entries(
     entries: list[Entry],
     rules,
@@ -229,7 +224,7 @@ def stage_entries(
         except Exception:  # the slow path says why, exactly
             item = None
         if item is None:
-            entry = entry_of(doc)
+            entry = Entry.from_doc(doc)
             try:
                 item = _stage_entry(entry, rules, secret, allowed_origins, policy_version, memo)
                 if not isinstance(item, str):

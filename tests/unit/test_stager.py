@@ -244,7 +244,7 @@ def test_staging_in_one_pass_stages_what_the_old_code_staged(takes, the_rules, v
     """Same entries staged, same bytes for Redis, same words, drops and dead letters."""
     entries, dead = stage.parse_entries(takes)
     old_entries, old_dead = old_parse_entries(takes)
-    assert [stage.entry_of(doc) for doc in entries] == old_entries
+    assert [Entry.from_doc(doc) for doc in entries] == old_entries
     assert without_time(dead) == without_time(old_dead)
 
     staged, rows, found, drops, more_dead = stage.stage_entries(
