@@ -21,6 +21,8 @@ import redis
 
 from .stage import TAKE_SIZE, Take, commit_take, fetch, prepare
 
+# Prepared takes that may wait for their commit at once.
+COMMIT_DEPTH = 2
 # While a seal is in flight and the queue holds less than a take: wait this long, then take again.
 BUSY_PAUSE = 0.02
 
@@ -28,7 +30,7 @@ BUSY_PAUSE = 0.02
 class Committer:
     """One thread committing prepared takes in order, at most `depth` of them waiting."""
 
-    def __init__(self, r: redis.Redis, secret: str, depth: int = 2):
+    def __init__(self, r: redis.Redis, secret: str, depth: int = COMMIT_DEPTH):
         self.r, self.secret, self.depth = r, secret, depth
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="overt-commit")
         self.pending: list[Future] = []

@@ -14,7 +14,7 @@ from backend.core import actions, keys
 from backend.core.config import load_settings
 
 from .batches import is_due, seal_due
-from .committer import stage_takes
+from .committer import COMMIT_DEPTH, stage_takes
 from .queue import enqueue_drain
 from .sealer import Sealer
 from .stage import TAKE_SIZE, recover_orphans
@@ -23,9 +23,9 @@ from .staged_memory import STAGED
 log = logging.getLogger(__name__)
 
 MAX_TAKES_PER_JOB = 20
-# Takes staged but not yet in the staged memory when a drain checks it: two waiting for their
+# Takes staged but not yet in the staged memory when a drain checks it: those waiting for their
 # commit (workers/committer.py) and the one fetched meanwhile.
-IN_FLIGHT = 3
+IN_FLIGHT = COMMIT_DEPTH + 1
 
 
 def _connection():
