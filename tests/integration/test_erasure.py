@@ -14,7 +14,7 @@ import pytest
 from backend.core import keys
 from backend.core.consent import set_consent
 from backend.core.dataset_manifest import read_manifest
-from backend.core.datasets import card_path_of
+from backend.core.datasets import card_path_of, datasets_lock
 from backend.core.drops import pending_by_reason
 from backend.core.erase import erase_employee
 from backend.core.policy import get_policy
@@ -273,8 +273,17 @@ def test_erasure_racing_a_sealing_worker_leaks_nothing(
         assert_card_matches(settings, shard)
 
 
-def _erase_in_thread(r, settings) -> tuple[threading.Thread, dict]:
-    """Start an erasure of alice; return once it has set its mark and waits for the lock."""
+def _erase_in_thread(r, settings, monkeypatch) -> tuple[threading.Thread, dict]:
+    """Start an erasure of alice; return once it has purged and asks for the datasets lock."""
+    from backend.core import erase
+
+    asking = threading.Event()
+
+    def lock_asked_for(client):
+        asking.set()  # the erasure has done everything it does before taking the lock
+        return datasets_lock(client)
+
+    monkeypatch.setattr(erase, "datasets_lock", lock_asked_for)
     out: dict = {}
     thread = threading.Thread(
         target=lambda: out.update(
@@ -282,10 +291,8 @@ def _erase_in_thread(r, settings) -> tuple[threading.Thread, dict]:
         )
     )
     thread.start()
-    deadline = time.monotonic() + 5
-    while r.hget(keys.KEY_ERASED, "alice") is None and time.monotonic() < deadline:
-        time.sleep(0.01)
-    time.sleep(0.2)  # past the purge, now blocked on the datasets lock
+    assert asking.wait(30), "the erasure never asked for the datasets lock"
+    assert r.hget(keys.KEY_ERASED, "alice") is not None
     assert thread.is_alive(), "the erasure did not wait for the sealer's lock"
     return thread, out
 
@@ -310,7 +317,7 @@ def test_batch_sealed_during_the_erasure_holds_none_of_alice(
     lock = batches.datasets_lock(redis_conn)
     assert lock.acquire()
     batch_id = batches.take_batch(redis_conn, 1000)
-    thread, receipt = _erase_in_thread(redis_conn, settings)
+    thread, receipt = _erase_in_thread(redis_conn, settings, monkeypatch)
     batches.write_batch(redis_conn, settings.datasets_location, batch_id)
     lock.release()
     thread.join(30)
