@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import secrets
+import time
 from collections import Counter
 from datetime import UTC, datetime
 from operator import itemgetter
@@ -37,7 +38,7 @@ from backend.core.datasets import (
 )
 from backend.core.filters import load_rules
 from backend.core.frames import find_bad_string
-from backend.core.policy import get_policy
+from backend.core.policy import get_policy, policy_of
 from backend.core.records import Entry
 
 from .quarantine import DROP_REASON as QUARANTINED
@@ -46,17 +47,21 @@ from .staged_memory import STAGED, StagedMemory
 
 log = logging.getLogger(__name__)
 
-# Move the oldest `size` staged records into a sealing list.
+# Move the oldest `size` staged records into a sealing list. Returns {taken, staged left, the
+# oldest staged record left or false}: whether another batch is due needs no round trip of its own.
 TAKE_BATCH_LUA = """
 local items = redis.call('LRANGE', KEYS[1], 0, tonumber(ARGV[2]) - 1)
-if #items == 0 then return 0 end
+if #items == 0 then return {0, 0, false} end
 redis.call('LTRIM', KEYS[1], #items, -1)
 for i = 1, #items, 1000 do
   redis.call('RPUSH', KEYS[2], unpack(items, i, math.min(i + 999, #items)))
 end
 redis.call('HSET', KEYS[3], ARGV[1], ARGV[3])
-return #items
+return {#items, redis.call('LLEN', KEYS[1]), redis.call('LINDEX', KEYS[1], 0)}
 """
+# The datasets lock's lease is renewed between batches once this many seconds have passed since
+# it was last renewed (a renewal is a round trip; a batch takes a small part of a second).
+RENEW_AFTER = 1.0
 
 
 def is_due(r: redis.Redis, batch_size: int, max_age: float) -> bool:
@@ -64,7 +69,11 @@ def is_due(r: redis.Redis, batch_size: int, max_age: float) -> bool:
     pipe = r.pipeline(transaction=False)
     pipe.llen(keys.KEY_STAGING)
     pipe.lindex(keys.KEY_STAGING, 0)
-    length, oldest = pipe.execute()
+    return due(*pipe.execute(), batch_size, max_age)
+
+
+def due(length: int, oldest: bytes | None, batch_size: int, max_age: float) -> bool:
+    """Return whether `length` staged records, the oldest being `oldest`, make a batch due."""
     if length >= batch_size:
         return True
     if not oldest:
@@ -75,12 +84,20 @@ def is_due(r: redis.Redis, batch_size: int, max_age: float) -> bool:
 
 def take_batch(r: redis.Redis, batch_size: int) -> str | None:
     """Move up to `batch_size` staged records into a new sealing list; return its batch id."""
+    return take_next(r, batch_size)[0]
+
+
+def take_next(
+    r: redis.Redis, batch_size: int, max_age: float = float("inf")
+) -> tuple[str | None, int, bool]:
+    """Do what `take_batch` does; also return how many records are left staged and whether they
+    make another batch due (`is_due`), from the same round trip."""
     now = now_ms()
     batch_id = datetime.fromtimestamp(now / 1000, UTC).strftime(
         "b%Y%m%dT%H%M%S-"
     ) + secrets.token_hex(4)
     meta = {"date": batch_id[1:5] + "-" + batch_id[5:7] + "-" + batch_id[7:9], "taken_at": now}
-    n = r.register_script(TAKE_BATCH_LUA)(
+    n, left, oldest = r.register_script(TAKE_BATCH_LUA)(
         keys=[
             keys.KEY_STAGING,
             keys.key(keys.KEY_SEALING, batch=batch_id),
@@ -88,14 +105,21 @@ def take_batch(r: redis.Redis, batch_size: int) -> str | None:
         ],
         args=[batch_id, batch_size, json.dumps(meta)],
     )
-    return batch_id if n else None
+    return (batch_id if n else None), left, due(left, oldest, batch_size, max_age)
 
 
 def write_batch(r: redis.Redis, datasets, batch_id: str, secret: str | None = None) -> dict | None:
     """Write the shard, card and manifest line of a taken batch, index it; return its summary."""
-    meta = json.loads(r.hget(keys.KEY_SEALING_INDEX, batch_id))
     sealing = keys.key(keys.KEY_SEALING, batch=batch_id)
-    staged, dead, words = sealable(r.lrange(sealing, 0, -1), STAGED)
+    # What sealing reads before it looks at the items, in one round trip.
+    reads = r.pipeline(transaction=False)
+    reads.hget(keys.KEY_SEALING_INDEX, batch_id)
+    reads.lrange(sealing, 0, -1)
+    reads.get(keys.KEY_POLICY)
+    reads.get(keys.KEY_RARITY_EPOCH)
+    raw_meta, raw_items, raw_policy, epoch = reads.execute()
+    meta, policy = json.loads(raw_meta), policy_of(raw_policy)
+    staged, dead, words = sealable(raw_items, STAGED)
     rules = load_rules(r, {s.employee for s in staged})
     late = Counter()  # dropped now, at sealing: consent must still hold
     for letter in dead:
@@ -113,12 +137,15 @@ def write_batch(r: redis.Redis, datasets, batch_id: str, secret: str | None = No
     if kept:
         kept.sort(key=lambda pair: record_order(pair[0]))
         records = [record for record, _ in kept]
+        before = r.pipeline(transaction=False)  # the decision kept, and the drops read, at once
         records, rare = mask_rare_words(
-            r, batch_id, meta, records, secret, [found for _, found in kept]
+            r, batch_id, meta, records, secret, [found for _, found in kept], policy, epoch, before
         )
+        before.hgetall(keys.KEY_DROPS)
+        drops = before.execute()[-1]
         meta = {**meta, "rare_words_masked": rare}
         summary = seal_records(
-            r, open_storage(datasets), batch_id, meta, records, late, secret, pipe
+            r, open_storage(datasets), batch_id, meta, records, late, secret, pipe, policy, drops
         )
     else:
         for (minute, reason), n in late.items():  # reported by whichever shard covers them
@@ -133,9 +160,14 @@ def write_batch(r: redis.Redis, datasets, batch_id: str, secret: str | None = No
     return summary
 
 
-def seal_records(r, storage: Storage, batch_id, meta, records, late, secret, pipe) -> dict:
-    """Write a shard, its card and manifest lines; queue its index entry and claims on `pipe`."""
-    raw = r.hgetall(keys.KEY_DROPS)
+def seal_records(
+    r, storage: Storage, batch_id, meta, records, late, secret, pipe, policy=None, drops=None
+) -> dict:
+    """Write a shard, its card and manifest lines; queue its index entry and claims on `pipe`.
+
+    `policy` and `drops` (the pending drops hash) are read from Redis unless given."""
+    policy = get_policy(r) if policy is None else policy
+    raw = r.hgetall(keys.KEY_DROPS) if drops is None else drops
     pending = Counter(drop_windows.parse(raw))
     times = list(map(itemgetter("ts"), records))
     first, last = min(times), max(times)
@@ -144,9 +176,7 @@ def seal_records(r, storage: Storage, batch_id, meta, records, late, secret, pip
     digest = sha256(data)
     shard, card_path = shard_paths(meta["date"], batch_id)
     kid = key_id(secret) if secret else None
-    card = build_card(
-        batch_id, shard, records, inside, digest, get_policy(r), meta["taken_at"], kid
-    )
+    card = build_card(batch_id, shard, records, inside, digest, policy, meta["taken_at"], kid)
     card["min_contributors"] = meta["rarity"]["k"]
     card["rare_words_masked"] = meta["rare_words_masked"]
     card_bytes = encode_card(card)
@@ -186,16 +216,20 @@ def record_order(record: dict) -> tuple:
     return (1, "", "", "", 0, record["ts"], record["id"])
 
 
-def mask_rare_words(r, batch_id, meta, records, secret, words=None) -> tuple[list[dict], int]:
+def mask_rare_words(
+    r, batch_id, meta, records, secret, words=None, policy=None, epoch=None, pipe=None
+) -> tuple[list[dict], int]:
     """Mask the rare words of a batch; the first attempt's decision is kept for any rewrite.
 
-    `words`: each record's gated words where known (rarity.gate)."""
+    `words`: each record's gated words where known (rarity.gate). `policy` and `epoch` (the
+    rarity counter's, rarity.KnownCommon) are read from Redis unless given. The decision is
+    written to the sealing index at once, or on `pipe` when given (executed before any file is)."""
     secret = secret if secret is not None else load_settings().secret
-    k = get_policy(r)["min_contributors"]
-    records, masked, decision = rarity.gate(r, secret, records, k, meta.get("rarity"), words)
+    k = (get_policy(r) if policy is None else policy)["min_contributors"]
+    records, masked, decision = rarity.gate(r, secret, records, k, meta.get("rarity"), words, epoch)
     if "rarity" not in meta:
         meta["rarity"] = decision
-        r.hset(keys.KEY_SEALING_INDEX, batch_id, json.dumps(meta))
+        (r if pipe is None else pipe).hset(keys.KEY_SEALING_INDEX, batch_id, json.dumps(meta))
     return records, masked
 
 
@@ -293,13 +327,18 @@ def seal_due(
             log.warning("finishing interrupted batch %s", raw.decode())
             if write_batch(r, datasets, raw.decode(), secret):
                 sealed.append(raw.decode())
-        while (force and r.llen(keys.KEY_STAGING)) or is_due(r, batch_size, max_age):
-            batch_id = take_batch(r, batch_size)
+        renewed = time.monotonic()
+        more = (force and r.llen(keys.KEY_STAGING)) or is_due(r, batch_size, max_age)
+        while more:
+            batch_id, left, more = take_next(r, batch_size, max_age)
             if batch_id is None:
                 break
             if write_batch(r, datasets, batch_id, secret):
                 sealed.append(batch_id)
-            lock.reacquire()  # a long backlog must not outlive the lock's timeout
+            more = more or (force and left)
+            if time.monotonic() - renewed > RENEW_AFTER:  # a backlog must not outlive the lease
+                lock.reacquire()
+                renewed = time.monotonic()
         if sealed:  # once per run, not per batch: it reads the whole index
             kid = key_id(secret) if secret else None
             write_readme(open_storage(datasets), index_entries(r), get_policy(r), kid)

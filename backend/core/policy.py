@@ -35,7 +35,12 @@ def policy_version(policy: dict) -> str:
 
 def get_policy(r: redis.Redis) -> dict:
     """Return the current policy, with its version."""
-    raw = r.get(keys.KEY_POLICY)
+    return policy_of(r.get(keys.KEY_POLICY))
+
+
+def policy_of(raw: bytes | str | None) -> dict:
+    """Return the policy stored as `raw` (the policy key's value, None when unset), with its
+    version."""
     policy = {**DEFAULT_POLICY, **json.loads(raw)} if raw else dict(DEFAULT_POLICY)
     policy["version"] = policy_version(policy)
     return policy

@@ -144,9 +144,12 @@ class KnownCommon:
         self.common: dict[bytes, int] = {}
         self.lock = threading.Lock()  # a worker stages and seals on threads of their own
 
-    def sync(self, r: redis.Redis) -> None:
-        """Drop what is known when the counter is not the one it was learnt from."""
-        epoch = r.get(keys.KEY_RARITY_EPOCH)
+    def sync(self, r: redis.Redis, epoch: bytes | None = None) -> None:
+        """Drop what is known when the counter is not the one it was learnt from.
+
+        `epoch`: the epoch key's value when the caller has just read it (None: read it here)."""
+        if epoch is None:
+            epoch = r.get(keys.KEY_RARITY_EPOCH)
         if epoch is None:
             r.set(keys.KEY_RARITY_EPOCH, secrets.token_hex(8), nx=True)
             epoch = r.get(keys.KEY_RARITY_EPOCH)
@@ -281,12 +284,14 @@ def gate(
     k: int,
     decision: dict | None = None,
     words: list | None = None,
+    epoch: bytes | None = None,
 ) -> tuple[list[dict], int, dict]:
     """Mask the rare words of `records`; return them, the count and the decision taken.
 
     The decision (`{"k", "common": [hex hashes]}`) is read from Redis unless one is given: a
     batch written again reuses its first decision, so its shard is the same byte for byte.
     `words`: each record's `record_words` where known (None where not), in the same order.
+    `epoch`: the counter's epoch (KnownCommon.sync) when the caller has just read it.
     Each distinct word is hashed once, each distinct string masked once (backend/core/masking.py).
     """
     key = hash_key(secret)
@@ -299,7 +304,7 @@ def gate(
         ]
     hashes = hash_words(key, set().union(*per_record))
     if decision is None:
-        KNOWN.sync(r)
+        KNOWN.sync(r, epoch)
         common = {d for d in hashes.values() if KNOWN.known(d, k)}
         found = common_hashes(r, set(hashes.values()) - common, k)
         KNOWN.add(found, k)

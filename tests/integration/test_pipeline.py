@@ -116,6 +116,39 @@ def test_batches_seal_by_age(alice, send, redis_conn, settings, monkeypatch):
     assert len(sealed_records(settings.data_dir)) == 3
 
 
+def test_taking_a_batch_says_whether_another_is_due(alice, send, redis_conn, settings):
+    """The take's own round trip tells the sealer what is left and whether it is due (is_due)."""
+    send(alice, [make_event() for _ in range(25)])
+    stage.stage_once(redis_conn, settings.secret)
+    first = batches.take_next(redis_conn, 10, 60.0)
+    assert first[0] and first[1:] == (15, True)
+    second = batches.take_next(redis_conn, 10, 60.0)
+    assert second[0] and second[1:] == (5, False) == (5, batches.is_due(redis_conn, 10, 60.0))
+    assert batches.take_next(redis_conn, 10, 0.0)[1:] == (0, False)
+    assert batches.take_next(redis_conn, 10, 0.0) == (None, 0, False)
+
+
+def test_a_long_backlog_keeps_the_datasets_lock(alice, send, redis_conn, settings, monkeypatch):
+    """Sealing renews the lock's lease between batches: a run longer than the lease keeps it."""
+    from backend.core import datasets
+
+    monkeypatch.setattr(datasets, "LOCK_LEASE", 1)
+    monkeypatch.setattr(batches, "RENEW_AFTER", 0.2)
+    write_batch, held = batches.write_batch, []
+
+    def slow_write_batch(*args, **kwargs):
+        time.sleep(0.35)
+        held.append(redis_conn.pttl(keys.KEY_DATASETS_LOCK))
+        return write_batch(*args, **kwargs)
+
+    monkeypatch.setattr(batches, "write_batch", slow_write_batch)
+    send(alice, [make_event() for _ in range(60)])
+    stage.stage_once(redis_conn, settings.secret)
+    sealed = batches.seal_due(redis_conn, settings.datasets_location, 10, 60.0)
+    assert len(sealed) == 6 and len(held) == 6
+    assert all(ttl > 0 for ttl in held), held  # 2.1 s of sealing under a 1 s lease
+
+
 def test_one_job_handles_many_events(alice, send, redis_conn):
     """Batch work: 1,200 events are staged by one drain job, not one job per event."""
     for _ in range(12):
