@@ -11,7 +11,10 @@ started as a subprocess:
   pseudonyms, exactly-once) then seal (`seal_due`: shard, card, manifest, dataset card), per
   storage back end and shard format; events/s;
 - baseline: `backend.schemas.validate_event` on one core, the ceiling of what one backend process
-  ingests (bench/ingest.py measures the real handler below it).
+  ingests (bench/ingest.py measures the real handler below it);
+- history: sealing on a local folder into an empty dataset, then into the same dataset once
+  `--history` shards more are indexed and in its manifest (a long-running deployment): events/s
+  and their ratio (1.0: sealing does not slow down as the dataset grows).
 """
 
 from __future__ import annotations
@@ -29,6 +32,9 @@ from _common import Lab, free_port, make_event
 from ingest import validation_rate
 
 from backend.core import keys
+from backend.core.dataset_manifest import append, read_manifest
+from backend.core.dataset_storage import open_storage
+from backend.core.dataset_totals import put_entry
 from backend.core.datasets import encode_shard
 from backend.core.policy import get_policy
 from backend.core.vocabulary import CATEGORIES, CATEGORY_OF
@@ -121,6 +127,45 @@ def worker_rate(lab: Lab, location: str, n: int, batch: int) -> dict:
     }
 
 
+def seal_rate(r, location: str, n: int, batch: int) -> float:
+    """Queue `n` events, stage them, then time sealing them; return events sealed/s."""
+    queue_events(r, n)
+    while stage_once(r, SECRET):
+        pass
+    start = time.perf_counter()
+    batches.seal_due(r, location, batch, 60, force=True, secret=SECRET)
+    return n / (time.perf_counter() - start)
+
+
+def add_history(r, location: str, shards: int) -> None:
+    """Index `shards` more shards like the newest one, with their manifest lines."""
+    storage = open_storage(location)
+    entry = json.loads(r.hvals(keys.KEY_BATCHES)[0])
+    line = {k: v for k, v in read_manifest(storage)[-1].items() if k not in ("line", "prev")}
+    pipe = r.pipeline(transaction=False)
+    lines = []
+    for i in range(shards):
+        batch_id = f"b00000000T000000-{i:08x}"
+        put_entry(r, batch_id, {**entry, "batch_id": batch_id}, pipe)
+        lines.append({**line, "batch_id": batch_id})
+        if len(pipe) >= 1000:
+            pipe.execute()
+    pipe.execute()
+    append(storage, lines)
+
+
+def history_rate(lab: Lab, n: int, batch: int, history: int) -> dict:
+    """Seal into an empty local dataset, then into the same one with `history` shards more."""
+    r = lab.redis_client()
+    r.flushdb()
+    location = str(lab.dir / "ds-history")
+    seal_rate(r, location, batch, batch)  # warm: imports, first files
+    fresh = seal_rate(r, location, n, batch)
+    add_history(r, location, history)
+    seal_rate(r, location, batch, batch)  # the first seal after the history reads it all once
+    return {"fresh": fresh, "history": seal_rate(r, location, n, batch), "shards": history}
+
+
 def start_s3(lab: Lab) -> tuple[subprocess.Popen, str]:
     """Start moto's S3 server as a subprocess; return it and its URL once it answers."""
     import urllib.request
@@ -156,6 +201,7 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="fewer events")
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--batch", type=int, default=1000, help="events per shard")
+    parser.add_argument("--history", type=int, help="shards already sealed (default 20,000)")
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args()
     n = 5_000 if args.quick else args.events
@@ -181,8 +227,6 @@ def main() -> int:
             AWS_SECRET_ACCESS_KEY="bench",
             AWS_DEFAULT_REGION="us-east-1",
         )
-        from backend.core.dataset_storage import open_storage
-
         open_storage("s3://overt-bench").fs.mkdir("overt-bench")
         parquet_encoder = batches.encode_shard
         for fmt, encoder in (("parquet", parquet_encoder), ("jsonl.gz", jsonl_gz)):
@@ -199,6 +243,14 @@ def main() -> int:
                     f"({rate['shards']} shards)"
                 )
         batches.encode_shard = parquet_encoder
+        history = args.history or (5_000 if args.quick else 20_000)
+        grown = history_rate(lab, n, args.batch, history)
+        figures["seal_with_history"] = grown
+        print(
+            f"seal into an empty dataset {grown['fresh']:>8,.0f} events/s; with {history:,} "
+            f"shards already sealed {grown['history']:>8,.0f} events/s "
+            f"(ratio {grown['history'] / grown['fresh']:.2f})"
+        )
 
     best = figures["worker_parquet_local"]["worker"]
     print(

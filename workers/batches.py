@@ -25,12 +25,12 @@ from backend.core.config import load_settings
 from backend.core.dataset_cards import build_card, key_id
 from backend.core.dataset_manifest import append, mentions, read_raw_lines
 from backend.core.dataset_readme import write_readme
+from backend.core.dataset_totals import put_entry, read_totals
 from backend.core.datasets import (
     Storage,
     datasets_lock,
     encode_card,
     encode_shard,
-    index_entries,
     manifest_entry,
     open_storage,
     sha256,
@@ -119,6 +119,8 @@ def write_batch(r: redis.Redis, datasets, batch_id: str, secret: str | None = No
     reads.get(keys.KEY_RARITY_EPOCH)
     raw_meta, raw_items, raw_policy, epoch = reads.execute()
     meta, policy = json.loads(raw_meta), policy_of(raw_policy)
+    # A batch whose rarity decision is kept was written before, maybe up to its manifest line.
+    resumed = "rarity" in meta
     staged, dead, words = sealable(raw_items, STAGED)
     rules = load_rules(r, {s.employee for s in staged})
     late = Counter()  # dropped now, at sealing: consent must still hold
@@ -145,7 +147,17 @@ def write_batch(r: redis.Redis, datasets, batch_id: str, secret: str | None = No
         drops = before.execute()[-1]
         meta = {**meta, "rare_words_masked": rare}
         summary = seal_records(
-            r, open_storage(datasets), batch_id, meta, records, late, secret, pipe, policy, drops
+            r,
+            open_storage(datasets),
+            batch_id,
+            meta,
+            records,
+            late,
+            secret,
+            pipe,
+            policy,
+            drops,
+            resumed,
         )
     else:
         for (minute, reason), n in late.items():  # reported by whichever shard covers them
@@ -161,11 +173,22 @@ def write_batch(r: redis.Redis, datasets, batch_id: str, secret: str | None = No
 
 
 def seal_records(
-    r, storage: Storage, batch_id, meta, records, late, secret, pipe, policy=None, drops=None
+    r,
+    storage: Storage,
+    batch_id,
+    meta,
+    records,
+    late,
+    secret,
+    pipe,
+    policy=None,
+    drops=None,
+    resumed=True,
 ) -> dict:
     """Write a shard, its card and manifest lines; queue its index entry and claims on `pipe`.
 
-    `policy` and `drops` (the pending drops hash) are read from Redis unless given."""
+    `policy` and `drops` (the pending drops hash) are read from Redis unless given. `resumed`:
+    the batch may have been written before (its manifest lines are then not written twice)."""
     policy = get_policy(r) if policy is None else policy
     raw = r.hgetall(keys.KEY_DROPS) if drops is None else drops
     pending = Counter(drop_windows.parse(raw))
@@ -182,8 +205,8 @@ def seal_records(
     card_bytes = encode_card(card)
     storage.write(shard, data)
     storage.write(card_path, card_bytes)
-    lines = read_raw_lines(storage)
-    if not mentions(lines, batch_id):  # not again when finishing an interrupted seal
+    lines = read_raw_lines(storage) if resumed else None
+    if not (resumed and mentions(lines, batch_id)):  # not again when finishing an interrupted seal
         new = []
         if older:
             new.append(
@@ -205,7 +228,7 @@ def seal_records(
     for reason, n in (inside + older).items():  # lifetime totals for /metrics (backend/metrics.py)
         pipe.hincrby(keys.KEY_DROPS_TOTAL, reason, n)
     entry = index_entry(card, meta["date"], records)
-    pipe.hset(keys.KEY_BATCHES, batch_id, json.dumps(entry))
+    put_entry(r, batch_id, entry, pipe)
     return entry
 
 
@@ -341,5 +364,5 @@ def seal_due(
                 renewed = time.monotonic()
         if sealed:  # once per run, not per batch: it reads the whole index
             kid = key_id(secret) if secret else None
-            write_readme(open_storage(datasets), index_entries(r), get_policy(r), kid)
+            write_readme(open_storage(datasets), read_totals(r), get_policy(r), kid)
     return sealed

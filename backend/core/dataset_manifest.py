@@ -4,19 +4,26 @@ One line per change to the dataset: a shard `sealed`, `rewritten` (new revision 
 erasure) or `deleted` (erasure that emptied it, or retention), and `dropped` lines that count
 events kept out of the dataset in a time window no shard covers. Each line carries `prev`, the
 sha256 of the line before it (64 zeros for the first), so an edited, removed or reordered line
-breaks the chain. A copy syncs by reading the lines after the last one it saw. Written only under
-the datasets lock, by a whole-object replace (atomic on a disk and on S3).
+breaks the chain. A copy syncs by reading the lines after the last one it saw.
+
+Written only under the datasets lock. On a local disk new lines are appended and fsynced, after
+reading only the manifest's last line (rewriting the whole file made every seal cost more as the
+dataset grew): a line a crash left unfinished has no newline, so readers ignore it and the next
+writer cuts it. Object storage has no append: there the whole object is replaced (atomic on S3).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from pathlib import Path
 
 from .dataset_storage import Storage
 
 MANIFEST = "manifest.jsonl"
 GENESIS = "0" * 64
+# Bytes read at a time from the manifest's end to find its last line.
+TAIL_BLOCK = 8192
 
 
 class ManifestError(ValueError):
@@ -30,7 +37,8 @@ def _encode(entry: dict) -> bytes:
 def read_raw_lines(storage: Storage) -> list[bytes]:
     """Return the manifest's lines as stored (without newlines)."""
     raw = storage.read_or_none(MANIFEST) or b""
-    return [line for line in raw.split(b"\n") if line]
+    complete = raw[: raw.rfind(b"\n") + 1]  # not a line a writer has not finished
+    return [line for line in complete.split(b"\n") if line]
 
 
 def read_manifest(storage: Storage) -> list[dict]:
@@ -38,20 +46,71 @@ def read_manifest(storage: Storage) -> list[dict]:
     return [json.loads(line) for line in read_raw_lines(storage)]
 
 
-def append(storage: Storage, entries: list[dict], lines: list[bytes] | None = None) -> list[bytes]:
-    """Append `entries`, numbering and chaining them; return every line of the manifest now.
+def _local_tail(path: Path) -> tuple[int, bytes | None, int] | None:
+    """Return the line count, last line and end offset of the last whole line of a manifest on
+    disk, reading only its end; None when its last line does not say its number."""
+    try:
+        fh = open(path, "rb")  # noqa: SIM115 (closed below)
+    except FileNotFoundError:
+        return 0, None, 0
+    with fh:
+        pos, buf = fh.seek(0, 2), b""
+        while True:
+            step = min(TAIL_BLOCK, pos)
+            pos -= step
+            fh.seek(pos)
+            buf = fh.read(step) + buf
+            end = buf.rfind(b"\n")
+            start = buf.rfind(b"\n", 0, max(end, 0))
+            if end != -1 and (start != -1 or pos == 0):
+                break
+            if pos == 0:  # not one whole line
+                return 0, None, 0
+    last = buf[start + 1 : end]
+    try:
+        number = json.loads(last)["line"]
+    except (ValueError, TypeError, KeyError):
+        return None
+    return (number, last, pos + end + 1) if isinstance(number, int) and number > 0 else None
 
-    `lines` are the manifest's current lines when the caller has just read them.
+
+def last_line(storage: Storage) -> tuple[int, bytes | None]:
+    """Return the manifest's number of lines and its last line (None when it has none)."""
+    tail = None if storage.remote else _local_tail(Path(storage.full(MANIFEST)))
+    if tail is None:
+        lines = read_raw_lines(storage)
+        return len(lines), (lines[-1] if lines else None)
+    return tail[0], tail[1]
+
+
+def append(
+    storage: Storage, entries: list[dict], lines: list[bytes] | None = None
+) -> tuple[int, bytes | None]:
+    """Append `entries`, numbering and chaining them; return the manifest's line count and last
+    line now.
+
+    `lines`: the manifest's current lines, when the caller has just read them (they spare object
+    storage a read; a local manifest is appended to after reading only its last line).
     """
-    lines = list(read_raw_lines(storage) if lines is None else lines)
-    prev = hashlib.sha256(lines[-1]).hexdigest() if lines else GENESIS
+    tail = None if storage.remote else _local_tail(Path(storage.full(MANIFEST)))
+    if tail is None:  # object storage, or a last line that does not say its number
+        lines = list(read_raw_lines(storage) if lines is None else lines)
+        count, last, end = len(lines), (lines[-1] if lines else None), None
+    else:
+        count, last, end = tail
+    prev = hashlib.sha256(last).hexdigest() if last else GENESIS
+    new = []
     for entry in entries:
-        raw = _encode({**entry, "line": len(lines) + 1, "prev": prev})
-        lines.append(raw)
+        raw = _encode({**entry, "line": count + len(new) + 1, "prev": prev})
+        new.append(raw)
         prev = hashlib.sha256(raw).hexdigest()
-    if entries:
-        storage.write(MANIFEST, b"\n".join(lines) + b"\n")
-    return lines
+    if not new:
+        return count, last
+    if tail is None:  # the whole manifest again, as it was read
+        storage.write(MANIFEST, b"\n".join(lines + new) + b"\n")
+    else:
+        storage.append(MANIFEST, b"".join(raw + b"\n" for raw in new), end)
+    return count + len(new), new[-1]
 
 
 def mentions(lines: list[bytes], batch_id: str) -> bool:

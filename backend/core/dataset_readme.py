@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections import Counter
 
 from .dataset_cards import LICENSE, PSEUDONYM_METHOD, TERMS_OF_USE, redaction_rules_version
-from .dataset_manifest import MANIFEST, read_raw_lines
+from .dataset_manifest import MANIFEST, last_line
 from .dataset_schema import DATASET_SCHEMA_VERSION, FIELDS, hf_features
 from .dataset_storage import Storage
 from .datasets import SHARD_GLOB
@@ -61,14 +60,14 @@ def header() -> dict:
     }
 
 
-def render(lines: list[bytes], index: list[dict], policy: dict, key_id: str | None) -> str:
-    """Return the dataset card for the shards in `index` and the manifest's `lines`."""
-    events = sum(e.get("events", 0) for e in index)
-    contributors = len({c for e in index for c in e.get("contributors", ())})
-    versions = Counter()
-    for entry in index:
-        versions.update(entry.get("policy_versions") or {})
-    head = hashlib.sha256(lines[-1]).hexdigest() if lines else None
+def render(
+    manifest: tuple[int, bytes | None], totals: dict, policy: dict, key_id: str | None
+) -> str:
+    """Return the dataset card for the index's `totals` (backend/core/dataset_totals.py) and the
+    manifest's line count and last line."""
+    count, last = manifest
+    head = hashlib.sha256(last).hexdigest() if last else None
+    versions = totals["policy_versions"]
     present = ", ".join(f"`{v}` ({n})" for v, n in sorted(versions.items())) or "none"
     rows = "\n".join(f"| `{name}` | {kind} | {text} |" for name, kind, text in FIELDS)
     body = f"""# Overt dataset
@@ -84,13 +83,13 @@ in the browser and again on the server, with each employee replaced by a keyed p
 | retention | {policy["retention_days"]} days after sealing (see each card's delete-by date) |
 | current policy version | `{policy["version"]}` |
 | policy versions in the records | {present} |
-| shards | {len(index)} |
-| events | {events} |
-| contributors | {contributors} (pseudonymous) |
+| shards | {totals["shards"]} |
+| events | {totals["events"]} |
+| contributors | {totals["contributors"]} (pseudonymous) |
 | schema version | {DATASET_SCHEMA_VERSION} |
 | redaction rules version | `{redaction_rules_version()}` |
 | pseudonymisation | {PSEUDONYM_METHOD}; key id `{key_id}` |
-| manifest | `{MANIFEST}`: {len(lines)} line(s), last line sha256 `{head}` |
+| manifest | `{MANIFEST}`: {count} line(s), last line sha256 `{head}` |
 
 ## Terms of use
 
@@ -118,11 +117,12 @@ against `{MANIFEST}` with `overt datasets verify`; sync a copy with
 
 def write_readme(
     storage: Storage,
-    index: list[dict],
+    totals: dict,
     policy: dict,
     key_id: str | None,
-    lines: list[bytes] | None = None,
+    manifest: tuple[int, bytes | None] | None = None,
 ) -> None:
-    """Regenerate the dataset card (`lines`: the manifest's lines, when just written)."""
-    lines = read_raw_lines(storage) if lines is None else lines
-    storage.write(README, render(lines, index, policy, key_id).encode())
+    """Regenerate the dataset card from the index's `totals` (dataset_totals.read_totals);
+    `manifest`: the manifest's line count and last line, when just written."""
+    manifest = last_line(storage) if manifest is None else manifest
+    storage.write(README, render(manifest, totals, policy, key_id).encode())

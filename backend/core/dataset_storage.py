@@ -40,6 +40,32 @@ def atomic_write(path: Path, data: bytes) -> None:
         os.close(dir_fd)
 
 
+def append_durably(path: Path, data: bytes, at: int | None = None) -> None:
+    """Append `data` to `path` (created 0600 when absent) and fsync it.
+
+    `at`: where the file's last whole line ends; anything after it (a line a crash left half
+    written) is cut first, so the new data starts on a line of its own.
+    """
+    make_private_dir(path.parent)
+    created = not path.exists()
+    fd = open_private(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+    try:
+        if at is not None and os.fstat(fd).st_size > at:
+            os.ftruncate(fd, at)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    if created:
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)  # make the new file's name durable
+        finally:
+            os.close(dir_fd)
+
+
 class Storage:
     """Files under one root, addressed by relative POSIX paths (`data/2026-01-01/b.parquet`)."""
 
@@ -71,6 +97,13 @@ class Storage:
             self.fs.pipe_file(self.full(rel), data)
         else:
             atomic_write(Path(self.full(rel)), data)
+
+    def append(self, rel: str, data: bytes, at: int | None = None) -> None:
+        """Append `data` to `rel` on a local disk (`append_durably`); object storage has none:
+        callers write the whole object again."""
+        if self.remote:
+            raise NotImplementedError("object storage has no append")
+        append_durably(Path(self.full(rel)), data, at)
 
     def read(self, rel: str) -> bytes:
         """Return the bytes of `rel` (FileNotFoundError when absent)."""

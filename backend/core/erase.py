@@ -24,13 +24,13 @@ from .dataset_cards import revise_card
 from .dataset_manifest import append, latest, read_manifest
 from .dataset_readme import write_readme
 from .dataset_storage import Storage, open_storage
+from .dataset_totals import drop_entry, put_entry, read_totals
 from .datasets import (
     batches_with,
     datasets_lock,
     decode_shard,
     encode_card,
     encode_shard,
-    index_entries,
     manifest_entry,
     read_card,
     sha256,
@@ -90,7 +90,7 @@ def delete_shard(r: redis.Redis, storage: Storage, entry: dict, reason: str, at:
         "reason": reason,
     }
     pipe = r.pipeline(transaction=True)
-    pipe.hdel(keys.KEY_BATCHES, entry["batch_id"])
+    drop_entry(r, entry["batch_id"], pipe)
     pipe.hset(keys.KEY_BATCHES_DELETED, entry["batch_id"], json.dumps(record))
     pipe.execute()
 
@@ -119,7 +119,7 @@ def erase_from_shard(
         entry = {**entry, "events": card["events"], "sha256": card["sha256"]}
         entry["revision"] = card["revision"]
     entry = {**entry, "contributors": [c for c in entry["contributors"] if c != contributor]}
-    r.hset(keys.KEY_BATCHES, entry["batch_id"], json.dumps(entry))
+    put_entry(r, entry["batch_id"], entry)
     return removed
 
 
@@ -188,8 +188,7 @@ def finish_erasure(r: redis.Redis, datasets, secret: str, employee: str, receipt
 
 def refresh_readme(r: redis.Redis, storage: Storage) -> None:
     """Regenerate the dataset card after shards changed (its key id is kept from before)."""
-    entries = index_entries(r)
-    write_readme(storage, entries, get_policy(r), readme_key_id(storage))
+    write_readme(storage, read_totals(r), get_policy(r), readme_key_id(storage))
 
 
 def readme_key_id(storage: Storage) -> str | None:

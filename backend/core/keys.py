@@ -18,6 +18,10 @@ KEY_SEALING = PREFIX + "sealing:{batch}"
 KEY_SEALING_INDEX = PREFIX + "sealing"  # hash: batch id -> json meta
 # Index of sealed batches (hash: batch id -> json summary of its card).
 KEY_BATCHES = PREFIX + "batches"
+# Totals of that index, kept with it (backend/core/dataset_totals.py): hash `shards`, `events`,
+# `v:<policy version>` -> events; and hash pseudonym -> the number of indexed shards holding it.
+KEY_DATASET_TOTALS = PREFIX + "batches:totals"
+KEY_DATASET_CONTRIBUTORS = PREFIX + "batches:contributors"
 # Serialises writers of shards: sealing and erasure.
 KEY_DATASETS_LOCK = PREFIX + "lock:datasets"
 # Set while a drain job is queued, so backends enqueue one job per burst, not one per frame.
