@@ -1,6 +1,6 @@
 """Seal the batches that fall due during a drain on a thread of its own, while staging goes on.
 
-Sealing waits on Redis (about ten round trips per batch), on fsync (shard, card, manifest) and
+Sealing waits on Redis (six round trips per batch), on fsync (shard, card, manifest) and
 on Parquet's encoder; a drain used to stage nothing meanwhile. A `Sealer` is poked after each
 take is handed over (workers/committer.py): when no seal is in flight it checks, on its thread,
 whether a batch is due and seals while due (`batches.seal_due`, the same code and the same
