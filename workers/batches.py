@@ -221,7 +221,8 @@ def seal_records(
         append(storage, new, lines)
     claims = drop_windows.claim_args(pending, last)
     if claims:
-        r.register_script(drop_windows.CLAIM_LUA)(keys=[keys.KEY_DROPS], args=claims, client=pipe)
+        # EVAL: a registered script would cost the pipeline a round trip asking if it is loaded.
+        pipe.eval(drop_windows.CLAIM_LUA, 1, keys.KEY_DROPS, *claims)
     for (minute, reason), n in late.items():
         if minute > last // drop_windows.MINUTE_MS:
             pipe.hincrby(keys.KEY_DROPS, f"{minute}|{reason}", n)

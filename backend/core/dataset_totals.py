@@ -61,14 +61,21 @@ def _keys() -> list[str]:
     return [keys.KEY_BATCHES, keys.KEY_DATASET_TOTALS, keys.KEY_DATASET_CONTRIBUTORS]
 
 
+def _put(r: redis.Redis, args: list[str], pipe) -> None:
+    if pipe is None:
+        r.register_script(PUT_LUA)(keys=_keys(), args=args)
+    else:  # EVAL, not a registered script: a pipeline would ask whether it is loaded first
+        pipe.eval(PUT_LUA, 3, *_keys(), *args)
+
+
 def put_entry(r: redis.Redis, batch_id: str, entry: dict, pipe=None) -> None:
     """Index `entry` under `batch_id` (replacing any), totals updated; on `pipe` when given."""
-    r.register_script(PUT_LUA)(keys=_keys(), args=[batch_id, json.dumps(entry)], client=pipe)
+    _put(r, [batch_id, json.dumps(entry)], pipe)
 
 
 def drop_entry(r: redis.Redis, batch_id: str, pipe=None) -> None:
     """Remove `batch_id` from the index, totals updated; on `pipe` when given."""
-    r.register_script(PUT_LUA)(keys=_keys(), args=[batch_id, ""], client=pipe)
+    _put(r, [batch_id, ""], pipe)
 
 
 def totals_of(index: list[dict]) -> dict:
