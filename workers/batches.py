@@ -13,6 +13,8 @@ import logging
 import secrets
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from operator import itemgetter
 
@@ -36,7 +38,7 @@ from backend.core.datasets import (
     sha256,
     shard_paths,
 )
-from backend.core.filters import load_rules
+from backend.core.filters import Rules, load_rules
 from backend.core.frames import find_bad_string
 from backend.core.policy import get_policy, policy_of
 from backend.core.records import Entry
@@ -108,21 +110,47 @@ def take_next(
     return (batch_id if n else None), left, due(left, oldest, batch_size, max_age)
 
 
-def write_batch(r: redis.Redis, datasets, batch_id: str, secret: str | None = None) -> dict | None:
-    """Write the shard, card and manifest line of a taken batch, index it; return its summary."""
-    sealing = keys.key(keys.KEY_SEALING, batch=batch_id)
-    # What sealing reads before it looks at the items, in one round trip.
+@dataclass
+class Taken:
+    """What sealing reads of a taken batch before it writes anything (`read_batch`)."""
+
+    batch_id: str
+    meta: dict
+    policy: dict
+    epoch: bytes | None  # the rarity counter's (rarity.KnownCommon)
+    staged: list[Entry]
+    dead: list[str]
+    words: list[set[str] | None]
+    rules: Rules
+
+
+def read_batch(r: redis.Redis, batch_id: str) -> Taken:
+    """Read a taken batch, the policy and the rules that apply to its records (two round trips)."""
     reads = r.pipeline(transaction=False)
     reads.hget(keys.KEY_SEALING_INDEX, batch_id)
-    reads.lrange(sealing, 0, -1)
+    reads.lrange(keys.key(keys.KEY_SEALING, batch=batch_id), 0, -1)
     reads.get(keys.KEY_POLICY)
     reads.get(keys.KEY_RARITY_EPOCH)
     raw_meta, raw_items, raw_policy, epoch = reads.execute()
-    meta, policy = json.loads(raw_meta), policy_of(raw_policy)
-    # A batch whose rarity decision is kept was written before, maybe up to its manifest line.
-    resumed = "rarity" in meta
     staged, dead, words = sealable(raw_items, STAGED)
     rules = load_rules(r, {s.employee for s in staged})
+    return Taken(
+        batch_id, json.loads(raw_meta), policy_of(raw_policy), epoch, staged, dead, words, rules
+    )
+
+
+def write_batch(
+    r: redis.Redis, datasets, batch_id: str, secret: str | None = None, taken: Taken | None = None
+) -> dict | None:
+    """Write the shard, card and manifest line of a taken batch, index it; return its summary.
+
+    `taken`: the batch as `read_batch` read it, when it was read ahead."""
+    sealing = keys.key(keys.KEY_SEALING, batch=batch_id)
+    taken = read_batch(r, batch_id) if taken is None else taken
+    meta, policy, epoch, rules = taken.meta, taken.policy, taken.epoch, taken.rules
+    staged, dead, words = taken.staged, taken.dead, taken.words
+    # A batch whose rarity decision is kept was written before, maybe up to its manifest line.
+    resumed = "rarity" in meta
     late = Counter()  # dropped now, at sealing: consent must still hold
     for letter in dead:
         late[(drop_time(letter) // drop_windows.MINUTE_MS, QUARANTINED)] += 1
@@ -336,6 +364,14 @@ def index_entry(card: dict, date: str, records: list[dict]) -> dict:
     }
 
 
+def take_ahead(
+    r: redis.Redis, batch_size: int, max_age: float
+) -> tuple[str | None, int, bool, Taken | None]:
+    """Take the next batch (`take_next`) and read it (`read_batch`)."""
+    batch_id, left, more = take_next(r, batch_size, max_age)
+    return batch_id, left, more, (read_batch(r, batch_id) if batch_id else None)
+
+
 def seal_due(
     r: redis.Redis,
     datasets,
@@ -353,17 +389,23 @@ def seal_due(
                 sealed.append(raw.decode())
         renewed = time.monotonic()
         more = (force and r.llen(keys.KEY_STAGING)) or is_due(r, batch_size, max_age)
-        while more:
-            batch_id, left, more = take_next(r, batch_size, max_age)
-            if batch_id is None:
-                break
-            if write_batch(r, datasets, batch_id, secret):
-                sealed.append(batch_id)
-            more = more or (force and left)
-            if time.monotonic() - renewed > RENEW_AFTER:  # a backlog must not outlive the lease
-                lock.reacquire()
-                renewed = time.monotonic()
-        if sealed:  # once per run, not per batch: it reads the whole index
+        # While a batch is written, the next one is taken and read on a thread of its own: its
+        # round trips wait beside this batch's work, not after it. A batch taken ahead of one
+        # whose writing fails is in the sealing index, so the next run finishes it.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="overt-seal-read") as reader:
+            upcoming = reader.submit(take_ahead, r, batch_size, max_age) if more else None
+            while upcoming is not None:
+                batch_id, left, more, taken = upcoming.result()
+                if batch_id is None:
+                    break
+                more = more or (force and left)
+                upcoming = reader.submit(take_ahead, r, batch_size, max_age) if more else None
+                if write_batch(r, datasets, batch_id, secret, taken):
+                    sealed.append(batch_id)
+                if time.monotonic() - renewed > RENEW_AFTER:  # a backlog must not outlive the lease
+                    lock.reacquire()
+                    renewed = time.monotonic()
+        if sealed:  # once per run, not per batch
             kid = key_id(secret) if secret else None
             write_readme(open_storage(datasets), read_totals(r), get_policy(r), kid)
     return sealed

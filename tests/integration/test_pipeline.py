@@ -128,6 +128,33 @@ def test_taking_a_batch_says_whether_another_is_due(alice, send, redis_conn, set
     assert batches.take_next(redis_conn, 10, 0.0) == (None, 0, False)
 
 
+def test_a_batch_taken_ahead_of_a_failed_one_is_sealed_by_the_next_run(
+    alice, send, redis_conn, settings, monkeypatch
+):
+    """Sealing takes and reads the next batch while it writes one; when writing fails, the next
+    run finishes both: nothing lost, nothing sealed twice."""
+    events = [make_event() for _ in range(30)]
+    send(alice, events)
+    stage.stage_once(redis_conn, settings.secret)
+    write_batch, calls = batches.write_batch, []
+
+    def failing_once(*args, **kwargs):
+        calls.append(args[2])
+        if len(calls) == 1:
+            raise OSError("disk full")
+        return write_batch(*args, **kwargs)
+
+    monkeypatch.setattr(batches, "write_batch", failing_once)
+    with pytest.raises(OSError):
+        batches.seal_due(redis_conn, settings.datasets_location, 10, 60.0)
+    assert redis_conn.hlen(keys.KEY_SEALING_INDEX) == 2  # the failed one and the one taken ahead
+    batches.seal_due(redis_conn, settings.datasets_location, 10, 60.0)
+    assert calls[0] in calls[1:3]  # finished with the batch taken ahead, before a new one
+    records = sealed_records(settings.data_dir)
+    assert sorted(r["id"] for r in records) == sorted(e["id"] for e in events)
+    assert redis_conn.hlen(keys.KEY_SEALING_INDEX) == 0 and len(calls) == 4
+
+
 def test_a_long_backlog_keeps_the_datasets_lock(alice, send, redis_conn, settings, monkeypatch):
     """Sealing renews the lock's lease between batches: a run longer than the lease keeps it."""
     from backend.core import datasets
