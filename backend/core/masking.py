@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from urllib.parse import quote, unquote
 
 from .words import (
+    LABEL_MAX,
     PATH_SAFE,
     RARE,
     RARE_RUN,
@@ -93,7 +94,22 @@ class Masker:
         """Return `words.mask_url(url, self.keep)`."""
         done = self.urls.get(url)
         if done is None:
-            done = (url, 0) if self.rare.isdisjoint(url_words(url)) else self._mask_url(url)
+            match = URL_PARTS.match(url)
+            head, path, tail = match.groups() if match else ("", url, "")
+            if "%" in path or "#" in tail or "[" in path:
+                done = (url, 0) if self.rare.isdisjoint(url_words(url)) else self._mask_url(url)
+            else:  # the usual URL (a unique id in its path): one split, no word list, no cache
+                parts, rare, masked = WORD_SPLIT.split(path), self.rare, 0
+                for i in range(1, len(parts), 2):
+                    if parts[i].casefold() in rare:
+                        parts[i] = RARE
+                        masked += 1
+                if masked:
+                    path = "".join(parts)
+                    path = RARE_RUN.sub(RARE, path) if masked > 1 else path
+                    done = (head + path + tail, masked)
+                else:
+                    done = (url, 0)
             self.urls[url] = done
         return done
 
@@ -127,7 +143,8 @@ class Masker:
         target = out.get("target")
         if isinstance(target, dict) and isinstance(target.get("label"), str):
             label, n = self.text(target["label"])
-            out["target"] = {**target, "label": cut(label)}
+            if n or len(label) > LABEL_MAX:  # else the copy would equal the target as it is
+                out["target"] = {**target, "label": cut(label)}
             total += n
         elements = out.get("elements")
         if elements:
