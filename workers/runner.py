@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import signal
+import sys
 import threading
 
 import redis
@@ -24,6 +25,14 @@ from .queue import enqueue_tick, get_queue
 from .retention import ensure_scheduled
 
 log = logging.getLogger(__name__)
+
+# How long a thread may keep the GIL while another waits for it (Python's default: 5 ms). A
+# worker's threads (drain, take, commit, seal, read ahead: workers/committer.py,
+# workers/sealer.py) each wait on Redis in turn; back from a reply, each waited up to the default
+# interval for the GIL while another computed. bench/worker.py, simple mix, median of 3: sealed /
+# ingested 0.48 -> 0.55, the worker's share of the cores 0.66 -> 0.73, its events per CPU-second
+# about 3 % fewer.
+SWITCH_INTERVAL = 0.001
 
 
 class OvertWorker(SimpleWorker):
@@ -123,9 +132,12 @@ def run_worker(
 ) -> bool:
     """Run a worker until stopped (or, with `burst`, until the queue is empty)."""
     PACER.enable()  # workers/gc_pacing.py
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(SWITCH_INTERVAL)
     try:
         return _run_worker(r, settings, burst, with_scheduler)
     finally:
+        sys.setswitchinterval(interval)
         PACER.disable()
 
 
