@@ -122,6 +122,9 @@ class Taken:
     dead: list[str]
     words: list[set[str] | None]
     rules: Rules
+    # Whether the batch may have been written before, up to its manifest lines: its rarity
+    # decision was kept (that is written before any file; masking adds it to `meta` later).
+    resumed: bool
 
 
 def read_batch(r: redis.Redis, batch_id: str) -> Taken:
@@ -134,9 +137,8 @@ def read_batch(r: redis.Redis, batch_id: str) -> Taken:
     raw_meta, raw_items, raw_policy, epoch = reads.execute()
     staged, dead, words = sealable(raw_items, STAGED)
     rules = load_rules(r, {s.employee for s in staged})
-    return Taken(
-        batch_id, json.loads(raw_meta), policy_of(raw_policy), epoch, staged, dead, words, rules
-    )
+    meta, policy = json.loads(raw_meta), policy_of(raw_policy)
+    return Taken(batch_id, meta, policy, epoch, staged, dead, words, rules, "rarity" in meta)
 
 
 def write_batch(
@@ -149,8 +151,6 @@ def write_batch(
     taken = read_batch(r, batch_id) if taken is None else taken
     meta, policy, epoch, rules = taken.meta, taken.policy, taken.epoch, taken.rules
     staged, dead, words = taken.staged, taken.dead, taken.words
-    # A batch whose rarity decision is kept was written before, maybe up to its manifest line.
-    resumed = "rarity" in meta
     late = Counter()  # dropped now, at sealing: consent must still hold
     for letter in dead:
         late[(drop_time(letter) // drop_windows.MINUTE_MS, QUARANTINED)] += 1
@@ -174,19 +174,8 @@ def write_batch(
         before.hgetall(keys.KEY_DROPS)
         drops = before.execute()[-1]
         meta = {**meta, "rare_words_masked": rare}
-        summary = seal_records(
-            r,
-            open_storage(datasets),
-            batch_id,
-            meta,
-            records,
-            late,
-            secret,
-            pipe,
-            policy,
-            drops,
-            resumed,
-        )
+        storage = open_storage(datasets)
+        summary = seal_records(r, storage, taken, meta, records, late, secret, pipe, drops)
     else:
         for (minute, reason), n in late.items():  # reported by whichever shard covers them
             pipe.hincrby(keys.KEY_DROPS, f"{minute}|{reason}", n)
@@ -200,26 +189,13 @@ def write_batch(
     return summary
 
 
-def seal_records(
-    r,
-    storage: Storage,
-    batch_id,
-    meta,
-    records,
-    late,
-    secret,
-    pipe,
-    policy=None,
-    drops=None,
-    resumed=True,
-) -> dict:
+def seal_records(r, storage: Storage, taken: Taken, meta, records, late, secret, pipe, drops):
     """Write a shard, its card and manifest lines; queue its index entry and claims on `pipe`.
 
-    `policy` and `drops` (the pending drops hash) are read from Redis unless given. `resumed`:
-    the batch may have been written before (its manifest lines are then not written twice)."""
-    policy = get_policy(r) if policy is None else policy
-    raw = r.hgetall(keys.KEY_DROPS) if drops is None else drops
-    pending = Counter(drop_windows.parse(raw))
+    `taken`: the batch as read (`read_batch`); `meta`: its sealing meta with the rare words
+    masked; `drops`: the pending drops hash, read after the rarity decision was kept."""
+    batch_id, policy = taken.batch_id, taken.policy
+    pending = Counter(drop_windows.parse(drops))
     times = list(map(itemgetter("ts"), records))
     first, last = min(times), max(times)
     inside, older, minutes = drop_windows.split(pending + late, first, last)
@@ -233,8 +209,8 @@ def seal_records(
     card_bytes = encode_card(card)
     storage.write(shard, data)
     storage.write(card_path, card_bytes)
-    lines = read_raw_lines(storage) if resumed else None
-    if not (resumed and mentions(lines, batch_id)):  # not again when finishing an interrupted seal
+    lines = read_raw_lines(storage) if taken.resumed else None
+    if not (taken.resumed and mentions(lines, batch_id)):  # not twice when finishing a seal
         new = []
         if older:
             new.append(

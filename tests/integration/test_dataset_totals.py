@@ -188,3 +188,35 @@ def test_a_manifest_whose_last_line_is_unreadable_is_still_appended_to(settings)
     count, last = append(storage, [{"op": "dropped", "at": "b", "drops_by_reason": {}}])
     assert count == 3 and json.loads(last)["line"] == 3
     assert last_line(storage) == (3, last)
+
+
+def test_a_seal_reads_the_manifest_only_when_finishing_an_interrupted_one(
+    redis_conn, settings, monkeypatch
+):
+    """A batch sealed the first time never reads the whole manifest; one whose seal died after
+    its manifest line was written looks for that line and does not write it twice."""
+    from workers import batches
+
+    grant_all(redis_conn, "alice")
+    queue_raw(redis_conn, "alice", [make_event("click") for _ in range(2)])
+    real_read, real_put = batches.read_raw_lines, batches.put_entry
+
+    def no_full_read(storage):
+        raise AssertionError("read the whole manifest")
+
+    def dies_before_indexing(*args, **kwargs):
+        raise ConnectionError("killed after the manifest line")
+
+    monkeypatch.setattr(batches, "read_raw_lines", no_full_read)
+    monkeypatch.setattr(batches, "put_entry", dies_before_indexing)
+    with pytest.raises(ConnectionError):
+        seal(redis_conn, settings, batch_size=2)
+    assert [e["op"] for e in read_manifest(store(settings))] == ["sealed"]
+    assert redis_conn.hlen(keys.KEY_SEALING_INDEX) == 1
+
+    monkeypatch.setattr(batches, "put_entry", real_put)
+    monkeypatch.setattr(batches, "read_raw_lines", real_read)  # the finish looks for its line
+    seal(redis_conn, settings, batch_size=2)
+    entries = read_manifest(store(settings))
+    assert [e["op"] for e in entries] == ["sealed"] and len(index_entries(redis_conn)) == 1
+    check_chain(read_raw_lines(store(settings)))
