@@ -26,6 +26,8 @@ MAX_TAKES_PER_JOB = 20
 # Takes staged but not yet in the staged memory when a drain checks it: those waiting for their
 # commit (workers/committer.py) and the one fetched meanwhile.
 IN_FLIGHT = COMMIT_DEPTH + 1
+# Seal runs a drain waits for, at most, when its staged memory is full (see `drain_queue`).
+SEAL_RUNS_AWAITED = 2
 
 
 def _connection():
@@ -48,7 +50,13 @@ def drain_queue(
             sealer.poke()
             # Sealing reads what this worker just staged from memory (workers/staged_memory.py);
             # staging further ahead would find the memory full, and sealing would parse it all.
-            while len(STAGED) + IN_FLIGHT * TAKE_SIZE > STAGED.limit and sealer.busy():
+            # So wait for the seal run in flight (it seals every batch due), and for one more if
+            # that one began before the memory filled; no longer: when the memory is full of
+            # records not yet due, or that another worker sealed, no run frees it, and waiting
+            # for run after run would never end.
+            for _ in range(SEAL_RUNS_AWAITED):
+                if len(STAGED) + IN_FLIGHT * TAKE_SIZE <= STAGED.limit or not sealer.busy():
+                    break
                 sealer.wait()
                 sealer.poke()
 

@@ -28,15 +28,22 @@ STALE_AFTER = 30.0
 class StagedMemory:
     """Staged items by their exact bytes in Redis: (entry, gated words).
 
-    Sealing takes the oldest staged items first, so when full the memory keeps what it holds and
-    takes no more (those items are parsed at sealing as before) until sealing frees room, or
-    until its oldest items are STALE_AFTER seconds old and are dropped.
+    When full the memory keeps what it holds and takes no more (those items are parsed at
+    sealing as before) until sealing frees room. Items leave it when sealing reads them, and with
+    the group of items they were added with (one take) when:
+    - sealing read an item of a later group: sealing takes the oldest staged items first and
+      this worker staged its groups in order, so what is left of the earlier groups was sealed
+      by another worker, or never reached the staging list (duplicates, erased);
+    - nothing of their group is left;
+    - they are STALE_AFTER seconds old.
     """
 
     def __init__(self, limit: int = LIMIT, stale_after: float = STALE_AFTER):
         self.limit, self.stale_after = limit, stale_after
         self.items: dict[bytes, tuple[Entry, set[str]]] = {}
-        self.added: collections.deque[tuple[float, list[bytes]]] = collections.deque()
+        self.group_of: dict[bytes, int] = {}  # item -> the number of the group it was added with
+        self.added: collections.deque[tuple[float, int, list[bytes]]] = collections.deque()
+        self.groups = 0
         self.lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -49,33 +56,45 @@ class StagedMemory:
             items = self.items
             while self.added and (
                 now - self.added[0][0] > self.stale_after
-                or not any(r in items for r in self.added[0][1])
+                or not any(r in items for r in self.added[0][2])
             ):
-                for raw in self.added.popleft()[1]:
-                    items.pop(raw, None)
+                self._forget_oldest()
             room = self.limit - len(items)
             if room <= 0:
                 return
             kept = raws[:room]
+            self.groups += 1
+            group_of, group = self.group_of, self.groups
             for raw, entry, found in zip(kept, entries, words, strict=False):
                 items[raw] = (entry, found)
-            self.added.append((now, kept))
+                group_of[raw] = group
+            self.added.append((now, group, kept))
+
+    def _forget_oldest(self) -> None:
+        items, group_of = self.items, self.group_of
+        for raw in self.added.popleft()[2]:
+            items.pop(raw, None)
+            group_of.pop(raw, None)
 
     def pop(self, raw: bytes) -> tuple[Entry, set[str]] | None:
         """Return and forget what was staged as `raw`, or None when it is not known here."""
-        with self.lock:
-            return self.items.pop(raw, None)
+        return self.pop_all([raw])[0]
 
     def pop_all(self, raws: list[bytes]) -> list[tuple[Entry, set[str]] | None]:
         """Return `pop(raw)` for each of `raws`."""
         with self.lock:
-            pop = self.items.pop
-            return [pop(raw, None) for raw in raws]
+            pop, group_pop = self.items.pop, self.group_of.pop
+            known = [pop(raw, None) for raw in raws]
+            latest = max((group_pop(raw, 0) for raw in raws), default=0)
+            while self.added and self.added[0][1] < latest:
+                self._forget_oldest()
+            return known
 
     def clear(self) -> None:
         """Forget everything."""
         with self.lock:
             self.items.clear()
+            self.group_of.clear()
             self.added.clear()
 
 

@@ -7,6 +7,7 @@ parsed again from Redis. Under a backlog, staging waits for the seal in flight i
 from __future__ import annotations
 
 import json
+import threading
 
 from backend.core import keys
 from tests.conftest import sealed_records
@@ -53,3 +54,28 @@ def test_a_backlog_is_sealed_from_memory(redis_conn, settings, monkeypatch):
     assert sorted(r["id"] for r in sealed_records(settings)) == sorted(e["id"] for e in events)
     assert memory.found == EVENTS and memory.missed == 0
     assert len(memory) == 0
+
+
+def test_a_memory_full_of_records_not_yet_due_does_not_stop_staging(
+    redis_conn, settings, monkeypatch
+):
+    """Staging waits for the seal in flight only: when no seal frees the memory (its records are
+    not due yet), staging goes on and sealing will parse what did not fit."""
+    grant_all(redis_conn, "alice")
+    events = [make_event("click") for _ in range(EVENTS)]
+    queue_raw(redis_conn, "alice", events)
+    memory = CountingMemory(limit=4_000)
+    for module in (jobs, stage, batches):
+        monkeypatch.setattr(module, "STAGED", memory)
+    taken: list[int] = []
+    drain = threading.Thread(
+        target=lambda: taken.append(
+            jobs.drain_queue(redis_conn, settings, (100_000, 600), max_takes=100)
+        ),
+        daemon=True,
+    )
+    drain.start()
+    drain.join(timeout=60)
+    assert not drain.is_alive(), "staging waited for a seal that could not come"
+    assert taken == [EVENTS] and redis_conn.llen(keys.KEY_STAGING) == EVENTS
+    assert not redis_conn.hlen(keys.KEY_BATCHES)

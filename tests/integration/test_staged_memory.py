@@ -78,3 +78,19 @@ def test_a_full_memory_keeps_the_oldest_items_until_they_are_sealed_or_stale():
     stale.add([b"1", b"2", b"3"], [entry] * 3, [set()] * 3)
     stale.add([b"4"], [entry], [set()])
     assert list(stale.items) == [b"4"], "items kept too long are dropped for new ones"
+
+
+def test_sealing_a_later_take_forgets_what_is_left_of_earlier_ones():
+    """Staged items are sealed oldest first: when sealing reads an item this worker staged with
+    a later take, what is left of its earlier takes was sealed by another worker (or never
+    reached the staging list), and would otherwise fill the memory until it went stale."""
+    memory = StagedMemory(limit=10)
+    entry = Entry("e", "t", "c", 1, record={"ts": 1})
+    memory.add([b"1", b"2"], [entry] * 2, [set()] * 2)  # sealed by another worker
+    memory.add([b"3", b"4"], [entry] * 2, [set()] * 2)
+    memory.add([b"5"], [entry], [set()])
+    assert memory.pop_all([b"3"]) == [(entry, set())]
+    assert list(memory.items) == [b"4", b"5"]
+    assert memory.pop(b"1") is None
+    assert memory.pop_all([b"9", b"4"]) == [None, (entry, set())]
+    assert list(memory.items) == [b"5"] and list(memory.group_of) == [b"5"]
