@@ -72,12 +72,29 @@ def make_event(kind: str = "click", url: str = "https://app.example.com/page", *
     return event
 
 
+class _Client(simple_websocket.Client):
+    """simple_websocket's client, without losing frames that come with the handshake's reply.
+
+    Its handshake reads the server's reply and hands the bytes to wsproto, which keeps what
+    follows the reply (frames the server sent at once, such as an error and a close). Its
+    reading thread looks at those only after its next read, and when that read finds the socket
+    closed, never: the frames were lost and the close code read 1005.
+    """
+
+    def handshake(self):
+        super().handshake()
+        self._handle_events()  # before the reading thread starts: no race with it
+        # A close frame among them is kept (close_reason); the reading thread then finds the
+        # socket closed. The base class refuses to start when not connected.
+        self.connected = True
+
+
 class WSClient:
     """A WebSocket client that keeps frames it did not ask for (pushes) for later checks."""
 
     def __init__(self, ws_url: str, origin: str | None = None):
         headers = {"Origin": origin} if origin else None
-        self.ws = simple_websocket.Client.connect(ws_url, headers=headers)
+        self.ws = _Client.connect(ws_url, headers=headers)
         self.pending: list[dict] = []
 
     def send(self, frame) -> None:
