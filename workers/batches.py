@@ -38,7 +38,7 @@ from backend.core.datasets import (
     sha256,
     shard_paths,
 )
-from backend.core.filters import Rules, load_rules
+from backend.core.filters import Rules, load_rules, queue_rules, rules_of
 from backend.core.frames import find_bad_string
 from backend.core.policy import get_policy, policy_of
 from backend.core.records import Entry
@@ -155,24 +155,39 @@ def write_batch(
     for letter in dead:
         late[(drop_time(letter) // drop_windows.MINUTE_MS, QUARANTINED)] += 1
     log_quarantined("batch", batch_id, dead)
-    kept = []
-    for item, found in zip(staged, words, strict=True):
-        reason = rules.drop_reason(item)
-        if reason:
-            late[(item.record["ts"] // drop_windows.MINUTE_MS, reason)] += 1
-        else:
-            kept.append((item.record, found))
+    kept = _still_sealable(rules, zip(staged, words, strict=True), late)
     pipe = r.pipeline(transaction=True)
     summary = None
     if kept:
-        kept.sort(key=lambda pair: record_order(pair[0]))
-        records = [record for record, _ in kept]
-        before = r.pipeline(transaction=False)  # the decision kept, and the drops read, at once
+        kept.sort(key=lambda pair: record_order(pair[0].record))
+        records = [item.record for item, _ in kept]
+        # One round trip: the rarity decision kept, the drops read, and the rules read again.
+        before = r.pipeline(transaction=False)
         records, rare = mask_rare_words(
             r, batch_id, meta, records, secret, [found for _, found in kept], policy, epoch, before
         )
         before.hgetall(keys.KEY_DROPS)
-        drops = before.execute()[-1]
+        employees = queue_rules(before, {item.employee for item in staged})  # as `rules` were
+        replies = before.execute()
+        drops, fresh = replies[-len(employees) - 3], rules_of(employees, replies)
+        if fresh != rules:
+            # Consent, a pause or an erasure changed since the batch was read (a batch read
+            # ahead waits for the one before it to be written): what no longer holds is dropped
+            # now, just before anything is written, not sealed on rules a moment old.
+            again = _still_sealable(fresh, kept, late)
+            if len(again) < len(kept):
+                kept = again
+                records, rare = mask_rare_words(  # the same decision, on fewer records
+                    r,
+                    batch_id,
+                    meta,
+                    [i.record for i, _ in kept],
+                    secret,
+                    [f for _, f in kept],
+                    policy,
+                    epoch,
+                )
+    if kept:
         meta = {**meta, "rare_words_masked": rare}
         storage = open_storage(datasets)
         summary = seal_records(r, storage, taken, meta, records, late, secret, pipe, drops)
@@ -235,6 +250,18 @@ def seal_records(r, storage: Storage, taken: Taken, meta, records, late, secret,
     entry = index_entry(card, meta["date"], records)
     put_entry(r, batch_id, entry, pipe)
     return entry
+
+
+def _still_sealable(rules: Rules, pairs, late: Counter) -> list[tuple[Entry, set[str] | None]]:
+    """Return the (staged item, words) of `pairs` that `rules` let in; count the rest in `late`."""
+    kept = []
+    for item, found in pairs:
+        reason = rules.drop_reason(item)
+        if reason:
+            late[(item.record["ts"] // drop_windows.MINUTE_MS, reason)] += 1
+        else:
+            kept.append((item, found))
+    return kept
 
 
 def record_order(record: dict) -> tuple:

@@ -50,13 +50,25 @@ class Rules:
 
 def load_rules(r: redis.Redis, employees: set[str]) -> Rules:
     """Read the rules that apply to `employees` in one round trip."""
-    ordered = sorted(employees)
     pipe = r.pipeline(transaction=False)
+    ordered = queue_rules(pipe, employees)
+    return rules_of(ordered, pipe.execute())
+
+
+def queue_rules(pipe, employees: set[str]) -> list[str]:
+    """Queue on `pipe` the reads of the rules that apply to `employees` (last on it); return the
+    employees in the order `rules_of` needs."""
+    ordered = sorted(employees)
     for employee in ordered:
         pipe.hgetall(keys.key(keys.KEY_CONSENT, employee=employee))
     pipe.hvals(keys.KEY_PAUSES)
     pipe.hgetall(keys.KEY_ERASED)
-    *grants_raw, pause_raw, erased_raw = pipe.execute()
+    return ordered
+
+
+def rules_of(ordered: list[str], replies: list) -> Rules:
+    """Return the rules from the replies of a pipeline whose last reads `queue_rules` queued."""
+    *grants_raw, pause_raw, erased_raw = replies[len(replies) - len(ordered) - 2 :]
     grants = {
         e: {k.decode(): int(v) for k, v in g.items()}
         for e, g in zip(ordered, grants_raw, strict=True)

@@ -18,6 +18,7 @@ from backend.core.datasets import card_path_of, datasets_lock
 from backend.core.drops import pending_by_reason
 from backend.core.erase import erase_employee
 from backend.core.policy import get_policy
+from backend.core.purge import purge_employee
 from tests.integration.me_helpers import (
     assert_card_matches,
     card_of,
@@ -311,9 +312,10 @@ def test_batch_sealed_during_the_erasure_holds_none_of_alice(
     queue_raw(redis_conn, "alice", clicks(5))
     queue_raw(redis_conn, "bob", clicks(5))
     stage_all(redis_conn)
-    if stale_rules:
+    if stale_rules:  # read before the erasure's mark, and read again (just before writing) so too
         snapshot = batches.load_rules(redis_conn, {"alice", "bob"})
         monkeypatch.setattr(batches, "load_rules", lambda r, employees: snapshot)
+        monkeypatch.setattr(batches, "rules_of", lambda ordered, replies: snapshot)
     lock = batches.datasets_lock(redis_conn)
     assert lock.acquire()
     batch_id = batches.take_batch(redis_conn, 1000)
@@ -326,6 +328,30 @@ def test_batch_sealed_during_the_erasure_holds_none_of_alice(
     assert {x["contributor"] for x in sealed} == {contributor("bob")} and len(sealed) == 5
     assert receipt["removed_sealed"] == (5 if stale_rules else 0)
     assert_card_matches(settings, shards(settings)[0])
+
+
+def test_consent_withdrawn_after_a_batch_was_read_keeps_its_events_out(redis_conn, settings):
+    """A batch is read (its rules with it) before it is written, and a batch read ahead waits
+    for the one before it: alice withdraws in between, and none of her events is sealed. The
+    rules are read again just before anything is written."""
+    grant(redis_conn, "alice", "bob")
+    queue_raw(redis_conn, "alice", clicks(5))
+    queue_raw(redis_conn, "bob", clicks(5))
+    stage_all(redis_conn)
+    batch_id = batches.take_batch(redis_conn, 1000)
+    taken = batches.read_batch(redis_conn, batch_id)
+    # What a withdrawal does: the grant goes, and what is queued or staged of it is purged (a
+    # batch being sealed is neither).
+    set_consent(redis_conn, "alice", {"clicks": False}, get_policy(redis_conn), "dev_test")
+    purge_employee(redis_conn, "alice", {"clicks"})
+
+    batches.write_batch(redis_conn, settings.datasets_location, batch_id, settings.secret, taken)
+
+    sealed = all_records(settings)
+    assert {x["contributor"] for x in sealed} == {contributor("bob")} and len(sealed) == 5
+    (shard,) = shards(settings)
+    assert_card_matches(settings, shard)
+    assert card_of(settings, shard)["drops_by_reason"] == {"no_consent": 5}
 
 
 def test_admin_erase_is_audited(redis_conn, settings, admin, work_jobs):
