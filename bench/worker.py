@@ -443,8 +443,7 @@ def main(argv=None) -> int:
         both = together(lab, args)
     print(
         f"together, one backend process + {args.workers} worker(s), {args.clients} clients, over "
-        f"the same "
-        f"{both['window_s']:.1f} s window:\n"
+        f"the same {both['window_s']:.1f} s window:\n"
         f"  ingested {both['ingested_per_s']:,.0f} events/s (backend {both['backend_cores']:.2f} "
         f"cores)\n"
         f"  sealed   {both['sealed_per_s']:,.0f} events/s ({both['sealed_window']:,} events; "
