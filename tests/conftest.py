@@ -314,6 +314,11 @@ def sealed_records(where: Settings | Path) -> list[dict]:
     return out
 
 
+def sealed_count(r) -> int:
+    """Return how many events the batch index says are sealed."""
+    return sum(json.loads(v)["events"] for v in r.hvals(keys.KEY_BATCHES))
+
+
 @pytest.fixture
 def run_workers(redis_conn, settings, work_jobs):
     """Return a function that runs a real RQ worker in burst mode, sealing everything staged."""

@@ -6,11 +6,10 @@ parsed again from Redis. Under a backlog, staging waits for the seal in flight i
 
 from __future__ import annotations
 
-import json
 import threading
 
 from backend.core import keys
-from tests.conftest import sealed_records
+from tests.conftest import sealed_count, sealed_records
 from tests.helpers import make_event
 from tests.integration.me_helpers import queue_raw
 from tests.integration.test_datasets import grant_all
@@ -50,7 +49,7 @@ def test_a_backlog_is_sealed_from_memory(redis_conn, settings, monkeypatch):
     sealed += batches.seal_due(
         redis_conn, settings.datasets_location, 1000, 60, force=True, secret=settings.secret
     )
-    assert sum(json.loads(v)["events"] for v in redis_conn.hvals(keys.KEY_BATCHES)) == EVENTS
+    assert sealed_count(redis_conn) == EVENTS
     assert sorted(r["id"] for r in sealed_records(settings)) == sorted(e["id"] for e in events)
     assert memory.found == EVENTS and memory.missed == 0
     assert len(memory) == 0

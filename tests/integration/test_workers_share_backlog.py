@@ -8,13 +8,12 @@ seal run after seal run: both workers spun, sealing stopped and SIGTERM could no
 
 from __future__ import annotations
 
-import json
 import time
 
 import pytest
 
 from backend.core import keys
-from tests.conftest import sealed_records
+from tests.conftest import sealed_count, sealed_records
 from tests.helpers import make_event
 from tests.integration.me_helpers import queue_raw
 from tests.integration.processes import overt_env
@@ -24,10 +23,6 @@ from workers.queue import enqueue_drain
 pytestmark = pytest.mark.slow
 
 EVENTS = 40_000  # several times what one worker's staged memory holds
-
-
-def sealed_count(r) -> int:
-    return sum(json.loads(v)["events"] for v in r.hvals(keys.KEY_BATCHES))
 
 
 def test_two_workers_seal_a_shared_backlog_and_stop(redis_conn, settings, spawn):
