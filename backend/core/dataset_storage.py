@@ -6,6 +6,15 @@ local disk a temporary file is fsynced and renamed over the target; on S3 a sing
 (a reader sees the old object or the new one). S3 credentials and endpoint come from the usual
 AWS settings (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_ENDPOINT_URL` for an
 S3-compatible server), read by botocore through s3fs.
+
+Object storage is waited on for a bounded time. With s3fs's and botocore's defaults, a server
+that accepts connections and never answers held a read for seven minutes (s3fs tries a call 5
+times, botocore 5 times each, 15 s apiece) and a write for ever (nothing times out the wait for
+the answer to a PUT's `Expect: 100-continue`); a sealing worker held that long does not stop on
+SIGTERM. Here a request waits `READ_TIMEOUT` seconds for an answer, is tried `S3_TRIES` x
+`BOTO_ATTEMPTS` times at most, and no operation lasts more than `DEADLINE` seconds, whatever it
+waits on. A failed write leaves its batch to the next seal run (workers/batches.py): nothing is
+lost. `AWS_MAX_ATTEMPTS` and `AWS_RETRY_MODE`, when set, still choose botocore's retries.
 """
 
 from __future__ import annotations
@@ -15,8 +24,23 @@ import os
 from pathlib import Path
 
 import fsspec
+from fsspec.asyn import AsyncFileSystem
 
 from .private import make_private_dir, open_private
+
+CONNECT_TIMEOUT = 5.0  # seconds to open a connection to object storage
+READ_TIMEOUT = 10.0  # seconds to wait for an answer (shards and cards are small objects)
+BOTO_ATTEMPTS = 2  # botocore's attempts of a request, the first one included
+S3_TRIES = 2  # s3fs's own tries of botocore's call
+DEADLINE = 60.0  # seconds one operation on object storage may take in all
+
+
+def s3_options() -> dict:
+    """Return the s3fs options that bound how long one request to object storage can take."""
+    config = {"connect_timeout": CONNECT_TIMEOUT, "read_timeout": READ_TIMEOUT}
+    if not (os.environ.get("AWS_MAX_ATTEMPTS") or os.environ.get("AWS_RETRY_MODE")):
+        config["retries"] = {"max_attempts": BOTO_ATTEMPTS, "mode": "standard"}
+    return {"config_kwargs": config}
 
 
 def atomic_write(path: Path, data: bytes) -> None:
@@ -74,14 +98,26 @@ class Storage:
         self.url = url.rstrip("/")
         self.remote = "://" in url and not url.startswith("file://")
         if self.remote:
-            self.fs, self.root = fsspec.core.url_to_fs(self.url, use_listings_cache=False)
+            s3 = self.url.split("://", 1)[0] in ("s3", "s3a")
+            self.fs, self.root = fsspec.core.url_to_fs(
+                self.url, use_listings_cache=False, **(s3_options() if s3 else {})
+            )
+            if s3:
+                self.fs.retries = S3_TRIES
             self.root = self.root.rstrip("/")
+            self.bounded = isinstance(self.fs, AsyncFileSystem)
         else:
             self.fs = None
             self.root = str(Path(url.removeprefix("file://")))
 
     def __repr__(self) -> str:
         return f"Storage({self.url!r})"
+
+    def _call(self, method: str, *args):
+        """Call a method of the remote filesystem, cut off after `DEADLINE` seconds."""
+        if self.bounded:  # fsspec's sync wrapper takes `timeout`: the call is cancelled after it
+            return getattr(self.fs, method)(*args, timeout=DEADLINE)
+        return getattr(self.fs, method)(*args)
 
     def full(self, rel: str) -> str:
         """Return the full path (or object key) of `rel`."""
@@ -94,7 +130,7 @@ class Storage:
     def write(self, rel: str, data: bytes) -> None:
         """Replace `rel` with `data`, atomically."""
         if self.remote:
-            self.fs.pipe_file(self.full(rel), data)
+            self._call("pipe_file", self.full(rel), data)
         else:
             atomic_write(Path(self.full(rel)), data)
 
@@ -108,7 +144,7 @@ class Storage:
     def read(self, rel: str) -> bytes:
         """Return the bytes of `rel` (FileNotFoundError when absent)."""
         if self.remote:
-            return self.fs.cat_file(self.full(rel))
+            return self._call("cat_file", self.full(rel))
         return Path(self.full(rel)).read_bytes()
 
     def read_or_none(self, rel: str) -> bytes | None:
@@ -121,14 +157,14 @@ class Storage:
     def exists(self, rel: str) -> bool:
         """Return whether `rel` exists."""
         if self.remote:
-            return self.fs.exists(self.full(rel))
+            return self._call("exists", self.full(rel))
         return Path(self.full(rel)).exists()
 
     def delete(self, rel: str) -> None:
         """Delete `rel` if it exists (and its folder once empty, on a local disk)."""
         if self.remote:
-            if self.fs.exists(self.full(rel)):
-                self.fs.rm_file(self.full(rel))
+            if self._call("exists", self.full(rel)):
+                self._call("rm_file", self.full(rel))
             return
         path = Path(self.full(rel))
         path.unlink(missing_ok=True)
@@ -139,7 +175,7 @@ class Storage:
         """Return the relative paths matching `pattern` (e.g. `data/*/*.parquet`), sorted."""
         if self.remote:
             self.fs.invalidate_cache()
-            found = self.fs.glob(self.full(pattern))
+            found = self._call("glob", self.full(pattern))
             return sorted(p[len(self.root) + 1 :] for p in found)
         root = Path(self.root)
         return sorted(p.relative_to(root).as_posix() for p in root.glob(pattern) if p.is_file())
