@@ -21,6 +21,15 @@ from .dataset_storage import Storage, open_storage
 from .datasets import SHARD_GLOB, card_path_of, sha256
 
 LIVE = ("sealed", "rewritten")
+# In a JSONL export, what each JSONL file holds: its sha256 and that of the Parquet shard it was
+# made from (the one its card and manifest line name), so `verify` can check the copy too.
+JSONL_INDEX = "jsonl-index.json"
+JSONL_GLOB = "data/*/*.jsonl"
+
+
+def jsonl_name(path: str) -> str:
+    """Return the JSONL export's name of a shard path."""
+    return path.removesuffix(".parquet") + ".jsonl"
 
 
 def live_shards(entries: list[dict]) -> dict[str, dict]:
@@ -53,14 +62,25 @@ def verify(storage: Storage) -> dict:
     check_chain(lines)
     entries = [json.loads(line) for line in lines]
     live = live_shards(entries)
+    raw_index = storage.read_or_none(JSONL_INDEX)
+    index = json.loads(raw_index) if raw_index is not None else None  # a JSONL export
     for batch_id, entry in sorted(live.items()):
-        data = storage.read_or_none(entry["path"])
+        if index is None:
+            path, expected = entry["path"], entry["sha256"]
+        else:
+            path, made = jsonl_name(entry["path"]), index.get(jsonl_name(entry["path"]))
+            if made is None or made["source_sha256"] != entry["sha256"]:
+                raise ManifestError(
+                    f"{path}: {JSONL_INDEX} does not name it as made from manifest line "
+                    f"{entry['line']}"
+                )
+            expected = made["sha256"]
+        data = storage.read_or_none(path)
         if data is None:
-            raise ManifestError(f"{entry['path']}: missing (manifest line {entry['line']})")
-        if sha256(data) != entry["sha256"]:
-            raise ManifestError(
-                f"{entry['path']}: sha256 does not match manifest line {entry['line']}"
-            )
+            raise ManifestError(f"{path}: missing (manifest line {entry['line']})")
+        if sha256(data) != expected:
+            what = f"manifest line {entry['line']}" if index is None else JSONL_INDEX
+            raise ManifestError(f"{path}: sha256 does not match {what}")
         card = storage.read_or_none(entry["card"])
         if card is None or sha256(card) != entry["card_sha256"]:
             raise ManifestError(
@@ -68,12 +88,13 @@ def verify(storage: Storage) -> dict:
             )
         if json.loads(card)["sha256"] != entry["sha256"]:
             raise ManifestError(f"{entry['card']}: describes another revision of {batch_id}")
-    known = {e["path"] for e in live.values()}
-    for path in storage.glob(SHARD_GLOB):
+    known = {e["path"] if index is None else jsonl_name(e["path"]) for e in live.values()}
+    for path in storage.glob(SHARD_GLOB if index is None else JSONL_GLOB):
         if path not in known:
             raise ManifestError(f"{path}: not in {MANIFEST} (or deleted there)")
     readme = (storage.read_or_none(README) or b"").decode()
-    if lines and hashlib.sha256(lines[-1]).hexdigest() not in readme:
+    # A JSONL export has no dataset card: the README describes the Parquet shards.
+    if index is None and lines and hashlib.sha256(lines[-1]).hexdigest() not in readme:
         raise ManifestError(f"{README}: does not name the last manifest line's sha256")
     return {
         "lines": len(lines),
@@ -92,26 +113,37 @@ def export(storage: Storage, out: Path, fmt: str = "parquet", since: int = 0) ->
     """Copy (or update) the dataset into `out`: shards changed after manifest line `since`.
 
     Shards deleted after `since` are removed from `out`. The manifest and cards are copied
-    whole; `out` is then a copy that `overt datasets verify` accepts (Parquet format).
+    whole; `out` is then a copy that `overt datasets verify` accepts. In JSONL, each shard
+    becomes `<batch>.jsonl` and `jsonl-index.json` names what each was made from.
     """
     target = open_storage(out)
     lines = read_raw_lines(storage)
     check_chain(lines)
     entries = [json.loads(line) for line in lines]
+    index = None
+    if fmt == "jsonl":
+        index = json.loads(target.read_or_none(JSONL_INDEX) or b"{}") if since else {}
     copied = removed = 0
     for _, entry in sorted(latest(entries).items()):
         if entry["line"] <= since:
             continue
-        name = entry["path"] if fmt == "parquet" else entry["path"].replace(".parquet", ".jsonl")
+        name = entry["path"] if fmt == "parquet" else jsonl_name(entry["path"])
         if entry["op"] == "deleted":
             target.delete(name)
             target.delete(card_path_of(entry["path"]))
+            if index is not None:
+                index.pop(name, None)
             removed += 1
             continue
         data = storage.read(entry["path"])
-        target.write(name, data if fmt == "parquet" else _records_to_jsonl(data))
+        if index is not None:
+            data, source = _records_to_jsonl(data), sha256(data)
+            index[name] = {"sha256": sha256(data), "source_sha256": source}
+        target.write(name, data)
         target.write(entry["card"], storage.read(entry["card"]))
         copied += 1
+    if index is not None:  # before the manifest: a copy cut short fails `verify`
+        target.write(JSONL_INDEX, json.dumps(index, indent=1, sort_keys=True).encode() + b"\n")
     target.write(MANIFEST, storage.read_or_none(MANIFEST) or b"")
     if fmt == "parquet":
         target.write(README, storage.read_or_none(README) or b"")

@@ -270,9 +270,9 @@ def test_erased_shard_revision_hash_and_counts(redis_conn, settings):
     assert "| events | 3 |" in readme and "configs:" in readme
 
 
-def cli(*args):
-    """Run `overt datasets ...` in-process; return the result."""
-    return CliRunner().invoke(main, ["datasets", *args])
+def cli(*args, env: dict | None = None):
+    """Run `overt datasets ...` in-process (with `env` on top of the environment)."""
+    return CliRunner().invoke(main, ["datasets", *args], env=env)
 
 
 def test_verify_passes_then_fails_on_a_flipped_byte(redis_conn, settings):
@@ -301,6 +301,39 @@ def test_verify_fails_on_an_edited_manifest_line(redis_conn, settings):
     store(settings).write("manifest.jsonl", b"\n".join(lines))
     bad = cli("verify")
     assert bad.exit_code == 1 and "manifest.jsonl line 2" in bad.output, bad.output
+
+
+def test_a_jsonl_export_verifies_and_syncs(redis_conn, settings, tmp_path):
+    """A JSONL copy is checked as the Parquet one is: each file against what it was made from."""
+    from backend.core.dataset_ops import JSONL_INDEX, verify
+    from backend.core.dataset_storage import open_storage
+
+    grant_all(redis_conn, *[f"e{i}" for i in range(6)])
+    for i in range(6):
+        queue_raw(redis_conn, f"e{i}", [make_event("click") for _ in range(2)])
+    seal(redis_conn, settings, batch_size=4)
+    out = tmp_path / "jsonl"
+    assert cli("export", "--format", "jsonl", "--out", str(out)).exit_code == 0
+    assert verify(open_storage(out)) == {"lines": 3, "shards": 3, "events": 12}
+    ok = cli("verify", env={"OVERT_DATASETS_URL": str(out)})
+    assert ok.exit_code == 0, ok.output
+
+    # An erasure rewrites a shard; the copy syncs from where it was and still verifies.
+    seen = len(read_manifest(store(settings)))
+    erase_employee(redis_conn, settings.datasets_location, settings.secret, "e0")
+    again = cli("export", "--format", "jsonl", "--out", str(out), "--since", str(seen))
+    assert again.exit_code == 0, again.output
+    assert verify(open_storage(out))["events"] == 10
+    index = json.loads((out / JSONL_INDEX).read_text())
+    assert len(index) == 3 and all(name.endswith(".jsonl") for name in index)
+
+    victim = next(out.glob("data/*/*.jsonl"))
+    victim.write_bytes(victim.read_bytes().replace(b'"click"', b'"clack"', 1))
+    bad = cli("verify", env={"OVERT_DATASETS_URL": str(out)})
+    assert bad.exit_code == 1 and "sha256 does not match" in bad.output, bad.output
+    victim.unlink()
+    bad = cli("verify", env={"OVERT_DATASETS_URL": str(out)})
+    assert bad.exit_code == 1 and "missing" in bad.output, bad.output
 
 
 def test_list_export_since_and_split(redis_conn, settings, tmp_path):
