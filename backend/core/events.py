@@ -14,6 +14,7 @@ from .fastpath import WireForm, compile_schema
 from .frames import find_bad_string
 from .vocabulary import (
     CATEGORY_OF,
+    CHANGE_TARGETS,
     COMMAND_KEYS,
     MAX_CLOCK_SKEW_MS,
     MAX_ELEMENTS,
@@ -145,8 +146,23 @@ class ScrollSchema(EventSchema):
     y = fields.Integer(strict=True, validate=validate.Range(0, 10**8))  # scrollY, px
 
 
+def _choice_error(field: str) -> str:
+    tags, roles = CHANGE_TARGETS[field]
+    named = sorted(role for role in roles if role is not None) + ["none"] * (None in roles)
+    listed = ", ".join(named[:-1]) + " or " + named[-1]
+    return f"{field} is only for a choice control: tag {' or '.join(sorted(tags))}, role {listed}"
+
+
+# Why a change's target is refused, per field it carries.
+CHOICE_ERRORS = {field: _choice_error(field) for field in CHANGE_TARGETS}
+
+
 class ChangeSchema(EventSchema):
-    """A choice in a select, checkbox, radio or switch: the option's label or the checked state."""
+    """A choice in a select, checkbox, radio or switch: the option's label or the checked state.
+
+    The target must be such a control (`CHANGE_TARGETS`): a text field's change is refused, so
+    what was typed in it can never ride in `value`.
+    """
 
     target = fields.Nested(TargetSchema, required=True)
     value = fields.String(validate=validate.Length(max=MAX_LABEL))
@@ -156,6 +172,16 @@ class ChangeSchema(EventSchema):
     def _one_of(self, data, **_):
         if ("value" in data) == ("checked" in data):
             raise ValidationError("give exactly one of value or checked", "_schema")
+
+    @validates_schema
+    def _choice_control(self, data, **_):
+        field = "value" if "value" in data else "checked"
+        if field not in data or ("value" in data and "checked" in data):
+            return  # _one_of says what is wrong
+        tags, roles = CHANGE_TARGETS[field]
+        target = data["target"]
+        if target["tag"] not in tags or target.get("role") not in roles:
+            raise ValidationError(CHOICE_ERRORS[field], "target")
 
 
 MODIFIERS = ("alt", "ctrl", "meta", "shift")

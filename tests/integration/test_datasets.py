@@ -61,7 +61,11 @@ def trajectory_events() -> list[dict]:
                         {"bid": "b1", "role": "button", "tag": "button", "box": [1.0, 2.0, 3, 4]}
                     ],
                 },
-                {"type": "change", "target": {"selector": "#c", "tag": "input"}, "checked": True},
+                {
+                    "type": "change",
+                    "target": {"selector": "#c", "tag": "input", "role": "checkbox"},
+                    "checked": True,
+                },
                 {"type": "key", "key": "Enter", "mods": ["Shift"]},
                 {"type": "task_start", "task": "k1", "goal": "File a ticket"},
                 {"type": "task_end", "task": "k1", "outcome": "done"},
