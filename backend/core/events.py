@@ -38,9 +38,9 @@ EPISODE_FIELDS = ("session", "tab", "page", "step")
 
 
 @functools.cache
-def _episode_split(expected: tuple[str, ...]) -> tuple[frozenset[str], frozenset[str]]:
-    """Return the episode fields an event must have and the ones it must not."""
-    return frozenset(expected), frozenset(EPISODE_FIELDS) - frozenset(expected)
+def _episode_split(required: tuple[str, ...]) -> tuple[frozenset[str], frozenset[str]]:
+    """Return the episode fields an event must have and the others, which come all or none."""
+    return frozenset(required), frozenset(EPISODE_FIELDS) - frozenset(required)
 
 
 class Flag(fields.Boolean):
@@ -107,17 +107,21 @@ class EventSchema(Schema):
     page = _episode_id()
     step = fields.Integer(strict=True, validate=validate.Range(0, MAX_STEP))
     task = _episode_id()  # set while the employee has a task open
+    # The episode fields this type requires; the other ones of EPISODE_FIELDS are optional but
+    # come together (a tab without its page and step cannot be ordered).
     episode_fields: tuple[str, ...] = EPISODE_FIELDS
 
     @validates_schema
     def _episode_whole(self, data, **_):
-        expected, others = _episode_split(self.episode_fields)
-        if data.keys() >= expected and data.keys().isdisjoint(others):
+        required, optional = _episode_split(self.episode_fields)
+        keys = data.keys()
+        if keys >= required and (keys >= optional or keys.isdisjoint(optional)):
             return  # the common case, decided in C
-        given = {name for name in EPISODE_FIELDS if name in data}
-        expected = set(self.episode_fields)
-        errors = {n: ["required: every event belongs to an episode"] for n in expected - given}
-        errors.update({n: ["not part of this event's episode"] for n in given - expected})
+        errors = {n: ["required: every event belongs to an episode"] for n in required - keys}
+        given = sorted(optional & keys)
+        if given:
+            message = f"required with {', '.join(given)}: a tab's events come with page and step"
+            errors.update({n: [message] for n in optional - keys})
         if errors:
             raise ValidationError(errors)
 
@@ -250,7 +254,8 @@ class ObservationSchema(EventSchema):
 
 
 class TaskStartSchema(EventSchema):
-    """The popup starts a task: it belongs to the browser session, not to one tab."""
+    """The popup starts a task: it belongs to the browser session, and may name the tab (with
+    its page and step) the popup was opened over."""
 
     episode_fields = ("session",)
     task = _episode_id(required=True)

@@ -69,9 +69,35 @@ def test_episode_fields_come_together():
 
 
 def test_task_events_belong_to_the_session():
-    """task_start and task_end come from the popup: a session, never a tab or a step."""
+    """task_start and task_end come from the popup: a session is enough."""
     assert validate_event(make_event("task_start", session=EPISODE["session"]))["goal"]
-    assert "tab" in errors_of(make_event("task_end", **EPISODE))
+    event = make_event("task_end")
+    del event["session"]
+    assert set(errors_of(event)) == {"session"}
+
+
+@pytest.mark.parametrize("kind", ["task_start", "task_end"])
+def test_task_events_may_carry_their_tab(kind):
+    """A task event may also name the tab it was made over: tab, page and step are kept."""
+    cleaned = validate_event(make_event(kind, **EPISODE))
+    assert {k: cleaned[k] for k in EPISODE} == EPISODE
+
+
+@pytest.mark.parametrize(
+    "change, errors",
+    [
+        ({"tab": "t_0b7d33aa"}, {"page", "step"}),
+        ({"tab": "t_0b7d33aa", "page": "p_91c2e0ff"}, {"step"}),
+        ({"step": 3}, {"tab", "page"}),
+        ({**EPISODE, "tab": "has space 1234"}, {"tab"}),
+        ({**EPISODE, "step": -1}, {"step"}),
+        ({**EPISODE, "page": "x" * 33}, {"page"}),
+    ],
+)
+def test_task_event_tab_fields_are_checked_and_come_together(change, errors):
+    """Validated as on any event; a tab without its page and step cannot be ordered."""
+    event = {**make_event("task_start"), **change}
+    assert set(errors_of(event)) == errors
 
 
 @pytest.mark.parametrize("kind, field", [("task_start", "goal"), ("task_end", "outcome")])
