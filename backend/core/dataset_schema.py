@@ -73,7 +73,12 @@ FIELDS: tuple[tuple[str, pa.DataType, str], ...] = (
     ("checked", pa.bool_(), "change: whether a checkbox or radio is now checked."),
     ("key", pa.string(), "key: a command key, or a letter or digit with ctrl/meta; never text."),
     ("mods", pa.list_(pa.string()), "key: modifier keys held (alt, ctrl, meta, shift)."),
-    ("task", pa.string(), "task_start, task_end: random id of the task."),
+    (
+        "task",
+        pa.string(),
+        "Random id of the task the employee had open: task_start, task_end and any event "
+        "made while it was open.",
+    ),
     ("goal", pa.string(), "task_start: the goal as written by the employee, redacted."),
     ("outcome", pa.string(), "task_end: done or abandoned."),
 )
