@@ -93,6 +93,16 @@ def arrow_schema() -> pa.Schema:
     return pa.schema(fields, metadata={"overt_schema_version": DATASET_SCHEMA_VERSION})
 
 
+def arrow_schema_text() -> str:
+    """Return the Arrow schema as text: one column a line with its whole type, then the schema
+    version (pyarrow's `Schema.to_string` cuts types over 100 characters short)."""
+    schema = arrow_schema()
+    lines = [f"{f.name}: {f.type}{'' if f.nullable else ' not null'}" for f in schema]
+    lines.append("-- schema metadata --")
+    lines += [f"{k.decode()}: {v.decode()!r}" for k, v in schema.metadata.items()]
+    return "\n".join(lines)
+
+
 _SCHEMA = arrow_schema()
 _TYPES = tuple((name, kind) for name, kind, _ in FIELDS)
 

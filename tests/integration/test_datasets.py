@@ -357,6 +357,9 @@ def test_schema_command_prints_json_schema_and_arrow(settings):
     arrow = cli("schema", "--format", "arrow").output
     assert "depth: int64" in arrow and "overt_schema_version: '3'" in arrow
     assert isinstance(arrow_schema().field("ts").type, pa.DataType)
+    assert "omitted" not in arrow and "..." not in arrow, "every type in full"
+    for field in arrow_schema():
+        assert f"\n{field.name}: {field.type}" in "\n" + arrow, field.name
 
 
 def test_unreadable_storage_is_a_one_line_error(settings, monkeypatch):
