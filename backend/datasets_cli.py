@@ -19,7 +19,7 @@ from .core import dataset_ops
 from .core.audit import AuditChainError, audit
 from .core.config import load_settings
 from .core.dataset_manifest import ManifestError, latest, read_raw_lines
-from .core.dataset_schema import arrow_schema, json_schema
+from .core.dataset_schema import arrow_schema_text, json_schema
 from .core.dataset_storage import open_storage
 from .core.steps import export_steps
 
@@ -202,4 +202,4 @@ def schema(fmt: str):
     if fmt == "json":
         click.echo(json.dumps(json_schema(), indent=2))
     else:
-        click.echo(arrow_schema().to_string(show_schema_metadata=True))
+        click.echo(arrow_schema_text())

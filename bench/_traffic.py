@@ -118,7 +118,9 @@ def app_event(i: int, now: int, event_id: str | None = None) -> dict:
         event["count"] = 1 + i % 20
     elif kind == "submit":
         event["fields"] = 3 + i % 5
-    elif kind == "change":
+    elif kind == "change":  # a select's option: the server refuses a change on other targets
+        select = f"main > div:nth-child({i % 9}) > select"
+        event["target"].update(selector=select, tag="select", role="combobox")
         event["value"] = labels[i % 5]
     elif kind == "key":
         event["key"] = KEYS[i % len(KEYS)]

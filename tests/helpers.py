@@ -66,7 +66,7 @@ def make_event(kind: str = "click", url: str = "https://app.example.com/page", *
         "task_end": {"task": "task0001abcd", "outcome": "done"},
     }
     event.update(defaults.get(kind, {}))
-    # Episode fields: the popup's task events belong to the session only.
+    # Episode fields: the popup's task events need only the session (a tab is optional).
     event.update(SESSION_ONLY if kind.startswith("task_") else EPISODE)
     event.update(extra)
     return event

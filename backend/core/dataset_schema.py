@@ -73,7 +73,12 @@ FIELDS: tuple[tuple[str, pa.DataType, str], ...] = (
     ("checked", pa.bool_(), "change: whether a checkbox or radio is now checked."),
     ("key", pa.string(), "key: a command key, or a letter or digit with ctrl/meta; never text."),
     ("mods", pa.list_(pa.string()), "key: modifier keys held (alt, ctrl, meta, shift)."),
-    ("task", pa.string(), "task_start, task_end: random id of the task."),
+    (
+        "task",
+        pa.string(),
+        "Random id of the task the employee had open: task_start, task_end and any event "
+        "made while it was open.",
+    ),
     ("goal", pa.string(), "task_start: the goal as written by the employee, redacted."),
     ("outcome", pa.string(), "task_end: done or abandoned."),
 )
@@ -86,6 +91,16 @@ def arrow_schema() -> pa.Schema:
     """Return the Arrow schema of a shard, with the schema version in its metadata."""
     fields = [pa.field(name, kind, nullable=name not in REQUIRED) for name, kind, _ in FIELDS]
     return pa.schema(fields, metadata={"overt_schema_version": DATASET_SCHEMA_VERSION})
+
+
+def arrow_schema_text() -> str:
+    """Return the Arrow schema as text: one column a line with its whole type, then the schema
+    version (pyarrow's `Schema.to_string` cuts types over 100 characters short)."""
+    schema = arrow_schema()
+    lines = [f"{f.name}: {f.type}{'' if f.nullable else ' not null'}" for f in schema]
+    lines.append("-- schema metadata --")
+    lines += [f"{k.decode()}: {v.decode()!r}" for k, v in schema.metadata.items()]
+    return "\n".join(lines)
 
 
 _SCHEMA = arrow_schema()

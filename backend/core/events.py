@@ -14,6 +14,7 @@ from .fastpath import WireForm, compile_schema
 from .frames import find_bad_string
 from .vocabulary import (
     CATEGORY_OF,
+    CHANGE_TARGETS,
     COMMAND_KEYS,
     MAX_CLOCK_SKEW_MS,
     MAX_ELEMENTS,
@@ -37,9 +38,9 @@ EPISODE_FIELDS = ("session", "tab", "page", "step")
 
 
 @functools.cache
-def _episode_split(expected: tuple[str, ...]) -> tuple[frozenset[str], frozenset[str]]:
-    """Return the episode fields an event must have and the ones it must not."""
-    return frozenset(expected), frozenset(EPISODE_FIELDS) - frozenset(expected)
+def _episode_split(required: tuple[str, ...]) -> tuple[frozenset[str], frozenset[str]]:
+    """Return the episode fields an event must have and the others, which come all or none."""
+    return frozenset(required), frozenset(EPISODE_FIELDS) - frozenset(required)
 
 
 class Flag(fields.Boolean):
@@ -106,17 +107,21 @@ class EventSchema(Schema):
     page = _episode_id()
     step = fields.Integer(strict=True, validate=validate.Range(0, MAX_STEP))
     task = _episode_id()  # set while the employee has a task open
+    # The episode fields this type requires; the other ones of EPISODE_FIELDS are optional but
+    # come together (a tab without its page and step cannot be ordered).
     episode_fields: tuple[str, ...] = EPISODE_FIELDS
 
     @validates_schema
     def _episode_whole(self, data, **_):
-        expected, others = _episode_split(self.episode_fields)
-        if data.keys() >= expected and data.keys().isdisjoint(others):
+        required, optional = _episode_split(self.episode_fields)
+        keys = data.keys()
+        if keys >= required and (keys >= optional or keys.isdisjoint(optional)):
             return  # the common case, decided in C
-        given = {name for name in EPISODE_FIELDS if name in data}
-        expected = set(self.episode_fields)
-        errors = {n: ["required: every event belongs to an episode"] for n in expected - given}
-        errors.update({n: ["not part of this event's episode"] for n in given - expected})
+        errors = {n: ["required: every event belongs to an episode"] for n in required - keys}
+        given = sorted(optional & keys)
+        if given:
+            message = f"required with {', '.join(given)}: a tab's events come with page and step"
+            errors.update({n: [message] for n in optional - keys})
         if errors:
             raise ValidationError(errors)
 
@@ -145,8 +150,23 @@ class ScrollSchema(EventSchema):
     y = fields.Integer(strict=True, validate=validate.Range(0, 10**8))  # scrollY, px
 
 
+def _choice_error(field: str) -> str:
+    tags, roles = CHANGE_TARGETS[field]
+    named = sorted(role for role in roles if role is not None) + ["none"] * (None in roles)
+    listed = ", ".join(named[:-1]) + " or " + named[-1]
+    return f"{field} is only for a choice control: tag {' or '.join(sorted(tags))}, role {listed}"
+
+
+# Why a change's target is refused, per field it carries.
+CHOICE_ERRORS = {field: _choice_error(field) for field in CHANGE_TARGETS}
+
+
 class ChangeSchema(EventSchema):
-    """A choice in a select, checkbox, radio or switch: the option's label or the checked state."""
+    """A choice in a select, checkbox, radio or switch: the option's label or the checked state.
+
+    The target must be such a control (`CHANGE_TARGETS`): a text field's change is refused, so
+    what was typed in it can never ride in `value`.
+    """
 
     target = fields.Nested(TargetSchema, required=True)
     value = fields.String(validate=validate.Length(max=MAX_LABEL))
@@ -156,6 +176,16 @@ class ChangeSchema(EventSchema):
     def _one_of(self, data, **_):
         if ("value" in data) == ("checked" in data):
             raise ValidationError("give exactly one of value or checked", "_schema")
+
+    @validates_schema
+    def _choice_control(self, data, **_):
+        field = "value" if "value" in data else "checked"
+        if field not in data or ("value" in data and "checked" in data):
+            return  # _one_of says what is wrong
+        tags, roles = CHANGE_TARGETS[field]
+        target = data["target"]
+        if target["tag"] not in tags or target.get("role") not in roles:
+            raise ValidationError(CHOICE_ERRORS[field], "target")
 
 
 MODIFIERS = ("alt", "ctrl", "meta", "shift")
@@ -224,7 +254,8 @@ class ObservationSchema(EventSchema):
 
 
 class TaskStartSchema(EventSchema):
-    """The popup starts a task: it belongs to the browser session, not to one tab."""
+    """The popup starts a task: it belongs to the browser session, and may name the tab (with
+    its page and step) the popup was opened over."""
 
     episode_fields = ("session",)
     task = _episode_id(required=True)

@@ -8,7 +8,6 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable
-from urllib.parse import urlsplit
 
 import redis
 
@@ -16,6 +15,7 @@ from . import keys
 from .clock import now_ms
 from .employees import Identity
 from .events import EventRejected, validate_event
+from .origins import normal_origin, origin_of
 from .records import queued_encoder
 from .vocabulary import CATEGORY_OF
 
@@ -64,22 +64,14 @@ return refused
 CATEGORY_BYTE = 64  # an entry's category byte: 64 + the category's 1-based position
 
 
-def origin_of(url: str) -> str:
-    """Return scheme://host[:port] of a URL, or '' when it has none."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return ""
-    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
-
-
 def origin_matcher(allowed_origins) -> Callable[[str], bool]:
-    """Return a check that a URL's origin is one of `allowed_origins` (as `origin_of` decides).
+    """Return a check that a URL's origin is one of `allowed_origins` (as `origin_of` decides,
+    a default port being no port on either side).
 
     A URL that starts with an allowed origin followed by "/", "?", "#" or nothing has that origin
     (for origins that `origin_of` gives back unchanged); anything else goes through `urlsplit`.
     """
-    allowed = frozenset(allowed_origins)
+    allowed = frozenset(map(normal_origin, allowed_origins))
     plain = tuple(o for o in allowed if origin_of(o) == o)
 
     def matches(url: str) -> bool:

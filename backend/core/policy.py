@@ -8,6 +8,7 @@ import json
 import redis
 
 from . import keys
+from .origins import normal_origin
 from .vocabulary import CATEGORIES
 
 DEFAULT_MIN_CONTRIBUTORS = 3
@@ -60,7 +61,7 @@ def put_policy(r: redis.Redis, new: dict) -> tuple[dict, set[str]]:
         "categories": sorted(set(new["categories"]), key=CATEGORIES.index),
         "purpose": new["purpose"],
         "retention_days": new["retention_days"],
-        "allowed_origins": sorted({o.rstrip("/") for o in new["allowed_origins"]}),
+        "allowed_origins": sorted({normal_origin(o.rstrip("/")) for o in new["allowed_origins"]}),
         "min_contributors": new.get("min_contributors", old["min_contributors"]),
         "mask_selectors": list(dict.fromkeys(new.get("mask_selectors", old["mask_selectors"]))),
     }

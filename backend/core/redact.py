@@ -14,6 +14,8 @@ import re
 import unicodedata
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
+from .origins import without_default_port
+
 # Unicode-aware: `jöhn@exämple.com` is an e-mail too.
 EMAIL = re.compile(r"[\w.%+-]+@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}")
 # 13-19 digits, optionally grouped by spaces or dashes: card-like, masked before shorter runs.
@@ -61,14 +63,16 @@ def redact_text(text: str) -> str:
 
 
 def origin_url(url: str) -> str:
-    """Return `scheme://host[:port]/` of a web URL (credentials dropped), or '' for none."""
+    """Return `scheme://host[:port]/` of a web URL (credentials and a default port dropped), or
+    '' for none."""
     try:
         parts = urlsplit(url)
     except ValueError:
         return ""
-    if parts.scheme.lower() not in WEB_SCHEMES or not parts.netloc:
+    scheme = parts.scheme.lower()
+    if scheme not in WEB_SCHEMES or not parts.netloc:
         return ""
-    return f"{parts.scheme.lower()}://{parts.netloc.rsplit('@', 1)[-1]}/"
+    return f"{scheme}://{without_default_port(scheme, parts.netloc.rsplit('@', 1)[-1])}/"
 
 
 ROUTE = re.compile(r"^#!?/")

@@ -20,6 +20,8 @@ from .datasets import SHARD_GLOB, read_shard
 # A page view this soon after an action on the page is that action's effect, not a `goto`.
 NAVIGATION_EFFECT_MS = 2000
 ELEMENT_ACTIONS = ("click", "change", "key", "submit", "input_activity")
+# The popup's events: an episode's goal and outcome, never a step, with or without a tab.
+TASK_EVENTS = ("task_start", "task_end")
 STATES = ("checked", "selected", "expanded", "disabled")
 
 
@@ -40,7 +42,7 @@ def group_episodes(records: Iterable[dict]) -> dict[tuple, list[dict]]:
         if key is not None:
             episodes.setdefault(key, []).append(record)
     for events in episodes.values():
-        # task_start and task_end come from the popup: a session, no tab or step.
+        # task_start and task_end come from the popup: they may have no tab or step.
         events.sort(key=lambda e: (e["ts"], e.get("tab", ""), e.get("step", -1)))
         _restore_tab_order(events)
     return episodes
@@ -118,8 +120,8 @@ class EpisodeBuilder:
     def build(self) -> list[dict]:
         """Return the steps of the episode."""
         for event in self.events:
-            if "tab" not in event:
-                continue  # task_start, task_end: the episode's goal and outcome
+            if event["type"] in TASK_EVENTS or "tab" not in event:
+                continue  # a tab is numbered by its first step, not by the task's start
             tab = (event["session"], event["tab"])
             if tab not in self.tabs:
                 self.tabs.append(tab)

@@ -1,4 +1,5 @@
-"""What Overt captures: categories, event types and field limits, read from vocabulary.json.
+"""What Overt captures: categories, event types, change targets and field limits, read from
+vocabulary.json.
 
 The extension keeps the same values in extension/shared/constants.js;
 tests/unit/test_vocabulary.py checks that both agree.
@@ -19,6 +20,12 @@ CATEGORY_OF: dict[str, str] = dict(_VOCABULARY["category_of"])
 EVENT_TYPES: tuple[str, ...] = tuple(CATEGORY_OF)
 # Keys a `key` event may name without a modifier: commands, never text.
 COMMAND_KEYS: tuple[str, ...] = tuple(_VOCABULARY["command_keys"])
+# The controls a `change` may name, per field it carries: the tags and roles (None: no role) of
+# the elements the extension sends that field for (extension/content/capture.js `onChange`).
+CHANGE_TARGETS: dict[str, tuple[frozenset[str], frozenset[str | None]]] = {
+    field: (frozenset(rule["tags"]), frozenset(rule["roles"]))
+    for field, rule in _VOCABULARY["change_targets"].items()
+}
 
 _LIMITS = _VOCABULARY["limits"]
 MAX_URL: int = _LIMITS["max_url"]

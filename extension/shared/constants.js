@@ -29,6 +29,16 @@ export const COMMAND_KEYS = Object.freeze([
   "Enter", "Escape", "Tab", "ArrowUp", "ArrowDown", "ArrowLeft", "ArrowRight", "PageUp", "PageDown",
 ]);
 
+/**
+ * The controls a `change` may name, per field it carries (backend/core/vocabulary.json): the tags
+ * and roles (null: no role) of what extension/content/capture.js sends it for. The backend refuses
+ * a change on any other target, a text field's above all.
+ */
+export const CHANGE_TARGETS = Object.freeze({
+  value: Object.freeze({ tags: ["select"], roles: [null, "combobox", "listbox", "menu"] }),
+  checked: Object.freeze({ tags: ["input"], roles: ["checkbox", "radio", "switch", "menuitemcheckbox", "menuitemradio"] }),
+});
+
 /** Field limits the backend enforces (backend/core/vocabulary.json); we truncate to stay inside them. */
 export const MAX_URL = 2048;
 export const MAX_TITLE = 300;

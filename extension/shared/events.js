@@ -4,7 +4,7 @@
  * here, so a bug in the content script cannot widen what leaves the browser.
  */
 import {
-  ARIA_ROLES, CATEGORY_OF_TYPE, COMMAND_KEYS, MAX_ELEMENTS, MAX_GOAL, MAX_LABEL, MAX_OBSERVATION_BYTES,
+  ARIA_ROLES, CATEGORY_OF_TYPE, CHANGE_TARGETS, COMMAND_KEYS, MAX_ELEMENTS, MAX_GOAL, MAX_LABEL, MAX_OBSERVATION_BYTES,
   MAX_SELECTOR, MAX_TAG, MAX_TITLE,
 } from "./constants.js";
 import { jsonStringBytes, utf8Length } from "./observe.js";
@@ -156,6 +156,12 @@ function isShortcut(key, mods) {
 
 const isCount = (n, min, max) => Number.isInteger(n) && n >= min && n <= max;
 
+/** True when a cleaned `target` is a control whose change carries `field` (value or checked). */
+function isChoiceTarget(target, field) {
+  const { tags, roles } = CHANGE_TARGETS[field];
+  return tags.includes(target.tag) && roles.includes(target.role ?? null);
+}
+
 const EXTRA_FIELDS = {
   page_view(raw, out, mask) {
     if (raw.referrer) out.referrer = redactUrl(raw.referrer, undefined, mask);
@@ -195,7 +201,9 @@ const EXTRA_FIELDS = {
     out.target = cleanTarget(raw.target, mask);
     if (typeof raw.checked === "boolean") out.checked = raw.checked;
     else if (typeof raw.value === "string") out.value = redactLabel(mask(raw.value), MAX_LABEL);
-    return out.target !== null && (typeof out.checked === "boolean" || typeof out.value === "string");
+    const field = typeof out.checked === "boolean" ? "checked" : "value";
+    // A text field's change is never sent, whatever the content script hands over.
+    return out.target !== null && field in out && isChoiceTarget(out.target, field);
   },
   key(raw, out, mask) {
     const mods = Array.isArray(raw.mods) ? MODS.filter((m) => raw.mods.includes(m)) : [];

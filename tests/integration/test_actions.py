@@ -36,6 +36,17 @@ def test_state_modules_do_not_publish(redis_conn, control):
     assert created and control() == []
 
 
+def test_policy_origins_are_stored_without_their_default_port(redis_conn):
+    """An origin written with `:443` (https) or `:80` (http) is stored as a browser names it."""
+    origins = ["https://app.example.com:443/", "http://intranet:80", "http://intranet:8080"]
+    stored, _ = policy.put_policy(redis_conn, {**TEST_POLICY, "allowed_origins": origins})
+    assert stored["allowed_origins"] == [
+        "http://intranet",
+        "http://intranet:8080",
+        "https://app.example.com",
+    ]
+
+
 def test_pause_and_resume_announce_and_audit(redis_conn, control):
     """actions.pause publishes the pause frame once; a second pause of the scope does not."""
     record, created, _ = actions.pause(redis_conn, "admin", {"team": "sales"}, "why")

@@ -61,7 +61,11 @@ def trajectory_events() -> list[dict]:
                         {"bid": "b1", "role": "button", "tag": "button", "box": [1.0, 2.0, 3, 4]}
                     ],
                 },
-                {"type": "change", "target": {"selector": "#c", "tag": "input"}, "checked": True},
+                {
+                    "type": "change",
+                    "target": {"selector": "#c", "tag": "input", "role": "checkbox"},
+                    "checked": True,
+                },
                 {"type": "key", "key": "Enter", "mods": ["Shift"]},
                 {"type": "task_start", "task": "k1", "goal": "File a ticket"},
                 {"type": "task_end", "task": "k1", "outcome": "done"},
@@ -386,6 +390,9 @@ def test_schema_command_prints_json_schema_and_arrow(settings):
     arrow = cli("schema", "--format", "arrow").output
     assert "depth: int64" in arrow and "overt_schema_version: '3'" in arrow
     assert isinstance(arrow_schema().field("ts").type, pa.DataType)
+    assert "omitted" not in arrow and "..." not in arrow, "every type in full"
+    for field in arrow_schema():
+        assert f"\n{field.name}: {field.type}" in "\n" + arrow, field.name
 
 
 def test_unreadable_storage_is_a_one_line_error(settings, monkeypatch):

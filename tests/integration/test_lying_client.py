@@ -47,3 +47,25 @@ def test_what_the_extension_would_have_masked_is_masked_at_sealing(live_server, 
     text = json.dumps([first, second])
     assert "jane" not in text and "corp" not in text and "Patient" not in text
     c.close()
+
+
+def test_a_change_on_a_text_field_is_refused_and_the_rest_sealed(live_server, admin, run_workers):
+    """A change whose target is a text input is refused on its own: what was typed is never
+    sealed, however many people send it; the select's change in the same frame is kept."""
+    admin.set_policy()
+    token = admin.enroll("alice")
+    admin.set_consent(token, {"forms": True})
+    c = WSClient(live_server.ws_url)
+    c.hello(token)
+    notes = {"selector": "#notes", "tag": "input", "role": "textbox", "label": "Notes"}
+    typed = make_event("change", target=notes, value="my secret diary note")
+    chosen = make_event("change")  # a select's option (tests/helpers.py)
+    ack = c.send_events(1, [typed, chosen])
+    assert ack["accepted"] == 1
+    (refused,) = ack["rejected"]
+    assert (refused["index"], refused["code"]) == (0, "invalid_event")
+    assert set(refused["errors"]) == {"target"}
+    records = run_workers()
+    assert [r["id"] for r in records] == [chosen["id"]]
+    assert "diary" not in json.dumps(records)
+    c.close()

@@ -117,6 +117,36 @@ def test_observation_labels_pass_the_rarity_gate(admin, alice, send, run_workers
     assert records["task_start"]["goal"] == "Quote for Zyxwv at [email]", "redacted, not gated"
 
 
+def test_task_events_with_their_tab_are_sealed_with_it(
+    alice, send, run_workers, settings, tmp_path
+):
+    """task_start and task_end naming their tab, page and step are accepted and sealed with
+    them; the steps export reads the same episode as without them."""
+    task = "k_quotetask1"
+    tab = Tab("t_tabone01", task=task)
+    start = tab.event("task_start", goal="Create a quote")
+    events = [start, *quote_run(tab), tab.event("task_end", outcome="done")]
+    assert events[0]["step"] == 0 and events[-1]["step"] == 7
+    ack = send(alice, events)
+    assert ack["rejected"] == [] and ack["accepted"] == 8
+    records = {r["type"]: r for r in run_workers()}
+    for kind, step in (("task_start", 0), ("task_end", 7)):
+        sealed = records[kind]
+        assert (sealed["tab"], sealed["page"], sealed["step"]) == (tab.tab, tab.page, step)
+    _, episodes, steps = export_steps(settings.data_dir / "datasets", tmp_path / "out")
+    lines = (tmp_path / "out" / "steps.jsonl").read_text().splitlines()
+    (episode,) = [json.loads(line) for line in lines]
+    assert (episodes, steps) == (1, 5)
+    assert (episode["goal"], episode["outcome"]) == ("Create a quote", "done")
+    assert [s["action"] for s in episode["steps"]] == [
+        f'goto("{URL}")',
+        'select_option("b1", "Customer")',
+        'check("b2")',
+        'click("b3")',
+        'press("Enter")',
+    ]
+
+
 def test_page_structure_refused_without_consent(admin, alice, send, run_workers):
     """With page_structure withdrawn, the server refuses observations: nothing is sealed."""
     admin.set_consent(alice, {"page_structure": False})

@@ -93,10 +93,34 @@ const base = { ts: 1, url: "https://app.example.com/x", page: "p_abcdefgh12" };
 
 test("change keeps an option's label or the checked state, never both", () => {
   const target = { selector: "#k", tag: "select", bid: "b4" };
+  const box = { selector: "#u", tag: "input", role: "checkbox" };
   assert.equal(sanitizeEvent({ ...base, type: "change", target, value: "Mail jo@x.com" }, "i").value, "Mail [email]");
-  assert.equal(sanitizeEvent({ ...base, type: "change", target, checked: false }, "i").checked, false);
+  assert.equal(sanitizeEvent({ ...base, type: "change", target: box, checked: false }, "i").checked, false);
   assert.equal(sanitizeEvent({ ...base, type: "change", target }, "i"), null);
   assert.equal(sanitizeEvent({ ...base, type: "click", target }, "i").target.bid, "b4");
+});
+
+test("change is sent only for a select (value) or a checkbox, radio or switch (checked)", () => {
+  const change = (target, choice) => sanitizeEvent({ ...base, type: "change", target, ...choice }, "i");
+  const value = { value: "my secret diary note" };
+  for (const target of [
+    { selector: "#notes", tag: "input", role: "textbox" },
+    { selector: "#q", tag: "input", role: "combobox" },
+    { selector: "#q", tag: "input" },
+    { selector: "#body", tag: "textarea", role: "textbox" },
+    { selector: "#body", tag: "div", role: "textbox" },
+    { selector: "#k", tag: "select", role: "textbox" },
+    { selector: "#k", tag: "div", role: "listbox" },
+  ]) {
+    assert.equal(change(target, value), null, JSON.stringify(target));
+    assert.equal(change(target, { checked: true }), null, JSON.stringify(target));
+  }
+  assert.equal(change({ selector: "#k", tag: "select", role: "combobox" }, { value: "Customer" }).value, "Customer");
+  assert.equal(change({ selector: "#k", tag: "select", role: "combobox" }, { checked: true }), null);
+  for (const role of ["checkbox", "radio", "switch"]) {
+    assert.equal(change({ selector: "#u", tag: "input", role }, { checked: true }).checked, true, role);
+    assert.equal(change({ selector: "#u", tag: "input", role }, value), null, role);
+  }
 });
 
 test("key events with printable characters are refused even if a content script sends them", () => {

@@ -17,6 +17,7 @@ test("categories and event types are the backend's", () => {
   assert.deepEqual([...constants.CATEGORIES], vocabulary.categories);
   assert.deepEqual({ ...constants.CATEGORY_OF_TYPE }, vocabulary.category_of);
   assert.deepEqual([...constants.COMMAND_KEYS], vocabulary.command_keys);
+  assert.deepEqual(JSON.parse(JSON.stringify(constants.CHANGE_TARGETS)), vocabulary.change_targets);
 });
 
 test("field limits are the backend's", () => {

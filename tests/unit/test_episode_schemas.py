@@ -69,9 +69,35 @@ def test_episode_fields_come_together():
 
 
 def test_task_events_belong_to_the_session():
-    """task_start and task_end come from the popup: a session, never a tab or a step."""
+    """task_start and task_end come from the popup: a session is enough."""
     assert validate_event(make_event("task_start", session=EPISODE["session"]))["goal"]
-    assert "tab" in errors_of(make_event("task_end", **EPISODE))
+    event = make_event("task_end")
+    del event["session"]
+    assert set(errors_of(event)) == {"session"}
+
+
+@pytest.mark.parametrize("kind", ["task_start", "task_end"])
+def test_task_events_may_carry_their_tab(kind):
+    """A task event may also name the tab it was made over: tab, page and step are kept."""
+    cleaned = validate_event(make_event(kind, **EPISODE))
+    assert {k: cleaned[k] for k in EPISODE} == EPISODE
+
+
+@pytest.mark.parametrize(
+    "change, errors",
+    [
+        ({"tab": "t_0b7d33aa"}, {"page", "step"}),
+        ({"tab": "t_0b7d33aa", "page": "p_91c2e0ff"}, {"step"}),
+        ({"step": 3}, {"tab", "page"}),
+        ({**EPISODE, "tab": "has space 1234"}, {"tab"}),
+        ({**EPISODE, "step": -1}, {"step"}),
+        ({**EPISODE, "page": "x" * 33}, {"page"}),
+    ],
+)
+def test_task_event_tab_fields_are_checked_and_come_together(change, errors):
+    """Validated as on any event; a tab without its page and step cannot be ordered."""
+    event = {**make_event("task_start"), **change}
+    assert set(errors_of(event)) == errors
 
 
 @pytest.mark.parametrize("kind, field", [("task_start", "goal"), ("task_end", "outcome")])
@@ -111,10 +137,13 @@ def test_key_is_a_command_never_text(key, mods, ok):
         errors_of(event)
 
 
+CHECKBOX = {"selector": "#urgent", "tag": "input", "role": "checkbox", "label": "Urgent"}
+
+
 def test_change_has_a_value_or_checked():
     """Exactly one of value (an option's label) or checked (a real boolean)."""
     assert validate_event(make_event("change", value="Customer"))["value"] == "Customer"
-    box = make_event("change", checked=True)
+    box = make_event("change", target=CHECKBOX, checked=True)
     del box["value"]
     assert validate_event(box)["checked"] is True
     errors_of(make_event("change", checked=False))  # both
@@ -122,6 +151,67 @@ def test_change_has_a_value_or_checked():
     neither = make_event("change")
     del neither["value"]
     errors_of(neither)
+
+
+TEXT_FIELDS = [
+    {"selector": "#notes", "tag": "input", "role": "textbox", "label": "Notes"},
+    {"selector": "#q", "tag": "input", "role": "searchbox"},
+    {"selector": "#q", "tag": "input", "role": "combobox"},  # an autocomplete field
+    {"selector": "#q", "tag": "input"},
+    {"selector": "#body", "tag": "textarea", "role": "textbox"},
+    {"selector": "#body", "tag": "div", "role": "textbox"},  # contenteditable
+    {"selector": "#kind", "tag": "select", "role": "textbox"},
+    {"selector": "#kind", "tag": "div", "role": "listbox"},
+    {"selector": "#kind", "tag": "div", "role": "option"},
+    {"selector": "#kind", "tag": "div"},
+]
+
+
+def change(target: dict, **choice) -> dict:
+    event = make_event("change", target=target)
+    del event["value"]
+    return {**event, **choice}
+
+
+@pytest.mark.parametrize("target", TEXT_FIELDS)
+def test_change_value_only_from_a_select(target):
+    """What a text field holds never rides in a change: a value needs a select target."""
+    errors = errors_of(change(target, value="my secret diary note"))
+    assert set(errors) == {"target"}
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        {"selector": "#kind", "tag": "select", "role": "combobox", "label": "Kind"},
+        {"selector": "#kinds", "tag": "select", "role": "listbox"},
+        {"selector": "#kind", "tag": "select"},
+    ],
+)
+def test_change_value_from_a_select_is_kept(target):
+    """A select's chosen option, as the extension sends it (extension/content/capture.js)."""
+    assert validate_event(change(target, value="Customer"))["value"] == "Customer"
+
+
+@pytest.mark.parametrize("role", ["checkbox", "radio", "switch", "menuitemcheckbox"])
+def test_change_checked_from_a_checkable_input_is_kept(role):
+    """A checkbox, radio or switch input's state."""
+    target = {**CHECKBOX, "role": role}
+    assert validate_event(change(target, checked=False))["checked"] is False
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        *TEXT_FIELDS,
+        {"selector": "#urgent", "tag": "input", "role": "button"},
+        {"selector": "#urgent", "tag": "div", "role": "checkbox"},
+        {"selector": "#kind", "tag": "select", "role": "combobox"},
+    ],
+)
+def test_change_checked_only_from_a_checkable_input(target):
+    """A checked state needs an input with a checkbox, radio or switch role."""
+    assert set(errors_of(change(target, checked=True))) == {"target"}
 
 
 def test_target_bid():

@@ -3,7 +3,8 @@
 Inputs are generated from the schemas themselves: a valid event or frame of every type, then
 mutations of its fields by the field's kind (wrong types, None, bools for integers, strings at
 and past their limits, lone surrogates, non-canonical UUIDs, non-objects where an object is
-expected), missing fields and unknown keys.
+expected), missing fields and unknown keys; and changes on every kind of control (a select, a
+checkbox, a text field, no role), since the target decides whether a change is valid.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ def odd_value(field: fields.Field) -> st.SearchStrategy:
         if limit:
             common.append(st.integers(limit - 1, limit + 1).map(lambda n: "x" * n))
         common.append(st.sampled_from(["", "\ud800", "a\udfffb", "button", "visible", "hidden"]))
+        common.append(st.sampled_from(["select", "input", "checkbox", "combobox", "textbox"]))
     elif isinstance(field, fields.Integer):
         common.append(st.integers(-3, 3) | st.sampled_from([True, False, 1.0, "7", 2**63]))
         if limit is not None:
@@ -104,8 +106,46 @@ def event_bases() -> dict[str, dict]:
 
 
 BASES = event_bases()
-KINDS_EVENTS = st.sampled_from(sorted(BASES)).flatmap(
-    lambda kind: mutated(EVENT_SCHEMAS[kind], BASES[kind]).map(lambda e: (kind, e))
+# A change on each kind of control: the target decides whether `value` or `checked` may come.
+MISSING = object()
+CHANGE_TAGS = ["select", "input", "textarea", "div", "button", "option"]
+CHANGE_ROLES = [MISSING, None, "combobox", "listbox", "menu", "option", "checkbox", "radio",
+                "switch", "menuitemcheckbox", "menuitemradio", "textbox", "searchbox",
+                "button"]  # fmt: skip
+SELECT_ROLES = (MISSING, None, "combobox", "listbox", "menu")
+CHECKABLE_ROLES = ("checkbox", "radio", "switch", "menuitemradio")
+CHOICES = [("select", role, ("value",)) for role in SELECT_ROLES]
+CHOICES += [("input", role, ("checked",)) for role in CHECKABLE_ROLES]
+ANY_CHOICE = st.tuples(
+    st.sampled_from(CHANGE_TAGS),
+    st.sampled_from(CHANGE_ROLES),
+    st.sampled_from([("value",), ("checked",), ("value", "checked"), ()]),
+)
+
+
+@st.composite
+def change_events(draw) -> dict:
+    """A change on a choice control with the field it makes, or any target with any fields."""
+    event = {k: v for k, v in BASES["change"].items() if k != "value"}
+    tag, role, given = draw(st.sampled_from(CHOICES) if draw(st.booleans()) else ANY_CHOICE)
+    event["target"] = {"selector": "#c", "tag": tag}
+    if role is not MISSING:
+        event["target"]["role"] = role
+    if "value" in given:
+        event["value"] = draw(st.sampled_from(["Customer", ""]))
+    if "checked" in given:
+        event["checked"] = draw(st.booleans())
+    return event
+
+
+CHANGES = change_events().flatmap(
+    lambda e: st.one_of(st.just(e), mutated(EVENT_SCHEMAS["change"], e))
+)
+KINDS_EVENTS = st.one_of(
+    st.sampled_from(sorted(BASES)).flatmap(
+        lambda kind: mutated(EVENT_SCHEMAS[kind], BASES[kind]).map(lambda e: (kind, e))
+    ),
+    CHANGES.map(lambda e: ("change", e)),
 )
 EVENTS = KINDS_EVENTS.map(lambda item: item[1])
 FRAME_BASES = {
@@ -181,7 +221,10 @@ def test_validate_event_is_the_same_with_and_without_the_fast_path(raw):
 
 def test_valid_events_and_frames_take_the_fast_path():
     """The fast path is not a formality: every valid event and frame is decided by it."""
-    for kind, event in BASES.items():
+    checkbox = {"selector": "#c", "tag": "input", "role": "switch"}
+    toggled = {**BASES["change"], "target": checkbox, "checked": True}
+    del toggled["value"]
+    for kind, event in [*BASES.items(), ("change", toggled)]:
         assert FAST_EVENT_SCHEMAS[kind](event) is not None, kind
         same(FAST_EVENT_SCHEMAS[kind](event), EVENT_SCHEMAS[kind].load(event))
     for kind, frame in FRAME_BASES.items():

@@ -80,3 +80,16 @@ def test_paused_and_revoked_frames_queue_nothing(redis_conn):
     with pytest.raises(RevokedError):
         intake.accept(ALICE, 2, [episode(make_event("click"))], ORIGINS, token_hash="gone")
     assert redis_conn.llen(keys.KEY_INCOMING) == 0
+
+
+def test_a_url_with_the_default_port_has_the_allowed_origin(redis_conn):
+    """`https://app.example.com:443/x` is on `https://app.example.com`: accepted."""
+    intake = Intake(redis_conn, lambda: None)
+    grant(redis_conn, "clicks")
+    events = [
+        episode(make_event(url="https://app.example.com:443/x")),
+        episode(make_event(url="https://app.example.com:8443/x")),
+    ]
+    ack = intake.accept(ALICE, 1, events, ORIGINS)
+    assert ack["accepted"] == 1
+    assert [(r["index"], r["code"]) for r in ack["rejected"]] == [(1, "origin_not_allowed")]

@@ -101,3 +101,17 @@ def test_foreign_referrer_keeps_its_origin_at_most():
     assert out["from"] == "https://app.example.com/b/c"
     data = redact_event({**event, "referrer": "data:text/html,secret"}, allowed_origins=frozenset())
     assert data["referrer"] == "data:"
+
+
+def test_a_referrer_with_the_default_port_is_on_its_origin():
+    """`:443` on https names the same origin: an allowed one keeps its path, a foreign one is
+    kept as its origin without the port."""
+    event = {
+        "type": "page_view",
+        "url": "https://app.example.com/a",
+        "referrer": "https://mail.example.org:443/inbox/jane",
+        "from": "https://app.example.com:443/b/c",
+    }
+    out = redact_event(event, allowed_origins=frozenset({"https://app.example.com"}))
+    assert out["referrer"] == "https://mail.example.org/"
+    assert out["from"] == "https://app.example.com:443/b/c"

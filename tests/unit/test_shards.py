@@ -123,6 +123,28 @@ def test_dataset_card_features_match_the_datasets_library():
     assert Features.from_arrow_schema(arrow_schema())._to_yaml_list() == hf_features()
 
 
+def test_field_descriptions_name_the_event_types_that_carry_the_field():
+    """A description that starts with event types ("scroll: ...") names exactly the types whose
+    schema has that field; a field every type may carry (an episode field, `task`) names none."""
+    from backend.core.dataset_schema import FIELDS
+    from backend.core.events import EVENT_SCHEMAS
+
+    def carried_by(name: str) -> set[str]:
+        return {
+            kind
+            for kind, schema in EVENT_SCHEMAS.items()
+            if name in {f.data_key or attr for attr, f in schema.load_fields.items()}
+        }
+
+    for name, _, text in FIELDS:
+        named = set(text.split(":")[0].split(", ")) if ":" in text else set()
+        carriers = carried_by(name)
+        if named <= set(EVENT_SCHEMAS) and named:
+            assert named == carriers, name
+        if carriers == set(EVENT_SCHEMAS):
+            assert not named & set(EVENT_SCHEMAS), name
+
+
 def test_json_schema_requires_every_column():
     """The JSON Schema names every column, integers as integers, nulls allowed but for the key."""
     from backend.core.dataset_schema import json_schema

@@ -1,0 +1,37 @@
+"""Origins (`scheme://host[:port]`) of URLs, compared as browsers compare them."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def without_default_port(scheme: str, netloc: str) -> str:
+    """Return `netloc` without its port when that is the scheme's default (`:443` for https).
+
+    Browsers leave the default port out of an origin (`location.origin`), so
+    `https://app.example.com:443` is `https://app.example.com`; an empty port (`host:`) too.
+    """
+    default = DEFAULT_PORTS.get(scheme.lower())
+    host, colon, port = netloc.rpartition(":")
+    if default is None or not colon or not (port == "" or port.isdigit()):
+        return netloc
+    return host if port == "" or int(port) == default else netloc
+
+
+def origin_of(url: str) -> str:
+    """Return scheme://host[:port] of a URL (no default port), or '' when it has none."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return ""
+    if not (parts.scheme and parts.netloc):
+        return ""
+    return f"{parts.scheme}://{without_default_port(parts.scheme, parts.netloc)}"
+
+
+def normal_origin(origin: str) -> str:
+    """Return an allowed origin as `origin_of` gives it (`https://a.example:443/` is
+    `https://a.example`); text that is no URL stays as it is."""
+    return origin_of(origin) or origin
