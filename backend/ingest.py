@@ -25,6 +25,7 @@ from .core.frames import BadInputError, find_bad_string, may_hold_lone_surrogate
 from .core.intake import RevokedError
 from .core.policy import get_policy
 from .schemas import EventsFrameSchema, HelloSchema, PauseAppliedSchema
+from .ws_reader import end_connection
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,9 @@ HELLO_TIMEOUT = 10.0
 # Clients ping every 20 s; three missed pings mean the client is gone.
 IDLE_TIMEOUT = 60.0
 CLOSE_POLICY = 1008
+# The reader sends its last frame within milliseconds of seeing the end; this only bounds a wait
+# for one still blocked reading (a socket closed from another thread, backend/revocation.py).
+READER_GRACE = 1.0
 
 _hello = HelloSchema()
 _events = EventsFrameSchema()
@@ -266,8 +270,16 @@ def ws_endpoint(ws):
     services = current_app.extensions["overt.services"]
     allowed = current_app.config["OVERT_SETTINGS"].allowed_origins
     origin = (request.headers.get("Origin") or "").rstrip("/")
-    if allowed and origin not in allowed:
-        ws.send(json.dumps(error_frame("origin_not_allowed", "this origin may not connect")))
-        ws.close(reason=CLOSE_POLICY, message="origin_not_allowed")
-        return
-    Session(ws, services).run()
+    try:
+        if allowed and origin not in allowed:
+            ws.send(json.dumps(error_frame("origin_not_allowed", "this origin may not connect")))
+            ws.close(reason=CLOSE_POLICY, message="origin_not_allowed")
+        else:
+            Session(ws, services).run()
+    except ConnectionClosed:
+        # The reader saw the end (the client's close, a refused message, a hang-up) and may still
+        # be sending its last frame, a close: cutting the connection now could lose it.
+        ws.thread.join(READER_GRACE)
+    # Every close frame is sent: end the TCP connection now, not when the client hangs up
+    # (backend/ws_reader.py).
+    end_connection(ws)
