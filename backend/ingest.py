@@ -56,6 +56,13 @@ CLOSE_POLICY = 1008
 # for one still blocked reading (a socket closed from another thread, backend/revocation.py).
 READER_GRACE = 1.0
 
+# A `pause_applied` that was not recorded, by why (backend/core/pauses.py): its error frame.
+ACK_REFUSED = {
+    pauses.ACK_UNKNOWN: ("unknown_pause", "no such pause"),
+    pauses.ACK_NOT_COVERED: ("not_covered", "this pause does not cover this device"),
+    pauses.ACK_ENDED: ("pause_ended", "this pause has ended"),
+}
+
 _hello = HelloSchema()
 _events = EventsFrameSchema()
 _events_fast = compile_schema(_events)  # the same schema, compiled (backend/core/fastpath.py)
@@ -255,12 +262,13 @@ class Session:
                 error_frame("bad_frame", "pause_applied is not valid", errors=err.messages)
             )
         ident = self.conn.ident
-        # Recorded in one batch with the other sockets' answers (backend/acks.py).
-        recorded, record = self.services.acks.record(
-            applied["pause_id"], ident.device, ident.employee
+        # Recorded in one batch with the other sockets' answers (backend/acks.py); a recorded
+        # ack gets no answer.
+        outcome, record = self.services.acks.record(
+            applied["pause_id"], ident.device, ident.employee, ident.team
         )
-        if not recorded:
-            return self.send(error_frame("unknown_pause", "no such pause"))
+        if outcome != pauses.ACK_RECORDED:
+            return self.send(error_frame(*ACK_REFUSED[outcome]))
         metrics.pause_acked(record)
 
 
