@@ -21,18 +21,18 @@ WAIT_SECONDS = 30
 
 
 class _Ack:
-    __slots__ = ("applied", "done", "error", "ok", "pause")
+    __slots__ = ("applied", "done", "error", "outcome", "pause")
 
-    def __init__(self, applied: tuple[str, str, str]):
+    def __init__(self, applied: tuple[str, str, str, str]):
         self.applied = applied
         self.done = threading.Event()
-        self.ok = False
+        self.outcome = pauses.ACK_UNKNOWN
         self.pause: dict | None = None
         self.error: redis.RedisError | None = None
 
 
 class AckRecorder:
-    """Records (pause id, device, employee) acks of many sockets in batches."""
+    """Records (pause id, device, employee, team) acks of many sockets in batches."""
 
     def __init__(self, r: redis.Redis):
         self.r = r
@@ -42,12 +42,15 @@ class AckRecorder:
         self.stopping = False
         self.thread: threading.Thread | None = None
 
-    def record(self, pause_id: str, device: str, employee: str) -> tuple[bool, dict | None]:
-        """Record one ack with the others of its batch; return (recorded, the pause's record).
+    def record(
+        self, pause_id: str, device: str, employee: str, team: str
+    ) -> tuple[str, dict | None]:
+        """Record one ack with the others of its batch; return its outcome and the pause's record.
 
-        Not recorded: an unknown pause. Raises the batch's RedisError, as a direct call would.
+        The outcome is `pauses.record_acks`'s: ACK_RECORDED, or why the ack was not recorded (the
+        record is then None). Raises the batch's RedisError, as a direct call would.
         """
-        ack = _Ack((pause_id, device, employee))
+        ack = _Ack((pause_id, device, employee, team))
         with self.lock:
             self.pending.append(ack)
             if self.thread is None:
@@ -58,7 +61,7 @@ class AckRecorder:
             raise redis.TimeoutError("the pause ack was not recorded in time")
         if ack.error is not None:
             raise ack.error
-        return ack.ok, ack.pause
+        return ack.outcome, ack.pause
 
     def stop(self) -> None:
         self.stopping = True
@@ -77,13 +80,14 @@ class AckRecorder:
 
     def _flush(self, batch: list[_Ack]) -> None:
         try:
-            recorded = pauses.record_acks(self.r, [a.applied for a in batch])
+            outcomes = pauses.record_acks(self.r, [a.applied for a in batch])
+            recorded = [o == pauses.ACK_RECORDED for o in outcomes]
             # The pause records (for the acknowledgement metric): one read per pause, not per ack.
             ids = sorted({a.applied[0] for a, ok in zip(batch, recorded, strict=True) if ok})
             records = {i: pauses.get_pause(self.r, i) for i in ids}
-            for ack, ok in zip(batch, recorded, strict=True):
-                ack.ok = ok
-                ack.pause = records.get(ack.applied[0])
+            for ack, outcome, ok in zip(batch, outcomes, recorded, strict=True):
+                ack.outcome = outcome
+                ack.pause = records.get(ack.applied[0]) if ok else None
         except redis.RedisError as err:
             for ack in batch:
                 ack.error = err

@@ -25,6 +25,7 @@ from .core.frames import BadInputError, find_bad_string, may_hold_lone_surrogate
 from .core.intake import RevokedError
 from .core.policy import get_policy
 from .schemas import EventsFrameSchema, HelloSchema, PauseAppliedSchema
+from .ws_reader import end_connection
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,16 @@ HELLO_TIMEOUT = 10.0
 # Clients ping every 20 s; three missed pings mean the client is gone.
 IDLE_TIMEOUT = 60.0
 CLOSE_POLICY = 1008
+# The reader sends its last frame within milliseconds of seeing the end; this only bounds a wait
+# for one still blocked reading (a socket closed from another thread, backend/revocation.py).
+READER_GRACE = 1.0
+
+# A `pause_applied` that was not recorded, by why (backend/core/pauses.py): its error frame.
+ACK_REFUSED = {
+    pauses.ACK_UNKNOWN: ("unknown_pause", "no such pause"),
+    pauses.ACK_NOT_COVERED: ("not_covered", "this pause does not cover this device"),
+    pauses.ACK_ENDED: ("pause_ended", "this pause has ended"),
+}
 
 _hello = HelloSchema()
 _events = EventsFrameSchema()
@@ -251,12 +262,13 @@ class Session:
                 error_frame("bad_frame", "pause_applied is not valid", errors=err.messages)
             )
         ident = self.conn.ident
-        # Recorded in one batch with the other sockets' answers (backend/acks.py).
-        recorded, record = self.services.acks.record(
-            applied["pause_id"], ident.device, ident.employee
+        # Recorded in one batch with the other sockets' answers (backend/acks.py); a recorded
+        # ack gets no answer.
+        outcome, record = self.services.acks.record(
+            applied["pause_id"], ident.device, ident.employee, ident.team
         )
-        if not recorded:
-            return self.send(error_frame("unknown_pause", "no such pause"))
+        if outcome != pauses.ACK_RECORDED:
+            return self.send(error_frame(*ACK_REFUSED[outcome]))
         metrics.pause_acked(record)
 
 
@@ -266,8 +278,16 @@ def ws_endpoint(ws):
     services = current_app.extensions["overt.services"]
     allowed = current_app.config["OVERT_SETTINGS"].allowed_origins
     origin = (request.headers.get("Origin") or "").rstrip("/")
-    if allowed and origin not in allowed:
-        ws.send(json.dumps(error_frame("origin_not_allowed", "this origin may not connect")))
-        ws.close(reason=CLOSE_POLICY, message="origin_not_allowed")
-        return
-    Session(ws, services).run()
+    try:
+        if allowed and origin not in allowed:
+            ws.send(json.dumps(error_frame("origin_not_allowed", "this origin may not connect")))
+            ws.close(reason=CLOSE_POLICY, message="origin_not_allowed")
+        else:
+            Session(ws, services).run()
+    except ConnectionClosed:
+        # The reader saw the end (the client's close, a refused message, a hang-up) and may still
+        # be sending its last frame, a close: cutting the connection now could lose it.
+        ws.thread.join(READER_GRACE)
+    # Every close frame is sent: end the TCP connection now, not when the client hangs up
+    # (backend/ws_reader.py).
+    end_connection(ws)

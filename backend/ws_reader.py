@@ -5,8 +5,10 @@ simple-websocket runs one reader per connection (`Base._thread`) and the route's
 message (close 1009) it sets that event *before* the connection is marked closed: a handler that
 wakes in between sees an open connection with nothing to read, waits again, and holds its thread
 (or greenlet) and socket until the receive timeout, 60 s (measured: 100 refused messages held 100
-threads and 97 sockets in CLOSE-WAIT). Our reader marks the connection closed, closes its socket and
-sets the event once more after the loop ends, so the handler always wakes to a closed connection.
+threads and 97 sockets in CLOSE-WAIT). Our reader marks the connection closed, shuts down and
+closes its socket and sets the event once more after the loop ends, so the handler always wakes to
+a closed connection; the handler ends the connection the same way when its session ends
+(backend/ingest.py).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
+import socket
 import threading
 
 
@@ -35,13 +38,22 @@ def reader_thread(target, **kwargs) -> threading.Thread:
 
 
 def end_connection(ws) -> None:
-    """Mark `ws` closed, close its socket and wake its handler (idempotent)."""
+    """Mark `ws` closed, shut down and close its socket, and wake its handler (idempotent)."""
     ws.connected = False
     # flask-sock's per-request response class keeps `ws` alive until a full garbage collection
     # (a class is always in a reference cycle): drop the refused message (up to the frame limit)
     # now, or 200 refused frames hold 200 MiB.
     ws.incoming_message = None
     ws.incoming_message_len = 0
+    # Shut down, not only close. werkzeug's request holds the socket too (its rfile and wfile), so
+    # close() alone leaves the connection open, and once the route returns werkzeug reads what the
+    # client still sends (the rest of a refused message, its close reply) until the client hangs
+    # up: measured, a client that never did held its thread and socket for minutes. Shutting down
+    # sends FIN after our close frame and ends every read on the socket at once, whoever holds it
+    # (werkzeug, gunicorn, our reader); werkzeug's HTTP response after a WebSocket then fails as
+    # a dropped connection instead of reaching the client.
+    with contextlib.suppress(OSError):
+        ws.sock.shutdown(socket.SHUT_RDWR)
     with contextlib.suppress(OSError):
         ws.sock.close()
     ws.event.set()

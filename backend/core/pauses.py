@@ -139,37 +139,73 @@ def pause_frame(record: dict) -> dict:
     }
 
 
-# Record many `pause_applied` at once (every client answers a pause together). ARGV: the acks
-# key's text before and after the pause id, then (pause id, device, ack json) triples; an ack of
-# an unknown pause is not recorded. Returns, per triple, 1 when recorded, 0 for an unknown pause.
+# What became of one `pause_applied` (record_acks): recorded, or why not.
+ACK_RECORDED = "recorded"
+ACK_UNKNOWN = "unknown"  # no such pause
+ACK_NOT_COVERED = "not_covered"  # its scope is not everyone, the device's team or its employee
+ACK_ENDED = "ended"  # it covers the device but was resumed before the answer came
+
+# Record many `pause_applied` at once (every client answers a pause together). KEYS: the pause
+# records, the active pauses. ARGV: the acks key's text before and after the pause id, then per
+# ack: pause id, device, ack json, n, and the n active-pause fields that cover the device. An ack
+# is recorded only when one of those fields names its pause: active and covering the device, read
+# in the same script that records it, so a resume cannot slip in between. Returns, per ack, 1
+# when recorded, 0 for an unknown pause, 2 for a pause that is not in effect for the device.
 RECORD_ACKS_LUA = """
 local out, known = {}, {}
-for i = 3, #ARGV, 3 do
-  local id = ARGV[i]
+local i = 3
+while i <= #ARGV do
+  local id, device, ack, n = ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3])
+  local holders = redis.call('HMGET', KEYS[2], unpack(ARGV, i + 4, i + 3 + n))
+  i = i + 4 + n
   if known[id] == nil then known[id] = redis.call('HEXISTS', KEYS[1], id) == 1 end
+  local result = 0
   if known[id] then
-    redis.call('HSET', ARGV[1] .. id .. ARGV[2], ARGV[i + 1], ARGV[i + 2])
-    out[#out + 1] = 1
-  else
-    out[#out + 1] = 0
+    result = 2
+    for _, holder in ipairs(holders) do
+      if holder == id then result = 1 end
+    end
   end
+  if result == 1 then redis.call('HSET', ARGV[1] .. id .. ARGV[2], device, ack) end
+  out[#out + 1] = result
 end
 return out
 """
 
 
-def record_acks(r: redis.Redis, applied: list[tuple[str, str, str]]) -> list[bool]:
-    """Record (pause id, device, employee) acks in one round trip; False for an unknown pause."""
+def record_acks(r: redis.Redis, applied: list[tuple[str, str, str, str]]) -> list[str]:
+    """Record (pause id, device, employee, team) acks in one round trip; return each outcome.
+
+    An ack is recorded (ACK_RECORDED) only while its pause is in effect for the device: active,
+    and its scope is everyone, the device's team or its employee. Otherwise ACK_UNKNOWN,
+    ACK_NOT_COVERED or ACK_ENDED says why, and nothing is written.
+    """
     if not applied:
         return []
     at = now_ms()
     before, after = keys.KEY_PAUSE_ACKS.split("{pause_id}")
-    args: list[str] = [before, after]
-    for pause_id, device, employee in applied:
+    args: list[str | int] = [before, after]
+    for pause_id, device, employee, team in applied:
+        fields = keys.pause_fields(employee, team)
         ack = json.dumps({"employee": employee, "device": device, "at": at})
-        args += [pause_id, device, ack]
-    result = r.register_script(RECORD_ACKS_LUA)(keys=[keys.KEY_PAUSES], args=args)
-    return [flag == 1 for flag in result]
+        args += [pause_id, device, ack, len(fields), *fields]
+    script = r.register_script(RECORD_ACKS_LUA)
+    flags = script(keys=[keys.KEY_PAUSES, keys.KEY_PAUSES_ACTIVE], args=args)
+    # Why one was refused: read those pauses only (rare: an extension answers the pauses it got).
+    refused = sorted({a[0] for a, flag in zip(applied, flags, strict=True) if flag == 2})
+    records = {pause_id: get_pause(r, pause_id) for pause_id in refused}
+    return [
+        _outcome(flag, records.get(a[0]), a[2], a[3])
+        for a, flag in zip(applied, flags, strict=True)
+    ]
+
+
+def _outcome(flag: int, record: dict | None, employee: str, team: str) -> str:
+    if flag == 1:
+        return ACK_RECORDED
+    if flag == 0 or record is None:
+        return ACK_UNKNOWN
+    return ACK_ENDED if matches(record["scope"], employee, team) else ACK_NOT_COVERED
 
 
 def acks(r: redis.Redis, pause_id: str) -> list[dict]:

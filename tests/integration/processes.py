@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -94,3 +95,42 @@ def start_backend(spawn, env, name: str) -> str:
         assert time.monotonic() < deadline, "backend never became healthy"
         time.sleep(0.05)
     return base
+
+
+def family(pid: int) -> list[int]:
+    """Return `pid` and its children (a gunicorn master and its worker)."""
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        children = []
+    return [pid, *map(int, children)]
+
+
+def client_sockets(pid: int, port: int) -> set[str]:
+    """Return the inodes of the TCP sockets of `pid` connected on local `port` (not listening)."""
+    inodes = set()
+    for table in ("tcp", "tcp6"):
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{pid}/net/{table}").read_text().splitlines()[1:]:
+                cols = line.split()
+                if int(cols[1].rsplit(":", 1)[1], 16) == port and cols[3] != "0A":
+                    inodes.add(cols[9])
+    return inodes
+
+
+def usage(pid: int, port: int, children: bool = True) -> dict:
+    """Return a server's OS threads, its sockets open to clients and its resident KiB.
+
+    With `children`, those of its child processes count too (a gunicorn master's worker).
+    """
+    threads = sockets = rss = 0
+    for p in family(pid) if children else [pid]:
+        with contextlib.suppress(OSError):
+            threads += len(os.listdir(f"/proc/{p}/task"))
+            ours = client_sockets(p, port)
+            for fd in os.listdir(f"/proc/{p}/fd"):
+                with contextlib.suppress(OSError):
+                    sockets += os.readlink(f"/proc/{p}/fd/{fd}")[8:-1] in ours
+            status = Path(f"/proc/{p}/status").read_text()
+            rss += int(status.split("VmRSS:")[1].split()[0])
+    return {"threads": threads, "client_sockets": sockets, "rss_kib": rss}

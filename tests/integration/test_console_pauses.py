@@ -59,7 +59,8 @@ def test_live_view_reads_only_the_newest_pause_records(redis_conn):
 def test_newest_first_and_an_old_active_pause_is_still_shown(redis_conn):
     """The newest few pauses, plus an older one still active, with its acknowledgement numbers."""
     old, _, _ = actions.pause(redis_conn, "ops", {"all": True}, "freeze")
-    assert pauses.record_acks(redis_conn, [(old["pause_id"], "dev_a", "ann")]) == [True]
+    applied = [(old["pause_id"], "dev_a", "ann", "sales")]
+    assert pauses.record_acks(redis_conn, applied) == [pauses.ACK_RECORDED]
     ended = many_pauses(redis_conn, 12)
     view = live_view(redis_conn)
     rows = view["pauses"]

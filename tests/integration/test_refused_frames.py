@@ -2,7 +2,6 @@
 
 import contextlib
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -16,49 +15,13 @@ import simple_websocket
 from backend.core.config import MAX_FRAME_BYTES
 from backend.core.employees import enroll
 from tests.helpers import http
-from tests.integration.processes import OVERT, overt_env
+from tests.integration.processes import OVERT, overt_env, usage
 
 pytestmark = pytest.mark.slow
 
 CONNECTIONS = 200
 GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
 ROOT = Path(__file__).resolve().parents[2]  # gunicorn imports `backend` from here
-
-
-def family(pid: int) -> list[int]:
-    """Return `pid` and its children (a gunicorn master and its worker)."""
-    try:
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    except OSError:
-        children = []
-    return [pid, *map(int, children)]
-
-
-def client_sockets(pid: int, port: int) -> set[str]:
-    """Return the inodes of the TCP sockets of `pid` connected on local `port` (not listening)."""
-    inodes = set()
-    for table in ("tcp", "tcp6"):
-        with contextlib.suppress(OSError):
-            for line in Path(f"/proc/{pid}/net/{table}").read_text().splitlines()[1:]:
-                cols = line.split()
-                if int(cols[1].rsplit(":", 1)[1], 16) == port and cols[3] != "0A":
-                    inodes.add(cols[9])
-    return inodes
-
-
-def usage(pid: int, port: int) -> dict:
-    """Return a server's OS threads, its sockets open to clients and its resident KiB."""
-    threads = sockets = rss = 0
-    for p in family(pid):
-        with contextlib.suppress(OSError):
-            threads += len(os.listdir(f"/proc/{p}/task"))
-            ours = client_sockets(p, port)
-            for fd in os.listdir(f"/proc/{p}/fd"):
-                with contextlib.suppress(OSError):
-                    sockets += os.readlink(f"/proc/{p}/fd/{fd}")[8:-1] in ours
-            status = Path(f"/proc/{p}/status").read_text()
-            rss += int(status.split("VmRSS:")[1].split()[0])
-    return {"threads": threads, "client_sockets": sockets, "rss_kib": rss}
 
 
 @pytest.fixture(params=["threads", "gevent"])

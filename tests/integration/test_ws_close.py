@@ -1,0 +1,212 @@
+"""After its close frame the server hangs up at once, under `overt up` and `overt serve`.
+
+Clients here are raw sockets that keep their end open and, unless told to, never answer the
+close: whatever the client does, the server must send its close frame, nothing after it, then
+end the TCP connection, and give back the thread (or greenlet) and socket it held.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import os
+import socket
+import struct
+import time
+
+import pytest
+
+from backend.core.config import MAX_FRAME_BYTES
+from tests.helpers import http
+from tests.integration.processes import family, overt_env, usage
+
+pytestmark = pytest.mark.slow
+
+HUNG_UP_WITHIN = 5.0  # seconds; the server takes milliseconds, a leak takes minutes
+CLIENTS = 10
+
+
+@pytest.fixture(params=["up", "serve"])
+def server(request, settings, spawn, employee):
+    """`overt up` (werkzeug, a thread per socket) or `overt serve` (gunicorn, one gevent worker).
+
+    Yields (the serving process id, port, a device token), warmed up by one session.
+    """
+    args = ["up", "--port", "0"] if request.param == "up" else ["serve", "--port", "0"]
+    proc = spawn(args, overt_env(settings), request.param)
+    port = int(proc.wait_for(r"(?:backend on|WebSocket)\s+\S+?127\.0\.0\.1:(\d+)").group(1))
+    deadline = time.monotonic() + 20
+    while http("GET", f"http://127.0.0.1:{port}/healthz")[0] != 200:
+        assert time.monotonic() < deadline, "the server never became healthy"
+        time.sleep(0.05)
+    # `overt up` serves in its own process (its child is the RQ worker); `overt serve` in the
+    # gunicorn master's one worker.
+    pid = proc.p.pid if request.param == "up" else family(proc.p.pid)[1]
+    token = employee("alice", "sales")
+    warm_up = RawClient(port)
+    assert warm_up.hello(token)["type"] == "welcome"
+    warm_up.close()
+    yield pid, port, token
+
+
+class RawClient:
+    """A WebSocket client on a bare socket: it does only what a test tells it to."""
+
+    def __init__(self, port: int):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        key = base64.b64encode(os.urandom(16)).decode()
+        self.sock.sendall(
+            f"GET /ws HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+            "Sec-WebSocket-Version: 13\r\n\r\n".encode()
+        )
+        self.buffer = b""
+        while b"\r\n\r\n" not in self.buffer:
+            self.buffer += self._recv()
+        head, self.buffer = self.buffer.split(b"\r\n\r\n", 1)
+        assert head.startswith(b"HTTP/1.1 101"), head
+
+    def _recv(self) -> bytes:
+        data = self.sock.recv(65536)
+        assert data, "the server hung up before its close frame"
+        return data
+
+    def send_frame(self, payload: bytes, opcode: int = 1) -> None:
+        """Send one masked, final frame (1 text, 8 close)."""
+        n = len(payload)
+        if n < 126:
+            head = struct.pack("!BB", 0x80 | opcode, 0x80 | n)
+        elif n < 1 << 16:
+            head = struct.pack("!BBH", 0x80 | opcode, 0x80 | 126, n)
+        else:
+            head = struct.pack("!BBQ", 0x80 | opcode, 0x80 | 127, n)
+        mask = os.urandom(4)
+        repeated = (mask * (n // 4 + 1))[:n]
+        masked = (int.from_bytes(payload, "big") ^ int.from_bytes(repeated, "big")).to_bytes(
+            n, "big"
+        )
+        # The server may refuse a message before it has all of it.
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            self.sock.sendall(head + mask + masked)
+
+    def send_close(self, code: int = 1000) -> None:
+        self.send_frame(struct.pack("!H", code), opcode=8)
+
+    def read_frame(self) -> tuple[int, bytes]:
+        """Return the next server frame's (opcode, payload)."""
+        while True:
+            if len(self.buffer) >= 2:
+                opcode, n = self.buffer[0] & 0x0F, self.buffer[1] & 0x7F
+                start = 2 + {126: 2, 127: 8}.get(n, 0)
+                if len(self.buffer) >= start:
+                    if n >= 126:
+                        n = int.from_bytes(self.buffer[2:start], "big")
+                    if len(self.buffer) >= start + n:
+                        payload = self.buffer[start : start + n]
+                        self.buffer = self.buffer[start + n :]
+                        return opcode, payload
+            self.buffer += self._recv()
+
+    def hello(self, token: str) -> dict:
+        self.send_frame(json.dumps({"type": "hello", "token": token}).encode())
+        return json.loads(self.read_frame()[1])
+
+    def read_close(self) -> int:
+        """Skip data frames up to the server's close frame; return its code."""
+        while True:
+            opcode, payload = self.read_frame()
+            if opcode == 8:
+                return struct.unpack("!H", payload[:2])[0]
+
+    def hung_up_within(self, seconds: float) -> bool:
+        """Whether the server ends the connection within `seconds`, sending nothing more."""
+        assert self.buffer == b"", f"bytes after the close frame: {self.buffer[:80]!r}"
+        self.sock.settimeout(seconds)
+        try:
+            extra = self.sock.recv(65536)
+        except TimeoutError:
+            return False
+        except ConnectionResetError:
+            return True  # closed with the rest of a refused message unread: a reset
+        assert extra == b"", f"bytes after the close frame: {extra[:80]!r}"
+        return True
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def quiet_usage(pid: int, port: int) -> dict:
+    """Return the server's usage once it holds no client socket (the warm-up's is gone)."""
+    deadline = time.monotonic() + HUNG_UP_WITHIN
+    while usage(pid, port, children=False)["client_sockets"] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)  # its threads end just after its socket closes
+    return usage(pid, port, children=False)
+
+
+def settled(pid: int, port: int, baseline: dict) -> dict:
+    """Wait until the server holds no client socket and no more threads than `baseline`."""
+    deadline = time.monotonic() + HUNG_UP_WITHIN
+    while True:
+        now = usage(pid, port, children=False)
+        if now["client_sockets"] == 0 and now["threads"] <= baseline["threads"]:
+            return now
+        if time.monotonic() > deadline:
+            return now
+        time.sleep(0.05)
+
+
+@pytest.mark.parametrize("size", [MAX_FRAME_BYTES + 1, 2 * MAX_FRAME_BYTES])
+@pytest.mark.parametrize("answer", [False, True], ids=["silent", "answers_close"])
+def test_refused_message_closes_1009_then_hangs_up(server, size, answer):
+    """Over the limit: close 1009, then EOF, whether or not the client answers; nothing is held.
+
+    A message of 2 MiB leaves the rest of it unread when the server refuses it; an answering
+    client sends its close reply: before the fix werkzeug read on until the client hung up.
+    """
+    pid, port, token = server
+    baseline = quiet_usage(pid, port)
+    clients = [RawClient(port) for _ in range(CLIENTS)]
+    for client in clients:
+        assert client.hello(token)["type"] == "welcome"
+        client.send_frame(b"x" * size)
+        assert client.read_close() == 1009
+        if answer:
+            client.send_close(1009)
+    try:
+        assert all(client.hung_up_within(HUNG_UP_WITHIN) for client in clients)
+        after = settled(pid, port, baseline)
+        assert after["client_sockets"] == 0, (baseline, after)
+        assert after["threads"] <= baseline["threads"], (baseline, after)
+    finally:
+        for client in clients:
+            client.close()
+
+
+@pytest.mark.parametrize("how", ["bad_token", "client_close"])
+def test_every_close_hangs_up_and_frees_the_connection(server, how):
+    """A close the server decides or one the client starts: close frame, nothing after, EOF.
+
+    The clients keep their sockets open: before the fix `overt up` kept a reading thread per
+    such socket until the client hung up, and wrote an HTTP response after the close frame.
+    """
+    pid, port, token = server
+    baseline = quiet_usage(pid, port)
+    clients = [RawClient(port) for _ in range(CLIENTS)]
+    for client in clients:
+        if how == "bad_token":
+            assert client.hello("ovt_wrong")["code"] == "bad_token"
+            assert client.read_close() == 1008
+        else:
+            assert client.hello(token)["type"] == "welcome"
+            client.send_close(1000)
+            assert client.read_close() == 1000
+    try:
+        assert all(client.hung_up_within(HUNG_UP_WITHIN) for client in clients)
+        after = settled(pid, port, baseline)
+        assert after["client_sockets"] == 0, (baseline, after)
+        assert after["threads"] <= baseline["threads"], (baseline, after)
+    finally:
+        for client in clients:
+            client.close()
