@@ -6,7 +6,11 @@ from typing import ClassVar
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
+from .core.events import Flag
 from .core.vocabulary import CATEGORIES, MAX_EVENTS_PER_FRAME
+
+# Every boolean of a frame or a request body is a Flag (backend/core/events.py): a JSON true or
+# false only. marshmallow's Boolean reads "yes", "on" or 1 as true, and opt-in consent must not.
 
 
 class ClientSchema(Schema):
@@ -21,8 +25,8 @@ class SignalsSchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    gpc = fields.Boolean(load_default=False)
-    dnt = fields.Boolean(load_default=False)
+    gpc = Flag(load_default=False)
+    dnt = Flag(load_default=False)
 
 
 class HelloSchema(Schema):
@@ -65,7 +69,7 @@ class ScopeField(fields.Field):
     }
 
     def _deserialize(self, value, attr, data, **kwargs):
-        if value == "all" or value == {"all": True}:
+        if value == "all" or (value == {"all": True} and value["all"] is True):  # not 1
             return {"all": True}
         if isinstance(value, dict) and len(value) == 1:
             ((k, v),) = value.items()
@@ -77,7 +81,7 @@ class ScopeField(fields.Field):
 class PauseRequestSchema(Schema):
     scope = ScopeField(required=True)
     reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
-    purge = fields.Boolean(load_default=False)
+    purge = Flag(load_default=False)
 
 
 class ResumeRequestSchema(Schema):
@@ -126,7 +130,7 @@ class PolicySchema(Schema):
 class ConsentSchema(Schema):
     categories = fields.Dict(
         keys=fields.String(validate=validate.OneOf(CATEGORIES)),
-        values=fields.Boolean(),
+        values=Flag(),
         required=True,
     )
-    confirm = fields.Boolean(load_default=False)
+    confirm = Flag(load_default=False)

@@ -118,6 +118,15 @@ def test_purge_deletes_queued_unsealed_events_of_the_scope(
     assert [r["id"] for r in run_workers()] == [kept["id"]]
 
 
+@pytest.mark.parametrize("value", ["yes", 1, "false", 0])
+def test_purge_must_be_a_json_boolean(admin, enrolled, value):
+    """purge "yes", 1, "false" or 0 is a 422 naming purge, and no pause is made."""
+    body = {"scope": "all", "reason": "r", "purge": value}
+    err = admin.call("POST", "/admin/api/pause", body, expect=(422,))
+    assert err["code"] == "invalid_request" and "purge" in err["errors"]
+    assert admin.status()["paused"] == []
+
+
 def test_purge_reaches_events_a_worker_already_staged(
     admin, enrolled, connect, redis_conn, settings, run_workers
 ):

@@ -3,12 +3,19 @@
 import uuid
 
 import pytest
-from marshmallow import ValidationError
+from marshmallow import Schema, ValidationError, fields
 
+from backend import schemas
 from backend.core.clock import now_ms
-from backend.core.events import EventRejected, validate_event
+from backend.core.events import EventRejected, Flag, validate_event
 from backend.core.vocabulary import CATEGORY_OF
-from backend.schemas import EventsFrameSchema, HelloSchema, PauseRequestSchema, PolicySchema
+from backend.schemas import (
+    ConsentSchema,
+    EventsFrameSchema,
+    HelloSchema,
+    PauseRequestSchema,
+    PolicySchema,
+)
 from tests.helpers import EPISODE, make_event
 
 
@@ -165,3 +172,57 @@ def test_target_role_and_tag_are_not_free_text():
         with pytest.raises(EventRejected) as err:
             validate_event(click(**bad))
         assert err.value.code == "invalid_event" and "target" in err.value.errors
+
+
+NOT_BOOLEANS = ["yes", "on", "true", "no", "false", 1, 0, None, [], {}]
+
+
+@pytest.mark.parametrize("value", NOT_BOOLEANS)
+def test_request_booleans_are_json_true_or_false_only(value):
+    """ "yes", "on", 1, "false", 0 ... are refused naming the field: never read as true or false."""
+    loads = [
+        (PauseRequestSchema(), {"scope": "all", "reason": "r", "purge": value}, "purge"),
+        (ConsentSchema(), {"categories": {"clicks": True}, "confirm": value}, "confirm"),
+        (ConsentSchema(), {"categories": {"clicks": value}}, "categories"),
+        (HelloSchema(), {"type": "hello", "token": "ovt_x", "signals": {"gpc": value}}, "signals"),
+        (HelloSchema(), {"type": "hello", "token": "ovt_x", "signals": {"dnt": value}}, "signals"),
+    ]
+    for schema, body, field in loads:
+        with pytest.raises(ValidationError) as info:
+            schema.load(body)
+        assert field in info.value.messages, (body, info.value.messages)
+
+
+def test_request_booleans_accept_json_true_and_false():
+    """A real true or false loads as itself."""
+    assert ConsentSchema().load({"categories": {"clicks": True, "scroll": False}, "confirm": True})
+    hello = HelloSchema().load({"type": "hello", "token": "t", "signals": {"gpc": True}})
+    assert hello["signals"] == {"gpc": True, "dnt": False}
+    assert (
+        PauseRequestSchema().load({"scope": "all", "reason": "r", "purge": False})["purge"] is False
+    )
+
+
+def test_scope_all_needs_a_real_true():
+    """{"all": 1} is not the scope {"all": true}."""
+    with pytest.raises(ValidationError):
+        PauseRequestSchema().load({"scope": {"all": 1}, "reason": "r"})
+
+
+def _boolean_fields(schema: Schema):
+    for field in schema.fields.values():
+        if isinstance(field, fields.Nested):
+            yield from _boolean_fields(field.schema)
+        for inner in (field, getattr(field, "value_field", None), getattr(field, "inner", None)):
+            if isinstance(inner, fields.Boolean):
+                yield inner
+
+
+def test_every_boolean_of_a_request_schema_is_strict():
+    """No schema of backend/schemas.py uses marshmallow's lenient Boolean."""
+    found = []
+    for name in dir(schemas):
+        cls = getattr(schemas, name)
+        if isinstance(cls, type) and issubclass(cls, Schema) and cls.__module__ == schemas.__name__:
+            found.extend((name, type(f)) for f in _boolean_fields(cls()))
+    assert found and all(kind is Flag for _, kind in found), found
