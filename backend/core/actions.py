@@ -28,13 +28,17 @@ EnqueueErasure = Callable[[str, str], object]
 def pause(
     r: redis.Redis, actor: str, scope: dict, reason: str, purge: bool = False
 ) -> tuple[dict, bool, int]:
-    """Pause `scope`; return the pause record, whether it is new, and the events purged."""
+    """Pause `scope`; return the pause record, whether it is new, and the events purged.
+
+    `purge` deletes the scope's queued, unsealed events whether the pause is new or the scope was
+    already paused (then the existing record is marked purged as of now, for the workers).
+    """
     record, created = pauses.pause(r, scope, reason, purge, actor)
-    purged = 0
     if created:
         control.publish(r, "pause", frame=pauses.pause_frame(record), scope=record["scope"])
-        if purge:
-            purged = purge_scope(r, record["scope"])
+    elif purge:  # marked before purging: what a worker holds in flight is dropped too
+        record = pauses.mark_purged(r, record["pause_id"])
+    purged = purge_scope(r, record["scope"]) if purge else 0
     audit(
         r,
         actor,
@@ -42,6 +46,8 @@ def pause(
         pause_id=record["pause_id"],
         scope=record["scope"],
         reason=record["reason"],
+        created=created,
+        purge=purge,
         purged=purged,
     )
     return record, created, purged

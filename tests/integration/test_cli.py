@@ -9,6 +9,9 @@ import json
 import pytest
 
 from backend.cli import main
+from backend.core import keys
+from backend.core.records import EMPLOYEE
+from tests.integration.me_helpers import clicks, queue_raw
 
 COMMANDS = ["up", "serve", "worker", "enroll", "pause", "resume", "status", "policy", "datasets"]
 
@@ -47,6 +50,21 @@ def test_enroll_pause_resume_status(overt, redis_conn):
     resumed = overt("resume", "--team", "sales")
     assert resumed.exit_code == 0 and "resumed" in resumed.stdout
     assert json.loads(overt("status", "--json").stdout)["paused"] == []
+
+
+def test_pause_purge_of_a_paused_scope_purges(overt, redis_conn):
+    """`overt pause --purge` on an employee already paused still purges, and says how many."""
+    queue_raw(redis_conn, "erin", clicks(4), team="sales")
+    queue_raw(redis_conn, "bob", clicks(1), team="sales")
+    first = overt("pause", "--employee", "erin", "--reason", "first")
+    assert first.exit_code == 0 and first.stdout.startswith("paused: p_")
+    again = overt("pause", "--employee", "erin", "--reason", "again", "--purge")
+    assert again.exit_code == 0, again.output
+    assert (
+        again.stdout.startswith("already paused: p_") and "(4 queued events purged)" in again.stdout
+    )
+    left = [json.loads(x)[EMPLOYEE] for x in redis_conn.lrange(keys.KEY_INCOMING, 0, -1)]
+    assert left == ["bob"]
 
 
 @pytest.mark.parametrize(

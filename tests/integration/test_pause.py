@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from backend.core import actions, keys, pauses
+from backend.core import actions, filters, keys, pauses
 from backend.core.employees import authenticate
 from backend.core.intake import Intake
 from tests.helpers import WSClient, make_event
@@ -125,6 +125,43 @@ def test_purge_must_be_a_json_boolean(admin, enrolled, value):
     err = admin.call("POST", "/admin/api/pause", body, expect=(422,))
     assert err["code"] == "invalid_request" and "purge" in err["errors"]
     assert admin.status()["paused"] == []
+
+
+def test_purge_of_a_scope_already_paused_still_purges(
+    admin, enrolled, connect, redis_conn, settings, queued_events, run_workers
+):
+    """purge: true on a paused scope deletes its queued and staged events, says how many, and
+    is audited; the pause stays the one already active, now marked purged."""
+    alice, carol = connect(enrolled["alice"]), connect(enrolled["carol"])
+    alice.send_events(1, [make_event() for _ in range(2)])
+    stage_once(redis_conn, settings.secret)  # staged: in no queue a purge pause would clear
+    alice.send_events(2, [make_event() for _ in range(3)])
+    kept = make_event()
+    carol.send_events(1, [kept])
+    first = admin.call("POST", "/admin/api/pause", {"scope": {"employee": "alice"}, "reason": "a"})
+    body = {"scope": {"employee": "alice"}, "reason": "now purge", "purge": True}
+    status, again = admin.request("POST", "/admin/api/pause", body)
+    assert status == 200 and again["created"] is False and again["pause_id"] == first["pause_id"]
+    assert again["purge"] is True and again["purged"] == 5
+    assert again["purged_ms"] >= again["since_ms"]
+    assert [e["id"] for e in queued_events()] == [kept["id"]]
+    assert [r["id"] for r in run_workers()] == [kept["id"]]
+    entry = admin.call("GET", "/admin/api/audit?limit=1")["entries"][0]
+    assert entry["action"] == "pause" and entry["purged"] == 5 and entry["created"] is False
+
+
+def test_a_later_purge_drops_what_a_worker_held_in_flight(redis_conn, enrolled):
+    """Events received before the purge, though outside the pause window and in no queue at
+    that moment (a worker's take), are dropped when staged or sealed after it."""
+    time.sleep(0.05)  # the pause comes well after the consent the fixture granted
+    record, _, _ = actions.pause(redis_conn, "admin", {"team": "sales"}, "a")
+    received = record["since_ms"] - 10  # before the pause, timestamped before it too
+    rules = filters.load_rules(redis_conn, {"alice"})
+    assert rules.reason("alice", "sales", "clicks", received, received) is None
+    actions.pause(redis_conn, "admin", {"team": "sales"}, "b", purge=True)
+    rules = filters.load_rules(redis_conn, {"alice", "carol"})
+    assert rules.reason("alice", "sales", "clicks", received, received) == "purged"
+    assert rules.reason("carol", "support", "clicks", received, received) is None
 
 
 def test_purge_reaches_events_a_worker_already_staged(
