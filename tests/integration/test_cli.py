@@ -108,3 +108,27 @@ def test_bad_environment_values(overt):
     """A malformed setting is a one-line error."""
     result = overt("status", OVERT_BATCH_SIZE="many")
     assert result.exit_code == 2 and "OVERT_BATCH_SIZE must be a number" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["status"],
+        ["enroll", "alice"],
+        ["pause", "--reason", "x"],
+        ["resume"],
+        ["policy", "show"],
+        ["audit", "verify"],
+        ["worker", "--burst"],
+        ["serve", "--port", "0"],
+        ["up", "--port", "0"],
+        ["datasets", "export", "--out", "unused"],
+    ],
+)
+def test_malformed_redis_url_is_one_line(overt, args):
+    """OVERT_REDIS_URL=notaurl: exit 2 and one line naming the variable, never a traceback."""
+    result = overt(*args, OVERT_REDIS_URL="notaurl")
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith("overt: error: ") and "(from OVERT_REDIS_URL)" in result.stderr
+    assert "notaurl" in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
