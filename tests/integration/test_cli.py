@@ -131,4 +131,5 @@ def test_malformed_redis_url_is_one_line(overt, args):
     assert result.exit_code == 2, result.output
     assert result.stderr.startswith("overt: error: ") and "(from OVERT_REDIS_URL)" in result.stderr
     assert "notaurl" in result.stderr and "Traceback" not in result.stderr
+    assert "Error:" not in result.stderr  # no exception class name (ConfigError: ...)
     assert len(result.stderr.strip().splitlines()) == 1
