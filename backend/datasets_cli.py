@@ -87,7 +87,7 @@ def _record_export(r: redis.Redis, actor: str, destination: Path, **details) -> 
     except (redis.RedisError, OSError, AuditChainError) as err:
         raise ExportNotAuditedError(
             f"the export to {destination} was written but could not be audited "
-            f"({type(err).__name__}: {err}); delete it, or export again once Redis is back"
+            f"({err}); delete it, or export again once Redis is back"
         ) from None
 
 

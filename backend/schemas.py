@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import ClassVar
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
@@ -61,6 +62,27 @@ class PauseAppliedSchema(Schema):
     pause_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
 
 
+class FullMatch(validate.Regexp):
+    """A Regexp the whole value must match: re.match's `$` also lets a final newline through."""
+
+    def __call__(self, value):
+        if not isinstance(value, str) or self.regex.fullmatch(value) is None:
+            raise ValidationError(self._format_error(value))
+        return value
+
+
+# The one rule for employee and team names, used by enrollment, pause scopes and the CLI.
+NAME_RULE = "1-128 characters: letters, digits, . _ @ + -, starting with a letter or digit"
+NAME = FullMatch(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$", error=NAME_RULE)
+# A pause's reason, shown to employees: the same for the API and `overt pause --reason`.
+MAX_REASON = 500
+REASON = validate.And(
+    validate.Length(max=MAX_REASON, error=f"at most {MAX_REASON} characters"),
+    FullMatch(r"^.*\S.*$", flags=re.DOTALL, error="must not be empty or only spaces"),
+)
+PAUSE_ID = validate.Length(min=1, max=64, error="1-64 characters")
+
+
 class ScopeField(fields.Field):
     """A pause scope: "all", {"team": T} or {"employee": E}, loaded as a normalised dict."""
 
@@ -73,28 +95,29 @@ class ScopeField(fields.Field):
             return {"all": True}
         if isinstance(value, dict) and len(value) == 1:
             ((k, v),) = value.items()
-            if k in ("team", "employee") and isinstance(v, str) and 0 < len(v) <= 128:
+            if k in ("team", "employee") and isinstance(v, str):
+                try:
+                    NAME(v)  # a name enrollment refuses could never be resumed by the CLI
+                except ValidationError as err:
+                    raise ValidationError({k: err.messages}) from None
                 return {k: v}
         raise self.make_error("invalid")
 
 
 class PauseRequestSchema(Schema):
     scope = ScopeField(required=True)
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    reason = fields.String(required=True, validate=REASON)
     purge = Flag(load_default=False)
 
 
 class ResumeRequestSchema(Schema):
-    pause_id = fields.String(validate=validate.Length(min=1, max=64))
+    pause_id = fields.String(validate=PAUSE_ID)
     scope = ScopeField()
 
     @validates_schema
     def _one_of(self, data, **_):
         if ("pause_id" in data) == ("scope" in data):
             raise ValidationError("give exactly one of pause_id or scope", "_schema")
-
-
-NAME = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$", error="letters, digits, . _ @ + -")
 
 
 class EnrollSchema(Schema):

@@ -164,6 +164,33 @@ def test_a_later_purge_drops_what_a_worker_held_in_flight(redis_conn, enrolled):
     assert rules.reason("carol", "support", "clicks", received, received) is None
 
 
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"scope": {"team": "bad team"}, "reason": "r"}, "scope"),
+        ({"scope": {"employee": "a" * 129}, "reason": "r"}, "scope"),
+        ({"scope": {"employee": "erin\n"}, "reason": "r"}, "scope"),
+        ({"scope": "all", "reason": "   "}, "reason"),
+        ({"scope": "all", "reason": "r" * 501}, "reason"),
+    ],
+)
+def test_pause_fields_follow_the_cli_rules(admin, body, field):
+    """A team or employee enrollment refuses, a blank reason or one over 500 characters: 422,
+    as `overt pause` refuses them (one set of rules, backend/schemas.py)."""
+    err = admin.call("POST", "/admin/api/pause", body, expect=(422,))
+    assert err["code"] == "invalid_request" and field in err["errors"], err
+    assert admin.status()["paused"] == []
+
+
+def test_a_pause_the_cli_can_resume(admin, runner):
+    """A team name the API accepts is one `overt resume --team` accepts too."""
+    from backend.cli import main
+
+    admin.call("POST", "/admin/api/pause", {"scope": {"team": "ops.eu-1"}, "reason": "r"})
+    result = runner.invoke(main, ["resume", "--team", "ops.eu-1"])
+    assert result.exit_code == 0 and "resumed" in result.stdout, result.output
+
+
 def test_purge_reaches_events_a_worker_already_staged(
     admin, enrolled, connect, redis_conn, settings, run_workers
 ):
