@@ -126,20 +126,58 @@ class EnrollSchema(Schema):
 
 
 MAX_MASK_SELECTORS = 100
+DEFAULT_PORTS = {"http": 80, "https": 443}
+HOST = re.compile(
+    r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*|\[[0-9a-f:.]+\]"
+)
+
+
+class Origin(FullMatch):
+    """A work app's origin exactly as a browser writes it, so that it can match one.
+
+    Browsers write `scheme://host[:port]` in lower case, without user info, a path or the
+    scheme's default port: anything else could never match an event's URL.
+    """
+
+    def __init__(self):
+        super().__init__(r"^https?://[^/\s?#]+$", error="an origin: scheme://host[:port], no path")
+
+    def __call__(self, value):
+        if isinstance(value, str) and "@" in value:
+            raise ValidationError("no user name or password: an origin is scheme://host[:port]")
+        if isinstance(value, str) and value != value.lower():
+            raise ValidationError(
+                f"origins are lower-case, as browsers write them: {value.lower()}"
+            )
+        super().__call__(value)
+        problem = _host_port_problem(*value.split("://", 1))
+        if problem:
+            raise ValidationError(problem)
+        return value
+
+
+def _host_port_problem(scheme: str, rest: str) -> str | None:
+    """Return why `host[:port]` of an origin is not one a browser writes, or None."""
+    host, colon, port = rest.rpartition(":") if not rest.endswith("]") else ("", "", "")
+    if not colon:
+        host, port = rest, ""
+    if port and not (port.isascii() and port.isdigit() and 0 < int(port) <= 65535):
+        return f"port {port!r} is not a port: 1-65535"
+    if colon and not port:
+        return "an empty port: leave out the colon"
+    if port and (int(port) == DEFAULT_PORTS[scheme] or port.startswith("0")):
+        shown = "" if int(port) == DEFAULT_PORTS[scheme] else f":{int(port)}"
+        return f"browsers write this origin {scheme}://{host}{shown}"
+    if not HOST.fullmatch(host) or len(host) > 253:
+        return f"{host!r} is not a host name or IP address"
+    return None
 
 
 class PolicySchema(Schema):
     categories = fields.List(fields.String(validate=validate.OneOf(CATEGORIES)), required=True)
     purpose = fields.String(required=True, validate=validate.Length(min=1, max=2000))
     retention_days = fields.Integer(required=True, strict=True, validate=validate.Range(1, 3650))
-    allowed_origins = fields.List(
-        fields.String(
-            validate=validate.Regexp(
-                r"^https?://[^/\s?#]+$", error="an origin: scheme://host[:port], no path"
-            )
-        ),
-        required=True,
-    )
+    allowed_origins = fields.List(fields.String(validate=Origin()), required=True)
     # k of the rarity gate (backend/core/rarity.py); omitted keeps the current value.
     min_contributors = fields.Integer(strict=True, validate=validate.Range(1, 1000))
     # CSS selectors whose elements get structural labels only (extension/shared/label-policy.js);

@@ -135,6 +135,39 @@ def test_policy_origins_are_origins():
         PolicySchema().load({**body, "allowed_origins": ["https://app.example.com/path"]})
 
 
+@pytest.mark.parametrize(
+    "origin, says",
+    [
+        ("https://a.com:99999", "1-65535"),
+        ("https://a.com:0", "1-65535"),
+        ("https://a.com:", "empty port"),
+        ("https://user:pw@a.com", "no user name or password"),
+        ("https://a.com@evil.example", "no user name or password"),
+        ("HTTPS://A.COM", "lower-case, as browsers write them: https://a.com"),
+        ("https://App.Example.com", "lower-case"),
+        ("https://a.com:443", "browsers write this origin https://a.com"),
+        ("http://a.com:80", "browsers write this origin http://a.com"),
+        ("https://a..com", "not a host name"),
+        ("ftp://a.com", "scheme://host[:port]"),
+    ],
+)
+def test_policy_origins_a_browser_could_never_send(origin, says):
+    """An origin no browser writes (bad port, user info, capitals, default port) is refused,
+    saying why: it could never match an event's URL."""
+    body = {"categories": ["clicks"], "purpose": "p", "retention_days": 5}
+    with pytest.raises(ValidationError) as info:
+        PolicySchema().load({**body, "allowed_origins": [origin]})
+    (message,) = info.value.messages["allowed_origins"][0]
+    assert says in message, message
+
+
+def test_policy_origins_browsers_write():
+    """Hosts, IPv4 and IPv6 addresses, with a port other than the default, are origins."""
+    body = {"categories": ["clicks"], "purpose": "p", "retention_days": 5}
+    origins = ["https://app.example.com", "http://localhost:5173", "http://[::1]:8080"]
+    assert PolicySchema().load({**body, "allowed_origins": origins})["allowed_origins"] == origins
+
+
 def test_uuid_ids_round_trip_as_strings():
     """Ids stay strings on the wire."""
     event_id = str(uuid.uuid4())
