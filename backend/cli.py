@@ -224,11 +224,15 @@ def worker(burst: bool, with_scheduler: bool):
 
 @main.command()
 @click.argument("employee")
-@click.option("--team", default="default", show_default=True, help="The employee's team.")
-def enroll(employee: str, team: str):
+@click.option(
+    "--team",
+    help="The employee's team (default: their current one; 'default' for someone new). "
+    "Another team moves them, every device of theirs included.",
+)
+def enroll(employee: str, team: str | None):
     """Issue a device token for EMPLOYEE (shown once; only its hash is stored)."""
     try:
-        EnrollSchema().load({"employee": employee, "team": team})
+        EnrollSchema().load({"employee": employee, **({"team": team} if team is not None else {})})
     except ValidationError as err:
         fields = ", ".join(sorted(err.messages))
         raise CLIError(f"invalid {fields}: {NAME_RULE}") from None

@@ -122,7 +122,8 @@ class ResumeRequestSchema(Schema):
 
 class EnrollSchema(Schema):
     employee = fields.String(required=True, validate=NAME)
-    team = fields.String(load_default="default", validate=NAME)
+    # Omitted: the employee's current team ("default" for a new one); another team moves them.
+    team = fields.String(validate=NAME)
 
 
 MAX_MASK_SELECTORS = 100

@@ -64,9 +64,25 @@ def resume(
     return record
 
 
-def enroll(r: redis.Redis, actor: str, employee: str, team: str) -> tuple[str, Identity]:
-    """Issue a device token for `employee` of `team`; return it (shown once) and its identity."""
+DEFAULT_TEAM = "default"
+
+
+def enroll(
+    r: redis.Redis, actor: str, employee: str, team: str | None = None
+) -> tuple[str, Identity]:
+    """Issue a device token for `employee`; return it (shown once) and its identity.
+
+    `team` None keeps an enrolled employee's team ("default" for a new one). Another team moves
+    the employee: every device of theirs belongs to it from now on (welcome, pauses, the
+    console), and connected ones are told the pause state that now applies to them.
+    """
+    previous = employees.team_of(r, employee)
+    team = team or previous or DEFAULT_TEAM
     token, ident = employees.enroll(r, employee, team)
+    if previous is not None and previous != team:
+        moved = employees.move_tokens(r, employee, team)
+        control.publish(r, "team", frame={"team": team}, scope={"employee": employee})
+        audit(r, actor, "team_change", employee=employee, old=previous, new=team, devices=moved)
     audit(r, actor, "enroll", employee=ident.employee, team=ident.team, device=ident.device)
     return token, ident
 
