@@ -179,7 +179,7 @@ def write_policy():
 def enroll():
     actor = require_admin()
     req = EnrollSchema().load(json_body())
-    token, ident = actions.enroll(get_redis(), actor, req["employee"], req["team"])
+    token, ident = actions.enroll(get_redis(), actor, req["employee"], req.get("team"))
     return jsonify(
         {"employee": ident.employee, "team": ident.team, "device": ident.device, "token": token}
     ), 201

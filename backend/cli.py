@@ -6,7 +6,6 @@ import errno
 import json
 import logging
 import os
-import re
 import signal
 import socket
 import sys
@@ -36,7 +35,7 @@ from .core.vocabulary import CATEGORIES
 from .datasets_cli import datasets
 from .locate import remove_pointer, write_pointer
 from .policy_change import change_policy
-from .schemas import EnrollSchema
+from .schemas import MAX_REASON, NAME, NAME_RULE, PAUSE_ID, REASON, EnrollSchema
 from .servers import JSONErrorRequestHandler
 from .status import status as read_status
 from .supervise import Supervisor
@@ -225,26 +224,36 @@ def worker(burst: bool, with_scheduler: bool):
 
 @main.command()
 @click.argument("employee")
-@click.option("--team", default="default", show_default=True, help="The employee's team.")
-def enroll(employee: str, team: str):
+@click.option(
+    "--team",
+    help="The employee's team (default: their current one; 'default' for someone new). "
+    "Another team moves them, every device of theirs included.",
+)
+def enroll(employee: str, team: str | None):
     """Issue a device token for EMPLOYEE (shown once; only its hash is stored)."""
     try:
-        EnrollSchema().load({"employee": employee, "team": team})
+        EnrollSchema().load({"employee": employee, **({"team": team} if team is not None else {})})
     except ValidationError as err:
         fields = ", ".join(sorted(err.messages))
-        raise CLIError(f"invalid {fields}: use letters, digits, . _ @ + -") from None
+        raise CLIError(f"invalid {fields}: {NAME_RULE}") from None
     _, r = redis_client()
     token, ident = actions.enroll(r, default_actor(), employee, team)
     click.echo(token)
     click.echo(f"(device {ident.device} for {ident.employee} of team {ident.team})", err=True)
 
 
-def _name(ctx, param, value):
-    """Validate a --team/--employee value like enrollment does."""
+def _checked(validator):
+    """Return an option callback that applies one of the API's validators (backend/schemas.py)."""
 
-    if value is not None and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}", value):
-        raise click.BadParameter("use letters, digits, . _ @ + - (not empty)")
-    return value
+    def check(ctx, param, value):
+        if value is not None:
+            try:
+                validator(value)
+            except ValidationError as err:
+                raise click.BadParameter("; ".join(err.messages)) from None
+        return value
+
+    return check
 
 
 def _scope(team: str | None, employee: str | None) -> dict:
@@ -258,23 +267,24 @@ def _scope(team: str | None, employee: str | None) -> dict:
 
 
 @main.command()
-@click.option("--team", callback=_name, help="Pause only this team.")
-@click.option("--employee", callback=_name, help="Pause only this employee.")
+@click.option("--team", callback=_checked(NAME), help="Pause only this team.")
+@click.option("--employee", callback=_checked(NAME), help="Pause only this employee.")
 @click.option(
     "--reason",
     default=NO_REASON,
     show_default=True,
-    help="Shown to employees in their extension.",
+    callback=_checked(REASON),
+    help=f"Shown to employees in their extension (at most {MAX_REASON} characters).",
 )
 @click.option("--purge", is_flag=True, help="Also delete that scope's queued, unsealed events.")
 def pause(team, employee, reason, purge):
-    """Pause capture now for everyone, a team or an employee; it holds until `overt resume`."""
-    if not reason.strip():
-        raise click.BadParameter("must not be empty", param_hint="--reason")
+    """Pause capture now for everyone, a team or an employee; it holds until `overt resume`.
+
+    With --purge the scope's queued, unsealed events are deleted, also when it is already paused.
+    """
+    scope = _scope(team, employee)
     _, r = redis_client()
-    record, created, purged = actions.pause(
-        r, default_actor(), _scope(team, employee), reason, purge
-    )
+    record, created, purged = actions.pause(r, default_actor(), scope, reason, purge)
     state = "paused" if created else "already paused"
     click.echo(
         f"{state}: {record['pause_id']} {json.dumps(record['scope'])}"
@@ -283,16 +293,17 @@ def pause(team, employee, reason, purge):
 
 
 @main.command()
-@click.option("--team", callback=_name, help="Resume this team's pause.")
-@click.option("--employee", callback=_name, help="Resume this employee's pause.")
-@click.option("--pause-id", help="Resume this pause.")
+@click.option("--team", callback=_checked(NAME), help="Resume this team's pause.")
+@click.option("--employee", callback=_checked(NAME), help="Resume this employee's pause.")
+@click.option("--pause-id", callback=_checked(PAUSE_ID), help="Resume this pause.")
 def resume(team, employee, pause_id):
     """Resume capture (by default the pause of everyone)."""
+    if pause_id is not None and (team or employee):
+        raise click.UsageError("give --pause-id, --team or --employee, only one")
+    scope = None if pause_id is not None else _scope(team, employee)
     _, r = redis_client()
     try:
-        record = actions.resume(
-            r, default_actor(), pause_id, None if pause_id else _scope(team, employee)
-        )
+        record = actions.resume(r, default_actor(), pause_id, scope)
     except pauses.PauseNotFoundError as err:
         raise CLIError(str(err)) from None
     click.echo(f"resumed: {record['pause_id']} {json.dumps(record['scope'])}")

@@ -55,11 +55,12 @@ def redis_client():
         found = locate()
     except NotFoundError as err:
         raise CLIError(str(err)) from None
+    settings = load_settings(found.env)  # first: a malformed OVERT_REDIS_URL is a ConfigError
     try:
         client = connect(found.redis_url)
     except RedisUnavailableError as err:
         raise CLIError(f"{err} (from {found.how}); {HOW_TO_POINT}") from None
-    return load_settings(found.env), client
+    return settings, client
 
 
 def default_actor() -> str:

@@ -12,7 +12,7 @@ import struct
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from socket import MSG_DONTWAIT
 
 import redis
@@ -292,6 +292,10 @@ class Registry:
                 close_revoked(conn, SEND_TIMEOUT)
                 sent += 1
                 continue
+            if kind == "team":  # the employee moved (backend/core/actions.py): not a frame
+                self.move(conn, frame["team"])
+                sent += 1
+                continue
             if kind == "pause":
                 conn.told_pause = frame["pause_id"]
             elif kind == "resume":
@@ -323,16 +327,30 @@ class Registry:
         """After missing control messages, tell each client the pause state it should have."""
         self.policy = get_policy(self.r)
         for conn in self.snapshot():
-            active = pauses.active_for(self.r, conn.ident.employee, conn.ident.team)
-            active_id = active["pause_id"] if active else None
-            if active_id == conn.told_pause:
-                continue
-            frame = pauses.pause_frame(active) if active else None
-            if frame is None:
-                frame = {"type": "resume", "pause_id": conn.told_pause}
-            conn.send_broadcast(Broadcast(json.dumps(frame)))  # as the fan-out: never blocks
-            conn.told_pause = active_id
+            self.tell_pause_state(conn)
         log.info("control resync checked %d client(s)", len(self.snapshot()))
+
+    def tell_pause_state(self, conn: Connection) -> None:
+        """Send `conn` the pause (or resume) it should have, if it was told something else."""
+        active = pauses.active_for(self.r, conn.ident.employee, conn.ident.team)
+        active_id = active["pause_id"] if active else None
+        if active_id == conn.told_pause:
+            return
+        frame = pauses.pause_frame(active) if active else None
+        if frame is None:
+            frame = {"type": "resume", "pause_id": conn.told_pause}
+        conn.send_broadcast(Broadcast(json.dumps(frame)))  # as the fan-out: never blocks
+        conn.told_pause = active_id
+
+    def move(self, conn: Connection, team: str) -> None:
+        """Put a connected device in `team`: its events, pauses and presence follow the team."""
+        conn.ident = replace(conn.ident, team=team)  # intake reads it for each frame
+        raw = self.r.hget(keys.KEY_CONNECTION_INFO, conn.id)
+        if raw:
+            self.r.hset(
+                keys.KEY_CONNECTION_INFO, conn.id, json.dumps({**json.loads(raw), "team": team})
+            )
+        self.tell_pause_state(conn)
 
 
 def frame_to_policy(frame: dict) -> dict:

@@ -17,10 +17,11 @@ import redis
 from .cli_support import CLIError, default_actor, redis_client
 from .core import dataset_ops
 from .core.audit import AuditChainError, audit
-from .core.config import load_settings
+from .core.config import Settings, load_settings
 from .core.dataset_manifest import ManifestError, latest, read_raw_lines
 from .core.dataset_schema import arrow_schema_text, json_schema
-from .core.dataset_storage import open_storage
+from .core.dataset_storage import Storage, open_storage
+from .core.private import make_private_dir
 from .core.steps import export_steps
 
 
@@ -37,8 +38,32 @@ class ExportNotAuditedError(DatasetsError):
     """An export the audit log could not record (Redis unreachable); exit code 2."""
 
 
-def _storage():
-    return open_storage(load_settings().datasets_location)
+class DatasetsLocationError(DatasetsError):
+    """The datasets location does not exist or is not a folder; exit 2 (`verify`: 1)."""
+
+
+def _storage(settings: Settings | None = None) -> tuple[Storage, bool]:
+    """Return the datasets storage and whether it exists yet.
+
+    A location OVERT_DATASETS_URL names must exist (a typo must not look like an empty
+    dataset); the default `<data dir>/datasets` may not exist yet, before anything is sealed.
+    """
+    settings = settings or load_settings()
+    location, explicit = settings.datasets_location, settings.datasets_url is not None
+    origin = "OVERT_DATASETS_URL" if explicit else "OVERT_DATA_DIR"
+    try:
+        storage = open_storage(location)
+    except (ValueError, ImportError) as err:  # fsspec: an unknown or unusable scheme
+        raise DatasetsError(
+            f"cannot open datasets at {location} (from {origin}): {err}; "
+            f"use a folder, file://... or s3://bucket/prefix"
+        ) from None
+    problem = storage.root_problem()
+    if problem is None:
+        return storage, True
+    if explicit or problem != "no such folder":
+        raise DatasetsLocationError(f"no datasets at {location} (from {origin}): {problem}")
+    return storage, False
 
 
 def _audit_target():
@@ -62,7 +87,7 @@ def _record_export(r: redis.Redis, actor: str, destination: Path, **details) -> 
     except (redis.RedisError, OSError, AuditChainError) as err:
         raise ExportNotAuditedError(
             f"the export to {destination} was written but could not be audited "
-            f"({type(err).__name__}: {err}); delete it, or export again once Redis is back"
+            f"({err}); delete it, or export again once Redis is back"
         ) from None
 
 
@@ -91,14 +116,32 @@ ACTOR_OPTION = click.option(
 )
 
 
+def _out_folder(out: str) -> Path:
+    """Return the --out folder, made if missing, or fail with one line before anything is read."""
+    path = Path(out)
+    try:
+        make_private_dir(path)
+    except OSError as err:
+        raise DatasetsError(f"cannot write to --out {out}: {os_problem(err)}") from None
+    return path
+
+
+def os_problem(err: OSError) -> str:
+    """Say what failed on which file, in words: no exception class names."""
+    where = f"{err.filename}: " if err.filename else ""
+    return f"{where}{err.strerror or err}"
+
+
 class DatasetsGroup(click.Group):
     """Turn unreadable storage and bad files into one-line errors (exit 2)."""
 
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
-        except (OSError, ValueError) as err:
-            raise DatasetsError(f"{type(err).__name__}: {err}") from None
+        except OSError as err:
+            raise DatasetsError(os_problem(err)) from None
+        except ValueError as err:
+            raise DatasetsError(str(err)) from None
 
 
 @click.group(cls=DatasetsGroup)
@@ -110,7 +153,8 @@ def datasets():
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def list_(as_json: bool):
     """List shards with their events, contributors and revision."""
-    rows = dataset_ops.list_shards(_storage())
+    storage, present = _storage()
+    rows = dataset_ops.list_shards(storage) if present else []
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
@@ -119,6 +163,9 @@ def list_(as_json: bool):
             f"{row['path']}  events={row['events']}  contributors={row['contributors']}  "
             f"revision={row['revision']}  sha256={row['sha256'][:12]}"
         )
+    if not present:
+        click.echo(f"no shards yet: nothing sealed in {storage.url}")
+        return
     click.echo(f"{len(rows)} shard(s), {sum(r['events'] for r in rows)} event(s)")
 
 
@@ -127,9 +174,14 @@ def verify():
     """Check every shard's and card's sha256 and the manifest's hash chain (exit 1 on a fault)."""
 
     try:
-        result = dataset_ops.verify(_storage())
-    except ManifestError as err:
-        click.echo(f"overt: verify failed: {err}", err=True)
+        storage, present = _storage()
+        if not present:
+            click.echo(f"nothing to verify: no shards yet, nothing sealed in {storage.url}")
+            return
+        result = dataset_ops.verify(storage)
+    except (ManifestError, DatasetsLocationError) as err:
+        message = err.format_message() if isinstance(err, DatasetsError) else err
+        click.echo(f"overt: verify failed: {message}", err=True)
         sys.exit(1)
     click.echo(
         f"ok: {result['shards']} shard(s), {result['events']} event(s), "
@@ -152,12 +204,18 @@ def verify():
 def export(fmt: str, out: str, since: int, actor: str):
     """Copy the dataset into OUT, or only what changed after manifest line SINCE (audited)."""
     settings, r = _audit_target()
-    storage, destination = open_storage(settings.datasets_location), Path(out)
+    storage, destination = _storage(settings)[0], _out_folder(out)
     if fmt == "steps":  # agent trajectories (backend/core/steps.py); always the whole dataset
         path, episodes, steps = export_steps(storage, destination)
         _record_export(r, actor, destination, format=fmt, since=0, episodes=episodes, steps=steps)
         click.echo(f"wrote {path}: {episodes} episode(s), {steps} step(s)")
         return
+    end = len(read_raw_lines(storage))
+    if since > end:
+        raise DatasetsError(
+            f"--since {since} is past the manifest's end (line {end}): a copy can only have "
+            f"seen lines up to {end}; export again with --since {end} or less"
+        )
     result = dataset_ops.export(storage, destination, fmt, since)
     records = exported_records(storage, result["lines"], since)
     _record_export(
@@ -185,8 +243,8 @@ def export(fmt: str, out: str, since: int, actor: str):
 def split(by: str, val: float, out: str, actor: str):
     """Write OUT/train and OUT/validation; each contributor lands in one split only (audited)."""
     settings, r = _audit_target()
-    destination = Path(out)
-    result = dataset_ops.split(open_storage(settings.datasets_location), destination, val)
+    destination = _out_folder(out)
+    result = dataset_ops.split(_storage(settings)[0], destination, val)
     counts = {f"{side}_records": c["events"] for side, c in result.items()}
     _record_export(r, actor, destination, format="split", by=by, val=val, **counts)
     for side, counts in result.items():

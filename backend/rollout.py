@@ -11,6 +11,7 @@ docs/deploy-extension.md says where each OS reads it.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -45,6 +46,21 @@ def managed_config(server: str, grace_seconds: int | None, token: str | None) ->
     return config
 
 
+# Chrome's extension ids: 32 letters a-p (a hash of the signing key, one letter per hex digit).
+EXTENSION_ID = re.compile(r"[a-p]{32}")
+
+
+def check_install_source(extension_id: str, update_url: str) -> None:
+    """Raise RolloutError unless the id is a Chrome extension id and the update URL http(s)."""
+    if not EXTENSION_ID.fullmatch(extension_id):
+        raise RolloutError(
+            f"--extension-id must be a Chrome extension id (32 letters a-p), got {extension_id!r}"
+        )
+    url = urlparse(update_url)
+    if url.scheme not in ("http", "https") or not url.hostname:
+        raise RolloutError(f"--update-url must be an http:// or https:// URL, got {update_url!r}")
+
+
 def chrome_policy(
     extension_id: str,
     server: str,
@@ -53,6 +69,7 @@ def chrome_policy(
     update_url: str = WEB_STORE_UPDATE_URL,
 ) -> dict:
     """Return the enterprise policy that force-installs Overt and presets its configuration."""
+    check_install_source(extension_id, update_url)
     return {
         "ExtensionSettings": {
             extension_id: {

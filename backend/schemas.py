@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from typing import ClassVar
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
+from .core.events import Flag
 from .core.vocabulary import CATEGORIES, MAX_EVENTS_PER_FRAME
+
+# Every boolean of a frame or a request body is a Flag (backend/core/events.py): a JSON true or
+# false only. marshmallow's Boolean reads "yes", "on" or 1 as true, and opt-in consent must not.
 
 
 class ClientSchema(Schema):
@@ -21,8 +26,8 @@ class SignalsSchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    gpc = fields.Boolean(load_default=False)
-    dnt = fields.Boolean(load_default=False)
+    gpc = Flag(load_default=False)
+    dnt = Flag(load_default=False)
 
 
 class HelloSchema(Schema):
@@ -57,6 +62,27 @@ class PauseAppliedSchema(Schema):
     pause_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
 
 
+class FullMatch(validate.Regexp):
+    """A Regexp the whole value must match: re.match's `$` also lets a final newline through."""
+
+    def __call__(self, value):
+        if not isinstance(value, str) or self.regex.fullmatch(value) is None:
+            raise ValidationError(self._format_error(value))
+        return value
+
+
+# The one rule for employee and team names, used by enrollment, pause scopes and the CLI.
+NAME_RULE = "1-128 characters: letters, digits, . _ @ + -, starting with a letter or digit"
+NAME = FullMatch(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$", error=NAME_RULE)
+# A pause's reason, shown to employees: the same for the API and `overt pause --reason`.
+MAX_REASON = 500
+REASON = validate.And(
+    validate.Length(max=MAX_REASON, error=f"at most {MAX_REASON} characters"),
+    FullMatch(r"^.*\S.*$", flags=re.DOTALL, error="must not be empty or only spaces"),
+)
+PAUSE_ID = validate.Length(min=1, max=64, error="1-64 characters")
+
+
 class ScopeField(fields.Field):
     """A pause scope: "all", {"team": T} or {"employee": E}, loaded as a normalised dict."""
 
@@ -65,23 +91,27 @@ class ScopeField(fields.Field):
     }
 
     def _deserialize(self, value, attr, data, **kwargs):
-        if value == "all" or value == {"all": True}:
+        if value == "all" or (value == {"all": True} and value["all"] is True):  # not 1
             return {"all": True}
         if isinstance(value, dict) and len(value) == 1:
             ((k, v),) = value.items()
-            if k in ("team", "employee") and isinstance(v, str) and 0 < len(v) <= 128:
+            if k in ("team", "employee") and isinstance(v, str):
+                try:
+                    NAME(v)  # a name enrollment refuses could never be resumed by the CLI
+                except ValidationError as err:
+                    raise ValidationError({k: err.messages}) from None
                 return {k: v}
         raise self.make_error("invalid")
 
 
 class PauseRequestSchema(Schema):
     scope = ScopeField(required=True)
-    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
-    purge = fields.Boolean(load_default=False)
+    reason = fields.String(required=True, validate=REASON)
+    purge = Flag(load_default=False)
 
 
 class ResumeRequestSchema(Schema):
-    pause_id = fields.String(validate=validate.Length(min=1, max=64))
+    pause_id = fields.String(validate=PAUSE_ID)
     scope = ScopeField()
 
     @validates_schema
@@ -90,29 +120,65 @@ class ResumeRequestSchema(Schema):
             raise ValidationError("give exactly one of pause_id or scope", "_schema")
 
 
-NAME = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$", error="letters, digits, . _ @ + -")
-
-
 class EnrollSchema(Schema):
     employee = fields.String(required=True, validate=NAME)
-    team = fields.String(load_default="default", validate=NAME)
+    # Omitted: the employee's current team ("default" for a new one); another team moves them.
+    team = fields.String(validate=NAME)
 
 
 MAX_MASK_SELECTORS = 100
+DEFAULT_PORTS = {"http": 80, "https": 443}
+HOST = re.compile(
+    r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*|\[[0-9a-f:.]+\]"
+)
+
+
+class Origin(FullMatch):
+    """A work app's origin exactly as a browser writes it, so that it can match one.
+
+    Browsers write `scheme://host[:port]` in lower case, without user info, a path or the
+    scheme's default port: anything else could never match an event's URL.
+    """
+
+    def __init__(self):
+        super().__init__(r"^https?://[^/\s?#]+$", error="an origin: scheme://host[:port], no path")
+
+    def __call__(self, value):
+        if isinstance(value, str) and "@" in value:
+            raise ValidationError("no user name or password: an origin is scheme://host[:port]")
+        if isinstance(value, str) and value != value.lower():
+            raise ValidationError(
+                f"origins are lower-case, as browsers write them: {value.lower()}"
+            )
+        super().__call__(value)
+        problem = _host_port_problem(*value.split("://", 1))
+        if problem:
+            raise ValidationError(problem)
+        return value
+
+
+def _host_port_problem(scheme: str, rest: str) -> str | None:
+    """Return why `host[:port]` of an origin is not one a browser writes, or None."""
+    host, colon, port = rest.rpartition(":") if not rest.endswith("]") else ("", "", "")
+    if not colon:
+        host, port = rest, ""
+    if port and not (port.isascii() and port.isdigit() and 0 < int(port) <= 65535):
+        return f"port {port!r} is not a port: 1-65535"
+    if colon and not port:
+        return "an empty port: leave out the colon"
+    if port and (int(port) == DEFAULT_PORTS[scheme] or port.startswith("0")):
+        shown = "" if int(port) == DEFAULT_PORTS[scheme] else f":{int(port)}"
+        return f"browsers write this origin {scheme}://{host}{shown}"
+    if not HOST.fullmatch(host) or len(host) > 253:
+        return f"{host!r} is not a host name or IP address"
+    return None
 
 
 class PolicySchema(Schema):
     categories = fields.List(fields.String(validate=validate.OneOf(CATEGORIES)), required=True)
     purpose = fields.String(required=True, validate=validate.Length(min=1, max=2000))
     retention_days = fields.Integer(required=True, strict=True, validate=validate.Range(1, 3650))
-    allowed_origins = fields.List(
-        fields.String(
-            validate=validate.Regexp(
-                r"^https?://[^/\s?#]+$", error="an origin: scheme://host[:port], no path"
-            )
-        ),
-        required=True,
-    )
+    allowed_origins = fields.List(fields.String(validate=Origin()), required=True)
     # k of the rarity gate (backend/core/rarity.py); omitted keeps the current value.
     min_contributors = fields.Integer(strict=True, validate=validate.Range(1, 1000))
     # CSS selectors whose elements get structural labels only (extension/shared/label-policy.js);
@@ -126,7 +192,7 @@ class PolicySchema(Schema):
 class ConsentSchema(Schema):
     categories = fields.Dict(
         keys=fields.String(validate=validate.OneOf(CATEGORIES)),
-        values=fields.Boolean(),
+        values=Flag(),
         required=True,
     )
-    confirm = fields.Boolean(load_default=False)
+    confirm = Flag(load_default=False)

@@ -28,13 +28,17 @@ EnqueueErasure = Callable[[str, str], object]
 def pause(
     r: redis.Redis, actor: str, scope: dict, reason: str, purge: bool = False
 ) -> tuple[dict, bool, int]:
-    """Pause `scope`; return the pause record, whether it is new, and the events purged."""
+    """Pause `scope`; return the pause record, whether it is new, and the events purged.
+
+    `purge` deletes the scope's queued, unsealed events whether the pause is new or the scope was
+    already paused (then the existing record is marked purged as of now, for the workers).
+    """
     record, created = pauses.pause(r, scope, reason, purge, actor)
-    purged = 0
     if created:
         control.publish(r, "pause", frame=pauses.pause_frame(record), scope=record["scope"])
-        if purge:
-            purged = purge_scope(r, record["scope"])
+    elif purge:  # marked before purging: what a worker holds in flight is dropped too
+        record = pauses.mark_purged(r, record["pause_id"])
+    purged = purge_scope(r, record["scope"]) if purge else 0
     audit(
         r,
         actor,
@@ -42,6 +46,8 @@ def pause(
         pause_id=record["pause_id"],
         scope=record["scope"],
         reason=record["reason"],
+        created=created,
+        purge=purge,
         purged=purged,
     )
     return record, created, purged
@@ -58,9 +64,25 @@ def resume(
     return record
 
 
-def enroll(r: redis.Redis, actor: str, employee: str, team: str) -> tuple[str, Identity]:
-    """Issue a device token for `employee` of `team`; return it (shown once) and its identity."""
+DEFAULT_TEAM = "default"
+
+
+def enroll(
+    r: redis.Redis, actor: str, employee: str, team: str | None = None
+) -> tuple[str, Identity]:
+    """Issue a device token for `employee`; return it (shown once) and its identity.
+
+    `team` None keeps an enrolled employee's team ("default" for a new one). Another team moves
+    the employee: every device of theirs belongs to it from now on (welcome, pauses, the
+    console), and connected ones are told the pause state that now applies to them.
+    """
+    previous = employees.team_of(r, employee)
+    team = team or previous or DEFAULT_TEAM
     token, ident = employees.enroll(r, employee, team)
+    if previous is not None and previous != team:
+        moved = employees.move_tokens(r, employee, team)
+        control.publish(r, "team", frame={"team": team}, scope={"employee": employee})
+        audit(r, actor, "team_change", employee=employee, old=previous, new=team, devices=moved)
     audit(r, actor, "enroll", employee=ident.employee, team=ident.team, device=ident.device)
     return token, ident
 

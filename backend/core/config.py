@@ -7,6 +7,9 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from redis.connection import parse_url
+
+from .db import safe_url
 from .private import make_private_dir
 
 DEFAULT_DATA_DIR = "./overt-data"
@@ -73,6 +76,19 @@ def _positive(env: dict, name: str, default: float, kind: type) -> float:
     return value
 
 
+def _redis_url(env: dict) -> str | None:
+    """Return OVERT_REDIS_URL, or raise ConfigError when redis-py could not use it."""
+    url = env.get("OVERT_REDIS_URL") or None
+    if url is not None:
+        try:
+            parse_url(url)
+        except (ValueError, TypeError) as err:
+            raise ConfigError(
+                f"cannot use Redis at {safe_url(url)} (from OVERT_REDIS_URL): {err}"
+            ) from None
+    return url
+
+
 def load_settings(env: dict | None = None) -> Settings:
     """Build Settings from `env` (default: os.environ), generating missing secrets."""
     env = dict(os.environ if env is None else env)
@@ -84,7 +100,7 @@ def load_settings(env: dict | None = None) -> Settings:
     )
     return Settings(
         data_dir=data_dir,
-        redis_url=env.get("OVERT_REDIS_URL") or None,
+        redis_url=_redis_url(env),
         admin_token=admin,
         secret=secret,
         allowed_origins=origins,

@@ -154,6 +154,20 @@ class Storage:
         except FileNotFoundError:
             return None
 
+    def root_problem(self) -> str | None:
+        """Return why the root cannot hold datasets (it does not exist, or is a file), or None.
+
+        In object storage a prefix exists once something is written under it: only the bucket
+        is checked there.
+        """
+        if self.remote:
+            bucket = self.root.split("/", 1)[0]
+            return None if self.fs.exists(bucket) else f"bucket {bucket} does not exist"
+        root = Path(self.root)
+        if not root.exists():
+            return "no such folder"
+        return None if root.is_dir() else "not a folder"
+
     def exists(self, rel: str) -> bool:
         """Return whether `rel` exists."""
         if self.remote:

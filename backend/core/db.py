@@ -37,6 +37,6 @@ def connect(url: str, check: bool = True) -> redis.Redis:
 def safe_url(url: str) -> str:
     """Return `url` without a password, fit for logs and error messages."""
     if "@" in url:
-        scheme, rest = url.split("://", 1)
-        return f"{scheme}://***@{rest.rsplit('@', 1)[1]}"
+        scheme, _, rest = url.rpartition("://")
+        return f"{scheme + '://' if scheme else ''}***@{rest.rsplit('@', 1)[1]}"
     return url

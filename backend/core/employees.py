@@ -42,6 +42,29 @@ def enroll(r: redis.Redis, employee: str, team: str) -> tuple[str, Identity]:
     return token, ident
 
 
+# Rewrites the team of every token record of one employee, atomically. KEYS: the tokens hash.
+# ARGV: the records' employee and team field names, the employee, the new team.
+MOVE_LUA = """
+local efield, tfield, employee, team = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local flat, moved = redis.call('HGETALL', KEYS[1]), 0
+for i = 1, #flat, 2 do
+  local rec = cjson.decode(flat[i + 1])
+  if rec[efield] == employee and rec[tfield] ~= team then
+    rec[tfield] = team
+    redis.call('HSET', KEYS[1], flat[i], cjson.encode(rec))
+    moved = moved + 1
+  end
+end
+return moved
+"""
+
+
+def move_tokens(r: redis.Redis, employee: str, team: str) -> int:
+    """Put every device token of `employee` in `team`; return how many were in another."""
+    script = r.register_script(MOVE_LUA)
+    return int(script(keys=[keys.KEY_TOKENS], args=["employee", "team", employee, team]))
+
+
 def authenticate(r: redis.Redis, token: str) -> Identity | None:
     """Return the identity a token names, or None for an unknown or revoked token."""
     if not isinstance(token, str) or not token.startswith(TOKEN_PREFIX) or len(token) > 200:

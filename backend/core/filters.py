@@ -40,7 +40,8 @@ class Rules:
         for p in self.pause_records:
             if not pauses.matches(p["scope"], employee, team):
                 continue
-            if p.get("purge") and received <= p["since_ms"]:
+            # A purge asked of a scope already paused covers what arrived until it (purged_ms).
+            if p.get("purge") and received <= p.get("purged_ms", p["since_ms"]):
                 return "purged"
             until = p["until_ms"] if p["until_ms"] is not None else float("inf")
             if p["since_ms"] <= ts <= until:

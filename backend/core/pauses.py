@@ -49,15 +49,38 @@ def resume(r: redis.Redis, pause_id: str | None = None, scope: dict | None = Non
         if raw is None:
             raise PauseNotFoundError("no active pause for that scope")
         pause_id = raw.decode()
-    record = get_pause(r, pause_id)
-    if record is None or record["until_ms"] is not None:
-        raise PauseNotFoundError(f"no active pause {pause_id}")
-    record["until_ms"] = now_ms()
-    pipe = r.pipeline(transaction=True)
-    pipe.hset(keys.KEY_PAUSES, pause_id, json.dumps(record))
-    pipe.hdel(keys.KEY_PAUSES_ACTIVE, keys.pause_field(record["scope"]))
-    pipe.execute()
-    return record
+
+    def end(pipe) -> dict:
+        record = get_pause(pipe, pause_id)
+        if record is None or record["until_ms"] is not None:
+            raise PauseNotFoundError(f"no active pause {pause_id}")
+        record["until_ms"] = now_ms()
+        pipe.multi()
+        pipe.hset(keys.KEY_PAUSES, pause_id, json.dumps(record))
+        pipe.hdel(keys.KEY_PAUSES_ACTIVE, keys.pause_field(record["scope"]))
+        return record
+
+    # WATCH: a purge marked on the record meanwhile (mark_purged) is not overwritten.
+    return r.transaction(end, keys.KEY_PAUSES, value_from_callable=True)
+
+
+def mark_purged(r: redis.Redis, pause_id: str) -> dict:
+    """Record that the pause's scope is purged as of now; return the updated record.
+
+    For a purge asked of a scope already paused: workers then drop that scope's events received
+    up to `purged_ms` (filters.py), as they drop those received before a purge pause began.
+    """
+
+    def mark(pipe) -> dict:
+        record = get_pause(pipe, pause_id)
+        if record is None:
+            raise PauseNotFoundError(f"no pause {pause_id}")
+        record.update(purge=True, purged_ms=now_ms())
+        pipe.multi()
+        pipe.hset(keys.KEY_PAUSES, pause_id, json.dumps(record))
+        return record
+
+    return r.transaction(mark, keys.KEY_PAUSES, value_from_callable=True)
 
 
 def get_pause(r: redis.Redis, pause_id: str) -> dict | None:

@@ -357,7 +357,9 @@ function showSecret(box, title, secret, note) {
 
 onSubmit("enroll-form", async () => {
   const employee = $("enroll-employee").value.trim();
-  const res = await api("POST", "/admin/api/employees", { employee, team: $("enroll-team").value.trim() });
+  // No team: the employee keeps theirs (new: "default"); another team moves them.
+  const team = $("enroll-team").value.trim();
+  const res = await api("POST", "/admin/api/employees", team ? { employee, team } : { employee });
   showSecret($("enroll-result"), `Device token for ${res.employee} (team ${res.team})`, res.token,
     "Shown once: only its hash is stored. Give it to the employee or put it in their browser policy.");
   $("enroll-employee").value = "";

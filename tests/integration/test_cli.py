@@ -9,6 +9,9 @@ import json
 import pytest
 
 from backend.cli import main
+from backend.core import keys
+from backend.core.records import EMPLOYEE
+from tests.integration.me_helpers import clicks, queue_raw
 
 COMMANDS = ["up", "serve", "worker", "enroll", "pause", "resume", "status", "policy", "datasets"]
 
@@ -49,6 +52,21 @@ def test_enroll_pause_resume_status(overt, redis_conn):
     assert json.loads(overt("status", "--json").stdout)["paused"] == []
 
 
+def test_pause_purge_of_a_paused_scope_purges(overt, redis_conn):
+    """`overt pause --purge` on an employee already paused still purges, and says how many."""
+    queue_raw(redis_conn, "erin", clicks(4), team="sales")
+    queue_raw(redis_conn, "bob", clicks(1), team="sales")
+    first = overt("pause", "--employee", "erin", "--reason", "first")
+    assert first.exit_code == 0 and first.stdout.startswith("paused: p_")
+    again = overt("pause", "--employee", "erin", "--reason", "again", "--purge")
+    assert again.exit_code == 0, again.output
+    assert (
+        again.stdout.startswith("already paused: p_") and "(4 queued events purged)" in again.stdout
+    )
+    left = [json.loads(x)[EMPLOYEE] for x in redis_conn.lrange(keys.KEY_INCOMING, 0, -1)]
+    assert left == ["bob"]
+
+
 @pytest.mark.parametrize(
     "args, needle",
     [
@@ -60,6 +78,16 @@ def test_enroll_pause_resume_status(overt, redis_conn):
         (["enroll", "bad name!"], "invalid employee"),
         (["serve", "--port", "99999"], "--port"),
         (["resume", "--pause-id", "p_missing"], "no active pause"),
+        (["resume", "--pause-id", "p_x", "--team", "sales"], "only one"),
+        (["resume", "--pause-id", "p_x", "--employee", "erin"], "only one"),
+        (["resume", "--pause-id", ""], "--pause-id"),
+        (["resume", "--team", "bad team"], "--team"),
+        (["pause", "--team", "bad team", "--reason", "x"], "letters, digits"),
+        (["pause", "--reason", "r" * 501], "at most 500 characters"),
+        (["pause", "--reason", "r" * 500 + "\n"], "at most 500 characters"),
+        (["enroll", "a" * 129], "1-128 characters"),
+        (["enroll", "alice", "--team", "a" * 129], "invalid team: 1-128 characters"),
+        (["enroll", "alice\n"], "invalid employee"),
         (["frobnicate"], "No such command"),
     ],
 )
@@ -90,3 +118,28 @@ def test_bad_environment_values(overt):
     """A malformed setting is a one-line error."""
     result = overt("status", OVERT_BATCH_SIZE="many")
     assert result.exit_code == 2 and "OVERT_BATCH_SIZE must be a number" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["status"],
+        ["enroll", "alice"],
+        ["pause", "--reason", "x"],
+        ["resume"],
+        ["policy", "show"],
+        ["audit", "verify"],
+        ["worker", "--burst"],
+        ["serve", "--port", "0"],
+        ["up", "--port", "0"],
+        ["datasets", "export", "--out", "unused"],
+    ],
+)
+def test_malformed_redis_url_is_one_line(overt, args):
+    """OVERT_REDIS_URL=notaurl: exit 2 and one line naming the variable, never a traceback."""
+    result = overt(*args, OVERT_REDIS_URL="notaurl")
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith("overt: error: ") and "(from OVERT_REDIS_URL)" in result.stderr
+    assert "notaurl" in result.stderr and "Traceback" not in result.stderr
+    assert "Error:" not in result.stderr  # no exception class name (ConfigError: ...)
+    assert len(result.stderr.strip().splitlines()) == 1

@@ -69,3 +69,20 @@ def test_policy_chrome_refuses_bad_settings():
     server = "wss://x.example.com/ws"
     bad_grace = run("policy", "chrome", "--server", server, "--grace-seconds", "0")
     assert bad_grace.exit_code == 2 and "grace" in bad_grace.output
+
+
+def test_policy_chrome_checks_the_extension_id_and_update_url():
+    """A malformed --extension-id or a non-http(s) --update-url is refused in one line, exit 2."""
+    server = ["policy", "chrome", "--server", "wss://overt.example.com/ws"]
+    for extra, says in [
+        (["--extension-id", "xyz"], "32 letters a-p"),
+        (["--extension-id", "jlgofjddloiiehobneeomgligepmkobq"], "32 letters a-p"),
+        (["--update-url", "notaurl"], "http:// or https://"),
+        (["--update-url", "file:///etc/updates.xml"], "http:// or https://"),
+    ]:
+        result = run(*server, *extra)
+        assert result.exit_code == 2 and says in result.stderr, (extra, result.output)
+        assert len(result.stderr.strip().splitlines()) == 1
+    own = "abcdefghijklmnopabcdefghijklmnop"
+    done = run(*server, "--extension-id", own, "--update-url", "https://intra.example.com/u.xml")
+    assert done.exit_code == 0 and own in json.loads(done.stdout)["ExtensionSettings"]

@@ -80,10 +80,31 @@ def test_policy_set_names_the_work_app_like_the_admin_api(cli, redis_conn, live_
 
 
 @pytest.mark.parametrize(
+    "origin, needle",
+    [
+        ("https://a.com:99999", "1-65535"),
+        ("https://user:pw@a.com", "no user name or password"),
+        ("HTTPS://A.COM", "origins are lower-case"),
+    ],
+)
+def test_the_admin_api_refuses_origins_no_browser_sends(admin, redis_conn, origin, needle):
+    """PUT /admin/api/policy: the same refusal, a 422 naming the origin's index."""
+    body = {"categories": ["clicks"], "purpose": "p", "retention_days": 5}
+    err = admin.call(
+        "PUT", "/admin/api/policy", {**body, "allowed_origins": [origin]}, expect=(422,)
+    )
+    assert needle in err["errors"]["allowed_origins"]["0"][0], err
+    assert redis_conn.get(keys.KEY_POLICY) is None
+
+
+@pytest.mark.parametrize(
     "args, needle",
     [
         (["--origin", "https://crm.example.com/login"], "--origin 'https://crm.example.com/login'"),
         (["--origin", "crm.example.com"], "scheme://host[:port], no path"),
+        (["--origin", "https://crm.example.com:99999"], "1-65535"),
+        (["--origin", "https://me:pw@crm.example.com"], "no user name or password"),
+        (["--origin", "HTTPS://CRM.EXAMPLE.COM"], "lower-case"),
         (["--retention-days", "0"], "--retention-days"),
         (["--category", "keystrokes"], "--category"),
     ],

@@ -101,6 +101,38 @@ def test_privacy_signal_needs_confirmation_and_is_in_the_ledger(live_server, adm
         client.close()
 
 
+@pytest.mark.parametrize("value", ["yes", "on", 1, "true"])
+def test_consent_needs_a_json_true(admin, alice, value):
+    """ "yes", "on", 1 grant nothing: a 422 naming the field, and clicks stay off."""
+    body = {"categories": {"clicks": value}}
+    err = admin.call("PUT", "/me/api/consent", body, token=alice, expect=(422,))
+    assert err["code"] == "invalid_request" and "categories" in err["errors"]
+    assert admin.call("GET", "/me/api/consent", token=alice)["categories"]["clicks"] is False
+    body = {"categories": {"clicks": True}, "confirm": value}
+    err = admin.call("PUT", "/me/api/consent", body, token=alice, expect=(422,))
+    assert "confirm" in err["errors"]
+
+
+@pytest.mark.parametrize("value", ["no", 0, "false"])
+def test_withdrawal_needs_a_json_false(admin, alice, value):
+    """ "no" or 0 withdraw nothing either: a 422, and the grant stands."""
+    admin.set_consent(alice, {"clicks": True})
+    body = {"categories": {"clicks": value}}
+    admin.call("PUT", "/me/api/consent", body, token=alice, expect=(422,))
+    assert admin.call("GET", "/me/api/consent", token=alice)["categories"]["clicks"] is True
+
+
+def test_hello_signals_must_be_json_booleans(live_server, alice):
+    """A hello with "gpc": "yes" is refused (bad_hello naming signals), not read as on."""
+    client = WSClient(live_server.ws_url)
+    try:
+        client.send({"type": "hello", "token": alice, "signals": {"gpc": "yes"}})
+        err = client.recv_type("error")
+        assert err["code"] == "bad_hello" and "signals" in err["message"]
+    finally:
+        client.close()
+
+
 def test_withdrawal_purges_unsealed_events_of_that_category(redis_conn, admin, alice, run_workers):
     """Withdrawing clicks deletes alice's queued and staged clicks; her scrolls and bob's stay."""
     admin.set_consent(alice, {"clicks": True, "scroll": True})

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from backend.core import actions, keys, pauses
+from backend.core import actions, filters, keys, pauses
 from backend.core.employees import authenticate
 from backend.core.intake import Intake
 from tests.helpers import WSClient, make_event
@@ -116,6 +116,79 @@ def test_purge_deletes_queued_unsealed_events_of_the_scope(
     assert result["purged"] == 5
     assert [e["id"] for e in queued_events()] == [kept["id"]]
     assert [r["id"] for r in run_workers()] == [kept["id"]]
+
+
+@pytest.mark.parametrize("value", ["yes", 1, "false", 0])
+def test_purge_must_be_a_json_boolean(admin, enrolled, value):
+    """purge "yes", 1, "false" or 0 is a 422 naming purge, and no pause is made."""
+    body = {"scope": "all", "reason": "r", "purge": value}
+    err = admin.call("POST", "/admin/api/pause", body, expect=(422,))
+    assert err["code"] == "invalid_request" and "purge" in err["errors"]
+    assert admin.status()["paused"] == []
+
+
+def test_purge_of_a_scope_already_paused_still_purges(
+    admin, enrolled, connect, redis_conn, settings, queued_events, run_workers
+):
+    """purge: true on a paused scope deletes its queued and staged events, says how many, and
+    is audited; the pause stays the one already active, now marked purged."""
+    alice, carol = connect(enrolled["alice"]), connect(enrolled["carol"])
+    alice.send_events(1, [make_event() for _ in range(2)])
+    stage_once(redis_conn, settings.secret)  # staged: in no queue a purge pause would clear
+    alice.send_events(2, [make_event() for _ in range(3)])
+    kept = make_event()
+    carol.send_events(1, [kept])
+    first = admin.call("POST", "/admin/api/pause", {"scope": {"employee": "alice"}, "reason": "a"})
+    body = {"scope": {"employee": "alice"}, "reason": "now purge", "purge": True}
+    status, again = admin.request("POST", "/admin/api/pause", body)
+    assert status == 200 and again["created"] is False and again["pause_id"] == first["pause_id"]
+    assert again["purge"] is True and again["purged"] == 5
+    assert again["purged_ms"] >= again["since_ms"]
+    assert [e["id"] for e in queued_events()] == [kept["id"]]
+    assert [r["id"] for r in run_workers()] == [kept["id"]]
+    entry = admin.call("GET", "/admin/api/audit?limit=1")["entries"][0]
+    assert entry["action"] == "pause" and entry["purged"] == 5 and entry["created"] is False
+
+
+def test_a_later_purge_drops_what_a_worker_held_in_flight(redis_conn, enrolled):
+    """Events received before the purge, though outside the pause window and in no queue at
+    that moment (a worker's take), are dropped when staged or sealed after it."""
+    time.sleep(0.05)  # the pause comes well after the consent the fixture granted
+    record, _, _ = actions.pause(redis_conn, "admin", {"team": "sales"}, "a")
+    received = record["since_ms"] - 10  # before the pause, timestamped before it too
+    rules = filters.load_rules(redis_conn, {"alice"})
+    assert rules.reason("alice", "sales", "clicks", received, received) is None
+    actions.pause(redis_conn, "admin", {"team": "sales"}, "b", purge=True)
+    rules = filters.load_rules(redis_conn, {"alice", "carol"})
+    assert rules.reason("alice", "sales", "clicks", received, received) == "purged"
+    assert rules.reason("carol", "support", "clicks", received, received) is None
+
+
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"scope": {"team": "bad team"}, "reason": "r"}, "scope"),
+        ({"scope": {"employee": "a" * 129}, "reason": "r"}, "scope"),
+        ({"scope": {"employee": "erin\n"}, "reason": "r"}, "scope"),
+        ({"scope": "all", "reason": "   "}, "reason"),
+        ({"scope": "all", "reason": "r" * 501}, "reason"),
+    ],
+)
+def test_pause_fields_follow_the_cli_rules(admin, body, field):
+    """A team or employee enrollment refuses, a blank reason or one over 500 characters: 422,
+    as `overt pause` refuses them (one set of rules, backend/schemas.py)."""
+    err = admin.call("POST", "/admin/api/pause", body, expect=(422,))
+    assert err["code"] == "invalid_request" and field in err["errors"], err
+    assert admin.status()["paused"] == []
+
+
+def test_a_pause_the_cli_can_resume(admin, runner):
+    """A team name the API accepts is one `overt resume --team` accepts too."""
+    from backend.cli import main
+
+    admin.call("POST", "/admin/api/pause", {"scope": {"team": "ops.eu-1"}, "reason": "r"})
+    result = runner.invoke(main, ["resume", "--team", "ops.eu-1"])
+    assert result.exit_code == 0 and "resumed" in result.stdout, result.output
 
 
 def test_purge_reaches_events_a_worker_already_staged(

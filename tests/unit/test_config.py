@@ -46,3 +46,30 @@ def test_bad_numbers(tmp_path, name, value):
 def test_extension_id_comes_from_the_manifest_key():
     """The id `overt up` prints is the one Chromium derives from the manifest's fixed key."""
     assert extension_id() == "jlgofjddloiiehobneeomgligepmkobc"
+
+
+@pytest.mark.parametrize(
+    "url, problem",
+    [
+        ("notaurl", "schemes"),
+        ("alice:hunter2@redis.internal", "schemes"),
+        ("http://redis.internal:6379", "schemes"),
+        ("redis://:hunter2@redis.internal:port/0", "Port"),
+        ("redis://redis.internal:99999/0", "Port"),
+        ("redis://redis.internal/0?max_connections=many", "max_connections"),
+    ],
+)
+def test_malformed_redis_url(tmp_path, url, problem):
+    """A URL redis-py cannot use is a ConfigError naming OVERT_REDIS_URL, without the password."""
+    with pytest.raises(ConfigError) as info:
+        load_settings({"OVERT_DATA_DIR": str(tmp_path), "OVERT_REDIS_URL": url})
+    message = str(info.value)
+    assert "(from OVERT_REDIS_URL)" in message and problem in message
+    assert "hunter2" not in message
+
+
+def test_redis_urls_that_work(tmp_path):
+    """redis://, rediss:// and unix:// URLs with options are taken as they are."""
+    for url in ("redis://h:6379/0?max_connections=8", "rediss://:pw@h:6380/1", "unix:///tmp/r.s"):
+        env = {"OVERT_DATA_DIR": str(tmp_path), "OVERT_REDIS_URL": url}
+        assert load_settings(env).redis_url == url

@@ -3,12 +3,19 @@
 import uuid
 
 import pytest
-from marshmallow import ValidationError
+from marshmallow import Schema, ValidationError, fields
 
+from backend import schemas
 from backend.core.clock import now_ms
-from backend.core.events import EventRejected, validate_event
+from backend.core.events import EventRejected, Flag, validate_event
 from backend.core.vocabulary import CATEGORY_OF
-from backend.schemas import EventsFrameSchema, HelloSchema, PauseRequestSchema, PolicySchema
+from backend.schemas import (
+    ConsentSchema,
+    EventsFrameSchema,
+    HelloSchema,
+    PauseRequestSchema,
+    PolicySchema,
+)
 from tests.helpers import EPISODE, make_event
 
 
@@ -128,6 +135,39 @@ def test_policy_origins_are_origins():
         PolicySchema().load({**body, "allowed_origins": ["https://app.example.com/path"]})
 
 
+@pytest.mark.parametrize(
+    "origin, says",
+    [
+        ("https://a.com:99999", "1-65535"),
+        ("https://a.com:0", "1-65535"),
+        ("https://a.com:", "empty port"),
+        ("https://user:pw@a.com", "no user name or password"),
+        ("https://a.com@evil.example", "no user name or password"),
+        ("HTTPS://A.COM", "lower-case, as browsers write them: https://a.com"),
+        ("https://App.Example.com", "lower-case"),
+        ("https://a.com:443", "browsers write this origin https://a.com"),
+        ("http://a.com:80", "browsers write this origin http://a.com"),
+        ("https://a..com", "not a host name"),
+        ("ftp://a.com", "scheme://host[:port]"),
+    ],
+)
+def test_policy_origins_a_browser_could_never_send(origin, says):
+    """An origin no browser writes (bad port, user info, capitals, default port) is refused,
+    saying why: it could never match an event's URL."""
+    body = {"categories": ["clicks"], "purpose": "p", "retention_days": 5}
+    with pytest.raises(ValidationError) as info:
+        PolicySchema().load({**body, "allowed_origins": [origin]})
+    (message,) = info.value.messages["allowed_origins"][0]
+    assert says in message, message
+
+
+def test_policy_origins_browsers_write():
+    """Hosts, IPv4 and IPv6 addresses, with a port other than the default, are origins."""
+    body = {"categories": ["clicks"], "purpose": "p", "retention_days": 5}
+    origins = ["https://app.example.com", "http://localhost:5173", "http://[::1]:8080"]
+    assert PolicySchema().load({**body, "allowed_origins": origins})["allowed_origins"] == origins
+
+
 def test_uuid_ids_round_trip_as_strings():
     """Ids stay strings on the wire."""
     event_id = str(uuid.uuid4())
@@ -165,3 +205,57 @@ def test_target_role_and_tag_are_not_free_text():
         with pytest.raises(EventRejected) as err:
             validate_event(click(**bad))
         assert err.value.code == "invalid_event" and "target" in err.value.errors
+
+
+NOT_BOOLEANS = ["yes", "on", "true", "no", "false", 1, 0, None, [], {}]
+
+
+@pytest.mark.parametrize("value", NOT_BOOLEANS)
+def test_request_booleans_are_json_true_or_false_only(value):
+    """ "yes", "on", 1, "false", 0 ... are refused naming the field: never read as true or false."""
+    loads = [
+        (PauseRequestSchema(), {"scope": "all", "reason": "r", "purge": value}, "purge"),
+        (ConsentSchema(), {"categories": {"clicks": True}, "confirm": value}, "confirm"),
+        (ConsentSchema(), {"categories": {"clicks": value}}, "categories"),
+        (HelloSchema(), {"type": "hello", "token": "ovt_x", "signals": {"gpc": value}}, "signals"),
+        (HelloSchema(), {"type": "hello", "token": "ovt_x", "signals": {"dnt": value}}, "signals"),
+    ]
+    for schema, body, field in loads:
+        with pytest.raises(ValidationError) as info:
+            schema.load(body)
+        assert field in info.value.messages, (body, info.value.messages)
+
+
+def test_request_booleans_accept_json_true_and_false():
+    """A real true or false loads as itself."""
+    assert ConsentSchema().load({"categories": {"clicks": True, "scroll": False}, "confirm": True})
+    hello = HelloSchema().load({"type": "hello", "token": "t", "signals": {"gpc": True}})
+    assert hello["signals"] == {"gpc": True, "dnt": False}
+    assert (
+        PauseRequestSchema().load({"scope": "all", "reason": "r", "purge": False})["purge"] is False
+    )
+
+
+def test_scope_all_needs_a_real_true():
+    """{"all": 1} is not the scope {"all": true}."""
+    with pytest.raises(ValidationError):
+        PauseRequestSchema().load({"scope": {"all": 1}, "reason": "r"})
+
+
+def _boolean_fields(schema: Schema):
+    for field in schema.fields.values():
+        if isinstance(field, fields.Nested):
+            yield from _boolean_fields(field.schema)
+        for inner in (field, getattr(field, "value_field", None), getattr(field, "inner", None)):
+            if isinstance(inner, fields.Boolean):
+                yield inner
+
+
+def test_every_boolean_of_a_request_schema_is_strict():
+    """No schema of backend/schemas.py uses marshmallow's lenient Boolean."""
+    found = []
+    for name in dir(schemas):
+        cls = getattr(schemas, name)
+        if isinstance(cls, type) and issubclass(cls, Schema) and cls.__module__ == schemas.__name__:
+            found.extend((name, type(f)) for f in _boolean_fields(cls()))
+    assert found and all(kind is Flag for _, kind in found), found

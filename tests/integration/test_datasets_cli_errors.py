@@ -1,0 +1,93 @@
+"""`overt datasets` on a wrong location, --out or --since: one clear line, never a clean-looking
+empty dataset, never an exception's class name."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from click.testing import CliRunner
+
+from backend.cli import main
+from backend.core import audit as audit_log
+from backend.core.consent import set_consent
+from backend.core.policy import get_policy
+from tests.helpers import make_event
+from tests.integration.me_helpers import queue_raw, seal
+
+# "FileNotFoundError:", "ValueError:" ...: what a person should never have to read.
+CLASS_NAME = re.compile(r"\b[A-Z][A-Za-z]+(Error|Exception):")
+
+
+def run(*args, **env):
+    """Run `overt datasets ...` in-process on the test's environment (plus `env`)."""
+    return CliRunner().invoke(main, ["datasets", *args], env=env or None)
+
+
+def one_line(result, code: int) -> str:
+    """Check `result` failed with `code` and one line of stderr without a class name; return it."""
+    assert result.exit_code == code, (result.exit_code, result.output)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and not CLASS_NAME.search(lines[0]), result.stderr
+    assert "Traceback" not in result.output
+    return lines[0]
+
+
+@pytest.mark.parametrize("command, code", [("list", 2), ("verify", 1)])
+def test_a_configured_location_that_does_not_exist(settings, tmp_path, command, code):
+    """OVERT_DATASETS_URL naming no folder is an error, not "0 shard(s)" and exit 0."""
+    missing = tmp_path / "does-not-exist"
+    line = one_line(run(command, OVERT_DATASETS_URL=str(missing)), code)
+    assert str(missing) in line and "OVERT_DATASETS_URL" in line and "no such folder" in line
+
+
+@pytest.mark.parametrize("command, code", [("list", 2), ("verify", 1)])
+def test_a_configured_location_that_is_a_file(settings, tmp_path, command, code):
+    """OVERT_DATASETS_URL naming a file: "not a folder", one line."""
+    a_file = tmp_path / "passwd"
+    a_file.write_text("root:x:0:0\n")
+    assert "not a folder" in one_line(run(command, OVERT_DATASETS_URL=str(a_file)), code)
+
+
+@pytest.mark.parametrize("command", ["list", "verify"])
+def test_an_unknown_scheme(settings, command):
+    """OVERT_DATASETS_URL=bogus://x names the location and says what is accepted."""
+    line = one_line(run(command, OVERT_DATASETS_URL="bogus://x"), 2)
+    assert "bogus://x" in line and "s3://" in line
+
+
+def test_a_bucket_that_does_not_exist(settings, request, monkeypatch):
+    """s3:// of a bucket that does not exist is an error too (a prefix may be empty)."""
+    from tests.conftest import s3_datasets_url
+
+    s3_datasets_url(request, monkeypatch)  # a real S3 server and its settings
+    line = one_line(run("list", OVERT_DATASETS_URL="s3://no-such-bucket-here/datasets"), 2)
+    assert "bucket no-such-bucket-here does not exist" in line
+
+
+def test_the_default_location_before_anything_is_sealed(settings):
+    """A fresh install (no <data dir>/datasets yet) has no shards: said plainly, exit 0."""
+    assert not (settings.data_dir / "datasets").exists()
+    listed = run("list")
+    assert listed.exit_code == 0 and "no shards yet" in listed.stdout, listed.output
+    verified = run("verify")
+    assert verified.exit_code == 0 and "nothing to verify" in verified.stdout, verified.output
+
+
+def test_an_out_folder_that_cannot_be_made(redis_conn, settings):
+    """--out under a folder that cannot exist: one line naming --out, nothing audited."""
+    line = one_line(run("export", "--out", "/proc/nope/x"), 2)
+    assert "--out /proc/nope/x" in line and "No such file or directory" in line
+    assert audit_log.read_audit(redis_conn) == []
+
+
+def test_since_past_the_manifest_end_is_refused(redis_conn, settings, tmp_path):
+    """--since beyond the manifest's last line cannot be a line a copy saw: refused, unaudited."""
+    set_consent(redis_conn, "alice", {"clicks": True}, get_policy(redis_conn), "dev_test")
+    queue_raw(redis_conn, "alice", [make_event("click") for _ in range(2)])
+    seal(redis_conn, settings)
+    line = one_line(run("export", "--out", str(tmp_path / "copy"), "--since", "999"), 2)
+    assert "--since 999" in line and "--since 1" in line
+    assert audit_log.read_audit(redis_conn) == []
+    done = run("export", "--out", str(tmp_path / "copy"), "--since", "1")
+    assert done.exit_code == 0 and "exported 0 shard(s)" in done.output, done.output
