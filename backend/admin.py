@@ -130,10 +130,11 @@ def revoke_admin_token(label: str):
 def pause():
     actor = require_admin()
     req = PauseRequestSchema().load(json_body())
-    record, created, purged = actions.pause(
-        get_redis(), actor, req["scope"], req["reason"], req["purge"]
-    )
-    return jsonify({**record, "created": created, "purged": purged}), 201 if created else 200
+    r = get_redis()
+    record, created, purged = actions.pause(r, actor, req["scope"], req["reason"], req["purge"])
+    answer = {**record, "created": created, "purged": purged}
+    answer["warnings"] = actions.pause_warnings(r, record["scope"])
+    return jsonify(answer), 201 if created else 200
 
 
 @bp.post("/api/resume")
@@ -188,7 +189,10 @@ def enroll():
 @bp.post("/api/employees/<employee>/revoke")
 def revoke(employee: str):
     actor = require_admin()
-    count = actions.revoke(get_redis(), actor, employee)
+    r = get_redis()
+    if employees.team_of(r, employee) is None:
+        raise APIError(404, "employee_not_found", f"no enrolled employee {employee}")
+    count = actions.revoke(r, actor, employee)
     return jsonify({"employee": employee, "revoked": count})
 
 

@@ -290,6 +290,8 @@ def pause(team, employee, reason, purge):
         f"{state}: {record['pause_id']} {json.dumps(record['scope'])}"
         + (f" ({purged} queued events purged)" if purge else "")
     )
+    for warning in actions.pause_warnings(r, record["scope"]):
+        click.echo(f"overt: warning: {warning}", err=True)
 
 
 @main.command()

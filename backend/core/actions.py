@@ -53,6 +53,26 @@ def pause(
     return record, created, purged
 
 
+def pause_warnings(r: redis.Redis, scope: dict) -> list[str]:
+    """Return what an admin should know about a pause's scope: that it names nobody enrolled.
+
+    Such a pause is kept (it holds for whoever enrolls, or is moved, into its scope later), but a
+    typo in a name must not look like a pause that took effect.
+    """
+    if "employee" in scope and employees.team_of(r, scope["employee"]) is None:
+        return [
+            f"no employee {scope['employee']} is enrolled: the pause covers nobody until they are"
+        ]
+    if "team" in scope:
+        teams = {record["team"] for record in employees.list_employees(r).values()}
+        if scope["team"] not in teams:
+            return [
+                f"no enrolled employee is in team {scope['team']}: the pause covers nobody until"
+                " someone is enrolled in it or moved to it"
+            ]
+    return []
+
+
 def resume(
     r: redis.Redis, actor: str, pause_id: str | None = None, scope: dict | None = None
 ) -> dict:

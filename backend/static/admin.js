@@ -264,7 +264,10 @@ onSubmit("pause-form", async () => {
   });
   $("reason").value = "";
   const purged = $("purge").checked ? ` ${res.purged} queued events deleted.` : "";
-  return res.created ? `Paused ${scopeText(res.scope)}.${purged}` : `Already paused: ${scopeText(res.scope)}.`;
+  // A pause naming nobody enrolled is kept, but a typo must not pass for a pause that took effect.
+  const warned = (res.warnings || []).map((w) => ` Note: ${w}.`).join("");
+  const done = res.created ? `Paused ${scopeText(res.scope)}.` : `Already paused: ${scopeText(res.scope)}.`;
+  return done + purged + warned;
 });
 
 // ---- policy ---------------------------------------------------------------------------------

@@ -103,6 +103,36 @@ def test_pausing_twice_returns_the_active_pause(admin, enrolled):
     assert second["pause_id"] == first["pause_id"] and second["created"] is False
 
 
+def test_a_pause_that_names_nobody_enrolled_says_so(admin, enrolled, runner):
+    """A pause of an unknown employee or team is kept (it holds once they enroll) and warned of;
+    one that names someone enrolled carries no warning."""
+    from backend.cli import main
+
+    ghost = admin.call("POST", "/admin/api/pause", {"scope": {"employee": "ghost"}, "reason": "r"})
+    assert ghost["created"] is True and ghost["warnings"] == [
+        "no employee ghost is enrolled: the pause covers nobody until they are"
+    ]
+    team = admin.call("POST", "/admin/api/pause", {"scope": {"team": "nosuchteam"}, "reason": "r"})
+    assert "no enrolled employee is in team nosuchteam" in team["warnings"][0]
+    for scope in ("all", {"team": "sales"}, {"employee": "carol"}):
+        answer = admin.call("POST", "/admin/api/pause", {"scope": scope, "reason": "r"})
+        assert answer["warnings"] == [], scope
+
+    result = runner.invoke(main, ["pause", "--team", "typo", "--reason", "r"])
+    assert result.exit_code == 0 and result.stdout.startswith("paused: "), result.output
+    assert "overt: warning: no enrolled employee is in team typo" in result.stderr
+    result = runner.invoke(main, ["pause", "--employee", "alice", "--reason", "r"])
+    assert result.exit_code == 0 and not result.stderr, result.output
+
+
+def test_revoking_an_employee_never_enrolled_is_not_found(admin, enrolled):
+    """As erasing their data is: a typo must not look like a revocation that took effect."""
+    status, body = admin.request("POST", "/admin/api/employees/ghost/revoke")
+    assert (status, body["code"]) == (404, "employee_not_found")
+    assert admin.call("POST", "/admin/api/employees/alice/revoke")["revoked"] == 1
+    assert admin.call("POST", "/admin/api/employees/alice/revoke")["revoked"] == 0  # enrolled
+
+
 def test_purge_deletes_queued_unsealed_events_of_the_scope(
     admin, enrolled, connect, queued_events, run_workers
 ):
