@@ -97,17 +97,29 @@ def answer_to(client: WSClient, frame: dict) -> dict:
     return answer
 
 
+def connected(admin, live_server, teams: dict[str, str]) -> dict[str, WSClient]:
+    """Enroll each employee in their team and connect one device each; name -> client."""
+    admin.set_policy()
+    clients = {}
+    for name, team in teams.items():
+        clients[name] = WSClient(live_server.ws_url)
+        clients[name].hello(admin.enroll(name, team))
+    return clients
+
+
+def live_row(admin, pause_id: str) -> dict:
+    """The console's live row of a pause."""
+    pauses = admin.call("GET", "/admin/api/live")["pauses"]
+    (row,) = [p for p in pauses if p["pause_id"] == pause_id]
+    return row
+
+
 def test_only_devices_a_pause_covers_acknowledge_it(admin, live_server):
     """dave's pause: his ack is recorded, silently; alice's and bob's are refused, sockets open.
 
     Before, every device's ack of any pause was recorded: the console read 3 of 3 acknowledged.
     """
-    admin.set_policy()
-    teams = {"alice": "sales", "bob": "sales", "dave": "support"}
-    clients = {}
-    for name, team in teams.items():
-        clients[name] = WSClient(live_server.ws_url)
-        clients[name].hello(admin.enroll(name, team))
+    clients = connected(admin, live_server, {"alice": "sales", "bob": "sales", "dave": "support"})
     try:
         pause_id = admin.pause({"employee": "dave"}, reason="asked to")
         assert clients["dave"].recv_type("pause")["pause_id"] == pause_id
@@ -122,9 +134,7 @@ def test_only_devices_a_pause_covers_acknowledge_it(admin, live_server):
             assert set(error) == {"type", "code", "message"}
             assert clients[name].recv_type("pong") == {"type": "pong"}  # the socket stays open
         assert [a["employee"] for a in admin.pause_acks(pause_id)] == ["dave"]
-        (row,) = [
-            p for p in admin.call("GET", "/admin/api/live")["pauses"] if p["pause_id"] == pause_id
-        ]
+        row = live_row(admin, pause_id)
         assert (row["acknowledged"], row["expected"], row["not_acknowledged"]) == (1, 1, [])
     finally:
         for client in clients.values():
@@ -133,21 +143,14 @@ def test_only_devices_a_pause_covers_acknowledge_it(admin, live_server):
 
 def test_a_team_pause_is_acknowledged_by_its_team_only(admin, live_server):
     """A team pause: its members' acks count, another team's is refused; the console agrees."""
-    admin.set_policy()
-    teams = {"alice": "sales", "bob": "sales", "carol": "support"}
-    clients = {}
-    for name, team in teams.items():
-        clients[name] = WSClient(live_server.ws_url)
-        clients[name].hello(admin.enroll(name, team))
+    clients = connected(admin, live_server, {"alice": "sales", "bob": "sales", "carol": "support"})
     try:
         pause_id = admin.pause({"team": "sales"}, reason="offsite")
         applied = {"type": "pause_applied", "pause_id": pause_id}
         assert answer_to(clients["alice"], applied) == {"type": "pong"}
         assert answer_to(clients["carol"], applied)["code"] == "not_covered"
         assert [a["employee"] for a in admin.pause_acks(pause_id)] == ["alice"]
-        (row,) = [
-            p for p in admin.call("GET", "/admin/api/live")["pauses"] if p["pause_id"] == pause_id
-        ]
+        row = live_row(admin, pause_id)
         assert (row["acknowledged"], row["expected"]) == (1, 2)
         assert [c["employee"] for c in row["not_acknowledged"]] == ["bob"]
     finally:

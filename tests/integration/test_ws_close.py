@@ -157,6 +157,19 @@ def settled(pid: int, port: int, baseline: dict) -> dict:
         time.sleep(0.05)
 
 
+def assert_hung_up_and_freed(clients: list, pid: int, port: int, baseline: dict) -> None:
+    """Each client sees EOF within the bound, and the server's sockets and threads are back to
+    `baseline`; the clients are closed in any case."""
+    try:
+        assert all(client.hung_up_within(HUNG_UP_WITHIN) for client in clients)
+        after = settled(pid, port, baseline)
+        assert after["client_sockets"] == 0, (baseline, after)
+        assert after["threads"] <= baseline["threads"], (baseline, after)
+    finally:
+        for client in clients:
+            client.close()
+
+
 @pytest.mark.parametrize("size", [MAX_FRAME_BYTES + 1, 2 * MAX_FRAME_BYTES])
 @pytest.mark.parametrize("answer", [False, True], ids=["silent", "answers_close"])
 def test_refused_message_closes_1009_then_hangs_up(server, size, answer):
@@ -174,14 +187,7 @@ def test_refused_message_closes_1009_then_hangs_up(server, size, answer):
         assert client.read_close() == 1009
         if answer:
             client.send_close(1009)
-    try:
-        assert all(client.hung_up_within(HUNG_UP_WITHIN) for client in clients)
-        after = settled(pid, port, baseline)
-        assert after["client_sockets"] == 0, (baseline, after)
-        assert after["threads"] <= baseline["threads"], (baseline, after)
-    finally:
-        for client in clients:
-            client.close()
+    assert_hung_up_and_freed(clients, pid, port, baseline)
 
 
 @pytest.mark.parametrize("how", ["bad_token", "client_close"])
@@ -202,11 +208,4 @@ def test_every_close_hangs_up_and_frees_the_connection(server, how):
             assert client.hello(token)["type"] == "welcome"
             client.send_close(1000)
             assert client.read_close() == 1000
-    try:
-        assert all(client.hung_up_within(HUNG_UP_WITHIN) for client in clients)
-        after = settled(pid, port, baseline)
-        assert after["client_sockets"] == 0, (baseline, after)
-        assert after["threads"] <= baseline["threads"], (baseline, after)
-    finally:
-        for client in clients:
-            client.close()
+    assert_hung_up_and_freed(clients, pid, port, baseline)
