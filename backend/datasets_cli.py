@@ -18,7 +18,7 @@ from .cli_support import CLIError, default_actor, redis_client
 from .core import dataset_ops
 from .core.audit import AuditChainError, audit
 from .core.config import Settings, load_settings
-from .core.dataset_manifest import ManifestError, latest, read_raw_lines
+from .core.dataset_manifest import ManifestError
 from .core.dataset_schema import arrow_schema_text, json_schema
 from .core.dataset_storage import Storage, open_storage
 from .core.private import make_private_dir
@@ -89,16 +89,6 @@ def _record_export(r: redis.Redis, actor: str, destination: Path, **details) -> 
             f"the export to {destination} was written but could not be audited "
             f"({err}); delete it, or export again once Redis is back"
         ) from None
-
-
-def exported_records(storage, lines: int, since: int) -> int:
-    """Return the records of the shards an export up to manifest line `lines` copied."""
-    entries = [json.loads(line) for line in read_raw_lines(storage)[:lines]]
-    return sum(
-        e["events"]
-        for e in latest(entries).values()
-        if e["line"] > since and e["op"] in dataset_ops.LIVE
-    )
 
 
 def _check_actor(ctx, param, value: str) -> str:
@@ -210,14 +200,9 @@ def export(fmt: str, out: str, since: int, actor: str):
         _record_export(r, actor, destination, format=fmt, since=0, episodes=episodes, steps=steps)
         click.echo(f"wrote {path}: {episodes} episode(s), {steps} step(s)")
         return
-    end = len(read_raw_lines(storage))
-    if since > end:
-        raise DatasetsError(
-            f"--since {since} is past the manifest's end (line {end}): a copy can only have "
-            f"seen lines up to {end}; export again with --since {end} or less"
-        )
+    # A --since past the manifest's end is refused there, before anything is copied or audited.
     result = dataset_ops.export(storage, destination, fmt, since)
-    records = exported_records(storage, result["lines"], since)
+    records = result["records"]
     _record_export(
         r,
         actor,

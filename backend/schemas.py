@@ -8,6 +8,7 @@ from typing import ClassVar
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from .core.events import Flag
+from .core.origins import DEFAULT_PORTS
 from .core.vocabulary import CATEGORIES, MAX_EVENTS_PER_FRAME
 
 # Every boolean of a frame or a request body is a Flag (backend/core/events.py): a JSON true or
@@ -127,7 +128,6 @@ class EnrollSchema(Schema):
 
 
 MAX_MASK_SELECTORS = 100
-DEFAULT_PORTS = {"http": 80, "https": 443}
 HOST = re.compile(
     r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*|\[[0-9a-f:.]+\]"
 )

@@ -114,16 +114,23 @@ def export(storage: Storage, out: Path, fmt: str = "parquet", since: int = 0) ->
 
     Shards deleted after `since` are removed from `out`. The manifest and cards are copied
     whole; `out` is then a copy that `overt datasets verify` accepts. In JSONL, each shard
-    becomes `<batch>.jsonl` and `jsonl-index.json` names what each was made from.
+    becomes `<batch>.jsonl` and `jsonl-index.json` names what each was made from. A `since`
+    past the manifest's end is a ValueError (no copy can have seen it), before anything is
+    written. Returns the shards copied and removed, the records copied and the manifest's lines.
     """
     target = open_storage(out)
     lines = read_raw_lines(storage)
+    if since > len(lines):
+        raise ValueError(
+            f"--since {since} is past the manifest's end (line {len(lines)}): a copy can only "
+            f"have seen lines up to {len(lines)}; export again with --since {len(lines)} or less"
+        )
     check_chain(lines)
     entries = [json.loads(line) for line in lines]
     index = None
     if fmt == "jsonl":
         index = json.loads(target.read_or_none(JSONL_INDEX) or b"{}") if since else {}
-    copied = removed = 0
+    copied = removed = records = 0
     for _, entry in sorted(latest(entries).items()):
         if entry["line"] <= since:
             continue
@@ -142,12 +149,13 @@ def export(storage: Storage, out: Path, fmt: str = "parquet", since: int = 0) ->
         target.write(name, data)
         target.write(entry["card"], storage.read(entry["card"]))
         copied += 1
+        records += entry["events"]
     if index is not None:  # before the manifest: a copy cut short fails `verify`
         target.write(JSONL_INDEX, json.dumps(index, indent=1, sort_keys=True).encode() + b"\n")
     target.write(MANIFEST, storage.read_or_none(MANIFEST) or b"")
     if fmt == "parquet":
         target.write(README, storage.read_or_none(README) or b"")
-    return {"copied": copied, "removed": removed, "lines": len(lines)}
+    return {"copied": copied, "removed": removed, "records": records, "lines": len(lines)}
 
 
 def split_of(contributor: str, val: float) -> str:

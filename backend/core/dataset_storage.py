@@ -162,7 +162,7 @@ class Storage:
         """
         if self.remote:
             bucket = self.root.split("/", 1)[0]
-            return None if self.fs.exists(bucket) else f"bucket {bucket} does not exist"
+            return None if self._call("exists", bucket) else f"bucket {bucket} does not exist"
         root = Path(self.root)
         if not root.exists():
             return "no such folder"
