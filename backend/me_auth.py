@@ -68,8 +68,12 @@ def open_link(r: redis.Redis, signed: str) -> str | None:
 
 
 def end_session(r: redis.Redis) -> None:
-    """Forget the session named by this request's cookie, if any (a change: CSRF header needed)."""
-    require_csrf_header()
+    """Forget the caller's page session: 401 without one, 403 without the CSRF header.
+
+    Authentication comes first, as on every other route: a request with no session at all is
+    unauthenticated, not a forgery.
+    """
+    require_me()
     session_id = _session_id()
     if session_id:
         r.delete(keys.key(keys.KEY_ME_SESSION, session=session_id))

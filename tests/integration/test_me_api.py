@@ -166,6 +166,22 @@ def test_signing_out_needs_the_csrf_header(app, client, people):
     assert browser.get("/me/api/overview").status_code == 401
 
 
+def test_signing_out_without_a_session_is_unauthenticated(app, client, people):
+    """No session at all: 401 unauthorized, header or not (before, 403 csrf without the header,
+    as if a session had been forged). A signed-out cookie is no session either."""
+    for headers in ({}, {"X-Overt-Me": "1"}):
+        refused = app.test_client().delete("/me/api/session", headers=headers)
+        assert refused.status_code == 401, refused.get_json()
+        assert set(refused.get_json()) == {"code", "status", "message", "errors"}
+        assert refused.get_json()["code"] == "unauthorized"
+    link = client.post("/me/api/session", headers=bearer(people["alice"])).get_json()
+    browser = app.test_client()
+    browser.get(path_of(link["url"]))
+    assert browser.delete("/me/api/session", headers={"X-Overt-Me": "1"}).status_code == 200
+    browser.set_cookie("overt_me", "not-a-signed-session", path="/me")
+    assert browser.delete("/me/api/session").status_code == 401
+
+
 def test_a_forged_or_expired_link_is_refused(app, client, people):
     """A link whose signature does not verify signs nobody in."""
     link = client.post("/me/api/session", headers=bearer(people["alice"])).get_json()
