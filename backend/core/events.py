@@ -12,6 +12,7 @@ from .clock import now_ms as clock_now_ms
 from .elements import all_valid, clean_elements, element_errors, size_bound
 from .fastpath import WireForm, compile_schema
 from .frames import find_bad_string
+from .origins import drop_default_port
 from .vocabulary import (
     CATEGORY_OF,
     CHANGE_TARGETS,
@@ -67,12 +68,21 @@ TAG_NAME = validate.Regexp(
 )
 
 
+# URLs are kept as a browser writes them, without the scheme's default port: the same page is
+# then the same text in every record (the fast path runs this post_load as marshmallow does).
 def _url():
-    return fields.String(required=True, validate=validate.Length(min=1, max=MAX_URL))
+    return fields.String(
+        required=True, validate=validate.Length(min=1, max=MAX_URL), post_load=drop_default_port
+    )
 
 
 def _optional_url(**kwargs):
-    return fields.String(validate=validate.Length(max=MAX_URL), allow_none=True, **kwargs)
+    return fields.String(
+        validate=validate.Length(max=MAX_URL),
+        allow_none=True,
+        post_load=drop_default_port,
+        **kwargs,
+    )
 
 
 class TargetSchema(Schema):

@@ -15,9 +15,33 @@ def without_default_port(scheme: str, netloc: str) -> str:
     """
     default = DEFAULT_PORTS.get(scheme.lower())
     host, colon, port = netloc.rpartition(":")
-    if default is None or not colon or not (port == "" or port.isdigit()):
+    # ASCII digits only: str.isdigit() also accepts "²", which int() refuses, and int() reads
+    # full-width digits as a number where a browser sees no port at all.
+    if default is None or not colon or not (port == "" or (port.isascii() and port.isdigit())):
         return netloc
     return host if port == "" or int(port) == default else netloc
+
+
+def drop_default_port(url: str) -> str:
+    """Return `url` without its scheme's default port, as a browser writes it.
+
+    `https://app.example.com:443/x` is `https://app.example.com/x` (the origin `origin_of`
+    gives both); any other URL is returned as it is. The host part ends where `urlsplit` ends
+    it, at the first "/", "?" or "#".
+    """
+    scheme, _, rest = url.partition("://")
+    if ":" not in rest or scheme.lower() not in DEFAULT_PORTS:  # most URLs: no port at all
+        return url
+    end = len(rest)
+    for mark in "/?#":
+        at = rest.find(mark, 0, end)
+        if at != -1:
+            end = at
+    netloc = rest[:end]
+    if ":" not in netloc:
+        return url
+    host = without_default_port(scheme, netloc)
+    return url if host == netloc else f"{scheme}://{host}{rest[end:]}"
 
 
 def origin_of(url: str) -> str:

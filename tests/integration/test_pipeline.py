@@ -59,6 +59,27 @@ def test_shard_holds_pseudonyms_and_the_card_describes_it(alice, send, run_worke
     assert shard.parent.name == time.strftime("%Y-%m-%d", time.gmtime())
 
 
+def test_a_default_port_is_not_kept_in_records(alice, send, run_workers):
+    """`https://app.example.com:443/x` is the page `https://app.example.com/x`: the sealed
+    records of both are identical, referrers and `from` URLs too (before, the port stayed)."""
+    other = {"url": "https://app.example.com:8443/x"}  # not a default port: kept, and refused
+    events = [
+        make_event("page_view", url=f"{WORK_ORIGIN}:443/x", referrer=f"{WORK_ORIGIN}:443/a"),
+        make_event("page_view", url=f"{WORK_ORIGIN}/x", referrer=f"{WORK_ORIGIN}/a"),
+        make_event("route_change", url=f"{WORK_ORIGIN}:443/x", **{"from": f"{WORK_ORIGIN}:/b"}),
+        make_event("route_change", url=f"{WORK_ORIGIN}/x", **{"from": f"{WORK_ORIGIN}/b"}),
+        make_event("page_view", **other),
+    ]
+    ack = send(alice, events)
+    assert ack["accepted"] == 4 and ack["rejected"][0]["code"] == "origin_not_allowed"
+    records = {r["id"]: r for r in run_workers()}
+    same = ("url", "referrer", "from", "type")
+    sealed = [{k: records[e["id"]].get(k) for k in same} for e in events[:4]]
+    assert sealed[0] == sealed[1] and sealed[2] == sealed[3], sealed
+    urls = [r[k] for r in sealed for k in ("url", "referrer", "from") if r[k] is not None]
+    assert len(urls) == 8 and all(u.startswith(f"{WORK_ORIGIN}/") for u in urls), urls
+
+
 def test_nothing_without_consent_reaches_a_dataset(admin, alice, send, run_workers, settings):
     """Withdrawn after queuing: dropped at staging and counted by reason, never stored."""
     send(alice, [make_event("click"), make_event("page_view")])

@@ -38,6 +38,18 @@ ANY_JSON = st.one_of(
 )  # fmt: skip
 
 
+# URLs with a port, default or not (URL fields drop a default one, on both paths).
+PORTED_URLS = [
+    "https://app.example.com:443/x",
+    "http://app.example.com:80",
+    "https://app.example.com:8443/",
+    "https://app.example.com:/a?q=1",
+    "HTTPS://app.example.com:0443#f",
+    "http://app.example.com:443/",
+    "https://app.example.com:443\N{SUPERSCRIPT TWO}/",
+]
+
+
 def limit_of(field: fields.Field) -> int | None:
     for v in field.validators:
         if isinstance(v, validate.Length):
@@ -57,6 +69,7 @@ def odd_value(field: fields.Field) -> st.SearchStrategy:
             common.append(st.integers(limit - 1, limit + 1).map(lambda n: "x" * n))
         common.append(st.sampled_from(["", "\ud800", "a\udfffb", "button", "visible", "hidden"]))
         common.append(st.sampled_from(["select", "input", "checkbox", "combobox", "textbox"]))
+        common.append(st.sampled_from(PORTED_URLS))
     elif isinstance(field, fields.Integer):
         common.append(st.integers(-3, 3) | st.sampled_from([True, False, 1.0, "7", 2**63]))
         if limit is not None:
@@ -183,6 +196,24 @@ def test_events_both_paths_agree(item):
     if fast is not None:
         assert slow is not ValidationError, "the fast path accepted what marshmallow rejects"
         same(fast, slow)
+
+
+def test_both_paths_drop_a_default_port():
+    """url, referrer and from lose a default port, on the fast path as in marshmallow."""
+    cases = [
+        ("page_view", "referrer", "http://intranet:80/a", "http://intranet/a"),
+        ("route_change", "from", "https://app.example.com:443/b", "https://app.example.com/b"),
+        ("click", "url", "https://app.example.com:443/c?q", "https://app.example.com/c?q"),
+        ("click", "url", "https://app.example.com:8443/c", "https://app.example.com:8443/c"),
+    ]
+    for kind, name, given_url, kept in cases:
+        raw = {**BASES[kind], "url": "https://app.example.com:443/p", name: given_url}
+        fast, slow = FAST_EVENT_SCHEMAS[kind](raw), EVENT_SCHEMAS[kind].load(raw)
+        same(fast, slow)
+        wire = events.validate_event(raw, NOW)
+        assert wire[name] == kept, (kind, name, wire)
+        if name != "url":
+            assert wire["url"] == "https://app.example.com/p"
 
 
 @settings(max_examples=800, suppress_health_check=[HealthCheck.too_slow])

@@ -93,3 +93,5 @@ def test_a_url_with_the_default_port_has_the_allowed_origin(redis_conn):
     ack = intake.accept(ALICE, 1, events, ORIGINS)
     assert ack["accepted"] == 1
     assert [(r["index"], r["code"]) for r in ack["rejected"]] == [(1, "origin_not_allowed")]
+    # Queued as a browser writes it: without the default port.
+    assert [e.event["url"] for e in queued(redis_conn)] == ["https://app.example.com/x"]
