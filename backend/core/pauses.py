@@ -172,8 +172,10 @@ ACK_ENDED = "ended"  # it covers the device but was resumed before the answer ca
 # records, the active pauses. ARGV: the acks key's text before and after the pause id, then per
 # ack: pause id, device, ack json, n, and the n active-pause fields that cover the device. An ack
 # is recorded only when one of those fields names its pause: active and covering the device, read
-# in the same script that records it, so a resume cannot slip in between. Returns, per ack, 1
-# when recorded, 0 for an unknown pause, 2 for a pause that is not in effect for the device.
+# in the same script that records it, so a resume cannot slip in between. A device's first ack
+# of a pause is kept: a repeated one (a reconnect, a resync) does not move the time it applied.
+# Returns, per ack, 1 when recorded (or already recorded), 0 for an unknown pause, 2 for a pause
+# that is not in effect for the device.
 RECORD_ACKS_LUA = """
 local out, known = {}, {}
 local i = 3
@@ -189,7 +191,7 @@ while i <= #ARGV do
       if holder == id then result = 1 end
     end
   end
-  if result == 1 then redis.call('HSET', ARGV[1] .. id .. ARGV[2], device, ack) end
+  if result == 1 then redis.call('HSETNX', ARGV[1] .. id .. ARGV[2], device, ack) end
   out[#out + 1] = result
 end
 return out
@@ -201,7 +203,8 @@ def record_acks(r: redis.Redis, applied: list[tuple[str, str, str, str]]) -> lis
 
     An ack is recorded (ACK_RECORDED) only while its pause is in effect for the device: active,
     and its scope is everyone, the device's team or its employee. Otherwise ACK_UNKNOWN,
-    ACK_NOT_COVERED or ACK_ENDED says why, and nothing is written.
+    ACK_NOT_COVERED or ACK_ENDED says why, and nothing is written. A device's repeated ack of
+    the same pause is ACK_RECORDED too, but keeps the time of the first.
     """
     if not applied:
         return []

@@ -5,6 +5,7 @@ import time
 import pytest
 
 from backend.core import pauses
+from backend.core.clock import now_ms
 from tests.helpers import WSClient
 
 
@@ -80,6 +81,22 @@ def test_record_acks_in_one_call(redis_conn):
         sales["pause_id"]: ["ann"],
         ended["pause_id"]: [],
     }
+
+
+def test_a_repeated_ack_keeps_the_time_first_applied(redis_conn):
+    """A device that answers the same pause again (after a reconnect, say) is still recorded,
+    but the time it applied stays the first one (before, the repeat overwrote it)."""
+    record, _ = pauses.pause(redis_conn, {"team": "sales"}, "r", False, "test")
+    applied = [(record["pause_id"], "d1", "ann", "sales")]
+    assert pauses.record_acks(redis_conn, applied) == [pauses.ACK_RECORDED]
+    (first,) = pauses.acks(redis_conn, record["pause_id"])
+    while now_ms() <= first["at"]:
+        time.sleep(0.001)
+    again = [*applied, (record["pause_id"], "d2", "bob", "sales")]
+    assert pauses.record_acks(redis_conn, again) == [pauses.ACK_RECORDED] * 2
+    by_device = {a["device"]: a for a in pauses.acks(redis_conn, record["pause_id"])}
+    assert by_device["d1"] == first
+    assert by_device["d2"]["at"] > first["at"]
 
 
 PUSHES = {"pause", "resume", "consent", "policy"}
