@@ -97,6 +97,29 @@ def start_backend(spawn, env, name: str) -> str:
     return base
 
 
+# The line `overt up` ("WebSocket ws://...") or `overt serve` ("backend on http://...") names
+# its port in.
+SERVING_ON = r"(?:backend on|WebSocket)\s+\S+?127\.0\.0\.1:(\d+)"
+# What each command serves with.
+SERVING_MODELS = {"up": "werkzeug threads", "serve": "gunicorn gevent"}
+
+
+def start_server(spawn, settings, command: str) -> tuple[int, int]:
+    """Start `overt up` (werkzeug, a thread per socket) or `overt serve` (gunicorn, one gevent
+    worker) on a free port through the `spawn` fixture; return (serving pid, port) once healthy.
+
+    The serving process is `overt up` itself (its child is the RQ worker) or the gunicorn
+    master's one worker.
+    """
+    proc = spawn([command, "--port", "0"], overt_env(settings), command)
+    port = int(proc.wait_for(SERVING_ON).group(1))
+    deadline = time.monotonic() + 20
+    while http("GET", f"http://127.0.0.1:{port}/healthz")[0] != 200:
+        assert time.monotonic() < deadline, "the server never became healthy"
+        time.sleep(0.05)
+    return (proc.p.pid if command == "up" else family(proc.p.pid)[1]), port
+
+
 def family(pid: int) -> list[int]:
     """Return `pid` and its children (a gunicorn master and its worker)."""
     try:

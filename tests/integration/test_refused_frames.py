@@ -1,13 +1,10 @@
-"""A refused oversized frame frees its connection's thread (or greenlet) and socket at once."""
+"""A refused oversized frame frees its connection's thread (or greenlet) and socket at once,
+under both serving models: `overt up` (werkzeug threads) and `overt serve` (gunicorn gevent)."""
 
 import contextlib
 import json
-import signal
-import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
 import simple_websocket
@@ -15,67 +12,27 @@ import simple_websocket
 from backend.core.config import MAX_FRAME_BYTES
 from backend.core.employees import enroll
 from tests.helpers import http
-from tests.integration.processes import OVERT, overt_env, usage
+from tests.integration.processes import SERVING_MODELS, start_server, usage
 
 pytestmark = pytest.mark.slow
 
 CONNECTIONS = 200
-GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
-ROOT = Path(__file__).resolve().parents[2]  # gunicorn imports `backend` from here
 
 
-@pytest.fixture(params=["threads", "gevent"])
-def server(request, settings, redis_conn, tmp_path):
-    """`overt serve` (werkzeug threads) or gunicorn with one gevent worker.
+@pytest.fixture(params=["up", "serve"])
+def server(request, settings, redis_conn, spawn):
+    """`overt up` (werkzeug, a thread per socket) or `overt serve` (gunicorn, one gevent worker).
 
-    Yields (model, pid, port, base URL).
+    Yields (serving model, pid of the serving process, port, base URL).
     """
-    env = overt_env(settings)
-    with socket_port() as port:
-        pass  # free again: the server binds it
-    if request.param == "threads":
-        cmd = [OVERT, "serve", "--port", str(port)]
-    else:
-        cmd = [GUNICORN, "-k", "gevent", "-w", "1", "-b", f"127.0.0.1:{port}"]
-        cmd += ["--no-control-socket", "--log-level", "warning", "backend:create_app()"]
-    log = open(tmp_path / "server.log", "w")  # noqa: SIM115 - closed at teardown
-    proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while not _healthy(base):
-        assert proc.poll() is None, (tmp_path / "server.log").read_text()
-        assert time.monotonic() < deadline, "the server never became healthy"
-        time.sleep(0.1)
-    yield request.param, proc.pid, port, base
-    proc.send_signal(signal.SIGINT)
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-    log.close()
+    pid, port = start_server(spawn, settings, request.param)
+    return SERVING_MODELS[request.param], pid, port, f"http://127.0.0.1:{port}"
 
 
-def _healthy(base: str) -> bool:
-    try:
-        return http("GET", base + "/healthz")[0] == 200
-    except OSError:
-        return False
-
-
-@contextlib.contextmanager
-def socket_port():
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        yield s.getsockname()[1]
-
-
-def refuse_oversized(ws_url: str, token: str, n: int) -> int:
+def refuse_oversized(ws_url: str, token: str, n: int, while_open=None) -> int:
     """Open `n` sockets, say hello on each, then send each a message over the limit.
 
-    Return how many the server closed with 1009.
+    `while_open()` is called once all `n` are open. Return how many the server closed with 1009.
     """
     clients = []
     for _ in range(n):
@@ -83,6 +40,8 @@ def refuse_oversized(ws_url: str, token: str, n: int) -> int:
         ws.send(json.dumps({"type": "hello", "token": token, "client": {"version": "t"}}))
         assert '"welcome"' in ws.receive(timeout=10)
         clients.append(ws)
+    if while_open is not None:
+        while_open()
     big = "x" * (MAX_FRAME_BYTES + 1)
 
     def send_big(ws):
@@ -110,19 +69,29 @@ def test_refused_frames_free_threads_sockets_and_memory(server, redis_conn, sett
     model, pid, port, base = server
     token, _ = enroll(redis_conn, "alice", "sales")
     ws_url = base.replace("http", "ws") + "/ws"
-    cold = usage(pid, port)
+    cold = usage(pid, port, children=False)
     # A first round brings the allocator to its high-water mark (glibc keeps freed heap for
     # reuse); the second must then free all it takes: a leak would grow RSS round after round.
     refuse_oversized(ws_url, token, CONNECTIONS)
     time.sleep(2)
-    before = usage(pid, port)
+    before = usage(pid, port, children=False)
     print(f"{model}: RSS {cold['rss_kib']} KiB cold, {before['rss_kib']} KiB after a first round")
 
-    assert refuse_oversized(ws_url, token, CONNECTIONS) == CONNECTIONS
+    held_open: dict = {}
+
+    def opened() -> None:
+        held_open.update(usage(pid, port, children=False))
+
+    assert refuse_oversized(ws_url, token, CONNECTIONS, opened) == CONNECTIONS
+    # The model is the one named: werkzeug holds an OS thread per open socket, gevent none.
+    if model == SERVING_MODELS["up"]:
+        assert held_open["threads"] >= before["threads"] + CONNECTIONS, (model, held_open)
+    else:
+        assert held_open["threads"] <= before["threads"], (model, held_open)
     refused_at = time.monotonic()
     while True:
         held = http("GET", base + "/admin/api/status", settings.admin_token)[1]["connected_clients"]
-        after = usage(pid, port)
+        after = usage(pid, port, children=False)
         freed = after["threads"] <= before["threads"] and after["client_sockets"] == 0 and held == 0
         if freed or time.monotonic() - refused_at > 2.0:
             break
@@ -134,6 +103,6 @@ def test_refused_frames_free_threads_sockets_and_memory(server, redis_conn, sett
     deadline = time.monotonic() + 10
     while after["rss_kib"] > before["rss_kib"] * 1.1 and time.monotonic() < deadline:
         time.sleep(0.2)
-        after = usage(pid, port)
+        after = usage(pid, port, children=False)
     print(f"{model}: RSS {before['rss_kib']} KiB before, {after['rss_kib']} KiB after")
     assert after["rss_kib"] <= before["rss_kib"] * 1.1, (before, after)

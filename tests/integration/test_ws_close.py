@@ -18,8 +18,7 @@ import time
 import pytest
 
 from backend.core.config import MAX_FRAME_BYTES
-from tests.helpers import http
-from tests.integration.processes import family, overt_env, usage
+from tests.integration.processes import start_server, usage
 
 pytestmark = pytest.mark.slow
 
@@ -33,16 +32,7 @@ def server(request, settings, spawn, employee):
 
     Yields (the serving process id, port, a device token), warmed up by one session.
     """
-    args = ["up", "--port", "0"] if request.param == "up" else ["serve", "--port", "0"]
-    proc = spawn(args, overt_env(settings), request.param)
-    port = int(proc.wait_for(r"(?:backend on|WebSocket)\s+\S+?127\.0\.0\.1:(\d+)").group(1))
-    deadline = time.monotonic() + 20
-    while http("GET", f"http://127.0.0.1:{port}/healthz")[0] != 200:
-        assert time.monotonic() < deadline, "the server never became healthy"
-        time.sleep(0.05)
-    # `overt up` serves in its own process (its child is the RQ worker); `overt serve` in the
-    # gunicorn master's one worker.
-    pid = proc.p.pid if request.param == "up" else family(proc.p.pid)[1]
+    pid, port = start_server(spawn, settings, request.param)
     token = employee("alice", "sales")
     warm_up = RawClient(port)
     assert warm_up.hello(token)["type"] == "welcome"
