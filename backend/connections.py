@@ -273,8 +273,10 @@ class Registry:
         kind, frame, scope = command["kind"], command["frame"], command["scope"]
         if kind == "policy":
             self.policy = frame_to_policy(frame)
-        # After a resume, a client may still be covered by another (broader or narrower) pause.
-        remaining = pauses.active_pauses(self.r) if kind == "resume" else []
+        # After a resume, a client may still be covered by another (broader or narrower) pause;
+        # after a move, by its new team's. Read once here: the loop does no Redis I/O per socket.
+        remaining = pauses.active_pauses(self.r) if kind in ("resume", "team") else []
+        moved: list[Connection] = []
         # Each distinct frame is encoded and framed once, not once per socket.
         encoded: dict[str | None, Broadcast] = {None: Broadcast(json.dumps(frame))}
         sent = 0
@@ -293,7 +295,8 @@ class Registry:
                 sent += 1
                 continue
             if kind == "team":  # the employee moved (backend/core/actions.py): not a frame
-                self.move(conn, frame["team"])
+                self.move(conn, frame["team"], remaining)
+                moved.append(conn)
                 sent += 1
                 continue
             if kind == "pause":
@@ -301,15 +304,15 @@ class Registry:
             elif kind == "resume":
                 if conn.told_pause != frame["pause_id"]:
                     continue  # this client is held by another pause it was told about
-                still = next(
-                    (p for p in remaining if pauses.matches(p["scope"], employee, team)), None
-                )
+                still = pauses.covering(remaining, employee, team)
                 conn.told_pause = still["pause_id"] if still else None
                 if still:
                     out = still["pause_id"]
                     if out not in encoded:
                         encoded[out] = Broadcast(json.dumps(pauses.pause_frame(still)))
             sent += conn.send_broadcast(encoded[out])
+        if moved:
+            self.record_teams(moved)
         if kind == "pause" and sent:
             metrics.pause_fanned_out(frame)
         log.info(
@@ -326,13 +329,18 @@ class Registry:
     def resync(self) -> None:
         """After missing control messages, tell each client the pause state it should have."""
         self.policy = get_policy(self.r)
-        for conn in self.snapshot():
-            self.tell_pause_state(conn)
-        log.info("control resync checked %d client(s)", len(self.snapshot()))
+        active = pauses.active_pauses(self.r)
+        conns = self.snapshot()
+        for conn in conns:
+            ident = conn.ident
+            self.tell_pause_state(conn, pauses.covering(active, ident.employee, ident.team))
+        log.info("control resync checked %d client(s)", len(conns))
 
-    def tell_pause_state(self, conn: Connection) -> None:
-        """Send `conn` the pause (or resume) it should have, if it was told something else."""
-        active = pauses.active_for(self.r, conn.ident.employee, conn.ident.team)
+    def tell_pause_state(self, conn: Connection, active: dict | None) -> None:
+        """Send `conn` the pause (or resume) it should have, if it was told something else.
+
+        `active` is the pause that covers it now (None: none does).
+        """
         active_id = active["pause_id"] if active else None
         if active_id == conn.told_pause:
             return
@@ -342,15 +350,26 @@ class Registry:
         conn.send_broadcast(Broadcast(json.dumps(frame)))  # as the fan-out: never blocks
         conn.told_pause = active_id
 
-    def move(self, conn: Connection, team: str) -> None:
-        """Put a connected device in `team`: its events, pauses and presence follow the team."""
+    def move(self, conn: Connection, team: str, active: list[dict]) -> None:
+        """Put a connected device in `team`: its events and pauses follow the team at once.
+
+        `active` is every active pause (`pauses.active_pauses`), read once per fan-out; the
+        device is told the one covering it now. Its presence follows with `record_teams`.
+        """
         conn.ident = replace(conn.ident, team=team)  # intake reads it for each frame
-        raw = self.r.hget(keys.KEY_CONNECTION_INFO, conn.id)
-        if raw:
-            self.r.hset(
-                keys.KEY_CONNECTION_INFO, conn.id, json.dumps({**json.loads(raw), "team": team})
-            )
-        self.tell_pause_state(conn)
+        self.tell_pause_state(conn, pauses.covering(active, conn.ident.employee, team))
+
+    def record_teams(self, moved: list[Connection]) -> None:
+        """Write the new team into the presence of moved connections: one read, one write."""
+        ids = [conn.id for conn in moved]
+        found = self.r.hmget(keys.KEY_CONNECTION_INFO, ids)
+        rows = {
+            conn.id: json.dumps({**json.loads(raw), "team": conn.ident.team})
+            for conn, raw in zip(moved, found, strict=True)
+            if raw  # removed meanwhile: not written back
+        }
+        if rows:
+            self.r.hset(keys.KEY_CONNECTION_INFO, mapping=rows)
 
 
 def frame_to_policy(frame: dict) -> dict:

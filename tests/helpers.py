@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -150,3 +151,28 @@ def registered_connections(app, count: int, timeout: float = 5.0) -> list:
         assert time.monotonic() < deadline, "the sockets never registered"
         time.sleep(0.02)
     return conns
+
+
+def commands_during(r, work) -> list[list[str]]:
+    """Return the Redis commands (as strings) sent while `work()` ran, seen through MONITOR."""
+    seen: list[list[str]] = []
+    ready = threading.Event()
+
+    def watch():
+        with r.monitor() as m:
+            ready.set()
+            for cmd in m.listen():
+                args = cmd["command"].split()
+                if args[:2] == ["ECHO", "monitor-done"]:
+                    return
+                seen.append(args)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    ready.wait(5)
+    r.ping()  # MONITOR is on before the work starts: the watcher got its first reply
+    work()
+    r.echo("monitor-done")
+    watcher.join(10)
+    assert not watcher.is_alive()
+    return seen

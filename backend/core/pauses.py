@@ -105,6 +105,12 @@ def active_pauses(r: redis.Redis) -> list[dict]:
     return sorted(found, key=lambda p: rank[next(iter(p["scope"]))])
 
 
+def covering(active: list[dict], employee: str, team: str) -> dict | None:
+    """Return the pause of `active` (as `active_pauses` gives them) covering this employee of
+    `team`, the broadest first: what `active_for` reads from Redis, from pauses read already."""
+    return next((p for p in active if matches(p["scope"], employee, team)), None)
+
+
 def all_pauses(r: redis.Redis) -> list[dict]:
     """Return every pause ever made, active or ended (workers use them as windows)."""
     return [json.loads(v) for v in r.hvals(keys.KEY_PAUSES)]

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-import threading
 
 from backend.console import RECENT_PAUSES, live_view
 from backend.core import actions, keys, pauses
+from tests.helpers import commands_during
 
 
 def many_pauses(r, n: int) -> list[dict]:
@@ -17,31 +17,6 @@ def many_pauses(r, n: int) -> list[dict]:
         assert created
         made.append(actions.resume(r, "ops", record["pause_id"]))
     return made
-
-
-def commands_during(r, work) -> list[list[str]]:
-    """Return the Redis commands (as strings) sent while `work()` ran, seen through MONITOR."""
-    seen: list[list[str]] = []
-    ready = threading.Event()
-
-    def watch():
-        with r.monitor() as m:
-            ready.set()
-            for cmd in m.listen():
-                args = cmd["command"].split()
-                if args[:2] == ["ECHO", "monitor-done"]:
-                    return
-                seen.append(args)
-
-    watcher = threading.Thread(target=watch, daemon=True)
-    watcher.start()
-    ready.wait(5)
-    r.ping()  # MONITOR is on before the work starts: the watcher got its first reply
-    work()
-    r.echo("monitor-done")
-    watcher.join(10)
-    assert not watcher.is_alive()
-    return seen
 
 
 def test_live_view_reads_only_the_newest_pause_records(redis_conn):

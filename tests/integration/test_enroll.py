@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import time
+
 import pytest
+
+from backend.core import keys
+from tests.helpers import commands_during
 
 
 @pytest.mark.parametrize("field", ["employee", "team"])
@@ -50,6 +56,36 @@ def test_a_connected_device_follows_its_employee_to_the_new_team(admin, connect)
     admin.resume(sales)  # her old team's pause no longer concerns her
     with pytest.raises(TimeoutError):
         client.recv_type("resume", timeout=0.5)
+
+
+def test_a_move_does_no_redis_io_per_socket(admin, connect, redis_conn):
+    """Four of carol's devices are connected when she moves: each is told her new team's pause
+    and listed in it, for one read of the pauses and one read and one write of presence (before:
+    a read of pauses and a read and a write of presence per socket, inside the fan-out loop)."""
+    tokens = [admin.enroll("carol", "sales") for _ in range(4)]
+    marketing = admin.pause({"team": "marketing"}, reason="marketing close")
+    clients = [connect(token) for token in tokens]
+
+    def move() -> None:
+        admin.call("POST", "/admin/api/employees", {"employee": "carol", "team": "marketing"})
+        for client in clients:
+            assert client.recv_type("pause")["pause_id"] == marketing
+        deadline = time.monotonic() + 5
+        while {json.loads(v)["team"] for v in redis_conn.hvals(keys.KEY_CONNECTION_INFO)} != {
+            "marketing"
+        }:
+            assert time.monotonic() < deadline, "the presence never showed the new team"
+            time.sleep(0.02)
+
+    sent = commands_during(redis_conn, move)
+    presence = sorted(  # HVALS: this test's own polling
+        c[0] for c in sent if c[1:2] == [keys.KEY_CONNECTION_INFO] and c[0] != "HVALS"
+    )
+    assert presence == ["HMGET", "HSET"], presence
+    active = [c[0] for c in sent if c[1:2] == [keys.KEY_PAUSES_ACTIVE]]
+    assert active == ["HVALS"], active
+    devices = admin.call("GET", "/admin/api/live")["devices"]
+    assert list(devices) == ["marketing"] and len(devices["marketing"]) == 4
 
 
 def test_enrolling_again_without_a_team_keeps_the_team(admin, runner):
