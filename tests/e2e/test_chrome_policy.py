@@ -97,17 +97,20 @@ def test_printed_policy_connects_the_extension_without_options(
             # Exactly one socket in the end: when the managed configuration arrives just after a
             # first connection, the extension reconnects with it, and for a moment both count.
             # On a loaded machine Chromium has delivered the managed configuration 15 s late.
-            wait_for(
-                lambda: (
-                    [
-                        d["employee"]
-                        for d in admin.call("GET", "/admin/api/live")["devices"].get("field", [])
-                    ]
-                    == ["erin"]
-                ),
-                60,
-                message="the policy-configured extension to connect, once",
-            )
+            seen: list = []  # the last devices listed, for the message if this times out
+
+            def connected_once() -> bool:
+                seen[:] = [admin.call("GET", "/admin/api/live")["devices"]]
+                return [d["employee"] for d in seen[0].get("field", [])] == ["erin"]
+
+            try:
+                wait_for(connected_once, 60)
+            except AssertionError:
+                managed_now = browser.evaluate("chrome.storage.managed.get(null)")
+                raise AssertionError(
+                    f"the policy-configured extension did not connect once: live devices "
+                    f"{seen}, managed storage has {sorted(managed_now)}"
+                ) from None
             stored = browser.evaluate("chrome.storage.managed.get(null)")
             assert stored == managed
         finally:
