@@ -208,11 +208,17 @@ class Session:
         # missed; hold the send lock so such a pause frame can only follow the welcome.
         with conn.lock:
             self.services.registry.add(conn)
-            welcome, active = welcome_frame(self.r, ident)
-            conn.told_pause = active["pause_id"] if active else None
-            self.ws.send(json.dumps(welcome))
+            try:
+                welcome, active = welcome_frame(self.r, ident)
+                conn.told_pause = active["pause_id"] if active else None
+                self.ws.send(json.dumps(welcome))
+            except BaseException:
+                # No welcome (the client closed right after its hello, Redis failed): the
+                # socket was never connected, so it must not stay registered as a device.
+                self.services.registry.remove(conn)
+                raise
         self.conn = conn
-        log.info("device %s connected as %s", ident.device, self.conn.id)
+        log.info("device %s connected as %s", ident.device, conn.id)
 
     def on_events(self, frame: dict, strings_checked: bool = False) -> None:
         started = time.perf_counter()

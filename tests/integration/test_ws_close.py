@@ -17,6 +17,7 @@ import time
 
 import pytest
 
+from backend.core import keys
 from backend.core.config import MAX_FRAME_BYTES
 from tests.integration.processes import start_server, usage
 
@@ -38,6 +39,21 @@ def server(request, settings, spawn, employee):
     assert warm_up.hello(token)["type"] == "welcome"
     warm_up.close()
     yield pid, port, token
+
+
+def frame(payload: bytes, opcode: int = 1) -> bytes:
+    """Return one masked, final client frame (1 text, 8 close)."""
+    n = len(payload)
+    if n < 126:
+        head = struct.pack("!BB", 0x80 | opcode, 0x80 | n)
+    elif n < 1 << 16:
+        head = struct.pack("!BBH", 0x80 | opcode, 0x80 | 126, n)
+    else:
+        head = struct.pack("!BBQ", 0x80 | opcode, 0x80 | 127, n)
+    mask = os.urandom(4)
+    repeated = (mask * (n // 4 + 1))[:n]
+    masked = (int.from_bytes(payload, "big") ^ int.from_bytes(repeated, "big")).to_bytes(n, "big")
+    return head + mask + masked
 
 
 class RawClient:
@@ -64,21 +80,9 @@ class RawClient:
 
     def send_frame(self, payload: bytes, opcode: int = 1) -> None:
         """Send one masked, final frame (1 text, 8 close)."""
-        n = len(payload)
-        if n < 126:
-            head = struct.pack("!BB", 0x80 | opcode, 0x80 | n)
-        elif n < 1 << 16:
-            head = struct.pack("!BBH", 0x80 | opcode, 0x80 | 126, n)
-        else:
-            head = struct.pack("!BBQ", 0x80 | opcode, 0x80 | 127, n)
-        mask = os.urandom(4)
-        repeated = (mask * (n // 4 + 1))[:n]
-        masked = (int.from_bytes(payload, "big") ^ int.from_bytes(repeated, "big")).to_bytes(
-            n, "big"
-        )
         # The server may refuse a message before it has all of it.
         with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-            self.sock.sendall(head + mask + masked)
+            self.sock.sendall(frame(payload, opcode))
 
     def send_close(self, code: int = 1000) -> None:
         self.send_frame(struct.pack("!H", code), opcode=8)
@@ -199,3 +203,30 @@ def test_every_close_hangs_up_and_frees_the_connection(server, how):
             client.send_close(1000)
             assert client.read_close() == 1000
     assert_hung_up_and_freed(clients, pid, port, baseline)
+
+
+def test_a_client_gone_before_its_welcome_leaves_no_device(server, redis_conn):
+    """A client that closes right after its hello (as the extension does when its configuration
+    changes) is no connected device: before the fix the server kept it registered, listed in
+    the console and counted for pauses, for as long as the process lived."""
+    _, port, token = server
+    for _ in range(CLIENTS):
+        client = RawClient(port)
+        hello = json.dumps({"type": "hello", "token": token}).encode()
+        # Both in one write: the server reads the close while it still works on the hello.
+        client.sock.sendall(frame(hello) + frame(struct.pack("!H", 1000), opcode=8))
+        assert client.read_close() == 1000
+        client.close()
+    # A handler may take up a hello after its client's close was answered (the reader answers
+    # it): its device is registered for a moment, then removed. Empty for a whole second is done.
+    deadline, empty_since = time.monotonic() + HUNG_UP_WITHIN, None
+    while time.monotonic() < deadline:
+        if redis_conn.hlen(keys.KEY_CONNECTION_INFO):
+            empty_since = None
+        elif empty_since is None:
+            empty_since = time.monotonic()
+        elif time.monotonic() - empty_since >= 1.0:
+            break
+        time.sleep(0.05)
+    assert redis_conn.hgetall(keys.KEY_CONNECTION_INFO) == {}
+    assert redis_conn.zcard(keys.KEY_CONNECTIONS) == 0
