@@ -6,14 +6,19 @@
  * text itself is never stored or sent. Pure functions: the content script and the service worker
  * hold a TypedWords each and share hashes through storage (extension/shared/storage.js).
  */
+import { normalise } from "./redact.js";
 
 export const TYPED_MASK = "[typed]";
 /** Hashes kept per session; the oldest are forgotten first. */
 export const MAX_TYPED_HASHES = 20_000;
 /** One-letter words are not content ("a", "I"); masking them would garble every label. */
 const MIN_WORD = 2;
-/** Words are runs of letters and digits; our own masks like [email] are left alone. */
-const TOKEN = /\[[a-z]+\]|[\p{L}\p{N}]+/gu;
+/** Words are runs of letters, digits and their accents; our own masks like [email] are left alone. */
+const TOKEN = /\[[a-z]+\]|[\p{L}\p{N}\p{M}]+/gu;
+/** Where a word joins others without a space: camelCase, "HTMLParser", "Room42b". */
+const JOINS = /(?<=\p{Ll})(?=\p{Lu})|(?<=\p{Lu})(?=\p{Lu}\p{Ll})|(?<=\p{L})(?=\p{N})|(?<=\p{N})(?=\p{L})/u;
+/** Text the redaction rules would change by normalising it (percent-encoding, non-ASCII). */
+const UNNORMALISED = /[%\u0080-\uffff]/;
 const MASK_RUN = /\[typed\](?:[\s\p{P}\p{S}]*\[typed\])+/gu;
 
 /** cyrb53: a fast 53-bit string hash (not cryptographic; the salt keeps it per session). */
@@ -30,9 +35,12 @@ function cyrb53(text, seed) {
   return (4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(36);
 }
 
-/** The normalised form a word is hashed in: case and width folded. */
+/**
+ * The normalised form a word is hashed in: case, width and accents folded, so that "Zoë" typed
+ * is masked where a slug shows "zoe" (and "Straße" where it shows "STRASSE").
+ */
 export function normalizeWord(word) {
-  return word.normalize("NFKC").toLowerCase();
+  return word.normalize("NFKD").replace(/\p{M}/gu, "").toLowerCase().replace(/ß/g, "ss");
 }
 
 /** The words of `text` worth hashing. */
@@ -77,6 +85,14 @@ export class TypedWords {
     return added;
   }
 
+  /** Keep the hash of a word seen earlier (see hashOf); return [hash] when it is new, else []. */
+  addHash(hash) {
+    if (!this.ready || typeof hash !== "string" || this.hashes.has(hash)) return [];
+    this.hashes.add(hash);
+    this.trim();
+    return [hash];
+  }
+
   /** Merge hashes learnt elsewhere (another tab, the service worker). */
   merge(salt, hashes) {
     if (Number.isInteger(salt) && salt !== this.salt) {
@@ -100,15 +116,22 @@ export class TypedWords {
     return this.ready && word.length >= MIN_WORD && this.hashes.has(this.hashOf(word));
   }
 
-  /** Replace every typed word in `text` by [typed]; runs of them become one [typed]. */
-  mask(text) {
-    if (typeof text !== "string" || !this.hashes.size) return text;
-    const masked = text.replace(TOKEN, (word) => (word[0] !== "[" && this.has(word) ? TYPED_MASK : word));
-    return masked.replace(MASK_RUN, TYPED_MASK);
+  /** True when `word`, or a word joined into it ("archiveBuyMilk", "milk42"), was typed. */
+  hides(word) {
+    if (this.has(word)) return true;
+    const parts = word.split(JOINS);
+    return parts.length > 1 && parts.some((part) => this.has(part));
   }
 
-  /** True when `text` contains a typed word. */
-  touches(text) {
-    return typeof text === "string" && this.hashes.size > 0 && wordsOf(text).some((w) => this.has(w));
+  /**
+   * Replace every typed word in `text` by [typed]; runs of them become one [typed]. The text is
+   * first normalised as the redaction rules will normalise it (extension/shared/redact.js), so
+   * that an encoded "Jane%20Doe" is matched as the "Jane Doe" it turns into when redacted.
+   */
+  mask(text) {
+    if (typeof text !== "string" || !this.hashes.size) return text;
+    const plain = UNNORMALISED.test(text) ? normalise(text) : text;
+    const masked = plain.replace(TOKEN, (word) => (word[0] !== "[" && this.hides(word) ? TYPED_MASK : word));
+    return masked.replace(MASK_RUN, TYPED_MASK);
   }
 }

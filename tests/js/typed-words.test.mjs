@@ -4,7 +4,9 @@ import { test } from "node:test";
 
 import { redactUrl } from "../../extension/shared/redact.js";
 import { sanitizeEvent } from "../../extension/shared/events.js";
+import { buildSelector } from "../../extension/shared/selector.js";
 import { MAX_TYPED_HASHES, TypedWords, wordsOf } from "../../extension/shared/typed-words.js";
+import { h } from "./stub-dom.mjs";
 
 test("only hashes are kept, salted per session", () => {
   const a = new TypedWords(1);
@@ -60,4 +62,31 @@ test("hash routes are kept, other fragments dropped; a route change to itself is
   assert.equal(redactUrl("https://a.example.com/x#top"), "https://a.example.com/x");
   const same = { type: "route_change", ts: 1, url: "https://a.example.com/x#top", from: "https://a.example.com/x" };
   assert.equal(sanitizeEvent(same, "id"), null);
+});
+
+test("typed words are masked however the page reshapes them: accents, encoding, camel case", () => {
+  const typed = new TypedWords(11);
+  typed.addText("Zoë Straße kelvorath");
+  const mask = (t) => typed.mask(t);
+  assert.equal(mask("zoe - People"), "[typed] - People");
+  assert.equal(mask("Zoe\u0308 STRASSE"), "[typed]");
+  assert.equal(mask("archiveKelvorath, kelvorath42"), "[typed]");
+  assert.equal(mask("SaveDraft Room42"), "SaveDraft Room42");
+  const event = sanitizeEvent({
+    type: "click", ts: 1, url: "https://a.example.com/", title: "kelvorath%2520zoe - People",
+    target: { selector: "#x", tag: "button", label: "Open kelvorath%20zoe" },
+  }, "id", mask);
+  assert.equal(event.title, "[typed] - People");
+  assert.equal(event.target.label, "Open [typed]");
+  const card = h("button", { "data-testid": "archiveKelvorath" });
+  h("body", {}, h("div", { class: "card" }, card));
+  assert.equal(buildSelector(card, { mask }), "body > div > button");
+});
+
+test("a word seen being typed is kept by its hash alone", () => {
+  const typed = new TypedWords(5);
+  assert.deepEqual(typed.addHash(typed.hashOf("Moriarty")), [typed.hashOf("moriarty")]);
+  assert.deepEqual(typed.addHash(typed.hashOf("moriarty")), []);
+  assert.equal(typed.mask("Moriarty"), "[typed]");
+  assert.deepEqual(new TypedWords().addHash("x"), []);
 });
