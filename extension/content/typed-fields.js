@@ -3,7 +3,10 @@
  * A field's value is read inside the page, hashed at once and never kept or sent: complete words on
  * every input, the whole value when the field is left or Enter/Tab is pressed (before the page's own
  * handlers run: our listeners are on the capture phase), and before any event is emitted.
- * Inputs (but passwords and hidden ones), textareas, contenteditable and ARIA textboxes count.
+ * Inputs (but passwords and hidden ones), textareas, contenteditable and ARIA textboxes count, also
+ * inside closed shadow roots. A page's own listeners on window run before ours and may empty the
+ * field first (a chat sending on Enter, a tag input turning "word," into a chip): so the word being
+ * typed at a field's end is remembered as a hash, and kept once it stops growing.
  */
 import { TypedWords } from "../shared/typed-words.js";
 
@@ -12,6 +15,9 @@ const FIELDS = "input, textarea, [contenteditable]:not([contenteditable=false]),
 
 export const typed = new TypedWords();
 const dirty = new Set();
+/** Per field, the hash and length of the word being typed at its end (never the word itself). */
+const pending = new Map();
+const TRAILING_WORD = /[\p{L}\p{N}\p{M}]+$/u;
 let report = () => {};
 /** Only on work apps: null until the gate says whether this is one (fields are noted meanwhile). */
 let enabled = null;
@@ -20,11 +26,30 @@ let enabled = null;
 export function setTypingWatch(on) {
   const was = enabled;
   enabled = Boolean(on);
-  if (!enabled) dirty.clear();
-  else if (!was) scanFields();
+  if (!enabled) {
+    dirty.clear();
+    pending.clear();
+  } else if (!was) scanFields();
 }
 
-/** The editable element an event happened in, or null. */
+/** The focused element inside `node`'s shadow roots, closed ones too (their events name the host). */
+function innermost(node) {
+  const dom = globalThis.chrome && chrome.dom;
+  for (let depth = 0; node instanceof Element && depth < 16; depth++) {
+    const root = node.shadowRoot || (dom && dom.openOrClosedShadowRoot ? dom.openOrClosedShadowRoot(node) : null);
+    if (!root || !root.activeElement) break;
+    node = root.activeElement;
+  }
+  return node;
+}
+
+/** The editable element an event happened in (a shadow host stands for its focused field), or null. */
+function eventField(ev) {
+  const node = ev.composedPath ? ev.composedPath()[0] : ev.target;
+  return fieldOf(node) || fieldOf(innermost(node));
+}
+
+/** The editable element `node` is or is in, or null. */
 function fieldOf(node) {
   if (!(node instanceof Element)) return null;
   if (node instanceof HTMLInputElement) return NOT_TEXT.has(node.type) ? null : node;
@@ -44,27 +69,53 @@ function learn(text) {
   if (added.length) report(added);
 }
 
+function keepPending(field) {
+  const word = pending.get(field);
+  pending.delete(field);
+  if (!word) return;
+  const added = typed.addHash(word.hash);
+  if (added.length) report(added);
+}
+
+/**
+ * Note the word being typed at the field's end. Typed on letter by letter, it replaces the one
+ * before (its prefix); anything else (a space, a deletion, the page emptying the field) keeps the
+ * one before as it was last seen.
+ */
+function notePending(field, word) {
+  const before = pending.get(field);
+  const grown = before && word.length > before.length && typed.hashOf(word.slice(0, before.length)) === before.hash;
+  if (before && !grown) keepPending(field);
+  if (word.length >= 2) pending.set(field, { hash: typed.hashOf(word), length: word.length });
+  else pending.delete(field);
+}
+
 /** Hash every word of every field typed in since the last flush (and forget the fields). */
 export function flushTyped() {
   if (!typed.ready || !enabled) return;
-  for (const field of dirty) learn(valueOf(field));
+  for (const field of dirty) {
+    learn(valueOf(field));
+    keepPending(field);
+  }
   dirty.clear();
+  pending.clear();
 }
 
 function onInput(ev) {
-  const field = fieldOf(ev.composedPath ? ev.composedPath()[0] : ev.target);
+  const field = eventField(ev);
   if (!field || enabled === false) return; // inside data-overt-ignore too: nothing is sent
   dirty.add(field);
   if (!typed.ready || !enabled) return;
   // Only finished words here: every prefix of a word being typed would mask too much.
   const value = valueOf(field);
-  const finished = value.replace(/[\p{L}\p{N}]+$/u, "");
+  const finished = value.replace(TRAILING_WORD, "");
   learn(finished);
+  notePending(field, value.slice(finished.length));
 }
 
 function onLeave(ev) {
   if (ev.type === "keydown" && !["Enter", "Tab"].includes(ev.key)) return;
-  const field = fieldOf(ev.composedPath ? ev.composedPath()[0] : ev.target);
+  const field = eventField(ev);
   if (field && enabled !== false) dirty.add(field);
   flushTyped();
 }

@@ -1,0 +1,43 @@
+/**
+ * In a frame (not the top document of a tab): only learn the words typed there, as salted hashes
+ * (extension/content/typed-fields.js). A rich-text editor in a same-origin frame (TinyMCE's and
+ * CKEditor 4's classic modes) takes what is typed, and the page around it shows it back: the words
+ * must be masked there too. Nothing is captured or sent from a frame but those hashes.
+ */
+import { KEY_GATE, KEY_TYPED, readKey } from "../shared/storage.js";
+import { adoptTyped, setTypingWatch, typed, watchTyping } from "./typed-fields.js";
+
+/**
+ * The origins this frame belongs to: its own (an about:blank or srcdoc frame inherits its
+ * parent's; location.origin would say "null") and every ancestor's.
+ */
+function frameOrigins() {
+  const ancestors = location.ancestorOrigins ? Array.from(location.ancestorOrigins) : [];
+  return [globalThis.origin, ...ancestors];
+}
+
+/** Watch typing while the frame, or a page it is in, is a work app (from the gate). */
+function applyGate(gate) {
+  const work = (gate && gate.work_origins) || [];
+  setTypingWatch(frameOrigins().some((origin) => work.includes(origin)));
+}
+
+function onStorageChange(changes, area) {
+  if (area !== "session") return;
+  if (changes[KEY_TYPED]) adoptTyped(changes[KEY_TYPED].newValue);
+  if (changes[KEY_GATE]) applyGate(changes[KEY_GATE].newValue);
+}
+
+/** Share newly learnt hashes (never words) with the worker, which keeps them for every tab. */
+function shareTyped(hashes) {
+  if (!chrome.runtime || !chrome.runtime.id) return; // extension reloaded: this script is orphaned
+  chrome.runtime.sendMessage({ type: "typed", salt: typed.salt, hashes }).catch(() => {});
+}
+
+/** Start learning: subscribe first, then read the session's salt, hashes and gate. */
+export async function start() {
+  chrome.storage.onChanged.addListener(onStorageChange);
+  watchTyping(shareTyped);
+  adoptTyped(await readKey("session", KEY_TYPED));
+  applyGate(await readKey("session", KEY_GATE));
+}
