@@ -4,11 +4,15 @@
  * text, the policy's mask_selectors) get a structural label: "Name column" or "[content]".
  *
  * Uses only tagName, getAttribute, parentElement, children, labels, innerText/textContent,
- * ownerDocument.getElementById and matches, so Node tests can pass plain objects.
+ * ownerDocument.getElementById, matches, closest and querySelector (the last two optional), so
+ * Node tests can pass plain objects.
  */
 import { cachedRedactLabel, redactLabel } from "./redact.js";
 
 export const CONTENT_LABEL = "[content]";
+/** Elements (and their descendants) that capture skips: their text names nothing either. */
+export const IGNORE_ATTRIBUTE = "data-overt-ignore";
+const IGNORED = `[${IGNORE_ATTRIBUTE}]`;
 /** Control names are short: longer text is content, and is dropped rather than cut. */
 export const MAX_NAME_CHARS = 60;
 export const MAX_NAME_WORDS = 8;
@@ -68,8 +72,9 @@ const collapse = (text) => {
   return UNCOLLAPSED.test(text) ? text.replace(/\s+/g, " ").trim() : text;
 };
 
-/** The element's rendered text, when short enough to be a name; else "". */
+/** The element's rendered text, when short enough to be a name and holding nothing ignored; else "". */
 export function shortText(el) {
+  if (typeof el.querySelector === "function" && el.querySelector(IGNORED) !== null) return "";
   const inner = el.innerText; // read once: each read walks the layout and builds a new string
   const raw = typeof inner === "string" ? inner : el.textContent;
   const text = collapse(raw);
@@ -255,12 +260,24 @@ export function columnHeaderOf(cell) {
   return !table || column < 0 ? null : headerInTable(table, column);
 }
 
-function labelledByText(el) {
+/**
+ * The text of an element that names another one (aria-labelledby, a <label>): "" when it is
+ * ignored, [content] when it sits in a data region (a name in a table, an admin's masked element),
+ * else its short text.
+ */
+function referencedText(ref, maskSelectors, memo) {
+  if (typeof ref.closest === "function" && ref.closest(IGNORED) !== null) return "";
+  return dataRegionOf(ref, maskSelectors, memo) ? CONTENT_LABEL : shortText(ref);
+}
+
+function labelledByText(el, maskSelectors, memo) {
   const ids = collapse(attr(el, "aria-labelledby"));
   if (!ids) return ""; // most elements: the document is not needed
   const doc = el.ownerDocument;
   if (!doc || typeof doc.getElementById !== "function") return "";
-  const parts = ids.split(" ").map((id) => doc.getElementById(id)).filter(Boolean).map(shortText);
+  const refs = ids.split(" ").map((id) => doc.getElementById(id)).filter(Boolean);
+  const parts = refs.map((ref) => referencedText(ref, maskSelectors, memo));
+  if (parts.includes(CONTENT_LABEL)) return CONTENT_LABEL;
   return parts.every(Boolean) ? collapse(parts.join(" ")) : "";
 }
 
@@ -287,10 +304,10 @@ function imageAlt(el) {
   return images.length === 1 ? collapse(attr(images[0], "alt")) : "";
 }
 
-function fieldLabels(el) {
+function fieldLabels(el, maskSelectors, memo) {
   if (!FORM_CONTROLS.has(tagOf(el))) return "";
   for (const label of Array.from(el.labels || [])) {
-    const text = shortText(label);
+    const text = referencedText(label, maskSelectors, memo);
     if (text) return text;
   }
   return "";
@@ -300,15 +317,17 @@ function fieldLabels(el) {
  * The accessible name of a control, by the order of accessible-name computation: aria-labelledby,
  * aria-label, an associated <label>, a button's/link's/menu item's/tab's own short text, title,
  * alt. Never a value (but a button's caption), a placeholder (rrweb PR #1912) or a container's text.
+ * A name taken from another element is [content] when that element is in a data region
+ * (`maskSelectors` and `memo` as for dataRegionOf), and none when it is ignored.
  */
-export function accessibleName(el) {
+export function accessibleName(el, maskSelectors = NO_SELECTORS, memo = null) {
   // In order, each computed only when the ones before gave nothing usable (no closures per call:
   // an observation names up to 200 elements on the page's main thread).
-  let name = labelledByText(el);
+  let name = labelledByText(el, maskSelectors, memo);
   if (isName(name)) return name;
   name = collapse(attr(el, "aria-label"));
   if (isName(name)) return name;
-  name = fieldLabels(el);
+  name = fieldLabels(el, maskSelectors, memo);
   if (isName(name)) return name;
   name = ownName(el);
   if (isName(name)) return name;
@@ -321,29 +340,29 @@ export function accessibleName(el) {
 
 const isName = (name) => Boolean(name) && name.length <= MAX_NAME_CHARS;
 
-function columnName(cell) {
+function columnName(cell, maskSelectors) {
   const header = columnHeaderOf(cell);
-  return header ? accessibleName(header) || shortText(header) : "";
+  return header ? accessibleName(header, maskSelectors) || shortText(header) : "";
 }
 
 /**
  * The name of the column holding `cell`. `memo` (a Map, optional) keeps each table's column names
  * for the length of one pass over a page that does not change meanwhile (an observation).
  */
-function memoColumnName(cell, memo) {
+function memoColumnName(cell, maskSelectors, memo) {
   const table = memo && tableOf(cell);
   const column = table ? columnOf(cell) : -1;
-  if (column < 0) return columnName(cell);
+  if (column < 0) return columnName(cell, maskSelectors);
   let names = memo.get(table);
   if (!names) memo.set(table, (names = new Map()));
-  if (!names.has(column)) names.set(column, columnName(cell));
+  if (!names.has(column)) names.set(column, columnName(cell, maskSelectors));
   return names.get(column);
 }
 
 /** "Name column" for a cell under a named column header, else "[content]". */
-function structuralLabel(region, memo) {
+function structuralLabel(region, maskSelectors, memo) {
   if (region.kind !== "cell") return CONTENT_LABEL;
-  const name = memoColumnName(region.node, memo);
+  const name = memoColumnName(region.node, maskSelectors, memo);
   return name ? `${name} column` : CONTENT_LABEL;
 }
 
@@ -359,7 +378,7 @@ export function policyLabel(el, options = {}, max = options.max === undefined ? 
   const mask = options.mask === undefined ? identity : options.mask;
   const memo = options.memo === undefined ? null : options.memo;
   const region = dataRegionOf(el, maskSelectors, memo);
-  const raw = region ? structuralLabel(region, memo) : accessibleName(el);
+  const raw = region ? structuralLabel(region, maskSelectors, memo) : accessibleName(el, maskSelectors, memo);
   const label = memo ? memoRedacted(raw, mask, max, memo) : redactLabel(mask(raw), max);
   return label || undefined;
 }
@@ -383,7 +402,7 @@ export function submitLabel(form, submitter, options = {}) {
     const label = policyLabel(submitter, options);
     if (label) return label;
   }
-  const { mask = (t) => t, max = 80 } = options;
-  const name = labelledByText(form) || collapse(attr(form, "aria-label")) || collapse(attr(form, "title"));
+  const { mask = (t) => t, max = 80, maskSelectors = NO_SELECTORS } = options;
+  const name = labelledByText(form, maskSelectors, null) || collapse(attr(form, "aria-label")) || collapse(attr(form, "title"));
   return redactLabel(mask(name), max) || undefined;
 }

@@ -4,10 +4,9 @@
  * getAttribute, parentElement and children, so Node tests can pass plain objects.
  */
 import { ARIA_ROLES, MAX_LABEL, MAX_SELECTOR, MAX_TAG } from "./constants.js";
-import { dataRegionOf, policyLabel, roleAttr, submitLabel, tagOf } from "./label-policy.js";
+import { dataRegionOf, IGNORE_ATTRIBUTE, policyLabel, roleAttr, submitLabel, tagOf } from "./label-policy.js";
 import { redactText } from "./redact.js";
 
-export const IGNORE_ATTRIBUTE = "data-overt-ignore";
 const TEST_ATTRIBUTES = ["data-testid", "data-test", "data-qa", "data-cy", "name"];
 const MAX_DEPTH = 5;
 const STABLE_ID = /^[A-Za-z][\w-]{0,63}$/;

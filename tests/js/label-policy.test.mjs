@@ -53,6 +53,25 @@ test("controls are named by aria-labelledby, aria-label, label, own short text, 
   assert.equal(accessibleName(h("input", { type: "submit", value: "Save lead" })), "Save lead");
 });
 
+test("a name borrowed from a data region, a masked or an ignored element is never used", () => {
+  const cell = h("td", { id: "name-2" }, "Philippa Quenneville");
+  const table = h("table", {}, h("thead", {}, h("tr", {}, h("th", {}, "Name"))), h("tbody", {}, h("tr", {}, cell)));
+  const email = h("button", { "aria-labelledby": "verb name-2" }, "Email");
+  const call = h("button", { "aria-labelledby": "note" }, "Call");
+  const visit = h("button", { "aria-labelledby": "ignored" }, "Visit");
+  const follow = h("input", { type: "checkbox" });
+  follow.labels = [h("label", {}, h("span", { "data-overt-ignore": "" }, "Barnaby Wolstenholme"))];
+  const holding = h("button", {}, "Email ", h("span", { "data-overt-ignore": "" }, "Barnaby"));
+  documentOf(h("body", {}, table, h("span", { id: "verb" }, "Email"), email, call, visit, follow, holding,
+    h("p", { id: "note", class: "private" }, "Ottoline Marchbanks"),
+    h("p", { id: "ignored", "data-overt-ignore": "" }, "Barnaby Wolstenholme")));
+  assert.equal(policyLabel(email), "[content]");
+  assert.equal(policyLabel(call, { maskSelectors: [".private"] }), "[content]");
+  assert.equal(policyLabel(visit), "Visit");
+  assert.equal(policyLabel(follow), undefined);
+  assert.equal(policyLabel(holding), undefined);
+});
+
 test("long text is content: dropped, not cut", () => {
   assert.equal(policyLabel(h("button", {}, "word ".repeat(20))), undefined);
   assert.equal(policyLabel(h("a", { href: "/" }, "x".repeat(61))), undefined);

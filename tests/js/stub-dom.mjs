@@ -1,5 +1,11 @@
 // Stand-in DOM elements for the extension's pure functions (no browser in Node).
 
+/** `.class`, `[attribute]` or a tag name. */
+function matchesOne(selector, tag, attrs) {
+  if (selector.startsWith("[") && selector.endsWith("]")) return selector.slice(1, -1) in attrs;
+  return selector === `.${attrs.class}` || selector === tag;
+}
+
 /** h(tag, attrs, ...children): a stand-in Element; string children are text. */
 export function h(tag, attrs = {}, ...children) {
   const kids = children.filter((c) => typeof c !== "string");
@@ -12,7 +18,18 @@ export function h(tag, attrs = {}, ...children) {
     get textContent() {
       return children.map((c) => (typeof c === "string" ? c : c.textContent)).join(" ");
     },
-    matches: (selector) => selector.split(",").some((s) => s.trim() === `.${attrs.class}` || s.trim() === tag),
+    matches: (selector) => selector.split(",").some((s) => matchesOne(s.trim(), tag, attrs)),
+    closest(selector) {
+      for (let up = node; up; up = up.parentElement) if (up.matches(selector)) return up;
+      return null;
+    },
+    querySelector(selector) {
+      for (const kid of kids) {
+        const found = kid.matches(selector) ? kid : kid.querySelector(selector);
+        if (found) return found;
+      }
+      return null;
+    },
   };
   for (const kid of kids) kid.parentElement = node;
   return node;
