@@ -117,7 +117,8 @@ def erase_from_shard(
             # An earlier erasure died between the shard and its card: describe the shard again.
             card = rewrite_shard(storage, card, kept, 0, at)
         entry = {**entry, "events": card["events"], "sha256": card["sha256"]}
-        entry["revision"] = card["revision"]
+        # The totals per policy version (dataset_totals.py) follow the entry's counts.
+        entry.update(revision=card["revision"], policy_versions=card["policy_versions"])
     entry = {**entry, "contributors": [c for c in entry["contributors"] if c != contributor]}
     put_entry(r, entry["batch_id"], entry)
     return removed

@@ -274,6 +274,22 @@ def test_erased_shard_revision_hash_and_counts(redis_conn, settings):
     assert "| events | 3 |" in readme and "configs:" in readme
 
 
+def test_readme_policy_versions_follow_an_erasure(redis_conn, settings):
+    """The card's events per policy version drop with the records an erasure takes out."""
+    grant_all(redis_conn, "alice", "bob")
+    queue_raw(redis_conn, "alice", [make_event("click") for _ in range(3)])
+    queue_raw(redis_conn, "bob", [make_event("scroll") for _ in range(2)])
+    seal(redis_conn, settings)
+    (shard,) = shards(settings)
+    (version,) = card_of(settings, shard)["policy_versions"]
+
+    erase_employee(redis_conn, settings.datasets_location, settings.secret, "bob")
+
+    assert card_of(settings, shard)["policy_versions"] == {version: 3}
+    readme = store(settings).read("README.md").decode()
+    assert f"| policy versions in the records | `{version}` (3) |" in readme, readme
+
+
 def cli(*args, env: dict | None = None):
     """Run `overt datasets ...` in-process (with `env` on top of the environment)."""
     return CliRunner().invoke(main, ["datasets", *args], env=env)
