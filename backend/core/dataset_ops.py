@@ -15,16 +15,15 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .dataset_manifest import MANIFEST, ManifestError, check_chain, latest, read_raw_lines
-from .dataset_readme import README
+from .dataset_readme import README, for_jsonl
 from .dataset_schema import arrow_schema
 from .dataset_storage import Storage, open_storage
-from .datasets import SHARD_GLOB, card_path_of, sha256
+from .datasets import JSONL_GLOB, SHARD_GLOB, card_path_of, sha256
 
 LIVE = ("sealed", "rewritten")
 # In a JSONL export, what each JSONL file holds: its sha256 and that of the Parquet shard it was
 # made from (the one its card and manifest line name), so `verify` can check the copy too.
 JSONL_INDEX = "jsonl-index.json"
-JSONL_GLOB = "data/*/*.jsonl"
 
 
 def jsonl_name(path: str) -> str:
@@ -93,8 +92,9 @@ def verify(storage: Storage) -> dict:
         if path not in known:
             raise ManifestError(f"{path}: not in {MANIFEST} (or deleted there)")
     readme = (storage.read_or_none(README) or b"").decode()
-    # A JSONL export has no dataset card: the README describes the Parquet shards.
-    if index is None and lines and hashlib.sha256(lines[-1]).hexdigest() not in readme:
+    # A JSONL export made before it had a dataset card has none.
+    wanted = index is None or readme
+    if wanted and lines and hashlib.sha256(lines[-1]).hexdigest() not in readme:
         raise ManifestError(f"{README}: does not name the last manifest line's sha256")
     return {
         "lines": len(lines),
@@ -114,7 +114,8 @@ def export(storage: Storage, out: Path, fmt: str = "parquet", since: int = 0) ->
 
     Shards deleted after `since` are removed from `out`. The manifest and cards are copied
     whole; `out` is then a copy that `overt datasets verify` accepts. In JSONL, each shard
-    becomes `<batch>.jsonl` and `jsonl-index.json` names what each was made from. A `since`
+    becomes `<batch>.jsonl`, `jsonl-index.json` names what each was made from, and the dataset
+    card names the JSONL files (its features type every column for readers). A `since`
     past the manifest's end is a ValueError (no copy can have seen it), before anything is
     written. Returns the shards copied and removed, the records copied and the manifest's lines.
     """
@@ -153,8 +154,8 @@ def export(storage: Storage, out: Path, fmt: str = "parquet", since: int = 0) ->
     if index is not None:  # before the manifest: a copy cut short fails `verify`
         target.write(JSONL_INDEX, json.dumps(index, indent=1, sort_keys=True).encode() + b"\n")
     target.write(MANIFEST, storage.read_or_none(MANIFEST) or b"")
-    if fmt == "parquet":
-        target.write(README, storage.read_or_none(README) or b"")
+    readme = (storage.read_or_none(README) or b"").decode()
+    target.write(README, (readme if fmt == "parquet" else for_jsonl(readme)).encode())
     return {"copied": copied, "removed": removed, "records": records, "lines": len(lines)}
 
 

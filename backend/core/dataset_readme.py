@@ -14,9 +14,14 @@ from .dataset_cards import LICENSE, PSEUDONYM_METHOD, TERMS_OF_USE, redaction_ru
 from .dataset_manifest import MANIFEST, last_line
 from .dataset_schema import DATASET_SCHEMA_VERSION, FIELDS, hf_features
 from .dataset_storage import Storage
-from .datasets import SHARD_GLOB
+from .datasets import JSONL_GLOB, SHARD_GLOB
 
 README = "README.md"
+LOADING = 'ds = load_dataset("parquet", data_dir="<this folder>/data", split="train")'
+# A JSON reader guesses each column's type from the first 10 MB it reads: a column null there
+# (most are, event types each having their own) is typed null and the next file fails to load.
+# The card's features type every column, and `load_dataset(<folder>)` reads them.
+JSONL_LOADING = 'ds = load_dataset("<this folder>", split="train")  # typed by the features above'
 
 
 def to_yaml(value, indent: int = 0) -> str:
@@ -45,15 +50,15 @@ def _scalar(v) -> str:
     return json.dumps(str(v))
 
 
-def header() -> dict:
-    """Return the YAML header of the dataset card."""
+def header(data_files: str = SHARD_GLOB) -> dict:
+    """Return the YAML header of the dataset card whose shards `data_files` matches."""
     return {
         "license": LICENSE,
         "pretty_name": "Overt: web-app usage captured with consent",
         "configs": [
             {
                 "config_name": "default",
-                "data_files": [{"split": "train", "path": SHARD_GLOB}],
+                "data_files": [{"split": "train", "path": data_files}],
             }
         ],
         "dataset_info": {"features": hf_features()},
@@ -99,7 +104,7 @@ in the browser and again on the server, with each employee replaced by a keyed p
 
 ```python
 from datasets import load_dataset
-ds = load_dataset("parquet", data_dir="<this folder>/data", split="train")
+{LOADING}
 ```
 
 Every shard has every column below (null where an event type has no such field). Check files
@@ -113,6 +118,14 @@ against `{MANIFEST}` with `overt datasets verify`; sync a copy with
 {rows}
 """
     return f"---\n{to_yaml(header())}\n---\n\n{body}"
+
+
+def for_jsonl(readme: str) -> str:
+    """Return the card of a JSONL export from the dataset's card `readme` (the same datasheet,
+    the header and the loading example naming the JSONL files)."""
+    body = readme.split("\n---\n", 1)[1] if readme.startswith("---\n") else readme
+    body = body.replace(LOADING, JSONL_LOADING)
+    return f"---\n{to_yaml(header(JSONL_GLOB))}\n---\n{body}"
 
 
 def write_readme(

@@ -31,6 +31,7 @@ LOCK_WAIT = 120
 SHARD_SUFFIX = ".parquet"
 CARD_SUFFIX = ".card.json"
 SHARD_GLOB = "data/*/*" + SHARD_SUFFIX
+JSONL_GLOB = "data/*/*.jsonl"  # the shards of a JSONL export (backend/core/dataset_ops.py)
 COMPRESSION = "zstd"
 
 

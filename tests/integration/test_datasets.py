@@ -356,6 +356,31 @@ def test_a_jsonl_export_verifies_and_syncs(redis_conn, settings, tmp_path):
     assert bad.exit_code == 1 and "missing" in bad.output, bad.output
 
 
+def test_a_jsonl_export_loads_with_hugging_face(redis_conn, settings, tmp_path, monkeypatch):
+    """`load_dataset(<JSONL copy>)` types every column from the copy's card, though most
+    columns are null in some file (a reader that guesses types per file cannot do it)."""
+    from backend.core.dataset_ops import verify
+    from backend.core.dataset_storage import open_storage
+
+    total = mixed_run(redis_conn, settings)
+    out = tmp_path / "jsonl"
+    assert cli("export", "--format", "jsonl", "--out", str(out)).exit_code == 0
+    readme = (out / "README.md").read_text()
+    assert 'path: "data/*/*.jsonl"' in readme and ".parquet" not in readme.split("\n---")[1]
+    assert verify(open_storage(out))["events"] == total
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    import datasets
+
+    ds = datasets.load_dataset(str(out), split="train", cache_dir=str(tmp_path / "c"))
+    parquet = datasets.load_dataset(
+        "parquet", data_dir=str(local_copy(settings, tmp_path) / "data"), split="train"
+    )
+    assert ds.num_rows == total and ds.features == parquet.features
+    assert sorted(ds["id"]) == sorted(parquet["id"])
+
+
 def test_list_export_since_and_split(redis_conn, settings, tmp_path):
     """A copy syncs from a manifest line; a split keeps each contributor on one side."""
     grant_all(redis_conn, *[f"e{i}" for i in range(12)])
