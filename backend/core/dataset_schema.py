@@ -189,6 +189,8 @@ def _hf_feature(kind: pa.DataType) -> dict:
     return {"dtype": names.get(kind, "bool")}
 
 
-def hf_features() -> list[dict]:
-    """Return the `dataset_info.features` of a Hugging Face dataset card for this schema."""
-    return [{"name": name, **_hf_feature(kind)} for name, kind, _ in FIELDS]
+def hf_features(schema: pa.Schema | None = None) -> list[dict]:
+    """Return the `dataset_info.features` of a Hugging Face dataset card for `schema` (default:
+    the record schema)."""
+    schema = arrow_schema() if schema is None else schema
+    return [{"name": field.name, **_hf_feature(field.type)} for field in schema]

@@ -4,7 +4,8 @@ An episode is a task (every record carrying its `task` id, in every tab), or els
 tab's records outside any task. Steps are written the way web-agent toolkits write actions
 (`click("b12")`, `select_option("b7", "Customer")`, `press("Enter")`, ...), each with the latest
 observation of its tab before the action. The output is JSON Lines, one episode per line, with the
-same keys on every line, so `datasets.load_dataset("json", ...)` reads it with no custom code.
+same keys on every line, and a README.md whose features type them, so `datasets.load_dataset(DIR)`
+reads it with no custom code.
 """
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ import json
 from collections.abc import Iterable
 from pathlib import Path
 
+from .dataset_readme import README
 from .dataset_storage import open_storage
 from .datasets import SHARD_GLOB, read_shard
+from .steps_card import STEPS, steps_card
 
 # A page view this soon after an action on the page is that action's effect, not a `goto`.
 NAVIGATION_EFFECT_MS = 2000
@@ -36,16 +39,45 @@ def episode_key(record: dict) -> tuple | None:
 
 def group_episodes(records: Iterable[dict]) -> dict[tuple, list[dict]]:
     """Group records into episodes, each ordered exactly (by tab step, then across tabs by time)."""
-    episodes: dict[tuple, list[dict]] = {}
+    grouped: dict[tuple, list[dict]] = {}
     for record in records:
         key = episode_key(record)
         if key is not None:
-            episodes.setdefault(key, []).append(record)
+            grouped.setdefault(key, []).append(record)
+    episodes = split_runs(grouped)
     for events in episodes.values():
         # task_start and task_end come from the popup: they may have no tab or step.
         events.sort(key=lambda e: (e["ts"], e.get("tab", ""), e.get("step", -1)))
         _restore_tab_order(events)
     return episodes
+
+
+def split_runs(grouped: dict[tuple, list[dict]]) -> dict[tuple, list[dict]]:
+    """Split each tab's records outside tasks into runs: a task in the tab ends a run.
+
+    A run's key ends with its first step, so a tab's runs before and after a task are two
+    episodes, never one that skips the task's steps.
+    """
+    task_steps: dict[tuple, list[int]] = {}
+    for key, events in grouped.items():
+        if key[0] == "task":
+            for e in events:
+                if "tab" in e and e["type"] not in TASK_EVENTS:
+                    task_steps.setdefault((e["contributor"], e["session"], e["tab"]), []).append(
+                        e["step"]
+                    )
+    runs: dict[tuple, list[dict]] = {}
+    for key, events in grouped.items():
+        if key[0] == "task":
+            runs[key] = events
+            continue
+        marks = sorted(task_steps.get(key[1:], ()))
+        by_run: dict[int, list[dict]] = {}
+        for e in events:  # records before the same number of task steps make one run
+            by_run.setdefault(bisect.bisect_left(marks, e["step"]), []).append(e)
+        for run in by_run.values():
+            runs[(*key, str(min(e["step"] for e in run)))] = run
+    return runs
 
 
 def _restore_tab_order(events: list[dict]) -> None:
@@ -109,9 +141,9 @@ class EpisodeBuilder:
 
     def __init__(self, events: list[dict], earlier: dict | None = None):
         self.events = events
-        self.earlier = earlier or {}  # (contributor, session, tab) -> ([steps], [observations])
+        # (contributor, session, tab) -> ([steps], [observations]), of every record exported
+        self.earlier = observation_index(events) if earlier is None else earlier
         self.tabs: list[tuple] = []  # (session, tab) in order of first appearance
-        self.observation: dict[tuple, dict] = {}
         self.last_action_ms: dict[tuple, int] = {}
         self.scroll_y: dict[tuple, int] = {}
         self.focused: tuple | None = None  # the tab of the last step
@@ -139,8 +171,7 @@ class EpisodeBuilder:
         """Return the action an event stands for, updating what the episode knows."""
         kind = event["type"]
         if kind == "observation":
-            self.observation[tab] = event
-            return None
+            return None  # found by step when an action needs it (observed_before)
         if kind in ELEMENT_ACTIONS:
             self.last_action_ms[tab] = event["ts"]
             return element_action(event)
@@ -157,7 +188,7 @@ class EpisodeBuilder:
         return None
 
     def add_step(self, event: dict, tab: tuple, action: str, kind: str | None = None) -> None:
-        observation = self.observation.get(tab) or self.observed_before(event)
+        observation = self.observed_before(event)
         if observation is not None and observation["page"] != event["page"]:
             observation = None  # the page changed since: that observation shows another page
         self.steps.append(
@@ -180,7 +211,8 @@ class EpisodeBuilder:
         )
 
     def observed_before(self, event: dict) -> dict | None:
-        """The tab's latest observation before `event`, also one from outside the episode."""
+        """The tab's latest observation before `event`, in the episode or outside it (made
+        before a task began, or during a task that interrupted this run of the tab)."""
         steps, observations = self.earlier.get(
             (event["contributor"], event["session"], event["tab"]), ((), ())
         )
@@ -227,14 +259,19 @@ def build_episodes(records: Iterable[dict]) -> list[dict]:
 
 
 def write_steps(episodes: Iterable[dict], out_dir: Path) -> Path:
-    """Write episodes as `steps.jsonl` in `out_dir`; return its path."""
+    """Write episodes as `steps.jsonl` in `out_dir`, with its card; return its path."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / "steps.jsonl"
-    tmp = path.with_name(".steps.jsonl.tmp")
+    _replace(out_dir / README, [steps_card()])
+    lines = (json.dumps(ep, ensure_ascii=False, separators=(",", ":")) + "\n" for ep in episodes)
+    return _replace(out_dir / STEPS, lines)
+
+
+def _replace(path: Path, chunks: Iterable[str]) -> Path:
+    """Write `chunks` to a temporary file beside `path`, then rename it over `path`."""
+    tmp = path.with_name(f".{path.name}.tmp")
     with open(tmp, "w", encoding="utf-8") as fh:
-        for ep in episodes:
-            fh.write(json.dumps(ep, ensure_ascii=False, separators=(",", ":")) + "\n")
+        fh.writelines(chunks)
     tmp.replace(path)
     return path
 

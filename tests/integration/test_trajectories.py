@@ -227,6 +227,30 @@ def assert_loads_with_hugging_face(path, cache_dir):
     assert task["steps"][0]["observation"] is None  # the goto comes before any observation
 
 
+def test_steps_load_typed_when_tasks_come_late(
+    alice, send, run_workers, settings, tmp_path, monkeypatch
+):
+    """A reader guessing types from the first lines (a JSON reader reads 10 MB; here one line)
+    would type `goal` null from a tab run and fail on the task: the export's card types it."""
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    ts = int(time.time() * 1000)
+    free, task = Tab("t_tabone01", ts=ts), Tab("t_tabtwo01", task="k_quotetask1", ts=ts + 10)
+    start = make_event("task_start", url=URL, session=SESSION, task=task.task, goal="Quote")
+    start["ts"] = ts + 5
+    send(alice, [*quote_run(free), start, *quote_run(task)])
+    run_workers()
+    out = tmp_path / "out"
+    export_steps(settings.data_dir / "datasets", out)
+    kinds = [json.loads(line)["kind"] for line in (out / "steps.jsonl").read_text().splitlines()]
+    assert kinds == ["tab", "task"]
+    ds = datasets.load_dataset(str(out), split="train", chunksize=1, cache_dir=str(tmp_path / "c"))
+    assert ds["goal"] == [None, "Quote"] and ds.features["goal"].dtype == "string"
+    elements = ds.features["steps"].feature["observation"]["elements"]
+    assert elements.feature["box"].feature.dtype == "int64"
+
+
 def test_cli_exports_steps(alice, send, run_workers, settings, tmp_path):
     """`overt datasets export --format steps --out DIR` writes steps.jsonl and says how much."""
     tab = Tab("t_tabone01")

@@ -39,3 +39,29 @@ def test_task_events_with_a_tab_are_no_steps_and_number_no_tab():
     assert (episode["goal"], episode["outcome"]) == ("Create a quote", "done")
     steps = [(s["tab"], s["action"]) for s in episode["steps"]]
     assert steps == [(0, 'click("b1")'), (1, "tab_focus(1)"), (1, 'click("b1")')]
+
+
+def labelled(label: str) -> list[dict]:
+    return [{**ELEMENTS[0], "label": label}]
+
+
+def test_a_tab_interrupted_by_a_task_gives_two_runs_each_with_the_latest_observation():
+    """A tab's records before and after a task are two episodes, and the action after the task
+    sees the observation made during it (the tab's latest), not the one before it."""
+    click = {"target": {"selector": "#s", "tag": "button", "bid": "b1"}}
+    tab = "t_tabone01"
+    records = [
+        event("observation", 1000, tab, 0, elements=labelled("before")),
+        event("click", 2000, tab, 1, **click),
+        event("task_start", 3000, None, None, task=TASK, goal="Create a quote"),
+        event("observation", 4000, tab, 2, elements=labelled("during"), task=TASK),
+        event("click", 5000, tab, 3, **click, task=TASK),
+        event("task_end", 6000, None, None, task=TASK, outcome="done"),
+        event("click", 7000, tab, 4, **click),
+    ]
+    episodes = build_episodes(records)
+    runs = [(e["kind"], e["start"], e["end"], len(e["steps"])) for e in episodes]
+    assert runs == [("tab", 1000, 2000, 1), ("task", 3000, 6000, 1), ("tab", 7000, 7000, 1)]
+    assert len({e["episode"] for e in episodes}) == 3, "every episode has its own id"
+    seen = [s["observation"]["elements"][0]["label"] for e in episodes for s in e["steps"]]
+    assert seen == ["before", "during", "during"]
