@@ -166,10 +166,16 @@ def split_of(contributor: str, val: float) -> str:
 
 
 def split(storage: Storage, out: Path, val: float) -> dict:
-    """Write `out/train/` and `out/validation/` Parquet files; each contributor in one only."""
+    """Write `out/train/` and `out/validation/` Parquet files; each contributor in one only.
+
+    Files of an earlier split into `out` that this one does not write are deleted: a shard
+    deleted since, or a side of a shard whose only contributors there were erased, would
+    otherwise keep records the dataset no longer holds.
+    """
     counts: Counter = Counter()
     contributors: dict[str, set] = {"train": set(), "validation": set()}
     target = open_storage(out)
+    stale = {*target.glob("train/*.parquet"), *target.glob("validation/*.parquet")}
     for path in storage.glob(SHARD_GLOB):
         table = pq.read_table(pa.BufferReader(storage.read(path)))
         names = table.column("contributor").to_pylist()
@@ -182,8 +188,11 @@ def split(storage: Storage, out: Path, val: float) -> dict:
                 sink = pa.BufferOutputStream()
                 pq.write_table(part, sink, compression="zstd")
                 target.write(f"{side}/{name}", sink.getvalue().to_pybytes())
+                stale.discard(f"{side}/{name}")
                 counts[side] += part.num_rows
                 contributors[side].update(c for c, s in zip(names, sides, strict=True) if s == side)
+    for path in sorted(stale):
+        target.delete(path)
     return {
         side: {"events": counts[side], "contributors": len(contributors[side])}
         for side in ("train", "validation")

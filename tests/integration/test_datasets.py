@@ -421,6 +421,31 @@ def test_list_export_since_and_split(redis_conn, settings, tmp_path):
     assert set(table.column("contributor").to_pylist()) == sides["validation"]  # stable
 
 
+def test_a_split_made_again_after_an_erasure_holds_nothing_erased(redis_conn, settings, tmp_path):
+    """Splitting into the same folder again leaves no file of the last run behind: a shard's
+    part whose only contributor was erased is gone, not kept from before."""
+    from backend.core.dataset_ops import split_of
+
+    names = [f"e{i}" for i in range(12)]
+    sides = {name: split_of(contributor(name), 0.5) for name in names}
+    kept = next(n for n in names if sides[n] == "train")
+    erased = next(n for n in names if sides[n] == "validation")
+    grant_all(redis_conn, kept, erased)
+    queue_raw(redis_conn, kept, [make_event("click") for _ in range(2)])
+    queue_raw(redis_conn, erased, [make_event("click") for _ in range(2)])
+    seal(redis_conn, settings)
+    parts = tmp_path / "split"
+    assert cli("split", "--val", "0.5", "--out", str(parts)).exit_code == 0
+    assert len(list(parts.glob("validation/*.parquet"))) == 1
+
+    erase_employee(redis_conn, settings.datasets_location, settings.secret, erased)
+    result = cli("split", "--val", "0.5", "--out", str(parts))
+    assert result.exit_code == 0 and "validation: 0 event(s)" in result.output, result.output
+    assert list(parts.glob("validation/*.parquet")) == []
+    table = pads.dataset(parts, format="parquet").to_table()
+    assert set(table.column("contributor").to_pylist()) == {contributor(kept)}
+
+
 def test_schema_command_prints_json_schema_and_arrow(settings):
     """`overt datasets schema` publishes the JSON Schema and the Arrow schema."""
     doc = json.loads(cli("schema").output)
