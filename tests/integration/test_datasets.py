@@ -250,18 +250,21 @@ def test_drops_inside_a_window_are_counted_on_its_card(redis_conn, settings):
 
 
 def test_erased_shard_revision_hash_and_counts(redis_conn, settings):
-    """An erasure writes revision 2 with its own sha256, counts and window, in the manifest too."""
+    """An erasure writes revision 2 with its own sha256, counts, window and events per policy
+    version, in the manifest and the dataset's README card too."""
     grant_all(redis_conn, "alice", "bob")
     queue_raw(redis_conn, "alice", [make_event("click") for _ in range(3)])
     queue_raw(redis_conn, "bob", [make_event("scroll") for _ in range(2)])
     seal(redis_conn, settings)
     (shard,) = shards(settings)
     first = card_of(settings, shard)
+    (version,) = first["policy_versions"]
 
     erase_employee(redis_conn, settings.datasets_location, settings.secret, "bob")
 
     card = assert_card_matches(settings, shard)
     assert card["revision"] == 2 and card["sha256"] != first["sha256"]
+    assert card["policy_versions"] == {version: 3}
     assert card["events"] == 3 and card["counts_by_type"] == {"click": 3}
     assert card["time_window"] is not None and card["contributors"] == 1
     assert [r["sha256"] for r in card["revisions"]] == [first["sha256"], card["sha256"]]
@@ -272,21 +275,6 @@ def test_erased_shard_revision_hash_and_counts(redis_conn, settings):
     assert contributor("bob") not in store(settings).read(shard).decode("latin-1")
     readme = store(settings).read("README.md").decode()
     assert "| events | 3 |" in readme and "configs:" in readme
-
-
-def test_readme_policy_versions_follow_an_erasure(redis_conn, settings):
-    """The card's events per policy version drop with the records an erasure takes out."""
-    grant_all(redis_conn, "alice", "bob")
-    queue_raw(redis_conn, "alice", [make_event("click") for _ in range(3)])
-    queue_raw(redis_conn, "bob", [make_event("scroll") for _ in range(2)])
-    seal(redis_conn, settings)
-    (shard,) = shards(settings)
-    (version,) = card_of(settings, shard)["policy_versions"]
-
-    erase_employee(redis_conn, settings.datasets_location, settings.secret, "bob")
-
-    assert card_of(settings, shard)["policy_versions"] == {version: 3}
-    readme = store(settings).read("README.md").decode()
     assert f"| policy versions in the records | `{version}` (3) |" in readme, readme
 
 
