@@ -34,6 +34,31 @@ _LINGER_RESET = struct.pack("ii", 1, 0)  # SO_LINGER on, 0 s: close() resets the
 # Guards every connection's `backlog` hand-over between the fan-out and the background senders.
 _backlogs = threading.Lock()
 
+# KEYS[1]: the presence zset, KEYS[2]: its info hash; ARGV[1]: the oldest heartbeat still live.
+# Connections not refreshed since (their process died without removing them) leave both.
+TRIM_LUA = """
+local stale = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[1])
+for i = 1, #stale, 1000 do
+  local chunk = {unpack(stale, i, math.min(i + 999, #stale))}
+  redis.call('ZREM', KEYS[1], unpack(chunk))
+  redis.call('HDEL', KEYS[2], unpack(chunk))
+end
+return #stale
+"""
+# KEYS[1]: the info hash; ARGV: connection id, its new row, ... A row is written only if it is
+# still there: a connection removed meanwhile is not brought back (only the process holding a
+# connection writes its row, one control message after another, so no other write can race).
+UPDATE_LUA = """
+local n = 0
+for i = 1, #ARGV, 2 do
+  if redis.call('HEXISTS', KEYS[1], ARGV[i]) == 1 then
+    redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
+    n = n + 1
+  end
+end
+return n
+"""
+
 
 @dataclass(eq=False)
 class Connection:
@@ -254,11 +279,9 @@ class Registry:
         """Refresh this process's connections in Redis and expire those of dead processes."""
         now = time.time()
         conns = self.snapshot()
-        pipe = self.r.pipeline()
         if conns:
-            pipe.zadd(keys.KEY_CONNECTIONS, {c.id: now for c in conns})
-        pipe.zremrangebyscore(keys.KEY_CONNECTIONS, 0, now - PRESENCE_TTL)
-        pipe.execute()
+            self.r.zadd(keys.KEY_CONNECTIONS, {c.id: now for c in conns})
+        trim_presence(self.r, now - PRESENCE_TTL)
         # A connection removed after the snapshot was just written back: take it out again.
         with self.lock:
             gone = [c.id for c in conns if c.id not in self.connections]
@@ -363,13 +386,26 @@ class Registry:
         """Write the new team into the presence of moved connections: one read, one write."""
         ids = [conn.id for conn in moved]
         found = self.r.hmget(keys.KEY_CONNECTION_INFO, ids)
-        rows = {
-            conn.id: json.dumps({**json.loads(raw), "team": conn.ident.team})
-            for conn, raw in zip(moved, found, strict=True)
-            if raw  # removed meanwhile: not written back
-        }
+        rows = []
+        for conn, raw in zip(moved, found, strict=True):
+            if raw:  # removed already: nothing to write back
+                rows += [conn.id, json.dumps({**json.loads(raw), "team": conn.ident.team})]
         if rows:
-            self.r.hset(keys.KEY_CONNECTION_INFO, mapping=rows)
+            # Removed between the read and the write: UPDATE_LUA does not bring the row back.
+            self.r.register_script(UPDATE_LUA)(keys=[keys.KEY_CONNECTION_INFO], args=rows)
+
+
+def trim_presence(r: redis.Redis, oldest: float) -> int:
+    """Forget connections last refreshed before `oldest` (a time in s); return how many.
+
+    A process that dies (SIGKILL, out of memory) never removes its connections; every live
+    backend's heartbeat takes them out of the presence zset and the info hash together.
+    """
+    return int(
+        r.register_script(TRIM_LUA)(
+            keys=[keys.KEY_CONNECTIONS, keys.KEY_CONNECTION_INFO], args=[repr(oldest)]
+        )
+    )
 
 
 def frame_to_policy(frame: dict) -> dict:

@@ -154,7 +154,8 @@ def registered_connections(app, count: int, timeout: float = 5.0) -> list:
 
 
 def commands_during(r, work) -> list[list[str]]:
-    """Return the Redis commands (as strings) sent while `work()` ran, seen through MONITOR."""
+    """Return the Redis commands (as strings) clients sent while `work()` ran, seen through
+    MONITOR (those a Lua script runs inside its one call are left out)."""
     seen: list[list[str]] = []
     ready = threading.Event()
 
@@ -165,7 +166,8 @@ def commands_during(r, work) -> list[list[str]]:
                 args = cmd["command"].split()
                 if args[:2] == ["ECHO", "monitor-done"]:
                     return
-                seen.append(args)
+                if cmd.get("client_type") != "lua":
+                    seen.append(args)
 
     watcher = threading.Thread(target=watch, daemon=True)
     watcher.start()
