@@ -108,10 +108,15 @@ async function taskAction(message) {
   }
 }
 
-/** The tab this popup is about: `?tab=ID` when opened as a page, else the active tab. */
+/** The tab this popup is about: `?tab=ID` when opened as a page, none when opened as a page
+ * without it, else (over the toolbar) the active tab. */
 async function currentTab() {
   const id = Number(new URLSearchParams(location.search).get("tab"));
   if (Number.isInteger(id) && id > 0) return chrome.tabs.get(id).catch(() => null);
+  // Opened as a page of its own (in a tab, not over the toolbar) with no `?tab`: about no site.
+  // Its own tab cannot be told by URL: without the "tabs" permission Chromium leaves `url` out
+  // of an extension page's tab.
+  if (await chrome.tabs.getCurrent().catch(() => undefined)) return null;
   const [tab] = await chrome.tabs.query({ active: true, lastFocusedWindow: true }).catch(() => []);
   return tab || null;
 }
