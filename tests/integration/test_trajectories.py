@@ -12,7 +12,7 @@ from backend.core.employees import authenticate
 from backend.core.intake import Intake
 from backend.core.steps import export_steps
 from tests.conftest import WORK_ORIGIN
-from tests.helpers import make_event
+from tests.helpers import assert_license_header, make_event
 from tests.integration.processes import overt_env, run
 
 URL = WORK_ORIGIN + "/quotes/new"
@@ -262,3 +262,4 @@ def test_cli_exports_steps(alice, send, run_workers, settings, tmp_path):
     assert "1 episode(s), 5 step(s)" in done.stdout, (done.stdout, done.stderr)
     (line,) = (out / "steps.jsonl").read_text().splitlines()
     assert json.loads(line)["steps"][0]["observation"] is None  # the goto comes before any
+    assert_license_header((out / "README.md").read_text())
