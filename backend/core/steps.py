@@ -301,9 +301,10 @@ def export_steps(datasets, out_dir: Path, group_weight: int | None = None) -> tu
 
 
 # What one group of sessions may weigh, in records plus observed elements: a group's records
-# are in memory together, as dicts (about 1 KB a record or an element). A session, with the
-# tasks that touch it, is never split: a session alone heavier than this is a group of its own.
-GROUP_WEIGHT = 100_000
+# are in memory together, as dicts (1 to 2 KB a record or an element, bench/steps.py). A
+# session, with the tasks that touch it, is never split: a session alone heavier than this is a
+# group of its own. Smaller groups cost no time (docs/trajectories.md, "Memory of the export").
+GROUP_WEIGHT = 10_000
 # Columns an episode reads (EpisodeBuilder, episode, group_episodes); the others are not read.
 COLUMNS = (
     "type", "ts", "url", "title", "contributor", "session", "tab", "page", "step", "target",
@@ -348,12 +349,12 @@ class SessionGroups:
                     if node is not None:
                         root = plan.find(node)
                         plan.weight[root] = plan.weight.get(root, 0) + size
-        load = weight  # the weight of the group being filled
+        load = 0  # the weight of the group being filled (the last one)
         for node in plan.parent:
             root = plan.find(node)
             if root in plan.group:
                 continue
-            if load + plan.weight[root] > weight and load:
+            if not plan.groups or (load and load + plan.weight[root] > weight):
                 plan.groups, load = plan.groups + 1, 0
             plan.group[root] = plan.groups - 1
             load += plan.weight[root]
@@ -438,24 +439,23 @@ def _episode_lines(parts: list[Path], path: Path) -> tuple[Path, pa.Table, int]:
 
     `build_episodes` sorts episodes by (start, episode) keeping the order `group_episodes` made
     them in (a key's first record in the dataset, then its runs' first records); the index
-    holds those four and where each line is.
+    holds those four and where each line is, in Arrow columns (a few dozen bytes an episode).
     """
-    index: dict[str, list] = {k: [] for k in ("start", "episode", "first", "run", "at", "size")}
-    steps = 0
-    at = 0
+    tables = [INDEX_SCHEMA.empty_table()]
+    steps = at = 0
     with open(path, "wb") as out:
         for part in parts:
             numbers, records = _read_part(part)
             number = {id(r): n for r, n in zip(records, numbers, strict=True)}
             earlier = observation_index(records)
             episodes = group_episodes(records)
-            del records
             first: dict[tuple, int] = {}  # episode key (before runs) -> its first record
             runs = {}
             for key, events in episodes.items():
                 runs[key] = min(number[id(e)] for e in events)
                 base = key if key[0] == "task" else key[:-1]
                 first[base] = min(first.get(base, runs[key]), runs[key])
+            index: list[tuple] = []
             for key, events in episodes.items():
                 ep = episode(key, events, earlier)
                 if not ep["steps"]:
@@ -463,15 +463,12 @@ def _episode_lines(parts: list[Path], path: Path) -> tuple[Path, pa.Table, int]:
                 line = episode_line(ep)
                 out.write(line)
                 base = key if key[0] == "task" else key[:-1]
-                for name, value in zip(
-                    index,
-                    (ep["start"], ep["episode"], first[base], runs[key], at, len(line)),
-                    strict=True,
-                ):
-                    index[name].append(value)
+                index.append((ep["start"], ep["episode"], first[base], runs[key], at, len(line)))
                 at += len(line)
                 steps += len(ep["steps"])
-    table = pa.table(index, schema=INDEX_SCHEMA)
+            columns = zip(*index, strict=True) if index else [()] * len(INDEX_SCHEMA)
+            tables.append(pa.table(list(map(list, columns)), schema=INDEX_SCHEMA))
+    table = pa.concat_tables(tables)
     order = pc.sort_indices(table, [(k, "ascending") for k in ("start", "episode", "first", "run")])
     return path, table.take(order), steps
 

@@ -3,6 +3,7 @@
 import json
 import random
 
+import pyarrow.parquet as pq
 import pytest
 
 from backend.core.datasets import encode_shard, read_shard
@@ -189,3 +190,23 @@ def test_a_task_joins_the_sessions_it_was_made_in():
     groups.node("p_1", "s_1", "k_1", 7)
     assert groups.find(a) == groups.find(b) != groups.find(c)
     assert groups.node("p_1", "s_1", None, None) is None
+
+
+def test_bounded_export_of_no_records_and_of_older_shards(tmp_path):
+    """No shard: an empty steps.jsonl with its card. Shards of an older schema (fewer columns,
+    here no `y`, `task`, `goal` or `outcome`) beside newer ones: the same bytes as all at once."""
+    path, episodes, steps = export_steps(tmp_path / "none", tmp_path / "out-none")
+    assert (path.read_bytes(), episodes, steps) == (b"", 0, 0)
+    assert (tmp_path / "out-none" / "README.md").read_text().startswith("---\n")
+    records = [r for r in random_records(9, 3000) if "task" not in r]
+    write_shards(tmp_path / "ds", records, 200)
+    older = sorted((tmp_path / "ds").glob("data/*/*.parquet"))[0]
+    table = pq.read_table(older)
+    pq.write_table(table.drop_columns(["y", "task", "goal", "outcome"]), older)
+    reference = [
+        r for shard in sorted((tmp_path / "ds").glob("data/*/*.parquet")) for r in read_shard(shard)
+    ]
+    assert not any("y" in r for r in reference[:200]) and any("y" in r for r in reference)
+    expected = b"".join(episode_line(e) for e in build_episodes(reference))
+    path, _, _ = export_steps(tmp_path / "ds", tmp_path / "out", group_weight=40)
+    assert path.read_bytes() == expected and expected
