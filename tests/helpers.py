@@ -178,3 +178,16 @@ def commands_during(r, work) -> list[list[str]]:
     watcher.join(10)
     assert not watcher.is_alive()
     return seen
+
+
+def assert_license_header(readme: str) -> None:
+    """A card's license `other` comes with its id and a link to the card's own terms section, as
+    Hugging Face's card parser reads them (backend/core/dataset_readme.py)."""
+    from huggingface_hub import DatasetCard
+
+    data = DatasetCard(readme).data
+    assert data.license == "other", data
+    assert data.license_name == "overt-internal-terms", data
+    page, anchor = data.license_link.split("#")
+    assert page == "README.md" and anchor == "terms-of-use", data
+    assert "\n## Terms of use\n" in readme.split("\n---\n", 1)[1]

@@ -22,6 +22,10 @@ from .clock import iso
 from .dataset_schema import DATASET_SCHEMA_VERSION, descriptions
 
 LICENSE = "other"
+# A card's license `other` needs an id and a link (the Hugging Face dataset card metadata):
+# the terms are the card's own "Terms of use" section (dataset_readme.py, steps_card.py).
+LICENSE_NAME = "overt-internal-terms"
+LICENSE_LINK = "README.md#terms-of-use"
 TERMS_OF_USE = (
     "Internal use only, for the purpose stated on this card. Do not try to re-identify "
     "contributors or join this data with other data about employees. Delete every copy by the "

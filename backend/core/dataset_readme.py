@@ -10,7 +10,14 @@ from __future__ import annotations
 import hashlib
 import json
 
-from .dataset_cards import LICENSE, PSEUDONYM_METHOD, TERMS_OF_USE, redaction_rules_version
+from .dataset_cards import (
+    LICENSE,
+    LICENSE_LINK,
+    LICENSE_NAME,
+    PSEUDONYM_METHOD,
+    TERMS_OF_USE,
+    redaction_rules_version,
+)
 from .dataset_manifest import MANIFEST, last_line
 from .dataset_schema import DATASET_SCHEMA_VERSION, FIELDS, hf_features
 from .dataset_storage import Storage
@@ -50,10 +57,15 @@ def _scalar(v) -> str:
     return json.dumps(str(v))
 
 
+def license_header() -> dict:
+    """Return a card's license keys: `other` with its id and a link to the card's terms."""
+    return {"license": LICENSE, "license_name": LICENSE_NAME, "license_link": LICENSE_LINK}
+
+
 def header(data_files: str = SHARD_GLOB) -> dict:
     """Return the YAML header of the dataset card whose shards `data_files` matches."""
     return {
-        "license": LICENSE,
+        **license_header(),
         "pretty_name": "Overt: web-app usage captured with consent",
         "configs": [
             {

@@ -11,13 +11,21 @@ reads it with no custom code.
 from __future__ import annotations
 
 import bisect
+import io
 import json
+import pickle
+import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
 from .dataset_readme import README
+from .dataset_schema import from_table
 from .dataset_storage import open_storage
-from .datasets import SHARD_GLOB, read_shard
+from .datasets import SHARD_GLOB
 from .steps_card import STEPS, steps_card
 
 # A page view this soon after an action on the page is that action's effect, not a `goto`.
@@ -258,35 +266,229 @@ def build_episodes(records: Iterable[dict]) -> list[dict]:
     return sorted((e for e in out if e["steps"]), key=lambda e: (e["start"], e["episode"]))
 
 
-def write_steps(episodes: Iterable[dict], out_dir: Path) -> Path:
-    """Write episodes as `steps.jsonl` in `out_dir`, with its card; return its path."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    _replace(out_dir / README, [steps_card()])
-    lines = (json.dumps(ep, ensure_ascii=False, separators=(",", ":")) + "\n" for ep in episodes)
-    return _replace(out_dir / STEPS, lines)
+def episode_line(ep: dict) -> bytes:
+    """Return one line of steps.jsonl: an episode as compact JSON, UTF-8."""
+    return (json.dumps(ep, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
 
 
-def _replace(path: Path, chunks: Iterable[str]) -> Path:
+def _replace(path: Path, chunks: Iterable[bytes]) -> Path:
     """Write `chunks` to a temporary file beside `path`, then rename it over `path`."""
     tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
+    with open(tmp, "wb") as fh:
         fh.writelines(chunks)
     tmp.replace(path)
     return path
 
 
-def read_records(datasets) -> list[dict]:
-    """Return every record of every sealed shard (`datasets`: a path, URL or Storage)."""
+def export_steps(datasets, out_dir: Path, group_weight: int | None = None) -> tuple[Path, int, int]:
+    """Write the episodes of the sealed shards to `out_dir`; return (path, episodes, steps).
+
+    The lines are `episode_line` of each of `build_episodes(<every record>)`, in that order,
+    byte for byte, but the records are never all in memory: see `SessionGroups` and
+    `_episode_lines`.
+    """
     storage = open_storage(datasets)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    shards = storage.glob(SHARD_GLOB)
+    groups = SessionGroups.plan(storage, shards, group_weight or GROUP_WEIGHT)
+    with tempfile.TemporaryDirectory(prefix=".steps-", dir=out_dir) as tmp:
+        parts = groups.partition(storage, shards, Path(tmp))
+        lines, index, steps = _episode_lines(parts, Path(tmp) / "episodes")
+        _replace(out_dir / README, [steps_card().encode()])
+        path = _replace(out_dir / STEPS, _in_order(lines, index))
+    return path, len(index), steps
+
+
+# What one group of sessions may weigh, in records plus observed elements: a group's records
+# are in memory together, as dicts (1 to 2 KB a record or an element, bench/steps.py). A
+# session, with the tasks that touch it, is never split: a session alone heavier than this is a
+# group of its own. Smaller groups cost no time (docs/trajectories.md, "Memory of the export").
+GROUP_WEIGHT = 10_000
+# Columns an episode reads (EpisodeBuilder, episode, group_episodes); the others are not read.
+COLUMNS = (
+    "type", "ts", "url", "title", "contributor", "session", "tab", "page", "step", "target",
+    "y", "elements", "value", "checked", "key", "mods", "task", "goal", "outcome",
+)  # fmt: skip
+BATCH_ROWS = 4096  # rows of a shard decoded at once
+
+
+class SessionGroups:
+    """Which records make one unit of the export, and which units are read together.
+
+    Every key an episode or an observation is found by holds the contributor and the session
+    (`episode_key`, `observation_index`), except a task's (contributor, task): a task joins the
+    sessions its records were made in. So a unit is a session with its tasks, and any sessions
+    a task joins; the episodes of a unit are those `build_episodes` makes from all records.
+    Units are packed into groups of about `weight` records and elements each.
+    """
+
+    def __init__(self) -> None:
+        self.parent: dict[tuple, tuple] = {}
+        self.weight: dict[tuple, int] = {}
+        self.group: dict[tuple, int] = {}  # unit (its root) -> group
+        self.groups = 0
+
+    @classmethod
+    def plan(cls, storage, shards: list[str], weight: int) -> SessionGroups:
+        """Read the key columns of every shard and pack its units into groups."""
+        plan = cls()
+        for shard in shards:
+            file = pq.ParquetFile(io.BytesIO(storage.read(shard)))
+            names = set(file.schema_arrow.names)
+            columns = [c for c in ("contributor", "session", "task", "step") if c in names]
+            if "elements" in names:
+                columns.append("elements.list.element.bid")  # only to count elements
+            for batch in file.iter_batches(BATCH_ROWS, columns=columns):
+                sizes = [1] * batch.num_rows
+                if "elements" in batch.schema.names:
+                    counts = pc.list_value_length(batch.column("elements")).fill_null(0)
+                    sizes = [1 + n for n in counts.to_pylist()]
+                for row, size in zip(_rows(batch), sizes, strict=True):
+                    node = plan.node(*row)
+                    if node is not None:
+                        root = plan.find(node)
+                        plan.weight[root] = plan.weight.get(root, 0) + size
+        load = 0  # the weight of the group being filled (the last one)
+        for node in plan.parent:
+            root = plan.find(node)
+            if root in plan.group:
+                continue
+            if not plan.groups or (load and load + plan.weight[root] > weight):
+                plan.groups, load = plan.groups + 1, 0
+            plan.group[root] = plan.groups - 1
+            load += plan.weight[root]
+        return plan
+
+    def node(self, contributor, session, task, step) -> tuple | None:
+        """Return the unit node of a record's keys (joining a task to its session), or None
+        for a record in no episode and no observation index."""
+        if task:
+            node = ("task", contributor, task)
+            if session is not None:
+                self.union(node, ("session", contributor, session))
+            return node
+        return ("session", contributor, session) if step is not None else None
+
+    def find(self, node: tuple) -> tuple:
+        """Return the root of `node`'s unit (a new node is a unit of its own)."""
+        root = self.parent.setdefault(node, node)
+        while self.parent[root] != root:
+            root = self.parent[root]
+        while node != root:  # every node on the way now points at the root
+            node, self.parent[node] = self.parent[node], root
+        return root
+
+    def union(self, a: tuple, b: tuple) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[rb] = ra
+            self.weight[ra] = self.weight.get(ra, 0) + self.weight.pop(rb, 0)
+
+    def partition(self, storage, shards: list[str], tmp: Path) -> list[Path]:
+        """Copy each group's rows (the columns in COLUMNS, each with its row number in the
+        whole dataset) to a file of its own; return the files, one per group."""
+        parts = [tmp / f"group-{g}.pickle" for g in range(self.groups)]
+        base = 0  # rows of the shards before this one
+        for shard in shards:
+            file = pq.ParquetFile(io.BytesIO(storage.read(shard)))
+            names = set(file.schema_arrow.names)
+            columns = [c for c in COLUMNS if c in names]
+            keys = [c for c in ("contributor", "session", "task", "step") if c in names]
+            for batch in file.iter_batches(BATCH_ROWS, columns=columns):
+                rows: dict[int, list[int]] = {}
+                for i, row in enumerate(_rows(batch.select(keys))):
+                    node = self.node(*row)
+                    if node is not None:
+                        rows.setdefault(self.group[self.find(node)], []).append(i)
+                for group, taken in rows.items():
+                    with open(parts[group], "ab") as fh:
+                        numbers = [base + i for i in taken]
+                        pickle.dump((numbers, batch.take(taken)), fh, pickle.HIGHEST_PROTOCOL)
+                base += batch.num_rows
+        return [p for p in parts if p.exists()]
+
+
+def _rows(batch) -> Iterable[tuple]:
+    """Return (contributor, session, task, step) of each row of `batch` (None when absent)."""
+    names = batch.schema.names
+    columns = [
+        batch.column(c).to_pylist() if c in names else [None] * batch.num_rows
+        for c in ("contributor", "session", "task", "step")
+    ]
+    return zip(*columns, strict=True)
+
+
+def _read_part(path: Path) -> tuple[list[int], list[dict]]:
+    """Return a group's row numbers and records, in the order of the dataset."""
+    numbers: list[int] = []
     records: list[dict] = []
-    for shard in storage.glob(SHARD_GLOB):
-        records.extend(read_shard(shard, storage))
-    return records
+    with open(path, "rb") as fh:
+        while True:
+            try:
+                rows, batch = pickle.load(fh)
+            except EOFError:
+                return numbers, records
+            numbers += rows
+            records += from_table(pa.Table.from_batches([batch]))
 
 
-def export_steps(datasets: Path, out_dir: Path) -> tuple[Path, int, int]:
-    """Write the episodes of the sealed shards to `out_dir`; return (path, episodes, steps)."""
-    episodes = build_episodes(read_records(datasets))
-    path = write_steps(episodes, out_dir)
-    return path, len(episodes), sum(len(e["steps"]) for e in episodes)
+def _episode_lines(parts: list[Path], path: Path) -> tuple[Path, pa.Table, int]:
+    """Write each group's episodes with steps to `path` as lines, in no order; return it, the
+    index that orders them, and the number of steps.
+
+    `build_episodes` sorts episodes by (start, episode) keeping the order `group_episodes` made
+    them in (a key's first record in the dataset, then its runs' first records); the index
+    holds those four and where each line is, in Arrow columns (a few dozen bytes an episode).
+    """
+    tables = [INDEX_SCHEMA.empty_table()]
+    steps = at = 0
+    with open(path, "wb") as out:
+        for part in parts:
+            numbers, records = _read_part(part)
+            number = {id(r): n for r, n in zip(records, numbers, strict=True)}
+            earlier = observation_index(records)
+            episodes = group_episodes(records)
+            first: dict[tuple, int] = {}  # episode key (before runs) -> its first record
+            runs = {}
+            for key, events in episodes.items():
+                runs[key] = min(number[id(e)] for e in events)
+                base = key if key[0] == "task" else key[:-1]
+                first[base] = min(first.get(base, runs[key]), runs[key])
+            index: list[tuple] = []
+            for key, events in episodes.items():
+                ep = episode(key, events, earlier)
+                if not ep["steps"]:
+                    continue
+                line = episode_line(ep)
+                out.write(line)
+                base = key if key[0] == "task" else key[:-1]
+                index.append((ep["start"], ep["episode"], first[base], runs[key], at, len(line)))
+                at += len(line)
+                steps += len(ep["steps"])
+            columns = zip(*index, strict=True) if index else [()] * len(INDEX_SCHEMA)
+            tables.append(pa.table(list(map(list, columns)), schema=INDEX_SCHEMA))
+    table = pa.concat_tables(tables)
+    order = pc.sort_indices(table, [(k, "ascending") for k in ("start", "episode", "first", "run")])
+    return path, table.take(order), steps
+
+
+INDEX_SCHEMA = pa.schema(
+    [
+        ("start", pa.int64()),
+        ("episode", pa.string()),  # UTF-8 sorts as Python's str: by code point
+        ("first", pa.int64()),
+        ("run", pa.int64()),
+        ("at", pa.int64()),
+        ("size", pa.int64()),
+    ]
+)
+
+
+def _in_order(lines: Path, index: pa.Table) -> Iterable[bytes]:
+    """Yield the lines of `lines` in the order of `index`."""
+    with open(lines, "rb") as fh:
+        for batch in index.select(["at", "size"]).to_batches(BATCH_ROWS):
+            for at, size in zip(*(c.to_pylist() for c in batch.columns), strict=True):
+                fh.seek(at)
+                yield fh.read(size)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from .dataset_cards import LICENSE
-from .dataset_readme import to_yaml
+from .dataset_cards import TERMS_OF_USE
+from .dataset_readme import license_header, to_yaml
 from .dataset_schema import ELEMENT, hf_features
 
 STEPS = "steps.jsonl"
@@ -47,11 +47,12 @@ EPISODE_SCHEMA = pa.schema(
 def steps_card() -> str:
     """Return the README.md of a steps export: a Hugging Face card typing every column."""
     head = {
-        "license": LICENSE,
+        **license_header(),
         "configs": [{"config_name": "default", "data_files": [{"split": "train", "path": STEPS}]}],
         "dataset_info": {"features": hf_features(EPISODE_SCHEMA)},
     }
     return (
         f"---\n{to_yaml(head)}\n---\n\n# Overt trajectories\n\nOne episode per line of "
         f'`{STEPS}` (docs/trajectories.md). Load with `load_dataset("<this folder>")`.\n'
+        f"\n## Terms of use\n\n{TERMS_OF_USE}\n"
     )

@@ -23,7 +23,7 @@ from backend.core.erase import erase_employee
 from backend.core.intake import Intake
 from backend.core.policy import get_policy, put_policy
 from tests.conftest import WORK_ORIGIN
-from tests.helpers import make_event
+from tests.helpers import assert_license_header, make_event
 from tests.integration.me_helpers import contributor, queue_raw, seal
 from tests.integration.storage import all_records, assert_card_matches, card_of, shards, store
 
@@ -276,6 +276,7 @@ def test_erased_shard_revision_hash_and_counts(redis_conn, settings):
     readme = store(settings).read("README.md").decode()
     assert "| events | 3 |" in readme and "configs:" in readme
     assert f"| policy versions in the records | `{version}` (3) |" in readme, readme
+    assert_license_header(readme)
 
 
 def cli(*args, env: dict | None = None):
@@ -355,6 +356,7 @@ def test_a_jsonl_export_loads_with_hugging_face(redis_conn, settings, tmp_path, 
     assert cli("export", "--format", "jsonl", "--out", str(out)).exit_code == 0
     readme = (out / "README.md").read_text()
     assert 'path: "data/*/*.jsonl"' in readme and ".parquet" not in readme.split("\n---")[1]
+    assert_license_header(readme)
     assert verify(open_storage(out))["events"] == total
     monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")

@@ -10,9 +10,9 @@ import pytest
 
 from backend.core.employees import authenticate
 from backend.core.intake import Intake
-from backend.core.steps import export_steps
+from backend.core.steps import build_episodes, episode_line, export_steps
 from tests.conftest import WORK_ORIGIN
-from tests.helpers import make_event
+from tests.helpers import assert_license_header, make_event
 from tests.integration.processes import overt_env, run
 
 URL = WORK_ORIGIN + "/quotes/new"
@@ -262,3 +262,23 @@ def test_cli_exports_steps(alice, send, run_workers, settings, tmp_path):
     assert "1 episode(s), 5 step(s)" in done.stdout, (done.stdout, done.stderr)
     (line,) = (out / "steps.jsonl").read_text().splitlines()
     assert json.loads(line)["steps"][0]["observation"] is None  # the goto comes before any
+    assert_license_header((out / "README.md").read_text())
+
+
+def test_steps_export_reads_a_few_sessions_at_a_time(alice, send, run_workers, settings, tmp_path):
+    """Sealed by the real workers, two sessions' tab runs and a task: the export, with one
+    session in memory at a time, writes what build_episodes over every record gives."""
+    ts = int(time.time() * 1000)
+    one, two = Tab("t_tabone01", ts=ts), Tab("t_tabtwo01", ts=ts + 1)
+    task = Tab("t_tabone01", task="k_quotetask1", ts=ts + 2)
+    task.step = 6  # the same tab, after its run: the task ends that run
+    start = make_event("task_start", url=URL, session=SESSION, task=task.task, goal="Quote")
+    start["ts"] = ts + 2
+    later = [{**e, "session": "s_trajtest02"} for e in quote_run(Tab("t_tabone01", ts=ts + 3))]
+    send(alice, [*quote_run(one), *quote_run(two), start, *quote_run(task), *later])
+    records = run_workers()
+    expected = b"".join(episode_line(e) for e in build_episodes(records))
+    assert expected.count(b"\n") == 4
+    for weight in (1, None):
+        path, episodes, _ = export_steps(settings.data_dir / "datasets", tmp_path / "out", weight)
+        assert (path.read_bytes(), episodes) == (expected, 4)

@@ -1,6 +1,13 @@
 """The steps export's episodes (backend/core/steps.py), from records as shards hold them."""
 
-from backend.core.steps import build_episodes
+import json
+import random
+
+import pyarrow.parquet as pq
+import pytest
+
+from backend.core.datasets import encode_shard, read_shard
+from backend.core.steps import SessionGroups, build_episodes, episode_line, export_steps
 
 URL = "https://app.example.com/quotes"
 BASE = {"contributor": "p_0123456789abcdef01234567", "session": "s_session01", "url": URL}
@@ -65,3 +72,141 @@ def test_a_tab_interrupted_by_a_task_gives_two_runs_each_with_the_latest_observa
     assert len({e["episode"] for e in episodes}) == 3, "every episode has its own id"
     seen = [s["observation"]["elements"][0]["label"] for e in episodes for s in e["steps"]]
     assert seen == ["before", "during", "during"]
+
+
+def random_records(seed: int, n: int) -> list[dict]:
+    """Records of a few contributors, sessions, tabs and tasks, made to find where a bounded
+    export could part from one over all records: tasks across tabs and across two sessions,
+    ids shared by two contributors, tied clocks, repeated steps, popup events with no tab,
+    records with no episode fields, observations of other pages, unicode."""
+    rng = random.Random(seed)
+    contributors = [f"p_{i:024x}" for i in range(3)]
+    sessions = ["s_shared0001", "s_other00002", "s_third00003"]
+    tabs = ["t_tabone001", "t_tabtwo002", "t_tabthree03"]
+    tasks = ["k_task000001", "k_task000002", "s_shared0001:t_tabone001:0"]  # an episode-like id
+    steps: dict[tuple, int] = {}
+    out = []
+    for i in range(n):
+        who, session, tab = rng.choice(contributors), rng.choice(sessions), rng.choice(tabs)
+        kind = rng.choice(
+            ["observation"] * 3
+            + ["click", "change", "key", "submit", "input_activity", "page_view"]
+            + ["route_change", "scroll", "tab_focus", "visibility", "task_start", "task_end"]
+        )
+        record = {
+            "id": f"id-{i}",
+            "type": kind,
+            "category": "x",
+            "ts": 1_000_000 + rng.randrange(0, 40_000, 250),  # many ties
+            "url": rng.choice([URL, URL + "/é", "https://app.example.com/"]),
+            "contributor": who,
+        }
+        if rng.random() < 0.03:
+            out.append(record)  # from before episode fields: in no episode
+            continue
+        record["session"] = session
+        task = rng.choice([None, None, *tasks])
+        if kind in ("task_start", "task_end"):
+            task = task or tasks[0]
+            record["goal" if kind == "task_start" else "outcome"] = "Gôal" if i % 2 else "done"
+        if task:
+            record["task"] = task
+        if kind not in ("task_start", "task_end") or rng.random() < 0.5:
+            key = (who, session, tab)
+            step = steps.get(key, 0) - (rng.random() < 0.05)  # now and then a repeated step
+            steps[key] = step + 1
+            page = f"p_page{rng.randrange(3)}"
+            record.update(tab=tab, page=page, step=max(step, 0))
+        bid = rng.choice(["b1", "b2", "b9"])
+        if kind == "observation":
+            record["title"] = rng.choice([None, "Quotes — ünïcode"])
+            record["elements"] = [
+                {
+                    "bid": f"b{j}",
+                    "tag": "button",
+                    "label": rng.choice([None, "Save", "Sä\u2028ve"]),
+                    "state": {"checked": rng.random() < 0.5} if j % 2 else None,
+                    "box": [j, 0, 64, 32],
+                }
+                for j in range(1, rng.randrange(1, 6))
+            ]
+        elif kind in ("click", "change", "submit", "input_activity"):
+            if rng.random() < 0.8:
+                record["target"] = {"selector": "#s", "tag": "button", "bid": bid}
+            if kind == "change":
+                record.update({"value": "Ça"} if rng.random() < 0.5 else {"checked": True})
+        elif kind == "key":
+            record.update(key="s", mods=rng.choice([[], ["ctrl"], ["shift", "meta"]]))
+        elif kind == "scroll":
+            record["y"] = rng.randrange(0, 2000, 200)
+        out.append(record)
+    return out
+
+
+def write_shards(root, records: list[dict], size: int) -> None:
+    for n, i in enumerate(range(0, len(records), size)):
+        path = root / "data" / f"2026-01-0{1 + n % 3}" / f"b{n:04d}.parquet"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(
+            encode_shard(
+                [{k: v for k, v in r.items() if v is not None} for r in records[i : i + size]]
+            )
+        )
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_bounded_export_writes_what_all_records_at_once_give(tmp_path, seed):
+    """export_steps, reading a few sessions at a time, writes byte for byte the lines of
+    build_episodes over every record (the export before it was bounded), for any group size."""
+    records = random_records(seed, 1500)
+    if seed % 2:
+        records.sort(key=lambda r: (r["contributor"], r.get("session", ""), r.get("tab", "")))
+    write_shards(tmp_path / "ds", records, 250)
+    reference = [
+        r for shard in sorted((tmp_path / "ds").glob("data/*/*.parquet")) for r in read_shard(shard)
+    ]
+    expected = b"".join(episode_line(e) for e in build_episodes(reference))
+    assert expected.count(b"\n") > 20
+    for weight in (1, 50, 700, None):
+        out = tmp_path / f"out-{weight}"
+        path, episodes, steps = export_steps(tmp_path / "ds", out, group_weight=weight)
+        assert path.read_bytes() == expected, weight
+        assert episodes == expected.count(b"\n")
+        assert steps == sum(len(json.loads(line)["steps"]) for line in expected.splitlines())
+        assert sorted(p.name for p in out.iterdir()) == ["README.md", "steps.jsonl"]
+
+
+def test_a_task_joins_the_sessions_it_was_made_in():
+    """A unit of the bounded export is a session with the tasks made in it, and the sessions
+    those tasks were also made in; records in no episode are in no unit."""
+    groups = SessionGroups()
+    a = groups.node("p_1", "s_1", None, 0)
+    b = groups.node("p_1", "s_2", None, 0)
+    c = groups.node("p_2", "s_1", None, 0)
+    assert len({groups.find(n) for n in (a, b, c)}) == 3
+    groups.node("p_1", "s_2", "k_1", 4)
+    groups.node("p_1", None, "k_1", None)  # the popup's task_start, no session
+    assert groups.find(b) == groups.find(("task", "p_1", "k_1")) != groups.find(a)
+    groups.node("p_1", "s_1", "k_1", 7)
+    assert groups.find(a) == groups.find(b) != groups.find(c)
+    assert groups.node("p_1", "s_1", None, None) is None
+
+
+def test_bounded_export_of_no_records_and_of_older_shards(tmp_path):
+    """No shard: an empty steps.jsonl with its card. Shards of an older schema (fewer columns,
+    here no `y`, `task`, `goal` or `outcome`) beside newer ones: the same bytes as all at once."""
+    path, episodes, steps = export_steps(tmp_path / "none", tmp_path / "out-none")
+    assert (path.read_bytes(), episodes, steps) == (b"", 0, 0)
+    assert (tmp_path / "out-none" / "README.md").read_text().startswith("---\n")
+    records = [r for r in random_records(9, 3000) if "task" not in r]
+    write_shards(tmp_path / "ds", records, 200)
+    older = sorted((tmp_path / "ds").glob("data/*/*.parquet"))[0]
+    table = pq.read_table(older)
+    pq.write_table(table.drop_columns(["y", "task", "goal", "outcome"]), older)
+    reference = [
+        r for shard in sorted((tmp_path / "ds").glob("data/*/*.parquet")) for r in read_shard(shard)
+    ]
+    assert not any("y" in r for r in reference[:200]) and any("y" in r for r in reference)
+    expected = b"".join(episode_line(e) for e in build_episodes(reference))
+    path, _, _ = export_steps(tmp_path / "ds", tmp_path / "out", group_weight=40)
+    assert path.read_bytes() == expected and expected
