@@ -1,8 +1,9 @@
 /**
  * In a frame (not the top document of a tab): only learn the words typed there, as salted hashes
- * (extension/content/typed-fields.js). A rich-text editor in a same-origin frame (TinyMCE's and
- * CKEditor 4's classic modes) takes what is typed, and the page around it shows it back: the words
- * must be masked there too. Nothing is captured or sent from a frame but those hashes.
+ * (extension/content/typed-fields.js). A rich-text editor in a frame, same-origin (TinyMCE's and
+ * CKEditor 4's classic modes) or not (an embedded third-party editor), takes what is typed, and the
+ * page around it shows it back: the words must be masked there too. Nothing is captured or sent
+ * from a frame but those hashes.
  */
 import { KEY_GATE, KEY_TYPED, readKey } from "../shared/storage.js";
 import { adoptTyped, pendingHashes, setTypingWatch, typed, watchTyping } from "./typed-fields.js";
@@ -36,7 +37,10 @@ function noteRecent(hashes) {
   for (const hash of hashes) recent.push({ hash, at: now });
 }
 
-/** Tell the worker this frame learns typed words, so it asks before masking (again after a while: a restarted worker forgets). */
+/**
+ * Tell the worker this frame learns typed words, so that it asks before masking; again now and
+ * then while typing (a restarted worker forgets).
+ */
 function register(force = false) {
   if (!watching || !chrome.runtime || !chrome.runtime.id) return;
   const now = Date.now();
