@@ -31,9 +31,10 @@ def origin_of(url) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-# How the page embeds the editor: plainly; with referrerpolicy=no-referrer (the frame's
-# location.ancestorOrigins then says "null" for the work app); with an editor that posts what was
-# written on every input (the hash route changes with every key, before a word is finished).
+# How the page embeds the editor: plainly; with referrerpolicy=no-referrer (a policy that may hide
+# the work app from the frame's location.ancestorOrigins, which extension/content/frame-typing.js
+# reads; Chromium 150 still lists it); with an editor that posts what was written on every input
+# (the hash route changes with every key, before a word is finished).
 VARIANTS = {
     "plain": "",
     "no-referrer": "?referrer=no-referrer",
