@@ -13,7 +13,7 @@ import { mySessionUrl, putConsent } from "./me-api.js";
 import * as store from "./outbox-store.js";
 import { snooze, unsnooze } from "./pause.js";
 import { showRemembered, showTab } from "./tab-status.js";
-import { addTyped, maskTyped, restoreTyped, sharedTyped } from "./typed-store.js";
+import { addTyped, addTypingFrame, forgetTypingFrames, hasTypingFrames, learnFrames, maskTyped, restoreTyped, sharedTyped } from "./typed-store.js";
 import { applyConsent, ensureConnected, flush, isConnected, reconnect } from "./socket.js";
 import { config, currentGate, publishGate, ready, reloadConfig, saveState, state } from "./state.js";
 
@@ -68,7 +68,10 @@ chrome.storage.onChanged.addListener(async (changes, area) => {
 
 chrome.tabs.onActivated.addListener(({ tabId }) => notifyTabFocus(tabId));
 
-chrome.tabs.onRemoved.addListener((tabId) => started.then(() => forgetTab(tabId)));
+chrome.tabs.onRemoved.addListener((tabId) => started.then(() => {
+  forgetTab(tabId);
+  forgetTypingFrames(tabId);
+}));
 
 // A tab's badge follows its address: a work app or not.
 chrome.tabs.onUpdated.addListener(async (tabId, change, tab) => {
@@ -98,6 +101,7 @@ async function handleMessage(message, sender) {
     if (type === "capture") return onCapture(message.event, sender);
     if (type === "content-hello") return onContentHello(message, sender);
     if (type === "typed") return addTyped(message.salt, message.hashes);
+    if (type === "typing-frame") return addTypingFrame(sender.tab.id, sender.frameId);
   } else if (fromExtensionPage(sender)) {
     switch (type) {
       case "status": return statusReport(message.url);
@@ -127,14 +131,36 @@ async function onContentHello(message, sender) {
   return { ok: true, gate: currentGate(), origin: originOf(sender.url), typed: sharedTyped() };
 }
 
+/** Per tab, the last event still waiting for its frames' typed words (keeps the tab's order). */
+const tabTurns = new Map();
+
 /** Gate, redact and enqueue one event from a content script (never trust the content side). */
 async function onCapture(raw, sender) {
   const origin = originOf(sender.url);
   if (sender.tab.incognito || !raw || originOf(raw.url) !== origin) return { ok: false, error: "origin" };
   if (!gateAllows(currentGate(), origin, categoryOf(raw.type))) return { ok: false, error: "gate" };
+  const tabId = sender.tab.id;
+  const before = tabTurns.get(tabId);
+  if (!before && !hasTypingFrames(tabId)) return enqueueCaptured(raw, tabId);
+  // A frame of the tab learns typed words: ask it first (extension/background/typed-store.js),
+  // one event at a time so that steps still follow the order of arrival.
+  let release;
+  const turn = new Promise((resolve) => (release = resolve));
+  tabTurns.set(tabId, turn);
+  try {
+    await before;
+    await learnFrames(tabId);
+    return enqueueCaptured(raw, tabId);
+  } finally {
+    release();
+    if (tabTurns.get(tabId) === turn) tabTurns.delete(tabId);
+  }
+}
+
+async function enqueueCaptured(raw, tabId) {
   const event = sanitizeEvent(raw, crypto.randomUUID(), maskTyped);
   if (!event || !event.page) return { ok: false, error: "invalid" };
-  const stamped = stamp(event, sender.tab.id); // synchronous: steps follow the order of arrival
+  const stamped = stamp(event, tabId); // synchronous: steps follow the order of arrival
   await enqueue(event);
   await stamped;
   return { ok: true };

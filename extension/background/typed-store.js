@@ -39,6 +39,53 @@ export function addTyped(salt, hashes) {
   return { ok: true };
 }
 
+/**
+ * Per tab, the frames that learn typed words (content/frame-typing.js), in memory only. The top
+ * document learns the words still in its own fields before it describes anything
+ * (content/typed-fields.js, flushTyped); a frame's fields it cannot read, and a frame's own
+ * message with its hashes may arrive after the event the page built from them. So before an
+ * event of the tab is masked, its frames are asked for the hashes of their last moments.
+ */
+const typingFrames = new Map();
+const ASK_TIMEOUT_MS = 250;
+
+/** A frame of the tab learns typed words: ask it before masking the tab's events. */
+export function addTypingFrame(tabId, frameId) {
+  if (!Number.isInteger(tabId) || !Number.isInteger(frameId) || frameId === 0) return { ok: false };
+  if (!typingFrames.has(tabId)) typingFrames.set(tabId, new Set());
+  typingFrames.get(tabId).add(frameId);
+  return { ok: true };
+}
+
+/** Whether a frame of the tab learns typed words. */
+export const hasTypingFrames = (tabId) => Boolean(typingFrames.get(tabId)?.size);
+
+/** The tab was closed: forget its frames. */
+export const forgetTypingFrames = (tabId) => typingFrames.delete(tabId);
+
+async function askFrame(tabId, frameId) {
+  let timer;
+  const timeout = new Promise((resolve) => (timer = setTimeout(() => resolve("timeout"), ASK_TIMEOUT_MS)));
+  const reply = await Promise.race([
+    chrome.tabs.sendMessage(tabId, { type: "typing-now" }, { frameId }).catch(() => null),
+    timeout,
+  ]);
+  clearTimeout(timer);
+  if (reply === "timeout") return;
+  if (!reply || !reply.watching) {
+    typingFrames.get(tabId)?.delete(frameId); // the frame is gone, or no longer a work app's
+    return;
+  }
+  if (reply.ok) addTyped(reply.salt, reply.hashes);
+}
+
+/** Learn what the tab's frames typed in their last moments (call before masking its event). */
+export async function learnFrames(tabId) {
+  const frames = typingFrames.get(tabId);
+  if (!frames || !frames.size) return;
+  await Promise.all([...frames].map((frameId) => askFrame(tabId, frameId)));
+}
+
 /** What a content script needs to start: the salt and the hashes so far. */
 export const sharedTyped = () => ({ salt: typed.salt, hashes: [...typed.hashes] });
 

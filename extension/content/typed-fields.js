@@ -90,6 +90,9 @@ function notePending(field, word) {
   else pending.delete(field);
 }
 
+/** The hashes of the words being typed at the fields' ends (never the words). */
+export const pendingHashes = () => (enabled ? [...pending.values()].map((word) => word.hash) : []);
+
 /** Hash every word of every field typed in since the last flush (and forget the fields). */
 export function flushTyped() {
   if (!typed.ready || !enabled) return;
