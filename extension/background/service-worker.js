@@ -13,7 +13,16 @@ import { mySessionUrl, putConsent } from "./me-api.js";
 import * as store from "./outbox-store.js";
 import { snooze, unsnooze } from "./pause.js";
 import { showRemembered, showTab } from "./tab-status.js";
-import { addTyped, addTypingFrame, forgetTypingFrames, hasTypingFrames, learnFrames, maskTyped, restoreTyped, sharedTyped } from "./typed-store.js";
+import {
+  addTyped,
+  addTypingFrame,
+  forgetTypingFrames,
+  hasTypingFrames,
+  learnFrames,
+  maskTyped,
+  restoreTyped,
+  sharedTyped,
+} from "./typed-store.js";
 import { applyConsent, ensureConnected, flush, isConnected, reconnect } from "./socket.js";
 import { config, currentGate, publishGate, ready, reloadConfig, saveState, state } from "./state.js";
 
@@ -150,6 +159,8 @@ async function onCapture(raw, sender) {
   try {
     await before;
     await learnFrames(tabId);
+    // A pause or a withdrawal may have come while the frames answered: it wins.
+    if (!gateAllows(currentGate(), origin, categoryOf(raw.type))) return { ok: false, error: "gate" };
     return enqueueCaptured(raw, tabId);
   } finally {
     release();
