@@ -14,6 +14,12 @@ from .dataset_readme import license_header, to_yaml
 from .dataset_schema import ELEMENT, hf_features
 
 STEPS = "steps.jsonl"
+# The export states no purpose or delete-by date of its own: those of its dataset apply.
+STEPS_TERMS = (
+    "These episodes are built from an Overt dataset; the terms of that dataset's card (the "
+    "README.md of its datasets folder, which states the purpose and the delete-by date) apply "
+    "to them: " + TERMS_OF_USE.replace("on this card", "on that card")
+)
 # One line of steps.jsonl: an episode.
 OBSERVATION = pa.struct(
     [("url", pa.string()), ("title", pa.string()), ("elements", pa.list_(ELEMENT))]
@@ -54,5 +60,5 @@ def steps_card() -> str:
     return (
         f"---\n{to_yaml(head)}\n---\n\n# Overt trajectories\n\nOne episode per line of "
         f'`{STEPS}` (docs/trajectories.md). Load with `load_dataset("<this folder>")`.\n'
-        f"\n## Terms of use\n\n{TERMS_OF_USE}\n"
+        f"\n## Terms of use\n\n{STEPS_TERMS}\n"
     )

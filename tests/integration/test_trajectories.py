@@ -262,7 +262,11 @@ def test_cli_exports_steps(alice, send, run_workers, settings, tmp_path):
     assert "1 episode(s), 5 step(s)" in done.stdout, (done.stdout, done.stderr)
     (line,) = (out / "steps.jsonl").read_text().splitlines()
     assert json.loads(line)["steps"][0]["observation"] is None  # the goto comes before any
-    assert_license_header((out / "README.md").read_text())
+    card = (out / "README.md").read_text()
+    assert_license_header(card)
+    # The export has no purpose or delete-by date of its own: its terms send to the dataset's card.
+    terms = card.split("\n## Terms of use\n", 1)[1]
+    assert "on that card" in terms and "this card" not in terms, terms
 
 
 def test_steps_export_reads_a_few_sessions_at_a_time(alice, send, run_workers, settings, tmp_path):
