@@ -311,6 +311,8 @@ COLUMNS = (
     "y", "elements", "value", "checked", "key", "mods", "task", "goal", "outcome",
 )  # fmt: skip
 BATCH_ROWS = 4096  # rows of a shard decoded at once
+# The keys that place a record in a unit (SessionGroups.node), in its argument order.
+KEY_COLUMNS = ("contributor", "session", "task", "step")
 
 
 class SessionGroups:
@@ -336,7 +338,7 @@ class SessionGroups:
         for shard in shards:
             file = pq.ParquetFile(io.BytesIO(storage.read(shard)))
             names = set(file.schema_arrow.names)
-            columns = [c for c in ("contributor", "session", "task", "step") if c in names]
+            columns = [c for c in KEY_COLUMNS if c in names]
             if "elements" in names:
                 columns.append("elements.list.element.bid")  # only to count elements
             for batch in file.iter_batches(BATCH_ROWS, columns=columns):
@@ -394,7 +396,7 @@ class SessionGroups:
             file = pq.ParquetFile(io.BytesIO(storage.read(shard)))
             names = set(file.schema_arrow.names)
             columns = [c for c in COLUMNS if c in names]
-            keys = [c for c in ("contributor", "session", "task", "step") if c in names]
+            keys = [c for c in KEY_COLUMNS if c in names]
             for batch in file.iter_batches(BATCH_ROWS, columns=columns):
                 rows: dict[int, list[int]] = {}
                 for i, row in enumerate(_rows(batch.select(keys))):
@@ -413,8 +415,7 @@ def _rows(batch) -> Iterable[tuple]:
     """Return (contributor, session, task, step) of each row of `batch` (None when absent)."""
     names = batch.schema.names
     columns = [
-        batch.column(c).to_pylist() if c in names else [None] * batch.num_rows
-        for c in ("contributor", "session", "task", "step")
+        batch.column(c).to_pylist() if c in names else [None] * batch.num_rows for c in KEY_COLUMNS
     ]
     return zip(*columns, strict=True)
 

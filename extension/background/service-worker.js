@@ -147,7 +147,8 @@ const tabTurns = new Map();
 async function onCapture(raw, sender) {
   const origin = originOf(sender.url);
   if (sender.tab.incognito || !raw || originOf(raw.url) !== origin) return { ok: false, error: "origin" };
-  if (!gateAllows(currentGate(), origin, categoryOf(raw.type))) return { ok: false, error: "gate" };
+  const allowed = () => gateAllows(currentGate(), origin, categoryOf(raw.type));
+  if (!allowed()) return { ok: false, error: "gate" };
   const tabId = sender.tab.id;
   const before = tabTurns.get(tabId);
   if (!before && !hasTypingFrames(tabId)) return enqueueCaptured(raw, tabId);
@@ -160,7 +161,7 @@ async function onCapture(raw, sender) {
     await before;
     await learnFrames(tabId);
     // A pause or a withdrawal may have come while the frames answered: it wins.
-    if (!gateAllows(currentGate(), origin, categoryOf(raw.type))) return { ok: false, error: "gate" };
+    if (!allowed()) return { ok: false, error: "gate" };
     return enqueueCaptured(raw, tabId);
   } finally {
     release();
