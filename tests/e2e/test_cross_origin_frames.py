@@ -56,7 +56,8 @@ class Layout:
 # posts what was written on every input (the page's route changes with every key, before a word
 # is finished); sandboxed (the frame's own origin is opaque); from another port of the work app's
 # host (same site, other origin); inside a third party's frame from that other port; removed as
-# soon as it posted (its answers to the service worker are gone with it).
+# soon as it posted (its answers to the service worker are gone with it); posting on every input,
+# then busy for 600 ms (it answers the service worker late, about words typed before it asked).
 VARIANTS = {
     "plain": {},
     "no-referrer": {"referrer": "no-referrer"},
@@ -65,6 +66,7 @@ VARIANTS = {
     "other-port": {"editor": "other-port"},
     "nested": {"via": "other-port"},
     "closed": {"close": "1"},
+    "busy": {"live": "1", "busy": "600"},
 }
 
 
