@@ -47,7 +47,7 @@ export function addTyped(salt, hashes) {
  * event of the tab is masked, its frames are asked for the hashes of their last moments.
  */
 const typingFrames = new Map();
-const ASK_TIMEOUT_MS = 250;
+const ASK_TIMEOUT_MS = 1000;
 
 /** A frame of the tab learns typed words: ask it before masking the tab's events. */
 export function addTypingFrame(tabId, frameId) {
@@ -67,7 +67,7 @@ async function askFrame(tabId, frameId) {
   let timer;
   const timeout = new Promise((resolve) => (timer = setTimeout(() => resolve("timeout"), ASK_TIMEOUT_MS)));
   const reply = await Promise.race([
-    chrome.tabs.sendMessage(tabId, { type: "typing-now" }, { frameId }).catch(() => null),
+    chrome.tabs.sendMessage(tabId, { type: "typing-now", at: Date.now() }, { frameId }).catch(() => null),
     timeout,
   ]);
   clearTimeout(timer);

@@ -26,6 +26,10 @@ function frameOrigins() {
  * fields before it describes anything (content/typed-fields.js, flushTyped). Hashes only.
  */
 const RECENT_MS = 500;
+// Kept longer than RECENT_MS: a frame whose own script keeps it busy answers late, and the
+// window is counted back from when the worker asked, not from when this frame answers.
+const KEEP_MS = 10_000;
+const MAX_RECENT = 256;
 const REGISTER_MS = 2000;
 let recent = []; // [{ hash, at }]
 let watching = false;
@@ -33,7 +37,7 @@ let registeredAt = 0;
 
 function noteRecent(hashes) {
   const now = Date.now();
-  recent = recent.filter((entry) => now - entry.at <= RECENT_MS);
+  recent = recent.filter((entry) => now - entry.at <= KEEP_MS).slice(-MAX_RECENT);
   for (const hash of hashes) recent.push({ hash, at: now });
 }
 
@@ -57,7 +61,8 @@ function onTyping() {
 function onWorkerMessage(message, sender, sendResponse) {
   if (!message || message.type !== "typing-now" || sender.id !== chrome.runtime.id) return false;
   noteRecent(pendingHashes());
-  const hashes = [...new Set(recent.map((entry) => entry.hash))];
+  const asked = Number.isFinite(message.at) ? Math.min(message.at, Date.now()) : Date.now();
+  const hashes = [...new Set(recent.filter((entry) => entry.at >= asked - RECENT_MS).map((entry) => entry.hash))];
   sendResponse({ ok: watching && typed.ready, watching, salt: typed.salt, hashes: watching ? hashes : [] });
   return false;
 }
