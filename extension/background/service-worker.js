@@ -7,7 +7,7 @@ import { categoryOf, sanitizeEvent } from "../shared/events.js";
 import { effectiveCategories, gateAllows, placeStatus, siteOrigin } from "../shared/gate.js";
 import { originOf } from "../shared/redact.js";
 import { KEY_OPTIONS } from "../shared/storage.js";
-import { countCaptured, readCounts } from "./counts.js";
+import { countCaptured, countDiscarded, readCounts } from "./counts.js";
 import { closeTask, currentSession, currentTask, forgetTab, openTask, restoreEpisodes, stamp } from "./episodes.js";
 import { mySessionUrl, putConsent } from "./me-api.js";
 import * as store from "./outbox-store.js";
@@ -159,7 +159,10 @@ async function onCapture(raw, sender) {
   tabTurns.set(tabId, turn);
   try {
     await before;
-    await learnFrames(tabId);
+    if (!(await learnFrames(tabId))) {
+      countDiscarded(1); // a frame that learns typed words did not answer: not sent unvouched for
+      return { ok: false, error: "frame_silent" };
+    }
     // A pause or a withdrawal may have come while the frames answered: it wins.
     if (!allowed()) return { ok: false, error: "gate" };
     return enqueueCaptured(raw, tabId);
@@ -268,4 +271,4 @@ async function openMyData() {
 }
 
 // Read-only hooks for debugging from the worker console (and the e2e tests).
-globalThis.overt = { state, config: () => config, outbox: () => store.box, started };
+globalThis.overt = { state, config: () => config, outbox: () => store.box, counts: readCounts, started };

@@ -17,6 +17,8 @@ export const KEY_LAST_CONTACT = "overt.lastContact";
 export const KEY_EPISODES = "overt.episodes";
 export const KEY_TASK = "overt.task";
 export const KEY_TYPED = "overt.typed";
+/** Per tab, the frames that learn typed words (extension/background/typed-store.js). */
+export const KEY_TYPING_FRAMES = "overt.typingFrames";
 /** The last status shown, so the popup and badge have something true to show at start-up. */
 export const KEY_LAST_STATUS = "overt.lastStatus";
 

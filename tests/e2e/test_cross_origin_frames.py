@@ -13,6 +13,8 @@ from the editor's origin, nor from a frame between the two (tests/e2e/pages/host
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass
 from urllib.parse import urlencode, urlsplit
 
@@ -57,7 +59,9 @@ class Layout:
 # is finished); sandboxed (the frame's own origin is opaque); from another port of the work app's
 # host (same site, other origin); inside a third party's frame from that other port; removed as
 # soon as it posted (its answers to the service worker are gone with it); posting on every input,
-# then busy for 600 ms (it answers the service worker late, about words typed before it asked).
+# then busy for 600 ms in the same task (it answers the service worker late, about words typed
+# before it asked); posting on every input, then busy from the next task for 600 ms (the page acts
+# on the post while the frame cannot answer, so the service worker waits for it).
 VARIANTS = {
     "plain": {},
     "no-referrer": {"referrer": "no-referrer"},
@@ -67,6 +71,7 @@ VARIANTS = {
     "nested": {"via": "other-port"},
     "closed": {"close": "1"},
     "busy": {"live": "1", "busy": "600"},
+    "stalled": {"live": "1", "stall": "600"},
 }
 
 
@@ -156,3 +161,93 @@ def test_third_party_editor_frame(
     page = open_app(capturing, pages, queued_events, layout.path())
     words = type_in_editor_then_open_draft(page, layout)
     check_nothing_leaked(capturing, pages, live_server, queued_events, layout, words)
+
+
+def route_changes_sent(live_server) -> list[dict]:
+    """The route changes the extension sent that carry the editor's draft in their hash route."""
+    return [
+        event
+        for event in sent_events(live_server)
+        if event.get("type") == "route_change" and "#/drafts/" in event.get("url", "")
+    ]
+
+
+def test_a_pause_while_an_event_waits_for_the_frames_stops_it(
+    capturing, pages, admin, live_server, queued_events
+):
+    """A route change that waits for a busy editor frame's typed words, while a pause arrives,
+    is dropped: the gate is read again after the wait (extension/background/service-worker.js,
+    onCapture), so nothing captured before a pause leaves the browser after it."""
+    layout = Layout(localhost(pages), params={"live": "1", "stall": "900"})
+    page = open_app(capturing, pages, queued_events, layout.path())
+    notes = page.frame_locator("#editor").locator("#notes")
+    # Without a pause, a key in the editor makes the page change its route, and that arrives.
+    notes.click()
+    page.keyboard.type("k")
+    wait_for(lambda: len(route_changes_sent(live_server)) == 1, 10, message="route change")
+
+    # With one: the editor posts the key, then stays busy for 900 ms (?stall), so the service
+    # worker waits for its answer (up to 1 s) while the page's route change is held; the pause
+    # is broadcast 200 ms into that wait. (A frame busy in the same task as its post, ?busy,
+    # would not do: Chromium delivers the post after the busy task, when the frame can answer.)
+    pause_ids = []
+    pauser = threading.Timer(0.2, lambda: pause_ids.append(admin.pause("all", reason="Audit")))
+    pauser.start()
+    page.keyboard.type("q")
+    pauser.join()
+    wait_for(lambda: admin.pause_acks(pause_ids[0]), 10, message="pause_applied")
+    time.sleep(1.5)  # past the service worker's longest wait for the frame
+    admin.resume(pause_ids[0])
+    capturing.wait_for_status("capturing")
+    page.click("#open-draft")
+    arrived(queued_events, "click", target__selector="#open-draft")
+    assert len(route_changes_sent(live_server)) == 1
+
+
+def test_a_silent_editor_frame_stops_its_tab_until_it_answers(
+    capturing, pages, live_server, queued_events
+):
+    """An editor frame busy for 8 s after a key: the route change the page made of the key waits
+    5 s for the frame's typed words, then is dropped, not sent unvouched for, and so is anything
+    the tab does while the frame stays silent (a click at 6 s); once the frame answers again,
+    clicks arrive."""
+    layout = Layout(localhost(pages), params={"live": "1", "stall": "8000"})
+    page = open_app(capturing, pages, queued_events, layout.path())
+    discarded = capturing.evaluate("globalThis.overt.counts()")["discarded"]
+    page.frame_locator("#editor").locator("#notes").click()
+    typed_at = time.time()  # the frame's 8 s start after this: it stalls once it has the key
+    page.keyboard.type("k")
+    page.wait_for_selector("#open-draft")
+    time.sleep(max(0.0, typed_at + 6.0 - time.time()))
+    page.click("#open-draft")
+    time.sleep(max(0.0, typed_at + 9.0 - time.time()))
+    page.click(".send")
+    arrived(queued_events, "click", target__label="Send", timeout=15)
+    start = typed_at * 1000
+    silent = [e for e in sent_events(live_server) if start < e["ts"] < start + 8000]
+    assert silent == []
+    assert route_changes_sent(live_server) == []
+    assert capturing.evaluate("globalThis.overt.counts()")["discarded"] > discarded
+
+
+def test_words_typed_in_a_frame_across_a_service_worker_restart(
+    capturing, pages, live_server, queued_events
+):
+    """The service worker stops (as Chromium stops an idle one) while a word is being typed in a
+    live editor frame; the restarted worker must still ask that frame before masking the page's
+    events (it knows its typing frames from session storage, not from its memory), or the rest
+    of the word, shown in the page's route, would leave unmasked."""
+    layout = Layout(localhost(pages), params={"live": "1"})
+    page = open_app(capturing, pages, queued_events, layout.path())
+    word = fresh_word() + fresh_word()
+    page.frame_locator("#editor").locator("#notes").click()
+    page.keyboard.type(word[:4])
+    wait_for(lambda: route_changes_sent(live_server), 10, message="route change")
+    capturing.stop_service_workers(page)
+    page.keyboard.type(word[4:])
+    page.keyboard.press("Tab")  # the word is finished: the frame shares its hash
+    page.click("#open-draft")
+    arrived(queued_events, "click", target__selector="#open-draft")
+    words = with_prefixes([word])
+    assert_frames_clean(capturing, live_server, words)
+    assert leaked_words(queued_events(), words) == []
