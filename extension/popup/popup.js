@@ -35,6 +35,12 @@ function detailText(report) {
 function renderCounts(counts) {
   const rows = CATEGORIES.map((c) => `<tr><td>${CATEGORY_TEXT[c][0]}</td><td class="n">${(counts.captured || {})[c] || 0}</td></tr>`);
   $("counts").innerHTML = rows.join("");
+  // What the extension threw away unsent: the employee should see that data was not collected.
+  const discarded = counts.discarded || 0;
+  $("discarded").hidden = discarded === 0;
+  $("discarded").textContent = discarded
+    ? `Not sent: ${discarded} (discarded by a pause, a consent withdrawal, or an editor frame that did not answer)`
+    : "";
 }
 
 function renderConsent(report) {

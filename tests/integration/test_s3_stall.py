@@ -83,9 +83,11 @@ def test_a_silent_object_store_is_tried_a_bounded_number_of_times(storage, relay
     with pytest.raises(STORE_ERRORS):
         fresh.read("data/2026-01-01/b1.parquet")
     took, tries = time.monotonic() - started, relay.accepted - before
-    # s3fs's and botocore's defaults try 25 times (12.5 s of read timeouts here); ours 4.
+    # s3fs's and botocore's defaults try 25 times (12.5 s of read timeouts alone here, before
+    # their backoffs); ours 4: 2 s of read timeouts plus botocore's jittered backoff (up to 2 s
+    # a retry) and s3fs's, which a loaded machine stretches (8.3 s seen under the full suite).
     assert tries <= 8, tries
-    assert took < 8, took
+    assert took < 12, took
 
 
 def test_aws_retry_settings_still_choose_botocores_retries(monkeypatch):
