@@ -90,8 +90,12 @@ export function forgetTypingFrames(tabId) {
 }
 
 function setSilent(tabId, frameId, silent) {
+  if (!silent) {
+    silentFrames.get(tabId)?.delete(frameId); // never a new entry: the tab may be closed by now
+    return;
+  }
   if (!silentFrames.has(tabId)) silentFrames.set(tabId, new Set());
-  silentFrames.get(tabId)[silent ? "add" : "delete"](frameId);
+  silentFrames.get(tabId).add(frameId);
 }
 
 function takeReply(tabId, frameId, reply) {
