@@ -188,7 +188,7 @@ def test_a_pause_while_an_event_waits_for_the_frames_stops_it(
     wait_for(lambda: len(route_changes_sent(live_server)) == 1, 10, message="route change")
 
     # With one: the editor posts the key, then stays busy for 900 ms (?stall), so the service
-    # worker waits for its answer (up to 1 s) while the page's route change is held; the pause
+    # worker waits for its answer (up to 5 s) while the page's route change is held; the pause
     # is broadcast 200 ms into that wait. (A frame busy in the same task as its post, ?busy,
     # would not do: Chromium delivers the post after the busy task, when the frame can answer.)
     pause_ids = []
@@ -197,7 +197,7 @@ def test_a_pause_while_an_event_waits_for_the_frames_stops_it(
     page.keyboard.type("q")
     pauser.join()
     wait_for(lambda: admin.pause_acks(pause_ids[0]), 10, message="pause_applied")
-    time.sleep(1.5)  # past the service worker's longest wait for the frame
+    time.sleep(1.5)  # past the frame's answer (900 ms), which ends the service worker's wait
     admin.resume(pause_ids[0])
     capturing.wait_for_status("capturing")
     page.click("#open-draft")
