@@ -43,7 +43,8 @@ function noteRecent(hashes) {
 
 /**
  * Tell the worker this frame learns typed words, so that it asks before masking; again now and
- * then while typing (a restarted worker forgets).
+ * then while typing, in case the worker dropped it (an ask that failed while this frame was
+ * between documents). The worker keeps the list in session storage across its restarts.
  */
 function register(force = false) {
   if (!watching || !chrome.runtime || !chrome.runtime.id) return;
