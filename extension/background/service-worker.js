@@ -17,9 +17,9 @@ import {
   addTyped,
   addTypingFrame,
   forgetTypingFrames,
-  hasTypingFrames,
-  learnFrames,
+  learnTyping,
   maskTyped,
+  mustAskTyping,
   restoreTyped,
   sharedTyped,
 } from "./typed-store.js";
@@ -137,10 +137,22 @@ async function onContentHello(message, sender) {
     await saveState();
   }
   ensureConnected();
-  return { ok: true, gate: currentGate(), origin: originOf(sender.url), typed: sharedTyped() };
+  const opened = await openedByWorkApp(sender.tab);
+  return { ok: true, gate: currentGate(), origin: originOf(sender.url), typed: sharedTyped(), opened_by_work_app: opened };
 }
 
-/** Per tab, the last event still waiting for its frames' typed words (keeps the tab's order). */
+/**
+ * Whether a work app's tab opened this one (a pop-up compose window, a link opened in a new tab):
+ * a page elsewhere, too, learns the words typed in it (content/capture.js), which its opener may
+ * show back.
+ */
+async function openedByWorkApp(tab) {
+  if (!Number.isInteger(tab.openerTabId)) return false;
+  const opener = await chrome.tabs.get(tab.openerTabId).catch(() => null);
+  return Boolean(opener && !opener.incognito && currentGate().work_origins.includes(originOf(opener.url || "")));
+}
+
+/** Per tab, the last event still waiting for typed words (keeps the tab's order). */
 const tabTurns = new Map();
 
 /** Gate, redact and enqueue one event from a content script (never trust the content side). */
@@ -151,17 +163,18 @@ async function onCapture(raw, sender) {
   if (!allowed()) return { ok: false, error: "gate" };
   const tabId = sender.tab.id;
   const before = tabTurns.get(tabId);
-  if (!before && !hasTypingFrames(tabId)) return enqueueCaptured(raw, tabId);
-  // A frame of the tab learns typed words: ask it first (extension/background/typed-store.js),
-  // one event at a time so that steps still follow the order of arrival.
+  if (!before && !mustAskTyping(tabId)) return enqueueCaptured(raw, tabId);
+  // A frame of the tab, or another tab just typed in, learns typed words: ask first
+  // (extension/background/typed-store.js), one event at a time so that steps still follow the
+  // order of arrival.
   let release;
   const turn = new Promise((resolve) => (release = resolve));
   tabTurns.set(tabId, turn);
   try {
     await before;
-    if (!(await learnFrames(tabId))) {
-      countDiscarded(1); // a frame that learns typed words did not answer: not sent unvouched for
-      return { ok: false, error: "frame_silent" };
+    if (!(await learnTyping(tabId))) {
+      countDiscarded(1); // a document that learns typed words did not answer: not sent unvouched for
+      return { ok: false, error: "typing_silent" };
     }
     // A pause or a withdrawal may have come while the frames answered: it wins.
     if (!allowed()) return { ok: false, error: "gate" };

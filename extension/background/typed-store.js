@@ -3,7 +3,7 @@
  * Kept in chrome.storage.session, which the browser clears when it quits, so every tab of the
  * session (and a restarted worker) masks the same words. Holds a salt and hashes, never text.
  */
-import { KEY_TYPED, KEY_TYPING_FRAMES, readKey, writeKeys } from "../shared/storage.js";
+import { KEY_TYPED, KEY_TYPING_FRAMES, KEY_TYPING_TABS, readKey, writeKeys } from "../shared/storage.js";
 import { newSalt, TypedWords } from "../shared/typed-words.js";
 
 const WRITE_DELAY_MS = 30;
@@ -17,6 +17,9 @@ export async function restoreTyped() {
   const frames = await readKey("session", KEY_TYPING_FRAMES);
   for (const [tabId, frameIds] of Object.entries(frames || {})) {
     if (Array.isArray(frameIds)) typingFrames.set(Number(tabId), new Set(frameIds.filter(Number.isInteger)));
+  }
+  for (const [tabId, at] of Object.entries((await readKey("session", KEY_TYPING_TABS)) || {})) {
+    if (Number.isFinite(at)) typingTabs.set(Number(tabId), at);
   }
   const stored = await readKey("session", KEY_TYPED);
   if (stored && Number.isInteger(stored.salt)) {
@@ -44,26 +47,41 @@ export function addTyped(salt, hashes) {
 }
 
 /**
- * Per tab, the frames that learn typed words (content/frame-typing.js), kept in session storage
- * too: a restarted worker must go on asking them (a frame registers again only every few
- * seconds, and the page may show its words meanwhile). The top
- * document learns the words still in its own fields before it describes anything
- * (content/typed-fields.js, flushTyped); a frame's fields it cannot read, and a frame's own
- * message with its hashes may arrive after the event the page built from them. So before an
- * event of the tab is masked, its frames are asked for the hashes of their last moments.
+ * The documents that learn typed words (content/typing-now.js), kept in session storage too: a
+ * restarted worker must go on asking them (a document says so again only every few seconds, and
+ * a page may show its words meanwhile).
+ *
+ * Another document may show what is typed in one before that one's message with its hashes
+ * arrives, even a word not finished yet: the page around an editor frame that posts every key,
+ * an opener window showing the draft typed in its pop-up compose window, a tab of the app told
+ * through a BroadcastChannel. A top document learns the words still in its own fields before it
+ * describes anything (content/typed-fields.js, flushTyped), but not another document's. So before
+ * an event is masked, these are asked for the hashes of their last moments: the frames of the
+ * event's tab, and the top document of every other tab typed in within TAB_TYPING_MS.
  */
-const typingFrames = new Map();
-// A frame answers with the hashes of the moments before it was asked (content/frame-typing.js
-// keeps them for 10 s), so a busy frame's late answer is still the right one: wait for it, up to
-// ASK_LIMIT_MS (an editor busy with every key, keys queued before the question, answers seconds
-// late). Past that the frame is silent: the tab's events are dropped, never sent unvouched for,
-// until it answers again.
+const typingFrames = new Map(); // tabId -> Set of frameIds (never 0)
+const typingTabs = new Map(); // tabId -> when its top document last said it is typed in
+// A top document keeps its hashes 10 s and says it is typed in every 2 s while it is.
+const TAB_TYPING_MS = 12_000;
+// A document answers with the hashes of the moments before it was asked (content/typing-now.js
+// keeps them for 10 s), so a busy document's late answer is still the right one: wait for it, up
+// to ASK_LIMIT_MS (an editor busy with every key, keys queued before the question, answers
+// seconds late). Past that it is silent: the events it was asked for are dropped, never sent
+// unvouched for, until it answers again.
 const ASK_LIMIT_MS = 5000;
 const silentFrames = new Map(); // tabId -> Set of frameIds asked and not answered in time
 
-/** A frame of the tab learns typed words: ask it before masking the tab's events. */
+/**
+ * A document of the tab learns typed words: ask it before masking events (frame 0, the top
+ * document: before masking other tabs' events, for a while).
+ */
 export function addTypingFrame(tabId, frameId) {
-  if (!Number.isInteger(tabId) || !Number.isInteger(frameId) || frameId === 0) return { ok: false };
+  if (!Number.isInteger(tabId) || !Number.isInteger(frameId) || frameId < 0) return { ok: false };
+  if (frameId === 0) {
+    typingTabs.set(tabId, Date.now());
+    saveFrames();
+    return { ok: true };
+  }
   if (!typingFrames.has(tabId)) typingFrames.set(tabId, new Set());
   const frames = typingFrames.get(tabId);
   if (!frames.has(frameId)) {
@@ -74,19 +92,35 @@ export function addTypingFrame(tabId, frameId) {
 }
 
 function saveFrames() {
-  const stored = Object.fromEntries([...typingFrames].map(([tabId, frames]) => [tabId, [...frames]]));
-  writeKeys("session", { [KEY_TYPING_FRAMES]: stored }).catch((err) =>
-    console.warn("overt: typing frames not saved: %s", err && err.message),
+  const frames = Object.fromEntries([...typingFrames].map(([tabId, ids]) => [tabId, [...ids]]));
+  writeKeys("session", { [KEY_TYPING_FRAMES]: frames, [KEY_TYPING_TABS]: Object.fromEntries(typingTabs) }).catch(
+    (err) => console.warn("overt: typing frames not saved: %s", err && err.message),
   );
 }
 
-/** Whether a frame of the tab learns typed words. */
-export const hasTypingFrames = (tabId) => Boolean(typingFrames.get(tabId)?.size);
+/** The [tabId, frameId] of the documents to ask before masking an event of the tab. */
+function typingSources(tabId) {
+  const sources = [...(typingFrames.get(tabId) || [])].map((frameId) => [tabId, frameId]);
+  const now = Date.now();
+  for (const [other, at] of typingTabs) {
+    if (now - at > TAB_TYPING_MS) {
+      typingTabs.delete(other); // no longer typed in: its words were shared long ago
+      silentFrames.get(other)?.delete(0);
+    } else if (other !== tabId) {
+      sources.push([other, 0]);
+    }
+  }
+  return sources;
+}
+
+/** Whether a document must be asked for typed words before an event of the tab is masked. */
+export const mustAskTyping = (tabId) => typingSources(tabId).length > 0;
 
 /** The tab was closed: forget its frames. */
 export function forgetTypingFrames(tabId) {
   silentFrames.delete(tabId);
-  if (typingFrames.delete(tabId)) saveFrames();
+  const had = typingFrames.delete(tabId);
+  if (typingTabs.delete(tabId) || had) saveFrames();
 }
 
 function setSilent(tabId, frameId, silent) {
@@ -101,13 +135,15 @@ function setSilent(tabId, frameId, silent) {
 function takeReply(tabId, frameId, reply) {
   setSilent(tabId, frameId, false);
   if (!reply || !reply.watching) {
-    if (typingFrames.get(tabId)?.delete(frameId)) saveFrames(); // the frame is gone, or no longer a work app's
+    // The document is gone, or no longer a work app's: not asked again until it says so.
+    const dropped = frameId === 0 ? typingTabs.delete(tabId) : typingFrames.get(tabId)?.delete(frameId);
+    if (dropped) saveFrames();
     return;
   }
   if (reply.ok) addTyped(reply.salt, reply.hashes);
 }
 
-/** Ask one frame; true once it answered (or is gone), false if it is silent. */
+/** Ask one document; true once it answered (or is gone), false if it is silent. */
 async function askFrame(tabId, frameId) {
   const answered = chrome.tabs
     .sendMessage(tabId, { type: "typing-now", at: Date.now() }, { frameId })
@@ -127,13 +163,14 @@ async function askFrame(tabId, frameId) {
 }
 
 /**
- * Learn what the tab's frames typed in their last moments (call before masking its event).
- * False when a frame stayed silent: the event may show what it typed, and must not be sent.
+ * Learn what was typed in the last moments wherever the tab's event may show it (call before
+ * masking it). False when a document stayed silent: the event may show what it typed, and must
+ * not be sent.
  */
-export async function learnFrames(tabId) {
-  const frames = typingFrames.get(tabId);
-  if (!frames || !frames.size) return true;
-  const answers = await Promise.all([...frames].map((frameId) => askFrame(tabId, frameId)));
+export async function learnTyping(tabId) {
+  const sources = typingSources(tabId);
+  if (!sources.length) return true;
+  const answers = await Promise.all(sources.map(([tab, frameId]) => askFrame(tab, frameId)));
   return answers.every(Boolean);
 }
 

@@ -14,6 +14,7 @@ import { KEY_GATE, KEY_PAUSES, KEY_TYPED } from "../shared/storage.js";
 import * as structure from "./page-structure.js";
 import { watchRoutes } from "./routes.js";
 import { adoptTyped, flushTyped, setTypingWatch, typed, watchTyping } from "./typed-fields.js";
+import { answerTypingNow, noteRecent, setAnswering, watchTypingNow } from "./typing-now.js";
 
 const CLICKABLE = "a,button,input,select,textarea,label,summary,option,[role],[onclick],[data-testid],[tabindex]";
 const CELLS = "td, th, [role=cell], [role=gridcell], [role=rowheader], [role=columnheader]";
@@ -29,6 +30,9 @@ let leaving = false; // set on pagehide: a navigation in this tab is not the tab
 let maskSelectors = [];
 const scroll = { max: 0, sent: 0, timer: null };
 const typing = new Map(); // element -> {count, timer}
+// Opened by a work app's tab (a pop-up compose window, a link opened in a new tab; the worker
+// knows the opener): what is typed here may be shown back there, so it is learnt here too.
+let openedByWorkApp = false;
 
 // Nothing is emitted before the session's salt is known: typed words could not be masked.
 const allowed = (type) => !stopped && !paused && typed.ready && gateAllows(gate, location.origin, categoryOf(type));
@@ -79,7 +83,7 @@ function validSelectors(list) {
 function applyGate(next) {
   gate = next || null;
   maskSelectors = validSelectors(gate && gate.mask_selectors);
-  setTypingWatch(Boolean(gate && (gate.work_origins || []).includes(location.origin)));
+  applyTypingWatch();
   if (!allowed("scroll")) clearTimeout(scroll.timer);
   if (!allowed("input_activity")) dropPending();
   if (!pageViewSent && allowed("page_view")) {
@@ -87,6 +91,14 @@ function applyGate(next) {
     emit("page_view", { referrer: document.referrer });
     emitObservation();
   }
+}
+
+/** Learn typed words (as hashes) on a work app, and in a page a work app's tab opened. */
+function applyTypingWatch() {
+  const watch = openedByWorkApp || Boolean(gate && (gate.work_origins || []).includes(location.origin));
+  setTypingWatch(watch);
+  // Other tabs' events wait for this page's last typed words once it is typed in (typing-now.js).
+  setAnswering(watch);
 }
 
 /** Send an observation of the page as it is now (page_structure consent permitting). */
@@ -251,6 +263,7 @@ function onStorageChange(changes, area) {
 
 /** Share newly learnt hashes (never words) with the worker, which keeps them for every tab. */
 function shareTyped(hashes) {
+  noteRecent(hashes);
   send({ type: "typed", salt: typed.salt, hashes });
 }
 
@@ -275,6 +288,7 @@ function onWorkerMessage(message, sender, sendResponse) {
 export async function start() {
   chrome.storage.onChanged.addListener(onStorageChange);
   chrome.runtime.onMessage.addListener(onWorkerMessage);
+  chrome.runtime.onMessage.addListener(answerTypingNow);
   document.addEventListener("click", onClick, true);
   document.addEventListener("submit", onSubmit, true);
   document.addEventListener("input", onInput, true);
@@ -282,6 +296,7 @@ export async function start() {
   document.addEventListener("keydown", onKeyDown, true);
   structure.watch();
   watchTyping(shareTyped);
+  watchTypingNow();
   window.addEventListener("scroll", onScroll, { passive: true });
   document.addEventListener("visibilitychange", onVisibilityChange);
   window.addEventListener("pagehide", () => {
@@ -291,6 +306,10 @@ export async function start() {
   watchRoutes(onRouteChange);
   const signals = { dnt: navigator.doNotTrack === "1", gpc: navigator.globalPrivacyControl === true };
   const reply = await send({ type: "content-hello", signals });
-  if (reply && reply.ok) adoptTyped(reply.typed);
-  if (reply && reply.ok && gate === null) applyGate(reply.gate);
+  if (reply && reply.ok) {
+    openedByWorkApp = reply.opened_by_work_app === true;
+    adoptTyped(reply.typed);
+    if (gate === null) applyGate(reply.gate);
+    else applyTypingWatch();
+  }
 }

@@ -6,7 +6,8 @@
  * from a frame but those hashes.
  */
 import { KEY_GATE, KEY_TYPED, readKey } from "../shared/storage.js";
-import { adoptTyped, pendingHashes, setTypingWatch, typed, watchTyping } from "./typed-fields.js";
+import { adoptTyped, setTypingWatch, typed, watchTyping } from "./typed-fields.js";
+import { answerTypingNow, noteRecent, setAnswering, watchTypingNow } from "./typing-now.js";
 
 /**
  * The origins this frame belongs to: its own (an about:blank or srcdoc frame inherits its
@@ -17,64 +18,13 @@ function frameOrigins() {
   return [globalThis.origin, ...ancestors];
 }
 
-/**
- * The page around may show what is typed here before this frame's hashes reach the worker (the
- * two are separate messages), even a word not finished yet (an editor posting every key to its
- * parent, which puts it in its hash route). So the worker asks this frame, before it masks an
- * event of the tab (extension/background/typed-store.js, learnFrames), for the hashes learnt and
- * the words being typed in the last moments, as the top document learns the words still in its
- * fields before it describes anything (content/typed-fields.js, flushTyped). Hashes only.
- */
-const RECENT_MS = 500;
-// Kept longer than RECENT_MS: a frame whose own script keeps it busy answers late, and the
-// window is counted back from when the worker asked, not from when this frame answers.
-const KEEP_MS = 10_000;
-const MAX_RECENT = 256;
-const REGISTER_MS = 2000;
-let recent = []; // [{ hash, at }]
-let watching = false;
-let registeredAt = 0;
-
-function noteRecent(hashes) {
-  const now = Date.now();
-  recent = recent.filter((entry) => now - entry.at <= KEEP_MS).slice(-MAX_RECENT);
-  for (const hash of hashes) recent.push({ hash, at: now });
-}
-
-/**
- * Tell the worker this frame learns typed words, so that it asks before masking; again now and
- * then while typing, in case the worker dropped it (an ask that failed while this frame was
- * between documents). The worker keeps the list in session storage across its restarts.
- */
-function register(force = false) {
-  if (!watching || !chrome.runtime || !chrome.runtime.id) return;
-  const now = Date.now();
-  if (!force && now - registeredAt < REGISTER_MS) return;
-  registeredAt = now;
-  chrome.runtime.sendMessage({ type: "typing-frame" }).catch(() => {});
-}
-
-function onTyping() {
-  noteRecent(pendingHashes());
-  register();
-}
-
-function onWorkerMessage(message, sender, sendResponse) {
-  if (!message || message.type !== "typing-now" || sender.id !== chrome.runtime.id) return false;
-  noteRecent(pendingHashes());
-  const asked = Number.isFinite(message.at) ? Math.min(message.at, Date.now()) : Date.now();
-  const hashes = [...new Set(recent.filter((entry) => entry.at >= asked - RECENT_MS).map((entry) => entry.hash))];
-  sendResponse({ ok: watching && typed.ready, watching, salt: typed.salt, hashes: watching ? hashes : [] });
-  return false;
-}
-
 /** Watch typing while the frame, or a page it is in, is a work app (from the gate). */
 function applyGate(gate) {
   const work = (gate && gate.work_origins) || [];
-  watching = frameOrigins().some((origin) => work.includes(origin));
+  const watching = frameOrigins().some((origin) => work.includes(origin));
   setTypingWatch(watching);
-  if (!watching) recent = [];
-  register(true);
+  // The worker asks this frame before masking any event of its tab (content/typing-now.js).
+  setAnswering(watching, true);
 }
 
 function onStorageChange(changes, area) {
@@ -94,9 +44,8 @@ function shareTyped(hashes) {
 export async function start() {
   chrome.storage.onChanged.addListener(onStorageChange);
   watchTyping(shareTyped);
-  // After typed-fields.js's own listeners (added first), which note the word being typed.
-  for (const type of ["input", "compositionend", "keydown"]) document.addEventListener(type, onTyping, true);
-  chrome.runtime.onMessage.addListener(onWorkerMessage);
+  watchTypingNow();
+  chrome.runtime.onMessage.addListener(answerTypingNow);
   adoptTyped(await readKey("session", KEY_TYPED));
   applyGate(await readKey("session", KEY_GATE));
 }

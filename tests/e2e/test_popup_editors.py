@@ -1,0 +1,117 @@
+"""Words typed in a pop-up compose window, shown back by the work app's tab that opened it.
+
+The work app (tests/e2e/pages/hostile/xo-compose.html?popup=1, on 127.0.0.1) opens its editor
+(tests/e2e/pages/hostile/xo-editor.html) in a pop-up window, as a pop-out compose window does. The
+editor posts what is written to its opener on every input (?live=1), or on Enter, and the opener
+shows it in its title, its path, its hash route, a button's name and a button's id: so the
+opener's route changes with every key, before a word is finished, while the words are typed in
+another tab. The editor is the work app itself, another work app, or a third party's page. No
+typed word, nor the start of one, may reach the server; the clicks on the opener must (or capture
+stopped and the test would prove nothing).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+import pytest
+
+from tests.e2e.e2e_harness import PagesServer, wait_for
+from tests.e2e.events_helpers import leaked_words, sent_events
+from tests.e2e.test_cross_origin_frames import localhost, origin_of, with_prefixes
+from tests.e2e.test_hostile_pages import assert_frames_clean, fresh_word
+from tests.e2e.test_label_policy import arrived, open_app, set_policy
+
+
+@pytest.fixture(scope="module")
+def other_pages():
+    """The same test pages on another port of 127.0.0.1: another origin of the same site."""
+    server = PagesServer()
+    yield server
+    server.close()
+
+
+# Where the pop-up's editor comes from (the work app's own origin, another work app's, or a
+# third party's: localhost, another site), and whether it posts on every input or on Enter only.
+VARIANTS = {
+    "same-origin-live": ("same", True),
+    "same-origin-on-enter": ("same", False),
+    "other-work-app-live": ("other", True),
+    "third-party-live": ("third-party", True),
+}
+
+
+def editor_origin(where: str, pages, other_pages) -> str:
+    return {"same": pages.origin, "other": other_pages.origin}.get(where) or localhost(pages)
+
+
+def typing_tabs(capturing) -> dict:
+    """The tabs whose top document said it is typed in (extension/background/typed-store.js)."""
+    return capturing.evaluate(
+        "chrome.storage.session.get('overt.typingTabs').then(g => g['overt.typingTabs'] || {})"
+    )
+
+
+def open_editor(capturing, page):
+    """Click "Compose in a new window" and return the pop-up, once its content script watches
+    typing: a key typed there (then taken back) makes it tell the service worker so."""
+    with page.expect_popup() as opened:
+        page.click("#open-editor")
+    popup = opened.value
+    popup.wait_for_load_state()
+    before = set(typing_tabs(capturing))
+
+    def registered() -> bool:
+        popup.locator("#subject").click()
+        popup.keyboard.type("x")
+        popup.keyboard.press("Backspace")
+        return bool(set(typing_tabs(capturing)) - before)
+
+    wait_for(registered, 10, message="the pop-up's content script watching typing")
+    return popup
+
+
+def type_in_popup(popup) -> list[str]:
+    """Type two words in the editor's body, one in its notes and one in its subject, press
+    Enter; return the words."""
+    body, more, note, subject = fresh_word(), fresh_word(), fresh_word(), fresh_word()
+    popup.locator("#body").click()
+    popup.keyboard.type(f"{body} {more}")
+    popup.locator("#notes").click()
+    popup.keyboard.type(note)
+    popup.locator("#subject").click()
+    popup.keyboard.type(subject)
+    popup.keyboard.press("Enter")
+    return [body, more, note, subject]
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_words_typed_in_a_popup_compose_window(
+    variant, capturing, pages, other_pages, admin, live_server, queued_events
+):
+    where, live = VARIANTS[variant]
+    editor = editor_origin(where, pages, other_pages)
+    if where == "other":
+        set_policy(admin, allowed_origins=[pages.origin, editor])
+        wait_for(lambda: editor in capturing.gate().get("work_origins", []), 10, message="policy")
+    params = {"popup": "1", "editor": editor, **({"live": "1"} if live else {})}
+    path = "/hostile/xo-compose.html?" + urlencode(params)
+    page = open_app(capturing, pages, queued_events, path)
+    popup = open_editor(capturing, page)
+    words = type_in_popup(popup)
+    page.click("#open-draft")
+    page.click(".send")
+
+    click = arrived(queued_events, "click", target__selector="#open-draft")[0]
+    assert click["url"].startswith(pages.url("/hostile/xo-compose.html/[typed]"))
+    assert "[typed]" in click["url"].split("#", 1)[1]
+    assert "[typed]" in click["title"]
+    assert "[typed]" in click["target"]["label"]
+    arrived(queued_events, "click", target__tag="button", target__label="Send")
+    words = with_prefixes(words)
+    assert_frames_clean(capturing, live_server, words)
+    accepted = queued_events()
+    assert leaked_words(accepted, words) == []
+    if where == "third-party":  # its words are learnt, but nothing is captured there
+        for event in [*sent_events(live_server), *accepted]:
+            assert origin_of(event.get("url")) != editor, event
