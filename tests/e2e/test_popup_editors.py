@@ -5,7 +5,8 @@ The work app (tests/e2e/pages/hostile/xo-compose.html?popup=1, on 127.0.0.1) ope
 editor posts what is written to its opener on every input (?live=1), or on Enter, and the opener
 shows it in its title, its path, its hash route, a button's name and a button's id: so the
 opener's route changes with every key, before a word is finished, while the words are typed in
-another tab. The editor is the work app itself, another work app, or a third party's page. No
+another tab. The editor is the work app itself, another work app, or a third party's page; or a
+tab of the app opened on its own, which tells the others through a BroadcastChannel. No
 typed word, nor the start of one, may reach the server; the clicks on the opener must (or capture
 stopped and the test would prove nothing).
 """
@@ -54,11 +55,17 @@ def typing_tabs(capturing) -> dict:
 
 def open_editor(capturing, page):
     """Click "Compose in a new window" and return the pop-up, once its content script watches
-    typing: a key typed there (then taken back) makes it tell the service worker so."""
+    typing."""
     with page.expect_popup() as opened:
         page.click("#open-editor")
     popup = opened.value
     popup.wait_for_load_state()
+    return watching(capturing, popup)
+
+
+def watching(capturing, popup):
+    """Return `popup` once its content script watches typing: a key typed there (then taken
+    back) makes it tell the service worker so."""
     before = set(typing_tabs(capturing))
 
     def registered() -> bool:
@@ -67,11 +74,11 @@ def open_editor(capturing, page):
         popup.keyboard.press("Backspace")
         return bool(set(typing_tabs(capturing)) - before)
 
-    wait_for(registered, 10, message="the pop-up's content script watching typing")
+    wait_for(registered, 10, message="the editor's content script watching typing")
     return popup
 
 
-def type_in_popup(popup) -> list[str]:
+def type_in_editor(popup) -> list[str]:
     """Type two words in the editor's body, one in its notes and one in its subject, press
     Enter; return the words."""
     body, more, note, subject = fresh_word(), fresh_word(), fresh_word(), fresh_word()
@@ -98,10 +105,28 @@ def test_words_typed_in_a_popup_compose_window(
     path = "/hostile/xo-compose.html?" + urlencode(params)
     page = open_app(capturing, pages, queued_events, path)
     popup = open_editor(capturing, page)
-    words = type_in_popup(popup)
+    words = type_in_editor(popup)
+    check_masked_on(page, words, capturing, pages, live_server, queued_events)
+    if where == "third-party":  # its words are learnt, but nothing is captured there
+        for event in [*sent_events(live_server), *queued_events()]:
+            assert origin_of(event.get("url")) != editor, event
+
+
+def test_words_typed_in_another_tab_of_the_app(capturing, pages, live_server, queued_events):
+    """The editor is a tab of the app opened on its own, and tells the compose tab what is
+    written on every input through a BroadcastChannel: no opener, no frame between the two."""
+    channel = "drafts-" + fresh_word()
+    page = open_app(capturing, pages, queued_events, f"/hostile/xo-compose.html?channel={channel}")
+    editor = capturing.open(pages.url(f"/hostile/xo-editor.html?channel={channel}&live=1"))
+    words = type_in_editor(watching(capturing, editor))
+    check_masked_on(page, words, capturing, pages, live_server, queued_events)
+
+
+def check_masked_on(page, words, capturing, pages, live_server, queued_events) -> None:
+    """Click the two buttons the compose page shows: the clicks arrive, on the page showing the
+    words masked; no word, nor the start of one, in any frame sent or event accepted."""
     page.click("#open-draft")
     page.click(".send")
-
     click = arrived(queued_events, "click", target__selector="#open-draft")[0]
     assert click["url"].startswith(pages.url("/hostile/xo-compose.html/[typed]"))
     assert "[typed]" in click["url"].split("#", 1)[1]
@@ -110,8 +135,4 @@ def test_words_typed_in_a_popup_compose_window(
     arrived(queued_events, "click", target__tag="button", target__label="Send")
     words = with_prefixes(words)
     assert_frames_clean(capturing, live_server, words)
-    accepted = queued_events()
-    assert leaked_words(accepted, words) == []
-    if where == "third-party":  # its words are learnt, but nothing is captured there
-        for event in [*sent_events(live_server), *accepted]:
-            assert origin_of(event.get("url")) != editor, event
+    assert leaked_words(queued_events(), words) == []
