@@ -136,3 +136,33 @@ def check_masked_on(page, words, capturing, pages, live_server, queued_events) -
     words = with_prefixes(words)
     assert_frames_clean(capturing, live_server, words)
     assert leaked_words(queued_events(), words) == []
+
+
+def test_words_typed_in_a_popup_across_a_service_worker_restart(
+    capturing, pages, live_server, queued_events
+):
+    """The service worker stops (as Chromium stops an idle one) while a word is being typed in
+    a live pop-up editor; the restarted worker must still ask the pop-up before masking the
+    opener's events (it knows the tabs typed in from session storage, not from its memory), or
+    the rest of the word, shown in the opener's route, would leave unmasked."""
+    params = {"popup": "1", "editor": pages.origin, "live": "1"}
+    page = open_app(
+        capturing, pages, queued_events, "/hostile/xo-compose.html?" + urlencode(params)
+    )
+    popup = open_editor(capturing, page)
+    word = fresh_word() + fresh_word()
+    popup.locator("#notes").click()
+    popup.keyboard.type(word[:4])
+    capturing.stop_service_workers(page)
+    popup.keyboard.type(word[4:])
+    popup.keyboard.press("Tab")  # the word is finished: the pop-up shares its hash
+    check_masked_notes(page, [word], capturing, live_server, queued_events)
+
+
+def check_masked_notes(page, words, capturing, live_server, queued_events) -> None:
+    """The draft's button is clicked and arrives; no word, nor the start of one, was sent."""
+    page.click("#open-draft")
+    arrived(queued_events, "click", target__selector="#open-draft")
+    words = with_prefixes(words)
+    assert_frames_clean(capturing, live_server, words)
+    assert leaked_words(queued_events(), words) == []
