@@ -13,12 +13,14 @@ stopped and the test would prove nothing).
 
 from __future__ import annotations
 
+import time
 from urllib.parse import urlencode
 
 import pytest
 
 from tests.e2e.e2e_harness import PagesServer, wait_for
-from tests.e2e.events_helpers import leaked_words, sent_events
+from tests.e2e.events_helpers import leaked_words, of_type, sent_events
+from tests.e2e.popup_helpers import popup_for
 from tests.e2e.test_cross_origin_frames import localhost, origin_of, with_prefixes
 from tests.e2e.test_hostile_pages import assert_frames_clean, fresh_word
 from tests.e2e.test_label_policy import arrived, open_app, set_policy
@@ -64,14 +66,12 @@ def open_editor(capturing, page):
 
 
 def watching(capturing, popup):
-    """Return `popup` once its content script watches typing: a key typed there (then taken
-    back) makes it tell the service worker so."""
+    """Return `popup` once its content script watches typing: a key pressed there makes it tell
+    the service worker so."""
     before = set(typing_tabs(capturing))
 
     def registered() -> bool:
-        popup.locator("#subject").click()
-        popup.keyboard.type("x")
-        popup.keyboard.press("Backspace")
+        popup.keyboard.press("Shift")  # a key, but no input: nothing is posted to the opener
         return bool(set(typing_tabs(capturing)) - before)
 
     wait_for(registered, 10, message="the editor's content script watching typing")
@@ -166,3 +166,42 @@ def check_masked_notes(page, words, capturing, live_server, queued_events) -> No
     words = with_prefixes(words)
     assert_frames_clean(capturing, live_server, words)
     assert leaked_words(queued_events(), words) == []
+
+
+def test_a_silent_popup_stops_the_other_tabs_until_it_answers(
+    capturing, pages, live_server, queued_events
+):
+    """A pop-up editor busy for 8 s after a key: the route change its opener made of the key
+    waits 5 s for the pop-up's typed words, then is dropped, not sent unvouched for, and so is
+    anything the opener does while the pop-up stays silent (a click at 6 s); once the pop-up
+    answers again, clicks arrive, and the employee sees that something was not sent."""
+    # From another site, so in a renderer process of its own: the opener is not stalled with it.
+    params = {"popup": "1", "editor": localhost(pages), "live": "1", "stall": "8000"}
+    page = open_app(
+        capturing, pages, queued_events, "/hostile/xo-compose.html?" + urlencode(params)
+    )
+    popup = open_editor(capturing, page)
+    discarded = capturing.evaluate("globalThis.overt.counts()")["discarded"]
+    popup.locator("#notes").click()
+    typed_at = time.time()  # the pop-up's 8 s start after this: it stalls once it has the key
+    popup.keyboard.type("k")
+    page.wait_for_selector("#open-draft")
+    time.sleep(max(0.0, typed_at + 6.0 - time.time()))
+    page.click("#open-draft")
+    time.sleep(max(0.0, typed_at + 8.5 - time.time()))
+
+    def send_arrived() -> bool:  # clicked again until one arrives: the pop-up answers by then
+        page.click(".send")
+        time.sleep(0.5)
+        return bool(of_type(queued_events(), "click", target__label="Send"))
+
+    wait_for(send_arrived, 20, message="a click once the pop-up answers")
+    start, compose = typed_at * 1000, pages.url("/hostile/xo-compose.html")
+    from_opener = [e for e in sent_events(live_server) if e["url"].startswith(compose)]
+    assert [e for e in from_opener if start < e["ts"] < start + 8000] == []
+    assert [e for e in from_opener if e["type"] == "route_change" and "#/drafts/" in e["url"]] == []
+    # The route change and the click at 6 s, at least.
+    assert capturing.evaluate("globalThis.overt.counts()")["discarded"] >= discarded + 2
+    status = popup_for(capturing, page.url)
+    status.wait_for_selector("#discarded:not([hidden])")
+    assert status.text_content("#discarded").startswith("Not sent: ")
