@@ -110,7 +110,8 @@ async function handleMessage(message, sender) {
     if (type === "capture") return onCapture(message.event, sender);
     if (type === "content-hello") return onContentHello(message, sender);
     if (type === "typed") return addTyped(message.salt, message.hashes);
-    if (type === "typing-frame") return addTypingFrame(sender.tab.id, sender.frameId);
+    if (type === "typing-frame") return addTypingFrame(sender.tab.id, sender.frameId, message.typing);
+    if (type === "typing-hello") return { ok: true, opened_by_work_app: await openedByWorkApp(sender.tab) };
   } else if (fromExtensionPage(sender)) {
     switch (type) {
       case "status": return statusReport(message.url);

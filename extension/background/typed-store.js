@@ -19,7 +19,7 @@ export async function restoreTyped() {
     if (Array.isArray(frameIds)) typingFrames.set(Number(tabId), new Set(frameIds.filter(Number.isInteger)));
   }
   for (const [tabId, at] of Object.entries((await readKey("session", KEY_TYPING_TABS)) || {})) {
-    if (Number.isFinite(at)) typingTabs.set(Number(tabId), at);
+    if (Number.isFinite(at)) typedAt.set(Number(tabId), at);
   }
   const stored = await readKey("session", KEY_TYPED);
   if (stored && Number.isInteger(stored.salt)) {
@@ -53,15 +53,16 @@ export function addTyped(salt, hashes) {
  *
  * Another document may show what is typed in one before that one's message with its hashes
  * arrives, even a word not finished yet: the page around an editor frame that posts every key,
- * an opener window showing the draft typed in its pop-up compose window, a tab of the app told
- * through a BroadcastChannel. A top document learns the words still in its own fields before it
- * describes anything (content/typed-fields.js, flushTyped), but not another document's. So before
- * an event is masked, these are asked for the hashes of their last moments: the frames of the
- * event's tab, and the top document of every other tab typed in within TAB_TYPING_MS.
+ * an opener window showing the draft typed in its pop-up compose window (in the pop-up's top
+ * document or in an editor frame of it), a tab of the app told through a BroadcastChannel. A top
+ * document learns the words still in its own fields before it describes anything
+ * (content/typed-fields.js, flushTyped), but not another document's. So before an event is
+ * masked, these are asked for the hashes of their last moments: the frames of the event's tab,
+ * and every such document of each other tab typed in within TAB_TYPING_MS.
  */
-const typingFrames = new Map(); // tabId -> Set of frameIds (never 0)
-const typingTabs = new Map(); // tabId -> when its top document last said it is typed in
-// A top document keeps its hashes 10 s and says it is typed in every 2 s while it is.
+const typingFrames = new Map(); // tabId -> Set of frameIds (0: the top document)
+const typedAt = new Map(); // tabId -> when a document of the tab last said it is typed in
+// A document keeps its hashes 10 s and says it is typed in every 2 s while it is.
 const TAB_TYPING_MS = 12_000;
 // A document answers with the hashes of the moments before it was asked (content/typing-now.js
 // keeps them for 10 s), so a busy document's late answer is still the right one: wait for it, up
@@ -72,42 +73,38 @@ const ASK_LIMIT_MS = 5000;
 const silentFrames = new Map(); // tabId -> Set of frameIds asked and not answered in time
 
 /**
- * A document of the tab learns typed words: ask it before masking events (frame 0, the top
- * document: before masking other tabs' events, for a while).
+ * A document of the tab learns typed words: ask it before masking events (a frame: its tab's;
+ * any document, once `typing`: other tabs' too, for TAB_TYPING_MS).
  */
-export function addTypingFrame(tabId, frameId) {
+export function addTypingFrame(tabId, frameId, typing = false) {
   if (!Number.isInteger(tabId) || !Number.isInteger(frameId) || frameId < 0) return { ok: false };
-  if (frameId === 0) {
-    typingTabs.set(tabId, Date.now());
-    saveFrames();
-    return { ok: true };
-  }
   if (!typingFrames.has(tabId)) typingFrames.set(tabId, new Set());
-  const frames = typingFrames.get(tabId);
-  if (!frames.has(frameId)) {
-    frames.add(frameId);
-    saveFrames();
-  }
+  typingFrames.get(tabId).add(frameId);
+  if (typing === true) typedAt.set(tabId, Date.now());
+  saveFrames();
   return { ok: true };
 }
 
 function saveFrames() {
   const frames = Object.fromEntries([...typingFrames].map(([tabId, ids]) => [tabId, [...ids]]));
-  writeKeys("session", { [KEY_TYPING_FRAMES]: frames, [KEY_TYPING_TABS]: Object.fromEntries(typingTabs) }).catch(
+  writeKeys("session", { [KEY_TYPING_FRAMES]: frames, [KEY_TYPING_TABS]: Object.fromEntries(typedAt) }).catch(
     (err) => console.warn("overt: typing frames not saved: %s", err && err.message),
   );
 }
 
 /** The [tabId, frameId] of the documents to ask before masking an event of the tab. */
 function typingSources(tabId) {
-  const sources = [...(typingFrames.get(tabId) || [])].map((frameId) => [tabId, frameId]);
+  const sources = [];
+  for (const frameId of typingFrames.get(tabId) || []) {
+    if (frameId !== 0) sources.push([tabId, frameId]); // the event's own document flushed its fields
+  }
   const now = Date.now();
-  for (const [other, at] of typingTabs) {
+  for (const [other, at] of typedAt) {
     if (now - at > TAB_TYPING_MS) {
-      typingTabs.delete(other); // no longer typed in: its words were shared long ago
-      silentFrames.get(other)?.delete(0);
+      typedAt.delete(other); // no longer typed in: its words were shared long ago
+      silentFrames.get(other)?.delete(0); // a top document is asked for other tabs only
     } else if (other !== tabId) {
-      sources.push([other, 0]);
+      for (const frameId of typingFrames.get(other) || []) sources.push([other, frameId]);
     }
   }
   return sources;
@@ -120,7 +117,7 @@ export const mustAskTyping = (tabId) => typingSources(tabId).length > 0;
 export function forgetTypingFrames(tabId) {
   silentFrames.delete(tabId);
   const had = typingFrames.delete(tabId);
-  if (typingTabs.delete(tabId) || had) saveFrames();
+  if (typedAt.delete(tabId) || had) saveFrames();
 }
 
 function setSilent(tabId, frameId, silent) {
@@ -136,8 +133,7 @@ function takeReply(tabId, frameId, reply) {
   setSilent(tabId, frameId, false);
   if (!reply || !reply.watching) {
     // The document is gone, or no longer a work app's: not asked again until it says so.
-    const dropped = frameId === 0 ? typingTabs.delete(tabId) : typingFrames.get(tabId)?.delete(frameId);
-    if (dropped) saveFrames();
+    if (typingFrames.get(tabId)?.delete(frameId)) saveFrames();
     return;
   }
   if (reply.ok) addTyped(reply.salt, reply.hashes);

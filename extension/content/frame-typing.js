@@ -18,10 +18,19 @@ function frameOrigins() {
   return [globalThis.origin, ...ancestors];
 }
 
-/** Watch typing while the frame, or a page it is in, is a work app (from the gate). */
+// The frame's tab was opened by a work app's tab (a pop-up compose window on another site, its
+// editor in a frame): the opener may show what is typed here (the worker knows the opener).
+let openedByWorkApp = false;
+let gateNow = null;
+
+/**
+ * Watch typing while the frame, or a page it is in, is a work app (from the gate), or its tab
+ * was opened by one.
+ */
 function applyGate(gate) {
+  gateNow = gate;
   const work = (gate && gate.work_origins) || [];
-  const watching = frameOrigins().some((origin) => work.includes(origin));
+  const watching = openedByWorkApp || frameOrigins().some((origin) => work.includes(origin));
   setTypingWatch(watching);
   // The worker asks this frame before masking any event of its tab (content/typing-now.js).
   setAnswering(watching, true);
@@ -48,4 +57,9 @@ export async function start() {
   chrome.runtime.onMessage.addListener(answerTypingNow);
   adoptTyped(await readKey("session", KEY_TYPED));
   applyGate(await readKey("session", KEY_GATE));
+  const reply = await chrome.runtime.sendMessage({ type: "typing-hello" }).catch(() => null);
+  if (reply && reply.opened_by_work_app === true) {
+    openedByWorkApp = true;
+    applyGate(gateNow);
+  }
 }

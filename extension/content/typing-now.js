@@ -4,10 +4,12 @@
  * Another document may show what is typed here before this document's hashes reach the worker
  * (the two are separate messages), even a word not finished yet: the page around an editor frame
  * that posts every key, or an opener window showing a draft typed in its pop-up compose window
- * (or any tab of the app, through a BroadcastChannel). So a document where words are typed tells
- * the worker so ("typing-frame"; a top document is frame 0 of its tab), and the worker asks it,
- * before it masks an event of another document (extension/background/typed-store.js,
- * learnTyping), for the hashes learnt and the words being typed in the last moments, as a top
+ * (or any tab of the app, through a BroadcastChannel). So a document that learns typed words
+ * tells the worker so ("typing-frame"; a top document is frame 0 of its tab), and again, with
+ * `typing`, while it is typed in; the worker asks it, before it masks an event of another
+ * document (a frame: of its tab; any document: of other tabs, while its tab is typed in;
+ * extension/background/typed-store.js, learnTyping), for the hashes learnt and the words being
+ * typed in the last moments, as a top
  * document learns the words still in its own fields before it describes anything
  * (content/typed-fields.js, flushTyped). Used by content/frame-typing.js (frames) and
  * content/capture.js (the top document of a tab).
@@ -20,11 +22,11 @@ const RECENT_MS = 500;
 // window is counted back from when the worker asked, not from when this document answers.
 const KEEP_MS = 10_000;
 const MAX_RECENT = 256;
-/** Told again at most this often while typing (the worker keeps a top document for 12 s). */
+/** Said again at most this often while typing (the worker keeps a tab typed in for 12 s). */
 const REGISTER_MS = 2000;
 let recent = []; // [{ hash, at }]
 let watching = false;
-let registeredAt = 0;
+let typingSaidAt = 0;
 
 /** Remember `hashes` as learnt now. */
 export function noteRecent(hashes) {
@@ -34,22 +36,25 @@ export function noteRecent(hashes) {
 }
 
 /**
- * Tell the worker this document learns typed words, so that it asks before masking; again now
- * and then while typing, in case the worker dropped it (an ask that failed while this document
- * was between pages). The worker keeps the list in session storage across its restarts.
+ * Tell the worker this document learns typed words (`typing`: and is being typed in), so that
+ * it asks before masking; while typing, again every REGISTER_MS, in case the worker dropped it
+ * (an ask that failed while this document was between pages) and to keep its tab typed in. The
+ * worker keeps the list in session storage across its restarts.
  */
-function register(force = false) {
+function register(typing) {
   if (!watching || !chrome.runtime || !chrome.runtime.id) return;
-  const now = Date.now();
-  if (!force && now - registeredAt < REGISTER_MS) return;
-  registeredAt = now;
-  chrome.runtime.sendMessage({ type: "typing-frame" }).catch(() => {});
+  if (typing) {
+    const now = Date.now();
+    if (now - typingSaidAt < REGISTER_MS) return;
+    typingSaidAt = now;
+  }
+  chrome.runtime.sendMessage({ type: "typing-frame", typing }).catch(() => {});
 }
 
 function onTyping() {
   if (!watching) return;
   noteRecent(pendingHashes());
-  register();
+  register(true);
 }
 
 /** Answer the worker's "typing-now" at once (an onMessage listener: other messages are left). */
@@ -62,14 +67,15 @@ export function answerTypingNow(message, sender, sendResponse) {
 }
 
 /**
- * Whether this document learns typed words (a work app's, or one a work app's depends on).
+ * Whether this document learns typed words (a work app's, or one a work app's depends on or
+ * opened).
  * `announce`: tell the worker at once (a frame, whose typing the page around may show at any
  * time); a top document tells it when it is typed in.
  */
 export function setAnswering(on, announce = false) {
   watching = Boolean(on);
   if (!watching) recent = [];
-  if (announce) register(true);
+  if (announce) register(false);
 }
 
 /** Listen for typing; call after content/typed-fields.js `watchTyping` (its listeners note the

@@ -17,9 +17,9 @@ export const KEY_LAST_CONTACT = "overt.lastContact";
 export const KEY_EPISODES = "overt.episodes";
 export const KEY_TASK = "overt.task";
 export const KEY_TYPED = "overt.typed";
-/** Per tab, the frames that learn typed words (extension/background/typed-store.js). */
+/** Per tab, the documents that learn typed words (extension/background/typed-store.js). */
 export const KEY_TYPING_FRAMES = "overt.typingFrames";
-/** Per tab, when its top document was last typed in (extension/background/typed-store.js). */
+/** Per tab, when a document of it was last typed in (extension/background/typed-store.js). */
 export const KEY_TYPING_TABS = "overt.typingTabs";
 /** The last status shown, so the popup and badge have something true to show at start-up. */
 export const KEY_LAST_STATUS = "overt.lastStatus";

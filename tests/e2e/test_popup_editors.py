@@ -35,12 +35,16 @@ def other_pages():
 
 
 # Where the pop-up's editor comes from (the work app's own origin, another work app's, or a
-# third party's: localhost, another site), and whether it posts on every input or on Enter only.
+# third party's: localhost, another site), whether it posts on every input or on Enter only, and
+# whether the pop-up holds it in a frame of its own origin (tests/e2e/pages/hostile/xo-wrap.html,
+# as a rich-text editor's iframe).
 VARIANTS = {
-    "same-origin-live": ("same", True),
-    "same-origin-on-enter": ("same", False),
-    "other-work-app-live": ("other", True),
-    "third-party-live": ("third-party", True),
+    "same-origin-live": ("same", True, False),
+    "same-origin-on-enter": ("same", False, False),
+    "other-work-app-live": ("other", True, False),
+    "third-party-live": ("third-party", True, False),
+    "same-origin-framed-live": ("same", True, True),
+    "third-party-framed-live": ("third-party", True, True),
 }
 
 
@@ -55,22 +59,23 @@ def typing_tabs(capturing) -> dict:
     )
 
 
-def open_editor(capturing, page):
-    """Click "Compose in a new window" and return the pop-up, once its content script watches
-    typing."""
+def open_editor(capturing, page, framed: bool = False):
+    """Click "Compose in a new window" and return the pop-up, once its editor's content script
+    watches typing."""
     with page.expect_popup() as opened:
         page.click("#open-editor")
     popup = opened.value
     popup.wait_for_load_state()
-    return watching(capturing, popup)
+    return watching(capturing, popup, framed)
 
 
-def watching(capturing, popup):
-    """Return `popup` once its content script watches typing: a key pressed there makes it tell
-    the service worker so."""
+def watching(capturing, popup, framed: bool = False):
+    """Return `popup` once the content script of its editor (in a frame of it when `framed`)
+    watches typing: a key pressed there makes it tell the service worker so."""
     before = set(typing_tabs(capturing))
 
     def registered() -> bool:
+        editor_of(popup, framed).locator("#subject").click()
         popup.keyboard.press("Shift")  # a key, but no input: nothing is posted to the opener
         return bool(set(typing_tabs(capturing)) - before)
 
@@ -78,15 +83,21 @@ def watching(capturing, popup):
     return popup
 
 
-def type_in_editor(popup) -> list[str]:
+def editor_of(popup, framed: bool):
+    """What holds the editor's fields: the pop-up, or the frame in it."""
+    return popup.frame_locator("#editor") if framed else popup
+
+
+def type_in_editor(popup, framed: bool = False) -> list[str]:
     """Type two words in the editor's body, one in its notes and one in its subject, press
     Enter; return the words."""
     body, more, note, subject = fresh_word(), fresh_word(), fresh_word(), fresh_word()
-    popup.locator("#body").click()
+    editor = editor_of(popup, framed)
+    editor.locator("#body").click()
     popup.keyboard.type(f"{body} {more}")
-    popup.locator("#notes").click()
+    editor.locator("#notes").click()
     popup.keyboard.type(note)
-    popup.locator("#subject").click()
+    editor.locator("#subject").click()
     popup.keyboard.type(subject)
     popup.keyboard.press("Enter")
     return [body, more, note, subject]
@@ -96,16 +107,18 @@ def type_in_editor(popup) -> list[str]:
 def test_words_typed_in_a_popup_compose_window(
     variant, capturing, pages, other_pages, admin, live_server, queued_events
 ):
-    where, live = VARIANTS[variant]
+    where, live, framed = VARIANTS[variant]
     editor = editor_origin(where, pages, other_pages)
     if where == "other":
         set_policy(admin, allowed_origins=[pages.origin, editor])
         wait_for(lambda: editor in capturing.gate().get("work_origins", []), 10, message="policy")
     params = {"popup": "1", "editor": editor, **({"live": "1"} if live else {})}
+    if framed:  # the pop-up is the editor's own origin's page, the editor a frame in it
+        params["via"] = editor
     path = "/hostile/xo-compose.html?" + urlencode(params)
     page = open_app(capturing, pages, queued_events, path)
-    popup = open_editor(capturing, page)
-    words = type_in_editor(popup)
+    popup = open_editor(capturing, page, framed)
+    words = type_in_editor(popup, framed)
     check_masked_on(page, words, capturing, pages, live_server, queued_events)
     if where == "third-party":  # its words are learnt, but nothing is captured there
         for event in [*sent_events(live_server), *queued_events()]:
