@@ -97,19 +97,26 @@ def origin_of(url) -> str:
 def type_in_editor_then_open_draft(page, layout: Layout) -> list[str]:
     """Type two words in the editor's body, one in its notes and one in its subject, press Enter,
     click the two buttons the page shows; return the words."""
-    body, more, note, subject = fresh_word(), fresh_word(), fresh_word(), fresh_word()
     editor = page.frame_locator("#editor")
     if layout.via:
         editor = editor.frame_locator("#editor")
-    editor.locator("#body").click()
-    page.keyboard.type(f"{body} {more}")
-    editor.locator("#notes").click()
-    page.keyboard.type(note)
-    editor.locator("#subject").click()
-    page.keyboard.type(subject)
-    page.keyboard.press("Enter")
+    words = type_draft(editor, page.keyboard)
     page.click("#open-draft")
     page.click(".send")
+    return words
+
+
+def type_draft(editor, keyboard) -> list[str]:
+    """Type two words in the body of `editor` (a page or a frame locator), one in its notes and
+    one in its subject, press Enter; return the words."""
+    body, more, note, subject = fresh_word(), fresh_word(), fresh_word(), fresh_word()
+    editor.locator("#body").click()
+    keyboard.type(f"{body} {more}")
+    editor.locator("#notes").click()
+    keyboard.type(note)
+    editor.locator("#subject").click()
+    keyboard.type(subject)
+    keyboard.press("Enter")
     return [body, more, note, subject]
 
 

@@ -21,7 +21,7 @@ import pytest
 from tests.e2e.e2e_harness import PagesServer, wait_for
 from tests.e2e.events_helpers import leaked_words, of_type, sent_events
 from tests.e2e.popup_helpers import popup_for
-from tests.e2e.test_cross_origin_frames import localhost, origin_of, with_prefixes
+from tests.e2e.test_cross_origin_frames import localhost, origin_of, type_draft, with_prefixes
 from tests.e2e.test_hostile_pages import assert_frames_clean, fresh_word
 from tests.e2e.test_label_policy import arrived, open_app, set_policy
 
@@ -89,18 +89,8 @@ def editor_of(popup, framed: bool):
 
 
 def type_in_editor(popup, framed: bool = False) -> list[str]:
-    """Type two words in the editor's body, one in its notes and one in its subject, press
-    Enter; return the words."""
-    body, more, note, subject = fresh_word(), fresh_word(), fresh_word(), fresh_word()
-    editor = editor_of(popup, framed)
-    editor.locator("#body").click()
-    popup.keyboard.type(f"{body} {more}")
-    editor.locator("#notes").click()
-    popup.keyboard.type(note)
-    editor.locator("#subject").click()
-    popup.keyboard.type(subject)
-    popup.keyboard.press("Enter")
-    return [body, more, note, subject]
+    """Type a draft in the editor (test_cross_origin_frames.type_draft); return its words."""
+    return type_draft(editor_of(popup, framed), popup.keyboard)
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
