@@ -21,6 +21,8 @@ function frameOrigins() {
 // The frame's tab was opened by a work app's tab (a pop-up compose window on another site, its
 // editor in a frame): the opener may show what is typed here (the worker knows the opener).
 let openedByWorkApp = false;
+let askedOpener = false;
+let watching = false;
 let gateNow = null;
 
 /**
@@ -30,7 +32,7 @@ let gateNow = null;
 function applyGate(gate) {
   gateNow = gate;
   const work = (gate && gate.work_origins) || [];
-  const watching = openedByWorkApp || frameOrigins().some((origin) => work.includes(origin));
+  watching = openedByWorkApp || frameOrigins().some((origin) => work.includes(origin));
   setTypingWatch(watching);
   // The worker asks this frame before masking any event of its tab (content/typing-now.js).
   setAnswering(watching, true);
@@ -49,6 +51,22 @@ function shareTyped(hashes) {
   chrome.runtime.sendMessage({ type: "typed", salt: typed.salt, hashes }).catch(() => {});
 }
 
+/**
+ * On the first key in a frame not watched for its origins, ask the worker whether a work app's
+ * tab opened this frame's tab; a frame is not asked sooner, or every frame of every site (ads,
+ * widgets) would wake the worker as it loads. Watching from then on hashes what the fields
+ * already hold, the key just typed included (content/typed-fields.js, scanFields).
+ */
+async function askOpener() {
+  if (watching || askedOpener || !chrome.runtime || !chrome.runtime.id) return;
+  askedOpener = true;
+  const reply = await chrome.runtime.sendMessage({ type: "typing-hello" }).catch(() => null);
+  if (reply && reply.opened_by_work_app === true) {
+    openedByWorkApp = true;
+    applyGate(gateNow);
+  }
+}
+
 /** Start learning: subscribe first, then read the session's salt, hashes and gate. */
 export async function start() {
   chrome.storage.onChanged.addListener(onStorageChange);
@@ -56,10 +74,6 @@ export async function start() {
   watchTypingNow();
   chrome.runtime.onMessage.addListener(answerTypingNow);
   adoptTyped(await readKey("session", KEY_TYPED));
+  for (const type of ["keydown", "input"]) document.addEventListener(type, askOpener, true);
   applyGate(await readKey("session", KEY_GATE));
-  const reply = await chrome.runtime.sendMessage({ type: "typing-hello" }).catch(() => null);
-  if (reply && reply.opened_by_work_app === true) {
-    openedByWorkApp = true;
-    applyGate(gateNow);
-  }
 }
