@@ -73,7 +73,7 @@ export async function start() {
   watchTyping(shareTyped);
   watchTypingNow();
   chrome.runtime.onMessage.addListener(answerTypingNow);
-  adoptTyped(await readKey("session", KEY_TYPED));
   for (const type of ["keydown", "input"]) document.addEventListener(type, askOpener, true);
+  adoptTyped(await readKey("session", KEY_TYPED));
   applyGate(await readKey("session", KEY_GATE));
 }

@@ -9,10 +9,9 @@
  * `typing`, while it is typed in; the worker asks it, before it masks an event of another
  * document (a frame: of its tab; any document: of other tabs, while its tab is typed in;
  * extension/background/typed-store.js, learnTyping), for the hashes learnt and the words being
- * typed in the last moments, as a top
- * document learns the words still in its own fields before it describes anything
- * (content/typed-fields.js, flushTyped). Used by content/frame-typing.js (frames) and
- * content/capture.js (the top document of a tab).
+ * typed in the last moments, as a top document learns the words still in its own fields before
+ * it describes anything (content/typed-fields.js, flushTyped). Used by content/frame-typing.js
+ * (frames) and content/capture.js (the top document of a tab).
  */
 import { pendingHashes, typed } from "./typed-fields.js";
 
