@@ -35,7 +35,7 @@ export const countCaptured = (events) => update((c) => events.forEach((e) => bum
 export const countSent = (events) => update((c) => events.forEach((e) => bump(c.sent, categoryOf(e.type))));
 /** Count rejections by code (rejected events are not retried). */
 export const countRejected = (rejected) => update((c) => rejected.forEach((r) => bump(c.rejected, String(r.code || "unknown"))));
-/** Count events discarded unsent (pause, consent withdrawn, a typing frame that stayed silent). */
+/** Count events discarded unsent (pause, consent withdrawn, a frame or tab being typed in that stayed silent). */
 export const countDiscarded = (n) => update((c) => { c.discarded += n; });
 
 /** Today's counts. */

@@ -39,7 +39,7 @@ function renderCounts(counts) {
   const discarded = counts.discarded || 0;
   $("discarded").hidden = discarded === 0;
   $("discarded").textContent = discarded
-    ? `Not sent: ${discarded} (discarded by a pause, a consent withdrawal, or an editor frame that did not answer)`
+    ? `Not sent: ${discarded} (discarded by a pause, a consent withdrawal, or an editor in a frame or another window that did not answer)`
     : "";
 }
 

@@ -55,6 +55,14 @@ def pages():
     server.close()
 
 
+@pytest.fixture(scope="session")
+def other_pages():
+    """The same test pages on another port of 127.0.0.1: another origin of the same site."""
+    server = PagesServer()
+    yield server
+    server.close()
+
+
 @pytest.fixture
 def launch_browser(playwright_instance, chromium_executable, tmp_path):
     """Return launch(server, token, **knobs) -> ExtensionBrowser; every browser is closed after."""

@@ -18,21 +18,12 @@ from urllib.parse import urlencode
 
 import pytest
 
-from tests.e2e.e2e_harness import PagesServer, wait_for
+from tests.e2e.e2e_harness import wait_for
 from tests.e2e.events_helpers import leaked_words, of_type, sent_events
 from tests.e2e.popup_helpers import popup_for
 from tests.e2e.test_cross_origin_frames import localhost, origin_of, type_draft, with_prefixes
 from tests.e2e.test_hostile_pages import assert_frames_clean, fresh_word
 from tests.e2e.test_label_policy import arrived, open_app, set_policy
-
-
-@pytest.fixture(scope="module")
-def other_pages():
-    """The same test pages on another port of 127.0.0.1: another origin of the same site."""
-    server = PagesServer()
-    yield server
-    server.close()
-
 
 # Where the pop-up's editor comes from (the work app's own origin, another work app's, or a
 # third party's: localhost, another site), whether it posts on every input or on Enter only, and
