@@ -8,7 +8,8 @@ body is the datasheet of the whole dataset. Rewritten after every seal, erasure 
 from __future__ import annotations
 
 import hashlib
-import json
+
+import yaml
 
 from .dataset_cards import (
     LICENSE,
@@ -31,30 +32,9 @@ LOADING = 'ds = load_dataset("parquet", data_dir="<this folder>/data", split="tr
 JSONL_LOADING = 'ds = load_dataset("<this folder>", split="train")  # typed by the features above'
 
 
-def to_yaml(value, indent: int = 0) -> str:
-    """Return `value` (dicts, lists, strings, numbers) as block YAML; strings JSON-quoted."""
-    pad = " " * indent
-    if isinstance(value, dict):
-        out = []
-        for k, v in value.items():
-            if isinstance(v, dict | list) and v:
-                out.append(f"{pad}{k}:\n{to_yaml(v, indent + 2)}")
-            else:
-                out.append(f"{pad}{k}: {_scalar(v)}")
-        return "\n".join(out)
-    lines = []
-    for item in value:
-        body = to_yaml(item, indent + 2) if isinstance(item, dict | list) else _scalar(item)
-        lines.append(f"{pad}- {body.lstrip()}" if isinstance(item, dict) else f"{pad}- {body}")
-    return "\n".join(lines)
-
-
-def _scalar(v) -> str:
-    if isinstance(v, bool | int | float):
-        return json.dumps(v)
-    if isinstance(v, dict | list):
-        return "{}" if isinstance(v, dict) else "[]"
-    return json.dumps(str(v))
+def to_yaml(value) -> str:
+    """Return `value` (dicts, lists, strings, numbers) as block YAML, keys in their given order."""
+    return yaml.safe_dump(value, sort_keys=False, allow_unicode=True, width=1000).rstrip("\n")
 
 
 def license_header() -> dict:

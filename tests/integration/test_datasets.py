@@ -355,7 +355,10 @@ def test_a_jsonl_export_loads_with_hugging_face(redis_conn, settings, tmp_path, 
     out = tmp_path / "jsonl"
     assert cli("export", "--format", "jsonl", "--out", str(out)).exit_code == 0
     readme = (out / "README.md").read_text()
-    assert 'path: "data/*/*.jsonl"' in readme and ".parquet" not in readme.split("\n---")[1]
+    from huggingface_hub import DatasetCard
+
+    files = DatasetCard(readme).data.configs[0]["data_files"]
+    assert files == [{"split": "train", "path": "data/*/*.jsonl"}], files
     assert_license_header(readme)
     assert verify(open_storage(out))["events"] == total
     monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
