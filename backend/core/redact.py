@@ -42,14 +42,26 @@ WEB_SCHEMES = ("http", "https")
 SCHEME = re.compile(r"[a-z][a-z0-9+.-]{0,31}")
 
 
+# Unicode's format characters (category Cf, as of Unicode 15; extension/shared/redact.js strips
+# exactly the same): invisible, yet a soft hyphen or a zero-width space inside a word or an e-mail
+# address hides it from every rule (and, in the browser, from the typed-word mask).
+FORMAT_CHARS = re.compile(
+    "[\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f"
+    "\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd"
+    "\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001"
+    "\U000e0020-\U000e007f]"
+)
+
+
 def normalise(text: str) -> str:
-    """Decode percent-encoding until stable, then NFKC-fold: what the rules match against."""
+    """Decode percent-encoding until stable, drop format characters, then NFKC-fold: what the
+    rules match against."""
     for _ in range(MAX_DECODE):
         decoded = unquote(text)
         if decoded == text:
             break
         text = decoded
-    return unicodedata.normalize("NFKC", text)
+    return unicodedata.normalize("NFKC", FORMAT_CHARS.sub("", text))
 
 
 def redact_text(text: str) -> str:

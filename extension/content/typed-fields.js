@@ -6,7 +6,11 @@
  * Inputs (but passwords and hidden ones), textareas, contenteditable and ARIA textboxes count, also
  * inside closed shadow roots. A page's own listeners on window run before ours and may empty the
  * field first (a chat sending on Enter, a tag input turning "word," into a chip): so the word being
- * typed at a field's end is remembered as a hash, and kept once it stops growing.
+ * typed at a field's end is remembered as a hash, and kept once it stops growing; each state of it
+ * is masked for a while too (a slow search shows the query as it was a moment ago).
+ * A widget that builds its text from keys (an ARIA textbox that is not editable, an editor that
+ * cancels `beforeinput` and draws its own model) fires no input event: a key typed there is
+ * handled as one when the key is released. A chosen or dropped file's name counts as typed.
  */
 import { TypedWords } from "../shared/typed-words.js";
 
@@ -17,6 +21,8 @@ export const typed = new TypedWords();
 const dirty = new Set();
 /** Per field, the hash and length of the word being typed at its end (never the word itself). */
 const pending = new Map();
+/** Fields a key was typed in that have not fired an input event for it (yet). */
+const keyed = new Set();
 const TRAILING_WORD = /[\p{L}\p{N}\p{M}]+$/u;
 let report = () => {};
 /** Only on work apps: null until the gate says whether this is one (fields are noted meanwhile). */
@@ -29,6 +35,7 @@ export function setTypingWatch(on) {
   if (!enabled) {
     dirty.clear();
     pending.clear();
+    keyed.clear();
   } else if (!was) scanFields();
 }
 
@@ -86,8 +93,11 @@ function notePending(field, word) {
   const before = pending.get(field);
   const grown = before && word.length > before.length && typed.hashOf(word.slice(0, before.length)) === before.hash;
   if (before && !grown) keepPending(field);
-  if (word.length >= 2) pending.set(field, { hash: typed.hashOf(word), length: word.length });
-  else pending.delete(field);
+  if (word.length >= 2) {
+    const hash = typed.hashOf(word);
+    pending.set(field, { hash, length: word.length });
+    typed.addTyping(hash, word.length);
+  } else pending.delete(field);
 }
 
 /** The hashes of the words being typed at the fields' ends (never the words). */
@@ -102,25 +112,60 @@ export function flushTyped() {
   }
   dirty.clear();
   pending.clear();
+  keyed.clear();
 }
 
 function onInput(ev) {
   const field = eventField(ev);
   if (!field || enabled === false) return; // inside data-overt-ignore too: nothing is sent
+  keyed.delete(field);
+  noteField(field);
+}
+
+/** Learn the finished words of a field typed in, and note the word being typed at its end. */
+function noteField(field) {
   dirty.add(field);
   if (!typed.ready || !enabled) return;
-  // Only finished words here: every prefix of a word being typed would mask too much.
+  // Finished words are learnt; the word being typed is only masked for a while (notePending):
+  // learning every prefix of every word for the session would mask too much.
   const value = valueOf(field);
   const finished = value.replace(TRAILING_WORD, "");
   learn(finished);
   notePending(field, value.slice(finished.length));
 }
 
+/** A key that types or deletes (never which one: only whether it is a character). */
+const editingKey = (ev) =>
+  !ev.ctrlKey && !ev.metaKey && (ev.key === "Backspace" || ev.key === "Delete" || [...String(ev.key)].length === 1);
+
 function onLeave(ev) {
-  if (ev.type === "keydown" && !["Enter", "Tab"].includes(ev.key)) return;
+  if (ev.type === "keydown" && !["Enter", "Tab"].includes(ev.key)) {
+    const field = editingKey(ev) ? eventField(ev) : null;
+    if (field && enabled !== false) {
+      dirty.add(field); // learnt before the next event is described, input event or not
+      keyed.add(field);
+    }
+    return;
+  }
   const field = eventField(ev);
   if (field && enabled !== false) dirty.add(field);
   flushTyped();
+}
+
+/** A key released in a field that fired no input event for it: its text changed all the same. */
+function onKeyUp(ev) {
+  const field = eventField(ev);
+  if (!field || !keyed.has(field) || enabled === false) return;
+  keyed.delete(field);
+  noteField(field);
+}
+
+/** A file chosen in a file input or dropped on the page: its name is the employee's, not the app's. */
+function onFiles(ev) {
+  if (!typed.ready || !enabled) return;
+  const node = ev.composedPath ? ev.composedPath()[0] : ev.target;
+  const files = ev.type === "drop" ? ev.dataTransfer && ev.dataTransfer.files : node instanceof HTMLInputElement && node.type === "file" && node.files;
+  if (files && files.length) learn(Array.from(files, (file) => file.name).join(" "));
 }
 
 /** Hash what the fields on the page already hold (typed before this script started). */
@@ -139,7 +184,9 @@ export function watchTyping(onNewHashes) {
   document.addEventListener("input", onInput, true);
   document.addEventListener("compositionend", onInput, true);
   document.addEventListener("keydown", onLeave, true);
+  document.addEventListener("keyup", onKeyUp, true);
   document.addEventListener("change", onLeave, true);
+  for (const type of ["input", "change", "drop"]) document.addEventListener(type, onFiles, true);
   document.addEventListener("focusout", onLeave, true);
 }
 

@@ -19,14 +19,23 @@ export const DIGITS_MASK = "[number]";
 export const PHONE_MASK = "[phone]";
 export const INVALID_URL = "[invalid-url]";
 
-/** Decode percent-encoding until stable, then NFKC-fold: what the rules match against. */
+// Unicode's format characters (category Cf, as of Unicode 15, listed so that
+// backend/core/redact.py strips exactly the same): invisible, yet a soft hyphen or a zero-width
+// space inside a word or an e-mail address hides it from every rule and from the typed-word mask.
+export const FORMAT_CHARS =
+  /[\u00AD\u0600-\u0605\u061C\u06DD\u070F\u0890\u0891\u08E2\u180E\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u206F\uFEFF\uFFF9-\uFFFB\u{110BD}\u{110CD}\u{13430}-\u{1343F}\u{1BCA0}-\u{1BCA3}\u{1D173}-\u{1D17A}\u{E0001}\u{E0020}-\u{E007F}]/gu;
+
+/**
+ * Decode percent-encoding until stable, drop format characters, then NFKC-fold: what the rules
+ * match against.
+ */
 export function normalise(text) {
   for (let i = 0; i < MAX_DECODE; i++) {
     const decoded = safeDecode(text);
     if (decoded === text) break;
     text = decoded;
   }
-  return text.normalize("NFKC");
+  return text.replace(FORMAT_CHARS, "").normalize("NFKC");
 }
 
 /** Mask e-mail addresses, card-like and phone numbers and digit runs of 6 or more. */

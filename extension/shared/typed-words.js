@@ -20,6 +20,20 @@ const JOINS = /(?<=\p{Ll})(?=\p{Lu})|(?<=\p{Lu})(?=\p{Lu}\p{Ll})|(?<=\p{L})(?=\p
 /** Text the redaction rules would change by normalising it (percent-encoding, non-ASCII). */
 const UNNORMALISED = /[%\u0080-\uffff]/;
 const MASK_RUN = /\[typed\](?:[\s\p{P}\p{S}]*\[typed\])+/gu;
+/** A number written with group separators: "88,433", "1.250.000", "12 500" (one word typed). */
+const GROUPED = /(?<![\p{L}\p{N}])\p{N}{1,3}(?:[,.'\u00A0\u202F ]\p{N}{3})+(?![\p{L}\p{N}])/gu;
+/** A word cut short and marked so: "Quarterly rev…", "Quarterly rev..." */
+const CUT = /^(?:…|\.\.\.)/;
+/**
+ * Prefixes of the words typed are told apart from whole words: as typed (a page may show a query
+ * as it was a moment ago, after the employee typed on), and as a page cuts them ("Quarterly
+ * rev…"). Shorter ones would hide too many interface words.
+ */
+const MIN_PREFIX = 4;
+/** A prefix typed letter by letter is masked this long after it was typed. */
+export const PREFIX_MS = 120_000;
+/** Prefixes remembered at most, of each kind; the oldest are forgotten first. */
+export const MAX_PREFIXES = 20_000;
 
 /** cyrb53: a fast 53-bit string hash (not cryptographic; the salt keeps it per session). */
 function cyrb53(text, seed) {
@@ -59,6 +73,10 @@ export class TypedWords {
   constructor(salt = null, hashes = []) {
     this.salt = salt;
     this.hashes = new Set(hashes);
+    /** Hashes of prefixes of words being typed -> when (see PREFIX_MS); this document's only. */
+    this.typing = new Map();
+    /** Hashes of the prefixes of words learnt here, matched only where a page cuts a word. */
+    this.cuts = new Set();
   }
 
   /** True once a salt is known (before that nothing may be emitted). */
@@ -70,19 +88,43 @@ export class TypedWords {
     return cyrb53(normalizeWord(word), this.salt);
   }
 
-  /** Hash the words of `text` (read from a field); return the hashes that were new. */
+  /**
+   * Hash the words of `text` (read from a field); return the hashes that were new. A grouped
+   * number ("88,433") counts as its digits too, as a page may show them either way; and each
+   * word's prefixes are kept for where a page shows it cut ("Quarterly rev…").
+   */
   addText(text) {
     if (!this.ready) return [];
     const added = [];
-    for (const word of wordsOf(text)) {
+    const grouped = typeof text === "string" ? (text.match(GROUPED) || []).map((n) => n.replace(/[^\p{N}]/gu, "")) : [];
+    for (const word of [...wordsOf(text), ...grouped]) {
       const hash = this.hashOf(word);
       if (!this.hashes.has(hash)) {
         this.hashes.add(hash);
         added.push(hash);
       }
+      this.addCuts(word);
     }
     this.trim();
     return added;
+  }
+
+  /** Keep the hashes of `word`'s prefixes (MIN_PREFIX letters or more, the word itself not). */
+  addCuts(word) {
+    for (let n = MIN_PREFIX; n < word.length; n++) this.cuts.add(this.hashOf(word.slice(0, n)));
+    trimOldest(this.cuts, MAX_PREFIXES);
+  }
+
+  /**
+   * Note `hash`, the hash of the word being typed at a field's end (typed-fields.js): masked
+   * like a typed word for PREFIX_MS, since a page may show the query as it was a moment ago.
+   * Only if it is MIN_PREFIX letters or more (`length`).
+   */
+  addTyping(hash, length, now = Date.now()) {
+    if (!this.ready || length < MIN_PREFIX) return;
+    this.typing.delete(hash); // re-inserted: the Map stays oldest first
+    this.typing.set(hash, now);
+    trimOldest(this.typing, MAX_PREFIXES);
   }
 
   /** Keep the hash of a word seen earlier (see hashOf); return [hash] when it is new, else []. */
@@ -98,22 +140,29 @@ export class TypedWords {
     if (Number.isInteger(salt) && salt !== this.salt) {
       this.salt = salt;
       this.hashes = new Set();
+      this.typing = new Map();
+      this.cuts = new Set();
     }
     for (const hash of hashes || []) this.hashes.add(hash);
     this.trim();
   }
 
   trim() {
-    // A Set iterates in insertion order: drop the oldest hashes first.
-    for (const hash of this.hashes) {
-      if (this.hashes.size <= MAX_TYPED_HASHES) break;
-      this.hashes.delete(hash);
-    }
+    trimOldest(this.hashes, MAX_TYPED_HASHES);
   }
 
-  /** True when `word` was typed in this session. */
+  /** True when `word` was typed in this session (or was being typed here a moment ago). */
   has(word) {
-    return this.ready && word.length >= MIN_WORD && this.hashes.has(this.hashOf(word));
+    if (!this.ready || word.length < MIN_WORD) return false;
+    const hash = this.hashOf(word);
+    if (this.hashes.has(hash)) return true;
+    const at = this.typing.get(hash);
+    return at !== undefined && Date.now() - at <= PREFIX_MS;
+  }
+
+  /** True when `word`, shown cut short, is the start of a word typed here. */
+  cutFrom(word) {
+    return word.length >= MIN_PREFIX && this.cuts.has(this.hashOf(word));
   }
 
   /** True when `word`, or a word joined into it ("archiveBuyMilk", "milk42"), was typed. */
@@ -129,9 +178,22 @@ export class TypedWords {
    * that an encoded "Jane%20Doe" is matched as the "Jane Doe" it turns into when redacted.
    */
   mask(text) {
-    if (typeof text !== "string" || !this.hashes.size) return text;
-    const plain = UNNORMALISED.test(text) ? normalise(text) : text;
-    const masked = plain.replace(TOKEN, (word) => (word[0] !== "[" && this.hides(word) ? TYPED_MASK : word));
+    if (typeof text !== "string" || !(this.hashes.size || this.typing.size)) return text;
+    let plain = UNNORMALISED.test(text) ? normalise(text) : text;
+    plain = plain.replace(GROUPED, (n) => (this.has(n.replace(/[^\p{N}]/gu, "")) ? TYPED_MASK : n));
+    const masked = plain.replace(TOKEN, (word, at, whole) => {
+      if (word[0] === "[") return word;
+      if (this.hides(word)) return TYPED_MASK;
+      return CUT.test(whole.slice(at + word.length, at + word.length + 3)) && this.cutFrom(word) ? TYPED_MASK : word;
+    });
     return masked.replace(MASK_RUN, TYPED_MASK);
+  }
+}
+
+/** Drop the oldest entries of a Set or Map (they iterate in insertion order) beyond `max`. */
+function trimOldest(collection, max) {
+  for (const key of collection.keys()) {
+    if (collection.size <= max) break;
+    collection.delete(key);
   }
 }

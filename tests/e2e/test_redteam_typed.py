@@ -24,7 +24,6 @@ def capturing(live_server, admin, launch_browser, pages):
 # --- Typed text that never fires an input event ----------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="a known leak, being fixed")
 def test_aria_textbox_driven_by_keydown(capturing, pages, live_server, queued_events):
     """A role=textbox widget that builds its text from keydown (no input event, not editable):
     the docs count ARIA textboxes as fields whose words are learnt. Its query is shown live in the
@@ -41,7 +40,6 @@ def test_aria_textbox_driven_by_keydown(capturing, pages, live_server, queued_ev
     check_clean(capturing, live_server, prefixes(first) + prefixes(second))
 
 
-@pytest.mark.xfail(strict=True, reason="a known leak, being fixed")
 def test_editor_that_renders_its_own_model(capturing, pages, live_server, queued_events):
     """A contenteditable editor that cancels beforeinput and renders its model (Draft.js, Slate):
     no input event fires. The title and path follow the first line; a toolbar that keeps focus
@@ -62,7 +60,6 @@ def test_editor_that_renders_its_own_model(capturing, pages, live_server, queued
 # --- Typed text shown late, before the word is finished --------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="a known leak, being fixed")
 def test_search_results_for_a_prefix_arrive_late(capturing, pages, live_server, queued_events):
     """Search as you type on a slow server: results for the query as it was 1.5 s earlier (a
     prefix of the word being typed) are shown in the title and the path. Each event learns the
@@ -83,7 +80,6 @@ def test_search_results_for_a_prefix_arrive_late(capturing, pages, live_server, 
 # --- Typed text reshaped in ways a reader hardly sees ----------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="a known leak, being fixed")
 @pytest.mark.parametrize("mode", ["softhyphen", "zwsp", "truncate", "grouping"])
 def test_typed_text_shown_reshaped(mode, capturing, pages, live_server, queued_events):
     """Typed words shown with an invisible character inside (soft hyphen, zero-width space), cut
@@ -115,7 +111,6 @@ def test_typed_text_shown_reshaped(mode, capturing, pages, live_server, queued_e
 # --- An input's value that is not typed: a chosen file's name --------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="a known leak, being fixed")
 def test_chosen_file_name_shown_back(capturing, pages, live_server, queued_events):
     """A file input's value (the chosen file's name) shown in its label, a button and the title."""
     first, second = token(), token()

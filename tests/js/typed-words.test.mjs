@@ -5,7 +5,7 @@ import { test } from "node:test";
 import { redactUrl } from "../../extension/shared/redact.js";
 import { sanitizeEvent } from "../../extension/shared/events.js";
 import { buildSelector } from "../../extension/shared/selector.js";
-import { MAX_TYPED_HASHES, TypedWords, wordsOf } from "../../extension/shared/typed-words.js";
+import { MAX_TYPED_HASHES, PREFIX_MS, TypedWords, wordsOf } from "../../extension/shared/typed-words.js";
 import { h } from "./stub-dom.mjs";
 
 test("only hashes are kept, salted per session", () => {
@@ -90,3 +90,57 @@ test("a word seen being typed is kept by its hash alone", () => {
   assert.equal(typed.mask("Moriarty"), "[typed]");
   assert.deepEqual(new TypedWords().addHash("x"), []);
 });
+
+test("a word shown with an invisible character inside is still the word typed", () => {
+  const typed = new TypedWords(5);
+  typed.addText("quarterly forecast");
+  assert.equal(typed.mask("Open quar\u00adterly fore\u200bcast"), "Open [typed]");
+  assert.equal(typed.mask("quarterly\u2060 plan"), "[typed] plan");
+});
+
+test("a typed amount is masked with or without group separators, either way round", () => {
+  const typed = new TypedWords(5);
+  typed.addText("amount 88433 now");
+  assert.equal(typed.mask("Refund of 88,433 sent"), "Refund of [typed] sent");
+  assert.equal(typed.mask("88.433 and 88 433"), "[typed] and [typed]");
+  assert.equal(typed.mask("1,000 items"), "1,000 items");
+  const grouped = new TypedWords(5);
+  grouped.addText("amount 12,500 today");
+  assert.equal(grouped.mask("Total 12500"), "Total [typed]");
+});
+
+test("a typed word cut short by the page is masked; a cut interface word is not", () => {
+  const typed = new TypedWords(5);
+  typed.addText("Re quarterly numbers");
+  // NFKC (extension/shared/redact.js) writes the ellipsis as three dots, as redaction will.
+  assert.equal(typed.mask("Re quarter\u2026"), "[typed]...");
+  assert.equal(typed.mask("Open quart..."), "Open [typed]...");
+  assert.equal(typed.mask("quarter of the year"), "quarter of the year");
+  assert.equal(typed.mask("Settin\u2026"), "Settin...");
+  assert.equal(typed.mask("qua\u2026"), "qua...", "shorter than four letters: too many words start so");
+});
+
+test("the word being typed is masked in each of its states for a while, then no longer", () => {
+  const typed = new TypedWords(5);
+  for (const prefix of ["zq", "zqa", "zqab", "zqabc"]) typed.addTyping(typed.hashOf(prefix), prefix.length, 1000);
+  const now = Date.now;
+  try {
+    Date.now = () => 1000 + PREFIX_MS;
+    assert.equal(typed.mask("Results for zqab"), "Results for [typed]");
+    assert.equal(typed.mask("zqabc zqa"), "[typed] zqa", "three letters and fewer are never noted");
+    Date.now = () => 1001 + PREFIX_MS;
+    assert.equal(typed.mask("Results for zqab"), "Results for zqab");
+  } finally {
+    Date.now = now;
+  }
+  assert.deepEqual([...typed.hashes], [], "states of a word are not learnt for the session");
+});
+
+test("a new salt forgets the states and cuts learnt under the old one", () => {
+  const typed = new TypedWords(5);
+  typed.addText("quarterly");
+  typed.addTyping(typed.hashOf("zqabc"), 5);
+  typed.merge(6, []);
+  assert.equal(typed.typing.size + typed.cuts.size + typed.hashes.size, 0);
+});
+
