@@ -1,6 +1,7 @@
 """`overt admin token`, `overt audit` and `overt policy chrome`."""
 
 import json
+import re
 
 import pytest
 from click.testing import CliRunner
@@ -8,6 +9,7 @@ from click.testing import CliRunner
 from backend.cli import extension_id, main
 from backend.cli_support import default_actor
 from backend.core import audit as audit_log
+from backend.core.clock import from_iso, now_ms
 from backend.rollout import managed_keys
 
 
@@ -37,6 +39,18 @@ def test_admin_tokens_from_the_cli(redis_conn, settings, app):
     ]
     shown = run("audit", "show", "--limit", "1")
     assert json.loads(shown.output)["action"] == "admin_token_revoke"
+
+
+def test_token_list_shows_when_each_token_was_made_in_iso_utc(redis_conn, settings):
+    """Each label with its creation time as ISO-8601 UTC, not milliseconds since the epoch."""
+    before = now_ms()
+    assert run("admin", "token", "create", "anna").exit_code == 0
+    listed = run("admin", "token", "list")
+    assert listed.exit_code == 0, listed.output
+    line = next(x for x in listed.stdout.splitlines() if x.startswith("anna\t"))
+    _, created = line.split("\t")
+    assert re.fullmatch(r"created \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00", created), line
+    assert from_iso(created.removeprefix("created ")) >= before
 
 
 def test_cli_pause_is_audited_in_the_chain(redis_conn, settings):
