@@ -356,6 +356,13 @@ def policy_set(origins, categories, purpose, retention_days, min_contributors):
     Nothing is captured until the policy names the work apps, e.g.:
     overt policy set --origin https://crm.example.com --category navigation --category clicks
     """
+    given = (origins, categories, purpose, retention_days, min_contributors)
+    if not any(value not in (None, ()) for value in given):
+        # Storing the same policy again would still audit a change and push it to every socket.
+        options = list(OPTION_OF.values())
+        raise click.UsageError(
+            f"nothing to change: give {', '.join(options[:-1])} or {options[-1]}"
+        )
     _, r = redis_client()
     current = get_policy(r)
     body = {

@@ -12,6 +12,7 @@ from .cli_support import CLIError, default_actor, redis_client, settings_and_url
 from .cli_support import extension_id as derived_id
 from .core.audit import AuditChainError, archive, archive_path, read_audit, verify
 from .core.audit import audit as append
+from .core.clock import iso
 from .rollout import WEB_STORE_UPDATE_URL, RolloutError, chrome_policy
 
 
@@ -105,7 +106,7 @@ def token_list():
     """List admin token labels (the tokens themselves are not stored)."""
     click.echo(f"{BOOTSTRAP}\t(OVERT_ADMIN_TOKEN)")
     for t in list_tokens(_redis()):
-        click.echo(f"{t['label']}\tcreated {t['created_at']}")
+        click.echo(f"{t['label']}\tcreated {iso(t['created_at'])}")
 
 
 @click.command("chrome")

@@ -10,6 +10,7 @@ from flask import Flask, jsonify, request
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
+from werkzeug.routing import WebsocketMismatch
 
 from .core.db import RedisUnavailableError
 from .core.frames import BadInputError, find_bad_string, parse_json
@@ -62,6 +63,12 @@ def init_app(app: Flask) -> None:
     def _validation(err: ValidationError):
         return _respond(422, "invalid_request", "the request body is not valid", err.messages)
 
+    @app.errorhandler(WebsocketMismatch)
+    def _websocket_mismatch(err: WebsocketMismatch):
+        # werkzeug's text for it is a generic 400 ("the browser sent a request that this server
+        # could not understand"): say which side of the mismatch the request was on.
+        return _respond(400, "bad_request", websocket_mismatch_message())
+
     @app.errorhandler(HTTPException)
     def _http(err: HTTPException):
         code = (err.name or "error").lower().replace(" ", "_")
@@ -80,6 +87,13 @@ def init_app(app: Flask) -> None:
             return _respond(503, "redis_unavailable", "the data store is unavailable; try again")
         log.exception("unexpected error")
         return _respond(500, "internal_error", "an unexpected error occurred")
+
+
+def websocket_mismatch_message() -> str:
+    """Return why the current request's route refused it: it needs, or does not take, WebSocket."""
+    if request.headers.get("Upgrade", "").lower() == "websocket":
+        return f"{request.path} does not take a WebSocket connection"
+    return f"{request.path} needs a WebSocket upgrade (Upgrade: websocket)"
 
 
 def server_error_json(status: int) -> bytes:

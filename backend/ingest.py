@@ -70,16 +70,48 @@ _applied = PauseAppliedSchema()
 
 
 class CloseError(Exception):
-    """End the session: send an error frame, then close with `close_code`."""
+    """End the session: send an error frame (with `extra` fields), then close with `close_code`."""
 
-    def __init__(self, code: str, message: str, close_code: int = CLOSE_POLICY):
+    def __init__(self, code: str, message: str, close_code: int = CLOSE_POLICY, **extra):
         super().__init__(message)
-        self.code, self.message, self.close_code = code, message, close_code
+        self.code, self.message, self.close_code, self.extra = code, message, close_code, extra
 
 
 def error_frame(code: str, message: str, **extra) -> dict:
     """Return an `error` frame."""
     return {"type": "error", "code": code, "message": message, **extra}
+
+
+def timeout_message(authenticated: bool) -> str:
+    """Return what the `timeout` error says: which wait ran out, and after how long."""
+    if authenticated:
+        return f"no frame for {IDLE_TIMEOUT:g} s"
+    return f"no hello within {HELLO_TIMEOUT:g} s"
+
+
+def frame_type_problem(frame: dict) -> str:
+    """Return why `frame`'s type names no frame the server handles (for `unknown_frame`)."""
+    if "type" not in frame:
+        return 'the frame has no "type"'
+    kind = frame["type"]
+    if not isinstance(kind, str):
+        return f'"type" must be a string, got {json.dumps(kind)[:40]}'
+    return f"unknown frame type {kind[:40]!r}"
+
+
+def echoed_seq(frame: dict) -> int | None:
+    """Return the frame's `seq` when it is an integer (never a bool, which Python counts as one)."""
+    seq = frame.get("seq")
+    return seq if type(seq) is int else None
+
+
+def describe_errors(messages: dict | list, path: str = "") -> str:
+    """Return marshmallow's error messages as one readable line: `field.sub: message; ...`."""
+    if isinstance(messages, dict):
+        parts = [describe_errors(v, f"{path}.{k}" if path else str(k)) for k, v in messages.items()]
+        return "; ".join(parts)
+    texts = " ".join(str(m) for m in messages) if isinstance(messages, list) else str(messages)
+    return f"{path}: {texts}" if path else texts
 
 
 def welcome_frame(r: redis.Redis, ident) -> tuple[dict, dict | None]:
@@ -118,11 +150,12 @@ class Session:
                 timeout = IDLE_TIMEOUT if self.conn else HELLO_TIMEOUT
                 data = self.ws.receive(timeout=timeout)
                 if data is None:
-                    raise CloseError("timeout", "no frame in time", 1000 if self.conn else 1008)
+                    message = timeout_message(authenticated=self.conn is not None)
+                    raise CloseError("timeout", message, 1000 if self.conn else 1008)
                 self.handle_safely(data)
         except CloseError as err:
             log.info("closing %s: %s", self.conn.id if self.conn else "unauthenticated", err.code)
-            self.send(error_frame(err.code, err.message))
+            self.send(error_frame(err.code, err.message, **err.extra))
             self.ws.close(reason=err.close_code, message=err.code)
         except redis.RedisError as err:
             log.warning("closing a socket: Redis %s", type(err).__name__)
@@ -180,8 +213,7 @@ class Session:
             "pong": lambda f: None,
         }.get(kind)
         if handler is None:
-            name = str(frame.get("type"))[:40]
-            return self.send(error_frame("unknown_frame", f"unknown frame type {name!r}"))
+            return self.send(error_frame("unknown_frame", frame_type_problem(frame)))
         return handler(frame)
 
     def on_hello(self, frame: dict) -> None:
@@ -190,7 +222,8 @@ class Session:
         try:
             hello = _hello.load(frame)
         except ValidationError as err:
-            raise CloseError("bad_hello", f"hello is not valid: {sorted(err.messages)}") from None
+            message = f"hello is not valid: {describe_errors(err.messages)}"
+            raise CloseError("bad_hello", message, errors=err.messages) from None
         ident = authenticate(self.r, hello["token"])
         if ident is None:
             raise CloseError("bad_token", "the device token is unknown or revoked")
@@ -227,7 +260,7 @@ class Session:
             if envelope is None:
                 envelope = _events.load(frame)
         except ValidationError as err:
-            seq = frame.get("seq") if isinstance(frame.get("seq"), int) else None
+            seq = echoed_seq(frame)
             code = (
                 "too_many_events"
                 if "events" in err.messages and isinstance(frame.get("events"), list)

@@ -13,7 +13,9 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import urlparse, urlsplit
+
+from .core.origins import port_problem
 
 WEB_STORE_UPDATE_URL = "https://clients2.google.com/service/update2/crx"
 MANAGED_SCHEMA = Path(__file__).resolve().parent.parent / "extension" / "managed-schema.json"
@@ -28,11 +30,35 @@ def managed_keys() -> set[str]:
     return set(json.loads(MANAGED_SCHEMA.read_text())["properties"])
 
 
+def _port_text(netloc: str) -> str:
+    """Return the port as written in `netloc` (`host:port`, `[v6]:port`), or '' when none."""
+    after_host = netloc.rpartition("@")[2].rpartition("]")[2]
+    return after_host.rpartition(":")[2] if ":" in after_host else ""
+
+
+def server_problem(server: str) -> str | None:
+    """Return why `server` is not a ws:// or wss:// URL the extension can connect to, or None."""
+    try:
+        url = urlsplit(server)
+    except ValueError:  # an unclosed IPv6 bracket, say
+        url = None
+    if url is None or url.scheme not in ("ws", "wss") or not url.netloc:
+        return f"--server must be a ws:// or wss:// URL, got {server!r}"
+    # The extension reads the URL with `new URL()`, which refuses a port out of range: Chrome
+    # would then hold a policy the extension ignores (extension/background/config.js).
+    port = _port_text(url.netloc)
+    if port and port_problem(port):
+        return f"--server {server!r}: {port_problem(port)}"
+    if not url.hostname:
+        return f"--server {server!r} names no host"
+    return None
+
+
 def managed_config(server: str, grace_seconds: int | None, token: str | None) -> dict:
     """Return the managed configuration for the extension (validated like the extension does)."""
-    url = urlparse(server)
-    if url.scheme not in ("ws", "wss") or not url.netloc:
-        raise RolloutError(f"--server must be a ws:// or wss:// URL, got {server!r}")
+    problem = server_problem(server)
+    if problem:
+        raise RolloutError(problem)
     config: dict = {"server": server}
     if grace_seconds is not None:
         if grace_seconds <= 0:

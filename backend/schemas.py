@@ -8,7 +8,7 @@ from typing import ClassVar
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from .core.events import Flag
-from .core.origins import DEFAULT_PORTS
+from .core.origins import DEFAULT_PORTS, port_problem
 from .core.vocabulary import CATEGORIES, MAX_EVENTS_PER_FRAME
 
 # Every boolean of a frame or a request body is a Flag (backend/core/events.py): a JSON true or
@@ -162,8 +162,8 @@ def _host_port_problem(scheme: str, rest: str) -> str | None:
     host, colon, port = rest.rpartition(":") if not rest.endswith("]") else ("", "", "")
     if not colon:
         host, port = rest, ""
-    if port and not (port.isascii() and port.isdigit() and 0 < int(port) <= 65535):
-        return f"port {port!r} is not a port: 1-65535"
+    if port and port_problem(port):
+        return port_problem(port)
     if colon and not port:
         return "an empty port: leave out the colon"
     if port and (int(port) == DEFAULT_PORTS[scheme] or port.startswith("0")):

@@ -112,12 +112,13 @@ def _records_to_jsonl(data: bytes) -> bytes:
 def export(storage: Storage, out: Path, fmt: str = "parquet", since: int = 0) -> dict:
     """Copy (or update) the dataset into `out`: shards changed after manifest line `since`.
 
-    Shards deleted after `since` are removed from `out`. The manifest and cards are copied
-    whole; `out` is then a copy that `overt datasets verify` accepts. In JSONL, each shard
-    becomes `<batch>.jsonl`, `jsonl-index.json` names what each was made from, and the dataset
-    card names the JSONL files (its features type every column for readers). A `since`
+    Shards deleted after `since` are removed from `out` if it holds them. The manifest and cards
+    are copied whole; `out` is then a copy that `overt datasets verify` accepts. In JSONL, each
+    shard becomes `<batch>.jsonl`, `jsonl-index.json` names what each was made from, and the
+    dataset card names the JSONL files (its features type every column for readers). A `since`
     past the manifest's end is a ValueError (no copy can have seen it), before anything is
-    written. Returns the shards copied and removed, the records copied and the manifest's lines.
+    written. Returns the shards copied, the shards removed from `out` (a file it held: a new copy
+    never holds a deleted shard), the records copied and the manifest's lines.
     """
     target = open_storage(out)
     lines = read_raw_lines(storage)
@@ -137,11 +138,10 @@ def export(storage: Storage, out: Path, fmt: str = "parquet", since: int = 0) ->
             continue
         name = entry["path"] if fmt == "parquet" else jsonl_name(entry["path"])
         if entry["op"] == "deleted":
-            target.delete(name)
+            removed += target.delete(name)
             target.delete(card_path_of(entry["path"]))
             if index is not None:
                 index.pop(name, None)
-            removed += 1
             continue
         data = storage.read(entry["path"])
         if index is not None:

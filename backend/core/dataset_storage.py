@@ -174,16 +174,24 @@ class Storage:
             return self._call("exists", self.full(rel))
         return Path(self.full(rel)).exists()
 
-    def delete(self, rel: str) -> None:
-        """Delete `rel` if it exists (and its folder once empty, on a local disk)."""
+    def delete(self, rel: str) -> bool:
+        """Delete `rel` if it exists (and its folder once empty, on a local disk).
+
+        Returns whether there was a file to delete.
+        """
         if self.remote:
-            if self._call("exists", self.full(rel)):
+            found = self._call("exists", self.full(rel))
+            if found:
                 self._call("rm_file", self.full(rel))
-            return
+            return found
         path = Path(self.full(rel))
-        path.unlink(missing_ok=True)
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            return False
         with contextlib.suppress(OSError):  # the day's folder goes with its last file
             path.parent.rmdir()
+        return True
 
     def glob(self, pattern: str) -> list[str]:
         """Return the relative paths matching `pattern` (e.g. `data/*/*.parquet`), sorted."""

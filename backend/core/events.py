@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Mapping
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
@@ -121,10 +122,15 @@ class EventSchema(Schema):
     # come together (a tab without its page and step cannot be ordered).
     episode_fields: tuple[str, ...] = EPISODE_FIELDS
 
-    @validates_schema
-    def _episode_whole(self, data, **_):
+    # Run beside other fields' errors too, so one answer names every missing field; presence is
+    # read from the input, so a field given but not valid gets only its own error.
+    @validates_schema(pass_original=True, skip_on_field_errors=False)
+    def _episode_whole(self, data, original, **_):
+        """Refuse an event without its required episode fields, or with only some of the others."""
+        if not isinstance(original, Mapping):
+            return  # marshmallow has refused it already: not an object
         required, optional = _episode_split(self.episode_fields)
-        keys = data.keys()
+        keys = original.keys()
         if keys >= required and (keys >= optional or keys.isdisjoint(optional)):
             return  # the common case, decided in C
         errors = {n: ["required: every event belongs to an episode"] for n in required - keys}

@@ -7,6 +7,14 @@ from urllib.parse import urlsplit
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
+def port_problem(port: str) -> str | None:
+    """Return why `port`, as written after a host's colon, is not a port (1-65535), or None."""
+    # ASCII digits only, for the reason without_default_port gives.
+    if port.isascii() and port.isdigit() and 0 < int(port) <= 65535:
+        return None
+    return f"port {port!r} is not a port: 1-65535"
+
+
 def without_default_port(scheme: str, netloc: str) -> str:
     """Return `netloc` without its port when that is the scheme's default (`:443` for https).
 

@@ -1,12 +1,15 @@
 """`overt admin token`, `overt audit` and `overt policy chrome`."""
 
 import json
+import re
 
+import pytest
 from click.testing import CliRunner
 
 from backend.cli import extension_id, main
 from backend.cli_support import default_actor
 from backend.core import audit as audit_log
+from backend.core.clock import from_iso, now_ms
 from backend.rollout import managed_keys
 
 
@@ -36,6 +39,18 @@ def test_admin_tokens_from_the_cli(redis_conn, settings, app):
     ]
     shown = run("audit", "show", "--limit", "1")
     assert json.loads(shown.output)["action"] == "admin_token_revoke"
+
+
+def test_token_list_shows_when_each_token_was_made_in_iso_utc(redis_conn, settings):
+    """Each label with its creation time as ISO-8601 UTC, not milliseconds since the epoch."""
+    before = now_ms()
+    assert run("admin", "token", "create", "anna").exit_code == 0
+    listed = run("admin", "token", "list")
+    assert listed.exit_code == 0, listed.output
+    line = next(x for x in listed.stdout.splitlines() if x.startswith("anna\t"))
+    _, created = line.split("\t")
+    assert re.fullmatch(r"created \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00", created), line
+    assert from_iso(created.removeprefix("created ")) >= before
 
 
 def test_cli_pause_is_audited_in_the_chain(redis_conn, settings):
@@ -69,6 +84,33 @@ def test_policy_chrome_refuses_bad_settings():
     server = "wss://x.example.com/ws"
     bad_grace = run("policy", "chrome", "--server", server, "--grace-seconds", "0")
     assert bad_grace.exit_code == 2 and "grace" in bad_grace.output
+
+
+@pytest.mark.parametrize(
+    "server, says",
+    [
+        ("wss://h:99999/ws", "port '99999' is not a port: 1-65535"),
+        ("wss://h:0/ws", "port '0' is not a port: 1-65535"),
+        ("ws://h:8o8o/ws", "port '8o8o' is not a port: 1-65535"),
+        ("wss://[::1]:70000/ws", "port '70000' is not a port: 1-65535"),
+        ("wss://:8443/ws", "names no host"),
+        ("wss://user@/ws", "names no host"),
+        ("wss://[::1/ws", "must be a ws:// or wss:// URL"),
+        ("ftp://h/ws", "must be a ws:// or wss:// URL"),
+    ],
+)
+def test_policy_chrome_refuses_a_server_url_a_browser_cannot_open(server, says):
+    """A bad port, no host or another scheme: one line naming the problem, exit 2, no policy."""
+    result = run("policy", "chrome", "--server", server)
+    assert result.exit_code == 2 and says in result.stderr, result.output
+    assert result.stdout == "" and len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("server", ["wss://h:8443/ws", "ws://[::1]:8080/ws", "wss://h/ws"])
+def test_policy_chrome_takes_a_server_with_a_port(server):
+    """Any port 1-65535, and IPv6 hosts, are fine."""
+    result = run("policy", "chrome", "--server", server)
+    assert result.exit_code == 0 and server in result.stdout, result.output
 
 
 def test_policy_chrome_checks_the_extension_id_and_update_url():

@@ -51,6 +51,23 @@ def test_pause_without_a_reason_says_no_reason_given(cli, redis_conn):
     assert record["reason"] == "No reason given" and record["scope"] == {"all": True}
 
 
+def test_policy_set_without_options_changes_nothing(cli, redis_conn):
+    """Nothing to change: a usage error (exit 2) naming the options; no audit entry, no push."""
+    before = json.loads(cli("policy", "show").stdout)
+    entries = len(audit_entries(redis_conn))
+    pubsub = redis_conn.pubsub(ignore_subscribe_messages=True)
+    pubsub.subscribe(keys.CHANNEL_CONTROL)
+    result = cli("policy", "set")
+    assert result.exit_code == 2, result.output
+    assert "nothing to change: give --origin, --category, --purpose, --retention-days" in (
+        result.stderr
+    )
+    assert pubsub.get_message(timeout=0.5) is None, "nothing is pushed"
+    pubsub.close()
+    assert len(audit_entries(redis_conn)) == entries
+    assert json.loads(cli("policy", "show").stdout) == before
+
+
 def test_policy_set_names_the_work_app_like_the_admin_api(cli, redis_conn, live_server, admin):
     """`overt policy set` stores the policy, tells connected sockets and audits as the API does."""
     pubsub = redis_conn.pubsub(ignore_subscribe_messages=True)

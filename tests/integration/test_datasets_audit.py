@@ -118,3 +118,31 @@ def test_entries_hold_counts_not_records(redis_conn, settings, sealed, tmp_path)
     assert run("datasets", "export", "--out", str(tmp_path / "c")).exit_code == 0
     text = json.dumps(exports(redis_conn))
     assert "click" not in text and "contributor" not in text and "app.example.com" not in text
+
+
+def test_removed_counts_files_removed_from_the_copy(redis_conn, settings, tmp_path):
+    """A shard deleted by an erasure is removed from a copy that held it, and counted there; a
+    new copy never held it, so nothing is removed from it (output and audit entry agree)."""
+    from backend.core.erase import erase_employee
+
+    policy = get_policy(redis_conn)
+    for batch in (["e0"], ["e1", "e2"]):  # e0 alone in the first shard: erasing e0 deletes it
+        for name in batch:
+            set_consent(redis_conn, name, {"clicks": True}, policy, "dev_test")
+            queue_raw(redis_conn, name, [make_event("click") for _ in range(3)])
+        seal(redis_conn, settings)
+    old = tmp_path / "old"
+    assert run("datasets", "export", "--out", str(old)).exit_code == 0
+    seen = exports(redis_conn)[-1]["manifest_lines"]
+    held = sorted(p.relative_to(old) for p in old.glob("data/*/*.parquet"))
+    erase_employee(redis_conn, settings.datasets_location, settings.secret, "e0")
+
+    fresh = run("datasets", "export", "--out", str(tmp_path / "fresh"))
+    assert "exported 1 shard(s), removed 0;" in fresh.output, fresh.output
+    assert exports(redis_conn)[-1]["removed"] == 0
+    synced = run("datasets", "export", "--out", str(old), "--since", str(seen))
+    assert "exported 0 shard(s), removed 1;" in synced.output, synced.output
+    assert exports(redis_conn)[-1]["removed"] == 1
+    assert len(held) == 2 and len(list(old.glob("data/*/*.parquet"))) == 1
+    again = run("datasets", "export", "--out", str(old), "--since", str(seen))
+    assert "removed 0;" in again.output, again.output  # already gone: nothing removed this time

@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 import simple_websocket
 
-from backend import create_app
+from backend import create_app, ingest
 from backend.core import keys
 from tests.conftest import LiveServer
 from tests.helpers import WSClient, http, make_event
@@ -72,6 +72,22 @@ def test_unknown_frame_type(ws):
     assert err["code"] == "unknown_frame" and "upload_everything" in err["message"]
 
 
+@pytest.mark.parametrize(
+    "frame, message",
+    [
+        ({"seq": 1}, 'the frame has no "type"'),
+        ({"type": 5}, '"type" must be a string, got 5'),
+        ({"type": None}, '"type" must be a string, got null'),
+        ({"type": ["events"]}, '"type" must be a string, got ["events"]'),
+    ],
+)
+def test_missing_or_mistyped_frame_type(ws, frame, message):
+    """A frame without a type, or with a type that is not a string, says which."""
+    ws.send(frame)
+    err = ws.recv_type("error")
+    assert (err["code"], err["message"]) == ("unknown_frame", message)
+
+
 def test_bad_event_rejects_only_itself(ws, queued_events):
     """Unknown types and bad fields reject those events; the others are queued."""
     good = make_event("click")
@@ -120,6 +136,14 @@ def test_bad_events_envelope(ws, frame):
     assert ws.recv_type("error")["code"] == "bad_frame"
 
 
+@pytest.mark.parametrize("seq", [True, False, 1.5, "1", None])
+def test_bad_seq_is_echoed_as_null(ws, seq):
+    """Only an integer seq is echoed: a boolean is not one, though Python's bool is an int."""
+    ws.send({"type": "events", "seq": seq, "events": []})
+    err = ws.recv_type("error")
+    assert err["code"] == "bad_frame" and err["seq"] is None, err
+
+
 def test_oversized_frame_closes_1009(ws):
     """A frame over 1 MiB closes the socket with 1009."""
     ws.send(json.dumps({"type": "events", "seq": 1, "events": ["x" * (1024 * 1024 + 10)]}))
@@ -142,6 +166,60 @@ def test_bad_token_closes_1008(live_server, token):
     c.send({"type": "hello", "token": token})
     assert c.recv_type("error")["code"] in ("bad_token", "bad_hello")
     assert closed_with(c) == 1008
+
+
+@pytest.mark.parametrize(
+    "hello, message",
+    [
+        ({}, "token: Missing data for required field."),
+        (
+            {"token": "ovt_x", "signals": {"gpc": "yes"}},
+            "signals.gpc: Not a valid boolean.",
+        ),
+    ],
+)
+def test_bad_hello_says_what_is_wrong_in_words(live_server, hello, message):
+    """bad_hello names each refused field and why, readably, and carries them in `errors`."""
+    c = WSClient(live_server.ws_url)
+    c.send({"type": "hello", **hello})
+    err = c.recv_type("error")
+    assert (err["code"], err["message"]) == ("bad_hello", f"hello is not valid: {message}")
+    field = message.split(":")[0].split(".")[0]
+    assert field in err["errors"], err
+    assert closed_with(c) == 1008
+
+
+def test_hello_timeout_says_no_hello(live_server, monkeypatch):
+    """A socket that sends no hello in time is told so, with the time it had."""
+    monkeypatch.setattr(ingest, "HELLO_TIMEOUT", 0.2)
+    c = WSClient(live_server.ws_url)
+    err = c.recv_type("error")
+    assert (err["code"], err["message"]) == ("timeout", "no hello within 0.2 s")
+    assert closed_with(c) == 1008
+
+
+def test_idle_timeout_says_no_frame(live_server, alice, monkeypatch):
+    """An authenticated socket silent too long is told so, with the time it had."""
+    monkeypatch.setattr(ingest, "IDLE_TIMEOUT", 0.3)
+    c = WSClient(live_server.ws_url)
+    c.hello(alice)
+    err = c.recv_type("error")
+    assert (err["code"], err["message"]) == ("timeout", "no frame for 0.3 s")
+    assert closed_with(c) == 1000
+
+
+def test_timeouts_name_the_documented_times():
+    """At the configured times the messages read as docs/protocol.md states them."""
+    assert ingest.timeout_message(authenticated=False) == "no hello within 10 s"
+    assert ingest.timeout_message(authenticated=True) == "no frame for 60 s"
+
+
+def test_plain_get_on_ws_asks_for_an_upgrade(live_server):
+    """GET /ws without a WebSocket upgrade: 400 in the one error shape, saying what is needed."""
+    status, body = http("GET", live_server.ws_url.replace("ws://", "http://"))
+    assert status == 400
+    assert body["code"] == "bad_request" and body["status"] == 400 and body["errors"] == {}
+    assert "WebSocket upgrade" in body["message"], body
 
 
 def test_revoked_token(live_server, admin, alice):
@@ -243,3 +321,11 @@ def test_outbox_overflow_reported_in_hello_is_counted(live_server, admin, alice)
         c.hello(alice, dropped=dropped)
         c.close()
     assert admin.status()["client_outbox_dropped"] == 7
+
+
+def test_websocket_upgrade_elsewhere_is_refused_plainly(app):
+    """A WebSocket upgrade to an HTTP route is refused in the one shape, naming the route."""
+    headers = {"Upgrade": "websocket", "Connection": "Upgrade"}
+    res = app.test_client().get("/healthz", headers=headers)
+    assert res.status_code == 400
+    assert res.get_json()["message"] == "/healthz does not take a WebSocket connection"

@@ -60,6 +60,29 @@ def test_episode_fields_are_required():
     assert set(errors_of(event)) == set(EPISODE)
 
 
+@pytest.mark.parametrize("kind", ["page_view", "click", "observation"])
+def test_every_missing_field_is_named_at_once(kind):
+    """The episode fields are named with the other missing ones, not only once those are given."""
+    errors = errors_of({"type": kind})
+    assert {"id", "ts", "url", *EPISODE} <= set(errors), errors
+    assert errors["session"] == ["required: every event belongs to an episode"]
+
+
+def test_a_bad_episode_field_is_not_called_missing():
+    """A session given but not valid, beside another field's error: its own message only."""
+    event = {**make_event("click"), **EPISODE, "session": "short", "ts": "soon"}
+    errors = errors_of(event)
+    assert set(errors) == {"ts", "session"}
+    assert errors["session"] == ["a random token: 8-32 of A-Z a-z 0-9 _ -"]
+
+
+def test_a_partial_tab_is_named_beside_other_errors():
+    """A task event's tab without page and step is named even when its goal is missing too."""
+    event = {**make_event("task_start"), "tab": "t_0b7d33aa"}
+    del event["goal"]
+    assert set(errors_of(event)) == {"goal", "page", "step"}
+
+
 def test_episode_fields_come_together():
     """A tab without its session, page and step cannot be ordered: refused, naming each."""
     event = make_event("click", tab="t_0b7d33aa")
