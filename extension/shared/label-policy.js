@@ -1,7 +1,8 @@
 /**
  * The label policy (docs/privacy.md, "Labels"): a label is a control's accessible name, never the
- * text of a container. Elements in data regions (table cells, list items, feeds and logs, editable
- * text, the policy's mask_selectors) get a structural label: "Name column" or "[content]".
+ * text of a container. Elements in data regions (table cells and rows, list items, tree items,
+ * feeds and logs, editable text, the policy's mask_selectors) get a structural label: "Name column",
+ * "column 3" or "[content]". A name that would hold a data region's text is "[content]" too.
  *
  * Uses only tagName, getAttribute, parentElement, children, labels, innerText/textContent,
  * ownerDocument.getElementById, matches, closest and querySelector (the last two optional), so
@@ -26,12 +27,25 @@ const BUTTON_INPUTS = new Set(["button", "submit", "reset"]);
 const FORM_CONTROLS = new Set(["input", "textarea", "select", "meter", "progress", "output"]);
 const CELL_ROLES = new Set(["cell", "gridcell", "rowheader"]);
 const TABLE_ROLES = new Set(["table", "grid", "treegrid"]);
+/** scope values of a th that heads rows, not a column (a row group's title is a record's name). */
+const ROW_SCOPES = new Set(["row", "rowgroup"]);
+const COLUMN_SCOPES = new Set(["col", "colgroup"]);
 const LIST_TAGS = new Set(["ul", "ol"]);
 const LIST_ROLES = new Set(["list", "feed", "log"]);
 const FEED_ROLES = new Set(["feed", "log"]);
 /** Lists of commands, not of records: their items keep their names. */
 const COMMAND_CONTAINERS = new Set(["navigation", "menu", "menubar", "tablist", "toolbar"]);
 const NO_SELECTORS = Object.freeze([]);
+/**
+ * The parts of data regions, as one selector: an element holding one of these holds records, so its
+ * text (a tbody, a wrapper around a table, a tree) is content, whatever it is borrowed for.
+ */
+const REGION_PARTS = [
+  "tr", "td", "th", "li", "[role=row]", "[role=cell]", "[role=gridcell]", "[role=rowheader]",
+  "[role=columnheader]", "[role=listitem]", "[role=treeitem]", "[role=article]", "[role=feed]",
+  "[role=log]", "[role=textbox]", "[contenteditable='']", "[contenteditable=true]",
+  "[contenteditable=plaintext-only]",
+].join(",");
 const identity = (text) => text;
 
 const LOWER_TAGS = new Map(); // tagName -> its lower case: tags repeat, and each toLowerCase allocates
@@ -122,7 +136,11 @@ function listItemTagged(el, tag, role) {
   return false;
 }
 
-/** A column header: th in thead or scope=col, a th in a row of only th, or role=columnheader. */
+/**
+ * A column header: role=columnheader, a th with scope=col|colgroup, a th in a thead, or a th of the
+ * table's header row (see isHeaderRow). Any other th heads rows: scope=row|rowgroup, or a row of
+ * only th further down (a row group's title, often a customer's name), and is a cell, i.e. data.
+ */
 function isColumnHeader(el) {
   return columnHeaderTagged(el, tagOf(el), roleAttr(el));
 }
@@ -131,16 +149,31 @@ function columnHeaderTagged(el, tag, role) {
   if (role === "columnheader") return true;
   if (tag !== "th") return false;
   const scope = String(attr(el, "scope") || "").toLowerCase();
-  if (scope === "col") return true;
-  if (scope === "row") return false;
+  if (COLUMN_SCOPES.has(scope)) return true;
+  if (ROW_SCOPES.has(scope)) return false;
   const row = el.parentElement;
-  if (row && row.parentElement && tagOf(row.parentElement) === "thead") return true;
-  return Boolean(row) && Array.from(row.children || []).every((cell) => tagOf(cell) === "th");
+  if (!row) return false;
+  const section = row.parentElement ? tagOf(row.parentElement) : "";
+  if (section === "thead") return true;
+  return section !== "tfoot" && isHeaderRow(row);
 }
 
-/** A table cell (a th that is no column header counts), given its tag and role. */
-function cellTagged(el, tag, role) {
-  return tag === "td" || (tag === "th" && !columnHeaderTagged(el, tag, role)) || CELL_ROLES.has(role);
+/**
+ * A header row of a table without a thead: its first row, of th only, and not one th spanning
+ * several columns (that titles the rows below it, as a row group's header does, naming no column).
+ */
+function isHeaderRow(row) {
+  const cells = row.children || [];
+  if (!cells.length) return false;
+  for (let i = 0; i < cells.length; i++) if (tagOf(cells[i]) !== "th") return false;
+  if (cells.length === 1 && span(cells[0]) > 1) return false;
+  const table = tableOf(row);
+  return Boolean(table) && firstRowOf(table) === row;
+}
+
+/** A tree item of records (not of a navigation tree, whose items are commands). */
+function treeItemTagged(el, role) {
+  return role === "treeitem" && !inCommandContainer(el);
 }
 
 /** `node` when it is editable or matches the policy's mask_selectors; null at body; else undefined. */
@@ -150,15 +183,22 @@ function maskDecision(node, maskSelectors) {
   return isEditable(node) || (maskSelectors.length && matchesAny(node, maskSelectors)) ? node : undefined;
 }
 
-/** The data region `node` starts, null where the walk stops without one, else undefined. */
+/**
+ * The data region `node` starts, null where the walk stops without one, else undefined. A column
+ * header is {kind: "header"}: its name is UI vocabulary only when it looks like it (headerLabel).
+ */
 function regionDecision(node) {
   const tag = tagOf(node); // tag and role read once per node, not once per test
   if (tag === "body" || tag === "html") return null;
   const role = roleAttr(node);
-  if (cellTagged(node, tag, role)) return { kind: "cell", node };
+  if (tag === "td" || CELL_ROLES.has(role)) return { kind: "cell", node };
+  if (tag === "th" || role === "columnheader") {
+    return { kind: columnHeaderTagged(node, tag, role) ? "header" : "cell", node };
+  }
   if (tag === "tr" || role === "row") return { kind: "content", node };
-  if (columnHeaderTagged(node, tag, role)) return null; // a header names a column: UI vocabulary
-  if (listItemTagged(node, tag, role) || FEED_ROLES.has(role)) return { kind: "content", node };
+  if (listItemTagged(node, tag, role) || treeItemTagged(node, role) || FEED_ROLES.has(role)) {
+    return { kind: "content", node };
+  }
   return undefined;
 }
 
@@ -199,15 +239,31 @@ function subMemo(memo, key) {
 }
 
 /**
- * The data region around `el`: {kind: "cell", node} | {kind: "content", node} | null.
- * Editable text and the admin's mask_selectors win at any depth; otherwise the nearest region
- * counts (a list inside a cell is content, a cell's column still names it). `memo`: see
- * policyLabel (the same mask_selectors throughout one memo).
+ * The region around `el`: {kind: "cell" | "content" | "header", node} | null. Editable text and
+ * the admin's mask_selectors win at any depth; otherwise the nearest region counts (a list inside a
+ * cell is content, a cell's column still names it). `memo`: see policyLabel (the same
+ * mask_selectors throughout one memo).
  */
-export function dataRegionOf(el, maskSelectors = [], memo = null) {
+function regionOf(el, maskSelectors, memo) {
   const masked = walkUp(el, maskDecision, maskSelectors, memo && subMemo(memo, MASKS));
   if (masked) return { kind: "content", node: masked };
   return walkUp(el, regionDecision, null, memo && subMemo(memo, REGIONS));
+}
+
+/**
+ * The data region around `el`: {kind: "cell", node} | {kind: "content", node} | null. Inside a
+ * column header there is none: a header is part of the table's interface (its controls keep their
+ * ids in selectors), though its text is checked before it is used as a label (headerLabel).
+ */
+export function dataRegionOf(el, maskSelectors = [], memo = null) {
+  const region = regionOf(el, maskSelectors, memo);
+  return region && region.kind === "header" ? null : region;
+}
+
+/** The table's first row (in a thead, a tbody or the table itself), or null. */
+function firstRowOf(table) {
+  for (const row of rowsOf(table)) return row;
+  return null;
 }
 
 /** The table's rows in document order, lazily: the header row is usually the first one. */
@@ -233,6 +289,7 @@ function columnOf(cell) {
   return -1;
 }
 
+/** The table or grid holding `cell` (or a row). */
 function tableOf(cell) {
   let table = cell.parentElement;
   while (table && tagOf(table) !== "table" && !TABLE_ROLES.has(roleAttr(table))) table = table.parentElement;
@@ -260,14 +317,53 @@ export function columnHeaderOf(cell) {
   return !table || column < 0 ? null : headerInTable(table, column);
 }
 
+const JOINED_MASKS = new WeakMap(); // a mask_selectors array -> its selectors as one selector list
+
+/** True when an element inside `el` matches one of the policy's mask_selectors. */
+function holdsMasked(el, maskSelectors) {
+  if (!maskSelectors.length || typeof el.querySelector !== "function") return false;
+  let joined = JOINED_MASKS.get(maskSelectors);
+  if (joined === undefined) JOINED_MASKS.set(maskSelectors, (joined = maskSelectors.join(",")));
+  try {
+    return el.querySelector(joined) !== null; // one native walk for all of them
+  } catch {
+    // One selector that does not parse spoils the list: try them one by one, skipping it.
+    return maskSelectors.some((selector) => {
+      try {
+        return el.querySelector(selector) !== null;
+      } catch {
+        return false;
+      }
+    });
+  }
+}
+
+/**
+ * The text of `el` as a name: "" when it holds an element marked data-overt-ignore (as shortText);
+ * [content] when it holds a part of a data region (a row, a cell, a list or tree item, editable
+ * text) or an element matching mask_selectors, whose text would otherwise ride along in the name;
+ * else its short text.
+ */
+function textName(el, maskSelectors) {
+  if (typeof el.querySelector === "function") {
+    if (el.querySelector(IGNORED) !== null) return "";
+    if (el.querySelector(REGION_PARTS) !== null || holdsMasked(el, maskSelectors)) return CONTENT_LABEL;
+  }
+  return shortText(el);
+}
+
 /**
  * The text of an element that names another one (aria-labelledby, a <label>): "" when it is
- * ignored, [content] when it sits in a data region (a name in a table, an admin's masked element),
+ * ignored, [content] when it sits in or holds a data region (a name in a table, a tbody, an admin's
+ * masked element), the text of a column header only when it looks like UI vocabulary (headerLabel),
  * else its short text.
  */
 function referencedText(ref, maskSelectors, memo) {
   if (typeof ref.closest === "function" && ref.closest(IGNORED) !== null) return "";
-  return dataRegionOf(ref, maskSelectors, memo) ? CONTENT_LABEL : shortText(ref);
+  const region = regionOf(ref, maskSelectors, memo);
+  if (region && region.kind !== "header") return CONTENT_LABEL;
+  const text = textName(ref, maskSelectors);
+  return !region || !text || looksLikeVocabulary(text) ? text : CONTENT_LABEL;
 }
 
 function labelledByText(el, maskSelectors, memo) {
@@ -281,7 +377,8 @@ function labelledByText(el, maskSelectors, memo) {
   return parts.every(Boolean) ? collapse(parts.join(" ")) : "";
 }
 
-function ownName(el) {
+/** The control's own name: a button's caption, or the own text (else image) of a named-by-text element. */
+function ownName(el, maskSelectors) {
   const tag = tagOf(el);
   const role = roleAttr(el);
   if (tag === "input") {
@@ -294,14 +391,18 @@ function ownName(el) {
   if (FORM_CONTROLS.has(tag)) return "";
   const link = tag === "a" && attr(el, "href") !== null;
   if (link || NAMED_BY_TEXT_TAGS.has(tag) || NAMED_BY_TEXT_ROLES.has(role) || isColumnHeader(el)) {
-    return shortText(el) || imageAlt(el);
+    return textName(el, maskSelectors) || imageAlt(el, maskSelectors);
   }
   return "";
 }
 
-function imageAlt(el) {
+/** The alt of the one image a control holds, unless that image is ignored or masked. */
+function imageAlt(el, maskSelectors) {
   const images = Array.from(el.children || []).filter((child) => tagOf(child) === "img");
-  return images.length === 1 ? collapse(attr(images[0], "alt")) : "";
+  if (images.length !== 1) return "";
+  const image = images[0];
+  if (attr(image, IGNORE_ATTRIBUTE) !== null) return "";
+  return maskSelectors.length && matchesAny(image, maskSelectors) ? CONTENT_LABEL : collapse(attr(image, "alt"));
 }
 
 function fieldLabels(el, maskSelectors, memo) {
@@ -317,8 +418,9 @@ function fieldLabels(el, maskSelectors, memo) {
  * The accessible name of a control, by the order of accessible-name computation: aria-labelledby,
  * aria-label, an associated <label>, a button's/link's/menu item's/tab's own short text, title,
  * alt. Never a value (but a button's caption), a placeholder (rrweb PR #1912) or a container's text.
- * A name taken from another element is [content] when that element is in a data region
- * (`maskSelectors` and `memo` as for dataRegionOf), and none when it is ignored.
+ * A name taken from another element is [content] when that element is in or holds a data region
+ * (`maskSelectors` and `memo` as for dataRegionOf), and none when it is ignored; so is a name from
+ * the control's own text when that holds a part of a data region or a mask_selectors match.
  */
 export function accessibleName(el, maskSelectors = NO_SELECTORS, memo = null) {
   // In order, each computed only when the ones before gave nothing usable (no closures per call:
@@ -329,7 +431,7 @@ export function accessibleName(el, maskSelectors = NO_SELECTORS, memo = null) {
   if (isName(name)) return name;
   name = fieldLabels(el, maskSelectors, memo);
   if (isName(name)) return name;
-  name = ownName(el);
+  name = ownName(el, maskSelectors);
   if (isName(name)) return name;
   name = collapse(attr(el, "title"));
   if (isName(name)) return name;
@@ -340,36 +442,88 @@ export function accessibleName(el, maskSelectors = NO_SELECTORS, memo = null) {
 
 const isName = (name) => Boolean(name) && name.length <= MAX_NAME_CHARS;
 
-function columnName(cell, maskSelectors) {
-  const header = columnHeaderOf(cell);
-  return header ? accessibleName(header, maskSelectors) || shortText(header) : "";
+/** Proper names capitalise every word ("Ottilie Brackwater"); UI words after the first do not. */
+const UPPER = /\p{Lu}/u;
+const LOWER = /\p{Ll}/u;
+const FIRST_LETTER = /\p{L}/u;
+
+/** The first letter of `word`, or "" (a number, a symbol). */
+function firstLetter(word) {
+  const found = FIRST_LETTER.exec(word);
+  return found ? found[0] : "";
 }
 
 /**
- * The name of the column holding `cell`. `memo` (a Map, optional) keeps each table's column names
- * for the length of one pass over a page that does not change meanwhile (an observation).
+ * True when `name` (collapsed) has the shape of UI vocabulary, as a column header's name must to
+ * be used (docs/privacy.md, rule 2): one word ("Actions", "Status"), or words in sentence case, the
+ * first capitalised and every later one starting in lower case or with no letter ("Due date",
+ * "Week 12"). A person's or company's name ("Ottilie Brackwater", "ACME CORP", "Customer: Leopold
+ * Fairweather") has a capital after the first word; in scripts without case, several words fail.
  */
-function memoColumnName(cell, maskSelectors, memo) {
-  const table = memo && tableOf(cell);
-  const column = table ? columnOf(cell) : -1;
-  if (column < 0) return columnName(cell, maskSelectors);
-  let names = memo.get(table);
-  if (!names) memo.set(table, (names = new Map()));
-  if (!names.has(column)) names.set(column, columnName(cell, maskSelectors));
-  return names.get(column);
+export function looksLikeVocabulary(name) {
+  if (!name || name === CONTENT_LABEL) return false;
+  const words = name.split(" ");
+  if (words.length === 1) return true;
+  const first = firstLetter(words[0]);
+  if (first && !UPPER.test(first)) return false;
+  for (let i = 1; i < words.length; i++) {
+    const letter = firstLetter(words[i]);
+    if (letter && !LOWER.test(letter)) return false;
+  }
+  return true;
 }
 
-/** "Name column" for a cell under a named column header, else "[content]". */
-function structuralLabel(region, maskSelectors, memo) {
-  if (region.kind !== "cell") return CONTENT_LABEL;
-  const name = memoColumnName(region.node, maskSelectors, memo);
-  return name ? `${name} column` : CONTENT_LABEL;
+/** The 1-based position of a column header in its row, for a label that names no one. */
+const columnNumber = (header) => columnOf(header) + 1;
+
+/**
+ * The label of a cell's column: "Name column" under a header whose name looks like UI vocabulary,
+ * "column 3" under any other header (a roster's column of a colleague), "[content]" without one.
+ */
+function columnLabel(cell, maskSelectors) {
+  const header = columnHeaderOf(cell);
+  if (!header) return CONTENT_LABEL;
+  const name = accessibleName(header, maskSelectors) || textName(header, maskSelectors);
+  if (!name) return CONTENT_LABEL;
+  return looksLikeVocabulary(name) ? `${name} column` : `column ${columnNumber(header)}`;
+}
+
+/**
+ * The label of the column holding `cell`. `memo` (a Map, optional) keeps each table's column
+ * labels for the length of one pass over a page that does not change meanwhile (an observation).
+ */
+function memoColumnLabel(cell, maskSelectors, memo) {
+  const table = memo && tableOf(cell);
+  const column = table ? columnOf(cell) : -1;
+  if (column < 0) return columnLabel(cell, maskSelectors);
+  let labels = memo.get(table);
+  if (!labels) memo.set(table, (labels = new Map()));
+  if (!labels.has(column)) labels.set(column, columnLabel(cell, maskSelectors));
+  return labels.get(column);
+}
+
+/**
+ * The label of `el` in (or being) a column header: its accessible name when that looks like UI
+ * vocabulary ("Name", a sort button's "Sort"), else "column 3 header": a header's text may be
+ * data (a roster's colleague), so it is held to the shape a column's name lent to cells must have.
+ */
+function headerLabel(el, header, maskSelectors, memo) {
+  const name = accessibleName(el, maskSelectors, memo);
+  if (!name || looksLikeVocabulary(name)) return name;
+  return `column ${columnNumber(header)} header`;
+}
+
+/** The structural label of `el` in `region`: see columnLabel, headerLabel; else "[content]". */
+function structuralLabel(el, region, maskSelectors, memo) {
+  if (region.kind === "cell") return memoColumnLabel(region.node, maskSelectors, memo);
+  if (region.kind === "header") return headerLabel(el, region.node, maskSelectors, memo);
+  return CONTENT_LABEL;
 }
 
 /**
  * The label of `el` under the policy, redacted, masked and at most `max` characters, or undefined.
  * `mask` hides words typed in this session (extension/shared/typed-words.js). `memo`: see
- * memoColumnName; pass a new Map per pass over an unchanging page, or none. `max` (the third
+ * memoColumnLabel; pass a new Map per pass over an unchanging page, or none. `max` (the third
  * argument) overrides options.max.
  */
 export function policyLabel(el, options = {}, max = options.max === undefined ? 80 : options.max) {
@@ -377,15 +531,15 @@ export function policyLabel(el, options = {}, max = options.max === undefined ? 
   const maskSelectors = options.maskSelectors === undefined ? NO_SELECTORS : options.maskSelectors;
   const mask = options.mask === undefined ? identity : options.mask;
   const memo = options.memo === undefined ? null : options.memo;
-  const region = dataRegionOf(el, maskSelectors, memo);
-  const raw = region ? structuralLabel(region, maskSelectors, memo) : accessibleName(el, maskSelectors, memo);
+  const region = regionOf(el, maskSelectors, memo);
+  const raw = region ? structuralLabel(el, region, maskSelectors, memo) : accessibleName(el, maskSelectors, memo);
   const label = memo ? memoRedacted(raw, mask, max, memo) : redactLabel(mask(raw), max);
   return label || undefined;
 }
 
 const REDACTED = {}; // the memo's key for redacted labels (its other keys are tables)
 
-/** redactLabel(mask(raw), max), once per distinct raw label in one pass (see memoColumnName). */
+/** redactLabel(mask(raw), max), once per distinct raw label in one pass (see memoColumnLabel). */
 function memoRedacted(raw, mask, max, memo) {
   let byMax = memo.get(REDACTED);
   if (!byMax) memo.set(REDACTED, (byMax = new Map()));

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { accessibleName, columnHeaderOf, dataRegionOf, policyLabel, submitLabel } from "../../extension/shared/label-policy.js";
+import { accessibleName, columnHeaderOf, dataRegionOf, looksLikeVocabulary, policyLabel, submitLabel } from "../../extension/shared/label-policy.js";
 import { buildSelector, describeSubmit, describeTarget } from "../../extension/shared/selector.js";
 import { TypedWords } from "../../extension/shared/typed-words.js";
 import { h } from "./stub-dom.mjs";
@@ -166,4 +166,157 @@ test("editable text and mask_selectors win over a nearer table cell", () => {
     h("tr", {}, h("th", {}, "Name")), h("tr", {}, other))));
   assert.equal(policyLabel(other), "Name column");
   assert.equal(policyLabel(other, { maskSelectors: [".private"] }), "[content]");
+});
+
+// --- Data regions: group headers, column headers, containers, masked parts, trees ---------------
+
+test("a row group's header is data: a cell of the column it starts in", () => {
+  const toggle = h("button", { type: "button" }, "Hortensia");
+  const plain = h("th", { colspan: "3" }, "Ambrose");
+  const link = h("a", { href: "#inv-1" }, "INV-1");
+  const head = h("th", {}, "Invoice");
+  h("body", {}, h("table", {},
+    h("thead", {}, h("tr", {}, head, h("th", {}, "Amount"), h("th", {}, "Status"))),
+    h("tbody", {}, h("tr", {}, h("th", { colspan: "3", scope: "rowgroup" }, toggle)), h("tr", {}, h("td", {}, link))),
+    h("tbody", {}, h("tr", {}, plain))));
+  // One-word names: the group rule itself, not the shape of the name, keeps them out.
+  assert.equal(policyLabel(toggle), "Invoice column");
+  assert.equal(policyLabel(plain), "Invoice column");
+  assert.equal(policyLabel(link), "Invoice column");
+  assert.equal(policyLabel(head), "Invoice");
+});
+
+test("a table headed by a row group's title has no column headers", () => {
+  const order = h("a", { href: "#ord-7" }, "ORD-7");
+  const title = h("th", { colspan: "2" }, "Fairweather");
+  h("body", {}, h("table", {}, h("tbody", {},
+    h("tr", {}, title),
+    h("tr", {}, h("td", {}, order), h("td", {}, h("button", {}, "Ship"))))));
+  assert.equal(policyLabel(order), "[content]");
+  assert.equal(policyLabel(title), "[content]");
+  assert.equal(columnHeaderOf(order.parentElement), null);
+});
+
+test("only a table's first row of th heads its columns without a thead, or scope=col anywhere", () => {
+  const first = h("a", { href: "#1" }, "Jane");
+  const later = h("a", { href: "#2" }, "John");
+  const table = h("table", {}, h("tbody", {},
+    h("tr", {}, h("td", {}, first)),
+    h("tr", {}, h("th", {}, "Kittering")),
+    h("tr", {}, h("td", {}, later))));
+  h("body", {}, table);
+  assert.equal(policyLabel(first), "[content]");
+  assert.equal(policyLabel(later), "[content]");
+  assert.equal(policyLabel(table.children[0].children[1].children[0]), "[content]");
+  const declared = h("a", { href: "#3" }, "Ada");
+  h("body", {}, h("table", {}, h("tbody", {},
+    h("tr", {}, h("td", {}, "x")),
+    h("tr", {}, h("th", { scope: "col" }, "Owner")),
+    h("tr", {}, h("td", {}, declared)))));
+  assert.equal(policyLabel(declared), "Owner column");
+  const total = h("td", {}, "10");
+  h("body", {}, h("table", {}, h("tfoot", {}, h("tr", {}, h("th", {}, "Total"))), h("tbody", {}, h("tr", {}, total))));
+  assert.equal(policyLabel(total), "[content]");
+});
+
+test("UI vocabulary has a shape: one word, or words in sentence case", () => {
+  for (const name of ["Name", "Actions", "Due date", "Week 12", "Name ▲", "SLA status", "E-mail"]) {
+    assert.ok(looksLikeVocabulary(name), name);
+  }
+  for (const name of ["Ottilie Brackwater", "ACME CORP", "Customer: Leopold Fairweather", "ottilie brackwater",
+    "Amount (EUR)", "Ottilie van Brackwater", "山田 太郎", "[content]", ""]) {
+    assert.ok(!looksLikeVocabulary(name), name);
+  }
+});
+
+test("a column headed by a person's name is numbered, and so is its header", () => {
+  const swap = h("button", {}, "Swap");
+  const sort = h("button", { id: "sort-a" }, "Ottilie Brackwater");
+  const person = h("th", {}, "Severin Ashcombe");
+  const day = h("th", { scope: "row" }, "Monday");
+  const table = h("table", {},
+    h("thead", {}, h("tr", {}, h("th", {}, "Day"), h("th", {}, sort), person)),
+    h("tbody", {}, h("tr", {}, day, h("td", {}, swap), h("td", {}, "Off"))));
+  h("body", {}, table);
+  assert.equal(policyLabel(swap), "column 2");
+  assert.equal(policyLabel(table.children[1].children[0].children[2]), "column 3");
+  assert.equal(policyLabel(sort), "column 2 header");
+  assert.equal(policyLabel(person), "column 3 header");
+  assert.equal(policyLabel(day), "Day column");
+  // A header is still the table's interface: its controls keep their ids in selectors.
+  assert.equal(dataRegionOf(sort), null);
+  assert.equal(buildSelector(sort), "#sort-a");
+  const memo = new Map();
+  assert.equal(policyLabel(swap, { memo }), "column 2");
+  assert.equal(policyLabel(sort, { memo }), "column 2 header");
+});
+
+test("a header named like UI vocabulary keeps its name, and its controls theirs", () => {
+  const sort = h("button", { "aria-label": "Sort" }, "Due date");
+  const cell = h("td", {}, "2024-05-01");
+  h("body", {}, h("div", { role: "grid" },
+    h("div", { role: "row" }, h("div", { role: "columnheader" }, sort)),
+    h("div", { role: "row" }, cell)));
+  assert.equal(policyLabel(sort), "Sort");
+  assert.equal(policyLabel(cell), "Due date column");
+});
+
+test("aria-labelledby an element holding a data region is content", () => {
+  const row = h("tbody", { id: "selected-row" }, h("tr", {}, h("td", {}, "Marmaduke"), h("td", {}, "Gold")));
+  const card = h("div", { id: "card" }, h("table", {}, h("tr", {}, h("td", {}, "Clementine"))));
+  const tree = h("div", { id: "tree", role: "tree" }, h("div", { role: "treeitem" }, "Gwendolyn"));
+  const people = h("ul", { id: "people" }, h("li", {}, "Peregrine"));
+  const grid = h("div", { id: "grid", role: "grid" }, h("div", { role: "row" }, h("div", {}, "Soames")));
+  const heading = h("h2", { id: "heading" }, "Selected");
+  const header = h("th", { id: "person" }, "Ottilie Brackwater");
+  const buttons = ["selected-row", "card", "tree", "people", "grid", "heading", "person"]
+    .map((id) => h("button", { "aria-labelledby": id }, "Act"));
+  documentOf(h("body", {}, h("table", {}, h("thead", {}, h("tr", {}, header)), row), card, tree, people, grid,
+    heading, ...buttons));
+  assert.deepEqual(buttons.map((button) => policyLabel(button)),
+    ["[content]", "[content]", "[content]", "[content]", "[content]", "Selected", "[content]"]);
+});
+
+test("a control's own text holding a data region is content", () => {
+  const card = h("a", { href: "/c/1" }, h("ul", {}, h("li", {}, "Jane Doe")));
+  h("body", {}, card);
+  assert.equal(policyLabel(card), "[content]");
+});
+
+test("an element matching mask_selectors inside a control makes its name content", () => {
+  const masked = () => h("span", { class: "customer-name" }, "Lucinda Marchmont");
+  const call = h("button", {}, "Call ", masked());
+  const profile = h("a", { href: "#profile" }, "Profile of ", masked());
+  const notify = h("input", { type: "checkbox" });
+  notify.labels = [h("label", {}, "Notify ", masked())];
+  const visit = h("button", { "aria-labelledby": "who" }, "Visit");
+  const photo = h("button", {}, h("img", { class: "customer-name", alt: "Lucinda Marchmont" }));
+  const ignored = h("button", {}, h("img", { "data-overt-ignore": "", alt: "Lucinda Marchmont" }));
+  const inner = masked();
+  const plain = h("button", {}, "Plain ", inner);
+  documentOf(h("body", {}, call, profile, notify, h("p", { id: "who" }, "Visit ", masked()), visit, photo, ignored, plain));
+  const options = { maskSelectors: [".customer-name"] };
+  for (const control of [call, profile, notify, visit, photo, plain, inner]) {
+    assert.equal(policyLabel(control, options), "[content]");
+  }
+  assert.equal(policyLabel(ignored, options), undefined);
+  // Without the policy's selector, the same text is the control's name: the mask does the work.
+  assert.equal(policyLabel(call), "Call Lucinda Marchmont");
+});
+
+test("tree items are records, unless the tree is navigation; treegrid cells are cells", () => {
+  const account = h("a", { href: "#a1" }, "Gwendolyn Ashdown");
+  const item = h("div", { role: "treeitem" }, account);
+  h("body", {}, h("div", { role: "tree", "aria-label": "Accounts" }, item));
+  assert.equal(policyLabel(account), "[content]");
+  assert.equal(policyLabel(item), "[content]");
+  assert.equal(dataRegionOf(account).kind, "content");
+  const folder = h("a", { href: "/settings" }, "Settings");
+  h("body", {}, h("nav", {}, h("div", { role: "tree" }, h("div", { role: "treeitem" }, folder))));
+  assert.equal(policyLabel(folder), "Settings");
+  const cell = h("div", { role: "gridcell" }, h("a", { href: "#t1" }, "Peregrine Soames"));
+  h("body", {}, h("div", { role: "treegrid" },
+    h("div", { role: "row" }, h("div", { role: "columnheader" }, "Owner")),
+    h("div", { role: "row" }, cell)));
+  assert.equal(policyLabel(cell.children[0]), "Owner column");
 });

@@ -109,10 +109,14 @@ test("one stringify per observation gives the elements, bids and budget cut of o
   }
 });
 
-/** A table whose header row comes after `before` body rows (or not at all). */
+/**
+ * A table whose header row comes after `before` body rows (or not at all). Its th say scope=col: a
+ * row of only th below body rows is otherwise a row group's header, i.e. data (docs/privacy.md).
+ */
 function table(rows, { before = 0, header = true } = {}) {
   const body = (i) => h("tr", {}, h("td", {}, h("input", { type: "checkbox" })), h("td", { colspan: "2" }, h("a", { href: `/c/${i}` }, `Customer ${i}`)), h("td", {}, h("button", {}, "Edit")));
-  const head = h("tr", {}, h("th", {}, ""), h("th", { colspan: "2" }, "Name"), h("th", {}, "Actions"));
+  const col = { scope: "col" };
+  const head = h("tr", {}, h("th", col, ""), h("th", { ...col, colspan: "2" }, "Name"), h("th", col, "Actions"));
   const rowsBefore = Array.from({ length: before }, (_, i) => body(i));
   const rowsAfter = Array.from({ length: rows }, (_, i) => body(before + i));
   const t = h("table", {}, h("tbody", {}, ...rowsBefore, ...(header ? [head] : []), ...rowsAfter));

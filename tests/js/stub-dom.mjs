@@ -1,8 +1,14 @@
 // Stand-in DOM elements for the extension's pure functions (no browser in Node).
 
-/** `.class`, `[attribute]` or a tag name. */
+const ATTRIBUTE = /^\[([\w-]+)(?:=(['"]?)(.*)\2)?\]$/;
+
+/** `.class`, `[attribute]`, `[attribute=value]` (value quoted or not) or a tag name. */
 function matchesOne(selector, tag, attrs) {
-  if (selector.startsWith("[") && selector.endsWith("]")) return selector.slice(1, -1) in attrs;
+  const attribute = ATTRIBUTE.exec(selector);
+  if (attribute) {
+    const [, name, , value] = attribute;
+    return name in attrs && (value === undefined || String(attrs[name]) === value);
+  }
   return selector === `.${attrs.class}` || selector === tag;
 }
 
