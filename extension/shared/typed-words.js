@@ -91,7 +91,7 @@ export class TypedWords {
   /**
    * Hash the words of `text` (read from a field); return the hashes that were new. A grouped
    * number ("88,433") counts as its digits too, as a page may show them either way; and each
-   * word's prefixes are kept for where a page shows it cut ("Quarterly rev…").
+   * new word's prefixes are kept for where a page shows it cut ("Quarterly rev…").
    */
   addText(text) {
     if (!this.ready) return [];
@@ -102,8 +102,9 @@ export class TypedWords {
       if (!this.hashes.has(hash)) {
         this.hashes.add(hash);
         added.push(hash);
+        // Once per word: a field's finished words are read again at every input.
+        this.addCuts(word);
       }
-      this.addCuts(word);
     }
     this.trim();
     return added;
