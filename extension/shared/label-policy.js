@@ -454,11 +454,39 @@ function firstLetter(word) {
 }
 
 /**
+ * Words of column headers that business apps write in Title Case or capitals ("Due Date", "Order
+ * ID", "CLOSE DATE"): a capitalised later word is still vocabulary when it is one of these. Not a
+ * list of every header word, only of words no one is named (a name's words are not here, so
+ * "Ottilie Brackwater" stays a name).
+ */
+const HEADER_WORDS = new Set(`account accounts action actions activity address age amount assigned
+  assignee attachments author balance billing birth budget build campaign category channel city
+  client close closed code comment comments company completed contact contract cost count country
+  created currency customer date days deadline deal department description discount document
+  documents domain due duration email employee end ends environment estimate eta event expires
+  expiry file files first frequency from group health hours id invoice ip issue item items job
+  key label labels language last lead level license limit line link location login manager
+  member members method modified month name next no note notes number office open opened order
+  orders owner paid parent payment percent period phone plan po position postal price priority
+  probability product progress project qty quantity rate rating reason received reference region
+  release renewal reporter revenue role score seats sent shipped shipping size sku sla source
+  stage start starts state status subject subscription summary supplier tags task tasks tax team
+  territory ticket tier time title to total type unit units updated url usage user username value
+  vat vendor version views week weight year zip at by for in of on per with`.split(/\s+/));
+
+/** True when a word after a header's first may begin with a capital: one of HEADER_WORDS. */
+function headerWord(word) {
+  return HEADER_WORDS.has(word.replace(/[^\p{L}\p{N}]/gu, "").toLowerCase());
+}
+
+/**
  * True when `name` (collapsed) has the shape of UI vocabulary, as a column header's name must to
  * be used (docs/privacy.md, rule 2): one word ("Actions", "Status"), or words in sentence case, the
  * first capitalised and every later one starting in lower case or with no letter ("Due date",
- * "Week 12"). A person's or company's name ("Ottilie Brackwater", "ACME CORP", "Customer: Leopold
- * Fairweather") has a capital after the first word; in scripts without case, several words fail.
+ * "Week 12"), or in Title Case or capitals with every word a header word (HEADER_WORDS: "Due
+ * Date", "ORDER ID"). A person's or company's name ("Ottilie Brackwater", "Ottilie Price", "ACME
+ * CORP", "Customer: Leopold Fairweather") has a capital after the first word and a word that is
+ * no header word; in scripts without case, several words fail.
  */
 export function looksLikeVocabulary(name) {
   if (!name || name === CONTENT_LABEL) return false;
@@ -468,7 +496,8 @@ export function looksLikeVocabulary(name) {
   if (first && !UPPER.test(first)) return false;
   for (let i = 1; i < words.length; i++) {
     const letter = firstLetter(words[i]);
-    if (letter && !LOWER.test(letter)) return false;
+    // Title Case: every word a header word, the first too ("Ottilie Price" is a name).
+    if (letter && !LOWER.test(letter)) return words.every((word) => !firstLetter(word) || headerWord(word));
   }
   return true;
 }

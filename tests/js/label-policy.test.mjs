@@ -219,12 +219,13 @@ test("only a table's first row of th heads its columns without a thead, or scope
   assert.equal(policyLabel(total), "[content]");
 });
 
-test("UI vocabulary has a shape: one word, or words in sentence case", () => {
-  for (const name of ["Name", "Actions", "Due date", "Week 12", "Name ▲", "SLA status", "E-mail"]) {
+test("UI vocabulary has a shape: one word, words in sentence case, or header words", () => {
+  for (const name of ["Name", "Actions", "Due date", "Week 12", "Name ▲", "SLA status", "E-mail",
+    "Due Date", "Order ID", "CLOSE DATE", "Account Name", "Last Login IP", "Created By"]) {
     assert.ok(looksLikeVocabulary(name), name);
   }
   for (const name of ["Ottilie Brackwater", "ACME CORP", "Customer: Leopold Fairweather", "ottilie brackwater",
-    "Amount (EUR)", "Ottilie van Brackwater", "山田 太郎", "[content]", ""]) {
+    "Amount (EUR)", "Ottilie van Brackwater", "Account Ottilie", "Ottilie Price", "OTTILIE BRACKWATER", "山田 太郎", "[content]", ""]) {
     assert.ok(!looksLikeVocabulary(name), name);
   }
 });
