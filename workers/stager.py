@@ -34,7 +34,7 @@ from backend.core.records import (
     dumps_staged_bytes,
 )
 from backend.core.redact import MAYBE_MASKED, PLAIN_URL, Memo, origin_url
-from backend.core.words import WORD, url_words, words
+from backend.core.words import WORD, selector_words, url_words, words
 
 DAY_MS = 86_400_000
 # How json.dumps (ASCII output) writes any UTF-16 surrogate, paired or lone, as UTF-8 bytes (the
@@ -145,7 +145,8 @@ class Stager:
             if selector is not None:
                 if selector.__class__ is not str:
                     return None
-                target["selector"] = self.memo.text(selector)
+                target["selector"] = selector = self.memo.text(selector)
+                add(selector_words(selector))
         elements = record.get("elements")
         if elements is not None:
             if elements.__class__ is not list:

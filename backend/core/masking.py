@@ -26,6 +26,7 @@ from .words import (
     URL_PARTS,
     WORD,
     cut,
+    mask_selector,
     mask_text,
     split_route,
     url_words,
@@ -144,8 +145,13 @@ class Masker:
         if isinstance(target, dict) and isinstance(target.get("label"), str):
             label, n = self.text(target["label"])
             if n or len(label) > LABEL_MAX:  # else the copy would equal the target as it is
-                out["target"] = {**target, "label": cut(label)}
+                out["target"] = target = {**target, "label": cut(label)}
             total += n
+        if isinstance(target, dict) and isinstance(target.get("selector"), str):
+            selector, n = mask_selector(target["selector"], self.keep)
+            if n:
+                out["target"] = {**target, "selector": selector}
+                total += n
         elements = out.get("elements")
         if elements:
             masked = []

@@ -1,12 +1,14 @@
 """The words of a dataset record that the rarity gate counts and masks (see docs/privacy.md).
 
 Gated texts: `target.label`, the labels of an observation's `elements`, a change's `value`,
-`title`, and the path of `url`, `from` and `referrer` (scheme, host and the allow-listed query are
-not words: the origin is a work app the admin named). A task's `goal` is not gated: the employee
-wrote it to share it (it is redacted like any text). A word is a
-maximal run of letters and digits, compared case-folded ("Save" and "save" are one word); so a
-path segment splits into words at anything else (`jane-doe_2.pdf` is `jane`, `doe`, `2`, `pdf`)
-and `/` never belongs to a word. Placeholders the redaction rules write (`[email]`, `[typed]`,
+`title`, the path of `url`, `from` and `referrer` (scheme, host and the allow-listed query are
+not words: the origin is a work app the admin named), and the id and test-attribute values in
+`target.selector` (`#tab-jane-doe`, `[data-testid="call-jane"]`: an app may build them from a
+record; tag names and positions are structure, not words). A task's `goal` is not gated: the
+employee wrote it to share it (it is redacted like any text). A word is a maximal run of
+letters and digits, compared case-folded ("Save" and "save" are one word); so a path segment
+splits into words at anything else (`jane-doe_2.pdf` is `jane`, `doe`, `2`, `pdf`) and `/`
+never belongs to a word. Placeholders the redaction rules write (`[email]`, `[typed]`,
 `[rare]`, ...) are kept as they are and never counted; any other bracketed text is just words.
 """
 
@@ -43,6 +45,9 @@ URL_FIELDS = ("url", "from", "referrer")
 URL_PARTS = re.compile(r"([^:/?#]+://[^/?#]*|[a-z][a-z0-9+.-]{0,31}:$)([^?#]*)(.*)", re.DOTALL)
 # The same characters backend/core/redact.py leaves unescaped in a path.
 PATH_SAFE = "/[]@:!$&'()*+,;=-._~"
+# The values a selector names elements by (extension/shared/selector.js writes ids as `#id` and
+# test attributes as `[name="value"]`): group 1 an id, groups 2-3 an attribute's name and value.
+SELECTOR_VALUE = re.compile(r'#([A-Za-z][\w-]*)|\[([\w-]+)="([^"]*)"\]')
 
 
 @functools.lru_cache(maxsize=1 << 16)  # labels, titles and paths repeat a lot
@@ -132,12 +137,46 @@ def record_words(record: dict, found: set[str] | None = None) -> set[str]:
         if isinstance(url, str):
             found.update(url_words(url))
     target = record.get("target")
-    if isinstance(target, dict) and isinstance(target.get("label"), str):
-        found.update(words(target["label"]))
+    if isinstance(target, dict):
+        if isinstance(target.get("label"), str):
+            found.update(words(target["label"]))
+        if isinstance(target.get("selector"), str):
+            found.update(selector_words(target["selector"]))
     for element in record.get("elements") or ():
         if isinstance(element.get("label"), str):
             found.update(words(element["label"]))
     return found
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def selector_words(selector: str) -> tuple[str, ...]:
+    """Return the case-folded words of a selector's ids and attribute values."""
+    if "#" not in selector and '="' not in selector:  # positions only: the usual selector
+        return ()
+    found: tuple[str, ...] = ()
+    for match in SELECTOR_VALUE.finditer(selector):
+        found += words(match.group(1) if match.group(1) is not None else match.group(3))
+    return found
+
+
+def mask_selector(selector: str, keep: Callable[[str], bool]) -> tuple[str, int]:
+    """Mask the refused words of a selector's ids and attribute values. An id holding one is
+    written as an attribute (`#tab-jane` becomes `[id="tab-[rare]"]`), which stays valid CSS."""
+    total = 0
+
+    def sub(match: re.Match) -> str:
+        nonlocal total
+        name, value = ("id", match.group(1)) if match.group(1) is not None else match.group(2, 3)
+        masked, n = mask_text(value, keep)
+        if not n:
+            return match.group(0)
+        total += n
+        return f'[{name}="{masked}"]'
+
+    if not selector_words(selector):
+        return selector, 0
+    selector = SELECTOR_VALUE.sub(sub, selector)
+    return selector, total
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -161,8 +200,13 @@ def mask_record(record: dict, keep: Callable[[str], bool]) -> tuple[dict, int]:
     target = out.get("target")
     if isinstance(target, dict) and isinstance(target.get("label"), str):
         label, n = mask_text(target["label"], keep)
-        out["target"] = {**target, "label": cut(label)}
+        out["target"] = target = {**target, "label": cut(label)}
         total += n
+    if isinstance(target, dict) and isinstance(target.get("selector"), str):
+        selector, n = mask_selector(target["selector"], keep)
+        if n:
+            out["target"] = {**target, "selector": selector}
+            total += n
     if out.get("elements"):
         out["elements"], n = mask_elements(out["elements"], keep)
         total += n

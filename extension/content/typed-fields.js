@@ -11,6 +11,10 @@
  * A widget that builds its text from keys (an ARIA textbox that is not editable, an editor that
  * cancels `beforeinput` and draws its own model) fires no input event: a key typed there is
  * handled as one when the key is released. A chosen or dropped file's name counts as typed.
+ * Keys typed outside any field (type-ahead in a list, a page that handles keys itself) make words
+ * too: their characters are hashed as they come and never kept beyond the word being typed. A
+ * password field is never read; once the page shows it as text (a "Show" toggle), it is read as
+ * any field. What was typed is learnt before the page is left, whatever the categories allow.
  */
 import { TypedWords } from "../shared/typed-words.js";
 
@@ -23,6 +27,14 @@ const dirty = new Set();
 const pending = new Map();
 /** Fields a key was typed in that have not fired an input event for it (yet). */
 const keyed = new Set();
+/** Password fields typed in: read only once the page turns them into text fields. */
+const secrets = new Set();
+/** The word keys typed outside any field are making (its letters until it ends, never sent). */
+let keyWord = "";
+let keyWordAt = 0;
+/** A pause this long ends a word typed outside fields (a list's type-ahead starts again). */
+const KEY_WORD_IDLE_MS = 1500;
+const WORD_CHAR = /^[\p{L}\p{N}\p{M}]$/u;
 const TRAILING_WORD = /[\p{L}\p{N}\p{M}]+$/u;
 let report = () => {};
 /** Only on work apps: null until the gate says whether this is one (fields are noted meanwhile). */
@@ -36,6 +48,8 @@ export function setTypingWatch(on) {
     dirty.clear();
     pending.clear();
     keyed.clear();
+    secrets.clear();
+    keyWord = "";
   } else if (!was) scanFields();
 }
 
@@ -110,14 +124,30 @@ export function flushTyped() {
     learn(valueOf(field));
     keepPending(field);
   }
+  for (const field of secrets) {
+    if (field.type === "password" && field.isConnected) continue; // still secret: never read
+    secrets.delete(field);
+    if (fieldOf(field)) learn(valueOf(field)); // shown as text now (or turned into another field)
+  }
+  if (keyWord.length >= 2) learn(keyWord); // as it is now; the keys typed next go on with it
   dirty.clear();
   pending.clear();
   keyed.clear();
 }
 
+/** The element an event really happened in: inside shadow roots, the focused one. */
+function eventNode(ev) {
+  return innermost(ev.composedPath ? ev.composedPath()[0] : ev.target);
+}
+
 function onInput(ev) {
   const field = eventField(ev);
-  if (!field || enabled === false) return; // inside data-overt-ignore too: nothing is sent
+  if (!field) {
+    const node = eventNode(ev);
+    if (node instanceof HTMLInputElement && node.type === "password" && enabled !== false) secrets.add(node);
+    return;
+  }
+  if (enabled === false) return; // inside data-overt-ignore too: nothing is sent
   keyed.delete(field);
   noteField(field);
 }
@@ -138,7 +168,37 @@ function noteField(field) {
 const editingKey = (ev) =>
   !ev.ctrlKey && !ev.metaKey && (ev.key === "Backspace" || ev.key === "Delete" || [...String(ev.key)].length === 1);
 
+/** Learn the word keys typed outside fields made, if any, and start a new one. */
+function keepKeyWord() {
+  const word = keyWord;
+  keyWord = "";
+  pending.delete(document);
+  if (word.length >= 2) learn(word);
+}
+
+/**
+ * A key typed outside any field: a list's type-ahead, a page's own key handling. Only a letter
+ * or digit is added to the word being made (no modifier held); anything else ends it. Never in
+ * a form control (a password field above all): those are fields or never read.
+ */
+function onLooseKey(ev) {
+  if (!typed.ready || !enabled) return;
+  const node = eventNode(ev);
+  if (node instanceof HTMLInputElement || node instanceof HTMLTextAreaElement || node instanceof HTMLSelectElement) return;
+  const now = Date.now();
+  if (now - keyWordAt > KEY_WORD_IDLE_MS) keepKeyWord();
+  keyWordAt = now;
+  if (ev.key === "Backspace") keyWord = keyWord.slice(0, -1);
+  else if (!ev.ctrlKey && !ev.metaKey && !ev.altKey && WORD_CHAR.test(ev.key)) keyWord += ev.key;
+  else return keepKeyWord();
+  if (keyWord.length < 2) return pending.delete(document);
+  const hash = typed.hashOf(keyWord);
+  pending.set(document, { hash, length: keyWord.length }); // asked for by other tabs (typing-now.js)
+  typed.addTyping(hash, keyWord.length);
+}
+
 function onLeave(ev) {
+  if (ev.type === "keydown" && !eventField(ev)) return onLooseKey(ev);
   if (ev.type === "keydown" && !["Enter", "Tab"].includes(ev.key)) {
     const field = editingKey(ev) ? eventField(ev) : null;
     if (field && enabled !== false) {
@@ -187,6 +247,10 @@ export function watchTyping(onNewHashes) {
   document.addEventListener("keyup", onKeyUp, true);
   document.addEventListener("change", onLeave, true);
   for (const type of ["input", "change", "drop"]) document.addEventListener(type, onFiles, true);
+  // Leaving the page (a quick-open that navigates by itself) must not take unlearnt words with it:
+  // the next page shows them, and no event here may have flushed them (a category off).
+  window.addEventListener("pagehide", flushTyped);
+  document.addEventListener("visibilitychange", () => document.visibilityState === "hidden" && flushTyped());
   document.addEventListener("focusout", onLeave, true);
 }
 

@@ -22,6 +22,17 @@ const UNNORMALISED = /[%\u0080-\uffff]/;
 const MASK_RUN = /\[typed\](?:[\s\p{P}\p{S}]*\[typed\])+/gu;
 /** A number written with group separators: "88,433", "1.250.000", "12 500" (one word typed). */
 const GROUPED = /(?<![\p{L}\p{N}])\p{N}{1,3}(?:[,.'\u00A0\u202F ]\p{N}{3})+(?![\p{L}\p{N}])/gu;
+/** A word with an apostrophe inside ("O'Brien"), which a slug or a search may show joined ("obrien"). */
+const APOSTROPHED = /[\p{L}\p{N}\p{M}]+(?:['\u2019][\p{L}\p{N}\p{M}]+)+/gu;
+/**
+ * Letters of scripts written without spaces between words (Chinese, Japanese, Thai, Lao, Khmer,
+ * Burmese): a run of them is one token, and a page may show any part of it alone (a search that
+ * cuts "<name>の請求書" into its terms). Such text is learnt and matched by pairs of letters.
+ */
+const SPACELESS = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Thai}\p{Script=Lao}\p{Script=Khmer}\p{Script=Myanmar}]/u;
+const SPACELESS_RUN = new RegExp(`${SPACELESS.source}{2,}`, "gu");
+/** Pair hashes are hashed apart from words' (a pair is never confused with a two-letter word). */
+const PAIR = "\u0002";
 /** A word cut short and marked so: "Quarterly rev…", "Quarterly rev..." */
 const CUT = /^(?:…|\.\.\.)/;
 /**
@@ -96,8 +107,20 @@ export class TypedWords {
   addText(text) {
     if (!this.ready) return [];
     const added = [];
-    const grouped = typeof text === "string" ? (text.match(GROUPED) || []).map((n) => n.replace(/[^\p{N}]/gu, "")) : [];
-    for (const word of [...wordsOf(text), ...grouped]) {
+    const source = typeof text === "string" ? text : "";
+    const grouped = (source.match(GROUPED) || []).map((n) => n.replace(/[^\p{N}]/gu, ""));
+    const joined = (source.match(APOSTROPHED) || []).map((w) => w.replace(/['\u2019]/g, ""));
+    for (const run of source.match(SPACELESS_RUN) || []) {
+      const letters = [...run];
+      for (let i = 0; i + 1 < letters.length; i++) {
+        const hash = this.hashOf(PAIR + letters[i] + letters[i + 1]);
+        if (!this.hashes.has(hash)) {
+          this.hashes.add(hash);
+          added.push(hash);
+        }
+      }
+    }
+    for (const word of [...wordsOf(text), ...grouped, ...joined]) {
       const hash = this.hashOf(word);
       if (!this.hashes.has(hash)) {
         this.hashes.add(hash);
@@ -161,6 +184,27 @@ export class TypedWords {
     return at !== undefined && Date.now() - at <= PREFIX_MS;
   }
 
+  /**
+   * `word` with every stretch of letters of a script without spaces whose every pair was typed
+   * replaced by [typed]; `word` itself when there is none.
+   */
+  maskSpaceless(word) {
+    const letters = [...word];
+    const typed = new Array(letters.length).fill(false);
+    let any = false;
+    for (let i = 0; i + 1 < letters.length; i++) {
+      if (!SPACELESS.test(letters[i]) || !SPACELESS.test(letters[i + 1])) continue;
+      if (this.hashes.has(this.hashOf(PAIR + letters[i] + letters[i + 1]))) typed[i] = typed[i + 1] = any = true;
+    }
+    if (!any) return word;
+    let out = "";
+    for (let i = 0; i < letters.length; i++) {
+      if (!typed[i]) out += letters[i];
+      else if (i === 0 || !typed[i - 1]) out += TYPED_MASK;
+    }
+    return out;
+  }
+
   /** True when `word`, shown cut short, is the start of a word typed here. */
   cutFrom(word) {
     return word.length >= MIN_PREFIX && this.cuts.has(this.hashOf(word));
@@ -185,7 +229,8 @@ export class TypedWords {
     const masked = plain.replace(TOKEN, (word, at, whole) => {
       if (word[0] === "[") return word;
       if (this.hides(word)) return TYPED_MASK;
-      return CUT.test(whole.slice(at + word.length, at + word.length + 3)) && this.cutFrom(word) ? TYPED_MASK : word;
+      if (CUT.test(whole.slice(at + word.length, at + word.length + 3)) && this.cutFrom(word)) return TYPED_MASK;
+      return SPACELESS.test(word) ? this.maskSpaceless(word) : word;
     });
     return masked.replace(MASK_RUN, TYPED_MASK);
   }

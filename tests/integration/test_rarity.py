@@ -45,7 +45,7 @@ def send(redis_conn):
 
 def click(label: str, url: str = "https://app.example.com/tickets", **extra) -> dict:
     """Return a click on a button labelled `label`."""
-    target = {"selector": "#b", "tag": "button", "label": label}
+    target = {"selector": "main > button", "tag": "button", "label": label}  # no id: no words
     return make_event("click", url=url, target=target, **extra)
 
 

@@ -144,3 +144,20 @@ test("a new salt forgets the states and cuts learnt under the old one", () => {
   assert.equal(typed.typing.size + typed.cuts.size + typed.hashes.size, 0);
 });
 
+
+test("text in a script without spaces is masked in any part the page shows alone", () => {
+  const typed = new TypedWords(5);
+  typed.addText("褓鬂孤譸の請求書");
+  assert.equal(typed.mask("褓鬂孤譸 ×"), "[typed] ×");
+  assert.equal(typed.mask("検索: 褓鬂孤譸 請求書"), "検索: [typed]");
+  assert.equal(typed.mask("請求書を作成"), "[typed]を作成", "the typed part of a longer run");
+  assert.equal(typed.mask("作成"), "作成");
+  assert.equal(typed.mask("孤"), "孤", "one letter is never masked");
+});
+
+test("a word typed with an apostrophe is masked where a page shows it joined", () => {
+  const typed = new TypedWords(5);
+  typed.addText("call O'Brien and d’Arcy");
+  assert.equal(typed.mask("/people/obrien"), "/people/[typed]");
+  assert.equal(typed.mask("Darcy"), "[typed]");
+});

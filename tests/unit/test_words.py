@@ -2,7 +2,16 @@
 
 import pytest
 
-from backend.core.words import cut, mask_record, mask_text, mask_url, record_words, words
+from backend.core.words import (
+    cut,
+    mask_record,
+    mask_selector,
+    mask_text,
+    mask_url,
+    record_words,
+    selector_words,
+    words,
+)
 
 COMMON = {"save", "tickets", "edit", "column", "name", "call", "re"}
 
@@ -68,8 +77,9 @@ def test_url_paths_mask_by_segment_words_and_keep_the_rest():
     assert mask_url("not a url", keep) == ("[rare]", 3), "anything else is all path"
 
 
-def test_record_words_cover_label_title_and_url_paths_only():
-    """Selectors, tags and hosts are not gated; label, title and the three URLs' paths are."""
+def test_record_words_cover_label_title_url_paths_and_selector_ids_only():
+    """Tags and hosts are not gated; label, title, the three URLs' paths and the ids and test
+    attributes of a selector are (an app may build an id from a record: `#tab-jane-doe`)."""
     record = {
         "type": "route_change",
         "url": "https://crm.example.com/leads/Ann",
@@ -78,12 +88,12 @@ def test_record_words_cover_label_title_and_url_paths_only():
         "title": "Leads [email]",
         "target": {"selector": "#lead-list", "tag": "a", "label": "Open"},
     }
-    assert record_words(record) == {"leads", "ann", "x", "open"}
-    masked, n = mask_record(record, lambda w: w in {"leads", "open"})
-    assert n == 2
+    assert record_words(record) == {"leads", "ann", "x", "open", "lead", "list"}
+    masked, n = mask_record(record, lambda w: w in {"leads", "open", "list"})
+    assert n == 3
     assert masked["url"] == "https://crm.example.com/leads/[rare]"
     assert masked["referrer"] == "https://other.example.org/[rare]"
-    assert masked["target"] == {"selector": "#lead-list", "tag": "a", "label": "Open"}
+    assert masked["target"] == {"selector": '[id="[rare]-list"]', "tag": "a", "label": "Open"}
     assert record["url"].endswith("/Ann"), "the input is not modified"
 
 
@@ -94,3 +104,17 @@ def test_a_masked_label_stays_within_80_characters():
     assert len(masked["target"]["label"]) <= 80
     assert masked["target"]["label"].endswith(("[rare]", "Save"))
     assert cut("a" * 76 + " [rare]") == "a" * 76
+
+
+def test_selector_ids_and_test_attributes_are_masked_as_valid_css():
+    """An id holding a rare word becomes an `[id="..."]` attribute selector; test attributes keep
+    their name; positions, tags and classes are never words."""
+    selector = '#tab-hortensia > div:nth-of-type(2) > button[data-testid="call-ambrose"]'
+    masked, n = mask_selector(selector, lambda w: w in {"tab", "call"})
+    assert n == 2
+    assert masked == '[id="tab-[rare]"] > div:nth-of-type(2) > button[data-testid="call-[rare]"]'
+    assert mask_selector("main > form > button.save", lambda w: False) == (
+        "main > form > button.save",
+        0,
+    )
+    assert selector_words("main > ul > li:nth-of-type(3) > a") == ()
