@@ -48,6 +48,17 @@ def of_type(events: list[dict], kind: str, **match) -> list[dict]:
 # Values that are random tokens made by the extension or the server (ids, device tokens,
 # pseudonyms, versions): their letters are chance, not content ("doe" turns up in one run of a
 # few hundred), so a search for leaked words skips them. Every other field is searched.
+# Every consent category: a browser consented to all of them captures every event type.
+EVERYTHING = (
+    "navigation",
+    "clicks",
+    "forms",
+    "scroll",
+    "focus",
+    "typing",
+    "page_structure",
+    "tasks",
+)
 RANDOM_FIELDS = frozenset(
     {"id", "session", "tab", "page", "task", "token", "pause_id", "contributor", "policy_version"}
 )

@@ -18,23 +18,13 @@ import string
 import unicodedata
 
 from tests.e2e.e2e_harness import wait_for
-from tests.e2e.events_helpers import RANDOM_FIELDS, sent_events, sent_frames
-
-EVERYTHING = (
-    "navigation",
-    "clicks",
-    "forms",
-    "scroll",
-    "focus",
-    "typing",
-    "page_structure",
-    "tasks",
-)
+from tests.e2e.events_helpers import EVERYTHING, RANDOM_FIELDS, sent_events, sent_frames
 
 
-def capture_everything(live_server, admin, launch_browser, pages):
-    """Return a capturing browser consented to every category, observations (page_structure) too, so
-    that their elements' labels are searched as well; the rarity gate's k is 1."""
+def capture_everything(live_server, admin, launch_browser, pages, consented=EVERYTHING):
+    """Return a capturing browser consented to every category (or to `consented`), observations
+    (page_structure) too, so that their elements' labels are searched as well; every category is
+    asked for and the rarity gate's k is 1."""
     admin.call(
         "PUT",
         "/admin/api/policy",
@@ -47,9 +37,9 @@ def capture_everything(live_server, admin, launch_browser, pages):
         },
     )
     token_ = admin.enroll("alice", "support")
-    admin.set_consent(token_, {c: True for c in EVERYTHING})
+    admin.set_consent(token_, {c: c in consented for c in EVERYTHING})
     browser = launch_browser(live_server.ws_url, token_)
-    browser.wait_until_capturing(pages.origin, EVERYTHING)
+    browser.wait_until_capturing(pages.origin, tuple(consented))
     browser.token = token_
     return browser
 

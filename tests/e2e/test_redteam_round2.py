@@ -183,21 +183,7 @@ def test_quick_open_without_typing_consent(
     event that flushes a focused field's words when a page is left): the promise does not depend
     on a consent."""
     categories = [c for c in EVERYTHING if c != "typing"]
-    admin.call(
-        "PUT",
-        "/admin/api/policy",
-        {
-            "categories": list(EVERYTHING),
-            "allowed_origins": [pages.origin],
-            "purpose": "Red team",
-            "retention_days": 30,
-            "min_contributors": 1,
-        },
-    )
-    token_ = admin.enroll("alice", "support")
-    admin.set_consent(token_, {c: c in categories for c in EVERYTHING})
-    browser = launch_browser(live_server.ws_url, token_)
-    browser.wait_until_capturing(pages.origin, tuple(categories))
+    browser = capture_everything(live_server, admin, launch_browser, pages, categories)
     quick_open(browser, pages, queued_events, live_server)
 
 

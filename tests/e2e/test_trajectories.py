@@ -10,19 +10,9 @@ import pytest
 
 from backend.core.steps import export_steps
 from tests.e2e.e2e_harness import EXTENSION_ID, wait_for
-from tests.e2e.events_helpers import sent_events
+from tests.e2e.events_helpers import EVERYTHING, sent_events
 
 POPUP = f"chrome-extension://{EXTENSION_ID}/popup/popup.html"
-EVERYTHING = (
-    "navigation",
-    "clicks",
-    "forms",
-    "scroll",
-    "focus",
-    "typing",
-    "page_structure",
-    "tasks",
-)
 ACTIONS = ("click", "change", "key", "submit", "page_view")
 GOAL = "Create a quote for a returning customer"
 TYPED = "Zqxwy Holdings"
