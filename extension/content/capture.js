@@ -8,7 +8,7 @@ import { randomToken } from "../shared/episode.js";
 import { categoryOf, sanitizeEvent } from "../shared/events.js";
 import { gateAllows } from "../shared/gate.js";
 import { commandKey } from "../shared/keys.js";
-import { CONTENT_LABEL, dataRegionOf, MAX_NAME_CHARS } from "../shared/label-policy.js";
+import { CONTENT_LABEL, dataRegionOf, looksLikeVocabulary, MAX_NAME_CHARS } from "../shared/label-policy.js";
 import { describeSubmit, describeTarget, isIgnored } from "../shared/selector.js";
 import { KEY_GATE, KEY_PAUSES, KEY_TYPED } from "../shared/storage.js";
 import * as structure from "./page-structure.js";
@@ -139,13 +139,15 @@ function onClick(ev) {
 
 /**
  * A chosen option's name under the label policy: its short text, or `[content]` when the select
- * sits in a data region (a table, a mask_selectors match) or the text is too long to be a name.
+ * sits in a data region (a table, a mask_selectors match), the text is too long to be a name, or
+ * it does not have the shape of UI vocabulary (an "Assign to" list of colleagues: "Jane Doe"; the
+ * same check as a column header's name, extension/shared/label-policy.js looksLikeVocabulary).
  * sanitizeEvent then masks typed words and redacts it like any label.
  */
 function optionName(select, option) {
   const text = String(option.label || option.text || "").replace(/\s+/g, " ").trim();
   if (dataRegionOf(select, maskSelectors) || !text || text.length > MAX_NAME_CHARS) return CONTENT_LABEL;
-  return text;
+  return looksLikeVocabulary(text) ? text : CONTENT_LABEL;
 }
 
 /** A choice in a select, checkbox, radio or switch; a text field's change is never sent. */
