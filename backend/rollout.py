@@ -47,8 +47,9 @@ def server_problem(server: str) -> str | None:
     # The extension reads the URL with `new URL()`, which refuses a port out of range: Chrome
     # would then hold a policy the extension ignores (extension/background/config.js).
     port = _port_text(url.netloc)
-    if port and port_problem(port):
-        return f"--server {server!r}: {port_problem(port)}"
+    problem = port and port_problem(port)
+    if problem:
+        return f"--server {server!r}: {problem}"
     if not url.hostname:
         return f"--server {server!r} names no host"
     return None

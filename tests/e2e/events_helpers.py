@@ -59,6 +59,29 @@ EVERYTHING = (
     "page_structure",
     "tasks",
 )
+
+
+def capture_everything(live_server, admin, launch_browser, pages, consented=EVERYTHING):
+    """Return a capturing browser: every category asked for, `consented` (all) granted, the
+    test pages' origin a work app, and the rarity gate's k 1 (labels stay readable)."""
+    admin.call(
+        "PUT",
+        "/admin/api/policy",
+        {
+            "categories": list(EVERYTHING),
+            "allowed_origins": [pages.origin],
+            "purpose": "Tests",
+            "retention_days": 30,
+            "min_contributors": 1,
+        },
+    )
+    token = admin.enroll("alice", "support")
+    admin.set_consent(token, {c: c in consented for c in EVERYTHING})
+    browser = launch_browser(live_server.ws_url, token)
+    browser.wait_until_capturing(pages.origin, tuple(consented))
+    return browser
+
+
 RANDOM_FIELDS = frozenset(
     {"id", "session", "tab", "page", "task", "token", "pause_id", "contributor", "policy_version"}
 )

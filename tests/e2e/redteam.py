@@ -18,30 +18,7 @@ import string
 import unicodedata
 
 from tests.e2e.e2e_harness import wait_for
-from tests.e2e.events_helpers import EVERYTHING, RANDOM_FIELDS, sent_events, sent_frames
-
-
-def capture_everything(live_server, admin, launch_browser, pages, consented=EVERYTHING):
-    """Return a capturing browser consented to every category (or to `consented`), observations
-    (page_structure) too, so that their elements' labels are searched as well; every category is
-    asked for and the rarity gate's k is 1."""
-    admin.call(
-        "PUT",
-        "/admin/api/policy",
-        {
-            "categories": list(EVERYTHING),
-            "allowed_origins": [pages.origin],
-            "purpose": "Red team",
-            "retention_days": 30,
-            "min_contributors": 1,
-        },
-    )
-    token_ = admin.enroll("alice", "support")
-    admin.set_consent(token_, {c: c in consented for c in EVERYTHING})
-    browser = launch_browser(live_server.ws_url, token_)
-    browser.wait_until_capturing(pages.origin, tuple(consented))
-    browser.token = token_
-    return browser
+from tests.e2e.events_helpers import RANDOM_FIELDS, sent_events, sent_frames
 
 
 def token() -> str:

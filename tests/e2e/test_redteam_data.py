@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.e2e_harness import wait_for
-from tests.e2e.events_helpers import of_type
-from tests.e2e.redteam import capture_everything, check_clean
+from tests.e2e.events_helpers import capture_everything, of_type
+from tests.e2e.redteam import check_clean
 from tests.e2e.test_label_policy import arrived, open_app, set_policy
 
 

@@ -15,10 +15,8 @@ import secrets
 import pytest
 
 from tests.e2e.e2e_harness import wait_for
-from tests.e2e.events_helpers import of_type
+from tests.e2e.events_helpers import EVERYTHING, capture_everything, of_type
 from tests.e2e.redteam import (
-    EVERYTHING,
-    capture_everything,
     check_clean,
     frame_leaks,
     leaks_in,

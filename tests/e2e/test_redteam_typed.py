@@ -10,8 +10,8 @@ import time
 import pytest
 
 from tests.e2e.e2e_harness import wait_for
-from tests.e2e.events_helpers import of_type
-from tests.e2e.redteam import capture_everything, check_clean, prefixes, token
+from tests.e2e.events_helpers import capture_everything, of_type
+from tests.e2e.redteam import check_clean, prefixes, token
 from tests.e2e.test_label_policy import arrived, open_app, set_policy
 
 
@@ -161,3 +161,25 @@ def test_typed_note_echoed_through_every_name_channel(
     wait_for(lambda: len(of_type(queued_events(), "page_view")) >= 2, 10, message="next page")
     time.sleep(0.5)
     check_clean(capturing, live_server, [first, second, third], run_workers)
+
+
+def test_dropped_file_name_shown_back(capturing, pages, live_server, queued_events):
+    """A file dropped on a drop zone: its name, shown back on a button and in the title, is
+    learnt as typed, as a chosen file's is."""
+    first, second = token(), token()
+    page = open_app(capturing, pages, queued_events, "/redteam/file-name.html")
+    page.evaluate(
+        """name => {
+            const data = new DataTransfer();
+            data.items.add(new File(["%PDF-1.4"], name, { type: "application/pdf" }));
+            document.getElementById("drop").dispatchEvent(
+                new DragEvent("drop", { dataTransfer: data, bubbles: true, cancelable: true }));
+        }""",
+        f"{first}-{second}.pdf",
+    )
+    wait_for(lambda: page.title().startswith(first), 5, message="the page showed the name")
+    page.click("#upload")
+    page.click("#done")
+    arrived(queued_events, "click", target__selector="#done")
+    arrived(queued_events, "click", target__selector="#upload")
+    check_clean(capturing, live_server, [first, second])

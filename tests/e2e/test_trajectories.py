@@ -10,7 +10,7 @@ import pytest
 
 from backend.core.steps import export_steps
 from tests.e2e.e2e_harness import EXTENSION_ID, wait_for
-from tests.e2e.events_helpers import EVERYTHING, sent_events
+from tests.e2e.events_helpers import EVERYTHING, capture_everything, sent_events
 
 POPUP = f"chrome-extension://{EXTENSION_ID}/popup/popup.html"
 ACTIONS = ("click", "change", "key", "submit", "page_view")
@@ -23,22 +23,7 @@ def browser(admin, live_server, launch_browser, pages):
     """A capturing browser consented to every category; k = 1 so labels stay readable."""
 
     def start(consent=EVERYTHING):
-        admin.call(
-            "PUT",
-            "/admin/api/policy",
-            {
-                "categories": list(EVERYTHING),
-                "allowed_origins": [pages.origin],
-                "purpose": "Agents",
-                "retention_days": 30,
-                "min_contributors": 1,
-            },
-        )
-        token = admin.enroll("alice", "sales")
-        admin.set_consent(token, {c: c in consent for c in EVERYTHING})
-        b = launch_browser(live_server.ws_url, token)
-        b.wait_until_capturing(pages.origin, consent)
-        return b
+        return capture_everything(live_server, admin, launch_browser, pages, consent)
 
     return start
 
