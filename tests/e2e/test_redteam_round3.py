@@ -1,0 +1,87 @@
+"""Red team, round 3: typed text reaching the server by routes rounds 1 and 2 do not take
+(tests/e2e/test_redteam_typed.py, tests/e2e/test_redteam_round2.py): an editor frame whose
+document the page writes by script, an input method's composition, undo. Pages are
+tests/e2e/pages/redteam/round3-*.html; the search for leaks is tests/e2e/redteam.py.
+
+A failing test here is a leak (its message names the event type, the field and the value).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.e2e_harness import wait_for
+from tests.e2e.events_helpers import capture_everything, of_type
+from tests.e2e.redteam import check_clean, prefixes, token
+from tests.e2e.test_label_policy import arrived, open_app
+
+
+@pytest.fixture
+def capturing(live_server, admin, launch_browser, pages):
+    """A capturing browser consented to every category; the rarity gate's k is 1."""
+    return capture_everything(live_server, admin, launch_browser, pages)
+
+
+def saved(page, queued_events, button: str, word: str) -> None:
+    """Click `button` (the page shows the text), then Done; wait for both clicks and the route."""
+    page.click(button)
+    page.click("#done")
+    assert word in page.title(), "the page did not show the text"
+    arrived(queued_events, "click", target__selector="#done")
+    wait_for(lambda: of_type(queued_events(), "route_change"), 10, message="route change")
+
+
+@pytest.mark.parametrize("mode", ["design", "editable"])
+def test_editor_frame_written_by_script(
+    capturing, pages, live_server, queued_events, run_workers, mode
+):
+    """An iframe with no src whose document the page writes (document.open/write/close) after
+    the content scripts ran, then makes editable (designMode, or the body's contentEditable):
+    TinyMCE's classic mode, CKEditor 4. The words typed there are shown by the page around it."""
+    first, second = token(), token()
+    page = open_app(
+        capturing, pages, queued_events, f"/redteam/round3-written-frame.html?mode={mode}"
+    )
+    page.frame_locator("#editor").locator("body").click()
+    page.keyboard.type(f"{first} {second}")
+    saved(page, queued_events, "#save", second)
+    check_clean(capturing, live_server, [first, *prefixes(second)], run_workers)
+
+
+def test_words_composed_through_an_input_method(
+    capturing, pages, live_server, queued_events, run_workers
+):
+    """Text committed by an input method (an IME's composition, a phone keyboard's suggestion):
+    composition updates, then one commit, no key per letter."""
+    first, second = token(), token()
+    page = open_app(capturing, pages, queued_events, "/redteam/round3-compose.html")
+    page.click("#subject")
+    cdp = page.context.new_cdp_session(page)
+    for word in (first, " " + second):
+        for n in range(1, len(word) + 1):
+            cdp.send(
+                "Input.imeSetComposition",
+                {"text": word[:n], "selectionStart": n, "selectionEnd": n},
+            )
+        cdp.send("Input.insertText", {"text": word})
+    assert page.input_value("#subject") == f"{first} {second}", "the composition did not land"
+    saved(page, queued_events, "#create", second)
+    check_clean(capturing, live_server, [first, *prefixes(second)], run_workers)
+
+
+def test_words_deleted_then_restored_by_undo(
+    capturing, pages, live_server, queued_events, run_workers
+):
+    """A subject typed, selected and deleted, then brought back by Ctrl+Z: the page shows what
+    undo restored, which no key typed after the deletion."""
+    first, second = token(), token()
+    page = open_app(capturing, pages, queued_events, "/redteam/round3-compose.html")
+    page.click("#subject")
+    page.keyboard.type(f"{first} {second}")
+    page.keyboard.press("Control+A")
+    page.keyboard.press("Delete")
+    assert page.input_value("#subject") == ""
+    page.keyboard.press("Control+Z")
+    assert page.input_value("#subject") == f"{first} {second}", "undo did not restore the text"
+    saved(page, queued_events, "#create", second)
+    check_clean(capturing, live_server, [first, *prefixes(second)], run_workers)
