@@ -12,7 +12,7 @@ import pytest
 
 from tests.e2e.e2e_harness import wait_for
 from tests.e2e.events_helpers import capture_everything, of_type
-from tests.e2e.redteam import check_clean, prefixes, token
+from tests.e2e.redteam import check_clean, leaks_in, prefixes, token
 from tests.e2e.test_label_policy import arrived, open_app
 
 
@@ -85,3 +85,39 @@ def test_words_deleted_then_restored_by_undo(
     assert page.input_value("#subject") == f"{first} {second}", "undo did not restore the text"
     saved(page, queued_events, "#create", second)
     check_clean(capturing, live_server, [first, *prefixes(second)], run_workers)
+
+
+def test_filter_select_in_a_column_header_and_a_datalist_pick(
+    capturing, pages, admin, live_server, queued_events, run_workers
+):
+    """A filter select inside a column header lists colleagues; an "Assign to" field's datalist
+    suggests them and the pick is shown in the title. The select's change names the option only
+    in the shape of UI vocabulary; a suggestion picked lands in the field, so it is typed."""
+    page = open_app(capturing, pages, queued_events, "/redteam/round3-header-filter.html")
+    page.focus("#filter")
+    page.keyboard.press("ArrowDown")  # a trusted change: "Perpetua Holloway"
+    assert "Perpetua Holloway" in page.title()
+    page.click("text=VPN down")
+    page.click("td >> text=Cornelius")
+    page.click("#assign")
+    page.keyboard.type("Per")
+    # A datalist pick replaces the field's value in one input event (insertReplacementText).
+    page.keyboard.press("Control+A")
+    page.keyboard.insert_text("Perpetua Holloway")
+    page.click("#assign-button")
+    page.click("#done")
+    assert page.title() == "Assigned to Perpetua Holloway"
+    change = arrived(queued_events, "change", target__selector="#filter")[0]
+    assert change["value"] == "[content]", change
+    assert change["target"].get("label") in ("Filter", "Assignee"), change["target"]
+    arrived(queued_events, "click", target__selector="#done")
+    clicks = of_type(queued_events(), "click", target__selector="#done")
+    labels = [c["target"].get("label") for c in of_type(queued_events(), "click")]
+    # The header's text holds the select's options: not vocabulary, so the column is numbered.
+    assert labels[:2] == ["Subject column", "column 2"], labels
+    assert clicks[-1]["title"] == "Assigned to [typed]"  # adjacent masks become one
+    # The first title names a colleague the page chose to show (a documented limit: text never
+    # typed here); every other route is searched.
+    names = ["Perpetua", "Holloway", "Wrexham"]
+    events = [e for e in queued_events() if not (e.get("title") or "").startswith("Tickets for")]
+    assert not leaks_in(events, names)
