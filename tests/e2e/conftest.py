@@ -7,12 +7,16 @@ Without Chromium or Playwright the tests skip with a loud reason, except under C
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+from pathlib import Path
 
 import pytest
 
 from tests.e2e.e2e_harness import ExtensionBrowser, PagesServer, find_chromium, prepare_extension
 
 ALL_CATEGORIES = ("navigation", "clicks", "forms", "scroll", "focus", "typing")
+TODOMVC_VERSION = "0.1.1"
 
 
 def _cannot_run(reason: str):
@@ -104,3 +108,29 @@ def capturing(live_server, enrolled, launch_browser, pages):
     browser.wait_until_capturing(pages.origin, ALL_CATEGORIES)
     browser.token = token
     return browser
+
+
+def _cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "overt-tests" / f"todomvc-{TODOMVC_VERSION}"
+
+
+@pytest.fixture(scope="session")
+def todomvc_dir() -> Path:
+    """The npm `todomvc` package's vanilla-js example (the other frameworks' examples beside it),
+    installed once into a cache directory."""
+    prefix = _cache_dir()
+    example = prefix / "node_modules" / "todomvc" / "examples" / "vanillajs"
+    if not (example / "index.html").is_file():
+        npm = shutil.which("npm")
+        if npm is None:
+            if os.environ.get("CI"):
+                pytest.fail("npm is needed to install the todomvc package", pytrace=False)
+            pytest.skip("NPM NOT FOUND: the TodoMVC e2e test did not run")
+        prefix.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            [npm, "install", "--prefix", str(prefix), "--no-audit", "--no-fund",
+             f"todomvc@{TODOMVC_VERSION}"],
+            check=True, capture_output=True, timeout=600,
+        )  # fmt: skip
+    return example

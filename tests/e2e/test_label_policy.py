@@ -8,17 +8,8 @@ events (clicks on the item, the column's structural label, the submit by its but
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-from pathlib import Path
-
-import pytest
-
 from tests.e2e.e2e_harness import type_into, wait_for
 from tests.e2e.events_helpers import leaked_words, of_type
-
-TODOMVC_VERSION = "0.1.1"
 
 
 def arrived(queued_events, kind, timeout=10.0, **match):
@@ -189,31 +180,6 @@ def test_typed_words_stay_masked_in_another_tab_and_later_pages(
 
 
 # --- The TodoMVC example from npm: an app nobody here wrote -------------------------------------
-
-
-def _cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "overt-tests" / f"todomvc-{TODOMVC_VERSION}"
-
-
-@pytest.fixture(scope="session")
-def todomvc_dir() -> Path:
-    """The npm `todomvc` package's vanilla-js example, installed once into a cache directory."""
-    prefix = _cache_dir()
-    example = prefix / "node_modules" / "todomvc" / "examples" / "vanillajs"
-    if not (example / "index.html").is_file():
-        npm = shutil.which("npm")
-        if npm is None:
-            if os.environ.get("CI"):
-                pytest.fail("npm is needed to install the todomvc package", pytrace=False)
-            pytest.skip("NPM NOT FOUND: the TodoMVC e2e test did not run")
-        prefix.mkdir(parents=True, exist_ok=True)
-        subprocess.run(
-            [npm, "install", "--prefix", str(prefix), "--no-audit", "--no-fund",
-             f"todomvc@{TODOMVC_VERSION}"],
-            check=True, capture_output=True, timeout=600,
-        )  # fmt: skip
-    return example
 
 
 def test_todomvc_from_npm(capturing, pages, todomvc_dir, live_server, queued_events, run_workers):
