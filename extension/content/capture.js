@@ -16,7 +16,10 @@ import { watchRoutes } from "./routes.js";
 import { adoptTyped, flushTyped, setTypingWatch, typed, watchTyping } from "./typed-fields.js";
 import { answerTypingNow, noteRecent, setAnswering, watchTypingNow } from "./typing-now.js";
 
-const CLICKABLE = "a,button,input,select,textarea,label,summary,option,[role],[onclick],[data-testid],[tabindex]";
+// Any role but presentation/none: those say an element has no meaning of its own (a grid library's
+// wrapper around a header's text), so a click there belongs to what holds it.
+const CLICKABLE =
+  "a,button,input,select,textarea,label,summary,option,[role]:not([role=presentation]):not([role=none]),[onclick],[data-testid],[tabindex]";
 const CELLS = "td, th, [role=cell], [role=gridcell], [role=rowheader], [role=columnheader]";
 const NOT_FIELDS = new Set(["hidden", "submit", "button", "reset", "image"]);
 

@@ -134,3 +134,26 @@ def todomvc_dir() -> Path:
             check=True, capture_output=True, timeout=600,
         )  # fmt: skip
     return example
+
+
+# Grid libraries apps draw their data tables with (tests/e2e/test_grid_libraries.py), pinned.
+GRID_PACKAGES = ("ag-grid-community@32.3.3", "tabulator-tables@6.3.1")
+
+
+@pytest.fixture(scope="session")
+def grid_packages() -> Path:
+    """The `node_modules` directory holding GRID_PACKAGES, installed once into a cache directory."""
+    prefix = _cache_dir().parent / ("grids-" + "-".join(p.split("@")[1] for p in GRID_PACKAGES))
+    modules = prefix / "node_modules"
+    if not all((modules / p.split("@")[0] / "package.json").is_file() for p in GRID_PACKAGES):
+        npm = shutil.which("npm")
+        if npm is None:
+            if os.environ.get("CI"):
+                pytest.fail("npm is needed to install the grid packages", pytrace=False)
+            pytest.skip("NPM NOT FOUND: the grid library e2e tests did not run")
+        prefix.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            [npm, "install", "--prefix", str(prefix), "--no-audit", "--no-fund", *GRID_PACKAGES],
+            check=True, capture_output=True, timeout=600,
+        )  # fmt: skip
+    return modules

@@ -1,0 +1,63 @@
+"""Data grids drawn by the libraries apps use (npm: AG Grid, Tabulator), not by pages written
+here: divs with grid roles, header cells holding sort buttons and filter fields, cells rebuilt
+on every sort. A colleague's name clicked in a cell is named by its column; no name, address
+or word typed in a header filter may reach the server or a sealed record
+(docs/privacy.md, "Labels", rule 2). The pages are tests/e2e/pages/grids/.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.e2e_harness import wait_for
+from tests.e2e.events_helpers import capture_everything, of_type
+from tests.e2e.redteam import check_clean
+from tests.e2e.test_label_policy import arrived, open_app
+
+NAMES = ["Evander", "Quillon", "Marisol", "Thackeray", "Leofric", "Dunmore"]
+
+
+@pytest.fixture
+def capturing(live_server, admin, launch_browser, pages, grid_packages):
+    """A capturing browser consented to every category (the rarity gate's k 1), the grid
+    packages served under /npm."""
+    pages.mount("/npm", grid_packages)
+    return capture_everything(live_server, admin, launch_browser, pages)
+
+
+def click_labels(queued_events) -> list:
+    """The labels of the clicks received, in order."""
+    return [c["target"].get("label") for c in of_type(queued_events(), "click")]
+
+
+def test_ag_grid(capturing, pages, live_server, queued_events, run_workers):
+    """AG Grid: a name cell, the Name header (a sort), an e-mail cell, a selected row."""
+    page = open_app(capturing, pages, queued_events, "/grids/ag-grid.html")
+    page.wait_for_selector(".ag-row .ag-cell >> text=Marisol Thackeray")
+    page.click(".ag-cell >> text=Marisol Thackeray")
+    page.click(".ag-header-cell-text >> text=Name")
+    page.click(".ag-cell >> text=leofric.dunmore@example.com")
+    page.click("#done")
+    arrived(queued_events, "click", target__selector="#done")
+    labels = click_labels(queued_events)
+    assert labels[0] == "Name column", labels
+    assert labels[1] == "Name", labels  # the header (a sort), by its name
+    assert labels[2] == "Email column", labels
+    check_clean(capturing, live_server, NAMES, run_workers)
+
+
+def test_tabulator(capturing, pages, live_server, queued_events, run_workers):
+    """Tabulator: a name typed in the Name column's header filter, a name cell, a header."""
+    page = open_app(capturing, pages, queued_events, "/grids/tabulator.html")
+    page.wait_for_selector(".tabulator-cell >> text=Marisol Thackeray")
+    page.click(".tabulator-col[tabulator-field=name] input")
+    page.keyboard.type("Marisol")
+    wait_for(lambda: page.locator(".tabulator-row").count() == 1, 10, message="the filter applied")
+    page.click(".tabulator-cell >> text=Marisol Thackeray")
+    page.click(".tabulator-col[tabulator-field=team] .tabulator-col-title")
+    page.click("#done")
+    arrived(queued_events, "click", target__selector="#done")
+    labels = click_labels(queued_events)
+    # The filter field has no name of its own; the cell is named by its column, the header by its.
+    assert labels[1:] == ["Name column", "Team", "Done"], labels
+    check_clean(capturing, live_server, NAMES, run_workers)
