@@ -6,6 +6,7 @@ Without Chromium or Playwright the tests skip with a loud reason, except under C
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
@@ -136,24 +137,32 @@ def todomvc_dir() -> Path:
     return example
 
 
-# Grid libraries apps draw their data tables with (tests/e2e/test_grid_libraries.py), pinned.
-GRID_PACKAGES = ("ag-grid-community@32.3.3", "tabulator-tables@6.3.1")
+# Libraries apps draw their data grids and editors with (tests/e2e/test_grid_libraries.py,
+# tests/e2e/test_editor_libraries.py), pinned.
+NPM_PACKAGES = (
+    "ag-grid-community@32.3.3",
+    "tabulator-tables@6.3.1",
+    "tinymce@7.6.0",
+    "quill@2.0.3",
+)
 
 
 @pytest.fixture(scope="session")
-def grid_packages() -> Path:
-    """The `node_modules` directory holding GRID_PACKAGES, installed once into a cache directory."""
-    prefix = _cache_dir().parent / ("grids-" + "-".join(p.split("@")[1] for p in GRID_PACKAGES))
+def npm_packages() -> Path:
+    """The `node_modules` directory holding NPM_PACKAGES, installed once into a cache directory."""
+    prefix = _cache_dir().parent / (
+        "npm-" + hashlib.sha256(" ".join(NPM_PACKAGES).encode()).hexdigest()[:12]
+    )
     modules = prefix / "node_modules"
-    if not all((modules / p.split("@")[0] / "package.json").is_file() for p in GRID_PACKAGES):
+    if not all((modules / p.split("@")[0] / "package.json").is_file() for p in NPM_PACKAGES):
         npm = shutil.which("npm")
         if npm is None:
             if os.environ.get("CI"):
-                pytest.fail("npm is needed to install the grid packages", pytrace=False)
-            pytest.skip("NPM NOT FOUND: the grid library e2e tests did not run")
+                pytest.fail("npm is needed to install the grid and editor packages", pytrace=False)
+            pytest.skip("NPM NOT FOUND: the grid and editor library e2e tests did not run")
         prefix.mkdir(parents=True, exist_ok=True)
         subprocess.run(
-            [npm, "install", "--prefix", str(prefix), "--no-audit", "--no-fund", *GRID_PACKAGES],
+            [npm, "install", "--prefix", str(prefix), "--no-audit", "--no-fund", *NPM_PACKAGES],
             check=True, capture_output=True, timeout=600,
         )  # fmt: skip
     return modules

@@ -18,10 +18,10 @@ NAMES = ["Evander", "Quillon", "Marisol", "Thackeray", "Leofric", "Dunmore"]
 
 
 @pytest.fixture
-def capturing(live_server, admin, launch_browser, pages, grid_packages):
-    """A capturing browser consented to every category (the rarity gate's k 1), the grid
+def capturing(live_server, admin, launch_browser, pages, npm_packages):
+    """A capturing browser consented to every category (the rarity gate's k 1), the npm
     packages served under /npm."""
-    pages.mount("/npm", grid_packages)
+    pages.mount("/npm", npm_packages)
     return capture_everything(live_server, admin, launch_browser, pages)
 
 

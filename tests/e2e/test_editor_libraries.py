@@ -1,0 +1,46 @@
+"""Rich-text editors from npm (TinyMCE in its classic iframe mode, Quill), not written here: the
+words typed in them, shown back by the page around (title, a button's name, the hash route),
+never reach the server or a sealed record (docs/privacy.md, "Labels", rule 4). The pages are
+tests/e2e/pages/editors/.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.e2e_harness import wait_for
+from tests.e2e.events_helpers import capture_everything, of_type
+from tests.e2e.redteam import check_clean, prefixes, token
+from tests.e2e.test_label_policy import arrived, open_app
+
+# Where each editor takes keys: TinyMCE's body inside the iframe it builds, Quill's own element.
+EDITORS = {
+    "tinymce": lambda page: page.frame_locator("iframe.tox-edit-area__iframe").locator("body"),
+    "quill": lambda page: page.locator(".ql-editor"),
+}
+
+
+@pytest.fixture
+def capturing(live_server, admin, launch_browser, pages, npm_packages):
+    """A capturing browser consented to every category (the rarity gate's k 1), the npm
+    packages served under /npm."""
+    pages.mount("/npm", npm_packages)
+    return capture_everything(live_server, admin, launch_browser, pages)
+
+
+@pytest.mark.parametrize("editor", sorted(EDITORS))
+def test_words_typed_in_an_editor_library(
+    capturing, pages, live_server, queued_events, run_workers, editor
+):
+    """Two words typed in the editor, then Save: the page shows them; none may leave."""
+    first, second = token(), token()
+    page = open_app(capturing, pages, queued_events, f"/editors/{editor}.html")
+    page.wait_for_selector("body[data-ready=yes]")
+    EDITORS[editor](page).click()
+    page.keyboard.type(f"{first} {second}")
+    page.click("#save")
+    page.click("#done")
+    assert second in page.title(), "the page did not show the text"
+    arrived(queued_events, "click", target__selector="#done")
+    wait_for(lambda: of_type(queued_events(), "route_change"), 10, message="route change")
+    check_clean(capturing, live_server, [first, *prefixes(second)], run_workers)
