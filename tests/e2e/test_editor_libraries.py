@@ -44,3 +44,30 @@ def test_words_typed_in_an_editor_library(
     arrived(queued_events, "click", target__selector="#done")
     wait_for(lambda: of_type(queued_events(), "route_change"), 10, message="route change")
     check_clean(capturing, live_server, [first, *prefixes(second)], run_workers)
+
+
+def test_a_picker_of_colleagues_and_typed_tags(
+    capturing, pages, live_server, queued_events, run_workers
+):
+    """Tom Select: an "Assign to" picker searched by typing, its options colleagues, the chosen
+    one a chip; a tag field whose tags are typed and shown as chips. Options are a listbox's, the
+    chip a generic element: neither is a name; typed tags are masked."""
+    tag = token()
+    page = open_app(capturing, pages, queued_events, "/pickers/tom-select.html")
+    page.wait_for_selector("body[data-ready=yes]")
+    page.click("#tags-ts-control")
+    page.keyboard.type(tag)
+    page.keyboard.press("Enter")
+    page.click(f".ts-control .item >> text={tag}")
+    page.click("h1")  # an open list would cover the next field
+    page.click("#assignee-ts-control")
+    page.keyboard.type("Perp")
+    page.click(".ts-dropdown [data-selectable] >> text=Perpetua Holloway")
+    page.click(".ts-control .item >> text=Perpetua Holloway")
+    page.click("h1")
+    page.click("#done")
+    arrived(queued_events, "click", target__selector="#done")
+    option = of_type(queued_events(), "click", target__role="option")
+    assert option and "label" not in option[0]["target"], option
+    names = ["Perpetua", "Holloway", "Thaddeus", "Wrexham", "Ottoline", "Marchbank"]
+    check_clean(capturing, live_server, [*names, tag], run_workers)
