@@ -137,14 +137,15 @@ def todomvc_dir() -> Path:
     return example
 
 
-# Libraries apps draw their data grids, editors and pickers with (tests/e2e/test_grid_libraries.py,
-# tests/e2e/test_editor_libraries.py), pinned.
+# Libraries apps draw their data grids, calendars, editors and pickers with
+# (tests/e2e/test_grid_libraries.py, tests/e2e/test_editor_libraries.py), pinned.
 NPM_PACKAGES = (
     "ag-grid-community@32.3.3",
     "tabulator-tables@6.3.1",
     "tinymce@7.6.0",
     "quill@2.0.3",
     "tom-select@2.4.1",
+    "fullcalendar@6.1.15",
 )
 
 

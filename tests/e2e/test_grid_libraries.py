@@ -61,3 +61,25 @@ def test_tabulator(capturing, pages, live_server, queued_events, run_workers):
     # The filter field has no name of its own; the cell is named by its column, the header by its.
     assert labels[1:] == ["Name column", "Team", "Done"], labels
     check_clean(capturing, live_server, NAMES, run_workers)
+
+
+def test_fullcalendar(capturing, pages, live_server, queued_events, run_workers):
+    """FullCalendar: meetings named after colleagues in a month grid, in the popover of a day
+    with more than fit ("+2 more"), and in the list view."""
+    page = open_app(capturing, pages, queued_events, "/calendar/fullcalendar.html")
+    page.wait_for_selector("body[data-ready=yes]")
+    page.click(".fc-event >> text=1:1 with Perpetua Holloway")
+    page.click(".fc-daygrid-more-link")
+    page.click(".fc-popover .fc-event >> text=Call Leofric Dunmore")
+    page.click(".fc-popover-close")
+    page.click(".fc-listMonth-button")
+    page.click(".fc-list-event >> text=Ambrose Kittering leaving drinks")
+    page.click("#done")
+    arrived(queued_events, "click", target__selector="#done")
+    labels = click_labels(queued_events)
+    # The month grid's cells have no header in their own table; the popover's event is a link
+    # without an address (no name); the list view's rows are a table's.
+    assert labels == ["[content]", "[content]", None, "Close", "list", "Event column", "Done"]
+    names = [*NAMES, "Perpetua", "Holloway", "Thaddeus", "Wrexham", "Ottoline", "Marchbank"]
+    names += ["Ambrose", "Kittering"]
+    check_clean(capturing, live_server, names, run_workers)
