@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.e2e_harness import ExtensionBrowser, PagesServer, find_chromium, prepare_extension
+from tests.e2e.events_helpers import capture_everything
 
 ALL_CATEGORIES = ("navigation", "clicks", "forms", "scroll", "focus", "typing")
 TODOMVC_VERSION = "0.1.1"
@@ -113,28 +114,34 @@ def capturing(live_server, enrolled, launch_browser, pages):
 
 def _cache_dir() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "overt-tests" / f"todomvc-{TODOMVC_VERSION}"
+    return Path(base) / "overt-tests"
+
+
+def npm_install(name: str, packages: tuple[str, ...], what: str) -> Path:
+    """The `node_modules` directory of `packages` (pinned "name@version"), installed once into
+    the cache directory `name`; `what` names the tests that need them when npm is missing."""
+    modules = _cache_dir() / name / "node_modules"
+    if not all((modules / p.rsplit("@", 1)[0] / "package.json").is_file() for p in packages):
+        npm = shutil.which("npm")
+        if npm is None:
+            if os.environ.get("CI"):
+                pytest.fail(f"npm is needed to install {' '.join(packages)}", pytrace=False)
+            pytest.skip(f"NPM NOT FOUND: the {what} did not run")
+        modules.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            [npm, "install", "--prefix", str(modules.parent), "--no-audit", "--no-fund", *packages],
+            check=True, capture_output=True, timeout=600,
+        )  # fmt: skip
+    return modules
 
 
 @pytest.fixture(scope="session")
 def todomvc_dir() -> Path:
     """The npm `todomvc` package's vanilla-js example (the other frameworks' examples beside it),
     installed once into a cache directory."""
-    prefix = _cache_dir()
-    example = prefix / "node_modules" / "todomvc" / "examples" / "vanillajs"
-    if not (example / "index.html").is_file():
-        npm = shutil.which("npm")
-        if npm is None:
-            if os.environ.get("CI"):
-                pytest.fail("npm is needed to install the todomvc package", pytrace=False)
-            pytest.skip("NPM NOT FOUND: the TodoMVC e2e test did not run")
-        prefix.mkdir(parents=True, exist_ok=True)
-        subprocess.run(
-            [npm, "install", "--prefix", str(prefix), "--no-audit", "--no-fund",
-             f"todomvc@{TODOMVC_VERSION}"],
-            check=True, capture_output=True, timeout=600,
-        )  # fmt: skip
-    return example
+    package = f"todomvc@{TODOMVC_VERSION}"
+    modules = npm_install(f"todomvc-{TODOMVC_VERSION}", (package,), "TodoMVC e2e tests")
+    return modules / "todomvc" / "examples" / "vanillajs"
 
 
 # Libraries apps draw their data grids, calendars, editors and pickers with
@@ -152,19 +159,13 @@ NPM_PACKAGES = (
 @pytest.fixture(scope="session")
 def npm_packages() -> Path:
     """The `node_modules` directory holding NPM_PACKAGES, installed once into a cache directory."""
-    prefix = _cache_dir().parent / (
-        "npm-" + hashlib.sha256(" ".join(NPM_PACKAGES).encode()).hexdigest()[:12]
-    )
-    modules = prefix / "node_modules"
-    if not all((modules / p.split("@")[0] / "package.json").is_file() for p in NPM_PACKAGES):
-        npm = shutil.which("npm")
-        if npm is None:
-            if os.environ.get("CI"):
-                pytest.fail("npm is needed to install the grid and editor packages", pytrace=False)
-            pytest.skip("NPM NOT FOUND: the grid and editor library e2e tests did not run")
-        prefix.mkdir(parents=True, exist_ok=True)
-        subprocess.run(
-            [npm, "install", "--prefix", str(prefix), "--no-audit", "--no-fund", *NPM_PACKAGES],
-            check=True, capture_output=True, timeout=600,
-        )  # fmt: skip
-    return modules
+    name = "npm-" + hashlib.sha256(" ".join(NPM_PACKAGES).encode()).hexdigest()[:12]
+    return npm_install(name, NPM_PACKAGES, "grid, calendar, editor and picker e2e tests")
+
+
+@pytest.fixture
+def npm_capturing(live_server, admin, launch_browser, pages, npm_packages):
+    """A capturing browser consented to every category (the rarity gate's k 1), NPM_PACKAGES
+    served under /npm."""
+    pages.mount("/npm", npm_packages)
+    return capture_everything(live_server, admin, launch_browser, pages)

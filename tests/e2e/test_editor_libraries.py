@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.e2e_harness import wait_for
-from tests.e2e.events_helpers import capture_everything, of_type
+from tests.e2e.events_helpers import of_type
 from tests.e2e.redteam import check_clean, prefixes, token
 from tests.e2e.test_label_policy import arrived, open_app
 
@@ -20,21 +20,13 @@ EDITORS = {
 }
 
 
-@pytest.fixture
-def capturing(live_server, admin, launch_browser, pages, npm_packages):
-    """A capturing browser consented to every category (the rarity gate's k 1), the npm
-    packages served under /npm."""
-    pages.mount("/npm", npm_packages)
-    return capture_everything(live_server, admin, launch_browser, pages)
-
-
 @pytest.mark.parametrize("editor", sorted(EDITORS))
 def test_words_typed_in_an_editor_library(
-    capturing, pages, live_server, queued_events, run_workers, editor
+    npm_capturing, pages, live_server, queued_events, run_workers, editor
 ):
     """Two words typed in the editor, then Save: the page shows them; none may leave."""
     first, second = token(), token()
-    page = open_app(capturing, pages, queued_events, f"/editors/{editor}.html")
+    page = open_app(npm_capturing, pages, queued_events, f"/editors/{editor}.html")
     page.wait_for_selector("body[data-ready=yes]")
     EDITORS[editor](page).click()
     page.keyboard.type(f"{first} {second}")
@@ -43,17 +35,17 @@ def test_words_typed_in_an_editor_library(
     assert second in page.title(), "the page did not show the text"
     arrived(queued_events, "click", target__selector="#done")
     wait_for(lambda: of_type(queued_events(), "route_change"), 10, message="route change")
-    check_clean(capturing, live_server, [first, *prefixes(second)], run_workers)
+    check_clean(npm_capturing, live_server, [first, *prefixes(second)], run_workers)
 
 
 def test_a_picker_of_colleagues_and_typed_tags(
-    capturing, pages, live_server, queued_events, run_workers
+    npm_capturing, pages, live_server, queued_events, run_workers
 ):
     """Tom Select: an "Assign to" picker searched by typing, its options colleagues, the chosen
     one a chip; a tag field whose tags are typed and shown as chips. Options are a listbox's, the
     chip a generic element: neither is a name; typed tags are masked."""
     tag = token()
-    page = open_app(capturing, pages, queued_events, "/pickers/tom-select.html")
+    page = open_app(npm_capturing, pages, queued_events, "/pickers/tom-select.html")
     page.wait_for_selector("body[data-ready=yes]")
     page.click("#tags-ts-control")
     page.keyboard.type(tag)
@@ -70,4 +62,4 @@ def test_a_picker_of_colleagues_and_typed_tags(
     option = of_type(queued_events(), "click", target__role="option")
     assert option and "label" not in option[0]["target"], option
     names = ["Perpetua", "Holloway", "Thaddeus", "Wrexham", "Ottoline", "Marchbank"]
-    check_clean(capturing, live_server, [*names, tag], run_workers)
+    check_clean(npm_capturing, live_server, [*names, tag], run_workers)

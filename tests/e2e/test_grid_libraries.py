@@ -7,22 +7,12 @@ or word typed in a header filter may reach the server or a sealed record
 
 from __future__ import annotations
 
-import pytest
-
 from tests.e2e.e2e_harness import wait_for
-from tests.e2e.events_helpers import capture_everything, of_type
+from tests.e2e.events_helpers import of_type
 from tests.e2e.redteam import check_clean
 from tests.e2e.test_label_policy import arrived, open_app
 
 NAMES = ["Evander", "Quillon", "Marisol", "Thackeray", "Leofric", "Dunmore"]
-
-
-@pytest.fixture
-def capturing(live_server, admin, launch_browser, pages, npm_packages):
-    """A capturing browser consented to every category (the rarity gate's k 1), the npm
-    packages served under /npm."""
-    pages.mount("/npm", npm_packages)
-    return capture_everything(live_server, admin, launch_browser, pages)
 
 
 def click_labels(queued_events) -> list:
@@ -30,9 +20,9 @@ def click_labels(queued_events) -> list:
     return [c["target"].get("label") for c in of_type(queued_events(), "click")]
 
 
-def test_ag_grid(capturing, pages, live_server, queued_events, run_workers):
+def test_ag_grid(npm_capturing, pages, live_server, queued_events, run_workers):
     """AG Grid: a name cell, the Name header (a sort), an e-mail cell, a selected row."""
-    page = open_app(capturing, pages, queued_events, "/grids/ag-grid.html")
+    page = open_app(npm_capturing, pages, queued_events, "/grids/ag-grid.html")
     page.wait_for_selector(".ag-row .ag-cell >> text=Marisol Thackeray")
     page.click(".ag-cell >> text=Marisol Thackeray")
     page.click(".ag-header-cell-text >> text=Name")
@@ -43,12 +33,12 @@ def test_ag_grid(capturing, pages, live_server, queued_events, run_workers):
     assert labels[0] == "Name column", labels
     assert labels[1] == "Name", labels  # the header (a sort), by its name
     assert labels[2] == "Email column", labels
-    check_clean(capturing, live_server, NAMES, run_workers)
+    check_clean(npm_capturing, live_server, NAMES, run_workers)
 
 
-def test_tabulator(capturing, pages, live_server, queued_events, run_workers):
+def test_tabulator(npm_capturing, pages, live_server, queued_events, run_workers):
     """Tabulator: a name typed in the Name column's header filter, a name cell, a header."""
-    page = open_app(capturing, pages, queued_events, "/grids/tabulator.html")
+    page = open_app(npm_capturing, pages, queued_events, "/grids/tabulator.html")
     page.wait_for_selector(".tabulator-cell >> text=Marisol Thackeray")
     page.click(".tabulator-col[tabulator-field=name] input")
     page.keyboard.type("Marisol")
@@ -60,13 +50,13 @@ def test_tabulator(capturing, pages, live_server, queued_events, run_workers):
     labels = click_labels(queued_events)
     # The filter field has no name of its own; the cell is named by its column, the header by its.
     assert labels[1:] == ["Name column", "Team", "Done"], labels
-    check_clean(capturing, live_server, NAMES, run_workers)
+    check_clean(npm_capturing, live_server, NAMES, run_workers)
 
 
-def test_fullcalendar(capturing, pages, live_server, queued_events, run_workers):
+def test_fullcalendar(npm_capturing, pages, live_server, queued_events, run_workers):
     """FullCalendar: meetings named after colleagues in a month grid, in the popover of a day
     with more than fit ("+2 more"), and in the list view."""
-    page = open_app(capturing, pages, queued_events, "/calendar/fullcalendar.html")
+    page = open_app(npm_capturing, pages, queued_events, "/calendar/fullcalendar.html")
     page.wait_for_selector("body[data-ready=yes]")
     page.click(".fc-event >> text=1:1 with Perpetua Holloway")
     page.click(".fc-daygrid-more-link")
@@ -82,4 +72,4 @@ def test_fullcalendar(capturing, pages, live_server, queued_events, run_workers)
     assert labels == ["[content]", "[content]", None, "Close", "list", "Event column", "Done"]
     names = [*NAMES, "Perpetua", "Holloway", "Thaddeus", "Wrexham", "Ottoline", "Marchbank"]
     names += ["Ambrose", "Kittering"]
-    check_clean(capturing, live_server, names, run_workers)
+    check_clean(npm_capturing, live_server, names, run_workers)
