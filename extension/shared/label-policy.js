@@ -542,6 +542,42 @@ function headerLabel(el, header, maskSelectors, memo) {
   return `column ${columnNumber(header)} header`;
 }
 
+/**
+ * A path segment or query value that names one record: a number of two digits or more (`4821`),
+ * a UUID, or six characters or more mixing letters and two digits or more (`PROJ-1234`,
+ * `a8f3k2j9`). Section and page names (`privacy-policy`, `settings`, `page/2`, `section-3`) are not.
+ */
+const RECORD_ID = /^(?:\d{2,}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|(?=(?:[\w.~-]*\d){2})(?=[\w.~-]*\p{L})[\w.~-]{6,})$/iu;
+
+/** True when `href` points at one record: its path's or hash route's last segment, or a query value, is a RECORD_ID. */
+export function isRecordHref(href) {
+  if (!href) return false;
+  const [beforeHash, route = ""] = String(href).replace(/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i, "").split("#", 2);
+  const [path, query = ""] = beforeHash.split("?", 2);
+  const last = (part) => part.split("/").filter(Boolean).pop() || "";
+  const values = query.split("&").map((pair) => pair.split("=")[1] || "");
+  return [last(path), last(route.split("?")[0]), ...values].some((part) => {
+    let segment = part;
+    try {
+      segment = decodeURIComponent(part);
+    } catch {
+      // a malformed escape: tested as written
+    }
+    return RECORD_ID.test(segment);
+  });
+}
+
+/**
+ * A link to one record (isRecordHref) keeps its name only when that has the shape of UI vocabulary
+ * (looksLikeVocabulary: "View", "Open invoice"); a record's name is "[content]" ("Hortensia
+ * Blackwood", "Acme Corp renewal"): cards, breadcrumbs, recent items and mentions link to records
+ * by their names outside any table or list.
+ */
+function recordLinkName(el, name) {
+  if (!name || name === CONTENT_LABEL || tagOf(el) !== "a" || looksLikeVocabulary(name)) return name;
+  return isRecordHref(attr(el, "href")) ? CONTENT_LABEL : name;
+}
+
 /** The structural label of `el` in `region`: see columnLabel, headerLabel; else "[content]". */
 function structuralLabel(el, region, maskSelectors, memo) {
   if (region.kind === "cell") return memoColumnLabel(region.node, maskSelectors, memo);
@@ -561,7 +597,7 @@ export function policyLabel(el, options = {}, max = options.max === undefined ? 
   const mask = options.mask === undefined ? identity : options.mask;
   const memo = options.memo === undefined ? null : options.memo;
   const region = regionOf(el, maskSelectors, memo);
-  const raw = region ? structuralLabel(el, region, maskSelectors, memo) : accessibleName(el, maskSelectors, memo);
+  const raw = region ? structuralLabel(el, region, maskSelectors, memo) : recordLinkName(el, accessibleName(el, maskSelectors, memo));
   const label = memo ? memoRedacted(raw, mask, max, memo) : redactLabel(mask(raw), max);
   return label || undefined;
 }

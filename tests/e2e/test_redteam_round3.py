@@ -121,3 +121,29 @@ def test_filter_select_in_a_column_header_and_a_datalist_pick(
     names = ["Perpetua", "Holloway", "Wrexham"]
     events = [e for e in queued_events() if not (e.get("title") or "").startswith("Tickets for")]
     assert not leaks_in(events, names)
+
+
+def test_links_to_records_named_by_the_records(
+    capturing, pages, live_server, queued_events, run_workers
+):
+    """Links whose address names one record (a number, an issue key, a UUID, a query id) and
+    whose text is the record's name, outside tables and lists: a breadcrumb, a card of divs, a
+    "Recently viewed" sidebar, a mention. Their names are [content]; UI links keep theirs."""
+    page = open_app(capturing, pages, queued_events, "/redteam/round3-record-links.html")
+    for selector in ("#crumb", "#card", "#view", "#recent", "#mention", "#help", "#reports"):
+        page.click(selector)
+    page.click("#done")
+    arrived(queued_events, "click", target__selector="#done")
+    labels = [c["target"].get("label") for c in of_type(queued_events(), "click")]
+    assert labels == [
+        "[content]",
+        "[content]",
+        "View",
+        "[content]",
+        "[content]",
+        "Getting Started",
+        "Quarterly Reports",
+        "Done",
+    ], labels
+    names = ["Hortensia", "Blackwood", "Quenby", "Larkspur", "Leopold", "Fairweather", "Kittering"]
+    check_clean(capturing, live_server, names, run_workers)

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { accessibleName, columnHeaderOf, dataRegionOf, looksLikeVocabulary, policyLabel, submitLabel } from "../../extension/shared/label-policy.js";
+import { accessibleName, columnHeaderOf, dataRegionOf, isRecordHref, looksLikeVocabulary, policyLabel, submitLabel } from "../../extension/shared/label-policy.js";
 import { buildSelector, describeSubmit, describeTarget } from "../../extension/shared/selector.js";
 import { TypedWords } from "../../extension/shared/typed-words.js";
 import { h } from "./stub-dom.mjs";
@@ -320,4 +320,22 @@ test("tree items are records, unless the tree is navigation; treegrid cells are 
     h("div", { role: "row" }, h("div", { role: "columnheader" }, "Owner")),
     h("div", { role: "row" }, cell)));
   assert.equal(policyLabel(cell.children[0]), "Owner column");
+});
+
+test("a link to one record keeps its name only when that has the shape of UI vocabulary", () => {
+  for (const href of ["/customers/4821", "/browse/PROJ-1234", "#/contacts/9b2f1c3e-1d2a-4c3b-8e9f-0a1b2c3d4e5f",
+    "/customer?id=4821", "https://crm.example.com/accounts/a8f3k2j9", "/people/hortensia-blackwood-77"]) {
+    assert.equal(isRecordHref(href), true, href);
+    assert.equal(policyLabel(h("a", { href }, "Hortensia Blackwood")), "[content]", href);
+    assert.equal(policyLabel(h("a", { href, "aria-label": "Open Hortensia Blackwood" }, "x")), "[content]", href);
+    // Vocabulary stays: what a link to a record does, not whom it names.
+    assert.equal(policyLabel(h("a", { href }, "View")), "View", href);
+    assert.equal(policyLabel(h("a", { href }, "Open invoice")), "Open invoice", href);
+  }
+  for (const href of ["/privacy-policy", "/settings", "/page/2", "/docs/v2", "/section-3", "#", "javascript:void(0)", "/%ZZ"]) {
+    assert.equal(isRecordHref(href), false, href);
+    assert.equal(policyLabel(h("a", { href }, "Privacy Policy")), "Privacy Policy", href);
+  }
+  // Not a link: a button named after someone is the documented limit (docs/privacy.md).
+  assert.equal(policyLabel(h("button", { "data-href": "/customers/4821" }, "Call Ambrose")), "Call Ambrose");
 });
