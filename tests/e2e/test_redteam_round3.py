@@ -147,3 +147,26 @@ def test_links_to_records_named_by_the_records(
     ], labels
     names = ["Hortensia", "Blackwood", "Quenby", "Larkspur", "Leopold", "Fairweather", "Kittering"]
     check_clean(capturing, live_server, names, run_workers)
+
+
+def test_choice_lists_inside_the_elements_that_name_things(
+    capturing, pages, live_server, queued_events, run_workers
+):
+    """A <label> wrapping a select of colleagues names the select by its text, which holds the
+    options; a header holding a filter select names its column the same way. The options' text
+    is never part of a name: the select is "Owner", the column "Assignee"."""
+    page = open_app(capturing, pages, queued_events, "/redteam/round3-wrapped-select.html")
+    page.click("#owner")
+    page.keyboard.press("Escape")
+    page.focus("#owner")
+    page.keyboard.press("ArrowDown")  # a trusted change: "Severin Ashcombe"
+    page.click("#notes")
+    page.click("#assignee-cell")
+    page.click("#done")
+    arrived(queued_events, "click", target__selector="#done")
+    change = arrived(queued_events, "change", target__selector="#owner")[0]
+    assert change["target"].get("label") == "Owner", change["target"]
+    labels = [c["target"].get("label") for c in of_type(queued_events(), "click")]
+    assert labels == ["Owner", "Notes", "Assignee column", "Done"], labels
+    names = ["Severin", "Ashcombe", "Ottilie", "Brackwater", "Barnaby", "Quillfeather"]
+    check_clean(capturing, live_server, [*names, "Perpetua", "Holloway"], run_workers)
