@@ -86,12 +86,45 @@ const collapse = (text) => {
   return UNCOLLAPSED.test(text) ? text.replace(/\s+/g, " ").trim() : text;
 };
 
+/**
+ * Elements whose text is a list of choices or a field's text, never a name: a <label> wrapping its
+ * select (`<label>Owner <select>…</select></label>`) or a header holding a filter select would
+ * otherwise be named by every option (colleagues' names).
+ */
+const CHOICE_LISTS = "select, datalist, textarea, [role=listbox]";
+
+/** The rendered text of `el` or, when unset (no layout), its text content. */
+function renderedText(el) {
+  const inner = el.innerText; // read once: each read walks the layout and builds a new string
+  return typeof inner === "string" ? inner : el.textContent;
+}
+
+/**
+ * The text of `el` without the text of the choice lists inside it (CHOICE_LISTS), collapsed; each
+ * list's text is taken out whole, else option by option.
+ */
+function textOutsideChoices(el) {
+  const text = collapse(renderedText(el));
+  if (typeof el.querySelectorAll !== "function" || !text) return text;
+  const lists = el.querySelectorAll(CHOICE_LISTS);
+  if (!lists.length) return text; // most elements: no list inside
+  let rest = ` ${text} `;
+  const cut = (part) => {
+    const own = collapse(part);
+    if (own) rest = rest.split(` ${own} `).join(" ");
+  };
+  for (const list of Array.from(lists)) {
+    const whole = collapse(renderedText(list));
+    if (whole && rest.includes(` ${whole} `)) cut(whole);
+    else for (const option of Array.from(list.children || [])) cut(renderedText(option));
+  }
+  return collapse(rest);
+}
+
 /** The element's rendered text, when short enough to be a name and holding nothing ignored; else "". */
 export function shortText(el) {
   if (typeof el.querySelector === "function" && el.querySelector(IGNORED) !== null) return "";
-  const inner = el.innerText; // read once: each read walks the layout and builds a new string
-  const raw = typeof inner === "string" ? inner : el.textContent;
-  const text = collapse(raw);
+  const text = textOutsideChoices(el);
   if (!text || text.length > MAX_NAME_CHARS || wordCount(text) > MAX_NAME_WORDS) return "";
   return text;
 }

@@ -339,3 +339,26 @@ test("a link to one record keeps its name only when that has the shape of UI voc
   // Not a link: a button named after someone is the documented limit (docs/privacy.md).
   assert.equal(policyLabel(h("button", { "data-href": "/customers/4821" }, "Call Ambrose")), "Call Ambrose");
 });
+
+test("the options of a choice list inside a label, a button or a header never name anything", () => {
+  const owner = h("select", { id: "owner" }, h("option", {}, "Unassigned"), h("option", {}, "Severin Ashcombe"));
+  const label = h("label", {}, "Owner ", owner);
+  owner.labels = [label];
+  assert.equal(policyLabel(owner), "Owner");
+  const notes = h("textarea", {}, "Call Barnaby Quillfeather");
+  const notesLabel = h("label", {}, "Notes ", notes);
+  notes.labels = [notesLabel];
+  assert.equal(policyLabel(notes), "Notes");
+  // A list whose text is not found whole (another layout) is taken out option by option.
+  const odd = h("select", {}, h("option", {}, "Severin Ashcombe"), h("option", {}, "Ottilie Brackwater"));
+  Object.defineProperty(odd, "textContent", { get: () => "Severin Ashcombe|Ottilie Brackwater" });
+  const oddLabel = h("label", {}, "Reviewer ", odd);
+  Object.defineProperty(oddLabel, "textContent", { get: () => "Reviewer Severin Ashcombe Ottilie Brackwater" });
+  odd.labels = [oddLabel];
+  assert.equal(policyLabel(odd), "Reviewer");
+  const filter = h("select", { "aria-label": "Filter" }, h("option", {}, "Everyone"), h("option", {}, "Perpetua Holloway"));
+  const header = h("th", {}, "Assignee ", filter);
+  const cell = h("td", {}, "Perpetua Holloway");
+  h("table", {}, h("thead", {}, h("tr", {}, h("th", {}, "Subject"), header)), h("tbody", {}, h("tr", {}, h("td", {}, "Printer jam"), cell)));
+  assert.equal(policyLabel(cell), "Assignee column");
+});

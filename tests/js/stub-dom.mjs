@@ -36,6 +36,9 @@ export function h(tag, attrs = {}, ...children) {
       }
       return null;
     },
+    querySelectorAll(selector) {
+      return kids.flatMap((kid) => [...(kid.matches(selector) ? [kid] : []), ...kid.querySelectorAll(selector)]);
+    },
   };
   for (const kid of kids) kid.parentElement = node;
   return node;
