@@ -1,6 +1,8 @@
-"""Red team, round 3: typed text reaching the server by routes rounds 1 and 2 do not take
-(tests/e2e/test_redteam_typed.py, tests/e2e/test_redteam_round2.py): an editor frame whose
-document the page writes by script, an input method's composition, undo. Pages are
+"""Red team, round 3: typed text and names reaching the server by routes rounds 1 and 2 do not
+take (tests/e2e/test_redteam_typed.py, tests/e2e/test_redteam_data.py,
+tests/e2e/test_redteam_round2.py): an editor frame whose document the page writes by script, an
+input method's composition, undo, a datalist pick; a filter select in a column header, a label
+wrapping a select of colleagues, links to records named after them. Pages are
 tests/e2e/pages/redteam/round3-*.html; the search for leaks is tests/e2e/redteam.py.
 
 A failing test here is a leak (its message names the event type, the field and the value).
@@ -35,9 +37,9 @@ def saved(page, queued_events, button: str, word: str) -> None:
 def test_editor_frame_written_by_script(
     capturing, pages, live_server, queued_events, run_workers, mode
 ):
-    """An iframe with no src whose document the page writes (document.open/write/close) after
-    the content scripts ran, then makes editable (designMode, or the body's contentEditable):
-    TinyMCE's classic mode, CKEditor 4. The words typed there are shown by the page around it."""
+    """An iframe with no src whose document the page writes (document.open/write/close), then
+    makes editable (designMode, or the body's contentEditable): TinyMCE's classic mode,
+    CKEditor 4. The words typed there are shown by the page around it."""
     first, second = token(), token()
     page = open_app(
         capturing, pages, queued_events, f"/redteam/round3-written-frame.html?mode={mode}"
