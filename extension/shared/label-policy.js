@@ -5,8 +5,8 @@
  * "column 3" or "[content]". A name that would hold a data region's text is "[content]" too.
  *
  * Uses only tagName, getAttribute, parentElement, children, labels, innerText/textContent,
- * ownerDocument.getElementById, matches, closest and querySelector (the last two optional), so
- * Node tests can pass plain objects.
+ * ownerDocument.getElementById, matches, closest, querySelector and querySelectorAll (the last
+ * three optional), so Node tests can pass plain objects.
  */
 import { cachedRedactLabel, redactLabel } from "./redact.js";
 
