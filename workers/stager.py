@@ -33,7 +33,7 @@ from backend.core.records import (
     Entry,
     dumps_staged_bytes,
 )
-from backend.core.redact import MAYBE_MASKED, PLAIN_URL, Memo, origin_url
+from backend.core.redact import MAYBE_MASKED, PLAIN_URL, Memo, origin_url, plain_origin
 from backend.core.words import WORD, selector_words, url_words, words
 
 DAY_MS = 86_400_000
@@ -199,7 +199,11 @@ class Stager:
             path = plain.group(2) or ""
             if not MAYBE_MASKED.search(path):  # `redact_url` keeps the path as it is
                 # ASCII with no "[": `words` of the path; a plain URL has no hash route.
-                redacted = url if plain.group(3) is None else plain.group(1) + path
+                head = plain.group(1)
+                if plain.group(3) is None and head.count(":") < 2:
+                    redacted = url
+                else:  # a query dropped, or a port that may be the default (`plain_origin`)
+                    redacted = plain_origin(plain) + path
                 done = self.urls[url] = (redacted, tuple(WORD.findall(path.lower())))
                 return done
         redacted = self.memo.url(url)

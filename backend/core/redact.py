@@ -14,7 +14,7 @@ import re
 import unicodedata
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
-from .origins import without_default_port
+from .origins import drop_default_port, without_default_port
 
 # Unicode-aware: `jöhn@exämple.com` is an e-mail too.
 EMAIL = re.compile(r"[\w.%+-]+@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}")
@@ -116,8 +116,17 @@ def redact_url(url: str, allowed_params: frozenset[str] = frozenset()) -> str:
     plain = PLAIN_URL.fullmatch(url)
     if plain and not (allowed_params and plain.group(3)):
         path = redact_text(plain.group(2) or "")
-        return plain.group(1) + (path if not path or path[0] == "/" else "/" + path)
+        return plain_origin(plain) + (path if not path or path[0] == "/" else "/" + path)
     return parsed_redact_url(url, allowed_params)
+
+
+def plain_origin(plain: re.Match) -> str:
+    """Return the scheme and host of a PLAIN_URL match, without the scheme's default port.
+
+    Intake drops a default port (backend/core/events.py); an event queued by a backend from
+    before that still has it, and its record must read as every other record of the page."""
+    head = plain.group(1)
+    return drop_default_port(head) if head.count(":") > 1 else head
 
 
 def parsed_redact_url(url: str, allowed_params: frozenset[str] = frozenset()) -> str:
@@ -140,7 +149,8 @@ def parsed_redact_url(url: str, allowed_params: frozenset[str] = frozenset()) ->
         if allowed_params and parts.query
         else ""
     )
-    netloc = parts.netloc.rsplit("@", 1)[-1]  # never keep credentials in a URL
+    # Never keep credentials in a URL; a default port goes as in `plain_origin`.
+    netloc = without_default_port(scheme, parts.netloc.rsplit("@", 1)[-1])
     return urlunsplit((scheme, netloc, redact_path(parts.path), query, "")) + redact_route(
         parts.fragment
     )

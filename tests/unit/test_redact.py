@@ -105,7 +105,7 @@ def test_foreign_referrer_keeps_its_origin_at_most():
 
 def test_a_referrer_with_the_default_port_is_on_its_origin():
     """`:443` on https names the same origin: an allowed one keeps its path, a foreign one is
-    kept as its origin without the port."""
+    kept as its origin; neither keeps the port."""
     event = {
         "type": "page_view",
         "url": "https://app.example.com/a",
@@ -114,4 +114,4 @@ def test_a_referrer_with_the_default_port_is_on_its_origin():
     }
     out = redact_event(event, allowed_origins=frozenset({"https://app.example.com"}))
     assert out["referrer"] == "https://mail.example.org/"
-    assert out["from"] == "https://app.example.com:443/b/c"
+    assert out["from"] == "https://app.example.com/b/c"

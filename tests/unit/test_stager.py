@@ -121,6 +121,7 @@ URL = st.one_of(
     st.builds(lambda p: f"https://app.example.com/{p}", PATH),
     st.builds(lambda p, q: f"https://app.example.com/{p}?{q}", PATH, TEXT),
     st.builds(lambda p, r: f"http://user:pw@other.example:8080/{p}#/{r}", PATH, PATH),
+    st.builds(lambda p, r: f"http://other.example:80/{p}#/{r}", PATH, PATH),
     st.sampled_from(
         [
             *("https://app.example.com", "data:text/plain,x", "javascript:void(0)", "ht!tp://x"),
@@ -134,7 +135,10 @@ PLAIN_PATH = st.lists(
     max_size=4,
 ).map("/".join)
 PLAIN_URL = st.builds(
-    lambda p, q: f"https://app.example.com:8443/{p}{q}", PLAIN_PATH, st.sampled_from(["", "?a=1"])
+    lambda port, p, q: f"https://app.example.com{port}/{p}{q}",
+    st.sampled_from([":8443", ":443", ":", ""]),
+    PLAIN_PATH,
+    st.sampled_from(["", "?a=1"]),
 )
 NOW = 1_790_000_000_000
 TS = st.one_of(
