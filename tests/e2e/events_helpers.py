@@ -61,9 +61,12 @@ EVERYTHING = (
 )
 
 
-def capture_everything(live_server, admin, launch_browser, pages, consented=EVERYTHING):
+def capture_everything(
+    live_server, admin, launch_browser, pages, consented=EVERYTHING, ws_url: str | None = None
+):
     """Return a capturing browser: every category asked for, `consented` (all) granted, the
-    test pages' origin a work app, and the rarity gate's k 1 (labels stay readable)."""
+    test pages' origin a work app, and the rarity gate's k 1 (labels stay readable). `ws_url`:
+    where the extension connects, when not straight to `live_server` (a wire tap)."""
     admin.call(
         "PUT",
         "/admin/api/policy",
@@ -77,7 +80,7 @@ def capture_everything(live_server, admin, launch_browser, pages, consented=EVER
     )
     token = admin.enroll("alice", "support")
     admin.set_consent(token, {c: c in consented for c in EVERYTHING})
-    browser = launch_browser(live_server.ws_url, token)
+    browser = launch_browser(ws_url or live_server.ws_url, token)
     browser.wait_until_capturing(pages.origin, tuple(consented))
     return browser
 

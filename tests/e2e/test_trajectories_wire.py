@@ -12,9 +12,7 @@ import threading
 import zlib
 
 from tests.e2e.e2e_harness import wait_for
-from tests.e2e.events_helpers import sent_events
-
-CATEGORIES = ("navigation", "clicks", "forms", "scroll", "focus", "typing", "page_structure")
+from tests.e2e.events_helpers import capture_everything, sent_events
 
 
 class WireTap:
@@ -128,23 +126,9 @@ def test_the_extension_sends_observations_deflated(
 ):
     """Chromium offers permessage-deflate, the server agrees without context takeover, and the
     frames carrying observations travel compressed, several times smaller than their JSON."""
-    admin.call(
-        "PUT",
-        "/admin/api/policy",
-        {
-            "categories": list(CATEGORIES),
-            "allowed_origins": [pages.origin],
-            "purpose": "Agents",
-            "retention_days": 30,
-            "min_contributors": 1,
-        },
-    )
-    token = admin.enroll("alice", "sales")
-    admin.set_consent(token, dict.fromkeys(CATEGORIES, True))
     tap = WireTap(live_server.port)
     try:
-        b = launch_browser(tap.ws_url, token)
-        b.wait_until_capturing(pages.origin, CATEGORIES)
+        b = capture_everything(live_server, admin, launch_browser, pages, ws_url=tap.ws_url)
         b.open(pages.url(orders_page(pages, tmp_path)))
         wait_for(
             lambda: [e for e in sent_events(live_server) if e["type"] == "observation"],
