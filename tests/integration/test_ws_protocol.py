@@ -106,6 +106,19 @@ def test_bad_event_rejects_only_itself(ws, queued_events):
     assert [e["id"] for e in queued_events()] == [good["id"]]
 
 
+@pytest.mark.parametrize("bad", [None, 5, True, [], "x"])
+def test_non_object_event_rejects_only_itself(ws, queued_events, bad):
+    """A null in `events` is an event that is not an object, as 5 or "x": `invalid_event` for it
+    alone, its neighbours queued (it was a `too_many_events` error for the whole frame)."""
+    first, last = make_event("click"), make_event("scroll", depth=10)
+    ack = ws.send_events(4, [first, bad, last])
+    assert ack["accepted"] == 2
+    assert ack["rejected"] == [
+        {"index": 1, "code": "invalid_event", "errors": {"_schema": ["event must be an object"]}}
+    ]
+    assert [e["id"] for e in queued_events()] == [first["id"], last["id"]]
+
+
 def test_oversized_strings(ws):
     """Over-long fields are rejected with the field named."""
     event = make_event("click", title="x" * 5000)
