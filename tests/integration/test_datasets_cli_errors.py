@@ -65,6 +65,26 @@ def test_a_bucket_that_does_not_exist(settings, request, monkeypatch):
     assert "bucket no-such-bucket-here does not exist" in line
 
 
+def test_s3_commands_print_only_their_own_lines(settings, request, monkeypatch):
+    """A real `overt datasets` process on S3 writes its one line, without botocore's INFO log
+    ("Found credentials in environment variables.") before it on every run."""
+    from tests.conftest import s3_datasets_url
+    from tests.integration.processes import overt_env
+    from tests.integration.processes import run as run_overt
+
+    url = s3_datasets_url(request, monkeypatch)
+    missing = run_overt(
+        ["datasets", "list"], overt_env(settings, OVERT_DATASETS_URL="s3://no-such-bucket-here/d")
+    )
+    assert missing.returncode == 2
+    assert missing.stderr.splitlines() == [
+        "overt: error: no datasets at s3://no-such-bucket-here/d (from OVERT_DATASETS_URL): "
+        "bucket no-such-bucket-here does not exist"
+    ]
+    empty = run_overt(["datasets", "verify"], overt_env(settings, OVERT_DATASETS_URL=url))
+    assert (empty.returncode, empty.stderr) == (0, "")
+
+
 def test_the_default_location_before_anything_is_sealed(settings):
     """A fresh install (no <data dir>/datasets yet) has no shards: said plainly, exit 0."""
     assert not (settings.data_dir / "datasets").exists()
