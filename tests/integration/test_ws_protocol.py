@@ -163,6 +163,14 @@ def test_oversized_frame_closes_1009(ws):
     assert closed_with(ws) == 1009
 
 
+def test_text_frame_not_utf8_closes_1007(ws):
+    """A text frame whose bytes are not UTF-8 closes the socket with 1007 (docs/protocol.md)."""
+    payload, mask = b'{"type": "ping", "x": "\xff"}', b"\x01\x02\x03\x04"
+    masked = bytes(byte ^ mask[i % 4] for i, byte in enumerate(payload))
+    ws.ws.sock.sendall(bytes([0x81, 0x80 | len(payload)]) + mask + masked)  # FIN, text, masked
+    assert closed_with(ws) == 1007
+
+
 def test_frame_before_hello_closes_1008(live_server, queued_events):
     """Anything before hello is refused with hello_required and close 1008."""
     c = WSClient(live_server.ws_url)
