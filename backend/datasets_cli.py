@@ -189,10 +189,20 @@ def verify():
     help="steps: one JSON object per episode, its observations and actions (steps.jsonl).",
 )
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Folder to write.")
-@click.option("--since", type=click.IntRange(min=0), default=0, help="Last manifest line seen.")
+@click.option(
+    "--since",
+    type=click.IntRange(min=0),
+    default=0,
+    help="Last manifest line seen (parquet and jsonl; steps always writes every episode).",
+)
 @ACTOR_OPTION
 def export(fmt: str, out: str, since: int, actor: str):
     """Copy the dataset into OUT, or only what changed after manifest line SINCE (audited)."""
+    if fmt == "steps" and since:  # it was ignored, and the audit entry said since 0
+        raise click.BadParameter(
+            "--format steps always writes every episode; --since is for parquet and jsonl",
+            param_hint="'--since'",
+        )
     settings, r = _audit_target()
     storage, destination = _storage(settings)[0], _out_folder(out)
     if fmt == "steps":  # agent trajectories (backend/core/steps.py); always the whole dataset

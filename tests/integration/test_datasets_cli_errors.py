@@ -111,3 +111,13 @@ def test_since_past_the_manifest_end_is_refused(redis_conn, settings, tmp_path):
     assert audit_log.read_audit(redis_conn) == []
     done = run("export", "--out", str(tmp_path / "copy"), "--since", "1")
     assert done.exit_code == 0 and "exported 0 shard(s)" in done.output, done.output
+
+
+def test_since_with_the_steps_format_is_refused(redis_conn, settings, tmp_path):
+    """`--format steps` writes every episode: a --since there was ignored (and audited as 0)."""
+    refused = run("export", "--format", "steps", "--out", str(tmp_path / "s"), "--since", "3")
+    assert refused.exit_code == 2, refused.output
+    assert "--since is for parquet and jsonl" in refused.stderr
+    assert not (tmp_path / "s").exists() and audit_log.read_audit(redis_conn) == []
+    done = run("export", "--format", "steps", "--out", str(tmp_path / "s"), "--since", "0")
+    assert done.exit_code == 0 and "0 episode(s)" in done.output, done.output
