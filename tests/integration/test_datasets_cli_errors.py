@@ -121,3 +121,40 @@ def test_since_with_the_steps_format_is_refused(redis_conn, settings, tmp_path):
     assert not (tmp_path / "s").exists() and audit_log.read_audit(redis_conn) == []
     done = run("export", "--format", "steps", "--out", str(tmp_path / "s"), "--since", "0")
     assert done.exit_code == 0 and "0 episode(s)" in done.output, done.output
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("export", "--format", "jsonl", "--out", "{root}"),
+        ("export", "--out", "{root}/data"),
+        ("export", "--format", "steps", "--out", "{root}/cards/x"),
+        ("split", "--out", "{root}/data"),
+    ],
+)
+def test_an_out_folder_inside_the_datasets_is_refused(redis_conn, settings, args):
+    """A copy written into the live datasets became part of them: JSONL files and a card naming
+    them beside the shards (then `verify` checked the JSONL copy and said ok), or a train/ folder
+    that a reader of data/ took for the dataset. Refused before anything is written or audited."""
+    set_consent(redis_conn, "alice", {"clicks": True}, get_policy(redis_conn), "dev_test")
+    queue_raw(redis_conn, "alice", [make_event("click") for _ in range(2)])
+    seal(redis_conn, settings)
+    root = settings.data_dir / "datasets"
+    before = sorted(p for p in root.rglob("*"))
+    line = one_line(run(*(a.format(root=root) for a in args)), 2)
+    assert "would write into the datasets" in line
+    assert sorted(p for p in root.rglob("*")) == before
+    assert audit_log.read_audit(redis_conn) == []
+    assert run("verify").exit_code == 0
+
+
+def test_an_out_folder_holding_the_datasets_where_a_copy_writes_is_refused(
+    redis_conn, settings, tmp_path
+):
+    """Datasets at <X>/data: `--out X` would write its shards among them; `--out` beside is fine."""
+    root = tmp_path / "x" / "data"
+    root.mkdir(parents=True)
+    refused = run("export", "--out", str(tmp_path / "x"), OVERT_DATASETS_URL=str(root))
+    assert "would write into the datasets" in one_line(refused, 2)
+    beside = run("export", "--out", str(tmp_path / "copy"), OVERT_DATASETS_URL=str(root))
+    assert beside.exit_code == 0, beside.output
