@@ -218,6 +218,16 @@ class Storage:
         root = Path(self.root)
         return sorted(p.relative_to(root).as_posix() for p in root.glob(pattern) if p.is_file())
 
+    def files_under(self, folder: str) -> list[str]:
+        """Return the relative paths of every file at any depth under `folder`, sorted."""
+        if self.remote:
+            self.fs.invalidate_cache()
+            found = self._call("find", self.full(folder))
+            return sorted(p[len(self.root) + 1 :] for p in found)
+        root = Path(self.root)
+        under = root / folder
+        return sorted(p.relative_to(root).as_posix() for p in under.rglob("*") if p.is_file())
+
 
 def open_storage(location: str | os.PathLike | Storage) -> Storage:
     """Return the storage at `location` (a directory, a `file://` or an `s3://` URL)."""
