@@ -41,6 +41,8 @@ from .status import status as read_status
 from .supervise import Supervisor
 from .ws_reader import return_large_buffers_to_the_os
 
+QUIET_LOGGERS = ("botocore", "aiobotocore", "s3fs")
+
 
 class OvertGroup(click.Group):
     """Turn known failures into one-line errors instead of tracebacks."""
@@ -61,6 +63,10 @@ def main():
     OVERT_ADMIN_TOKEN, OVERT_SECRET, OVERT_ALLOWED_ORIGINS, OVERT_BATCH_SIZE, OVERT_BATCH_MAX_AGE.
     """
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    # botocore (through s3fs) says at INFO where it found credentials and the endpoint, on every
+    # command that opens s3:// datasets: lines before an `overt datasets` answer, not news.
+    for noisy in QUIET_LOGGERS:
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     os.umask(PRIVATE_UMASK)  # whatever an Overt process writes is for this user only
 
 

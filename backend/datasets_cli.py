@@ -106,9 +106,28 @@ ACTOR_OPTION = click.option(
 )
 
 
-def _out_folder(out: str) -> Path:
-    """Return the --out folder, made if missing, or fail with one line before anything is read."""
+# What a copy writes at the top of --out (export, split, steps): a datasets location under
+# --out by one of these names would be written into.
+OUT_TOP = ("data", "cards", "train", "validation", "README.md", "manifest.jsonl")
+
+
+def _out_folder(out: str, storage: Storage | None = None) -> Path:
+    """Return the --out folder, made if missing, or fail with one line before anything is read.
+
+    An --out that is the datasets location, lies inside it, or holds it where a copy writes is
+    refused: a copy written there became part of the live dataset (JSONL files and a card naming
+    them beside the shards, a train/ folder that readers of data/ took for the dataset).
+    """
     path = Path(out)
+    if storage is not None and not storage.remote:
+        root, target = Path(storage.root).resolve(), path.resolve()
+        inside = target == root or root in target.parents
+        holds = target in root.parents and root.relative_to(target).parts[0] in OUT_TOP
+        if inside or holds:
+            raise DatasetsError(
+                f"--out {out} would write into the datasets at {storage.root}: "
+                f"choose a folder outside it"
+            )
     try:
         make_private_dir(path)
     except OSError as err:
@@ -189,12 +208,23 @@ def verify():
     help="steps: one JSON object per episode, its observations and actions (steps.jsonl).",
 )
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Folder to write.")
-@click.option("--since", type=click.IntRange(min=0), default=0, help="Last manifest line seen.")
+@click.option(
+    "--since",
+    type=click.IntRange(min=0),
+    default=0,
+    help="Last manifest line seen (parquet and jsonl; steps always writes every episode).",
+)
 @ACTOR_OPTION
 def export(fmt: str, out: str, since: int, actor: str):
     """Copy the dataset into OUT, or only what changed after manifest line SINCE (audited)."""
+    if fmt == "steps" and since:  # it was ignored, and the audit entry said since 0
+        raise click.BadParameter(
+            "--format steps always writes every episode; --since is for parquet and jsonl",
+            param_hint="'--since'",
+        )
     settings, r = _audit_target()
-    storage, destination = _storage(settings)[0], _out_folder(out)
+    storage = _storage(settings)[0]
+    destination = _out_folder(out, storage)
     if fmt == "steps":  # agent trajectories (backend/core/steps.py); always the whole dataset
         path, episodes, steps = export_steps(storage, destination)
         _record_export(r, actor, destination, format=fmt, since=0, episodes=episodes, steps=steps)
@@ -228,8 +258,9 @@ def export(fmt: str, out: str, since: int, actor: str):
 def split(by: str, val: float, out: str, actor: str):
     """Write OUT/train and OUT/validation; each contributor lands in one split only (audited)."""
     settings, r = _audit_target()
-    destination = _out_folder(out)
-    result = dataset_ops.split(_storage(settings)[0], destination, val)
+    storage = _storage(settings)[0]
+    destination = _out_folder(out, storage)
+    result = dataset_ops.split(storage, destination, val)
     counts = {f"{side}_records": c["events"] for side, c in result.items()}
     _record_export(r, actor, destination, format="split", by=by, val=val, **counts)
     for side, counts in result.items():

@@ -50,8 +50,12 @@ class EventsFrameSchema(Schema):
 
     type = fields.Constant("events")
     seq = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
+    # A null item is an event like any other that is not an object: `validate_event` rejects it
+    # alone (`invalid_event`), as it does 5 or "x" (docs/protocol.md, "Rejection codes").
     events = fields.List(
-        fields.Raw(), required=True, validate=validate.Length(max=MAX_EVENTS_PER_FRAME)
+        fields.Raw(allow_none=True),
+        required=True,
+        validate=validate.Length(max=MAX_EVENTS_PER_FRAME),
     )
 
 

@@ -91,6 +91,11 @@ def verify(storage: Storage) -> dict:
     for path in storage.glob(SHARD_GLOB if index is None else JSONL_GLOB):
         if path not in known:
             raise ManifestError(f"{path}: not in {MANIFEST} (or deleted there)")
+    # A reader pointed at data/ loads every file under it (docs/datasets.md, "Layout"); hidden
+    # ones (a temporary file a crash left, `.<name>.tmp-<pid>`) are skipped by Arrow and datasets.
+    for path in storage.files_under("data"):
+        if path not in known and not path.rsplit("/", 1)[-1].startswith((".", "_")):
+            raise ManifestError(f"{path}: not a shard in {MANIFEST}, but readers of data/ load it")
     readme = (storage.read_or_none(README) or b"").decode()
     # A JSONL export made before it had a dataset card has none.
     wanted = index is None or readme

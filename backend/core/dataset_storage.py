@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 from pathlib import Path
 
 import fsspec
@@ -90,6 +91,12 @@ def append_durably(path: Path, data: bytes, at: int | None = None) -> None:
             os.close(dir_fd)
 
 
+def _gevent_patched() -> bool:
+    """Return whether gevent has patched `threading` in this process (a gevent worker)."""
+    monkey = sys.modules.get("gevent.monkey")
+    return monkey is not None and monkey.is_module_patched("threading")
+
+
 class Storage:
     """Files under one root, addressed by relative POSIX paths (`data/2026-01-01/b.parquet`)."""
 
@@ -115,9 +122,18 @@ class Storage:
 
     def _call(self, method: str, *args):
         """Call a method of the remote filesystem, cut off after `DEADLINE` seconds."""
-        if self.bounded:  # fsspec's sync wrapper takes `timeout`: the call is cancelled after it
-            return getattr(self.fs, method)(*args, timeout=DEADLINE)
-        return getattr(self.fs, method)(*args)
+        call = getattr(self.fs, method)
+        kwargs = {"timeout": DEADLINE} if self.bounded else {}  # fsspec cancels the call after it
+        if self.bounded and _gevent_patched():
+            # In a gevent worker (`overt serve`, backend/production.py) fsspec's loop thread is a
+            # greenlet of this OS thread, so its running loop is this thread's and fsspec refuses
+            # the call ("Calling sync() from within a running loop"). A thread of gevent's pool is
+            # a real OS thread: there the call waits on the loop as in any other thread, and only
+            # this greenlet waits for it.
+            from gevent import get_hub
+
+            return get_hub().threadpool.apply(call, args, kwargs)
+        return call(*args, **kwargs)
 
     def full(self, rel: str) -> str:
         """Return the full path (or object key) of `rel`."""
@@ -201,6 +217,16 @@ class Storage:
             return sorted(p[len(self.root) + 1 :] for p in found)
         root = Path(self.root)
         return sorted(p.relative_to(root).as_posix() for p in root.glob(pattern) if p.is_file())
+
+    def files_under(self, folder: str) -> list[str]:
+        """Return the relative paths of every file at any depth under `folder`, sorted."""
+        if self.remote:
+            self.fs.invalidate_cache()
+            found = self._call("find", self.full(folder))
+            return sorted(p[len(self.root) + 1 :] for p in found)
+        root = Path(self.root)
+        under = root / folder
+        return sorted(p.relative_to(root).as_posix() for p in under.rglob("*") if p.is_file())
 
 
 def open_storage(location: str | os.PathLike | Storage) -> Storage:

@@ -40,6 +40,8 @@ from .policy import get_policy
 from .pseudonym import pseudonym
 from .purge import purge_employee
 
+ERASED = "erased"  # the drop reason of the workers' filters (backend/core/filters.py)
+
 log = logging.getLogger(__name__)
 
 # The mark reaches this far past the erasure so that an event received just before it, on a
@@ -128,7 +130,8 @@ def start_erasure(r: redis.Redis, employee: str) -> dict:
     """Mark `employee` erased and purge their unsealed events; keep and return a pending receipt."""
     at = now_ms()
     r.hset(keys.KEY_ERASED, employee, at + CLOCK_MARGIN_MS)  # first: see the module docstring
-    unsealed = purge_employee(r, employee)
+    # Counted as drops of reason "erased", as the workers count what they drop after the mark.
+    unsealed = purge_employee(r, employee, reason=ERASED)
     receipt = {
         "receipt_id": "er_" + secrets.token_hex(8),
         "status": PENDING,
@@ -165,7 +168,7 @@ def finish_erasure(r: redis.Redis, datasets, secret: str, employee: str, receipt
             refresh_readme(r, storage)
     # A drain that read its rules before the mark may have staged a few events since the purge;
     # sealing would drop them, but an export must not show them either.
-    unsealed = receipt["removed_unsealed"] + purge_employee(r, employee)
+    unsealed = receipt["removed_unsealed"] + purge_employee(r, employee, reason=ERASED)
     sealed = sum(s["removed"] for s in shards)
     receipt = {
         **receipt,

@@ -335,6 +335,16 @@ class EventRejected(Exception):
         self.errors = errors or {}
 
 
+def _unknown_type_message(raw: dict) -> str:
+    """Say what is wrong with an event's `type`: missing, not a string, or not a known type."""
+    if "type" not in raw:
+        return "Missing data for required field."
+    kind = raw["type"]
+    if isinstance(kind, str):
+        return f"unknown event type {kind[:40]!r}"
+    return f"must be a string, got {json.dumps(kind)[:40]}"
+
+
 def validate_event(raw: object, now_ms: int | None = None, strings_checked: bool = False) -> dict:
     """Return the cleaned event, or raise EventRejected with a typed code.
 
@@ -350,7 +360,7 @@ def validate_event(raw: object, now_ms: int | None = None, strings_checked: bool
             raise EventRejected("bad_string", {"_schema": [message]})
     kind = raw.get("type")
     if not isinstance(kind, str) or kind not in EVENT_SCHEMAS:
-        raise EventRejected("unknown_type", {"type": [f"unknown event type {str(kind)[:40]!r}"]})
+        raise EventRejected("unknown_type", {"type": [_unknown_type_message(raw)]})
     fast = FAST_EVENT_SCHEMAS[kind]
     wire = getattr(fast, "wire", None)
     event = wire(raw) if wire is not None else None

@@ -278,8 +278,10 @@ class _Generator:
             lines = ["if type(v) is not list:", "    raise _Decline"]
             inner = fld.inner
             if type(inner) is fields.Raw and not (
-                inner.validators or inner.pre_load or inner.post_load or inner.allow_none
+                inner.validators or inner.pre_load or inner.post_load
             ):  # a frame's events: a copy of the list, without a call per item
+                if inner.allow_none:
+                    return [*lines, "x = list(v)"]
                 return [*lines, "if any(map(_is_none, v)):", "    raise _Decline", "x = list(v)"]
             return [*lines, f"x = [{self.item_function(inner)}(item) for item in v]"]
         raise Unsupported(f"field type {kind.__name__}")

@@ -312,6 +312,25 @@ def test_verify_fails_on_an_edited_manifest_line(redis_conn, settings):
     assert bad.exit_code == 1 and "manifest.jsonl line 2" in bad.output, bad.output
 
 
+@pytest.mark.parametrize(
+    "stray", ["data/x/train/0.parquet", "data/2026-01-01/notes.json", "data/readme.txt"]
+)
+def test_verify_fails_on_a_file_under_data_that_is_no_shard(redis_conn, settings, stray):
+    """Readers pointed at data/ load every file under it: one the manifest does not list as a
+    live shard, at any depth, is a fault (only data/*/*.parquet was looked at); a hidden file, as
+    a crash leaves while writing, is skipped by those readers and by verify."""
+    grant_all(redis_conn, "alice")
+    queue_raw(redis_conn, "alice", [make_event("click") for _ in range(2)])
+    seal(redis_conn, settings)
+    shard = shards(settings)[0]
+    hidden = shard.rsplit("/", 1)[0] + "/.b.parquet.tmp-123"
+    store(settings).write(hidden, b"half a shard")
+    assert cli("verify").exit_code == 0
+    store(settings).write(stray, store(settings).read(shard))
+    bad = cli("verify")
+    assert bad.exit_code == 1 and f"{stray}: not a shard in manifest.jsonl" in bad.output
+
+
 def test_a_jsonl_export_verifies_and_syncs(redis_conn, settings, tmp_path):
     """A JSONL copy is checked as the Parquet one is: each file against what it was made from."""
     from backend.core.dataset_ops import JSONL_INDEX, verify

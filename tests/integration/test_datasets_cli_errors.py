@@ -65,6 +65,26 @@ def test_a_bucket_that_does_not_exist(settings, request, monkeypatch):
     assert "bucket no-such-bucket-here does not exist" in line
 
 
+def test_s3_commands_print_only_their_own_lines(settings, request, monkeypatch):
+    """A real `overt datasets` process on S3 writes its one line, without botocore's INFO log
+    ("Found credentials in environment variables.") before it on every run."""
+    from tests.conftest import s3_datasets_url
+    from tests.integration.processes import overt_env
+    from tests.integration.processes import run as run_overt
+
+    url = s3_datasets_url(request, monkeypatch)
+    missing = run_overt(
+        ["datasets", "list"], overt_env(settings, OVERT_DATASETS_URL="s3://no-such-bucket-here/d")
+    )
+    assert missing.returncode == 2
+    assert missing.stderr.splitlines() == [
+        "overt: error: no datasets at s3://no-such-bucket-here/d (from OVERT_DATASETS_URL): "
+        "bucket no-such-bucket-here does not exist"
+    ]
+    empty = run_overt(["datasets", "verify"], overt_env(settings, OVERT_DATASETS_URL=url))
+    assert (empty.returncode, empty.stderr) == (0, "")
+
+
 def test_the_default_location_before_anything_is_sealed(settings):
     """A fresh install (no <data dir>/datasets yet) has no shards: said plainly, exit 0."""
     assert not (settings.data_dir / "datasets").exists()
@@ -91,3 +111,50 @@ def test_since_past_the_manifest_end_is_refused(redis_conn, settings, tmp_path):
     assert audit_log.read_audit(redis_conn) == []
     done = run("export", "--out", str(tmp_path / "copy"), "--since", "1")
     assert done.exit_code == 0 and "exported 0 shard(s)" in done.output, done.output
+
+
+def test_since_with_the_steps_format_is_refused(redis_conn, settings, tmp_path):
+    """`--format steps` writes every episode: a --since there was ignored (and audited as 0)."""
+    refused = run("export", "--format", "steps", "--out", str(tmp_path / "s"), "--since", "3")
+    assert refused.exit_code == 2, refused.output
+    assert "--since is for parquet and jsonl" in refused.stderr
+    assert not (tmp_path / "s").exists() and audit_log.read_audit(redis_conn) == []
+    done = run("export", "--format", "steps", "--out", str(tmp_path / "s"), "--since", "0")
+    assert done.exit_code == 0 and "0 episode(s)" in done.output, done.output
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("export", "--format", "jsonl", "--out", "{root}"),
+        ("export", "--out", "{root}/data"),
+        ("export", "--format", "steps", "--out", "{root}/cards/x"),
+        ("split", "--out", "{root}/data"),
+    ],
+)
+def test_an_out_folder_inside_the_datasets_is_refused(redis_conn, settings, args):
+    """A copy written into the live datasets became part of them: JSONL files and a card naming
+    them beside the shards (then `verify` checked the JSONL copy and said ok), or a train/ folder
+    that a reader of data/ took for the dataset. Refused before anything is written or audited."""
+    set_consent(redis_conn, "alice", {"clicks": True}, get_policy(redis_conn), "dev_test")
+    queue_raw(redis_conn, "alice", [make_event("click") for _ in range(2)])
+    seal(redis_conn, settings)
+    root = settings.data_dir / "datasets"
+    before = sorted(p for p in root.rglob("*"))
+    line = one_line(run(*(a.format(root=root) for a in args)), 2)
+    assert "would write into the datasets" in line
+    assert sorted(p for p in root.rglob("*")) == before
+    assert audit_log.read_audit(redis_conn) == []
+    assert run("verify").exit_code == 0
+
+
+def test_an_out_folder_holding_the_datasets_where_a_copy_writes_is_refused(
+    redis_conn, settings, tmp_path
+):
+    """Datasets at <X>/data: `--out X` would write its shards among them; `--out` beside is fine."""
+    root = tmp_path / "x" / "data"
+    root.mkdir(parents=True)
+    refused = run("export", "--out", str(tmp_path / "x"), OVERT_DATASETS_URL=str(root))
+    assert "would write into the datasets" in one_line(refused, 2)
+    beside = run("export", "--out", str(tmp_path / "copy"), OVERT_DATASETS_URL=str(root))
+    assert beside.exit_code == 0, beside.output

@@ -137,6 +137,21 @@ def test_erase_purges_queued_and_staged_events(redis_conn, settings, admin):
     assert staged == ["bob", "bob"] and redis_conn.llen(keys.KEY_INCOMING) == 0
 
 
+def test_unsealed_events_an_erasure_deletes_count_as_erased(redis_conn, settings, admin, work_jobs):
+    """The queued and staged events an erasure deletes are drops of reason `erased` (on the
+    card, the manifest and `overt status`), not `consent_withdrawn`: consent was never changed."""
+    admin.set_policy()
+    alice = admin.enroll("alice")
+    grant(redis_conn, "alice")
+    queue_raw(redis_conn, "alice", clicks(4))
+    stage_all(redis_conn)
+    queue_raw(redis_conn, "alice", clicks(5))
+
+    erase(admin, work_jobs, alice)
+
+    assert pending_by_reason(redis_conn) == {"erased": 9}
+
+
 def test_events_sent_before_the_erasure_never_seal_later(redis_conn, settings, admin):
     """An event queued before the erasure but staged after it (a drain in flight) is dropped."""
     admin.set_policy()
@@ -259,8 +274,10 @@ def test_erasure_racing_a_sealing_worker_leaks_nothing(
     sealed = all_records(settings)
     assert contributor("alice") not in {x["contributor"] for x in sealed}
     assert sorted(x["id"] for x in sealed) == sorted(feeder.sent["bob"])  # all, exactly once
-    # Each of alice's events was removed by the erasure or dropped as erased (still pending,
-    # on a card, or in a manifest line for a window no shard covers).
+    # Each of alice's events was sealed and then removed from its shard by the erasure, or was
+    # never sealed and is a drop of reason "erased" (deleted from the queue or staging by the
+    # erasure, or dropped by a worker after the mark; still pending, on a card, or in a manifest
+    # line for a window no shard covers).
     dropped = pending_by_reason(redis_conn).get("erased", 0)
     dropped += sum(
         card_of(settings, p)["drops_by_reason"].get("erased", 0) for p in shards(settings)
@@ -269,7 +286,8 @@ def test_erasure_racing_a_sealing_worker_leaks_nothing(
         line.get("drops_by_reason", {}).get("erased", 0) for line in read_manifest(store(settings))
     )
     assert receipt["removed_sealed"] > 0
-    assert receipt["removed_total"] + dropped == len(feeder.sent["alice"])
+    assert receipt["removed_sealed"] + dropped == len(feeder.sent["alice"])
+    assert receipt["removed_unsealed"] <= dropped
     for shard in shards(settings):
         assert_card_matches(settings, shard)
 

@@ -106,6 +106,19 @@ def test_bad_event_rejects_only_itself(ws, queued_events):
     assert [e["id"] for e in queued_events()] == [good["id"]]
 
 
+@pytest.mark.parametrize("bad", [None, 5, True, [], "x"])
+def test_non_object_event_rejects_only_itself(ws, queued_events, bad):
+    """A null in `events` is an event that is not an object, as 5 or "x": `invalid_event` for it
+    alone, its neighbours queued (it was a `too_many_events` error for the whole frame)."""
+    first, last = make_event("click"), make_event("scroll", depth=10)
+    ack = ws.send_events(4, [first, bad, last])
+    assert ack["accepted"] == 2
+    assert ack["rejected"] == [
+        {"index": 1, "code": "invalid_event", "errors": {"_schema": ["event must be an object"]}}
+    ]
+    assert [e["id"] for e in queued_events()] == [first["id"], last["id"]]
+
+
 def test_oversized_strings(ws):
     """Over-long fields are rejected with the field named."""
     event = make_event("click", title="x" * 5000)
@@ -148,6 +161,14 @@ def test_oversized_frame_closes_1009(ws):
     """A frame over 1 MiB closes the socket with 1009."""
     ws.send(json.dumps({"type": "events", "seq": 1, "events": ["x" * (1024 * 1024 + 10)]}))
     assert closed_with(ws) == 1009
+
+
+def test_text_frame_not_utf8_closes_1007(ws):
+    """A text frame whose bytes are not UTF-8 closes the socket with 1007 (docs/protocol.md)."""
+    payload, mask = b'{"type": "ping", "x": "\xff"}', b"\x01\x02\x03\x04"
+    masked = bytes(byte ^ mask[i % 4] for i, byte in enumerate(payload))
+    ws.ws.sock.sendall(bytes([0x81, 0x80 | len(payload)]) + mask + masked)  # FIN, text, masked
+    assert closed_with(ws) == 1007
 
 
 def test_frame_before_hello_closes_1008(live_server, queued_events):

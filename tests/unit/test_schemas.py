@@ -42,6 +42,29 @@ def test_unknown_type_is_typed():
     assert rejected({**make_event(), "type": "keystroke"}).code == "unknown_type"
 
 
+@pytest.mark.parametrize(
+    ("kind", "message"),
+    [
+        ("keystroke", "unknown event type 'keystroke'"),
+        ("None", "unknown event type 'None'"),
+        (None, "must be a string, got null"),
+        (5, "must be a string, got 5"),
+        (["click"], 'must be a string, got ["click"]'),
+        ("absent", "Missing data for required field."),
+    ],
+)
+def test_unknown_type_says_what_was_sent(kind, message):
+    """A missing or non-string `type` is told apart from the string "None" (all were
+    "unknown event type 'None'" or the repr of a Python value)."""
+    event = make_event()
+    if kind == "absent":
+        del event["type"]
+    else:
+        event["type"] = kind
+    err = rejected(event)
+    assert (err.code, err.errors) == ("unknown_type", {"type": [message]})
+
+
 def test_non_object_event():
     """An event that is not an object is an invalid_event."""
     assert rejected(["click"]).code == "invalid_event"
