@@ -223,9 +223,10 @@ def worker(burst: bool, with_scheduler: bool):
     """Run an RQ worker on Overt's queue (run several to scale out)."""
     from workers.runner import run_worker
 
-    settings, url = settings_and_url()
-    # A long-running worker started while Redis is away waits for it; `--burst` fails at once.
-    run_worker(connect(url, check=burst), settings, burst=burst, with_scheduler=with_scheduler)
+    # A long-running worker started while Redis is away waits for it; `--burst` fails at once,
+    # saying where the URL came from as every other command does.
+    settings, r = redis_client(check=burst)
+    run_worker(r, settings, burst=burst, with_scheduler=with_scheduler)
 
 
 @main.command()

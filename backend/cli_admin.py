@@ -104,8 +104,9 @@ def token_revoke(label: str):
 @token.command("list")
 def token_list():
     """List admin token labels (the tokens themselves are not stored)."""
+    tokens = list_tokens(_redis())  # first: with Redis away, the error is the only line
     click.echo(f"{BOOTSTRAP}\t(OVERT_ADMIN_TOKEN)")
-    for t in list_tokens(_redis()):
+    for t in tokens:
         click.echo(f"{t['label']}\tcreated {iso(t['created_at'])}")
 
 

@@ -49,15 +49,16 @@ def settings_and_url() -> tuple[Settings, str]:
     return load_settings(found.env), found.redis_url
 
 
-def redis_client():
-    """Return (settings, connected Redis client)."""
+def redis_client(check: bool = True):
+    """Return (settings, connected Redis client); `check=False` does not ping Redis first (a
+    client that waits out an outage itself)."""
     try:
         found = locate()
     except NotFoundError as err:
         raise CLIError(str(err)) from None
     settings = load_settings(found.env)  # first: a malformed OVERT_REDIS_URL is a ConfigError
     try:
-        client = connect(found.redis_url)
+        client = connect(found.redis_url, check=check)
     except RedisUnavailableError as err:
         raise CLIError(f"{err} (from {found.how}); {HOW_TO_POINT}") from None
     return settings, client

@@ -99,6 +99,8 @@ def verify(storage: Storage) -> dict:
     readme = (storage.read_or_none(README) or b"").decode()
     # A JSONL export made before it had a dataset card has none.
     wanted = index is None or readme
+    if wanted and lines and not readme:
+        raise ManifestError(f"{README}: missing (the dataset card names the manifest's last line)")
     if wanted and lines and hashlib.sha256(lines[-1]).hexdigest() not in readme:
         raise ManifestError(f"{README}: does not name the last manifest line's sha256")
     return {

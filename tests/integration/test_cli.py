@@ -107,6 +107,19 @@ def test_unreachable_redis_is_one_line(overt):
     assert len(result.stderr.strip().splitlines()) == 1
 
 
+def test_unreachable_redis_is_one_line_for_the_worker_and_token_list(overt):
+    """`overt worker --burst` says where the URL came from, as every command does; `overt admin
+    token list` prints nothing of a list before its error."""
+    url = "redis://127.0.0.1:1/0"
+    for args in (("worker", "--burst"), ("admin", "token", "list")):
+        result = overt(*args, OVERT_REDIS_URL=url)
+        assert result.exit_code == 2, args
+        assert result.stdout == "", args
+        assert result.stderr.startswith("overt: error: cannot reach Redis"), args
+        assert "(from OVERT_REDIS_URL)" in result.stderr, args
+        assert len(result.stderr.strip().splitlines()) == 1, args
+
+
 def test_no_redis_configured_and_none_embedded(overt, settings):
     """Without OVERT_REDIS_URL and no `overt up` running, the error says what to do."""
     result = overt("status", OVERT_REDIS_URL=None)

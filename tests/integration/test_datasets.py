@@ -5,6 +5,7 @@ Every test runs twice: datasets in a local folder, and in a bucket of a real S3 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 
@@ -310,6 +311,24 @@ def test_verify_fails_on_an_edited_manifest_line(redis_conn, settings):
     store(settings).write("manifest.jsonl", b"\n".join(lines))
     bad = cli("verify")
     assert bad.exit_code == 1 and "manifest.jsonl line 2" in bad.output, bad.output
+
+
+def test_verify_fails_on_a_missing_or_stale_readme(redis_conn, settings):
+    """The dataset card names the manifest's last line: a missing card is said to be missing, a
+    card from before the last line is said to be stale."""
+    grant_all(redis_conn, "alice")
+    queue_raw(redis_conn, "alice", [make_event("click") for _ in range(2)])
+    seal(redis_conn, settings)
+    readme = store(settings).read("README.md")
+    assert store(settings).delete("README.md")
+    missing = cli("verify")
+    assert missing.exit_code == 1 and "README.md: missing" in missing.output, missing.output
+    last = store(settings).read("manifest.jsonl").strip().split(b"\n")[-1]
+    head = hashlib.sha256(last).hexdigest().encode()
+    assert head in readme
+    store(settings).write("README.md", readme.replace(head, b"0" * 64))
+    stale = cli("verify")
+    assert stale.exit_code == 1 and "does not name the last manifest line" in stale.output
 
 
 @pytest.mark.parametrize(
