@@ -18,7 +18,7 @@ import secrets
 
 import redis
 
-from . import keys
+from . import keys, rarity
 from .clock import from_iso, iso, now_ms
 from .dataset_cards import revise_card
 from .dataset_manifest import append, latest, read_manifest
@@ -169,6 +169,8 @@ def finish_erasure(r: redis.Redis, datasets, secret: str, employee: str, receipt
     # A drain that read its rules before the mark may have staged a few events since the purge;
     # sealing would drop them, but an export must not show them either.
     unsealed = receipt["removed_unsealed"] + purge_employee(r, employee, reason=ERASED)
+    # Their words no longer count toward any other record's rarity gate (backend/core/rarity.py).
+    words = rarity.uncount_contributor(r, secret, contributor)
     sealed = sum(s["removed"] for s in shards)
     receipt = {
         **receipt,
@@ -181,11 +183,13 @@ def finish_erasure(r: redis.Redis, datasets, secret: str, employee: str, receipt
     }
     r.lset(keys.key(keys.KEY_RECEIPTS, employee=employee), index, json.dumps(receipt))
     log.info(
-        "erasure %s: %d sealed record(s) from %d shard(s), %d unsealed event(s)",
+        "erasure %s: %d sealed record(s) from %d shard(s), %d unsealed event(s), uncounted "
+        "from %d rare word(s)",
         receipt_id,
         sealed,
         len(shards),
         unsealed,
+        words,
     )
     return receipt
 

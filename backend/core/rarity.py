@@ -97,6 +97,39 @@ return table.concat(out)
 """
 
 
+# KEYS: buckets. ARGV[1]: a contributor's 4-byte fingerprint. Takes it out of every word of the
+# buckets not yet common (a common word's value is the marker: who made it common is not kept).
+# Returns how many words it was taken out of.
+UNCOUNT_LUA = """
+local fp = ARGV[1]
+local changed = 0
+for _, key in ipairs(KEYS) do
+  local all = redis.call('HGETALL', key)
+  for i = 1, #all, 2 do
+    local v = all[i + 1]
+    if #v % 4 == 0 then
+      local kept = {}
+      for x = 1, #v, 4 do
+        local one = string.sub(v, x, x + 3)
+        if one ~= fp then kept[#kept + 1] = one end
+      end
+      if #kept * 4 < #v then
+        changed = changed + 1
+        if #kept == 0 then
+          redis.call('HDEL', key, all[i])
+        else
+          redis.call('HSET', key, all[i], table.concat(kept))
+        end
+      end
+    end
+  end
+end
+return changed
+"""
+# Buckets per UNCOUNT_LUA call: each call holds Redis for a few milliseconds at most.
+UNCOUNT_BATCH = 512
+
+
 def hash_key(secret: str) -> bytes:
     """Return the key the word hashes and fingerprints are made with."""
     return hashlib.sha256(b"overt:rarity:" + secret.encode()).digest()
@@ -322,6 +355,24 @@ def gate(
             masked += n
         out.append(record)
     return out, masked, decision
+
+
+def uncount_contributor(r: redis.Redis, secret: str, contributor: str) -> int:
+    """Take an erased contributor out of the count of every word not yet common; return how many
+    words counted them.
+
+    Their words then need `k` other contributors before they are sealed, as if they had never
+    produced them. A word that was already common keeps its marker: who made it common is not
+    stored (docs/privacy.md, "Rare words").
+    """
+    fp = fingerprint(hash_key(secret), contributor)
+    r.srem(keys.KEY_RARITY_CONTRIBUTORS, fp)
+    script = r.register_script(UNCOUNT_LUA)
+    changed = 0
+    buckets = [bucket_key(b) for b in range(1 << BUCKET_BITS)]
+    for start in range(0, len(buckets), UNCOUNT_BATCH):
+        changed += int(script(keys=buckets[start : start + UNCOUNT_BATCH], args=[fp]))
+    return changed
 
 
 def contributors_seen(r: redis.Redis) -> int:

@@ -132,6 +132,63 @@ def test_k_changes_by_policy_take_effect_and_are_audited(admin, people, send, ru
     assert sum(e["action"] == "min_contributors" for e in audited) == 1
 
 
+def test_an_erased_contributor_no_longer_counts_toward_k(
+    admin, people, send, run_workers, work_jobs, redis_conn, settings
+):
+    """k=2: alice's "Quillfeather" is counted, then alice erases her data. bob's "Quillfeather"
+    is his alone now, so it is sealed as [rare] (it was kept: alice still counted); a word that
+    was already common before the erasure ("Archive") stays common."""
+    body = {**admin.call("GET", "/admin/api/policy"), "min_contributors": 2}
+    body.pop("version")
+    admin.call("PUT", "/admin/api/policy", body)
+    send(people["alice"], [click("Quillfeather"), click("Archive")])
+    send(people["carol"], [click("Archive")])
+    run_workers()
+    assert rarity.contributors_seen(redis_conn) == 2
+    pending = admin.call("DELETE", "/me/api/data", token=people["alice"], expect=(202,))
+    work_jobs()
+    receipt = admin.call("GET", f"/me/api/receipts/{pending['receipt_id']}", token=people["alice"])
+    assert receipt["status"] == "completed"
+    assert rarity.contributors_seen(redis_conn) == 1
+    later = [click("Quillfeather"), click("Archive")]
+    send(people["bob"], later)
+    records = by_id(run_workers())
+    assert records[later[0]["id"]]["target"]["label"] == "[rare]"
+    assert records[later[1]["id"]]["target"]["label"] == "Archive"
+    alice = pseudonym(settings.secret, "alice")
+    assert not [r for r in records.values() if r["contributor"] == alice]
+
+
+def test_uncounting_leaves_other_contributors_and_common_words(redis_conn):
+    """Taking one fingerprint out keeps the others of each word, deletes a word counted only
+    for it, and leaves a word marked common as it is."""
+    secret, k = "s", 3
+    rarity.count_pairs(
+        redis_conn,
+        [(b"word-one", b"AAAA"), (b"word-one", b"BBBB"), (b"word-two", b"AAAA")]
+        + [(b"word-333", fp) for fp in (b"AAAA", b"CCCC", b"DDDD")],
+        k,
+    )
+    key = rarity.hash_key(secret)
+    fp = rarity.fingerprint(key, "c_alice")
+    rarity.count_pairs(redis_conn, [(b"word-4xx", fp), (b"word-4xx", b"EEEE")], k)
+
+    def value(digest: bytes):
+        bucket, field = rarity.slot(digest)
+        return redis_conn.hget(bucket, field)
+
+    before = {d: value(d) for d in (b"word-one", b"word-two", b"word-333", b"word-4xx")}
+    assert before[b"word-333"] == b"=\x00\x03"  # common at k 3: the marker
+    assert rarity.uncount_contributor(redis_conn, secret, "c_alice") == 1
+    assert value(b"word-4xx") == b"EEEE"
+    for digest in (b"word-one", b"word-two", b"word-333"):  # other fingerprints: untouched
+        assert value(digest) == before[digest]
+    assert rarity.uncount_contributor(redis_conn, secret, "c_bob") == 0
+    rarity.count_pairs(redis_conn, [(b"word-5xx", fp)], k)
+    assert rarity.uncount_contributor(redis_conn, secret, "c_alice") == 1
+    assert value(b"word-5xx") is None  # counted for her alone: gone
+
+
 def test_k_changes_from_the_cli_too(settings, redis_conn):
     """`overt policy set --min-contributors` goes the same way: checked, stored, audited."""
     env = overt_env(settings)
