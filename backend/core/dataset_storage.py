@@ -130,9 +130,9 @@ class Storage:
             # the call ("Calling sync() from within a running loop"). A thread of gevent's pool is
             # a real OS thread: there the call waits on the loop as in any other thread, and only
             # this greenlet waits for it.
-            from gevent import get_hub
-
-            return get_hub().threadpool.apply(call, args, kwargs)
+            # gevent is imported already (it patched threading); not imported here otherwise.
+            hub = sys.modules["gevent"].get_hub()
+            return hub.threadpool.apply(call, args, kwargs)
         return call(*args, **kwargs)
 
     def full(self, rel: str) -> str:
