@@ -17,6 +17,11 @@ from .core.frames import BadInputError, find_bad_string, parse_json
 
 log = logging.getLogger(__name__)
 
+# A body refused as too large is read and dropped up to this size, so that the client, which
+# sends all of it before reading, gets the 413 (`drain_body`).
+DRAIN_LIMIT = 32 * 1024 * 1024
+DRAIN_CHUNK = 64 * 1024
+
 
 class APIError(Exception):
     """An error answered to the client as JSON with a typed code."""
@@ -71,6 +76,8 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(err: HTTPException):
+        if err.code == 413:
+            drain_body()
         code = (err.name or "error").lower().replace(" ", "_")
         return _respond(err.code or 500, code, err.description or err.name)
 
@@ -87,6 +94,27 @@ def init_app(app: Flask) -> None:
             return _respond(503, "redis_unavailable", "the data store is unavailable; try again")
         log.exception("unexpected error")
         return _respond(500, "internal_error", "an unexpected error occurred")
+
+
+def drain_body(limit: int = DRAIN_LIMIT) -> None:
+    """Read and drop the unread body of a request refused as too large, up to `limit` bytes.
+
+    A client sends its whole body before it reads the answer; gunicorn closes the connection
+    with the body unread, and the kernel then resets it, so the client saw "connection reset"
+    instead of the 413. A body over `limit` is not read: the reset is cheaper than the bytes.
+    """
+    length = request.content_length
+    if not length or length > limit:
+        return
+    stream = request.environ.get("wsgi.input")
+    try:
+        while length > 0:
+            chunk = stream.read(min(length, DRAIN_CHUNK))
+            if not chunk:
+                break
+            length -= len(chunk)
+    except (OSError, ValueError):  # the client went away: nothing left to answer
+        pass
 
 
 def websocket_mismatch_message() -> str:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import http
-from tests.integration.processes import overt_env
+from tests.integration.processes import overt_env, start_backend
 
 SHAPE = {"code", "status", "message", "errors"}
 
@@ -83,6 +83,17 @@ def test_body_too_large(live_server):
         "POST", live_server.http_url + "/admin/api/pause", live_server.admin_token, raw=raw
     )
     assert_error(status, body, 413)
+
+
+def test_body_too_large_under_serve(settings, spawn):
+    """Under `overt serve` (gunicorn) too, a client that sends all of a 16 MiB body before it
+    reads gets the JSON 413, not a reset connection: the body is read and dropped first."""
+    base = start_backend(spawn, overt_env(settings), "serve")
+    raw = b'{"a": "' + b"x" * (16 * 1024 * 1024) + b'"}'
+    for _ in range(3):
+        status, body = http("POST", base + "/admin/api/pause", settings.admin_token, raw=raw)
+        assert_error(status, body, 413)
+    assert http("GET", base + "/healthz")[0] == 200
 
 
 def raw_request(port: int, request: bytes) -> tuple[int, dict]:
