@@ -11,6 +11,7 @@ import { commandKey } from "../shared/keys.js";
 import { CONTENT_LABEL, dataRegionOf, looksLikeVocabulary, MAX_NAME_CHARS } from "../shared/label-policy.js";
 import { describeSubmit, describeTarget, isIgnored } from "../shared/selector.js";
 import { KEY_GATE, KEY_PAUSES, KEY_TYPED } from "../shared/storage.js";
+import { titleWithoutRecords } from "../shared/title-policy.js";
 import * as structure from "./page-structure.js";
 import { watchRoutes } from "./routes.js";
 import { adoptTyped, flushTyped, setTypingWatch, typed, watchTyping } from "./typed-fields.js";
@@ -46,10 +47,32 @@ const labelOptions = () => ({ maskSelectors, mask });
 function emit(type, fields = {}) {
   if (!allowed(type)) return;
   flushTyped(); // words still in a field are learnt before anything is described
-  const event = sanitizeEvent({ type, ts: Date.now(), url: location.href, title: document.title, page, ...fields }, "", mask);
+  const event = sanitizeEvent({ type, ts: Date.now(), url: location.href, title: pageTitle(), page, ...fields }, "", mask);
   if (!event) return;
   delete event.id; // the worker assigns ids (crypto.randomUUID needs a secure context)
   send({ type: "capture", event });
+}
+
+// The page's level-one headings: a record's page names the record there (shared/title-policy.js).
+const MAIN_HEADINGS = "h1, [role=heading][aria-level='1']";
+const MAX_HEADINGS = 5;
+
+/** The texts of the page's main headings, whole and without the controls inside them. */
+function mainHeadings() {
+  const texts = [];
+  for (const heading of [...document.querySelectorAll(MAIN_HEADINGS)].slice(0, MAX_HEADINGS)) {
+    texts.push(heading.textContent || "");
+    // Its own text apart from a control inside it (<h1>Hortensia Blackwood <button>Edit</button>).
+    const own = [...heading.childNodes].filter((node) => node.nodeType === Node.TEXT_NODE);
+    if (own.length < heading.childNodes.length) texts.push(own.map((node) => node.textContent).join(" "));
+  }
+  return texts;
+}
+
+/** The title as sent: the page's, without the record its main heading names (title-policy.js). */
+function pageTitle() {
+  const title = document.title;
+  return title ? titleWithoutRecords(title, mainHeadings()) : title;
 }
 
 function send(message) {
