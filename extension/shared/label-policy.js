@@ -568,9 +568,12 @@ function memoColumnLabel(cell, maskSelectors, memo) {
  * The label of `el` in (or being) a column header: its accessible name when that looks like UI
  * vocabulary ("Name", a sort button's "Sort"), else "column 3 header": a header's text may be
  * data (a roster's colleague), so it is held to the shape a column's name lent to cells must have.
+ * A form field there without a name of its own (a grid's header filter) takes the header's name,
+ * held to the same shape: the Name column's filter is "Name".
  */
 function headerLabel(el, header, maskSelectors, memo) {
-  const name = accessibleName(el, maskSelectors, memo);
+  let name = accessibleName(el, maskSelectors, memo);
+  if (!name && el !== header && FORM_CONTROLS.has(tagOf(el))) name = accessibleName(header, maskSelectors, memo);
   if (!name || looksLikeVocabulary(name)) return name;
   return `column ${columnNumber(header)} header`;
 }
