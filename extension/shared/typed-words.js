@@ -49,9 +49,10 @@ export const MAX_PREFIXES = 20_000;
 /**
  * A text field narrower or lower than this (in CSS px) as it shows on screen, or transparent,
  * cannot show what is typed in it: an editor's hidden input (CodeMirror 5, Ace, Monaco), whose
- * text the editor draws in its own elements.
+ * text the editor draws in its own elements. A search field that grows with its text is one
+ * character wide when empty (Choices.js: about 7 px), and is not one.
  */
-export const HIDDEN_FIELD_PX = 8;
+export const HIDDEN_FIELD_PX = 4;
 /** Where such an editor draws its text: the nearest ancestor at least this wide and high. */
 export const EDITOR_MIN_WIDTH = 40;
 export const EDITOR_MIN_HEIGHT = 16;

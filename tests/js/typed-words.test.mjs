@@ -172,6 +172,8 @@ test("an editor's hidden input: its text is drawn by the nearest ancestor big en
   // A field that shows its text, or one hidden with no editor around it in reach, lends nothing.
   assert.equal(editorDrawing([box(200, 24), box(600, 300)]), -1);
   assert.equal(editorDrawing([box(1, 1), box(4, 4)]), -1);
+  // A search field one character wide, growing with its text, shows it.
+  assert.equal(editorDrawing([box(7, 18), box(300, 40, { clips: true })]), -1);
   // A small box that does not clip hides nothing: the field overflows it, in sight.
   assert.equal(editorDrawing([box(300, 20), box(3, 0), box(600, 300)]), -1);
 });
