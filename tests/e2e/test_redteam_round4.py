@@ -16,7 +16,7 @@ import pytest
 
 from tests.e2e.e2e_harness import wait_for
 from tests.e2e.events_helpers import of_type
-from tests.e2e.redteam import check_clean, token
+from tests.e2e.redteam import check_clean, prefixes, token
 from tests.e2e.test_label_policy import arrived, open_app
 
 
@@ -74,3 +74,82 @@ def test_easymde_words_typed_and_mended(
     route = of_type(queued_events(), "route_change")[-1]
     assert route["title"] == "[typed] - Issue", route["title"]
     check_clean(npm_capturing, live_server, [first, second, third, mended(third)], run_workers)
+
+
+SHEET_NAMES = ["Evander", "Quillon", "Marisol", "Thackeray", "Leofric", "Dunmore"]
+SHEET_NAMES += ["Perpetua", "Holloway", "Thaddeus", "Wrexham", "Ottoline", "Marchbank", "Leeds"]
+
+
+def test_jspreadsheet_cells_typed_and_shown(
+    npm_capturing, pages, live_server, queued_events, run_workers
+):
+    """jspreadsheet CE: a description typed in a cell (a key on the selected cell opens its
+    editor), shown in the grid once Enter closes it, then clicked; an approver picked in a
+    dropdown cell of colleagues searched by typing; the sheet's search typed in; a header
+    clicked; Save shows the description. No typed word, colleague or cell's text may leave."""
+    first, second = token(), token()
+    page = open_app(npm_capturing, pages, queued_events, "/round4/jspreadsheet.html")
+    page.wait_for_selector("body[data-ready=yes]")
+    cell = "td[data-x='1'][data-y='2']"
+    page.click(cell)
+    page.keyboard.type(f"{first} {second}")
+    page.keyboard.press("Enter")
+    assert page.inner_text(cell) == f"{first} {second}", "the cell did not show the text"
+    page.click(cell)
+    page.dblclick("td[data-x='3'][data-y='2']")
+    page.keyboard.type("Otto")
+    page.click(".jdropdown-item >> text=Ottoline Marchbank")
+    page.click("td[data-x='0'][data-y='0']")
+    page.click("thead td[data-x='2']")
+    page.click(".jss_search")
+    page.keyboard.type("Thack")
+    wait_for(lambda: page.locator("tbody tr:visible").count() == 1, 10, message="search applied")
+    page.click("#save")
+    page.click("#done")
+    assert second in page.title(), "the page did not show the text"
+    arrived(queued_events, "click", target__selector="#done")
+    wait_for(lambda: of_type(queued_events(), "route_change"), 10, message="route change")
+    labels = click_labels(queued_events)
+    # The header row is drawn with td (not th) in the thead: no column header is recognised, so
+    # cells, the dropdown's items and the header are "[content]"; the search field keeps its
+    # label's text.
+    assert labels == [*["[content]"] * 6, "Search:", "Save", "Done"], labels
+    route = of_type(queued_events(), "route_change")[-1]
+    assert route["title"] == "[typed] - Expense", route["title"]
+    check_clean(npm_capturing, live_server, [first, *prefixes(second), *SHEET_NAMES], run_workers)
+
+
+def test_jkanban_cards_typed_and_moved(
+    npm_capturing, pages, live_server, queued_events, run_workers
+):
+    """jKanban: a card's title typed in the form "+" opens, added to the board (which shows it;
+    the page shows it in the title, on "+" and in the hash route), dragged to another board
+    (the page names it in the title), clicked; a card named after a colleague clicked; a form
+    opened and cancelled. Cards are plain divs: no name; no typed word or colleague may leave."""
+    first, second = token(), token()
+    page = open_app(npm_capturing, pages, queued_events, "/round4/jkanban.html")
+    page.wait_for_selector("body[data-ready=yes]")
+    page.click("[data-id=todo] .kanban-title-button")
+    page.keyboard.type(f"{first} {second}")
+    page.click("text=Add card")
+    card = f".kanban-item >> text={first} {second}"
+    page.drag_and_drop(card, "[data-id=finished] .kanban-drag")
+    assert page.title() == f"Moved {first} {second} to Finished", page.title()
+    page.click(card)
+    page.click(".kanban-item >> text=Call Perpetua Holloway")
+    page.click("[data-id=doing] .kanban-title-button")
+    page.click("[data-id=doing] .cancel")
+    page.click("#done")
+    arrived(queued_events, "click", target__selector="#done")
+    wait_for(lambda: of_type(queued_events(), "route_change"), 10, message="route change")
+    labels = click_labels(queued_events)
+    # Cards are divs without a role, clicked on their text: no label (a drag is no click).
+    assert labels == ["+", "Add card", None, None, "+", "Cancel", "Done"], labels
+    submit = arrived(queued_events, "submit")[0]
+    assert submit["target"].get("label") == "Add card", submit["target"]
+    titles = {e["title"] for e in queued_events() if e.get("title", "").startswith("Moved")}
+    assert titles == {"Moved [typed] to Finished"}, titles
+    names = ["Perpetua", "Holloway", "Thaddeus", "Wrexham", "Ottoline", "Marchbank"]
+    check_clean(
+        npm_capturing, live_server, [*prefixes(first), *prefixes(second), *names], run_workers
+    )
