@@ -153,3 +153,47 @@ def test_jkanban_cards_typed_and_moved(
     check_clean(
         npm_capturing, live_server, [*prefixes(first), *prefixes(second), *names], run_workers
     )
+
+
+def test_choices_colleagues_and_typed_tags(
+    npm_capturing, pages, live_server, queued_events, run_workers
+):
+    """Choices.js: a "Watchers" multi-select of colleagues searched by typing, one picked by
+    Enter and one by a click; each chosen one is a chip (an option of a listbox) holding a
+    remove button named "Remove item: <name>"; a tag field whose typed tags become chips with
+    the same buttons; one chip of each removed; Save shows the tags."""
+    first, second = token(), token()
+    page = open_app(npm_capturing, pages, queued_events, "/round4/choices.html")
+    page.wait_for_selector("body[data-ready=yes]")
+    watchers = ".choices:has(#watchers) input.choices__input--cloned"
+    page.click(watchers)
+    page.keyboard.type("Perp")
+    page.keyboard.press("Enter")
+    page.keyboard.press("Escape")
+    page.click("h1")
+    page.click(watchers)
+    page.click(".choices__item--choice >> text=Thaddeus Wrexham")
+    page.keyboard.press("Escape")
+    page.click("h1")
+    page.click(".choices:has(#tags) input.choices__input--cloned")
+    for tag in (first, second, token()):
+        page.keyboard.type(tag)
+        page.keyboard.press("Enter")
+    page.click(f".choices__item[data-value={first}] .choices__button")
+    page.click(".choices__item[data-value=thaddeus] .choices__button")
+    page.click("#save")
+    page.click("#done")
+    assert second in page.title(), "the page did not show the text"
+    arrived(queued_events, "click", target__selector="#done")
+    wait_for(lambda: of_type(queued_events(), "route_change"), 10, message="route change")
+    labels = click_labels(queued_events)
+    # Choices picks and removes on mousedown and draws the list again: those clicks land on
+    # nothing (no click event); the h1 clicked to leave a list has no name.
+    assert labels == ["Watchers", None, "Watchers", None, "Tags", "Save", "Done"], labels
+    # The chip left of a colleague holds a remove button named after them: inside an option,
+    # it is [content]; a typed tag's is masked.
+    last = of_type(queued_events(), "observation")[-1]["elements"]
+    buttons = [e.get("label") for e in last if e.get("tag") == "button"]
+    assert buttons[:3] == ["[content]", "Remove item: [typed]", "Remove item: [typed]"], buttons
+    names = ["Perpetua", "Holloway", "Thaddeus", "Wrexham", "Ottoline", "Marchbank"]
+    check_clean(npm_capturing, live_server, [first, second, *names], run_workers)

@@ -380,3 +380,17 @@ test("a field in a column header without a name of its own takes the header's na
   // A header named like a person lends no name: the field is its column's, by number.
   assert.equal(policyLabel(person), "column 3 header");
 });
+
+test("a control inside an option is content: a chosen colleague's chip and its remove button", () => {
+  const remove = h("button", { "aria-label": "Remove item: Perpetua Holloway" }, "Remove item");
+  const chip = h("div", { role: "option", "aria-selected": "true" }, "Perpetua Holloway", remove);
+  const inner = h("span", { title: "Thaddeus Wrexham" });
+  const option = h("option", {}, inner);
+  const search = h("input", { type: "search", "aria-label": "Watchers" });
+  h("body", {}, h("div", { role: "combobox" }, h("div", { role: "listbox" }, chip), search), h("select", {}, option));
+  assert.equal(policyLabel(remove), "[content]");
+  assert.equal(policyLabel(inner), "[content]");
+  // The option itself has no name of its own (options are never named by their text).
+  assert.equal(policyLabel(chip), undefined);
+  assert.equal(policyLabel(search), "Watchers");
+});
