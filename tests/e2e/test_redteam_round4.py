@@ -197,3 +197,92 @@ def test_choices_colleagues_and_typed_tags(
     assert buttons[:3] == ["[content]", "Remove item: [typed]", "Remove item: [typed]"], buttons
     names = ["Perpetua", "Holloway", "Thaddeus", "Wrexham", "Ottoline", "Marchbank"]
     check_clean(npm_capturing, live_server, [first, second, *names], run_workers)
+
+
+GRID_NAMES = ["Evander", "Quillon", "Marisol", "Thackeray", "Leofric", "Dunmore"]
+GRID_NAMES += ["Perpetua", "Holloway", "Thaddeus", "Wrexham", "Ottoline", "Marchbank"]
+
+
+def test_gridjs_people_searched_by_typing(
+    npm_capturing, pages, live_server, queued_events, run_workers
+):
+    """Grid.js: a table of colleagues searched by typing (the page shows each state of the
+    query in the title and the hash route, as search pages do), a word no one has, then part of
+    a name; a colleague's link clicked in the one row found; the search emptied, the next page,
+    an e-mail cell and a header's sort clicked."""
+    nobody = token()
+    page = open_app(npm_capturing, pages, queued_events, "/round4/gridjs.html")
+    page.wait_for_selector(".gridjs-tbody")
+    page.click(".gridjs-search-input")
+    page.keyboard.type(nobody)
+    page.wait_for_selector(".gridjs-notfound")
+    page.keyboard.press("Control+A")
+    page.keyboard.type("Thack")
+    wait_for(lambda: page.locator(".gridjs-tbody tr").count() == 1, 10, message="search")
+    assert page.title() == "People matching Thack", page.title()
+    page.click(".gridjs-td a >> text=Marisol Thackeray")
+    page.click(".gridjs-search-input")
+    page.keyboard.press("Control+A")
+    page.keyboard.press("Backspace")
+    wait_for(lambda: page.locator(".gridjs-tbody tr").count() == 4, 10, message="search cleared")
+    page.click(".gridjs-pages button >> text=Next")
+    page.click(".gridjs-td >> text=ottoline.marchbank@example.com")
+    page.click(".gridjs-th[data-column-id=team] .gridjs-sort")
+    page.click(".gridjs-th[data-column-id=status] .gridjs-th-content")
+    page.click("#done")
+    arrived(queued_events, "click", target__selector="#done")
+    labels = click_labels(queued_events)
+    # The search field is named by its aria-label; a colleague's link and an e-mail address in
+    # the table are their columns'; a header's sort button and text are the table's interface.
+    assert labels == [
+        "Type a keyword...",
+        "Name column",
+        "Type a keyword...",
+        "Next",
+        "Email column",
+        "Sort column ascending",
+        "Status",
+        "Done",
+    ], labels
+    # Each state of the query in the title is masked (one letter is no word, and names no one).
+    titles = {e.get("title") for e in queued_events()} - {"People"}
+    assert titles <= {"People matching [typed]", "People matching z", "People matching T"}, titles
+    check_clean(npm_capturing, live_server, [*prefixes(nobody), "Thack", *GRID_NAMES], run_workers)
+
+
+def test_trix_words_and_a_typed_link(npm_capturing, pages, live_server, queued_events, run_workers):
+    """Trix: two words typed, the second selected and made bold from the keyboard, then a link
+    on it whose address is typed in Trix's link dialog; Save shows the text, and the page lists
+    the link's address on a button, which is clicked."""
+    first, second, host, path = token(), token(), token(), token()
+    page = open_app(npm_capturing, pages, queued_events, "/round4/trix.html")
+    page.wait_for_selector("body[data-ready=yes]")
+    page.click("trix-editor")
+    page.keyboard.type(f"{first} ")
+    page.keyboard.press("Control+B")
+    page.keyboard.type(second)
+    page.wait_for_selector(f"trix-editor strong >> text={second}")
+    page.keyboard.press("Control+Shift+ArrowLeft")
+    # Trix reads the selection when the browser reports it changed, a moment later.
+    page.wait_for_function(
+        "() => { const [a, b] = document.querySelector('trix-editor').editor.getSelectedRange();"
+        " return a !== b; }"
+    )
+    page.click("button.trix-button--icon-link")
+    page.click("input[name=href]")
+    page.keyboard.type(f"https://{host}.example.com/{path}")
+    page.keyboard.press("Enter")
+    page.wait_for_selector(f"trix-editor a >> text={second}")
+    page.click("#save")
+    page.click(f"#links button >> text={path}")
+    page.click("#done")
+    assert second in page.title(), "the page did not show the text"
+    arrived(queued_events, "click", target__selector="#done")
+    wait_for(lambda: of_type(queued_events(), "route_change"), 10, message="route change")
+    labels = click_labels(queued_events)
+    # The editor is editable: [content]; the toolbar's button and the dialog's field keep their
+    # names; the address the page shows on a button is masked whole.
+    assert labels == ["[content]", "Link", "URL", "Save", "Open [typed]", "Done"], labels
+    keys = [e["target"].get("label") for e in of_type(queued_events(), "key")]
+    assert keys == ["[content]", "[content]", "URL"], keys
+    check_clean(npm_capturing, live_server, [first, second, host, path], run_workers)
