@@ -5,7 +5,19 @@ tests/e2e/redteam.py.
 
 - test_easymde_words_typed_and_mended: EasyMDE (CodeMirror 5) takes keys in a hidden textarea it
   empties as the caret moves, and draws the text in its own spans; a word is mended in the middle
-  after the caret moved back, so no field ever held it whole.
+  after the caret moved back, so no field ever held it whole. It leaked (title, a button's name,
+  the hash route) until the text such an editor draws was learnt too.
+- test_jspreadsheet_cells_typed_and_shown: jspreadsheet CE, cells typed in and shown, a dropdown
+  cell of colleagues searched by typing, the sheet's search.
+- test_jkanban_cards_typed_and_moved: jKanban, a card's title typed, shown on the board, dragged
+  to another board and named in the title; cards named after colleagues.
+- test_choices_colleagues_and_typed_tags: Choices.js, a multi-select of colleagues and typed
+  tags, each a chip with a remove button named after it. The colleagues' names left in every
+  observation until anything inside an option was [content].
+- test_gridjs_people_searched_by_typing: Grid.js, a table of colleagues searched by typing, the
+  query shown in the title and the hash route as it is typed.
+- test_trix_words_and_a_typed_link: Trix, words, a bold one, a link whose address is typed in its
+  dialog and shown by the page on a button.
 
 A failing test here is a leak (its message names the event type, the field and the value).
 """
