@@ -148,6 +148,17 @@ function notePending(field, word) {
   } else pending.delete(field);
 }
 
+/**
+ * Learn the text editors draw for the hidden fields typed in since the last flush (drawnText),
+ * keeping them: the worker asks a document for what was typed there just now before it masks
+ * another document's event (content/typing-now.js), and a word mended in such an editor is in
+ * no field, pending or not, while the editor keeps the focus.
+ */
+export function learnDrawn() {
+  if (!typed.ready || !enabled) return;
+  for (const field of typedIn) learn(drawnText(field));
+}
+
 /** The hashes of the words being typed at the fields' ends (never the words). */
 export const pendingHashes = () => (enabled ? [...pending.values()].map((word) => word.hash) : []);
 

@@ -7,6 +7,9 @@ tests/e2e/redteam.py.
   empties as the caret moves, and draws the text in its own spans; a word is mended in the middle
   after the caret moved back, so no field ever held it whole. It leaked (title, a button's name,
   the hash route) until the text such an editor draws was learnt too.
+- test_easymde_in_a_frame_shown_live: the same editor in a frame posting its text to the page
+  around, which shows it at once: a word mended while the editor keeps the focus leaked until a
+  frame learnt the text its editor draws before answering the service worker.
 - test_jspreadsheet_cells_typed_and_shown: jspreadsheet CE, cells typed in and shown, a dropdown
   cell of colleagues searched by typing, the sheet's search.
 - test_jkanban_cards_typed_and_moved: jKanban, a card's title typed, shown on the board, dragged
@@ -27,7 +30,7 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.e2e_harness import wait_for
-from tests.e2e.events_helpers import of_type
+from tests.e2e.events_helpers import of_type, sent_events
 from tests.e2e.redteam import check_clean, prefixes, token
 from tests.e2e.test_label_policy import arrived, open_app
 
@@ -298,3 +301,32 @@ def test_trix_words_and_a_typed_link(npm_capturing, pages, live_server, queued_e
     keys = [e["target"].get("label") for e in of_type(queued_events(), "key")]
     assert keys == ["[content]", "[content]", "URL"], keys
     check_clean(npm_capturing, live_server, [first, second, host, path], run_workers)
+
+
+def test_easymde_in_a_frame_shown_live(
+    npm_capturing, pages, live_server, queued_events, run_workers
+):
+    """EasyMDE in a frame posting its text to the page around at every change, which shows it
+    in its title and hash route at once: a word mended in its middle while the editor still has
+    the focus (no field ever held it whole, and nothing left the frame's field)."""
+    first, second = token(), token()
+    page = open_app(npm_capturing, pages, queued_events, "/round4/easymde-frame.html")
+    frame = page.frame_locator("#editor")
+    frame.locator("body[data-ready=yes]").wait_for(state="attached")
+    frame.locator(".CodeMirror-line").click()
+    page.keyboard.type(f"{first} {second}")
+    for _ in range(3):
+        page.keyboard.press("ArrowLeft")
+    before = page.evaluate("Date.now()")  # the caret moved: the text has not changed since
+    page.keyboard.type("k")
+    wait_for(lambda: mended(second) in page.title(), 10, message="the page showed the text")
+    # The observation sent on the route change showing the mended word is waited for (a route
+    # change whose addresses masking made the same is not sent); nothing is clicked, so the
+    # editor keeps the focus (leaving it, the frame would learn its text).
+    late = wait_for(
+        lambda: [e for e in sent_events(live_server) if e["ts"] >= before],
+        10,
+        message="an event after the mend",
+    )
+    assert {e["title"] for e in late} == {"Draft: [typed]"}, late
+    check_clean(npm_capturing, live_server, [first, mended(second)], run_workers)
