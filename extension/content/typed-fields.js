@@ -212,9 +212,20 @@ function noteField(field) {
   notePending(field, value.slice(finished.length));
 }
 
-/** A key that types or deletes (never which one: only whether it is a character). */
-const editingKey = (ev) =>
-  !ev.ctrlKey && !ev.metaKey && (ev.key === "Backspace" || ev.key === "Delete" || [...String(ev.key)].length === 1);
+/** Shortcuts that change a field's text without a character typed: undo, redo, cut, paste. */
+const EDITING_SHORTCUTS = new Set(["z", "y", "x", "v"]);
+
+/**
+ * A key that types or deletes (never which one: only whether it is a character), a deletion of
+ * a word at once (Ctrl+Backspace: an editor drawing its own text leaves the end of a typed word
+ * on its own), or a shortcut that edits (EDITING_SHORTCUTS, with Ctrl or Cmd).
+ */
+function editingKey(ev) {
+  if (ev.key === "Backspace" || ev.key === "Delete") return true;
+  const key = String(ev.key);
+  if (ev.ctrlKey || ev.metaKey) return EDITING_SHORTCUTS.has(key.toLowerCase());
+  return [...key].length === 1;
+}
 
 /** Learn the word keys typed outside fields made, if any, and start a new one. */
 function keepKeyWord() {

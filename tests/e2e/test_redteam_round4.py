@@ -10,6 +10,9 @@ tests/e2e/redteam.py.
 - test_easymde_in_a_frame_shown_live: the same editor in a frame posting its text to the page
   around, which shows it at once: a word mended while the editor keeps the focus leaked until a
   frame learnt the text its editor draws before answering the service worker.
+- test_easymde_word_cut_by_a_shortcut: Ctrl+Backspace in the middle of a word typed in EasyMDE
+  leaves its end on its own; a deletion with a modifier marked no field as typed in, and that
+  end left in the title until it did.
 - test_jspreadsheet_cells_typed_and_shown: jspreadsheet CE, cells typed in and shown, a dropdown
   cell of colleagues searched by typing, the sheet's search.
 - test_jkanban_cards_typed_and_moved: jKanban, a card's title typed, shown on the board, dragged
@@ -330,3 +333,31 @@ def test_easymde_in_a_frame_shown_live(
     )
     assert {e["title"] for e in late} == {"Draft: [typed]"}, late
     check_clean(npm_capturing, live_server, [first, mended(second)], run_workers)
+
+
+def test_easymde_word_cut_by_a_shortcut(
+    npm_capturing, pages, live_server, queued_events, run_workers
+):
+    """EasyMDE: a word typed, the caret moved back into it (arrow keys are sent as keys, which
+    learns what the editor shows), then Ctrl+Backspace deletes the word's first part: what is
+    left, the end of a typed word, was never a word typed or shown before; Save shows it."""
+    first, word = token(), token()
+    rest = word[-5:]
+    page = open_app(npm_capturing, pages, queued_events, "/round4/easymde.html")
+    page.wait_for_selector("body[data-ready=yes]")
+    page.click(".CodeMirror-line")
+    page.keyboard.type(f"{first} {word}")
+    for _ in range(5):
+        page.keyboard.press("ArrowLeft")
+    arrived(queued_events, "key", key="ArrowLeft")
+    page.keyboard.press("Control+Backspace")
+    assert page.evaluate("document.querySelector('.CodeMirror').CodeMirror.getValue()") == (
+        f"{first} {rest}"
+    )
+    page.click("#save")
+    page.click("#done")
+    arrived(queued_events, "click", target__selector="#done")
+    wait_for(lambda: of_type(queued_events(), "route_change"), 10, message="route change")
+    route = of_type(queued_events(), "route_change")[-1]
+    assert route["title"] == "[typed] - Issue", route["title"]
+    check_clean(npm_capturing, live_server, [first, word, rest], run_workers)
