@@ -11,12 +11,16 @@
  * A widget that builds its text from keys (an ARIA textbox that is not editable, an editor that
  * cancels `beforeinput` and draws its own model) fires no input event: a key typed there is
  * handled as one when the key is released. A chosen or dropped file's name counts as typed.
+ * An editor that takes keys in a hidden field (CodeMirror 5, Ace, Monaco: a textarea too small or
+ * transparent to show text, emptied whenever the caret moves) draws the text elsewhere: a word
+ * mended in its middle was never whole in the field, so once keys are typed there the text the
+ * editor draws around it is learnt too.
  * Keys typed outside any field (type-ahead in a list, a page that handles keys itself) make words
  * too: their characters are hashed as they come and never kept beyond the word being typed. A
  * password field is never read; once the page shows it as text (a "Show" toggle), it is read as
  * any field. What was typed is learnt before the page is left, whatever the categories allow.
  */
-import { TypedWords } from "../shared/typed-words.js";
+import { editorDrawing, TypedWords } from "../shared/typed-words.js";
 
 const NOT_TEXT = new Set(["password", "hidden", "checkbox", "radio", "submit", "button", "reset", "image", "file", "range", "color"]);
 const FIELDS = "input, textarea, [contenteditable]:not([contenteditable=false]), [role=textbox]";
@@ -27,6 +31,11 @@ const dirty = new Set();
 const pending = new Map();
 /** Fields a key was typed in that have not fired an input event for it (yet). */
 const keyed = new Set();
+/** Fields typed in since the last flush (not merely found on the page): see drawnText. */
+const typedIn = new Set();
+/** How far above a hidden field its editor's drawing is looked for, and how much of it is read. */
+const EDITOR_DEPTH = 4;
+const MAX_DRAWN_CHARS = 100_000;
 /** Password fields typed in: read only once the page turns them into text fields. */
 const secrets = new Set();
 /** The word keys typed outside any field are making (its letters until it ends, never sent). */
@@ -46,6 +55,7 @@ export function setTypingWatch(on) {
   enabled = Boolean(on);
   if (!enabled) {
     dirty.clear();
+    typedIn.clear();
     pending.clear();
     keyed.clear();
     secrets.clear();
@@ -85,6 +95,30 @@ function valueOf(field) {
   return field.innerText || field.textContent || "";
 }
 
+/** A box as editorDrawing reads it. */
+function boxOf(el) {
+  const rect = el.getBoundingClientRect();
+  const style = getComputedStyle(el);
+  return { width: rect.width, height: rect.height, opacity: style.opacity, clips: style.overflowX !== "visible" || style.overflowY !== "visible" };
+}
+
+/**
+ * The text an editor draws for a field it hides (extension/shared/typed-words.js, editorDrawing):
+ * the rendered text of its nearest ancestor, at most EDITOR_DEPTH up and never the body, big
+ * enough to show it; "" for a field that shows its own text. Read only for fields typed in: a
+ * field hidden by CSS that no one typed in lends nothing.
+ */
+function drawnText(field) {
+  if (!(field instanceof HTMLInputElement || field instanceof HTMLTextAreaElement) || !field.isConnected) return "";
+  const nodes = [field];
+  for (let up = field.parentElement; up && nodes.length <= EDITOR_DEPTH; up = up.parentElement) {
+    if (up === document.body || up === document.documentElement) break;
+    nodes.push(up);
+  }
+  const at = editorDrawing(nodes.map(boxOf));
+  return at < 0 ? "" : String(nodes[at].innerText || "").slice(0, MAX_DRAWN_CHARS);
+}
+
 function learn(text) {
   const added = typed.addText(text);
   if (added.length) report(added);
@@ -114,6 +148,17 @@ function notePending(field, word) {
   } else pending.delete(field);
 }
 
+/**
+ * Learn the text editors draw for the hidden fields typed in since the last flush (drawnText),
+ * keeping them: the worker asks a document for what was typed there just now before it masks
+ * another document's event (content/typing-now.js), and a word mended in such an editor is in
+ * no field, pending or not, while the editor keeps the focus.
+ */
+export function learnDrawn() {
+  if (!typed.ready || !enabled) return;
+  for (const field of typedIn) learn(drawnText(field));
+}
+
 /** The hashes of the words being typed at the fields' ends (never the words). */
 export const pendingHashes = () => (enabled ? [...pending.values()].map((word) => word.hash) : []);
 
@@ -122,6 +167,7 @@ export function flushTyped() {
   if (!typed.ready || !enabled) return;
   for (const field of dirty) {
     learn(valueOf(field));
+    if (typedIn.has(field)) learn(drawnText(field));
     keepPending(field);
   }
   for (const field of secrets) {
@@ -131,6 +177,7 @@ export function flushTyped() {
   }
   if (keyWord.length >= 2) learn(keyWord); // as it is now; the keys typed next go on with it
   dirty.clear();
+  typedIn.clear();
   pending.clear();
   keyed.clear();
 }
@@ -155,6 +202,7 @@ function onInput(ev) {
 /** Learn the finished words of a field typed in, and note the word being typed at its end. */
 function noteField(field) {
   dirty.add(field);
+  typedIn.add(field);
   if (!typed.ready || !enabled) return;
   // Finished words are learnt; the word being typed is only masked for a while (notePending):
   // learning every prefix of every word for the session would mask too much.
@@ -164,9 +212,20 @@ function noteField(field) {
   notePending(field, value.slice(finished.length));
 }
 
-/** A key that types or deletes (never which one: only whether it is a character). */
-const editingKey = (ev) =>
-  !ev.ctrlKey && !ev.metaKey && (ev.key === "Backspace" || ev.key === "Delete" || [...String(ev.key)].length === 1);
+/** Shortcuts that change a field's text without a character typed: undo, redo, cut, paste. */
+const EDITING_SHORTCUTS = new Set(["z", "y", "x", "v"]);
+
+/**
+ * A key that types or deletes (never which one: only whether it is a character), a deletion of
+ * a word at once (Ctrl+Backspace: an editor drawing its own text leaves the end of a typed word
+ * on its own), or a shortcut that edits (EDITING_SHORTCUTS, with Ctrl or Cmd).
+ */
+function editingKey(ev) {
+  if (ev.key === "Backspace" || ev.key === "Delete") return true;
+  const key = String(ev.key);
+  if (ev.ctrlKey || ev.metaKey) return EDITING_SHORTCUTS.has(key.toLowerCase());
+  return [...key].length === 1;
+}
 
 /** Learn the word keys typed outside fields made, if any, and start a new one. */
 function keepKeyWord() {
@@ -203,6 +262,7 @@ function onLeave(ev) {
     const field = editingKey(ev) ? eventField(ev) : null;
     if (field && enabled !== false) {
       dirty.add(field); // learnt before the next event is described, input event or not
+      typedIn.add(field);
       keyed.add(field);
     }
     return;

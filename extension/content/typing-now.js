@@ -13,7 +13,7 @@
  * it describes anything (content/typed-fields.js, flushTyped). Used by content/frame-typing.js
  * (frames) and content/capture.js (the top document of a tab).
  */
-import { pendingHashes, typed } from "./typed-fields.js";
+import { learnDrawn, pendingHashes, typed } from "./typed-fields.js";
 
 /** An answer holds what was learnt this long before the worker asked. */
 const RECENT_MS = 500;
@@ -59,6 +59,7 @@ function onTyping() {
 /** Answer the worker's "typing-now" at once (an onMessage listener: other messages are left). */
 export function answerTypingNow(message, sender, sendResponse) {
   if (!message || message.type !== "typing-now" || sender.id !== chrome.runtime.id) return;
+  learnDrawn(); // what is learnt is noted as recent (its hashes are shared: noteRecent)
   noteRecent(pendingHashes());
   const asked = Number.isFinite(message.at) ? Math.min(message.at, Date.now()) : Date.now();
   const hashes = [...new Set(recent.filter((entry) => entry.at >= asked - RECENT_MS).map((entry) => entry.hash))];

@@ -568,9 +568,12 @@ function memoColumnLabel(cell, maskSelectors, memo) {
  * The label of `el` in (or being) a column header: its accessible name when that looks like UI
  * vocabulary ("Name", a sort button's "Sort"), else "column 3 header": a header's text may be
  * data (a roster's colleague), so it is held to the shape a column's name lent to cells must have.
+ * A form field there without a name of its own (a grid's header filter) takes the header's name,
+ * held to the same shape: the Name column's filter is "Name".
  */
 function headerLabel(el, header, maskSelectors, memo) {
-  const name = accessibleName(el, maskSelectors, memo);
+  let name = accessibleName(el, maskSelectors, memo);
+  if (!name && el !== header && FORM_CONTROLS.has(tagOf(el))) name = accessibleName(header, maskSelectors, memo);
   if (!name || looksLikeVocabulary(name)) return name;
   return `column ${columnNumber(header)} header`;
 }
@@ -611,6 +614,24 @@ function recordLinkName(el, name) {
   return isRecordHref(attr(el, "href")) ? CONTENT_LABEL : name;
 }
 
+/** Options of a choice list: a native <option> or role=option (a listbox's, a chosen item's chip). */
+const OPTIONS = "option, [role=option]";
+
+/**
+ * True when `el` is inside an option (not the option itself): a chosen colleague's chip in a
+ * listbox holding a remove button named "Remove item: Perpetua Holloway" (Choices.js). An
+ * option's text is a choice, often a colleague's name, and controls in it are named after it.
+ */
+function insideOption(el) {
+  const parent = el.parentElement;
+  if (!parent) return false;
+  if (typeof parent.closest === "function") return parent.closest(OPTIONS) !== null;
+  for (let node = parent; node; node = node.parentElement) {
+    if (tagOf(node) === "option" || roleAttr(node) === "option") return true;
+  }
+  return false;
+}
+
 /** The structural label of `el` in `region`: see columnLabel, headerLabel; else "[content]". */
 function structuralLabel(el, region, maskSelectors, memo) {
   if (region.kind === "cell") return memoColumnLabel(region.node, maskSelectors, memo);
@@ -630,7 +651,10 @@ export function policyLabel(el, options = {}, max = options.max === undefined ? 
   const mask = options.mask === undefined ? identity : options.mask;
   const memo = options.memo === undefined ? null : options.memo;
   const region = regionOf(el, maskSelectors, memo);
-  const raw = region ? structuralLabel(el, region, maskSelectors, memo) : recordLinkName(el, accessibleName(el, maskSelectors, memo));
+  let raw;
+  if (region) raw = structuralLabel(el, region, maskSelectors, memo);
+  else if (insideOption(el)) raw = CONTENT_LABEL;
+  else raw = recordLinkName(el, accessibleName(el, maskSelectors, memo));
   const label = memo ? memoRedacted(raw, mask, max, memo) : redactLabel(mask(raw), max);
   return label || undefined;
 }

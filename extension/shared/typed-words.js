@@ -46,6 +46,38 @@ export const PREFIX_MS = 120_000;
 /** Prefixes remembered at most, of each kind; the oldest are forgotten first. */
 export const MAX_PREFIXES = 20_000;
 
+/**
+ * A text field narrower or lower than this (in CSS px) as it shows on screen, or transparent,
+ * cannot show what is typed in it: an editor's hidden input (CodeMirror 5, Ace, Monaco), whose
+ * text the editor draws in its own elements. A search field that grows with its text is one
+ * character wide when empty (Choices.js: about 7 px), and is not one.
+ */
+export const HIDDEN_FIELD_PX = 4;
+/** Where such an editor draws its text: the nearest ancestor at least this wide and high. */
+export const EDITOR_MIN_WIDTH = 40;
+export const EDITOR_MIN_HEIGHT = 16;
+
+const tiny = (box) => box.width < HIDDEN_FIELD_PX || box.height < HIDDEN_FIELD_PX;
+
+/**
+ * Where an editor draws the text of a field it hides. `chain` is the field's box, then its
+ * ancestors' nearest first, each {width, height, opacity, clips} (clips: its overflow is not
+ * visible). The field is hidden when it, or an ancestor clipping it, is smaller than
+ * HIDDEN_FIELD_PX either way (CodeMirror 5's textarea is 1000 px wide in a 3 by 0 px box), or
+ * when it or an ancestor is transparent; the editor is the first ancestor above that at least
+ * EDITOR_MIN_WIDTH by EDITOR_MIN_HEIGHT. Returns its index in `chain`; -1 for a field that shows
+ * its own text, or a hidden one with no such ancestor in `chain`.
+ */
+export function editorDrawing(chain) {
+  let hidden = false;
+  for (let i = 0; i < chain.length; i++) {
+    const box = chain[i];
+    if (hidden && box.width >= EDITOR_MIN_WIDTH && box.height >= EDITOR_MIN_HEIGHT) return i;
+    if (((i === 0 || box.clips) && tiny(box)) || Number(box.opacity) === 0) hidden = true;
+  }
+  return -1;
+}
+
 /** cyrb53: a fast 53-bit string hash (not cryptographic; the salt keeps it per session). */
 function cyrb53(text, seed) {
   let h1 = 0xdeadbeef ^ seed;

@@ -144,8 +144,9 @@ def todomvc_dir() -> Path:
     return modules / "todomvc" / "examples" / "vanillajs"
 
 
-# Libraries apps draw their data grids, calendars, editors and pickers with
-# (tests/e2e/test_grid_libraries.py, tests/e2e/test_editor_libraries.py), pinned.
+# Libraries apps draw their data grids, calendars, editors, pickers, spreadsheets and boards with
+# (tests/e2e/test_grid_libraries.py, tests/e2e/test_editor_libraries.py,
+# tests/e2e/test_redteam_round4.py), pinned.
 NPM_PACKAGES = (
     "ag-grid-community@32.3.3",
     "tabulator-tables@6.3.1",
@@ -153,6 +154,14 @@ NPM_PACKAGES = (
     "quill@2.0.3",
     "tom-select@2.4.1",
     "fullcalendar@6.1.15",
+    # tests/e2e/test_redteam_round4.py (jspreadsheet-ce loads jsuites, pinned here too)
+    "easymde@2.21.0",
+    "jspreadsheet-ce@5.0.4",
+    "jsuites@5.13.5",
+    "jkanban@1.3.1",
+    "trix@2.1.19",
+    "gridjs@6.2.0",
+    "choices.js@11.2.4",
 )
 
 

@@ -48,8 +48,11 @@ def test_tabulator(npm_capturing, pages, live_server, queued_events, run_workers
     page.click("#done")
     arrived(queued_events, "click", target__selector="#done")
     labels = click_labels(queued_events)
-    # The filter field has no name of its own; the cell is named by its column, the header by its.
-    assert labels[1:] == ["Name column", "Team", "Done"], labels
+    # The filter field has no name of its own: it takes its header's; the cell is named by its
+    # column, the header by its.
+    assert labels == ["Name", "Name column", "Team", "Done"], labels
+    click = of_type(queued_events(), "click")[0]
+    assert click["target"]["tag"] == "input", click["target"]
     check_clean(npm_capturing, live_server, NAMES, run_workers)
 
 

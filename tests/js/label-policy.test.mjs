@@ -362,3 +362,35 @@ test("the options of a choice list inside a label, a button or a header never na
   h("table", {}, h("thead", {}, h("tr", {}, h("th", {}, "Subject"), header)), h("tbody", {}, h("tr", {}, h("td", {}, "Printer jam"), cell)));
   assert.equal(policyLabel(cell), "Assignee column");
 });
+
+test("a field in a column header without a name of its own takes the header's name", () => {
+  const filter = h("input", { type: "search" });
+  const named = h("input", { type: "search", "aria-label": "Search names" });
+  const sort = h("span", {}, "▲");
+  const person = h("input", { type: "search" });
+  h("body", {}, h("div", { role: "grid" },
+    h("div", { role: "row" },
+      h("div", { role: "columnheader" }, h("span", {}, "Name"), filter),
+      h("div", { role: "columnheader" }, "Team", named, sort),
+      h("div", { role: "columnheader" }, "Ottilie Brackwater", person)),
+    h("div", { role: "row" }, h("div", { role: "gridcell" }, "Marisol Thackeray"))));
+  assert.equal(policyLabel(filter), "Name");
+  assert.equal(policyLabel(named), "Search names");
+  assert.equal(policyLabel(sort), undefined); // not a field: no name of its own, none lent
+  // A header named like a person lends no name: the field is its column's, by number.
+  assert.equal(policyLabel(person), "column 3 header");
+});
+
+test("a control inside an option is content: a chosen colleague's chip and its remove button", () => {
+  const remove = h("button", { "aria-label": "Remove item: Perpetua Holloway" }, "Remove item");
+  const chip = h("div", { role: "option", "aria-selected": "true" }, "Perpetua Holloway", remove);
+  const inner = h("span", { title: "Thaddeus Wrexham" });
+  const option = h("option", {}, inner);
+  const search = h("input", { type: "search", "aria-label": "Watchers" });
+  h("body", {}, h("div", { role: "combobox" }, h("div", { role: "listbox" }, chip), search), h("select", {}, option));
+  assert.equal(policyLabel(remove), "[content]");
+  assert.equal(policyLabel(inner), "[content]");
+  // The option itself has no name of its own (options are never named by their text).
+  assert.equal(policyLabel(chip), undefined);
+  assert.equal(policyLabel(search), "Watchers");
+});

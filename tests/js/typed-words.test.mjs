@@ -5,7 +5,7 @@ import { test } from "node:test";
 import { redactUrl } from "../../extension/shared/redact.js";
 import { sanitizeEvent } from "../../extension/shared/events.js";
 import { buildSelector } from "../../extension/shared/selector.js";
-import { MAX_TYPED_HASHES, PREFIX_MS, TypedWords, wordsOf } from "../../extension/shared/typed-words.js";
+import { editorDrawing, MAX_TYPED_HASHES, PREFIX_MS, TypedWords, wordsOf } from "../../extension/shared/typed-words.js";
 import { h } from "./stub-dom.mjs";
 
 test("only hashes are kept, salted per session", () => {
@@ -160,4 +160,20 @@ test("a word typed with an apostrophe is masked where a page shows it joined", (
   typed.addText("call O'Brien and d’Arcy");
   assert.equal(typed.mask("/people/obrien"), "/people/[typed]");
   assert.equal(typed.mask("Darcy"), "[typed]");
+});
+
+test("an editor's hidden input: its text is drawn by the nearest ancestor big enough to show it", () => {
+  const box = (width, height, extra = {}) => ({ width, height, opacity: "1", clips: false, ...extra });
+  // CodeMirror 5: a 1000 px wide textarea in a 3 by 0 px box that clips it, in the editor.
+  assert.equal(editorDrawing([box(1002, 15), box(3, 0, { clips: true }), box(1264, 322), box(1264, 405)]), 2);
+  // Ace: a transparent textarea right in the editor; Monaco: a 1 px one.
+  assert.equal(editorDrawing([box(8, 16, { opacity: "0" }), box(600, 300)]), 1);
+  assert.equal(editorDrawing([box(1, 1), box(20, 20, { clips: true }), box(600, 300)]), 2);
+  // A field that shows its text, or one hidden with no editor around it in reach, lends nothing.
+  assert.equal(editorDrawing([box(200, 24), box(600, 300)]), -1);
+  assert.equal(editorDrawing([box(1, 1), box(4, 4)]), -1);
+  // A search field one character wide, growing with its text, shows it.
+  assert.equal(editorDrawing([box(7, 18), box(300, 40, { clips: true })]), -1);
+  // A small box that does not clip hides nothing: the field overflows it, in sight.
+  assert.equal(editorDrawing([box(300, 20), box(3, 0), box(600, 300)]), -1);
 });
