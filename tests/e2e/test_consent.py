@@ -38,6 +38,8 @@ def test_withdrawn_consent_stops_that_category_at_once(
 ):
     """Withdrawing clicks (a consent push) stops clicks while other categories continue."""
     page = capturing.open(pages.url("/app/home"))
+    # The page view first: the content script is listening by then (a click before it is lost).
+    wait_for(lambda: of_type(queued_events(), "page_view"), 10, message="page view")
     page.click("#save")
     wait_for(lambda: of_type(queued_events(), "click"), 10, message="click before withdrawal")
     others = {c: True for c in ("navigation", "forms", "scroll", "focus", "typing")}

@@ -38,6 +38,18 @@ def test_words_typed_in_an_editor_library(
     check_clean(npm_capturing, live_server, [first, *prefixes(second)], run_workers)
 
 
+def close_list(page, dropdown: str) -> None:
+    """Leave a Tom Select control until its list stays hidden: it may focus its control again a
+    moment after a pick (then the list opens again and covers what is clicked next)."""
+    for _ in range(5):
+        page.click("h1")
+        page.locator(dropdown).wait_for(state="hidden")
+        page.wait_for_timeout(300)
+        if not page.locator(dropdown).is_visible():
+            return
+    raise AssertionError(f"{dropdown} keeps opening")
+
+
 def test_a_picker_of_colleagues_and_typed_tags(
     npm_capturing, pages, live_server, queued_events, run_workers
 ):
@@ -51,13 +63,11 @@ def test_a_picker_of_colleagues_and_typed_tags(
     page.keyboard.type(tag)
     page.keyboard.press("Enter")
     page.click(f".ts-control .item >> text={tag}")
-    page.click("h1")  # an open list would cover the next field: leave, wait until it is hidden
-    page.locator("#tags-ts-dropdown").wait_for(state="hidden")
+    close_list(page, "#tags-ts-dropdown")  # an open list would cover the next field
     page.click("#assignee-ts-control")
     page.keyboard.type("Perp")
     page.click(".ts-dropdown [data-selectable] >> text=Perpetua Holloway")
-    page.click("h1")
-    page.locator("#assignee-ts-dropdown").wait_for(state="hidden")
+    close_list(page, "#assignee-ts-dropdown")
     page.click("#done")
     arrived(queued_events, "click", target__selector="#done")
     option = of_type(queued_events(), "click", target__role="option")

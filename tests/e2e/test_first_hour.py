@@ -129,6 +129,10 @@ def test_first_hour(walk, live_server, pages, launch_browser, queued_events, run
 
     # 5. Browse the work app: its clicks arrive, and status stops warning.
     app = browser.open(pages.url("/app/home"))
+    # Its page view first (navigation is consented): the content script is listening by then.
+    wait_for(
+        lambda: any(e["type"] == "page_view" for e in queued_events()), 15, message="page view"
+    )
     app.click("#save")
     wait_for(lambda: queued_clicks(queued_events) == 1, 15, message="the click arrives")
     walk.shot(app, "work-app")
