@@ -36,6 +36,7 @@ from tests.e2e.e2e_harness import wait_for
 from tests.e2e.events_helpers import of_type, sent_events
 from tests.e2e.redteam import check_clean, prefixes, token
 from tests.e2e.test_label_policy import arrived, open_app
+from tests.e2e.test_redteam_round3 import saved
 
 
 def click_labels(queued_events) -> list:
@@ -125,11 +126,7 @@ def test_jspreadsheet_cells_typed_and_shown(
     page.click(".jss_search")
     page.keyboard.type("Thack")
     wait_for(lambda: page.locator("tbody tr:visible").count() == 1, 10, message="search applied")
-    page.click("#save")
-    page.click("#done")
-    assert second in page.title(), "the page did not show the text"
-    arrived(queued_events, "click", target__selector="#done")
-    wait_for(lambda: of_type(queued_events(), "route_change"), 10, message="route change")
+    saved(page, queued_events, "#save", second)
     labels = click_labels(queued_events)
     # The header row is drawn with td (not th) in the thead: no column header is recognised, so
     # cells, the dropdown's items and the header are "[content]"; the search field keeps its
@@ -202,11 +199,7 @@ def test_choices_colleagues_and_typed_tags(
         page.keyboard.press("Enter")
     page.click(f".choices__item[data-value={first}] .choices__button")
     page.click(".choices__item[data-value=thaddeus] .choices__button")
-    page.click("#save")
-    page.click("#done")
-    assert second in page.title(), "the page did not show the text"
-    arrived(queued_events, "click", target__selector="#done")
-    wait_for(lambda: of_type(queued_events(), "route_change"), 10, message="route change")
+    saved(page, queued_events, "#save", second)
     labels = click_labels(queued_events)
     # Choices picks and removes on mousedown and draws the list again: those clicks land on
     # nothing (no click event); the h1 clicked to leave a list has no name.
