@@ -107,6 +107,8 @@ def drain_body(limit: int = DRAIN_LIMIT) -> None:
     if not length or length > limit:
         return
     stream = request.environ.get("wsgi.input")
+    if stream is None:
+        return
     try:
         while length > 0:
             chunk = stream.read(min(length, DRAIN_CHUNK))
