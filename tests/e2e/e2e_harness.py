@@ -197,7 +197,9 @@ class ExtensionBrowser:
         return self.evaluate("globalThis.overt.outbox().entries.length")
 
     def open(self, url: str):
-        """Open `url` in a new tab and wait for the content script to be ready."""
+        """Open `url` in a new tab; return at its load event. The content script starts a moment
+        later (document_idle, then a dynamic import): wait for its page view before an action
+        that must be captured (tests/e2e/test_label_policy.py `open_app`)."""
         page = self.context.new_page()
         page.goto(url)
         return page
