@@ -614,19 +614,14 @@ function recordLinkName(el, name) {
   return isRecordHref(attr(el, "href")) ? CONTENT_LABEL : name;
 }
 
-/** Options of a choice list: a native <option> or role=option (a listbox's, a chosen item's chip). */
-const OPTIONS = "option, [role=option]";
-
 /**
- * True when `el` is inside an option (not the option itself): a chosen colleague's chip in a
- * listbox holding a remove button named "Remove item: Perpetua Holloway" (Choices.js). An
- * option's text is a choice, often a colleague's name, and controls in it are named after it.
+ * True when `el` is inside an option (not the option itself), a native <option> or role=option:
+ * a chosen colleague's chip in a listbox holding a remove button named "Remove item: Perpetua
+ * Holloway" (Choices.js). An option's text is a choice, often a colleague's name, and controls in
+ * it are named after it. Walked as inCommandContainer walks: one way, with or without `closest`.
  */
 function insideOption(el) {
-  const parent = el.parentElement;
-  if (!parent) return false;
-  if (typeof parent.closest === "function") return parent.closest(OPTIONS) !== null;
-  for (let node = parent; node; node = node.parentElement) {
+  for (let node = el.parentElement; node; node = node.parentElement) {
     if (tagOf(node) === "option" || roleAttr(node) === "option") return true;
   }
   return false;
