@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 
 from backend.core import keys
 from backend.core.drops import MINUTE_MS
+from backend.core.filters import ERASED
 from backend.core.pseudonym import pseudonym
 from backend.core.records import (
     CATEGORY,
@@ -81,7 +82,7 @@ class Stager:
         rules = self.rules
         if self.no_pauses:  # Rules.reason, when no pause can apply
             if (received if received < ts else ts) <= rules.erased.get(employee, -1):
-                return "erased"
+                return ERASED
             since = rules.grants.get(employee, {}).get(category)
             if since is None:
                 return "no_consent"

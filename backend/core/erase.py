@@ -36,11 +36,10 @@ from .datasets import (
     sha256,
     shard_paths,
 )
+from .filters import ERASED
 from .policy import get_policy
 from .pseudonym import pseudonym
 from .purge import purge_employee
-
-ERASED = "erased"  # the drop reason of the workers' filters (backend/core/filters.py)
 
 log = logging.getLogger(__name__)
 

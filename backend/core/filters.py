@@ -14,6 +14,10 @@ import redis
 from . import keys, pauses
 from .records import Entry
 
+# The drop reason of an event sent before its employee's erasure (backend/core/erase.py counts
+# what it purges under it too).
+ERASED = "erased"
+
 
 @dataclass
 class Rules:
@@ -31,7 +35,7 @@ class Rules:
         """Return why an event at `ts` received at `received` must not enter a dataset."""
         # By event time too: what sat in the extension's outbox during an erasure is erased.
         if min(received, ts) <= self.erased.get(employee, -1):
-            return "erased"
+            return ERASED
         since = self.grants.get(employee, {}).get(category)
         if since is None:
             return "no_consent"
