@@ -34,6 +34,7 @@ if str(ROOT) not in sys.path:
 
 from backend.core.vocabulary import CATEGORIES as VOCABULARY_CATEGORIES  # noqa: E402
 from backend.embedded_redis import EmbeddedRedis  # noqa: E402
+from tests.integration.processes import family  # noqa: E402
 
 ADMIN_TOKEN = "bench-admin-token"
 WORK_ORIGIN = "https://app.example.com"
@@ -270,15 +271,6 @@ def percentiles(values: list[float]) -> dict:
 def ws_key() -> str:
     """Return a Sec-WebSocket-Key."""
     return base64.b64encode(os.urandom(16)).decode()
-
-
-def family(pid: int) -> list[int]:
-    """Return `pid` and its direct children, such as a gunicorn master and its workers."""
-    try:
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    except OSError:
-        children = []
-    return [pid, *map(int, children)]
 
 
 def rss_mb(pid: int) -> float:

@@ -78,6 +78,7 @@ chrome.storage.onChanged.addListener(async (changes, area) => {
 chrome.tabs.onActivated.addListener(({ tabId }) => notifyTabFocus(tabId));
 
 chrome.tabs.onRemoved.addListener((tabId) => started.then(() => {
+  greeted.delete(tabId);
   forgetTab(tabId);
   forgetTypingFrames(tabId);
 }));
@@ -139,8 +140,12 @@ async function onContentHello(message, sender) {
   }
   ensureConnected();
   const opened = await openedByWorkApp(sender.tab);
+  greeted.add(sender.tab.id);
   return { ok: true, gate: currentGate(), origin: originOf(sender.url), typed: sharedTyped(), opened_by_work_app: opened };
 }
+
+/** Tabs whose top document's content script has said hello since this worker started. */
+const greeted = new Set();
 
 /**
  * Whether a work app's tab opened this one (a pop-up compose window, a link opened in a new tab):
@@ -285,4 +290,4 @@ async function openMyData() {
 }
 
 // Read-only hooks for debugging from the worker console (and the e2e tests).
-globalThis.overt = { state, config: () => config, outbox: () => store.box, counts: readCounts, started };
+globalThis.overt = { state, config: () => config, outbox: () => store.box, counts: readCounts, started, greeted: (tabId) => greeted.has(tabId) };

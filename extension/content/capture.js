@@ -33,6 +33,7 @@ const timings = []; // per observation sent from this page: [ms to build it, ms 
 let leaving = false; // set on pagehide: a navigation in this tab is not the tab being hidden
 let maskSelectors = [];
 const scroll = { max: 0, sent: 0, timer: null };
+let route = null; // a route change waiting for its page to settle (onRouteChange)
 const typing = new Map(); // element -> {count, timer}
 // Opened by a work app's tab (a pop-up compose window, a link opened in a new tab; the worker
 // knows the opener): what is typed here may be shown back there, so it is learnt here too.
@@ -45,6 +46,7 @@ const labelOptions = () => ({ maskSelectors, mask });
 
 /** Build, redact and send one event if the gate allows its category here. */
 function emit(type, fields = {}) {
+  if (route) describeRoute(); // a route change still settling comes first, as it happened first
   if (!allowed(type)) return;
   flushTyped(); // words still in a field are learnt before anything is described
   const event = sanitizeEvent({ type, ts: Date.now(), url: location.href, title: pageTitle(), page, ...fields }, "", mask);
@@ -83,6 +85,7 @@ function send(message) {
 function stop() {
   stopped = true;
   dropPending();
+  dropRoute();
 }
 
 /** Forget anything not yet sent (pause, consent withdrawn): nothing is emitted after it. */
@@ -112,6 +115,7 @@ function applyGate(next) {
   applyTypingWatch();
   if (!allowed("scroll")) clearTimeout(scroll.timer);
   if (!allowed("input_activity")) dropPending();
+  if (!allowed("route_change")) dropRoute();
   if (!pageViewSent && allowed("page_view")) {
     pageViewSent = true;
     emit("page_view", { referrer: document.referrer });
@@ -129,6 +133,7 @@ function applyTypingWatch() {
 
 /** Send an observation of the page as it is now (page_structure consent permitting). */
 function emitObservation() {
+  if (route) return describeRoute(); // which observes the new route's page
   if (!allowed("observation")) return;
   const began = performance.now();
   const { elements, ms } = structure.observe(labelOptions());
@@ -264,17 +269,55 @@ function onInput(ev) {
   typing.set(el, entry);
 }
 
+// A single-page app changes its address first and draws the new route after (a frame later, or
+// once its data arrives), often setting the title before the heading that names the record
+// (shared/title-policy.js). A route change is described once the page has been quiet for
+// ROUTE_QUIET_MS (no node or text changed), at most ROUTE_MAX_MS after it, or at once when
+// anything else is to be sent: its title and observation are then the new route's.
+const ROUTE_QUIET_MS = 150;
+const ROUTE_MAX_MS = 1000;
+
 function onRouteChange(from) {
+  if (route) describeRoute(); // the one before, as the page is now
   flushScroll();
   scroll.max = 0;
   scroll.sent = 0;
   page = randomToken("p_");
   structure.newVisit();
-  emit("route_change", { from });
+  if (!allowed("route_change")) return;
+  const settle = () => {
+    clearTimeout(route.quiet);
+    route.quiet = setTimeout(describeRoute, ROUTE_QUIET_MS);
+  };
+  route = { from, url: location.href, ts: Date.now(), cap: setTimeout(describeRoute, ROUTE_MAX_MS) };
+  route.observer = new MutationObserver(settle);
+  route.observer.observe(document, { childList: true, characterData: true, subtree: true });
+  settle();
+}
+
+/** Send the route change waiting to settle, and the observation of the page it led to. */
+function describeRoute() {
+  if (!route) return;
+  const { from, url, ts, quiet, cap, observer } = route;
+  route = null;
+  clearTimeout(quiet);
+  clearTimeout(cap);
+  observer.disconnect();
+  emit("route_change", { from, url, ts });
   emitObservation();
 }
 
+/** Forget a route change not described yet (paused, or route changes no longer allowed). */
+function dropRoute() {
+  if (!route) return;
+  clearTimeout(route.quiet);
+  clearTimeout(route.cap);
+  route.observer.disconnect();
+  route = null;
+}
+
 function flushPending() {
+  if (route) describeRoute();
   flushScroll();
   for (const el of [...typing.keys()]) flushTyping(el);
 }
@@ -283,7 +326,10 @@ function onStorageChange(changes, area) {
   if (area !== "session") return;
   if (changes[KEY_PAUSES]) {
     paused = Object.keys(changes[KEY_PAUSES].newValue || {}).length > 0;
-    if (paused) dropPending();
+    if (paused) {
+      dropPending();
+      dropRoute();
+    }
   }
   if (changes[KEY_TYPED]) adoptTyped(changes[KEY_TYPED].newValue);
   if (changes[KEY_GATE]) applyGate(changes[KEY_GATE].newValue);

@@ -197,12 +197,22 @@ class ExtensionBrowser:
         return self.evaluate("globalThis.overt.outbox().entries.length")
 
     def open(self, url: str):
-        """Open `url` in a new tab; return at its load event. The content script starts a moment
-        later (document_idle, then a dynamic import): wait for its page view before an action
-        that must be captured (tests/e2e/test_label_policy.py `open_app`)."""
+        """Open `url` in a new tab; return once the content script listens there (it starts after
+        the load event: document_idle, then a dynamic import), so a click at once is seen."""
         page = self.context.new_page()
         page.goto(url)
+        if page.url.startswith(("http://", "https://")):
+            self.wait_for_content_script(page)
         return page
+
+    def wait_for_content_script(self, page, timeout: float = 15.0) -> None:
+        """Wait until the content script of `page`'s top document has said hello to the worker:
+        its listeners are on by then, and the gate it was handed applies a moment later."""
+        greeted = """(url) => chrome.tabs.query({}).then((tabs) =>
+            tabs.some((tab) => tab.url === url && globalThis.overt.greeted(tab.id)))"""
+        wait_for(
+            lambda: self.evaluate(greeted, page.url), timeout, 0.05, f"content script on {page.url}"
+        )
 
     def stop_service_workers(self, page) -> None:
         """Stop every service worker through CDP, as Chromium does after 30 s idle."""

@@ -46,3 +46,28 @@ def test_the_record_a_page_is_about_is_not_in_its_title(
     on_record = [e for e in events if "#/contacts" not in e["url"]]
     assert {e.get("title") for e in on_record} == {RECORD_TITLE}, on_record
     check_clean(capturing, live_server, ["Hortensia", "Blackwood"], run_workers)
+
+
+def test_a_route_is_described_once_its_page_is_drawn(
+    capturing, pages, live_server, queued_events, run_workers
+):
+    """A list row opens a record as single-page apps do: the title names the record, then the
+    address changes, then the record's heading and buttons are drawn 120 ms later. The route
+    change waits for the page to settle (content/capture.js onRouteChange): its title has the
+    name as "[content]", and the observation after it holds the record's buttons, not the
+    list's."""
+    page = open_app(capturing, pages, queued_events, "/title/contacts.html")
+    page.click("#open")
+    (route,) = wait_for(lambda: of_type(queued_events(), "route_change"), 10, message="route")
+    page.click("#archive")
+    arrived(queued_events, "click", target__selector="#archive")
+    events = queued_events()
+    assert route["title"] == RECORD_TITLE, route
+    assert route["url"].endswith("#/contacts/17") and route["from"].endswith("/contacts.html")
+    after = events[events.index(route) + 1 :]
+    assert [e["type"] for e in after] == ["observation", "click"], after
+    labels = {e.get("label") for e in after[0]["elements"]}
+    assert {"Call", "Archive"} <= labels and "Refresh" not in labels, labels
+    assert after[1]["target"]["bid"] in {e["bid"] for e in after[0]["elements"]}
+    assert route["ts"] <= after[0]["ts"] <= after[1]["ts"]
+    check_clean(capturing, live_server, ["Hortensia", "Blackwood"], run_workers)
