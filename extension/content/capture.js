@@ -33,7 +33,7 @@ const timings = []; // per observation sent from this page: [ms to build it, ms 
 let leaving = false; // set on pagehide: a navigation in this tab is not the tab being hidden
 let maskSelectors = [];
 const scroll = { max: 0, sent: 0, timer: null };
-let route = null; // a route change waiting for its page to settle (onRouteChange)
+let visit = null; // a page view or route change waiting for its page to settle (describeLater)
 const typing = new Map(); // element -> {count, timer}
 // Opened by a work app's tab (a pop-up compose window, a link opened in a new tab; the worker
 // knows the opener): what is typed here may be shown back there, so it is learnt here too.
@@ -46,7 +46,7 @@ const labelOptions = () => ({ maskSelectors, mask });
 
 /** Build, redact and send one event if the gate allows its category here. */
 function emit(type, fields = {}) {
-  if (route) describeRoute(); // a route change still settling comes first, as it happened first
+  if (visit) describeVisit(); // a page view or route change still settling happened first
   if (!allowed(type)) return;
   flushTyped(); // words still in a field are learnt before anything is described
   const event = sanitizeEvent({ type, ts: Date.now(), url: location.href, title: pageTitle(), page, ...fields }, "", mask);
@@ -85,7 +85,7 @@ function send(message) {
 function stop() {
   stopped = true;
   dropPending();
-  dropRoute();
+  dropVisit();
 }
 
 /** Forget anything not yet sent (pause, consent withdrawn): nothing is emitted after it. */
@@ -115,11 +115,10 @@ function applyGate(next) {
   applyTypingWatch();
   if (!allowed("scroll")) clearTimeout(scroll.timer);
   if (!allowed("input_activity")) dropPending();
-  if (!allowed("route_change")) dropRoute();
+  if (visit && !allowed(visit.type)) dropVisit();
   if (!pageViewSent && allowed("page_view")) {
     pageViewSent = true;
-    emit("page_view", { referrer: document.referrer });
-    emitObservation();
+    describeLater("page_view", { referrer: document.referrer });
   }
 }
 
@@ -133,7 +132,7 @@ function applyTypingWatch() {
 
 /** Send an observation of the page as it is now (page_structure consent permitting). */
 function emitObservation() {
-  if (route) return describeRoute(); // which observes the new route's page
+  if (visit) return describeVisit(); // which observes the page it settled on
   if (!allowed("observation")) return;
   const began = performance.now();
   const { elements, ms } = structure.observe(labelOptions());
@@ -270,54 +269,63 @@ function onInput(ev) {
 }
 
 // A single-page app changes its address first and draws the new route after (a frame later, or
-// once its data arrives), often setting the title before the heading that names the record
-// (shared/title-policy.js). A route change is described once the page has been quiet for
-// ROUTE_QUIET_MS (no node or text changed), at most ROUTE_MAX_MS after it, or at once when
-// anything else is to be sent: its title and observation are then the new route's.
-const ROUTE_QUIET_MS = 150;
-const ROUTE_MAX_MS = 1000;
+// once its data arrives, a spinner turning meanwhile), often setting the title before the
+// heading that names the record (shared/title-policy.js); a page loaded by such an app does the
+// same after its content script starts. A page view or route change is described once the page
+// has been quiet for VISIT_QUIET_MS (no node or text changed), at most VISIT_MAX_MS after it
+// happened, or at once when anything else is to be sent: its title and observation are then those
+// of the page it led to. It keeps the time and address of the moment it happened.
+const VISIT_QUIET_MS = 250;
+const VISIT_MAX_MS = 2000;
+
+/** Describe a page view or route change (`type`, `fields`) once the page has settled. */
+function describeLater(type, fields) {
+  const settle = () => {
+    clearTimeout(visit.quiet);
+    visit.quiet = setTimeout(describeVisit, VISIT_QUIET_MS);
+  };
+  const at = { url: location.href, ts: Date.now() };
+  visit = { type, fields: { ...fields, ...at }, cap: setTimeout(describeVisit, VISIT_MAX_MS) };
+  visit.observer = new MutationObserver(settle);
+  visit.observer.observe(document, { childList: true, characterData: true, subtree: true });
+  settle();
+}
+
+/** Send the page view or route change waiting to settle, and the observation of its page. */
+function describeVisit() {
+  if (!visit) return;
+  const { type, fields } = visit;
+  forgetVisit();
+  emit(type, fields);
+  emitObservation();
+}
+
+/** Forget a page view or route change not described yet (paused, its category withdrawn). */
+function dropVisit() {
+  if (!visit) return;
+  if (visit.type === "page_view") pageViewSent = false; // sent once capture may start again
+  forgetVisit();
+}
+
+function forgetVisit() {
+  clearTimeout(visit.quiet);
+  clearTimeout(visit.cap);
+  visit.observer.disconnect();
+  visit = null;
+}
 
 function onRouteChange(from) {
-  if (route) describeRoute(); // the one before, as the page is now
+  if (visit) describeVisit(); // the one before, as the page is now
   flushScroll();
   scroll.max = 0;
   scroll.sent = 0;
   page = randomToken("p_");
   structure.newVisit();
-  if (!allowed("route_change")) return;
-  const settle = () => {
-    clearTimeout(route.quiet);
-    route.quiet = setTimeout(describeRoute, ROUTE_QUIET_MS);
-  };
-  route = { from, url: location.href, ts: Date.now(), cap: setTimeout(describeRoute, ROUTE_MAX_MS) };
-  route.observer = new MutationObserver(settle);
-  route.observer.observe(document, { childList: true, characterData: true, subtree: true });
-  settle();
-}
-
-/** Send the route change waiting to settle, and the observation of the page it led to. */
-function describeRoute() {
-  if (!route) return;
-  const { from, url, ts, quiet, cap, observer } = route;
-  route = null;
-  clearTimeout(quiet);
-  clearTimeout(cap);
-  observer.disconnect();
-  emit("route_change", { from, url, ts });
-  emitObservation();
-}
-
-/** Forget a route change not described yet (paused, or route changes no longer allowed). */
-function dropRoute() {
-  if (!route) return;
-  clearTimeout(route.quiet);
-  clearTimeout(route.cap);
-  route.observer.disconnect();
-  route = null;
+  if (allowed("route_change")) describeLater("route_change", { from });
 }
 
 function flushPending() {
-  if (route) describeRoute();
+  if (visit) describeVisit();
   flushScroll();
   for (const el of [...typing.keys()]) flushTyping(el);
 }
@@ -328,7 +336,7 @@ function onStorageChange(changes, area) {
     paused = Object.keys(changes[KEY_PAUSES].newValue || {}).length > 0;
     if (paused) {
       dropPending();
-      dropRoute();
+      dropVisit();
     }
   }
   if (changes[KEY_TYPED]) adoptTyped(changes[KEY_TYPED].newValue);

@@ -52,9 +52,9 @@ def test_a_route_is_described_once_its_page_is_drawn(
     capturing, pages, live_server, queued_events, run_workers
 ):
     """A list row opens a record as single-page apps do: the title names the record, then the
-    address changes, then the record's heading and buttons are drawn 120 ms later. The route
-    change waits for the page to settle (content/capture.js onRouteChange): its title has the
-    name as "[content]", and the observation after it holds the record's buttons, not the
+    address changes, a spinner turns, and the record's heading and buttons are drawn 400 ms later.
+    The route change waits for the page to settle (content/capture.js describeLater): its title
+    has the name as "[content]", and the observation after it holds the record's buttons, not the
     list's."""
     page = open_app(capturing, pages, queued_events, "/title/contacts.html")
     page.click("#open")
@@ -70,4 +70,22 @@ def test_a_route_is_described_once_its_page_is_drawn(
     assert {"Call", "Archive"} <= labels and "Refresh" not in labels, labels
     assert after[1]["target"]["bid"] in {e["bid"] for e in after[0]["elements"]}
     assert route["ts"] <= after[0]["ts"] <= after[1]["ts"]
+    check_clean(capturing, live_server, ["Hortensia", "Blackwood"], run_workers)
+
+
+def test_a_page_view_is_described_once_its_page_is_drawn(
+    capturing, pages, live_server, queued_events, run_workers
+):
+    """A record's page loaded by a single-page app: the title names the record at once, the heading
+    only once the spinner stops, 1.5 s after the load event. The page view waits for the page to
+    settle: its title has "[content]" and its observation the record's buttons."""
+    page = open_app(capturing, pages, queued_events, "/title/record.html")
+    (view,) = of_type(queued_events(), "page_view")
+    page.click("#call")
+    arrived(queued_events, "click", target__selector="#call")
+    events = queued_events()
+    assert view["title"] == RECORD_TITLE, view
+    after = events[events.index(view) + 1 :]
+    assert [e["type"] for e in after] == ["observation", "click"], after
+    assert {"Call", "Archive"} <= {e.get("label") for e in after[0]["elements"]}, after[0]
     check_clean(capturing, live_server, ["Hortensia", "Blackwood"], run_workers)

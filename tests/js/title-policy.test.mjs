@@ -30,11 +30,25 @@ test("headings with the shape of UI vocabulary, or not in the title, change noth
     ["Due Date settings", ["Due Date"]],
     ["Inbox", ["Hortensia Blackwood"]],
     ["Inbox", []],
-    ["Hortensia", ["Hortensia"]], // one word: the documented limit (docs/privacy.md)
+    ["Tickets · Helpdesk", ["Tickets"]], // one word naming a page, in any case or number
+    ["todos - TodoMVC", ["todos"]],
+    ["Inbox (3) - Mail", ["INBOX"]],
+    ["Ticket #4411 · Helpdesk", ["Ticket"]],
+    ["Activities · CRM", ["Activities"]],
+    ["#general | Chat", ["#general"]],
     ["A | B", [" ", "", "x"]],
   ]) {
     assert.equal(titleWithoutRecords(title, headings), title, title);
   }
+});
+
+test("a one-word heading that is no page's name is a record's", () => {
+  assert.equal(titleWithoutRecords("Initech · Accounts · Acme CRM", ["Initech"]), "[content] · Accounts · Acme CRM");
+  assert.equal(titleWithoutRecords("Hortensia - Contacts", ["Hortensia"]), "[content] - Contacts");
+  assert.equal(titleWithoutRecords("Project Phoenix | Phoenix", ["Phoenix"]), "Project [content] | [content]");
+  assert.equal(titleWithoutRecords("O'Hara · People", ["O'Hara"]), "[content] · People");
+  // Whole words only.
+  assert.equal(titleWithoutRecords("Calendar · Cal", ["Cal"]), "Calendar · [content]");
 });
 
 test("a very long heading is not looked for", () => {
