@@ -99,7 +99,9 @@ function valueOf(field) {
 function boxOf(el) {
   const rect = el.getBoundingClientRect();
   const style = getComputedStyle(el);
-  return { width: rect.width, height: rect.height, opacity: style.opacity, clips: style.overflowX !== "visible" || style.overflowY !== "visible" };
+  // Left of or above the page's origin, where no scrolling brings it into sight.
+  const offPage = rect.right + window.scrollX <= 0 || rect.bottom + window.scrollY <= 0;
+  return { width: rect.width, height: rect.height, opacity: style.opacity, clips: style.overflowX !== "visible" || style.overflowY !== "visible", offPage };
 }
 
 /**

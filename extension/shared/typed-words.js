@@ -61,10 +61,11 @@ const tiny = (box) => box.width < HIDDEN_FIELD_PX || box.height < HIDDEN_FIELD_P
 
 /**
  * Where an editor draws the text of a field it hides. `chain` is the field's box, then its
- * ancestors' nearest first, each {width, height, opacity, clips} (clips: its overflow is not
- * visible). The field is hidden when it, or an ancestor clipping it, is smaller than
- * HIDDEN_FIELD_PX either way (CodeMirror 5's textarea is 1000 px wide in a 3 by 0 px box), or
- * when it or an ancestor is transparent; the editor is the first ancestor above that at least
+ * ancestors' nearest first, each {width, height, opacity, clips, offPage} (clips: its overflow is
+ * not visible; offPage: left of or above the page, where no scrolling shows it). The field is
+ * hidden when it, or an ancestor clipping it, is smaller than HIDDEN_FIELD_PX either way
+ * (CodeMirror 5's textarea is 1000 px wide in a 3 by 0 px box), when it or an ancestor is
+ * transparent, or when it is off the page; the editor is the first ancestor above that at least
  * EDITOR_MIN_WIDTH by EDITOR_MIN_HEIGHT. Returns its index in `chain`; -1 for a field that shows
  * its own text, or a hidden one with no such ancestor in `chain`.
  */
@@ -73,7 +74,7 @@ export function editorDrawing(chain) {
   for (let i = 0; i < chain.length; i++) {
     const box = chain[i];
     if (hidden && box.width >= EDITOR_MIN_WIDTH && box.height >= EDITOR_MIN_HEIGHT) return i;
-    if (((i === 0 || box.clips) && tiny(box)) || Number(box.opacity) === 0) hidden = true;
+    if (((i === 0 || box.clips) && tiny(box)) || Number(box.opacity) === 0 || (i === 0 && box.offPage)) hidden = true;
   }
   return -1;
 }

@@ -144,3 +144,23 @@ def test_typed_words_as_the_names_of_controls(capturing, pages, live_server, que
     arrived(queued_events, "click", target__selector="#delete", target__label="Delete [typed]")
     arrived(queued_events, "submit", target__label="Create another [typed]")
     assert_frames_clean(capturing, live_server, [name])
+
+
+def test_editor_with_its_field_off_the_page(capturing, pages, live_server, queued_events):
+    """An editor whose key field sits off the page (left: -10000px, full size) and is emptied after
+    every key: the words it draws are learnt (extension/shared/typed-words.js, editorDrawing), also
+    one mended in its middle, so the title that shows them after "Save" is masked."""
+    first, second = fresh_word(), fresh_word()
+    cut = 4
+    page = open_app(capturing, pages, queued_events, "/hostile/offscreen-editor.html")
+    page.click("#editor")
+    page.keyboard.type(f"{first} {second[:cut]}{second[cut + 1 :]}")
+    for _ in range(len(second) - cut - 1):
+        page.keyboard.press("ArrowLeft")
+    page.keyboard.type(second[cut])  # mended: the whole word was never typed in one go
+    page.click("#save")
+    page.click("#home")
+    assert page.title() == f"{first} {second} - Notes", "the page did not show the text"
+    click = arrived(queued_events, "click", target__selector="#home")[0]
+    assert click["title"] == "[typed] - Notes", click
+    assert_frames_clean(capturing, live_server, [first, second])

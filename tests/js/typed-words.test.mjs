@@ -176,4 +176,7 @@ test("an editor's hidden input: its text is drawn by the nearest ancestor big en
   assert.equal(editorDrawing([box(7, 18), box(300, 40, { clips: true })]), -1);
   // A small box that does not clip hides nothing: the field overflows it, in sight.
   assert.equal(editorDrawing([box(300, 20), box(3, 0), box(600, 300)]), -1);
+  // A full-size field placed off the page (left: -10000px) hides its text too.
+  assert.equal(editorDrawing([box(300, 40, { offPage: true }), box(480, 120), box(800, 600)]), 1);
+  assert.equal(editorDrawing([box(300, 40, { offPage: false }), box(480, 120)]), -1);
 });
