@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import secrets
 from dataclasses import dataclass, field
@@ -71,6 +72,8 @@ def _positive(env: dict, name: str, default: float, kind: type) -> float:
         value = kind(raw)
     except ValueError:
         raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+    if not math.isfinite(value):  # float() reads "nan" and "inf"
+        raise ConfigError(f"{name} must be a finite number, got {raw!r}")
     if value < 0 or (kind is int and value == 0):
         raise ConfigError(f"{name} must be positive, got {raw!r}")
     return value

@@ -35,7 +35,17 @@ def test_environment_wins(tmp_path):
 
 @pytest.mark.parametrize(
     "name, value",
-    [("OVERT_BATCH_SIZE", "0"), ("OVERT_BATCH_SIZE", "x"), ("OVERT_BATCH_MAX_AGE", "-1")],
+    [
+        ("OVERT_BATCH_SIZE", "0"),
+        ("OVERT_BATCH_SIZE", "x"),
+        ("OVERT_BATCH_MAX_AGE", "-1"),
+        # float() reads these, but no partial batch would ever come of age
+        ("OVERT_BATCH_MAX_AGE", "nan"),
+        ("OVERT_BATCH_MAX_AGE", "NaN"),
+        ("OVERT_BATCH_MAX_AGE", "inf"),
+        ("OVERT_BATCH_MAX_AGE", "Infinity"),
+        ("OVERT_BATCH_MAX_AGE", "1e999"),
+    ],
 )
 def test_bad_numbers(tmp_path, name, value):
     """Malformed numbers are a ConfigError naming the variable."""
