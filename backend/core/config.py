@@ -92,6 +92,20 @@ def _redis_url(env: dict) -> str | None:
     return url
 
 
+def _datasets_url(env: dict) -> str | None:
+    """Return OVERT_DATASETS_URL, or raise ConfigError unless it is a folder, a file:// URL or
+    s3://bucket[/prefix] (backend/core/dataset_storage.py opens those, by fsspec for s3)."""
+    url = env.get("OVERT_DATASETS_URL") or None
+    if url is None or "://" not in url:
+        return url
+    scheme, rest = url.split("://", 1)
+    if scheme == "file" or (scheme in ("s3", "s3a") and rest.split("/", 1)[0]):
+        return url
+    raise ConfigError(
+        f"OVERT_DATASETS_URL must be a folder, file://... or s3://bucket/prefix, got {url!r}"
+    )
+
+
 def load_settings(env: dict | None = None) -> Settings:
     """Build Settings from `env` (default: os.environ), generating missing secrets."""
     env = dict(os.environ if env is None else env)
@@ -109,5 +123,5 @@ def load_settings(env: dict | None = None) -> Settings:
         allowed_origins=origins,
         batch_size=int(_positive(env, "OVERT_BATCH_SIZE", DEFAULT_BATCH_SIZE, int)),
         batch_max_age=float(_positive(env, "OVERT_BATCH_MAX_AGE", DEFAULT_BATCH_MAX_AGE, float)),
-        datasets_url=env.get("OVERT_DATASETS_URL") or None,
+        datasets_url=_datasets_url(env),
     )

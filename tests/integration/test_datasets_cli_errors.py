@@ -50,10 +50,13 @@ def test_a_configured_location_that_is_a_file(settings, tmp_path, command, code)
 
 
 @pytest.mark.parametrize("command", ["list", "verify"])
-def test_an_unknown_scheme(settings, command):
-    """OVERT_DATASETS_URL=bogus://x names the location and says what is accepted."""
-    line = one_line(run(command, OVERT_DATASETS_URL="bogus://x"), 2)
-    assert "bogus://x" in line and "s3://" in line
+@pytest.mark.parametrize("url", ["bogus://x", "ftp://nowhere.invalid/datasets"])
+def test_an_unknown_scheme(settings, command, url):
+    """OVERT_DATASETS_URL=bogus://x, or a scheme fsspec knows but Overt does not take (ftp://,
+    which fsspec tried to connect to: "Name or service not known"), names the location and
+    says what is accepted."""
+    line = one_line(run(command, OVERT_DATASETS_URL=url), 2)
+    assert url in line and "s3://" in line
 
 
 def test_a_bucket_that_does_not_exist(settings, request, monkeypatch):

@@ -83,3 +83,23 @@ def test_redis_urls_that_work(tmp_path):
     for url in ("redis://h:6379/0?max_connections=8", "rediss://:pw@h:6380/1", "unix:///tmp/r.s"):
         env = {"OVERT_DATA_DIR": str(tmp_path), "OVERT_REDIS_URL": url}
         assert load_settings(env).redis_url == url
+
+
+@pytest.mark.parametrize(
+    "url", ["ftp://files.internal/datasets", "gs://bucket/x", "s3://", "s3:///x"]
+)
+def test_datasets_url_must_be_a_folder_or_s3(tmp_path, url):
+    """OVERT_DATASETS_URL is a folder, file:// or s3://bucket/prefix: fsspec would open other
+    schemes too (an FTP server, a Google bucket) and every command failed differently there."""
+    with pytest.raises(ConfigError, match="OVERT_DATASETS_URL") as caught:
+        load_settings({"OVERT_DATA_DIR": str(tmp_path), "OVERT_DATASETS_URL": url})
+    assert url in str(caught.value) and "s3://bucket/prefix" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "url", ["s3://bucket", "s3://bucket/prefix/", "file:///srv/datasets", "/srv/datasets", "ds"]
+)
+def test_datasets_url_accepted(tmp_path, url):
+    """A folder, a file:// URL and an s3:// bucket with or without a prefix are kept as given."""
+    env = {"OVERT_DATA_DIR": str(tmp_path), "OVERT_DATASETS_URL": url}
+    assert load_settings(env).datasets_location == url
