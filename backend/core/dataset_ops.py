@@ -14,7 +14,15 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .dataset_manifest import MANIFEST, ManifestError, check_chain, latest, read_raw_lines
+from .dataset_manifest import (
+    MANIFEST,
+    ManifestError,
+    check_chain,
+    latest,
+    parse_lines,
+    read_manifest,
+    read_raw_lines,
+)
 from .dataset_readme import README, for_jsonl
 from .dataset_schema import arrow_schema
 from .dataset_storage import Storage, open_storage
@@ -38,7 +46,7 @@ def live_shards(entries: list[dict]) -> dict[str, dict]:
 
 def list_shards(storage: Storage) -> list[dict]:
     """Return one row per existing shard: path, events, contributors, revision, sha256."""
-    entries = [json.loads(line) for line in read_raw_lines(storage)]
+    entries = read_manifest(storage)
     rows = []
     for batch_id, entry in sorted(live_shards(entries).items()):
         rows.append(
@@ -59,7 +67,7 @@ def verify(storage: Storage) -> dict:
     """Check the manifest chain and every file against it; raise ManifestError at a fault."""
     lines = read_raw_lines(storage)
     check_chain(lines)
-    entries = [json.loads(line) for line in lines]
+    entries = parse_lines(lines)
     live = live_shards(entries)
     raw_index = storage.read_or_none(JSONL_INDEX)
     index = json.loads(raw_index) if raw_index is not None else None  # a JSONL export
@@ -135,7 +143,7 @@ def export(storage: Storage, out: Path, fmt: str = "parquet", since: int = 0) ->
             f"have seen lines up to {len(lines)}; export again with --since {len(lines)} or less"
         )
     check_chain(lines)
-    entries = [json.loads(line) for line in lines]
+    entries = parse_lines(lines)
     index = None
     if fmt == "jsonl":
         index = json.loads(target.read_or_none(JSONL_INDEX) or b"{}") if since else {}

@@ -161,3 +161,22 @@ def test_an_out_folder_holding_the_datasets_where_a_copy_writes_is_refused(
     assert "would write into the datasets" in one_line(refused, 2)
     beside = run("export", "--out", str(tmp_path / "copy"), OVERT_DATASETS_URL=str(root))
     assert beside.exit_code == 0, beside.output
+
+
+@pytest.mark.parametrize("bad", [b"5", b"[]", b'"sealed"', b"null", b"{bad"])
+@pytest.mark.parametrize(
+    "args, code", [(("verify",), 1), (("list",), 2), (("export", "--out", "{tmp}/copy"), 2)]
+)
+def test_a_manifest_line_that_is_not_an_object(redis_conn, settings, tmp_path, bad, args, code):
+    """A manifest line that is JSON but not an object (`5`, `[]`) ended `verify`, `list` and
+    `export` with a traceback (AttributeError); `list` said only json's own message for one
+    that is not JSON. Each names the manifest's line, in one line."""
+    set_consent(redis_conn, "alice", {"clicks": True}, get_policy(redis_conn), "dev_test")
+    queue_raw(redis_conn, "alice", [make_event("click") for _ in range(2)])
+    seal(redis_conn, settings)
+    manifest = settings.data_dir / "datasets" / "manifest.jsonl"
+    lines = manifest.read_bytes().count(b"\n")
+    with manifest.open("ab") as fh:
+        fh.write(bad + b"\n")
+    line = one_line(run(*(a.format(tmp=tmp_path) for a in args)), code)
+    assert f"manifest.jsonl line {lines + 1}: not a JSON object" in line, line
