@@ -26,7 +26,7 @@ from .dataset_manifest import (
 from .dataset_readme import README, for_jsonl
 from .dataset_schema import arrow_schema
 from .dataset_storage import Storage, open_storage
-from .datasets import JSONL_GLOB, SHARD_GLOB, card_path_of, sha256
+from .datasets import JSONL_GLOB, SHARD_GLOB, card_path_of, open_shard, sha256
 
 LIVE = ("sealed", "rewritten")
 # In a JSONL export, what each JSONL file holds: its sha256 and that of the Parquet shard it was
@@ -118,9 +118,9 @@ def verify(storage: Storage) -> dict:
     }
 
 
-def _records_to_jsonl(data: bytes) -> bytes:
+def _records_to_jsonl(data: bytes, path: str) -> bytes:
     # Every column on every line, null included: JSON readers then agree on the columns.
-    rows = pq.read_table(pa.BufferReader(data)).to_pylist()
+    rows = open_shard(data, path).read().to_pylist()
     return b"".join(json.dumps(row, separators=(",", ":")).encode() + b"\n" for row in rows)
 
 
@@ -160,7 +160,7 @@ def export(storage: Storage, out: Path, fmt: str = "parquet", since: int = 0) ->
             continue
         data = storage.read(entry["path"])
         if index is not None:
-            data, source = _records_to_jsonl(data), sha256(data)
+            data, source = _records_to_jsonl(data, entry["path"]), sha256(data)
             index[name] = {"sha256": sha256(data), "source_sha256": source}
         target.write(name, data)
         target.write(entry["card"], storage.read(entry["card"]))
@@ -192,7 +192,7 @@ def split(storage: Storage, out: Path, val: float) -> dict:
     target = open_storage(out)
     stale = {*target.glob("train/*.parquet"), *target.glob("validation/*.parquet")}
     for path in storage.glob(SHARD_GLOB):
-        table = pq.read_table(pa.BufferReader(storage.read(path)))
+        table = open_shard(storage.read(path), path).read()
         names = table.column("contributor").to_pylist()
         sides = [split_of(c, val) for c in names]
         name = path.split("/", 1)[1].replace("/", "-")

@@ -180,3 +180,25 @@ def test_a_manifest_line_that_is_not_an_object(redis_conn, settings, tmp_path, b
         fh.write(bad + b"\n")
     line = one_line(run(*(a.format(tmp=tmp_path) for a in args)), code)
     assert f"manifest.jsonl line {lines + 1}: not a JSON object" in line, line
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("export", "--format", "jsonl", "--out", "{tmp}/copy"),
+        ("export", "--format", "steps", "--out", "{tmp}/copy"),
+        ("split", "--out", "{tmp}/copy"),
+    ],
+)
+def test_a_damaged_shard_is_named(redis_conn, settings, tmp_path, args):
+    """A shard that is not Parquet any more: pyarrow's "Could not open Parquet input source
+    '<Buffer>'" said neither which file nor what to do. One line names the shard."""
+    set_consent(redis_conn, "alice", {"clicks": True}, get_policy(redis_conn), "dev_test")
+    queue_raw(redis_conn, "alice", [make_event("click") for _ in range(2)])
+    seal(redis_conn, settings)
+    root = settings.data_dir / "datasets"
+    (shard,) = root.glob("data/*/*.parquet")
+    shard.write_bytes(b"not parquet\n")
+    line = one_line(run(*(a.format(tmp=tmp_path) for a in args)), 2)
+    assert shard.relative_to(root).as_posix() in line and "overt datasets verify" in line, line
+    assert "<Buffer>" not in line
