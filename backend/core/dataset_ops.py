@@ -118,6 +118,18 @@ def verify(storage: Storage) -> dict:
     }
 
 
+def _refuse_other_format(target: Storage, out: Path, fmt: str) -> None:
+    """Raise ValueError when `target` holds a copy in the other format: the two would lie side
+    by side under data/, where readers load every file and `verify` finds strangers."""
+    other = "parquet" if fmt == "jsonl" else "jsonl"
+    held = target.glob(SHARD_GLOB) if other == "parquet" else target.glob(JSONL_GLOB)
+    if held or (other == "jsonl" and target.exists(JSONL_INDEX)):
+        raise ValueError(
+            f"--out {out} holds a {other} copy: a {fmt} export there would mix the two formats "
+            f"under data/; export into another folder (or empty this one)"
+        )
+
+
 def _records_to_jsonl(data: bytes, path: str) -> bytes:
     # Every column on every line, null included: JSON readers then agree on the columns.
     rows = open_shard(data, path).read().to_pylist()
@@ -142,6 +154,7 @@ def export(storage: Storage, out: Path, fmt: str = "parquet", since: int = 0) ->
             f"--since {since} is past the manifest's end (line {len(lines)}): a copy can only "
             f"have seen lines up to {len(lines)}; export again with --since {len(lines)} or less"
         )
+    _refuse_other_format(target, out, fmt)
     check_chain(lines)
     entries = parse_lines(lines)
     index = None

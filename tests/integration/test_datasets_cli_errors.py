@@ -202,3 +202,27 @@ def test_a_damaged_shard_is_named(redis_conn, settings, tmp_path, args):
     line = one_line(run(*(a.format(tmp=tmp_path) for a in args)), 2)
     assert shard.relative_to(root).as_posix() in line and "overt datasets verify" in line, line
     assert "<Buffer>" not in line
+
+
+@pytest.mark.parametrize("first, second", [("parquet", "jsonl"), ("jsonl", "parquet")])
+def test_an_export_into_a_copy_of_the_other_format_is_refused(
+    redis_conn, settings, tmp_path, first, second
+):
+    """A jsonl export into a folder holding a parquet copy (or the reverse) wrote its files
+    beside the other's under data/: `verify` of the copy failed and readers of data/ loaded both
+    formats. Refused with one line before anything is written or audited; the copy still
+    verifies."""
+    set_consent(redis_conn, "alice", {"clicks": True}, get_policy(redis_conn), "dev_test")
+    queue_raw(redis_conn, "alice", [make_event("click") for _ in range(2)])
+    seal(redis_conn, settings)
+    copy = tmp_path / "copy"
+    assert run("export", "--format", first, "--out", str(copy)).exit_code == 0
+    before = sorted(p for p in copy.rglob("*"))
+    entries = len(audit_log.read_audit(redis_conn))
+    line = one_line(run("export", "--format", second, "--out", str(copy)), 2)
+    assert f"holds a {first} copy" in line, line
+    assert sorted(p for p in copy.rglob("*")) == before
+    assert len(audit_log.read_audit(redis_conn)) == entries
+    assert run("verify", OVERT_DATASETS_URL=str(copy)).exit_code == 0
+    again = run("export", "--format", first, "--out", str(copy), "--since", "1")
+    assert again.exit_code == 0, again.output
