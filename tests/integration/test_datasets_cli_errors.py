@@ -226,3 +226,13 @@ def test_an_export_into_a_copy_of_the_other_format_is_refused(
     assert run("verify", OVERT_DATASETS_URL=str(copy)).exit_code == 0
     again = run("export", "--format", first, "--out", str(copy), "--since", "1")
     assert again.exit_code == 0, again.output
+
+
+@pytest.mark.parametrize("val", ["nan", "NaN"])
+def test_split_val_must_be_a_number_from_0_to_1(redis_conn, settings, tmp_path, val):
+    """click's FloatRange(0, 1) let NaN through (every comparison with it is false): the split
+    ran, and its audit entry held `"val": NaN`."""
+    result = run("split", "--val", val, "--out", str(tmp_path / "s"))
+    assert result.exit_code == 2, result.output
+    assert "--val" in result.stderr and "Traceback" not in result.output
+    assert not (tmp_path / "s").exists() and audit_log.read_audit(redis_conn) == []
