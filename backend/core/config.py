@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -79,6 +80,34 @@ def _positive(env: dict, name: str, default: float, kind: type) -> float:
     return value
 
 
+# An origin as a browser sends it in `Origin`: scheme://host[:port], no path.
+ORIGIN_SHAPE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/\s,*]+")
+
+
+def _allowed_origins(env: dict) -> tuple[str, ...]:
+    """Return OVERT_ALLOWED_ORIGINS as origins (a trailing / dropped), or raise ConfigError for
+    a list naming none (commas: that read as unset, allowing any) or an entry no browser would
+    send (an id alone, a path, upper case: every extension refused, nothing saying why)."""
+    raw = env.get("OVERT_ALLOWED_ORIGINS", "")
+    origins = tuple(o.strip().rstrip("/") for o in raw.split(",") if o.strip())
+    if raw.strip() and not origins:
+        raise ConfigError(
+            f"OVERT_ALLOWED_ORIGINS={raw!r} names no origin; unset it to allow any (development)"
+        )
+    for origin in origins:
+        if not ORIGIN_SHAPE.fullmatch(origin):
+            raise ConfigError(
+                f"OVERT_ALLOWED_ORIGINS: {origin!r} is not an origin: scheme://host[:port], "
+                "e.g. chrome-extension://<extension id>"
+            )
+        if origin != origin.lower():
+            raise ConfigError(
+                f"OVERT_ALLOWED_ORIGINS: {origin!r}: write origins in lower case, as browsers "
+                f"send them: {origin.lower()}"
+            )
+    return origins
+
+
 def _redis_url(env: dict) -> str | None:
     """Return OVERT_REDIS_URL, or raise ConfigError when redis-py could not use it."""
     url = env.get("OVERT_REDIS_URL") or None
@@ -112,15 +141,12 @@ def load_settings(env: dict | None = None) -> Settings:
     data_dir = Path(env.get("OVERT_DATA_DIR") or DEFAULT_DATA_DIR).resolve()
     admin = env.get("OVERT_ADMIN_TOKEN") or _read_or_create_secret(data_dir / "admin-token")
     secret = env.get("OVERT_SECRET") or _read_or_create_secret(data_dir / "secret")
-    origins = tuple(
-        o.strip().rstrip("/") for o in env.get("OVERT_ALLOWED_ORIGINS", "").split(",") if o.strip()
-    )
     return Settings(
         data_dir=data_dir,
         redis_url=_redis_url(env),
         admin_token=admin,
         secret=secret,
-        allowed_origins=origins,
+        allowed_origins=_allowed_origins(env),
         batch_size=int(_positive(env, "OVERT_BATCH_SIZE", DEFAULT_BATCH_SIZE, int)),
         batch_max_age=float(_positive(env, "OVERT_BATCH_MAX_AGE", DEFAULT_BATCH_MAX_AGE, float)),
         datasets_url=_datasets_url(env),

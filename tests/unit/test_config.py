@@ -103,3 +103,30 @@ def test_datasets_url_accepted(tmp_path, url):
     """A folder, a file:// URL and an s3:// bucket with or without a prefix are kept as given."""
     env = {"OVERT_DATA_DIR": str(tmp_path), "OVERT_DATASETS_URL": url}
     assert load_settings(env).datasets_location == url
+
+
+@pytest.mark.parametrize(
+    "value, problem",
+    [
+        (",", "names no origin"),
+        (" , ,", "names no origin"),
+        ("jlgofjddloiiehobneeomgligepmkobc", "is not an origin"),
+        ("chrome-extension://jlgofjddloiiehobneeomgligepmkobc/options.html", "is not an origin"),
+        ("chrome-extension://a, *", "is not an origin"),
+        ("Chrome-Extension://JLGOFJDDLOIIEHOBNEEOMGLIGEPMKOBC", "lower case"),
+    ],
+)
+def test_allowed_origins_must_name_origins(tmp_path, value, problem):
+    """OVERT_ALLOWED_ORIGINS set to commas allowed every origin (as if unset); an extension id
+    alone, a path or upper case matched no browser's Origin, so every extension was refused
+    with nothing saying why. Each is a ConfigError naming the variable."""
+    with pytest.raises(ConfigError, match="OVERT_ALLOWED_ORIGINS") as caught:
+        load_settings({"OVERT_DATA_DIR": str(tmp_path), "OVERT_ALLOWED_ORIGINS": value})
+    assert problem in str(caught.value)
+
+
+@pytest.mark.parametrize("value", ["", " "])
+def test_allowed_origins_empty_is_unset(tmp_path, value):
+    """An empty OVERT_ALLOWED_ORIGINS is unset: any origin (development)."""
+    env = {"OVERT_DATA_DIR": str(tmp_path), "OVERT_ALLOWED_ORIGINS": value}
+    assert load_settings(env).allowed_origins == ()
