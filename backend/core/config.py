@@ -65,6 +65,19 @@ def _read_or_create_secret(path: Path) -> str:
     return value
 
 
+def _kept_secret(data_dir: Path, name: str) -> str:
+    """Return the secret `name` kept in the data dir, or raise ConfigError when the data dir
+    cannot hold it (a file, a folder that cannot be made or read)."""
+    try:
+        return _read_or_create_secret(data_dir / name)
+    except OSError as err:
+        where = f"{err.filename}: " if err.filename else ""
+        raise ConfigError(
+            f"OVERT_DATA_DIR {data_dir} cannot keep the generated {name} "
+            f"({where}{err.strerror or err}): set OVERT_DATA_DIR to a folder this user can write"
+        ) from None
+
+
 def _positive(env: dict, name: str, default: float, kind: type) -> float:
     raw = env.get(name)
     if raw in (None, ""):
@@ -139,8 +152,8 @@ def load_settings(env: dict | None = None) -> Settings:
     """Build Settings from `env` (default: os.environ), generating missing secrets."""
     env = dict(os.environ if env is None else env)
     data_dir = Path(env.get("OVERT_DATA_DIR") or DEFAULT_DATA_DIR).resolve()
-    admin = env.get("OVERT_ADMIN_TOKEN") or _read_or_create_secret(data_dir / "admin-token")
-    secret = env.get("OVERT_SECRET") or _read_or_create_secret(data_dir / "secret")
+    admin = env.get("OVERT_ADMIN_TOKEN") or _kept_secret(data_dir, "admin-token")
+    secret = env.get("OVERT_SECRET") or _kept_secret(data_dir, "secret")
     return Settings(
         data_dir=data_dir,
         redis_url=_redis_url(env),

@@ -135,6 +135,22 @@ def test_bad_environment_values(overt):
 
 @pytest.mark.parametrize(
     "args",
+    [["status"], ["enroll", "alice"], ["worker", "--burst"], ["serve", "--port", "0"]],
+)
+def test_a_data_dir_that_is_a_file_is_one_line(overt, tmp_path, args):
+    """OVERT_DATA_DIR naming a file, with the secrets to generate there: one line naming the
+    variable and the path, exit 2 (it was a NotADirectoryError traceback)."""
+    a_file = tmp_path / "not-a-folder"
+    a_file.write_text("")
+    result = overt(*args, OVERT_DATA_DIR=str(a_file), OVERT_ADMIN_TOKEN=None, OVERT_SECRET=None)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith("overt: error: OVERT_DATA_DIR"), result.stderr
+    assert str(a_file) in result.stderr and "Traceback" not in result.output
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    "args",
     [
         ["status"],
         ["enroll", "alice"],

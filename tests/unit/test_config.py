@@ -130,3 +130,15 @@ def test_allowed_origins_empty_is_unset(tmp_path, value):
     """An empty OVERT_ALLOWED_ORIGINS is unset: any origin (development)."""
     env = {"OVERT_DATA_DIR": str(tmp_path), "OVERT_ALLOWED_ORIGINS": value}
     assert load_settings(env).allowed_origins == ()
+
+
+def test_a_data_dir_that_cannot_hold_the_generated_secrets(tmp_path):
+    """OVERT_DATA_DIR naming a file (or a folder that cannot be made) ended every command with
+    a NotADirectoryError traceback when a secret had to be generated; a ConfigError names it."""
+    a_file = tmp_path / "overt-data"
+    a_file.write_text("")
+    with pytest.raises(ConfigError, match="OVERT_DATA_DIR") as caught:
+        load_settings({"OVERT_DATA_DIR": str(a_file)})
+    assert str(a_file) in str(caught.value) and "Errno" not in str(caught.value)
+    given = {"OVERT_DATA_DIR": str(a_file), "OVERT_ADMIN_TOKEN": "a", "OVERT_SECRET": "s"}
+    assert load_settings(given).admin_token == "a"  # nothing to keep there: fine
