@@ -6,6 +6,7 @@ import math
 import os
 import re
 import secrets
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +19,8 @@ DEFAULT_DATA_DIR = "./overt-data"
 DEFAULT_BATCH_SIZE = 1000
 DEFAULT_BATCH_MAX_AGE = 60.0
 MAX_FRAME_BYTES = 1024 * 1024
+# How long a process waits for the one that created a secret file to write it.
+SECRET_WAIT = 2.0
 
 
 class ConfigError(ValueError):
@@ -52,16 +55,32 @@ class Settings:
 def _read_or_create_secret(path: Path) -> str:
     """Return the secret stored at `path`, creating it (mode 0600) on first use."""
     if path.exists():
-        return path.read_text().strip()
+        return _read_secret(path)
     make_private_dir(path.parent)
     value = secrets.token_urlsafe(32)
     # O_EXCL: two processes starting at once must agree on one secret.
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        return path.read_text().strip()
+        return _read_secret(path)
     with os.fdopen(fd, "w") as fh:
         fh.write(value + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())  # never an empty file after a crash
+    return value
+
+
+def _read_secret(path: Path) -> str:
+    """Return the secret in `path`, waiting for a process that created it to write it; an
+    empty secret (an HMAC key, a session-signing key) is never used."""
+    deadline = time.monotonic() + SECRET_WAIT
+    while not (value := path.read_text().strip()) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    if not value:
+        raise ConfigError(
+            f"{path} is empty: restore it from a backup, or delete it to generate a new one "
+            f"(a new secret gives new pseudonyms; a new admin token, new sign-ins)"
+        )
     return value
 
 

@@ -142,3 +142,27 @@ def test_a_data_dir_that_cannot_hold_the_generated_secrets(tmp_path):
     assert str(a_file) in str(caught.value) and "Errno" not in str(caught.value)
     given = {"OVERT_DATA_DIR": str(a_file), "OVERT_ADMIN_TOKEN": "a", "OVERT_SECRET": "s"}
     assert load_settings(given).admin_token == "a"  # nothing to keep there: fine
+
+
+def test_a_secret_being_written_by_another_process_is_waited_for(tmp_path):
+    """Two processes starting at once on a fresh data dir: the one that lost the O_EXCL create
+    read the file before the winner wrote it, and ran with an empty OVERT_SECRET (another HMAC
+    key for pseudonyms, an empty key signing sessions). It now waits for the winner's value."""
+    import threading
+
+    secret = tmp_path / "secret"
+    secret.touch(mode=0o600)  # created, not yet written: where the winner is between the two
+    writer = threading.Timer(0.3, lambda: secret.write_text("the-winners-secret\n"))
+    writer.start()
+    try:
+        assert load_settings({"OVERT_DATA_DIR": str(tmp_path)}).secret == "the-winners-secret"
+    finally:
+        writer.join()
+
+
+def test_an_empty_secret_file_is_refused(tmp_path):
+    """A secret file left empty (a crash between create and write) is never used as the key."""
+    (tmp_path / "admin-token").touch(mode=0o600)
+    with pytest.raises(ConfigError, match="admin-token") as caught:
+        load_settings({"OVERT_DATA_DIR": str(tmp_path)})
+    assert "empty" in str(caught.value)
