@@ -171,7 +171,8 @@ def load_settings(env: dict | None = None) -> Settings:
     """Build Settings from `env` (default: os.environ), generating missing secrets."""
     env = dict(os.environ if env is None else env)
     data_dir = Path(env.get("OVERT_DATA_DIR") or DEFAULT_DATA_DIR).resolve()
-    admin = env.get("OVERT_ADMIN_TOKEN") or _kept_secret(data_dir, "admin-token")
+    # Stripped: no Authorization header carries a token's newline (a secret file's, an env file's).
+    admin = (env.get("OVERT_ADMIN_TOKEN") or "").strip() or _kept_secret(data_dir, "admin-token")
     secret = env.get("OVERT_SECRET") or _kept_secret(data_dir, "secret")
     return Settings(
         data_dir=data_dir,

@@ -166,3 +166,20 @@ def test_an_empty_secret_file_is_refused(tmp_path):
     with pytest.raises(ConfigError, match="admin-token") as caught:
         load_settings({"OVERT_DATA_DIR": str(tmp_path)})
     assert "empty" in str(caught.value)
+
+
+@pytest.mark.parametrize("value", ["s3cret-admin\n", "  s3cret-admin  ", "\ts3cret-admin\r\n"])
+def test_admin_token_from_the_environment_is_stripped(tmp_path, value):
+    """A token read from a secret file keeps its newline (`OVERT_ADMIN_TOKEN="$(cat f)"` drops
+    it, a Kubernetes secret or an env file does not): no `Authorization: Bearer` header can carry
+    it, so every admin request was 401. The generated token is stripped the same way."""
+    env = {"OVERT_DATA_DIR": str(tmp_path), "OVERT_ADMIN_TOKEN": value}
+    assert load_settings(env).admin_token == "s3cret-admin"
+
+
+def test_a_blank_admin_token_in_the_environment_is_unset(tmp_path):
+    """OVERT_ADMIN_TOKEN of spaces is unset: the token is generated and kept in the data dir."""
+    env = {"OVERT_DATA_DIR": str(tmp_path), "OVERT_ADMIN_TOKEN": "  \n"}
+    token = load_settings(env).admin_token
+    assert token.strip() == token and len(token) > 20
+    assert (tmp_path / "admin-token").read_text().strip() == token
