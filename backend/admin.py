@@ -16,7 +16,13 @@ from .core.audit import audit
 from .core.policy import get_policy
 from .errors import APIError, json_body
 from .policy_change import change_policy
-from .schemas import CATEGORIES, EnrollSchema, PauseRequestSchema, ResumeRequestSchema
+from .schemas import (
+    CATEGORIES,
+    EnrollSchema,
+    EraseRequestSchema,
+    PauseRequestSchema,
+    ResumeRequestSchema,
+)
 from .status import status
 from .store import get_redis
 
@@ -210,13 +216,10 @@ def revoke_one_device(device: str):
 def erase_employee_data(employee: str):
     """Erase an employee's data everywhere, sealed batches included (by a job; audited then)."""
     actor = require_admin()
-    reason = json_body().get("reason")
-    if not isinstance(reason, str) or not 0 < len(reason.strip()) <= 500:
-        raise APIError(422, "invalid_request", "give a reason", {"reason": ["1-500 characters"]})
+    reason = EraseRequestSchema().load(json_body())["reason"].strip()
     r = get_redis()
     if employees.team_of(r, employee) is None:
         raise APIError(404, "employee_not_found", f"no enrolled employee {employee}")
-    reason = reason.strip()
     receipt = actions.erase(r, employee, lambda e, rid: enqueue_erasure(r, e, rid, actor, reason))
     return jsonify({"employee": employee, **receipt}), 202
 

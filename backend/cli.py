@@ -21,6 +21,7 @@ from .cli_admin import policy_chrome
 from .cli_support import (
     EXTENSION_DIR,
     CLIError,
+    JobsFailedError,
     default_actor,
     extension_id,
     redis_client,
@@ -226,7 +227,11 @@ def worker(burst: bool, with_scheduler: bool):
     # A long-running worker started while Redis is away waits for it; `--burst` fails at once,
     # saying where the URL came from as every other command does.
     settings, r = redis_client(check=burst)
-    run_worker(r, settings, burst=burst, with_scheduler=with_scheduler)
+    failed = run_worker(r, settings, burst=burst, with_scheduler=with_scheduler)
+    if failed:  # a burst that could not do its work (seal, erase) must not look done
+        raise JobsFailedError(
+            f"{failed} job(s) failed in this run (logged above; `overt status` lists failed jobs)"
+        )
 
 
 @main.command()

@@ -40,6 +40,12 @@ class CLIError(click.ClickException):
         click.echo(f"overt: error: {self.format_message()}", err=True)
 
 
+class JobsFailedError(CLIError):
+    """Work a command ran did not get done (a failed job); exit code 1, as a failure."""
+
+    exit_code = 1
+
+
 def settings_and_url() -> tuple[Settings, str]:
     """Return settings and the Redis URL: OVERT_REDIS_URL, else a running `overt up`."""
     try:

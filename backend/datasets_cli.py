@@ -8,6 +8,7 @@ export that cannot be audited is refused before anything is copied.
 from __future__ import annotations
 
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -94,6 +95,12 @@ def _record_export(r: redis.Redis, actor: str, destination: Path, **details) -> 
 def _check_actor(ctx, param, value: str) -> str:
     if not 0 < len(value) <= 100 or not value.isprintable():
         raise click.BadParameter("1-100 printable characters")
+    return value
+
+
+def _check_val(ctx, param, value: float) -> float:
+    if math.isnan(value):  # FloatRange lets NaN through: every comparison with it is false
+        raise click.BadParameter("a number from 0 to 1, not NaN")
     return value
 
 
@@ -252,7 +259,9 @@ def export(fmt: str, out: str, since: int, actor: str):
 
 @datasets.command()
 @click.option("--by", type=click.Choice(["contributor"]), default="contributor", show_default=True)
-@click.option("--val", type=click.FloatRange(0, 1), default=0.1, show_default=True)
+@click.option(
+    "--val", type=click.FloatRange(0, 1), default=0.1, show_default=True, callback=_check_val
+)
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Folder to write.")
 @ACTOR_OPTION
 def split(by: str, val: float, out: str, actor: str):

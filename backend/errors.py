@@ -79,7 +79,13 @@ def init_app(app: Flask) -> None:
         if err.code == 413:
             drain_body()
         code = (err.name or "error").lower().replace(" ", "_")
-        return _respond(err.code or 500, code, err.description or err.name)
+        body, status = _respond(err.code or 500, code, err.description or err.name)
+        # werkzeug's own headers of the error (a 405's Allow, a 401's WWW-Authenticate), not
+        # its HTML content type.
+        for name, value in err.get_headers():
+            if name.lower() != "content-type":
+                body.headers[name] = value
+        return body, status
 
     @app.errorhandler(RedisUnavailableError)
     def _redis_down(err):

@@ -13,9 +13,13 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Blueprint, jsonify
 from marshmallow import Schema, fields
 
+from .core.audit import MAX_PAGE
 from .schemas import (
+    AdminSignInSchema,
+    AdminTokenRequestSchema,
     ConsentSchema,
     EnrollSchema,
+    EraseRequestSchema,
     PauseRequestSchema,
     PolicySchema,
     ResumeRequestSchema,
@@ -43,8 +47,17 @@ OPERATIONS: list[tuple[str, str, str, type[Schema] | None, str]] = [
     ("/admin/api/policy", "put", "admin", PolicySchema, "Replace the capture policy"),
     ("/admin/api/employees", "post", "admin", EnrollSchema, "Enroll an employee's device"),
     ("/admin/api/employees/{employee}/revoke", "post", "admin", None, "Revoke their devices"),
-    ("/admin/api/employees/{employee}/data", "delete", "admin", None, "Erase their data"),
+    ("/admin/api/devices/{device}/revoke", "post", "admin", None, "Revoke one device's token"),
+    ("/admin/api/employees/{employee}/data", "delete", "admin", EraseRequestSchema, "Erase data"),
     ("/admin/api/audit", "get", "admin", None, "The audit log, newest first"),
+    ("/admin/api/audit/verify", "get", "admin", None, "Recompute the audit log's hash chain"),
+    ("/admin/api/live", "get", "admin", None, "What the console shows"),
+    ("/admin/api/tokens", "get", "admin", None, "Labelled admin tokens (labels only)"),
+    ("/admin/api/tokens", "post", "admin", AdminTokenRequestSchema, "Issue an admin token"),
+    ("/admin/api/tokens/{label}", "delete", "admin", None, "Revoke an admin token"),
+    ("/admin/api/session", "post", "admin", AdminSignInSchema, "Console sign-in (cookie)"),
+    ("/admin/api/session", "get", "admin", None, "Who is signed in to the console"),
+    ("/admin/api/session", "delete", "admin", None, "Sign the console out"),
     ("/me/api/session", "post", "device", None, "A one-time link to the /me page"),
     ("/me/api/session", "delete", "device", None, "Sign this browser out of /me"),
     ("/me/api/consent", "get", "device", None, "My consent and the policy"),
@@ -61,9 +74,20 @@ QUERY = {
         {
             "name": "limit",
             "in": "query",
-            "schema": {"type": "integer", "minimum": 1, "maximum": 10000},
-        }
-    ]
+            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE},
+        },
+        {
+            "name": "before",
+            "in": "query",
+            "schema": {"type": "integer", "minimum": 1, "maximum": 2**53},
+        },
+    ],
+    "/me/api/overview": [{"name": "tz", "in": "query", "schema": {"type": "string"}}],
+}
+# What a success answers, when it is not 200 (with a body: 201).
+SUCCESS = {
+    ("/admin/api/employees/{employee}/data", "delete"): "202",
+    ("/me/api/data", "delete"): "202",
 }
 SECURITY = {"admin": "adminToken", "device": "deviceToken"}
 
@@ -72,14 +96,18 @@ def _error(description: str) -> dict:
     return {"description": description, "content": {"application/json": {"schema": "Error"}}}
 
 
-def _operation(path: str, audience: str, body: type[Schema] | None, summary: str) -> dict:
+def _operation(
+    path: str, method: str, audience: str, body: type[Schema] | None, summary: str
+) -> dict:
+    success = SUCCESS.get((path, method), "200")
     op: dict = {
         "summary": summary,
         "security": [{SECURITY[audience]: []}],
         "responses": {
-            "200": {"description": "OK", "content": {"application/json": {"schema": {}}}},
+            success: {"description": "OK", "content": {"application/json": {"schema": {}}}},
             "400": _error("Malformed request"),
             "401": _error("Missing or wrong bearer token"),
+            "403": _error("Not allowed for this token, or a cookie without the CSRF header"),
             "404": _error("Not found"),
             "422": _error("The body is not valid"),
         },
@@ -92,7 +120,8 @@ def _operation(path: str, audience: str, body: type[Schema] | None, summary: str
         op["parameters"] = params
     if body is not None:
         op["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
-        op["responses"]["201"] = {"description": "Created"}
+        if success == "200":
+            op["responses"]["201"] = {"description": "Created"}
     return op
 
 
@@ -111,7 +140,7 @@ def build_spec() -> dict:
         spec.components.security_scheme(name, {"type": "http", "scheme": "bearer"})
     by_path: dict[str, dict] = {}
     for path, method, audience, body, summary in OPERATIONS:
-        by_path.setdefault(path, {})[method] = _operation(path, audience, body, summary)
+        by_path.setdefault(path, {})[method] = _operation(path, method, audience, body, summary)
     for path, operations in by_path.items():
         spec.path(path=path, operations=operations)
     return spec.to_dict()

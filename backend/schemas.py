@@ -85,6 +85,9 @@ REASON = validate.And(
     validate.Length(max=MAX_REASON, error=f"at most {MAX_REASON} characters"),
     FullMatch(r"^.*\S.*$", flags=re.DOTALL, error="must not be empty or only spaces"),
 )
+# The same checks as a list, for fields: apispec (backend/openapi.py) reads a Length from a
+# list, not from inside validate.And.
+REASON_CHECKS = list(REASON.validators)
 PAUSE_ID = validate.Length(min=1, max=64, error="1-64 characters")
 
 
@@ -111,7 +114,7 @@ class ScopeField(fields.Field):
 
 class PauseRequestSchema(Schema):
     scope = ScopeField(required=True)
-    reason = fields.String(required=True, validate=REASON)
+    reason = fields.String(required=True, validate=REASON_CHECKS)
     purge = Flag(load_default=False)
 
 
@@ -123,6 +126,24 @@ class ResumeRequestSchema(Schema):
     def _one_of(self, data, **_):
         if ("pause_id" in data) == ("scope" in data):
             raise ValidationError("give exactly one of pause_id or scope", "_schema")
+
+
+class EraseRequestSchema(Schema):
+    """An admin's erasure of an employee's data: why, kept in the audit log."""
+
+    reason = fields.String(required=True, validate=REASON_CHECKS)
+
+
+class AdminTokenRequestSchema(Schema):
+    """A labelled admin token to issue (the label's rules: backend/admin_auth.py)."""
+
+    label = fields.String(required=True)
+
+
+class AdminSignInSchema(Schema):
+    """The console's sign-in: an admin token traded for a session cookie."""
+
+    token = fields.String(required=True)
 
 
 class EnrollSchema(Schema):

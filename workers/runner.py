@@ -15,6 +15,7 @@ import threading
 
 import redis
 from rq import SimpleWorker
+from rq.job import JobStatus
 
 from backend.core import keys
 from backend.core.config import Settings
@@ -36,13 +37,20 @@ SWITCH_INTERVAL = 0.001
 
 
 class OvertWorker(SimpleWorker):
-    """A non-forking RQ worker that knows whether it was asked to stop."""
+    """A non-forking RQ worker that knows whether it was asked to stop, and how many of the
+    jobs it ran failed for good (RQ counts them only in Redis, under a key gone at its death)."""
 
     stop_asked = False
+    jobs_failed = 0
 
     def request_stop(self, signum, frame):
         self.stop_asked = True
         super().request_stop(signum, frame)
+
+    def handle_job_failure(self, job, queue, *args, **kwargs):
+        super().handle_job_failure(job, queue, *args, **kwargs)
+        if job.get_status(refresh=False) == JobStatus.FAILED:  # not one retried later
+            self.jobs_failed += 1
 
     def teardown(self):
         try:
@@ -129,8 +137,9 @@ def work_through_outages(
 
 def run_worker(
     r: redis.Redis, settings: Settings, burst: bool = False, with_scheduler: bool = False
-) -> bool:
-    """Run a worker until stopped (or, with `burst`, until the queue is empty)."""
+) -> int:
+    """Run a worker until stopped (or, with `burst`, until the queue is empty); return how many
+    of the jobs it ran failed (RQ keeps them in its failed registry; `overt status` lists them)."""
     PACER.enable()  # workers/gc_pacing.py
     interval = sys.getswitchinterval()
     sys.setswitchinterval(SWITCH_INTERVAL)
@@ -141,7 +150,7 @@ def run_worker(
         PACER.disable()
 
 
-def _run_worker(r: redis.Redis, settings: Settings, burst: bool, with_scheduler: bool) -> bool:
+def _run_worker(r: redis.Redis, settings: Settings, burst: bool, with_scheduler: bool) -> int:
     quiet_rq_retries()
     queue = get_queue(r)
     stop = threading.Event()
@@ -156,11 +165,12 @@ def _run_worker(r: redis.Redis, settings: Settings, burst: bool, with_scheduler:
             job_timeout=300,
         )
         worker = OvertWorker([queue], connection=r, serializer=queue.serializer)
-        return worker.work(burst=True, with_scheduler=with_scheduler, logging_level="WARNING")
+        worker.work(burst=True, with_scheduler=with_scheduler, logging_level="WARNING")
+        return worker.jobs_failed
     outage = Outage()
     with _stop_on_signals(stop):
         if not outage.wait(r, stop):  # started during an outage: wait for Redis, do not exit
-            return False
+            return 0
     if with_scheduler:
         ensure_scheduled(r)  # RQ's scheduler (started by work() below) enqueues it when due
     interval = max(0.5, min(settings.batch_max_age / 2, 10.0))
@@ -169,6 +179,7 @@ def _run_worker(r: redis.Redis, settings: Settings, burst: bool, with_scheduler:
     )
     ticker.start()
     try:
-        return work_through_outages(r, with_scheduler, stop, outage)
+        work_through_outages(r, with_scheduler, stop, outage)
+        return 0  # a long-running worker logs each failed job as it happens
     finally:
         stop.set()

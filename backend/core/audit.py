@@ -41,6 +41,15 @@ def canonical(entry: dict) -> str:
     return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+def _encode_new(entry: dict) -> str:
+    """Return the JSON of an entry being appended; ValueError for NaN or Infinity, which JSON
+    has not (a browser's JSON.parse fails on every page of the log holding one)."""
+    try:
+        return json.dumps(entry, sort_keys=True, allow_nan=False)
+    except ValueError:
+        raise ValueError(f"audit entry {entry['action']!r} holds NaN or Infinity") from None
+
+
 def entry_hash(entry: dict) -> str:
     """Return the hash an entry must carry, given its `prev_hash`."""
     return hashlib.sha256((entry["prev_hash"] + canonical(entry)).encode()).hexdigest()
@@ -64,8 +73,9 @@ def append(r: redis.Redis, actor: str, action: str, **details) -> dict:
                     "prev_hash": prev,
                 }
                 entry["hash"] = entry_hash(entry)
+                encoded = _encode_new(entry)  # before MULTI: a refused entry writes nothing
                 pipe.multi()
-                pipe.rpush(keys.KEY_AUDIT_LOG, json.dumps(entry, sort_keys=True))
+                pipe.rpush(keys.KEY_AUDIT_LOG, encoded)
                 pipe.hset(keys.KEY_AUDIT_HEAD, mapping={"seq": seq, "hash": entry["hash"]})
                 pipe.execute()
                 return entry

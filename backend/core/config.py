@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import os
+import re
 import secrets
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +19,8 @@ DEFAULT_DATA_DIR = "./overt-data"
 DEFAULT_BATCH_SIZE = 1000
 DEFAULT_BATCH_MAX_AGE = 60.0
 MAX_FRAME_BYTES = 1024 * 1024
+# How long a process waits for the one that created a secret file to write it.
+SECRET_WAIT = 2.0
 
 
 class ConfigError(ValueError):
@@ -50,17 +55,46 @@ class Settings:
 def _read_or_create_secret(path: Path) -> str:
     """Return the secret stored at `path`, creating it (mode 0600) on first use."""
     if path.exists():
-        return path.read_text().strip()
+        return _read_secret(path)
     make_private_dir(path.parent)
     value = secrets.token_urlsafe(32)
     # O_EXCL: two processes starting at once must agree on one secret.
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        return path.read_text().strip()
+        return _read_secret(path)
     with os.fdopen(fd, "w") as fh:
         fh.write(value + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())  # never an empty file after a crash
     return value
+
+
+def _read_secret(path: Path) -> str:
+    """Return the secret in `path`, waiting for a process that created it to write it; an
+    empty secret (an HMAC key, a session-signing key) is never used."""
+    deadline = time.monotonic() + SECRET_WAIT
+    while not (value := path.read_text().strip()) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    if not value:
+        raise ConfigError(
+            f"{path} is empty: restore it from a backup, or delete it to generate a new one "
+            f"(a new secret gives new pseudonyms; a new admin token, new sign-ins)"
+        )
+    return value
+
+
+def _kept_secret(data_dir: Path, name: str) -> str:
+    """Return the secret `name` kept in the data dir, or raise ConfigError when the data dir
+    cannot hold it (a file, a folder that cannot be made or read)."""
+    try:
+        return _read_or_create_secret(data_dir / name)
+    except OSError as err:
+        where = f"{err.filename}: " if err.filename else ""
+        raise ConfigError(
+            f"OVERT_DATA_DIR {data_dir} cannot keep the generated {name} "
+            f"({where}{err.strerror or err}): set OVERT_DATA_DIR to a folder this user can write"
+        ) from None
 
 
 def _positive(env: dict, name: str, default: float, kind: type) -> float:
@@ -71,9 +105,39 @@ def _positive(env: dict, name: str, default: float, kind: type) -> float:
         value = kind(raw)
     except ValueError:
         raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+    if not math.isfinite(value):  # float() reads "nan" and "inf"
+        raise ConfigError(f"{name} must be a finite number, got {raw!r}")
     if value < 0 or (kind is int and value == 0):
         raise ConfigError(f"{name} must be positive, got {raw!r}")
     return value
+
+
+# An origin as a browser sends it in `Origin`: scheme://host[:port], no path.
+ORIGIN_SHAPE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/\s,*]+")
+
+
+def _allowed_origins(env: dict) -> tuple[str, ...]:
+    """Return OVERT_ALLOWED_ORIGINS as origins (a trailing / dropped), or raise ConfigError for
+    a list naming none (commas: that read as unset, allowing any) or an entry no browser would
+    send (an id alone, a path, upper case: every extension refused, nothing saying why)."""
+    raw = env.get("OVERT_ALLOWED_ORIGINS", "")
+    origins = tuple(o.strip().rstrip("/") for o in raw.split(",") if o.strip())
+    if raw.strip() and not origins:
+        raise ConfigError(
+            f"OVERT_ALLOWED_ORIGINS={raw!r} names no origin; unset it to allow any (development)"
+        )
+    for origin in origins:
+        if not ORIGIN_SHAPE.fullmatch(origin):
+            raise ConfigError(
+                f"OVERT_ALLOWED_ORIGINS: {origin!r} is not an origin: scheme://host[:port], "
+                "e.g. chrome-extension://<extension id>"
+            )
+        if origin != origin.lower():
+            raise ConfigError(
+                f"OVERT_ALLOWED_ORIGINS: {origin!r}: write origins in lower case, as browsers "
+                f"send them: {origin.lower()}"
+            )
+    return origins
 
 
 def _redis_url(env: dict) -> str | None:
@@ -89,22 +153,34 @@ def _redis_url(env: dict) -> str | None:
     return url
 
 
+def _datasets_url(env: dict) -> str | None:
+    """Return OVERT_DATASETS_URL, or raise ConfigError unless it is a folder, a file:// URL or
+    s3://bucket[/prefix] (backend/core/dataset_storage.py opens those, by fsspec for s3)."""
+    url = env.get("OVERT_DATASETS_URL") or None
+    if url is None or "://" not in url:
+        return url
+    scheme, rest = url.split("://", 1)
+    if scheme == "file" or (scheme in ("s3", "s3a") and rest.split("/", 1)[0]):
+        return url
+    raise ConfigError(
+        f"OVERT_DATASETS_URL must be a folder, file://... or s3://bucket/prefix, got {url!r}"
+    )
+
+
 def load_settings(env: dict | None = None) -> Settings:
     """Build Settings from `env` (default: os.environ), generating missing secrets."""
     env = dict(os.environ if env is None else env)
     data_dir = Path(env.get("OVERT_DATA_DIR") or DEFAULT_DATA_DIR).resolve()
-    admin = env.get("OVERT_ADMIN_TOKEN") or _read_or_create_secret(data_dir / "admin-token")
-    secret = env.get("OVERT_SECRET") or _read_or_create_secret(data_dir / "secret")
-    origins = tuple(
-        o.strip().rstrip("/") for o in env.get("OVERT_ALLOWED_ORIGINS", "").split(",") if o.strip()
-    )
+    # Stripped: no Authorization header carries a token's newline (a secret file's, an env file's).
+    admin = (env.get("OVERT_ADMIN_TOKEN") or "").strip() or _kept_secret(data_dir, "admin-token")
+    secret = env.get("OVERT_SECRET") or _kept_secret(data_dir, "secret")
     return Settings(
         data_dir=data_dir,
         redis_url=_redis_url(env),
         admin_token=admin,
         secret=secret,
-        allowed_origins=origins,
+        allowed_origins=_allowed_origins(env),
         batch_size=int(_positive(env, "OVERT_BATCH_SIZE", DEFAULT_BATCH_SIZE, int)),
         batch_max_age=float(_positive(env, "OVERT_BATCH_MAX_AGE", DEFAULT_BATCH_MAX_AGE, float)),
-        datasets_url=env.get("OVERT_DATASETS_URL") or None,
+        datasets_url=_datasets_url(env),
     )

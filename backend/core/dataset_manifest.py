@@ -41,9 +41,25 @@ def read_raw_lines(storage: Storage) -> list[bytes]:
     return [line for line in complete.split(b"\n") if line]
 
 
+def parse_lines(lines: list[bytes]) -> list[dict]:
+    """Return the entries of manifest lines; ManifestError naming the first that is not a JSON
+    object (a line edited by hand, or a file that is not a manifest)."""
+    return [_parse_line(raw, number) for number, raw in enumerate(lines, start=1)]
+
+
+def _parse_line(raw: bytes, number: int) -> dict:
+    try:
+        entry = json.loads(raw)
+    except ValueError:
+        entry = None
+    if not isinstance(entry, dict):
+        raise ManifestError(f"{MANIFEST} line {number}: not a JSON object")
+    return entry
+
+
 def read_manifest(storage: Storage) -> list[dict]:
     """Return the manifest's entries, oldest first."""
-    return [json.loads(line) for line in read_raw_lines(storage)]
+    return parse_lines(read_raw_lines(storage))
 
 
 def _local_tail(path: Path) -> tuple[int, bytes | None, int] | None:
@@ -132,10 +148,7 @@ def check_chain(lines: list[bytes]) -> None:
     """Raise ManifestError naming the first line that breaks the numbering or the chain."""
     prev = GENESIS
     for number, raw in enumerate(lines, start=1):
-        try:
-            entry = json.loads(raw)
-        except ValueError:
-            raise ManifestError(f"{MANIFEST} line {number}: not JSON") from None
+        entry = _parse_line(raw, number)
         if entry.get("line") != number:
             raise ManifestError(f"{MANIFEST} line {number}: numbered {entry.get('line')}")
         if entry.get("prev") != prev:

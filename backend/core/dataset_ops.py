@@ -14,11 +14,19 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .dataset_manifest import MANIFEST, ManifestError, check_chain, latest, read_raw_lines
+from .dataset_manifest import (
+    MANIFEST,
+    ManifestError,
+    check_chain,
+    latest,
+    parse_lines,
+    read_manifest,
+    read_raw_lines,
+)
 from .dataset_readme import README, for_jsonl
 from .dataset_schema import arrow_schema
 from .dataset_storage import Storage, open_storage
-from .datasets import JSONL_GLOB, SHARD_GLOB, card_path_of, sha256
+from .datasets import JSONL_GLOB, SHARD_GLOB, card_path_of, open_shard, sha256
 
 LIVE = ("sealed", "rewritten")
 # In a JSONL export, what each JSONL file holds: its sha256 and that of the Parquet shard it was
@@ -38,7 +46,7 @@ def live_shards(entries: list[dict]) -> dict[str, dict]:
 
 def list_shards(storage: Storage) -> list[dict]:
     """Return one row per existing shard: path, events, contributors, revision, sha256."""
-    entries = [json.loads(line) for line in read_raw_lines(storage)]
+    entries = read_manifest(storage)
     rows = []
     for batch_id, entry in sorted(live_shards(entries).items()):
         rows.append(
@@ -59,7 +67,7 @@ def verify(storage: Storage) -> dict:
     """Check the manifest chain and every file against it; raise ManifestError at a fault."""
     lines = read_raw_lines(storage)
     check_chain(lines)
-    entries = [json.loads(line) for line in lines]
+    entries = parse_lines(lines)
     live = live_shards(entries)
     raw_index = storage.read_or_none(JSONL_INDEX)
     index = json.loads(raw_index) if raw_index is not None else None  # a JSONL export
@@ -110,9 +118,21 @@ def verify(storage: Storage) -> dict:
     }
 
 
-def _records_to_jsonl(data: bytes) -> bytes:
+def _refuse_other_format(target: Storage, out: Path, fmt: str) -> None:
+    """Raise ValueError when `target` holds a copy in the other format: the two would lie side
+    by side under data/, where readers load every file and `verify` finds strangers."""
+    other = "parquet" if fmt == "jsonl" else "jsonl"
+    held = target.glob(SHARD_GLOB) if other == "parquet" else target.glob(JSONL_GLOB)
+    if held or (other == "jsonl" and target.exists(JSONL_INDEX)):
+        raise ValueError(
+            f"--out {out} holds a {other} copy: a {fmt} export there would mix the two formats "
+            f"under data/; export into another folder (or empty this one)"
+        )
+
+
+def _records_to_jsonl(data: bytes, path: str) -> bytes:
     # Every column on every line, null included: JSON readers then agree on the columns.
-    rows = pq.read_table(pa.BufferReader(data)).to_pylist()
+    rows = open_shard(data, path).read().to_pylist()
     return b"".join(json.dumps(row, separators=(",", ":")).encode() + b"\n" for row in rows)
 
 
@@ -134,8 +154,9 @@ def export(storage: Storage, out: Path, fmt: str = "parquet", since: int = 0) ->
             f"--since {since} is past the manifest's end (line {len(lines)}): a copy can only "
             f"have seen lines up to {len(lines)}; export again with --since {len(lines)} or less"
         )
+    _refuse_other_format(target, out, fmt)
     check_chain(lines)
-    entries = [json.loads(line) for line in lines]
+    entries = parse_lines(lines)
     index = None
     if fmt == "jsonl":
         index = json.loads(target.read_or_none(JSONL_INDEX) or b"{}") if since else {}
@@ -152,7 +173,7 @@ def export(storage: Storage, out: Path, fmt: str = "parquet", since: int = 0) ->
             continue
         data = storage.read(entry["path"])
         if index is not None:
-            data, source = _records_to_jsonl(data), sha256(data)
+            data, source = _records_to_jsonl(data, entry["path"]), sha256(data)
             index[name] = {"sha256": sha256(data), "source_sha256": source}
         target.write(name, data)
         target.write(entry["card"], storage.read(entry["card"]))
@@ -184,7 +205,7 @@ def split(storage: Storage, out: Path, val: float) -> dict:
     target = open_storage(out)
     stale = {*target.glob("train/*.parquet"), *target.glob("validation/*.parquet")}
     for path in storage.glob(SHARD_GLOB):
-        table = pq.read_table(pa.BufferReader(storage.read(path)))
+        table = open_shard(storage.read(path), path).read()
         names = table.column("contributor").to_pylist()
         sides = [split_of(c, val) for c in names]
         name = path.split("/", 1)[1].replace("/", "-")

@@ -14,6 +14,7 @@ import io
 import json
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import redis
 
@@ -68,6 +69,17 @@ def encode_shard(records: list[dict]) -> bytes:
     out = io.BytesIO()
     pq.write_table(to_table(records), out, compression=COMPRESSION)
     return out.getvalue()
+
+
+def open_shard(data: bytes, path: str) -> pq.ParquetFile:
+    """Open the bytes of the Parquet shard at `path`; a ValueError naming it when they are not
+    Parquet (pyarrow's own message names only a '<Buffer>')."""
+    try:
+        return pq.ParquetFile(io.BytesIO(data))
+    except (pa.ArrowException, OSError):
+        raise ValueError(
+            f"{path}: not a readable Parquet shard (damaged or replaced); run overt datasets verify"
+        ) from None
 
 
 def decode_shard(data: bytes) -> list[dict]:

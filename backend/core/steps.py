@@ -11,7 +11,6 @@ reads it with no custom code.
 from __future__ import annotations
 
 import bisect
-import io
 import json
 import pickle
 import tempfile
@@ -20,12 +19,11 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from .dataset_readme import README
 from .dataset_schema import from_table
 from .dataset_storage import open_storage
-from .datasets import SHARD_GLOB
+from .datasets import SHARD_GLOB, open_shard
 from .steps_card import STEPS, steps_card
 
 # A page view this soon after an action on the page is that action's effect, not a `goto`.
@@ -336,7 +334,7 @@ class SessionGroups:
         """Read the key columns of every shard and pack its units into groups."""
         plan = cls()
         for shard in shards:
-            file = pq.ParquetFile(io.BytesIO(storage.read(shard)))
+            file = open_shard(storage.read(shard), shard)
             names = set(file.schema_arrow.names)
             columns = [c for c in KEY_COLUMNS if c in names]
             if "elements" in names:
@@ -393,7 +391,7 @@ class SessionGroups:
         parts = [tmp / f"group-{g}.pickle" for g in range(self.groups)]
         base = 0  # rows of the shards before this one
         for shard in shards:
-            file = pq.ParquetFile(io.BytesIO(storage.read(shard)))
+            file = open_shard(storage.read(shard), shard)
             names = set(file.schema_arrow.names)
             columns = [c for c in COLUMNS if c in names]
             keys = [c for c in KEY_COLUMNS if c in names]

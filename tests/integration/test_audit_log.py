@@ -210,3 +210,19 @@ def test_archived_entries_stay_in_the_chain(redis_conn, settings, admin):
     path.write_bytes(b"\n".join(lines) + b"\n")
     result = verify_cli()
     assert result.exit_code == 1 and "broken at entry 12:" in result.output
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), -float("inf")])
+def test_an_entry_with_a_non_finite_number_is_refused(redis_conn, admin, value):
+    """json.dumps writes NaN and Infinity, which are not JSON: one such entry made every page of
+    GET /admin/api/audit holding it unparseable by a browser (JSON.parse), for good, since the
+    log is never trimmed. Refused before anything is written."""
+    audit_log.audit(redis_conn, "cli", "pause", pause_id="p_1")
+    with pytest.raises(ValueError, match="NaN or Infinity"):
+        audit_log.audit(redis_conn, "cli", "dataset_export", val=value)
+    assert [e["action"] for e in audit_log.read_audit(redis_conn)] == ["pause"]
+    assert audit_log.verify(redis_conn).ok
+    body = admin.client.get(
+        "/admin/api/audit", headers={"Authorization": f"Bearer {admin.admin_token}"}
+    ).get_data(as_text=True)
+    json.loads(body, parse_constant=lambda name: pytest.fail(f"{name} in the audit page"))

@@ -133,6 +133,45 @@ def test_bad_environment_values(overt):
     assert result.exit_code == 2 and "OVERT_BATCH_SIZE must be a number" in result.stderr
 
 
+def test_a_burst_whose_jobs_failed_exits_1(overt, redis_conn, settings, tmp_path):
+    """`overt worker --burst` that could not seal (datasets under a file here) exited 0, so a
+    cron job or a script running it never saw the failure. It exits 1 with a last line saying
+    so; a burst that seals exits 0, and nothing queued was lost."""
+    from backend.core.consent import set_consent
+    from backend.core.policy import get_policy
+    from tests.helpers import make_event
+    from tests.integration.processes import overt_env, run
+
+    set_consent(redis_conn, "alice", {"clicks": True}, get_policy(redis_conn), "dev_test")
+    queue_raw(redis_conn, "alice", [make_event("click") for _ in range(3)])
+    a_file = tmp_path / "a-file"
+    a_file.write_text("")
+    env = overt_env(settings, OVERT_BATCH_MAX_AGE="0")
+    failed = run(["worker", "--burst"], {**env, "OVERT_DATASETS_URL": str(a_file / "d")}, 120)
+    assert failed.returncode == 1, failed.stderr[-2000:]
+    last = failed.stderr.strip().splitlines()[-1]
+    assert last.startswith("overt: error: ") and "1 job(s) failed" in last, failed.stderr
+    sealed = run(["worker", "--burst"], env, 120)
+    assert sealed.returncode == 0, sealed.stderr[-2000:]
+    assert "3 event(s)" in overt("datasets", "list").stdout
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["status"], ["enroll", "alice"], ["worker", "--burst"], ["serve", "--port", "0"]],
+)
+def test_a_data_dir_that_is_a_file_is_one_line(overt, tmp_path, args):
+    """OVERT_DATA_DIR naming a file, with the secrets to generate there: one line naming the
+    variable and the path, exit 2 (it was a NotADirectoryError traceback)."""
+    a_file = tmp_path / "not-a-folder"
+    a_file.write_text("")
+    result = overt(*args, OVERT_DATA_DIR=str(a_file), OVERT_ADMIN_TOKEN=None, OVERT_SECRET=None)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith("overt: error: OVERT_DATA_DIR"), result.stderr
+    assert str(a_file) in result.stderr and "Traceback" not in result.output
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
 @pytest.mark.parametrize(
     "args",
     [

@@ -50,10 +50,13 @@ def test_a_configured_location_that_is_a_file(settings, tmp_path, command, code)
 
 
 @pytest.mark.parametrize("command", ["list", "verify"])
-def test_an_unknown_scheme(settings, command):
-    """OVERT_DATASETS_URL=bogus://x names the location and says what is accepted."""
-    line = one_line(run(command, OVERT_DATASETS_URL="bogus://x"), 2)
-    assert "bogus://x" in line and "s3://" in line
+@pytest.mark.parametrize("url", ["bogus://x", "ftp://nowhere.invalid/datasets"])
+def test_an_unknown_scheme(settings, command, url):
+    """OVERT_DATASETS_URL=bogus://x, or a scheme fsspec knows but Overt does not take (ftp://,
+    which fsspec tried to connect to: "Name or service not known"), names the location and
+    says what is accepted."""
+    line = one_line(run(command, OVERT_DATASETS_URL=url), 2)
+    assert url in line and "s3://" in line
 
 
 def test_a_bucket_that_does_not_exist(settings, request, monkeypatch):
@@ -158,3 +161,78 @@ def test_an_out_folder_holding_the_datasets_where_a_copy_writes_is_refused(
     assert "would write into the datasets" in one_line(refused, 2)
     beside = run("export", "--out", str(tmp_path / "copy"), OVERT_DATASETS_URL=str(root))
     assert beside.exit_code == 0, beside.output
+
+
+@pytest.mark.parametrize("bad", [b"5", b"[]", b'"sealed"', b"null", b"{bad"])
+@pytest.mark.parametrize(
+    "args, code", [(("verify",), 1), (("list",), 2), (("export", "--out", "{tmp}/copy"), 2)]
+)
+def test_a_manifest_line_that_is_not_an_object(redis_conn, settings, tmp_path, bad, args, code):
+    """A manifest line that is JSON but not an object (`5`, `[]`) ended `verify`, `list` and
+    `export` with a traceback (AttributeError); `list` said only json's own message for one
+    that is not JSON. Each names the manifest's line, in one line."""
+    set_consent(redis_conn, "alice", {"clicks": True}, get_policy(redis_conn), "dev_test")
+    queue_raw(redis_conn, "alice", [make_event("click") for _ in range(2)])
+    seal(redis_conn, settings)
+    manifest = settings.data_dir / "datasets" / "manifest.jsonl"
+    lines = manifest.read_bytes().count(b"\n")
+    with manifest.open("ab") as fh:
+        fh.write(bad + b"\n")
+    line = one_line(run(*(a.format(tmp=tmp_path) for a in args)), code)
+    assert f"manifest.jsonl line {lines + 1}: not a JSON object" in line, line
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("export", "--format", "jsonl", "--out", "{tmp}/copy"),
+        ("export", "--format", "steps", "--out", "{tmp}/copy"),
+        ("split", "--out", "{tmp}/copy"),
+    ],
+)
+def test_a_damaged_shard_is_named(redis_conn, settings, tmp_path, args):
+    """A shard that is not Parquet any more: pyarrow's "Could not open Parquet input source
+    '<Buffer>'" said neither which file nor what to do. One line names the shard."""
+    set_consent(redis_conn, "alice", {"clicks": True}, get_policy(redis_conn), "dev_test")
+    queue_raw(redis_conn, "alice", [make_event("click") for _ in range(2)])
+    seal(redis_conn, settings)
+    root = settings.data_dir / "datasets"
+    (shard,) = root.glob("data/*/*.parquet")
+    shard.write_bytes(b"not parquet\n")
+    line = one_line(run(*(a.format(tmp=tmp_path) for a in args)), 2)
+    assert shard.relative_to(root).as_posix() in line and "overt datasets verify" in line, line
+    assert "<Buffer>" not in line
+
+
+@pytest.mark.parametrize("first, second", [("parquet", "jsonl"), ("jsonl", "parquet")])
+def test_an_export_into_a_copy_of_the_other_format_is_refused(
+    redis_conn, settings, tmp_path, first, second
+):
+    """A jsonl export into a folder holding a parquet copy (or the reverse) wrote its files
+    beside the other's under data/: `verify` of the copy failed and readers of data/ loaded both
+    formats. Refused with one line before anything is written or audited; the copy still
+    verifies."""
+    set_consent(redis_conn, "alice", {"clicks": True}, get_policy(redis_conn), "dev_test")
+    queue_raw(redis_conn, "alice", [make_event("click") for _ in range(2)])
+    seal(redis_conn, settings)
+    copy = tmp_path / "copy"
+    assert run("export", "--format", first, "--out", str(copy)).exit_code == 0
+    before = sorted(p for p in copy.rglob("*"))
+    entries = len(audit_log.read_audit(redis_conn))
+    line = one_line(run("export", "--format", second, "--out", str(copy)), 2)
+    assert f"holds a {first} copy" in line, line
+    assert sorted(p for p in copy.rglob("*")) == before
+    assert len(audit_log.read_audit(redis_conn)) == entries
+    assert run("verify", OVERT_DATASETS_URL=str(copy)).exit_code == 0
+    again = run("export", "--format", first, "--out", str(copy), "--since", "1")
+    assert again.exit_code == 0, again.output
+
+
+@pytest.mark.parametrize("val", ["nan", "NaN"])
+def test_split_val_must_be_a_number_from_0_to_1(redis_conn, settings, tmp_path, val):
+    """click's FloatRange(0, 1) let NaN through (every comparison with it is false): the split
+    ran, and its audit entry held `"val": NaN`."""
+    result = run("split", "--val", val, "--out", str(tmp_path / "s"))
+    assert result.exit_code == 2, result.output
+    assert "--val" in result.stderr and "Traceback" not in result.output
+    assert not (tmp_path / "s").exists() and audit_log.read_audit(redis_conn) == []

@@ -1,9 +1,12 @@
 """HTTP under hostile requests: every error is the one JSON error shape, never a 500."""
 
+import json
 import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -74,6 +77,27 @@ def test_not_found_and_method_not_allowed(live_server):
         "DELETE", live_server.http_url + "/admin/api/pause", live_server.admin_token
     )
     assert_error(status, body, 405, "method_not_allowed")
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("DELETE", "/admin/api/pause", {"POST"}),
+        ("POST", "/me/api/data", {"GET", "DELETE"}),
+        ("PATCH", "/admin/api/policy", {"GET", "PUT"}),
+    ],
+)
+def test_method_not_allowed_names_the_allowed_methods(live_server, method, path, allowed):
+    """A 405 carries the Allow header (RFC 9110, 15.5.6) as well as the one error shape."""
+    req = urllib.request.Request(live_server.http_url + path, method=method)
+    req.add_header("Authorization", f"Bearer {live_server.admin_token}")
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(req, timeout=10)
+    err = caught.value
+    assert_error(err.code, json.loads(err.read()), 405, "method_not_allowed")
+    assert err.headers["Content-Type"] == "application/json"
+    listed = {m.strip() for m in (err.headers.get("Allow") or "").split(",") if m.strip()}
+    assert allowed <= listed, err.headers.get("Allow")
 
 
 def test_body_too_large(live_server):
