@@ -1,8 +1,9 @@
 /**
  * Configuration, read in the order docs/extension.md gives: chrome.storage.managed (enterprise policy),
  * then config.json at the extension root (tests, packaged deployments), then the options page.
- * The first source that names both a server and a token wins; tuning knobs come from config.json
- * or managed storage only.
+ * Each of the server and the token comes from the first source that sets it, so a managed server
+ * always wins and each employee may still enter their own token; tuning knobs come from
+ * config.json or managed storage only.
  */
 import {
   BACKOFF_BASE_MS, BACKOFF_MAX_MS, FLUSH_MS, GRACE_SECONDS, KEEPALIVE_MS, OUTBOX_MAX_BYTES,
@@ -56,20 +57,26 @@ function pickKnobs(...sources) {
   return knobs;
 }
 
-/** Load the effective configuration: {server, token, source, ...knobs}. */
+/**
+ * The server and the token, each from the first of `sources` ([name, values] in order) that sets
+ * it: {server, token, source, tokenSource} (source: the server's; null where none sets it).
+ */
+export function chooseConfig(sources) {
+  const chosen = { server: null, token: null, source: null, tokenSource: null };
+  for (const [name, values] of sources) {
+    const server = validServer(values.server);
+    const token = typeof values.token === "string" ? values.token.trim() : "";
+    if (server && !chosen.server) Object.assign(chosen, { server, source: name });
+    if (token && !chosen.token) Object.assign(chosen, { token, tokenSource: name });
+  }
+  return chosen;
+}
+
+/** Load the effective configuration: {server, token, source, tokenSource, ...knobs}. */
 export async function loadConfig() {
   const managed = await readManaged();
   const file = await readConfigFile();
   const options = (await readKey("local", KEY_OPTIONS)) || {};
-  const sources = [["managed", managed], ["config.json", file], ["options", options]];
-  let chosen = { server: null, token: null, source: null };
-  for (const [source, values] of sources) {
-    const server = validServer(values.server);
-    const token = typeof values.token === "string" ? values.token.trim() : "";
-    if (server && token) {
-      chosen = { server, token, source };
-      break;
-    }
-  }
+  const chosen = chooseConfig([["managed", managed], ["config.json", file], ["options", options]]);
   return { ...chosen, ...pickKnobs(managed, file) };
 }

@@ -274,6 +274,7 @@ async function statusReport(url = null) {
     task: currentTask(),
     server: config.server,
     source: config.source,
+    token_source: config.tokenSource,
   };
 }
 

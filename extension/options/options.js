@@ -4,15 +4,26 @@ import { KEY_GATE, KEY_OPTIONS, readKey, writeKeys } from "../shared/storage.js"
 
 const $ = (id) => document.getElementById(id);
 
+const FIXED_BY = { managed: "your organisation", "config.json": "the config.json packaged with the extension" };
+
+/** What the organisation set cannot be edited here (a managed server, the employee's own token). */
+function showFixed(report) {
+  const server = FIXED_BY[report.source];
+  const token = FIXED_BY[report.token_source];
+  $("managed").hidden = !server && !token;
+  if (server && token) $("managed").textContent = `These settings are set by ${server}.`;
+  else if (server) $("managed").textContent = `The server is set by ${server}: enter your enrollment token.`;
+  else if (token) $("managed").textContent = `The enrollment token is set by ${token}.`;
+  $("server").disabled = Boolean(server);
+  if (server) $("server").value = report.server;
+  $("token").disabled = Boolean(token);
+  $("save").disabled = Boolean(server && token);
+}
+
 async function showState() {
   const report = await chrome.runtime.sendMessage({ type: "status" }).catch(() => null);
   if (!report || !report.ok) return;
-  const managed = report.source === "managed" || report.source === "config.json";
-  $("managed").hidden = !managed;
-  $("managed").textContent = report.source === "managed"
-    ? "These settings are managed by your organisation."
-    : "These settings come from the config.json packaged with the extension.";
-  for (const input of document.querySelectorAll("input")) input.disabled = managed;
+  showFixed(report);
   $("state").textContent = `${STATUS_TEXT[report.status] || report.status}${report.server ? ` — ${report.server}` : ""}`;
 }
 

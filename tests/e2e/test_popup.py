@@ -62,6 +62,27 @@ def test_my_data_opens_a_signed_link(capturing, live_server, pages):
     assert page.url.startswith(live_server.http_url + "/me")
 
 
+def test_a_server_set_for_everyone_takes_the_employees_own_token(
+    live_server, enrolled, launch_browser, pages
+):
+    """The organisation sets only the server (a policy printed by `overt policy chrome` without
+    --token; config.json here, read before the options page like managed storage): the options
+    page shows it, not editable, and the employee's token alone starts capture with it."""
+    token = enrolled()
+    browser = launch_browser(live_server.ws_url, None)
+    browser.wait_for_status("not_configured")
+    options = browser.context.new_page()
+    options.goto(OPTIONS)
+    options.wait_for_selector("text=The server is set by the config.json")
+    assert options.is_disabled("#server") and options.input_value("#server") == live_server.ws_url
+    assert options.is_enabled("#token")
+    options.fill("#token", token)
+    options.click("text=Save and connect")
+    browser.wait_until_capturing(pages.origin, ["clicks"])
+    config = browser.evaluate("globalThis.overt.config()")
+    assert (config["source"], config["tokenSource"]) == ("config.json", "options"), config
+
+
 def test_options_page_is_all_an_employee_needs(live_server, enrolled, launch_browser, pages):
     """Without configuration the badge says so; entering server and token starts capture."""
     token = enrolled()

@@ -1,0 +1,39 @@
+// Where the extension's server and token come from (extension/background/config.js).
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import { chooseConfig } from "../../extension/background/config.js";
+
+const WS = "wss://overt.example.com/ws";
+
+test("a managed server wins, with the employee's own token from the options page", () => {
+  const chosen = chooseConfig([
+    ["managed", { server: WS }],
+    ["config.json", {}],
+    ["options", { server: "ws://elsewhere.example/ws", token: " tok-employee " }],
+  ]);
+  assert.deepEqual(chosen, { server: WS, token: "tok-employee", source: "managed", tokenSource: "options" });
+});
+
+test("each key from the first source that sets it, in order", () => {
+  const sources = [
+    ["managed", { server: WS, token: "tok-managed" }],
+    ["config.json", { server: "ws://localhost:5000/ws", token: "tok-file" }],
+    ["options", { server: "ws://x/ws", token: "tok-options" }],
+  ];
+  assert.deepEqual(chooseConfig(sources), { server: WS, token: "tok-managed", source: "managed", tokenSource: "managed" });
+  const fileOnly = chooseConfig([["managed", {}], sources[1], sources[2]]);
+  assert.equal(fileOnly.source, "config.json");
+  assert.equal(fileOnly.token, "tok-file");
+  // A managed token alone (per device), the server from the options page.
+  const tokenOnly = chooseConfig([["managed", { token: "tok-managed" }], ["config.json", {}], sources[2]]);
+  assert.deepEqual(tokenOnly, { server: "ws://x/ws", token: "tok-managed", source: "options", tokenSource: "managed" });
+});
+
+test("an invalid server or a blank token is no setting", () => {
+  const chosen = chooseConfig([
+    ["managed", { server: "https://not-a-socket.example/ws", token: "   " }],
+    ["options", { server: 42, token: 7 }],
+  ]);
+  assert.deepEqual(chosen, { server: null, token: null, source: null, tokenSource: null });
+});
