@@ -7,6 +7,7 @@ from typing import ClassVar
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
+from .core.css_selectors import selector_problem
 from .core.events import Flag
 from .core.origins import DEFAULT_PORTS, port_problem
 from .core.vocabulary import CATEGORIES, MAX_EVENTS_PER_FRAME
@@ -199,6 +200,13 @@ def _host_port_problem(scheme: str, rest: str) -> str | None:
     return None
 
 
+def css_selector(value: str) -> None:
+    """Refuse a mask selector no browser matches elements with (backend/core/css_selectors.py)."""
+    problem = selector_problem(value)
+    if problem:
+        raise ValidationError(problem)
+
+
 class PolicySchema(Schema):
     categories = fields.List(fields.String(validate=validate.OneOf(CATEGORIES)), required=True)
     purpose = fields.String(required=True, validate=validate.Length(min=1, max=2000))
@@ -206,10 +214,16 @@ class PolicySchema(Schema):
     allowed_origins = fields.List(fields.String(validate=Origin()), required=True)
     # k of the rarity gate (backend/core/rarity.py); omitted keeps the current value.
     min_contributors = fields.Integer(strict=True, validate=validate.Range(1, 1000))
-    # CSS selectors whose elements get structural labels only (extension/shared/label-policy.js);
-    # the extension drops one that does not parse there; omitted keeps the current list.
+    # CSS selectors whose elements get structural labels only (extension/shared/label-policy.js),
+    # each one a browser accepts (the extension drops one that does not parse there, so saving it
+    # would mask nothing); omitted keeps the current list.
     mask_selectors = fields.List(
-        fields.String(validate=validate.Regexp(r"^[^\x00-\x1f]{1,200}$", error="1-200 characters")),
+        fields.String(
+            validate=[
+                validate.Regexp(r"^[^\x00-\x1f]{1,200}$", error="1-200 characters"),
+                css_selector,
+            ]
+        ),
         validate=validate.Length(max=MAX_MASK_SELECTORS),
     )
 
