@@ -24,6 +24,7 @@ from .core.fastpath import compile_schema
 from .core.frames import BadInputError, find_bad_string, may_hold_lone_surrogate, parse_json
 from .core.intake import RevokedError
 from .core.policy import get_policy
+from .core.vocabulary import MAX_SEQ
 from .schemas import EventsFrameSchema, HelloSchema, PauseAppliedSchema
 from .ws_reader import end_connection
 
@@ -100,9 +101,10 @@ def frame_type_problem(frame: dict) -> str:
 
 
 def echoed_seq(frame: dict) -> int | None:
-    """Return the frame's `seq` when it is an integer (never a bool, which Python counts as one)."""
+    """Return the frame's `seq` when it is an integer (never a bool, which Python counts as one)
+    that a JavaScript client reads back exactly (at most MAX_SEQ either way)."""
     seq = frame.get("seq")
-    return seq if type(seq) is int else None
+    return seq if type(seq) is int and -MAX_SEQ <= seq <= MAX_SEQ else None
 
 
 def describe_errors(messages: dict | list, path: str = "") -> str:

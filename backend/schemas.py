@@ -10,7 +10,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, vali
 from .core.css_selectors import selector_problem
 from .core.events import Flag
 from .core.origins import DEFAULT_PORTS, port_problem
-from .core.vocabulary import CATEGORIES, MAX_EVENTS_PER_FRAME
+from .core.vocabulary import CATEGORIES, MAX_EVENTS_PER_FRAME, MAX_SEQ
 
 # Every boolean of a frame or a request body is a Flag (backend/core/events.py): a JSON true or
 # false only. marshmallow's Boolean reads "yes", "on" or 1 as true, and opt-in consent must not.
@@ -50,7 +50,7 @@ class EventsFrameSchema(Schema):
         unknown = EXCLUDE
 
     type = fields.Constant("events")
-    seq = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
+    seq = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=MAX_SEQ))
     # A null item is an event like any other that is not an object: `validate_event` rejects it
     # alone (`invalid_event`), as it does 5 or "x" (docs/protocol.md, "Rejection codes").
     events = fields.List(

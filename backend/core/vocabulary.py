@@ -39,6 +39,8 @@ MAX_ELEMENTS: int = _LIMITS["max_elements"]
 # The JSON size of an observation's elements, as the extension measures it.
 MAX_OBSERVATION_BYTES: int = _LIMITS["max_observation_bytes"]
 MAX_EVENTS_PER_FRAME: int = _LIMITS["max_events_per_frame"]
+# A frame's seq: the largest integer a JavaScript client holds exactly (Number.MAX_SAFE_INTEGER).
+MAX_SEQ = 2**53 - 1
 # A client may hold events in its outbox while offline; older than this is refused.
 MAX_EVENT_AGE_MS: int = _LIMITS["max_event_age_ms"]
 MAX_CLOCK_SKEW_MS: int = _LIMITS["max_clock_skew_ms"]

@@ -149,12 +149,24 @@ def test_bad_events_envelope(ws, frame):
     assert ws.recv_type("error")["code"] == "bad_frame"
 
 
-@pytest.mark.parametrize("seq", [True, False, 1.5, "1", None])
+@pytest.mark.parametrize("seq", [True, False, 1.5, "1", None, 2**70, -(2**53)])
 def test_bad_seq_is_echoed_as_null(ws, seq):
-    """Only an integer seq is echoed: a boolean is not one, though Python's bool is an int."""
+    """Only an integer seq is echoed: a boolean is not one, though Python's bool is an int, and
+    one a JavaScript client cannot hold exactly (beyond 2**53 - 1) is not echoed either."""
     ws.send({"type": "events", "seq": seq, "events": []})
     err = ws.recv_type("error")
     assert err["code"] == "bad_frame" and err["seq"] is None, err
+
+
+@pytest.mark.parametrize(("seq", "code"), [(2**53 - 1, "ack"), (2**53, "error"), (-1, "error")])
+def test_seq_is_a_safe_non_negative_integer(ws, seq, code):
+    """seq runs from 0 to 2**53 - 1 (Number.MAX_SAFE_INTEGER); beyond, a bad_frame naming seq."""
+    ws.send({"type": "events", "seq": seq, "events": []})
+    reply = ws.recv_type(code)
+    if code == "ack":
+        assert reply["seq"] == seq
+    else:
+        assert reply["code"] == "bad_frame" and "seq" in reply["errors"], reply
 
 
 def test_oversized_frame_closes_1009(ws):
