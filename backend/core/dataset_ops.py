@@ -15,6 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .dataset_manifest import (
+    LIVE,
     MANIFEST,
     ManifestError,
     check_chain,
@@ -26,9 +27,8 @@ from .dataset_manifest import (
 from .dataset_readme import README, for_jsonl
 from .dataset_schema import arrow_schema
 from .dataset_storage import Storage, open_storage
-from .datasets import JSONL_GLOB, SHARD_GLOB, card_path_of, open_shard, sha256
+from .datasets import JSONL_GLOB, SHARD_GLOB, card_path_of, open_shard, sha256, shards_to_read
 
-LIVE = ("sealed", "rewritten")
 # In a JSONL export, what each JSONL file holds: its sha256 and that of the Parquet shard it was
 # made from (the one its card and manifest line name), so `verify` can check the copy too.
 JSONL_INDEX = "jsonl-index.json"
@@ -204,7 +204,7 @@ def split(storage: Storage, out: Path, val: float) -> dict:
     contributors: dict[str, set] = {"train": set(), "validation": set()}
     target = open_storage(out)
     stale = {*target.glob("train/*.parquet"), *target.glob("validation/*.parquet")}
-    for path in storage.glob(SHARD_GLOB):
+    for path in shards_to_read(storage):
         table = open_shard(storage.read(path), path).read()
         names = table.column("contributor").to_pylist()
         sides = [split_of(c, val) for c in names]

@@ -19,6 +19,7 @@ import pyarrow.parquet as pq
 import redis
 
 from . import keys
+from .dataset_manifest import ManifestError, missing_live_shard
 from .dataset_schema import from_table, to_table
 from .dataset_storage import Storage, atomic_write, open_storage
 
@@ -129,3 +130,14 @@ def manifest_entry(op: str, card: dict, card_bytes: bytes, at: str, reason: str 
         "events": card["events"],
         "contributors": card["contributors"],
     }
+
+
+def shards_to_read(storage: Storage) -> list[str]:
+    """The shards on `storage` to read, in path order; ManifestError naming a shard the manifest
+    holds as live that is not there (a copy or a sync cut short): reading the others alone would
+    give a dataset without it, and say nothing."""
+    paths = storage.glob(SHARD_GLOB)
+    missing = missing_live_shard(storage, set(paths))
+    if missing:
+        raise ManifestError(missing)
+    return paths

@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 from .dataset_readme import README
 from .dataset_schema import from_table
 from .dataset_storage import open_storage
-from .datasets import SHARD_GLOB, open_shard
+from .datasets import open_shard, shards_to_read
 from .steps_card import STEPS, steps_card
 
 # A page view this soon after an action on the page is that action's effect, not a `goto`.
@@ -288,7 +288,7 @@ def export_steps(datasets, out_dir: Path, group_weight: int | None = None) -> tu
     storage = open_storage(datasets)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    shards = storage.glob(SHARD_GLOB)
+    shards = shards_to_read(storage)
     groups = SessionGroups.plan(storage, shards, group_weight or GROUP_WEIGHT)
     with tempfile.TemporaryDirectory(prefix=".steps-", dir=out_dir) as tmp:
         parts = groups.partition(storage, shards, Path(tmp))

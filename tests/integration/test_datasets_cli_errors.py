@@ -204,6 +204,31 @@ def test_a_damaged_shard_is_named(redis_conn, settings, tmp_path, args):
     assert "<Buffer>" not in line
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("export", "--format", "parquet", "--out", "{tmp}/copy"),
+        ("export", "--format", "steps", "--out", "{tmp}/copy"),
+        ("split", "--out", "{tmp}/copy"),
+    ],
+)
+def test_a_missing_shard_is_named(redis_conn, settings, tmp_path, args):
+    """A shard the manifest holds as live that is gone from the datasets (a copy cut short):
+    every reader fails with one line naming it, none writes a dataset without it (split and the
+    steps export skipped it and exited 0)."""
+    set_consent(redis_conn, "alice", {"clicks": True}, get_policy(redis_conn), "dev_test")
+    for _ in range(2):
+        queue_raw(redis_conn, "alice", [make_event("click") for _ in range(2)])
+        seal(redis_conn, settings)
+    root = settings.data_dir / "datasets"
+    first, _ = sorted(root.glob("data/*/*.parquet"))
+    first.unlink()
+    line = one_line(run(*(a.format(tmp=tmp_path) for a in args)), 2)
+    assert first.relative_to(root).as_posix() in line and "missing" in line, line
+    if args[0] == "split" or "steps" in args:  # checked before anything is read or written
+        assert not [p for p in (tmp_path / "copy").rglob("*") if p.is_file()]
+
+
 @pytest.mark.parametrize("first, second", [("parquet", "jsonl"), ("jsonl", "parquet")])
 def test_an_export_into_a_copy_of_the_other_format_is_refused(
     redis_conn, settings, tmp_path, first, second
