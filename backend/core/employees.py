@@ -86,6 +86,17 @@ def revoke(r: redis.Redis, employee: str) -> int:
     return len(doomed)
 
 
+def devices_of(r: redis.Redis, employee: str) -> list[dict]:
+    """Return `employee`'s enrolled devices: id, team, issued_at (ms), oldest first; never a
+    token (only its hash is stored)."""
+    records = (json.loads(raw) for _, raw in r.hscan_iter(keys.KEY_TOKENS))
+    mine = [rec for rec in records if rec["employee"] == employee]
+    return sorted(
+        ({k: rec.get(k) for k in ("device", "team", "issued_at")} for rec in mine),
+        key=lambda d: (d["issued_at"] or 0, d["device"]),
+    )
+
+
 def team_of(r: redis.Redis, employee: str) -> str | None:
     """Return the team of an enrolled employee, or None."""
     raw = r.hget(keys.KEY_EMPLOYEES, employee)

@@ -14,9 +14,9 @@ import redis
 
 from . import keys
 from .clock import day, iso, now_ms
-from .consent import get_consent, ledger
+from .consent import get_consent, ledger, privacy_signals
 from .datasets import batches_with, open_storage, read_shard, shard_paths
-from .employees import team_of
+from .employees import devices_of, team_of
 from .erase import receipts
 from .policy import get_policy
 from .pseudonym import pseudonym
@@ -80,6 +80,7 @@ def export(r: redis.Redis, datasets, secret: str, employee: str) -> dict:
         "policy": get_policy(r),
         "consent": {"categories": get_consent(r, employee)},
         "ledger": ledger(r, employee),
+        "devices": devices(r, employee),
         "queued": [
             {"received": e.received, "device": e.device, "category": e.category, "event": e.event}
             for e in queued_entries(r, employee)
@@ -88,6 +89,16 @@ def export(r: redis.Redis, datasets, secret: str, employee: str) -> dict:
         "sealed": sealed_batches(r, datasets, contributor),
         "receipts": receipts(r, employee),
     }
+
+
+def devices(r: redis.Redis, employee: str) -> list[dict]:
+    """My enrolled devices: id, team, when issued, and the privacy signals (GPC, DNT) each sent
+    in its latest hello."""
+    return [
+        {**d, "issued_at": iso(d["issued_at"]) if d["issued_at"] else None}
+        | {"signals": privacy_signals(r, d["device"])}
+        for d in devices_of(r, employee)
+    ]
 
 
 def collected(r: redis.Redis, datasets, secret: str, employee: str, zone: tzinfo = UTC) -> dict:

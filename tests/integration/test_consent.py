@@ -95,6 +95,9 @@ def test_privacy_signal_needs_confirmation_and_is_in_the_ledger(live_server, adm
         assert done["categories"]["clicks"] is True
         (entry,) = admin.call("GET", "/me/api/overview", token=alice)["ledger"]
         assert entry["signals"][signal] is True and entry["confirmed"] is True
+        # The export lists the device with the signals it sent.
+        (device,) = admin.call("GET", "/me/api/data", token=alice)["devices"]
+        assert device["signals"] == {"gpc": signal == "gpc", "dnt": signal == "dnt"}
         # Turning something off never needs a confirmation.
         assert admin.set_consent(alice, {"clicks": False})["withdrawn"] == ["clicks"]
     finally:

@@ -65,7 +65,15 @@ def test_export_holds_exactly_my_data(redis_conn, settings, client, people):
     assert sorted(sealed) == sorted(ids["alice"]["sealed"])
     assert doc["consent"]["categories"]["clicks"] is True
     assert [e["granted"] for e in doc["ledger"]] == [["clicks", "scroll"]]
+    # The devices enrolled for me, with the privacy signals each sent; never a token.
+    (device,) = doc["devices"]
+    assert device["device"].startswith("dev_") and device["team"]
+    assert device["issued_at"].endswith("+00:00") and device["signals"] == {
+        "gpc": False,
+        "dnt": False,
+    }
     text = json.dumps(doc)
+    assert people["alice"] not in text
     for bob_id in [i for stage in ids["bob"].values() for i in stage]:
         assert bob_id not in text
     assert contributor("bob") not in text and '"bob"' not in text
