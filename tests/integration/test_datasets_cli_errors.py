@@ -182,14 +182,15 @@ def test_a_manifest_line_that_is_not_an_object(redis_conn, settings, tmp_path, b
     assert f"manifest.jsonl line {lines + 1}: not a JSON object" in line, line
 
 
-@pytest.mark.parametrize(
-    "args",
-    [
-        ("export", "--format", "jsonl", "--out", "{tmp}/copy"),
-        ("export", "--format", "steps", "--out", "{tmp}/copy"),
-        ("split", "--out", "{tmp}/copy"),
-    ],
-)
+# The commands that read every shard's records.
+READERS = [
+    ("export", "--format", "jsonl", "--out", "{tmp}/copy"),
+    ("export", "--format", "steps", "--out", "{tmp}/copy"),
+    ("split", "--out", "{tmp}/copy"),
+]
+
+
+@pytest.mark.parametrize("args", READERS)
 def test_a_damaged_shard_is_named(redis_conn, settings, tmp_path, args):
     """A shard that is not Parquet any more: pyarrow's "Could not open Parquet input source
     '<Buffer>'" said neither which file nor what to do. One line names the shard."""
@@ -204,14 +205,7 @@ def test_a_damaged_shard_is_named(redis_conn, settings, tmp_path, args):
     assert "<Buffer>" not in line
 
 
-@pytest.mark.parametrize(
-    "args",
-    [
-        ("export", "--format", "parquet", "--out", "{tmp}/copy"),
-        ("export", "--format", "steps", "--out", "{tmp}/copy"),
-        ("split", "--out", "{tmp}/copy"),
-    ],
-)
+@pytest.mark.parametrize("args", [("export", "--format", "parquet", "--out", "{tmp}/c"), *READERS])
 def test_a_missing_shard_is_named(redis_conn, settings, tmp_path, args):
     """A shard the manifest holds as live that is gone from the datasets (a copy cut short):
     every reader fails with one line naming it, none writes a dataset without it (split and the

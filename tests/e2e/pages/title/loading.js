@@ -10,3 +10,10 @@ function drawAfterLoading(ms, draw) {
     draw();
   }, ms);
 }
+
+// The record's page: its name in the main heading, its own buttons.
+function drawRecord() {
+  document.getElementById("heading").textContent = "Hortensia Blackwood";
+  document.getElementById("main").innerHTML =
+    '<button id="call" type="button">Call</button> <button id="archive" type="button">Archive</button>';
+}
