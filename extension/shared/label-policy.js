@@ -170,9 +170,10 @@ function listItemTagged(el, tag, role) {
 }
 
 /**
- * A column header: role=columnheader, a th with scope=col|colgroup, a th in a thead, or a th of the
- * table's header row (see isHeaderRow). Any other th heads rows: scope=row|rowgroup, or a row of
- * only th further down (a row group's title, often a customer's name), and is a cell, i.e. data.
+ * A column header: role=columnheader, a th with scope=col|colgroup, a th or td in a thead (a
+ * spreadsheet's column letters or titles: jspreadsheet writes td there), or a th of the table's
+ * header row (see isHeaderRow). Any other th heads rows: scope=row|rowgroup, or a row of only th
+ * further down (a row group's title, often a customer's name), and is a cell, i.e. data.
  */
 function isColumnHeader(el) {
   return columnHeaderTagged(el, tagOf(el), roleAttr(el));
@@ -180,6 +181,7 @@ function isColumnHeader(el) {
 
 function columnHeaderTagged(el, tag, role) {
   if (role === "columnheader") return true;
+  if (tag === "td") return inTableHead(el);
   if (tag !== "th") return false;
   const scope = String(attr(el, "scope") || "").toLowerCase();
   if (COLUMN_SCOPES.has(scope)) return true;
@@ -189,6 +191,12 @@ function columnHeaderTagged(el, tag, role) {
   const section = row.parentElement ? tagOf(row.parentElement) : "";
   if (section === "thead") return true;
   return section !== "tfoot" && isHeaderRow(row);
+}
+
+/** True for a cell of a row in a thead. */
+function inTableHead(cell) {
+  const row = cell.parentElement;
+  return Boolean(row && row.parentElement && tagOf(row.parentElement) === "thead");
 }
 
 /**
@@ -224,8 +232,8 @@ function regionDecision(node) {
   const tag = tagOf(node); // tag and role read once per node, not once per test
   if (tag === "body" || tag === "html") return null;
   const role = roleAttr(node);
-  if (tag === "td" || CELL_ROLES.has(role)) return { kind: "cell", node };
-  if (tag === "th" || role === "columnheader") {
+  if ((tag === "td" && !inTableHead(node)) || CELL_ROLES.has(role)) return { kind: "cell", node };
+  if (tag === "th" || tag === "td" || role === "columnheader") {
     return { kind: columnHeaderTagged(node, tag, role) ? "header" : "cell", node };
   }
   if (tag === "tr" || role === "row") return { kind: "content", node };

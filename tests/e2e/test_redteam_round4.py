@@ -128,10 +128,18 @@ def test_jspreadsheet_cells_typed_and_shown(
     wait_for(lambda: page.locator("tbody tr:visible").count() == 1, 10, message="search applied")
     saved(page, queued_events, "#save", second)
     labels = click_labels(queued_events)
-    # The header row is drawn with td (not th) in the thead: no column header is recognised, so
-    # cells, the dropdown's items and the header are "[content]"; the search field keeps its
-    # label's text.
-    assert labels == [*["[content]"] * 6, "Search:", "Save", "Done"], labels
+    # The header row is drawn with td (not th) in the thead, which heads its column as a th
+    # would: cells and the dropdown's items inside them are named by their column, the header by
+    # its text; the search field keeps its label's text.
+    assert labels == [
+        *["Description column"] * 2,
+        *["Approver column"] * 2,
+        "Employee column",
+        "Amount",
+        "Search:",
+        "Save",
+        "Done",
+    ], labels
     route = of_type(queued_events(), "route_change")[-1]
     assert route["title"] == "[typed] - Expense", route["title"]
     check_clean(npm_capturing, live_server, [first, *prefixes(second), *SHEET_NAMES], run_workers)

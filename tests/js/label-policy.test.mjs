@@ -94,6 +94,26 @@ test("a table cell is labelled by its column header, never its text", () => {
   assert.equal(policyLabel(table.children[0].children[0].children[0]), "Name");
 });
 
+test("a td in a thead heads its column, as a th does", () => {
+  // jspreadsheet: column titles (and letters) in td cells of the thead.
+  const header = h("td", {}, "Owner");
+  const person = h("td", {}, "Ottilie Brackwater"); // a header that names someone is not used
+  const owner = h("td", {}, "Jane Doe");
+  const table = h(
+    "table",
+    {},
+    h("thead", {}, h("tr", {}, header, person)),
+    h("tbody", {}, h("tr", {}, owner, h("td", {}, "Leopold Fairweather"))),
+  );
+  h("body", {}, table);
+  assert.equal(policyLabel(header), "Owner");
+  assert.equal(policyLabel(owner), "Owner column");
+  assert.equal(policyLabel(table.children[1].children[0].children[1]), "column 2");
+  assert.equal(policyLabel(person), "column 2 header");
+  assert.equal(dataRegionOf(header), null);
+  assert.equal(dataRegionOf(owner).kind, "cell");
+});
+
 test("ARIA grids, row headers and cells without a header", () => {
   const cell = h("div", { role: "gridcell" }, "Jane Doe");
   const grid = h("div", { role: "grid" },
