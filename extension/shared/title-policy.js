@@ -5,8 +5,8 @@
  * with each of them. Where a main heading's text does not have the shape of UI vocabulary
  * (label-policy.js, looksLikeVocabulary: "Open invoices" does, "Hortensia Blackwood" does not) or,
  * in one word, is not a page's name (PAGE_WORDS: "Contacts" is, "Initech" is not), each place the
- * title repeats it becomes "[content]". Pure: the caller reads the
- * headings (content/capture.js, mainHeadings).
+ * title repeats it becomes "[content]". Pure: the caller reads the headings (content/capture.js,
+ * mainHeadings).
  */
 import { CONTENT_LABEL, looksLikeVocabulary } from "./label-policy.js";
 
