@@ -9,6 +9,12 @@ tests/e2e/redteam.py.
   text until text pasted or dropped was learnt as typed.
 - test_ckeditor_heading_link_and_transformations: CKEditor 5, a heading made by typing "# ", a
   text transformation, a link whose address is typed in its balloon, the link clicked.
+- test_handsontable_cells_comments_and_filters: Handsontable, a cell typed in and shown, a comment
+  typed, a colleague picked in a dropdown cell, a column's filter by value (every value of the
+  column, the typed one too) and by a typed condition.
+- test_handsontable_cells_pasted: Handsontable takes Ctrl+V in its own field, which stays empty,
+  and writes the cells: a description pasted there and shown in the title left in the next event
+  until text pasted was learnt as typed.
 
 A failing test here is a leak (its message names the event type, the field and the value).
 """
@@ -19,10 +25,13 @@ import pytest
 
 from tests.e2e.e2e_harness import wait_for
 from tests.e2e.events_helpers import of_type
-from tests.e2e.redteam import check_clean, token
+from tests.e2e.redteam import check_clean, prefixes, token
 from tests.e2e.test_label_policy import arrived, open_app
 from tests.e2e.test_redteam_round3 import saved
 from tests.e2e.test_redteam_round4 import click_labels
+
+NAMES = ["Evander", "Quillon", "Marisol", "Thackeray", "Leofric", "Dunmore"]
+NAMES += ["Perpetua", "Holloway", "Thaddeus", "Wrexham", "Ottoline", "Marchbank"]
 
 
 def paste_text(page, text: str) -> None:
@@ -103,3 +112,72 @@ def test_ckeditor_heading_link_and_transformations(
     submit = arrived(queued_events, "submit")[0]
     assert submit["target"].get("label") == "Insert", submit["target"]
     check_clean(npm_capturing, live_server, [first, second, third, host, path], run_workers)
+
+
+def test_handsontable_cells_comments_and_filters(
+    npm_capturing, pages, live_server, queued_events, run_workers
+):
+    """Handsontable: a description typed in a cell (the page shows it in the title and the hash
+    route), the cell clicked; a comment typed on another cell through the context menu; an
+    approver picked in a dropdown cell of colleagues; the Description column's menu opened, two
+    values of its "filter by value" list unticked (the typed one among them, drawn in the list
+    with its text as a title), a condition typed and applied."""
+    first, second, comment, condition = token(), token(), token(), token()
+    page = open_app(npm_capturing, pages, queued_events, "/round5/handsontable.html")
+    page.wait_for_selector("body[data-ready=yes]")
+    page.click(".ht_master td >> text=Taxi to airport")
+    page.keyboard.type(f"{first} {second}")
+    page.keyboard.press("Enter")
+    assert page.title() == f"{first} {second} - Expenses", page.title()
+    page.click(f".ht_master td >> text={first} {second}")
+    page.click(".ht_master td >> text=Hotel Leeds", button="right")
+    page.click(".htContextMenu td >> text=Add comment")
+    page.keyboard.type(comment)
+    page.click("h1")
+    page.dblclick(".ht_master td >> text=Ottoline Marchbank")
+    page.click(".autocompleteEditor td >> text=Thaddeus Wrexham")
+    page.click(".ht_clone_top th:nth-child(3) button.changeType")
+    page.click(".htFiltersMenuValue td >> text=Hotel Leeds")
+    page.click(f".htFiltersMenuValue td >> text={first} {second}")
+    page.click(".htFiltersMenuCondition .htUISelectCaption")
+    page.click(".htFiltersConditionsMenu td >> text=Contains")
+    page.click(".htFiltersMenuCondition input[placeholder=Value]")
+    page.keyboard.type(condition)
+    page.click(".htUIButtonOK input")
+    page.click("#done")
+    arrived(queued_events, "click", target__selector="#done")
+    labels = click_labels(queued_events)
+    # Cells and everything in the menus (tables of td) are [content]: the sheet's header
+    # cells hold the names, and a menu's table has no header.
+    assert labels[-1] == "Done" and len(labels) >= 10, labels
+    assert set(labels[:-1]) <= {"[content]", None}, labels
+    changes = of_type(queued_events(), "change")
+    assert len(changes) == 2 and all(c["target"].get("label") == "[content]" for c in changes)
+    route = of_type(queued_events(), "route_change")[-1]
+    assert route["title"] == "[typed] - Expenses", route["title"]
+    assert route["url"].endswith("#/expenses/[typed]"), route["url"]
+    secrets = [*prefixes(first), *prefixes(second), comment, condition, *NAMES]
+    check_clean(npm_capturing, live_server, secrets, run_workers)
+
+
+def test_handsontable_cells_pasted(npm_capturing, pages, live_server, queued_events, run_workers):
+    """Handsontable: a description pasted with Ctrl+V into a selected cell (copied in another
+    program). Handsontable takes the paste in its own focused field, which stays empty, and
+    writes the cell; the page shows the description in its title and hash route; a key is
+    pressed (an event carrying them)."""
+    first, second = token(), token()
+    page = open_app(npm_capturing, pages, queued_events, "/round5/handsontable.html")
+    page.wait_for_selector("body[data-ready=yes]")
+    page.click(".ht_master td >> text=Client dinner")
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.evaluate("(text) => navigator.clipboard.writeText(text)", f"{first} {second}")
+    page.keyboard.press("Control+V")
+    wait_for(lambda: second in page.title(), 5, message="the paste shown in the title")
+    page.keyboard.press("ArrowDown")
+    key = arrived(queued_events, "key", key="ArrowDown")[0]
+    assert key["title"] == "[typed] - Expenses", key["title"]
+    assert key["url"].endswith("#/expenses/[typed]"), key["url"]
+    page.click("#done")
+    arrived(queued_events, "click", target__selector="#done")
+    assert click_labels(queued_events) == ["[content]", "Done"], click_labels(queued_events)
+    check_clean(npm_capturing, live_server, [first, second, *NAMES], run_workers)
