@@ -15,6 +15,8 @@ tests/e2e/redteam.py.
 - test_handsontable_cells_pasted: Handsontable takes Ctrl+V in its own field, which stays empty,
   and writes the cells: a description pasted there and shown in the title left in the next event
   until text pasted was learnt as typed.
+- test_editorjs_blocks_links_and_a_paste: Editor.js, blocks typed, a link whose address is typed
+  in its inline toolbar, its toolbox searched by typing, a paste it inserts itself.
 
 A failing test here is a leak (its message names the event type, the field and the value).
 """
@@ -181,3 +183,46 @@ def test_handsontable_cells_pasted(npm_capturing, pages, live_server, queued_eve
     arrived(queued_events, "click", target__selector="#done")
     assert click_labels(queued_events) == ["[content]", "Done"], click_labels(queued_events)
     check_clean(npm_capturing, live_server, [first, second, *NAMES], run_workers)
+
+
+def test_editorjs_blocks_links_and_a_paste(
+    npm_capturing, pages, live_server, queued_events, run_workers
+):
+    """Editor.js: a word typed in a block, Enter (a new block), a word typed there, selected, and
+    linked with the inline toolbar's link tool (its address typed); the "+" toolbox opened and a
+    word typed in its search field (nothing found); a new block, words pasted there (Editor.js
+    inserts a paste itself), a key pressed; Save."""
+    first, second, host, query, pasted = token(), token(), token(), token(), token()
+    page = open_app(npm_capturing, pages, queued_events, "/round5/editorjs.html")
+    page.wait_for_selector("body[data-ready=yes]")
+    page.click(".ce-paragraph")
+    page.keyboard.type(first)
+    page.keyboard.press("Enter")
+    page.keyboard.type(second)
+    page.keyboard.press("Shift+Home")
+    page.click(".ce-inline-tool--link")
+    page.keyboard.type(f"https://{host}.example.com/")
+    page.keyboard.press("Enter")
+    page.wait_for_selector(f".ce-paragraph a[href*={host}]")
+    page.click(f".ce-paragraph >> text={first}")
+    page.click(".ce-toolbar__plus")
+    page.keyboard.type(query)
+    page.wait_for_selector(".ce-popover__nothing-found-message", state="visible")
+    page.keyboard.press("Escape")
+    page.click(f".ce-paragraph >> text={second}")
+    page.keyboard.press("End")
+    page.keyboard.press("Enter")
+    arrived(queued_events, "key", key="Enter")
+    paste_text(page, pasted)
+    page.wait_for_selector(f".ce-paragraph >> text={pasted}")
+    page.keyboard.press("ArrowUp")
+    arrived(queued_events, "key", key="ArrowUp")
+    saved(page, queued_events, "#save", pasted)
+    # Blocks are editable ([content]); the link tool (an icon) and the "+" (a div) have no name.
+    labels = click_labels(queued_events)
+    assert labels == ["[content]", None, "[content]", None, "[content]", "Save", "Done"], labels
+    keys = of_type(queued_events(), "key", key="ArrowUp")
+    assert keys[0]["title"] == "Page" and keys[0]["target"].get("label") == "[content]", keys
+    route = of_type(queued_events(), "route_change")[-1]
+    assert route["title"] == "[typed] - Page", route["title"]
+    check_clean(npm_capturing, live_server, [first, second, host, query, pasted], run_workers)
