@@ -17,6 +17,9 @@ tests/e2e/redteam.py.
   until text pasted was learnt as typed.
 - test_editorjs_blocks_links_and_a_paste: Editor.js, blocks typed, a link whose address is typed
   in its inline toolbar, its toolbox searched by typing, a paste it inserts itself.
+- test_datatables_people_searched_and_details: DataTables, a table of colleagues searched by
+  typing (the query in the title and the hash route), a row's details with a link to the record,
+  a column's own search field in the footer.
 
 A failing test here is a leak (its message names the event type, the field and the value).
 """
@@ -226,3 +229,61 @@ def test_editorjs_blocks_links_and_a_paste(
     route = of_type(queued_events(), "route_change")[-1]
     assert route["title"] == "[typed] - Page", route["title"]
     check_clean(npm_capturing, live_server, [first, second, host, query, pasted], run_workers)
+
+
+def test_datatables_people_searched_and_details(
+    npm_capturing, pages, live_server, queued_events, run_workers
+):
+    """DataTables: a table of colleagues searched by typing (the page shows each state of the
+    query in the title and the hash route), a word no one has, then part of a name; the one row
+    found opened (its details: notes on the colleague and a link to their record) and its link
+    clicked; the search emptied; a column's own search typed in its footer; a header sorted; the
+    next page; a name's cell clicked."""
+    nobody, footer = token(), token()
+    page = open_app(npm_capturing, pages, queued_events, "/round5/datatables.html")
+    page.wait_for_selector("body[data-ready=yes]")
+    page.click("#dt-search-0")
+    page.keyboard.type(nobody)
+    page.wait_for_selector(".dt-empty")
+    page.keyboard.press("Control+A")
+    page.keyboard.type("Thack")
+    wait_for(lambda: page.locator("#people button.details").count() == 1, 10, message="search")
+    assert page.title() == "People matching Thack", page.title()
+    page.click("button.details")
+    page.click("#people tbody a >> text=Open Marisol Thackeray")
+    page.click("#dt-search-0")
+    page.keyboard.press("Control+A")
+    page.keyboard.press("Backspace")
+    wait_for(lambda: page.locator("#people button.details").count() == 4, 10, message="cleared")
+    page.click("tfoot input[placeholder='Search Team']")
+    page.keyboard.type(footer)
+    page.wait_for_selector(".dt-empty")
+    page.keyboard.press("Control+A")
+    page.keyboard.press("Backspace")
+    wait_for(lambda: page.locator("#people button.details").count() == 4, 10, message="cleared")
+    page.click("thead th[data-dt-column='1'] .dt-column-title")
+    page.click(".dt-paging-button.next")
+    page.click("#people td >> text=Thaddeus Wrexham")
+    page.click("#done")
+    arrived(queued_events, "click", target__selector="#done")
+    labels = click_labels(queued_events)
+    # The search fields are named by their labels, a column's own by its column (in the footer);
+    # the details button, the details' link and a name are their columns' (the first column's
+    # header is empty: [content]); a header's text (a div in the header) names nothing.
+    assert labels == [
+        "Search:",
+        "[content]",
+        "[content]",
+        "Search:",
+        "Team column",
+        None,
+        "Next",
+        "Name column",
+        "Done",
+    ], labels
+    # Each state of the query in the title is masked (one letter is no word, and names no one).
+    titles = {e.get("title") for e in queued_events()} - {"People"}
+    assert titles <= {"People matching [typed]", "People matching z", "People matching T"}, titles
+    assert "People matching [typed]" in titles, titles
+    secrets = [*prefixes(nobody), *prefixes(footer), "Thack", *NAMES]
+    check_clean(npm_capturing, live_server, secrets, run_workers)
