@@ -20,6 +20,8 @@ tests/e2e/redteam.py.
 - test_datatables_people_searched_and_details: DataTables, a table of colleagues searched by
   typing (the query in the title and the hash route), a row's details with a link to the record,
   a column's own search field in the footer.
+- test_summernote_links_mentions_and_code_view: Summernote, a colleague mentioned through its
+  hint list, a link whose text and address are typed in its dialog, its code view.
 
 A failing test here is a leak (its message names the event type, the field and the value).
 """
@@ -287,3 +289,48 @@ def test_datatables_people_searched_and_details(
     assert "People matching [typed]" in titles, titles
     secrets = [*prefixes(nobody), *prefixes(footer), "Thack", *NAMES]
     check_clean(npm_capturing, live_server, secrets, run_workers)
+
+
+def test_summernote_links_mentions_and_code_view(
+    npm_capturing, pages, live_server, queued_events, run_workers
+):
+    """Summernote: a word typed, a colleague mentioned through its hint list ("@Per", Enter), a
+    link inserted through its dialog (its text and address typed), the link clicked, the code
+    view opened (the HTML in a textarea) and closed; Save."""
+    first, second, text, host, path = token(), token(), token(), token(), token()
+    page = open_app(npm_capturing, pages, queued_events, "/round5/summernote.html")
+    page.wait_for_selector("body[data-ready=yes]")
+    page.click(".note-editable")
+    page.keyboard.type(f"{first} @Per")
+    page.wait_for_selector(".note-hint-item >> text=Perpetua Holloway")
+    page.keyboard.press("Enter")
+    page.keyboard.type(f" {second} ")
+    page.click(".note-btn[aria-label^='Link']")
+    page.click(".note-link-text")
+    page.keyboard.type(text)
+    page.click(".note-link-url")
+    page.keyboard.press("Control+A")
+    page.keyboard.type(f"https://{host}.example.com/{path}")
+    page.click(".note-link-btn")
+    page.click(f".note-editable a >> text={text}")
+    page.click(".note-btn[aria-label^='Code View']")
+    page.click(".note-btn[aria-label^='Code View']")
+    saved(page, queued_events, "#save", text)
+    labels = click_labels(queued_events)
+    assert labels == [
+        "[content]",
+        "Link (CTRL+K)",
+        "Text to display",
+        "To what URL should this link go?",
+        "Insert Link",
+        "[content]",
+        "Code View",
+        "Code View",
+        "Save",
+        "Done",
+    ], labels
+    # The mention is in the editor's text, learnt with it when the editor is left.
+    route = of_type(queued_events(), "route_change")[-1]
+    assert route["title"] == "[typed] - Comment", route["title"]
+    assert "Perpetua Holloway" in page.title(), page.title()
+    check_clean(npm_capturing, live_server, [first, second, text, host, path, *NAMES], run_workers)
