@@ -169,7 +169,7 @@ NPM_PACKAGES = (
     "datatables.net@3.1.5",
     "jquery@3.7.1",
     "summernote@0.9.1",
-    "sortablejs@1.15.7",
+    "ace-builds@1.45.2",
 )
 
 

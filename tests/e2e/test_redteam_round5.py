@@ -22,6 +22,9 @@ tests/e2e/redteam.py.
   a column's own search field in the footer.
 - test_summernote_links_mentions_and_code_view: Summernote, a colleague mentioned through its
   hint list, a link whose text and address are typed in its dialog, its code view.
+- test_ace_words_typed_and_mended: Ace, which takes keys in a transparent field of its own and
+  draws the text itself: a word mended in its middle after the caret left its line and came
+  back, shown live in the title; its search box.
 
 A failing test here is a leak (its message names the event type, the field and the value).
 """
@@ -35,7 +38,7 @@ from tests.e2e.events_helpers import of_type
 from tests.e2e.redteam import check_clean, prefixes, token
 from tests.e2e.test_label_policy import arrived, open_app
 from tests.e2e.test_redteam_round3 import saved
-from tests.e2e.test_redteam_round4 import click_labels
+from tests.e2e.test_redteam_round4 import click_labels, mended
 
 NAMES = ["Evander", "Quillon", "Marisol", "Thackeray", "Leofric", "Dunmore"]
 NAMES += ["Perpetua", "Holloway", "Thaddeus", "Wrexham", "Ottoline", "Marchbank"]
@@ -334,3 +337,42 @@ def test_summernote_links_mentions_and_code_view(
     assert route["title"] == "[typed] - Comment", route["title"]
     assert "Perpetua Holloway" in page.title(), page.title()
     check_clean(npm_capturing, live_server, [first, second, text, host, path, *NAMES], run_workers)
+
+
+def test_ace_words_typed_and_mended(npm_capturing, pages, live_server, queued_events, run_workers):
+    """Ace: words typed on two lines, the first line's last word mended in its middle (the caret
+    moved back three letters, a letter typed) after the caret went to the second line and back;
+    the page shows the first line live in its title; a key pressed while the editor keeps the
+    focus; Ace's search box (Ctrl+F) searched by typing; Save."""
+    first, second, third, query = token(), token(), token(), token()
+    page = open_app(npm_capturing, pages, queued_events, "/round5/ace.html")
+    page.wait_for_selector("body[data-ready=yes]")
+    page.click(".ace_content")
+    page.keyboard.type(f"{first} {second}")
+    page.keyboard.press("Enter")
+    page.keyboard.type(third)
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("End")
+    for _ in range(3):
+        page.keyboard.press("ArrowLeft")
+    page.keyboard.type("k")
+    wait_for(lambda: mended(second) in page.title(), 5, message="the mended word in the title")
+    page.keyboard.press("ArrowDown")
+    key = arrived(queued_events, "key", key="ArrowDown")[-1]
+    assert key["title"] == "Draft: [typed]", key["title"]
+    assert key["target"].get("label") == "[content]", key["target"]  # Ace's field: a textbox
+    page.keyboard.press("Control+F")
+    page.wait_for_selector(".ace_search_field")
+    page.keyboard.type(query)
+    page.keyboard.press("Enter")
+    search = arrived(queued_events, "key", key="Enter", target__tag="input")[-1]
+    assert "label" not in search["target"], search["target"]  # a placeholder names nothing
+    page.keyboard.press("Escape")
+    saved(page, queued_events, "#save", third)
+    # The text drawn by Ace (a div) names nothing.
+    assert click_labels(queued_events) == [None, "Save", "Done"], click_labels(queued_events)
+    route = of_type(queued_events(), "route_change")[-1]
+    assert route["title"] == "[typed] - Query", route["title"]
+    check_clean(
+        npm_capturing, live_server, [first, second, mended(second), third, query], run_workers
+    )
