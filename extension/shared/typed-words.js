@@ -87,7 +87,7 @@ const TAGS = /<[^>]*>/g;
  * The text a paste or a drop brings into the page (`data`: the event's clipboardData or
  * dataTransfer, or null): its plain text, else its links (`text/uri-list`), else its HTML without
  * tags; "" when it holds none (files only: see their names). An editor that inserts it itself
- * (CKEditor 5, ProseMirror) fires no input event and no key, and may show it at once.
+ * (CKEditor 5) fires no input event and no key, and may show it at once.
  */
 export function transferredText(data) {
   if (!data || typeof data.getData !== "function") return "";

@@ -170,6 +170,7 @@ NPM_PACKAGES = (
     "jquery@3.7.1",
     "summernote@0.9.1",
     "ace-builds@1.45.2",
+    "sortablejs@1.15.7",
 )
 
 

@@ -25,6 +25,9 @@ tests/e2e/redteam.py.
 - test_ace_words_typed_and_mended: Ace, which takes keys in a transparent field of its own and
   draws the text itself: a word mended in its middle after the caret left its line and came
   back, shown live in the title; its search box.
+- test_sortable_tasks_dragged_keep_the_pages_words: SortableJS puts a dragged item's text in the
+  drag's data; a drop of a drag started on the page is not learnt as typed (the page's own words,
+  such as a button's "Archive", would be masked everywhere).
 
 A failing test here is a leak (its message names the event type, the field and the value).
 """
@@ -376,3 +379,33 @@ def test_ace_words_typed_and_mended(npm_capturing, pages, live_server, queued_ev
     check_clean(
         npm_capturing, live_server, [first, second, mended(second), third, query], run_workers
     )
+
+
+def test_sortable_tasks_dragged_keep_the_pages_words(
+    npm_capturing, pages, live_server, queued_events, run_workers
+):
+    """SortableJS: a task typed and added to a list, tasks dragged to the top (HTML5 drag and
+    drop: SortableJS puts the dragged item's text in the drag's data, "Archive old files"), the
+    typed one too; then the page's own "Archive" button clicked. Dropped text dragged on the page
+    is the page's own: the typed task stays masked, and "Archive" keeps its name (it was
+    [typed] when every drop's text was learnt)."""
+    first, second = token(), token()
+    page = open_app(npm_capturing, pages, queued_events, "/round5/sortable.html")
+    page.wait_for_selector("body[data-ready=yes]")
+    page.click("#task")
+    page.keyboard.type(f"{first} {second}")
+    page.keyboard.press("Enter")
+    typed_task = f"#tasks li >> text={first} {second}"
+    page.wait_for_selector(typed_task)
+    page.drag_and_drop("#tasks li >> text=Archive old files", "#tasks li >> text=Invoice review")
+    page.drag_and_drop(typed_task, "#tasks li >> text=Archive old files")
+    assert page.inner_text("#tasks li:first-child") == f"{first} {second}", "not dragged"
+    page.click("#tasks li >> text=Archive old files")
+    page.click("#archive")
+    page.click("#done")
+    arrived(queued_events, "click", target__selector="#done")
+    # Enter in the field clicks Add; a task (a list item) is [content].
+    labels = click_labels(queued_events)
+    assert labels == ["New task", "Add", "[content]", "Archive", "Done"], labels
+    assert {e.get("title") for e in of_type(queued_events(), "click")} >= {"Tasks (moved 4)"}
+    check_clean(npm_capturing, live_server, [first, second, "Perpetua", "Holloway"], run_workers)
