@@ -162,7 +162,7 @@ NPM_PACKAGES = (
     "trix@2.1.19",
     "gridjs@6.2.0",
     "choices.js@11.2.4",
-    # tests/e2e/test_redteam_round5.py (DataTables and Summernote load jQuery, pinned here too)
+    # tests/e2e/test_redteam_round5.py (DataTables, Summernote and Select2 load jQuery, pinned here)
     "ckeditor5@48.5.2",
     "@editorjs/editorjs@2.31.7",
     "handsontable@18.1.1",
@@ -171,6 +171,7 @@ NPM_PACKAGES = (
     "summernote@0.9.1",
     "ace-builds@1.45.2",
     "sortablejs@1.15.7",
+    "select2@4.1.0",
 )
 
 

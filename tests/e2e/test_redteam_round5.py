@@ -28,6 +28,8 @@ tests/e2e/redteam.py.
 - test_sortable_tasks_dragged_keep_the_pages_words: SortableJS puts a dragged item's text in the
   drag's data; a drop of a drag started on the page is not learnt as typed (the page's own words,
   such as a button's "Archive", would be masked everywhere).
+- test_select2_colleagues_and_typed_tags: Select2, a combobox labelled (aria-labelledby) by the
+  element showing the chosen colleague, chips of watchers with remove buttons, typed tags.
 
 A failing test here is a leak (its message names the event type, the field and the value).
 """
@@ -409,3 +411,45 @@ def test_sortable_tasks_dragged_keep_the_pages_words(
     assert labels == ["New task", "Add", "[content]", "Archive", "Done"], labels
     assert {e.get("title") for e in of_type(queued_events(), "click")} >= {"Tasks (moved 4)"}
     check_clean(npm_capturing, live_server, [first, second, "Perpetua", "Holloway"], run_workers)
+
+
+def test_select2_colleagues_and_typed_tags(
+    npm_capturing, pages, live_server, queued_events, run_workers
+):
+    """Select2: an "Assignee" colleague picked by typing part of the name (the combobox is then
+    labelled, through aria-labelledby, by the element showing the name), the combobox clicked
+    again and closed; two watchers picked, one removed by its chip's button; tags typed (a space
+    ends each); Save shows the tags."""
+    first, second = token(), token()
+    page = open_app(npm_capturing, pages, queued_events, "/round5/select2.html")
+    page.wait_for_selector("body[data-ready=yes]")
+    page.click("#assignee + .select2 .select2-selection")
+    page.keyboard.type("Thad")
+    page.keyboard.press("Enter")
+    assert page.inner_text("#assignee + .select2 .select2-selection__rendered") == (
+        "Thaddeus Wrexham"
+    )
+    page.click("#assignee + .select2 .select2-selection")
+    page.keyboard.press("Escape")
+    page.click("#watchers + .select2 .select2-selection")
+    page.click(".select2-results__option >> text=Marisol Thackeray")
+    page.click("#watchers + .select2 .select2-selection")
+    page.click(".select2-results__option >> text=Leofric Dunmore")
+    page.click("#watchers + .select2 .select2-selection__choice[title='Marisol Thackeray'] button")
+    page.keyboard.press("Escape")
+    page.click("#tags + .select2 .select2-selection")
+    page.keyboard.type(f"{first} {second} ")
+    page.keyboard.press("Escape")
+    saved(page, queued_events, "#save", second)
+    labels = click_labels(queued_events)
+    # The Assignee combobox borrows its name from the element showing the colleague, a
+    # read-only textbox: [content]. Select2 picks and removes on mouseup and draws its lists
+    # again, so some clicks land on nothing; no click names anyone.
+    assert labels[:2] == ["[content]", "[content]"] and labels[-2:] == ["Save", "Done"], labels
+    assert set(labels[2:-2]) <= {"[content]", None}, labels
+    last = of_type(queued_events(), "observation")[-1]["elements"]
+    spans = [e.get("label") for e in last if e.get("tag") == "span"]
+    assert spans == ["[content]", "[content]", None, None], spans
+    buttons = [e.get("label") for e in last if e.get("tag") == "button"]
+    assert buttons == ["[content]", "[content]", "[content]", "Save [typed]", "Done"], buttons
+    check_clean(npm_capturing, live_server, [first, second, *NAMES], run_workers)
