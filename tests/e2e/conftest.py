@@ -172,6 +172,8 @@ NPM_PACKAGES = (
     "ace-builds@1.45.2",
     "sortablejs@1.15.7",
     "select2@4.1.0",
+    "bootstrap-select@1.13.18",
+    "bootstrap@4.6.2",
 )
 
 

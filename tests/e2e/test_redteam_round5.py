@@ -30,6 +30,10 @@ tests/e2e/redteam.py.
   such as a button's "Archive", would be masked everywhere).
 - test_select2_colleagues_and_typed_tags: Select2, a combobox labelled (aria-labelledby) by the
   element showing the chosen colleague, chips of watchers with remove buttons, typed tags.
+- test_bootstrap_select_button_showing_a_colleague: bootstrap-select draws a select as a button
+  (role=combobox, aria-haspopup=listbox) whose text and title are the chosen option: the chosen
+  colleague's name was the button's label until a control showing a chosen value was named by
+  it only when it has the shape of UI vocabulary.
 
 A failing test here is a leak (its message names the event type, the field and the value).
 """
@@ -453,3 +457,32 @@ def test_select2_colleagues_and_typed_tags(
     buttons = [e.get("label") for e in last if e.get("tag") == "button"]
     assert buttons == ["[content]", "[content]", "[content]", "Save [typed]", "Done"], buttons
     check_clean(npm_capturing, live_server, [first, second, *NAMES], run_workers)
+
+
+def test_bootstrap_select_button_showing_a_colleague(
+    npm_capturing, pages, live_server, queued_events, run_workers
+):
+    """bootstrap-select: an "Assignee" select drawn as a button showing the chosen colleague
+    (role=combobox, aria-haspopup=listbox, the name in its text and title); opened, searched by
+    typing, a colleague picked; opened again and closed; a "Priority" of words picked."""
+    page = open_app(npm_capturing, pages, queued_events, "/round5/bootstrap-select.html")
+    page.wait_for_selector("body[data-ready=yes]")
+    page.click("button[data-id=assignee]")
+    page.keyboard.type("Thad")
+    page.click(".dropdown-menu.show li a >> text=Thaddeus Wrexham")
+    assert page.get_attribute("button[data-id=assignee]", "title") == "Thaddeus Wrexham"
+    page.click("button[data-id=assignee]")
+    page.keyboard.press("Escape")
+    page.click("button[data-id=priority]")
+    page.click(".dropdown-menu.show li a >> text=High")
+    page.click("#done")
+    arrived(queued_events, "click", target__selector="#done")
+    # The button shows the chosen value: named by it only when it has the shape of UI vocabulary
+    # ("Low"), as a native select's chosen option is; a colleague's name is [content] (it was
+    # the button's label, in every click and observation). The options are [content].
+    labels = click_labels(queued_events)
+    assert labels == ["[content]", "[content]", "[content]", "Low", "[content]", "Done"], labels
+    last = of_type(queued_events(), "observation")[-1]["elements"]
+    pickers = [e.get("label") for e in last if e.get("role") == "combobox" and e["tag"] == "button"]
+    assert pickers == ["[content]", "High"], pickers
+    check_clean(npm_capturing, live_server, NAMES, run_workers)
