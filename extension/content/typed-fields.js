@@ -10,7 +10,8 @@
  * is masked for a while too (a slow search shows the query as it was a moment ago).
  * A widget that builds its text from keys (an ARIA textbox that is not editable, an editor that
  * cancels `beforeinput` and draws its own model) fires no input event: a key typed there is
- * handled as one when the key is released. A chosen or dropped file's name counts as typed.
+ * handled as one when the key is released. A chosen or dropped file's name counts as typed, and
+ * so does text pasted or dropped (an editor that inserts it itself fires no input event).
  * An editor that takes keys in a hidden field (CodeMirror 5, Ace, Monaco: a textarea too small or
  * transparent to show text, emptied whenever the caret moves) draws the text elsewhere: a word
  * mended in its middle was never whole in the field, so once keys are typed there the text the
@@ -20,7 +21,7 @@
  * password field is never read; once the page shows it as text (a "Show" toggle), it is read as
  * any field. What was typed is learnt before the page is left, whatever the categories allow.
  */
-import { editorDrawing, TypedWords } from "../shared/typed-words.js";
+import { editorDrawing, transferredText, TypedWords } from "../shared/typed-words.js";
 
 const NOT_TEXT = new Set(["password", "hidden", "checkbox", "radio", "submit", "button", "reset", "image", "file", "range", "color"]);
 const FIELDS = "input, textarea, [contenteditable]:not([contenteditable=false]), [role=textbox]";
@@ -290,6 +291,39 @@ function onFiles(ev) {
   if (files && files.length) learn(Array.from(files, (file) => file.name).join(" "));
 }
 
+/** A drag started in this document and not ended yet (a card or a row moved on the page). */
+let draggingHere = false;
+
+/**
+ * Text pasted or dropped (from the clipboard, another program, another page), in a field or
+ * anywhere in the page: an editor that inserts it itself (CKEditor 5 cancels the event and
+ * draws the text from its model) fires no input event, and a paste from the context menu or
+ * Shift+Insert, or a drop, is no key either; a grid that takes Ctrl+V in a field of its own
+ * writes the cells and leaves that field empty (Handsontable). The page may show the text
+ * before the field is left. So its text is learnt at once, and the field it lands in is read
+ * again before the next event is described. Never on a password field. A drop of a drag started
+ * on this page (a board's card, a list's row: the page's own text, which a library puts in the
+ * drag's data) is only read again in the field it lands in, as a drop into a field always was.
+ */
+function onTransfer(ev) {
+  if (!ev.isTrusted) return;
+  if (ev.type === "dragstart" || ev.type === "dragend") {
+    draggingHere = ev.type === "dragstart";
+    return;
+  }
+  if (enabled === false) return;
+  const node = eventNode(ev);
+  if (node instanceof HTMLInputElement && node.type === "password") return;
+  const field = eventField(ev);
+  if (field) {
+    dirty.add(field);
+    typedIn.add(field);
+  }
+  const from = ev.type === "paste" ? ev.clipboardData : draggingHere ? null : ev.dataTransfer;
+  if (ev.type === "drop") draggingHere = false; // its source may be gone before its dragend
+  if (typed.ready && enabled) learn(transferredText(from));
+}
+
 /** Hash what the fields on the page already hold (typed before this script started). */
 function scanFields() {
   if (!typed.ready) return;
@@ -309,6 +343,7 @@ export function watchTyping(onNewHashes) {
   document.addEventListener("keyup", onKeyUp, true);
   document.addEventListener("change", onLeave, true);
   for (const type of ["input", "change", "drop"]) document.addEventListener(type, onFiles, true);
+  for (const type of ["paste", "drop", "dragstart", "dragend"]) document.addEventListener(type, onTransfer, true);
   // Leaving the page (a quick-open that navigates by itself) must not take unlearnt words with it:
   // the next page shows them, and no event here may have flushed them (a category off).
   window.addEventListener("pagehide", flushTyped);

@@ -394,16 +394,37 @@ function textName(el, maskSelectors) {
 }
 
 /**
+ * True when `el` shows a chosen value rather than its name: a combobox or a listbox (role), or a
+ * button that opens a listbox (aria-haspopup=listbox). A custom select draws the chosen option in
+ * its own text and title (bootstrap-select's button, a Headless UI or Radix select's trigger): an
+ * "Assignee" picker shows a colleague's name there, as a native select shows its chosen option.
+ */
+function showsValue(el) {
+  const role = roleAttr(el);
+  if (role === "combobox" || role === "listbox") return true;
+  return String(attr(el, "aria-haspopup") || "").trim().toLowerCase() === "listbox";
+}
+
+/**
+ * The text or title of a control that shows a chosen value (showsValue), as a name: kept only when
+ * it has the shape of UI vocabulary ("High", "Returning customer"), as a chosen option is in a
+ * change's value; else [content] ("Thaddeus Wrexham").
+ */
+const valueAsName = (text) => (!text || text === CONTENT_LABEL || looksLikeVocabulary(text) ? text : CONTENT_LABEL);
+
+/**
  * The text of an element that names another one (aria-labelledby, a <label>): "" when it is
  * ignored, [content] when it sits in or holds a data region (a name in a table, a tbody, an admin's
- * masked element), the text of a column header only when it looks like UI vocabulary (headerLabel),
- * else its short text.
+ * masked element), the text of a column header or of a control showing a chosen value (a custom
+ * select's trigger, which names itself by its own text) only when it looks like UI vocabulary
+ * (headerLabel, valueAsName), else its short text.
  */
 function referencedText(ref, maskSelectors, memo) {
   if (typeof ref.closest === "function" && ref.closest(IGNORED) !== null) return "";
   const region = regionOf(ref, maskSelectors, memo);
   if (region && region.kind !== "header") return CONTENT_LABEL;
   const text = textName(ref, maskSelectors);
+  if (showsValue(ref)) return valueAsName(text);
   return !region || !text || looksLikeVocabulary(text) ? text : CONTENT_LABEL;
 }
 
@@ -432,7 +453,8 @@ function ownName(el, maskSelectors) {
   if (FORM_CONTROLS.has(tag)) return "";
   const link = tag === "a" && attr(el, "href") !== null;
   if (link || NAMED_BY_TEXT_TAGS.has(tag) || NAMED_BY_TEXT_ROLES.has(role) || isColumnHeader(el)) {
-    return textName(el, maskSelectors) || imageAlt(el, maskSelectors);
+    const own = textName(el, maskSelectors) || imageAlt(el, maskSelectors);
+    return showsValue(el) ? valueAsName(own) : own;
   }
   return "";
 }
@@ -458,7 +480,9 @@ function fieldLabels(el, maskSelectors, memo) {
 /**
  * The accessible name of a control, by the order of accessible-name computation: aria-labelledby,
  * aria-label, an associated <label>, a button's/link's/menu item's/tab's own short text, title,
- * alt. Never a value (but a button's caption), a placeholder (rrweb PR #1912) or a container's text.
+ * alt. Never a value (but a button's caption), a placeholder (rrweb PR #1912) or a container's text;
+ * the text and title of a control showing a chosen value (showsValue) only when they look like UI
+ * vocabulary.
  * A name taken from another element is [content] when that element is in or holds a data region
  * (`maskSelectors` and `memo` as for dataRegionOf), and none when it is ignored; so is a name from
  * the control's own text when that holds a part of a data region or a mask_selectors match.
@@ -475,6 +499,7 @@ export function accessibleName(el, maskSelectors = NO_SELECTORS, memo = null) {
   name = ownName(el, maskSelectors);
   if (isName(name)) return name;
   name = collapse(attr(el, "title"));
+  if (name && showsValue(el)) name = valueAsName(name); // a custom select's title is its value too
   if (isName(name)) return name;
   const tag = tagOf(el);
   name = tag === "img" || tag === "area" ? collapse(attr(el, "alt")) : "";

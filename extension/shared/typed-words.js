@@ -79,6 +79,29 @@ export function editorDrawing(chain) {
   return -1;
 }
 
+/** At most this much of a text pasted or dropped is read (the rest is not learnt). */
+export const MAX_TRANSFER_CHARS = 100_000;
+const TAGS = /<[^>]*>/g;
+
+/**
+ * The text a paste or a drop brings into the page (`data`: the event's clipboardData or
+ * dataTransfer, or null): its plain text, else its links (`text/uri-list`), else its HTML without
+ * tags; "" when it holds none (files only: see their names). An editor that inserts it itself
+ * (CKEditor 5) fires no input event and no key, and may show it at once.
+ */
+export function transferredText(data) {
+  if (!data || typeof data.getData !== "function") return "";
+  const read = (type) => {
+    try {
+      return String(data.getData(type) || "");
+    } catch {
+      return ""; // a type the browser refuses to read
+    }
+  };
+  const text = read("text/plain") || read("text/uri-list") || read("text/html").replace(TAGS, " ");
+  return text.slice(0, MAX_TRANSFER_CHARS);
+}
+
 /** cyrb53: a fast 53-bit string hash (not cryptographic; the salt keeps it per session). */
 function cyrb53(text, seed) {
   let h1 = 0xdeadbeef ^ seed;

@@ -146,7 +146,7 @@ def todomvc_dir() -> Path:
 
 # Libraries apps draw their data grids, calendars, editors, pickers, spreadsheets and boards with
 # (tests/e2e/test_grid_libraries.py, tests/e2e/test_editor_libraries.py,
-# tests/e2e/test_redteam_round4.py), pinned.
+# tests/e2e/test_redteam_round4.py, tests/e2e/test_redteam_round5.py), pinned.
 NPM_PACKAGES = (
     "ag-grid-community@32.3.3",
     "tabulator-tables@6.3.1",
@@ -162,6 +162,18 @@ NPM_PACKAGES = (
     "trix@2.1.19",
     "gridjs@6.2.0",
     "choices.js@11.2.4",
+    # tests/e2e/test_redteam_round5.py (DataTables, Summernote and Select2 load jQuery, pinned here)
+    "ckeditor5@48.5.2",
+    "@editorjs/editorjs@2.31.7",
+    "handsontable@18.1.1",
+    "datatables.net@3.1.5",
+    "jquery@3.7.1",
+    "summernote@0.9.1",
+    "ace-builds@1.45.2",
+    "sortablejs@1.15.7",
+    "select2@4.1.0",
+    "bootstrap-select@1.13.18",
+    "bootstrap@4.6.2",
 )
 
 

@@ -414,3 +414,28 @@ test("a control inside an option is content: a chosen colleague's chip and its r
   assert.equal(policyLabel(chip), undefined);
   assert.equal(policyLabel(search), "Watchers");
 });
+
+test("a control showing a chosen value is named by it only when that looks like UI vocabulary", () => {
+  // bootstrap-select: a button (role=combobox) showing the chosen colleague in its text and title.
+  const picker = h("button", { role: "combobox", "aria-haspopup": "listbox", title: "Thaddeus Wrexham" }, h("div", {}, "Thaddeus Wrexham"));
+  const priority = h("button", { role: "combobox", title: "High" }, h("div", {}, "High"));
+  // Headless UI: a button opening a listbox, labelled by its label and by itself.
+  const label = h("label", { id: "owner-label" }, "Owner");
+  const trigger = h("button", { id: "owner", "aria-haspopup": "listbox", "aria-labelledby": "owner-label owner" }, "Ottilie Brackwater");
+  const titled = h("div", { role: "combobox", title: "Ottilie Brackwater" });
+  documentOf(h("body", {}, picker, priority, label, trigger, titled));
+  assert.equal(policyLabel(picker), "[content]");
+  assert.equal(policyLabel(priority), "High");
+  assert.equal(policyLabel(trigger), "[content]");
+  assert.equal(policyLabel(titled), "[content]");
+  // Its own aria-label names it as usual; a menu button is named by its text as any button is.
+  const named = h("button", { role: "combobox", "aria-label": "Assignee" }, "Thaddeus Wrexham");
+  const menu = h("button", { "aria-haspopup": "menu" }, "Bulk actions");
+  h("body", {}, named, menu);
+  assert.equal(policyLabel(named), "Assignee");
+  assert.equal(policyLabel(menu), "Bulk actions");
+  // The same trigger whose value is a word keeps it, borrowed or its own.
+  const status = h("button", { id: "status", "aria-haspopup": "listbox", "aria-labelledby": "status-label status" }, "Open");
+  documentOf(h("body", {}, h("span", { id: "status-label" }, "Status"), status));
+  assert.equal(policyLabel(status), "Status Open");
+});

@@ -5,7 +5,15 @@ import { test } from "node:test";
 import { redactUrl } from "../../extension/shared/redact.js";
 import { sanitizeEvent } from "../../extension/shared/events.js";
 import { buildSelector } from "../../extension/shared/selector.js";
-import { editorDrawing, MAX_TYPED_HASHES, PREFIX_MS, TypedWords, wordsOf } from "../../extension/shared/typed-words.js";
+import {
+  editorDrawing,
+  MAX_TRANSFER_CHARS,
+  MAX_TYPED_HASHES,
+  PREFIX_MS,
+  transferredText,
+  TypedWords,
+  wordsOf,
+} from "../../extension/shared/typed-words.js";
 import { h } from "./stub-dom.mjs";
 
 test("only hashes are kept, salted per session", () => {
@@ -179,4 +187,22 @@ test("an editor's hidden input: its text is drawn by the nearest ancestor big en
   // A full-size field placed off the page (left: -10000px) hides its text too.
   assert.equal(editorDrawing([box(300, 40, { offPage: true }), box(480, 120), box(800, 600)]), 1);
   assert.equal(editorDrawing([box(300, 40, { offPage: false }), box(480, 120)]), -1);
+});
+
+test("text pasted or dropped: plain text, else links, else HTML without its tags", () => {
+  const data = (types) => ({ getData: (type) => types[type] || "" });
+  assert.equal(transferredText(data({ "text/plain": "Call Jekyll", "text/html": "<b>x</b>" })), "Call Jekyll");
+  assert.equal(transferredText(data({ "text/uri-list": "https://acme.example/jekyll" })), "https://acme.example/jekyll");
+  const html = transferredText(data({ "text/html": "<p>Call <b>Jekyll</b></p>" }));
+  assert.deepEqual(wordsOf(html), ["Call", "Jekyll"]);
+  // Files only, no data, a type the browser refuses: nothing.
+  assert.equal(transferredText(data({})), "");
+  assert.equal(transferredText(null), "");
+  const refusing = { getData: () => { throw new Error("denied"); } };
+  assert.equal(transferredText(refusing), "");
+  assert.equal(transferredText(data({ "text/plain": "a".repeat(MAX_TRANSFER_CHARS + 5) })).length, MAX_TRANSFER_CHARS);
+  // What it returns is learnt as typed, and masked wherever the page shows it.
+  const typed = new TypedWords(3);
+  typed.addText(transferredText(data({ "text/plain": "quarterly layoffs" })));
+  assert.equal(typed.mask("Draft: quarterly layoffs"), "Draft: [typed]");
 });
