@@ -20,24 +20,25 @@ export const MAX_HEADING_CHARS = 200;
  * every page name, only common ones (another reads "[content]" in the title, which costs meaning,
  * not privacy: the address and the observation still say which page it is).
  */
-const PAGE_WORDS = new Set(`about access account accounts activity admin administration agenda
-  alert analytics announcement app application approval archive article asset attachment audit
+const PAGE_WORDS = new Set(`about access account accounts activity admin administration agenda alert
+  analytics announcement answer app application approval archive article asset attachment audit
   automation backlog balance billing blog board bookmark budget build calendar campaign cart
   catalog catalogue channel chat checkout claim client code comment company compose configuration
-  connection contact content contract conversation cost course customer dashboard data deal
-  default delivery department deployment design detail develop device directory discover
+  connection console contact content contract conversation cost course customer dashboard data
+  deal default delivery department deployment design detail develop device directory discover
   discussion document download draft edit editor employee environment error event expense explore
   export favorite favourite feature feed feedback file filter finance folder form general goal
   group help history home import inbox incident integration inventory invoice issue item job
   kanban knowledge lead learning library license list log login logout mail marketing meeting
   member message metric milestone new note notification offer okr onboarding opportunity order
-  organisation organization overview page partner password payment payroll people permission
-  person pipeline plan planning policy portal post preference pricing product profile project
-  purchase queue quote recent record release report request resource review roadmap role rule
-  sale schedule search security sent service setting settings setup share shipment sign signin
-  signup space spam sprint start starred status subscription summary supplier support survey
-  system tag task team template ticket timeline timesheet todo todos tool tracker training trash
-  upload usage user vendor view wiki workflow workspace`.split(/\s+/));
+  organisation organization outbox overview page partner password payment payroll people
+  permission person pipeline plan planning policy portal post preference preview pricing product
+  profile project purchase query question queue quote recent record release reply report request
+  resource review roadmap role rule sale schedule search security sent service setting settings
+  setup share shipment sign signin signup space spam sprint starred start status subscription
+  summary supplier support survey system tag task team template terminal ticket timeline timesheet
+  todo todos tool tracker training trash upload usage user vendor view welcome wiki workflow
+  workspace`.split(/\s+/));
 
 /** Whether a one-word heading names a page (PAGE_WORDS, also in the plural). */
 function namesAPage(word) {

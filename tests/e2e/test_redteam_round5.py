@@ -100,9 +100,7 @@ def test_ckeditor_text_pasted_or_dropped(
     saved(page, queued_events, "#save", third)
     assert click_labels(queued_events) == ["[content]", "Save", "Done"]
     route = of_type(queued_events(), "route_change")[-1]
-    # A one-word main heading that is no common page name ("Reply") is taken for a record's
-    # name in the title (extension/shared/title-policy.js).
-    assert route["title"] == "[typed] - [content]", route["title"]
+    assert route["title"] == "[typed] - Reply", route["title"]
     check_clean(npm_capturing, live_server, [first, second, third], run_workers)
 
 
@@ -383,9 +381,7 @@ def test_ace_words_typed_and_mended(npm_capturing, pages, live_server, queued_ev
     # The text drawn by Ace (a div) names nothing.
     assert click_labels(queued_events) == [None, "Save", "Done"], click_labels(queued_events)
     route = of_type(queued_events(), "route_change")[-1]
-    # A one-word main heading that is no common page name ("Query") is taken for a record's
-    # name in the title (extension/shared/title-policy.js).
-    assert route["title"] == "[typed] - [content]", route["title"]
+    assert route["title"] == "[typed] - Query", route["title"]
     check_clean(
         npm_capturing, live_server, [first, second, mended(second), third, query], run_workers
     )

@@ -36,6 +36,8 @@ test("headings with the shape of UI vocabulary, or not in the title, change noth
     ["Ticket #4411 · Helpdesk", ["Ticket"]],
     ["Activities · CRM", ["Activities"]],
     ["#general | Chat", ["#general"]],
+    ["Draft: x - Reply", ["Reply"]],
+    ["Query - SQL console", ["Query"]],
     ["A | B", [" ", "", "x"]],
   ]) {
     assert.equal(titleWithoutRecords(title, headings), title, title);
