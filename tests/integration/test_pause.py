@@ -269,8 +269,10 @@ def test_workers_drop_events_timestamped_inside_a_pause(
     pause_id = admin.pause("all", reason="x")
     record = pauses.get_pause(redis_conn, pause_id)
     admin.resume(pause_id)
+    until = pauses.get_pause(redis_conn, pause_id)["until_ms"]
     inside = make_event(ts=record["since_ms"] + 1)
-    after = make_event()
+    # After the window: not within the millisecond the resume ended it in (the window holds it).
+    after = make_event(ts=until + 1)
     ident = authenticate(redis_conn, enrolled["alice"])
     Intake(redis_conn, lambda: None).accept(ident, 1, [inside, after], ["https://app.example.com"])
     assert [r["id"] for r in run_workers()] == [after["id"]]
