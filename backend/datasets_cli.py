@@ -99,6 +99,7 @@ def _check_actor(ctx, param, value: str) -> str:
 
 
 def _check_val(ctx, param, value: float) -> float:
+    """Refuse a --val of NaN, which click's FloatRange lets through."""
     if math.isnan(value):  # FloatRange lets NaN through: every comparison with it is false
         raise click.BadParameter("a number from 0 to 1, not NaN")
     return value
