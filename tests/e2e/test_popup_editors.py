@@ -194,10 +194,18 @@ def test_a_silent_popup_stops_the_other_tabs_until_it_answers(
     from_opener = [e for e in sent_events(live_server) if e["url"].startswith(compose)]
     assert [e for e in from_opener if start < e["ts"] < start + 8000] == []
     assert [e for e in from_opener if e["type"] == "route_change" and "#/drafts/" in e["url"]] == []
-    # Counted as not sent: the route change, at least. That the click at 6 s was not sent either
-    # is asserted above (nothing of the silent window); its count was seen to lag once in a full
-    # run (1, not 2), so it is not asserted here.
-    assert capturing.evaluate("globalThis.overt.counts()")["discarded"] >= discarded + 1
+    # Counted as not sent: the route change and the click at 6 s, each once its wait ended. Under
+    # load Chromium may run the opener in the pop-up's stalled renderer after all: the click then
+    # happens once the pop-up answers (after the silent window) and is sent, not counted.
+    clicked_late = of_type(from_opener, "click", target__selector="#open-draft")
+    expected = 1 if clicked_late else 2
+
+    def counted() -> int:
+        return capturing.evaluate("globalThis.overt.counts()")["discarded"] - discarded
+
+    wait_for(lambda: counted() >= expected, 15, message=f"{expected} events counted as not sent")
+    time.sleep(1)
+    assert counted() == expected
     status = popup_for(capturing, page.url)
     status.wait_for_selector("#discarded:not([hidden])")
     assert status.text_content("#discarded").startswith("Not sent: ")
