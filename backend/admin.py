@@ -216,7 +216,8 @@ def revoke_one_device(device: str):
 def erase_employee_data(employee: str):
     """Erase an employee's data everywhere, sealed batches included (by a job; audited then)."""
     actor = require_admin()
-    reason = EraseRequestSchema().load(json_body())["reason"].strip()
+    # No body is no reason: a 422 naming `reason`, as `{}` gets (docs/protocol.md).
+    reason = EraseRequestSchema().load(json_body(empty_is_object=True))["reason"].strip()
     r = get_redis()
     if employees.team_of(r, employee) is None:
         raise APIError(404, "employee_not_found", f"no enrolled employee {employee}")

@@ -34,10 +34,17 @@ class APIError(Exception):
         self.errors = errors or {}
 
 
-def json_body() -> dict:
-    """Return the JSON object body of the current request, or fail with a typed 400."""
+def json_body(empty_is_object: bool = False) -> dict:
+    """Return the JSON object body of the current request, or fail with a typed 400.
+
+    With `empty_is_object`, a request with no body at all reads as `{}`, so that its schema
+    names the fields missing (a DELETE is often sent without a body) instead of a `bad_json`.
+    """
+    raw = request.get_data(cache=True)
+    if empty_is_object and not raw.strip():
+        return {}
     try:
-        data = parse_json(request.get_data(cache=True))
+        data = parse_json(raw)
     except BadInputError as err:
         raise APIError(400, err.code, err.message) from None
     if not isinstance(data, dict):

@@ -393,6 +393,28 @@ def test_admin_erase_is_audited(redis_conn, settings, admin, work_jobs):
     admin.call("DELETE", "/admin/api/employees/alice/data", token=alice, expect=(403,))
 
 
+def test_admin_erase_without_a_body_names_the_missing_reason(redis_conn, admin, client):
+    """An admin erasure sent with no body (a DELETE usually has none) is a 422 naming `reason`,
+    as `{}` is, not a 400 `bad_json`; nothing is erased or audited."""
+    admin.set_policy()
+    admin.enroll("alice")
+    headers = {"Authorization": f"Bearer {admin.admin_token}"}
+    before = admin.call("GET", "/admin/api/audit")["entries"]
+    for body in (None, b"", b" \n"):
+        response = client.delete("/admin/api/employees/alice/data", data=body, headers=headers)
+        assert response.status_code == 422, response.get_json()
+        assert response.get_json() == {
+            "code": "invalid_request",
+            "status": 422,
+            "message": "the request body is not valid",
+            "errors": {"reason": ["Missing data for required field."]},
+        }
+    bad = client.delete("/admin/api/employees/alice/data", data=b"{", headers=headers)
+    assert bad.status_code == 400 and bad.get_json()["code"] == "bad_json"
+    assert admin.call("GET", "/admin/api/audit")["entries"] == before
+    assert admin.call("GET", "/me/api/receipts", token=admin.enroll("alice"))["receipts"] == []
+
+
 def test_erasure_interrupted_between_shard_and_card_is_finished_by_the_next(redis_conn, settings):
     """If an erasure dies after rewriting a shard but before its card, erasing again fixes it."""
     grant(redis_conn, "alice", "bob")
