@@ -18,6 +18,9 @@ from .private import make_private_dir
 DEFAULT_DATA_DIR = "./overt-data"
 DEFAULT_BATCH_SIZE = 1000
 DEFAULT_BATCH_MAX_AGE = 60.0
+# Events per sealed shard at most: a worker holds a whole batch in memory to seal it, and the
+# staging script's LRANGE takes no count beyond a 64-bit integer (a larger one failed every seal).
+MAX_BATCH_SIZE = 1_000_000
 MAX_FRAME_BYTES = 1024 * 1024
 # How long a process waits for the one that created a secret file to write it.
 SECRET_WAIT = 2.0
@@ -97,7 +100,7 @@ def _kept_secret(data_dir: Path, name: str) -> str:
         ) from None
 
 
-def _positive(env: dict, name: str, default: float, kind: type) -> float:
+def _positive(env: dict, name: str, default: float, kind: type, most: float = math.inf) -> float:
     raw = env.get(name)
     if raw in (None, ""):
         return default
@@ -109,6 +112,8 @@ def _positive(env: dict, name: str, default: float, kind: type) -> float:
         raise ConfigError(f"{name} must be a finite number, got {raw!r}")
     if value < 0 or (kind is int and value == 0):
         raise ConfigError(f"{name} must be positive, got {raw!r}")
+    if value > most:
+        raise ConfigError(f"{name} must be at most {most:,}, got {raw!r}")
     return value
 
 
@@ -171,16 +176,20 @@ def load_settings(env: dict | None = None) -> Settings:
     """Build Settings from `env` (default: os.environ), generating missing secrets."""
     env = dict(os.environ if env is None else env)
     data_dir = Path(env.get("OVERT_DATA_DIR") or DEFAULT_DATA_DIR).resolve()
-    # Stripped: no Authorization header carries a token's newline (a secret file's, an env file's).
+    # Stripped: no Authorization header carries a token's newline (a secret file's, an env file's),
+    # and a process given the secret with one must give the same pseudonyms as one given it
+    # without (backends and workers share it; the kept file is read stripped too).
     admin = (env.get("OVERT_ADMIN_TOKEN") or "").strip() or _kept_secret(data_dir, "admin-token")
-    secret = env.get("OVERT_SECRET") or _kept_secret(data_dir, "secret")
+    secret = (env.get("OVERT_SECRET") or "").strip() or _kept_secret(data_dir, "secret")
     return Settings(
         data_dir=data_dir,
         redis_url=_redis_url(env),
         admin_token=admin,
         secret=secret,
         allowed_origins=_allowed_origins(env),
-        batch_size=int(_positive(env, "OVERT_BATCH_SIZE", DEFAULT_BATCH_SIZE, int)),
+        batch_size=int(
+            _positive(env, "OVERT_BATCH_SIZE", DEFAULT_BATCH_SIZE, int, most=MAX_BATCH_SIZE)
+        ),
         batch_max_age=float(_positive(env, "OVERT_BATCH_MAX_AGE", DEFAULT_BATCH_MAX_AGE, float)),
         datasets_url=_datasets_url(env),
     )

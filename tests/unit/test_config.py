@@ -183,3 +183,28 @@ def test_a_blank_admin_token_in_the_environment_is_unset(tmp_path):
     token = load_settings(env).admin_token
     assert token.strip() == token and len(token) > 20
     assert (tmp_path / "admin-token").read_text().strip() == token
+
+
+@pytest.mark.parametrize("value", ["s3cret\n", "  s3cret  ", "\ts3cret\r\n"])
+def test_secret_from_the_environment_is_stripped(tmp_path, value):
+    """OVERT_SECRET is stripped as OVERT_ADMIN_TOKEN is: backends and workers share it, and one
+    given it with a secret file's newline must pseudonymise as one given it without."""
+    assert (
+        load_settings({"OVERT_DATA_DIR": str(tmp_path), "OVERT_SECRET": value}).secret == "s3cret"
+    )
+
+
+def test_a_blank_secret_in_the_environment_is_unset(tmp_path):
+    """OVERT_SECRET of spaces is unset (it was an HMAC key of spaces): generated and kept."""
+    secret = load_settings({"OVERT_DATA_DIR": str(tmp_path), "OVERT_SECRET": " \n"}).secret
+    assert secret == (tmp_path / "secret").read_text().strip() and len(secret) > 20
+
+
+@pytest.mark.parametrize("value", ["1000001", str(10**20)])
+def test_a_batch_size_over_a_million_is_refused(tmp_path, value):
+    """OVERT_BATCH_SIZE is at most 1,000,000 events (the staging script's LRANGE refused a count
+    past 64 bits, failing every seal); 1,000,000 itself is taken."""
+    with pytest.raises(ConfigError, match="OVERT_BATCH_SIZE must be at most 1,000,000"):
+        load_settings({"OVERT_DATA_DIR": str(tmp_path), "OVERT_BATCH_SIZE": value})
+    env = {"OVERT_DATA_DIR": str(tmp_path), "OVERT_BATCH_SIZE": "1000000"}
+    assert load_settings(env).batch_size == 1_000_000
