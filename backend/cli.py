@@ -71,6 +71,24 @@ def main():
     os.umask(PRIVATE_UMASK)  # whatever an Overt process writes is for this user only
 
 
+def _host(ctx, param, value: str) -> str:
+    """Refuse an empty --host: the socket layer reads "" as every interface, which a script
+    passing an unset variable never meant (and the URLs printed had no host)."""
+    if not value.strip():
+        raise click.BadParameter("give an address, e.g. 127.0.0.1, or 0.0.0.0 for every interface")
+    return value
+
+
+def url_host(host: str) -> str:
+    """Return `host` as written in a URL: an IPv6 address in brackets (`http://[::1]:8765`)."""
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
+
+
+HOST = click.option(
+    "--host", default="127.0.0.1", show_default=True, callback=_host, help="Address to listen on."
+)
+
+
 def listen(host: str, port: int):
     """Bind the backend's listening socket, or fail with one line that names --port."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -108,7 +126,7 @@ def _serve(settings: Settings, url: str, host: str, sock, on_ready=None) -> None
     if on_ready:
         on_ready(server.port)
     else:
-        click.echo(f"overt: backend on http://{host}:{server.port} (WebSocket /ws)")
+        click.echo(f"overt: backend on http://{url_host(host)}:{server.port} (WebSocket /ws)")
     try:
         server.serve_forever()
     finally:
@@ -122,7 +140,7 @@ NO_REASON = "No reason given"
 
 
 @main.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@HOST
 @click.option("--port", default=8765, show_default=True, type=PORT, help="Port (0: any free).")
 def up(host: str, port: int):
     """Start everything on this machine: Redis (embedded unless OVERT_REDIS_URL), backend, worker.
@@ -136,7 +154,7 @@ def up(host: str, port: int):
     url = settings.redis_url
 
     def ready(real_port: int):
-        base = f"{host}:{real_port}"
+        base = f"{url_host(host)}:{real_port}"
         probe = connect(url)
         apps = get_policy(probe)["allowed_origins"]
         probe.close()
@@ -188,7 +206,7 @@ def up(host: str, port: int):
 
 
 @main.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@HOST
 @click.option("--port", default=8765, show_default=True, type=PORT, help="Port (0: any free).")
 @click.option(
     "--workers",
@@ -208,7 +226,8 @@ def serve(host: str, port: int, workers: int):
     sock = listen(host, port)
     sock.set_inheritable(True)
     env = {**os.environ, "OVERT_REDIS_URL": url, "OVERT_DATA_DIR": str(settings.data_dir)}
-    args = ["--fd", str(sock.fileno()), "--host", host, "--port", str(sock.getsockname()[1])]
+    where = ["--host", url_host(host), "--port", str(sock.getsockname()[1])]  # the ready line's
+    args = ["--fd", str(sock.fileno()), *where]
     sys.stdout.flush()
     os.execve(
         sys.executable,

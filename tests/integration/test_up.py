@@ -53,3 +53,30 @@ def test_up_then_restart_keeps_acknowledged_events(settings, spawn):
     assert sorted(r["id"] for r in sealed_records(settings.data_dir)) == sorted(
         e["id"] for e in events
     )
+
+
+@pytest.mark.parametrize("command", ["up", "serve"])
+def test_an_ipv6_host_is_printed_in_brackets(settings, redis_conn, spawn, command):
+    """`--host ::1` printed `http://::1:PORT` and `ws://::1:PORT/ws`, URLs no browser, curl or
+    extension options page takes; each URL printed now works as printed."""
+    proc = spawn([command, "--host", "::1", "--port", "0"], overt_env(settings), command)
+    port = proc.wait_for(r"http://\[::1\]:(\d+)").group(1)
+    if command == "up":
+        proc.wait_for(rf"WebSocket\s+ws://\[::1\]:{port}/ws")
+    url = f"http://[::1]:{port}/healthz"
+    deadline = time.monotonic() + 20
+    while http("GET", url)[0] != 200:
+        assert time.monotonic() < deadline, proc.log.read_text()[-2000:]
+        time.sleep(0.05)
+    assert "::1:" not in proc.log.read_text().replace("[::1]:", "")
+
+
+@pytest.mark.parametrize("command", ["up", "serve"])
+@pytest.mark.parametrize("host", ["", "  "])
+def test_an_empty_host_is_a_usage_error(settings, redis_conn, command, host):
+    """`--host ""` (a script's unset variable) listened on every interface, printing
+    `http://:PORT`; it is a usage error that starts nothing."""
+    result = run([command, "--host", host, "--port", "0"], overt_env(settings), timeout=30)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Invalid value for '--host': give an address" in result.stderr
+    assert result.stdout == ""
