@@ -39,10 +39,15 @@ export function httpBase(server) {
   return url.origin;
 }
 
+/** `value` when it is a JSON object, else {}: a config.json of `null` or a list sets nothing. */
+function asObject(value) {
+  return value && typeof value === "object" && !Array.isArray(value) ? value : {};
+}
+
 async function readConfigFile() {
   try {
     const response = await fetch(chrome.runtime.getURL("config.json"), { cache: "no-store" });
-    return response.ok ? await response.json() : {};
+    return response.ok ? asObject(await response.json()) : {};
   } catch {
     return {}; // no config.json: the normal case for an unpacked install
   }
@@ -51,7 +56,7 @@ async function readConfigFile() {
 function pickKnobs(...sources) {
   const knobs = {};
   for (const [name, [key, fallback]] of Object.entries(KNOBS)) {
-    const value = sources.map((s) => s[name]).find((v) => Number.isFinite(v) && v > 0);
+    const value = sources.map((s) => asObject(s)[name]).find((v) => Number.isFinite(v) && v > 0);
     knobs[key] = value ?? fallback;
   }
   return knobs;
@@ -63,7 +68,8 @@ function pickKnobs(...sources) {
  */
 export function chooseConfig(sources) {
   const chosen = { server: null, token: null, source: null, tokenSource: null };
-  for (const [name, values] of sources) {
+  for (const [name, given] of sources) {
+    const values = asObject(given);
     const server = validServer(values.server);
     const token = typeof values.token === "string" ? values.token.trim() : "";
     if (server && !chosen.server) Object.assign(chosen, { server, source: name });

@@ -37,3 +37,32 @@ test("an invalid server or a blank token is no setting", () => {
   ]);
   assert.deepEqual(chosen, { server: null, token: null, source: null, tokenSource: null });
 });
+
+test("a config.json that is valid JSON but no object sets nothing and breaks nothing", async () => {
+  // loadConfig read `null` as the file's settings and threw on `null.server`: the service
+  // worker then never connected, whatever the options page said.
+  const { loadConfig } = await import("../../extension/background/config.js");
+  const options = { server: "ws://127.0.0.1:8765/ws", token: "tok-options" };
+  const realFetch = globalThis.fetch;
+  for (const body of ["null", "[]", "5", '"ws://x/ws"']) {
+    globalThis.chrome = {
+      runtime: { getURL: (path) => `chrome-extension://id/${path}` },
+      storage: {
+        managed: { get: async () => ({}) },
+        local: { get: async (key) => ({ [key]: options }) },
+      },
+    };
+    globalThis.fetch = async () => new Response(body, { status: 200 });
+    const config = await loadConfig();
+    assert.equal(config.server, "ws://127.0.0.1:8765/ws", body);
+    assert.equal(config.token, "tok-options", body);
+    assert.equal(config.source, "options", body);
+  }
+  delete globalThis.chrome;
+  globalThis.fetch = realFetch;
+});
+
+test("a source that is null or a list sets nothing", () => {
+  const chosen = chooseConfig([["managed", null], ["config.json", [WS]], ["options", { server: WS, token: "t" }]]);
+  assert.deepEqual(chosen, { server: WS, token: "t", source: "options", tokenSource: "options" });
+});
