@@ -55,6 +55,14 @@ class Settings:
         return self.datasets_url or str(self.datasets_dir)
 
 
+def env_value(env: dict, name: str) -> str | None:
+    """Return the variable `name` without surrounding spaces and newlines, or None when it is
+    unset or blank: an env file's or a secret file's trailing newline or space is no part of a
+    path, URL or key (it made `/srv/overt ` another data dir, shown without its space)."""
+    value = (env.get(name) or "").strip()
+    return value or None
+
+
 def _read_or_create_secret(path: Path) -> str:
     """Return the secret stored at `path`, creating it (mode 0600) on first use."""
     if path.exists():
@@ -147,7 +155,7 @@ def _allowed_origins(env: dict) -> tuple[str, ...]:
 
 def _redis_url(env: dict) -> str | None:
     """Return OVERT_REDIS_URL, or raise ConfigError when redis-py could not use it."""
-    url = env.get("OVERT_REDIS_URL") or None
+    url = env_value(env, "OVERT_REDIS_URL")
     if url is not None:
         try:
             parse_url(url)
@@ -161,7 +169,7 @@ def _redis_url(env: dict) -> str | None:
 def _datasets_url(env: dict) -> str | None:
     """Return OVERT_DATASETS_URL, or raise ConfigError unless it is a folder, a file:// URL or
     s3://bucket[/prefix] (backend/core/dataset_storage.py opens those, by fsspec for s3)."""
-    url = env.get("OVERT_DATASETS_URL") or None
+    url = env_value(env, "OVERT_DATASETS_URL")
     if url is None or "://" not in url:
         return url
     scheme, rest = url.split("://", 1)
@@ -175,12 +183,12 @@ def _datasets_url(env: dict) -> str | None:
 def load_settings(env: dict | None = None) -> Settings:
     """Build Settings from `env` (default: os.environ), generating missing secrets."""
     env = dict(os.environ if env is None else env)
-    data_dir = Path(env.get("OVERT_DATA_DIR") or DEFAULT_DATA_DIR).resolve()
+    data_dir = Path(env_value(env, "OVERT_DATA_DIR") or DEFAULT_DATA_DIR).resolve()
     # Stripped: no Authorization header carries a token's newline (a secret file's, an env file's),
     # and a process given the secret with one must give the same pseudonyms as one given it
     # without (backends and workers share it; the kept file is read stripped too).
-    admin = (env.get("OVERT_ADMIN_TOKEN") or "").strip() or _kept_secret(data_dir, "admin-token")
-    secret = (env.get("OVERT_SECRET") or "").strip() or _kept_secret(data_dir, "secret")
+    admin = env_value(env, "OVERT_ADMIN_TOKEN") or _kept_secret(data_dir, "admin-token")
+    secret = env_value(env, "OVERT_SECRET") or _kept_secret(data_dir, "secret")
     return Settings(
         data_dir=data_dir,
         redis_url=_redis_url(env),

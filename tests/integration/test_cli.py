@@ -239,3 +239,23 @@ def test_a_secret_with_a_newline_gives_the_same_pseudonyms(redis_conn, settings,
     assert sealed.returncode == 0, sealed.stderr[-2000:]
     overview = admin.call("GET", "/me/api/overview", token=alice)
     assert overview["counts"]["by_stage"]["sealed"] == 3, overview["counts"]
+
+
+def test_surrounding_spaces_and_newlines_in_paths_and_urls_are_dropped(overt, settings):
+    """`OVERT_DATA_DIR="/srv/overt "` (an env file's trailing space) named another data dir,
+    shown in the error without its space; `OVERT_DATASETS_URL` with a secret file's newline was
+    "no datasets at ... no such folder". Each variable is read stripped, as OVERT_ADMIN_TOKEN is;
+    one of spaces only is unset."""
+    data_dir = str(settings.data_dir)
+    for env in (
+        {"OVERT_DATA_DIR": f" {data_dir} \n"},
+        {"OVERT_REDIS_URL": f"{settings.redis_url}\n"},
+    ):
+        result = overt("status", **env)
+        assert result.exit_code == 0, (env, result.output)
+    datasets = settings.data_dir / "datasets"
+    datasets.mkdir()
+    listed = overt("datasets", "list", OVERT_DATASETS_URL=f"{datasets}\n")
+    assert listed.exit_code == 0 and "0 shard(s)" in listed.stdout, listed.output
+    blank = overt("datasets", "list", OVERT_DATASETS_URL="  ")
+    assert blank.exit_code == 0 and "0 shard(s)" in blank.stdout, blank.output

@@ -208,3 +208,23 @@ def test_a_batch_size_over_a_million_is_refused(tmp_path, value):
         load_settings({"OVERT_DATA_DIR": str(tmp_path), "OVERT_BATCH_SIZE": value})
     env = {"OVERT_DATA_DIR": str(tmp_path), "OVERT_BATCH_SIZE": "1000000"}
     assert load_settings(env).batch_size == 1_000_000
+
+
+def test_paths_and_urls_are_read_stripped(tmp_path):
+    """OVERT_DATA_DIR, OVERT_REDIS_URL and OVERT_DATASETS_URL lose surrounding spaces and
+    newlines (an env file's, a secret file's); blank is unset."""
+    env = {
+        "OVERT_DATA_DIR": f" {tmp_path} \n",
+        "OVERT_REDIS_URL": "redis://x:6379/0\n",
+        "OVERT_DATASETS_URL": " s3://bucket/prefix\n",
+    }
+    s = load_settings(env)
+    assert (s.data_dir, s.redis_url, s.datasets_url) == (
+        tmp_path,
+        "redis://x:6379/0",
+        env["OVERT_DATASETS_URL"].strip(),
+    )
+    blank = load_settings(
+        {"OVERT_DATA_DIR": str(tmp_path), "OVERT_REDIS_URL": " ", "OVERT_DATASETS_URL": "\n"}
+    )
+    assert (blank.redis_url, blank.datasets_url) == (None, None)
