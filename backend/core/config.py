@@ -109,8 +109,8 @@ def _kept_secret(data_dir: Path, name: str) -> str:
 
 
 def _positive(env: dict, name: str, default: float, kind: type, most: float = math.inf) -> float:
-    raw = env.get(name)
-    if raw in (None, ""):
+    raw = env_value(env, name)
+    if raw is None:
         return default
     try:
         value = kind(raw)

@@ -228,3 +228,12 @@ def test_paths_and_urls_are_read_stripped(tmp_path):
         {"OVERT_DATA_DIR": str(tmp_path), "OVERT_REDIS_URL": " ", "OVERT_DATASETS_URL": "\n"}
     )
     assert (blank.redis_url, blank.datasets_url) == (None, None)
+
+
+def test_blank_batch_settings_are_unset(tmp_path):
+    """OVERT_BATCH_SIZE or OVERT_BATCH_MAX_AGE of spaces takes the default, as every blank
+    variable does (it was "must be a number, got '  '"); ` 50 ` is 50."""
+    env = {"OVERT_DATA_DIR": str(tmp_path), "OVERT_BATCH_SIZE": "  ", "OVERT_BATCH_MAX_AGE": "\n"}
+    assert (load_settings(env).batch_size, load_settings(env).batch_max_age) == (1000, 60)
+    env = {"OVERT_DATA_DIR": str(tmp_path), "OVERT_BATCH_SIZE": " 50 \n"}
+    assert load_settings(env).batch_size == 50
