@@ -48,7 +48,7 @@ def audit_verify():
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 500))
 def audit_show(limit: int):
     """Print the newest entries, one JSON object per line."""
-    for entry in read_audit(_redis(), limit):
+    for entry in read_audit(_redis(), limit, _archive()):
         click.echo(json.dumps(entry, sort_keys=True))
 
 

@@ -109,6 +109,11 @@ def page(r: redis.Redis, before: int | None = None, limit: int = 100, archive=No
     bottom = max(first, top - limit + 1)
     raw = r.lrange(keys.KEY_AUDIT_LOG, bottom - first, top - first)
     entries = [json.loads(x) for x in reversed(raw)]
+    if archived and bottom == first and first > 1 and len(entries) < limit:
+        # The page reaches past what Redis holds: the rest of it comes from the archive, so a
+        # page is short only at the log's start (it stopped at Redis's first entry).
+        rest = _page_archive(Path(archive), first, limit - len(entries))
+        return {"entries": entries + rest["entries"], "next": rest["next"]}
     older = bottom > first or (archived and first > 1)
     return {"entries": entries, "next": bottom if older else None}
 
@@ -165,9 +170,9 @@ def _last_archived_seq(path: Path) -> int:
     return last
 
 
-def read_audit(r: redis.Redis, limit: int = 200) -> list[dict]:
-    """Return the newest audit entries first."""
-    return page(r, None, limit)["entries"]
+def read_audit(r: redis.Redis, limit: int = 200, archive=None) -> list[dict]:
+    """Return the newest audit entries first (from the `archive` file too, if given)."""
+    return page(r, None, limit, archive)["entries"]
 
 
 def _first_seq(r: redis.Redis) -> int | None:

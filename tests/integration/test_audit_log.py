@@ -212,6 +212,25 @@ def test_archived_entries_stay_in_the_chain(redis_conn, settings, admin):
     assert result.exit_code == 1 and "broken at entry 12:" in result.output
 
 
+def test_a_page_reaching_into_the_archive_is_full(redis_conn, settings, admin):
+    """After `overt audit archive --keep 2`, `GET /admin/api/audit?limit=5` answered the 2
+    entries still in Redis (and a cursor), and `overt audit show --limit 5` printed 2 lines,
+    though 30 entries exist: a page stopped where Redis's part of the log did. It is filled from
+    the archive; a page is short only at the log's start."""
+    fill(redis_conn, 30)
+    assert run_cli("audit", "archive", "--keep", "2").exit_code == 0
+    page = admin.call("GET", "/admin/api/audit?limit=5")
+    assert [e["seq"] for e in page["entries"]] == [30, 29, 28, 27, 26] and page["next"] == 26
+    older = admin.call("GET", "/admin/api/audit?limit=5&before=26")
+    assert [e["seq"] for e in older["entries"]] == [25, 24, 23, 22, 21]
+    everything = admin.call("GET", "/admin/api/audit?limit=500")
+    assert [e["seq"] for e in everything["entries"]] == list(range(30, 0, -1))
+    assert everything["next"] is None
+    shown = run_cli("audit", "show", "--limit", "5")
+    assert shown.exit_code == 0, shown.output
+    assert [json.loads(x)["seq"] for x in shown.output.splitlines()] == [30, 29, 28, 27, 26]
+
+
 @pytest.mark.parametrize("value", [float("nan"), float("inf"), -float("inf")])
 def test_an_entry_with_a_non_finite_number_is_refused(redis_conn, admin, value):
     """json.dumps writes NaN and Infinity, which are not JSON: one such entry made every page of
