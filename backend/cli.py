@@ -31,7 +31,7 @@ from .core import actions, pauses
 from .core.config import ConfigError, Settings, load_settings
 from .core.db import RedisUnavailableError, connect, safe_url
 from .core.policy import get_policy
-from .core.private import PRIVATE_UMASK, exposed
+from .core.private import PRIVATE_UMASK, exposed, make_private_dir
 from .core.vocabulary import CATEGORIES
 from .datasets_cli import datasets
 from .locate import remove_pointer, write_pointer
@@ -87,6 +87,21 @@ def url_host(host: str) -> str:
 HOST = click.option(
     "--host", default="127.0.0.1", show_default=True, callback=_host, help="Address to listen on."
 )
+
+
+def own_data_dir(data_dir: Path) -> None:
+    """Make the data dir (0700), or fail with one line: `overt up` keeps the embedded Redis and
+    the datasets there, and a worker that cannot write them fails every seal."""
+    try:
+        make_private_dir(data_dir)
+        if not data_dir.is_dir():
+            raise NotADirectoryError(20, "Not a directory", str(data_dir))
+    except OSError as err:
+        where = f"{err.filename}: " if err.filename else ""
+        raise CLIError(
+            f"OVERT_DATA_DIR {data_dir} cannot be used ({where}{err.strerror or err}): "
+            f"set OVERT_DATA_DIR to a folder this user can write"
+        ) from None
 
 
 def listen(host: str, port: int):
@@ -149,6 +164,7 @@ def up(host: str, port: int):
     Stop with Ctrl-C; acknowledged events survive a restart (Redis keeps an append-only file).
     """
     settings = load_settings()
+    own_data_dir(settings.data_dir)
     sock = listen(host, port)  # before anything starts: a port in use is one line, exit 2
     redis_proc = worker = pointer = None
     url = settings.redis_url

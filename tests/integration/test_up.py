@@ -80,3 +80,26 @@ def test_an_empty_host_is_a_usage_error(settings, redis_conn, command, host):
     assert result.returncode == 2, result.stdout + result.stderr
     assert "Invalid value for '--host': give an address" in result.stderr
     assert result.stdout == ""
+
+
+@pytest.mark.parametrize("where", ["a file", "its redis folder a file", "with OVERT_REDIS_URL"])
+def test_a_data_dir_that_cannot_be_used_is_one_line(settings, tmp_path, where):
+    """With the admin token and the secret in the environment, `overt up` on an OVERT_DATA_DIR
+    that is a file (or whose `redis` is one) ended with a traceback (NotADirectoryError) from
+    making the embedded Redis's folder; with OVERT_REDIS_URL set it started, and its worker would
+    have failed every seal. Each is one line, exit 2, before anything starts."""
+    data_dir = tmp_path / "overt-data"
+    if where == "its redis folder a file":
+        data_dir.mkdir()
+        (data_dir / "redis").write_text("")
+    else:
+        data_dir.write_text("")
+    env = overt_env(settings, OVERT_DATA_DIR=str(data_dir))
+    if where != "with OVERT_REDIS_URL":
+        del env["OVERT_REDIS_URL"]
+    result = run(["up", "--port", "0"], env, timeout=60)
+    assert result.returncode == 2, result.stdout + result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(f"overt: error: OVERT_DATA_DIR {data_dir} cannot "), line
+    assert "Not a directory" in line and "Traceback" not in result.stderr
+    assert "Overt is up" not in result.stdout
