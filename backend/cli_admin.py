@@ -24,7 +24,21 @@ def _archive():
     return archive_path(settings_and_url()[0].data_dir)
 
 
-@click.group()
+class AuditGroup(click.Group):
+    """Turn an archive file that cannot be read or written into one line (exit 2)."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except OSError as err:
+            where = f"{err.filename}: " if err.filename else ""
+            raise CLIError(
+                f"the audit archive cannot be used ({where}{err.strerror or err}); nothing was "
+                f"moved out of Redis: set OVERT_DATA_DIR to the data dir, one this user can write"
+            ) from None
+
+
+@click.group(cls=AuditGroup)
 def audit():
     """Inspect the hash-chained audit log."""
 

@@ -231,6 +231,25 @@ def test_a_page_reaching_into_the_archive_is_full(redis_conn, settings, admin):
     assert [json.loads(x)["seq"] for x in shown.output.splitlines()] == [30, 29, 28, 27, 26]
 
 
+def test_an_archive_that_cannot_be_written_is_one_line(redis_conn, settings, tmp_path):
+    """`overt audit archive` with a data dir that is a file (the secrets given in the
+    environment) ended with a traceback (NotADirectoryError). It is one line, exit 2, and every
+    entry stays in Redis, the chain intact."""
+    fill(redis_conn, 5)
+    a_file = tmp_path / "not-a-dir"
+    a_file.write_text("")
+    result = CliRunner().invoke(
+        main, ["audit", "archive", "--keep", "1"], env={"OVERT_DATA_DIR": str(a_file)}
+    )
+    assert result.exit_code == 2, result.output
+    (line,) = result.stderr.strip().splitlines()
+    assert (
+        line.startswith("overt: error: the audit archive cannot be used (") and "Not a dir" in line
+    )
+    assert redis_conn.llen(keys.KEY_AUDIT_LOG) == 5
+    assert verify_cli().exit_code == 0
+
+
 @pytest.mark.parametrize("value", [float("nan"), float("inf"), -float("inf")])
 def test_an_entry_with_a_non_finite_number_is_refused(redis_conn, admin, value):
     """json.dumps writes NaN and Infinity, which are not JSON: one such entry made every page of
