@@ -115,7 +115,8 @@ def _positive(env: dict, name: str, default: float, kind: type, most: float = ma
     try:
         value = kind(raw)
     except ValueError:
-        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+        whole = " (a whole one: events)" if kind is int else ""  # int() refuses "2.5", "1e3"
+        raise ConfigError(f"{name} must be a number{whole}, got {raw!r}") from None
     if not math.isfinite(value):  # float() reads "nan" and "inf"
         raise ConfigError(f"{name} must be a finite number, got {raw!r}")
     if value < 0 or (kind is int and value == 0):

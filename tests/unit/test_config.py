@@ -237,3 +237,10 @@ def test_blank_batch_settings_are_unset(tmp_path):
     assert (load_settings(env).batch_size, load_settings(env).batch_max_age) == (1000, 60)
     env = {"OVERT_DATA_DIR": str(tmp_path), "OVERT_BATCH_SIZE": " 50 \n"}
     assert load_settings(env).batch_size == 50
+
+
+@pytest.mark.parametrize("value", ["2.5", "1e3"])
+def test_a_batch_size_that_is_no_whole_number_says_so(tmp_path, value):
+    """OVERT_BATCH_SIZE=2.5 said only "must be a number", which 2.5 is."""
+    with pytest.raises(ConfigError, match=r"must be a number \(a whole one: events\)"):
+        load_settings({"OVERT_DATA_DIR": str(tmp_path), "OVERT_BATCH_SIZE": value})
