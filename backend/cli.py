@@ -149,6 +149,26 @@ def _serve(settings: Settings, url: str, host: str, sock, on_ready=None) -> None
         app.extensions["overt.services"].stop()
 
 
+def _record(data_dir: Path, url: str) -> Path | str:
+    """Record this `overt up` for commands run from other folders; return the pointer's path, or
+    why it could not be written (a read-only or missing home: the server runs all the same)."""
+    try:
+        return write_pointer(data_dir, url)
+    except OSError as err:
+        where = f"{err.filename}: " if err.filename else ""
+        return f"{where}{err.strerror or err}"
+
+
+def _pointer_line(pointer: Path | str, data_dir: Path) -> str:
+    """Return the banner's line saying where other `overt` commands find this server."""
+    if isinstance(pointer, Path):
+        return f"  recorded in {pointer} (overt commands find this server from any folder)\n"
+    return (
+        f"  not recorded for other folders ({pointer}): give other overt commands\n"
+        f"              OVERT_DATA_DIR={data_dir}\n"
+    )
+
+
 PORT = click.IntRange(0, 65535)
 # What the extension's popup shows for a pause without a reason.
 NO_REASON = "No reason given"
@@ -186,7 +206,7 @@ def up(host: str, port: int):
             f"  Redis       {safe_url(url)}{' (embedded)' if redis_proc else ''}\n"
             f"  data        {settings.data_dir}\n"
             f"  admin token {settings.admin_token}\n"
-            f"  recorded in {pointer} (overt commands find this server from any folder)\n\n"
+            f"{_pointer_line(pointer, settings.data_dir)}\n"
             f"Next, in another terminal (export PATH={Path(sys.executable).parent}:$PATH):\n"
             f"  1. overt enroll alice --team sales      (prints a device token)\n"
             f"{name_apps}"
@@ -207,13 +227,13 @@ def up(host: str, port: int):
         connect(url)
         env = {**os.environ, "OVERT_REDIS_URL": url, "OVERT_DATA_DIR": str(settings.data_dir)}
         worker = Supervisor("worker", [sys.executable, "-m", "backend.cli", "worker"], env).start()
-        pointer = write_pointer(settings.data_dir, url)
+        pointer = _record(settings.data_dir, url)
         _serve(settings, url, host, sock, on_ready=ready)
     except KeyboardInterrupt:
         pass
     finally:
         sock.close()
-        if pointer:
+        if isinstance(pointer, Path):
             remove_pointer()
         if worker:
             worker.stop()

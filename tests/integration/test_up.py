@@ -103,3 +103,21 @@ def test_a_data_dir_that_cannot_be_used_is_one_line(settings, tmp_path, where):
     assert line.startswith(f"overt: error: OVERT_DATA_DIR {data_dir} cannot "), line
     assert "Not a directory" in line and "Traceback" not in result.stderr
     assert "Overt is up" not in result.stdout
+
+
+def test_a_config_folder_that_cannot_be_written_does_not_stop_up(settings, spawn, tmp_path):
+    """`overt up` records itself for commands run from other folders; a home it cannot write
+    (a read-only container, a missing HOME) ended it with a traceback (NotADirectoryError) after
+    Redis and the worker had started. It serves all the same and says how to point commands."""
+    a_file = tmp_path / "config-is-a-file"
+    a_file.write_text("")
+    env = overt_env(settings, XDG_CONFIG_HOME=str(a_file))
+    proc = spawn(["up", "--port", "0"], env, "up")
+    port = proc.wait_for(r"WebSocket\s+ws://127\.0\.0\.1:(\d+)/ws").group(1)
+    proc.wait_for(rf"not recorded for other folders \({a_file}/overt: Not a directory\)")
+    proc.wait_for(rf"OVERT_DATA_DIR={settings.data_dir}\n")
+    deadline = time.monotonic() + 20
+    while http("GET", f"http://127.0.0.1:{port}/healthz")[0] != 200:
+        assert time.monotonic() < deadline, proc.log.read_text()[-2000:]
+        time.sleep(0.05)
+    assert "Traceback" not in proc.log.read_text()
