@@ -13,6 +13,7 @@ from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.routing import WebsocketMismatch
 
 from .core.db import RedisUnavailableError
+from .core.export import DatasetsUnavailableError
 from .core.frames import BadInputError, find_bad_string, parse_json
 
 log = logging.getLogger(__name__)
@@ -93,6 +94,15 @@ def init_app(app: Flask) -> None:
             if name.lower() != "content-type":
                 body.headers[name] = value
         return body, status
+
+    @app.errorhandler(DatasetsUnavailableError)
+    def _datasets_down(err: DatasetsUnavailableError):
+        log.warning("datasets unavailable: %s", err)  # a batch id and a location, no content
+        return _respond(
+            503,
+            "datasets_unavailable",
+            "the sealed datasets could not be read; try again, or tell the administrator",
+        )
 
     @app.errorhandler(RedisUnavailableError)
     def _redis_down(err):

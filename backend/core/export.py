@@ -50,13 +50,29 @@ def staged_entries(r: redis.Redis, employee: str) -> list[Entry]:
     return _mine(r.lrange(keys.KEY_STAGING, 0, -1), employee)
 
 
+class DatasetsUnavailableError(RuntimeError):
+    """A sealed batch the index lists is not in the datasets: an export would be short of it."""
+
+
 def sealed_batches(r: redis.Redis, datasets, contributor: str) -> list[dict]:
-    """Return, per sealed batch holding `contributor`, its summary and their records in it."""
+    """Return, per sealed batch holding `contributor`, its summary and their records in it.
+
+    A batch deleted since the index was read (erasure, retention) is left out; one still
+    indexed whose shard is not there (datasets moved, a backend given another
+    OVERT_DATASETS_URL than the workers) raises DatasetsUnavailableError: the answer listed
+    the batch with no records, an export short of everything in it that said nothing.
+    """
     out = []
     storage = open_storage(datasets)
     for entry in batches_with(r, contributor):
         shard, _ = shard_paths(entry["date"], entry["batch_id"])
-        records = read_shard(shard, storage) if storage.exists(shard) else []
+        if not storage.exists(shard):
+            if r.hexists(keys.KEY_BATCHES, entry["batch_id"]):
+                raise DatasetsUnavailableError(
+                    f"sealed batch {entry['batch_id']} is not in the datasets at {storage.url}"
+                )
+            continue
+        records = read_shard(shard, storage)
         mine = [x for x in records if x.get("contributor") == contributor]
         out.append(
             {
