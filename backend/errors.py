@@ -12,8 +12,8 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.routing import WebsocketMismatch
 
+from .core.datasets import DatasetsUnavailableError
 from .core.db import RedisUnavailableError
-from .core.export import DatasetsUnavailableError
 from .core.frames import BadInputError, find_bad_string, parse_json
 
 log = logging.getLogger(__name__)

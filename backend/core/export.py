@@ -15,7 +15,13 @@ import redis
 from . import keys
 from .clock import day, iso, now_ms
 from .consent import get_consent, ledger, privacy_signals
-from .datasets import batches_with, open_storage, read_shard, shard_paths
+from .datasets import (
+    DatasetsUnavailableError,
+    batches_with,
+    open_storage,
+    read_shard,
+    shard_paths,
+)
 from .employees import devices_of, team_of
 from .erase import receipts
 from .policy import get_policy
@@ -48,10 +54,6 @@ def queued_entries(r: redis.Redis, employee: str) -> list[Entry]:
 def staged_entries(r: redis.Redis, employee: str) -> list[Entry]:
     """Return the employee's filtered, pseudonymised records waiting to be sealed, oldest first."""
     return _mine(r.lrange(keys.KEY_STAGING, 0, -1), employee)
-
-
-class DatasetsUnavailableError(RuntimeError):
-    """A sealed batch the index lists is not in the datasets: an export would be short of it."""
 
 
 def sealed_batches(r: redis.Redis, datasets, contributor: str) -> list[dict]:
