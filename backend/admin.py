@@ -232,7 +232,10 @@ def read_audit_log():
     limit = _whole(request.args.get("limit", "100"), "limit", 1, audit_log.MAX_PAGE)
     before = request.args.get("before")
     cursor = None if before is None else _whole(before, "before", 1, 2**53)
-    return jsonify(audit_log.page(get_redis(), cursor, limit, _audit_archive()))
+    try:
+        return jsonify(audit_log.page(get_redis(), cursor, limit, _audit_archive()))
+    except audit_log.AuditArchiveError as err:  # was a 500 internal_error from json
+        raise APIError(500, "audit_archive_damaged", str(err)) from None
 
 
 @bp.get("/api/audit/verify")

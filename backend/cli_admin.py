@@ -10,7 +10,14 @@ import click
 from .admin_auth import BOOTSTRAP, AdminTokenError, create_token, list_tokens, revoke_token
 from .cli_support import CLIError, default_actor, redis_client, settings_and_url
 from .cli_support import extension_id as derived_id
-from .core.audit import AuditChainError, archive, archive_path, read_audit, verify
+from .core.audit import (
+    AuditArchiveError,
+    AuditChainError,
+    archive,
+    archive_path,
+    read_audit,
+    verify,
+)
 from .core.audit import audit as append
 from .core.clock import iso
 from .rollout import WEB_STORE_UPDATE_URL, RolloutError, chrome_policy
@@ -30,6 +37,8 @@ class AuditGroup(click.Group):
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
+        except AuditArchiveError as err:
+            raise CLIError(str(err)) from None
         except OSError as err:
             where = f"{err.filename}: " if err.filename else ""
             raise CLIError(

@@ -35,6 +35,10 @@ class AuditChainError(RuntimeError):
     """The audit log could not be appended to (too much contention)."""
 
 
+class AuditArchiveError(ValueError):
+    """A line of the audit archive file is not an audit entry (damaged or edited)."""
+
+
 def canonical(entry: dict) -> str:
     """Return the canonical JSON of an entry without its `hash` (sorted keys, no spaces)."""
     body = {k: v for k, v in entry.items() if k != "hash"}
@@ -121,8 +125,24 @@ def page(r: redis.Redis, before: int | None = None, limit: int = 100, archive=No
 _EMPTY = {"entries": [], "next": None}
 
 
+def _archived(path: Path) -> Iterator[dict]:
+    """Yield the archive's entries, oldest first; AuditArchiveError naming a line that is not
+    one (paging and archiving would end in a JSON or key error: `overt audit verify` says more)."""
+    for number, line in enumerate(_lines(path), 1):
+        try:
+            entry = json.loads(line)
+            if isinstance(entry, dict) and isinstance(entry.get("seq"), int):
+                yield entry
+                continue
+        except ValueError:
+            pass
+        raise AuditArchiveError(
+            f"{path} line {number} is not a readable audit entry; run overt audit verify"
+        )
+
+
 def _page_archive(path: Path, before: int | None, limit: int) -> dict:
-    older = [e for e in map(json.loads, _lines(path)) if before is None or e["seq"] < before]
+    older = [e for e in _archived(path) if before is None or e["seq"] < before]
     chosen = older[-limit:]
     return {"entries": chosen[::-1], "next": chosen[0]["seq"] if len(older) > limit else None}
 
@@ -165,8 +185,8 @@ def _last_archived_seq(path: Path) -> int:
     if not path.exists():
         return 0
     last = 0
-    for line in _lines(path):
-        last = json.loads(line)["seq"]
+    for entry in _archived(path):
+        last = entry["seq"]
     return last
 
 

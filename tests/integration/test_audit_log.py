@@ -250,6 +250,31 @@ def test_an_archive_that_cannot_be_written_is_one_line(redis_conn, settings, tmp
     assert verify_cli().exit_code == 0
 
 
+def test_a_damaged_archive_line_is_named_by_every_reader(redis_conn, settings, admin, client):
+    """A line of the archive that is not an entry made `GET /admin/api/audit` a 500
+    `internal_error` (a JSON error) and `overt audit show` (which reads the archive too) a
+    traceback. The API answers `audit_archive_damaged` naming the line, the CLI one line, and
+    `overt audit archive` refuses to append after it; `verify` names the entry, as before."""
+    fill(redis_conn, 10)
+    assert run_cli("audit", "archive", "--keep", "2").exit_code == 0
+    path = audit_log.archive_path(settings.data_dir)
+    with path.open("ab") as fh:
+        fh.write(b"{bad\n")
+    response = client.get(
+        "/admin/api/audit?limit=5", headers={"Authorization": f"Bearer {admin.admin_token}"}
+    )
+    assert response.status_code == 500
+    body = response.get_json()
+    assert body["code"] == "audit_archive_damaged" and "line 9 is not a readable" in body["message"]
+    for args in (("audit", "show", "--limit", "5"), ("audit", "archive", "--keep", "0")):
+        result = run_cli(*args)
+        assert result.exit_code == 2, (args, result.output)
+        (line,) = result.stderr.strip().splitlines()
+        assert line.endswith("line 9 is not a readable audit entry; run overt audit verify"), line
+    assert redis_conn.llen(keys.KEY_AUDIT_LOG) == 2  # nothing archived after the damage
+    assert verify_cli().exit_code == 1
+
+
 @pytest.mark.parametrize("value", [float("nan"), float("inf"), -float("inf")])
 def test_an_entry_with_a_non_finite_number_is_refused(redis_conn, admin, value):
     """json.dumps writes NaN and Infinity, which are not JSON: one such entry made every page of
