@@ -416,7 +416,7 @@ def test_admin_erase_without_a_body_names_the_missing_reason(redis_conn, admin, 
 
 
 def test_an_erasure_by_a_worker_that_cannot_see_the_shards_is_not_completed(
-    redis_conn, settings, admin, tmp_path, datasets_backend
+    redis_conn, settings, admin, tmp_path
 ):
     """A worker whose OVERT_DATASETS_URL holds none of the indexed shards (another location
     than the sealing workers', an unmounted share) completed the receipt with nothing removed
@@ -426,8 +426,6 @@ def test_an_erasure_by_a_worker_that_cannot_see_the_shards_is_not_completed(
     worker that sees the datasets."""
     from tests.integration.processes import overt_env, run
 
-    if datasets_backend == "s3":
-        pytest.skip("one real worker process per storage is enough: the local one")
     admin.set_policy()
     alice = admin.enroll("alice")
     admin.enroll("bob")
@@ -450,7 +448,8 @@ def test_an_erasure_by_a_worker_that_cannot_see_the_shards_is_not_completed(
     failed = get_queue(redis_conn).failed_job_registry
     (job_id,) = failed.get_job_ids()
     failed.requeue(job_id)
-    seeing = run(["worker", "--burst"], overt_env(settings), 120)
+    where = {"OVERT_DATASETS_URL": settings.datasets_url} if settings.datasets_url else {}
+    seeing = run(["worker", "--burst"], overt_env(settings, **where), 120)
     assert seeing.returncode == 0, seeing.stderr[-2000:]
     done = admin.call("GET", receipt_url, token=alice)
     assert done["status"] == "completed" and done["removed_sealed"] == 6, done
