@@ -216,7 +216,8 @@ def revoke_one_device(device: str):
 def erase_employee_data(employee: str):
     """Erase an employee's data everywhere, sealed batches included (by a job; audited then)."""
     actor = require_admin()
-    reason = EraseRequestSchema().load(json_body())["reason"].strip()
+    # No body is no reason: a 422 naming `reason`, as `{}` gets (docs/protocol.md).
+    reason = EraseRequestSchema().load(json_body(empty_is_object=True))["reason"].strip()
     r = get_redis()
     if employees.team_of(r, employee) is None:
         raise APIError(404, "employee_not_found", f"no enrolled employee {employee}")
@@ -231,7 +232,10 @@ def read_audit_log():
     limit = _whole(request.args.get("limit", "100"), "limit", 1, audit_log.MAX_PAGE)
     before = request.args.get("before")
     cursor = None if before is None else _whole(before, "before", 1, 2**53)
-    return jsonify(audit_log.page(get_redis(), cursor, limit, _audit_archive()))
+    try:
+        return jsonify(audit_log.page(get_redis(), cursor, limit, _audit_archive()))
+    except audit_log.AuditArchiveError as err:  # was a 500 internal_error from json
+        raise APIError(500, "audit_archive_damaged", str(err)) from None
 
 
 @bp.get("/api/audit/verify")

@@ -31,7 +31,7 @@ from .core import actions, pauses
 from .core.config import ConfigError, Settings, load_settings
 from .core.db import RedisUnavailableError, connect, safe_url
 from .core.policy import get_policy
-from .core.private import PRIVATE_UMASK, exposed
+from .core.private import PRIVATE_UMASK, exposed, make_private_dir
 from .core.vocabulary import CATEGORIES
 from .datasets_cli import datasets
 from .locate import remove_pointer, write_pointer
@@ -71,6 +71,39 @@ def main():
     os.umask(PRIVATE_UMASK)  # whatever an Overt process writes is for this user only
 
 
+def _host(ctx, param, value: str) -> str:
+    """Refuse an empty --host: the socket layer reads "" as every interface, which a script
+    passing an unset variable never meant (and the URLs printed had no host)."""
+    if not value.strip():
+        raise click.BadParameter("give an address, e.g. 127.0.0.1, or 0.0.0.0 for every interface")
+    return value
+
+
+def url_host(host: str) -> str:
+    """Return `host` as written in a URL: an IPv6 address in brackets (`http://[::1]:8765`)."""
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
+
+
+HOST = click.option(
+    "--host", default="127.0.0.1", show_default=True, callback=_host, help="Address to listen on."
+)
+
+
+def own_data_dir(data_dir: Path) -> None:
+    """Make the data dir (0700), or fail with one line: `overt up` keeps the embedded Redis and
+    the datasets there, and a worker that cannot write them fails every seal."""
+    try:
+        make_private_dir(data_dir)
+        if not data_dir.is_dir():
+            raise NotADirectoryError(20, "Not a directory", str(data_dir))
+    except OSError as err:
+        where = f"{err.filename}: " if err.filename else ""
+        raise CLIError(
+            f"OVERT_DATA_DIR {data_dir} cannot be used ({where}{err.strerror or err}): "
+            f"set OVERT_DATA_DIR to a folder this user can write"
+        ) from None
+
+
 def listen(host: str, port: int):
     """Bind the backend's listening socket, or fail with one line that names --port."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -108,12 +141,32 @@ def _serve(settings: Settings, url: str, host: str, sock, on_ready=None) -> None
     if on_ready:
         on_ready(server.port)
     else:
-        click.echo(f"overt: backend on http://{host}:{server.port} (WebSocket /ws)")
+        click.echo(f"overt: backend on http://{url_host(host)}:{server.port} (WebSocket /ws)")
     try:
         server.serve_forever()
     finally:
         server.server_close()
         app.extensions["overt.services"].stop()
+
+
+def _record(data_dir: Path, url: str) -> Path | str:
+    """Record this `overt up` for commands run from other folders; return the pointer's path, or
+    why it could not be written (a read-only or missing home: the server runs all the same)."""
+    try:
+        return write_pointer(data_dir, url)
+    except OSError as err:
+        where = f"{err.filename}: " if err.filename else ""
+        return f"{where}{err.strerror or err}"
+
+
+def _pointer_line(pointer: Path | str, data_dir: Path) -> str:
+    """Return the banner's line saying where other `overt` commands find this server."""
+    if isinstance(pointer, Path):
+        return f"  recorded in {pointer} (overt commands find this server from any folder)\n"
+    return (
+        f"  not recorded for other folders ({pointer}): give other overt commands\n"
+        f"              OVERT_DATA_DIR={data_dir}\n"
+    )
 
 
 PORT = click.IntRange(0, 65535)
@@ -122,7 +175,7 @@ NO_REASON = "No reason given"
 
 
 @main.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@HOST
 @click.option("--port", default=8765, show_default=True, type=PORT, help="Port (0: any free).")
 def up(host: str, port: int):
     """Start everything on this machine: Redis (embedded unless OVERT_REDIS_URL), backend, worker.
@@ -131,12 +184,13 @@ def up(host: str, port: int):
     Stop with Ctrl-C; acknowledged events survive a restart (Redis keeps an append-only file).
     """
     settings = load_settings()
+    own_data_dir(settings.data_dir)
     sock = listen(host, port)  # before anything starts: a port in use is one line, exit 2
     redis_proc = worker = pointer = None
     url = settings.redis_url
 
     def ready(real_port: int):
-        base = f"{host}:{real_port}"
+        base = f"{url_host(host)}:{real_port}"
         probe = connect(url)
         apps = get_policy(probe)["allowed_origins"]
         probe.close()
@@ -152,7 +206,7 @@ def up(host: str, port: int):
             f"  Redis       {safe_url(url)}{' (embedded)' if redis_proc else ''}\n"
             f"  data        {settings.data_dir}\n"
             f"  admin token {settings.admin_token}\n"
-            f"  recorded in {pointer} (overt commands find this server from any folder)\n\n"
+            f"{_pointer_line(pointer, settings.data_dir)}\n"
             f"Next, in another terminal (export PATH={Path(sys.executable).parent}:$PATH):\n"
             f"  1. overt enroll alice --team sales      (prints a device token)\n"
             f"{name_apps}"
@@ -173,13 +227,13 @@ def up(host: str, port: int):
         connect(url)
         env = {**os.environ, "OVERT_REDIS_URL": url, "OVERT_DATA_DIR": str(settings.data_dir)}
         worker = Supervisor("worker", [sys.executable, "-m", "backend.cli", "worker"], env).start()
-        pointer = write_pointer(settings.data_dir, url)
+        pointer = _record(settings.data_dir, url)
         _serve(settings, url, host, sock, on_ready=ready)
     except KeyboardInterrupt:
         pass
     finally:
         sock.close()
-        if pointer:
+        if isinstance(pointer, Path):
             remove_pointer()
         if worker:
             worker.stop()
@@ -188,7 +242,7 @@ def up(host: str, port: int):
 
 
 @main.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@HOST
 @click.option("--port", default=8765, show_default=True, type=PORT, help="Port (0: any free).")
 @click.option(
     "--workers",
@@ -208,7 +262,8 @@ def serve(host: str, port: int, workers: int):
     sock = listen(host, port)
     sock.set_inheritable(True)
     env = {**os.environ, "OVERT_REDIS_URL": url, "OVERT_DATA_DIR": str(settings.data_dir)}
-    args = ["--fd", str(sock.fileno()), "--host", host, "--port", str(sock.getsockname()[1])]
+    where = ["--host", url_host(host), "--port", str(sock.getsockname()[1])]  # the ready line's
+    args = ["--fd", str(sock.fileno()), *where]
     sys.stdout.flush()
     os.execve(
         sys.executable,

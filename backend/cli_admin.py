@@ -10,7 +10,14 @@ import click
 from .admin_auth import BOOTSTRAP, AdminTokenError, create_token, list_tokens, revoke_token
 from .cli_support import CLIError, default_actor, redis_client, settings_and_url
 from .cli_support import extension_id as derived_id
-from .core.audit import AuditChainError, archive, archive_path, read_audit, verify
+from .core.audit import (
+    AuditArchiveError,
+    AuditChainError,
+    archive,
+    archive_path,
+    read_audit,
+    verify,
+)
 from .core.audit import audit as append
 from .core.clock import iso
 from .rollout import WEB_STORE_UPDATE_URL, RolloutError, chrome_policy
@@ -24,7 +31,23 @@ def _archive():
     return archive_path(settings_and_url()[0].data_dir)
 
 
-@click.group()
+class AuditGroup(click.Group):
+    """Turn an archive file that cannot be read or written into one line (exit 2)."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except AuditArchiveError as err:
+            raise CLIError(str(err)) from None
+        except OSError as err:
+            where = f"{err.filename}: " if err.filename else ""
+            raise CLIError(
+                f"the audit archive cannot be used ({where}{err.strerror or err}); nothing was "
+                f"moved out of Redis: set OVERT_DATA_DIR to the data dir, one this user can write"
+            ) from None
+
+
+@click.group(cls=AuditGroup)
 def audit():
     """Inspect the hash-chained audit log."""
 
@@ -48,7 +71,7 @@ def audit_verify():
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 500))
 def audit_show(limit: int):
     """Print the newest entries, one JSON object per line."""
-    for entry in read_audit(_redis(), limit):
+    for entry in read_audit(_redis(), limit, _archive()):
         click.echo(json.dumps(entry, sort_keys=True))
 
 

@@ -60,7 +60,17 @@ class EmbeddedRedis:
 
     def start(self, timeout: float = 10.0) -> EmbeddedRedis:
         """Start redis-server and wait until it answers PING."""
-        make_private_dir(self.dir)
+        try:
+            make_private_dir(self.dir)
+            if not self.dir.is_dir():
+                raise NotADirectoryError(20, "Not a directory", str(self.dir))
+        except OSError as err:  # the data dir is a file, or cannot be made or written here
+            where = f"{err.filename}: " if err.filename else ""
+            raise EmbeddedRedisError(
+                f"OVERT_DATA_DIR {self.dir.parent} cannot hold the embedded Redis "
+                f"({where}{err.strerror or err}): set OVERT_DATA_DIR to a folder this user can "
+                f"write, or OVERT_REDIS_URL to a Redis"
+            ) from None
         sock = self.dir / SOCKET_NAME
         if sock.exists() and _answers(f"unix://{sock}"):
             raise EmbeddedRedisError(f"a Redis is already running on {sock} (another overt up?)")

@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.routing import WebsocketMismatch
 
+from .core.datasets import DatasetsUnavailableError
 from .core.db import RedisUnavailableError
 from .core.frames import BadInputError, find_bad_string, parse_json
 
@@ -34,10 +35,17 @@ class APIError(Exception):
         self.errors = errors or {}
 
 
-def json_body() -> dict:
-    """Return the JSON object body of the current request, or fail with a typed 400."""
+def json_body(empty_is_object: bool = False) -> dict:
+    """Return the JSON object body of the current request, or fail with a typed 400.
+
+    With `empty_is_object`, a request with no body at all reads as `{}`, so that its schema
+    names the fields missing (a DELETE is often sent without a body) instead of a `bad_json`.
+    """
+    raw = request.get_data(cache=True)
+    if empty_is_object and not raw.strip():
+        return {}
     try:
-        data = parse_json(request.get_data(cache=True))
+        data = parse_json(raw)
     except BadInputError as err:
         raise APIError(400, err.code, err.message) from None
     if not isinstance(data, dict):
@@ -86,6 +94,15 @@ def init_app(app: Flask) -> None:
             if name.lower() != "content-type":
                 body.headers[name] = value
         return body, status
+
+    @app.errorhandler(DatasetsUnavailableError)
+    def _datasets_down(err: DatasetsUnavailableError):
+        log.warning("datasets unavailable: %s", err)  # a batch id and a location, no content
+        return _respond(
+            503,
+            "datasets_unavailable",
+            "the sealed datasets could not be read; try again, or tell the administrator",
+        )
 
     @app.errorhandler(RedisUnavailableError)
     def _redis_down(err):

@@ -17,7 +17,7 @@ from pathlib import Path
 import click
 
 from . import embedded_redis
-from .core.config import DEFAULT_DATA_DIR
+from .core.config import DEFAULT_DATA_DIR, env_value
 from .core.db import safe_url
 
 POINTER_NAME = "current"
@@ -97,10 +97,11 @@ def locate(environ: dict | None = None) -> Located:
     running `overt up`. Nothing is created on disk before a Redis is found.
     """
     env = dict(os.environ if environ is None else environ)
-    if env.get("OVERT_REDIS_URL"):
-        return Located(env, env["OVERT_REDIS_URL"], "OVERT_REDIS_URL")
-    data_dir = Path(env.get("OVERT_DATA_DIR") or DEFAULT_DATA_DIR).resolve()
-    explicit = bool(env.get("OVERT_DATA_DIR"))
+    url = env_value(env, "OVERT_REDIS_URL")
+    if url:
+        return Located(env, url, "OVERT_REDIS_URL")
+    explicit = env_value(env, "OVERT_DATA_DIR")
+    data_dir = Path(explicit or DEFAULT_DATA_DIR).resolve()
     if explicit or data_dir.exists():
         how = "OVERT_DATA_DIR" if explicit else "the current folder"
         if embedded_redis.socket_path(data_dir).exists():

@@ -55,6 +55,11 @@ def server_problem(server: str) -> str | None:
     return None
 
 
+# The longest grace period the extension keeps (extension/background/config.js): a browser's
+# setTimeout waits at most 2^31 - 1 ms, and fires at once past it.
+MAX_GRACE_SECONDS = (2**31 - 1) // 1000
+
+
 def managed_config(server: str, grace_seconds: int | None, token: str | None) -> dict:
     """Return the managed configuration for the extension (validated like the extension does)."""
     problem = server_problem(server)
@@ -64,6 +69,11 @@ def managed_config(server: str, grace_seconds: int | None, token: str | None) ->
     if grace_seconds is not None:
         if grace_seconds <= 0:
             raise RolloutError("--grace-seconds must be positive")
+        if grace_seconds > MAX_GRACE_SECONDS:
+            raise RolloutError(
+                f"--grace-seconds must be at most {MAX_GRACE_SECONDS:,} (about 24 days: the "
+                f"longest a browser timer waits; the extension ignores a longer one)"
+            )
         config["grace_seconds"] = grace_seconds
     if token:
         config["token"] = token

@@ -209,7 +209,14 @@ def css_selector(value: str) -> None:
 
 class PolicySchema(Schema):
     categories = fields.List(fields.String(validate=validate.OneOf(CATEGORIES)), required=True)
-    purpose = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    # What employees consent to: never blank (a purpose of spaces was stored and asked for).
+    purpose = fields.String(
+        required=True,
+        validate=[
+            validate.Length(min=1, max=2000),
+            FullMatch(r"^.*\S.*$", flags=re.DOTALL, error="must not be empty or only spaces"),
+        ],
+    )
     retention_days = fields.Integer(required=True, strict=True, validate=validate.Range(1, 3650))
     allowed_origins = fields.List(fields.String(validate=Origin()), required=True)
     # k of the rarity gate (backend/core/rarity.py); omitted keeps the current value.

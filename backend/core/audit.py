@@ -35,6 +35,10 @@ class AuditChainError(RuntimeError):
     """The audit log could not be appended to (too much contention)."""
 
 
+class AuditArchiveError(ValueError):
+    """A line of the audit archive file is not an audit entry (damaged or edited)."""
+
+
 def canonical(entry: dict) -> str:
     """Return the canonical JSON of an entry without its `hash` (sorted keys, no spaces)."""
     body = {k: v for k, v in entry.items() if k != "hash"}
@@ -109,6 +113,11 @@ def page(r: redis.Redis, before: int | None = None, limit: int = 100, archive=No
     bottom = max(first, top - limit + 1)
     raw = r.lrange(keys.KEY_AUDIT_LOG, bottom - first, top - first)
     entries = [json.loads(x) for x in reversed(raw)]
+    if archived and bottom == first and first > 1 and len(entries) < limit:
+        # The page reaches past what Redis holds: the rest of it comes from the archive, so a
+        # page is short only at the log's start (it stopped at Redis's first entry).
+        rest = _page_archive(Path(archive), first, limit - len(entries))
+        return {"entries": entries + rest["entries"], "next": rest["next"]}
     older = bottom > first or (archived and first > 1)
     return {"entries": entries, "next": bottom if older else None}
 
@@ -116,8 +125,24 @@ def page(r: redis.Redis, before: int | None = None, limit: int = 100, archive=No
 _EMPTY = {"entries": [], "next": None}
 
 
+def _archived(path: Path) -> Iterator[dict]:
+    """Yield the archive's entries, oldest first; AuditArchiveError naming a line that is not
+    one (paging and archiving would end in a JSON or key error: `overt audit verify` says more)."""
+    for number, line in enumerate(_lines(path), 1):
+        try:
+            entry = json.loads(line)
+            if isinstance(entry, dict) and isinstance(entry.get("seq"), int):
+                yield entry
+                continue
+        except ValueError:
+            pass
+        raise AuditArchiveError(
+            f"{path} line {number} is not a readable audit entry; run overt audit verify"
+        )
+
+
 def _page_archive(path: Path, before: int | None, limit: int) -> dict:
-    older = [e for e in map(json.loads, _lines(path)) if before is None or e["seq"] < before]
+    older = [e for e in _archived(path) if before is None or e["seq"] < before]
     chosen = older[-limit:]
     return {"entries": chosen[::-1], "next": chosen[0]["seq"] if len(older) > limit else None}
 
@@ -160,14 +185,14 @@ def _last_archived_seq(path: Path) -> int:
     if not path.exists():
         return 0
     last = 0
-    for line in _lines(path):
-        last = json.loads(line)["seq"]
+    for entry in _archived(path):
+        last = entry["seq"]
     return last
 
 
-def read_audit(r: redis.Redis, limit: int = 200) -> list[dict]:
-    """Return the newest audit entries first."""
-    return page(r, None, limit)["entries"]
+def read_audit(r: redis.Redis, limit: int = 200, archive=None) -> list[dict]:
+    """Return the newest audit entries first (from the `archive` file too, if given)."""
+    return page(r, None, limit, archive)["entries"]
 
 
 def _first_seq(r: redis.Redis) -> int | None:

@@ -18,6 +18,9 @@ from .private import make_private_dir
 DEFAULT_DATA_DIR = "./overt-data"
 DEFAULT_BATCH_SIZE = 1000
 DEFAULT_BATCH_MAX_AGE = 60.0
+# Events per sealed shard at most: a worker holds a whole batch in memory to seal it, and the
+# staging script's LRANGE takes no count beyond a 64-bit integer (a larger one failed every seal).
+MAX_BATCH_SIZE = 1_000_000
 MAX_FRAME_BYTES = 1024 * 1024
 # How long a process waits for the one that created a secret file to write it.
 SECRET_WAIT = 2.0
@@ -50,6 +53,14 @@ class Settings:
     def datasets_location(self) -> str:
         """Return where shards, cards and the manifest live: OVERT_DATASETS_URL or the folder."""
         return self.datasets_url or str(self.datasets_dir)
+
+
+def env_value(env: dict, name: str) -> str | None:
+    """Return the variable `name` without surrounding spaces and newlines, or None when it is
+    unset or blank: an env file's or a secret file's trailing newline or space is no part of a
+    path, URL or key (it made `/srv/overt ` another data dir, shown without its space)."""
+    value = (env.get(name) or "").strip()
+    return value or None
 
 
 def _read_or_create_secret(path: Path) -> str:
@@ -97,18 +108,21 @@ def _kept_secret(data_dir: Path, name: str) -> str:
         ) from None
 
 
-def _positive(env: dict, name: str, default: float, kind: type) -> float:
-    raw = env.get(name)
-    if raw in (None, ""):
+def _positive(env: dict, name: str, default: float, kind: type, most: float = math.inf) -> float:
+    raw = env_value(env, name)
+    if raw is None:
         return default
     try:
         value = kind(raw)
     except ValueError:
-        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+        whole = " (a whole one: events)" if kind is int else ""  # int() refuses "2.5", "1e3"
+        raise ConfigError(f"{name} must be a number{whole}, got {raw!r}") from None
     if not math.isfinite(value):  # float() reads "nan" and "inf"
         raise ConfigError(f"{name} must be a finite number, got {raw!r}")
     if value < 0 or (kind is int and value == 0):
         raise ConfigError(f"{name} must be positive, got {raw!r}")
+    if value > most:
+        raise ConfigError(f"{name} must be at most {most:,}, got {raw!r}")
     return value
 
 
@@ -142,7 +156,7 @@ def _allowed_origins(env: dict) -> tuple[str, ...]:
 
 def _redis_url(env: dict) -> str | None:
     """Return OVERT_REDIS_URL, or raise ConfigError when redis-py could not use it."""
-    url = env.get("OVERT_REDIS_URL") or None
+    url = env_value(env, "OVERT_REDIS_URL")
     if url is not None:
         try:
             parse_url(url)
@@ -156,7 +170,7 @@ def _redis_url(env: dict) -> str | None:
 def _datasets_url(env: dict) -> str | None:
     """Return OVERT_DATASETS_URL, or raise ConfigError unless it is a folder, a file:// URL or
     s3://bucket[/prefix] (backend/core/dataset_storage.py opens those, by fsspec for s3)."""
-    url = env.get("OVERT_DATASETS_URL") or None
+    url = env_value(env, "OVERT_DATASETS_URL")
     if url is None or "://" not in url:
         return url
     scheme, rest = url.split("://", 1)
@@ -170,17 +184,21 @@ def _datasets_url(env: dict) -> str | None:
 def load_settings(env: dict | None = None) -> Settings:
     """Build Settings from `env` (default: os.environ), generating missing secrets."""
     env = dict(os.environ if env is None else env)
-    data_dir = Path(env.get("OVERT_DATA_DIR") or DEFAULT_DATA_DIR).resolve()
-    # Stripped: no Authorization header carries a token's newline (a secret file's, an env file's).
-    admin = (env.get("OVERT_ADMIN_TOKEN") or "").strip() or _kept_secret(data_dir, "admin-token")
-    secret = env.get("OVERT_SECRET") or _kept_secret(data_dir, "secret")
+    data_dir = Path(env_value(env, "OVERT_DATA_DIR") or DEFAULT_DATA_DIR).resolve()
+    # Stripped: no Authorization header carries a token's newline (a secret file's, an env file's),
+    # and a process given the secret with one must give the same pseudonyms as one given it
+    # without (backends and workers share it; the kept file is read stripped too).
+    admin = env_value(env, "OVERT_ADMIN_TOKEN") or _kept_secret(data_dir, "admin-token")
+    secret = env_value(env, "OVERT_SECRET") or _kept_secret(data_dir, "secret")
     return Settings(
         data_dir=data_dir,
         redis_url=_redis_url(env),
         admin_token=admin,
         secret=secret,
         allowed_origins=_allowed_origins(env),
-        batch_size=int(_positive(env, "OVERT_BATCH_SIZE", DEFAULT_BATCH_SIZE, int)),
+        batch_size=int(
+            _positive(env, "OVERT_BATCH_SIZE", DEFAULT_BATCH_SIZE, int, most=MAX_BATCH_SIZE)
+        ),
         batch_max_age=float(_positive(env, "OVERT_BATCH_MAX_AGE", DEFAULT_BATCH_MAX_AGE, float)),
         datasets_url=_datasets_url(env),
     )

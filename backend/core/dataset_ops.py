@@ -136,6 +136,23 @@ def _records_to_jsonl(data: bytes, path: str) -> bytes:
     return b"".join(json.dumps(row, separators=(",", ":")).encode() + b"\n" for row in rows)
 
 
+def _checked_copy(storage: Storage, entry: dict) -> tuple[bytes, bytes]:
+    """Return a live shard's bytes and its card's, or raise ManifestError when either is not what
+    the manifest line says (damaged or replaced): a copy must not carry it on unnoticed."""
+    data, card = storage.read(entry["path"]), storage.read_or_none(entry["card"])
+    if sha256(data) != entry["sha256"]:
+        raise ManifestError(
+            f"{entry['path']}: sha256 does not match manifest line {entry['line']} (damaged or "
+            f"replaced); nothing more copied: run overt datasets verify"
+        )
+    if card is None or sha256(card) != entry["card_sha256"]:
+        raise ManifestError(
+            f"{entry['card']}: missing or sha256 does not match manifest line {entry['line']}; "
+            f"nothing more copied: run overt datasets verify"
+        )
+    return data, card
+
+
 def export(storage: Storage, out: Path, fmt: str = "parquet", since: int = 0) -> dict:
     """Copy (or update) the dataset into `out`: shards changed after manifest line `since`.
 
@@ -171,12 +188,12 @@ def export(storage: Storage, out: Path, fmt: str = "parquet", since: int = 0) ->
             if index is not None:
                 index.pop(name, None)
             continue
-        data = storage.read(entry["path"])
+        data, card = _checked_copy(storage, entry)
         if index is not None:
             data, source = _records_to_jsonl(data, entry["path"]), sha256(data)
             index[name] = {"sha256": sha256(data), "source_sha256": source}
         target.write(name, data)
-        target.write(entry["card"], storage.read(entry["card"]))
+        target.write(entry["card"], card)
         copied += 1
         records += entry["events"]
     if index is not None:  # before the manifest: a copy cut short fails `verify`

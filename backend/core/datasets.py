@@ -42,6 +42,11 @@ def datasets_lock(r: redis.Redis):
     return r.lock(keys.KEY_DATASETS_LOCK, timeout=LOCK_LEASE, blocking_timeout=LOCK_WAIT)
 
 
+class DatasetsUnavailableError(RuntimeError):
+    """A sealed batch the index lists is not in the datasets (moved, unmounted, or another
+    OVERT_DATASETS_URL): what reads or rewrites it must not act as if it held nothing."""
+
+
 def batches_with(r: redis.Redis, contributor: str) -> list[dict]:
     """Return the index entries of sealed batches that hold records of `contributor`."""
     entries = [json.loads(v) for v in r.hvals(keys.KEY_BATCHES)]

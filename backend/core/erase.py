@@ -26,6 +26,7 @@ from .dataset_readme import write_readme
 from .dataset_storage import Storage, open_storage
 from .dataset_totals import drop_entry, put_entry, read_totals
 from .datasets import (
+    DatasetsUnavailableError,
     batches_with,
     datasets_lock,
     decode_shard,
@@ -103,23 +104,28 @@ def erase_from_shard(
     shard, card_path = shard_paths(entry["date"], entry["batch_id"])
     data = storage.read_or_none(shard)
     if data is None:
-        removed = 0
-    else:
-        records = decode_shard(data)
-        kept = [x for x in records if x.get("contributor") != contributor]
-        removed = len(records) - len(kept)
-        if not kept:
-            delete_shard(r, storage, entry, "erasure", at)
-            return removed
-        card = read_card(card_path, storage)
-        if removed:
-            card = rewrite_shard(storage, card, kept, removed, at)
-        elif card["sha256"] != sha256(data):
-            # An earlier erasure died between the shard and its card: describe the shard again.
-            card = rewrite_shard(storage, card, kept, 0, at)
-        entry = {**entry, "events": card["events"], "sha256": card["sha256"]}
-        # The totals per policy version (dataset_totals.py) follow the entry's counts.
-        entry.update(revision=card["revision"], policy_versions=card["policy_versions"])
+        # Indexed, under the lock every shard writer holds, yet not there: the datasets are not
+        # where this worker looks. Taking the employee out of the index here completed the
+        # receipt while the shard, wherever it is, still held their records.
+        raise DatasetsUnavailableError(
+            f"sealed batch {entry['batch_id']} is not in the datasets at {storage.url}: "
+            f"erasure not completed (check OVERT_DATASETS_URL on the workers)"
+        )
+    records = decode_shard(data)
+    kept = [x for x in records if x.get("contributor") != contributor]
+    removed = len(records) - len(kept)
+    if not kept:
+        delete_shard(r, storage, entry, "erasure", at)
+        return removed
+    card = read_card(card_path, storage)
+    if removed:
+        card = rewrite_shard(storage, card, kept, removed, at)
+    elif card["sha256"] != sha256(data):
+        # An earlier erasure died between the shard and its card: describe the shard again.
+        card = rewrite_shard(storage, card, kept, 0, at)
+    entry = {**entry, "events": card["events"], "sha256": card["sha256"]}
+    # The totals per policy version (dataset_totals.py) follow the entry's counts.
+    entry.update(revision=card["revision"], policy_versions=card["policy_versions"])
     entry = {**entry, "contributors": [c for c in entry["contributors"] if c != contributor]}
     put_entry(r, entry["batch_id"], entry)
     return removed

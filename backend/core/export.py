@@ -15,7 +15,13 @@ import redis
 from . import keys
 from .clock import day, iso, now_ms
 from .consent import get_consent, ledger, privacy_signals
-from .datasets import batches_with, open_storage, read_shard, shard_paths
+from .datasets import (
+    DatasetsUnavailableError,
+    batches_with,
+    open_storage,
+    read_shard,
+    shard_paths,
+)
 from .employees import devices_of, team_of
 from .erase import receipts
 from .policy import get_policy
@@ -51,12 +57,24 @@ def staged_entries(r: redis.Redis, employee: str) -> list[Entry]:
 
 
 def sealed_batches(r: redis.Redis, datasets, contributor: str) -> list[dict]:
-    """Return, per sealed batch holding `contributor`, its summary and their records in it."""
+    """Return, per sealed batch holding `contributor`, its summary and their records in it.
+
+    A batch deleted since the index was read (erasure, retention) is left out; one still
+    indexed whose shard is not there (datasets moved, a backend given another
+    OVERT_DATASETS_URL than the workers) raises DatasetsUnavailableError: the answer listed
+    the batch with no records, an export short of everything in it that said nothing.
+    """
     out = []
     storage = open_storage(datasets)
     for entry in batches_with(r, contributor):
         shard, _ = shard_paths(entry["date"], entry["batch_id"])
-        records = read_shard(shard, storage) if storage.exists(shard) else []
+        if not storage.exists(shard):
+            if r.hexists(keys.KEY_BATCHES, entry["batch_id"]):
+                raise DatasetsUnavailableError(
+                    f"sealed batch {entry['batch_id']} is not in the datasets at {storage.url}"
+                )
+            continue
+        records = read_shard(shard, storage)
         mine = [x for x in records if x.get("contributor") == contributor]
         out.append(
             {

@@ -11,14 +11,19 @@ import {
 } from "../shared/constants.js";
 import { KEY_OPTIONS, readKey, readManaged } from "../shared/storage.js";
 
+// setTimeout waits at most 2^31 - 1 ms and fires at once past it: a longer grace period or
+// interval made its timer fire again and again (a busy service worker that never failed closed).
+const TIMER_MAX_MS = 2 ** 31 - 1;
+
+// name in config.json / managed storage: [name in the config, default, largest value taken]
 const KNOBS = {
-  grace_seconds: ["graceSeconds", GRACE_SECONDS],
-  flush_ms: ["flushMs", FLUSH_MS],
-  keepalive_ms: ["keepaliveMs", KEEPALIVE_MS],
-  backoff_base_ms: ["backoffBaseMs", BACKOFF_BASE_MS],
-  backoff_max_ms: ["backoffMaxMs", BACKOFF_MAX_MS],
-  outbox_max_events: ["outboxMaxEvents", OUTBOX_MAX_EVENTS],
-  outbox_max_bytes: ["outboxMaxBytes", OUTBOX_MAX_BYTES],
+  grace_seconds: ["graceSeconds", GRACE_SECONDS, Math.floor(TIMER_MAX_MS / 1000)],
+  flush_ms: ["flushMs", FLUSH_MS, TIMER_MAX_MS],
+  keepalive_ms: ["keepaliveMs", KEEPALIVE_MS, TIMER_MAX_MS],
+  backoff_base_ms: ["backoffBaseMs", BACKOFF_BASE_MS, TIMER_MAX_MS],
+  backoff_max_ms: ["backoffMaxMs", BACKOFF_MAX_MS, TIMER_MAX_MS],
+  outbox_max_events: ["outboxMaxEvents", OUTBOX_MAX_EVENTS, Number.MAX_SAFE_INTEGER],
+  outbox_max_bytes: ["outboxMaxBytes", OUTBOX_MAX_BYTES, Number.MAX_SAFE_INTEGER],
 };
 
 /** A ws:// or wss:// URL, or null. */
@@ -39,19 +44,26 @@ export function httpBase(server) {
   return url.origin;
 }
 
+/** `value` when it is a JSON object, else {}: a config.json of `null` or a list sets nothing. */
+function asObject(value) {
+  return value && typeof value === "object" && !Array.isArray(value) ? value : {};
+}
+
 async function readConfigFile() {
   try {
     const response = await fetch(chrome.runtime.getURL("config.json"), { cache: "no-store" });
-    return response.ok ? await response.json() : {};
+    return response.ok ? asObject(await response.json()) : {};
   } catch {
     return {}; // no config.json: the normal case for an unpacked install
   }
 }
 
-function pickKnobs(...sources) {
+/** Each knob from the first source giving a number in its range, else its default. */
+export function pickKnobs(...sources) {
   const knobs = {};
-  for (const [name, [key, fallback]] of Object.entries(KNOBS)) {
-    const value = sources.map((s) => s[name]).find((v) => Number.isFinite(v) && v > 0);
+  for (const [name, [key, fallback, most]] of Object.entries(KNOBS)) {
+    const taken = (v) => Number.isFinite(v) && v > 0 && v <= most;
+    const value = sources.map((s) => asObject(s)[name]).find(taken);
     knobs[key] = value ?? fallback;
   }
   return knobs;
@@ -63,7 +75,8 @@ function pickKnobs(...sources) {
  */
 export function chooseConfig(sources) {
   const chosen = { server: null, token: null, source: null, tokenSource: null };
-  for (const [name, values] of sources) {
+  for (const [name, given] of sources) {
+    const values = asObject(given);
     const server = validServer(values.server);
     const token = typeof values.token === "string" ? values.token.trim() : "";
     if (server && !chosen.server) Object.assign(chosen, { server, source: name });

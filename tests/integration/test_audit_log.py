@@ -212,6 +212,69 @@ def test_archived_entries_stay_in_the_chain(redis_conn, settings, admin):
     assert result.exit_code == 1 and "broken at entry 12:" in result.output
 
 
+def test_a_page_reaching_into_the_archive_is_full(redis_conn, settings, admin):
+    """After `overt audit archive --keep 2`, `GET /admin/api/audit?limit=5` answered the 2
+    entries still in Redis (and a cursor), and `overt audit show --limit 5` printed 2 lines,
+    though 30 entries exist: a page stopped where Redis's part of the log did. It is filled from
+    the archive; a page is short only at the log's start."""
+    fill(redis_conn, 30)
+    assert run_cli("audit", "archive", "--keep", "2").exit_code == 0
+    page = admin.call("GET", "/admin/api/audit?limit=5")
+    assert [e["seq"] for e in page["entries"]] == [30, 29, 28, 27, 26] and page["next"] == 26
+    older = admin.call("GET", "/admin/api/audit?limit=5&before=26")
+    assert [e["seq"] for e in older["entries"]] == [25, 24, 23, 22, 21]
+    everything = admin.call("GET", "/admin/api/audit?limit=500")
+    assert [e["seq"] for e in everything["entries"]] == list(range(30, 0, -1))
+    assert everything["next"] is None
+    shown = run_cli("audit", "show", "--limit", "5")
+    assert shown.exit_code == 0, shown.output
+    assert [json.loads(x)["seq"] for x in shown.output.splitlines()] == [30, 29, 28, 27, 26]
+
+
+def test_an_archive_that_cannot_be_written_is_one_line(redis_conn, settings, tmp_path):
+    """`overt audit archive` with a data dir that is a file (the secrets given in the
+    environment) ended with a traceback (NotADirectoryError). It is one line, exit 2, and every
+    entry stays in Redis, the chain intact."""
+    fill(redis_conn, 5)
+    a_file = tmp_path / "not-a-dir"
+    a_file.write_text("")
+    result = CliRunner().invoke(
+        main, ["audit", "archive", "--keep", "1"], env={"OVERT_DATA_DIR": str(a_file)}
+    )
+    assert result.exit_code == 2, result.output
+    (line,) = result.stderr.strip().splitlines()
+    assert (
+        line.startswith("overt: error: the audit archive cannot be used (") and "Not a dir" in line
+    )
+    assert redis_conn.llen(keys.KEY_AUDIT_LOG) == 5
+    assert verify_cli().exit_code == 0
+
+
+def test_a_damaged_archive_line_is_named_by_every_reader(redis_conn, settings, admin, client):
+    """A line of the archive that is not an entry made `GET /admin/api/audit` a 500
+    `internal_error` (a JSON error) and `overt audit show` (which reads the archive too) a
+    traceback. The API answers `audit_archive_damaged` naming the line, the CLI one line, and
+    `overt audit archive` refuses to append after it; `verify` names the entry, as before."""
+    fill(redis_conn, 10)
+    assert run_cli("audit", "archive", "--keep", "2").exit_code == 0
+    path = audit_log.archive_path(settings.data_dir)
+    with path.open("ab") as fh:
+        fh.write(b"{bad\n")
+    response = client.get(
+        "/admin/api/audit?limit=5", headers={"Authorization": f"Bearer {admin.admin_token}"}
+    )
+    assert response.status_code == 500
+    body = response.get_json()
+    assert body["code"] == "audit_archive_damaged" and "line 9 is not a readable" in body["message"]
+    for args in (("audit", "show", "--limit", "5"), ("audit", "archive", "--keep", "0")):
+        result = run_cli(*args)
+        assert result.exit_code == 2, (args, result.output)
+        (line,) = result.stderr.strip().splitlines()
+        assert line.endswith("line 9 is not a readable audit entry; run overt audit verify"), line
+    assert redis_conn.llen(keys.KEY_AUDIT_LOG) == 2  # nothing archived after the damage
+    assert verify_cli().exit_code == 1
+
+
 @pytest.mark.parametrize("value", [float("nan"), float("inf"), -float("inf")])
 def test_an_entry_with_a_non_finite_number_is_refused(redis_conn, admin, value):
     """json.dumps writes NaN and Infinity, which are not JSON: one such entry made every page of

@@ -195,3 +195,67 @@ def test_malformed_redis_url_is_one_line(overt, args):
     assert "notaurl" in result.stderr and "Traceback" not in result.stderr
     assert "Error:" not in result.stderr  # no exception class name (ConfigError: ...)
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_batch_size_beyond_the_limit_is_one_line(overt, redis_conn, settings):
+    """`OVERT_BATCH_SIZE=10**20` was taken, and every seal then failed in Redis (`LRANGE`:
+    "value is not an integer or out of range"), so nothing was ever sealed. It is a one-line
+    configuration error (exit 2) before any work; what was queued is sealed by a worker with a
+    valid size."""
+    from backend.core.consent import set_consent
+    from backend.core.policy import get_policy
+    from tests.helpers import make_event
+    from tests.integration.processes import overt_env, run
+
+    set_consent(redis_conn, "alice", {"clicks": True}, get_policy(redis_conn), "dev_test")
+    queue_raw(redis_conn, "alice", [make_event("click") for _ in range(3)])
+    env = overt_env(settings, OVERT_BATCH_MAX_AGE="0")
+    for size in (str(10**20), "1000001"):
+        refused = run(["worker", "--burst"], {**env, "OVERT_BATCH_SIZE": size}, 120)
+        assert refused.returncode == 2, refused.stderr[-2000:]
+        assert refused.stderr.strip().splitlines() == [
+            f"overt: error: OVERT_BATCH_SIZE must be at most 1,000,000, got '{size}'"
+        ]
+    assert redis_conn.llen(keys.KEY_INCOMING) == 3
+    sealed = run(["worker", "--burst"], {**env, "OVERT_BATCH_SIZE": "1000000"}, 120)
+    assert sealed.returncode == 0, sealed.stderr[-2000:]
+    assert "3 event(s)" in overt("datasets", "list").stdout
+
+
+def test_a_secret_with_a_newline_gives_the_same_pseudonyms(redis_conn, settings, admin):
+    """`OVERT_SECRET` read from a secret file keeps its newline; it was used as the HMAC key as
+    it was, so a worker given `"$SECRET\\n"` sealed under other pseudonyms than a backend given
+    `$SECRET`: the employee's /me page and export found none of their sealed records, and an
+    erasure would have missed them. It is stripped, as OVERT_ADMIN_TOKEN is."""
+    from tests.helpers import make_event
+    from tests.integration.processes import overt_env, run
+
+    admin.set_policy()
+    alice = admin.enroll("alice")
+    admin.set_consent(alice, {"clicks": True})
+    queue_raw(redis_conn, "alice", [make_event("click") for _ in range(3)])
+    env = overt_env(settings, OVERT_BATCH_MAX_AGE="0", OVERT_SECRET=f" {settings.secret}\n")
+    sealed = run(["worker", "--burst"], env, 120)
+    assert sealed.returncode == 0, sealed.stderr[-2000:]
+    overview = admin.call("GET", "/me/api/overview", token=alice)
+    assert overview["counts"]["by_stage"]["sealed"] == 3, overview["counts"]
+
+
+def test_surrounding_spaces_and_newlines_in_paths_and_urls_are_dropped(overt, settings):
+    """`OVERT_DATA_DIR="/srv/overt "` (an env file's trailing space) named another data dir,
+    shown in the error without its space; `OVERT_DATASETS_URL` with a secret file's newline was
+    "no datasets at ... no such folder". Each variable is read stripped, as OVERT_ADMIN_TOKEN is;
+    one of spaces only is unset."""
+    data_dir = str(settings.data_dir)
+    for env in (
+        {"OVERT_DATA_DIR": f" {data_dir} \n"},
+        {"OVERT_REDIS_URL": f"{settings.redis_url}\n"},
+    ):
+        result = overt("status", **env)
+        assert result.exit_code == 0, (env, result.output)
+    datasets = settings.data_dir / "datasets"
+    datasets.mkdir()
+    listed = overt("datasets", "list", OVERT_DATASETS_URL=f"{datasets}\n")
+    assert listed.exit_code == 0 and "0 shard(s)" in listed.stdout, listed.output
+    blank = overt("datasets", "list", OVERT_DATASETS_URL="  ")
+    assert blank.exit_code == 0 and "0 shard(s)" in blank.stdout, blank.output

@@ -86,6 +86,21 @@ def test_policy_chrome_refuses_bad_settings():
     assert bad_grace.exit_code == 2 and "grace" in bad_grace.output
 
 
+def test_policy_chrome_refuses_a_grace_period_no_browser_timer_holds():
+    """`--grace-seconds 99999999999999999999` was printed into the policy: the extension's
+    grace timer (setTimeout, at most 2^31 - 1 ms) then fired at once, over and over, and never
+    failed closed. Past 2,147,483 s it is a one-line error; that value itself is printed."""
+    server = "wss://x.example.com/ws"
+    for grace in ("2147484", "99999999999999999999"):
+        refused = run("policy", "chrome", "--server", server, "--grace-seconds", grace)
+        assert refused.exit_code == 2, refused.output
+        assert "--grace-seconds must be at most 2,147,483" in refused.output
+    longest = run("policy", "chrome", "--server", server, "--grace-seconds", "2147483")
+    assert longest.exit_code == 0, longest.output
+    managed = json.loads(longest.output)["3rdparty"]["extensions"][extension_id()]
+    assert managed["grace_seconds"] == 2147483
+
+
 @pytest.mark.parametrize(
     "server, says",
     [

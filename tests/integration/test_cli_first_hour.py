@@ -114,6 +114,19 @@ def test_the_admin_api_refuses_origins_no_browser_sends(admin, redis_conn, origi
     assert redis_conn.get(keys.KEY_POLICY) is None
 
 
+@pytest.mark.parametrize("purpose", ["   ", "\n\t", ""])
+def test_the_admin_api_refuses_a_blank_purpose(admin, redis_conn, purpose):
+    """A purpose is what employees consent to: one of spaces was stored, versioned and shown
+    to them to grant. A 422 names it; nothing is stored, pushed or audited."""
+    body = {"categories": ["clicks"], "retention_days": 5, "allowed_origins": [WORK_ORIGIN]}
+    err = admin.call("PUT", "/admin/api/policy", {**body, "purpose": purpose}, expect=(422,))
+    assert err["code"] == "invalid_request" and list(err["errors"]) == ["purpose"], err
+    assert redis_conn.get(keys.KEY_POLICY) is None
+    assert audit_entries(redis_conn) == []
+    stored = admin.call("PUT", "/admin/api/policy", {**body, "purpose": " Train it "})
+    assert stored["purpose"] == " Train it "
+
+
 @pytest.mark.parametrize(
     "args, needle",
     [
@@ -124,6 +137,8 @@ def test_the_admin_api_refuses_origins_no_browser_sends(admin, redis_conn, origi
         (["--origin", "HTTPS://CRM.EXAMPLE.COM"], "lower-case"),
         (["--retention-days", "0"], "--retention-days"),
         (["--category", "keystrokes"], "--category"),
+        (["--purpose", "  "], "--purpose: must not be empty or only spaces"),
+        (["--purpose", ""], "--purpose"),
     ],
 )
 def test_policy_set_refuses_bad_values_in_one_line(cli, redis_conn, args, needle):

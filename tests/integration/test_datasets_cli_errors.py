@@ -205,6 +205,29 @@ def test_a_damaged_shard_is_named(redis_conn, settings, tmp_path, args):
     assert "<Buffer>" not in line
 
 
+@pytest.mark.parametrize("damage", ["shard", "card"])
+@pytest.mark.parametrize("fmt", ["parquet", "jsonl"])
+def test_an_export_refuses_a_shard_or_card_the_manifest_does_not_describe(
+    redis_conn, settings, tmp_path, damage, fmt
+):
+    """A Parquet export copied shards and cards byte for byte without checking them: a shard
+    with a byte appended (or a card edited) was copied, the command exited 0 and audited the
+    export, and the copy then failed `overt datasets verify`. It fails with one line naming the
+    file and what to do; no manifest is written to the copy and nothing is audited."""
+    set_consent(redis_conn, "alice", {"clicks": True}, get_policy(redis_conn), "dev_test")
+    queue_raw(redis_conn, "alice", [make_event("click") for _ in range(2)])
+    seal(redis_conn, settings)
+    root = settings.data_dir / "datasets"
+    (path,) = root.glob("data/*/*.parquet" if damage == "shard" else "cards/*/*.card.json")
+    path.write_bytes(path.read_bytes() + (b"\0" if damage == "shard" else b"\n"))
+    before = audit_log.read_audit(redis_conn)
+    copy = tmp_path / "copy"
+    line = one_line(run("export", "--format", fmt, "--out", str(copy)), 2)
+    assert path.relative_to(root).as_posix() in line and "overt datasets verify" in line, line
+    assert not (copy / "manifest.jsonl").exists()
+    assert audit_log.read_audit(redis_conn) == before
+
+
 @pytest.mark.parametrize("args", [("export", "--format", "parquet", "--out", "{tmp}/c"), *READERS])
 def test_a_missing_shard_is_named(redis_conn, settings, tmp_path, args):
     """A shard the manifest holds as live that is gone from the datasets (a copy cut short):

@@ -32,7 +32,7 @@ from tests.integration.me_helpers import (
 )
 from tests.integration.storage import all_records, records, store
 from workers import batches
-from workers.queue import enqueue_drain
+from workers.queue import enqueue_drain, get_queue
 
 pytestmark = pytest.mark.both_storages
 
@@ -391,6 +391,69 @@ def test_admin_erase_is_audited(redis_conn, settings, admin, work_jobs):
     assert admin.call("GET", "/me/api/receipts", token=alice)["receipts"][0]["removed_total"] == 6
     admin.call("DELETE", "/admin/api/employees/nobody/data", {"reason": "x"}, expect=(404,))
     admin.call("DELETE", "/admin/api/employees/alice/data", token=alice, expect=(403,))
+
+
+def test_admin_erase_without_a_body_names_the_missing_reason(redis_conn, admin, client):
+    """An admin erasure sent with no body (a DELETE usually has none) is a 422 naming `reason`,
+    as `{}` is, not a 400 `bad_json`; nothing is erased or audited."""
+    admin.set_policy()
+    admin.enroll("alice")
+    headers = {"Authorization": f"Bearer {admin.admin_token}"}
+    before = admin.call("GET", "/admin/api/audit")["entries"]
+    for body in (None, b"", b" \n"):
+        response = client.delete("/admin/api/employees/alice/data", data=body, headers=headers)
+        assert response.status_code == 422, response.get_json()
+        assert response.get_json() == {
+            "code": "invalid_request",
+            "status": 422,
+            "message": "the request body is not valid",
+            "errors": {"reason": ["Missing data for required field."]},
+        }
+    bad = client.delete("/admin/api/employees/alice/data", data=b"{", headers=headers)
+    assert bad.status_code == 400 and bad.get_json()["code"] == "bad_json"
+    assert admin.call("GET", "/admin/api/audit")["entries"] == before
+    assert admin.call("GET", "/me/api/receipts", token=admin.enroll("alice"))["receipts"] == []
+
+
+def test_an_erasure_by_a_worker_that_cannot_see_the_shards_is_not_completed(
+    redis_conn, settings, admin, tmp_path
+):
+    """A worker whose OVERT_DATASETS_URL holds none of the indexed shards (another location
+    than the sealing workers', an unmounted share) completed the receipt with nothing removed
+    and took the employee out of the batch index: the shards still held their records, and
+    neither /me nor a later erasure would find them. The job fails (`overt worker --burst` exits
+    1), the receipt stays pending and the index unchanged; requeued, the job completes it on a
+    worker that sees the datasets."""
+    from tests.integration.processes import overt_env, run
+
+    admin.set_policy()
+    alice = admin.enroll("alice")
+    admin.enroll("bob")
+    sealed_mix(redis_conn, settings, batches=2)
+    before = index(redis_conn)
+    pending = admin.call("DELETE", "/me/api/data", token=alice, expect=(202,))
+    receipt_url = f"/me/api/receipts/{pending['receipt_id']}"
+
+    elsewhere = tmp_path / "not-the-datasets"
+    elsewhere.mkdir()
+    env = overt_env(settings, OVERT_DATASETS_URL=str(elsewhere))
+    blind = run(["worker", "--burst"], env, 120)
+    assert blind.returncode == 1, blind.stderr[-2000:]
+    assert admin.call("GET", receipt_url, token=alice)["status"] == "pending"
+    assert index(redis_conn) == before
+    assert sum(r["contributor"] == contributor("alice") for r in all_records(settings)) == 6
+
+    # The operator fixes the worker's setting and requeues the failed job (rq-dashboard's
+    # "Requeue" at /admin/rq/, as for any failed job).
+    failed = get_queue(redis_conn).failed_job_registry
+    (job_id,) = failed.get_job_ids()
+    failed.requeue(job_id)
+    where = {"OVERT_DATASETS_URL": settings.datasets_url} if settings.datasets_url else {}
+    seeing = run(["worker", "--burst"], overt_env(settings, **where), 120)
+    assert seeing.returncode == 0, seeing.stderr[-2000:]
+    done = admin.call("GET", receipt_url, token=alice)
+    assert done["status"] == "completed" and done["removed_sealed"] == 6, done
+    assert not any(r["contributor"] == contributor("alice") for r in all_records(settings))
 
 
 def test_erasure_interrupted_between_shard_and_card_is_finished_by_the_next(redis_conn, settings):

@@ -207,3 +207,33 @@ def test_revoking_the_device_ends_its_page_sessions(app, client, people, admin):
     assert browser.get("/me/api/consent").status_code == 200
     admin.call("POST", "/admin/api/employees/alice/revoke")
     assert browser.get("/me/api/consent").status_code == 401
+
+
+def test_an_export_never_leaves_out_a_sealed_batch_it_cannot_read(
+    redis_conn, settings, people, tmp_path
+):
+    """A backend whose datasets location holds no shards the batch index lists (given another
+    OVERT_DATASETS_URL than the workers, or the datasets moved) answered the export 200 with
+    each of my sealed batches and `"records": []`: an export of everything held about me, short
+    of everything sealed, saying nothing. It is a 503 `datasets_unavailable`; the overview too."""
+    from backend import create_app
+
+    spread(redis_conn, settings, people)
+    elsewhere = tmp_path / "other-datasets"
+    elsewhere.mkdir()
+    moved = type(settings)(**{**settings.__dict__, "datasets_url": str(elsewhere)})
+    app = create_app({"OVERT_SETTINGS": moved, "TESTING": True})
+    try:
+        client = app.test_client()
+        for path in ("/me/api/data", "/me/api/overview"):
+            response = client.get(path, headers=bearer(people["alice"]))
+            assert response.status_code == 503, (path, response.get_data(True)[:300])
+            assert response.get_json() == {
+                "code": "datasets_unavailable",
+                "status": 503,
+                "message": "the sealed datasets could not be read; try again, or tell the "
+                "administrator",
+                "errors": {},
+            }
+    finally:
+        app.extensions["overt.services"].stop()

@@ -53,3 +53,71 @@ def test_up_then_restart_keeps_acknowledged_events(settings, spawn):
     assert sorted(r["id"] for r in sealed_records(settings.data_dir)) == sorted(
         e["id"] for e in events
     )
+
+
+@pytest.mark.parametrize("command", ["up", "serve"])
+def test_an_ipv6_host_is_printed_in_brackets(settings, redis_conn, spawn, command):
+    """`--host ::1` printed `http://::1:PORT` and `ws://::1:PORT/ws`, URLs no browser, curl or
+    extension options page takes; each URL printed now works as printed."""
+    proc = spawn([command, "--host", "::1", "--port", "0"], overt_env(settings), command)
+    port = proc.wait_for(r"http://\[::1\]:(\d+)").group(1)
+    if command == "up":
+        proc.wait_for(rf"WebSocket\s+ws://\[::1\]:{port}/ws")
+    url = f"http://[::1]:{port}/healthz"
+    deadline = time.monotonic() + 20
+    while http("GET", url)[0] != 200:
+        assert time.monotonic() < deadline, proc.log.read_text()[-2000:]
+        time.sleep(0.05)
+    assert "::1:" not in proc.log.read_text().replace("[::1]:", "")
+
+
+@pytest.mark.parametrize("command", ["up", "serve"])
+@pytest.mark.parametrize("host", ["", "  "])
+def test_an_empty_host_is_a_usage_error(settings, redis_conn, command, host):
+    """`--host ""` (a script's unset variable) listened on every interface, printing
+    `http://:PORT`; it is a usage error that starts nothing."""
+    result = run([command, "--host", host, "--port", "0"], overt_env(settings), timeout=30)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Invalid value for '--host': give an address" in result.stderr
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize("where", ["a file", "its redis folder a file", "with OVERT_REDIS_URL"])
+def test_a_data_dir_that_cannot_be_used_is_one_line(settings, tmp_path, where):
+    """With the admin token and the secret in the environment, `overt up` on an OVERT_DATA_DIR
+    that is a file (or whose `redis` is one) ended with a traceback (NotADirectoryError) from
+    making the embedded Redis's folder; with OVERT_REDIS_URL set it started, and its worker would
+    have failed every seal. Each is one line, exit 2, before anything starts."""
+    data_dir = tmp_path / "overt-data"
+    if where == "its redis folder a file":
+        data_dir.mkdir()
+        (data_dir / "redis").write_text("")
+    else:
+        data_dir.write_text("")
+    env = overt_env(settings, OVERT_DATA_DIR=str(data_dir))
+    if where != "with OVERT_REDIS_URL":
+        del env["OVERT_REDIS_URL"]
+    result = run(["up", "--port", "0"], env, timeout=60)
+    assert result.returncode == 2, result.stdout + result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(f"overt: error: OVERT_DATA_DIR {data_dir} cannot "), line
+    assert "Not a directory" in line and "Traceback" not in result.stderr
+    assert "Overt is up" not in result.stdout
+
+
+def test_a_config_folder_that_cannot_be_written_does_not_stop_up(settings, spawn, tmp_path):
+    """`overt up` records itself for commands run from other folders; a home it cannot write
+    (a read-only container, a missing HOME) ended it with a traceback (NotADirectoryError) after
+    Redis and the worker had started. It serves all the same and says how to point commands."""
+    a_file = tmp_path / "config-is-a-file"
+    a_file.write_text("")
+    env = overt_env(settings, XDG_CONFIG_HOME=str(a_file))
+    proc = spawn(["up", "--port", "0"], env, "up")
+    port = proc.wait_for(r"WebSocket\s+ws://127\.0\.0\.1:(\d+)/ws").group(1)
+    proc.wait_for(rf"not recorded for other folders \({a_file}/overt: Not a directory\)")
+    proc.wait_for(rf"OVERT_DATA_DIR={settings.data_dir}\n")
+    deadline = time.monotonic() + 20
+    while http("GET", f"http://127.0.0.1:{port}/healthz")[0] != 200:
+        assert time.monotonic() < deadline, proc.log.read_text()[-2000:]
+        time.sleep(0.05)
+    assert "Traceback" not in proc.log.read_text()

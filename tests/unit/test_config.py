@@ -183,3 +183,64 @@ def test_a_blank_admin_token_in_the_environment_is_unset(tmp_path):
     token = load_settings(env).admin_token
     assert token.strip() == token and len(token) > 20
     assert (tmp_path / "admin-token").read_text().strip() == token
+
+
+@pytest.mark.parametrize("value", ["s3cret\n", "  s3cret  ", "\ts3cret\r\n"])
+def test_secret_from_the_environment_is_stripped(tmp_path, value):
+    """OVERT_SECRET is stripped as OVERT_ADMIN_TOKEN is: backends and workers share it, and one
+    given it with a secret file's newline must pseudonymise as one given it without."""
+    assert (
+        load_settings({"OVERT_DATA_DIR": str(tmp_path), "OVERT_SECRET": value}).secret == "s3cret"
+    )
+
+
+def test_a_blank_secret_in_the_environment_is_unset(tmp_path):
+    """OVERT_SECRET of spaces is unset (it was an HMAC key of spaces): generated and kept."""
+    secret = load_settings({"OVERT_DATA_DIR": str(tmp_path), "OVERT_SECRET": " \n"}).secret
+    assert secret == (tmp_path / "secret").read_text().strip() and len(secret) > 20
+
+
+@pytest.mark.parametrize("value", ["1000001", str(10**20)])
+def test_a_batch_size_over_a_million_is_refused(tmp_path, value):
+    """OVERT_BATCH_SIZE is at most 1,000,000 events (the staging script's LRANGE refused a count
+    past 64 bits, failing every seal); 1,000,000 itself is taken."""
+    with pytest.raises(ConfigError, match="OVERT_BATCH_SIZE must be at most 1,000,000"):
+        load_settings({"OVERT_DATA_DIR": str(tmp_path), "OVERT_BATCH_SIZE": value})
+    env = {"OVERT_DATA_DIR": str(tmp_path), "OVERT_BATCH_SIZE": "1000000"}
+    assert load_settings(env).batch_size == 1_000_000
+
+
+def test_paths_and_urls_are_read_stripped(tmp_path):
+    """OVERT_DATA_DIR, OVERT_REDIS_URL and OVERT_DATASETS_URL lose surrounding spaces and
+    newlines (an env file's, a secret file's); blank is unset."""
+    env = {
+        "OVERT_DATA_DIR": f" {tmp_path} \n",
+        "OVERT_REDIS_URL": "redis://x:6379/0\n",
+        "OVERT_DATASETS_URL": " s3://bucket/prefix\n",
+    }
+    s = load_settings(env)
+    assert (s.data_dir, s.redis_url, s.datasets_url) == (
+        tmp_path,
+        "redis://x:6379/0",
+        env["OVERT_DATASETS_URL"].strip(),
+    )
+    blank = load_settings(
+        {"OVERT_DATA_DIR": str(tmp_path), "OVERT_REDIS_URL": " ", "OVERT_DATASETS_URL": "\n"}
+    )
+    assert (blank.redis_url, blank.datasets_url) == (None, None)
+
+
+def test_blank_batch_settings_are_unset(tmp_path):
+    """OVERT_BATCH_SIZE or OVERT_BATCH_MAX_AGE of spaces takes the default, as every blank
+    variable does (it was "must be a number, got '  '"); ` 50 ` is 50."""
+    env = {"OVERT_DATA_DIR": str(tmp_path), "OVERT_BATCH_SIZE": "  ", "OVERT_BATCH_MAX_AGE": "\n"}
+    assert (load_settings(env).batch_size, load_settings(env).batch_max_age) == (1000, 60)
+    env = {"OVERT_DATA_DIR": str(tmp_path), "OVERT_BATCH_SIZE": " 50 \n"}
+    assert load_settings(env).batch_size == 50
+
+
+@pytest.mark.parametrize("value", ["2.5", "1e3"])
+def test_a_batch_size_that_is_no_whole_number_says_so(tmp_path, value):
+    """OVERT_BATCH_SIZE=2.5 said only "must be a number", which 2.5 is."""
+    with pytest.raises(ConfigError, match=r"must be a number \(a whole one: events\)"):
+        load_settings({"OVERT_DATA_DIR": str(tmp_path), "OVERT_BATCH_SIZE": value})
