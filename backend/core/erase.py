@@ -68,10 +68,13 @@ def rewrite_shard(storage: Storage, card: dict, kept: list[dict], removed: int, 
 
 
 def delete_shard(r: redis.Redis, storage: Storage, entry: dict, reason: str, at: int) -> None:
-    """Delete a shard and its card, say so in the manifest, and move its index entry."""
+    """Say in the manifest that a shard is deleted, delete it and its card, move its index entry.
+
+    The manifest first: a delete cut short after it is finished by the next erasure or export
+    that finds the shard gone (`deleted_in_manifest`); one cut short before it left a shard that
+    the manifest and the index still listed, missing, as if the datasets were elsewhere.
+    """
     shard, card_path = shard_paths(entry["date"], entry["batch_id"])
-    storage.delete(shard)
-    storage.delete(card_path)
     last = latest(read_manifest(storage)).get(entry["batch_id"])
     if last is None or last["op"] != "deleted":
         line = {
@@ -84,6 +87,8 @@ def delete_shard(r: redis.Redis, storage: Storage, entry: dict, reason: str, at:
             "events": 0,
         }
         append(storage, [line])
+    storage.delete(shard)
+    storage.delete(card_path)
     record = {
         "date": entry["date"],
         "events": entry.get("events", 0),
@@ -97,16 +102,28 @@ def delete_shard(r: redis.Redis, storage: Storage, entry: dict, reason: str, at:
     pipe.execute()
 
 
+def deleted_in_manifest(storage: Storage, batch_id: str) -> dict | None:
+    """Return the manifest line deleting `batch_id`'s shard if that is its last line, else None
+    (read only for a shard found missing, so the whole manifest is read rarely)."""
+    last = latest(read_manifest(storage)).get(batch_id)
+    return last if last is not None and last["op"] == "deleted" else None
+
+
 def erase_from_shard(
     r: redis.Redis, storage: Storage, entry: dict, contributor: str, at: int
 ) -> int:
     """Rewrite (or delete, once empty) one shard without `contributor`; return records removed."""
     shard, card_path = shard_paths(entry["date"], entry["batch_id"])
     data = storage.read_or_none(shard)
+    last = deleted_in_manifest(storage, entry["batch_id"]) if data is None else None
+    if last is not None:  # a delete cut short: finish it
+        delete_shard(r, storage, entry, last["reason"], at)
+        return 0
     if data is None:
-        # Indexed, under the lock every shard writer holds, yet not there: the datasets are not
-        # where this worker looks. Taking the employee out of the index here completed the
-        # receipt while the shard, wherever it is, still held their records.
+        # Indexed, under the lock every shard writer holds, listed live by the manifest, yet not
+        # there: the datasets are not where this worker looks. Taking the employee out of the
+        # index here completed the receipt while the shard, wherever it is, still held their
+        # records.
         raise DatasetsUnavailableError(
             f"sealed batch {entry['batch_id']} is not in the datasets at {storage.url}: "
             f"erasure not completed (check OVERT_DATASETS_URL on the workers)"

@@ -23,7 +23,7 @@ from .datasets import (
     shard_paths,
 )
 from .employees import devices_of, team_of
-from .erase import receipts
+from .erase import deleted_in_manifest, receipts
 from .policy import get_policy
 from .pseudonym import pseudonym
 from .records import Entry, dataset_record, employee_needle
@@ -69,7 +69,8 @@ def sealed_batches(r: redis.Redis, datasets, contributor: str) -> list[dict]:
     for entry in batches_with(r, contributor):
         shard, _ = shard_paths(entry["date"], entry["batch_id"])
         if not storage.exists(shard):
-            if r.hexists(keys.KEY_BATCHES, entry["batch_id"]):
+            gone = deleted_in_manifest(storage, entry["batch_id"]) is not None
+            if r.hexists(keys.KEY_BATCHES, entry["batch_id"]) and not gone:
                 raise DatasetsUnavailableError(
                     f"sealed batch {entry['batch_id']} is not in the datasets at {storage.url}"
                 )

@@ -481,3 +481,38 @@ def test_erasure_interrupted_between_shard_and_card_is_finished_by_the_next(redi
     assert card["events"] == 3
     assert index(redis_conn)[batch_id]["contributors"] == [contributor("bob")]
     assert index(redis_conn)[batch_id]["sha256"] == card["sha256"]
+
+
+def test_a_delete_cut_short_after_its_manifest_line_is_finished_by_the_next(
+    redis_conn, settings, admin
+):
+    """An erasure that empties a shard says so in the manifest, then deletes the shard and its
+    card, then its index entry. Cut short after the manifest line, the shard is gone but still
+    indexed: the employee's export still answers (not 503 datasets_unavailable), and the next
+    erasure finishes the delete (one `deleted` line, the index entry moved) and completes."""
+    from backend.core.dataset_manifest import append
+
+    admin.set_policy()
+    alice = admin.enroll("alice")
+    grant(redis_conn, "alice")
+    queue_raw(redis_conn, "alice", clicks(2))
+    seal(redis_conn, settings)
+    (shard,) = shards(settings)
+    (batch_id,) = index(redis_conn)
+    storage = store(settings)
+    # What delete_shard leaves when its process dies right after the manifest line and the shard.
+    line = {"op": "deleted", "at": "2026-11-29T00:00:00Z", "reason": "erasure"}
+    append(storage, [{**line, "batch_id": batch_id, "path": shard, "revision": 2, "events": 0}])
+    storage.delete(shard)
+
+    export = admin.call("GET", "/me/api/data", token=alice)
+    assert all(not batch["records"] for batch in export["sealed"]), export["sealed"]
+
+    receipt = erase_employee(redis_conn, settings.datasets_location, settings.secret, "alice")
+
+    assert receipt["status"] == "completed"
+    assert index(redis_conn) == {}
+    assert redis_conn.hexists(keys.KEY_BATCHES_DELETED, batch_id)
+    assert storage.read_or_none(card_path_of(shard)) is None
+    ops = [e["op"] for e in read_manifest(storage) if e.get("batch_id") == batch_id]
+    assert ops == ["sealed", "deleted"]
