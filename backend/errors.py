@@ -112,6 +112,14 @@ def init_app(app: Flask) -> None:
     def _unexpected(err: Exception):
         if isinstance(err, RecursionError):  # hostile nesting that got past parse_json
             return _respond(400, "too_deep", "the input is nested too deeply")
+        if isinstance(err, OSError) and err.filename is not None:
+            # A file the server keeps (an audit archive, a datasets folder), not the data store.
+            log.warning("request failed on a file: %s errno %s", type(err).__name__, err.errno)
+            return _respond(
+                503,
+                "storage_unavailable",
+                "a file the server keeps could not be read or written; tell the administrator",
+            )
         if isinstance(err, redis.RedisError | OSError):
             log.warning("request failed on Redis: %s", type(err).__name__)
             return _respond(503, "redis_unavailable", "the data store is unavailable; try again")

@@ -289,3 +289,17 @@ def test_an_entry_with_a_non_finite_number_is_refused(redis_conn, admin, value):
         "/admin/api/audit", headers={"Authorization": f"Bearer {admin.admin_token}"}
     ).get_data(as_text=True)
     json.loads(body, parse_constant=lambda name: pytest.fail(f"{name} in the audit page"))
+
+
+def test_an_archive_that_cannot_be_read_is_not_called_redis(redis_conn, settings, admin):
+    """An audit archive that cannot be opened (here a folder where its file should be) made
+    `GET /admin/api/audit` answer 503 `redis_unavailable`, sending the administrator to a data
+    store that was fine. A file the server keeps is `storage_unavailable`, in the one error
+    shape."""
+    from backend.core.audit import archive_path
+
+    fill(redis_conn, 3)
+    archive_path(settings.data_dir).mkdir(parents=True)
+    body = admin.call("GET", "/admin/api/audit?before=1", expect=(503,))
+    assert body["code"] == "storage_unavailable" and body["status"] == 503, body
+    assert set(body) == {"code", "status", "message", "errors"}
