@@ -393,17 +393,46 @@ function textName(el, maskSelectors) {
   return shortText(el);
 }
 
+/** True when `el` opens a popup: aria-haspopup other than "false" (a menu, a listbox, a dialog). */
+function opensPopup(el) {
+  const popup = String(attr(el, "aria-haspopup") || "").trim().toLowerCase();
+  return popup !== "" && popup !== "false";
+}
+
 /**
- * True when `el` shows a chosen value rather than its name: a combobox or a listbox (role), or a
- * button that opens a listbox (aria-haspopup=listbox). A custom select draws the chosen option in
- * its own text and title (bootstrap-select's button, a Headless UI or Radix select's trigger): an
+ * True when `el` may show a chosen value rather than its name: a combobox or a listbox (role), a
+ * control that opens a popup (opensPopup) or discloses something (aria-expanded). A custom select
+ * draws the chosen option in its own text and title (bootstrap-select's button, a Headless UI or
+ * Radix select's trigger), and so does a picker built from a menu (a Bootstrap dropdown's toggle
+ * whose text the app sets to the item chosen); an accordion's heading names its record: an
  * "Assignee" picker shows a colleague's name there, as a native select shows its chosen option.
  */
 function showsValue(el) {
   const role = roleAttr(el);
   if (role === "combobox" || role === "listbox") return true;
-  return String(attr(el, "aria-haspopup") || "").trim().toLowerCase() === "listbox";
+  return opensPopup(el) || attr(el, "aria-expanded") !== null;
 }
+
+/** How many levels above a control its popup's trigger is looked for (a menu, a list, an item). */
+const POPUP_DEPTH = 3;
+
+/**
+ * True when `el` is inside the popup a trigger just before it opens (an ancestor, at most
+ * POPUP_DEPTH up, follows an element that opens a popup or is expanded, aria-expanded=true): a
+ * Bootstrap dropdown's menu after its toggle, a menu button's menu. A picker's menu lists the
+ * choices, often colleagues, as links or buttons named by their text.
+ */
+function inOpenPopup(el) {
+  let node = el.parentElement;
+  for (let depth = 0; node && depth < POPUP_DEPTH; depth++, node = node.parentElement) {
+    const before = node.previousElementSibling;
+    if (before && (opensPopup(before) || attr(before, "aria-expanded") === "true")) return true;
+  }
+  return false;
+}
+
+/** True when `el`'s own text and title may be a chosen value: showsValue, or inOpenPopup. */
+const mayShowValue = (el) => showsValue(el) || inOpenPopup(el);
 
 /**
  * The text or title of a control that shows a chosen value (showsValue), as a name: kept only when
@@ -454,7 +483,7 @@ function ownName(el, maskSelectors) {
   const link = tag === "a" && attr(el, "href") !== null;
   if (link || NAMED_BY_TEXT_TAGS.has(tag) || NAMED_BY_TEXT_ROLES.has(role) || isColumnHeader(el)) {
     const own = textName(el, maskSelectors) || imageAlt(el, maskSelectors);
-    return showsValue(el) ? valueAsName(own) : own;
+    return mayShowValue(el) ? valueAsName(own) : own;
   }
   return "";
 }
@@ -499,7 +528,7 @@ export function accessibleName(el, maskSelectors = NO_SELECTORS, memo = null) {
   name = ownName(el, maskSelectors);
   if (isName(name)) return name;
   name = collapse(attr(el, "title"));
-  if (name && showsValue(el)) name = valueAsName(name); // a custom select's title is its value too
+  if (name && mayShowValue(el)) name = valueAsName(name); // a custom select's title is its value too
   if (isName(name)) return name;
   const tag = tagOf(el);
   name = tag === "img" || tag === "area" ? collapse(attr(el, "alt")) : "";

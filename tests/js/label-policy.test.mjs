@@ -428,7 +428,7 @@ test("a control showing a chosen value is named by it only when that looks like 
   assert.equal(policyLabel(priority), "High");
   assert.equal(policyLabel(trigger), "[content]");
   assert.equal(policyLabel(titled), "[content]");
-  // Its own aria-label names it as usual; a menu button is named by its text as any button is.
+  // Its own aria-label names it as usual; a menu button's text is held to the same shape.
   const named = h("button", { role: "combobox", "aria-label": "Assignee" }, "Thaddeus Wrexham");
   const menu = h("button", { "aria-haspopup": "menu" }, "Bulk actions");
   h("body", {}, named, menu);
@@ -438,4 +438,29 @@ test("a control showing a chosen value is named by it only when that looks like 
   const status = h("button", { id: "status", "aria-haspopup": "listbox", "aria-labelledby": "status-label status" }, "Open");
   documentOf(h("body", {}, h("span", { id: "status-label" }, "Status"), status));
   assert.equal(policyLabel(status), "Status Open");
+});
+
+test("a picker built from a menu: its toggle and its menu's items are named by vocabulary only", () => {
+  // A Bootstrap dropdown: the toggle's text set to the chosen colleague, the menu just after it.
+  const toggle = h("button", { class: "dropdown-toggle", "aria-haspopup": "true", "aria-expanded": "true" }, "Thaddeus Wrexham");
+  const person = h("a", { class: "dropdown-item", href: "#" }, "Perpetua Holloway");
+  const word = h("a", { class: "dropdown-item", href: "#" }, "In progress");
+  h("div", { class: "dropdown" }, toggle, h("div", { class: "dropdown-menu" }, person, word));
+  assert.equal(policyLabel(toggle), "[content]");
+  assert.equal(policyLabel(person), "[content]");
+  assert.equal(policyLabel(word), "In progress");
+  // Bootstrap 5's toggle (aria-expanded only), an accordion's heading: the same.
+  const expanded = h("button", { "aria-expanded": "false" }, "Ottoline Marchbank");
+  const section = h("button", { "aria-expanded": "false" }, "Shipping details");
+  const closed = h("button", { "aria-expanded": "false" }, "Menu");
+  const after = h("button", {}, "Leofric Dunmore");
+  h("body", {}, expanded, section, h("div", {}, closed, h("div", {}, after)));
+  assert.equal(policyLabel(expanded), "[content]");
+  assert.equal(policyLabel(section), "Shipping details");
+  // Only an open disclosure's (or a popup's) next sibling is its popup.
+  assert.equal(policyLabel(after), "Leofric Dunmore");
+  // Its own aria-label still names it.
+  const named = h("button", { "aria-haspopup": "menu", "aria-label": "Assignee" }, "Thaddeus Wrexham");
+  h("body", {}, named);
+  assert.equal(policyLabel(named), "Assignee");
 });
