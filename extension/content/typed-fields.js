@@ -324,6 +324,19 @@ function onTransfer(ev) {
   if (typed.ready && enabled) learn(transferredText(from));
 }
 
+/** The event content/clipboard-main.js sends with text the page read from the clipboard itself. */
+const CLIPBOARD_EVENT = "overt-clipboard-text";
+
+/**
+ * Text the page read from the clipboard itself (a "Paste" button calling
+ * navigator.clipboard.readText(): no paste event comes), from content/clipboard-main.js in the
+ * page's world: learnt as text pasted is, before the page's own code receives it.
+ */
+function onClipboardRead(ev) {
+  if (!typed.ready || !enabled || typeof ev.detail !== "string") return;
+  learn(ev.detail.slice(0, MAX_DRAWN_CHARS));
+}
+
 /** Hash what the fields on the page already hold (typed before this script started). */
 function scanFields() {
   if (!typed.ready) return;
@@ -344,6 +357,7 @@ export function watchTyping(onNewHashes) {
   document.addEventListener("change", onLeave, true);
   for (const type of ["input", "change", "drop"]) document.addEventListener(type, onFiles, true);
   for (const type of ["paste", "drop", "dragstart", "dragend"]) document.addEventListener(type, onTransfer, true);
+  document.addEventListener(CLIPBOARD_EVENT, onClipboardRead, true);
   // Leaving the page (a quick-open that navigates by itself) must not take unlearnt words with it:
   // the next page shows them, and no event here may have flushed them (a category off).
   window.addEventListener("pagehide", flushTyped);
