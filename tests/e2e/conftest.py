@@ -146,7 +146,8 @@ def todomvc_dir() -> Path:
 
 # Libraries apps draw their data grids, calendars, editors, pickers, spreadsheets and boards with
 # (tests/e2e/test_grid_libraries.py, tests/e2e/test_editor_libraries.py,
-# tests/e2e/test_redteam_round4.py, tests/e2e/test_redteam_round5.py), pinned.
+# tests/e2e/test_redteam_round4.py, tests/e2e/test_redteam_round5.py,
+# tests/e2e/test_redteam_round6.py), pinned.
 NPM_PACKAGES = (
     "ag-grid-community@32.3.3",
     "tabulator-tables@6.3.1",
@@ -174,6 +175,9 @@ NPM_PACKAGES = (
     "select2@4.1.0",
     "bootstrap-select@1.13.18",
     "bootstrap@4.6.2",
+    # tests/e2e/test_redteam_round6.py
+    "@toast-ui/editor@3.2.2",
+    "tui-grid@4.21.22",
 )
 
 

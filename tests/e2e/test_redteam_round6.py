@@ -1,0 +1,203 @@
+"""Red team, round 6: pages that take text from the clipboard themselves, pickers built from
+menus rather than selects, and Toast UI's editor and grid (npm), beyond what rounds 1 to 5 try
+(tests/e2e/test_redteam_round5.py). Pages are tests/e2e/pages/round6/; the search for leaks is
+tests/e2e/redteam.py.
+
+- test_clipboard_read_by_a_button: a "Paste from clipboard" button reading
+  navigator.clipboard.readText() (no paste event, no field) and showing the text in a heading,
+  the title, a note and a new tab: the tab's label and the title carried the text (it was a
+  documented limit) until a script in the page's world (content/clipboard-main.js) handed what
+  the page reads from the clipboard to the content script, which learns it as typed.
+- test_clipboard_data_of_a_paste_shown_elsewhere: a paste zone (no field) whose own listener
+  reads event.clipboardData and shows it elsewhere: clean (text pasted is learnt at once).
+- test_dropdown_picker_of_colleagues: Bootstrap 4 dropdowns used as pickers (not selects: no
+  combobox, no listbox): the toggle whose text the app sets to the chosen colleague was labelled
+  by the name (a click, the Escape key, observations), and so were the open menu's items, until
+  a control that opens a popup or is expanded, and a control in the popup just after one, was
+  named by its text only when it has the shape of UI vocabulary ("Open", "In progress" kept).
+  A typed name in a tab and a div role=button chip is [typed].
+- test_toastui_editor_markdown_and_wysiwyg: Toast UI Editor, a heading, a line and a link typed
+  in markdown (a live preview beside it, the draft in the title), the switch to WYSIWYG, a word
+  typed there: clean.
+- test_tui_grid_cells_edited_and_filtered: Toast UI Grid, a cell typed in (the title and the
+  hash route show it), a select cell's editor of colleagues opened, a column's filter typed
+  in: clean (its header and body are two tables, so every cell is [content]).
+
+A failing test here is a leak (its message names the event type, the field and the value).
+"""
+
+from __future__ import annotations
+
+from tests.e2e.e2e_harness import wait_for
+from tests.e2e.events_helpers import of_type
+from tests.e2e.redteam import check_clean, prefixes, token
+from tests.e2e.test_label_policy import arrived, open_app
+from tests.e2e.test_redteam_round3 import saved
+from tests.e2e.test_redteam_round4 import click_labels
+
+NAMES = ["Perpetua", "Holloway", "Thaddeus", "Wrexham", "Ottoline", "Marchbank"]
+
+
+def on_clipboard(page, text: str) -> None:
+    """Put `text` on the clipboard, as another program copying it would."""
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.evaluate("(text) => navigator.clipboard.writeText(text)", text)
+
+
+def test_clipboard_read_by_a_button(npm_capturing, pages, live_server, queued_events, run_workers):
+    """A "Paste from clipboard" button reads navigator.clipboard.readText() (no paste event, no
+    field) and shows the text in a heading, the title, a list of notes, a new tab and an
+    output; the tab and the note's button are clicked."""
+    first, second = token(), token()
+    page = open_app(npm_capturing, pages, queued_events, "/round6/clipboard.html")
+    page.wait_for_selector("body[data-ready=yes]")
+    on_clipboard(page, f"{first} {second}")
+    page.click("#paste-button")
+    wait_for(lambda: second in page.title(), 5, message="the clipboard's text in the title")
+    page.click(f"#tabs button >> text={first}")
+    page.click("#notes li button")
+    page.click("#done")
+    arrived(queued_events, "click", target__selector="#done")
+    labels = click_labels(queued_events)
+    assert labels == ["Paste from clipboard", "[typed]", "[content]", "Done"], labels
+    titles = {c["title"] for c in of_type(queued_events(), "click")}
+    assert titles == {"Notes", "[typed] - Notes"}, titles
+    check_clean(npm_capturing, live_server, [first, second], run_workers)
+
+
+def test_clipboard_data_of_a_paste_shown_elsewhere(
+    npm_capturing, pages, live_server, queued_events, run_workers
+):
+    """A paste zone (a div, no field) whose own paste listener reads event.clipboardData,
+    cancels the paste and shows the text in a heading, the title, a list, a tab and an output;
+    the tab is clicked."""
+    first, second = token(), token()
+    page = open_app(npm_capturing, pages, queued_events, "/round6/clipboard.html")
+    page.wait_for_selector("body[data-ready=yes]")
+    on_clipboard(page, f"{first} {second}")
+    page.click("#zone")
+    page.keyboard.press("Control+V")
+    wait_for(lambda: second in page.title(), 5, message="the paste in the title")
+    page.click(f"#tabs button >> text={first}")
+    page.click("#done")
+    arrived(queued_events, "click", target__selector="#done")
+    labels = click_labels(queued_events)
+    assert labels == [None, "[typed]", "Done"], labels
+    check_clean(npm_capturing, live_server, [first, second], run_workers)
+
+
+def test_dropdown_picker_of_colleagues(
+    npm_capturing, pages, live_server, queued_events, run_workers
+):
+    """Bootstrap 4 dropdowns used as pickers: the "Assignee" toggle opened, a colleague chosen
+    (the toggle's text becomes the name), the toggle clicked again and closed; the "Status"
+    toggle, "In progress" chosen; a watcher's name typed and added (a tab and a div role=button
+    chip show it), the tab and the chip clicked."""
+    watcher = token()
+    page = open_app(npm_capturing, pages, queued_events, "/round6/dropdown-picker.html")
+    page.wait_for_selector("body[data-ready=yes]")
+    page.click("#assignee")
+    page.click("#assignee-picker .dropdown-item >> text=Thaddeus Wrexham")
+    assert page.inner_text("#assignee") == "Thaddeus Wrexham"
+    page.click("#assignee")
+    page.keyboard.press("Escape")
+    page.click("#status")
+    page.click("#status-picker .dropdown-item >> text=In progress")
+    page.click("#person")
+    page.keyboard.type(f"{watcher.title()} Quenby")
+    page.click("#add")
+    page.click(f"#watchers a >> text={watcher.title()} Quenby")
+    page.click("#reviewer")
+    page.click("#done")
+    arrived(queued_events, "click", target__selector="#done")
+    # The toggles show the chosen item: named by it only when it has the shape of UI vocabulary
+    # ("Open"), as a custom select is; the menu's items are named so too ("In progress" is kept).
+    # Both were named "Thaddeus Wrexham" (clicks, the Escape key, observations of the open menu).
+    labels = click_labels(queued_events)
+    assert labels == [
+        "Unassigned",
+        "[content]",
+        "[content]",
+        "Open",
+        "In progress",
+        "Add a watcher",
+        "Add",
+        "[typed]",
+        "[typed]",
+        "Done",
+    ], labels
+    escape = arrived(queued_events, "key", key="Escape")[0]
+    assert escape["target"].get("label") == "[content]", escape["target"]
+    menus = [e["elements"] for e in of_type(queued_events(), "observation")]
+    items = {e.get("label") for elements in menus for e in elements if e.get("tag") == "a"}
+    assert {"In progress", "Closed", "[content]"} <= items, items
+    last = [(e.get("tag"), e.get("label")) for e in menus[-1]]
+    assert last[:3] == [("button", "[content]"), ("button", "In progress"), ("span", "[typed]")]
+    check_clean(npm_capturing, live_server, [watcher, "Quenby", *NAMES], run_workers)
+
+
+def test_toastui_editor_markdown_and_wysiwyg(
+    npm_capturing, pages, live_server, queued_events, run_workers
+):
+    """Toast UI Editor: a heading and a line with a link typed in markdown (the preview beside it
+    draws them, the title shows the first line), the preview's link clicked, a switch to
+    WYSIWYG, a word typed there; Save."""
+    first, second, host, path, third = token(), token(), token(), token(), token()
+    page = open_app(npm_capturing, pages, queued_events, "/round6/toastui-editor.html")
+    page.wait_for_selector("body[data-ready=yes]")
+    page.click(".toastui-editor-md-container .ProseMirror")
+    page.keyboard.type(f"# {first}\n\n{second} [site](https://{host}.example.com/{path})")
+    wait_for(lambda: first in page.title(), 5, message="the draft in the title")
+    page.click(".toastui-editor-md-preview h1")
+    page.click(".toastui-editor-mode-switch .tab-item >> text=WYSIWYG")
+    page.click(".toastui-editor-ww-container .ProseMirror p")
+    page.keyboard.press("End")
+    page.keyboard.type(f" {third}")
+    saved(page, queued_events, "#save", first)
+    # Both editors are editable ([content]); the preview's heading and the mode switch (divs)
+    # have no name.
+    labels = click_labels(queued_events)
+    assert labels == ["[content]", None, None, "[content]", "Save", "Done"], labels
+    assert page.locator(f".toastui-editor-ww-container >> text={third}").count() == 1
+    # The preview draws the first line as a level-one heading, which the title repeats: the
+    # title policy takes it for the record's name (docs/privacy.md, rule 8) before typed words.
+    route = of_type(queued_events(), "route_change")[-1]
+    assert route["title"] == "[content] - Page", route["title"]
+    assert route["url"].endswith("#/pages/[typed]"), route["url"]
+    secrets = [*prefixes(first), second, host, path, third]
+    check_clean(npm_capturing, live_server, secrets, run_workers)
+
+
+def test_tui_grid_cells_edited_and_filtered(
+    npm_capturing, pages, live_server, queued_events, run_workers
+):
+    """Toast UI Grid: a description typed in a cell (the title and the hash route show it), the
+    cell clicked; a select cell's editor opened (a list of colleagues) and closed; the
+    description column filtered by a typed word."""
+    first, second, condition = token(), token(), token()
+    page = open_app(npm_capturing, pages, queued_events, "/round6/tui-grid.html")
+    page.wait_for_selector("body[data-ready=yes]")
+    page.dblclick(".tui-grid-rside-area td >> text=Taxi to airport")
+    page.keyboard.press("Control+A")
+    page.keyboard.type(f"{first} {second}")
+    page.keyboard.press("Enter")
+    wait_for(lambda: second in page.title(), 5, message="the cell in the title")
+    page.click(f".tui-grid-rside-area td >> text={first} {second}")
+    page.dblclick(".tui-grid-rside-area td >> text=Ottoline Marchbank")
+    page.wait_for_selector(".tui-grid-editor-select-box-layer >> text=Thaddeus Wrexham")
+    page.keyboard.press("Escape")
+    page.click(".tui-grid-btn-filter")
+    page.click(".tui-grid-filter-input")
+    page.keyboard.type(condition)
+    page.wait_for_timeout(500)
+    page.click("h1")
+    page.click("#done")
+    arrived(queued_events, "click", target__selector="#done")
+    # Toast UI Grid draws its header and its body as two tables: a body cell has no header in
+    # its own table, so every cell is [content]; the filter's controls (unnamed) have no name.
+    labels = click_labels(queued_events)
+    assert labels[-1] == "Done" and labels.count("[content]") >= 4, labels
+    assert set(labels[:-1]) <= {"[content]", None}, labels
+    assert any(k["title"] == "[typed] - Expenses" for k in of_type(queued_events(), "click"))
+    secrets = [*prefixes(first), *prefixes(second), condition, *NAMES]
+    check_clean(npm_capturing, live_server, secrets, run_workers)
