@@ -689,6 +689,13 @@ function insideOption(el) {
   return false;
 }
 
+/**
+ * True when `el` is an option (an <option>, role=option): a choice, often a colleague. It has no
+ * name of its own text, but one it borrows (Radix's items are aria-labelledby their text) or is
+ * given is held to the shape of UI vocabulary, as a chosen option in a change is (valueAsName).
+ */
+const isOption = (el) => tagOf(el) === "option" || roleAttr(el) === "option";
+
 /** The structural label of `el` in `region`: see columnLabel, headerLabel; else "[content]". */
 function structuralLabel(el, region, maskSelectors, memo) {
   if (region.kind === "cell") return memoColumnLabel(region.node, maskSelectors, memo);
@@ -711,6 +718,7 @@ export function policyLabel(el, options = {}, max = options.max === undefined ? 
   let raw;
   if (region) raw = structuralLabel(el, region, maskSelectors, memo);
   else if (insideOption(el)) raw = CONTENT_LABEL;
+  else if (isOption(el)) raw = valueAsName(accessibleName(el, maskSelectors, memo));
   else raw = recordLinkName(el, accessibleName(el, maskSelectors, memo));
   const label = memo ? memoRedacted(raw, mask, max, memo) : redactLabel(mask(raw), max);
   return label || undefined;

@@ -440,7 +440,7 @@ test("a control showing a chosen value is named by it only when that looks like 
   assert.equal(policyLabel(status), "Status Open");
 });
 
-test("a picker built from a menu: its toggle and its menu's items are named by vocabulary only", () => {
+test("a picker built from a menu: its toggle, its menu's items and options are named by vocabulary only", () => {
   // A Bootstrap dropdown: the toggle's text set to the chosen colleague, the menu just after it.
   const toggle = h("button", { class: "dropdown-toggle", "aria-haspopup": "true", "aria-expanded": "true" }, "Thaddeus Wrexham");
   const person = h("a", { class: "dropdown-item", href: "#" }, "Perpetua Holloway");
@@ -459,6 +459,14 @@ test("a picker built from a menu: its toggle and its menu's items are named by v
   assert.equal(policyLabel(section), "Shipping details");
   // Only an open disclosure's (or a popup's) next sibling is its popup.
   assert.equal(policyLabel(after), "Leofric Dunmore");
+  // Radix's items: role=option, aria-labelledby their text.
+  const text = h("span", { id: "item-text" }, "Thaddeus Wrexham");
+  const item = h("div", { role: "option", "aria-labelledby": "item-text" }, text);
+  const high = h("span", { id: "high-text" }, "High");
+  const highItem = h("div", { role: "option", "aria-labelledby": "high-text" }, high);
+  documentOf(h("body", {}, h("div", { role: "listbox" }, item, highItem)));
+  assert.equal(policyLabel(item), "[content]");
+  assert.equal(policyLabel(highItem), "High");
   // Its own aria-label still names it.
   const named = h("button", { "aria-haspopup": "menu", "aria-label": "Assignee" }, "Thaddeus Wrexham");
   h("body", {}, named);
