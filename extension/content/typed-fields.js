@@ -324,15 +324,16 @@ function onTransfer(ev) {
   if (typed.ready && enabled) learn(transferredText(from));
 }
 
-/** The event content/clipboard-main.js sends with text the page read from the clipboard itself. */
-const CLIPBOARD_EVENT = "overt-clipboard-text";
+/** The event content/page-world.js sends with text the page took without a field of its own. */
+const PAGE_TEXT_EVENT = "overt-page-text";
 
 /**
  * Text the page read from the clipboard itself (a "Paste" button calling
- * navigator.clipboard.readText(): no paste event comes), from content/clipboard-main.js in the
- * page's world: learnt as text pasted is, before the page's own code receives it.
+ * navigator.clipboard.readText(): no paste event comes) or asked for with window.prompt() (typed
+ * in the browser's dialog, not the page), from content/page-world.js in the page's world: learnt
+ * as text pasted is, before the page's own code receives it.
  */
-function onClipboardRead(ev) {
+function onPageText(ev) {
   if (!typed.ready || !enabled || typeof ev.detail !== "string") return;
   learn(ev.detail.slice(0, MAX_DRAWN_CHARS));
 }
@@ -357,7 +358,7 @@ export function watchTyping(onNewHashes) {
   document.addEventListener("change", onLeave, true);
   for (const type of ["input", "change", "drop"]) document.addEventListener(type, onFiles, true);
   for (const type of ["paste", "drop", "dragstart", "dragend"]) document.addEventListener(type, onTransfer, true);
-  document.addEventListener(CLIPBOARD_EVENT, onClipboardRead, true);
+  document.addEventListener(PAGE_TEXT_EVENT, onPageText, true);
   // Leaving the page (a quick-open that navigates by itself) must not take unlearnt words with it:
   // the next page shows them, and no event here may have flushed them (a category off).
   window.addEventListener("pagehide", flushTyped);
