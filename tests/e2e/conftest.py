@@ -175,9 +175,14 @@ NPM_PACKAGES = (
     "select2@4.1.0",
     "bootstrap-select@1.13.18",
     "bootstrap@4.6.2",
-    # tests/e2e/test_redteam_round6.py
+    # tests/e2e/test_redteam_round6.py (Headless UI and Radix on React, bundled by esbuild)
     "@toast-ui/editor@3.2.2",
     "tui-grid@4.21.22",
+    "react@18.3.1",
+    "react-dom@18.3.1",
+    "@headlessui/react@2.2.10",
+    "@radix-ui/react-select@2.4.1",
+    "esbuild@0.28.2",
 )
 
 

@@ -6,7 +6,7 @@ tests/e2e/redteam.py.
 - test_clipboard_read_by_a_button: a "Paste from clipboard" button reading
   navigator.clipboard.readText() (no paste event, no field) and showing the text in a heading,
   the title, a note and a new tab: the tab's label and the title carried the text (it was a
-  documented limit) until a script in the page's world (content/clipboard-main.js) handed what
+  documented limit) until a script in the page's world (content/page-world.js) handed what
   the page reads from the clipboard to the content script, which learns it as typed.
 - test_clipboard_data_of_a_paste_shown_elsewhere: a paste zone (no field) whose own listener
   reads event.clipboardData and shows it elsewhere: clean (text pasted is learnt at once).
@@ -28,6 +28,12 @@ A failing test here is a leak (its message names the event type, the field and t
 
 from __future__ import annotations
 
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
 from tests.e2e.e2e_harness import wait_for
 from tests.e2e.events_helpers import of_type
 from tests.e2e.redteam import check_clean, prefixes, token
@@ -36,6 +42,28 @@ from tests.e2e.test_redteam_round3 import saved
 from tests.e2e.test_redteam_round4 import click_labels
 
 NAMES = ["Perpetua", "Holloway", "Thaddeus", "Wrexham", "Ottoline", "Marchbank"]
+PAGES = Path(__file__).parent / "pages" / "round6"
+
+
+@pytest.fixture
+def react_capturing(npm_capturing, npm_packages, pages, tmp_path):
+    """npm_capturing, with pages/round6/react-selects.jsx bundled by esbuild (React, Headless
+    UI and Radix from NPM_PACKAGES) and served under /bundle."""
+    out = tmp_path / "bundle"
+    command = [
+        str(npm_packages / ".bin" / "esbuild"),
+        str(PAGES / "react-selects.jsx"),
+        "--bundle",
+        "--format=iife",
+        "--jsx=automatic",
+        '--define:process.env.NODE_ENV="production"',
+        f"--outfile={out / 'react-selects.js'}",
+        "--log-level=warning",
+    ]
+    env = {**os.environ, "NODE_PATH": str(npm_packages)}  # where esbuild finds the packages
+    subprocess.run(command, env=env, check=True, capture_output=True, timeout=120)
+    pages.mount("/bundle", out)
+    return npm_capturing
 
 
 def on_clipboard(page, text: str) -> None:
@@ -44,22 +72,48 @@ def on_clipboard(page, text: str) -> None:
     page.evaluate("(text) => navigator.clipboard.writeText(text)", text)
 
 
-def test_clipboard_read_by_a_button(npm_capturing, pages, live_server, queued_events, run_workers):
-    """A "Paste from clipboard" button reads navigator.clipboard.readText() (no paste event, no
+@pytest.mark.parametrize(
+    ("button", "name"),
+    [("#paste-button", "Paste from clipboard"), ("#paste-items", "Paste as text")],
+)
+def test_clipboard_read_by_a_button(
+    npm_capturing, pages, live_server, queued_events, run_workers, button, name
+):
+    """A "Paste" button reads navigator.clipboard.readText() or read() (no paste event, no
     field) and shows the text in a heading, the title, a list of notes, a new tab and an
     output; the tab and the note's button are clicked."""
     first, second = token(), token()
     page = open_app(npm_capturing, pages, queued_events, "/round6/clipboard.html")
     page.wait_for_selector("body[data-ready=yes]")
     on_clipboard(page, f"{first} {second}")
-    page.click("#paste-button")
+    page.click(button)
     wait_for(lambda: second in page.title(), 5, message="the clipboard's text in the title")
     page.click(f"#tabs button >> text={first}")
     page.click("#notes li button")
     page.click("#done")
     arrived(queued_events, "click", target__selector="#done")
     labels = click_labels(queued_events)
-    assert labels == ["Paste from clipboard", "[typed]", "[content]", "Done"], labels
+    assert labels == [name, "[typed]", "[content]", "Done"], labels
+    titles = {c["title"] for c in of_type(queued_events(), "click")}
+    assert titles == {"Notes", "[typed] - Notes"}, titles
+    check_clean(npm_capturing, live_server, [first, second], run_workers)
+
+
+def test_prompt_answer_shown(npm_capturing, pages, live_server, queued_events, run_workers):
+    """A "New notebook" button asks for a name with window.prompt() (typed in the browser's
+    dialog: no key, no input event in the page) and shows it in a heading, the title, a list of
+    notes, a new tab and an output; the tab is clicked."""
+    first, second = token(), token()
+    page = open_app(npm_capturing, pages, queued_events, "/round6/clipboard.html")
+    page.wait_for_selector("body[data-ready=yes]")
+    page.once("dialog", lambda dialog: dialog.accept(f"{first} {second}"))
+    page.click("#rename")
+    wait_for(lambda: second in page.title(), 5, message="the answer in the title")
+    page.click(f"#tabs button >> text={first}")
+    page.click("#done")
+    arrived(queued_events, "click", target__selector="#done")
+    labels = click_labels(queued_events)
+    assert labels == ["New notebook", "[typed]", "Done"], labels
     titles = {c["title"] for c in of_type(queued_events(), "click")}
     assert titles == {"Notes", "[typed] - Notes"}, titles
     check_clean(npm_capturing, live_server, [first, second], run_workers)
@@ -201,3 +255,57 @@ def test_tui_grid_cells_edited_and_filtered(
     assert any(k["title"] == "[typed] - Expenses" for k in of_type(queued_events(), "click"))
     secrets = [*prefixes(first), *prefixes(second), condition, *NAMES]
     check_clean(npm_capturing, live_server, secrets, run_workers)
+
+
+def test_headless_ui_and_radix_select_triggers(
+    react_capturing, pages, live_server, queued_events, run_workers
+):
+    """Headless UI's Listbox and Radix's Select on React: an "Assignee" (Headless UI) and a
+    "Reviewer" (Radix) of colleagues, each opened and a colleague picked, opened again and
+    closed with Escape; a "Priority" and an "Urgency" of words picked."""
+    page = open_app(react_capturing, pages, queued_events, "/round6/react-selects.html")
+    page.wait_for_selector("body[data-ready=yes]")
+    page.click("#hui-assignee")
+    page.click("[role=option] >> text=Thaddeus Wrexham")
+    assert page.inner_text("#hui-assignee") == "Thaddeus Wrexham"
+    page.click("#hui-assignee")
+    page.keyboard.press("Escape")
+    page.click("#hui-priority")
+    page.click("[role=option] >> text=High")
+    page.click("#radix-reviewer")
+    page.click("[role=option] >> text=Ottoline Marchbank")
+    assert "Ottoline Marchbank" in page.inner_text("#radix-reviewer")
+    page.click("#radix-reviewer")
+    page.keyboard.press("Escape")
+    page.click("#radix-priority")
+    page.click("[role=option] >> text=High")
+    page.click("#done")
+    arrived(queued_events, "click", target__selector="#done")
+    # Headless UI's button is labelled (aria-labelledby) by its label and by itself: [content]
+    # while it shows a colleague, "Priority Low" while it shows a word. Its options have no name;
+    # Radix opens on pointerdown, so its clicks land on its layer (no name). Radix's options are
+    # aria-labelledby their text: they were named after the colleagues (observations, the Escape
+    # key) until an option's borrowed name was held to the shape of UI vocabulary.
+    labels = click_labels(queued_events)
+    assert labels[:4] == ["[content]", None, "[content]", "Priority Low"], labels
+    assert labels[-1] == "Done" and set(labels[4:-1]) <= {None, "[content]"}, labels
+    escapes = of_type(queued_events(), "key", key="Escape")
+    assert len(escapes) == 2, escapes
+    assert {e["target"].get("label") for e in escapes} <= {"[content]", None}, escapes
+    last = of_type(queued_events(), "observation")[-1]["elements"]
+    pickers = [(e.get("role"), e.get("label")) for e in last if e["tag"] == "button"]
+    assert pickers == [
+        ("button", "[content]"),
+        ("button", "Priority High"),
+        ("combobox", "[content]"),
+        ("combobox", "High▾"),
+        ("button", "Done"),
+    ], pickers
+    options = [
+        e.get("label")
+        for elements in of_type(queued_events(), "observation")
+        for e in elements["elements"]
+        if e.get("role") == "option"
+    ]
+    assert "[content]" in options and "High" in options, options
+    check_clean(react_capturing, live_server, NAMES, run_workers)
