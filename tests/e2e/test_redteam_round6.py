@@ -3,11 +3,14 @@ menus rather than selects, and Toast UI's editor and grid (npm), beyond what rou
 (tests/e2e/test_redteam_round5.py). Pages are tests/e2e/pages/round6/; the search for leaks is
 tests/e2e/redteam.py.
 
-- test_clipboard_read_by_a_button: a "Paste from clipboard" button reading
-  navigator.clipboard.readText() (no paste event, no field) and showing the text in a heading,
-  the title, a note and a new tab: the tab's label and the title carried the text (it was a
-  documented limit) until a script in the page's world (content/page-world.js) handed what
-  the page reads from the clipboard to the content script, which learns it as typed.
+- test_clipboard_read_by_a_button: "Paste" buttons reading navigator.clipboard.readText() or
+  read() (no paste event, no field) and showing the text in a heading, the title, a note and a
+  new tab: the tab's label and the title carried the text (it was a documented limit) until a
+  script in the page's world (content/page-world.js) handed what the page reads from the
+  clipboard to the content script, which learns it as typed.
+- test_prompt_answer_shown: a name asked for with window.prompt() (typed in the browser's
+  dialog: no key or input event in the page) and shown the same ways: it leaked the same way
+  until content/page-world.js handed the answer over too.
 - test_clipboard_data_of_a_paste_shown_elsewhere: a paste zone (no field) whose own listener
   reads event.clipboardData and shows it elsewhere: clean (text pasted is learnt at once).
 - test_dropdown_picker_of_colleagues: Bootstrap 4 dropdowns used as pickers (not selects: no
@@ -16,6 +19,11 @@ tests/e2e/redteam.py.
   a control that opens a popup or is expanded, and a control in the popup just after one, was
   named by its text only when it has the shape of UI vocabulary ("Open", "In progress" kept).
   A typed name in a tab and a div role=button chip is [typed].
+- test_headless_ui_and_radix_select_triggers: Headless UI's Listbox and Radix's Select (React,
+  bundled by the esbuild npm package when the test starts), a colleague and a word picked in
+  each: their triggers were already held to the shape of UI vocabulary (round 5), but Radix's
+  options are aria-labelledby their text and were named after the colleagues (observations of
+  the open list, the Escape key) until an option's borrowed name was held to that shape too.
 - test_toastui_editor_markdown_and_wysiwyg: Toast UI Editor, a heading, a line and a link typed
   in markdown (a live preview beside it, the draft in the title), the switch to WYSIWYG, a word
   typed there: clean.
