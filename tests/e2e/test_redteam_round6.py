@@ -36,9 +36,12 @@ A failing test here is a leak (its message names the event type, the field and t
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 import subprocess
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
@@ -317,3 +320,42 @@ def test_headless_ui_and_radix_select_triggers(
     ]
     assert "[content]" in options and "High" in options, options
     check_clean(react_capturing, live_server, NAMES, run_workers)
+
+
+def encoded(state: dict, style: str) -> str:
+    """`state` as share-link.html puts it in its address (JSON, in base64 of `style`)."""
+    raw = json.dumps(state, separators=(",", ":"), ensure_ascii=False).encode()
+    if style == "btoa":
+        return base64.b64encode(raw).decode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+@pytest.mark.parametrize("style", ["base64url", "btoa"])
+def test_draft_in_a_base64_share_link(
+    npm_capturing, pages, live_server, queued_events, run_workers, style
+):
+    """A draft's title and body typed, then "Share": the page puts them in its hash route as
+    base64 of JSON (URL-safe, or btoa's percent-encoded) and links to it; the link clicked."""
+    first, second, third = token(), token(), token()
+    page = open_app(npm_capturing, pages, queued_events, f"/round6/share-link.html?style={style}")
+    page.wait_for_selector("body[data-ready=yes]")
+    page.click("#title")
+    page.keyboard.type(f"{first} {second}")
+    page.click("#body")
+    page.keyboard.type(f"Call {third}")
+    page.click("#share")
+    state = {"title": f"{first} {second}", "body": f"Call {third}"}
+    assert page.evaluate("location.hash") == "#/share/" + quote(encoded(state, style), safe="-_")
+    page.click("#link")
+    page.click("#done")
+    arrived(queued_events, "click", target__selector="#done")
+    route = arrived(queued_events, "route_change")[0]
+    assert route["url"].endswith("#/share/[typed]"), route["url"]
+    urls = {e["url"] for e in queued_events()}
+    assert all("share/" not in url or url.endswith("#/share/[typed]") for url in urls), urls
+    labels = click_labels(queued_events)
+    assert labels == ["Title", "Body", "Share", "Open shared draft", "Done"], labels
+    # The search for leaks looks for the encoded text too, and for its beginning (the title).
+    whole = encoded(state, style)
+    secrets = [first, second, third, whole, whole[:24], quote(whole, safe="")]
+    check_clean(npm_capturing, live_server, secrets, run_workers)
