@@ -183,6 +183,7 @@ NPM_PACKAGES = (
     "@headlessui/react@2.2.10",
     "@radix-ui/react-select@2.4.1",
     "esbuild@0.28.2",
+    "tributejs@5.1.3",
 )
 
 

@@ -24,6 +24,13 @@ tests/e2e/redteam.py.
   each: their triggers were already held to the shape of UI vocabulary (round 5), but Radix's
   options are aria-labelledby their text and were named after the colleagues (observations of
   the open list, the Escape key) until an option's borrowed name was held to that shape too.
+- test_draft_in_a_base64_share_link: a draft's typed title and body kept in the page's hash
+  route as base64 of JSON (URL-safe, or btoa's percent-encoded), as "share this" links are
+  made: the route carried the encoded draft until runs of base64 that decode to text holding a
+  typed word were masked as [typed].
+- test_tribute_mentions_typing_indicator_and_sent_messages: Tribute's @mentions in a
+  contenteditable composer, a typing indicator showing the draft in the title and an aria-live
+  line, the message sent and shown with its chip outside any role=log: clean.
 - test_toastui_editor_markdown_and_wysiwyg: Toast UI Editor, a heading, a line and a link typed
   in markdown (a live preview beside it, the draft in the title), the switch to WYSIWYG, a word
   typed there: clean.
@@ -359,3 +366,37 @@ def test_draft_in_a_base64_share_link(
     whole = encoded(state, style)
     secrets = [first, second, third, whole, whole[:24], quote(whole, safe="")]
     check_clean(npm_capturing, live_server, secrets, run_workers)
+
+
+def test_tribute_mentions_typing_indicator_and_sent_messages(
+    npm_capturing, pages, live_server, queued_events, run_workers
+):
+    """Tribute: a message typed in a contenteditable composer with a colleague mentioned ("@Thad",
+    the suggestion clicked: a chip of the name), while a typing indicator shows the draft in the
+    title and an aria-live status line; sent (the message shown with its chip, outside any
+    role=log), its text and chip clicked, Reply clicked."""
+    first, second = token(), token()
+    page = open_app(npm_capturing, pages, queued_events, "/round6/tribute-chat.html")
+    page.wait_for_selector("body[data-ready=yes]")
+    page.click("#composer")
+    page.keyboard.type(f"{first} @Thad")
+    page.click(".tribute-container li >> text=Thaddeus Wrexham")
+    page.keyboard.type(f" {second}")
+    wait_for(lambda: second in page.title(), 5, message="the draft in the title")
+    page.keyboard.press("ArrowLeft")
+    key = arrived(queued_events, "key", key="ArrowLeft")[0]
+    assert key["title"].startswith("✎ [typed]"), key["title"]
+    page.click("#send")
+    page.click(f".message .text >> text={first}")
+    page.click(".message .mention")
+    page.click(".message .reply")
+    page.click("#done")
+    arrived(queued_events, "click", target__selector="#done")
+    # The composer is editable ([content]); Tribute's menu closes on mousedown, the message's
+    # spans name nothing. The composer's text, the chip's name in it too, is learnt as typed
+    # when it is read: the title shows "[typed]" for the whole draft.
+    labels = click_labels(queued_events)
+    assert labels == ["[content]", None, "Send", None, None, "Reply", "Done"], labels
+    titles = {e.get("title") for e in queued_events()}
+    assert titles == {"Team chat", "✎ [typed] - Team chat"}, titles
+    check_clean(npm_capturing, live_server, [*prefixes(first), second, *NAMES], run_workers)
