@@ -416,17 +416,32 @@ function showsValue(el) {
 /** How many levels above a control its popup's trigger is looked for (a menu, a list, an item). */
 const POPUP_DEPTH = 3;
 
+/** A trigger of an open popup: it opens one (opensPopup) or is expanded (aria-expanded=true). */
+const isTrigger = (el) => opensPopup(el) || attr(el, "aria-expanded") === "true";
+
+/** True when `node` is labelled (aria-labelledby) by a trigger: a popup drawn in a portal. */
+function labelledByTrigger(node) {
+  const ids = collapse(attr(node, "aria-labelledby"));
+  if (!ids) return false; // most elements
+  const doc = node.ownerDocument;
+  if (!doc || typeof doc.getElementById !== "function") return false;
+  return ids.split(" ").some((id) => {
+    const ref = doc.getElementById(id);
+    return Boolean(ref) && ref !== node && isTrigger(ref);
+  });
+}
+
 /**
- * True when `el` is inside the popup a trigger just before it opens (an ancestor, at most
- * POPUP_DEPTH up, follows an element that opens a popup or is expanded, aria-expanded=true): a
- * Bootstrap dropdown's menu after its toggle, a menu button's menu. A picker's menu lists the
- * choices, often colleagues, as links or buttons named by their text.
+ * True when `el` is inside the popup of a trigger: an ancestor, at most POPUP_DEPTH up, follows
+ * a trigger (isTrigger: a Bootstrap dropdown's menu after its toggle, a menu button's menu) or is
+ * labelled by one (aria-labelledby: Headless UI's and Radix's menus, drawn in a portal). A
+ * picker's menu lists the choices, often colleagues, as links or buttons named by their text.
  */
 function inOpenPopup(el) {
   let node = el.parentElement;
   for (let depth = 0; node && depth < POPUP_DEPTH; depth++, node = node.parentElement) {
     const before = node.previousElementSibling;
-    if (before && (opensPopup(before) || attr(before, "aria-expanded") === "true")) return true;
+    if ((before && isTrigger(before)) || labelledByTrigger(node)) return true;
   }
   return false;
 }

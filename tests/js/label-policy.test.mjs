@@ -459,6 +459,16 @@ test("a picker built from a menu: its toggle, its menu's items and options are n
   assert.equal(policyLabel(section), "Shipping details");
   // Only an open disclosure's (or a popup's) next sibling is its popup.
   assert.equal(policyLabel(after), "Leofric Dunmore");
+  // Headless UI's Menu: its items in a portal, the menu labelled by its button.
+  const button = h("button", { id: "menu-button", "aria-haspopup": "menu", "aria-expanded": "true" }, "Perpetua Holloway");
+  const entry = h("button", { role: "menuitem" }, "Ottoline Marchbank");
+  const state = h("button", { role: "menuitem" }, "In review");
+  const unrelated = h("button", {}, "Thaddeus Wrexham");
+  documentOf(h("body", {}, h("div", {}, button), h("p", { id: "note" }, "Notes"), h("div", { role: "menu", "aria-labelledby": "menu-button" }, entry, state), h("div", { "aria-labelledby": "note" }, unrelated)));
+  assert.equal(policyLabel(button), "[content]");
+  assert.equal(policyLabel(entry), "[content]");
+  assert.equal(policyLabel(state), "In review");
+  assert.equal(policyLabel(unrelated), "Thaddeus Wrexham");
   // Radix's items: role=option, aria-labelledby their text.
   const text = h("span", { id: "item-text" }, "Thaddeus Wrexham");
   const item = h("div", { role: "option", "aria-labelledby": "item-text" }, text);
