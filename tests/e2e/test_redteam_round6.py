@@ -24,6 +24,8 @@ tests/e2e/redteam.py.
   each: their triggers were already held to the shape of UI vocabulary (round 5), but Radix's
   options are aria-labelledby their text and were named after the colleagues (observations of
   the open list, the Escape key) until an option's borrowed name was held to that shape too.
+  Headless UI's Menu used as a picker: its items, drawn in a portal, were named after the
+  colleagues until a popup aria-labelledby its trigger was known as one.
 - test_draft_in_a_base64_share_link: a draft's typed title and body kept in the page's hash
   route as base64 of JSON (URL-safe, or btoa's percent-encoded), as "share this" links are
   made: the route carried the encoded draft until runs of base64 that decode to text holding a
@@ -280,7 +282,8 @@ def test_headless_ui_and_radix_select_triggers(
 ):
     """Headless UI's Listbox and Radix's Select on React: an "Assignee" (Headless UI) and a
     "Reviewer" (Radix) of colleagues, each opened and a colleague picked, opened again and
-    closed with Escape; a "Priority" and an "Urgency" of words picked."""
+    closed with Escape; a "Priority" and an "Urgency" of words picked. Headless UI's Menu as a
+    picker: an approver of colleagues picked, opened again and closed; a state of words."""
     page = open_app(react_capturing, pages, queued_events, "/round6/react-selects.html")
     page.wait_for_selector("body[data-ready=yes]")
     page.click("#hui-assignee")
@@ -290,6 +293,13 @@ def test_headless_ui_and_radix_select_triggers(
     page.keyboard.press("Escape")
     page.click("#hui-priority")
     page.click("[role=option] >> text=High")
+    page.click("#hui-approver")
+    page.click("[role=menuitem] >> text=Perpetua Holloway")
+    assert page.inner_text("#hui-approver") == "Perpetua Holloway"
+    page.click("#hui-approver")
+    page.keyboard.press("Escape")
+    page.click("#hui-state")
+    page.click("[role=menuitem] >> text=In review")
     page.click("#radix-reviewer")
     page.click("[role=option] >> text=Ottoline Marchbank")
     assert "Ottoline Marchbank" in page.inner_text("#radix-reviewer")
@@ -299,22 +309,38 @@ def test_headless_ui_and_radix_select_triggers(
     page.click("[role=option] >> text=High")
     page.click("#done")
     arrived(queued_events, "click", target__selector="#done")
-    # Headless UI's button is labelled (aria-labelledby) by its label and by itself: [content]
-    # while it shows a colleague, "Priority Low" while it shows a word. Its options have no name;
-    # Radix opens on pointerdown, so its clicks land on its layer (no name). Radix's options are
-    # aria-labelledby their text: they were named after the colleagues (observations, the Escape
-    # key) until an option's borrowed name was held to the shape of UI vocabulary.
+    # Headless UI's Listbox button is labelled (aria-labelledby) by its label and by itself:
+    # [content] while it shows a colleague, "Priority Low" while it shows a word; its options
+    # have no name. Its Menu's button shows the item chosen, and its items (in a portal, the menu
+    # aria-labelledby the button) were named after the colleagues until a popup labelled by its
+    # trigger was known as one. Radix opens on pointerdown, so its clicks land on its layer (no
+    # name); its options are aria-labelledby their text: they were named after the colleagues
+    # (observations, the Escape key) until an option's borrowed name was held to the shape of UI
+    # vocabulary.
     labels = click_labels(queued_events)
-    assert labels[:4] == ["[content]", None, "[content]", "Priority Low"], labels
-    assert labels[-1] == "Done" and set(labels[4:-1]) <= {None, "[content]"}, labels
+    assert labels[:10] == [
+        "[content]",
+        None,
+        "[content]",
+        "Priority Low",
+        None,
+        "Nobody",
+        "[content]",
+        "[content]",
+        "Nobody",
+        "In review",
+    ], labels
+    assert labels[-1] == "Done" and set(labels[10:-1]) <= {None, "[content]"}, labels
     escapes = of_type(queued_events(), "key", key="Escape")
-    assert len(escapes) == 2, escapes
+    assert len(escapes) == 3, escapes
     assert {e["target"].get("label") for e in escapes} <= {"[content]", None}, escapes
     last = of_type(queued_events(), "observation")[-1]["elements"]
     pickers = [(e.get("role"), e.get("label")) for e in last if e["tag"] == "button"]
     assert pickers == [
         ("button", "[content]"),
         ("button", "Priority High"),
+        ("button", "[content]"),
+        ("button", "In review"),
         ("combobox", "[content]"),
         ("combobox", "High▾"),
         ("button", "Done"),

@@ -1,8 +1,20 @@
 // Select triggers of Headless UI (@headlessui/react) and Radix (@radix-ui/react-select) on
 // React 18, as an app writes them after the libraries' own examples: an "Assignee" of
-// colleagues and a "Priority" of words in each. Bundled by esbuild when the tests start
+// colleagues and a "Priority" of words in each; and pickers built from Headless UI's Menu (its
+// items drawn in a portal, the button showing the item chosen): an approver, a state. Bundled by esbuild when the tests start
 // (tests/e2e/test_redteam_round6.py, react_bundle); nothing here was written for Overt.
-import { Field, Label, Listbox, ListboxButton, ListboxOption, ListboxOptions } from "@headlessui/react";
+import {
+  Field,
+  Label,
+  Listbox,
+  ListboxButton,
+  ListboxOption,
+  ListboxOptions,
+  Menu,
+  MenuButton,
+  MenuItem,
+  MenuItems,
+} from "@headlessui/react";
 import * as Select from "@radix-ui/react-select";
 import { useState } from "react";
 import { createRoot } from "react-dom/client";
@@ -26,6 +38,24 @@ function HeadlessPicker({ id, label, choices }) {
         </ListboxOptions>
       </Listbox>
     </Field>
+  );
+}
+
+function HeadlessMenuPicker({ id, choices }) {
+  const [value, setValue] = useState("Nobody");
+  return (
+    <Menu>
+      <MenuButton id={id}>{value}</MenuButton>
+      <MenuItems anchor="bottom start" className="menu">
+        {choices.map((choice) => (
+          <MenuItem key={choice}>
+            <button type="button" className="menu-item" onClick={() => setValue(choice)}>
+              {choice}
+            </button>
+          </MenuItem>
+        ))}
+      </MenuItems>
+    </Menu>
   );
 }
 
@@ -60,6 +90,8 @@ function App() {
       <h1>Ticket</h1>
       <HeadlessPicker id="hui-assignee" label="Assignee" choices={PEOPLE} />
       <HeadlessPicker id="hui-priority" label="Priority" choices={PRIORITIES} />
+      <HeadlessMenuPicker id="hui-approver" choices={PEOPLE} />
+      <HeadlessMenuPicker id="hui-state" choices={["Draft", "In review"]} />
       <RadixPicker id="radix-reviewer" label="Reviewer" choices={PEOPLE} />
       <RadixPicker id="radix-priority" label="Urgency" choices={PRIORITIES} />
       <button id="done" type="button">Done</button>
