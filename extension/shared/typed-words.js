@@ -318,7 +318,8 @@ export class TypedWords {
   /**
    * Replace every typed word in `text` by [typed]; runs of them become one [typed]. The text is
    * first normalised as the redaction rules will normalise it (extension/shared/redact.js), so
-   * that an encoded "Jane%20Doe" is matched as the "Jane Doe" it turns into when redacted.
+   * that an encoded "Jane%20Doe" is matched as the "Jane Doe" it turns into when redacted. With
+   * `decode`, runs of base64 of text holding a typed word are [typed] too (maskEncoded).
    */
   mask(text, decode = true) {
     if (typeof text !== "string" || !(this.hashes.size || this.typing.size)) return text;
