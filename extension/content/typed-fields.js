@@ -13,7 +13,8 @@
  * handled as one when the key is released. A chosen or dropped file's name counts as typed, and
  * so does text pasted or dropped (an editor that inserts it itself fires no input event), and text
  * the page takes without a field: the clipboard read by its own "Paste" button, a window.prompt()
- * answer (content/page-world.js hands it over from the page's world).
+ * answer, a paste its own listener on window stops (content/page-world.js hands it over from the
+ * page's world).
  * An editor that takes keys in a hidden field (CodeMirror 5, Ace, Monaco: a textarea too small or
  * transparent to show text, emptied whenever the caret moves) draws the text elsewhere: a word
  * mended in its middle was never whole in the field, so once keys are typed there the text the
@@ -331,9 +332,10 @@ const PAGE_TEXT_EVENT = "overt-page-text";
 
 /**
  * Text the page read from the clipboard itself (a "Paste" button calling
- * navigator.clipboard.readText(): no paste event comes) or asked for with window.prompt() (typed
- * in the browser's dialog, not the page), from content/page-world.js in the page's world: learnt
- * as text pasted is, before the page's own code receives it.
+ * navigator.clipboard.readText(): no paste event comes), asked for with window.prompt() (typed
+ * in the browser's dialog, not the page), or took from a paste or a drop its own listener on
+ * window stopped, from content/page-world.js in the page's world: learnt as text pasted is,
+ * before the page's own code receives it.
  */
 function onPageText(ev) {
   if (!typed.ready || !enabled || typeof ev.detail !== "string") return;
