@@ -13,6 +13,10 @@ tests/e2e/redteam.py.
   until content/page-world.js handed the answer over too.
 - test_clipboard_data_of_a_paste_shown_elsewhere: a paste zone (no field) whose own listener
   reads event.clipboardData and shows it elsewhere: clean (text pasted is learnt at once).
+- test_paste_taken_and_stopped_on_window: a page whose own paste listener on window, in the
+  capture phase, takes the paste and stops it before the content script's listeners on
+  document see it (a documented limit): the text it showed in a tab and the title was sent
+  until content/page-world.js listened on window before the page's scripts could.
 - test_dropdown_picker_of_colleagues: Bootstrap 4 dropdowns used as pickers (not selects: no
   combobox, no listbox): the toggle whose text the app sets to the chosen colleague was labelled
   by the name (a click, the Escape key, observations), and so were the open menu's items, until
@@ -426,3 +430,26 @@ def test_tribute_mentions_typing_indicator_and_sent_messages(
     titles = {e.get("title") for e in queued_events()}
     assert titles == {"Team chat", "✎ [typed] - Team chat"}, titles
     check_clean(npm_capturing, live_server, [*prefixes(first), second, *NAMES], run_workers)
+
+
+def test_paste_taken_and_stopped_on_window(
+    npm_capturing, pages, live_server, queued_events, run_workers
+):
+    """A page whose own paste listener on window, in the capture phase, takes every paste before
+    anything else sees it (cancelled and stopped): the text shown as a card, in the title and a
+    tab; the tab clicked."""
+    first, second = token(), token()
+    page = open_app(npm_capturing, pages, queued_events, "/round6/window-paste.html")
+    page.wait_for_selector("body[data-ready=yes]")
+    on_clipboard(page, f"{first} {second}")
+    page.click("h1")
+    page.keyboard.press("Control+V")
+    wait_for(lambda: second in page.title(), 5, message="the paste in the title")
+    page.click(f"#tabs button >> text={first}")
+    page.click("#done")
+    arrived(queued_events, "click", target__selector="#done")
+    labels = click_labels(queued_events)
+    assert labels == [None, "[typed]", "Done"], labels
+    titles = {c["title"] for c in of_type(queued_events(), "click")}
+    assert titles == {"Board", "[typed] - Board"}, titles
+    check_clean(npm_capturing, live_server, [first, second], run_workers)
