@@ -11,7 +11,10 @@
  * A widget that builds its text from keys (an ARIA textbox that is not editable, an editor that
  * cancels `beforeinput` and draws its own model) fires no input event: a key typed there is
  * handled as one when the key is released. A chosen or dropped file's name counts as typed, and
- * so does text pasted or dropped (an editor that inserts it itself fires no input event).
+ * so does text pasted or dropped (an editor that inserts it itself fires no input event), and text
+ * the page takes without a field: the clipboard read by its own "Paste" button, a window.prompt()
+ * answer, a paste its own listener on window stops (content/page-world.js hands it over from the
+ * page's world).
  * An editor that takes keys in a hidden field (CodeMirror 5, Ace, Monaco: a textarea too small or
  * transparent to show text, emptied whenever the caret moves) draws the text elsewhere: a word
  * mended in its middle was never whole in the field, so once keys are typed there the text the
@@ -324,6 +327,21 @@ function onTransfer(ev) {
   if (typed.ready && enabled) learn(transferredText(from));
 }
 
+/** The event content/page-world.js sends with text the page took without a field of its own. */
+const PAGE_TEXT_EVENT = "overt-page-text";
+
+/**
+ * Text the page read from the clipboard itself (a "Paste" button calling
+ * navigator.clipboard.readText(): no paste event comes), asked for with window.prompt() (typed
+ * in the browser's dialog, not the page), or took from a paste or a drop its own listener on
+ * window stopped, from content/page-world.js in the page's world: learnt as text pasted is,
+ * before the page's own code receives it.
+ */
+function onPageText(ev) {
+  if (!typed.ready || !enabled || typeof ev.detail !== "string") return;
+  learn(ev.detail.slice(0, MAX_DRAWN_CHARS));
+}
+
 /** Hash what the fields on the page already hold (typed before this script started). */
 function scanFields() {
   if (!typed.ready) return;
@@ -344,6 +362,7 @@ export function watchTyping(onNewHashes) {
   document.addEventListener("change", onLeave, true);
   for (const type of ["input", "change", "drop"]) document.addEventListener(type, onFiles, true);
   for (const type of ["paste", "drop", "dragstart", "dragend"]) document.addEventListener(type, onTransfer, true);
+  document.addEventListener(PAGE_TEXT_EVENT, onPageText, true);
   // Leaving the page (a quick-open that navigates by itself) must not take unlearnt words with it:
   // the next page shows them, and no event here may have flushed them (a category off).
   window.addEventListener("pagehide", flushTyped);

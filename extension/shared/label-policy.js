@@ -393,17 +393,61 @@ function textName(el, maskSelectors) {
   return shortText(el);
 }
 
+/** True when `el` opens a popup: aria-haspopup other than "false" (a menu, a listbox, a dialog). */
+function opensPopup(el) {
+  const popup = String(attr(el, "aria-haspopup") || "").trim().toLowerCase();
+  return popup !== "" && popup !== "false";
+}
+
 /**
- * True when `el` shows a chosen value rather than its name: a combobox or a listbox (role), or a
- * button that opens a listbox (aria-haspopup=listbox). A custom select draws the chosen option in
- * its own text and title (bootstrap-select's button, a Headless UI or Radix select's trigger): an
+ * True when `el` may show a chosen value rather than its name: a combobox or a listbox (role), a
+ * control that opens a popup (opensPopup) or discloses something (aria-expanded). A custom select
+ * draws the chosen option in its own text and title (bootstrap-select's button, a Headless UI or
+ * Radix select's trigger), and so does a picker built from a menu (a Bootstrap dropdown's toggle
+ * whose text the app sets to the item chosen); an accordion's heading names its record: an
  * "Assignee" picker shows a colleague's name there, as a native select shows its chosen option.
  */
 function showsValue(el) {
   const role = roleAttr(el);
   if (role === "combobox" || role === "listbox") return true;
-  return String(attr(el, "aria-haspopup") || "").trim().toLowerCase() === "listbox";
+  return opensPopup(el) || attr(el, "aria-expanded") !== null;
 }
+
+/** How many levels above a control its popup's trigger is looked for (a menu, a list, an item). */
+const POPUP_DEPTH = 3;
+
+/** A trigger of an open popup: it opens one (opensPopup) or is expanded (aria-expanded=true). */
+const isTrigger = (el) => opensPopup(el) || attr(el, "aria-expanded") === "true";
+
+/** True when `node` is labelled (aria-labelledby) by a trigger: a popup drawn in a portal. */
+function labelledByTrigger(node) {
+  const ids = collapse(attr(node, "aria-labelledby"));
+  if (!ids) return false; // most elements
+  const doc = node.ownerDocument;
+  if (!doc || typeof doc.getElementById !== "function") return false;
+  return ids.split(" ").some((id) => {
+    const ref = doc.getElementById(id);
+    return Boolean(ref) && ref !== node && isTrigger(ref);
+  });
+}
+
+/**
+ * True when `el` is inside the popup of a trigger: an ancestor, at most POPUP_DEPTH up, follows
+ * a trigger (isTrigger: a Bootstrap dropdown's menu after its toggle, a menu button's menu) or is
+ * labelled by one (aria-labelledby: Headless UI's and Radix's menus, drawn in a portal). A
+ * picker's menu lists the choices, often colleagues, as links or buttons named by their text.
+ */
+function inOpenPopup(el) {
+  let node = el.parentElement;
+  for (let depth = 0; node && depth < POPUP_DEPTH; depth++, node = node.parentElement) {
+    const before = node.previousElementSibling;
+    if ((before && isTrigger(before)) || labelledByTrigger(node)) return true;
+  }
+  return false;
+}
+
+/** True when `el`'s own text and title may be a chosen value: showsValue, or inOpenPopup. */
+const mayShowValue = (el) => showsValue(el) || inOpenPopup(el);
 
 /**
  * The text or title of a control that shows a chosen value (showsValue), as a name: kept only when
@@ -454,7 +498,7 @@ function ownName(el, maskSelectors) {
   const link = tag === "a" && attr(el, "href") !== null;
   if (link || NAMED_BY_TEXT_TAGS.has(tag) || NAMED_BY_TEXT_ROLES.has(role) || isColumnHeader(el)) {
     const own = textName(el, maskSelectors) || imageAlt(el, maskSelectors);
-    return showsValue(el) ? valueAsName(own) : own;
+    return mayShowValue(el) ? valueAsName(own) : own;
   }
   return "";
 }
@@ -499,7 +543,7 @@ export function accessibleName(el, maskSelectors = NO_SELECTORS, memo = null) {
   name = ownName(el, maskSelectors);
   if (isName(name)) return name;
   name = collapse(attr(el, "title"));
-  if (name && showsValue(el)) name = valueAsName(name); // a custom select's title is its value too
+  if (name && mayShowValue(el)) name = valueAsName(name); // a custom select's title is its value too
   if (isName(name)) return name;
   const tag = tagOf(el);
   name = tag === "img" || tag === "area" ? collapse(attr(el, "alt")) : "";
@@ -660,6 +704,13 @@ function insideOption(el) {
   return false;
 }
 
+/**
+ * True when `el` is an option (an <option>, role=option): a choice, often a colleague. It has no
+ * name of its own text, but one it borrows (Radix's items are aria-labelledby their text) or is
+ * given is held to the shape of UI vocabulary, as a chosen option in a change is (valueAsName).
+ */
+const isOption = (el) => tagOf(el) === "option" || roleAttr(el) === "option";
+
 /** The structural label of `el` in `region`: see columnLabel, headerLabel; else "[content]". */
 function structuralLabel(el, region, maskSelectors, memo) {
   if (region.kind === "cell") return memoColumnLabel(region.node, maskSelectors, memo);
@@ -682,6 +733,7 @@ export function policyLabel(el, options = {}, max = options.max === undefined ? 
   let raw;
   if (region) raw = structuralLabel(el, region, maskSelectors, memo);
   else if (insideOption(el)) raw = CONTENT_LABEL;
+  else if (isOption(el)) raw = valueAsName(accessibleName(el, maskSelectors, memo));
   else raw = recordLinkName(el, accessibleName(el, maskSelectors, memo));
   const label = memo ? memoRedacted(raw, mask, max, memo) : redactLabel(mask(raw), max);
   return label || undefined;

@@ -31,6 +31,34 @@ const APOSTROPHED = /[\p{L}\p{N}\p{M}]+(?:['\u2019][\p{L}\p{N}\p{M}]+)+/gu;
  */
 const SPACELESS = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Thai}\p{Script=Lao}\p{Script=Khmer}\p{Script=Myanmar}]/u;
 const SPACELESS_RUN = new RegExp(`${SPACELESS.source}{2,}`, "gu");
+/**
+ * A run that may be text encoded in base64, standard or URL-safe (an app keeping a draft in its
+ * address: `#/share/eyJ0aXRsZSI6…`): at least 8 characters, "/" included (a path's separator, or
+ * base64's own).
+ */
+const BASE64_RUN = /[A-Za-z0-9+/_-]{8,}={0,2}/g;
+const MIN_BASE64 = 8;
+/** Control characters but whitespace: bytes that are no text. */
+const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+const UTF8 = typeof TextDecoder === "function" ? new TextDecoder("utf-8", { fatal: true }) : null;
+
+/**
+ * The text `run` encodes in base64 (standard or URL-safe, padded or not), or "" when it is not
+ * base64 of text (UTF-8 without control characters): a word such as "Settings" decodes to bytes
+ * that are no text.
+ */
+export function decodeBase64Text(run) {
+  const b64 = String(run).replace(/=+$/, "").replace(/-/g, "+").replace(/_/g, "/");
+  if (b64.length < MIN_BASE64 || b64.length % 4 === 1 || !UTF8 || typeof atob !== "function") return "";
+  let text;
+  try {
+    text = UTF8.decode(Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0)));
+  } catch {
+    return ""; // not base64, or bytes that are not UTF-8
+  }
+  return CONTROL.test(text) ? "" : text;
+}
+
 /** Pair hashes are hashed apart from words' (a pair is never confused with a two-letter word). */
 const PAIR = "\u0002";
 /** A word cut short and marked so: "Quarterly rev…", "Quarterly rev..." */
@@ -261,6 +289,20 @@ export class TypedWords {
     return out;
   }
 
+  /**
+   * `run` (BASE64_RUN) with [typed] for what is base64 of text holding a typed word: the whole
+   * run, else each part of it between slashes (a path: `pages/eyJ0aXRsZSI6…`); else as it is.
+   */
+  maskEncoded(run) {
+    const hides = (part) => {
+      const text = decodeBase64Text(part);
+      return Boolean(text) && this.mask(text, false) !== text;
+    };
+    if (hides(run)) return TYPED_MASK;
+    if (!run.includes("/")) return run;
+    return run.split("/").map((part) => (hides(part) ? TYPED_MASK : part)).join("/");
+  }
+
   /** True when `word`, shown cut short, is the start of a word typed here. */
   cutFrom(word) {
     return word.length >= MIN_PREFIX && this.cuts.has(this.hashOf(word));
@@ -276,11 +318,13 @@ export class TypedWords {
   /**
    * Replace every typed word in `text` by [typed]; runs of them become one [typed]. The text is
    * first normalised as the redaction rules will normalise it (extension/shared/redact.js), so
-   * that an encoded "Jane%20Doe" is matched as the "Jane Doe" it turns into when redacted.
+   * that an encoded "Jane%20Doe" is matched as the "Jane Doe" it turns into when redacted. With
+   * `decode`, runs of base64 of text holding a typed word are [typed] too (maskEncoded).
    */
-  mask(text) {
+  mask(text, decode = true) {
     if (typeof text !== "string" || !(this.hashes.size || this.typing.size)) return text;
     let plain = UNNORMALISED.test(text) ? normalise(text) : text;
+    if (decode) plain = plain.replace(BASE64_RUN, (run) => this.maskEncoded(run));
     plain = plain.replace(GROUPED, (n) => (this.has(n.replace(/[^\p{N}]/gu, "")) ? TYPED_MASK : n));
     const masked = plain.replace(TOKEN, (word, at, whole) => {
       if (word[0] === "[") return word;

@@ -146,7 +146,8 @@ def todomvc_dir() -> Path:
 
 # Libraries apps draw their data grids, calendars, editors, pickers, spreadsheets and boards with
 # (tests/e2e/test_grid_libraries.py, tests/e2e/test_editor_libraries.py,
-# tests/e2e/test_redteam_round4.py, tests/e2e/test_redteam_round5.py), pinned.
+# tests/e2e/test_redteam_round4.py, tests/e2e/test_redteam_round5.py,
+# tests/e2e/test_redteam_round6.py), pinned.
 NPM_PACKAGES = (
     "ag-grid-community@32.3.3",
     "tabulator-tables@6.3.1",
@@ -174,6 +175,15 @@ NPM_PACKAGES = (
     "select2@4.1.0",
     "bootstrap-select@1.13.18",
     "bootstrap@4.6.2",
+    # tests/e2e/test_redteam_round6.py (Headless UI and Radix on React, bundled by esbuild)
+    "@toast-ui/editor@3.2.2",
+    "tui-grid@4.21.22",
+    "react@18.3.1",
+    "react-dom@18.3.1",
+    "@headlessui/react@2.2.10",
+    "@radix-ui/react-select@2.4.1",
+    "esbuild@0.28.2",
+    "tributejs@5.1.3",
 )
 
 

@@ -428,7 +428,7 @@ test("a control showing a chosen value is named by it only when that looks like 
   assert.equal(policyLabel(priority), "High");
   assert.equal(policyLabel(trigger), "[content]");
   assert.equal(policyLabel(titled), "[content]");
-  // Its own aria-label names it as usual; a menu button is named by its text as any button is.
+  // Its own aria-label names it as usual; a menu button's text is held to the same shape.
   const named = h("button", { role: "combobox", "aria-label": "Assignee" }, "Thaddeus Wrexham");
   const menu = h("button", { "aria-haspopup": "menu" }, "Bulk actions");
   h("body", {}, named, menu);
@@ -438,4 +438,47 @@ test("a control showing a chosen value is named by it only when that looks like 
   const status = h("button", { id: "status", "aria-haspopup": "listbox", "aria-labelledby": "status-label status" }, "Open");
   documentOf(h("body", {}, h("span", { id: "status-label" }, "Status"), status));
   assert.equal(policyLabel(status), "Status Open");
+});
+
+test("a picker built from a menu: its toggle, its menu's items and options are named by vocabulary only", () => {
+  // A Bootstrap dropdown: the toggle's text set to the chosen colleague, the menu just after it.
+  const toggle = h("button", { class: "dropdown-toggle", "aria-haspopup": "true", "aria-expanded": "true" }, "Thaddeus Wrexham");
+  const person = h("a", { class: "dropdown-item", href: "#" }, "Perpetua Holloway");
+  const word = h("a", { class: "dropdown-item", href: "#" }, "In progress");
+  h("div", { class: "dropdown" }, toggle, h("div", { class: "dropdown-menu" }, person, word));
+  assert.equal(policyLabel(toggle), "[content]");
+  assert.equal(policyLabel(person), "[content]");
+  assert.equal(policyLabel(word), "In progress");
+  // Bootstrap 5's toggle (aria-expanded only), an accordion's heading: the same.
+  const expanded = h("button", { "aria-expanded": "false" }, "Ottoline Marchbank");
+  const section = h("button", { "aria-expanded": "false" }, "Shipping details");
+  const closed = h("button", { "aria-expanded": "false" }, "Menu");
+  const after = h("button", {}, "Leofric Dunmore");
+  h("body", {}, expanded, section, h("div", {}, closed, h("div", {}, after)));
+  assert.equal(policyLabel(expanded), "[content]");
+  assert.equal(policyLabel(section), "Shipping details");
+  // Only an open disclosure's (or a popup's) next sibling is its popup.
+  assert.equal(policyLabel(after), "Leofric Dunmore");
+  // Headless UI's Menu: its items in a portal, the menu labelled by its button.
+  const button = h("button", { id: "menu-button", "aria-haspopup": "menu", "aria-expanded": "true" }, "Perpetua Holloway");
+  const entry = h("button", { role: "menuitem" }, "Ottoline Marchbank");
+  const state = h("button", { role: "menuitem" }, "In review");
+  const unrelated = h("button", {}, "Thaddeus Wrexham");
+  documentOf(h("body", {}, h("div", {}, button), h("p", { id: "note" }, "Notes"), h("div", { role: "menu", "aria-labelledby": "menu-button" }, entry, state), h("div", { "aria-labelledby": "note" }, unrelated)));
+  assert.equal(policyLabel(button), "[content]");
+  assert.equal(policyLabel(entry), "[content]");
+  assert.equal(policyLabel(state), "In review");
+  assert.equal(policyLabel(unrelated), "Thaddeus Wrexham");
+  // Radix's items: role=option, aria-labelledby their text.
+  const text = h("span", { id: "item-text" }, "Thaddeus Wrexham");
+  const item = h("div", { role: "option", "aria-labelledby": "item-text" }, text);
+  const high = h("span", { id: "high-text" }, "High");
+  const highItem = h("div", { role: "option", "aria-labelledby": "high-text" }, high);
+  documentOf(h("body", {}, h("div", { role: "listbox" }, item, highItem)));
+  assert.equal(policyLabel(item), "[content]");
+  assert.equal(policyLabel(highItem), "High");
+  // Its own aria-label still names it.
+  const named = h("button", { "aria-haspopup": "menu", "aria-label": "Assignee" }, "Thaddeus Wrexham");
+  h("body", {}, named);
+  assert.equal(policyLabel(named), "Assignee");
 });

@@ -21,6 +21,11 @@ export function h(tag, attrs = {}, ...children) {
     children: kids,
     parentElement: null,
     getAttribute: (name) => (name in attrs ? String(attrs[name]) : null),
+    get previousElementSibling() {
+      const siblings = node.parentElement ? node.parentElement.children : [];
+      const at = siblings.indexOf(node);
+      return at > 0 ? siblings[at - 1] : null;
+    },
     get textContent() {
       return children.map((c) => (typeof c === "string" ? c : c.textContent)).join(" ");
     },

@@ -6,6 +6,7 @@ import { redactUrl } from "../../extension/shared/redact.js";
 import { sanitizeEvent } from "../../extension/shared/events.js";
 import { buildSelector } from "../../extension/shared/selector.js";
 import {
+  decodeBase64Text,
   editorDrawing,
   MAX_TRANSFER_CHARS,
   MAX_TYPED_HASHES,
@@ -205,4 +206,21 @@ test("text pasted or dropped: plain text, else links, else HTML without its tags
   const typed = new TypedWords(3);
   typed.addText(transferredText(data({ "text/plain": "quarterly layoffs" })));
   assert.equal(typed.mask("Draft: quarterly layoffs"), "Draft: [typed]");
+});
+
+test("typed words encoded in base64 (a draft kept in the address) are masked", () => {
+  const typed = new TypedWords(11);
+  typed.addText("Quenby Larkspur overdue");
+  const json = JSON.stringify({ title: "Quenby Larkspur", body: "overdue" });
+  const url = Buffer.from(json).toString("base64url");
+  const std = Buffer.from(json).toString("base64");
+  assert.equal(decodeBase64Text(url), json);
+  assert.equal(typed.mask(`/drafts/${url}`), "/drafts/[typed]");
+  assert.equal(typed.mask(`#/share/${std}/edit`), "#/share/[typed]/edit");
+  assert.equal(redactUrl(`https://app.example.com/s/${encodeURIComponent(std)}`, [], (t) => typed.mask(t)), "https://app.example.com/s/[typed]");
+  // Base64 of text without a typed word, and words that are no base64 of text, are kept.
+  const other = Buffer.from(JSON.stringify({ title: "Weekly report" })).toString("base64url");
+  assert.equal(typed.mask(`/drafts/${other}`), `/drafts/${other}`);
+  assert.equal(decodeBase64Text("Settings"), "");
+  assert.equal(typed.mask("Notifications Description quenby"), "Notifications Description [typed]");
 });
