@@ -8,6 +8,7 @@ import {
   KEY_GATE, KEY_LAST_CONTACT, KEY_PAUSES, KEY_STATE, readKey, writeKeys,
 } from "../shared/storage.js";
 import { loadConfig } from "./config.js";
+import { registerPageWorld } from "./page-world.js";
 import { remember, showAll } from "./tab-status.js";
 
 /** Persisted fields (chrome.storage.local). `connected` is live only. */
@@ -89,6 +90,7 @@ export async function publishGate() {
     await remember(gate);
   }
   await showAll(gate, state.connected);
+  registerPageWorld(gate.work_origins); // not waited for: nothing above may wait on it
   return gate;
 }
 

@@ -453,3 +453,20 @@ def test_paste_taken_and_stopped_on_window(
     titles = {c["title"] for c in of_type(queued_events(), "click")}
     assert titles == {"Board", "[typed] - Board"}, titles
     check_clean(npm_capturing, live_server, [first, second], run_workers)
+
+
+NATIVE = """() => [window.prompt, Clipboard.prototype.readText, Clipboard.prototype.read]
+    .map((fn) => Function.prototype.toString.call(fn).includes("[native code]"))"""
+
+
+def test_the_page_world_script_runs_on_work_apps_only(capturing, pages, queued_events):
+    """content/page-world.js changes the page's own window.prompt and clipboard reads, which a
+    page can notice: it is registered for the policy's work apps (background/page-world.js), so
+    another site (here the same pages from `localhost`) keeps the browser's own."""
+    page = open_app(capturing, pages, queued_events, "/round6/clipboard.html")
+    assert page.evaluate(NATIVE) == [False, False, False]
+    elsewhere = capturing.open(
+        pages.url("/round6/clipboard.html").replace("127.0.0.1", "localhost")
+    )
+    elsewhere.wait_for_selector("body[data-ready=yes]")
+    assert elsewhere.evaluate(NATIVE) == [True, True, True]
