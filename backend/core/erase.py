@@ -102,23 +102,40 @@ def delete_shard(r: redis.Redis, storage: Storage, entry: dict, reason: str, at:
     pipe.execute()
 
 
+def deleted_lines(storage: Storage) -> dict[str, dict]:
+    """Return, per batch id whose last manifest line deletes its shard, that line."""
+    return {k: v for k, v in latest(read_manifest(storage)).items() if v["op"] == "deleted"}
+
+
 def deleted_in_manifest(storage: Storage, batch_id: str) -> dict | None:
     """Return the manifest line deleting `batch_id`'s shard if that is its last line, else None
     (read only for a shard found missing, so the whole manifest is read rarely)."""
-    last = latest(read_manifest(storage)).get(batch_id)
-    return last if last is not None and last["op"] == "deleted" else None
+    return deleted_lines(storage).get(batch_id)
 
 
 def erase_from_shard(
-    r: redis.Redis, storage: Storage, entry: dict, contributor: str, at: int
+    r: redis.Redis,
+    storage: Storage,
+    entry: dict,
+    contributor: str,
+    at: int,
+    deleted: dict[str, dict] | None = None,
 ) -> int:
-    """Rewrite (or delete, once empty) one shard without `contributor`; return records removed."""
+    """Rewrite (or delete, once empty) one shard without `contributor`; return records removed.
+
+    `deleted` is `deleted_lines` of the manifest, read once per erasure (else read here when the
+    shard is missing): a shard whose delete was cut short after its manifest line is finished,
+    never rewritten (a `rewritten` line after `deleted` would bring it back to every copy).
+    """
     shard, card_path = shard_paths(entry["date"], entry["batch_id"])
     data = storage.read_or_none(shard)
-    last = deleted_in_manifest(storage, entry["batch_id"]) if data is None else None
+    if deleted is None:
+        deleted = deleted_lines(storage) if data is None else {}
+    last = deleted.get(entry["batch_id"])
     if last is not None:  # a delete cut short: finish it
+        records = decode_shard(data) if data is not None else []
         delete_shard(r, storage, entry, last["reason"], at)
-        return 0
+        return sum(x.get("contributor") == contributor for x in records)
     if data is None:
         # Indexed, under the lock every shard writer holds, listed live by the manifest, yet not
         # there: the datasets are not where this worker looks. Taking the employee out of the
@@ -181,8 +198,9 @@ def finish_erasure(r: redis.Redis, datasets, secret: str, employee: str, receipt
     shards = []
     storage = open_storage(datasets)
     with datasets_lock(r) as lock:
+        deleted = deleted_lines(storage)  # under the lock every shard writer holds
         for entry in batches_with(r, contributor):
-            removed = erase_from_shard(r, storage, entry, contributor, at)
+            removed = erase_from_shard(r, storage, entry, contributor, at, deleted)
             if removed:
                 shards.append({"batch_id": entry["batch_id"], "removed": removed})
             lock.reacquire()  # a hundred shards must not outlive the lock's timeout

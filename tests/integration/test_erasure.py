@@ -516,3 +516,28 @@ def test_a_delete_cut_short_after_its_manifest_line_is_finished_by_the_next(
     assert storage.read_or_none(card_path_of(shard)) is None
     ops = [e["op"] for e in read_manifest(storage) if e.get("batch_id") == batch_id]
     assert ops == ["sealed", "deleted"]
+
+
+def test_a_shard_whose_delete_was_cut_short_is_not_brought_back_by_an_erasure(redis_conn, settings):
+    """Retention says in the manifest that an expired shard is deleted, then deletes it; cut
+    short between the two, the shard is still there and indexed. An erasure of one of its
+    contributors rewrote it, a `rewritten` line after `deleted` that brought it back to every
+    copy; it finishes the delete instead (its records of the employee counted as removed)."""
+    from backend.core.dataset_manifest import append
+
+    sealed_mix(redis_conn, settings, batches=1)
+    (shard,) = shards(settings)
+    (batch_id,) = index(redis_conn)
+    storage = store(settings)
+    line = {"op": "deleted", "at": "2026-11-29T00:00:00Z", "reason": "retention"}
+    append(storage, [{**line, "batch_id": batch_id, "path": shard, "revision": 2, "events": 0}])
+
+    receipt = erase_employee(redis_conn, settings.datasets_location, settings.secret, "alice")
+
+    assert receipt["removed_sealed"] == 3, receipt
+    ops = [e["op"] for e in read_manifest(storage) if e.get("batch_id") == batch_id]
+    assert ops == ["sealed", "deleted"]
+    assert storage.read_or_none(shard) is None
+    assert storage.read_or_none(card_path_of(shard)) is None
+    assert index(redis_conn) == {}
+    assert json.loads(redis_conn.hget(keys.KEY_BATCHES_DELETED, batch_id))["reason"] == "retention"
