@@ -28,7 +28,7 @@ from .cli_support import (
     settings_and_url,
 )
 from .core import actions, pauses
-from .core.config import ConfigError, Settings, load_settings
+from .core.config import ConfigError, Settings, load_settings, os_problem
 from .core.db import RedisUnavailableError, connect, safe_url
 from .core.policy import get_policy
 from .core.private import PRIVATE_UMASK, exposed, make_private_dir
@@ -97,9 +97,8 @@ def own_data_dir(data_dir: Path) -> None:
         if not data_dir.is_dir():
             raise NotADirectoryError(20, "Not a directory", str(data_dir))
     except OSError as err:
-        where = f"{err.filename}: " if err.filename else ""
         raise CLIError(
-            f"OVERT_DATA_DIR {data_dir} cannot be used ({where}{err.strerror or err}): "
+            f"OVERT_DATA_DIR {data_dir} cannot be used ({os_problem(err)}): "
             f"set OVERT_DATA_DIR to a folder this user can write"
         ) from None
 
@@ -155,8 +154,7 @@ def _record(data_dir: Path, url: str) -> Path | str:
     try:
         return write_pointer(data_dir, url)
     except OSError as err:
-        where = f"{err.filename}: " if err.filename else ""
-        return f"{where}{err.strerror or err}"
+        return os_problem(err)
 
 
 def _pointer_line(pointer: Path | str, data_dir: Path) -> str:

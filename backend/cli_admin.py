@@ -20,6 +20,7 @@ from .core.audit import (
 )
 from .core.audit import audit as append
 from .core.clock import iso
+from .core.config import os_problem
 from .rollout import WEB_STORE_UPDATE_URL, RolloutError, chrome_policy
 
 
@@ -40,9 +41,8 @@ class AuditGroup(click.Group):
         except AuditArchiveError as err:
             raise CLIError(str(err)) from None
         except OSError as err:
-            where = f"{err.filename}: " if err.filename else ""
             raise CLIError(
-                f"the audit archive cannot be used ({where}{err.strerror or err}); nothing was "
+                f"the audit archive cannot be used ({os_problem(err)}); nothing was "
                 f"moved out of Redis: set OVERT_DATA_DIR to the data dir, one this user can write"
             ) from None
 

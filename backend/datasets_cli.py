@@ -18,7 +18,7 @@ import redis
 from .cli_support import CLIError, default_actor, redis_client
 from .core import dataset_ops
 from .core.audit import AuditChainError, audit
-from .core.config import Settings, load_settings
+from .core.config import Settings, load_settings, os_problem
 from .core.dataset_manifest import ManifestError
 from .core.dataset_schema import arrow_schema_text, json_schema
 from .core.dataset_storage import Storage, open_storage
@@ -141,12 +141,6 @@ def _out_folder(out: str, storage: Storage | None = None) -> Path:
     except OSError as err:
         raise DatasetsError(f"cannot write to --out {out}: {os_problem(err)}") from None
     return path
-
-
-def os_problem(err: OSError) -> str:
-    """Say what failed on which file, in words: no exception class names."""
-    where = f"{err.filename}: " if err.filename else ""
-    return f"{where}{err.strerror or err}"
 
 
 class DatasetsGroup(click.Group):

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import redis
 
+from .core.config import os_problem
 from .core.private import PRIVATE_UMASK, make_private_dir
 
 SOCKET_NAME = "redis.sock"
@@ -65,10 +66,9 @@ class EmbeddedRedis:
             if not self.dir.is_dir():
                 raise NotADirectoryError(20, "Not a directory", str(self.dir))
         except OSError as err:  # the data dir is a file, or cannot be made or written here
-            where = f"{err.filename}: " if err.filename else ""
             raise EmbeddedRedisError(
                 f"OVERT_DATA_DIR {self.dir.parent} cannot hold the embedded Redis "
-                f"({where}{err.strerror or err}): set OVERT_DATA_DIR to a folder this user can "
+                f"({os_problem(err)}): set OVERT_DATA_DIR to a folder this user can "
                 f"write, or OVERT_REDIS_URL to a Redis"
             ) from None
         sock = self.dir / SOCKET_NAME

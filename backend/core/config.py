@@ -95,16 +95,21 @@ def _read_secret(path: Path) -> str:
     return value
 
 
+def os_problem(err: OSError) -> str:
+    """Say what failed on which file, in words (no exception class names): for one-line errors."""
+    where = f"{err.filename}: " if err.filename else ""
+    return f"{where}{err.strerror or err}"
+
+
 def _kept_secret(data_dir: Path, name: str) -> str:
     """Return the secret `name` kept in the data dir, or raise ConfigError when the data dir
     cannot hold it (a file, a folder that cannot be made or read)."""
     try:
         return _read_or_create_secret(data_dir / name)
     except OSError as err:
-        where = f"{err.filename}: " if err.filename else ""
         raise ConfigError(
             f"OVERT_DATA_DIR {data_dir} cannot keep the generated {name} "
-            f"({where}{err.strerror or err}): set OVERT_DATA_DIR to a folder this user can write"
+            f"({os_problem(err)}): set OVERT_DATA_DIR to a folder this user can write"
         ) from None
 
 

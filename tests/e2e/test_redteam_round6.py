@@ -96,6 +96,25 @@ def on_clipboard(page, text: str) -> None:
     page.evaluate("(text) => navigator.clipboard.writeText(text)", text)
 
 
+def paste_then_open_its_tab(capturing, pages, queued_events, path: str, into: str) -> list[str]:
+    """Open `path`, paste two new words with Ctrl+V in `into` (the page shows them in its
+    title and a tab), click the tab and Done; return the words. The labels of the clicks are
+    asserted: `into`'s own, the tab's as typed, Done's."""
+    first, second = token(), token()
+    page = open_app(capturing, pages, queued_events, path)
+    page.wait_for_selector("body[data-ready=yes]")
+    on_clipboard(page, f"{first} {second}")
+    page.click(into)
+    page.keyboard.press("Control+V")
+    wait_for(lambda: second in page.title(), 5, message="the paste in the title")
+    page.click(f"#tabs button >> text={first}")
+    page.click("#done")
+    arrived(queued_events, "click", target__selector="#done")
+    labels = click_labels(queued_events)
+    assert labels == [None, "[typed]", "Done"], labels
+    return [first, second]
+
+
 @pytest.mark.parametrize(
     ("button", "name"),
     [("#paste-button", "Paste from clipboard"), ("#paste-items", "Paste as text")],
@@ -149,19 +168,10 @@ def test_clipboard_data_of_a_paste_shown_elsewhere(
     """A paste zone (a div, no field) whose own paste listener reads event.clipboardData,
     cancels the paste and shows the text in a heading, the title, a list, a tab and an output;
     the tab is clicked."""
-    first, second = token(), token()
-    page = open_app(npm_capturing, pages, queued_events, "/round6/clipboard.html")
-    page.wait_for_selector("body[data-ready=yes]")
-    on_clipboard(page, f"{first} {second}")
-    page.click("#zone")
-    page.keyboard.press("Control+V")
-    wait_for(lambda: second in page.title(), 5, message="the paste in the title")
-    page.click(f"#tabs button >> text={first}")
-    page.click("#done")
-    arrived(queued_events, "click", target__selector="#done")
-    labels = click_labels(queued_events)
-    assert labels == [None, "[typed]", "Done"], labels
-    check_clean(npm_capturing, live_server, [first, second], run_workers)
+    words = paste_then_open_its_tab(
+        npm_capturing, pages, queued_events, "/round6/clipboard.html", "#zone"
+    )
+    check_clean(npm_capturing, live_server, words, run_workers)
 
 
 def test_dropdown_picker_of_colleagues(
@@ -438,21 +448,12 @@ def test_paste_taken_and_stopped_on_window(
     """A page whose own paste listener on window, in the capture phase, takes every paste before
     anything else sees it (cancelled and stopped): the text shown as a card, in the title and a
     tab; the tab clicked."""
-    first, second = token(), token()
-    page = open_app(npm_capturing, pages, queued_events, "/round6/window-paste.html")
-    page.wait_for_selector("body[data-ready=yes]")
-    on_clipboard(page, f"{first} {second}")
-    page.click("h1")
-    page.keyboard.press("Control+V")
-    wait_for(lambda: second in page.title(), 5, message="the paste in the title")
-    page.click(f"#tabs button >> text={first}")
-    page.click("#done")
-    arrived(queued_events, "click", target__selector="#done")
-    labels = click_labels(queued_events)
-    assert labels == [None, "[typed]", "Done"], labels
+    words = paste_then_open_its_tab(
+        npm_capturing, pages, queued_events, "/round6/window-paste.html", "h1"
+    )
     titles = {c["title"] for c in of_type(queued_events(), "click")}
     assert titles == {"Board", "[typed] - Board"}, titles
-    check_clean(npm_capturing, live_server, [first, second], run_workers)
+    check_clean(npm_capturing, live_server, words, run_workers)
 
 
 NATIVE = """() => [window.prompt, Clipboard.prototype.readText, Clipboard.prototype.read]
