@@ -61,7 +61,7 @@ import pytest
 from tests.e2e.e2e_harness import wait_for
 from tests.e2e.events_helpers import of_type
 from tests.e2e.redteam import check_clean, prefixes, token
-from tests.e2e.test_label_policy import arrived, open_app
+from tests.e2e.test_label_policy import arrived, open_app, set_policy
 from tests.e2e.test_redteam_round3 import saved
 from tests.e2e.test_redteam_round4 import click_labels
 
@@ -460,14 +460,24 @@ NATIVE = """() => [window.prompt, Clipboard.prototype.readText, Clipboard.protot
     .map((fn) => Function.prototype.toString.call(fn).includes("[native code]"))"""
 
 
-def test_the_page_world_script_runs_on_work_apps_only(capturing, pages, queued_events):
+def test_the_page_world_script_runs_on_work_apps_only(capturing, pages, queued_events, admin):
     """content/page-world.js changes the page's own window.prompt and clipboard reads, which a
     page can notice: it is registered for the policy's work apps (background/page-world.js), so
-    another site (here the same pages from `localhost`) keeps the browser's own."""
+    another site (here the same pages from `localhost`) keeps the browser's own, until the
+    policy names it: then its next load has the script."""
     page = open_app(capturing, pages, queued_events, "/round6/clipboard.html")
     assert page.evaluate(NATIVE) == [False, False, False]
-    elsewhere = capturing.open(
-        pages.url("/round6/clipboard.html").replace("127.0.0.1", "localhost")
-    )
+    other = pages.url("/round6/clipboard.html").replace("127.0.0.1", "localhost")
+    elsewhere = capturing.open(other)
     elsewhere.wait_for_selector("body[data-ready=yes]")
     assert elsewhere.evaluate(NATIVE) == [True, True, True]
+
+    localhost = pages.origin.replace("127.0.0.1", "localhost")
+    set_policy(admin, allowed_origins=[pages.origin, localhost])
+
+    def wrapped_after_a_load() -> bool:
+        elsewhere.reload()
+        elsewhere.wait_for_selector("body[data-ready=yes]")
+        return elsewhere.evaluate(NATIVE) == [False, False, False]
+
+    wait_for(wrapped_after_a_load, 10, message="the page-world script on the newly named origin")
