@@ -31,6 +31,10 @@ let pageViewSent = false;
 let page = randomToken("p_"); // this page visit; a new one per SPA route
 const timings = []; // per observation sent from this page: [ms to build it, ms in all]
 let leaving = false; // set on pagehide: a navigation in this tab is not the tab being hidden
+// In the back-forward cache (pagehide with `persisted`), then being restored from it: nothing is
+// captured until the gate, pauses and typed words are read again (onRestored).
+let cached = false;
+let resync = null; // while restoring: which storage changes arrived meanwhile (newer than a read)
 let maskSelectors = [];
 const scroll = { max: 0, sent: 0, timer: null };
 let visit = null; // a page view or route change waiting for its page to settle (describeLater)
@@ -40,7 +44,8 @@ const typing = new Map(); // element -> {count, timer}
 let openedByWorkApp = false;
 
 // Nothing is emitted before the session's salt is known: typed words could not be masked.
-const allowed = (type) => !stopped && !paused && typed.ready && gateAllows(gate, location.origin, categoryOf(type));
+const allowed = (type) =>
+  !stopped && !cached && !paused && typed.ready && gateAllows(gate, location.origin, categoryOf(type));
 const mask = (text) => typed.mask(text);
 const labelOptions = () => ({ maskSelectors, mask });
 
@@ -332,6 +337,10 @@ function flushPending() {
 
 function onStorageChange(changes, area) {
   if (area !== "session") return;
+  if (resync) {
+    resync.pauses ||= Boolean(changes[KEY_PAUSES]);
+    resync.gate ||= Boolean(changes[KEY_GATE]);
+  }
   if (changes[KEY_PAUSES]) {
     paused = Object.keys(changes[KEY_PAUSES].newValue || {}).length > 0;
     if (paused) {
@@ -366,6 +375,46 @@ function onWorkerMessage(message, sender, sendResponse) {
   }
 }
 
+/** Say hello to the worker (privacy signals); its reply holds the gate and the typed words. */
+function hello() {
+  const signals = { dnt: navigator.doNotTrack === "1", gpc: navigator.globalPrivacyControl === true };
+  return send({ type: "content-hello", signals });
+}
+
+/**
+ * Back or Forward to this page brought it back from the back-forward cache: the browser kept it
+ * frozen instead of loading it again, so no new content script starts, yet it is a new visit of
+ * the page, as a load would be: a new page visit with its page view (the tab's sequence reads
+ * "home, other page, home"). Storage changes made while the page was frozen (a pause, a
+ * withdrawn category, words typed in the tab's other page) may never have reached it, so the
+ * gate, the pauses and the typed words are read again before anything is captured.
+ */
+async function onRestored() {
+  if (visit) forgetVisit(); // nothing settles in a frozen page; none should be left, all the same
+  dropPending();
+  scroll.max = 0;
+  scroll.sent = 0;
+  page = randomToken("p_");
+  structure.newVisit();
+  pageViewSent = false;
+  leaving = false;
+  resync = { pauses: false, gate: false };
+  const [reply, stored] = await Promise.all([
+    hello(),
+    chrome.storage.session.get(KEY_PAUSES).catch(() => ({})),
+  ]);
+  const { pauses, gate: gateChanged } = resync;
+  resync = null;
+  cached = false;
+  // A change that arrived while these were read is newer than what was read: it stays.
+  if (!pauses) paused = Object.keys((stored && stored[KEY_PAUSES]) || {}).length > 0;
+  if (reply && reply.ok) {
+    openedByWorkApp = reply.opened_by_work_app === true;
+    adoptTyped(reply.typed);
+  }
+  applyGate(reply && reply.ok && !gateChanged ? reply.gate : gate); // sends the page view
+}
+
 /** Start capturing: subscribe to the gate first, then ask the worker for its current value. */
 export async function start() {
   chrome.storage.onChanged.addListener(onStorageChange);
@@ -381,13 +430,16 @@ export async function start() {
   watchTypingNow();
   window.addEventListener("scroll", onScroll, { passive: true });
   document.addEventListener("visibilitychange", onVisibilityChange);
-  window.addEventListener("pagehide", () => {
+  window.addEventListener("pagehide", (ev) => {
     leaving = true; // fired before the unloading page turns hidden (HTML: "unload a document")
     flushPending();
+    if (ev.persisted && ev.isTrusted) cached = true; // kept in the back-forward cache: it may come back
+  });
+  window.addEventListener("pageshow", (ev) => {
+    if (ev.persisted && ev.isTrusted) onRestored();
   });
   watchRoutes(onRouteChange);
-  const signals = { dnt: navigator.doNotTrack === "1", gpc: navigator.globalPrivacyControl === true };
-  const reply = await send({ type: "content-hello", signals });
+  const reply = await hello();
   if (reply && reply.ok) {
     openedByWorkApp = reply.opened_by_work_app === true;
     adoptTyped(reply.typed);

@@ -71,14 +71,17 @@ def other_pages():
 
 @pytest.fixture
 def launch_browser(playwright_instance, chromium_executable, tmp_path):
-    """Return launch(server, token, **knobs) -> ExtensionBrowser; every browser is closed after."""
+    """Return launch(server, token, bfcache=False, **knobs) -> ExtensionBrowser (`bfcache`: with
+    Chromium's back-forward cache on, as outside Playwright); every browser is closed after."""
     browsers: list[ExtensionBrowser] = []
 
-    def launch(server: str | None, token: str | None, **knobs) -> ExtensionBrowser:
+    def launch(
+        server: str | None, token: str | None, bfcache: bool = False, **knobs
+    ) -> ExtensionBrowser:
         n = len(browsers)
         ext_dir = prepare_extension(tmp_path / f"extension-{n}", server, token, **knobs)
         browser = ExtensionBrowser(
-            playwright_instance, chromium_executable, ext_dir, tmp_path / f"profile-{n}"
+            playwright_instance, chromium_executable, ext_dir, tmp_path / f"profile-{n}", bfcache
         )
         browsers.append(browser)
         return browser

@@ -129,11 +129,16 @@ def prepare_extension(target: Path, server: str | None, token: str | None, **kno
 class ExtensionBrowser:
     """A persistent Chromium context with the extension loaded, and helpers to drive it."""
 
-    def __init__(self, playwright, executable: str, ext_dir: Path, profile_dir: Path):
+    def __init__(
+        self, playwright, executable: str, ext_dir: Path, profile_dir: Path, bfcache: bool = False
+    ):
         self.playwright = playwright
         self.executable = executable
         self.ext_dir = ext_dir
         self.profile_dir = profile_dir
+        # Playwright turns the back-forward cache off; Chromium has it on, so a test of pages
+        # restored from it asks for it back.
+        self.ignore_default_args = ["--disable-back-forward-cache"] if bfcache else None
         self.context = None
         self.launch()
 
@@ -143,6 +148,7 @@ class ExtensionBrowser:
             str(self.profile_dir),
             executable_path=self.executable,
             headless=True,
+            ignore_default_args=self.ignore_default_args,
             args=[
                 *CHROMIUM_ARGS,
                 f"--disable-extensions-except={self.ext_dir}",
