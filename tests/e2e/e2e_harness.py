@@ -71,6 +71,12 @@ class _PagesHandler(http.server.SimpleHTTPRequestHandler):
     """Static test pages; any /app/... path serves the SPA page (as a real SPA server would)."""
 
     mounts: typing.ClassVar[dict[str, Path]] = {}
+    requests: typing.ClassVar[list[tuple[str, str | None]]] = []
+
+    def send_head(self):
+        # What the browser asked for, and why (Sec-Purpose: "prefetch;prerender" for a prerender).
+        self.requests.append((self.path, self.headers.get("Sec-Purpose")))
+        return super().send_head()
 
     def translate_path(self, path):
         clean = path.split("?", 1)[0].split("#", 1)[0]
@@ -94,7 +100,10 @@ class PagesServer:
 
     def __init__(self):
         self.mounts: dict[str, Path] = {}
-        handler_class = type("PagesHandler", (_PagesHandler,), {"mounts": self.mounts})
+        self.requests: list[tuple[str, str | None]] = []  # (path, Sec-Purpose) of each request
+        handler_class = type(
+            "PagesHandler", (_PagesHandler,), {"mounts": self.mounts, "requests": self.requests}
+        )
         handler = functools.partial(handler_class, directory=str(PAGES))
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.origin = f"http://127.0.0.1:{self.httpd.server_address[1]}"
