@@ -112,6 +112,31 @@ against `{MANIFEST}` with `overt datasets verify`; sync a copy with
     return f"---\n{to_yaml(header())}\n---\n\n{body}"
 
 
+def header_problem(readme: str, data_files: str = SHARD_GLOB) -> str | None:
+    """Say what is wrong with the YAML header of dataset card `readme` (whose shards
+    `data_files` matches), or None: `load_dataset(<folder>)` reads the data with its features and
+    data files, so one edited (a feature's type, one left out, other files) loads the data
+    wrongly or not at all. The header is fixed (`header`): anything else is a fault."""
+    if not readme.startswith("---\n") or "\n---\n" not in readme[3:]:
+        return "has no YAML header (the features and data files readers load with)"
+    try:
+        found = yaml.safe_load(readme[4:].split("\n---\n", 1)[0])
+    except yaml.YAMLError:
+        return "its YAML header does not parse"
+    wanted = header(data_files)
+    if not isinstance(found, dict):
+        return "its YAML header is not a mapping"
+    for key in wanted:
+        if found.get(key) != wanted[key]:
+            return (
+                f"its YAML header's {key} is not this dataset's (schema {DATASET_SCHEMA_VERSION})"
+            )
+    extra = sorted(set(found) - set(wanted))
+    if extra:
+        return f"its YAML header has keys no Overt card has: {', '.join(extra)}"
+    return None
+
+
 def for_jsonl(readme: str) -> str:
     """Return the card of a JSONL export from the dataset's card `readme` (the same datasheet,
     the header and the loading example naming the JSONL files)."""

@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 import redis
 
 from . import keys
-from .dataset_manifest import ManifestError, missing_live_shard
+from .dataset_manifest import LIVE, ManifestError, latest, missing_live_shard, read_manifest
 from .dataset_schema import from_table, to_table
 from .dataset_storage import Storage, atomic_write, open_storage
 
@@ -137,12 +137,48 @@ def manifest_entry(op: str, card: dict, card_bytes: bytes, at: str, reason: str 
     }
 
 
-def shards_to_read(storage: Storage) -> list[str]:
-    """The shards on `storage` to read, in path order; ManifestError naming a shard the manifest
-    holds as live that is not there (a copy or a sync cut short): reading the others alone would
-    give a dataset without it, and say nothing."""
+class Shard(str):
+    """A shard's path, with the sha256 its manifest line names (None in a dataset without a
+    manifest): `read_shard_checked` refuses other bytes."""
+
+    sha256: str | None = None
+    line: int | None = None
+
+
+def shards_to_read(storage: Storage) -> list[Shard]:
+    """The shards the manifest holds as live, in path order; ManifestError naming one that is
+    not there (a copy or a sync cut short): reading the others alone would give a dataset
+    without it, and say nothing.
+
+    Only those: a shard file the manifest says is deleted (an erasure's delete cut short, a
+    backup put back) or never sealed is not read, so a split or a steps export never carries
+    records an erasure removed (`overt datasets verify` names such a file). A dataset without
+    a manifest (shards written by hand) is read as it lies.
+    """
     paths = storage.glob(SHARD_GLOB)
+    entries = read_manifest(storage)
+    if not entries:
+        return [Shard(path) for path in paths]
     missing = missing_live_shard(storage, set(paths))
     if missing:
         raise ManifestError(missing)
-    return paths
+    shards = []
+    for entry in latest(entries).values():
+        if entry.get("op") in LIVE:
+            shard = Shard(entry["path"])
+            shard.sha256, shard.line = entry["sha256"], entry["line"]
+            shards.append(shard)
+    return sorted(shards)
+
+
+def read_shard_checked(storage: Storage, shard: str) -> bytes:
+    """Return a shard's bytes; ManifestError when they are not those its manifest line names
+    (damaged, or replaced, such as by a revision from before an erasure)."""
+    data = storage.read(shard)
+    expected = getattr(shard, "sha256", None)
+    if expected is not None and sha256(data) != expected:
+        raise ManifestError(
+            f"{shard}: sha256 does not match manifest line {shard.line} (damaged or replaced); "
+            f"nothing written: run overt datasets verify"
+        )
+    return data

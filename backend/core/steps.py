@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 from .dataset_readme import README
 from .dataset_schema import from_table
 from .dataset_storage import open_storage
-from .datasets import open_shard, shards_to_read
+from .datasets import open_shard, read_shard_checked, shards_to_read
 from .steps_card import STEPS, steps_card
 
 # A page view this soon after an action on the page is that action's effect, not a `goto`.
@@ -334,7 +334,7 @@ class SessionGroups:
         """Read the key columns of every shard and pack its units into groups."""
         plan = cls()
         for shard in shards:
-            file = open_shard(storage.read(shard), shard)
+            file = open_shard(read_shard_checked(storage, shard), shard)
             names = set(file.schema_arrow.names)
             columns = [c for c in KEY_COLUMNS if c in names]
             if "elements" in names:
@@ -391,7 +391,7 @@ class SessionGroups:
         parts = [tmp / f"group-{g}.pickle" for g in range(self.groups)]
         base = 0  # rows of the shards before this one
         for shard in shards:
-            file = open_shard(storage.read(shard), shard)
+            file = open_shard(read_shard_checked(storage, shard), shard)
             names = set(file.schema_arrow.names)
             columns = [c for c in COLUMNS if c in names]
             keys = [c for c in KEY_COLUMNS if c in names]
