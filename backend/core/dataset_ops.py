@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -181,6 +182,7 @@ def _checked_copy(storage: Storage, entry: dict, seen: int) -> tuple[bytes, byte
 
 # How many times an export starts again when the dataset changes under it.
 EXPORT_TRIES = 5
+EXPORT_BACKOFF = 0.2  # seconds before the second try, doubled at each (3 s in all)
 
 
 def _snapshot(storage: Storage) -> tuple[list[bytes], bytes | None]:
@@ -256,6 +258,8 @@ def export(storage: Storage, out: Path, fmt: str = "parquet", since: int = 0) ->
     _refuse_unseen(target, out, lines, since)
     for attempt in range(EXPORT_TRIES):
         lines, readme = _snapshot(storage)
+        if len(lines) < since:  # the card lags behind lines the copy already applied
+            return {"copied": 0, "removed": 0, "records": 0, "lines": since}
         try:
             result = _apply(storage, target, lines, fmt, since)
         except _Changed:
@@ -264,6 +268,8 @@ def export(storage: Storage, out: Path, fmt: str = "parquet", since: int = 0) ->
                     f"the dataset changed {EXPORT_TRIES} times during the export (sealing, "
                     f"erasure or retention): nothing more copied; export again"
                 ) from None
+            # An erasure or a retention run rewrites its card last: give it time to finish.
+            time.sleep(EXPORT_BACKOFF * 2**attempt)
             continue
         break
     target.write(MANIFEST, b"".join(line + b"\n" for line in lines))
