@@ -35,7 +35,7 @@ from .datasets import (
     open_shard,
     read_shard_checked,
     sha256,
-    shards_to_read,
+    shards_and_head,
 )
 
 # In a JSONL export, what each JSONL file holds: its sha256 and that of the Parquet shard it was
@@ -326,7 +326,11 @@ def split(storage: Storage, out: Path, val: float) -> dict:
     contributors: dict[str, set] = {"train": set(), "validation": set()}
     target = open_storage(out)
     stale = {*target.glob("train/*.parquet"), *target.glob("validation/*.parquet")}
-    paths = shards_to_read(storage)
+    paths, count, head = shards_and_head(storage)
+    # Each file names the manifest line it holds the dataset as of (readers ignore metadata):
+    # an erasure after that line is not in it (docs/datasets.md, `split`).
+    made_from = {"overt_manifest_line": str(count), "overt_manifest_sha256": head or ""}
+    schema = arrow_schema().with_metadata({**arrow_schema().metadata, **made_from})
     # Every shard checked before anything is written: a damaged one leaves no half split.
     for path in paths:
         read_shard_checked(storage, path)
@@ -337,7 +341,7 @@ def split(storage: Storage, out: Path, val: float) -> dict:
         name = path.split("/", 1)[1].replace("/", "-")
         for side in ("train", "validation"):
             mask = pa.array([s == side for s in sides])
-            part = table.filter(mask).cast(arrow_schema())
+            part = table.filter(mask).cast(schema)
             if part.num_rows:
                 sink = pa.BufferOutputStream()
                 pq.write_table(part, sink, compression="zstd")

@@ -137,6 +137,18 @@ def header_problem(readme: str, data_files: str = SHARD_GLOB) -> str | None:
     return None
 
 
+def made_from(count: int, head: str | None) -> str:
+    """Say which manifest line a steps export holds the dataset as of (`head`: that line's
+    sha256)."""
+    if not count:
+        return "Made from a dataset without a manifest.\n"
+    return (
+        f"Made from the dataset as of `manifest.jsonl` line {count} (sha256 `{head}`): a later "
+        f"`rewritten` or `deleted` line (an erasure, or retention) is not applied here; make "
+        f"this export again after one.\n"
+    )
+
+
 def for_jsonl(readme: str) -> str:
     """Return the card of a JSONL export from the dataset's card `readme` (the same datasheet,
     the header and the loading example naming the JSONL files)."""

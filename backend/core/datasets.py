@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 import redis
 
 from . import keys
-from .dataset_manifest import LIVE, ManifestError, latest, missing_live_shard, read_manifest
+from .dataset_manifest import LIVE, ManifestError, latest, parse_lines, read_raw_lines
 from .dataset_schema import from_table, to_table
 from .dataset_storage import Storage, atomic_write, open_storage
 
@@ -146,9 +146,16 @@ class Shard(str):
 
 
 def shards_to_read(storage: Storage) -> list[Shard]:
-    """The shards the manifest holds as live, in path order; ManifestError naming one that is
-    not there (a copy or a sync cut short): reading the others alone would give a dataset
-    without it, and say nothing.
+    """The shards the manifest holds as live, in path order (`shards_and_head`)."""
+    return shards_and_head(storage)[0]
+
+
+def shards_and_head(storage: Storage) -> tuple[list[Shard], int, str | None]:
+    """The shards the manifest holds as live, in path order, with the manifest's line count and
+    the sha256 of its last line (None when it has none): what a split or a steps export was
+    made from, which their cards name. ManifestError naming a live shard that is not there (a
+    copy or a sync cut short): reading the others alone would give a dataset without it, and
+    say nothing.
 
     Only those: a shard file the manifest says is deleted (an erasure's delete cut short, a
     backup put back) or never sealed is not read, so a split or a steps export never carries
@@ -156,19 +163,20 @@ def shards_to_read(storage: Storage) -> list[Shard]:
     a manifest (shards written by hand) is read as it lies.
     """
     paths = storage.glob(SHARD_GLOB)
-    entries = read_manifest(storage)
+    lines = read_raw_lines(storage)
+    entries = parse_lines(lines)
     if not entries:
-        return [Shard(path) for path in paths]
-    missing = missing_live_shard(storage, set(paths))
-    if missing:
-        raise ManifestError(missing)
+        return [Shard(path) for path in paths], 0, None
+    present = set(paths)
     shards = []
     for entry in latest(entries).values():
         if entry.get("op") in LIVE:
+            if entry.get("path") not in present:
+                raise ManifestError(f"{entry['path']}: missing (manifest line {entry['line']})")
             shard = Shard(entry["path"])
             shard.sha256, shard.line = entry["sha256"], entry["line"]
             shards.append(shard)
-    return sorted(shards)
+    return sorted(shards), len(lines), sha256(lines[-1])
 
 
 def read_shard_checked(storage: Storage, shard: str) -> bytes:

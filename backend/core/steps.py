@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 from .dataset_readme import README
 from .dataset_schema import from_table
 from .dataset_storage import open_storage
-from .datasets import open_shard, read_shard_checked, shards_to_read
+from .datasets import open_shard, read_shard_checked, shards_and_head
 from .steps_card import STEPS, steps_card
 
 # A page view this soon after an action on the page is that action's effect, not a `goto`.
@@ -288,12 +288,12 @@ def export_steps(datasets, out_dir: Path, group_weight: int | None = None) -> tu
     storage = open_storage(datasets)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    shards = shards_to_read(storage)
+    shards, count, head = shards_and_head(storage)
     groups = SessionGroups.plan(storage, shards, group_weight or GROUP_WEIGHT)
     with tempfile.TemporaryDirectory(prefix=".steps-", dir=out_dir) as tmp:
         parts = groups.partition(storage, shards, Path(tmp))
         lines, index, steps = _episode_lines(parts, Path(tmp) / "episodes")
-        _replace(out_dir / README, [steps_card().encode()])
+        _replace(out_dir / README, [steps_card(count, head).encode()])
         path = _replace(out_dir / STEPS, _in_order(lines, index))
     return path, len(index), steps
 

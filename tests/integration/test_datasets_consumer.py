@@ -224,3 +224,36 @@ def test_a_sync_from_a_line_the_copy_never_saw_is_refused(redis_conn, settings, 
     assert synced.exit_code == 0, synced.output
     assert dataset_ops.verify(open_storage(out))["events"] == 2
     assert contributors_of(out / "data") == {contributor("alice")}
+
+
+def test_a_steps_export_and_a_split_name_the_manifest_line_they_were_made_from(
+    redis_conn, settings, tmp_path
+):
+    """The terms of use say to apply every later line of manifest.jsonl (erasures) to any copy
+    kept: a steps export or a split must say which line it holds the dataset as of, or no one
+    can tell whether an erasure since reached it. The steps card names the line and its sha256;
+    every split file carries them in its Parquet metadata (which readers ignore: a card in the
+    split's folder would stop `pyarrow.dataset` and pandas reading the folder)."""
+    import hashlib
+
+    import pyarrow.parquet as pq
+
+    two_people(redis_conn, settings)
+    erase_employee(redis_conn, settings.datasets_location, settings.secret, "bob")
+    lines = store(settings).read("manifest.jsonl").splitlines()
+    last = hashlib.sha256(lines[-1]).hexdigest()
+
+    steps = tmp_path / "steps"
+    assert cli("export", "--format", "steps", "--out", str(steps)).exit_code == 0
+    assert f"line {len(lines)} (sha256 `{last}`)" in (steps / "README.md").read_text()
+
+    parts = tmp_path / "split"
+    assert cli("split", "--val", "0.5", "--out", str(parts)).exit_code == 0
+    files = sorted(parts.glob("*/*.parquet"))
+    assert files and {p.name for p in parts.iterdir()} <= {"train", "validation"}
+    for path in files:
+        meta = pq.read_schema(path).metadata
+        assert meta[b"overt_manifest_line"] == str(len(lines)).encode()
+        assert meta[b"overt_manifest_sha256"] == last.encode()
+        assert meta[b"overt_schema_version"] == b"3"
+    assert pads.dataset(parts, format="parquet").to_table().num_rows == 3
