@@ -145,13 +145,16 @@ def element_action(event: dict) -> str | None:
 class EpisodeBuilder:
     """Turns one episode's ordered events into steps."""
 
-    def __init__(self, events: list[dict], earlier: dict | None = None):
+    def __init__(
+        self, events: list[dict], earlier: dict | None = None, scrolls: dict | None = None
+    ):
         self.events = events
         # (contributor, session, tab) -> ([steps], [observations]), of every record exported
         self.earlier = observation_index(events) if earlier is None else earlier
+        # (contributor, session, tab) -> ([steps], [(page, y)]) of its scrolls, likewise
+        self.scrolls = scroll_index(events) if scrolls is None else scrolls
         self.tabs: list[tuple] = []  # (session, tab) in order of first appearance
         self.last_action_ms: dict[tuple, int] = {}
-        self.scroll_y: dict[tuple, int] = {}
         self.focused: tuple | None = None  # the tab of the last step
         self.steps: list[dict] = []
 
@@ -182,12 +185,10 @@ class EpisodeBuilder:
             self.last_action_ms[tab] = event["ts"]
             return element_action(event)
         if kind in ("page_view", "route_change"):
-            self.scroll_y.pop(tab, None)
             since = event["ts"] - self.last_action_ms.get(tab, -(10**15))
             return None if since < NAVIGATION_EFFECT_MS else f"goto({quote(event['url'])})"
         if kind == "scroll" and "y" in event:
-            dy = event["y"] - self.scroll_y.get(tab, 0)
-            self.scroll_y[tab] = event["y"]
+            dy = event["y"] - self.scrolled_before(event)
             return f"scroll(0, {dy})" if dy else None
         if kind == "tab_focus" and self.focused is not None and tab != self.focused:
             return f"tab_focus({self.tabs.index(tab)})"
@@ -216,6 +217,18 @@ class EpisodeBuilder:
             }
         )
 
+    def scrolled_before(self, event: dict) -> int:
+        """The page's scroll position before `event`: the tab's latest scroll before it (by
+        step, in the episode or outside it) when that was on the same page, else 0 (a page
+        loaded or a route drawn starts at the top)."""
+        steps, positions = self.scrolls.get(
+            (event["contributor"], event["session"], event["tab"]), ((), ())
+        )
+        i = bisect.bisect_left(steps, event["step"])
+        if not i or positions[i - 1][0] != event.get("page"):
+            return 0
+        return positions[i - 1][1]
+
     def observed_before(self, event: dict) -> dict | None:
         """The tab's latest observation before `event`, in the episode or outside it (made
         before a task began, or during a task that interrupted this run of the tab)."""
@@ -239,7 +252,23 @@ def observation_index(records: Iterable[dict]) -> dict[tuple, tuple[list, list]]
     return index
 
 
-def episode(key: tuple, events: list[dict], earlier: dict | None = None) -> dict:
+def scroll_index(records: Iterable[dict]) -> dict[tuple, tuple[list, list]]:
+    """Index every scroll position by tab, in step order (a page may be scrolled before an
+    episode begins on it)."""
+    found: dict[tuple, list[dict]] = {}
+    for r in records:
+        if r["type"] == "scroll" and "y" in r and "step" in r:
+            found.setdefault((r["contributor"], r["session"], r["tab"]), []).append(r)
+    index = {}
+    for tab, scrolls in found.items():
+        scrolls.sort(key=lambda r: r["step"])
+        index[tab] = ([r["step"] for r in scrolls], [(r.get("page"), r["y"]) for r in scrolls])
+    return index
+
+
+def episode(
+    key: tuple, events: list[dict], earlier: dict | None = None, scrolls: dict | None = None
+) -> dict:
     """Return one episode as a JSON-ready object (the same keys for tasks and tab runs)."""
     start = next((e for e in events if e["type"] == "task_start"), None)
     end = next((e for e in events if e["type"] == "task_end"), None)
@@ -252,15 +281,15 @@ def episode(key: tuple, events: list[dict], earlier: dict | None = None) -> dict
         "outcome": end["outcome"] if end else None,
         "start": min(e["ts"] for e in events),
         "end": max(e["ts"] for e in events),
-        "steps": EpisodeBuilder(events, earlier).build(),
+        "steps": EpisodeBuilder(events, earlier, scrolls).build(),
     }
 
 
 def build_episodes(records: Iterable[dict]) -> list[dict]:
     """Return the episodes of `records` that have at least one step, in order of their start."""
     records = list(records)
-    earlier = observation_index(records)
-    out = [episode(k, evs, earlier) for k, evs in group_episodes(records).items()]
+    earlier, scrolls = observation_index(records), scroll_index(records)
+    out = [episode(k, evs, earlier, scrolls) for k, evs in group_episodes(records).items()]
     return sorted((e for e in out if e["steps"]), key=lambda e: (e["start"], e["episode"]))
 
 
@@ -446,7 +475,7 @@ def _episode_lines(parts: list[Path], path: Path) -> tuple[Path, pa.Table, int]:
         for part in parts:
             numbers, records = _read_part(part)
             number = {id(r): n for r, n in zip(records, numbers, strict=True)}
-            earlier = observation_index(records)
+            earlier, scrolls = observation_index(records), scroll_index(records)
             episodes = group_episodes(records)
             first: dict[tuple, int] = {}  # episode key (before runs) -> its first record
             runs = {}
@@ -456,7 +485,7 @@ def _episode_lines(parts: list[Path], path: Path) -> tuple[Path, pa.Table, int]:
                 first[base] = min(first.get(base, runs[key]), runs[key])
             index: list[tuple] = []
             for key, events in episodes.items():
-                ep = episode(key, events, earlier)
+                ep = episode(key, events, earlier, scrolls)
                 if not ep["steps"]:
                     continue
                 line = episode_line(ep)
