@@ -19,7 +19,14 @@ import pyarrow.parquet as pq
 import redis
 
 from . import keys
-from .dataset_manifest import LIVE, ManifestError, latest, parse_lines, read_raw_lines
+from .dataset_manifest import (
+    LIVE,
+    ManifestError,
+    latest,
+    parse_lines,
+    read_manifest,
+    read_raw_lines,
+)
 from .dataset_schema import from_table, to_table
 from .dataset_storage import Storage, atomic_write, open_storage
 
@@ -182,11 +189,27 @@ def shards_and_head(storage: Storage) -> tuple[list[Shard], int, str | None]:
 def read_shard_checked(storage: Storage, shard: str) -> bytes:
     """Return a shard's bytes; ManifestError when they are not those its manifest line names
     (damaged, or replaced, such as by a revision from before an erasure)."""
-    data = storage.read(shard)
     expected = getattr(shard, "sha256", None)
-    if expected is not None and sha256(data) != expected:
+    try:
+        data = storage.read(shard)
+    except FileNotFoundError:
+        if expected is None:
+            raise
+        data = None
+    if expected is not None and (data is None or sha256(data) != expected):
+        now = latest(read_manifest(storage)).get(_batch_of(shard))
+        if now is not None and now["line"] != shard.line:  # an erasure or retention meanwhile
+            raise ManifestError(
+                f"{shard}: {now['op']} by manifest line {now['line']} while it was read; "
+                f"nothing written: run the command again"
+            )
+        problem = "missing" if data is None else "sha256 does not match"
         raise ManifestError(
-            f"{shard}: sha256 does not match manifest line {shard.line} (damaged or replaced); "
-            f"nothing written: run overt datasets verify"
+            f"{shard}: {problem} manifest line {shard.line} (damaged or replaced); nothing "
+            f"written: run overt datasets verify"
         )
     return data
+
+
+def _batch_of(shard: str) -> str:
+    return shard.rsplit("/", 1)[-1].removesuffix(SHARD_SUFFIX)

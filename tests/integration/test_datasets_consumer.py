@@ -17,6 +17,7 @@ from backend.core import dataset_ops
 from backend.core.dataset_manifest import read_manifest
 from backend.core.dataset_storage import open_storage
 from backend.core.erase import erase_employee
+from tests.conftest import SECRET
 from tests.helpers import make_event
 from tests.integration.me_helpers import contributor, queue_raw, seal
 from tests.integration.storage import records, shards, store
@@ -257,3 +258,30 @@ def test_a_steps_export_and_a_split_name_the_manifest_line_they_were_made_from(
         assert meta[b"overt_manifest_sha256"] == last.encode()
         assert meta[b"overt_schema_version"] == b"3"
     assert pads.dataset(parts, format="parquet").to_table().num_rows == 3
+
+
+def test_a_split_during_an_erasure_says_to_run_it_again(
+    redis_conn, settings, tmp_path, monkeypatch
+):
+    """An erasure that rewrites a shard while a split reads the dataset stops the split before
+    it writes anything, saying so: it said the shard was damaged and to run `verify`, which
+    then found nothing wrong. Run again, the split holds the erasure."""
+    two_people(redis_conn, settings)
+    real = dataset_ops.read_shard_checked
+    erased: list = []
+
+    def erasure_meanwhile(storage, shard):
+        if not erased:
+            erased.append(erase_employee(redis_conn, settings.datasets_location, SECRET, "bob"))
+        return real(storage, shard)
+
+    monkeypatch.setattr(dataset_ops, "read_shard_checked", erasure_meanwhile)
+    parts = tmp_path / "split"
+    result = cli("split", "--val", "0.5", "--out", str(parts))
+    assert result.exit_code == 2, result.output
+    assert "by manifest line" in result.output and "run the command again" in result.output
+    assert not list(parts.glob("*/*.parquet"))
+    assert cli("verify").exit_code == 0
+    again = cli("split", "--val", "0.5", "--out", str(parts))
+    assert again.exit_code == 0, again.output
+    assert contributors_of(parts) == {contributor("alice")}
