@@ -26,7 +26,7 @@ from .dataset_manifest import (
     read_raw_lines,
 )
 from .dataset_readme import README, for_jsonl, header_problem
-from .dataset_schema import arrow_schema
+from .dataset_schema import arrow_schema, hf_features
 from .dataset_storage import Storage, open_storage
 from .datasets import (
     JSONL_GLOB,
@@ -78,6 +78,8 @@ def verify(storage: Storage) -> dict:
     check_chain(lines)
     entries = parse_lines(lines)
     live = live_shards(entries)
+    features = None  # those of the first live shard (a JSONL copy's card: the record schema's)
+    first = None
     raw_index = storage.read_or_none(JSONL_INDEX)
     index = json.loads(raw_index) if raw_index is not None else None  # a JSONL export
     for batch_id, entry in sorted(live.items()):
@@ -97,6 +99,15 @@ def verify(storage: Storage) -> dict:
         if sha256(data) != expected:
             what = f"manifest line {entry['line']}" if index is None else JSONL_INDEX
             raise ManifestError(f"{path}: sha256 does not match {what}")
+        if index is None:  # one schema for every shard, and the card types them as they are
+            schema = pq.read_schema(pa.BufferReader(data))
+            if first is None:
+                first, features = (path, schema), hf_features(schema)
+            elif not schema.equals(first[1], check_metadata=True):
+                raise ManifestError(
+                    f"{path}: its schema is not that of {first[0]} (readers of data/ load every "
+                    f"shard as one table)"
+                )
         card = storage.read_or_none(entry["card"])
         if card is None or sha256(card) != entry["card_sha256"]:
             raise ManifestError(
@@ -120,7 +131,7 @@ def verify(storage: Storage) -> dict:
         raise ManifestError(f"{README}: missing (the dataset card names the manifest's last line)")
     if wanted and lines and hashlib.sha256(lines[-1]).hexdigest() not in readme:
         raise ManifestError(f"{README}: does not name the last manifest line's sha256")
-    problem = header_problem(readme, SHARD_GLOB if index is None else JSONL_GLOB)
+    problem = header_problem(readme, SHARD_GLOB if index is None else JSONL_GLOB, features)
     if wanted and lines and problem:
         raise ManifestError(f"{README}: {problem}")
     return {

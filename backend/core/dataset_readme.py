@@ -112,28 +112,29 @@ against `{MANIFEST}` with `overt datasets verify`; sync a copy with
     return f"---\n{to_yaml(header())}\n---\n\n{body}"
 
 
-def header_problem(readme: str, data_files: str = SHARD_GLOB) -> str | None:
-    """Say what is wrong with the YAML header of dataset card `readme` (whose shards
-    `data_files` matches), or None: `load_dataset(<folder>)` reads the data with its features and
-    data files, so one edited (a feature's type, one left out, other files) loads the data
-    wrongly or not at all. The header is fixed (`header`): anything else is a fault."""
+def header_problem(
+    readme: str, data_files: str = SHARD_GLOB, features: list[dict] | None = None
+) -> str | None:
+    """Say what is wrong with the YAML header of dataset card `readme`, or None: its `configs`
+    must name `data_files` and its features be `features` (default: the record schema's; the
+    verifier passes those of the shards themselves). `load_dataset(<folder>)` reads the data
+    with them, so one edited (a feature's type, one left out, other files) loads the data
+    wrongly or not at all. Other keys (license, name) are not checked."""
     if not readme.startswith("---\n") or "\n---\n" not in readme[3:]:
         return "has no YAML header (the features and data files readers load with)"
     try:
         found = yaml.safe_load(readme[4:].split("\n---\n", 1)[0])
     except yaml.YAMLError:
         return "its YAML header does not parse"
-    wanted = header(data_files)
     if not isinstance(found, dict):
         return "its YAML header is not a mapping"
-    for key in wanted:
-        if found.get(key) != wanted[key]:
-            return (
-                f"its YAML header's {key} is not this dataset's (schema {DATASET_SCHEMA_VERSION})"
-            )
-    extra = sorted(set(found) - set(wanted))
-    if extra:
-        return f"its YAML header has keys no Overt card has: {', '.join(extra)}"
+    wanted = header(data_files)
+    if found.get("configs") != wanted["configs"]:
+        return f"its YAML header's configs do not name {data_files}"
+    info = found.get("dataset_info")
+    expected = hf_features() if features is None else features
+    if not isinstance(info, dict) or info.get("features") != expected:
+        return "its YAML header's features are not those of the shards"
     return None
 
 
