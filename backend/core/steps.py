@@ -146,15 +146,14 @@ class EpisodeBuilder:
     """Turns one episode's ordered events into steps."""
 
     def __init__(
-        self, events: list[dict], earlier: dict | None = None, scrolls: dict | None = None
+        self, events: list[dict], earlier: dict | None = None, history: dict | None = None
     ):
         self.events = events
         # (contributor, session, tab) -> ([steps], [observations]), of every record exported
         self.earlier = observation_index(events) if earlier is None else earlier
-        # (contributor, session, tab) -> ([steps], [(page, y)]) of its scrolls, likewise
-        self.scrolls = scroll_index(events) if scrolls is None else scrolls
+        # The tabs' scrolls and actions, likewise (`tab_history`)
+        self.history = tab_history(events) if history is None else history
         self.tabs: list[tuple] = []  # (session, tab) in order of first appearance
-        self.last_action_ms: dict[tuple, int] = {}
         self.focused: tuple | None = None  # the tab of the last step
         self.steps: list[dict] = []
 
@@ -182,10 +181,10 @@ class EpisodeBuilder:
         if kind == "observation":
             return None  # found by step when an action needs it (observed_before)
         if kind in ELEMENT_ACTIONS:
-            self.last_action_ms[tab] = event["ts"]
             return element_action(event)
         if kind in ("page_view", "route_change"):
-            since = event["ts"] - self.last_action_ms.get(tab, -(10**15))
+            acted = self.before(event, "action")
+            since = event["ts"] - (acted if acted is not None else -(10**15))
             return None if since < NAVIGATION_EFFECT_MS else f"goto({quote(event['url'])})"
         if kind == "scroll" and "y" in event:
             dy = event["y"] - self.scrolled_before(event)
@@ -217,17 +216,21 @@ class EpisodeBuilder:
             }
         )
 
-    def scrolled_before(self, event: dict) -> int:
-        """The page's scroll position before `event`: the tab's latest scroll before it (by
-        step, in the episode or outside it) when that was on the same page, else 0 (a page
-        loaded or a route drawn starts at the top)."""
-        steps, positions = self.scrolls.get(
+    def before(self, event: dict, kind: str):
+        """The value of the tab's latest `kind` ("scroll", "action") before `event`, by step,
+        made in the episode or outside it (before a task began, or in a task that came in
+        between); None when there is none."""
+        steps, values = self.history[kind].get(
             (event["contributor"], event["session"], event["tab"]), ((), ())
         )
         i = bisect.bisect_left(steps, event["step"])
-        if not i or positions[i - 1][0] != event.get("page"):
-            return 0
-        return positions[i - 1][1]
+        return values[i - 1] if i else None
+
+    def scrolled_before(self, event: dict) -> int:
+        """The page's scroll position before `event`: the tab's latest scroll before it when
+        that was on the same page, else 0 (a page loaded or a route drawn starts at the top)."""
+        last = self.before(event, "scroll")
+        return last[1] if last is not None and last[0] == event.get("page") else 0
 
     def observed_before(self, event: dict) -> dict | None:
         """The tab's latest observation before `event`, in the episode or outside it (made
@@ -252,22 +255,32 @@ def observation_index(records: Iterable[dict]) -> dict[tuple, tuple[list, list]]
     return index
 
 
-def scroll_index(records: Iterable[dict]) -> dict[tuple, tuple[list, list]]:
-    """Index every scroll position by tab, in step order (a page may be scrolled before an
-    episode begins on it)."""
-    found: dict[tuple, list[dict]] = {}
+def tab_history(records: Iterable[dict]) -> dict[str, dict[tuple, tuple[list, list]]]:
+    """Index, by tab and in step order, every scroll's (page, position) and every action's time:
+    a page may be scrolled, and a click may load the page, before an episode begins on it."""
+    found: dict[str, dict[tuple, list[dict]]] = {"scroll": {}, "action": {}}
     for r in records:
-        if r["type"] == "scroll" and "y" in r and "step" in r:
-            found.setdefault((r["contributor"], r["session"], r["tab"]), []).append(r)
-    index = {}
-    for tab, scrolls in found.items():
-        scrolls.sort(key=lambda r: r["step"])
-        index[tab] = ([r["step"] for r in scrolls], [(r.get("page"), r["y"]) for r in scrolls])
+        if "step" not in r:
+            continue
+        if r["type"] == "scroll" and "y" in r:
+            kind = "scroll"
+        elif r["type"] in ELEMENT_ACTIONS:
+            kind = "action"
+        else:
+            continue
+        found[kind].setdefault((r["contributor"], r["session"], r["tab"]), []).append(r)
+    value = {"scroll": lambda r: (r.get("page"), r["y"]), "action": lambda r: r["ts"]}
+    index: dict[str, dict] = {}
+    for kind, tabs in found.items():
+        index[kind] = {}
+        for tab, made in tabs.items():
+            made.sort(key=lambda r: r["step"])
+            index[kind][tab] = ([r["step"] for r in made], list(map(value[kind], made)))
     return index
 
 
 def episode(
-    key: tuple, events: list[dict], earlier: dict | None = None, scrolls: dict | None = None
+    key: tuple, events: list[dict], earlier: dict | None = None, history: dict | None = None
 ) -> dict:
     """Return one episode as a JSON-ready object (the same keys for tasks and tab runs)."""
     start = next((e for e in events if e["type"] == "task_start"), None)
@@ -281,15 +294,15 @@ def episode(
         "outcome": end["outcome"] if end else None,
         "start": min(e["ts"] for e in events),
         "end": max(e["ts"] for e in events),
-        "steps": EpisodeBuilder(events, earlier, scrolls).build(),
+        "steps": EpisodeBuilder(events, earlier, history).build(),
     }
 
 
 def build_episodes(records: Iterable[dict]) -> list[dict]:
     """Return the episodes of `records` that have at least one step, in order of their start."""
     records = list(records)
-    earlier, scrolls = observation_index(records), scroll_index(records)
-    out = [episode(k, evs, earlier, scrolls) for k, evs in group_episodes(records).items()]
+    earlier, history = observation_index(records), tab_history(records)
+    out = [episode(k, evs, earlier, history) for k, evs in group_episodes(records).items()]
     return sorted((e for e in out if e["steps"]), key=lambda e: (e["start"], e["episode"]))
 
 
@@ -475,7 +488,7 @@ def _episode_lines(parts: list[Path], path: Path) -> tuple[Path, pa.Table, int]:
         for part in parts:
             numbers, records = _read_part(part)
             number = {id(r): n for r, n in zip(records, numbers, strict=True)}
-            earlier, scrolls = observation_index(records), scroll_index(records)
+            earlier, history = observation_index(records), tab_history(records)
             episodes = group_episodes(records)
             first: dict[tuple, int] = {}  # episode key (before runs) -> its first record
             runs = {}
@@ -485,7 +498,7 @@ def _episode_lines(parts: list[Path], path: Path) -> tuple[Path, pa.Table, int]:
                 first[base] = min(first.get(base, runs[key]), runs[key])
             index: list[tuple] = []
             for key, events in episodes.items():
-                ep = episode(key, events, earlier, scrolls)
+                ep = episode(key, events, earlier, history)
                 if not ep["steps"]:
                     continue
                 line = episode_line(ep)

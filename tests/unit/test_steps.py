@@ -237,3 +237,25 @@ def test_a_scroll_is_the_change_from_the_pages_last_position_made_before_the_epi
         ["scroll(0, 200)"],
         ["scroll(0, -300)", f'goto("{URL}")', "scroll(0, 300)"],
     ]
+
+
+def test_a_page_loaded_by_a_click_made_before_the_episode_is_that_clicks_effect():
+    """A page view within 2 s of an action *in that tab* is the action's effect, not a
+    `goto`, also when the action was made before the episode began (a click, then the popup's
+    task start): each episode knew only its own actions and said `goto(...)`, an action the
+    person never took."""
+    tab = "t_tabone01"
+    click = {"target": {"selector": "a", "tag": "a", "bid": "b1"}}
+    records = [
+        event("observation", 1000, tab, 0, elements=ELEMENTS),
+        event("click", 1100, tab, 1, **click),
+        event("task_start", 1200, None, None, task=TASK, goal="Open the quote"),
+        event("page_view", 1900, tab, 2, task=TASK),
+        event("observation", 2000, tab, 3, elements=ELEMENTS, task=TASK),
+        event("click", 2500, tab, 4, **click, task=TASK),
+        event("task_end", 3000, None, None, task=TASK, outcome="done"),
+        event("page_view", 9000, tab, 5),
+    ]
+    episodes = build_episodes(records)
+    actions = [[s["action"] for s in e["steps"]] for e in episodes]
+    assert actions == [['click("b1")'], ['click("b1")'], [f'goto("{URL}")']]
