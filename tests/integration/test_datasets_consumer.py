@@ -288,3 +288,44 @@ def test_a_split_during_an_erasure_says_to_run_it_again(
     again = cli("split", "--val", "0.5", "--out", str(parts))
     assert again.exit_code == 0, again.output
     assert contributors_of(parts) == {contributor("alice")}
+
+
+def test_verify_names_a_shard_whose_schema_is_not_the_others(redis_conn, settings, tmp_path):
+    """Readers of data/ load every shard as one table: a shard of another schema (here one
+    column fewer), though every hash and the chain agree with it, is named by `verify`."""
+    import hashlib
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    grant_all(redis_conn, "alice")
+    queue_raw(redis_conn, "alice", [make_event("click") for _ in range(4)])
+    seal(redis_conn, settings, batch_size=2)
+    out = tmp_path / "copy"
+    assert cli("export", "--out", str(out)).exit_code == 0
+    env = {"OVERT_DATASETS_URL": str(out)}
+    assert cli("verify", env=env).exit_code == 0
+
+    entries = [json.loads(x) for x in (out / "manifest.jsonl").read_text().splitlines()]
+    victim = entries[-1]
+    table = pq.read_table(out / victim["path"]).drop_columns(["y"])
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink)
+    (out / victim["path"]).write_bytes(sink.getvalue().to_pybytes())
+    card = json.loads((out / victim["card"]).read_text())
+    card["sha256"] = victim["sha256"] = hashlib.sha256(sink.getvalue().to_pybytes()).hexdigest()
+    (out / victim["card"]).write_text(json.dumps(card))
+    victim["card_sha256"] = hashlib.sha256((out / victim["card"]).read_bytes()).hexdigest()
+    prev, lines = "0" * 64, []
+    for entry in entries:  # the chain made again, as someone rewriting the copy would
+        raw = json.dumps({**entry, "prev": prev}, sort_keys=True, separators=(",", ":"))
+        lines.append(raw)
+        prev = hashlib.sha256(raw.encode()).hexdigest()
+    old_head = hashlib.sha256((out / "manifest.jsonl").read_bytes().splitlines()[-1]).hexdigest()
+    (out / "manifest.jsonl").write_text("\n".join(lines) + "\n")
+    readme = (out / "README.md").read_text().replace(old_head, prev)
+    (out / "README.md").write_text(readme)
+
+    bad = cli("verify", env=env)
+    assert bad.exit_code == 1, bad.output
+    assert "its schema is not that of" in bad.output and victim["path"] in bad.output
