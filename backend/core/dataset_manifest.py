@@ -139,15 +139,6 @@ def mentions(lines: list[bytes], batch_id: str) -> bool:
 LIVE = ("sealed", "rewritten")
 
 
-def missing_live_shard(storage: Storage, present: set[str]) -> str | None:
-    """Say which shard the manifest holds as live is not among `present` (the shard paths found
-    on `storage`), with its manifest line; None when none is missing."""
-    for entry in latest(read_manifest(storage)).values():
-        if entry.get("op") in LIVE and entry.get("path") not in present:
-            return f"{entry['path']}: missing (manifest line {entry['line']})"
-    return None
-
-
 def latest(entries: list[dict]) -> dict[str, dict]:
     """Return, per batch id, the last manifest entry about its shard."""
     state: dict[str, dict] = {}

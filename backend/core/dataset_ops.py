@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -24,10 +25,18 @@ from .dataset_manifest import (
     read_manifest,
     read_raw_lines,
 )
-from .dataset_readme import README, for_jsonl
-from .dataset_schema import arrow_schema
+from .dataset_readme import README, for_jsonl, header_problem
+from .dataset_schema import arrow_schema, hf_features
 from .dataset_storage import Storage, open_storage
-from .datasets import JSONL_GLOB, SHARD_GLOB, card_path_of, open_shard, sha256, shards_to_read
+from .datasets import (
+    JSONL_GLOB,
+    SHARD_GLOB,
+    card_path_of,
+    open_shard,
+    read_shard_checked,
+    sha256,
+    shards_and_head,
+)
 
 # In a JSONL export, what each JSONL file holds: its sha256 and that of the Parquet shard it was
 # made from (the one its card and manifest line name), so `verify` can check the copy too.
@@ -69,6 +78,8 @@ def verify(storage: Storage) -> dict:
     check_chain(lines)
     entries = parse_lines(lines)
     live = live_shards(entries)
+    features = None  # those of the first live shard (a JSONL copy's card: the record schema's)
+    first = None
     raw_index = storage.read_or_none(JSONL_INDEX)
     index = json.loads(raw_index) if raw_index is not None else None  # a JSONL export
     for batch_id, entry in sorted(live.items()):
@@ -88,6 +99,15 @@ def verify(storage: Storage) -> dict:
         if sha256(data) != expected:
             what = f"manifest line {entry['line']}" if index is None else JSONL_INDEX
             raise ManifestError(f"{path}: sha256 does not match {what}")
+        if index is None:  # one schema for every shard, and the card types them as they are
+            schema = pq.read_schema(pa.BufferReader(data))
+            if first is None:
+                first, features = (path, schema), hf_features(schema)
+            elif not schema.equals(first[1], check_metadata=True):
+                raise ManifestError(
+                    f"{path}: its schema is not that of {first[0]} (readers of data/ load every "
+                    f"shard as one table)"
+                )
         card = storage.read_or_none(entry["card"])
         if card is None or sha256(card) != entry["card_sha256"]:
             raise ManifestError(
@@ -111,6 +131,9 @@ def verify(storage: Storage) -> dict:
         raise ManifestError(f"{README}: missing (the dataset card names the manifest's last line)")
     if wanted and lines and hashlib.sha256(lines[-1]).hexdigest() not in readme:
         raise ManifestError(f"{README}: does not name the last manifest line's sha256")
+    problem = header_problem(readme, SHARD_GLOB if index is None else JSONL_GLOB, features)
+    if wanted and lines and problem:
+        raise ManifestError(f"{README}: {problem}")
     return {
         "lines": len(lines),
         "shards": len(live),
@@ -136,10 +159,25 @@ def _records_to_jsonl(data: bytes, path: str) -> bytes:
     return b"".join(json.dumps(row, separators=(",", ":")).encode() + b"\n" for row in rows)
 
 
-def _checked_copy(storage: Storage, entry: dict) -> tuple[bytes, bytes]:
+class _Changed(Exception):
+    """The dataset changed while an export read it (a seal, an erasure or a retention run
+    wrote manifest lines after the ones the export was applying)."""
+
+
+def _checked_copy(storage: Storage, entry: dict, seen: int) -> tuple[bytes, bytes]:
     """Return a live shard's bytes and its card's, or raise ManifestError when either is not what
-    the manifest line says (damaged or replaced): a copy must not carry it on unnoticed."""
-    data, card = storage.read(entry["path"]), storage.read_or_none(entry["card"])
+    the manifest line says (damaged or replaced): a copy must not carry it on unnoticed. When the
+    manifest has grown past the `seen` lines meanwhile, the shard may have been rewritten or
+    deleted by them: _Changed, and the export starts again from the new lines."""
+    try:
+        data, card = storage.read(entry["path"]), storage.read_or_none(entry["card"])
+    except FileNotFoundError:
+        if len(read_raw_lines(storage)) > seen:
+            raise _Changed from None
+        raise
+    damaged = sha256(data) != entry["sha256"] or card is None
+    if (damaged or sha256(card) != entry["card_sha256"]) and len(read_raw_lines(storage)) > seen:
+        raise _Changed
     if sha256(data) != entry["sha256"]:
         raise ManifestError(
             f"{entry['path']}: sha256 does not match manifest line {entry['line']} (damaged or "
@@ -153,6 +191,56 @@ def _checked_copy(storage: Storage, entry: dict) -> tuple[bytes, bytes]:
     return data, card
 
 
+# How many times an export starts again when the dataset changes under it.
+EXPORT_TRIES = 5
+EXPORT_BACKOFF = 0.2  # seconds before the second try, doubled at each (3 s in all)
+
+
+def _snapshot(storage: Storage) -> tuple[list[bytes], bytes | None]:
+    """Return manifest lines and the dataset card that names the last of them.
+
+    A seal, an erasure or a retention run appends its lines and then rewrites the card: a card
+    that names an earlier line (written before lines appended since) makes the snapshot end at
+    that line; one that names none of them (rewritten after the lines were read) makes it read
+    the manifest again. Without a card naming a line (none yet, or an old JSONL copy) every
+    line is taken, with the card as it is.
+    """
+    for _ in range(EXPORT_TRIES):
+        lines = read_raw_lines(storage)
+        check_chain(lines)  # a line edited or broken is a fault, even one the card does not name
+        readme = storage.read_or_none(README)
+        if not lines or readme is None:
+            return lines, readme
+        text = readme.decode(errors="replace")
+        for end in range(len(lines), 0, -1):
+            if hashlib.sha256(lines[end - 1]).hexdigest() in text:
+                return lines[:end], readme
+    return lines, readme
+
+
+def _refuse_unseen(target: Storage, out: Path, lines: list[bytes], since: int) -> None:
+    """Raise ValueError when the copy in `target` cannot have applied the dataset's lines up to
+    `since`: its manifest is shorter, or differs from the dataset's (a copy of another dataset,
+    or of one made again since). A sync from there would skip changes it never saw. A folder
+    without a manifest is not checked (an export of the changes alone, as before)."""
+    if not since:
+        return
+    held = read_raw_lines(target)
+    if not held:
+        return
+    if len(held) < since:
+        raise ValueError(
+            f"--since {since} is past what the copy in --out {out} has seen: its {MANIFEST} ends "
+            f"at line {len(held)}; sync with --since {len(held)}"
+        )
+    for number, (mine, theirs) in enumerate(zip(held[:since], lines, strict=False), start=1):
+        if mine != theirs:
+            raise ValueError(
+                f"--out {out}: its {MANIFEST} line {number} is not this dataset's: the copy is of "
+                f"another dataset (or of one made again since); export into a new folder"
+            )
+
+
 def export(storage: Storage, out: Path, fmt: str = "parquet", since: int = 0) -> dict:
     """Copy (or update) the dataset into `out`: shards changed after manifest line `since`.
 
@@ -163,6 +251,12 @@ def export(storage: Storage, out: Path, fmt: str = "parquet", since: int = 0) ->
     past the manifest's end is a ValueError (no copy can have seen it), before anything is
     written. Returns the shards copied, the shards removed from `out` (a file it held: a new copy
     never holds a deleted shard), the records copied and the manifest's lines.
+
+    The copy is the dataset as of one manifest line: the copy's manifest ends at the last line
+    whose changes it applied, and its card is the one that names that line (`_snapshot`), so a
+    seal or an erasure that lands during the export is neither half applied nor claimed as
+    seen. When a shard to copy was changed by lines written meanwhile, the export starts again
+    from the new lines (what it copied stays: those files are rewritten only if changed).
     """
     target = open_storage(out)
     lines = read_raw_lines(storage)
@@ -172,6 +266,31 @@ def export(storage: Storage, out: Path, fmt: str = "parquet", since: int = 0) ->
             f"have seen lines up to {len(lines)}; export again with --since {len(lines)} or less"
         )
     _refuse_other_format(target, out, fmt)
+    _refuse_unseen(target, out, lines, since)
+    for attempt in range(EXPORT_TRIES):
+        lines, readme = _snapshot(storage)
+        if len(lines) < since:  # the card lags behind lines the copy already applied
+            return {"copied": 0, "removed": 0, "records": 0, "lines": since}
+        try:
+            result = _apply(storage, target, lines, fmt, since)
+        except _Changed:
+            if attempt == EXPORT_TRIES - 1:
+                raise ManifestError(
+                    f"the dataset changed {EXPORT_TRIES} times during the export (sealing, "
+                    f"erasure or retention): nothing more copied; export again"
+                ) from None
+            # An erasure or a retention run rewrites its card last: give it time to finish.
+            time.sleep(EXPORT_BACKOFF * 2**attempt)
+            continue
+        break
+    target.write(MANIFEST, b"".join(line + b"\n" for line in lines))
+    text = (readme or b"").decode()
+    target.write(README, (text if fmt == "parquet" else for_jsonl(text)).encode())
+    return result
+
+
+def _apply(storage: Storage, target: Storage, lines: list[bytes], fmt: str, since: int) -> dict:
+    """Apply the changes of manifest `lines` after line `since` to the copy `target`."""
     check_chain(lines)
     entries = parse_lines(lines)
     index = None
@@ -188,7 +307,7 @@ def export(storage: Storage, out: Path, fmt: str = "parquet", since: int = 0) ->
             if index is not None:
                 index.pop(name, None)
             continue
-        data, card = _checked_copy(storage, entry)
+        data, card = _checked_copy(storage, entry, len(lines))
         if index is not None:
             data, source = _records_to_jsonl(data, entry["path"]), sha256(data)
             index[name] = {"sha256": sha256(data), "source_sha256": source}
@@ -198,9 +317,6 @@ def export(storage: Storage, out: Path, fmt: str = "parquet", since: int = 0) ->
         records += entry["events"]
     if index is not None:  # before the manifest: a copy cut short fails `verify`
         target.write(JSONL_INDEX, json.dumps(index, indent=1, sort_keys=True).encode() + b"\n")
-    target.write(MANIFEST, storage.read_or_none(MANIFEST) or b"")
-    readme = (storage.read_or_none(README) or b"").decode()
-    target.write(README, (readme if fmt == "parquet" else for_jsonl(readme)).encode())
     return {"copied": copied, "removed": removed, "records": records, "lines": len(lines)}
 
 
@@ -221,14 +337,22 @@ def split(storage: Storage, out: Path, val: float) -> dict:
     contributors: dict[str, set] = {"train": set(), "validation": set()}
     target = open_storage(out)
     stale = {*target.glob("train/*.parquet"), *target.glob("validation/*.parquet")}
-    for path in shards_to_read(storage):
-        table = open_shard(storage.read(path), path).read()
+    paths, count, head = shards_and_head(storage)
+    # Each file names the manifest line it holds the dataset as of (readers ignore metadata):
+    # an erasure after that line is not in it (docs/datasets.md, `split`).
+    made_from = {"overt_manifest_line": str(count), "overt_manifest_sha256": head or ""}
+    schema = arrow_schema().with_metadata({**arrow_schema().metadata, **made_from})
+    # Every shard checked before anything is written: a damaged one leaves no half split.
+    for path in paths:
+        read_shard_checked(storage, path)
+    for path in paths:
+        table = open_shard(read_shard_checked(storage, path), path).read()
         names = table.column("contributor").to_pylist()
         sides = [split_of(c, val) for c in names]
         name = path.split("/", 1)[1].replace("/", "-")
         for side in ("train", "validation"):
             mask = pa.array([s == side for s in sides])
-            part = table.filter(mask).cast(arrow_schema())
+            part = table.filter(mask).cast(schema)
             if part.num_rows:
                 sink = pa.BufferOutputStream()
                 pq.write_table(part, sink, compression="zstd")

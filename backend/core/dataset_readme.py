@@ -112,6 +112,44 @@ against `{MANIFEST}` with `overt datasets verify`; sync a copy with
     return f"---\n{to_yaml(header())}\n---\n\n{body}"
 
 
+def header_problem(
+    readme: str, data_files: str = SHARD_GLOB, features: list[dict] | None = None
+) -> str | None:
+    """Say what is wrong with the YAML header of dataset card `readme`, or None: its `configs`
+    must name `data_files` and its features be `features` (default: the record schema's; the
+    verifier passes those of the shards themselves). `load_dataset(<folder>)` reads the data
+    with them, so one edited (a feature's type, one left out, other files) loads the data
+    wrongly or not at all. Other keys (license, name) are not checked."""
+    if not readme.startswith("---\n") or "\n---\n" not in readme[3:]:
+        return "has no YAML header (the features and data files readers load with)"
+    try:
+        found = yaml.safe_load(readme[4:].split("\n---\n", 1)[0])
+    except yaml.YAMLError:
+        return "its YAML header does not parse"
+    if not isinstance(found, dict):
+        return "its YAML header is not a mapping"
+    wanted = header(data_files)
+    if found.get("configs") != wanted["configs"]:
+        return f"its YAML header's configs do not name {data_files}"
+    info = found.get("dataset_info")
+    expected = hf_features() if features is None else features
+    if not isinstance(info, dict) or info.get("features") != expected:
+        return "its YAML header's features are not those of the shards"
+    return None
+
+
+def made_from(count: int, head: str | None) -> str:
+    """Say which manifest line a steps export holds the dataset as of (`head`: that line's
+    sha256)."""
+    if not count:
+        return "Made from a dataset without a manifest.\n"
+    return (
+        f"Made from the dataset as of `manifest.jsonl` line {count} (sha256 `{head}`): a later "
+        f"`rewritten` or `deleted` line (an erasure, or retention) is not applied here; make "
+        f"this export again after one.\n"
+    )
+
+
 def for_jsonl(readme: str) -> str:
     """Return the card of a JSONL export from the dataset's card `readme` (the same datasheet,
     the header and the loading example naming the JSONL files)."""

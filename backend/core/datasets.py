@@ -19,7 +19,14 @@ import pyarrow.parquet as pq
 import redis
 
 from . import keys
-from .dataset_manifest import ManifestError, missing_live_shard
+from .dataset_manifest import (
+    LIVE,
+    ManifestError,
+    latest,
+    parse_lines,
+    read_manifest,
+    read_raw_lines,
+)
 from .dataset_schema import from_table, to_table
 from .dataset_storage import Storage, atomic_write, open_storage
 
@@ -137,12 +144,72 @@ def manifest_entry(op: str, card: dict, card_bytes: bytes, at: str, reason: str 
     }
 
 
-def shards_to_read(storage: Storage) -> list[str]:
-    """The shards on `storage` to read, in path order; ManifestError naming a shard the manifest
-    holds as live that is not there (a copy or a sync cut short): reading the others alone would
-    give a dataset without it, and say nothing."""
+class Shard(str):
+    """A shard's path, with the sha256 its manifest line names (None in a dataset without a
+    manifest): `read_shard_checked` refuses other bytes."""
+
+    sha256: str | None = None
+    line: int | None = None
+
+
+def shards_to_read(storage: Storage) -> list[Shard]:
+    """The shards the manifest holds as live, in path order (`shards_and_head`)."""
+    return shards_and_head(storage)[0]
+
+
+def shards_and_head(storage: Storage) -> tuple[list[Shard], int, str | None]:
+    """The shards the manifest holds as live, in path order, with the manifest's line count and
+    the sha256 of its last line (None when it has none): what a split or a steps export was
+    made from, which their cards name. ManifestError naming a live shard that is not there (a
+    copy or a sync cut short): reading the others alone would give a dataset without it, and
+    say nothing.
+
+    Only those: a shard file the manifest says is deleted (an erasure's delete cut short, a
+    backup put back) or never sealed is not read, so a split or a steps export never carries
+    records an erasure removed (`overt datasets verify` names such a file). A dataset without
+    a manifest (shards written by hand) is read as it lies.
+    """
     paths = storage.glob(SHARD_GLOB)
-    missing = missing_live_shard(storage, set(paths))
-    if missing:
-        raise ManifestError(missing)
-    return paths
+    lines = read_raw_lines(storage)
+    entries = parse_lines(lines)
+    if not entries:
+        return [Shard(path) for path in paths], 0, None
+    present = set(paths)
+    shards = []
+    for entry in latest(entries).values():
+        if entry.get("op") in LIVE:
+            if entry.get("path") not in present:
+                raise ManifestError(f"{entry['path']}: missing (manifest line {entry['line']})")
+            shard = Shard(entry["path"])
+            shard.sha256, shard.line = entry["sha256"], entry["line"]
+            shards.append(shard)
+    return sorted(shards), len(lines), sha256(lines[-1])
+
+
+def read_shard_checked(storage: Storage, shard: str) -> bytes:
+    """Return a shard's bytes; ManifestError when they are not those its manifest line names
+    (damaged, or replaced, such as by a revision from before an erasure)."""
+    expected = getattr(shard, "sha256", None)
+    try:
+        data = storage.read(shard)
+    except FileNotFoundError:
+        if expected is None:
+            raise
+        data = None
+    if expected is not None and (data is None or sha256(data) != expected):
+        now = latest(read_manifest(storage)).get(_batch_of(shard))
+        if now is not None and now["line"] != shard.line:  # an erasure or retention meanwhile
+            raise ManifestError(
+                f"{shard}: {now['op']} by manifest line {now['line']} while it was read; "
+                f"nothing written: run the command again"
+            )
+        problem = "missing" if data is None else "sha256 does not match"
+        raise ManifestError(
+            f"{shard}: {problem} manifest line {shard.line} (damaged or replaced); nothing "
+            f"written: run overt datasets verify"
+        )
+    return data
+
+
+def _batch_of(shard: str) -> str:
+    return shard.rsplit("/", 1)[-1].removesuffix(SHARD_SUFFIX)

@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 from .dataset_readme import README
 from .dataset_schema import from_table
 from .dataset_storage import open_storage
-from .datasets import open_shard, shards_to_read
+from .datasets import open_shard, read_shard_checked, shards_and_head
 from .steps_card import STEPS, steps_card
 
 # A page view this soon after an action on the page is that action's effect, not a `goto`.
@@ -145,13 +145,15 @@ def element_action(event: dict) -> str | None:
 class EpisodeBuilder:
     """Turns one episode's ordered events into steps."""
 
-    def __init__(self, events: list[dict], earlier: dict | None = None):
+    def __init__(
+        self, events: list[dict], earlier: dict | None = None, history: dict | None = None
+    ):
         self.events = events
         # (contributor, session, tab) -> ([steps], [observations]), of every record exported
         self.earlier = observation_index(events) if earlier is None else earlier
+        # The tabs' scrolls and actions, likewise (`tab_history`)
+        self.history = tab_history(events) if history is None else history
         self.tabs: list[tuple] = []  # (session, tab) in order of first appearance
-        self.last_action_ms: dict[tuple, int] = {}
-        self.scroll_y: dict[tuple, int] = {}
         self.focused: tuple | None = None  # the tab of the last step
         self.steps: list[dict] = []
 
@@ -179,15 +181,13 @@ class EpisodeBuilder:
         if kind == "observation":
             return None  # found by step when an action needs it (observed_before)
         if kind in ELEMENT_ACTIONS:
-            self.last_action_ms[tab] = event["ts"]
             return element_action(event)
         if kind in ("page_view", "route_change"):
-            self.scroll_y.pop(tab, None)
-            since = event["ts"] - self.last_action_ms.get(tab, -(10**15))
+            acted = self.before(event, "action")
+            since = event["ts"] - (acted if acted is not None else -(10**15))
             return None if since < NAVIGATION_EFFECT_MS else f"goto({quote(event['url'])})"
         if kind == "scroll" and "y" in event:
-            dy = event["y"] - self.scroll_y.get(tab, 0)
-            self.scroll_y[tab] = event["y"]
+            dy = event["y"] - self.scrolled_before(event)
             return f"scroll(0, {dy})" if dy else None
         if kind == "tab_focus" and self.focused is not None and tab != self.focused:
             return f"tab_focus({self.tabs.index(tab)})"
@@ -216,6 +216,22 @@ class EpisodeBuilder:
             }
         )
 
+    def before(self, event: dict, kind: str):
+        """The value of the tab's latest `kind` ("scroll", "action") before `event`, by step,
+        made in the episode or outside it (before a task began, or in a task that came in
+        between); None when there is none."""
+        steps, values = self.history[kind].get(
+            (event["contributor"], event["session"], event["tab"]), ((), ())
+        )
+        i = bisect.bisect_left(steps, event["step"])
+        return values[i - 1] if i else None
+
+    def scrolled_before(self, event: dict) -> int:
+        """The page's scroll position before `event`: the tab's latest scroll before it when
+        that was on the same page, else 0 (a page loaded or a route drawn starts at the top)."""
+        last = self.before(event, "scroll")
+        return last[1] if last is not None and last[0] == event.get("page") else 0
+
     def observed_before(self, event: dict) -> dict | None:
         """The tab's latest observation before `event`, in the episode or outside it (made
         before a task began, or during a task that interrupted this run of the tab)."""
@@ -239,7 +255,33 @@ def observation_index(records: Iterable[dict]) -> dict[tuple, tuple[list, list]]
     return index
 
 
-def episode(key: tuple, events: list[dict], earlier: dict | None = None) -> dict:
+def tab_history(records: Iterable[dict]) -> dict[str, dict[tuple, tuple[list, list]]]:
+    """Index, by tab and in step order, every scroll's (page, position) and every action's time:
+    a page may be scrolled, and a click may load the page, before an episode begins on it."""
+    found: dict[str, dict[tuple, list[dict]]] = {"scroll": {}, "action": {}}
+    for r in records:
+        if "step" not in r:
+            continue
+        if r["type"] == "scroll" and "y" in r:
+            kind = "scroll"
+        elif r["type"] in ELEMENT_ACTIONS:
+            kind = "action"
+        else:
+            continue
+        found[kind].setdefault((r["contributor"], r["session"], r["tab"]), []).append(r)
+    value = {"scroll": lambda r: (r.get("page"), r["y"]), "action": lambda r: r["ts"]}
+    index: dict[str, dict] = {}
+    for kind, tabs in found.items():
+        index[kind] = {}
+        for tab, made in tabs.items():
+            made.sort(key=lambda r: r["step"])
+            index[kind][tab] = ([r["step"] for r in made], list(map(value[kind], made)))
+    return index
+
+
+def episode(
+    key: tuple, events: list[dict], earlier: dict | None = None, history: dict | None = None
+) -> dict:
     """Return one episode as a JSON-ready object (the same keys for tasks and tab runs)."""
     start = next((e for e in events if e["type"] == "task_start"), None)
     end = next((e for e in events if e["type"] == "task_end"), None)
@@ -252,15 +294,15 @@ def episode(key: tuple, events: list[dict], earlier: dict | None = None) -> dict
         "outcome": end["outcome"] if end else None,
         "start": min(e["ts"] for e in events),
         "end": max(e["ts"] for e in events),
-        "steps": EpisodeBuilder(events, earlier).build(),
+        "steps": EpisodeBuilder(events, earlier, history).build(),
     }
 
 
 def build_episodes(records: Iterable[dict]) -> list[dict]:
     """Return the episodes of `records` that have at least one step, in order of their start."""
     records = list(records)
-    earlier = observation_index(records)
-    out = [episode(k, evs, earlier) for k, evs in group_episodes(records).items()]
+    earlier, history = observation_index(records), tab_history(records)
+    out = [episode(k, evs, earlier, history) for k, evs in group_episodes(records).items()]
     return sorted((e for e in out if e["steps"]), key=lambda e: (e["start"], e["episode"]))
 
 
@@ -288,12 +330,12 @@ def export_steps(datasets, out_dir: Path, group_weight: int | None = None) -> tu
     storage = open_storage(datasets)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    shards = shards_to_read(storage)
+    shards, count, head = shards_and_head(storage)
     groups = SessionGroups.plan(storage, shards, group_weight or GROUP_WEIGHT)
     with tempfile.TemporaryDirectory(prefix=".steps-", dir=out_dir) as tmp:
         parts = groups.partition(storage, shards, Path(tmp))
         lines, index, steps = _episode_lines(parts, Path(tmp) / "episodes")
-        _replace(out_dir / README, [steps_card().encode()])
+        _replace(out_dir / README, [steps_card(count, head).encode()])
         path = _replace(out_dir / STEPS, _in_order(lines, index))
     return path, len(index), steps
 
@@ -334,7 +376,7 @@ class SessionGroups:
         """Read the key columns of every shard and pack its units into groups."""
         plan = cls()
         for shard in shards:
-            file = open_shard(storage.read(shard), shard)
+            file = open_shard(read_shard_checked(storage, shard), shard)
             names = set(file.schema_arrow.names)
             columns = [c for c in KEY_COLUMNS if c in names]
             if "elements" in names:
@@ -391,7 +433,7 @@ class SessionGroups:
         parts = [tmp / f"group-{g}.pickle" for g in range(self.groups)]
         base = 0  # rows of the shards before this one
         for shard in shards:
-            file = open_shard(storage.read(shard), shard)
+            file = open_shard(read_shard_checked(storage, shard), shard)
             names = set(file.schema_arrow.names)
             columns = [c for c in COLUMNS if c in names]
             keys = [c for c in KEY_COLUMNS if c in names]
@@ -446,7 +488,7 @@ def _episode_lines(parts: list[Path], path: Path) -> tuple[Path, pa.Table, int]:
         for part in parts:
             numbers, records = _read_part(part)
             number = {id(r): n for r, n in zip(records, numbers, strict=True)}
-            earlier = observation_index(records)
+            earlier, history = observation_index(records), tab_history(records)
             episodes = group_episodes(records)
             first: dict[tuple, int] = {}  # episode key (before runs) -> its first record
             runs = {}
@@ -456,7 +498,7 @@ def _episode_lines(parts: list[Path], path: Path) -> tuple[Path, pa.Table, int]:
                 first[base] = min(first.get(base, runs[key]), runs[key])
             index: list[tuple] = []
             for key, events in episodes.items():
-                ep = episode(key, events, earlier)
+                ep = episode(key, events, earlier, history)
                 if not ep["steps"]:
                     continue
                 line = episode_line(ep)

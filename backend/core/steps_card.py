@@ -10,7 +10,7 @@ from __future__ import annotations
 import pyarrow as pa
 
 from .dataset_cards import TERMS_OF_USE
-from .dataset_readme import license_header, to_yaml
+from .dataset_readme import license_header, made_from, to_yaml
 from .dataset_schema import ELEMENT, hf_features
 
 STEPS = "steps.jsonl"
@@ -50,8 +50,9 @@ EPISODE_SCHEMA = pa.schema(
 )
 
 
-def steps_card() -> str:
-    """Return the README.md of a steps export: a Hugging Face card typing every column."""
+def steps_card(count: int = 0, last_sha: str | None = None) -> str:
+    """Return the README.md of a steps export: a Hugging Face card typing every column, naming
+    the manifest line (`count`, the sha256 `last_sha` of that line) it was made from."""
     head = {
         **license_header(),
         "configs": [{"config_name": "default", "data_files": [{"split": "train", "path": STEPS}]}],
@@ -60,5 +61,6 @@ def steps_card() -> str:
     return (
         f"---\n{to_yaml(head)}\n---\n\n# Overt trajectories\n\nOne episode per line of "
         f'`{STEPS}` (docs/trajectories.md). Load with `load_dataset("<this folder>")`.\n'
+        f"\n{made_from(count, last_sha)}"
         f"\n## Terms of use\n\n{STEPS_TERMS}\n"
     )

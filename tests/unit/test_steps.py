@@ -210,3 +210,52 @@ def test_bounded_export_of_no_records_and_of_older_shards(tmp_path):
     expected = b"".join(episode_line(e) for e in build_episodes(reference))
     path, _, _ = export_steps(tmp_path / "ds", tmp_path / "out", group_weight=40)
     assert path.read_bytes() == expected and expected
+
+
+def test_a_scroll_is_the_change_from_the_pages_last_position_made_before_the_episode_too():
+    """`scroll(0, dy)` is the change of the scroll position on the page. A page scrolled to 600
+    before a task began, then to 800 in it, is `scroll(0, 200)`: the episode counted from 0 and
+    said `scroll(0, 800)`, an action that overshoots by the whole earlier scroll. The same for a
+    tab's run after a task, and across a bounded export's groups. A new page starts at 0."""
+    tab = "t_tabone01"
+    records = [
+        event("page_view", 1000, tab, 0),
+        event("scroll", 2000, tab, 1, y=600, depth=40),
+        event("task_start", 3000, None, None, task=TASK, goal="Read the terms"),
+        event("scroll", 4000, tab, 2, y=800, depth=60, task=TASK),
+        event("task_end", 5000, None, None, task=TASK, outcome="done"),
+        event("scroll", 6000, tab, 3, y=500, depth=60),
+        event("route_change", 7000, tab, 4),
+        event("scroll", 8000, tab, 5, y=300, depth=20),
+    ]
+    for record in records[-2:]:  # a route drawn is a page of its own
+        record["page"] = "p_otherroute"
+    episodes = build_episodes(records)
+    actions = [[s["action"] for s in e["steps"]] for e in episodes]
+    assert actions == [
+        [f'goto("{URL}")', "scroll(0, 600)"],
+        ["scroll(0, 200)"],
+        ["scroll(0, -300)", f'goto("{URL}")', "scroll(0, 300)"],
+    ]
+
+
+def test_a_page_loaded_by_a_click_made_before_the_episode_is_that_clicks_effect():
+    """A page view within 2 s of an action *in that tab* is the action's effect, not a
+    `goto`, also when the action was made before the episode began (a click, then the popup's
+    task start): each episode knew only its own actions and said `goto(...)`, an action the
+    person never took."""
+    tab = "t_tabone01"
+    click = {"target": {"selector": "a", "tag": "a", "bid": "b1"}}
+    records = [
+        event("observation", 1000, tab, 0, elements=ELEMENTS),
+        event("click", 1100, tab, 1, **click),
+        event("task_start", 1200, None, None, task=TASK, goal="Open the quote"),
+        event("page_view", 1900, tab, 2, task=TASK),
+        event("observation", 2000, tab, 3, elements=ELEMENTS, task=TASK),
+        event("click", 2500, tab, 4, **click, task=TASK),
+        event("task_end", 3000, None, None, task=TASK, outcome="done"),
+        event("page_view", 9000, tab, 5),
+    ]
+    episodes = build_episodes(records)
+    actions = [[s["action"] for s in e["steps"]] for e in episodes]
+    assert actions == [['click("b1")'], ['click("b1")'], [f'goto("{URL}")']]
