@@ -269,6 +269,17 @@ def split(by: str, val: float, out: str, actor: str):
     _record_export(r, actor, destination, format="split", by=by, val=val, **counts)
     for side, counts in result.items():
         click.echo(f"{side}: {counts['events']} event(s), {counts['contributors']} contributor(s)")
+    everyone = sum(c["contributors"] for c in result.values())
+    for side, counts in result.items():
+        if everyone and not counts["contributors"]:
+            # Not an error (a small dataset may have too few contributors), but a training
+            # run on it would have no held-out people, or nothing to train on.
+            click.echo(
+                f"overt: warning: the {side} split is empty: --val {val} put none of the "
+                f"{everyone} contributor(s) there (each is in one split only, by a hash of their "
+                f"pseudonym); more contributors or another --val change that",
+                err=True,
+            )
 
 
 @datasets.command()

@@ -440,7 +440,7 @@ def test_list_export_since_and_split(redis_conn, settings, tmp_path):
 
     parts = tmp_path / "split"
     result = cli("split", "--by", "contributor", "--val", "0.3", "--out", str(parts))
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 0 and "warning" not in result.stderr, result.output
     sides = {}
     for side in ("train", "validation"):
         table = pads.dataset(parts / side, format="parquet").to_table()
@@ -472,6 +472,7 @@ def test_a_split_made_again_after_an_erasure_holds_nothing_erased(redis_conn, se
     erase_employee(redis_conn, settings.datasets_location, settings.secret, erased)
     result = cli("split", "--val", "0.5", "--out", str(parts))
     assert result.exit_code == 0 and "validation: 0 event(s)" in result.output, result.output
+    assert "warning: the validation split is empty" in result.stderr, result.stderr
     assert list(parts.glob("validation/*.parquet")) == []
     table = pads.dataset(parts, format="parquet").to_table()
     assert set(table.column("contributor").to_pylist()) == {contributor(kept)}
