@@ -54,18 +54,25 @@ def live_shards(entries: list[dict]) -> dict[str, dict]:
 
 
 def list_shards(storage: Storage) -> list[dict]:
-    """Return one row per existing shard: path, events, contributors, revision, sha256."""
+    """Return one row per existing shard: path, events, contributors, revision, sha256. In a
+    JSONL export, the JSONL file made from each shard, and its sha256 (from its index)."""
     entries = read_manifest(storage)
+    raw_index = storage.read_or_none(JSONL_INDEX)
+    index = json.loads(raw_index) if raw_index is not None else None
     rows = []
     for batch_id, entry in sorted(live_shards(entries).items()):
+        path, digest = entry["path"], entry["sha256"]
+        if index is not None:
+            path = jsonl_name(path)
+            digest = (index.get(path) or {}).get("sha256", "")
         rows.append(
             {
                 "batch_id": batch_id,
-                "path": entry["path"],
+                "path": path,
                 "events": entry["events"],
                 "contributors": entry["contributors"],
                 "revision": entry["revision"],
-                "sha256": entry["sha256"],
+                "sha256": digest,
                 "line": entry["line"],
             }
         )

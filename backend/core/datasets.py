@@ -175,6 +175,11 @@ def shards_and_head(storage: Storage) -> tuple[list[Shard], int, str | None]:
     if not entries:
         return [Shard(path) for path in paths], 0, None
     present = set(paths)
+    if not present and storage.glob(JSONL_GLOB):
+        raise ManifestError(
+            f"{storage.url} is a JSONL export: this reads the Parquet shards; use the datasets "
+            f"location or a copy made with export --format parquet"
+        )
     shards = []
     for entry in latest(entries).values():
         if entry.get("op") in LIVE:

@@ -374,6 +374,17 @@ def test_a_jsonl_export_verifies_and_syncs(redis_conn, settings, tmp_path):
     index = json.loads((out / JSONL_INDEX).read_text())
     assert len(index) == 3 and all(name.endswith(".jsonl") for name in index)
 
+    # `list` names the copy's own files; commands that read Parquet shards say it is JSONL.
+    listed = cli("list", "--json", env={"OVERT_DATASETS_URL": str(out)})
+    rows = json.loads(listed.output)
+    assert {r["path"]: r["sha256"] for r in rows} == {n: e["sha256"] for n, e in index.items()}
+    for args in (
+        ["split", "--out", str(tmp_path / "parts")],
+        ["export", "--format", "steps", "--out", str(tmp_path / "steps")],
+    ):
+        refused = cli(*args, env={"OVERT_DATASETS_URL": str(out)})
+        assert refused.exit_code == 2 and "is a JSONL export" in refused.output, refused.output
+
     victim = next(out.glob("data/*/*.jsonl"))
     victim.write_bytes(victim.read_bytes().replace(b'"click"', b'"clack"', 1))
     bad = cli("verify", env={"OVERT_DATASETS_URL": str(out)})
