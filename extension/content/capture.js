@@ -46,7 +46,8 @@ let openedByWorkApp = false;
 // Nothing is emitted before the session's salt is known: typed words could not be masked.
 const allowed = (type) =>
   !stopped && !cached && !paused && typed.ready && gateAllows(gate, location.origin, categoryOf(type));
-const mask = (text) => typed.mask(text);
+// Its encodedRuns: a URL's path is unencoded before it is redacted (extension/shared/redact.js).
+const mask = Object.assign((text) => typed.mask(text), { encodedRuns: (text) => typed.maskEncodedRuns(text) });
 const labelOptions = () => ({ maskSelectors, mask });
 
 /** Build, redact and send one event if the gate allows its category here. */
