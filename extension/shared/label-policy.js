@@ -495,7 +495,41 @@ const mayShowValue = (el, memo) => showsValue(el) || inOpenPopup(el, memo);
  * it has the shape of UI vocabulary ("High", "Returning customer"), as a chosen option is in a
  * change's value; else [content] ("Thaddeus Wrexham").
  */
-const valueAsName = (text) => (!text || text === CONTENT_LABEL || looksLikeVocabulary(text) ? text : CONTENT_LABEL);
+const valueAsName = (text) => {
+  if (!text || text === CONTENT_LABEL || looksLikeVocabulary(text)) return text;
+  if (noting) noting.add(choiceKey(text));
+  return CONTENT_LABEL;
+};
+
+/**
+ * While policyLabel runs: its options' `choices`, which note each name valueAsName holds as
+ * [content] (a colleague offered in a picker's popup or options, or shown by its trigger).
+ */
+let noting = null;
+const CHOICE_WORD = /[\p{L}\p{N}\p{M}]+/gu;
+/** Names held so have two words or more: one word has the shape of UI vocabulary. */
+const MIN_CHOICE_WORDS = 2;
+
+/** The form a name is noted and looked up in: its words (letters, digits), one space between. */
+export function choiceKey(text) {
+  return (String(text).match(CHOICE_WORD) || []).join(" ");
+}
+
+/**
+ * True when `name` holds, as whole words, a name `choices` noted (valueAsName): a chip, a
+ * `div role=button` or a button holding a colleague chosen in a picker elsewhere on the page
+ * ("TW Thaddeus Wrexham ×"), which has no popup semantics of its own. Only names the policy
+ * held as [content] where they were offered count, so that ordinary buttons keep their names.
+ */
+function holdsChoice(name, choices) {
+  const words = name.match(CHOICE_WORD) || [];
+  for (let from = 0; from < words.length; from++) {
+    for (let to = from + MIN_CHOICE_WORDS; to <= words.length && to - from <= MAX_NAME_WORDS; to++) {
+      if (choices.has(words.slice(from, to).join(" "))) return true;
+    }
+  }
+  return false;
+}
 
 /**
  * The text of an element that names another one (aria-labelledby, a <label>): "" when it is
@@ -762,20 +796,31 @@ function structuralLabel(el, region, maskSelectors, memo) {
 /**
  * The label of `el` under the policy, redacted, masked and at most `max` characters, or undefined.
  * `mask` hides words typed in this session (extension/shared/typed-words.js). `memo`: see
- * memoColumnLabel; pass a new Map per pass over an unchanging page, or none. `max` (the third
- * argument) overrides options.max.
+ * memoColumnLabel; pass a new Map per pass over an unchanging page, or none. `choices`
+ * ({add(key), has(key), size}, optional, kept by the caller for the document: content/capture.js)
+ * notes the names held as [content] as choices (valueAsName, by choiceKey) and makes any other
+ * name holding one [content] (holdsChoice). `max` (the third argument) overrides options.max.
  */
 export function policyLabel(el, options = {}, max = options.max === undefined ? 80 : options.max) {
   // Read in place, not destructured with defaults: an observation labels up to 200 elements.
   const maskSelectors = options.maskSelectors === undefined ? NO_SELECTORS : options.maskSelectors;
   const mask = options.mask === undefined ? identity : options.mask;
   const memo = options.memo === undefined ? null : options.memo;
+  const choices = options.choices === undefined ? null : options.choices;
   const region = regionOf(el, maskSelectors, memo);
   let raw;
   if (region) raw = structuralLabel(el, region, maskSelectors, memo);
   else if (insideOption(el)) raw = CONTENT_LABEL;
-  else if (isOption(el)) raw = valueAsName(accessibleName(el, maskSelectors, memo));
-  else raw = recordLinkName(el, accessibleName(el, maskSelectors, memo));
+  else {
+    noting = choices;
+    try {
+      if (isOption(el)) raw = valueAsName(accessibleName(el, maskSelectors, memo));
+      else raw = recordLinkName(el, accessibleName(el, maskSelectors, memo));
+    } finally {
+      noting = null;
+    }
+    if (choices && choices.size && raw && raw !== CONTENT_LABEL && holdsChoice(raw, choices)) raw = CONTENT_LABEL;
+  }
   const label = memo ? memoRedacted(raw, mask, max, memo) : redactLabel(mask(raw), max);
   return label || undefined;
 }

@@ -31,6 +31,10 @@ leaks is tests/e2e/redteam.py.
   trigger by aria-controls or aria-owns only: their items (menuitems, links) were named after
   the colleagues until an element an open popup trigger names so was known as its popup. An
   accordion's panel (aria-controls, no popup) keeps its commands' names.
+  The colleague chosen, shown elsewhere in a span role=button chip and a button holding
+  spans (no popup semantics), was named so until the names the policy held as [content] as
+  choices on the page were noted (as hashes) and a name holding one was [content] too; a div
+  role=button "Sign Out" keeps its name.
 - test_radix_dropdown_menu_as_a_picker: Radix's DropdownMenu (React, bundled by esbuild):
   items and radio items named after colleagues, the trigger showing the one chosen.
 
@@ -190,7 +194,8 @@ def test_portal_menus_tied_by_aria_controls(
 ):
     """An "Assignee" menu (aria-controls) and a "Reviewer" menu (aria-owns) of colleagues drawn
     at the end of the body: each opened, a colleague chosen, opened again and closed with
-    Escape; a "Status" of words; an accordion opened and its "Export As CSV" clicked."""
+    Escape; a "Status" of words; an accordion opened and its "Export As CSV" clicked; the chip
+    and the card showing the assignee clicked, and a div role=button "Sign Out"."""
     page = open_app(npm_capturing, pages, queued_events, "/round7/portal-menus.html")
     page.wait_for_selector("body[data-ready=yes]")
     page.click("#assignee")
@@ -204,6 +209,9 @@ def test_portal_menus_tied_by_aria_controls(
     page.click("#status-menu >> text=In progress")
     page.click("#more")
     page.click("#export")
+    page.click("#assignee-chip")
+    page.click("#assignee-card")
+    page.click("#sign-out")
     page.click("#done")
     arrived(queued_events, "click", target__selector="#done")
     labels = click_labels(queued_events)
@@ -217,6 +225,9 @@ def test_portal_menus_tied_by_aria_controls(
         "In progress",
         "More actions",
         "Export As CSV",
+        "[content]",
+        "[content]",
+        "Sign Out",
         "Done",
     ], labels
     escape = arrived(queued_events, "key", key="Escape")[0]

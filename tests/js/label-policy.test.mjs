@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { accessibleName, columnHeaderOf, dataRegionOf, isRecordHref, looksLikeVocabulary, policyLabel, submitLabel } from "../../extension/shared/label-policy.js";
+import { accessibleName, choiceKey, columnHeaderOf, dataRegionOf, isRecordHref, looksLikeVocabulary, policyLabel, submitLabel } from "../../extension/shared/label-policy.js";
 import { buildSelector, describeSubmit, describeTarget } from "../../extension/shared/selector.js";
 import { TypedWords } from "../../extension/shared/typed-words.js";
 import { h } from "./stub-dom.mjs";
@@ -511,4 +511,30 @@ test("a menu in a portal tied to its open trigger by aria-controls or aria-owns 
     assert.equal(policyLabel(command, { memo }), "Export As CSV");
     assert.equal(policyLabel(later, { memo }), "Ottoline Marchbank");
   }
+});
+
+test("a chip or a button holding a colleague offered as a choice elsewhere on the page is content", () => {
+  const keys = new Set();
+  const choices = { add: (key) => keys.add(key.toLowerCase()), has: (key) => keys.has(key.toLowerCase()), get size() { return keys.size; } };
+  const trigger = h("button", { "aria-haspopup": "true", "aria-expanded": "true" }, "Nobody");
+  const person = h("a", { href: "#" }, "Thaddeus Wrexham");
+  const word = h("a", { href: "#" }, "In progress");
+  const chip = h("div", { role: "button" }, "Thaddeus  Wrexham");
+  const card = h("button", {}, h("span", {}, "TW"), h("span", {}, "thaddeus wrexham"), "×");
+  const status = h("div", { role: "button" }, "In progress");
+  const signOut = h("div", { role: "button" }, "Sign Out");
+  const other = h("button", {}, "Call Perpetua Holloway");
+  h("body", {}, h("div", {}, trigger, h("div", {}, person, word)), chip, card, status, signOut, other);
+  // Before the colleague was offered in the picker, the chip is named by its text.
+  assert.equal(policyLabel(chip, { choices }), "Thaddeus Wrexham");
+  assert.equal(policyLabel(person, { choices }), "[content]");
+  assert.equal(policyLabel(word, { choices }), "In progress");
+  assert.deepEqual([...keys], ["thaddeus wrexham"]);
+  assert.equal(policyLabel(chip, { choices }), "[content]");
+  assert.equal(policyLabel(card, { choices }), "[content]");
+  assert.equal(policyLabel(status, { choices }), "In progress");
+  assert.equal(policyLabel(signOut, { choices }), "Sign Out");
+  assert.equal(policyLabel(other, { choices }), "Call Perpetua Holloway");
+  assert.equal(policyLabel(chip), "Thaddeus Wrexham"); // without choices, as before
+  assert.equal(choiceKey("  O'Brien-Smith, Zoë "), "O Brien Smith Zoë");
 });
