@@ -52,9 +52,13 @@ const HEX_RUN = /(?<![\p{L}\p{N}])(?:[0-9a-f]{2}){2,}(?![\p{L}\p{N}])|(?<![\p{L}
 export const MAX_LZ_RUN = 4096;
 const LZ_URI = /^[A-Za-z0-9+$-]+$/;
 const LZ_BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
-/** Runs that decoded to no text by any way (most: ordinary words), so as not to try them again. */
+/**
+ * Runs that decoded to no text by any way (most: ordinary words), so as not to try them again:
+ * hashes, with a seed random per load, never the runs (one may be a word typed).
+ */
 const NOT_ENCODED = new Set();
 const MAX_NOT_ENCODED = 4096;
+const NOT_ENCODED_SEED = Math.floor(Math.random() * 0x7fffffff) + 1;
 /** Control characters but whitespace: bytes that are no text. */
 const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
 const UTF8 = typeof TextDecoder === "function" ? new TextDecoder("utf-8", { fatal: true }) : null;
@@ -356,7 +360,8 @@ export class TypedWords {
    */
   maskEncoded(run) {
     const hides = (part) => {
-      if (NOT_ENCODED.has(part)) return false;
+      const key = cyrb53(part, NOT_ENCODED_SEED);
+      if (NOT_ENCODED.has(key)) return false;
       let any = false;
       for (const decode of DECODERS) {
         const text = decode(part);
@@ -366,7 +371,7 @@ export class TypedWords {
       }
       if (!any) {
         if (NOT_ENCODED.size >= MAX_NOT_ENCODED) NOT_ENCODED.clear();
-        NOT_ENCODED.add(part);
+        NOT_ENCODED.add(key);
       }
       return false;
     };
