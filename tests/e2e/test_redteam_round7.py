@@ -36,7 +36,10 @@ leaks is tests/e2e/redteam.py.
   choices on the page were noted (as hashes) and a name holding one was [content] too; a div
   role=button "Sign Out" keeps its name.
 - test_radix_dropdown_menu_as_a_picker: Radix's DropdownMenu (React, bundled by esbuild):
-  items and radio items named after colleagues, the trigger showing the one chosen.
+  items and radio items named after colleagues, the trigger showing the one chosen. Its menu
+  is aria-labelledby the trigger's generated id, which the app's own id on the trigger
+  replaces, so it was not known as a popup and its items were named after the colleagues
+  (observations) until the open trigger's aria-controls tied them.
 
 A failing test here is a leak (its message names the event type, the field and the value).
 """
