@@ -173,5 +173,8 @@ export async function learnTyping(tabId) {
 /** What a content script needs to start: the salt and the hashes so far. */
 export const sharedTyped = () => ({ salt: typed.salt, hashes: [...typed.hashes] });
 
-/** Mask typed words in `text` (the worker's own check of every event). */
-export const maskTyped = (text) => typed.mask(text);
+/**
+ * Mask typed words in `text` (the worker's own check of every event); its encodedRuns unencodes
+ * a URL's path before it is redacted (extension/shared/redact.js).
+ */
+export const maskTyped = Object.assign((text) => typed.mask(text), { encodedRuns: (text) => typed.maskEncodedRuns(text) });

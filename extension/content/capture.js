@@ -8,7 +8,7 @@ import { randomToken } from "../shared/episode.js";
 import { categoryOf, sanitizeEvent } from "../shared/events.js";
 import { gateAllows } from "../shared/gate.js";
 import { commandKey } from "../shared/keys.js";
-import { CONTENT_LABEL, dataRegionOf, looksLikeVocabulary, MAX_NAME_CHARS } from "../shared/label-policy.js";
+import { choiceKey, CONTENT_LABEL, dataRegionOf, looksLikeVocabulary, MAX_NAME_CHARS } from "../shared/label-policy.js";
 import { describeSubmit, describeTarget, isIgnored } from "../shared/selector.js";
 import { KEY_GATE, KEY_PAUSES, KEY_TYPED } from "../shared/storage.js";
 import { titleWithoutRecords } from "../shared/title-policy.js";
@@ -46,8 +46,32 @@ let openedByWorkApp = false;
 // Nothing is emitted before the session's salt is known: typed words could not be masked.
 const allowed = (type) =>
   !stopped && !cached && !paused && typed.ready && gateAllows(gate, location.origin, categoryOf(type));
-const mask = (text) => typed.mask(text);
-const labelOptions = () => ({ maskSelectors, mask });
+// Its encodedRuns: a URL's path is unencoded before it is redacted (extension/shared/redact.js).
+const mask = Object.assign((text) => typed.mask(text), { encodedRuns: (text) => typed.maskEncodedRuns(text) });
+/**
+ * Names the label policy held as [content] as choices on this page (a colleague in a picker's
+ * popup or options, shown by its trigger, chosen in a select), as salted hashes of their words
+ * (extension/shared/label-policy.js, choiceKey), never the names: a chip or a button elsewhere
+ * holding one is [content] too. Kept for this document only; the oldest are forgotten first.
+ */
+const chosenNames = new Set();
+const MAX_CHOSEN_NAMES = 2000;
+const CHOICE = "\u0003"; // hashed apart from typed words
+const choices = {
+  add(key) {
+    if (!typed.ready || !key) return;
+    chosenNames.add(typed.hashOf(CHOICE + key));
+    for (const old of chosenNames) {
+      if (chosenNames.size <= MAX_CHOSEN_NAMES) break;
+      chosenNames.delete(old);
+    }
+  },
+  has: (key) => typed.ready && chosenNames.has(typed.hashOf(CHOICE + key)),
+  get size() {
+    return chosenNames.size;
+  },
+};
+const labelOptions = () => ({ maskSelectors, mask, choices });
 
 /** Build, redact and send one event if the gate allows its category here. */
 function emit(type, fields = {}) {
@@ -182,7 +206,9 @@ function onClick(ev) {
 function optionName(select, option) {
   const text = String(option.label || option.text || "").replace(/\s+/g, " ").trim();
   if (dataRegionOf(select, maskSelectors) || !text || text.length > MAX_NAME_CHARS) return CONTENT_LABEL;
-  return looksLikeVocabulary(text) ? text : CONTENT_LABEL;
+  if (looksLikeVocabulary(text)) return text;
+  choices.add(choiceKey(text)); // a chip elsewhere may show the colleague chosen
+  return CONTENT_LABEL;
 }
 
 /** A choice in a select, checkbox, radio or switch; a text field's change is never sent. */

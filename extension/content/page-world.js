@@ -8,7 +8,9 @@
 // page receives is handed to the content script (a PAGE_TEXT_EVENT on `document`), which learns
 // it as typed (content/typed-fields.js) before the page's own code sees it. Nothing else is done
 // here: no text is kept, nothing is sent, and the content script ignores it outside work apps. A
-// page may send the same event itself; that can only mask more words.
+// page may send the same event itself; that can only mask more words. Names of files and
+// folders the user chose through the File System Access API are handed over the same way (see
+// below).
 (() => {
   const PAGE_TEXT_EVENT = "overt-page-text";
   const tell = (text) => {
@@ -35,6 +37,110 @@
   window.addEventListener("dragend", onDrag, true);
   window.addEventListener("paste", onTransfer, true);
   window.addEventListener("drop", onTransfer, true);
+
+  // Files and folders the user chose through the File System Access API, without a file input:
+  // its pickers (showOpenFilePicker, showSaveFilePicker, whose name the user may change, and
+  // showDirectoryPicker) and a drop read as handles (getAsFileSystemHandle) or as entries
+  // (webkitGetAsEntry, as upload libraries read a dropped folder). The name chosen, and the names
+  // of a chosen folder's entries, are the user's: the page may show them at once (a heading, a
+  // tab per file). They are handed over as the page's results arrive, and a chosen folder's
+  // handles and iterators are followed (entries(), values(), keys(), the folder's own async
+  // iterator; getFileHandle() and getDirectoryHandle() lead to chosen handles too; readEntries()
+  // reads only what the user dropped or chose). Wrapping the `name` getter of
+  // FileSystemHandle.prototype instead would miss names that never pass it (keys() and entries()
+  // give strings), and would hand over the names of the page's own files in its origin private
+  // file system (navigator.storage.getDirectory()), which are the page's words, not the user's:
+  // learnt as typed they would mask the page's own labels ("Archive").
+  const chosen = new WeakSet();
+  const tellHandle = (handle) => {
+    if (handle && typeof handle === "object") {
+      chosen.add(handle);
+      tell(handle.name);
+    }
+  };
+  const follow = (value) => {
+    if (typeof value === "string") tell(value); // keys()
+    else if (Array.isArray(value)) {
+      tell(value[0]); // entries(): [name, handle]
+      if (value[1] && typeof value[1] === "object") chosen.add(value[1]);
+    } else tellHandle(value); // values()
+  };
+  for (const name of ["showOpenFilePicker", "showSaveFilePicker", "showDirectoryPicker"]) {
+    const picker = window[name];
+    if (typeof picker !== "function") continue;
+    window[name] = function (...args) {
+      return picker.apply(this, args).then((result) => {
+        for (const handle of Array.isArray(result) ? result : [result]) tellHandle(handle);
+        return result;
+      });
+    };
+  }
+  const item = globalThis.DataTransferItem && DataTransferItem.prototype;
+  if (item && typeof item.getAsFileSystemHandle === "function") {
+    const getAsHandle = item.getAsFileSystemHandle;
+    item.getAsFileSystemHandle = function (...args) {
+      return getAsHandle.apply(this, args).then((handle) => {
+        tellHandle(handle);
+        return handle;
+      });
+    };
+  }
+  // A directory reader's interface has no global name in Chromium: its prototype is wrapped
+  // when the first dropped folder shows it (every reader shares it).
+  let readerWrapped = false;
+  const wrapReader = (entry) => {
+    if (readerWrapped || !entry || !entry.isDirectory || typeof entry.createReader !== "function") return;
+    const reader = Object.getPrototypeOf(entry.createReader());
+    const readEntries = reader && reader.readEntries;
+    if (typeof readEntries !== "function") return;
+    readerWrapped = true;
+    reader.readEntries = function (success, ...rest) {
+      const told = (entries) => {
+        for (const child of entries || []) tell(child && child.name);
+        if (typeof success === "function") return success(entries);
+        if (success && typeof success.handleEvent === "function") return success.handleEvent(entries);
+      };
+      return readEntries.call(this, success ? told : success, ...rest);
+    };
+  };
+  if (item && typeof item.webkitGetAsEntry === "function") {
+    const getAsEntry = item.webkitGetAsEntry;
+    item.webkitGetAsEntry = function (...args) {
+      const entry = getAsEntry.apply(this, args);
+      if (entry) tell(entry.name);
+      wrapReader(entry);
+      return entry;
+    };
+  }
+  const folder = globalThis.FileSystemDirectoryHandle && FileSystemDirectoryHandle.prototype;
+  for (const key of folder ? ["entries", "values", "keys", Symbol.asyncIterator] : []) {
+    const iterate = folder[key];
+    if (typeof iterate !== "function") continue;
+    folder[key] = function (...args) {
+      const iterator = iterate.apply(this, args);
+      if (!chosen.has(this) || !iterator || typeof iterator.next !== "function") return iterator;
+      const next = iterator.next;
+      iterator.next = function (...more) {
+        return next.apply(this, more).then((step) => {
+          if (step && !step.done) follow(step.value);
+          return step;
+        });
+      };
+      return iterator;
+    };
+  }
+  for (const key of folder ? ["getFileHandle", "getDirectoryHandle"] : []) {
+    const get = folder[key];
+    if (typeof get !== "function") continue;
+    folder[key] = function (...args) {
+      const result = get.apply(this, args);
+      if (!chosen.has(this)) return result;
+      return result.then((handle) => {
+        chosen.add(handle);
+        return handle;
+      });
+    };
+  }
 
   const prompt = window.prompt;
   if (typeof prompt === "function") {

@@ -13,8 +13,8 @@
  * handled as one when the key is released. A chosen or dropped file's name counts as typed, and
  * so does text pasted or dropped (an editor that inserts it itself fires no input event), and text
  * the page takes without a field: the clipboard read by its own "Paste" button, a window.prompt()
- * answer, a paste its own listener on window stops (content/page-world.js hands it over from the
- * page's world).
+ * answer, a paste its own listener on window stops, the names of files and folders the user chose
+ * through the File System Access API (content/page-world.js hands it over from the page's world).
  * An editor that takes keys in a hidden field (CodeMirror 5, Ace, Monaco: a textarea too small or
  * transparent to show text, emptied whenever the caret moves) draws the text elsewhere: a word
  * mended in its middle was never whole in the field, so once keys are typed there the text the

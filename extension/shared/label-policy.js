@@ -431,30 +431,105 @@ function labelledByTrigger(node) {
   });
 }
 
+const OPEN_POPUPS = {}; // memo key: root (document or shadow root) -> ids open popup triggers name
+
+/**
+ * The ids that open popup triggers in `root` name in their aria-controls or aria-owns: a trigger
+ * that opens a popup (opensPopup) and is expanded (aria-expanded=true). A tab's or an
+ * accordion's aria-controls (no popup) names no popup: its panel is not a picker's.
+ */
+function openPopupIds(root) {
+  const ids = new Set();
+  if (!root || typeof root.querySelectorAll !== "function") return ids;
+  for (const trigger of Array.from(root.querySelectorAll("[aria-controls],[aria-owns]"))) {
+    if (attr(trigger, "aria-expanded") !== "true" || !opensPopup(trigger)) continue;
+    for (const name of ["aria-controls", "aria-owns"]) {
+      for (const id of collapse(attr(trigger, name)).split(" ")) if (id) ids.add(id);
+    }
+  }
+  return ids;
+}
+
+/**
+ * True when an open popup trigger names `node` in its aria-controls or aria-owns (openPopupIds):
+ * a popup drawn in a portal, tied to its trigger only so (Radix's DropdownMenu, whose menu is
+ * labelled by an id the app's own id on the trigger replaces). `memo` (see policyLabel) keeps the
+ * ids per root for one pass; without it they are looked up when an ancestor has an id.
+ */
+function controlledByOpenTrigger(node, memo) {
+  const id = attr(node, "id");
+  if (!id) return false; // most elements
+  const root = typeof node.getRootNode === "function" ? node.getRootNode() : node.ownerDocument;
+  if (!root) return false;
+  let ids;
+  if (memo) {
+    const byRoot = subMemo(memo, OPEN_POPUPS);
+    ids = byRoot.get(root);
+    if (!ids) byRoot.set(root, (ids = openPopupIds(root)));
+  } else ids = openPopupIds(root);
+  return ids.has(id);
+}
+
 /**
  * True when `el` is inside the popup of a trigger: an ancestor, at most POPUP_DEPTH up, follows
- * a trigger (isTrigger: a Bootstrap dropdown's menu after its toggle, a menu button's menu) or is
- * labelled by one (aria-labelledby: Headless UI's and Radix's menus, drawn in a portal). A
- * picker's menu lists the choices, often colleagues, as links or buttons named by their text.
+ * a trigger (isTrigger: a Bootstrap dropdown's menu after its toggle, a menu button's menu), is
+ * labelled by one (aria-labelledby: Headless UI's menus, drawn in a portal) or is named by an
+ * open one's aria-controls or aria-owns (controlledByOpenTrigger: a menu in a portal tied to its
+ * trigger only so, Radix's DropdownMenu). A picker's menu lists the choices, often colleagues, as
+ * links or buttons named by their text.
  */
-function inOpenPopup(el) {
+function inOpenPopup(el, memo) {
   let node = el.parentElement;
   for (let depth = 0; node && depth < POPUP_DEPTH; depth++, node = node.parentElement) {
     const before = node.previousElementSibling;
-    if ((before && isTrigger(before)) || labelledByTrigger(node)) return true;
+    if ((before && isTrigger(before)) || labelledByTrigger(node) || controlledByOpenTrigger(node, memo)) return true;
   }
   return false;
 }
 
 /** True when `el`'s own text and title may be a chosen value: showsValue, or inOpenPopup. */
-const mayShowValue = (el) => showsValue(el) || inOpenPopup(el);
+const mayShowValue = (el, memo) => showsValue(el) || inOpenPopup(el, memo);
 
 /**
  * The text or title of a control that shows a chosen value (showsValue), as a name: kept only when
  * it has the shape of UI vocabulary ("High", "Returning customer"), as a chosen option is in a
  * change's value; else [content] ("Thaddeus Wrexham").
  */
-const valueAsName = (text) => (!text || text === CONTENT_LABEL || looksLikeVocabulary(text) ? text : CONTENT_LABEL);
+const valueAsName = (text) => {
+  if (!text || text === CONTENT_LABEL || looksLikeVocabulary(text)) return text;
+  if (noting) noting.add(choiceKey(text));
+  return CONTENT_LABEL;
+};
+
+/**
+ * While policyLabel runs: its options' `choices`, which note each name valueAsName holds as
+ * [content] (a colleague offered in a picker's popup or options, or shown by its trigger).
+ */
+let noting = null;
+const CHOICE_WORD = /[\p{L}\p{N}\p{M}]+/gu;
+/** Names held so have two words or more: one word has the shape of UI vocabulary. */
+const MIN_CHOICE_WORDS = 2;
+
+/** The form a name is noted and looked up in: its words (letters, digits), one space between. */
+export function choiceKey(text) {
+  return (String(text).match(CHOICE_WORD) || []).join(" ");
+}
+
+/**
+ * True when `name` holds, as whole words, a name `choices` noted (valueAsName): a chip, a
+ * `div role=button` or a button holding a colleague chosen in a picker elsewhere on the page
+ * ("TW Thaddeus Wrexham ×"), which has no popup semantics of its own. Only names the policy
+ * held as [content] where they were offered count, so that ordinary buttons keep their names.
+ */
+function holdsChoice(name, choices) {
+  const words = name.match(CHOICE_WORD) || [];
+  for (let from = 0; from < words.length; from++) {
+    for (let to = from + MIN_CHOICE_WORDS; to <= words.length && to - from <= MAX_NAME_WORDS; to++) {
+      if (choices.has(words.slice(from, to).join(" "))) return true;
+    }
+  }
+  return false;
+}
 
 /**
  * The text of an element that names another one (aria-labelledby, a <label>): "" when it is
@@ -484,7 +559,7 @@ function labelledByText(el, maskSelectors, memo) {
 }
 
 /** The control's own name: a button's caption, or the own text (else image) of a named-by-text element. */
-function ownName(el, maskSelectors) {
+function ownName(el, maskSelectors, memo) {
   const tag = tagOf(el);
   const role = roleAttr(el);
   if (tag === "input") {
@@ -498,7 +573,7 @@ function ownName(el, maskSelectors) {
   const link = tag === "a" && attr(el, "href") !== null;
   if (link || NAMED_BY_TEXT_TAGS.has(tag) || NAMED_BY_TEXT_ROLES.has(role) || isColumnHeader(el)) {
     const own = textName(el, maskSelectors) || imageAlt(el, maskSelectors);
-    return mayShowValue(el) ? valueAsName(own) : own;
+    return mayShowValue(el, memo) ? valueAsName(own) : own;
   }
   return "";
 }
@@ -540,10 +615,10 @@ export function accessibleName(el, maskSelectors = NO_SELECTORS, memo = null) {
   if (isName(name)) return name;
   name = fieldLabels(el, maskSelectors, memo);
   if (isName(name)) return name;
-  name = ownName(el, maskSelectors);
+  name = ownName(el, maskSelectors, memo);
   if (isName(name)) return name;
   name = collapse(attr(el, "title"));
-  if (name && mayShowValue(el)) name = valueAsName(name); // a custom select's title is its value too
+  if (name && mayShowValue(el, memo)) name = valueAsName(name); // a custom select's title is its value too
   if (isName(name)) return name;
   const tag = tagOf(el);
   name = tag === "img" || tag === "area" ? collapse(attr(el, "alt")) : "";
@@ -721,20 +796,31 @@ function structuralLabel(el, region, maskSelectors, memo) {
 /**
  * The label of `el` under the policy, redacted, masked and at most `max` characters, or undefined.
  * `mask` hides words typed in this session (extension/shared/typed-words.js). `memo`: see
- * memoColumnLabel; pass a new Map per pass over an unchanging page, or none. `max` (the third
- * argument) overrides options.max.
+ * memoColumnLabel; pass a new Map per pass over an unchanging page, or none. `choices`
+ * ({add(key), has(key), size}, optional, kept by the caller for the document: content/capture.js)
+ * notes the names held as [content] as choices (valueAsName, by choiceKey) and makes any other
+ * name holding one [content] (holdsChoice). `max` (the third argument) overrides options.max.
  */
 export function policyLabel(el, options = {}, max = options.max === undefined ? 80 : options.max) {
   // Read in place, not destructured with defaults: an observation labels up to 200 elements.
   const maskSelectors = options.maskSelectors === undefined ? NO_SELECTORS : options.maskSelectors;
   const mask = options.mask === undefined ? identity : options.mask;
   const memo = options.memo === undefined ? null : options.memo;
+  const choices = options.choices === undefined ? null : options.choices;
   const region = regionOf(el, maskSelectors, memo);
   let raw;
   if (region) raw = structuralLabel(el, region, maskSelectors, memo);
   else if (insideOption(el)) raw = CONTENT_LABEL;
-  else if (isOption(el)) raw = valueAsName(accessibleName(el, maskSelectors, memo));
-  else raw = recordLinkName(el, accessibleName(el, maskSelectors, memo));
+  else {
+    noting = choices;
+    try {
+      if (isOption(el)) raw = valueAsName(accessibleName(el, maskSelectors, memo));
+      else raw = recordLinkName(el, accessibleName(el, maskSelectors, memo));
+    } finally {
+      noting = null;
+    }
+    if (choices && choices.size && raw && raw !== CONTENT_LABEL && holdsChoice(raw, choices)) raw = CONTENT_LABEL;
+  }
   const label = memo ? memoRedacted(raw, mask, max, memo) : redactLabel(mask(raw), max);
   return label || undefined;
 }

@@ -102,12 +102,22 @@ function encodePath(path) {
   return encodeURI(path).replace(/%5B/gi, "[").replace(/%5D/gi, "]");
 }
 
+/**
+ * A path masked and redacted: `mask` hides typed words in the redacted text; its
+ * `mask.encodedRuns`, when it has one (extension/shared/typed-words.js, maskEncodedRuns), hides
+ * runs that encode typed words before the rules cut a hex run's digits into `[number]`s.
+ */
+function maskPath(path, mask) {
+  const unencoded = typeof mask.encodedRuns === "function" ? mask.encodedRuns(path) : path;
+  return encodePath(mask(redactText(unencoded)));
+}
+
 /** A hash route (`#/path` or `#!/path`), masked like a path and without its own query; else "". */
 export function redactRoute(hash, mask = (text) => text) {
   const route = /^#!?\//.exec(hash || "");
   if (!route) return "";
   const path = hash.slice(route[0].length).split("?", 1)[0];
-  return route[0] + encodePath(mask(redactText(path)));
+  return route[0] + maskPath(path, mask);
 }
 
 /**
@@ -125,7 +135,7 @@ export function redactUrl(url, allowedParams = ALLOWED_QUERY_PARAMS, mask = (tex
   }
   // data:, javascript:, file: carry content in themselves: keep the scheme only.
   if (!/^https?:$/.test(parsed.protocol)) return parsed.protocol;
-  const path = encodePath(mask(redactText(parsed.pathname)));
+  const path = maskPath(parsed.pathname, mask);
   const kept = [];
   for (const [name, value] of parsed.searchParams) {
     if (allowedParams.includes(name)) {

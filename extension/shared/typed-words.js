@@ -6,6 +6,7 @@
  * text itself is never stored or sent. Pure functions: the content script and the service worker
  * hold a TypedWords each and share hashes through storage (extension/shared/storage.js).
  */
+import LZString from "../vendor/lz-string/lz-string.js";
 import { normalise } from "./redact.js";
 
 export const TYPED_MASK = "[typed]";
@@ -33,11 +34,31 @@ const SPACELESS = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Scrip
 const SPACELESS_RUN = new RegExp(`${SPACELESS.source}{2,}`, "gu");
 /**
  * A run that may be text encoded in base64, standard or URL-safe (an app keeping a draft in its
- * address: `#/share/eyJ0aXRsZSI6…`): at least 8 characters, "/" included (a path's separator, or
- * base64's own).
+ * address: `#/share/eyJ0aXRsZSI6…`), or compressed by lz-string (its share links:
+ * `compressToEncodedURIComponent`, whose alphabet adds "$", and `compressToBase64`): at least 8
+ * characters, "/" included (a path's separator, or base64's own).
  */
-const BASE64_RUN = /[A-Za-z0-9+/_-]{8,}={0,2}/g;
+const ENCODED_RUN = /[A-Za-z0-9+/_$-]{8,}={0,2}/g;
 const MIN_BASE64 = 8;
+/**
+ * A run of hex digits that may be the UTF-8 bytes of text (`7a71…`): two bytes or more, the
+ * shortest that holds a word, standing alone (not the end of a longer word or number).
+ */
+const HEX_RUN = /(?<![\p{L}\p{N}])(?:[0-9a-f]{2}){2,}(?![\p{L}\p{N}])|(?<![\p{L}\p{N}])(?:[0-9A-F]{2}){2,}(?![\p{L}\p{N}])/gu;
+/**
+ * lz-string runs longer than this are not decompressed: decompression can grow a short run
+ * into a text of about the square of its length (a run of repeats), and it runs for every label.
+ */
+export const MAX_LZ_RUN = 4096;
+const LZ_URI = /^[A-Za-z0-9+$-]+$/;
+const LZ_BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+/**
+ * Runs that decoded to no text by any way (most: ordinary words), so as not to try them again:
+ * hashes, with a seed random per load, never the runs (one may be a word typed).
+ */
+const NOT_ENCODED = new Set();
+const MAX_NOT_ENCODED = 4096;
+const NOT_ENCODED_SEED = Math.floor(Math.random() * 0x7fffffff) + 1;
 /** Control characters but whitespace: bytes that are no text. */
 const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
 const UTF8 = typeof TextDecoder === "function" ? new TextDecoder("utf-8", { fatal: true }) : null;
@@ -57,6 +78,49 @@ export function decodeBase64Text(run) {
     return ""; // not base64, or bytes that are not UTF-8
   }
   return CONTROL.test(text) ? "" : text;
+}
+
+/**
+ * The text `run` is the hex of (its UTF-8 bytes, in either case), or "" when it is not hex of
+ * text: a colour, a commit's hash or a number decodes to bytes that are no text.
+ */
+export function decodeHexText(run) {
+  const hex = String(run);
+  if (hex.length < 4 || hex.length % 2 || !/^[0-9a-f]+$/i.test(hex) || !UTF8) return "";
+  const bytes = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+  let text;
+  try {
+    text = UTF8.decode(bytes);
+  } catch {
+    return ""; // bytes that are not UTF-8
+  }
+  return CONTROL.test(text) ? "" : text;
+}
+
+/**
+ * The text lz-string compressed into `run` (`compressToEncodedURIComponent`, or
+ * `compressToBase64`), or "" when it is no such run of text: most words decompress to nothing,
+ * the others to code points that are no text (controls, lone surrogates). Decompressed by the
+ * library itself (extension/vendor/lz-string/), only for runs of MIN_BASE64 to MAX_LZ_RUN
+ * characters.
+ */
+export function decodeLzText(run) {
+  const code = String(run);
+  if (code.length < MIN_BASE64 || code.length > MAX_LZ_RUN) return "";
+  const ways = [];
+  if (LZ_URI.test(code)) ways.push(LZString.decompressFromEncodedURIComponent);
+  if (LZ_BASE64.test(code)) ways.push(LZString.decompressFromBase64);
+  for (const decompress of ways) {
+    let text;
+    try {
+      text = decompress(code);
+    } catch {
+      continue; // not lz-string
+    }
+    if (typeof text === "string" && text && !CONTROL.test(text) && text.isWellFormed()) return text;
+  }
+  return "";
 }
 
 /** Pair hashes are hashed apart from words' (a pair is never confused with a two-letter word). */
@@ -290,17 +354,44 @@ export class TypedWords {
   }
 
   /**
-   * `run` (BASE64_RUN) with [typed] for what is base64 of text holding a typed word: the whole
-   * run, else each part of it between slashes (a path: `pages/eyJ0aXRsZSI6…`); else as it is.
+   * `run` (ENCODED_RUN, HEX_RUN) with [typed] for what is base64, hex or lz-string of text
+   * holding a typed word: the whole run, else each part of it between slashes (a path:
+   * `pages/eyJ0aXRsZSI6…`); else as it is.
    */
   maskEncoded(run) {
     const hides = (part) => {
-      const text = decodeBase64Text(part);
-      return Boolean(text) && this.mask(text, false) !== text;
+      const key = cyrb53(part, NOT_ENCODED_SEED);
+      if (NOT_ENCODED.has(key)) return false;
+      let any = false;
+      for (const decode of DECODERS) {
+        const text = decode(part);
+        if (!text) continue;
+        if (this.mask(text, false) !== text) return true;
+        any = true;
+      }
+      if (!any) {
+        if (NOT_ENCODED.size >= MAX_NOT_ENCODED) NOT_ENCODED.clear();
+        NOT_ENCODED.add(key);
+      }
+      return false;
     };
     if (hides(run)) return TYPED_MASK;
     if (!run.includes("/")) return run;
     return run.split("/").map((part) => (hides(part) ? TYPED_MASK : part)).join("/");
+  }
+
+  /**
+   * `text` with [typed] for each run of it that encodes text holding a typed word (maskEncoded:
+   * base64, hex of UTF-8, lz-string); `text` itself when there is none. Percent-encoding is
+   * undone first, as the redaction rules undo it. A URL's path is masked so before it is
+   * redacted (extension/shared/redact.js, redactUrl), since the rules cut a hex run's digits
+   * into `[number]`s.
+   */
+  maskEncodedRuns(text) {
+    if (typeof text !== "string" || !(this.hashes.size || this.typing.size)) return text;
+    const plain = UNNORMALISED.test(text) ? normalise(text) : text;
+    const masked = plain.replace(HEX_RUN, (run) => this.maskEncoded(run)).replace(ENCODED_RUN, (run) => this.maskEncoded(run));
+    return masked === plain ? text : masked;
   }
 
   /** True when `word`, shown cut short, is the start of a word typed here. */
@@ -319,12 +410,13 @@ export class TypedWords {
    * Replace every typed word in `text` by [typed]; runs of them become one [typed]. The text is
    * first normalised as the redaction rules will normalise it (extension/shared/redact.js), so
    * that an encoded "Jane%20Doe" is matched as the "Jane Doe" it turns into when redacted. With
-   * `decode`, runs of base64 of text holding a typed word are [typed] too (maskEncoded).
+   * `decode`, runs of base64, hex or lz-string of text holding a typed word are [typed] too
+   * (maskEncoded).
    */
   mask(text, decode = true) {
     if (typeof text !== "string" || !(this.hashes.size || this.typing.size)) return text;
     let plain = UNNORMALISED.test(text) ? normalise(text) : text;
-    if (decode) plain = plain.replace(BASE64_RUN, (run) => this.maskEncoded(run));
+    if (decode) plain = plain.replace(HEX_RUN, (run) => this.maskEncoded(run)).replace(ENCODED_RUN, (run) => this.maskEncoded(run));
     plain = plain.replace(GROUPED, (n) => (this.has(n.replace(/[^\p{N}]/gu, "")) ? TYPED_MASK : n));
     const masked = plain.replace(TOKEN, (word, at, whole) => {
       if (word[0] === "[") return word;
@@ -335,6 +427,9 @@ export class TypedWords {
     return masked.replace(MASK_RUN, TYPED_MASK);
   }
 }
+
+/** The ways a run may encode text, cheapest first (maskEncoded). */
+const DECODERS = [decodeBase64Text, decodeHexText, decodeLzText];
 
 /** Drop the oldest entries of a Set or Map (they iterate in insertion order) beyond `max`. */
 function trimOldest(collection, max) {

@@ -3,14 +3,17 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { accessibleName, columnHeaderOf, dataRegionOf, isRecordHref, looksLikeVocabulary, policyLabel, submitLabel } from "../../extension/shared/label-policy.js";
+import { accessibleName, choiceKey, columnHeaderOf, dataRegionOf, isRecordHref, looksLikeVocabulary, policyLabel, submitLabel } from "../../extension/shared/label-policy.js";
 import { buildSelector, describeSubmit, describeTarget } from "../../extension/shared/selector.js";
 import { TypedWords } from "../../extension/shared/typed-words.js";
 import { h } from "./stub-dom.mjs";
 
 function documentOf(root) {
   const byId = (node, id) => (node.id === id ? node : node.children.map((c) => byId(c, id)).find(Boolean));
-  const doc = { getElementById: (id) => byId(root, id) || null };
+  const doc = {
+    getElementById: (id) => byId(root, id) || null,
+    querySelectorAll: (selector) => [...(root.matches(selector) ? [root] : []), ...root.querySelectorAll(selector)],
+  };
   const walk = (node) => {
     node.ownerDocument = doc;
     node.children.forEach(walk);
@@ -481,4 +484,57 @@ test("a picker built from a menu: its toggle, its menu's items and options are n
   const named = h("button", { "aria-haspopup": "menu", "aria-label": "Assignee" }, "Thaddeus Wrexham");
   h("body", {}, named);
   assert.equal(policyLabel(named), "Assignee");
+});
+
+test("a menu in a portal tied to its open trigger by aria-controls or aria-owns is its popup", () => {
+  // Radix's DropdownMenu: the trigger names the menu in aria-controls while it is open; the menu
+  // is aria-labelledby an id the app's own id on the trigger replaced.
+  const trigger = h("button", { id: "owner", "aria-haspopup": "menu", "aria-expanded": "true", "aria-controls": "menu-1" }, "Nobody");
+  const person = h("div", { role: "menuitem" }, "Thaddeus Wrexham");
+  const word = h("div", { role: "menuitem" }, "In progress");
+  const menu = h("div", { id: "menu-1", role: "menu", "aria-labelledby": "radix-1" }, person, word);
+  // A menu of links owned by its trigger (aria-owns), two levels down.
+  const owner = h("button", { "aria-haspopup": "true", "aria-expanded": "true", "aria-owns": "reviewers" }, "Nobody");
+  const link = h("a", { href: "#" }, "Perpetua Holloway");
+  const owned = h("div", { id: "reviewers" }, h("div", { class: "group" }, link));
+  // An accordion's open panel (aria-controls, no popup), and a closed menu's trigger.
+  const section = h("button", { "aria-expanded": "true", "aria-controls": "panel" }, "More actions");
+  const command = h("button", {}, "Export As CSV");
+  const closed = h("button", { "aria-haspopup": "menu", "aria-expanded": "false", "aria-controls": "later" }, "Status");
+  const later = h("div", { role: "menuitem" }, "Ottoline Marchbank");
+  documentOf(h("body", {}, h("div", {}, trigger, owner, section, closed), h("div", { id: "panel" }, command),
+    h("div", { id: "portal" }, menu, owned, h("div", { id: "later", role: "menu" }, later))));
+  for (const memo of [null, new Map()]) {
+    assert.equal(policyLabel(person, { memo }), "[content]");
+    assert.equal(policyLabel(word, { memo }), "In progress");
+    assert.equal(policyLabel(link, { memo }), "[content]");
+    assert.equal(policyLabel(command, { memo }), "Export As CSV");
+    assert.equal(policyLabel(later, { memo }), "Ottoline Marchbank");
+  }
+});
+
+test("a chip or a button holding a colleague offered as a choice elsewhere on the page is content", () => {
+  const keys = new Set();
+  const choices = { add: (key) => keys.add(key.toLowerCase()), has: (key) => keys.has(key.toLowerCase()), get size() { return keys.size; } };
+  const trigger = h("button", { "aria-haspopup": "true", "aria-expanded": "true" }, "Nobody");
+  const person = h("a", { href: "#" }, "Thaddeus Wrexham");
+  const word = h("a", { href: "#" }, "In progress");
+  const chip = h("div", { role: "button" }, "Thaddeus  Wrexham");
+  const card = h("button", {}, h("span", {}, "TW"), h("span", {}, "thaddeus wrexham"), "×");
+  const status = h("div", { role: "button" }, "In progress");
+  const signOut = h("div", { role: "button" }, "Sign Out");
+  const other = h("button", {}, "Call Perpetua Holloway");
+  h("body", {}, h("div", {}, trigger, h("div", {}, person, word)), chip, card, status, signOut, other);
+  // Before the colleague was offered in the picker, the chip is named by its text.
+  assert.equal(policyLabel(chip, { choices }), "Thaddeus Wrexham");
+  assert.equal(policyLabel(person, { choices }), "[content]");
+  assert.equal(policyLabel(word, { choices }), "In progress");
+  assert.deepEqual([...keys], ["thaddeus wrexham"]);
+  assert.equal(policyLabel(chip, { choices }), "[content]");
+  assert.equal(policyLabel(card, { choices }), "[content]");
+  assert.equal(policyLabel(status, { choices }), "In progress");
+  assert.equal(policyLabel(signOut, { choices }), "Sign Out");
+  assert.equal(policyLabel(other, { choices }), "Call Perpetua Holloway");
+  assert.equal(policyLabel(chip), "Thaddeus Wrexham"); // without choices, as before
+  assert.equal(choiceKey("  O'Brien-Smith, Zoë "), "O Brien Smith Zoë");
 });
