@@ -38,7 +38,8 @@ const SPACELESS_RUN = new RegExp(`${SPACELESS.source}{2,}`, "gu");
  * `compressToEncodedURIComponent`, whose alphabet adds "$", and `compressToBase64`): at least 8
  * characters, "/" included (a path's separator, or base64's own).
  */
-const ENCODED_RUN = /[A-Za-z0-9+/_$-]{8,}={0,2}/g;
+// Up to three "=": lz-string's compressToBase64 pads so (base64 itself needs two at most).
+const ENCODED_RUN = /[A-Za-z0-9+/_$-]{8,}={0,3}/g;
 const MIN_BASE64 = 8;
 /**
  * A run of hex digits that may be the UTF-8 bytes of text (`7a71…`): two bytes or more, the
@@ -51,7 +52,7 @@ const HEX_RUN = /(?<![\p{L}\p{N}])(?:[0-9a-f]{2}){2,}(?![\p{L}\p{N}])|(?<![\p{L}
  */
 export const MAX_LZ_RUN = 4096;
 const LZ_URI = /^[A-Za-z0-9+$-]+$/;
-const LZ_BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+const LZ_BASE64 = /^[A-Za-z0-9+/]+={0,3}$/;
 /**
  * Runs that decoded to no text by any way (most: ordinary words), so as not to try them again:
  * hashes, with a seed random per load, never the runs (one may be a word typed).
@@ -59,6 +60,8 @@ const LZ_BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 const NOT_ENCODED = new Set();
 const MAX_NOT_ENCODED = 4096;
 const NOT_ENCODED_SEED = Math.floor(Math.random() * 0x7fffffff) + 1;
+/** A run of more parts between slashes than this is decoded part by part (maskEncoded). */
+const MAX_SPAN_PARTS = 8;
 /** Control characters but whitespace: bytes that are no text. */
 const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
 const UTF8 = typeof TextDecoder === "function" ? new TextDecoder("utf-8", { fatal: true }) : null;
@@ -355,8 +358,9 @@ export class TypedWords {
 
   /**
    * `run` (ENCODED_RUN, HEX_RUN) with [typed] for what is base64, hex or lz-string of text
-   * holding a typed word: the whole run, else each part of it between slashes (a path:
-   * `pages/eyJ0aXRsZSI6…`); else as it is.
+   * holding a typed word: the whole run, else the longest spans of its parts between slashes
+   * (a path: `share/eyJ0aXRsZSI6…`, where base64's own "/" may split the code too: `share/N4Ig…
+   * /WF1j…`); else as it is.
    */
   maskEncoded(run) {
     const hides = (part) => {
@@ -377,7 +381,19 @@ export class TypedWords {
     };
     if (hides(run)) return TYPED_MASK;
     if (!run.includes("/")) return run;
-    return run.split("/").map((part) => (hides(part) ? TYPED_MASK : part)).join("/");
+    const parts = run.split("/");
+    // Each span of parts from the longest (a path rarely has many: past MAX_SPAN_PARTS, each
+    // part alone), so that a code holding "/" is decoded whole.
+    const widest = parts.length > MAX_SPAN_PARTS ? 1 : parts.length;
+    const out = [];
+    for (let from = 0; from < parts.length; ) {
+      let to = Math.min(parts.length, from + widest);
+      while (to > from + 1 && !hides(parts.slice(from, to).join("/"))) to--;
+      const span = parts.slice(from, to).join("/");
+      out.push(to > from + 1 || hides(span) ? TYPED_MASK : span);
+      from = to;
+    }
+    return out.join("/");
   }
 
   /**
