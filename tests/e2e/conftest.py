@@ -200,6 +200,25 @@ def npm_packages() -> Path:
     return npm_install(name, NPM_PACKAGES, "grid, calendar, editor and picker e2e tests")
 
 
+def esbuild_bundle(npm_packages: Path, source: Path, out: Path) -> Path:
+    """Bundle the React page `source` (.jsx) with esbuild from NPM_PACKAGES into `out` (one
+    IIFE script named after it, as a browser loads it without a module loader); return it."""
+    bundle = out / (source.stem + ".js")
+    command = [
+        str(npm_packages / ".bin" / "esbuild"),
+        str(source),
+        "--bundle",
+        "--format=iife",
+        "--jsx=automatic",
+        '--define:process.env.NODE_ENV="production"',
+        f"--outfile={bundle}",
+        "--log-level=warning",
+    ]
+    env = {**os.environ, "NODE_PATH": str(npm_packages)}  # where esbuild finds the packages
+    subprocess.run(command, env=env, check=True, capture_output=True, timeout=120)
+    return bundle
+
+
 @pytest.fixture
 def npm_capturing(live_server, admin, launch_browser, pages, npm_packages):
     """A capturing browser consented to every category (the rarity gate's k 1), NPM_PACKAGES

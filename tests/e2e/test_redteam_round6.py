@@ -51,13 +51,12 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import subprocess
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 
+from tests.e2e.conftest import esbuild_bundle
 from tests.e2e.e2e_harness import wait_for
 from tests.e2e.events_helpers import of_type
 from tests.e2e.redteam import check_clean, prefixes, token
@@ -74,18 +73,7 @@ def react_capturing(npm_capturing, npm_packages, pages, tmp_path):
     """npm_capturing, with pages/round6/react-selects.jsx bundled by esbuild (React, Headless
     UI and Radix from NPM_PACKAGES) and served under /bundle."""
     out = tmp_path / "bundle"
-    command = [
-        str(npm_packages / ".bin" / "esbuild"),
-        str(PAGES / "react-selects.jsx"),
-        "--bundle",
-        "--format=iife",
-        "--jsx=automatic",
-        '--define:process.env.NODE_ENV="production"',
-        f"--outfile={out / 'react-selects.js'}",
-        "--log-level=warning",
-    ]
-    env = {**os.environ, "NODE_PATH": str(npm_packages)}  # where esbuild finds the packages
-    subprocess.run(command, env=env, check=True, capture_output=True, timeout=120)
+    esbuild_bundle(npm_packages, PAGES / "react-selects.jsx", out)
     pages.mount("/bundle", out)
     return npm_capturing
 

@@ -47,12 +47,11 @@ A failing test here is a leak (its message names the event type, the field and t
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from pathlib import Path
 
 import pytest
 
+from tests.e2e.conftest import esbuild_bundle
 from tests.e2e.e2e_harness import wait_for
 from tests.e2e.events_helpers import of_type
 from tests.e2e.redteam import check_clean, token
@@ -250,18 +249,7 @@ def radix_capturing(npm_capturing, npm_packages, pages, tmp_path):
     """npm_capturing, with pages/round7/radix-menus.jsx bundled by esbuild (React and Radix's
     DropdownMenu from NPM_PACKAGES) and served under /bundle."""
     out = tmp_path / "bundle"
-    command = [
-        str(npm_packages / ".bin" / "esbuild"),
-        str(PAGES / "radix-menus.jsx"),
-        "--bundle",
-        "--format=iife",
-        "--jsx=automatic",
-        '--define:process.env.NODE_ENV="production"',
-        f"--outfile={out / 'radix-menus.js'}",
-        "--log-level=warning",
-    ]
-    env = {**os.environ, "NODE_PATH": str(npm_packages)}  # where esbuild finds the packages
-    subprocess.run(command, env=env, check=True, capture_output=True, timeout=120)
+    esbuild_bundle(npm_packages, PAGES / "radix-menus.jsx", out)
     pages.mount("/bundle", out)
     return npm_capturing
 
