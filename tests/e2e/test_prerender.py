@@ -44,6 +44,7 @@ def prerendering_site(live_server, enrolled, pages, tmp_path, chromium_executabl
     for name, html in (("home.html", HOME), ("next.html", NEXT), ("other.html", OTHER)):
         (site / name).write_text(html)
     pages.mount("/site", site)
+    pages.requests.clear()  # the pages server is the session's: only this test's requests
     ext = prepare_extension(tmp_path / "extension", live_server.ws_url, enrolled())
     command = [
         chromium_executable,
