@@ -387,7 +387,7 @@ export class TypedWords {
     const widest = parts.length > MAX_SPAN_PARTS ? 1 : parts.length;
     const out = [];
     for (let from = 0; from < parts.length; ) {
-      let to = Math.min(parts.length, from + widest);
+      let to = Math.min(parts.length - (from === 0 ? 1 : 0), from + widest); // the whole: tried
       while (to > from + 1 && !hides(parts.slice(from, to).join("/"))) to--;
       const span = parts.slice(from, to).join("/");
       out.push(to > from + 1 || hides(span) ? TYPED_MASK : span);

@@ -35,6 +35,11 @@ def leave_and_come_back(page, pages, queued_events, away: str) -> None:
     page.evaluate(MARK_RESTORES)
     page.goto(pages.url(away))
     arrived(queued_events, "page_view", url=pages.url(away))
+    back_from_cache(page)
+
+
+def back_from_cache(page) -> None:
+    """Go Back, and wait until the page (marked by MARK_RESTORES) is restored from the cache."""
     page.go_back(wait_until="commit")  # a restored page fires no load event
     wait_for(
         lambda: page.evaluate("document.body && document.body.dataset.restored") == "1",
@@ -113,12 +118,7 @@ def test_a_pause_that_began_while_the_page_was_cached_holds_when_it_comes_back(
 
     pause_id = admin.pause("all", reason="Legal hold")
     cached.wait_for_status("paused_admin")
-    page.go_back(wait_until="commit")
-    wait_for(
-        lambda: page.evaluate("document.body && document.body.dataset.restored") == "1",
-        10,
-        message="the page restored from the back-forward cache",
-    )
+    back_from_cache(page)
     page.click("#save")
     page.click("[data-testid=archive]")
     page.wait_for_timeout(1500)  # time for anything captured to be handed over and sent
@@ -165,12 +165,7 @@ def test_words_typed_on_the_other_page_and_shown_on_the_restored_one_stay_masked
     )
     page.click("#notes")
     page.keyboard.type(f"{word} ")
-    page.go_back(wait_until="commit")
-    wait_for(
-        lambda: page.evaluate("document.body && document.body.dataset.restored") == "1",
-        10,
-        message="the page restored from the back-forward cache",
-    )
+    back_from_cache(page)
     assert word in page.title()
     views = wait_for(
         lambda: (v := of_type(queued_events(), "page_view", url=home))[1:] and v,
