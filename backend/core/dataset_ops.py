@@ -333,43 +333,66 @@ def split_of(contributor: str, val: float) -> str:
     return "validation" if int.from_bytes(digest[:8], "big") / 2**64 < val else "train"
 
 
+# Where a split writes its files before every shard has been read and checked: a dot-named
+# folder, which the readers of `train/` and `validation/` never see (and Arrow and Hugging Face
+# `datasets` skip even when pointed at the whole of `out`).
+SPLIT_STAGING = ".split-staging"
+SIDES = ("train", "validation")
+
+
 def split(storage: Storage, out: Path, val: float) -> dict:
     """Write `out/train/` and `out/validation/` Parquet files; each contributor in one only.
 
-    Files of an earlier split into `out` that this one does not write are deleted: a shard
-    deleted since, or a side of a shard whose only contributors there were erased, would
-    otherwise keep records the dataset no longer holds.
+    Each shard is read once, checked against its manifest line and split into files under
+    `out/.split-staging/`; only when every shard has been, those replace the files of `train/`
+    and `validation/`. A shard missing, damaged or changed meanwhile stops the split with
+    ManifestError and leaves an earlier split in `out` as it was. Files of an earlier split into
+    `out` that this one does not write are deleted: a shard deleted since, or a side of a shard
+    whose only contributors there were erased, would otherwise keep records the dataset no
+    longer holds.
     """
-    counts: Counter = Counter()
-    contributors: dict[str, set] = {"train": set(), "validation": set()}
     target = open_storage(out)
-    stale = {*target.glob("train/*.parquet"), *target.glob("validation/*.parquet")}
     paths, count, head = shards_and_head(storage)
     # Each file names the manifest line it holds the dataset as of (readers ignore metadata):
     # an erasure after that line is not in it (docs/datasets.md, `split`).
     made_from = {"overt_manifest_line": str(count), "overt_manifest_sha256": head or ""}
     schema = arrow_schema().with_metadata({**arrow_schema().metadata, **made_from})
-    # Every shard checked before anything is written: a damaged one leaves no half split.
-    for path in paths:
-        read_shard_checked(storage, path)
+    target.delete_folder(SPLIT_STAGING)  # what a split killed midway left
+    try:
+        counts, contributors, written = _stage_split(storage, target, paths, schema, val)
+        stale = {*target.glob("train/*.parquet"), *target.glob("validation/*.parquet")}
+        for name in written:
+            target.move(f"{SPLIT_STAGING}/{name}", name)
+            stale.discard(name)
+        for name in sorted(stale):
+            target.delete(name)
+    finally:
+        target.delete_folder(SPLIT_STAGING)
+    return {
+        side: {"events": counts[side], "contributors": len(contributors[side])} for side in SIDES
+    }
+
+
+def _stage_split(
+    storage: Storage, target: Storage, paths: list, schema: pa.Schema, val: float
+) -> tuple[Counter, dict[str, set], list[str]]:
+    """Split every shard into `target`'s staging folder, one shard in memory at a time; return
+    the records and contributors of each side and the files written (`train/<name>`, ...)."""
+    counts: Counter = Counter()
+    contributors: dict[str, set] = {side: set() for side in SIDES}
+    written = []
     for path in paths:
         table = open_shard(read_shard_checked(storage, path), path).read()
         names = table.column("contributor").to_pylist()
         sides = [split_of(c, val) for c in names]
         name = path.split("/", 1)[1].replace("/", "-")
-        for side in ("train", "validation"):
-            mask = pa.array([s == side for s in sides])
-            part = table.filter(mask).cast(schema)
+        for side in SIDES:
+            part = table.filter(pa.array([s == side for s in sides])).cast(schema)
             if part.num_rows:
                 sink = pa.BufferOutputStream()
                 pq.write_table(part, sink, compression="zstd")
-                target.write(f"{side}/{name}", sink.getvalue().to_pybytes())
-                stale.discard(f"{side}/{name}")
+                target.write(f"{SPLIT_STAGING}/{side}/{name}", sink.getvalue().to_pybytes())
+                written.append(f"{side}/{name}")
                 counts[side] += part.num_rows
                 contributors[side].update(c for c, s in zip(names, sides, strict=True) if s == side)
-    for path in sorted(stale):
-        target.delete(path)
-    return {
-        side: {"events": counts[side], "contributors": len(contributors[side])}
-        for side in ("train", "validation")
-    }
+    return counts, contributors, written
