@@ -22,7 +22,6 @@ from .dataset_manifest import (
     check_chain,
     latest,
     parse_lines,
-    read_manifest,
     read_raw_lines,
 )
 from .dataset_readme import README, for_jsonl, header_problem
@@ -53,10 +52,13 @@ def live_shards(entries: list[dict]) -> dict[str, dict]:
     return {b: e for b, e in latest(entries).items() if e["op"] in LIVE}
 
 
-def list_shards(storage: Storage) -> list[dict]:
-    """Return one row per existing shard: path, events, contributors, revision, sha256. In a
-    JSONL export, the JSONL file made from each shard, and its sha256 (from its index)."""
-    entries = read_manifest(storage)
+def list_shards_and_head(storage: Storage) -> tuple[list[dict], int, str | None]:
+    """Return one row per existing shard (path, events, contributors, revision, sha256), the
+    manifest's line count and its last line's sha256 (None when it has none: what `overt
+    datasets verify --head` takes). In a JSONL export, the rows name the JSONL file made from
+    each shard, and its sha256 (from its index)."""
+    lines = read_raw_lines(storage)
+    entries = parse_lines(lines)
     raw_index = storage.read_or_none(JSONL_INDEX)
     index = json.loads(raw_index) if raw_index is not None else None
     rows = []
@@ -76,11 +78,17 @@ def list_shards(storage: Storage) -> list[dict]:
                 "line": entry["line"],
             }
         )
-    return rows
+    return rows, len(lines), (hashlib.sha256(lines[-1]).hexdigest() if lines else None)
 
 
-def verify(storage: Storage) -> dict:
-    """Check the manifest chain and every file against it; raise ManifestError at a fault."""
+def verify(storage: Storage, head: str | None = None, against: Storage | None = None) -> dict:
+    """Check the manifest chain and every file against it; raise ManifestError at a fault.
+
+    The chain proves only that the files agree with one another: a copy rebuilt end to end
+    (shards and manifest written again, with fresh hashes) agrees too. `head` anchors it: the
+    sha256 the source gives for the line the copy claims to end at (`check_head`); `against`,
+    the source itself, whose lines the copy's must be (`check_against`).
+    """
     lines = read_raw_lines(storage)
     check_chain(lines)
     entries = parse_lines(lines)
@@ -141,11 +149,58 @@ def verify(storage: Storage) -> dict:
     problem = header_problem(readme, SHARD_GLOB if index is None else JSONL_GLOB, features)
     if wanted and lines and problem:
         raise ManifestError(f"{README}: {problem}")
+    if head is not None:
+        check_head(lines, head)
+    if against is not None:
+        check_against(lines, against)
     return {
         "lines": len(lines),
         "shards": len(live),
         "events": sum(e["events"] for e in live.values()),
     }
+
+
+def check_head(lines: list[bytes], head: str) -> None:
+    """Raise ManifestError unless the last of the manifest `lines` has sha256 `head`.
+
+    By the chain each line's `prev` is the sha256 of the line before, so the last line's sha256
+    stands for every line: a copy whose last line has the sha256 the source gives for that line
+    holds the source's manifest up to it, line for line. A line before the last with that sha256
+    is a fault too: the lines after it are not anchored by it.
+    """
+    head = head.lower()
+    digests = [hashlib.sha256(line).hexdigest() for line in lines]
+    if digests and digests[-1] == head:
+        return
+    if head in digests:
+        number = digests.index(head) + 1
+        raise ManifestError(
+            f"{MANIFEST} line {number} has the --head sha256, but the manifest goes on to line "
+            f"{len(lines)}: lines {number + 1}-{len(lines)} are not anchored by it; give the "
+            f"sha256 the source has for line {len(lines)}, or --against the source"
+        )
+    last = f"its last line, {len(lines)}, has sha256 {digests[-1]}" if lines else "it is empty"
+    raise ManifestError(
+        f"no line of {MANIFEST} has the --head sha256 {head} ({last}): this is not the dataset "
+        f"as of that line (rebuilt, a copy of another dataset, or not synced up to that line)"
+    )
+
+
+def check_against(lines: list[bytes], source: Storage) -> None:
+    """Raise ManifestError unless the manifest `lines` are the first lines of `source`'s
+    manifest, one for one (the source may have grown since the copy was made)."""
+    theirs = read_raw_lines(source)
+    for number, (mine, other) in enumerate(zip(lines, theirs, strict=False), start=1):
+        if mine != other:
+            raise ManifestError(
+                f"{MANIFEST} line {number} is not line {number} of {source.url}: not a copy of "
+                f"that dataset (rebuilt, or a copy of another dataset)"
+            )
+    if len(lines) > len(theirs):
+        raise ManifestError(
+            f"{MANIFEST} has {len(lines)} line(s), {source.url} only {len(theirs)}: lines "
+            f"{len(theirs) + 1}-{len(lines)} are not the source's"
+        )
 
 
 def _refuse_other_format(target: Storage, out: Path, fmt: str) -> None:
