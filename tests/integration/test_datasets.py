@@ -423,6 +423,9 @@ def test_verify_head_and_against_anchor_a_copy_to_its_source(redis_conn, setting
         assert "anchored: " in ok.output, ok.output
     both = verify(copy, "--head", head, "--against", source)
     assert both.exit_code == 0 and both.output.count("anchored: ") == 2, both.output
+    jsonl = tmp_path / "jsonl"  # it carries the source's manifest lines as they are
+    assert cli("export", "--format", "jsonl", "--out", str(jsonl)).exit_code == 0
+    assert verify(str(jsonl), "--head", head, "--against", source).exit_code == 0
     bad = verify(rebuilt.url, "--head", head)
     assert bad.exit_code == 1, bad.output
     assert f"no line of manifest.jsonl has the --head sha256 {head}" in bad.stderr, bad.output
