@@ -404,3 +404,19 @@ def test_a_split_stopped_by_its_last_shard_leaves_the_last_split_as_it_was(
         assert counting.reads[others[0]] == 1 and not counting.reads[last]
     assert files_of(parts) == before
     assert not (parts / dataset_ops.SPLIT_STAGING).exists()
+
+
+def test_storage_moves_a_file_and_deletes_a_folder(settings):
+    """What a split's staging runs on (`Storage.move`, `Storage.delete_folder`), on either back
+    end: a move replaces the file it lands on and leaves none behind; a folder goes whole, and
+    one that is not there is no error."""
+    storage = open_storage(settings.datasets_location)
+    storage.write("s/.staging/train/a.parquet", b"new")
+    storage.write("s/.staging/validation/b.parquet", b"b")
+    storage.write("s/train/a.parquet", b"old")
+    storage.move("s/.staging/train/a.parquet", "s/train/a.parquet")
+    assert storage.read("s/train/a.parquet") == b"new"
+    assert not storage.exists("s/.staging/train/a.parquet")
+    storage.delete_folder("s/.staging")
+    assert storage.files_under("s") == ["s/train/a.parquet"]
+    storage.delete_folder("s/.staging")
