@@ -184,6 +184,7 @@ def list_(as_json: bool):
 
 
 def _check_head(ctx, param, value: str | None) -> str | None:
+    """Return --head in lower case, or refuse anything but the 64 hex digits of a sha256."""
     if value is not None and not re.fullmatch(r"[0-9a-fA-F]{64}", value):
         raise click.BadParameter(
             "the sha256 of a manifest line: 64 hex digits (the source's README.md names its "
@@ -248,7 +249,7 @@ def verify(head: str | None, against: str | None):
     if head is not None:
         click.echo(f"anchored: line {result['lines']} has the --head sha256")
     if source is not None:
-        click.echo(f"anchored: every line is that line of {source.url}")
+        click.echo(f"anchored: its {result['lines']} line(s) are the first of {source.url}")
 
 
 @datasets.command()
