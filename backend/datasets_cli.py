@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import sys
 from pathlib import Path
 
@@ -18,8 +19,8 @@ import redis
 from .cli_support import CLIError, default_actor, redis_client
 from .core import dataset_ops
 from .core.audit import AuditChainError, audit
-from .core.config import Settings, load_settings, os_problem
-from .core.dataset_manifest import ManifestError
+from .core.config import Settings, is_datasets_location, load_settings, os_problem
+from .core.dataset_manifest import MANIFEST, ManifestError
 from .core.dataset_schema import arrow_schema_text, json_schema
 from .core.dataset_storage import Storage, open_storage
 from .core.private import make_private_dir
@@ -165,7 +166,7 @@ def datasets():
 def list_(as_json: bool):
     """List shards with their events, contributors and revision."""
     storage, present = _storage()
-    rows = dataset_ops.list_shards(storage) if present else []
+    rows, count, head = dataset_ops.list_shards_and_head(storage) if present else ([], 0, None)
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
@@ -178,18 +179,65 @@ def list_(as_json: bool):
         click.echo(f"no shards yet: nothing sealed in {storage.url}")
         return
     click.echo(f"{len(rows)} shard(s), {sum(r['events'] for r in rows)} event(s)")
+    if head is not None:  # what `verify --head` on a copy made now takes
+        click.echo(f"manifest: {count} line(s), last line sha256 {head}")
+
+
+def _check_head(ctx, param, value: str | None) -> str | None:
+    """Return --head in lower case, or refuse anything but the 64 hex digits of a sha256."""
+    if value is not None and not re.fullmatch(r"[0-9a-fA-F]{64}", value):
+        raise click.BadParameter(
+            "the sha256 of a manifest line: 64 hex digits (the source's README.md names its "
+            "last line's, and so does `overt datasets list`)"
+        )
+    return None if value is None else value.lower()
+
+
+def _source(url: str) -> Storage:
+    """Return the datasets at --against URL, or fail (exit 2) when there are none there."""
+    hint = "'--against'"
+    if not is_datasets_location(url):
+        raise click.BadParameter(
+            f"{url!r} is not a folder, file://... or s3://bucket/prefix", param_hint=hint
+        )
+    try:
+        source = open_storage(url)
+    except (ValueError, ImportError) as err:  # fsspec: an unusable location
+        raise click.BadParameter(f"cannot open {url}: {err}", param_hint=hint) from None
+    problem = source.root_problem()
+    if problem is None and not source.exists(MANIFEST):
+        problem = f"no {MANIFEST} there (nothing sealed, or not a datasets location)"
+    if problem is not None:
+        raise click.BadParameter(f"no datasets at {url}: {problem}", param_hint=hint)
+    return source
 
 
 @datasets.command()
-def verify():
+@click.option(
+    "--head",
+    metavar="SHA256",
+    callback=_check_head,
+    help="Also fail unless the manifest's last line has this sha256 (the source's, for the line "
+    "the copy claims to end at).",
+)
+@click.option(
+    "--against",
+    metavar="URL",
+    help="Also fail unless every manifest line is the same line of the datasets at URL (the "
+    "source: a folder or s3://).",
+)
+def verify(head: str | None, against: str | None):
     """Check every shard's and card's sha256 and the manifest's hash chain (exit 1 on a fault)."""
 
+    source = _source(against) if against is not None else None
     try:
         storage, present = _storage()
-        if not present:
+        if not present and head is None:
             click.echo(f"nothing to verify: no shards yet, nothing sealed in {storage.url}")
             return
-        result = dataset_ops.verify(storage)
+        if not present:  # a missing dataset holds no line, so not the one --head names
+            raise ManifestError(f"nothing sealed in {storage.url}: no manifest line has --head")
+        result = dataset_ops.verify(storage, head, source)
     except (ManifestError, DatasetsLocationError) as err:
         message = err.format_message() if isinstance(err, DatasetsError) else err
         click.echo(f"overt: verify failed: {message}", err=True)
@@ -198,6 +246,10 @@ def verify():
         f"ok: {result['shards']} shard(s), {result['events']} event(s), "
         f"{result['lines']} manifest line(s)"
     )
+    if head is not None:
+        click.echo(f"anchored: line {result['lines']} has the --head sha256")
+    if source is not None:
+        click.echo(f"anchored: its {result['lines']} line(s) are the first of {source.url}")
 
 
 @datasets.command()

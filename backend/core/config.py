@@ -172,14 +172,20 @@ def _redis_url(env: dict) -> str | None:
     return url
 
 
-def _datasets_url(env: dict) -> str | None:
-    """Return OVERT_DATASETS_URL, or raise ConfigError unless it is a folder, a file:// URL or
-    s3://bucket[/prefix] (backend/core/dataset_storage.py opens those, by fsspec for s3)."""
-    url = env_value(env, "OVERT_DATASETS_URL")
-    if url is None or "://" not in url:
-        return url
+def is_datasets_location(url: str) -> bool:
+    """Return whether `url` is a folder, a file:// URL or s3://bucket[/prefix]: the locations
+    backend/core/dataset_storage.py opens (by fsspec for s3)."""
+    if "://" not in url:
+        return True
     scheme, rest = url.split("://", 1)
-    if scheme == "file" or (scheme in ("s3", "s3a") and rest.split("/", 1)[0]):
+    return scheme == "file" or (scheme in ("s3", "s3a") and bool(rest.split("/", 1)[0]))
+
+
+def _datasets_url(env: dict) -> str | None:
+    """Return OVERT_DATASETS_URL, or raise ConfigError unless it is a datasets location
+    (`is_datasets_location`)."""
+    url = env_value(env, "OVERT_DATASETS_URL")
+    if url is None or is_datasets_location(url):
         return url
     raise ConfigError(
         f"OVERT_DATASETS_URL must be a folder, file://... or s3://bucket/prefix, got {url!r}"

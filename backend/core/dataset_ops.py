@@ -22,7 +22,6 @@ from .dataset_manifest import (
     check_chain,
     latest,
     parse_lines,
-    read_manifest,
     read_raw_lines,
 )
 from .dataset_readme import README, for_jsonl, header_problem
@@ -53,10 +52,13 @@ def live_shards(entries: list[dict]) -> dict[str, dict]:
     return {b: e for b, e in latest(entries).items() if e["op"] in LIVE}
 
 
-def list_shards(storage: Storage) -> list[dict]:
-    """Return one row per existing shard: path, events, contributors, revision, sha256. In a
-    JSONL export, the JSONL file made from each shard, and its sha256 (from its index)."""
-    entries = read_manifest(storage)
+def list_shards_and_head(storage: Storage) -> tuple[list[dict], int, str | None]:
+    """Return one row per existing shard (path, events, contributors, revision, sha256), the
+    manifest's line count and its last line's sha256 (None when it has none: what `overt
+    datasets verify --head` takes). In a JSONL export, the rows name the JSONL file made from
+    each shard, and its sha256 (from its index)."""
+    lines = read_raw_lines(storage)
+    entries = parse_lines(lines)
     raw_index = storage.read_or_none(JSONL_INDEX)
     index = json.loads(raw_index) if raw_index is not None else None
     rows = []
@@ -76,11 +78,17 @@ def list_shards(storage: Storage) -> list[dict]:
                 "line": entry["line"],
             }
         )
-    return rows
+    return rows, len(lines), (hashlib.sha256(lines[-1]).hexdigest() if lines else None)
 
 
-def verify(storage: Storage) -> dict:
-    """Check the manifest chain and every file against it; raise ManifestError at a fault."""
+def verify(storage: Storage, head: str | None = None, against: Storage | None = None) -> dict:
+    """Check the manifest chain and every file against it; raise ManifestError at a fault.
+
+    The chain proves only that the files agree with one another: a copy rebuilt end to end
+    (shards and manifest written again, with fresh hashes) agrees too. `head` anchors it: the
+    sha256 the source gives for the line the copy claims to end at (`check_head`); `against`,
+    the source itself, whose lines the copy's must be (`check_against`).
+    """
     lines = read_raw_lines(storage)
     check_chain(lines)
     entries = parse_lines(lines)
@@ -141,11 +149,58 @@ def verify(storage: Storage) -> dict:
     problem = header_problem(readme, SHARD_GLOB if index is None else JSONL_GLOB, features)
     if wanted and lines and problem:
         raise ManifestError(f"{README}: {problem}")
+    if head is not None:
+        check_head(lines, head)
+    if against is not None:
+        check_against(lines, against)
     return {
         "lines": len(lines),
         "shards": len(live),
         "events": sum(e["events"] for e in live.values()),
     }
+
+
+def check_head(lines: list[bytes], head: str) -> None:
+    """Raise ManifestError unless the last of the manifest `lines` has sha256 `head`.
+
+    By the chain each line's `prev` is the sha256 of the line before, so the last line's sha256
+    stands for every line: a copy whose last line has the sha256 the source gives for that line
+    holds the source's manifest up to it, line for line. A line before the last with that sha256
+    is a fault too: the lines after it are not anchored by it.
+    """
+    head = head.lower()
+    digests = [hashlib.sha256(line).hexdigest() for line in lines]
+    if digests and digests[-1] == head:
+        return
+    if head in digests:
+        number = digests.index(head) + 1
+        raise ManifestError(
+            f"{MANIFEST} line {number} has the --head sha256, but the manifest goes on to line "
+            f"{len(lines)}: lines {number + 1}-{len(lines)} are not anchored by it; give the "
+            f"sha256 the source has for line {len(lines)}, or --against the source"
+        )
+    last = f"its last line, {len(lines)}, has sha256 {digests[-1]}" if lines else "it is empty"
+    raise ManifestError(
+        f"no line of {MANIFEST} has the --head sha256 {head} ({last}): this is not the dataset "
+        f"as of that line (rebuilt, a copy of another dataset, or not synced up to that line)"
+    )
+
+
+def check_against(lines: list[bytes], source: Storage) -> None:
+    """Raise ManifestError unless the manifest `lines` are the first lines of `source`'s
+    manifest, one for one (the source may have grown since the copy was made)."""
+    theirs = read_raw_lines(source)
+    for number, (mine, other) in enumerate(zip(lines, theirs, strict=False), start=1):
+        if mine != other:
+            raise ManifestError(
+                f"{MANIFEST} line {number} is not line {number} of {source.url}: not a copy of "
+                f"that dataset (rebuilt, or a copy of another dataset)"
+            )
+    if len(lines) > len(theirs):
+        raise ManifestError(
+            f"{MANIFEST} has {len(lines)} line(s), {source.url} only {len(theirs)}: lines "
+            f"{len(theirs) + 1}-{len(lines)} are not the source's"
+        )
 
 
 def _refuse_other_format(target: Storage, out: Path, fmt: str) -> None:
@@ -333,43 +388,66 @@ def split_of(contributor: str, val: float) -> str:
     return "validation" if int.from_bytes(digest[:8], "big") / 2**64 < val else "train"
 
 
+# Where a split writes its files before every shard has been read and checked: a dot-named
+# folder, which the readers of `train/` and `validation/` never see (and Arrow and Hugging Face
+# `datasets` skip even when pointed at the whole of `out`).
+SPLIT_STAGING = ".split-staging"
+SIDES = ("train", "validation")
+
+
 def split(storage: Storage, out: Path, val: float) -> dict:
     """Write `out/train/` and `out/validation/` Parquet files; each contributor in one only.
 
-    Files of an earlier split into `out` that this one does not write are deleted: a shard
-    deleted since, or a side of a shard whose only contributors there were erased, would
-    otherwise keep records the dataset no longer holds.
+    Each shard is read once, checked against its manifest line and split into files under
+    `out/.split-staging/`; only when every shard has been, those replace the files of `train/`
+    and `validation/`. A shard missing, damaged or changed meanwhile stops the split with
+    ManifestError and leaves an earlier split in `out` as it was. Files of an earlier split into
+    `out` that this one does not write are deleted: a shard deleted since, or a side of a shard
+    whose only contributors there were erased, would otherwise keep records the dataset no
+    longer holds.
     """
-    counts: Counter = Counter()
-    contributors: dict[str, set] = {"train": set(), "validation": set()}
     target = open_storage(out)
-    stale = {*target.glob("train/*.parquet"), *target.glob("validation/*.parquet")}
     paths, count, head = shards_and_head(storage)
     # Each file names the manifest line it holds the dataset as of (readers ignore metadata):
     # an erasure after that line is not in it (docs/datasets.md, `split`).
     made_from = {"overt_manifest_line": str(count), "overt_manifest_sha256": head or ""}
     schema = arrow_schema().with_metadata({**arrow_schema().metadata, **made_from})
-    # Every shard checked before anything is written: a damaged one leaves no half split.
-    for path in paths:
-        read_shard_checked(storage, path)
+    target.delete_folder(SPLIT_STAGING)  # what a split killed midway left
+    try:
+        counts, contributors, written = _stage_split(storage, target, paths, schema, val)
+        stale = {*target.glob("train/*.parquet"), *target.glob("validation/*.parquet")}
+        for name in written:
+            target.move(f"{SPLIT_STAGING}/{name}", name)
+            stale.discard(name)
+        for name in sorted(stale):
+            target.delete(name)
+    finally:
+        target.delete_folder(SPLIT_STAGING)
+    return {
+        side: {"events": counts[side], "contributors": len(contributors[side])} for side in SIDES
+    }
+
+
+def _stage_split(
+    storage: Storage, target: Storage, paths: list, schema: pa.Schema, val: float
+) -> tuple[Counter, dict[str, set], list[str]]:
+    """Split every shard into `target`'s staging folder, one shard in memory at a time; return
+    the records and contributors of each side and the files written (`train/<name>`, ...)."""
+    counts: Counter = Counter()
+    contributors: dict[str, set] = {side: set() for side in SIDES}
+    written = []
     for path in paths:
         table = open_shard(read_shard_checked(storage, path), path).read()
         names = table.column("contributor").to_pylist()
         sides = [split_of(c, val) for c in names]
         name = path.split("/", 1)[1].replace("/", "-")
-        for side in ("train", "validation"):
-            mask = pa.array([s == side for s in sides])
-            part = table.filter(mask).cast(schema)
+        for side in SIDES:
+            part = table.filter(pa.array([s == side for s in sides])).cast(schema)
             if part.num_rows:
                 sink = pa.BufferOutputStream()
                 pq.write_table(part, sink, compression="zstd")
-                target.write(f"{side}/{name}", sink.getvalue().to_pybytes())
-                stale.discard(f"{side}/{name}")
+                target.write(f"{SPLIT_STAGING}/{side}/{name}", sink.getvalue().to_pybytes())
+                written.append(f"{side}/{name}")
                 counts[side] += part.num_rows
                 contributors[side].update(c for c, s in zip(names, sides, strict=True) if s == side)
-    for path in sorted(stale):
-        target.delete(path)
-    return {
-        side: {"events": counts[side], "contributors": len(contributors[side])}
-        for side in ("train", "validation")
-    }
+    return counts, contributors, written

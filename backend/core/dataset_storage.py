@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -208,6 +209,34 @@ class Storage:
         with contextlib.suppress(OSError):  # the day's folder goes with its last file
             path.parent.rmdir()
         return True
+
+    def move(self, src: str, dst: str) -> None:
+        """Move `src` onto `dst`, replacing it: a reader of `dst` sees the old file or the new.
+
+        On a local disk a rename (made durable like `atomic_write`'s); object storage has no
+        rename, so there `src` is copied onto `dst` (one atomic server-side copy) and deleted.
+        """
+        if self.remote:
+            self._call("copy", self.full(src), self.full(dst))
+            self._call("rm_file", self.full(src))
+            return
+        target = Path(self.full(dst))
+        make_private_dir(target.parent)
+        os.replace(self.full(src), target)
+        dir_fd = os.open(target.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)  # make the rename itself durable
+        finally:
+            os.close(dir_fd)
+
+    def delete_folder(self, folder: str) -> None:
+        """Delete `folder` and everything under it, if it exists."""
+        if self.remote:
+            if self._call("exists", self.full(folder)):
+                self._call("rm", self.full(folder), True)
+            return
+        with contextlib.suppress(FileNotFoundError):
+            shutil.rmtree(self.full(folder))
 
     def glob(self, pattern: str) -> list[str]:
         """Return the relative paths matching `pattern` (e.g. `data/*/*.parquet`), sorted."""

@@ -11,14 +11,17 @@ import time
 
 import pyarrow as pa
 import pyarrow.dataset as pads
+import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
 from backend.cli import main
 from backend.core import keys
 from backend.core.consent import set_consent
-from backend.core.dataset_manifest import read_manifest
+from backend.core.dataset_manifest import GENESIS, read_manifest, read_raw_lines
 from backend.core.dataset_schema import NAMES, arrow_schema
+from backend.core.dataset_storage import Storage, open_storage
+from backend.core.datasets import encode_card, sha256
 from backend.core.employees import authenticate
 from backend.core.erase import erase_employee
 from backend.core.intake import Intake
@@ -348,6 +351,103 @@ def test_verify_fails_on_a_file_under_data_that_is_no_shard(redis_conn, settings
     store(settings).write(stray, store(settings).read(shard))
     bad = cli("verify")
     assert bad.exit_code == 1 and f"{stray}: not a shard in manifest.jsonl" in bad.output
+
+
+def beside(settings, name: str) -> Storage:
+    """Return a location beside the dataset's on its back end (a folder, or a prefix of its
+    bucket), for a copy verified there."""
+    return open_storage(settings.datasets_location.rsplit("/", 1)[0] + "/" + name)
+
+
+def put(folder, target: Storage) -> str:
+    """Write every file of the local `folder` into `target`; return its URL."""
+    for path in sorted(folder.rglob("*")):
+        if path.is_file():
+            target.write(path.relative_to(folder).as_posix(), path.read_bytes())
+    return target.url
+
+
+def rebuild(copy: Storage) -> None:
+    """Rebuild the copy end to end, as one who wanted it to hold other records would: the
+    first shard without its last record, its card, every manifest line from there on (new
+    hashes, chained again) and the dataset card naming the new last line."""
+    lines = read_raw_lines(copy)
+    readme = copy.read("README.md")
+    entry = json.loads(lines[0])
+    table = pq.read_table(pa.BufferReader(copy.read(entry["path"])))
+    sink = pa.BufferOutputStream()
+    pq.write_table(table.slice(0, table.num_rows - 1), sink, compression="zstd")
+    data = sink.getvalue().to_pybytes()
+    card = {**json.loads(copy.read(entry["card"])), "sha256": sha256(data), "events": 1}
+    copy.write(entry["path"], data)
+    copy.write(entry["card"], encode_card(card))
+    entry.update(sha256=card["sha256"], card_sha256=sha256(encode_card(card)), events=1)
+    new, prev = [], GENESIS
+    for raw in [json.dumps(entry).encode(), *lines[1:]]:
+        raw = json.dumps({**json.loads(raw), "prev": prev}, sort_keys=True, separators=(",", ":"))
+        new.append(raw.encode())
+        prev = sha256(new[-1])
+    copy.write("manifest.jsonl", b"".join(raw + b"\n" for raw in new))
+    copy.write("README.md", readme.replace(sha256(lines[-1]).encode(), prev.encode()))
+
+
+def test_verify_head_and_against_anchor_a_copy_to_its_source(redis_conn, settings, tmp_path):
+    """`verify` proves a copy's files agree with its manifest, and its manifest with itself: a
+    copy rebuilt end to end with other records (fresh hashes, chained again) passes as well.
+    `--head` (the sha256 of the source's line the copy ends at, which `list` and the source's
+    README.md print) and `--against` (the source, whose lines the copy's must be) tell it
+    apart, exit 1; a copy the source has grown past still passes both for what it holds."""
+    grant_all(redis_conn, "alice")
+    queue_raw(redis_conn, "alice", [make_event("click") for _ in range(4)])
+    seal(redis_conn, settings, batch_size=2)
+    source = settings.datasets_location
+    head = sha256(read_raw_lines(store(settings))[-1])
+    listed = cli("list")
+    assert f"manifest: 2 line(s), last line sha256 {head}" in listed.output, listed.output
+    assert head.encode() in store(settings).read("README.md")
+    exported = tmp_path / "export"
+    assert cli("export", "--out", str(exported)).exit_code == 0
+    copy = put(exported, beside(settings, "copy"))
+    rebuilt = beside(settings, "rebuilt")
+    put(exported, rebuilt)
+    rebuild(rebuilt)
+
+    def verify(url: str, *args: str):
+        return cli("verify", *args, env={"OVERT_DATASETS_URL": url})
+
+    plain = verify(rebuilt.url)
+    assert plain.exit_code == 0 and "ok: 2 shard(s), 3 event(s)" in plain.output, plain.output
+    for args in (["--head", head], ["--head", head.upper()], ["--against", source]):
+        ok = verify(copy, *args)
+        assert ok.exit_code == 0 and "ok: 2 shard(s), 4 event(s)" in ok.output, (args, ok.output)
+        assert "anchored: " in ok.output, ok.output
+    both = verify(copy, "--head", head, "--against", source)
+    assert both.exit_code == 0 and both.output.count("anchored: ") == 2, both.output
+    jsonl = tmp_path / "jsonl"  # it carries the source's manifest lines as they are
+    assert cli("export", "--format", "jsonl", "--out", str(jsonl)).exit_code == 0
+    assert verify(str(jsonl), "--head", head, "--against", source).exit_code == 0
+    bad = verify(rebuilt.url, "--head", head)
+    assert bad.exit_code == 1, bad.output
+    assert f"no line of manifest.jsonl has the --head sha256 {head}" in bad.stderr, bad.output
+    bad = verify(rebuilt.url, "--against", source)
+    assert bad.exit_code == 1, bad.output
+    assert f"manifest.jsonl line 1 is not line 1 of {source}" in bad.stderr, bad.output
+
+    # The source grows: the copy holds its first two lines still, and not the third.
+    queue_raw(redis_conn, "alice", [make_event("click") for _ in range(2)])
+    seal(redis_conn, settings, batch_size=2)
+    later = sha256(read_raw_lines(store(settings))[-1])
+    assert verify(copy, "--against", source).exit_code == 0
+    assert verify(copy, "--head", head).exit_code == 0
+    bad = verify(copy, "--head", later)
+    assert bad.exit_code == 1 and "not synced up to that line" in bad.stderr, bad.output
+    # The source verified with the copy's head: lines after it are not anchored by it.
+    bad = cli("verify", "--head", head)
+    assert bad.exit_code == 1, bad.output
+    assert "line 2 has the --head sha256, but the manifest goes on to line 3" in bad.stderr
+    bad = cli("verify", "--against", copy)
+    assert bad.exit_code == 1 and f"3 line(s), {copy} only 2" in bad.stderr, bad.output
+    assert cli("verify", "--head", later, "--against", source).exit_code == 0
 
 
 def test_a_jsonl_export_verifies_and_syncs(redis_conn, settings, tmp_path):

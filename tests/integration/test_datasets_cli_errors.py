@@ -97,6 +97,48 @@ def test_the_default_location_before_anything_is_sealed(settings):
     assert verified.exit_code == 0 and "nothing to verify" in verified.stdout, verified.output
 
 
+def test_verify_head_before_anything_is_sealed(settings):
+    """No dataset holds no manifest line, so not the one --head names: exit 1, not "nothing to
+    verify" and exit 0."""
+    line = one_line(run("verify", "--head", "a" * 64), 1)
+    assert "no manifest line has --head" in line, line
+
+
+@pytest.mark.parametrize("head", ["abc", "g" * 64, "a" * 65, ""])
+def test_verify_head_must_be_a_sha256(redis_conn, settings, head):
+    """--head takes the 64 hex digits of a sha256: anything else is an argument error, exit 2."""
+    result = run("verify", "--head", head)
+    assert result.exit_code == 2, result.output
+    assert "Invalid value for '--head'" in result.stderr and "64 hex digits" in result.stderr
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    "against, says",
+    [
+        ("{tmp}/missing", "no such folder"),
+        ("{tmp}/empty", "no manifest.jsonl there"),
+        ("{tmp}/empty/a-file", "not a folder"),
+        ("bogus://x", "is not a folder, file://... or s3://bucket/prefix"),
+        ("ftp://nowhere.invalid/datasets", "is not a folder, file://... or s3://bucket/prefix"),
+    ],
+)
+def test_verify_against_a_location_without_datasets(redis_conn, settings, tmp_path, against, says):
+    """--against must name datasets to compare with: a location without a manifest (a typo,
+    an empty folder) is an argument error, exit 2, never a copy said to disagree with it."""
+    set_consent(redis_conn, "alice", {"clicks": True}, get_policy(redis_conn), "dev_test")
+    queue_raw(redis_conn, "alice", [make_event("click") for _ in range(2)])
+    seal(redis_conn, settings)
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "a-file").write_text("x")
+    url = against.format(tmp=tmp_path)
+    result = run("verify", "--against", url)
+    assert result.exit_code == 2, result.output
+    assert "Invalid value for '--against'" in result.stderr and says in result.stderr
+    assert "Traceback" not in result.output and not CLASS_NAME.search(result.stderr)
+    assert run("verify", "--against", settings.datasets_location).exit_code == 0
+
+
 def test_an_out_folder_that_cannot_be_made(redis_conn, settings):
     """--out under a folder that cannot exist: one line naming --out, nothing audited."""
     line = one_line(run("export", "--out", "/proc/nope/x"), 2)

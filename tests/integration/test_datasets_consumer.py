@@ -8,14 +8,15 @@ Every test runs twice: datasets in a local folder, and in a bucket of a real S3 
 from __future__ import annotations
 
 import json
+from collections import Counter
 
 import pyarrow.dataset as pads
 import pytest
 import yaml
 
 from backend.core import dataset_ops
-from backend.core.dataset_manifest import read_manifest
-from backend.core.dataset_storage import open_storage
+from backend.core.dataset_manifest import ManifestError, read_manifest
+from backend.core.dataset_storage import Storage, open_storage
 from backend.core.erase import erase_employee
 from tests.conftest import SECRET
 from tests.helpers import make_event
@@ -329,3 +330,93 @@ def test_verify_names_a_shard_whose_schema_is_not_the_others(redis_conn, setting
     bad = cli("verify", env=env)
     assert bad.exit_code == 1, bad.output
     assert "its schema is not that of" in bad.output and victim["path"] in bad.output
+
+
+class CountingStorage(Storage):
+    """The datasets storage, counting the reads of each file: a real `Storage`, every read
+    still goes to the folder or the S3 server. `then`, when given, runs after the first read of
+    a shard."""
+
+    def __init__(self, url: str, then=None):
+        super().__init__(url)
+        self.reads: Counter = Counter()
+        self.then = then
+
+    def read(self, rel: str) -> bytes:
+        data = super().read(rel)
+        self.reads[rel] += 1
+        if self.then is not None and rel.startswith("data/"):
+            self.then, then = None, self.then
+            then()
+        return data
+
+
+def files_of(folder) -> dict[str, bytes]:
+    """Return every file under `folder`, hidden ones included, with its bytes."""
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()
+    }
+
+
+def test_a_split_reads_each_shard_once(redis_conn, settings, tmp_path):
+    """Each shard is read once, checked and split (it was read twice: once to check every
+    shard before anything was written, then again to split it; on S3, twice the GETs). A
+    staging folder a killed split left is gone after the next, and only train/ and validation/
+    are left in the folder."""
+    two_people(redis_conn, settings)
+    parts = tmp_path / "split"
+    (parts / dataset_ops.SPLIT_STAGING / "train").mkdir(parents=True)
+    (parts / dataset_ops.SPLIT_STAGING / "train" / "killed.parquet").write_bytes(b"half")
+    counting = CountingStorage(settings.datasets_location)
+    result = dataset_ops.split(counting, parts, 0.5)
+    assert {s: counting.reads[s] for s in shards(settings)} == dict.fromkeys(shards(settings), 1)
+    assert result["train"]["events"] + result["validation"]["events"] == 8
+    assert {p.name for p in parts.iterdir()} <= {"train", "validation"}
+    assert contributors_of(parts) == {contributor("alice"), contributor("bob")}
+
+
+@pytest.mark.parametrize("fault", ["damaged", "gone while the split reads"])
+def test_a_split_stopped_by_its_last_shard_leaves_the_last_split_as_it_was(
+    redis_conn, settings, tmp_path, fault
+):
+    """The split before an erasure is in the folder; split again, the dataset's last shard is
+    damaged (or deleted after the first shard was read): the split stops naming it, and the
+    folder holds the earlier split byte for byte, with no staged file of the shards before it
+    and no staging folder (the split stages each shard's files as it reads it)."""
+    two_people(redis_conn, settings)
+    parts = tmp_path / "split"
+    assert cli("split", "--val", "0.5", "--out", str(parts)).exit_code == 0
+    before = files_of(parts)
+    erase_employee(redis_conn, settings.datasets_location, settings.secret, "bob")
+    *others, last = shards(settings)
+    assert others, "shards before the last one are staged before it stops the split"
+    if fault == "damaged":
+        data = bytearray(store(settings).read(last))
+        data[len(data) // 2] ^= 0x01
+        store(settings).write(last, bytes(data))
+        result = cli("split", "--val", "0.5", "--out", str(parts))
+        assert result.exit_code == 2 and last in result.output, result.output
+        assert "sha256 does not match" in result.output, result.output
+    else:
+        counting = CountingStorage(settings.datasets_location, lambda: store(settings).delete(last))
+        with pytest.raises(ManifestError, match=f"{last}: missing"):
+            dataset_ops.split(counting, parts, 0.5)
+        assert counting.reads[others[0]] == 1 and not counting.reads[last]
+    assert files_of(parts) == before
+    assert not (parts / dataset_ops.SPLIT_STAGING).exists()
+
+
+def test_storage_moves_a_file_and_deletes_a_folder(settings):
+    """What a split's staging runs on (`Storage.move`, `Storage.delete_folder`), on either back
+    end: a move replaces the file it lands on and leaves none behind; a folder goes whole, and
+    one that is not there is no error."""
+    storage = open_storage(settings.datasets_location)
+    storage.write("s/.staging/train/a.parquet", b"new")
+    storage.write("s/.staging/validation/b.parquet", b"b")
+    storage.write("s/train/a.parquet", b"old")
+    storage.move("s/.staging/train/a.parquet", "s/train/a.parquet")
+    assert storage.read("s/train/a.parquet") == b"new"
+    assert not storage.exists("s/.staging/train/a.parquet")
+    storage.delete_folder("s/.staging")
+    assert storage.files_under("s") == ["s/train/a.parquet"]
+    storage.delete_folder("s/.staging")
