@@ -142,6 +142,35 @@ def element_action(event: dict) -> str | None:
     return None  # a submit is the effect of a click or Enter, already a step
 
 
+class TabHistory:
+    """A tab's history as a browser keeps it: its entries' URLs and the one the tab is on."""
+
+    def __init__(self) -> None:
+        self.urls: list[str] = []
+        self.at = -1
+
+    def current(self) -> str | None:
+        """The URL of the entry the tab is on (None before its first)."""
+        return self.urls[self.at] if self.urls else None
+
+    def traverse(self, url: str) -> str | None:
+        """Move to the entry just before (after) the current one when it is `url`, and return
+        "go_back()" ("go_forward()"); return None when neither is."""
+        if self.at > 0 and self.urls[self.at - 1] == url:
+            self.at -= 1
+            return "go_back()"
+        if self.at + 1 < len(self.urls) and self.urls[self.at + 1] == url:
+            self.at += 1
+            return "go_forward()"
+        return None
+
+    def add(self, url: str) -> None:
+        """Open `url` as a new entry after the current one: those ahead of it are gone."""
+        del self.urls[self.at + 1 :]
+        self.urls.append(url)
+        self.at += 1
+
+
 class EpisodeBuilder:
     """Turns one episode's ordered events into steps."""
 
@@ -154,6 +183,7 @@ class EpisodeBuilder:
         # The tabs' scrolls and actions, likewise (`tab_history`)
         self.history = tab_history(events) if history is None else history
         self.tabs: list[tuple] = []  # (session, tab) in order of first appearance
+        self.visits: dict[tuple, TabHistory] = {}  # each tab's, in the episode (`navigate`)
         self.focused: tuple | None = None  # the tab of the last step
         self.steps: list[dict] = []
 
@@ -178,6 +208,10 @@ class EpisodeBuilder:
     def action(self, event: dict, tab: tuple) -> str | None:
         """Return the action an event stands for, updating what the episode knows."""
         kind = event["type"]
+        if kind not in ("page_view", "route_change"):
+            # The tab is on this event's page: where an episode begins on a page loaded before
+            # it, or a page view is missing (navigation not consented), that page is an entry.
+            self.navigate(event["url"], tab, caused=True)
         if kind == "observation":
             return None  # found by step when an action needs it (observed_before)
         if kind in ELEMENT_ACTIONS:
@@ -185,13 +219,31 @@ class EpisodeBuilder:
         if kind in ("page_view", "route_change"):
             acted = self.before(event, "action")
             since = event["ts"] - (acted if acted is not None else -(10**15))
-            return None if since < NAVIGATION_EFFECT_MS else f"goto({quote(event['url'])})"
+            return self.navigate(event["url"], tab, caused=since < NAVIGATION_EFFECT_MS)
         if kind == "scroll" and "y" in event:
             dy = event["y"] - self.scrolled_before(event)
             return f"scroll(0, {dy})" if dy else None
         if kind == "tab_focus" and self.focused is not None and tab != self.focused:
             return f"tab_focus({self.tabs.index(tab)})"
         return None
+
+    def navigate(self, url: str, tab: tuple, caused: bool) -> str | None:
+        """Return the action that brought the tab to `url` (None: an action's effect), keeping
+        the tab's history as the browser does.
+
+        No record says how a page was reached, so Back and Forward are read from the history: a
+        page that no action opened and that is the tab's entry just before (or after) where it
+        is becomes `go_back()` (`go_forward()`), anything else `goto(url)`. An address typed
+        that equals the entry before reads as `go_back()` too: the same page, as a replay
+        reaches it. Only the episode's own history counts: a replay starts where the episode
+        does, with nothing to go back to.
+        """
+        history = self.visits.setdefault(tab, TabHistory())
+        if not caused and (move := history.traverse(url)):
+            return move
+        if history.current() != url:
+            history.add(url)
+        return None if caused else f"goto({quote(url)})"
 
     def add_step(self, event: dict, tab: tuple, action: str, kind: str | None = None) -> None:
         observation = self.observed_before(event)

@@ -201,6 +201,35 @@ def test_two_tabs_a_task_and_the_steps_export(
         assert got["observation"] == written["observation"] and got["bid"] == written["bid"]
 
 
+def test_back_and_forward_in_the_steps_export(
+    browser, live_server, pages, run_workers, settings, tmp_path
+):
+    """Back and Forward in a real tab are `go_back()` and `go_forward()` in the steps export (a
+    page view that no action caused, onto the tab's entry before or after), not `goto(url)`."""
+    b = browser()
+    customers, quotes = pages.url("/crm/customers.html"), pages.url("/crm/quotes.html")
+    page = b.open(customers)
+    page_in(live_server, pages, "/crm/customers.html")
+    page.click("#to-quotes")
+    page_in(live_server, pages, "/crm/quotes.html")
+    # Read the page a while: a page view within 2 s of a click is taken as the click's effect.
+    page.wait_for_timeout(2200)
+    page.go_back()
+    views_of(live_server, customers, 2)
+    page.go_forward()
+    views_of(live_server, quotes, 2)
+    wait_for(lambda: b.outbox_size() == 0, 15, 0.1, "everything acknowledged")
+    run_workers()
+
+    path, _, _ = export_steps(settings.data_dir / "datasets", tmp_path / "steps")
+    (run,) = [json.loads(line) for line in path.read_text().splitlines()]
+    actions = [s["action"] for s in run["steps"]]
+    assert actions[0] == f"goto({json.dumps(customers)})"
+    assert actions[1].startswith("click(")
+    assert actions[2:] == ["go_back()", "go_forward()"], actions
+    assert [s["url"] for s in run["steps"][2:]] == [customers, quotes]
+
+
 def test_no_observation_without_page_structure_and_none_while_paused(
     browser, admin, live_server, pages
 ):

@@ -259,3 +259,83 @@ def test_a_page_loaded_by_a_click_made_before_the_episode_is_that_clicks_effect(
     episodes = build_episodes(records)
     actions = [[s["action"] for s in e["steps"]] for e in episodes]
     assert actions == [['click("b1")'], ['click("b1")'], [f'goto("{URL}")']]
+
+
+def pages_visited(tab: str, visits: list[tuple[str, bool]], task: str | None = None) -> list[dict]:
+    """A tab's records: for each (path, clicked) a page view of the path, 5 s after the last,
+    made by a click on the page before (`clicked`: the view is the click's effect) or not (Back,
+    Forward, an address typed, a reload)."""
+    records, ts, step = [], 10_000, 0
+    marks = {"task": task} if task else {}
+    for path, clicked in visits:
+        url = f"https://app.example.com{path}"
+        if clicked:
+            target = {"target": {"selector": "a", "tag": "a", "bid": "b1"}}
+            records.append(event("click", ts - 500, tab, step, url=records[-1]["url"], **target))
+            step += 1
+        records.append(event("page_view", ts, tab, step, url=url, **marks))
+        ts, step = ts + 5000, step + 1
+    return records
+
+
+def test_back_and_forward_are_read_from_the_tabs_history():
+    """A page no action opened that is the tab's entry just before (after) where it is, is
+    `go_back()` (`go_forward()`): the person pressed Back or Forward. It was `goto(url)`."""
+    records = pages_visited(
+        "t_tabone01",
+        [
+            ("/home", False),
+            ("/quotes", True),
+            ("/quotes/new", True),
+            ("/quotes", False),  # Back
+            ("/home", False),  # Back
+            ("/quotes", False),  # Forward
+            ("/quotes", False),  # a reload: the same entry
+            ("/home", False),  # Back again: the reload added no entry
+            ("/orders", True),  # a new entry: /quotes and /quotes/new are gone from ahead
+            ("/quotes", False),  # so this was typed, or a bookmark
+            ("/orders", False),  # Back
+        ],
+    )
+    (episode,) = build_episodes(records)
+    actions = [s["action"] for s in episode["steps"] if not s["action"].startswith("click")]
+    home, quotes = "https://app.example.com/home", "https://app.example.com/quotes"
+    assert actions == [
+        f'goto("{home}")',
+        "go_back()",
+        "go_back()",
+        "go_forward()",
+        f'goto("{quotes}")',
+        "go_back()",
+        f'goto("{quotes}")',
+        "go_back()",
+    ]
+    backs = [s for s in episode["steps"] if s["action"] == "go_back()"]
+    assert [s["action_type"] for s in backs] == ["page_view"] * 4
+    assert backs[0]["url"] == quotes
+
+
+def test_back_reaches_the_page_an_episode_began_on_but_not_before_it():
+    """A task begun on a page loaded before it: Back to that page is `go_back()` (the tab's
+    first record in the episode is on it); Back past it, to a page left before the task began,
+    is `goto(url)`: a replay starts where the episode does, with no entry before it."""
+    tab = "t_tabone01"
+    before = pages_visited(tab, [("/home", False), ("/quotes", True)])  # steps 0-2
+    start = event("task_start", 20_000, None, None, task=TASK, goal="Open a quote")
+    quotes, home = "https://app.example.com/quotes", "https://app.example.com/home"
+    click = {"target": {"selector": "a", "tag": "a", "bid": "b1"}, "task": TASK}
+    during = [
+        event("observation", 21_000, tab, 3, url=quotes, elements=ELEMENTS, task=TASK),
+        event("click", 22_000, tab, 4, url=quotes, **click),
+        event("page_view", 22_500, tab, 5, url=f"{quotes}/7", task=TASK),
+        event("page_view", 40_000, tab, 6, url=quotes, task=TASK),
+        event("page_view", 45_000, tab, 7, url=home, task=TASK),
+    ]
+    end = event("task_end", 50_000, None, None, task=TASK, outcome="done")
+    episodes = build_episodes([*before, start, *during, end])
+    task = next(e for e in episodes if e["kind"] == "task")
+    assert [s["action"] for s in task["steps"]] == [
+        'click("b1")',
+        "go_back()",
+        f'goto("{home}")',
+    ]
