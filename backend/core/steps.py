@@ -185,6 +185,12 @@ class EpisodeBuilder:
         self.tabs: list[tuple] = []  # (session, tab) in order of first appearance
         self.visits: dict[tuple, TabHistory] = {}  # each tab's, in the episode (`navigate`)
         self.focused: tuple | None = None  # the tab of the last step
+        # Tabs that began in the episode: opened by the person (a step `new_tab()` is due), or
+        # by an action just before in another tab (a link opened in a new tab: its first page is
+        # that action's effect, and a replay has the tab once the action is made).
+        self.opened: set[tuple] = set()
+        self.spawned: set[tuple] = set()
+        self.acted_at: int | None = None  # the time of the episode's latest action, in any tab
         self.steps: list[dict] = []
 
     def build(self) -> list[dict]:
@@ -195,15 +201,35 @@ class EpisodeBuilder:
             tab = (event["session"], event["tab"])
             if tab not in self.tabs:
                 self.tabs.append(tab)
+                if len(self.tabs) > 1 and self.began_here(event):
+                    by_click = self.acted_at is not None and (
+                        event["ts"] - self.acted_at < NAVIGATION_EFFECT_MS
+                    )
+                    (self.spawned if by_click else self.opened).add(tab)
             action = self.action(event, tab)
+            self.spawned.discard(tab)  # only the tab's first record is the action's effect
+            if event["type"] in ELEMENT_ACTIONS:
+                self.acted_at = event["ts"]
             if action is None:
                 continue
-            if self.focused is not None and tab != self.focused and not action.startswith("tab_"):
-                # The person switched tabs (a focus event may be missing): say so first.
-                self.add_step(event, tab, f"tab_focus({self.tabs.index(tab)})", "tab_focus")
+            kind = None
+            if self.focused is not None and tab != self.focused:
+                # The person switched tabs: to a tab they opened, `new_tab()`.
+                switch = ("new_tab()", "new_tab") if tab in self.opened else None
+                self.opened.discard(tab)
+                if action.startswith("tab_focus("):  # the event is the switch itself
+                    action, kind = switch or (action, None)
+                else:  # a focus event may be missing: say so first
+                    switch = switch or (f"tab_focus({self.tabs.index(tab)})", "tab_focus")
+                    self.add_step(event, tab, *switch)
             self.focused = tab
-            self.add_step(event, tab, action)
+            self.add_step(event, tab, action, kind)
         return self.steps
+
+    def began_here(self, event: dict) -> bool:
+        """Whether `event`, a tab's first in the episode, is the tab's first record at all."""
+        first = self.history["first"].get((event["contributor"], event["session"], event["tab"]))
+        return first is None or first >= event["step"]
 
     def action(self, event: dict, tab: tuple) -> str | None:
         """Return the action an event stands for, updating what the episode knows."""
@@ -219,7 +245,8 @@ class EpisodeBuilder:
         if kind in ("page_view", "route_change"):
             acted = self.before(event, "action")
             since = event["ts"] - (acted if acted is not None else -(10**15))
-            return self.navigate(event["url"], tab, caused=since < NAVIGATION_EFFECT_MS)
+            caused = since < NAVIGATION_EFFECT_MS or tab in self.spawned
+            return self.navigate(event["url"], tab, caused)
         if kind == "scroll" and "y" in event:
             dy = event["y"] - self.scrolled_before(event)
             return f"scroll(0, {dy})" if dy else None
@@ -307,22 +334,27 @@ def observation_index(records: Iterable[dict]) -> dict[tuple, tuple[list, list]]
     return index
 
 
-def tab_history(records: Iterable[dict]) -> dict[str, dict[tuple, tuple[list, list]]]:
+def tab_history(records: Iterable[dict]) -> dict[str, dict]:
     """Index, by tab and in step order, every scroll's (page, position) and every action's time:
-    a page may be scrolled, and a click may load the page, before an episode begins on it."""
+    a page may be scrolled, and a click may load the page, before an episode begins on it. And,
+    under "first", each tab's first step: whether the tab was there before an episode began."""
     found: dict[str, dict[tuple, list[dict]]] = {"scroll": {}, "action": {}}
+    first: dict[tuple, int] = {}
     for r in records:
         if "step" not in r:
             continue
+        tab = (r["contributor"], r["session"], r["tab"])
+        if r["step"] < first.get(tab, r["step"] + 1):
+            first[tab] = r["step"]
         if r["type"] == "scroll" and "y" in r:
             kind = "scroll"
         elif r["type"] in ELEMENT_ACTIONS:
             kind = "action"
         else:
             continue
-        found[kind].setdefault((r["contributor"], r["session"], r["tab"]), []).append(r)
+        found[kind].setdefault(tab, []).append(r)
     value = {"scroll": lambda r: (r.get("page"), r["y"]), "action": lambda r: r["ts"]}
-    index: dict[str, dict] = {}
+    index: dict[str, dict] = {"first": first}
     for kind, tabs in found.items():
         index[kind] = {}
         for tab, made in tabs.items():

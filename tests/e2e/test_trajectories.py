@@ -84,6 +84,8 @@ def test_two_tabs_a_task_and_the_steps_export(
     one.click("#filter")
     one.click("#to-quotes")
     page_in(live_server, pages, "/crm/quotes.html")
+    # A tab opened within 2 s of a click is taken as the click's (a link opened in a new tab).
+    one.wait_for_timeout(2100)
     two = b.open(pages.url("/crm/quotes.html?tab=2"))
     views_of(live_server, pages.url("/crm/quotes.html"), 2)  # the query is stripped
     two.focus("#kind")
@@ -182,6 +184,10 @@ def test_two_tabs_a_task_and_the_steps_export(
     actions = [s["action"] for s in task["steps"]]
     assert "select_option" in " ".join(actions) and 'press("Enter")' in actions
     assert any(a.startswith("tab_focus(") for a in actions)
+    # Tab two, opened by the person during the task: a replay opens it, then goes there.
+    opened = actions.index("new_tab()")
+    assert task["steps"][opened]["tab"] == 1 and actions[opened + 1].startswith("goto(")
+    assert "tab_focus(1)" not in actions[:opened]
     for step in task["steps"]:
         if step["bid"]:
             assert step["observation"] is not None, [

@@ -339,3 +339,71 @@ def test_back_reaches_the_page_an_episode_began_on_but_not_before_it():
         "go_back()",
         f'goto("{home}")',
     ]
+
+
+def test_a_tab_the_person_opens_is_new_tab_and_one_a_click_opens_is_tab_focus():
+    """A tab that begins in the episode with no action just before it (the person opened it) is
+    `new_tab()`: `tab_focus(1)` named a tab a replay does not have. A tab a click opened (its
+    first page view within 2 s of the click, in the other tab) exists once the click is
+    replayed, and a tab there before the episode began is no new tab: both stay `tab_focus`."""
+    one, two, three = "t_tabone01", "t_tabtwo01", "t_tabthree"
+    click = {"target": {"selector": "a", "tag": "a", "bid": "b1"}, "task": TASK}
+    quotes = "https://app.example.com/quotes"
+    records = [
+        event("page_view", 500, three, 0, url=quotes),  # before the task
+        event("task_start", 1000, None, None, task=TASK, goal="Compare two quotes"),
+        event("observation", 1100, one, 0, elements=ELEMENTS, task=TASK),
+        event("click", 1200, one, 1, **click),
+        event("page_view", 9000, two, 0, url=f"{quotes}/7", task=TASK),  # opened by the person
+        event("observation", 9100, two, 1, elements=ELEMENTS, task=TASK),
+        event("click", 9200, two, 2, **click),
+        event("click", 9500, one, 2, **click),
+        event("click", 9700, two, 3, **click),
+        event("page_view", 9900, three, 1, url=quotes, task=TASK),  # there before the task
+        event("task_end", 20_000, None, None, task=TASK, outcome="done"),
+    ]
+    task = next(e for e in build_episodes(records) if e["kind"] == "task")
+    assert [(s["tab"], s["action"], s["action_type"]) for s in task["steps"]] == [
+        (0, 'click("b1")', "click"),
+        (1, "new_tab()", "new_tab"),
+        (1, f'goto("{quotes}/7")', "page_view"),
+        (1, 'click("b1")', "click"),
+        (0, "tab_focus(0)", "tab_focus"),
+        (0, 'click("b1")', "click"),
+        (1, "tab_focus(1)", "tab_focus"),
+        (1, 'click("b1")', "click"),
+        (2, "tab_focus(2)", "tab_focus"),
+        (2, f'goto("{quotes}")', "page_view"),
+    ]
+
+    # The same tab two, opened by the click in tab one 300 ms before its page view.
+    records[4] = {**records[4], "ts": 1500}
+    task = next(e for e in build_episodes(records) if e["kind"] == "task")
+    assert [s["action"] for s in task["steps"]][:3] == [
+        'click("b1")',
+        "tab_focus(1)",
+        'click("b1")',
+    ]
+
+
+def test_a_new_tabs_focus_event_is_new_tab():
+    """A tab the person opened whose first record is its focus event: that event is the
+    switch, `new_tab()`, and no `tab_focus(1)` comes before or instead of it."""
+    one, two = "t_tabone01", "t_tabtwo01"
+    click = {"target": {"selector": "a", "tag": "a", "bid": "b1"}, "task": TASK}
+    records = [
+        event("task_start", 1000, None, None, task=TASK, goal="Open a second quote"),
+        event("observation", 1100, one, 0, elements=ELEMENTS, task=TASK),
+        event("click", 1200, one, 1, **click),
+        event("tab_focus", 8000, two, 0, task=TASK),
+        event("page_view", 9000, two, 1, url="https://app.example.com/quotes/8", task=TASK),
+        event("tab_focus", 9500, one, 2, task=TASK),
+        event("task_end", 20_000, None, None, task=TASK, outcome="done"),
+    ]
+    (task,) = build_episodes(records)
+    assert [(s["tab"], s["action"], s["action_type"]) for s in task["steps"]] == [
+        (0, 'click("b1")', "click"),
+        (1, "new_tab()", "new_tab"),
+        (1, 'goto("https://app.example.com/quotes/8")', "page_view"),
+        (0, "tab_focus(0)", "tab_focus"),
+    ]
