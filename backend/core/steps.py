@@ -1,8 +1,8 @@
 """Sealed records as agent trajectories: episodes of (observation, action) steps.
 
 An episode is a task (every record carrying its `task` id, in every tab), or else a run of one
-tab's records outside any task. Steps are written the way web-agent toolkits write actions
-(`click("b12")`, `select_option("b7", "Customer")`, `press("Enter")`, ...), each with the latest
+tab's records outside any task. Steps are written as BrowserGym's actions (`click("b12")`,
+`select_option("b7", "Customer")`, `press("b3", "Enter")`, `go_back()`, ...), each with the latest
 observation of its tab before the action. The output is JSON Lines, one episode per line, with the
 same keys on every line, and a README.md whose features type them, so `datasets.load_dataset(DIR)`
 reads it with no custom code.
@@ -127,8 +127,9 @@ def element_action(event: dict) -> str | None:
     """Return the action on an element, or None when its target is in no observation."""
     bid = (event.get("target") or {}).get("bid")
     kind = event["type"]
-    if kind == "key":
-        return f"press({quote(key_combo(event))})"
+    if kind == "key":  # on a named element as BrowserGym's `press`, else on the page
+        combo = quote(key_combo(event))
+        return f"keyboard_press({combo})" if bid is None else f"press({quote(bid)}, {combo})"
     if bid is None:
         return None
     if kind == "click":

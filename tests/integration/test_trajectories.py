@@ -143,7 +143,7 @@ def test_task_events_with_their_tab_are_sealed_with_it(
         'select_option("b1", "Customer")',
         'check("b2")',
         'click("b3")',
-        'press("Enter")',
+        'keyboard_press("Enter")',
     ]
 
 
@@ -179,7 +179,7 @@ def test_steps_export(alice, send, run_workers, settings, tmp_path, monkeypatch)
         'select_option("b1", "Customer")',
         'check("b2")',
         'click("b3")',
-        'press("Enter")',
+        'keyboard_press("Enter")',
     ]
     for step in quote["steps"][1:]:
         if step["bid"]:
@@ -220,7 +220,7 @@ def assert_loads_with_hugging_face(path, cache_dir):
         'select_option("b1", "Customer")',
         'check("b2")',
         'click("b3")',
-        'press("Enter")',
+        'keyboard_press("Enter")',
     ]
     clicked = task["steps"][3]
     assert clicked["bid"] in [e["bid"] for e in clicked["observation"]["elements"]]

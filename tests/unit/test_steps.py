@@ -1,5 +1,6 @@
 """The steps export's episodes (backend/core/steps.py), from records as shards hold them."""
 
+import ast
 import json
 import random
 
@@ -137,6 +138,8 @@ def random_records(seed: int, n: int) -> list[dict]:
                 record.update({"value": "Ça"} if rng.random() < 0.5 else {"checked": True})
         elif kind == "key":
             record.update(key="s", mods=rng.choice([[], ["ctrl"], ["shift", "meta"]]))
+            if rng.random() < 0.5:
+                record["target"] = {"selector": "#s", "tag": "input", "bid": bid}
         elif kind == "scroll":
             record["y"] = rng.randrange(0, 2000, 200)
         out.append(record)
@@ -407,3 +410,59 @@ def test_a_new_tabs_focus_event_is_new_tab():
         (1, 'goto("https://app.example.com/quotes/8")', "page_view"),
         (0, "tab_focus(0)", "tab_focus"),
     ]
+
+
+def test_a_key_on_a_named_element_is_press_and_one_on_the_page_keyboard_press():
+    """Keys are written as BrowserGym's actions take them: `press(bid, key_comb)` on an element
+    the tab's observation names, `keyboard_press(key_comb)` on the page (no element named).
+    `press("Enter")` was neither: BrowserGym's `press` needs the element."""
+    tab = "t_tabone01"
+    field = {"selector": "#company", "tag": "input", "bid": "b1"}
+    records = [
+        event("observation", 1000, tab, 0, elements=ELEMENTS),
+        event("key", 2000, tab, 1, key="Enter", mods=[], target=field),
+        event("key", 3000, tab, 2, key="s", mods=["ctrl", "shift"]),
+        event("key", 4000, tab, 3, key="Escape", mods=[], target={**field, "bid": None}),
+    ]
+    del records[3]["target"]["bid"]
+    (episode,) = build_episodes(records)
+    assert [(s["action"], s["bid"]) for s in episode["steps"]] == [
+        ('press("b1", "Enter")', "b1"),
+        ('keyboard_press("Control+Shift+s")', None),
+        ('keyboard_press("Escape")', None),
+    ]
+
+
+# BrowserGym's high-level actions that the export writes: the types of their arguments.
+BROWSERGYM = {
+    "click": (str,),
+    "select_option": (str, str),
+    "check": (str,),
+    "uncheck": (str,),
+    "fill": (str, str),
+    "press": (str, str),
+    "keyboard_press": (str,),
+    "scroll": (int, int),
+    "goto": (str,),
+    "go_back": (),
+    "go_forward": (),
+    "new_tab": (),
+    "tab_focus": (int,),
+}
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_every_action_is_a_browsergym_call(seed):
+    """Every step's action is one call of a BrowserGym action with arguments of its types (so
+    BrowserGym's parser takes it as it is), and an action on an element names the step's bid."""
+    actions = 0
+    for episode in build_episodes(random_records(seed, 3000)):
+        for step in episode["steps"]:
+            call = ast.parse(step["action"], mode="eval").body
+            assert isinstance(call, ast.Call) and not call.keywords, step["action"]
+            args = [ast.literal_eval(a) for a in call.args]
+            assert tuple(map(type, args)) == BROWSERGYM[call.func.id], step["action"]
+            if call.func.id in ("click", "select_option", "check", "uncheck", "fill", "press"):
+                assert args[0] == step["bid"], step
+            actions += 1
+    assert actions > 500
