@@ -28,6 +28,8 @@ from .steps_card import STEPS, steps_card
 
 # A page view this soon after an action on the page is that action's effect, not a `goto`.
 NAVIGATION_EFFECT_MS = 2000
+# A box's change this soon after a click on a label is that click's effect.
+LABEL_CLICK_MS = 1000
 ELEMENT_ACTIONS = ("click", "change", "key", "submit", "input_activity")
 # The popup's events: an episode's goal and outcome, never a step, with or without a tab.
 TASK_EVENTS = ("task_start", "task_end")
@@ -192,6 +194,7 @@ class EpisodeBuilder:
         self.opened: set[tuple] = set()
         self.spawned: set[tuple] = set()
         self.acted_at: int | None = None  # the time of the episode's latest action, in any tab
+        self.last_tag: str | None = None  # the tag of the last step's target (`merge_with_click`)
         self.steps: list[dict] = []
 
     def build(self) -> list[dict]:
@@ -223,9 +226,35 @@ class EpisodeBuilder:
                 else:  # a focus event may be missing: say so first
                     switch = switch or (f"tab_focus({self.tabs.index(tab)})", "tab_focus")
                     self.add_step(event, tab, *switch)
+            merged = self.merge_with_click(event, tab)
+            if merged == "drop":
+                continue
+            if merged == "replace":
+                self.steps.pop()
             self.focused = tab
             self.add_step(event, tab, action, kind)
         return self.steps
+
+    def merge_with_click(self, event: dict, tab: tuple) -> str | None:
+        """How a `change` joins the action just before it in the tab, as one: "drop" the change
+        when a click toggled the box (on it, or on a label just before), "replace" the click or
+        key on the select the change chose in; None when it does not.
+
+        The browser sends both for one gesture; web-agent datasets (and BrowserGym's default
+        actions, which have no `check`) record a box ticked by a click as the click, and a
+        choice in a select as the choice.
+        """
+        last = self.steps[-1] if self.steps else None
+        if event["type"] != "change" or last is None or last["tab"] != self.tabs.index(tab):
+            return None
+        bid = (event.get("target") or {}).get("bid")
+        if "value" in event:  # a key on the select (an arrow) chose as well
+            same = bid is not None and last["bid"] == bid
+            return "replace" if same and last["action_type"] in ("click", "key") else None
+        if last["action_type"] != "click":
+            return None
+        on_label = self.last_tag == "label" and event["ts"] - last["ts"] < LABEL_CLICK_MS
+        return "drop" if (bid is not None and last["bid"] == bid) or on_label else None
 
     def began_here(self, event: dict) -> bool:
         """Whether `event`, a tab's first in the episode, is the tab's first record at all."""
@@ -274,6 +303,7 @@ class EpisodeBuilder:
         return None if caused else f"goto({quote(url)})"
 
     def add_step(self, event: dict, tab: tuple, action: str, kind: str | None = None) -> None:
+        self.last_tag = None if kind else (event.get("target") or {}).get("tag")
         observation = self.observed_before(event)
         if observation is not None and observation["page"] != event["page"]:
             observation = None  # the page changed since: that observation shows another page

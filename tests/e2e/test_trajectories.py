@@ -187,6 +187,10 @@ def test_two_tabs_a_task_and_the_steps_export(
     (enter,) = [s for s in task["steps"] if s["action"].endswith('"Enter")')]
     assert enter["bid"] and enter["action"] == f'press("{enter["bid"]}", "Enter")'
     assert any(a.startswith("tab_focus(") for a in actions)
+    # The box ticked by a click is that click alone (the browser sent a click and a change).
+    assert not [a for a in actions if a.startswith(("check(", "uncheck("))], actions
+    # ArrowDown on the select and the choice it made are the choice alone.
+    assert not [a for a in actions if a.endswith('"ArrowDown")')], actions
     # Tab two, opened by the person during the task: a replay opens it, then goes there.
     opened = actions.index("new_tab()")
     assert task["steps"][opened]["tab"] == 1 and actions[opened + 1].startswith("goto(")

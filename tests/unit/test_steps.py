@@ -466,3 +466,43 @@ def test_every_action_is_a_browsergym_call(seed):
                 assert args[0] == step["bid"], step
             actions += 1
     assert actions > 500
+
+
+def test_a_click_and_the_change_it_made_are_one_step():
+    """The browser sends a click and a change for one gesture. A box ticked by a click (on it,
+    or on its label just before) is the click; a choice in a select the click opened, or an
+    arrow key made, is the choice. A change with no click before it on that element stays a
+    step of its own."""
+    tab = "t_tabone01"
+
+    def on(bid: str, tag: str = "input") -> dict:
+        return {"target": {"selector": f"#{bid}", "tag": tag, "bid": bid}}
+
+    records = [
+        event("observation", 1000, tab, 0, elements=ELEMENTS),
+        event("click", 2000, tab, 1, **on("b4")),
+        event("change", 2001, tab, 2, checked=True, **on("b4")),
+        event("click", 3000, tab, 3, **on("b5", "label")),
+        event("change", 3002, tab, 4, checked=False, **on("b4")),
+        event("click", 4000, tab, 5, **on("b7", "select")),
+        event("change", 6500, tab, 6, value="Customer", **on("b7", "select")),
+        event("change", 7000, tab, 7, checked=True, **on("b8")),  # Space on a focused box
+        event("click", 8000, tab, 8, **on("b9", "button")),
+        event("change", 8001, tab, 9, checked=True, **on("b8")),  # the page ticked it
+        event("click", 9000, tab, 10, **on("b6", "label")),
+        event("change", 11000, tab, 11, checked=True, **on("b8")),  # not that click's
+        event("key", 12000, tab, 12, key="ArrowDown", mods=[], **on("b7", "select")),
+        event("change", 12001, tab, 13, value="Supplier", **on("b7", "select")),
+    ]
+    (episode,) = build_episodes(records)
+    assert [(s["step"], s["action"]) for s in episode["steps"]] == [
+        (0, 'click("b4")'),
+        (1, 'click("b5")'),
+        (2, 'select_option("b7", "Customer")'),
+        (3, 'check("b8")'),
+        (4, 'click("b9")'),
+        (5, 'check("b8")'),
+        (6, 'click("b6")'),
+        (7, 'check("b8")'),
+        (8, 'select_option("b7", "Supplier")'),
+    ]
