@@ -293,3 +293,18 @@ def test_status_from_another_folder_finds_the_running_up(settings, spawn, tmp_pa
     gone = run(["status"], bare, cwd=folder)
     assert gone.returncode == 2 and "no Redis" in gone.stderr
     assert os.path.exists(settings.data_dir)
+
+
+@pytest.mark.parametrize("command", [["datasets", "list"], ["datasets", "verify"]])
+def test_datasets_from_another_folder_read_the_running_ups(elsewhere, tmp_path, command):
+    """`overt datasets list|verify` elsewhere read the running `overt up`'s datasets, as every
+    command finds it, and create nothing where they run (not even generated secrets)."""
+    theirs = tmp_path / "their-data"
+    theirs.mkdir()
+    path = write_pointer(theirs, "unix:///nowhere/redis.sock")
+    path.write_text(json.dumps({**json.loads(path.read_text()), "pid": os.getpid()}))
+    result = CliRunner().invoke(main, command)
+    assert result.exit_code == 0, result.output
+    assert str(theirs / "datasets") in result.stdout
+    assert list(elsewhere.iterdir()) == [], "a read of the datasets must not create ./overt-data"
+    assert list(theirs.iterdir()) == []
