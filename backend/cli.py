@@ -280,6 +280,10 @@ def worker(burst: bool, with_scheduler: bool):
     # A long-running worker started while Redis is away waits for it; `--burst` fails at once,
     # saying where the URL came from as every other command does.
     settings, r = redis_client(check=burst)
+    # Jobs read their settings from the environment (workers/jobs.py): they must use the data
+    # dir this command found (a running `overt up`'s, from another folder), its secret and its
+    # datasets, never a ./overt-data of their own here.
+    os.environ["OVERT_DATA_DIR"] = str(settings.data_dir)
     failed = run_worker(r, settings, burst=burst, with_scheduler=with_scheduler)
     if failed:  # a burst that could not do its work (seal, erase) must not look done
         raise JobsFailedError(

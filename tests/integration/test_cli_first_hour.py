@@ -308,3 +308,38 @@ def test_datasets_from_another_folder_read_the_running_ups(elsewhere, tmp_path, 
     assert str(theirs / "datasets") in result.stdout
     assert list(elsewhere.iterdir()) == [], "a read of the datasets must not create ./overt-data"
     assert list(theirs.iterdir()) == []
+
+
+@pytest.mark.slow
+def test_a_burst_from_another_folder_seals_into_the_running_ups_data_dir(
+    settings, redis_conn, tmp_path, monkeypatch
+):
+    """`overt worker --burst` elsewhere finds the running `overt up` (as `overt status` does):
+    its jobs seal into that data dir, with that data dir's secret, and nothing appears where it
+    ran (a second ./overt-data with a secret of its own split the dataset and its pseudonyms)."""
+    from backend.core.consent import set_consent
+    from backend.core.policy import get_policy
+    from backend.core.pseudonym import pseudonym
+    from tests.conftest import sealed_records
+    from tests.integration.me_helpers import queue_raw
+
+    theirs = tmp_path / "their-data"
+    theirs.mkdir()
+    (theirs / "secret").write_text("their-secret\n")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OVERT_")}
+    env.update(OVERT_BATCH_MAX_AGE="0", PYTHONUNBUFFERED="1")
+    path = write_pointer(theirs, settings.redis_url)
+    path.write_text(json.dumps({**json.loads(path.read_text()), "pid": os.getpid()}))
+    set_consent(redis_conn, "alice", {"clicks": True}, get_policy(redis_conn), "dev_test")
+    queue_raw(redis_conn, "alice", [make_event("click") for _ in range(3)])
+    folder = tmp_path / "elsewhere"
+    folder.mkdir()
+
+    result = run(["worker", "--burst"], env, 120, cwd=folder)
+
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert list(folder.iterdir()) == [], "the burst made a data dir where it ran"
+    records = sealed_records(theirs)
+    assert len(records) == 3
+    assert {r["contributor"] for r in records} == {pseudonym("their-secret", "alice")}
