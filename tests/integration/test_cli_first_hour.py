@@ -310,6 +310,14 @@ def test_datasets_from_another_folder_read_the_running_ups(elsewhere, tmp_path, 
     assert list(theirs.iterdir()) == []
 
 
+def test_datasets_list_with_no_overt_up_anywhere_creates_nothing(elsewhere):
+    """No data dir here and none recorded: nothing sealed, and no ./overt-data made to say so."""
+    result = CliRunner().invoke(main, ["datasets", "list"])
+    assert result.exit_code == 0, result.output
+    assert f"nothing sealed in {elsewhere / 'overt-data' / 'datasets'}" in result.stdout
+    assert list(elsewhere.iterdir()) == []
+
+
 @pytest.mark.slow
 def test_a_burst_from_another_folder_seals_into_the_running_ups_data_dir(
     settings, redis_conn, tmp_path, monkeypatch
