@@ -58,7 +58,7 @@ def _storage(settings: Settings | None = None) -> tuple[Storage, bool]:
         location, explicit = settings.datasets_location, settings.datasets_url is not None
     else:
         try:
-            env = locate().env
+            env = locate(need_secret=False).env  # reading datasets needs no secret
         except NotFoundError:  # no Redis found: the environment's data dir, as before
             env = None
         location, explicit = datasets_location(env)

@@ -275,7 +275,9 @@ def test_status_from_another_folder_finds_the_running_up(settings, spawn, tmp_pa
     assert "overt policy set --origin https://app.example.com" in text
     pointer = tmp_path / "config" / "overt" / "current"
     assert f"recorded in {pointer}" in text
-    assert json.loads(pointer.read_text())["data_dir"] == str(settings.data_dir)
+    recorded = json.loads(pointer.read_text())
+    assert recorded["data_dir"] == str(settings.data_dir)
+    assert recorded["secret_from_env"] is True and settings.secret not in pointer.read_text()
 
     folder = tmp_path / "elsewhere"
     folder.mkdir()
@@ -316,6 +318,34 @@ def test_datasets_list_with_no_overt_up_anywhere_creates_nothing(elsewhere):
     assert result.exit_code == 0, result.output
     assert f"nothing sealed in {elsewhere / 'overt-data' / 'datasets'}" in result.stdout
     assert list(elsewhere.iterdir()) == []
+
+
+def test_an_up_given_overt_secret_is_not_given_another_from_elsewhere(
+    elsewhere, tmp_path, redis_url, monkeypatch
+):
+    """An `overt up` started with OVERT_SECRET (and OVERT_DATASETS_URL): a command elsewhere
+    without that secret is refused in one line, before it generates another into the up's data
+    dir (whose pseudonyms would not be the up's); given it, the command runs, and `datasets`
+    reads the up's OVERT_DATASETS_URL."""
+    theirs, datasets_at = tmp_path / "their-data", tmp_path / "their-datasets"
+    theirs.mkdir()
+    path = write_pointer(theirs, redis_url, str(datasets_at), secret_from_env=True)
+    path.write_text(json.dumps({**json.loads(path.read_text()), "pid": os.getpid()}))
+
+    refused = CliRunner().invoke(main, ["status"])
+    assert refused.exit_code == 2
+    line = refused.stderr.strip()
+    assert len(line.splitlines()) == 1 and "set the same OVERT_SECRET here" in line
+    assert not (theirs / "secret").exists()
+
+    listed = CliRunner().invoke(main, ["datasets", "list"])
+    assert listed.exit_code == 2  # their OVERT_DATASETS_URL names a folder not made yet
+    assert f"no datasets at {datasets_at} (from OVERT_DATASETS_URL)" in listed.stderr
+    assert list(elsewhere.iterdir()) == [] and not (theirs / "secret").exists()
+
+    monkeypatch.setenv("OVERT_SECRET", "their-secret")
+    assert CliRunner().invoke(main, ["status"]).exit_code == 0
+    assert not (theirs / "secret").exists()
 
 
 @pytest.mark.slow
