@@ -28,7 +28,7 @@ from .cli_support import (
     settings_and_url,
 )
 from .core import actions, pauses
-from .core.config import ConfigError, Settings, load_settings, os_problem
+from .core.config import ConfigError, Settings, env_value, load_settings, os_problem
 from .core.db import RedisUnavailableError, connect, safe_url
 from .core.policy import get_policy
 from .core.private import PRIVATE_UMASK, exposed, make_private_dir
@@ -148,11 +148,12 @@ def _serve(settings: Settings, url: str, host: str, sock, on_ready=None) -> None
         app.extensions["overt.services"].stop()
 
 
-def _record(data_dir: Path, url: str) -> Path | str:
+def _record(settings: Settings, url: str) -> Path | str:
     """Record this `overt up` for commands run from other folders; return the pointer's path, or
     why it could not be written (a read-only or missing home: the server runs all the same)."""
+    secret_from_env = env_value(os.environ, "OVERT_SECRET") is not None
     try:
-        return write_pointer(data_dir, url)
+        return write_pointer(settings.data_dir, url, settings.datasets_url, secret_from_env)
     except OSError as err:
         return os_problem(err)
 
@@ -225,7 +226,7 @@ def up(host: str, port: int):
         connect(url)
         env = {**os.environ, "OVERT_REDIS_URL": url, "OVERT_DATA_DIR": str(settings.data_dir)}
         worker = Supervisor("worker", [sys.executable, "-m", "backend.cli", "worker"], env).start()
-        pointer = _record(settings.data_dir, url)
+        pointer = _record(settings, url)
         _serve(settings, url, host, sock, on_ready=ready)
     except KeyboardInterrupt:
         pass
@@ -280,6 +281,10 @@ def worker(burst: bool, with_scheduler: bool):
     # A long-running worker started while Redis is away waits for it; `--burst` fails at once,
     # saying where the URL came from as every other command does.
     settings, r = redis_client(check=burst)
+    # Jobs read their settings from the environment (workers/jobs.py): they must use the data
+    # dir this command found (a running `overt up`'s, from another folder), its secret and its
+    # datasets, never a ./overt-data of their own here.
+    os.environ["OVERT_DATA_DIR"] = str(settings.data_dir)
     failed = run_worker(r, settings, burst=burst, with_scheduler=with_scheduler)
     if failed:  # a burst that could not do its work (seal, erase) must not look done
         raise JobsFailedError(

@@ -19,12 +19,13 @@ import redis
 from .cli_support import CLIError, default_actor, redis_client
 from .core import dataset_ops
 from .core.audit import AuditChainError, audit
-from .core.config import Settings, is_datasets_location, load_settings, os_problem
+from .core.config import Settings, datasets_location, is_datasets_location, os_problem
 from .core.dataset_manifest import MANIFEST, ManifestError
 from .core.dataset_schema import arrow_schema_text, json_schema
 from .core.dataset_storage import Storage, open_storage
 from .core.private import make_private_dir
 from .core.steps import export_steps
+from .locate import NotFoundError, locate
 
 
 class DatasetsError(click.ClickException):
@@ -49,9 +50,18 @@ def _storage(settings: Settings | None = None) -> tuple[Storage, bool]:
 
     A location OVERT_DATASETS_URL names must exist (a typo must not look like an empty
     dataset); the default `<data dir>/datasets` may not exist yet, before anything is sealed.
+    Without settings (`list`, `verify`, which need no Redis), the data dir is the one every
+    command finds (backend/locate.py: a running `overt up`'s, from any folder), and nothing is
+    created in it or here.
     """
-    settings = settings or load_settings()
-    location, explicit = settings.datasets_location, settings.datasets_url is not None
+    if settings is not None:
+        location, explicit = settings.datasets_location, settings.datasets_url is not None
+    else:
+        try:
+            env = locate(need_secret=False).env  # reading datasets needs no secret
+        except NotFoundError:  # no Redis found: the environment's data dir, as before
+            env = None
+        location, explicit = datasets_location(env)
     origin = "OVERT_DATASETS_URL" if explicit else "OVERT_DATA_DIR"
     try:
         storage = open_storage(location)

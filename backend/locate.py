@@ -32,11 +32,22 @@ def pointer_path() -> Path:
     return Path(click.get_app_dir("overt")) / POINTER_NAME
 
 
-def write_pointer(data_dir: Path, redis_url: str) -> Path:
-    """Record this process's data dir and Redis URL for commands run from other folders."""
+def write_pointer(
+    data_dir: Path,
+    redis_url: str,
+    datasets_url: str | None = None,
+    secret_from_env: bool = False,
+) -> Path:
+    """Record this process's data dir and Redis URL for commands run from other folders, with
+    its OVERT_DATASETS_URL and whether its OVERT_SECRET came from the environment (never the
+    secret itself)."""
     path = pointer_path()
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     body = {"data_dir": str(data_dir), "redis_url": redis_url, "pid": os.getpid()}
+    if datasets_url:
+        body["datasets_url"] = datasets_url
+    if secret_from_env:
+        body["secret_from_env"] = True
     tmp = path.with_name(f".{POINTER_NAME}.{os.getpid()}")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as fh:
@@ -89,12 +100,15 @@ class NotFoundError(RuntimeError):
     """No Redis could be found; the message says where the CLI looked."""
 
 
-def locate(environ: dict | None = None) -> Located:
+def locate(environ: dict | None = None, need_secret: bool = True) -> Located:
     """Return the environment and Redis URL a command should use, or raise NotFoundError.
 
     OVERT_REDIS_URL wins; else the embedded Redis of OVERT_DATA_DIR (default ./overt-data);
     else, when neither variable is set and ./overt-data does not exist, the pointer left by a
-    running `overt up`. Nothing is created on disk before a Redis is found.
+    running `overt up`, with its OVERT_DATASETS_URL unless one is set here. When that `overt up`
+    took OVERT_SECRET from its environment, a command that needs the secret (`need_secret`: every
+    one that loads its settings) must be given the same: one generated into its data dir would
+    pseudonymise with another key. Nothing is created on disk before a Redis is found.
     """
     env = dict(os.environ if environ is None else environ)
     url = env_value(env, "OVERT_REDIS_URL")
@@ -122,6 +136,14 @@ def locate(environ: dict | None = None) -> Located:
             f"no Redis: the `overt up` recorded in {where} (data dir {pointer['data_dir']}, "
             f"Redis {safe_url(pointer['redis_url'])}) is no longer running; {HOW_TO_POINT}"
         )
+    if need_secret and pointer.get("secret_from_env") and not env_value(env, "OVERT_SECRET"):
+        raise NotFoundError(
+            f"the `overt up` recorded in {where} (data dir {pointer['data_dir']}) takes "
+            f"OVERT_SECRET from its environment: set the same OVERT_SECRET here (a secret "
+            f"generated here would pseudonymise with another key)"
+        )
+    if pointer.get("datasets_url") and not env_value(env, "OVERT_DATASETS_URL"):
+        env["OVERT_DATASETS_URL"] = pointer["datasets_url"]
     env["OVERT_DATA_DIR"] = pointer["data_dir"]
     env["OVERT_REDIS_URL"] = pointer["redis_url"]
     return Located(env, pointer["redis_url"], f"the running `overt up` recorded in {where}")

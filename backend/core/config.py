@@ -192,6 +192,17 @@ def _datasets_url(env: dict) -> str | None:
     )
 
 
+def datasets_location(env: dict | None = None) -> tuple[str, bool]:
+    """Return where the datasets are and whether OVERT_DATASETS_URL named them (else they are
+    `<data dir>/datasets`). Unlike load_settings, nothing is generated in the data dir."""
+    env = dict(os.environ if env is None else env)
+    url = _datasets_url(env)
+    if url is not None:
+        return url, True
+    data_dir = Path(env_value(env, "OVERT_DATA_DIR") or DEFAULT_DATA_DIR).resolve()
+    return str(data_dir / "datasets"), False
+
+
 def load_settings(env: dict | None = None) -> Settings:
     """Build Settings from `env` (default: os.environ), generating missing secrets."""
     env = dict(os.environ if env is None else env)

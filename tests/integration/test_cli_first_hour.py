@@ -275,7 +275,9 @@ def test_status_from_another_folder_finds_the_running_up(settings, spawn, tmp_pa
     assert "overt policy set --origin https://app.example.com" in text
     pointer = tmp_path / "config" / "overt" / "current"
     assert f"recorded in {pointer}" in text
-    assert json.loads(pointer.read_text())["data_dir"] == str(settings.data_dir)
+    recorded = json.loads(pointer.read_text())
+    assert recorded["data_dir"] == str(settings.data_dir)
+    assert recorded["secret_from_env"] is True and settings.secret not in pointer.read_text()
 
     folder = tmp_path / "elsewhere"
     folder.mkdir()
@@ -293,3 +295,89 @@ def test_status_from_another_folder_finds_the_running_up(settings, spawn, tmp_pa
     gone = run(["status"], bare, cwd=folder)
     assert gone.returncode == 2 and "no Redis" in gone.stderr
     assert os.path.exists(settings.data_dir)
+
+
+@pytest.mark.parametrize("command", [["datasets", "list"], ["datasets", "verify"]])
+def test_datasets_from_another_folder_read_the_running_ups(elsewhere, tmp_path, command):
+    """`overt datasets list|verify` elsewhere read the running `overt up`'s datasets, as every
+    command finds it, and create nothing where they run (not even generated secrets)."""
+    theirs = tmp_path / "their-data"
+    theirs.mkdir()
+    path = write_pointer(theirs, "unix:///nowhere/redis.sock")
+    path.write_text(json.dumps({**json.loads(path.read_text()), "pid": os.getpid()}))
+    result = CliRunner().invoke(main, command)
+    assert result.exit_code == 0, result.output
+    assert str(theirs / "datasets") in result.stdout
+    assert list(elsewhere.iterdir()) == [], "a read of the datasets must not create ./overt-data"
+    assert list(theirs.iterdir()) == []
+
+
+def test_datasets_list_with_no_overt_up_anywhere_creates_nothing(elsewhere):
+    """No data dir here and none recorded: nothing sealed, and no ./overt-data made to say so."""
+    result = CliRunner().invoke(main, ["datasets", "list"])
+    assert result.exit_code == 0, result.output
+    assert f"nothing sealed in {elsewhere / 'overt-data' / 'datasets'}" in result.stdout
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_an_up_given_overt_secret_is_not_given_another_from_elsewhere(
+    elsewhere, tmp_path, redis_url, monkeypatch
+):
+    """An `overt up` started with OVERT_SECRET (and OVERT_DATASETS_URL): a command elsewhere
+    without that secret is refused in one line, before it generates another into the up's data
+    dir (whose pseudonyms would not be the up's); given it, the command runs, and `datasets`
+    reads the up's OVERT_DATASETS_URL."""
+    theirs, datasets_at = tmp_path / "their-data", tmp_path / "their-datasets"
+    theirs.mkdir()
+    path = write_pointer(theirs, redis_url, str(datasets_at), secret_from_env=True)
+    path.write_text(json.dumps({**json.loads(path.read_text()), "pid": os.getpid()}))
+
+    refused = CliRunner().invoke(main, ["status"])
+    assert refused.exit_code == 2
+    line = refused.stderr.strip()
+    assert len(line.splitlines()) == 1 and "set the same OVERT_SECRET here" in line
+    assert not (theirs / "secret").exists()
+
+    listed = CliRunner().invoke(main, ["datasets", "list"])
+    assert listed.exit_code == 2  # their OVERT_DATASETS_URL names a folder not made yet
+    assert f"no datasets at {datasets_at} (from OVERT_DATASETS_URL)" in listed.stderr
+    assert list(elsewhere.iterdir()) == [] and not (theirs / "secret").exists()
+
+    monkeypatch.setenv("OVERT_SECRET", "their-secret")
+    assert CliRunner().invoke(main, ["status"]).exit_code == 0
+    assert not (theirs / "secret").exists()
+
+
+@pytest.mark.slow
+def test_a_burst_from_another_folder_seals_into_the_running_ups_data_dir(
+    settings, redis_conn, tmp_path, monkeypatch
+):
+    """`overt worker --burst` elsewhere finds the running `overt up` (as `overt status` does):
+    its jobs seal into that data dir, with that data dir's secret, and nothing appears where it
+    ran (a second ./overt-data with a secret of its own split the dataset and its pseudonyms)."""
+    from backend.core.consent import set_consent
+    from backend.core.policy import get_policy
+    from backend.core.pseudonym import pseudonym
+    from tests.conftest import sealed_records
+    from tests.integration.me_helpers import queue_raw
+
+    theirs = tmp_path / "their-data"
+    theirs.mkdir()
+    (theirs / "secret").write_text("their-secret\n")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OVERT_")}
+    env.update(OVERT_BATCH_MAX_AGE="0", PYTHONUNBUFFERED="1")
+    path = write_pointer(theirs, settings.redis_url)
+    path.write_text(json.dumps({**json.loads(path.read_text()), "pid": os.getpid()}))
+    set_consent(redis_conn, "alice", {"clicks": True}, get_policy(redis_conn), "dev_test")
+    queue_raw(redis_conn, "alice", [make_event("click") for _ in range(3)])
+    folder = tmp_path / "elsewhere"
+    folder.mkdir()
+
+    result = run(["worker", "--burst"], env, 120, cwd=folder)
+
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert list(folder.iterdir()) == [], "the burst made a data dir where it ran"
+    records = sealed_records(theirs)
+    assert len(records) == 3
+    assert {r["contributor"] for r in records} == {pseudonym("their-secret", "alice")}
