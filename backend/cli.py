@@ -209,7 +209,7 @@ def up(host: str, port: int):
             f"Next, in another terminal (export PATH={Path(sys.executable).parent}:$PATH):\n"
             f"  1. overt enroll alice --team sales      (prints a device token)\n"
             f"{name_apps}"
-            f"       overt policy set --origin https://app.example.com\n"
+            f"       overt policy set --origin https://crm.example.com\n"
             f"     (--origin again for each app; --category to ask for fewer categories)\n"
             f"  3. Load {EXTENSION_DIR} unpacked in Chromium\n"
             f"     (chrome://extensions, Developer mode, Load unpacked)\n"
@@ -285,6 +285,8 @@ def worker(burst: bool, with_scheduler: bool):
     # dir this command found (a running `overt up`'s, from another folder), its secret and its
     # datasets, never a ./overt-data of their own here.
     os.environ["OVERT_DATA_DIR"] = str(settings.data_dir)
+    if settings.datasets_url is not None:
+        os.environ["OVERT_DATASETS_URL"] = settings.datasets_url
     failed = run_worker(r, settings, burst=burst, with_scheduler=with_scheduler)
     if failed:  # a burst that could not do its work (seal, erase) must not look done
         raise JobsFailedError(

@@ -272,7 +272,7 @@ def test_status_from_another_folder_finds_the_running_up(settings, spawn, tmp_pa
     up = spawn(["up", "--port", "0"], env, "up")
     up.wait_for(r"Overt is up")
     text = up.log.read_text()
-    assert "overt policy set --origin https://app.example.com" in text
+    assert "overt policy set --origin https://crm.example.com" in text
     pointer = tmp_path / "config" / "overt" / "current"
     assert f"recorded in {pointer}" in text
     recorded = json.loads(pointer.read_text())
@@ -349,12 +349,14 @@ def test_an_up_given_overt_secret_is_not_given_another_from_elsewhere(
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("own_datasets", [False, True], ids=["data-dir", "datasets-url"])
 def test_a_burst_from_another_folder_seals_into_the_running_ups_data_dir(
-    settings, redis_conn, tmp_path, monkeypatch
+    settings, redis_conn, tmp_path, monkeypatch, own_datasets
 ):
     """`overt worker --burst` elsewhere finds the running `overt up` (as `overt status` does):
     its jobs seal into that data dir, with that data dir's secret, and nothing appears where it
-    ran (a second ./overt-data with a secret of its own split the dataset and its pseudonyms)."""
+    ran (a second ./overt-data with a secret of its own split the dataset and its pseudonyms).
+    An `overt up` given OVERT_DATASETS_URL: the jobs seal there, not into its data dir."""
     from backend.core.consent import set_consent
     from backend.core.policy import get_policy
     from backend.core.pseudonym import pseudonym
@@ -367,7 +369,9 @@ def test_a_burst_from_another_folder_seals_into_the_running_ups_data_dir(
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("OVERT_")}
     env.update(OVERT_BATCH_MAX_AGE="0", PYTHONUNBUFFERED="1")
-    path = write_pointer(theirs, settings.redis_url)
+    datasets = tmp_path / "their-store" / "datasets"
+    datasets.mkdir(parents=True)
+    path = write_pointer(theirs, settings.redis_url, str(datasets) if own_datasets else None)
     path.write_text(json.dumps({**json.loads(path.read_text()), "pid": os.getpid()}))
     set_consent(redis_conn, "alice", {"clicks": True}, get_policy(redis_conn), "dev_test")
     queue_raw(redis_conn, "alice", [make_event("click") for _ in range(3)])
@@ -378,6 +382,7 @@ def test_a_burst_from_another_folder_seals_into_the_running_ups_data_dir(
 
     assert result.returncode == 0, result.stderr[-2000:]
     assert list(folder.iterdir()) == [], "the burst made a data dir where it ran"
-    records = sealed_records(theirs)
+    records = sealed_records(datasets.parent if own_datasets else theirs)
     assert len(records) == 3
+    assert not (theirs / "datasets").exists() if own_datasets else not any(datasets.iterdir())
     assert {r["contributor"] for r in records} == {pseudonym("their-secret", "alice")}
