@@ -211,7 +211,8 @@ class EpisodeBuilder:
                     )
                     (self.spawned if by_click else self.opened).add(tab)
             action = self.action(event, tab)
-            self.spawned.discard(tab)  # only the tab's first record is the action's effect
+            if event["type"] in ("page_view", "route_change", *ELEMENT_ACTIONS):
+                self.spawned.discard(tab)  # only the tab's first page is the action's effect
             if event["type"] in ELEMENT_ACTIONS:
                 self.acted_at = event["ts"]
             if action is None:
