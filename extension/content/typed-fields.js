@@ -8,6 +8,8 @@
  * field first (a chat sending on Enter, a tag input turning "word," into a chip): so the word being
  * typed at a field's end is remembered as a hash, and kept once it stops growing; each state of it
  * is masked for a while too (a slow search shows the query as it was a moment ago).
+ * An element taking text through the EditContext API (Monaco) is a field holding its context's
+ * text, read when content/page-world.js tells that it changed, as at an input event.
  * A widget that builds its text from keys (an ARIA textbox that is not editable, an editor that
  * cancels `beforeinput` and draws its own model) fires no input event: a key typed there is
  * handled as one when the key is released. A chosen or dropped file's name counts as typed, and
@@ -89,13 +91,25 @@ function fieldOf(node) {
   if (!(node instanceof Element)) return null;
   if (node instanceof HTMLInputElement) return NOT_TEXT.has(node.type) ? null : node;
   if (node instanceof HTMLTextAreaElement) return node;
+  if (editContextOf(node)) return node;
   const host = node.closest("[contenteditable]:not([contenteditable=false]), [role=textbox]");
   if (host) return host;
   return node.isContentEditable ? node : null;
 }
 
+/**
+ * The EditContext `node` takes text through (Monaco in Chromium, an editor drawing on a canvas:
+ * no field holds the text, the context does), or null.
+ */
+function editContextOf(node) {
+  const context = node.editContext;
+  return context && typeof context.text === "string" ? context : null;
+}
+
 function valueOf(field) {
   if (field instanceof HTMLInputElement || field instanceof HTMLTextAreaElement) return field.value;
+  const context = editContextOf(field);
+  if (context) return context.text;
   return field.innerText || field.textContent || "";
 }
 
@@ -109,13 +123,15 @@ function boxOf(el) {
 }
 
 /**
- * The text an editor draws for a field it hides (extension/shared/typed-words.js, editorDrawing):
- * the rendered text of its nearest ancestor, at most EDITOR_DEPTH up and never the body, big
+ * The text an editor draws for a field it hides (extension/shared/typed-words.js, editorDrawing),
+ * or for the element it takes text in through an EditContext (Monaco's is 0 px wide, and the text
+ * its context holds is the editor's to keep up to date, line by line, as it draws): the rendered text of its nearest ancestor, at most EDITOR_DEPTH up and never the body, big
  * enough to show it; "" for a field that shows its own text. Read only for fields typed in: a
  * field hidden by CSS that no one typed in lends nothing.
  */
 function drawnText(field) {
-  if (!(field instanceof HTMLInputElement || field instanceof HTMLTextAreaElement) || !field.isConnected) return "";
+  const hides = field instanceof HTMLInputElement || field instanceof HTMLTextAreaElement || editContextOf(field);
+  if (!hides || !field.isConnected) return "";
   const nodes = [field];
   for (let up = field.parentElement; up && nodes.length <= EDITOR_DEPTH; up = up.parentElement) {
     if (up === document.body || up === document.documentElement) break;
@@ -329,6 +345,11 @@ function onTransfer(ev) {
 
 /** The event content/page-world.js sends with text the page took without a field of its own. */
 const PAGE_TEXT_EVENT = "overt-page-text";
+/**
+ * The event content/page-world.js sends on an element whose EditContext's text changed (no
+ * input event comes for it): read as an input in that element.
+ */
+export const EDIT_CONTEXT_EVENT = "overt-edit-context";
 
 /**
  * Text the page read from the clipboard itself (a "Paste" button calling
@@ -357,6 +378,7 @@ export function watchTyping(onNewHashes) {
   report = onNewHashes;
   document.addEventListener("input", onInput, true);
   document.addEventListener("compositionend", onInput, true);
+  document.addEventListener(EDIT_CONTEXT_EVENT, onInput, true);
   document.addEventListener("keydown", onLeave, true);
   document.addEventListener("keyup", onKeyUp, true);
   document.addEventListener("change", onLeave, true);

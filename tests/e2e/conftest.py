@@ -150,7 +150,8 @@ def todomvc_dir() -> Path:
 # Libraries apps draw their data grids, calendars, editors, pickers, spreadsheets and boards with
 # (tests/e2e/test_grid_libraries.py, tests/e2e/test_editor_libraries.py,
 # tests/e2e/test_redteam_round4.py, tests/e2e/test_redteam_round5.py,
-# tests/e2e/test_redteam_round6.py, tests/e2e/test_redteam_round7.py), pinned.
+# tests/e2e/test_redteam_round6.py, tests/e2e/test_redteam_round7.py,
+# tests/e2e/test_redteam_round8.py), pinned.
 NPM_PACKAGES = (
     "ag-grid-community@32.3.3",
     "tabulator-tables@6.3.1",
@@ -190,6 +191,8 @@ NPM_PACKAGES = (
     # tests/e2e/test_redteam_round7.py (lz-string's share links; Radix's DropdownMenu on React)
     "lz-string@1.5.0",
     "@radix-ui/react-dropdown-menu@2.2.1",
+    # tests/e2e/test_redteam_round8.py (Monaco types through the EditContext API)
+    "monaco-editor@0.57.0",
 )
 
 

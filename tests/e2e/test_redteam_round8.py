@@ -1,0 +1,89 @@
+"""Red team, round 8. Pages are tests/e2e/pages/round8/; the search for leaks is
+tests/e2e/redteam.py.
+
+A failing test here is a leak (its message names the event type, the field and the value).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.e2e.e2e_harness import wait_for
+from tests.e2e.redteam import check_clean, token
+from tests.e2e.test_label_policy import arrived, open_app
+from tests.e2e.test_redteam_round4 import click_labels, mended
+
+PAGES = Path(__file__).parent / "pages" / "round8"
+
+
+def test_monaco_words_typed_through_edit_context(
+    npm_capturing, pages, live_server, queued_events, run_workers
+):
+    """Monaco (EditContext): a word committed at once (an input method, dictation: no key), a
+    key pressed (an arrow: an event carrying the title); then words typed on two lines, the
+    first line's last word mended in its middle; the page shows the text live in its title; a
+    key pressed while the editor keeps the focus; Save."""
+    first, second, third, dictated = token(), token(), token(), token()
+    page = open_app(npm_capturing, pages, queued_events, "/round8/monaco.html")
+    page.wait_for_selector("body[data-ready=yes]")
+    assert page.evaluate("document.body.dataset.editContext") == "true"
+    page.click(".view-lines")
+    page.keyboard.insert_text(f"{dictated} ")
+    wait_for(lambda: dictated in page.title(), 5, message="the dictated word in the title")
+    page.keyboard.press("ArrowLeft")
+    left = arrived(queued_events, "key", key="ArrowLeft")[-1]
+    assert left["title"] == "Draft: [typed]", left["title"]
+    page.keyboard.press("Control+End")
+    page.keyboard.type(f"{first} {second}")
+    page.keyboard.press("Enter")
+    page.keyboard.type(third)
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("End")
+    for _ in range(3):
+        page.keyboard.press("ArrowLeft")
+    page.keyboard.type("k")
+    wait_for(lambda: mended(second) in page.title(), 5, message="the mended word in the title")
+    page.keyboard.press("ArrowDown")
+    key = arrived(queued_events, "key", key="ArrowDown")[-1]
+    assert key["title"] == "Draft: [typed]", key["title"]
+    page.click("#save")
+    page.click("#done")
+    arrived(queued_events, "click", target__selector="#done")
+    assert click_labels(queued_events)[-2:] == ["Save", "Done"], click_labels(queued_events)
+    check_clean(
+        npm_capturing,
+        live_server,
+        [first, second, mended(second), third, dictated],
+        run_workers,
+    )
+
+
+def test_canvas_editor_taking_text_through_edit_context(
+    npm_capturing, pages, live_server, queued_events, run_workers
+):
+    """A note drawn on a canvas, its text taken through an EditContext (no field, no role): a
+    word dictated, a key pressed; words typed, one mended in its middle (the page's own arrows
+    move the caret), a key pressed; Save."""
+    first, second, dictated = token(), token(), token()
+    page = open_app(npm_capturing, pages, queued_events, "/round8/canvas-editor.html")
+    page.wait_for_selector("body[data-ready=yes]")
+    page.click("#editor")
+    page.keyboard.insert_text(f"{dictated} ")
+    wait_for(lambda: dictated in page.title(), 5, message="the dictated word in the title")
+    page.keyboard.press("ArrowLeft")
+    left = arrived(queued_events, "key", key="ArrowLeft")[-1]
+    assert left["title"] == "Note: [typed]", left["title"]
+    page.keyboard.press("End")
+    page.keyboard.type(f"{first} {second}")
+    for _ in range(3):
+        page.keyboard.press("ArrowLeft")
+    page.keyboard.type("k")
+    wait_for(lambda: mended(second) in page.title(), 5, message="the mended word in the title")
+    page.keyboard.press("ArrowRight")
+    right = arrived(queued_events, "key", key="ArrowRight")[-1]
+    assert right["title"] == "Note: [typed]", right["title"]
+    page.click("#save")
+    page.click("#done")
+    arrived(queued_events, "click", target__selector="#done")
+    assert click_labels(queued_events)[-2:] == ["Save", "Done"], click_labels(queued_events)
+    check_clean(npm_capturing, live_server, [first, second, mended(second), dictated], run_workers)
