@@ -302,12 +302,16 @@ function onKeyUp(ev) {
   noteField(field);
 }
 
-/** A file chosen in a file input or dropped on the page: its name is the employee's, not the app's. */
+/**
+ * A file chosen in a file input or dropped on the page: its name is the employee's, not the app's,
+ * and so is its path inside a folder chosen whole (`<input type=file webkitdirectory>`: the
+ * folder's and its subfolders' names, which an upload page shows).
+ */
 function onFiles(ev) {
   if (!typed.ready || !enabled) return;
   const node = ev.composedPath ? ev.composedPath()[0] : ev.target;
   const files = ev.type === "drop" ? ev.dataTransfer && ev.dataTransfer.files : node instanceof HTMLInputElement && node.type === "file" && node.files;
-  if (files && files.length) learn(Array.from(files, (file) => file.name).join(" "));
+  if (files && files.length) learn(Array.from(files, (file) => `${file.name} ${file.webkitRelativePath || ""}`).join(" "));
 }
 
 /** A drag started in this document and not ended yet (a card or a row moved on the page). */

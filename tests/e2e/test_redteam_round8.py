@@ -87,3 +87,25 @@ def test_canvas_editor_taking_text_through_edit_context(
     arrived(queued_events, "click", target__selector="#done")
     assert click_labels(queued_events)[-2:] == ["Save", "Done"], click_labels(queued_events)
     check_clean(npm_capturing, live_server, [first, second, mended(second), dictated], run_workers)
+
+
+def test_folder_chosen_in_a_folder_input(
+    npm_capturing, pages, live_server, queued_events, run_workers, tmp_path
+):
+    """A folder (named by a new word, holding a subfolder named so and files) chosen in an
+    <input type=file webkitdirectory>: the page shows the folder's name in its heading, title,
+    an output and its hash route, a tab per subfolder; the tab clicked."""
+    top, sub, loose, inner = token(), token(), token(), token()
+    folder = tmp_path / top
+    (folder / sub).mkdir(parents=True)
+    (folder / f"{loose}.txt").write_text("notes\n")
+    (folder / sub / f"{inner}.txt").write_text("notes\n")
+    page = open_app(npm_capturing, pages, queued_events, "/round8/folder-upload.html")
+    page.wait_for_selector("body[data-ready=yes]")
+    page.set_input_files("#folder", folder)
+    wait_for(lambda: top in page.title(), 5, message="the folder's name in the title")
+    page.click("#tabs button")
+    page.click("#done")
+    arrived(queued_events, "click", target__selector="#done")
+    assert click_labels(queued_events)[-2:] == ["[typed]", "Done"], click_labels(queued_events)
+    check_clean(npm_capturing, live_server, [top, sub, loose, inner], run_workers)
