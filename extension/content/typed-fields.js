@@ -12,7 +12,8 @@
  * text, read when content/page-world.js tells that it changed, as at an input event.
  * A widget that builds its text from keys (an ARIA textbox that is not editable, an editor that
  * cancels `beforeinput` and draws its own model) fires no input event: a key typed there is
- * handled as one when the key is released. A chosen or dropped file's name counts as typed, and
+ * handled as one when the key is released, and text it takes with no key (an input method's or
+ * dictation's commit, which it cancels) when its `beforeinput` is followed by no input event. A chosen or dropped file's name counts as typed, and
  * so does text pasted or dropped (an editor that inserts it itself fires no input event), and text
  * the page takes without a field: the clipboard read by its own "Paste" button, a window.prompt()
  * answer, a paste its own listener on window stops, the names of files and folders the user chose
@@ -294,6 +295,25 @@ function onLeave(ev) {
   flushTyped();
 }
 
+/**
+ * Text about to go into a field (a `beforeinput`): an editor that renders its own model (Slate,
+ * the Draft.js pattern) cancels the browser's insertion, so no input event follows, and an input
+ * method or dictation commits text with no key. A field that fires no input event for it is read
+ * once the page's own handlers have run (the next task), as at an input event, and before the
+ * next event is described.
+ */
+function onBeforeInput(ev) {
+  const field = eventField(ev);
+  if (!field || enabled === false) return;
+  dirty.add(field);
+  typedIn.add(field);
+  keyed.add(field);
+  setTimeout(() => {
+    if (!keyed.delete(field) || enabled === false) return; // an input event came (onInput)
+    noteField(field);
+  }, 0);
+}
+
 /** A key released in a field that fired no input event for it: its text changed all the same. */
 function onKeyUp(ev) {
   const field = eventField(ev);
@@ -385,6 +405,7 @@ export function watchTyping(onNewHashes) {
   document.addEventListener(EDIT_CONTEXT_EVENT, onInput, true);
   document.addEventListener("keydown", onLeave, true);
   document.addEventListener("keyup", onKeyUp, true);
+  document.addEventListener("beforeinput", onBeforeInput, true);
   document.addEventListener("change", onLeave, true);
   for (const type of ["input", "change", "drop"]) document.addEventListener(type, onFiles, true);
   for (const type of ["paste", "drop", "dragstart", "dragend"]) document.addEventListener(type, onTransfer, true);

@@ -191,8 +191,11 @@ NPM_PACKAGES = (
     # tests/e2e/test_redteam_round7.py (lz-string's share links; Radix's DropdownMenu on React)
     "lz-string@1.5.0",
     "@radix-ui/react-dropdown-menu@2.2.1",
-    # tests/e2e/test_redteam_round8.py (Monaco types through the EditContext API)
+    # tests/e2e/test_redteam_round8.py (Monaco types through the EditContext API; Slate on React)
     "monaco-editor@0.57.0",
+    "slate@0.146.0",
+    "slate-dom@0.146.1",
+    "slate-react@0.146.1",
 )
 
 

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from tests.e2e.conftest import esbuild_bundle
 from tests.e2e.e2e_harness import wait_for
 from tests.e2e.redteam import check_clean, token
 from tests.e2e.test_label_policy import arrived, open_app
@@ -109,3 +112,47 @@ def test_folder_chosen_in_a_folder_input(
     arrived(queued_events, "click", target__selector="#done")
     assert click_labels(queued_events)[-2:] == ["[typed]", "Done"], click_labels(queued_events)
     check_clean(npm_capturing, live_server, [top, sub, loose, inner], run_workers)
+
+
+@pytest.fixture
+def slate_capturing(npm_capturing, npm_packages, pages, tmp_path):
+    """npm_capturing, with pages/round8/slate-editor.jsx bundled by esbuild (React and Slate
+    from NPM_PACKAGES) and served under /bundle."""
+    out = tmp_path / "bundle"
+    esbuild_bundle(npm_packages, PAGES / "slate-editor.jsx", out)
+    pages.mount("/bundle", out)
+    return npm_capturing
+
+
+def test_slate_words_dictated_and_typed(
+    slate_capturing, pages, live_server, queued_events, run_workers
+):
+    """Slate: a word dictated into the empty document (an input method or dictation commits
+    it at once: no key; Slate cancels the insertion and renders its model, so no input event
+    comes either), a key pressed (an event carrying the title); words typed, one mended in its
+    middle; Save."""
+    first, second, dictated = token(), token(), token()
+    page = open_app(slate_capturing, pages, queued_events, "/round8/slate-editor.html")
+    page.wait_for_selector("body[data-ready=yes]")
+    page.click("#editor")
+    page.keyboard.insert_text(dictated)
+    wait_for(lambda: dictated in page.title(), 5, message="the dictated word in the title")
+    page.keyboard.press("ArrowLeft")
+    left = arrived(queued_events, "key", key="ArrowLeft")[-1]
+    assert left["title"] == "[typed] - Docs", left["title"]
+    page.keyboard.press("End")
+    page.keyboard.type(f" {first} {second}")
+    for _ in range(3):
+        page.keyboard.press("ArrowLeft")
+    page.keyboard.type("k")
+    wait_for(lambda: mended(second) in page.title(), 5, message="the mended word in the title")
+    page.keyboard.press("ArrowRight")
+    right = arrived(queued_events, "key", key="ArrowRight")[-1]
+    assert right["title"] == "[typed] - Docs", right["title"]
+    page.click("#save")
+    page.click("#done")
+    arrived(queued_events, "click", target__selector="#done")
+    assert click_labels(queued_events)[-2:] == ["Save", "Done"], click_labels(queued_events)
+    check_clean(
+        slate_capturing, live_server, [first, second, mended(second), dictated], run_workers
+    )
