@@ -156,3 +156,22 @@ def test_slate_words_dictated_and_typed(
     check_clean(
         slate_capturing, live_server, [first, second, mended(second), dictated], run_workers
     )
+
+
+def test_typed_query_in_a_route_holding_a_stray_percent(
+    npm_capturing, pages, live_server, queued_events, run_workers
+):
+    """A query typed, a word holding a letter outside ASCII and "20%": the page puts it in its
+    hash route unencoded (the browser encodes the space and the letter, not the "%")."""
+    word = token()
+    accented = f"{word[:6]}ö{word[6:]}"
+    page = open_app(npm_capturing, pages, queued_events, "/round8/raw-route.html")
+    page.wait_for_selector("body[data-ready=yes]")
+    page.click("#q")
+    page.keyboard.type(f"{accented} 20%")
+    page.keyboard.press("Enter")
+    wait_for(lambda: page.url.endswith("%C3%B6" + word[6:] + "%2020%"), 5, message="the route")
+    page.click("#done")
+    route = arrived(queued_events, "route_change")[-1]
+    assert route["url"].endswith("#/search/[typed]%25"), route["url"]
+    check_clean(npm_capturing, live_server, [accented, word[:6], word[6:]], run_workers)
