@@ -1,5 +1,30 @@
-"""Red team, round 8. Pages are tests/e2e/pages/round8/; the search for leaks is
+"""Red team, round 8: text that reaches an editor with no input event (the EditContext API,
+a word dictated into an editor that inserts it itself), a folder chosen whole, a query put in
+the route unencoded. Pages are tests/e2e/pages/round8/; the search for leaks is
 tests/e2e/redteam.py.
+
+- test_monaco_words_typed_through_edit_context: Monaco 0.57 (npm), which in Chromium takes its
+  text through an EditContext: no field, no input event, its element a 0 px wide div
+  role=textbox holding no text. Every word typed, mended or dictated was sent in the title
+  until an element with an EditContext was read as a field (its context's text, and the text
+  its editor draws around it, as for a hidden field), and content/page-world.js told each
+  textupdate (a word dictated comes with no key) on the element.
+- test_canvas_editor_taking_text_through_edit_context: a note drawn on a canvas through an
+  EditContext, as the API's explainer shows: no role, no DOM text. Typed words were learnt as
+  keys outside any field, not a word mended in its middle nor one dictated; they were sent
+  until the same change.
+- test_slate_words_dictated_and_typed: Slate on React (npm, bundled by esbuild): a word
+  dictated into the empty document, which Slate cancels and inserts itself: no key, no input
+  event; sent in the title until a field whose beforeinput no input event follows was read
+  once the page's handlers had run.
+- test_folder_chosen_in_a_folder_input: a folder chosen whole (<input type=file
+  webkitdirectory>): its files' names were learnt, not the folder's nor its subfolders', which
+  the page showed in a tab, its title and its route, until a file's path in the folder was
+  learnt too.
+- test_typed_query_in_a_route_holding_a_stray_percent: a query put in the hash route unencoded
+  with a "20%": decodeURIComponent failed on the whole path, so a typed word holding "ö" was
+  matched as its encoded parts and its tail sent, until each run of escapes was decoded on its
+  own, as the worker's unquote does (extension/shared/redact.js).
 
 A failing test here is a leak (its message names the event type, the field and the value).
 """
