@@ -191,11 +191,18 @@ NPM_PACKAGES = (
     # tests/e2e/test_redteam_round7.py (lz-string's share links; Radix's DropdownMenu on React)
     "lz-string@1.5.0",
     "@radix-ui/react-dropdown-menu@2.2.1",
-    # tests/e2e/test_redteam_round8.py (Monaco types through the EditContext API; Slate on React)
+    # tests/e2e/test_redteam_round8.py (Monaco types through the EditContext API; Slate on React;
+    # CodeMirror 6, TipTap and Lexical, bundled by esbuild)
     "monaco-editor@0.57.0",
     "slate@0.146.0",
     "slate-dom@0.146.1",
     "slate-react@0.146.1",
+    "codemirror@6.0.2",
+    "@tiptap/core@3.35.0",
+    "@tiptap/pm@3.35.0",
+    "@tiptap/starter-kit@3.35.0",
+    "lexical@0.52.0",
+    "@lexical/plain-text@0.52.0",
 )
 
 

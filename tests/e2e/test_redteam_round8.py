@@ -17,6 +17,10 @@ tests/e2e/redteam.py.
   dictated into the empty document, which Slate cancels and inserts itself: no key, no input
   event; sent in the title until a field whose beforeinput no input event follows was read
   once the page's handlers had run.
+- test_editors_words_dictated_and_typed (codemirror, tiptap, lexical): the same with
+  CodeMirror 6, TipTap (ProseMirror) and Lexical (npm, bundled by esbuild): Lexical inserts a
+  dictated word itself too, and sent it until the same change; CodeMirror 6 and TipTap let the
+  browser insert it (an input event comes): clean.
 - test_folder_chosen_in_a_folder_input: a folder chosen whole (<input type=file
   webkitdirectory>): its files' names were learnt, not the folder's nor its subfolders', which
   the page showed in a tab, its title and its route, until a file's path in the folder was
@@ -200,3 +204,48 @@ def test_typed_query_in_a_route_holding_a_stray_percent(
     route = arrived(queued_events, "route_change")[-1]
     assert route["url"].endswith("#/search/[typed]%25"), route["url"]
     check_clean(npm_capturing, live_server, [accented, word[:6], word[6:]], run_workers)
+
+
+@pytest.fixture
+def editors_capturing(npm_capturing, npm_packages, pages, tmp_path):
+    """npm_capturing, with pages/round8/editors.js bundled by esbuild (CodeMirror 6, TipTap and
+    Lexical from NPM_PACKAGES) and served under /bundle."""
+    out = tmp_path / "bundle"
+    esbuild_bundle(npm_packages, PAGES / "editors.js", out)
+    pages.mount("/bundle", out)
+    return npm_capturing
+
+
+@pytest.mark.parametrize("editor", ["codemirror", "tiptap", "lexical"])
+def test_editors_words_dictated_and_typed(
+    editors_capturing, pages, live_server, queued_events, run_workers, editor
+):
+    """CodeMirror 6, TipTap (ProseMirror) and Lexical, as Slate above: a word dictated into the
+    empty document, a key pressed; words typed, one mended in its middle, a key pressed; Save."""
+    first, second, dictated = token(), token(), token()
+    page = open_app(
+        editors_capturing, pages, queued_events, f"/round8/editors.html?editor={editor}"
+    )
+    page.wait_for_selector("body[data-ready=yes]")
+    page.click("#editor [contenteditable=true]")
+    page.keyboard.insert_text(dictated)
+    wait_for(lambda: dictated in page.title(), 5, message="the dictated word in the title")
+    page.keyboard.press("ArrowLeft")
+    left = arrived(queued_events, "key", key="ArrowLeft")[-1]
+    assert left["title"] == "[typed] - Docs", left["title"]
+    page.keyboard.press("End")
+    page.keyboard.type(f" {first} {second}")
+    for _ in range(3):
+        page.keyboard.press("ArrowLeft")
+    page.keyboard.type("k")
+    wait_for(lambda: mended(second) in page.title(), 5, message="the mended word in the title")
+    page.keyboard.press("ArrowRight")
+    right = arrived(queued_events, "key", key="ArrowRight")[-1]
+    assert right["title"] == "[typed] - Docs", right["title"]
+    page.click("#save")
+    page.click("#done")
+    arrived(queued_events, "click", target__selector="#done")
+    assert click_labels(queued_events)[-2:] == ["Save", "Done"], click_labels(queued_events)
+    check_clean(
+        editors_capturing, live_server, [first, second, mended(second), dictated], run_workers
+    )
