@@ -151,7 +151,7 @@ function keepPending(field) {
   const word = pending.get(field);
   pending.delete(field);
   if (!word) return;
-  const added = typed.addHash(word.hash);
+  const added = word.hashes.flatMap((hash) => typed.addHash(hash));
   if (added.length) report(added);
 }
 
@@ -165,9 +165,9 @@ function notePending(field, word) {
   const grown = before && word.length > before.length && typed.hashOf(word.slice(0, before.length)) === before.hash;
   if (before && !grown) keepPending(field);
   if (word.length >= 2) {
-    const hash = typed.hashOf(word);
-    pending.set(field, { hash, length: word.length });
-    typed.addTyping(hash, word.length);
+    const hashes = typed.hashesOf(word); // its spellings (typed-words.js, spellingsOf)
+    pending.set(field, { hash: hashes[0], hashes, length: word.length });
+    for (const hash of hashes) typed.addTyping(hash, word.length);
   } else pending.delete(field);
 }
 
@@ -183,7 +183,7 @@ export function learnDrawn() {
 }
 
 /** The hashes of the words being typed at the fields' ends (never the words). */
-export const pendingHashes = () => (enabled ? [...pending.values()].map((word) => word.hash) : []);
+export const pendingHashes = () => (enabled ? [...pending.values()].flatMap((word) => word.hashes) : []);
 
 /** Hash every word of every field typed in since the last flush (and forget the fields). */
 export function flushTyped() {
@@ -274,9 +274,9 @@ function onLooseKey(ev) {
   else if (!ev.ctrlKey && !ev.metaKey && !ev.altKey && WORD_CHAR.test(ev.key)) keyWord += ev.key;
   else return keepKeyWord();
   if (keyWord.length < 2) return pending.delete(document);
-  const hash = typed.hashOf(keyWord);
-  pending.set(document, { hash, length: keyWord.length }); // asked for by other tabs (typing-now.js)
-  typed.addTyping(hash, keyWord.length);
+  const hashes = typed.hashesOf(keyWord);
+  pending.set(document, { hash: hashes[0], hashes, length: keyWord.length }); // asked for by other tabs (typing-now.js)
+  for (const hash of hashes) typed.addTyping(hash, keyWord.length);
 }
 
 function onLeave(ev) {

@@ -1,7 +1,7 @@
 """Red team, round 8: text that reaches an editor with no input event (the EditContext API,
-a word dictated into an editor that inserts it itself), a folder chosen whole, a query put in
-the route unencoded. Pages are tests/e2e/pages/round8/; the search for leaks is
-tests/e2e/redteam.py.
+a word dictated into an editor that inserts it itself), a folder chosen whole, a typed name in
+a transliterated slug, a query put in the route unencoded. Pages are tests/e2e/pages/round8/;
+the search for leaks is tests/e2e/redteam.py.
 
 - test_monaco_words_typed_through_edit_context: Monaco 0.57 (npm), which in Chromium takes its
   text through an EditContext: no field, no input event, its element a 0 px wide div
@@ -25,6 +25,10 @@ tests/e2e/redteam.py.
   webkitdirectory>): its files' names were learnt, not the folder's nor its subfolders', which
   the page showed in a tab, its title and its route, until a file's path in the folder was
   learnt too.
+- test_typed_name_in_a_transliterated_slug: a contact's typed name made into its address by
+  @sindresorhus/slugify (npm), which spells "ü" as "ue" and "ø", "ł", "æ" (letters Unicode does
+  not decompose) as "o", "l", "ae": all four words were sent in the route until those letters
+  were folded so and a word holding an umlaut was learnt spelt with an "e" too.
 - test_typed_query_in_a_route_holding_a_stray_percent: a query put in the hash route unencoded
   with a "20%": decodeURIComponent failed on the whole path, so a typed word holding "ö" was
   matched as its encoded parts and its tail sent, until each run of escapes was decoded on its
@@ -249,3 +253,37 @@ def test_editors_words_dictated_and_typed(
     check_clean(
         editors_capturing, live_server, [first, second, mended(second), dictated], run_workers
     )
+
+
+@pytest.fixture
+def slug_capturing(npm_capturing, npm_packages, pages, tmp_path):
+    """npm_capturing, with pages/round8/slug.js bundled by esbuild (@sindresorhus/slugify from
+    NPM_PACKAGES) and served under /bundle."""
+    out = tmp_path / "bundle"
+    esbuild_bundle(npm_packages, PAGES / "slug.js", out)
+    pages.mount("/bundle", out)
+    return npm_capturing
+
+
+def test_typed_name_in_a_transliterated_slug(
+    slug_capturing, pages, live_server, queued_events, run_workers
+):
+    """A contact's name typed with letters a slug spells otherwise (an umlaut, a stroke, a
+    ligature: "ü" is "ue", "ø" "o", "ł" "l", "æ" "ae"); the page makes the new record's address
+    from it with @sindresorhus/slugify and goes there; the link to it clicked."""
+    parts = [(token(), token()[2:]) for _ in range(4)]
+    letters = [("ü", "ue"), ("ø", "o"), ("ł", "l"), ("æ", "ae")]
+    typed = [f"{a}{letter}{b}" for (a, b), (letter, _) in zip(parts, letters, strict=True)]
+    slugged = [f"{a}{spelt}{b}" for (a, b), (_, spelt) in zip(parts, letters, strict=True)]
+    page = open_app(slug_capturing, pages, queued_events, "/round8/new-contact.html")
+    page.wait_for_selector("body[data-ready=yes]")
+    page.click("#name")
+    page.keyboard.type(" ".join(typed))
+    page.click("#create")
+    wait_for(lambda: slugged[0] in page.url, 5, message="the slug in the address")
+    page.click("#open")
+    page.click("#done")
+    arrived(queued_events, "click", target__selector="#done")
+    route = arrived(queued_events, "route_change")[-1]
+    assert route["url"].endswith("#/people/[typed]"), route["url"]
+    check_clean(slug_capturing, live_server, typed + slugged, run_workers)
