@@ -233,6 +233,25 @@ function noteField(field) {
   const finished = value.replace(TRAILING_WORD, "");
   learn(finished);
   notePending(field, value.slice(finished.length));
+  if (editContextOf(field)) drawnNextFrame(field);
+}
+
+/** EditContext hosts whose editor's drawing is read at the next frame (drawnNextFrame). */
+const drawing = new Set();
+
+/**
+ * An editor taking text through an EditContext (Monaco) draws it at the next animation frame,
+ * not when the text changes (its context may hold only part of it): the drawing is learnt then
+ * too, after the editor's own frame callback (registered first, at its textupdate), so that an
+ * event described later finds it learnt even if the field is not read again.
+ */
+function drawnNextFrame(field) {
+  if (drawing.has(field)) return;
+  drawing.add(field);
+  requestAnimationFrame(() => {
+    drawing.delete(field);
+    if (typed.ready && enabled) learn(drawnText(field));
+  });
 }
 
 /** Shortcuts that change a field's text without a character typed: undo, redo, cut, paste. */
@@ -280,7 +299,13 @@ function onLooseKey(ev) {
 }
 
 function onLeave(ev) {
-  if (ev.type === "keydown" && !eventField(ev)) return onLooseKey(ev);
+  if (ev.type === "keydown") {
+    const field = eventField(ev);
+    if (!field) return onLooseKey(ev);
+    // An EditContext's editor keeps there what it likes (Monaco: part of its text, not always
+    // up to date) and draws the text a frame later: its keys make words too, as outside fields.
+    if (editContextOf(field)) onLooseKey(ev);
+  }
   if (ev.type === "keydown" && !["Enter", "Tab"].includes(ev.key)) {
     const field = editingKey(ev) ? eventField(ev) : null;
     if (field && enabled !== false) {
