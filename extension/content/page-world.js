@@ -10,7 +10,8 @@
 // here: no text is kept, nothing is sent, and the content script ignores it outside work apps. A
 // page may send the same event itself; that can only mask more words. Names of files and
 // folders the user chose through the File System Access API are handed over the same way (see
-// below), and an EditContext's text updates are told on the element it is attached to.
+// below), an EditContext's text updates are told on the element it is attached to, and a value
+// the page writes into a text field by script on that field.
 (() => {
   const PAGE_TEXT_EVENT = "overt-page-text";
   const tell = (text) => {
@@ -165,6 +166,25 @@
         if (!context || typeof context !== "object") return;
         if (!hosts.has(context)) EventTarget.prototype.addEventListener.call(context, "textupdate", onUpdate);
         hosts.set(context, this);
+      },
+    });
+  }
+
+  // A value the page writes into a text field by script: the text an on-screen keyboard's keys
+  // make (simple-keyboard), an input mask rewriting what was typed, a suggestion written into the
+  // field. No key and no input event come. Told as a VALUE_SET_EVENT on the field, which the
+  // content script reads before the next event is described, as it reads a value found in a
+  // field when the page loads (content/typed-fields.js).
+  const VALUE_SET_EVENT = "overt-value-set";
+  const NOT_TEXT = new Set(["password", "hidden", "checkbox", "radio", "submit", "button", "reset", "image", "file", "range", "color"]);
+  for (const field of [HTMLInputElement.prototype, HTMLTextAreaElement.prototype]) {
+    const value = Object.getOwnPropertyDescriptor(field, "value");
+    if (!value || !value.set) continue;
+    Object.defineProperty(field, "value", {
+      ...value,
+      set(text) {
+        value.set.call(this, text);
+        if (this.isConnected && !NOT_TEXT.has(this.type)) this.dispatchEvent(new Event(VALUE_SET_EVENT, { bubbles: true, composed: true }));
       },
     });
   }

@@ -339,6 +339,19 @@ function onBeforeInput(ev) {
   }, 0);
 }
 
+/**
+ * The event content/page-world.js sends on a text field whose value the page wrote by script (an
+ * on-screen keyboard's keys, an input mask, a suggestion chosen): no key, no input event.
+ */
+export const VALUE_SET_EVENT = "overt-value-set";
+
+/** A value written into a field by script: read before the next event is described, as a value
+ * found in a field when the page loads (scanFields). */
+function onValueSet(ev) {
+  const field = eventField(ev);
+  if (field && enabled !== false) dirty.add(field);
+}
+
 /** A key released in a field that fired no input event for it: its text changed all the same. */
 function onKeyUp(ev) {
   const field = eventField(ev);
@@ -431,6 +444,7 @@ export function watchTyping(onNewHashes) {
   document.addEventListener("keydown", onLeave, true);
   document.addEventListener("keyup", onKeyUp, true);
   document.addEventListener("beforeinput", onBeforeInput, true);
+  document.addEventListener(VALUE_SET_EVENT, onValueSet, true);
   document.addEventListener("change", onLeave, true);
   for (const type of ["input", "change", "drop"]) document.addEventListener(type, onFiles, true);
   for (const type of ["paste", "drop", "dragstart", "dragend"]) document.addEventListener(type, onTransfer, true);

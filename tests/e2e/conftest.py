@@ -192,7 +192,8 @@ NPM_PACKAGES = (
     "lz-string@1.5.0",
     "@radix-ui/react-dropdown-menu@2.2.1",
     # tests/e2e/test_redteam_round8.py (Monaco types through the EditContext API; Slate on React;
-    # CodeMirror 6, TipTap and Lexical, bundled by esbuild; slugs made by @sindresorhus/slugify)
+    # CodeMirror 6, TipTap and Lexical, bundled by esbuild; slugs made by @sindresorhus/slugify;
+    # an on-screen keyboard)
     "monaco-editor@0.57.0",
     "slate@0.146.0",
     "slate-dom@0.146.1",
@@ -204,6 +205,7 @@ NPM_PACKAGES = (
     "lexical@0.52.0",
     "@lexical/plain-text@0.52.0",
     "@sindresorhus/slugify@3.0.1",
+    "simple-keyboard@3.8.192",
 )
 
 
