@@ -1,14 +1,16 @@
-"""Red team, round 8: text that reaches an editor with no input event (the EditContext API,
-a word dictated into an editor that inserts it itself), a folder chosen whole, a typed name in
-a transliterated slug, a query put in the route unencoded. Pages are tests/e2e/pages/round8/;
-the search for leaks is tests/e2e/redteam.py.
+"""Red team, round 8: text that reaches a page with no input event (the EditContext API,
+a word dictated into an editor that inserts it itself, a value written by script), a folder
+chosen whole, a typed name in a transliterated slug, a query put in the route unencoded.
+Pages are tests/e2e/pages/round8/; the search for leaks is tests/e2e/redteam.py.
 
 - test_monaco_words_typed_through_edit_context: Monaco 0.57 (npm), which in Chromium takes its
   text through an EditContext: no field, no input event, its element a 0 px wide div
   role=textbox holding no text. Every word typed, mended or dictated was sent in the title
   until an element with an EditContext was read as a field (its context's text, and the text
   its editor draws around it, as for a hidden field), and content/page-world.js told each
-  textupdate (a word dictated comes with no key) on the element.
+  textupdate (a word dictated comes with no key) on the element. Monaco draws a frame late:
+  its drawing is read again at the next frame, and its keys make words as outside fields (a
+  word typed just before ArrowUp was sent in that key's title, 1 run in 5, until then).
 - test_canvas_editor_taking_text_through_edit_context: a note drawn on a canvas through an
   EditContext, as the API's explainer shows: no role, no DOM text. Typed words were learnt as
   keys outside any field, not a word mended in its middle nor one dictated; they were sent
@@ -29,6 +31,11 @@ the search for leaks is tests/e2e/redteam.py.
   @sindresorhus/slugify (npm), which spells "ü" as "ue" and "ø", "ł", "æ" (letters Unicode does
   not decompose) as "o", "l", "ae": all four words were sent in the route until those letters
   were folded so and a word holding an umlaut was learnt spelt with an "e" too.
+- test_words_typed_on_an_on_screen_keyboard: simple-keyboard (npm): its keys are clicks, and
+  the page writes the text into the field by script (no key, no input event): the search was
+  sent in the title and route until content/page-world.js told a value set by script on the
+  field, read then as a value found in a field. The keys' clicks still spell the text by their
+  positions in the keyboard (docs/privacy.md, Limits).
 - test_typed_query_in_a_route_holding_a_stray_percent: a query put in the hash route unencoded
   with a "20%": decodeURIComponent failed on the whole path, so a typed word holding "ö" was
   matched as its encoded parts and its tail sent, until each run of escapes was decoded on its
