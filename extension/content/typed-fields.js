@@ -13,9 +13,11 @@
  * A widget that builds its text from keys (an ARIA textbox that is not editable, an editor that
  * cancels `beforeinput` and draws its own model) fires no input event: a key typed there is
  * handled as one when the key is released, and text it takes with no key (an input method's or
- * dictation's commit, which it cancels) when its `beforeinput` is followed by no input event. A chosen or dropped file's name counts as typed, and
- * so does text pasted or dropped (an editor that inserts it itself fires no input event), and text
- * the page takes without a field: the clipboard read by its own "Paste" button, a window.prompt()
+ * dictation's commit, which it cancels) when its `beforeinput` is followed by no input event. A
+ * value the page writes into a field by script (an on-screen keyboard) is read as a value found
+ * in a field. A chosen or dropped file's name counts as typed, and so does text pasted or dropped
+ * (an editor that inserts it itself fires no input event), and text the page takes without a
+ * field: the clipboard read by its own "Paste" button, a window.prompt()
  * answer, a paste its own listener on window stops, the names of files and folders the user chose
  * through the File System Access API (content/page-world.js hands it over from the page's world).
  * An editor that takes keys in a hidden field (CodeMirror 5, Ace, Monaco: a textarea too small or
@@ -126,8 +128,9 @@ function boxOf(el) {
 /**
  * The text an editor draws for a field it hides (extension/shared/typed-words.js, editorDrawing),
  * or for the element it takes text in through an EditContext (Monaco's is 0 px wide, and the text
- * its context holds is the editor's to keep up to date, line by line, as it draws): the rendered text of its nearest ancestor, at most EDITOR_DEPTH up and never the body, big
- * enough to show it; "" for a field that shows its own text. Read only for fields typed in: a
+ * its context holds is the editor's to keep up to date, line by line, as it draws): the rendered
+ * text of its nearest ancestor, at most EDITOR_DEPTH up and never the body, big enough to show
+ * it; "" for a field that shows its own text. Read only for fields typed in: a
  * field hidden by CSS that no one typed in lends nothing.
  */
 function drawnText(field) {
