@@ -10,7 +10,8 @@
 // here: no text is kept, nothing is sent, and the content script ignores it outside work apps. A
 // page may send the same event itself; that can only mask more words. Names of files and
 // folders the user chose through the File System Access API are handed over the same way (see
-// below).
+// below), an EditContext's text updates are told on the element it is attached to, and a value
+// the page writes into a text field by script on that field.
 (() => {
   const PAGE_TEXT_EVENT = "overt-page-text";
   const tell = (text) => {
@@ -140,6 +141,52 @@
         return handle;
       });
     };
+  }
+
+  // Text an editor takes through the EditContext API (Monaco in Chromium, an editor drawing on a
+  // canvas): it comes in `textupdate` events of the EditContext object, never of an element, and
+  // no input event follows (keys typed come to the element; text an input method or dictation
+  // commits comes with no key). Each update is told to the content script as an
+  // EDIT_CONTEXT_EVENT on the element the context is attached to, which reads the context's
+  // text then as it reads a field's at an input event (content/typed-fields.js). The page's
+  // own listener may run first and show the text, in the same task: nothing is described
+  // before the content script has learnt it.
+  const EDIT_CONTEXT_EVENT = "overt-edit-context";
+  const attached = Object.getOwnPropertyDescriptor(HTMLElement.prototype, "editContext");
+  if (globalThis.EditContext && attached && attached.set) {
+    const hosts = new WeakMap(); // context -> the element it was last attached to
+    const onUpdate = function () {
+      const host = hosts.get(this);
+      if (host && host.editContext === this) host.dispatchEvent(new Event(EDIT_CONTEXT_EVENT, { bubbles: true, composed: true }));
+    };
+    Object.defineProperty(HTMLElement.prototype, "editContext", {
+      ...attached,
+      set(context) {
+        attached.set.call(this, context);
+        if (!context || typeof context !== "object") return;
+        if (!hosts.has(context)) EventTarget.prototype.addEventListener.call(context, "textupdate", onUpdate);
+        hosts.set(context, this);
+      },
+    });
+  }
+
+  // A value the page writes into a text field by script: the text an on-screen keyboard's keys
+  // make (simple-keyboard), an input mask rewriting what was typed, a suggestion written into the
+  // field. No key and no input event come. Told as a VALUE_SET_EVENT on the field, which the
+  // content script reads before the next event is described, as it reads a value found in a
+  // field when the page loads (content/typed-fields.js).
+  const VALUE_SET_EVENT = "overt-value-set";
+  const NOT_TEXT = new Set(["password", "hidden", "checkbox", "radio", "submit", "button", "reset", "image", "file", "range", "color"]);
+  for (const field of [HTMLInputElement.prototype, HTMLTextAreaElement.prototype]) {
+    const value = Object.getOwnPropertyDescriptor(field, "value");
+    if (!value || !value.set) continue;
+    Object.defineProperty(field, "value", {
+      ...value,
+      set(text) {
+        value.set.call(this, text);
+        if (this.isConnected && !NOT_TEXT.has(this.type)) this.dispatchEvent(new Event(VALUE_SET_EVENT, { bubbles: true, composed: true }));
+      },
+    });
   }
 
   const prompt = window.prompt;

@@ -8,11 +8,16 @@
  * field first (a chat sending on Enter, a tag input turning "word," into a chip): so the word being
  * typed at a field's end is remembered as a hash, and kept once it stops growing; each state of it
  * is masked for a while too (a slow search shows the query as it was a moment ago).
+ * An element taking text through the EditContext API (Monaco) is a field holding its context's
+ * text, read when content/page-world.js tells that it changed, as at an input event.
  * A widget that builds its text from keys (an ARIA textbox that is not editable, an editor that
  * cancels `beforeinput` and draws its own model) fires no input event: a key typed there is
- * handled as one when the key is released. A chosen or dropped file's name counts as typed, and
- * so does text pasted or dropped (an editor that inserts it itself fires no input event), and text
- * the page takes without a field: the clipboard read by its own "Paste" button, a window.prompt()
+ * handled as one when the key is released, and text it takes with no key (an input method's or
+ * dictation's commit, which it cancels) when its `beforeinput` is followed by no input event. A
+ * value the page writes into a field by script (an on-screen keyboard) is read as a value found
+ * in a field. A chosen or dropped file's name counts as typed, and so does text pasted or dropped
+ * (an editor that inserts it itself fires no input event), and text the page takes without a
+ * field: the clipboard read by its own "Paste" button, a window.prompt()
  * answer, a paste its own listener on window stops, the names of files and folders the user chose
  * through the File System Access API (content/page-world.js hands it over from the page's world).
  * An editor that takes keys in a hidden field (CodeMirror 5, Ace, Monaco: a textarea too small or
@@ -89,13 +94,25 @@ function fieldOf(node) {
   if (!(node instanceof Element)) return null;
   if (node instanceof HTMLInputElement) return NOT_TEXT.has(node.type) ? null : node;
   if (node instanceof HTMLTextAreaElement) return node;
+  if (editContextOf(node)) return node;
   const host = node.closest("[contenteditable]:not([contenteditable=false]), [role=textbox]");
   if (host) return host;
   return node.isContentEditable ? node : null;
 }
 
+/**
+ * The EditContext `node` takes text through (Monaco in Chromium, an editor drawing on a canvas:
+ * no field holds the text, the context does), or null.
+ */
+function editContextOf(node) {
+  const context = node.editContext;
+  return context && typeof context.text === "string" ? context : null;
+}
+
 function valueOf(field) {
   if (field instanceof HTMLInputElement || field instanceof HTMLTextAreaElement) return field.value;
+  const context = editContextOf(field);
+  if (context) return context.text;
   return field.innerText || field.textContent || "";
 }
 
@@ -109,13 +126,16 @@ function boxOf(el) {
 }
 
 /**
- * The text an editor draws for a field it hides (extension/shared/typed-words.js, editorDrawing):
- * the rendered text of its nearest ancestor, at most EDITOR_DEPTH up and never the body, big
- * enough to show it; "" for a field that shows its own text. Read only for fields typed in: a
+ * The text an editor draws for a field it hides (extension/shared/typed-words.js, editorDrawing),
+ * or for the element it takes text in through an EditContext (Monaco's is 0 px wide, and the text
+ * its context holds is the editor's to keep up to date, line by line, as it draws): the rendered
+ * text of its nearest ancestor, at most EDITOR_DEPTH up and never the body, big enough to show
+ * it; "" for a field that shows its own text. Read only for fields typed in: a
  * field hidden by CSS that no one typed in lends nothing.
  */
 function drawnText(field) {
-  if (!(field instanceof HTMLInputElement || field instanceof HTMLTextAreaElement) || !field.isConnected) return "";
+  const hides = field instanceof HTMLInputElement || field instanceof HTMLTextAreaElement || editContextOf(field);
+  if (!hides || !field.isConnected) return "";
   const nodes = [field];
   for (let up = field.parentElement; up && nodes.length <= EDITOR_DEPTH; up = up.parentElement) {
     if (up === document.body || up === document.documentElement) break;
@@ -134,7 +154,7 @@ function keepPending(field) {
   const word = pending.get(field);
   pending.delete(field);
   if (!word) return;
-  const added = typed.addHash(word.hash);
+  const added = word.hashes.flatMap((hash) => typed.addHash(hash));
   if (added.length) report(added);
 }
 
@@ -148,9 +168,9 @@ function notePending(field, word) {
   const grown = before && word.length > before.length && typed.hashOf(word.slice(0, before.length)) === before.hash;
   if (before && !grown) keepPending(field);
   if (word.length >= 2) {
-    const hash = typed.hashOf(word);
-    pending.set(field, { hash, length: word.length });
-    typed.addTyping(hash, word.length);
+    const hashes = typed.hashesOf(word); // its spellings (typed-words.js, spellingsOf)
+    pending.set(field, { hash: hashes[0], hashes, length: word.length });
+    for (const hash of hashes) typed.addTyping(hash, word.length);
   } else pending.delete(field);
 }
 
@@ -166,7 +186,7 @@ export function learnDrawn() {
 }
 
 /** The hashes of the words being typed at the fields' ends (never the words). */
-export const pendingHashes = () => (enabled ? [...pending.values()].map((word) => word.hash) : []);
+export const pendingHashes = () => (enabled ? [...pending.values()].flatMap((word) => word.hashes) : []);
 
 /** Hash every word of every field typed in since the last flush (and forget the fields). */
 export function flushTyped() {
@@ -216,6 +236,25 @@ function noteField(field) {
   const finished = value.replace(TRAILING_WORD, "");
   learn(finished);
   notePending(field, value.slice(finished.length));
+  if (editContextOf(field)) drawnNextFrame(field);
+}
+
+/** EditContext hosts whose editor's drawing is read at the next frame (drawnNextFrame). */
+const drawing = new Set();
+
+/**
+ * An editor taking text through an EditContext (Monaco) draws it at the next animation frame,
+ * not when the text changes (its context may hold only part of it): the drawing is learnt then
+ * too, after the editor's own frame callback (registered first, at its textupdate), so that an
+ * event described later finds it learnt even if the field is not read again.
+ */
+function drawnNextFrame(field) {
+  if (drawing.has(field)) return;
+  drawing.add(field);
+  requestAnimationFrame(() => {
+    drawing.delete(field);
+    if (typed.ready && enabled) learn(drawnText(field));
+  });
 }
 
 /** Shortcuts that change a field's text without a character typed: undo, redo, cut, paste. */
@@ -257,13 +296,19 @@ function onLooseKey(ev) {
   else if (!ev.ctrlKey && !ev.metaKey && !ev.altKey && WORD_CHAR.test(ev.key)) keyWord += ev.key;
   else return keepKeyWord();
   if (keyWord.length < 2) return pending.delete(document);
-  const hash = typed.hashOf(keyWord);
-  pending.set(document, { hash, length: keyWord.length }); // asked for by other tabs (typing-now.js)
-  typed.addTyping(hash, keyWord.length);
+  const hashes = typed.hashesOf(keyWord);
+  pending.set(document, { hash: hashes[0], hashes, length: keyWord.length }); // asked for by other tabs (typing-now.js)
+  for (const hash of hashes) typed.addTyping(hash, keyWord.length);
 }
 
 function onLeave(ev) {
-  if (ev.type === "keydown" && !eventField(ev)) return onLooseKey(ev);
+  if (ev.type === "keydown") {
+    const field = eventField(ev);
+    if (!field) return onLooseKey(ev);
+    // An EditContext's editor keeps there what it likes (Monaco: part of its text, not always
+    // up to date) and draws the text a frame later: its keys make words too, as outside fields.
+    if (editContextOf(field)) onLooseKey(ev);
+  }
   if (ev.type === "keydown" && !["Enter", "Tab"].includes(ev.key)) {
     const field = editingKey(ev) ? eventField(ev) : null;
     if (field && enabled !== false) {
@@ -278,6 +323,38 @@ function onLeave(ev) {
   flushTyped();
 }
 
+/**
+ * Text about to go into a field (a `beforeinput`): an editor that renders its own model (Slate,
+ * the Draft.js pattern) cancels the browser's insertion, so no input event follows, and an input
+ * method or dictation commits text with no key. A field that fires no input event for it is read
+ * once the page's own handlers have run (the next task), as at an input event, and before the
+ * next event is described.
+ */
+function onBeforeInput(ev) {
+  const field = eventField(ev);
+  if (!field || enabled === false) return;
+  dirty.add(field);
+  typedIn.add(field);
+  keyed.add(field);
+  setTimeout(() => {
+    if (!keyed.delete(field) || enabled === false) return; // an input event came (onInput)
+    noteField(field);
+  }, 0);
+}
+
+/**
+ * The event content/page-world.js sends on a text field whose value the page wrote by script (an
+ * on-screen keyboard's keys, an input mask, a suggestion chosen): no key, no input event.
+ */
+export const VALUE_SET_EVENT = "overt-value-set";
+
+/** A value written into a field by script: read before the next event is described, as a value
+ * found in a field when the page loads (scanFields). */
+function onValueSet(ev) {
+  const field = eventField(ev);
+  if (field && enabled !== false) dirty.add(field);
+}
+
 /** A key released in a field that fired no input event for it: its text changed all the same. */
 function onKeyUp(ev) {
   const field = eventField(ev);
@@ -286,12 +363,16 @@ function onKeyUp(ev) {
   noteField(field);
 }
 
-/** A file chosen in a file input or dropped on the page: its name is the employee's, not the app's. */
+/**
+ * A file chosen in a file input or dropped on the page: its name is the employee's, not the app's,
+ * and so is its path inside a folder chosen whole (`<input type=file webkitdirectory>`: the
+ * folder's and its subfolders' names, which an upload page shows).
+ */
 function onFiles(ev) {
   if (!typed.ready || !enabled) return;
   const node = ev.composedPath ? ev.composedPath()[0] : ev.target;
   const files = ev.type === "drop" ? ev.dataTransfer && ev.dataTransfer.files : node instanceof HTMLInputElement && node.type === "file" && node.files;
-  if (files && files.length) learn(Array.from(files, (file) => file.name).join(" "));
+  if (files && files.length) learn(Array.from(files, (file) => `${file.name} ${file.webkitRelativePath || ""}`).join(" "));
 }
 
 /** A drag started in this document and not ended yet (a card or a row moved on the page). */
@@ -329,6 +410,11 @@ function onTransfer(ev) {
 
 /** The event content/page-world.js sends with text the page took without a field of its own. */
 const PAGE_TEXT_EVENT = "overt-page-text";
+/**
+ * The event content/page-world.js sends on an element whose EditContext's text changed (no
+ * input event comes for it): read as an input in that element.
+ */
+export const EDIT_CONTEXT_EVENT = "overt-edit-context";
 
 /**
  * Text the page read from the clipboard itself (a "Paste" button calling
@@ -357,8 +443,11 @@ export function watchTyping(onNewHashes) {
   report = onNewHashes;
   document.addEventListener("input", onInput, true);
   document.addEventListener("compositionend", onInput, true);
+  document.addEventListener(EDIT_CONTEXT_EVENT, onInput, true);
   document.addEventListener("keydown", onLeave, true);
   document.addEventListener("keyup", onKeyUp, true);
+  document.addEventListener("beforeinput", onBeforeInput, true);
+  document.addEventListener(VALUE_SET_EVENT, onValueSet, true);
   document.addEventListener("change", onLeave, true);
   for (const type of ["input", "change", "drop"]) document.addEventListener(type, onFiles, true);
   for (const type of ["paste", "drop", "dragstart", "dragend"]) document.addEventListener(type, onTransfer, true);

@@ -13,7 +13,7 @@
  * it describes anything (content/typed-fields.js, flushTyped). Used by content/frame-typing.js
  * (frames) and content/capture.js (the top document of a tab).
  */
-import { learnDrawn, pendingHashes, typed } from "./typed-fields.js";
+import { EDIT_CONTEXT_EVENT, learnDrawn, pendingHashes, typed } from "./typed-fields.js";
 
 /**
  * An answer holds what was learnt this long before the worker asked. A frame that posts each key
@@ -87,5 +87,5 @@ export function setAnswering(on, announce = false) {
 /** Listen for typing; call after content/typed-fields.js `watchTyping` (its listeners note the
  * word being typed first). */
 export function watchTypingNow() {
-  for (const type of ["input", "compositionend", "keydown"]) document.addEventListener(type, onTyping, true);
+  for (const type of ["input", "compositionend", "keydown", EDIT_CONTEXT_EVENT]) document.addEventListener(type, onTyping, true);
 }

@@ -89,12 +89,20 @@ export function cachedRedactLabel(text, max) {
 /** How many labels cachedRedactLabel holds now (for tests: it never passes MAX_REDACTIONS). */
 export const cachedRedactions = () => redactions;
 
+/** A run of percent-escapes, decoded as one (a character's UTF-8 bytes are escaped one by one). */
+const ESCAPES = /(?:%[0-9A-Fa-f]{2})+/g;
+/** Bytes that are not UTF-8 become U+FFFD (not fatal), as Python's unquote decodes them. */
+const UTF8 = new TextDecoder("utf-8");
+
+/**
+ * `text` with each run of percent-escapes decoded, as backend/core/redact.py's `unquote` decodes
+ * it: a malformed escape (a "%" not followed by two hex digits: "20%", a query a page put in its
+ * route unencoded) is left as it is and does not stop the rest being decoded, as the whole text
+ * would for decodeURIComponent.
+ */
 function safeDecode(text) {
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    return text;
-  }
+  if (!text.includes("%")) return text;
+  return text.replace(ESCAPES, (run) => UTF8.decode(Uint8Array.from(run.slice(1).split("%"), (hex) => parseInt(hex, 16))));
 }
 
 /** Re-encode a decoded path, leaving our mask brackets readable. */

@@ -212,11 +212,33 @@ function cyrb53(text, seed) {
 }
 
 /**
+ * Latin letters Unicode does not decompose into a letter and a mark (a stroke, a ligature), as
+ * slugs spell them: "Søren" is "soren" in an address, "Łukasz" "lukasz", "Æsa" "aesa".
+ */
+const UNDECOMPOSED = { ß: "ss", ł: "l", ø: "o", đ: "d", ð: "d", þ: "th", æ: "ae", œ: "oe", ħ: "h", ı: "i", ŧ: "t" };
+const UNDECOMPOSED_LETTER = /[ßłøđðþæœħıŧ]/g;
+
+/**
  * The normalised form a word is hashed in: case, width and accents folded, so that "Zoë" typed
- * is masked where a slug shows "zoe" (and "Straße" where it shows "STRASSE").
+ * is masked where a slug shows "zoe" (and "Straße" where it shows "STRASSE", "Søren" "soren").
  */
 export function normalizeWord(word) {
-  return word.normalize("NFKD").replace(/\p{M}/gu, "").toLowerCase().replace(/ß/g, "ss");
+  return word.normalize("NFKD").replace(/\p{M}/gu, "").toLowerCase().replace(UNDECOMPOSED_LETTER, (ch) => UNDECOMPOSED[ch]);
+}
+
+/** German umlauts, which slugs spell with an "e" as often as without ("Müller": "mueller"). */
+const UMLAUT = /[äöü]/;
+const UMLAUTS = /[äöü]/g;
+const UMLAUT_E = { ä: "ae", ö: "oe", ü: "ue" };
+
+/**
+ * The spellings of a typed `word` a page may show, each hashed (normalizeWord): the word, and
+ * with its German umlauts spelt with an "e" ("Müller": "Mueller", as @sindresorhus/slugify
+ * writes it), which no folding of the shown word could undo.
+ */
+export function spellingsOf(word) {
+  const lower = word.normalize("NFC").toLowerCase();
+  return UMLAUT.test(lower) ? [word, lower.replace(UMLAUTS, (ch) => UMLAUT_E[ch])] : [word];
 }
 
 /** The words of `text` worth hashing. */
@@ -250,6 +272,11 @@ export class TypedWords {
     return cyrb53(normalizeWord(word), this.salt);
   }
 
+  /** The hashes of `word`'s spellings (spellingsOf), the word's own first. */
+  hashesOf(word) {
+    return spellingsOf(word).map((form) => this.hashOf(form));
+  }
+
   /**
    * Hash the words of `text` (read from a field); return the hashes that were new. A grouped
    * number ("88,433") counts as its digits too, as a page may show them either way; and each
@@ -272,12 +299,14 @@ export class TypedWords {
       }
     }
     for (const word of [...wordsOf(text), ...grouped, ...joined]) {
-      const hash = this.hashOf(word);
-      if (!this.hashes.has(hash)) {
-        this.hashes.add(hash);
-        added.push(hash);
-        // Once per word: a field's finished words are read again at every input.
-        this.addCuts(word);
+      for (const form of spellingsOf(word)) {
+        const hash = this.hashOf(form);
+        if (!this.hashes.has(hash)) {
+          this.hashes.add(hash);
+          added.push(hash);
+          // Once per word: a field's finished words are read again at every input.
+          this.addCuts(form);
+        }
       }
     }
     this.trim();

@@ -150,7 +150,8 @@ def todomvc_dir() -> Path:
 # Libraries apps draw their data grids, calendars, editors, pickers, spreadsheets and boards with
 # (tests/e2e/test_grid_libraries.py, tests/e2e/test_editor_libraries.py,
 # tests/e2e/test_redteam_round4.py, tests/e2e/test_redteam_round5.py,
-# tests/e2e/test_redteam_round6.py, tests/e2e/test_redteam_round7.py), pinned.
+# tests/e2e/test_redteam_round6.py, tests/e2e/test_redteam_round7.py,
+# tests/e2e/test_redteam_round8.py), pinned.
 NPM_PACKAGES = (
     "ag-grid-community@32.3.3",
     "tabulator-tables@6.3.1",
@@ -190,6 +191,21 @@ NPM_PACKAGES = (
     # tests/e2e/test_redteam_round7.py (lz-string's share links; Radix's DropdownMenu on React)
     "lz-string@1.5.0",
     "@radix-ui/react-dropdown-menu@2.2.1",
+    # tests/e2e/test_redteam_round8.py (Monaco types through the EditContext API; Slate on React;
+    # CodeMirror 6, TipTap and Lexical, bundled by esbuild; slugs made by @sindresorhus/slugify;
+    # an on-screen keyboard)
+    "monaco-editor@0.57.0",
+    "slate@0.146.0",
+    "slate-dom@0.146.1",
+    "slate-react@0.146.1",
+    "codemirror@6.0.2",
+    "@tiptap/core@3.35.0",
+    "@tiptap/pm@3.35.0",
+    "@tiptap/starter-kit@3.35.0",
+    "lexical@0.52.0",
+    "@lexical/plain-text@0.52.0",
+    "@sindresorhus/slugify@3.0.1",
+    "simple-keyboard@3.8.192",
 )
 
 

@@ -43,6 +43,15 @@ test("the path is masked, also when percent-encoded", () => {
   assert.equal(redactUrl("http://h/u/jane@example.com"), "http://h/u/[email]");
 });
 
+test("a malformed escape does not stop the rest being decoded (as backend/core/redact.py)", () => {
+  // A query a page put in its route unencoded: "20%" is no escape, the e-mail is one.
+  assert.equal(redactUrl("http://h:8123/users/jane%40example.com/50%"), "http://h:8123/users/[email]/50%25");
+  assert.equal(redactUrl("http://h/#/search/caf%C3%A9%20jane%40example.com%2020%"), "http://h/#/search/caf%C3%A9%20[email]%2020%25");
+  // Bytes that are not UTF-8 become U+FFFD, as Python's unquote decodes them.
+  assert.equal(redactText("50% off for jane%40example.com, caf%C3%A9 %E9t%C3"), "50% off for [email], café \ufffdt\ufffd");
+  assert.equal(redactText("a%2 %%41 %25%34%31 %C3%28"), "a%2 %A A \ufffd(");
+});
+
 test("invalid and non-web URLs do not leak", () => {
   assert.equal(redactUrl("not a url"), "[invalid-url]");
   assert.equal(redactUrl(""), "");

@@ -54,6 +54,20 @@ def test_percent_encoded_secrets_in_the_path():
     assert out == "https://app.example.com/u/[email]/[number]"
 
 
+def test_a_malformed_escape_does_not_stop_the_rest_being_decoded():
+    """As extension/shared/redact.js (tests/js/redact.test.mjs): "20%" is no escape."""
+    assert redact_url("http://h:8123/users/jane%40example.com/50%") == (
+        "http://h:8123/users/[email]/50%25"
+    )
+    assert redact_url("http://h/#/search/caf%C3%A9%20jane%40example.com%2020%") == (
+        "http://h/#/search/caf%C3%A9%20[email]%2020%25"
+    )
+    assert redact_text("50% off for jane%40example.com, caf%C3%A9 %E9t%C3") == (
+        "50% off for [email], café \ufffdt\ufffd"
+    )
+    assert redact_text("a%2 %%41 %25%34%31 %C3%28") == "a%2 %A A \ufffd("
+
+
 def test_hash_routes_are_kept_and_masked_like_paths():
     """`#/path` and `#!/path` are routes: kept, masked, without their own query."""
     base = "https://app.example.com/"
