@@ -106,35 +106,47 @@ def test_monaco_words_typed_through_edit_context(
     )
 
 
-def test_canvas_editor_taking_text_through_edit_context(
-    npm_capturing, pages, live_server, queued_events, run_workers
-):
-    """A note drawn on a canvas, its text taken through an EditContext (no field, no role): a
-    word dictated, a key pressed; words typed, one mended in its middle (the page's own arrows
-    move the caret), a key pressed; Save."""
+def dictate_type_and_mend(
+    page, queued_events, editor: str, shown: str = "[typed] - Docs", spaced: bool = False
+) -> list[str]:
+    """In the editor at `editor`: a word dictated into the empty document (an input method or
+    dictation commits it at once, with no key; `spaced`: with the space after it), a key pressed
+    (an event carrying the title, which shows the text: `shown` expected); words typed, one
+    mended in its middle, a key pressed; Save, Done. Return the words that must not leave (the
+    mended one as mended)."""
     first, second, dictated = token(), token(), token()
-    page = open_app(npm_capturing, pages, queued_events, "/round8/canvas-editor.html")
     page.wait_for_selector("body[data-ready=yes]")
-    page.click("#editor")
-    page.keyboard.insert_text(f"{dictated} ")
+    page.click(editor)
+    page.keyboard.insert_text(f"{dictated} " if spaced else dictated)
     wait_for(lambda: dictated in page.title(), 5, message="the dictated word in the title")
     page.keyboard.press("ArrowLeft")
     left = arrived(queued_events, "key", key="ArrowLeft")[-1]
-    assert left["title"] == "Note: [typed]", left["title"]
+    assert left["title"] == shown, left["title"]
     page.keyboard.press("End")
-    page.keyboard.type(f"{first} {second}")
+    page.keyboard.type(f"{first} {second}" if spaced else f" {first} {second}")
     for _ in range(3):
         page.keyboard.press("ArrowLeft")
     page.keyboard.type("k")
     wait_for(lambda: mended(second) in page.title(), 5, message="the mended word in the title")
     page.keyboard.press("ArrowRight")
     right = arrived(queued_events, "key", key="ArrowRight")[-1]
-    assert right["title"] == "Note: [typed]", right["title"]
+    assert right["title"] == shown, right["title"]
     page.click("#save")
     page.click("#done")
     arrived(queued_events, "click", target__selector="#done")
     assert click_labels(queued_events)[-2:] == ["Save", "Done"], click_labels(queued_events)
-    check_clean(npm_capturing, live_server, [first, second, mended(second), dictated], run_workers)
+    return [first, second, mended(second), dictated]
+
+
+def test_canvas_editor_taking_text_through_edit_context(
+    npm_capturing, pages, live_server, queued_events, run_workers
+):
+    """A note drawn on a canvas, its text taken through an EditContext (no field, no role): a
+    word dictated, a key pressed; words typed, one mended in its middle (the page's own arrows
+    move the caret), a key pressed; Save."""
+    page = open_app(npm_capturing, pages, queued_events, "/round8/canvas-editor.html")
+    words = dictate_type_and_mend(page, queued_events, "#editor", "Note: [typed]", spaced=True)
+    check_clean(npm_capturing, live_server, words, run_workers)
 
 
 def test_folder_chosen_in_a_folder_input(
@@ -176,31 +188,9 @@ def test_slate_words_dictated_and_typed(
     it at once: no key; Slate cancels the insertion and renders its model, so no input event
     comes either), a key pressed (an event carrying the title); words typed, one mended in its
     middle; Save."""
-    first, second, dictated = token(), token(), token()
     page = open_app(slate_capturing, pages, queued_events, "/round8/slate-editor.html")
-    page.wait_for_selector("body[data-ready=yes]")
-    page.click("#editor")
-    page.keyboard.insert_text(dictated)
-    wait_for(lambda: dictated in page.title(), 5, message="the dictated word in the title")
-    page.keyboard.press("ArrowLeft")
-    left = arrived(queued_events, "key", key="ArrowLeft")[-1]
-    assert left["title"] == "[typed] - Docs", left["title"]
-    page.keyboard.press("End")
-    page.keyboard.type(f" {first} {second}")
-    for _ in range(3):
-        page.keyboard.press("ArrowLeft")
-    page.keyboard.type("k")
-    wait_for(lambda: mended(second) in page.title(), 5, message="the mended word in the title")
-    page.keyboard.press("ArrowRight")
-    right = arrived(queued_events, "key", key="ArrowRight")[-1]
-    assert right["title"] == "[typed] - Docs", right["title"]
-    page.click("#save")
-    page.click("#done")
-    arrived(queued_events, "click", target__selector="#done")
-    assert click_labels(queued_events)[-2:] == ["Save", "Done"], click_labels(queued_events)
-    check_clean(
-        slate_capturing, live_server, [first, second, mended(second), dictated], run_workers
-    )
+    words = dictate_type_and_mend(page, queued_events, "#editor")
+    check_clean(slate_capturing, live_server, words, run_workers)
 
 
 def test_typed_query_in_a_route_holding_a_stray_percent(
@@ -238,33 +228,11 @@ def test_editors_words_dictated_and_typed(
 ):
     """CodeMirror 6, TipTap (ProseMirror) and Lexical, as Slate above: a word dictated into the
     empty document, a key pressed; words typed, one mended in its middle, a key pressed; Save."""
-    first, second, dictated = token(), token(), token()
     page = open_app(
         editors_capturing, pages, queued_events, f"/round8/editors.html?editor={editor}"
     )
-    page.wait_for_selector("body[data-ready=yes]")
-    page.click("#editor [contenteditable=true]")
-    page.keyboard.insert_text(dictated)
-    wait_for(lambda: dictated in page.title(), 5, message="the dictated word in the title")
-    page.keyboard.press("ArrowLeft")
-    left = arrived(queued_events, "key", key="ArrowLeft")[-1]
-    assert left["title"] == "[typed] - Docs", left["title"]
-    page.keyboard.press("End")
-    page.keyboard.type(f" {first} {second}")
-    for _ in range(3):
-        page.keyboard.press("ArrowLeft")
-    page.keyboard.type("k")
-    wait_for(lambda: mended(second) in page.title(), 5, message="the mended word in the title")
-    page.keyboard.press("ArrowRight")
-    right = arrived(queued_events, "key", key="ArrowRight")[-1]
-    assert right["title"] == "[typed] - Docs", right["title"]
-    page.click("#save")
-    page.click("#done")
-    arrived(queued_events, "click", target__selector="#done")
-    assert click_labels(queued_events)[-2:] == ["Save", "Done"], click_labels(queued_events)
-    check_clean(
-        editors_capturing, live_server, [first, second, mended(second), dictated], run_workers
-    )
+    words = dictate_type_and_mend(page, queued_events, "#editor [contenteditable=true]")
+    check_clean(editors_capturing, live_server, words, run_workers)
 
 
 @pytest.fixture
