@@ -235,6 +235,13 @@ def esbuild_bundle(npm_packages: Path, source: Path, out: Path) -> Path:
     return bundle
 
 
+def serve_bundle(npm_packages: Path, pages, tmp_path: Path, source: Path) -> None:
+    """Bundle `source` (esbuild_bundle) and serve it from the pages server under /bundle."""
+    out = tmp_path / "bundle"
+    esbuild_bundle(npm_packages, source, out)
+    pages.mount("/bundle", out)
+
+
 @pytest.fixture
 def npm_capturing(live_server, admin, launch_browser, pages, npm_packages):
     """A capturing browser consented to every category (the rarity gate's k 1), NPM_PACKAGES

@@ -56,7 +56,7 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.e2e.conftest import esbuild_bundle
+from tests.e2e.conftest import serve_bundle
 from tests.e2e.e2e_harness import wait_for
 from tests.e2e.events_helpers import of_type
 from tests.e2e.redteam import check_clean, prefixes, token
@@ -72,9 +72,7 @@ PAGES = Path(__file__).parent / "pages" / "round6"
 def react_capturing(npm_capturing, npm_packages, pages, tmp_path):
     """npm_capturing, with pages/round6/react-selects.jsx bundled by esbuild (React, Headless
     UI and Radix from NPM_PACKAGES) and served under /bundle."""
-    out = tmp_path / "bundle"
-    esbuild_bundle(npm_packages, PAGES / "react-selects.jsx", out)
-    pages.mount("/bundle", out)
+    serve_bundle(npm_packages, pages, tmp_path, PAGES / "react-selects.jsx")
     return npm_capturing
 
 

@@ -51,7 +51,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import esbuild_bundle
+from tests.e2e.conftest import serve_bundle
 from tests.e2e.e2e_harness import wait_for
 from tests.e2e.events_helpers import of_type
 from tests.e2e.redteam import check_clean, token
@@ -248,9 +248,7 @@ def test_portal_menus_tied_by_aria_controls(
 def radix_capturing(npm_capturing, npm_packages, pages, tmp_path):
     """npm_capturing, with pages/round7/radix-menus.jsx bundled by esbuild (React and Radix's
     DropdownMenu from NPM_PACKAGES) and served under /bundle."""
-    out = tmp_path / "bundle"
-    esbuild_bundle(npm_packages, PAGES / "radix-menus.jsx", out)
-    pages.mount("/bundle", out)
+    serve_bundle(npm_packages, pages, tmp_path, PAGES / "radix-menus.jsx")
     return npm_capturing
 
 

@@ -50,7 +50,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import esbuild_bundle
+from tests.e2e.conftest import serve_bundle
 from tests.e2e.e2e_harness import wait_for
 from tests.e2e.redteam import check_clean, token
 from tests.e2e.test_label_policy import arrived, open_app
@@ -175,9 +175,7 @@ def test_folder_chosen_in_a_folder_input(
 def slate_capturing(npm_capturing, npm_packages, pages, tmp_path):
     """npm_capturing, with pages/round8/slate-editor.jsx bundled by esbuild (React and Slate
     from NPM_PACKAGES) and served under /bundle."""
-    out = tmp_path / "bundle"
-    esbuild_bundle(npm_packages, PAGES / "slate-editor.jsx", out)
-    pages.mount("/bundle", out)
+    serve_bundle(npm_packages, pages, tmp_path, PAGES / "slate-editor.jsx")
     return npm_capturing
 
 
@@ -216,9 +214,7 @@ def test_typed_query_in_a_route_holding_a_stray_percent(
 def editors_capturing(npm_capturing, npm_packages, pages, tmp_path):
     """npm_capturing, with pages/round8/editors.js bundled by esbuild (CodeMirror 6, TipTap and
     Lexical from NPM_PACKAGES) and served under /bundle."""
-    out = tmp_path / "bundle"
-    esbuild_bundle(npm_packages, PAGES / "editors.js", out)
-    pages.mount("/bundle", out)
+    serve_bundle(npm_packages, pages, tmp_path, PAGES / "editors.js")
     return npm_capturing
 
 
@@ -239,9 +235,7 @@ def test_editors_words_dictated_and_typed(
 def slug_capturing(npm_capturing, npm_packages, pages, tmp_path):
     """npm_capturing, with pages/round8/slug.js bundled by esbuild (@sindresorhus/slugify from
     NPM_PACKAGES) and served under /bundle."""
-    out = tmp_path / "bundle"
-    esbuild_bundle(npm_packages, PAGES / "slug.js", out)
-    pages.mount("/bundle", out)
+    serve_bundle(npm_packages, pages, tmp_path, PAGES / "slug.js")
     return npm_capturing
 
 
