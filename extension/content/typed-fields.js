@@ -346,7 +346,7 @@ function onBeforeInput(ev) {
  * The event content/page-world.js sends on a text field whose value the page wrote by script (an
  * on-screen keyboard's keys, an input mask, a suggestion chosen): no key, no input event.
  */
-export const VALUE_SET_EVENT = "overt-value-set";
+const VALUE_SET_EVENT = "overt-value-set";
 
 /** A value written into a field by script: read before the next event is described, as a value
  * found in a field when the page loads (scanFields). */
